@@ -1,0 +1,111 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { createGuard, type CheckInput, type GenAuthContext, type Guard, type RouteOptions } from '../guard.js';
+import type { GuardOptions } from '../options.js';
+import type { Decision, Requirement } from '../policy/decide.js';
+import { asGuardError, problemResponse } from '../problem.js';
+import type { RequestLike } from '../request.js';
+import { enforce, routeSpec, type ResourceSource } from './route.js';
+
+export * from '../index.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by genauth-guard: the verified identity and, after a permission check, the decision. */
+      genauth?: GenAuthContext;
+    }
+  }
+}
+
+/** Options of {@link createExpressGuard}. */
+export interface ExpressGuardOptions extends GuardOptions {
+  /**
+   * Hand errors to Express (`next(err)`) instead of answering with problem+json. The errors carry
+   * `status`, `headers` and `expose`, so Express's stock handler gets the status right.
+   * @default false
+   */
+  passErrors?: boolean;
+}
+
+/** The Express guard. Every method works when taken off the object. */
+export interface ExpressGuard {
+  /**
+   * Middleware that authenticates the caller and requires `requirement` on `resource`.
+   * @example app.post('/servers/:id/start', guard.requirePermission(req => `ecs:${req.params.id}`, 'ecs:Start'), handler)
+   * @throws TypeError at definition when the resource or requirement is malformed.
+   */
+  requirePermission(resource: ResourceSource<Request>, requirement: Requirement, route?: RouteOptions): RequestHandler;
+  /** Middleware that only authenticates (sets `req.genauth.identity`). */
+  authenticate(): RequestHandler;
+  /** A decision outside HTTP. */
+  check(input: CheckInput): Promise<Decision>;
+  invalidateUser(userId: string): void;
+  invalidateAll(): void;
+  close(): Promise<void>;
+  /** The framework-neutral guard. */
+  readonly core: Guard;
+}
+
+/** The core's view of an Express request: the full URL (`originalUrl`), never a mount-shortened path. */
+export function expressRequest(req: Request): RequestLike {
+  return {
+    method: req.method,
+    url: req.originalUrl ?? req.url,
+    headers: req.headers,
+    headersDistinct: req.headersDistinct,
+    remoteAddress: req.socket?.remoteAddress,
+  };
+}
+
+/**
+ * Creates an Express guard (Express 4 and 5).
+ * @example const guard = createExpressGuard({ genauth: { userPoolId, accessKeySecret }, jwt: { jwksUri, issuer, audience, algorithms: ['RS256'] } });
+ * @throws TypeError naming the option when the configuration is wrong.
+ */
+export function createExpressGuard(options: ExpressGuardOptions): ExpressGuard {
+  const core = createGuard(options);
+  const passErrors = options.passErrors === true;
+
+  function reject(error: unknown, res: Response, next: NextFunction): void {
+    const guardError = asGuardError(error);
+    if (passErrors) return next(guardError);
+    if (res.headersSent) return next(guardError);
+    const answer = problemResponse(guardError);
+    res.status(answer.status).set(answer.headers).end(answer.body);
+  }
+
+  function requirePermission(resource: ResourceSource<Request>, requirement: Requirement, route?: RouteOptions): RequestHandler {
+    const spec = routeSpec(resource, requirement, route);
+    return function genauthRequirePermission(req, res, next) {
+      // Express 4 ignores returned promises: every rejection is handled here.
+      enforce(core, expressRequest(req), spec, req).then(
+        (context) => {
+          req.genauth = context;
+          next();
+        },
+        (error: unknown) => reject(error, res, next),
+      );
+    };
+  }
+
+  return {
+    requirePermission,
+    authenticate() {
+      return function genauthAuthenticate(req, res, next) {
+        core.authenticate(expressRequest(req)).then(
+          (identity) => {
+            req.genauth = { identity };
+            next();
+          },
+          (error: unknown) => reject(error, res, next),
+        );
+      };
+    },
+    check: (input) => core.check(input),
+    invalidateUser: (userId) => core.invalidateUser(userId),
+    invalidateAll: () => core.invalidateAll(),
+    close: () => core.close(),
+    core,
+  };
+}

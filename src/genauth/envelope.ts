@@ -1,0 +1,45 @@
+import { GenAuthApiError } from '../errors.js';
+import type { Envelope } from './types.js';
+
+/** apiCodes meaning the management credentials or signature were refused (GenAuth error-code page). */
+const CREDENTIAL_API_CODES = new Set([1300, 1301, 1302, 1303, 1304, 1305, 1306]);
+/** apiCode for "user not found". */
+export const USER_NOT_FOUND_API_CODE = 2004;
+
+/** Parses `Retry-After` (seconds or HTTP date) into seconds, or undefined. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined || text === '') return undefined;
+  if (/^\d+$/.test(text)) return Number(text);
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+/**
+ * Checks a V3 answer: success is HTTP 2xx and body `statusCode` 200. Anything else becomes a
+ * {@link GenAuthApiError} whose message never carries the upstream text.
+ */
+export function readEnvelope<T>(httpStatus: number, text: string, retryAfter: number | undefined): Envelope<T> & { data: T } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const envelope = typeof body === 'object' && body !== null ? (body as Envelope<T>) : undefined;
+  const statusCode = typeof envelope?.statusCode === 'number' ? envelope.statusCode : undefined;
+  const apiCode = typeof envelope?.apiCode === 'number' ? envelope.apiCode : undefined;
+  const details = { httpStatus, statusCode, apiCode, retryAfter };
+  if (httpStatus === 429 || statusCode === 429) throw new GenAuthApiError('rate_limited', details);
+  if (httpStatus < 200 || httpStatus > 299) throw new GenAuthApiError('http_status', details);
+  if (envelope === undefined || statusCode === undefined) throw new GenAuthApiError('bad_envelope', details);
+  if (statusCode === 200) {
+    if (envelope.data === undefined || envelope.data === null) throw new GenAuthApiError('bad_envelope', details);
+    return envelope as Envelope<T> & { data: T };
+  }
+  if (statusCode === 401 || statusCode === 403 || (apiCode !== undefined && CREDENTIAL_API_CODES.has(apiCode))) {
+    throw new GenAuthApiError('credentials', details);
+  }
+  if (statusCode === 404 && apiCode === USER_NOT_FOUND_API_CODE) throw new GenAuthApiError('user_not_found', details);
+  throw new GenAuthApiError('error_envelope', details);
+}

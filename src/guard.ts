@@ -1,0 +1,151 @@
+import {
+  GenAuthApiError,
+  GuardInternalError,
+  PermissionDeniedError,
+  PermissionsUnavailableError,
+  isGuardError,
+} from './errors.js';
+import { createPermissionCache, type PermissionCache } from './cache/permission-cache.js';
+import { createGenAuthClient, type GenAuthClient } from './genauth/client.js';
+import type { ResourceType } from './genauth/types.js';
+import { resolveOptions, type GuardOptions, type ResolvedOptions } from './options.js';
+import { decide, normalizeRequirement, type Decision, type NormalizedRequirement, type Requirement } from './policy/decide.js';
+import { indexGrants, type GrantIndex } from './policy/grants.js';
+import type { RequestLike } from './request.js';
+import { extractBearerToken } from './token/bearer.js';
+import { createTokenVerifier, type Identity } from './token/verifier.js';
+
+/** How long "this user does not exist" is remembered, in ms. */
+const UNKNOWN_USER_TTL = 5_000;
+
+/** What the guard attaches to a request (`req.genauth`, `ctx.state.genauth`). */
+export interface GenAuthContext {
+  identity: Identity;
+  /** Present once a permission was checked. */
+  decision?: Decision;
+}
+
+/** Per-route options. */
+export interface RouteOptions {
+  /** Only grants of this resource type count. By default the code matches whatever its type. */
+  resourceType?: ResourceType;
+}
+
+/** Input of {@link Guard.check}: a decision outside HTTP. */
+export type CheckInput = { userId: string; resource: string; resourceType?: ResourceType } & (
+  | { action: string }
+  | { allOf: readonly string[] }
+  | { anyOf: readonly string[] }
+);
+
+/** The framework-neutral guard every adapter wraps. */
+export interface Guard {
+  readonly options: ResolvedOptions;
+  /** Reads and verifies the bearer token. Throws a GuardError (400/401/503). */
+  authenticate(request: RequestLike): Promise<Identity>;
+  /** The user's indexed grants, from the cache or GenAuth. Throws a 503 GuardError on outage. */
+  permissions(userId: string): Promise<GrantIndex>;
+  /** Decides for a known user. Resolves a Decision (allowed or not); throws only on outage. */
+  authorize(userId: string, resource: string, requirement: NormalizedRequirement, route?: RouteOptions): Promise<Decision>;
+  /** authenticate + authorize; throws PermissionDeniedError (403) on denial. */
+  protect(request: RequestLike, resource: string, requirement: NormalizedRequirement, route?: RouteOptions): Promise<GenAuthContext>;
+  /** A decision outside HTTP, with the same semantics as the middleware. */
+  check(input: CheckInput): Promise<Decision>;
+  /** Forgets one user's cached grants. */
+  invalidateUser(userId: string): void;
+  /** Forgets every cached grant. */
+  invalidateAll(): void;
+  /** Closes connections to GenAuth. */
+  close(): Promise<void>;
+}
+
+function requirementOf(input: CheckInput): Requirement {
+  if ('action' in input) return input.action;
+  if ('allOf' in input) return { allOf: input.allOf };
+  return { anyOf: input.anyOf };
+}
+
+/** Creates the core guard. Validates options now: a mistake throws a `TypeError` naming the option. */
+export function createGuard(input: GuardOptions): Guard {
+  const options = resolveOptions(input);
+  const verify = createTokenVerifier(options);
+  const client: GenAuthClient = createGenAuthClient(options);
+  const { genauth } = options;
+
+  const cache: PermissionCache = createPermissionCache({
+    ttl: options.cache.ttl,
+    max: options.cache.max,
+    scope: { userIdType: genauth.userIdType, namespace: genauth.namespace, resourceType: genauth.resourceType },
+    load: async (userId, setTtl) => {
+      try {
+        const list = await client.getUserAuthorizedResources({
+          userId,
+          userIdType: genauth.userIdType,
+          namespace: genauth.namespace,
+          resourceType: genauth.resourceType,
+        });
+        return indexGrants(list);
+      } catch (error) {
+        // A user GenAuth does not know has no permissions: deny (403), remembered briefly.
+        if (error instanceof GenAuthApiError && error.kind === 'user_not_found') {
+          setTtl(Math.min(UNKNOWN_USER_TTL, options.cache.ttl));
+          return indexGrants([]);
+        }
+        throw error;
+      }
+    },
+  });
+
+  async function permissions(userId: string): Promise<GrantIndex> {
+    try {
+      return await cache.get(userId);
+    } catch (error) {
+      if (isGuardError(error)) throw error;
+      const retryAfter =
+        error instanceof GenAuthApiError && error.retryAfter !== undefined ? Math.max(error.retryAfter, 1) : options.retryAfter;
+      throw new PermissionsUnavailableError(retryAfter, { cause: error });
+    }
+  }
+
+  async function authorize(
+    userId: string,
+    resource: string,
+    requirement: NormalizedRequirement,
+    route?: RouteOptions,
+  ): Promise<Decision> {
+    if (typeof resource !== 'string' || resource === '') {
+      throw new GuardInternalError({ cause: new TypeError('genauth-guard: the resource must be a non-empty string') });
+    }
+    const index = await permissions(userId);
+    return decide(index, resource, requirement, { resourceType: route?.resourceType });
+  }
+
+  const guard: Guard = {
+    options,
+    authenticate: (request) => verify(extractBearerToken(request, options.realm)),
+    permissions,
+    authorize,
+    async protect(request, resource, requirement, route) {
+      const identity = await guard.authenticate(request);
+      const decision = await authorize(identity.userId, resource, requirement, route);
+      if (!decision.allowed) throw new PermissionDeniedError(resource, requirement.actions, options.realm);
+      return { identity, decision };
+    },
+    check(input) {
+      if (typeof input?.userId !== 'string' || input.userId === '') {
+        return Promise.reject(new TypeError('genauth-guard: check() needs a non-empty userId'));
+      }
+      let requirement: NormalizedRequirement;
+      try {
+        requirement = normalizeRequirement(requirementOf(input));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return authorize(input.userId, input.resource, requirement, { resourceType: input.resourceType });
+    },
+    invalidateUser: (userId) => cache.invalidateUser(userId),
+    invalidateAll: () => cache.invalidateAll(),
+    close: () => client.close(),
+  };
+  return guard;
+}

@@ -1,0 +1,40 @@
+export { createGuard } from './guard.js';
+export type { CheckInput, GenAuthContext, Guard, RouteOptions } from './guard.js';
+export type {
+  CacheOptions,
+  GenAuthOptions,
+  GuardOptions,
+  IdentityOptions,
+  JwksOptions,
+  JwtAlgorithm,
+  JwtOptions,
+  ResolvedOptions,
+} from './options.js';
+export {
+  GenAuthApiError,
+  GuardError,
+  GuardInternalError,
+  InvalidRequestError,
+  InvalidTokenError,
+  KeysUnavailableError,
+  MissingTokenError,
+  PermissionDeniedError,
+  PermissionsUnavailableError,
+  isGuardError,
+} from './errors.js';
+export type { GenAuthFailureKind, GuardErrorCode, InvalidTokenReason } from './errors.js';
+export { decide, normalizeRequirement } from './policy/decide.js';
+export type { ConditionCheck, Decision, NormalizedRequirement, Requirement } from './policy/decide.js';
+export { indexGrants } from './policy/grants.js';
+export type { Grant, GrantIndex } from './policy/grants.js';
+export { problemResponse } from './problem.js';
+export type { ProblemResponse } from './problem.js';
+export type { RequestLike } from './request.js';
+export type { Identity } from './token/verifier.js';
+export type {
+  AuthorizedResource,
+  Effect,
+  PolicyCondition,
+  ResourceType,
+  UserIdType,
+} from './genauth/types.js';

@@ -1,0 +1,128 @@
+import type { ResourceType } from '../genauth/types.js';
+import { grantCoversAction, type Grant, type GrantIndex } from './grants.js';
+
+/** What a route requires: one action, all of several, or any of several. */
+export type Requirement = string | { allOf: readonly string[] } | { anyOf: readonly string[] };
+
+/** A requirement after validation. */
+export interface NormalizedRequirement {
+  readonly mode: 'allOf' | 'anyOf';
+  readonly actions: readonly string[];
+}
+
+/**
+ * Decides whether a grant's conditions hold. `true`: they hold; `false`: they do not; `undefined`:
+ * they cannot be evaluated (unknown operator, missing key), so an ALLOW does not apply and a DENY does.
+ */
+export type ConditionCheck = (grant: Grant) => boolean | undefined;
+
+/** The outcome of one decision. */
+export interface Decision {
+  readonly allowed: boolean;
+  readonly resource: string;
+  readonly mode: 'allOf' | 'anyOf';
+  readonly actions: readonly string[];
+  /** `allowed`; `denied` (a DENY grant matched); `no_grant` (nothing allowed it). */
+  readonly reason: 'allowed' | 'denied' | 'no_grant';
+  /** The grant that decided: the matching ALLOW, or the DENY that overrode it. */
+  readonly grant?: Grant;
+}
+
+function nonEmptyActions(list: unknown, path: string): readonly string[] {
+  if (!Array.isArray(list) || list.length === 0 || !list.every((a) => typeof a === 'string' && a !== '')) {
+    throw new TypeError(`genauth-guard: ${path} must be a non-empty array of non-empty action strings`);
+  }
+  return Object.freeze([...list]);
+}
+
+/** Validates a requirement once, at route definition; throws a `TypeError` on a mistake. */
+export function normalizeRequirement(requirement: Requirement): NormalizedRequirement {
+  if (typeof requirement === 'string') {
+    if (requirement === '') throw new TypeError('genauth-guard: the required action must be a non-empty string');
+    return Object.freeze({ mode: 'allOf', actions: Object.freeze([requirement]) });
+  }
+  if (typeof requirement === 'object' && requirement !== null) {
+    const hasAll = 'allOf' in requirement;
+    const hasAny = 'anyOf' in requirement;
+    if (hasAll !== hasAny) {
+      return hasAll
+        ? Object.freeze({ mode: 'allOf', actions: nonEmptyActions(requirement.allOf, 'allOf') })
+        : Object.freeze({ mode: 'anyOf', actions: nonEmptyActions((requirement as { anyOf: unknown }).anyOf, 'anyOf') });
+    }
+  }
+  throw new TypeError('genauth-guard: the requirement must be an action string, { allOf: [...] } or { anyOf: [...] }');
+}
+
+const NO_CONDITIONS: ConditionCheck = () => undefined;
+
+interface ActionOutcome {
+  allowed: boolean;
+  grant: Grant | undefined;
+}
+
+function decideAction(
+  candidates: readonly Grant[],
+  action: string,
+  resourceType: ResourceType | undefined,
+  conditions: ConditionCheck,
+): ActionOutcome {
+  let allow: Grant | undefined;
+  for (const grant of candidates) {
+    if (resourceType !== undefined && grant.type !== resourceType) continue;
+    if (!grantCoversAction(grant, action)) continue;
+    const holds = grant.conditions.length === 0 ? true : conditions(grant);
+    if (grant.effect === 'DENY') {
+      // A DENY applies unless its conditions are known not to hold: it overrides any ALLOW, whatever the order.
+      if (holds !== false) return { allowed: false, grant };
+    } else if (allow === undefined && holds === true) {
+      allow = grant;
+    }
+  }
+  return { allowed: allow !== undefined, grant: allow };
+}
+
+/** The grants that name `resource`: by exact code, then by wildcard code. */
+export function candidateGrants(index: GrantIndex, resource: string): readonly Grant[] {
+  const exact = index.byCode.get(resource);
+  if (index.wildcards.length === 0) return exact ?? [];
+  const list = exact === undefined ? [] : [...exact];
+  for (const { prefix, grant } of index.wildcards) if (resource.startsWith(prefix)) list.push(grant);
+  return list;
+}
+
+/**
+ * Pure decision: DENY overrides ALLOW; actions match exactly or by `*` / `<resource>:*`; the resource
+ * code matches exactly or by `*` / `prefix:*`. With `resourceType`, only grants of that type count.
+ */
+export function decide(
+  index: GrantIndex,
+  resource: string,
+  requirement: NormalizedRequirement,
+  options: { resourceType?: ResourceType | undefined; conditions?: ConditionCheck } = {},
+): Decision {
+  const candidates = candidateGrants(index, resource);
+  const conditions = options.conditions ?? NO_CONDITIONS;
+  const { mode, actions } = requirement;
+  let decidingAllow: Grant | undefined;
+  let decidingDeny: Grant | undefined;
+  let anyAllowed = false;
+  let allAllowed = true;
+  for (const action of actions) {
+    const outcome = decideAction(candidates, action, options.resourceType, conditions);
+    if (!outcome.allowed && outcome.grant !== undefined) {
+      // An explicit DENY on a required action decides, for allOf and anyOf alike.
+      if (mode === 'allOf') return { allowed: false, resource, mode, actions, reason: 'denied', grant: outcome.grant };
+      decidingDeny ??= outcome.grant;
+    }
+    if (outcome.allowed) {
+      anyAllowed = true;
+      decidingAllow ??= outcome.grant;
+    } else {
+      allAllowed = false;
+    }
+  }
+  const allowed = mode === 'allOf' ? allAllowed : anyAllowed;
+  if (allowed) return { allowed, resource, mode, actions, reason: 'allowed', grant: decidingAllow };
+  if (decidingDeny !== undefined) return { allowed, resource, mode, actions, reason: 'denied', grant: decidingDeny };
+  return { allowed, resource, mode, actions, reason: 'no_grant' };
+}

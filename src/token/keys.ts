@@ -1,0 +1,128 @@
+import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
+
+type CryptoKey = webcrypto.CryptoKey;
+import { createRemoteJWKSet, importJWK, importSPKI, importX509, type JWK, type JWTHeaderParameters } from 'jose';
+import type { JwtOptions } from '../options.js';
+
+/** What jose accepts as a key or key getter. */
+export type VerifyKey = CryptoKey | KeyObject | JWK | Uint8Array;
+export type KeyResolver = (header: JWTHeaderParameters) => Promise<VerifyKey>;
+
+/** Raised when keys cannot be obtained (discovery or JWKS down): the guard answers 503. */
+export class KeySourceError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KeySourceError';
+  }
+}
+
+const ASYMMETRIC_TYPES: Record<string, readonly string[]> = {
+  RS: ['rsa'],
+  PS: ['rsa', 'rsa-pss'],
+  ES: ['ec'],
+  Ed: ['ed25519', 'ed448'],
+};
+
+function isCryptoKey(key: unknown): key is CryptoKey {
+  const CryptoKeyClass = (globalThis as unknown as { CryptoKey?: abstract new () => CryptoKey }).CryptoKey;
+  return CryptoKeyClass !== undefined && key instanceof CryptoKeyClass;
+}
+
+function hmacHash(alg: string): string {
+  return `SHA-${alg.slice(2)}`;
+}
+
+/** Imports each key once per algorithm and hands jose a ready `CryptoKey` (the fast path). */
+function perAlgorithm(importer: (alg: string) => Promise<VerifyKey>): KeyResolver {
+  const imported = new Map<string, Promise<VerifyKey>>();
+  return (header) => {
+    const alg = header.alg as string;
+    let key = imported.get(alg);
+    if (key === undefined) {
+      key = importer(alg);
+      imported.set(alg, key);
+    }
+    return key;
+  };
+}
+
+function secretResolver(secret: string | Uint8Array): KeyResolver {
+  const bytes = typeof secret === 'string' ? new TextEncoder().encode(secret) : secret;
+  return perAlgorithm((alg) =>
+    webcrypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: hmacHash(alg) }, false, ['verify']),
+  );
+}
+
+function publicKeyResolver(key: string | JWK | KeyObject | CryptoKey, algorithms: readonly string[]): KeyResolver {
+  if (isCryptoKey(key)) return async () => key;
+  // Parse synchronously so a bad key is a construction-time TypeError, not a per-request failure.
+  let keyObject: KeyObject;
+  try {
+    keyObject =
+      typeof key === 'string'
+        ? createPublicKey(key)
+        : 'asymmetricKeyType' in (key as object) && typeof (key as KeyObject).export === 'function'
+          ? (key as KeyObject)
+          : createPublicKey({ key: key as JWK as import('node:crypto').JsonWebKey, format: 'jwk' });
+  } catch (cause) {
+    throw new TypeError('genauth-guard: option "jwt.publicKey" is not a valid public key (PEM, JWK or KeyObject)', { cause });
+  }
+  const type = keyObject.asymmetricKeyType ?? '';
+  for (const alg of algorithms) {
+    const allowed = ASYMMETRIC_TYPES[alg.slice(0, 2)] ?? [];
+    if (!allowed.includes(type)) {
+      throw new TypeError(`genauth-guard: option "jwt.publicKey" is a ${type} key, which cannot verify ${alg}`);
+    }
+  }
+  const jwk = keyObject.export({ format: 'jwk' }) as JWK;
+  const pem = typeof key === 'string' ? key : undefined;
+  return perAlgorithm((alg) => {
+    if (pem?.includes('BEGIN CERTIFICATE')) return importX509(pem, alg);
+    if (pem !== undefined) return importSPKI(pem, alg);
+    return importJWK(jwk, alg) as Promise<VerifyKey>;
+  });
+}
+
+function jwksResolver(url: string, knobs: JwtOptions['jwks'] | undefined): KeyResolver {
+  const set = createRemoteJWKSet(new URL(url), {
+    cooldownDuration: knobs?.cooldownDuration ?? 30_000,
+    timeoutDuration: knobs?.timeoutDuration ?? 3_000,
+    cacheMaxAge: knobs?.cacheMaxAge ?? 600_000,
+  });
+  return (header) => set(header) as Promise<VerifyKey>;
+}
+
+/** OIDC discovery: reads `jwks_uri` from the issuer's metadata once, retrying after a failure. */
+function discoveryResolver(issuer: string, knobs: JwtOptions['jwks'] | undefined): KeyResolver {
+  let pending: Promise<KeyResolver> | undefined;
+  const discover = async (): Promise<KeyResolver> => {
+    const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+    let metadata: { issuer?: unknown; jwks_uri?: unknown };
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(knobs?.timeoutDuration ?? 3_000), redirect: 'error' });
+      if (!response.ok) throw new Error(`discovery answered HTTP ${response.status}`);
+      metadata = (await response.json()) as typeof metadata;
+    } catch (cause) {
+      throw new KeySourceError('OIDC discovery failed', { cause });
+    }
+    if (metadata.issuer !== issuer || typeof metadata.jwks_uri !== 'string') {
+      throw new KeySourceError('OIDC discovery metadata does not match the configured issuer');
+    }
+    return jwksResolver(metadata.jwks_uri, knobs);
+  };
+  return async (header) => {
+    pending ??= discover().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return (await pending)(header);
+  };
+}
+
+/** Builds the key resolver for the configured key source. */
+export function createKeyResolver(jwt: JwtOptions): KeyResolver {
+  if (jwt.secret !== undefined) return secretResolver(jwt.secret);
+  if (jwt.publicKey !== undefined) return publicKeyResolver(jwt.publicKey, jwt.algorithms);
+  if (jwt.jwksUri !== undefined) return jwksResolver(jwt.jwksUri, jwt.jwks);
+  return discoveryResolver(jwt.issuer as string, jwt.jwks);
+}

@@ -1,0 +1,66 @@
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { GuardError, InvalidTokenError, KeysUnavailableError, type InvalidTokenReason } from '../errors.js';
+import type { ResolvedOptions } from '../options.js';
+import { createKeyResolver, KeySourceError } from './keys.js';
+
+/** Who the verified token says the caller is. */
+export interface Identity {
+  /** The user id, from the identity claim. */
+  userId: string;
+  /** All verified claims. */
+  claims: Readonly<JWTPayload>;
+}
+
+const REASONS: Record<string, InvalidTokenReason> = {
+  ERR_JWT_EXPIRED: 'expired',
+  ERR_JWS_SIGNATURE_VERIFICATION_FAILED: 'bad_signature',
+  ERR_JOSE_ALG_NOT_ALLOWED: 'alg_not_allowed',
+  ERR_JWS_INVALID: 'malformed',
+  ERR_JWT_INVALID: 'malformed',
+  ERR_JOSE_NOT_SUPPORTED: 'malformed',
+  ERR_JWKS_NO_MATCHING_KEY: 'unknown_key',
+  ERR_JWKS_MULTIPLE_MATCHING_KEYS: 'unknown_key',
+};
+
+/** Turns a verification failure into a 401 (the token's fault) or a 503 (the key source's fault). */
+function toGuardError(error: unknown, options: ResolvedOptions): GuardError {
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    return new InvalidTokenError(error.claim === 'nbf' ? 'not_yet_valid' : 'claim_invalid', options.realm, { cause: error });
+  }
+  if (error instanceof joseErrors.JOSEError) {
+    const reason = REASONS[error.code];
+    if (reason !== undefined) return new InvalidTokenError(reason, options.realm, { cause: error });
+    // JWKS timeouts, unparsable key sets and non-200 key servers are outages, not bad tokens.
+    return new KeysUnavailableError(options.retryAfter, { cause: error });
+  }
+  if (error instanceof KeySourceError) return new KeysUnavailableError(options.retryAfter, { cause: error });
+  // Anything else (a network failure under jose's fetch) is an outage: fail closed with 503.
+  return new KeysUnavailableError(options.retryAfter, { cause: error });
+}
+
+export type TokenVerifier = (token: string) => Promise<Identity>;
+
+/** Creates the verifier: jose `jwtVerify` with pinned algorithms, required `exp`, `iss`/`aud` when set. */
+export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
+  const { jwt } = options;
+  const resolveKey = createKeyResolver(jwt);
+  const claim = options.identity.claim;
+  const verifyOptions = {
+    algorithms: [...jwt.algorithms],
+    issuer: jwt.issuer,
+    audience: jwt.audience === undefined ? undefined : typeof jwt.audience === 'string' ? jwt.audience : [...jwt.audience],
+    clockTolerance: jwt.clockTolerance,
+    requiredClaims: ['exp', ...(jwt.requiredClaims ?? [])],
+  };
+  return async (token) => {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, resolveKey, { ...verifyOptions, currentDate: new Date(options.now()) }));
+    } catch (error) {
+      throw toGuardError(error, options);
+    }
+    const userId = payload[claim];
+    if (typeof userId !== 'string' || userId.length === 0) throw new InvalidTokenError('identity_claim', options.realm);
+    return { userId, claims: payload };
+  };
+}
