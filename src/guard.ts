@@ -11,6 +11,8 @@ import type { ResourceType } from './genauth/types.js';
 import { resolveOptions, type GuardOptions, type ResolvedOptions } from './options.js';
 import { decide, normalizeRequirement, type Decision, type NormalizedRequirement, type Requirement } from './policy/decide.js';
 import { indexGrants, type GrantIndex } from './policy/grants.js';
+import { evaluateConditions, type ConditionContext } from './policy/conditions.js';
+import { baseConditionContext } from './condition-context.js';
 import type { RequestLike } from './request.js';
 import { extractBearerToken } from './token/bearer.js';
 import { createTokenVerifier, type Identity } from './token/verifier.js';
@@ -31,8 +33,16 @@ export interface RouteOptions {
   resourceType?: ResourceType;
 }
 
+/** What policy conditions are evaluated against. */
+export interface DecisionEnvironment {
+  request?: RequestLike;
+  identity?: Identity;
+  /** Extra condition context keys (merged last). */
+  context?: Record<string, unknown>;
+}
+
 /** Input of {@link Guard.check}: a decision outside HTTP. */
-export type CheckInput = { userId: string; resource: string; resourceType?: ResourceType } & (
+export type CheckInput = { userId: string; resource: string; resourceType?: ResourceType; context?: Record<string, unknown> } & (
   | { action: string }
   | { allOf: readonly string[] }
   | { anyOf: readonly string[] }
@@ -46,7 +56,13 @@ export interface Guard {
   /** The user's indexed grants, from the cache or GenAuth. Throws a 503 GuardError on outage. */
   permissions(userId: string): Promise<GrantIndex>;
   /** Decides for a known user. Resolves a Decision (allowed or not); throws only on outage. */
-  authorize(userId: string, resource: string, requirement: NormalizedRequirement, route?: RouteOptions): Promise<Decision>;
+  authorize(
+    userId: string,
+    resource: string,
+    requirement: NormalizedRequirement,
+    route?: RouteOptions,
+    environment?: DecisionEnvironment,
+  ): Promise<Decision>;
   /** authenticate + authorize; throws PermissionDeniedError (403) on denial. */
   protect(request: RequestLike, resource: string, requirement: NormalizedRequirement, route?: RouteOptions): Promise<GenAuthContext>;
   /** A decision outside HTTP, with the same semantics as the middleware. */
@@ -112,12 +128,33 @@ export function createGuard(input: GuardOptions): Guard {
     resource: string,
     requirement: NormalizedRequirement,
     route?: RouteOptions,
+    environment?: DecisionEnvironment,
   ): Promise<Decision> {
     if (typeof resource !== 'string' || resource === '') {
       throw new GuardInternalError({ cause: new TypeError('genauth-guard: the resource must be a non-empty string') });
     }
     const index = await permissions(userId);
-    return decide(index, resource, requirement, { resourceType: route?.resourceType });
+    if (!index.hasConditions) return decide(index, resource, requirement, { resourceType: route?.resourceType });
+    const context = await conditionContext(userId, environment);
+    return decide(index, resource, requirement, {
+      resourceType: route?.resourceType,
+      conditions: (grant) => evaluateConditions(grant.conditions, context),
+    });
+  }
+
+  /** Built only when the user's grants carry conditions. */
+  async function conditionContext(userId: string, environment: DecisionEnvironment | undefined): Promise<ConditionContext> {
+    const context = baseConditionContext(options, userId, environment?.request);
+    const provider = options.conditions.context;
+    if (provider !== undefined) {
+      try {
+        Object.assign(context, await provider({ request: environment?.request, userId, claims: environment?.identity?.claims }));
+      } catch (cause) {
+        throw new GuardInternalError({ cause });
+      }
+    }
+    if (environment?.context !== undefined) Object.assign(context, environment.context);
+    return context as ConditionContext;
   }
 
   const guard: Guard = {
@@ -127,7 +164,7 @@ export function createGuard(input: GuardOptions): Guard {
     authorize,
     async protect(request, resource, requirement, route) {
       const identity = await guard.authenticate(request);
-      const decision = await authorize(identity.userId, resource, requirement, route);
+      const decision = await authorize(identity.userId, resource, requirement, route, { request, identity });
       if (!decision.allowed) throw new PermissionDeniedError(resource, requirement.actions, options.realm);
       return { identity, decision };
     },
@@ -141,7 +178,7 @@ export function createGuard(input: GuardOptions): Guard {
       } catch (error) {
         return Promise.reject(error);
       }
-      return authorize(input.userId, input.resource, requirement, { resourceType: input.resourceType });
+      return authorize(input.userId, input.resource, requirement, { resourceType: input.resourceType }, { context: input.context });
     },
     invalidateUser: (userId) => cache.invalidateUser(userId),
     invalidateAll: () => cache.invalidateAll(),

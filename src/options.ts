@@ -2,6 +2,7 @@ import type { KeyObject, webcrypto } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Dispatcher } from 'undici';
 import type { ResourceType, UserIdType } from './genauth/types.js';
+import type { RequestLike } from './request.js';
 
 /** JWS algorithms the guard verifies. Pin the ones your tokens use. */
 export type JwtAlgorithm =
@@ -91,12 +92,30 @@ export interface CacheOptions {
   max?: number;
 }
 
+/** Policy conditions (`condition` entries of a grant). */
+export interface ConditionOptions {
+  /**
+   * Proxy hops to trust in `X-Forwarded-For` for `SourceIp`. 0 takes the socket's peer address and
+   * ignores the header. @default 0
+   */
+  trustProxy?: number;
+  /**
+   * Extra context keys (e.g. `Device`, `Country`) for a request; merged over the guard's own
+   * (`CurrentTime`, `EpochTime`, `SourceIp`, `UserId`, `UserPoolId`, `Namespace`, `UserAgent`, `Referer`).
+   * Called only when the user's grants carry conditions.
+   */
+  context?: (input: { request?: RequestLike; userId: string; claims?: Readonly<Record<string, unknown>> }) =>
+    | Record<string, unknown>
+    | Promise<Record<string, unknown>>;
+}
+
 /** Options of {@link createGuard} and every adapter. */
 export interface GuardOptions {
   genauth: GenAuthOptions;
   jwt: JwtOptions;
   identity?: IdentityOptions;
   cache?: CacheOptions;
+  conditions?: ConditionOptions;
   /** `realm` of the `WWW-Authenticate` challenge. @default 'api' */
   realm?: string;
   /** Seconds sent in `Retry-After` on a 503. @default 5 */
@@ -111,6 +130,7 @@ export interface ResolvedOptions {
   jwt: JwtOptions & { clockTolerance: number };
   identity: Required<IdentityOptions>;
   cache: Required<CacheOptions>;
+  conditions: { trustProxy: number; context: ConditionOptions['context'] };
   realm: string;
   retryAfter: number;
   now: () => number;
@@ -221,6 +241,12 @@ export function resolveOptions(input: GuardOptions): ResolvedOptions {
     cache: Object.freeze({
       ttl: positiveNumber(input.cache?.ttl, 'cache.ttl', 60_000),
       max: Math.floor(positiveNumber(input.cache?.max, 'cache.max', 10_000)),
+    }),
+    conditions: Object.freeze({
+      trustProxy: Math.floor(positiveNumber(input.conditions?.trustProxy, 'conditions.trustProxy', 0, true)),
+      context: typeof input.conditions?.context === 'function' || input.conditions?.context === undefined
+        ? input.conditions?.context
+        : fail('conditions.context', 'must be a function'),
     }),
     realm: input.realm === undefined ? 'api' : nonEmptyString(input.realm, 'realm'),
     retryAfter: Math.ceil(positiveNumber(input.retryAfter, 'retryAfter', 5)),

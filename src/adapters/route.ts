@@ -36,7 +36,7 @@ export async function enforce<R>(guard: Guard, request: RequestLike, spec: Route
   } catch (cause) {
     throw new GuardInternalError({ cause });
   }
-  const decision = await guard.authorize(identity.userId, resource, spec.requirement, spec.route);
+  const decision = await guard.authorize(identity.userId, resource, spec.requirement, spec.route, { request, identity });
   if (!decision.allowed) throw new PermissionDeniedError(resource, spec.requirement.actions, guard.options.realm);
   return { identity, decision };
 }

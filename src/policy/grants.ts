@@ -23,6 +23,8 @@ export interface GrantIndex {
   readonly byCode: ReadonlyMap<string, readonly Grant[]>;
   /** Grants with a wildcard code (`*` or `prefix:*`), with the prefix they cover (`''` for `*`). */
   readonly wildcards: ReadonlyArray<{ readonly prefix: string; readonly grant: Grant }>;
+  /** True when some grant carries conditions, so a decision may need a condition context. */
+  readonly hasConditions: boolean;
 }
 
 const RESOURCE_TYPES = new Set<string>(['DATA', 'API', 'MENU', 'BUTTON', 'UI']);
@@ -103,7 +105,8 @@ export function indexGrants(entries: readonly AuthorizedResource[]): GrantIndex 
     if (list === undefined) byCode.set(grant.code, [grant]);
     else list.push(grant);
   }
-  return Object.freeze({ grants: Object.freeze(grants), byCode, wildcards: Object.freeze(wildcards) });
+  const hasConditions = grants.some((g) => g.conditions.length > 0);
+  return Object.freeze({ grants: Object.freeze(grants), byCode, wildcards: Object.freeze(wildcards), hasConditions });
 }
 
 /** True when the grant covers `action`: exactly, by `*`, or by `<resource>:*` (never by substring). */

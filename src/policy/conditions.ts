@@ -1,0 +1,180 @@
+import { BlockList, isIP } from 'node:net';
+import type { PolicyCondition } from '../genauth/types.js';
+
+/** Values a condition can be checked against, by GenAuth parameter name (`SourceIp`, `CurrentTime`, ...). */
+export type ConditionContext = Readonly<Record<string, string | number | boolean | Date | readonly string[] | undefined>>;
+
+/** Operators evaluated; any other operator makes the condition unknown (an ALLOW does not apply, a DENY does). */
+export const CONDITION_OPERATORS = [
+  'StringEquals', 'StringNotEquals', 'StringEqualsIgnoreCase', 'StringNotEqualsIgnoreCase', 'StringLike', 'StringNotLike',
+  'NumericEquals', 'NumericNotEquals', 'NumericLessThan', 'NumericLessThanEquals', 'NumericGreaterThan', 'NumericGreaterThanEquals',
+  'DateEquals', 'DateNotEquals', 'DateLessThan', 'DateLessThanEquals', 'DateGreaterThan', 'DateGreaterThanEquals',
+  'Bool', 'IpAddress', 'NotIpAddress', 'ListContains',
+] as const;
+
+type Tri = boolean | undefined;
+type Compare = (actual: number, expected: number) => boolean;
+
+const NUMERIC: Record<string, Compare> = {
+  Equals: (a, b) => a === b,
+  NotEquals: (a, b) => a !== b,
+  LessThan: (a, b) => a < b,
+  LessThanEquals: (a, b) => a <= b,
+  GreaterThan: (a, b) => a > b,
+  GreaterThanEquals: (a, b) => a >= b,
+};
+
+// Compiled once per condition object (conditions live as long as the cached grant set).
+const likePatterns = new WeakMap<PolicyCondition, RegExp[]>();
+const ipRanges = new WeakMap<PolicyCondition, BlockList | null>();
+
+function expectedValues(condition: PolicyCondition): string[] {
+  return Array.isArray(condition.value) ? condition.value.map(String) : [String(condition.value)];
+}
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`, 's');
+}
+
+function like(condition: PolicyCondition, actual: string): boolean {
+  let patterns = likePatterns.get(condition);
+  if (patterns === undefined) {
+    patterns = expectedValues(condition).map(globToRegExp);
+    likePatterns.set(condition, patterns);
+  }
+  return patterns.some((p) => p.test(actual));
+}
+
+function unmapV4(ip: string): string {
+  return ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
+}
+
+function ranges(condition: PolicyCondition): BlockList | null {
+  let list = ipRanges.get(condition);
+  if (list === undefined) {
+    list = new BlockList();
+    for (const value of expectedValues(condition)) {
+      const [address = '', bits] = value.trim().split('/');
+      const family = isIP(address);
+      if (family === 0) {
+        list = null;
+        break;
+      }
+      const type = family === 4 ? 'ipv4' : 'ipv6';
+      const prefix = bits === undefined ? (family === 4 ? 32 : 128) : Number(bits);
+      if (!Number.isInteger(prefix) || prefix < 0 || prefix > (family === 4 ? 32 : 128)) {
+        list = null;
+        break;
+      }
+      list.addSubnet(address, prefix, type);
+    }
+    ipRanges.set(condition, list);
+  }
+  return list;
+}
+
+function inRanges(condition: PolicyCondition, actual: string): Tri {
+  const list = ranges(condition);
+  const ip = unmapV4(actual);
+  const family = isIP(ip);
+  if (list === null || family === 0) return undefined;
+  return list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+function toNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+function toTime(value: unknown): number | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.getTime();
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') {
+    const t = Date.parse(value);
+    return Number.isNaN(t) ? undefined : t;
+  }
+  return undefined;
+}
+
+function toBool(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return undefined;
+}
+
+/** Any expected value satisfies `test`; unknown if a value cannot be read. */
+function anyExpected(condition: PolicyCondition, test: (expected: string) => Tri): Tri {
+  let unknown = false;
+  for (const expected of expectedValues(condition)) {
+    const result = test(expected);
+    if (result === true) return true;
+    if (result === undefined) unknown = true;
+  }
+  return unknown ? undefined : false;
+}
+
+function negate(value: Tri): Tri {
+  return value === undefined ? undefined : !value;
+}
+
+/** Evaluates one condition: true, false, or undefined when it cannot be evaluated. */
+export function evaluateCondition(condition: PolicyCondition, context: ConditionContext): Tri {
+  const op = condition.operator;
+  const actual = context[condition.param];
+  if (actual === undefined || actual === null) return undefined;
+  if (op === 'ListContains') {
+    if (!Array.isArray(actual)) return undefined;
+    return anyExpected(condition, (e) => actual.includes(e));
+  }
+  if (op.startsWith('String')) {
+    if (typeof actual !== 'string') return undefined;
+    switch (op) {
+      case 'StringEquals': return anyExpected(condition, (e) => actual === e);
+      case 'StringNotEquals': return negate(anyExpected(condition, (e) => actual === e));
+      case 'StringEqualsIgnoreCase': return anyExpected(condition, (e) => actual.toLowerCase() === e.toLowerCase());
+      case 'StringNotEqualsIgnoreCase': return negate(anyExpected(condition, (e) => actual.toLowerCase() === e.toLowerCase()));
+      case 'StringLike': return like(condition, actual);
+      case 'StringNotLike': return !like(condition, actual);
+      default: return undefined;
+    }
+  }
+  if (op.startsWith('Numeric') || op.startsWith('Date')) {
+    const isDate = op.startsWith('Date');
+    const compare = NUMERIC[op.slice(isDate ? 4 : 7)];
+    const read = isDate ? toTime : toNumber;
+    const a = read(actual);
+    if (compare === undefined || a === undefined) return undefined;
+    if (op.endsWith('NotEquals')) return negate(anyExpected(condition, (e) => (read(e) === undefined ? undefined : a === read(e))));
+    return anyExpected(condition, (e) => {
+      const b = read(e);
+      return b === undefined ? undefined : compare(a, b);
+    });
+  }
+  if (op === 'Bool') {
+    const a = toBool(actual);
+    return a === undefined ? undefined : anyExpected(condition, (e) => (toBool(e) === undefined ? undefined : a === toBool(e)));
+  }
+  if (op === 'IpAddress' || op === 'NotIpAddress') {
+    if (typeof actual !== 'string') return undefined;
+    const inside = inRanges(condition, actual);
+    return op === 'IpAddress' ? inside : negate(inside);
+  }
+  return undefined;
+}
+
+/** All conditions must hold: false if any is false, else undefined if any is unknown, else true. */
+export function evaluateConditions(conditions: readonly PolicyCondition[], context: ConditionContext): Tri {
+  let unknown = false;
+  for (const condition of conditions) {
+    const result = evaluateCondition(condition, context);
+    if (result === false) return false;
+    if (result === undefined) unknown = true;
+  }
+  return unknown ? undefined : true;
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { CONDITION_OPERATORS, evaluateCondition, evaluateConditions } from '../../src/policy/conditions.js';
+
+const context = {
+  SourceIp: '10.1.2.3',
+  SourceIpV6: '2001:db8::1',
+  Mapped: '::ffff:192.168.1.5',
+  CurrentTime: new Date('2026-06-01T12:00:00Z'),
+  EpochTime: 1780315200,
+  UserAgent: 'Mozilla/5.0 (X11; Linux)',
+  Namespace: 'default',
+  MultiFactorAuthPresent: true,
+  MultiFactorAuthAge: 120,
+  LoggedInApps: ['app1', 'app2'],
+};
+
+describe('evaluateCondition', () => {
+  it.each([
+    ['StringEquals', 'Namespace', 'default', true],
+    ['StringEquals', 'Namespace', 'other', false],
+    ['StringEquals', 'Namespace', ['x', 'default'], true],
+    ['StringNotEquals', 'Namespace', 'other', true],
+    ['StringNotEquals', 'Namespace', 'default', false],
+    ['StringEqualsIgnoreCase', 'Namespace', 'DEFAULT', true],
+    ['StringNotEqualsIgnoreCase', 'Namespace', 'DEFAULT', false],
+    ['StringLike', 'UserAgent', 'Mozilla/*', true],
+    ['StringLike', 'UserAgent', '*Windows*', false],
+    ['StringLike', 'Namespace', 'd?fault', true],
+    ['StringLike', 'Namespace', 'def.ult', false],
+    ['StringNotLike', 'UserAgent', '*Windows*', true],
+    ['NumericLessThan', 'MultiFactorAuthAge', '300', true],
+    ['NumericLessThan', 'MultiFactorAuthAge', '60', false],
+    ['NumericLessThanEquals', 'MultiFactorAuthAge', '120', true],
+    ['NumericGreaterThan', 'MultiFactorAuthAge', '60', true],
+    ['NumericGreaterThanEquals', 'MultiFactorAuthAge', '121', false],
+    ['NumericEquals', 'MultiFactorAuthAge', '120', true],
+    ['NumericNotEquals', 'MultiFactorAuthAge', '120', false],
+    ['NumericEquals', 'MultiFactorAuthAge', 'abc', undefined],
+    ['DateLessThan', 'CurrentTime', '2027-01-01T00:00:00Z', true],
+    ['DateGreaterThan', 'CurrentTime', '2027-01-01T00:00:00Z', false],
+    ['DateGreaterThanEquals', 'CurrentTime', '2026-06-01T12:00:00Z', true],
+    ['DateEquals', 'CurrentTime', 'not a date', undefined],
+    ['Bool', 'MultiFactorAuthPresent', 'true', true],
+    ['Bool', 'MultiFactorAuthPresent', 'false', false],
+    ['IpAddress', 'SourceIp', '10.0.0.0/8', true],
+    ['IpAddress', 'SourceIp', '192.168.0.0/16', false],
+    ['IpAddress', 'SourceIp', '10.1.2.3', true],
+    ['IpAddress', 'SourceIpV6', '2001:db8::/32', true],
+    ['IpAddress', 'Mapped', '192.168.0.0/16', true],
+    ['IpAddress', 'SourceIp', 'not-an-ip/8', undefined],
+    ['NotIpAddress', 'SourceIp', '192.168.0.0/16', true],
+    ['NotIpAddress', 'SourceIp', '10.0.0.0/8', false],
+    ['ListContains', 'LoggedInApps', 'app2', true],
+    ['ListContains', 'LoggedInApps', 'app3', false],
+    ['StringEquals', 'Missing', 'x', undefined],
+    ['StringNotEquals', 'Missing', 'x', undefined],
+    ['NoSuchOperator', 'Namespace', 'default', undefined],
+    ['StringEquals', 'MultiFactorAuthAge', '120', undefined],
+  ] as const)('%s %s %j -> %s', (operator, param, value, expected) => {
+    expect(evaluateCondition({ operator, param, value: value as string | string[] }, context)).toBe(expected);
+  });
+
+  it('lists every operator it evaluates', () => {
+    for (const operator of CONDITION_OPERATORS) {
+      expect(evaluateCondition({ operator, param: 'Missing', value: 'x' }, context)).toBeUndefined();
+    }
+    expect(CONDITION_OPERATORS.length).toBe(22);
+  });
+
+  it('combines conditions: false wins, then unknown, then true', () => {
+    const yes = { operator: 'StringEquals', param: 'Namespace', value: 'default' };
+    const no = { operator: 'StringEquals', param: 'Namespace', value: 'x' };
+    const unknown = { operator: 'Weird', param: 'Namespace', value: 'x' };
+    expect(evaluateConditions([yes, yes], context)).toBe(true);
+    expect(evaluateConditions([yes, unknown], context)).toBeUndefined();
+    expect(evaluateConditions([unknown, no], context)).toBe(false);
+  });
+});
