@@ -5,7 +5,7 @@ import {
   PermissionsUnavailableError,
   isGuardError,
 } from './errors.js';
-import { createPermissionCache, type PermissionCache } from './cache/permission-cache.js';
+import { createPermissionCache, StaleBeyondLimitError, type PermissionCache } from './cache/permission-cache.js';
 import { createGenAuthClient, type GenAuthClient } from './genauth/client.js';
 import type { ResourceType } from './genauth/types.js';
 import { resolveOptions, type GuardOptions, type ResolvedOptions } from './options.js';
@@ -71,6 +71,8 @@ export interface Guard {
   invalidateUser(userId: string): void;
   /** Forgets every cached grant. */
   invalidateAll(): void;
+  /** Cached users and their estimated bytes. */
+  cacheStats(): { entries: number; bytes: number };
   /** Closes connections to GenAuth. */
   close(): Promise<void>;
 }
@@ -89,8 +91,7 @@ export function createGuard(input: GuardOptions): Guard {
   const { genauth } = options;
 
   const cache: PermissionCache = createPermissionCache({
-    ttl: options.cache.ttl,
-    max: options.cache.max,
+    ...options.cache,
     scope: { userIdType: genauth.userIdType, namespace: genauth.namespace, resourceType: genauth.resourceType },
     load: async (userId, setTtl) => {
       try {
@@ -117,6 +118,7 @@ export function createGuard(input: GuardOptions): Guard {
       return await cache.get(userId);
     } catch (error) {
       if (isGuardError(error)) throw error;
+      if (error instanceof StaleBeyondLimitError && error.cause instanceof GenAuthApiError) error = error.cause;
       const retryAfter =
         error instanceof GenAuthApiError && error.retryAfter !== undefined ? Math.max(error.retryAfter, 1) : options.retryAfter;
       throw new PermissionsUnavailableError(retryAfter, { cause: error });
@@ -182,6 +184,7 @@ export function createGuard(input: GuardOptions): Guard {
     },
     invalidateUser: (userId) => cache.invalidateUser(userId),
     invalidateAll: () => cache.invalidateAll(),
+    cacheStats: () => cache.stats(),
     close: () => client.close(),
   };
   return guard;

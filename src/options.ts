@@ -38,6 +38,15 @@ export interface GenAuthOptions {
   timeout?: number;
   /** Largest upstream body accepted, in bytes. @default 8 MiB */
   maxResponseBytes?: number;
+  /**
+   * How calls are authenticated: `token` (the documented management token, `POST get-management-token`)
+   * or `signature` (the AK/SK HMAC-SHA1 scheme of the official Node SDKs). @default 'token'
+   */
+  authScheme?: 'token' | 'signature';
+  /** Scheme word of the signature's `authorization`. @default 'authing' (or 'GenAuth' with the `x-genauth-` prefix) */
+  signatureScheme?: string;
+  /** Retries of a 5xx, 429 or connection error, inside `timeout`. @default 2 */
+  retries?: number;
   /** Concurrent connections to GenAuth. @default 16 */
   connections?: number;
   /** An undici dispatcher to use instead of the guard's own pool (tests, proxies). */
@@ -90,6 +99,16 @@ export interface CacheOptions {
   ttl?: number;
   /** Most users kept. @default 10000 */
   max?: number;
+  /** Byte budget of the whole cache (estimated). @default 64 MiB */
+  maxBytes?: number;
+  /** Byte budget of one user's grants; a larger set is used for its request but not cached. @default 4 MiB */
+  maxEntryBytes?: number;
+  /** How long past `ttl` cached grants may be served while GenAuth fails, in ms. 0 disables. @default 300000 */
+  maxStale?: number;
+  /** After `ttl`, serve the cached grants while refreshing them in the background (within `maxStale`). @default true */
+  staleWhileRevalidate?: boolean;
+  /** How long a failed load is remembered so an outage burst makes one upstream call, in ms. 0 disables. @default 1000 */
+  errorTtl?: number;
 }
 
 /** Policy conditions (`condition` entries of a grant). */
@@ -120,6 +139,8 @@ export interface GuardOptions {
   realm?: string;
   /** Seconds sent in `Retry-After` on a 503. @default 5 */
   retryAfter?: number;
+  /** Where the operator's warnings go (refused credentials). `false` silences them. @default console */
+  logger?: { warn(message: string): void } | false;
   /** Clock in ms since the epoch (tests). @default Date.now */
   now?: () => number;
 }
@@ -133,6 +154,7 @@ export interface ResolvedOptions {
   conditions: { trustProxy: number; context: ConditionOptions['context'] };
   realm: string;
   retryAfter: number;
+  logger: { warn(message: string): void } | false;
   now: () => number;
 }
 
@@ -194,6 +216,15 @@ function resolveGenAuth(input: GenAuthOptions | undefined): ResolvedOptions['gen
     timeout: positiveNumber(input.timeout, 'genauth.timeout', 3000),
     maxResponseBytes: positiveNumber(input.maxResponseBytes, 'genauth.maxResponseBytes', 8 * 1024 * 1024),
     connections: positiveNumber(input.connections, 'genauth.connections', 16),
+    authScheme:
+      input.authScheme === undefined || input.authScheme === 'token' || input.authScheme === 'signature'
+        ? (input.authScheme ?? 'token')
+        : fail('genauth.authScheme', 'must be "token" or "signature"'),
+    signatureScheme:
+      input.signatureScheme === undefined
+        ? headerPrefix === 'x-genauth-' ? 'GenAuth' : 'authing'
+        : nonEmptyString(input.signatureScheme, 'genauth.signatureScheme'),
+    retries: Math.floor(positiveNumber(input.retries, 'genauth.retries', 2, true)),
     dispatcher: input.dispatcher,
   };
 }
@@ -228,6 +259,24 @@ function resolveJwt(input: JwtOptions | undefined): ResolvedOptions['jwt'] {
   return { ...input, clockTolerance: positiveNumber(input.clockTolerance, 'jwt.clockTolerance', 5, true) };
 }
 
+function resolveCache(input: CacheOptions | undefined): Required<CacheOptions> {
+  const maxBytes = Math.floor(positiveNumber(input?.maxBytes, 'cache.maxBytes', 64 * 1024 * 1024));
+  const maxEntryBytes = Math.floor(positiveNumber(input?.maxEntryBytes, 'cache.maxEntryBytes', Math.min(4 * 1024 * 1024, maxBytes)));
+  if (maxEntryBytes > maxBytes) fail('cache.maxEntryBytes', 'must not exceed cache.maxBytes');
+  if (input?.staleWhileRevalidate !== undefined && typeof input.staleWhileRevalidate !== 'boolean') {
+    fail('cache.staleWhileRevalidate', 'must be a boolean');
+  }
+  return {
+    ttl: positiveNumber(input?.ttl, 'cache.ttl', 60_000),
+    max: Math.floor(positiveNumber(input?.max, 'cache.max', 10_000)),
+    maxBytes,
+    maxEntryBytes,
+    maxStale: positiveNumber(input?.maxStale, 'cache.maxStale', 300_000, true),
+    staleWhileRevalidate: input?.staleWhileRevalidate ?? true,
+    errorTtl: positiveNumber(input?.errorTtl, 'cache.errorTtl', 1_000, true),
+  };
+}
+
 /** Fills defaults and validates once; throws a `TypeError` naming the option on any mistake. */
 export function resolveOptions(input: GuardOptions): ResolvedOptions {
   if (typeof input !== 'object' || input === null) fail('options', 'must be an object');
@@ -238,10 +287,7 @@ export function resolveOptions(input: GuardOptions): ResolvedOptions {
     genauth: Object.freeze(resolveGenAuth(input.genauth)),
     jwt: Object.freeze(resolveJwt(input.jwt)),
     identity: Object.freeze({ claim }),
-    cache: Object.freeze({
-      ttl: positiveNumber(input.cache?.ttl, 'cache.ttl', 60_000),
-      max: Math.floor(positiveNumber(input.cache?.max, 'cache.max', 10_000)),
-    }),
+    cache: Object.freeze(resolveCache(input.cache)),
     conditions: Object.freeze({
       trustProxy: Math.floor(positiveNumber(input.conditions?.trustProxy, 'conditions.trustProxy', 0, true)),
       context: typeof input.conditions?.context === 'function' || input.conditions?.context === undefined
@@ -250,6 +296,7 @@ export function resolveOptions(input: GuardOptions): ResolvedOptions {
     }),
     realm: input.realm === undefined ? 'api' : nonEmptyString(input.realm, 'realm'),
     retryAfter: Math.ceil(positiveNumber(input.retryAfter, 'retryAfter', 5)),
+    logger: input.logger === undefined ? console : input.logger,
     now: input.now ?? Date.now,
   });
 }

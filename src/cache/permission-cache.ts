@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { UserIdType, ResourceType } from '../genauth/types.js';
+import type { ResourceType, UserIdType } from '../genauth/types.js';
 import type { GrantIndex } from '../policy/grants.js';
 
 /** Where a cached grant set came from. */
@@ -10,18 +10,46 @@ export interface PermissionScope {
 }
 
 export interface PermissionCacheOptions {
+  /** Freshness, ms. */
   ttl: number;
+  /** Most users. */
   max: number;
+  /** Budget of all entries, bytes (estimated with `GrantIndex.bytes`). */
+  maxBytes: number;
+  /** Budget of one entry, bytes: a larger grant set is used for its request and not cached. */
+  maxEntryBytes: number;
+  /** How long past `ttl` a cached set may still be served while GenAuth fails, ms. 0: never. */
+  maxStale: number;
+  /** Serve a stale set while refreshing it in the background (within `maxStale`). */
+  staleWhileRevalidate: boolean;
+  /** How long a failed load is remembered, so an outage burst makes one upstream call, ms. 0: off. */
+  errorTtl: number;
   scope: PermissionScope;
   /** Loads a user's grants. Throwing means "not cached". `setTtl` shortens this entry's life. */
-  load: (userId: string, setTtl: (ms: number) => void, signal: AbortSignal) => Promise<GrantIndex>;
+  load: (userId: string, setTtl: (ms: number) => void) => Promise<GrantIndex>;
 }
 
-/** The permission cache: lru-cache `fetch()` gives bounded entries, TTL and single-flight loads. */
+/** The permission cache: lru-cache `fetch()` gives bounds, TTL, single-flight loads and stale rules. */
 export interface PermissionCache {
   get(userId: string): Promise<GrantIndex>;
   invalidateUser(userId: string): void;
   invalidateAll(): void;
+  /** Entries and estimated bytes held now. */
+  stats(): { entries: number; bytes: number };
+}
+
+interface Entry {
+  index: GrantIndex;
+  fetchedAt: number;
+  ttl: number;
+}
+
+/** Raised when the only cached set is older than `ttl + maxStale` and no fresh one could be loaded. */
+export class StaleBeyondLimitError extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super('cached permissions are older than maxStale and could not be refreshed', options);
+    this.name = 'StaleBeyondLimitError';
+  }
 }
 
 /**
@@ -33,37 +61,71 @@ export function cacheKey(scope: PermissionScope, userId: string): string {
 }
 
 export function createPermissionCache(options: PermissionCacheOptions): PermissionCache {
-  const { scope, load } = options;
-  const cache = new LRUCache<string, GrantIndex, string>({
+  const { scope, load, maxStale } = options;
+  const failures =
+    options.errorTtl > 0 ? new LRUCache<string, { error: unknown }>({ max: options.max, ttl: options.errorTtl }) : undefined;
+
+  const cache = new LRUCache<string, Entry, string>({
     max: options.max,
+    maxSize: options.maxBytes,
+    maxEntrySize: options.maxEntryBytes,
+    sizeCalculation: (entry, key) => entry.index.bytes + 2 * key.length,
     ttl: options.ttl,
-    fetchMethod: (_key, _stale, { context, options: fetchOptions, signal }) =>
-      load(
-        context,
-        (ms) => {
-          fetchOptions.ttl = ms;
-        },
-        signal,
-      ),
+    allowStale: options.staleWhileRevalidate && maxStale > 0,
+    allowStaleOnFetchRejection: maxStale > 0,
+    noDeleteOnFetchRejection: maxStale > 0,
+    fetchMethod: async (key, _stale, { context, options: fetchOptions }) => {
+      const failed = failures?.get(key);
+      if (failed !== undefined) throw failed.error;
+      let ttl = options.ttl;
+      try {
+        const index = await load(context, (ms) => {
+          ttl = ms;
+        });
+        fetchOptions.ttl = ttl;
+        return { index, fetchedAt: Date.now(), ttl };
+      } catch (error) {
+        failures?.set(key, { error });
+        throw error;
+      }
+    },
   });
+
+  const tooOld = (entry: Entry) => Date.now() - entry.fetchedAt > entry.ttl + maxStale;
+
+  async function fetchEntry(key: string, userId: string, fresh: boolean): Promise<Entry | undefined> {
+    return cache
+      .fetch(key, fresh ? { context: userId, forceRefresh: true, allowStale: false } : { context: userId })
+      .catch((error: unknown) => {
+        // An invalidation while a load is in flight aborts it: the caller loads again.
+        if (error instanceof Error && error.name === 'AbortError') return undefined;
+        throw error;
+      });
+  }
+
   return {
     async get(userId) {
       const key = cacheKey(scope, userId);
-      // An invalidation while a load is in flight aborts it; load again so the caller sees fresh grants.
       for (let attempt = 0; attempt < 3; attempt++) {
-        const value = await cache.fetch(key, { context: userId }).catch((error: unknown) => {
-          if (error instanceof Error && error.name === 'AbortError') return undefined;
-          throw error;
-        });
-        if (value !== undefined) return value;
+        let entry = await fetchEntry(key, userId, false);
+        if (entry !== undefined && tooOld(entry)) {
+          // Past the stale window: only a fresh answer will do.
+          entry = await fetchEntry(key, userId, true);
+          if (entry !== undefined && tooOld(entry)) throw new StaleBeyondLimitError({ cause: failures?.get(key)?.error });
+        }
+        if (entry !== undefined) return entry.index;
       }
       throw new Error('permission load was aborted repeatedly');
     },
     invalidateUser(userId) {
-      cache.delete(cacheKey(scope, userId));
+      const key = cacheKey(scope, userId);
+      cache.delete(key);
+      failures?.delete(key);
     },
     invalidateAll() {
       cache.clear();
+      failures?.clear();
     },
+    stats: () => ({ entries: cache.size, bytes: cache.calculatedSize }),
   };
 }

@@ -2,10 +2,43 @@ import { Pool, request, type Dispatcher } from 'undici';
 import { GenAuthApiError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import { parseRetryAfter, readEnvelope } from './envelope.js';
+import { signatureNonce, signRequest } from './signature.js';
 import type { AuthorizedResource, AuthorizedResourceList, ResourceType, UserIdType } from './types.js';
 
 const TOKEN_PATH = '/api/v3/get-management-token';
 const RESOURCES_PATH = '/api/v3/get-user-authorized-resources';
+const SDK_VERSION = 'genauth-guard:0.1.0';
+const RETRY_BASE_MS = 50;
+
+/** 5xx (HTTP or body), 429 and connection errors are retried; everything else is final. */
+function retryable(error: GenAuthApiError): boolean {
+  switch (error.kind) {
+    case 'network':
+    case 'rate_limited':
+      return true;
+    case 'http_status':
+      return (error.httpStatus ?? 0) >= 500;
+    case 'error_envelope':
+      return (error.statusCode ?? 0) >= 500;
+    default:
+      return false;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 export interface AuthorizedResourcesQuery {
   userId: string;
@@ -43,6 +76,8 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
   let token: ManagementToken | undefined;
   let tokenRequest: Promise<ManagementToken> | undefined;
   let closed = false;
+  // After a 429, no call is made until this time (ms): the whole pool backs off, not just one user.
+  let backoffUntil = 0;
 
   async function call(method: 'GET' | 'POST', path: string, headers: Record<string, string>, signal: AbortSignal, body?: string) {
     if (closed) throw new GenAuthApiError('closed');
@@ -101,36 +136,89 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
     return withDeadline(tokenRequest, signal);
   }
 
-  function headersFor(value: string): Record<string, string> {
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      authorization: `Bearer ${value}`,
-      [`${config.headerPrefix}userpool-id`]: config.userPoolId,
-    };
-    if (config.tenantId !== undefined) headers[config.tenantHeader] = config.tenantId;
-    return headers;
+  const tenantHeaders: Record<string, string> =
+    config.tenantId === undefined ? {} : { [config.tenantHeader]: config.tenantId };
+
+  /** Headers of one attempt: a management token, or a fresh signature (new nonce and date per attempt). */
+  async function authHeaders(signal: AbortSignal, path: string, data: Record<string, string>): Promise<Record<string, string>> {
+    const base = { accept: 'application/json', [`${config.headerPrefix}userpool-id`]: config.userPoolId, ...tenantHeaders };
+    if (config.authScheme === 'signature') {
+      return {
+        ...base,
+        ...signRequest({
+          method: 'GET',
+          path,
+          data,
+          accessKeyId: config.accessKeyId,
+          accessKeySecret: config.accessKeySecret,
+          headerPrefix: config.headerPrefix,
+          scheme: config.signatureScheme,
+          sdkVersion: SDK_VERSION,
+          date: new Date(options.now()).toUTCString(),
+          nonce: signatureNonce(),
+          extraHeaders: tenantHeaders,
+        }),
+      };
+    }
+    const current = await managementToken(signal);
+    return { ...base, authorization: `Bearer ${current.value}` };
+  }
+
+  /** One request, with one fresh management token if a cached one was refused. */
+  async function attempt(path: string, query: string, data: Record<string, string>, signal: AbortSignal): Promise<AuthorizedResource[]> {
+    for (let refreshed = false; ; refreshed = true) {
+      const usedToken = token;
+      const answer = await call('GET', `${path}?${query}`, await authHeaders(signal, path, data), signal);
+      try {
+        const { data: body } = readEnvelope<AuthorizedResourceList>(answer.status, answer.text, answer.retryAfter);
+        if (!Array.isArray(body.list)) throw new GenAuthApiError('bad_envelope');
+        return body.list;
+      } catch (error) {
+        const refused = error instanceof GenAuthApiError && error.kind === 'credentials';
+        // A cached management token may have been revoked: fetch a new one once, then give up.
+        if (refused && !refreshed && config.authScheme === 'token' && usedToken !== undefined && token === usedToken) {
+          token = undefined;
+          continue;
+        }
+        if (refused) warnCredentials(error);
+        throw error;
+      }
+    }
+  }
+
+  let lastCredentialWarning = -Infinity;
+  function warnCredentials(error: GenAuthApiError): void {
+    const now = Date.now();
+    if (now - lastCredentialWarning < 60_000 || options.logger === false) return;
+    lastCredentialWarning = now;
+    options.logger.warn(
+      `genauth-guard: GenAuth refused the management credentials (statusCode ${String(error.statusCode)}, apiCode ${String(error.apiCode)}); ` +
+        'check genauth.userPoolId, accessKeyId, accessKeySecret, host and headerPrefix. Requests are answered 503 until this is fixed.',
+    );
   }
 
   async function getUserAuthorizedResources(query: AuthorizedResourcesQuery): Promise<AuthorizedResource[]> {
+    if (Date.now() < backoffUntil) {
+      throw new GenAuthApiError('rate_limited', { retryAfter: Math.ceil((backoffUntil - Date.now()) / 1000) });
+    }
+    const deadline = Date.now() + config.timeout;
     const signal = AbortSignal.timeout(config.timeout);
-    const params = new URLSearchParams({ userId: query.userId, userIdType: query.userIdType, namespace: query.namespace });
-    if (query.resourceType !== undefined) params.set('resourceType', query.resourceType);
-    const path = `${RESOURCES_PATH}?${params.toString()}`;
-    let current = await managementToken(signal);
-    for (let attempt = 0; ; attempt++) {
-      const answer = await call('GET', path, headersFor(current.value), signal);
+    const data: Record<string, string> = { userId: query.userId, userIdType: query.userIdType, namespace: query.namespace };
+    if (query.resourceType !== undefined) data.resourceType = query.resourceType;
+    const queryString = new URLSearchParams(data).toString();
+    for (let retry = 0; ; retry++) {
       try {
-        const { data } = readEnvelope<AuthorizedResourceList>(answer.status, answer.text, answer.retryAfter);
-        if (!Array.isArray(data.list)) throw new GenAuthApiError('bad_envelope');
-        return data.list;
+        return await attempt(RESOURCES_PATH, queryString, data, signal);
       } catch (error) {
-        // A cached management token may have been revoked: fetch a new one once, then give up.
-        if (attempt === 0 && error instanceof GenAuthApiError && error.kind === 'credentials' && token === current) {
-          token = undefined;
-          current = await managementToken(signal);
-          continue;
-        }
-        throw error;
+        if (!(error instanceof GenAuthApiError)) throw error;
+        if (error.kind === 'rate_limited') backoffUntil = Date.now() + (error.retryAfter ?? 1) * 1000;
+        const wait = error.retryAfter !== undefined ? error.retryAfter * 1000 : RETRY_BASE_MS * 2 ** retry * (1 + Math.random());
+        // Retries stay inside the overall deadline: a Retry-After beyond it ends the call now.
+        if (retry >= config.retries || !retryable(error) || Date.now() + wait >= deadline) throw error;
+        await sleep(wait, signal).catch(() => {
+          throw new GenAuthApiError('timeout', { cause: error });
+        });
+        backoffUntil = 0;
       }
     }
   }

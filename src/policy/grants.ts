@@ -25,6 +25,21 @@ export interface GrantIndex {
   readonly wildcards: ReadonlyArray<{ readonly prefix: string; readonly grant: Grant }>;
   /** True when some grant carries conditions, so a decision may need a condition context. */
   readonly hasConditions: boolean;
+  /** Estimated heap bytes this index holds (calibrated against heap snapshots; see README). */
+  readonly bytes: number;
+}
+
+// Per-object overheads measured on V8 (Node 20-24), rounded up so the budget is never underestimated.
+const INDEX_BYTES = 400;
+const GRANT_BYTES = 420;
+const ACTION_BYTES = 60;
+const CONDITION_BYTES = 160;
+
+function grantBytes(grant: Grant): number {
+  let bytes = GRANT_BYTES + 2 * grant.code.length + 2 * (grant.apiIdentifier?.length ?? 0);
+  for (const action of grant.actions) bytes += ACTION_BYTES + 2 * action.length;
+  for (const c of grant.conditions) bytes += CONDITION_BYTES + 2 * (String(c.param).length + String(c.operator).length + String(c.value).length);
+  return bytes;
 }
 
 const RESOURCE_TYPES = new Set<string>(['DATA', 'API', 'MENU', 'BUTTON', 'UI']);
@@ -105,8 +120,13 @@ export function indexGrants(entries: readonly AuthorizedResource[]): GrantIndex 
     if (list === undefined) byCode.set(grant.code, [grant]);
     else list.push(grant);
   }
-  const hasConditions = grants.some((g) => g.conditions.length > 0);
-  return Object.freeze({ grants: Object.freeze(grants), byCode, wildcards: Object.freeze(wildcards), hasConditions });
+  let hasConditions = false;
+  let bytes = INDEX_BYTES;
+  for (const grant of grants) {
+    if (grant.conditions.length > 0) hasConditions = true;
+    bytes += grantBytes(grant);
+  }
+  return Object.freeze({ grants: Object.freeze(grants), byCode, wildcards: Object.freeze(wildcards), hasConditions, bytes });
 }
 
 /** True when the grant covers `action`: exactly, by `*`, or by `<resource>:*` (never by substring). */
