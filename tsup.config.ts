@@ -4,6 +4,8 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     express: 'src/adapters/express.ts',
+    koa: 'src/adapters/koa.ts',
+    fastify: 'src/adapters/fastify.ts',
     testing: 'src/testing/index.ts',
   },
   format: ['esm', 'cjs'],

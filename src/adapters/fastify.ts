@@ -1,0 +1,178 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { createGuard, type CheckInput, type GenAuthContext, type Guard, type RouteOptions } from '../guard.js';
+import type { GuardOptions } from '../options.js';
+import type { Decision, Requirement } from '../policy/decide.js';
+import { asGuardError, problemResponse } from '../problem.js';
+import type { RequestLike } from '../request.js';
+import { enforce, routeSpec, type ResourceSource, type RouteSpec } from './route.js';
+
+export * from '../index.js';
+
+/** The request a resource function receives: `params` as matched by Fastify's router. */
+export type FastifyResourceRequest = FastifyRequest<{ Params: Record<string, string> }>;
+
+/** Route-level configuration: `config: { genauth: ... }` on a route. */
+export type GenAuthRouteConfig =
+  | {
+      /** A resource code, or a function of the request (params are there; the body is not parsed yet). */
+      resource: ResourceSource<FastifyResourceRequest>;
+      requirement: Requirement;
+      route?: RouteOptions;
+    }
+  /** No check on this route; with `api` set, API mode skips it too. */
+  | { public: true };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by genauth-guard: the verified identity and, after a permission check, the decision. */
+    genauth: GenAuthContext | null;
+  }
+  interface FastifyInstance {
+    /** The guard registered by the genauth-guard plugin. */
+    genauth: FastifyGuard;
+  }
+  interface FastifyContextConfig {
+    /** genauth-guard route configuration. */
+    genauth?: GenAuthRouteConfig;
+  }
+}
+
+/** Options of the {@link genauthGuard} plugin. */
+export interface FastifyGuardOptions extends GuardOptions {
+  /**
+   * Throw errors to Fastify's error handler instead of answering with problem+json. The errors carry
+   * `statusCode` and `headers`, so Fastify's default handler gets status and headers right.
+   * @default false
+   */
+  passErrors?: boolean;
+}
+
+/** A hook usable as `onRequest` or `preHandler`. */
+export type GenAuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
+
+/** The guard the plugin decorates the instance with (`fastify.genauth`). Methods work when taken off it. */
+export interface FastifyGuard {
+  /**
+   * A hook that authenticates the caller and requires `requirement` on `resource`.
+   * @example fastify.post('/servers/:id/start', { preHandler: fastify.genauth.requirePermission((req) => `ecs:${req.params.id}`, 'ecs:Start') }, handler)
+   * @throws TypeError at definition when the resource or requirement is malformed.
+   */
+  requirePermission(resource: ResourceSource<FastifyResourceRequest>, requirement: Requirement, route?: RouteOptions): GenAuthHook;
+  /** A hook that only authenticates (sets `request.genauth.identity`). */
+  authenticate(): GenAuthHook;
+  /** A decision outside HTTP. */
+  check(input: CheckInput): Promise<Decision>;
+  /** Forgets one user's cached grants. */
+  invalidateUser(userId: string): void;
+  /** Forgets every cached grant. */
+  invalidateAll(): void;
+  /** Closes connections to GenAuth (the plugin also does so on `onClose`). */
+  close(): Promise<void>;
+  /** The framework-neutral guard. */
+  readonly core: Guard;
+}
+
+/**
+ * The core's view of a Fastify request. `request.raw.url` is the target exactly as received: Fastify
+ * routes on a decoded, optionally slash- and case-insensitive path, but the guard must judge the same
+ * string as on every other adapter.
+ */
+export function fastifyRequest(request: FastifyRequest): RequestLike {
+  const raw = request.raw;
+  return {
+    method: raw.method ?? request.method,
+    url: raw.url ?? request.url,
+    headers: raw.headers,
+    headersDistinct: raw.headersDistinct,
+    remoteAddress: raw.socket?.remoteAddress,
+  };
+}
+
+/** Builds the decorator object and the hooks the plugin installs. Exported for tests and custom wiring. */
+export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard & { routeHook: GenAuthHook } {
+  const core = createGuard(options);
+  const passErrors = options.passErrors === true;
+
+  /** Answers with the shared problem+json, or throws to Fastify's error handler when asked to. */
+  function reject(error: unknown, reply: FastifyReply): FastifyReply {
+    const guardError = asGuardError(error);
+    if (passErrors || reply.sent) throw guardError;
+    const answer = problemResponse(guardError);
+    // A Buffer, so Fastify sends the content type as given (it appends a charset to JSON-ish strings).
+    return reply.code(answer.status).headers(answer.headers).send(Buffer.from(answer.body));
+  }
+
+  async function run(request: FastifyRequest, reply: FastifyReply, check: () => Promise<GenAuthContext>): Promise<FastifyReply | undefined> {
+    try {
+      request.genauth = await check();
+    } catch (error) {
+      // Returning the sent reply tells Fastify to stop the lifecycle here.
+      return reject(error, reply);
+    }
+    return undefined;
+  }
+
+  function hookFor(spec: RouteSpec<FastifyResourceRequest>): GenAuthHook {
+    return function genauthRequirePermission(request, reply) {
+      return run(request, reply, () => enforce(core, fastifyRequest(request), spec, request as FastifyResourceRequest));
+    };
+  }
+
+  // Route configs are compiled once per route and remembered by identity (the HEAD twin shares it).
+  const compiled = new WeakMap<object, GenAuthHook>();
+  function configHook(config: GenAuthRouteConfig): GenAuthHook | undefined {
+    if ('public' in config && config.public === true) return undefined;
+    let hook = compiled.get(config);
+    if (!hook) {
+      const { resource, requirement, route } = config as Extract<GenAuthRouteConfig, { resource: unknown }>;
+      hook = hookFor(routeSpec(resource, requirement, route));
+      compiled.set(config, hook);
+    }
+    return hook;
+  }
+
+  return {
+    requirePermission: (resource, requirement, route) => hookFor(routeSpec(resource, requirement, route)),
+    authenticate() {
+      return function genauthAuthenticate(request, reply) {
+        return run(request, reply, async () => ({ identity: await core.authenticate(fastifyRequest(request)) }));
+      };
+    },
+    /** Enforces `config.genauth` of the matched route, if any. */
+    routeHook(request, reply) {
+      const config = request.routeOptions.config.genauth;
+      const hook = config === undefined ? undefined : configHook(config);
+      return hook ? hook(request, reply) : Promise.resolve(undefined);
+    },
+    check: (input) => core.check(input),
+    invalidateUser: (userId) => core.invalidateUser(userId),
+    invalidateAll: () => core.invalidateAll(),
+    close: () => core.close(),
+    core,
+  };
+}
+
+const plugin: FastifyPluginAsync<FastifyGuardOptions> = async (fastify: FastifyInstance, options) => {
+  const { routeHook, ...guard } = createFastifyGuard(options);
+  fastify.decorateRequest('genauth', null);
+  fastify.decorate('genauth', guard);
+  // Route configs are checked when the route is added (a mistake fails `ready()`, not a request).
+  fastify.addHook('onRoute', (route) => {
+    const config = route.config?.genauth;
+    if (config !== undefined && !('public' in config)) routeSpec(config.resource, config.requirement, config.route);
+  });
+  // One global hook (it also covers routes added before the plugin loaded): route config, before body parsing.
+  fastify.addHook('onRequest', routeHook);
+  fastify.addHook('onClose', async () => guard.close());
+};
+
+/**
+ * The genauth-guard Fastify plugin (Fastify 5). Decorates `fastify.genauth` and `request.genauth`,
+ * enforces `config.genauth` on routes, and closes the guard with the instance.
+ * @example
+ * await fastify.register(genauthGuard, { genauth: { userPoolId, accessKeySecret }, jwt: { jwksUri, issuer, audience, algorithms: ['RS256'] } });
+ * fastify.get('/reports', { config: { genauth: { resource: 'reports', requirement: 'reports:Read' } } }, handler);
+ * @throws TypeError naming the option when the configuration is wrong (registration fails).
+ */
+export const genauthGuard = fp(plugin, { fastify: '5.x', name: 'genauth-guard' });

@@ -1,0 +1,116 @@
+import type { Middleware, ParameterizedContext } from 'koa';
+import { createGuard, type CheckInput, type GenAuthContext, type Guard, type RouteOptions } from '../guard.js';
+import type { GuardOptions } from '../options.js';
+import type { Decision, Requirement } from '../policy/decide.js';
+import { asGuardError, problemResponse } from '../problem.js';
+import type { RequestLike } from '../request.js';
+import { enforce, routeSpec, type ResourceSource } from './route.js';
+
+export * from '../index.js';
+
+declare module 'koa' {
+  interface DefaultState {
+    /** Set by genauth-guard: the verified identity and, after a permission check, the decision. */
+    genauth?: GenAuthContext;
+  }
+}
+
+/** The Koa context a resource function receives (with `@koa/router`, `ctx.params` is filled). */
+export type KoaContext = ParameterizedContext;
+
+/** Options of {@link createKoaGuard}. */
+export interface KoaGuardOptions extends GuardOptions {
+  /**
+   * Throw errors the Koa way instead of answering with problem+json. The errors carry `status`,
+   * `headers` and `expose`, so Koa's stock handler (or yours, upstream) gets status and headers right.
+   * @default false
+   */
+  passErrors?: boolean;
+}
+
+/** The Koa guard. Every method works when taken off the object. */
+export interface KoaGuard {
+  /**
+   * Middleware that authenticates the caller and requires `requirement` on `resource`.
+   * @example router.post('/servers/:id/start', guard.requirePermission((ctx) => `ecs:${ctx.params.id}`, 'ecs:Start'), handler)
+   * @throws TypeError at definition when the resource or requirement is malformed.
+   */
+  requirePermission(resource: ResourceSource<KoaContext>, requirement: Requirement, route?: RouteOptions): Middleware;
+  /** Middleware that only authenticates (sets `ctx.state.genauth.identity`). */
+  authenticate(): Middleware;
+  /** A decision outside HTTP. */
+  check(input: CheckInput): Promise<Decision>;
+  /** Forgets one user's cached grants. */
+  invalidateUser(userId: string): void;
+  /** Forgets every cached grant. */
+  invalidateAll(): void;
+  /** Closes connections to GenAuth. */
+  close(): Promise<void>;
+  /** The framework-neutral guard. */
+  readonly core: Guard;
+}
+
+/** The core's view of a Koa request: the full URL as received (`originalUrl`), never a mount-shortened path. */
+export function koaRequest(ctx: ParameterizedContext): RequestLike {
+  return {
+    method: ctx.method,
+    url: ctx.originalUrl ?? ctx.req.url ?? '',
+    headers: ctx.req.headers,
+    headersDistinct: ctx.req.headersDistinct,
+    remoteAddress: ctx.req.socket?.remoteAddress,
+  };
+}
+
+/**
+ * Creates a Koa guard (Koa 2 and 3, with or without `@koa/router`).
+ * @example const guard = createKoaGuard({ genauth: { userPoolId, accessKeySecret }, jwt: { jwksUri, issuer, audience, algorithms: ['RS256'] } });
+ * @throws TypeError naming the option when the configuration is wrong.
+ */
+export function createKoaGuard(options: KoaGuardOptions): KoaGuard {
+  const core = createGuard(options);
+  const passErrors = options.passErrors === true;
+
+  /** Answers with the shared problem+json, or throws when the user asked for that (or it is too late). */
+  function reject(error: unknown, ctx: ParameterizedContext): void {
+    const guardError = asGuardError(error);
+    if (passErrors || ctx.headerSent) throw guardError;
+    const answer = problemResponse(guardError);
+    ctx.status = answer.status;
+    ctx.set(answer.headers);
+    ctx.body = answer.body;
+  }
+
+  /** Runs one check; on success attaches the context and continues, otherwise answers. */
+  async function run(ctx: ParameterizedContext, next: () => Promise<unknown>, check: () => Promise<GenAuthContext>): Promise<void> {
+    let context: GenAuthContext;
+    try {
+      context = await check();
+    } catch (error) {
+      return reject(error, ctx);
+    }
+    ctx.state.genauth = context;
+    // Outside the try: an error from downstream is not ours to answer.
+    await next();
+  }
+
+  function requirePermission(resource: ResourceSource<KoaContext>, requirement: Requirement, route?: RouteOptions): Middleware {
+    const spec = routeSpec(resource, requirement, route);
+    return function genauthRequirePermission(ctx, next) {
+      return run(ctx, next, () => enforce(core, koaRequest(ctx), spec, ctx));
+    };
+  }
+
+  return {
+    requirePermission,
+    authenticate() {
+      return function genauthAuthenticate(ctx, next) {
+        return run(ctx, next, async () => ({ identity: await core.authenticate(koaRequest(ctx)) }));
+      };
+    },
+    check: (input) => core.check(input),
+    invalidateUser: (userId) => core.invalidateUser(userId),
+    invalidateAll: () => core.invalidateAll(),
+    close: () => core.close(),
+    core,
+  };
+}

@@ -1,0 +1,42 @@
+/** Conformance rows for Express 4 and 5: the reference adapter. */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express5 from 'express';
+import express4 from 'express4';
+import type { Request, Response } from 'express';
+import { createExpressGuard } from '../../../src/adapters/express.js';
+import type { AdapterRow, AppFixture, RunningApp } from '../row.js';
+
+type ExpressFactory = typeof express5;
+
+async function listen(server: Server, closeGuard: () => Promise<void>): Promise<RunningApp> {
+  await new Promise((resolve) => server.once('listening', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      await new Promise((resolve) => server.close(resolve));
+      await closeGuard();
+    },
+  };
+}
+
+function standard(express: ExpressFactory, fixture: AppFixture): Promise<RunningApp> {
+  const guard = createExpressGuard(fixture.options);
+  const app = express();
+  const handler = (req: Request, res: Response) => {
+    fixture.handled();
+    res.json({ ok: true, user: req.genauth?.identity.userId, reason: req.genauth?.decision?.reason });
+  };
+  app.post('/api/v1/servers/:id/start', guard.requirePermission((req) => `ecs:${req.params.id}`, 'ecs:Start'), handler);
+  app.get('/api/v1/reports', guard.requirePermission('reports', { anyOf: ['reports:Read', 'reports:Admin'] }), handler);
+  app.delete('/api/v1/disks/:id', guard.requirePermission(async (req) => `disk:${req.params.id}`, 'disk:Delete'), handler);
+  app.get('/api/v1/me', guard.authenticate(), handler);
+  return listen(app.listen(0, '127.0.0.1'), () => guard.close());
+}
+
+function row(name: string, express: ExpressFactory): AdapterRow {
+  return { name, start: (fixture) => standard(express, fixture) };
+}
+
+export const express4Row = row('Express 4', express4 as unknown as ExpressFactory);
+export const express5Row = row('Express 5', express5);

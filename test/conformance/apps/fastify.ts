@@ -1,0 +1,32 @@
+/**
+ * Conformance row for Fastify 5. The routes use each way of protecting a route: `config.genauth`, a
+ * `preHandler`, an `onRequest` hook, and `authenticate()`.
+ */
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { genauthGuard } from '../../../src/adapters/fastify.js';
+import type { AdapterRow, AppFixture, RunningApp } from '../row.js';
+
+async function standard(fixture: AppFixture): Promise<RunningApp> {
+  const app = Fastify();
+  await app.register(genauthGuard, fixture.options);
+  const handler = async (request: FastifyRequest, _reply: FastifyReply) => {
+    fixture.handled();
+    return { ok: true, user: request.genauth?.identity.userId, reason: request.genauth?.decision?.reason };
+  };
+  app.post(
+    '/api/v1/servers/:id/start',
+    { config: { genauth: { resource: (req) => `ecs:${req.params.id}`, requirement: 'ecs:Start' } } },
+    handler,
+  );
+  app.get('/api/v1/reports', { preHandler: app.genauth.requirePermission('reports', { anyOf: ['reports:Read', 'reports:Admin'] }) }, handler);
+  app.delete('/api/v1/disks/:id', { onRequest: app.genauth.requirePermission(async (req) => `disk:${req.params.id}`, 'disk:Delete') }, handler);
+  app.get('/api/v1/me', { onRequest: app.genauth.authenticate() }, handler);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : 0,
+    close: () => app.close(), // the plugin closes the guard on onClose
+  };
+}
+
+export const fastifyRow: AdapterRow = { name: 'Fastify 5', start: standard };
