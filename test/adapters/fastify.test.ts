@@ -1,0 +1,184 @@
+// Fastify-specific behaviour (plugin, decorators, route config, hooks, passErrors, onClose); the shared
+// cases (allow/deny/tokens/outage, byte-identical answers) live in test/conformance.
+import Fastify, { type FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { genauthGuard, isGuardError, type FastifyGuardOptions } from '../../src/adapters/fastify.js';
+import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
+
+const RESOURCES = '/api/v3/get-user-authorized-resources';
+
+let emulator: GenAuthEmulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(async () => {
+  await emulator.close();
+});
+
+const apps: FastifyInstance[] = [];
+beforeEach(() => {
+  emulator.clearGrants();
+  emulator.clearFaults();
+  emulator.resetCalls();
+  emulator.setGrants('alice', [
+    { resourceCode: 'ecs:1', actions: ['ecs:Start'] },
+    { resourceCode: 'reports', actions: ['reports:Read'] },
+  ]);
+});
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((app) => app.close()));
+});
+
+function appWith(extra: Partial<FastifyGuardOptions> = {}): FastifyInstance {
+  const app = Fastify();
+  apps.push(app);
+  app.register(genauthGuard, { ...emulator.guardOptions(), ...extra });
+  return app;
+}
+
+async function listen(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+}
+
+const auth = async (user: string) => `Bearer ${await emulator.mintToken(user)}`;
+
+describe('Fastify plugin', () => {
+  it('route config: protects the route and its HEAD twin, sets request.genauth', async () => {
+    const app = appWith();
+    let ran = 0;
+    await app.after();
+    app.get(
+      '/servers/:id',
+      { config: { genauth: { resource: (req) => `ecs:${req.params.id}`, requirement: 'ecs:Start' } } },
+      async (req) => {
+        ran++;
+        return { user: req.genauth?.identity.userId, reason: req.genauth?.decision?.reason };
+      },
+    );
+    const url = await listen(app);
+    const token = await auth('alice');
+    expect((await request(url).get('/servers/1').set('authorization', token)).body).toEqual({ user: 'alice', reason: 'allowed' });
+    expect((await request(url).get('/servers/2').set('authorization', token)).status).toBe(403);
+    const head = await request(url).head('/servers/1');
+    expect(head.status).toBe(401);
+    expect(head.headers['www-authenticate']).toBe('Bearer realm="api"');
+    expect(ran).toBe(1);
+  });
+
+  it('route config also covers routes declared before the plugin finished loading', async () => {
+    const app = Fastify();
+    apps.push(app);
+    app.register(genauthGuard, emulator.guardOptions());
+    let ran = 0;
+    // Not awaited: the plugin's onRoute hook does not see this route, the request hook still does.
+    app.get('/early', { config: { genauth: { resource: 'reports', requirement: 'reports:Read' } } }, async () => {
+      ran++;
+      return 'ok';
+    });
+    const url = await listen(app);
+    expect((await request(url).get('/early')).status).toBe(401);
+    expect((await request(url).get('/early').set('authorization', await auth('alice'))).status).toBe(200);
+    expect(ran).toBe(1);
+  });
+
+  it('public routes and unprotected routes run without a token; request.genauth is null', async () => {
+    const app = appWith();
+    await app.after();
+    app.get('/health', { config: { genauth: { public: true } } }, async (req) => ({ genauth: req.genauth }));
+    app.get('/open', async (req) => ({ genauth: req.genauth }));
+    const url = await listen(app);
+    expect((await request(url).get('/health')).body).toEqual({ genauth: null });
+    expect((await request(url).get('/open')).body).toEqual({ genauth: null });
+  });
+
+  it('a malformed route config fails when the route is added', async () => {
+    const app = appWith();
+    await app.after();
+    expect(() => app.get('/bad', { config: { genauth: { resource: '', requirement: 'x' } } }, async () => 'no')).toThrow(TypeError);
+  });
+
+  it('requirePermission as preHandler can use the parsed body; methods work off the decorator', async () => {
+    const app = appWith();
+    await app.after();
+    const { requirePermission, authenticate } = app.genauth;
+    app.post(
+      '/start',
+      { preHandler: requirePermission((req) => `ecs:${(req.body as { id: string }).id}`, 'ecs:Start') },
+      async (req) => ({ user: req.genauth?.identity.userId }),
+    );
+    app.get('/me', { onRequest: authenticate() }, async (req) => ({ user: req.genauth?.identity.userId, decision: req.genauth?.decision ?? null }));
+    const url = await listen(app);
+    const token = await auth('alice');
+    expect((await request(url).post('/start').set('authorization', token).send({ id: '1' })).body).toEqual({ user: 'alice' });
+    expect((await request(url).post('/start').set('authorization', token).send({ id: '2' })).status).toBe(403);
+    expect((await request(url).get('/me').set('authorization', token)).body).toEqual({ user: 'alice', decision: null });
+  });
+
+  it('a resource function that throws fails closed with 500 and reveals nothing', async () => {
+    const app = appWith();
+    await app.after();
+    let ran = 0;
+    app.get('/x', { onRequest: app.genauth.requirePermission(() => { throw new Error('boom secret-ish'); }, 'x') }, async () => {
+      ran++;
+      return 'no';
+    });
+    const res = await request(await listen(app)).get('/x').set('authorization', await auth('alice'));
+    expect(res.status).toBe(500);
+    expect(res.body).toMatchObject({ code: 'ERR_INTERNAL' });
+    expect(res.text).not.toMatch(/boom/);
+    expect(ran).toBe(0);
+  });
+
+  describe('passErrors', () => {
+    it("Fastify's default error handler gets the status and headers right", async () => {
+      const app = appWith({ passErrors: true });
+      await app.after();
+      app.get('/x', { config: { genauth: { resource: 'reports', requirement: 'reports:Read' } } }, async () => 'no');
+      const url = await listen(app);
+      const missing = await request(url).get('/x');
+      expect(missing.status).toBe(401);
+      expect(missing.headers['www-authenticate']).toBe('Bearer realm="api"');
+      expect(missing.body).toMatchObject({ statusCode: 401, code: 'ERR_MISSING_TOKEN' });
+
+      emulator.fault({ kind: 'status', status: 500, path: RESOURCES });
+      const down = await request(url).get('/x').set('authorization', await auth('alice'));
+      expect(down.status).toBe(503);
+      expect(Number(down.headers['retry-after'])).toBeGreaterThan(0);
+    });
+
+    it('a custom error handler receives the GuardError', async () => {
+      const app = appWith({ passErrors: true });
+      await app.after();
+      let caught: unknown;
+      app.setErrorHandler((error, _req, reply) => {
+        caught = error;
+        return reply.code(418).send('mine');
+      });
+      app.get('/x', { onRequest: app.genauth.requirePermission('reports', 'reports:Read') }, async () => 'no');
+      const res = await request(await listen(app)).get('/x');
+      expect(res.status).toBe(418);
+      expect(isGuardError(caught)).toBe(true);
+      expect(caught).toMatchObject({ code: 'ERR_MISSING_TOKEN', statusCode: 401 });
+    });
+  });
+
+  it('closes the guard with the instance', async () => {
+    const app = Fastify();
+    app.register(genauthGuard, emulator.guardOptions());
+    await app.ready();
+    const guard = app.genauth;
+    await expect(guard.check({ userId: 'alice', resource: 'reports', action: 'reports:Read' })).resolves.toMatchObject({ allowed: true });
+    await app.close();
+    // Closed: an uncached user can no longer be loaded (fails closed, as an outage).
+    await expect(guard.check({ userId: 'bob', resource: 'reports', action: 'reports:Read' })).rejects.toMatchObject({ status: 503 });
+  });
+
+  it('a configuration mistake fails registration', async () => {
+    const app = Fastify();
+    app.register(genauthGuard, { ...emulator.guardOptions(), jwt: { algorithms: [] } as never });
+    await expect(app.ready()).rejects.toThrow(TypeError);
+  });
+});

@@ -1,0 +1,180 @@
+// Koa-specific behaviour; the shared cases (allow/deny/tokens/outage, byte-identical answers) live in
+// test/conformance.
+import type { Server } from 'node:http';
+import Koa from 'koa';
+import Router from '@koa/router';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createKoaGuard, isGuardError, type KoaGuard } from '../../src/adapters/koa.js';
+import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
+
+const RESOURCES = '/api/v3/get-user-authorized-resources';
+
+let emulator: GenAuthEmulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(async () => {
+  await emulator.close();
+});
+
+const servers: Server[] = [];
+const guards: KoaGuard[] = [];
+beforeEach(() => {
+  emulator.clearGrants();
+  emulator.clearFaults();
+  emulator.resetCalls();
+  emulator.setGrants('alice', [
+    { resourceCode: 'ecs:1', actions: ['ecs:Start'] },
+    { resourceCode: 'reports', actions: ['reports:Read'] },
+  ]);
+});
+afterEach(async () => {
+  for (const server of servers.splice(0)) server.close();
+  await Promise.all(guards.splice(0).map((guard) => guard.close()));
+});
+
+function guardFor(extra: { passErrors?: boolean } = {}): KoaGuard {
+  const guard = createKoaGuard({ ...emulator.guardOptions(), ...extra });
+  guards.push(guard);
+  return guard;
+}
+
+function serve(app: Koa): Server {
+  const server = app.listen(0, '127.0.0.1');
+  servers.push(server);
+  return server;
+}
+
+const auth = async (user: string) => `Bearer ${await emulator.mintToken(user)}`;
+
+describe('Koa adapter', () => {
+  it('gives resource functions the ctx and sets ctx.state.genauth; methods work off the guard', async () => {
+    const { requirePermission } = guardFor();
+    const app = new Koa();
+    const router = new Router();
+    let seen: unknown;
+    router.post(
+      '/servers/:id/start',
+      requirePermission((ctx) => {
+        seen = ctx.params.id;
+        return `ecs:${ctx.params.id}`;
+      }, 'ecs:Start'),
+      (ctx) => {
+        ctx.body = { user: ctx.state.genauth?.identity.userId, reason: ctx.state.genauth?.decision?.reason };
+      },
+    );
+    app.use(router.routes());
+    const res = await request(serve(app)).post('/servers/1/start').set('authorization', await auth('alice'));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ user: 'alice', reason: 'allowed' });
+    expect(seen).toBe('1');
+  });
+
+  it('works as plain app middleware without a router', async () => {
+    const guard = guardFor();
+    const app = new Koa();
+    let ran = 0;
+    app.use(guard.requirePermission('reports', 'reports:Read'));
+    app.use((ctx) => {
+      ran++;
+      ctx.body = 'ok';
+    });
+    const server = serve(app);
+    expect((await request(server).get('/anything')).status).toBe(401);
+    expect(ran).toBe(0);
+    expect((await request(server).get('/anything').set('authorization', await auth('alice'))).text).toBe('ok');
+  });
+
+  it('an error thrown downstream is not turned into a guard answer', async () => {
+    const guard = guardFor();
+    const app = new Koa();
+    app.silent = true;
+    app.use(guard.requirePermission('reports', 'reports:Read'));
+    app.use(() => {
+      throw new Error('handler failed');
+    });
+    const res = await request(serve(app)).get('/').set('authorization', await auth('alice'));
+    expect(res.status).toBe(500);
+    expect(res.headers['content-type']).not.toMatch(/problem\+json/);
+  });
+
+  it('a resource function that throws fails closed with 500 and reveals nothing', async () => {
+    const guard = guardFor();
+    const app = new Koa();
+    let ran = 0;
+    app.use(guard.requirePermission(() => { throw new Error('boom secret-ish'); }, 'x'));
+    app.use(() => void ran++);
+    const res = await request(serve(app)).get('/').set('authorization', await auth('alice'));
+    expect(res.status).toBe(500);
+    expect(res.body).toMatchObject({ code: 'ERR_INTERNAL' });
+    expect(res.text).not.toMatch(/boom/);
+    expect(ran).toBe(0);
+  });
+
+  it('rejects a malformed route definition at once', () => {
+    const guard = guardFor();
+    expect(() => guard.requirePermission('', 'x')).toThrow(TypeError);
+    expect(() => guard.requirePermission(42 as never, 'x')).toThrow(TypeError);
+  });
+
+  describe('passErrors', () => {
+    it('throws the GuardError to an upstream error middleware', async () => {
+      const guard = guardFor({ passErrors: true });
+      const app = new Koa();
+      let caught: unknown;
+      app.use(async (ctx, next) => {
+        try {
+          await next();
+        } catch (error) {
+          caught = error;
+          ctx.status = 418;
+          ctx.body = 'mine';
+        }
+      });
+      app.use(guard.requirePermission('reports', 'reports:Read'));
+      const res = await request(serve(app)).get('/');
+      expect(res.status).toBe(418);
+      expect(isGuardError(caught)).toBe(true);
+      expect(caught).toMatchObject({ code: 'ERR_MISSING_TOKEN', status: 401, expose: true });
+    });
+
+    it("Koa's stock handler answers with the error's status and headers", async () => {
+      const guard = guardFor({ passErrors: true });
+      const app = new Koa();
+      app.silent = true;
+      app.use(guard.requirePermission('reports', 'reports:Read'));
+      const server = serve(app);
+      const missing = await request(server).get('/');
+      expect(missing.status).toBe(401);
+      expect(missing.headers['www-authenticate']).toBe('Bearer realm="api"');
+      expect(missing.text).toBe('Bearer token required'); // expose: a fixed text
+
+      emulator.fault({ kind: 'status', status: 500, path: RESOURCES });
+      const down = await request(server).get('/').set('authorization', await auth('alice'));
+      expect(down.status).toBe(503);
+      expect(Number(down.headers['retry-after'])).toBeGreaterThan(0);
+      expect(down.text).toBe('Service Unavailable'); // not exposed: Koa's generic text
+    });
+  });
+
+  it('invalidateUser forces a refetch', async () => {
+    const guard = guardFor();
+    const app = new Koa();
+    app.use(guard.requirePermission('reports', 'reports:Read'));
+    app.use((ctx) => void (ctx.body = 'ok'));
+    const server = serve(app);
+    const token = await auth('alice');
+    expect((await request(server).get('/').set('authorization', token)).status).toBe(200);
+    emulator.setGrants('alice', []);
+    expect((await request(server).get('/').set('authorization', token)).status).toBe(200);
+    guard.invalidateUser('alice');
+    expect((await request(server).get('/').set('authorization', token)).status).toBe(403);
+  });
+
+  it('check() agrees with the middleware', async () => {
+    const guard = guardFor();
+    await expect(guard.check({ userId: 'alice', resource: 'ecs:1', action: 'ecs:Start' })).resolves.toMatchObject({ allowed: true });
+    await expect(guard.check({ userId: 'alice', resource: 'ecs:2', action: 'ecs:Start' })).resolves.toMatchObject({ allowed: false });
+  });
+});
