@@ -86,7 +86,7 @@ function requirementOf(input: CheckInput): Requirement {
 /** Creates the core guard. Validates options now: a mistake throws a `TypeError` naming the option. */
 export function createGuard(input: GuardOptions): Guard {
   const options = resolveOptions(input);
-  const verify = createTokenVerifier(options);
+  const verifier = createTokenVerifier(options);
   const client: GenAuthClient = createGenAuthClient(options);
   const { genauth } = options;
 
@@ -161,7 +161,13 @@ export function createGuard(input: GuardOptions): Guard {
 
   const guard: Guard = {
     options,
-    authenticate: (request) => verify(extractBearerToken(request, options.realm)),
+    authenticate: (request) => {
+      try {
+        return verifier.verify(extractBearerToken(request, options.realm));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
     permissions,
     authorize,
     async protect(request, resource, requirement, route) {
@@ -182,8 +188,14 @@ export function createGuard(input: GuardOptions): Guard {
       }
       return authorize(input.userId, input.resource, requirement, { resourceType: input.resourceType }, { context: input.context });
     },
-    invalidateUser: (userId) => cache.invalidateUser(userId),
-    invalidateAll: () => cache.invalidateAll(),
+    invalidateUser: (userId) => {
+      cache.invalidateUser(userId);
+      verifier.forgetUser(userId);
+    },
+    invalidateAll: () => {
+      cache.invalidateAll();
+      verifier.forgetAll();
+    },
     cacheStats: () => cache.stats(),
     close: () => client.close(),
   };

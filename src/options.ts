@@ -76,6 +76,16 @@ interface JwtCommon {
   requiredClaims?: readonly string[];
   /** JWKS fetching knobs, with `jwksUri` or `discovery`. */
   jwks?: JwksOptions;
+  /** Cache of verified tokens, so a repeated token skips signature verification. */
+  tokenCache?: TokenCacheOptions;
+}
+
+/** The verified-token cache (per guard, keyed by the exact token, never past the token's `exp`). */
+export interface TokenCacheOptions {
+  /** Most tokens kept; 0 disables the cache. @default 10000 */
+  max?: number;
+  /** Longest a verified token is trusted without re-verifying, in ms. @default 300000 */
+  maxAge?: number;
 }
 
 /** How tokens are verified: exactly one of `secret`, `publicKey`, `jwksUri`, `discovery`. */
@@ -148,7 +158,7 @@ export interface GuardOptions {
 export interface ResolvedOptions {
   genauth: Required<Omit<GenAuthOptions, 'resourceType' | 'tenantId' | 'dispatcher'>> &
     Pick<GenAuthOptions, 'resourceType' | 'tenantId' | 'dispatcher'>;
-  jwt: JwtOptions & { clockTolerance: number };
+  jwt: JwtOptions & { clockTolerance: number; tokenCache: Required<TokenCacheOptions> };
   identity: Required<IdentityOptions>;
   cache: Required<CacheOptions>;
   conditions: { trustProxy: number; context: ConditionOptions['context'] };
@@ -256,7 +266,14 @@ function resolveJwt(input: JwtOptions | undefined): ResolvedOptions['jwt'] {
     if (!Array.isArray(list) || list.length === 0) fail('jwt.audience', 'must be a string or a non-empty array of strings');
     list.forEach((a, i) => nonEmptyString(a, `jwt.audience[${i}]`));
   }
-  return { ...input, clockTolerance: positiveNumber(input.clockTolerance, 'jwt.clockTolerance', 5, true) };
+  return {
+    ...input,
+    clockTolerance: positiveNumber(input.clockTolerance, 'jwt.clockTolerance', 5, true),
+    tokenCache: Object.freeze({
+      max: Math.floor(positiveNumber(input.tokenCache?.max, 'jwt.tokenCache.max', 10_000, true)),
+      maxAge: positiveNumber(input.tokenCache?.maxAge, 'jwt.tokenCache.maxAge', 300_000),
+    }),
+  };
 }
 
 function resolveCache(input: CacheOptions | undefined): Required<CacheOptions> {

@@ -94,13 +94,16 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
   const tooOld = (entry: Entry) => Date.now() - entry.fetchedAt > entry.ttl + maxStale;
 
   async function fetchEntry(key: string, userId: string, fresh: boolean): Promise<Entry | undefined> {
-    return cache
-      .fetch(key, fresh ? { context: userId, forceRefresh: true, allowStale: false } : { context: userId })
-      .catch((error: unknown) => {
-        // An invalidation while a load is in flight aborts it: the caller loads again.
-        if (error instanceof Error && error.name === 'AbortError') return undefined;
-        throw error;
-      });
+    const status: LRUCache.Status<string, Entry, string> = {};
+    const entry = await cache.fetch(
+      key,
+      fresh ? { context: userId, forceRefresh: true, allowStale: false, status } : { context: userId, status },
+    );
+    if (entry !== undefined) return entry;
+    // With stale-on-rejection on, a failed load with nothing stale resolves undefined: surface its error.
+    // An invalidation while a load is in flight aborts it: the caller loads again.
+    if (status.fetchRejected && status.fetchError !== undefined && !status.fetchAborted) throw status.fetchError;
+    return undefined;
   }
 
   return {

@@ -180,7 +180,6 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
           token = undefined;
           continue;
         }
-        if (refused) warnCredentials(error);
         throw error;
       }
     }
@@ -211,6 +210,7 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
         return await attempt(RESOURCES_PATH, queryString, data, signal);
       } catch (error) {
         if (!(error instanceof GenAuthApiError)) throw error;
+        if (error.kind === 'credentials') warnCredentials(error);
         if (error.kind === 'rate_limited') backoffUntil = Date.now() + (error.retryAfter ?? 1) * 1000;
         const wait = error.retryAfter !== undefined ? error.retryAfter * 1000 : RETRY_BASE_MS * 2 ** retry * (1 + Math.random());
         // Retries stay inside the overall deadline: a Retry-After beyond it ends the call now.

@@ -1,5 +1,6 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { GuardError, InvalidTokenError, KeysUnavailableError, type InvalidTokenReason } from '../errors.js';
+import { LRUCache } from 'lru-cache';
 import type { ResolvedOptions } from '../options.js';
 import { createKeyResolver, KeySourceError } from './keys.js';
 
@@ -38,7 +39,13 @@ function toGuardError(error: unknown, options: ResolvedOptions): GuardError {
   return new KeysUnavailableError(options.retryAfter, { cause: error });
 }
 
-export type TokenVerifier = (token: string) => Promise<Identity>;
+/** Verifies a token; repeated tokens come from a cache of tokens this verifier already verified. */
+export interface TokenVerifier {
+  verify(token: string): Promise<Identity>;
+  /** Drops every cached token of a user (called when the user is invalidated). */
+  forgetUser(userId: string): void;
+  forgetAll(): void;
+}
 
 /** Creates the verifier: jose `jwtVerify` with pinned algorithms, required `exp`, `iss`/`aud` when set. */
 export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
@@ -52,7 +59,13 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
     clockTolerance: jwt.clockTolerance,
     requiredClaims: ['exp', ...(jwt.requiredClaims ?? [])],
   };
-  return async (token) => {
+  const maxAge = options.jwt.tokenCache.maxAge;
+  // Keyed by the exact token string and owned by this verifier, so it only ever holds tokens that
+  // passed this configuration's checks (a token verified for one audience never serves another guard).
+  const verified =
+    options.jwt.tokenCache.max > 0 ? new LRUCache<string, Identity>({ max: options.jwt.tokenCache.max, ttlAutopurge: false }) : undefined;
+
+  async function verifyFully(token: string): Promise<Identity> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, resolveKey, { ...verifyOptions, currentDate: new Date(options.now()) }));
@@ -61,6 +74,26 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
     }
     const userId = payload[claim];
     if (typeof userId !== 'string' || userId.length === 0) throw new InvalidTokenError('identity_claim', options.realm);
-    return { userId, claims: payload };
+    const identity = Object.freeze({ userId, claims: Object.freeze(payload) });
+    if (verified !== undefined && typeof payload.exp === 'number') {
+      // Never outlive the token's own expiry (no clock tolerance granted here), nor maxAge.
+      const ttl = Math.min(payload.exp * 1000 - options.now(), maxAge);
+      if (ttl > 0) verified.set(token, identity, { ttl });
+    }
+    return identity;
+  }
+
+  return {
+    verify(token) {
+      const hit = verified?.get(token);
+      return hit !== undefined ? Promise.resolve(hit) : verifyFully(token);
+    },
+    forgetUser(userId) {
+      if (verified === undefined) return;
+      for (const [token, identity] of verified.entries()) if (identity.userId === userId) verified.delete(token);
+    },
+    forgetAll() {
+      verified?.clear();
+    },
   };
 }

@@ -37,7 +37,12 @@ describe.each([
       { resourceCode: 'disk:9', actions: ['disk:Delete'], effect: 'DENY' },
     ]);
     emulator.setGrants('bob', [{ resourceCode: 'reports', actions: ['reports:Admin'] }]);
-    guard = createExpressGuard({ ...emulator.guardOptions(), genauth: { ...emulator.guardOptions().genauth, timeout: 1500 } });
+    // No negative cache here, so each test can show that a failure was not cached.
+    guard = createExpressGuard({
+      ...emulator.guardOptions(),
+      genauth: { ...emulator.guardOptions().genauth, timeout: 1500 },
+      cache: { errorTtl: 0 },
+    });
     handled = 0;
     app = express();
     const handler = (req: Request, res: express5.Response) => {
@@ -180,7 +185,6 @@ describe.each([
   describe('upstream failures', () => {
     it.each([
       ['HTTP 500', { kind: 'status', status: 500 }],
-      ['HTTP 429', { kind: 'status', status: 429, retryAfter: 7 }],
       ['HTTP 503', { kind: 'status', status: 503 }],
       ['200 with an error body', { kind: 'body-error', statusCode: 500, message: 'internal upstream detail' }],
       ['slow beyond the deadline', { kind: 'latency', ms: 3000 }],
@@ -199,6 +203,20 @@ describe.each([
       const before = emulator.callCount(RESOURCES);
       expect((await request(app).get('/api/v1/reports').set('authorization', token)).status).toBe(200);
       expect(emulator.callCount(RESOURCES)).toBe(before + 1);
+    });
+
+    it('HTTP 429 with Retry-After -> 503 carrying it, and no call during the back-off', async () => {
+      emulator.fault({ kind: 'status', status: 429, retryAfter: 7, path: RESOURCES });
+      const token = await auth('alice');
+      const res = await request(app).get('/api/v1/reports').set('authorization', token);
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('7');
+      emulator.clearFaults();
+      const calls = emulator.callCount(RESOURCES);
+      const again = await request(app).get('/api/v1/reports').set('authorization', token);
+      expect(again.status).toBe(503);
+      expect(Number(again.headers['retry-after'])).toBeGreaterThan(0);
+      expect(emulator.callCount(RESOURCES)).toBe(calls);
     });
 
     it('upstream down entirely -> 503', async () => {

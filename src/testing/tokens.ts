@@ -1,0 +1,130 @@
+import { KeyObject, randomBytes, type webcrypto } from 'node:crypto';
+import { SignJWT, exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
+
+// The project's lib has no DOM, so the WebCrypto key type comes from node:crypto.
+type CryptoKey = webcrypto.CryptoKey;
+
+/** Algorithms the emulator can sign user tokens with. */
+export type MintAlgorithm = 'RS256' | 'HS256' | 'ES256' | 'PS256' | 'EdDSA';
+
+/** Asymmetric algorithms that get a key pair published in the emulator's JWKS. */
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'ES256', 'PS256', 'EdDSA'] as const;
+
+/** Asymmetric algorithm with a JWKS-published key. */
+export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
+
+/** Options of a minted user access token. `null` omits a claim so tests can provoke each check. */
+export interface MintOptions {
+  /** RS256 (default) and the other asymmetric algs use the JWKS keys; HS256 uses `hs256Secret`. */
+  alg?: MintAlgorithm;
+  /** Lifetime in seconds from `iat`. `null` = no `exp` claim. @default 3600 */
+  expiresIn?: number | null;
+  /** `iss`; `null` omits it. @default the emulator's issuer */
+  issuer?: string | null;
+  /** `aud`; `null` omits it. @default the emulator's audience */
+  audience?: string | string[] | null;
+  /** Extra claims, applied last so they can override anything (e.g. `{ sub: 42 }`, `{ iat: 0 }`). */
+  claims?: Record<string, unknown>;
+  /** Header `kid`. @default the emulator key's kid for `alg` (also with a foreign `key`, so the
+   *  verifier finds a key and the test exercises the signature check, not the key lookup). */
+  kid?: string;
+  /** Sign with a foreign key (wrong-key tests). Without `alg`, the alg is inferred from the key. */
+  key?: CryptoKey | KeyObject | Uint8Array;
+  /** `nbf` as seconds since the epoch. */
+  notBefore?: number;
+}
+
+/** One emulator signing key pair. */
+export interface SigningKey {
+  readonly alg: AsymmetricAlgorithm;
+  readonly kid: string;
+  readonly privateKey: CryptoKey;
+  /** Public JWK with `kid`, `alg` and `use: 'sig'`, as served by the JWKS endpoint. */
+  readonly publicJwk: JWK;
+}
+
+/** Keys and defaults used to mint tokens; shared by the emulator and standalone tests. */
+export interface TokenMinter {
+  readonly issuer: string;
+  readonly audience: string;
+  /** Secret for HS256 tokens (the GenAuth "application secret"). */
+  readonly hs256Secret: string;
+  /** The key pair of an asymmetric algorithm. */
+  key(alg: AsymmetricAlgorithm): SigningKey;
+  /** The public JWK set `{ keys }` of all asymmetric keys. */
+  jwks(): { keys: JWK[] };
+  /** Sign a user access token; defaults: `sub=userId`, `iat=now`, `exp=now+3600`, `iss`, `aud`. */
+  mint(userId: string, options?: MintOptions): Promise<string>;
+}
+
+/** Generate one extractable key pair for `alg`, with its public JWK (`kid`, `alg`, `use`). */
+export async function generateSigningKey(alg: AsymmetricAlgorithm, kid = `emulator-${alg.toLowerCase()}`): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+  return { alg, kid, privateKey, publicJwk };
+}
+
+/** Infer the JWS alg of a foreign key, so `mint(..., { key })` works without also naming `alg`. */
+function inferAlg(key: CryptoKey | KeyObject | Uint8Array): MintAlgorithm {
+  if (key instanceof Uint8Array) return 'HS256';
+  if (key instanceof KeyObject) {
+    if (key.type === 'secret') return 'HS256';
+    const byType: Record<string, MintAlgorithm> = { rsa: 'RS256', 'rsa-pss': 'PS256', ec: 'ES256', ed25519: 'EdDSA' };
+    return byType[key.asymmetricKeyType ?? ''] ?? 'RS256';
+  }
+  const byName: Record<string, MintAlgorithm> = {
+    HMAC: 'HS256', 'RSASSA-PKCS1-v1_5': 'RS256', 'RSA-PSS': 'PS256', ECDSA: 'ES256', Ed25519: 'EdDSA',
+  };
+  return byName[key.algorithm.name] ?? 'RS256';
+}
+
+/**
+ * Create a token minter with fresh key pairs for every asymmetric alg.
+ * Keys are generated once here because RSA generation is slow (~50 ms) and tests mint many tokens.
+ */
+export async function createTokenMinter(config: {
+  issuer: string;
+  audience: string;
+  hs256Secret?: string;
+}): Promise<TokenMinter> {
+  const keys = new Map<AsymmetricAlgorithm, SigningKey>();
+  for (const key of await Promise.all(ASYMMETRIC_ALGORITHMS.map((alg) => generateSigningKey(alg)))) {
+    keys.set(key.alg, key);
+  }
+  const hs256Secret = config.hs256Secret ?? randomBytes(32).toString('hex');
+  const secretBytes = new TextEncoder().encode(hs256Secret);
+  const key = (alg: AsymmetricAlgorithm): SigningKey => {
+    const found = keys.get(alg);
+    if (!found) throw new Error(`genauth emulator: no key for ${alg}`);
+    return found;
+  };
+
+  const mint = async (userId: string, options: MintOptions = {}): Promise<string> => {
+    const alg = options.alg ?? (options.key ? inferAlg(options.key) : 'RS256');
+    const now = Math.floor(Date.now() / 1000);
+    const payload: Record<string, unknown> = { sub: userId, iat: now };
+    const expiresIn = options.expiresIn === undefined ? 3600 : options.expiresIn;
+    if (expiresIn !== null) payload.exp = now + expiresIn;
+    const issuer = options.issuer === undefined ? config.issuer : options.issuer;
+    if (issuer !== null) payload.iss = issuer;
+    const audience = options.audience === undefined ? config.audience : options.audience;
+    if (audience !== null) payload.aud = audience;
+    if (options.notBefore !== undefined) payload.nbf = options.notBefore;
+    Object.assign(payload, options.claims);
+
+    const signingKey = options.key ?? (alg === 'HS256' ? secretBytes : key(alg).privateKey);
+    const kid = options.kid ?? (alg === 'HS256' ? undefined : key(alg).kid);
+    return new SignJWT(payload as JWTPayload)
+      .setProtectedHeader(kid === undefined ? { alg, typ: 'JWT' } : { alg, typ: 'JWT', kid })
+      .sign(signingKey);
+  };
+
+  return {
+    issuer: config.issuer,
+    audience: config.audience,
+    hs256Secret,
+    key,
+    jwks: () => ({ keys: [...keys.values()].map((k) => ({ ...k.publicJwk })) }),
+    mint,
+  };
+}

@@ -1,0 +1,245 @@
+import express from 'express';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
+import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
+
+const RESOURCES = '/api/v3/get-user-authorized-resources';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let emulator: GenAuthEmulator;
+let guards: ExpressGuard[] = [];
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(async () => {
+  await emulator.close();
+});
+beforeEach(() => {
+  emulator.clearGrants();
+  emulator.clearFaults();
+  emulator.resetCalls();
+  emulator.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+});
+afterEach(async () => {
+  await Promise.all(guards.map((g) => g.close()));
+  guards = [];
+});
+
+function appWith(overrides: Partial<ExpressGuardOptions> = {}) {
+  const base = emulator.guardOptions();
+  const guard = createExpressGuard({
+    ...base,
+    ...overrides,
+    genauth: { ...base.genauth, timeout: 1500, ...overrides.genauth },
+    cache: { errorTtl: 0, ...overrides.cache },
+  });
+  guards.push(guard);
+  const app = express();
+  let handled = 0;
+  app.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => {
+    handled++;
+    res.send('ok');
+  });
+  app.get('/cond', guard.requirePermission('vault', 'vault:Open'), (_req, res) => void res.send('ok'));
+  return { app, guard, handled: () => handled };
+}
+
+const get = async (app: express.Express, user = 'alice', path = '/r') =>
+  request(app).get(path).set('authorization', `Bearer ${await emulator.mintToken(user)}`);
+
+describe('retries', () => {
+  it('retries a 5xx twice inside the deadline, then succeeds', async () => {
+    emulator.fault({ kind: 'status', status: 503, times: 2, path: RESOURCES });
+    const { app } = appWith();
+    expect((await get(app)).status).toBe(200);
+    expect(emulator.callCount(RESOURCES)).toBe(3);
+  });
+
+  it('gives up after two retries', async () => {
+    emulator.fault({ kind: 'status', status: 500, path: RESOURCES });
+    const { app } = appWith();
+    expect((await get(app)).status).toBe(503);
+    expect(emulator.callCount(RESOURCES)).toBe(3);
+  });
+
+  it('retries a dropped connection and a body 5xx', async () => {
+    emulator.fault({ kind: 'drop', times: 1, path: RESOURCES });
+    emulator.fault({ kind: 'body-error', statusCode: 500, times: 1, path: RESOURCES });
+    const { app } = appWith();
+    expect((await get(app)).status).toBe(200);
+    expect(emulator.callCount(RESOURCES)).toBe(3);
+  });
+
+  it('honours a short Retry-After on 429', async () => {
+    emulator.fault({ kind: 'status', status: 429, retryAfter: 1, times: 1, path: RESOURCES });
+    const { app } = appWith({ genauth: { timeout: 2500 } as never });
+    const started = Date.now();
+    expect((await get(app)).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(emulator.callCount(RESOURCES)).toBe(2);
+  });
+
+  it('does not retry a 4xx body error', async () => {
+    emulator.fault({ kind: 'body-error', statusCode: 400, path: RESOURCES });
+    const { app } = appWith();
+    expect((await get(app)).status).toBe(503);
+    expect(emulator.callCount(RESOURCES)).toBe(1);
+  });
+});
+
+describe('negative cache', () => {
+  it('an outage burst makes one upstream call per user', async () => {
+    emulator.fault({ kind: 'status', status: 400, path: RESOURCES });
+    const { app } = appWith({ cache: { errorTtl: 60_000 } });
+    for (let i = 0; i < 5; i++) expect((await get(app)).status).toBe(503);
+    expect(emulator.callCount(RESOURCES)).toBe(1);
+  });
+
+  it('forgets the failure after errorTtl', async () => {
+    emulator.fault({ kind: 'body-error', statusCode: 400, times: 1, path: RESOURCES });
+    const { app } = appWith({ cache: { errorTtl: 150 } });
+    expect((await get(app)).status).toBe(503);
+    expect((await get(app)).status).toBe(503);
+    await sleep(200);
+    expect((await get(app)).status).toBe(200);
+    expect(emulator.callCount(RESOURCES)).toBe(2);
+  });
+});
+
+describe('stale rules', () => {
+  it('serves stale grants within maxStale while GenAuth fails, then 503', async () => {
+    const { app } = appWith({ cache: { ttl: 200, maxStale: 500 } });
+    expect((await get(app)).status).toBe(200);
+    emulator.fault({ kind: 'status', status: 500, path: RESOURCES });
+    await sleep(300); // past ttl, within ttl + maxStale
+    expect((await get(app)).status).toBe(200);
+    await sleep(600); // past ttl + maxStale
+    const res = await get(app);
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('ERR_PERMISSIONS_UNAVAILABLE');
+  });
+
+  it('revalidates in the background: the stale answer comes at once and the next sees the change', async () => {
+    const { app } = appWith({ cache: { ttl: 150, maxStale: 10_000 } });
+    expect((await get(app)).status).toBe(200);
+    emulator.setGrants('alice', []);
+    await sleep(200);
+    expect((await get(app)).status).toBe(200); // stale, refresh started
+    await sleep(100);
+    expect((await get(app)).status).toBe(403); // refreshed
+    expect(emulator.callCount(RESOURCES)).toBe(2);
+  });
+
+  it('with maxStale 0 nothing stale is ever served', async () => {
+    const { app } = appWith({ cache: { ttl: 100, maxStale: 0 } });
+    expect((await get(app)).status).toBe(200);
+    emulator.fault({ kind: 'status', status: 500, path: RESOURCES });
+    await sleep(150);
+    expect((await get(app)).status).toBe(503);
+  });
+});
+
+describe('answers that are not errors', () => {
+  it('a user GenAuth does not know is denied (403) and remembered briefly', async () => {
+    const { app } = appWith();
+    expect((await get(app, 'ghost')).status).toBe(403);
+    expect((await get(app, 'ghost')).status).toBe(403);
+    expect(emulator.callCount(RESOURCES)).toBe(1);
+  });
+
+  it('refused credentials are a 503 and one clear log line without the secret', async () => {
+    const lines: string[] = [];
+    const base = emulator.guardOptions();
+    const { app } = appWith({
+      genauth: { ...base.genauth, accessKeySecret: 'wrong-secret' },
+      logger: { warn: (line: string) => lines.push(line) },
+    });
+    expect((await get(app)).status).toBe(503);
+    expect((await get(app)).status).toBe(503);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/refused the management credentials/);
+    expect(lines[0]).not.toMatch(/wrong-secret/);
+  });
+});
+
+describe('memory bounds', () => {
+  it('never exceeds the byte budget with many users', async () => {
+    const grants = Array.from({ length: 100 }, (_, i) => ({ resourceCode: `res:${i}`, actions: ['res:Read', 'res:Write'] }));
+    const { app, guard } = appWith({ cache: { maxBytes: 200_000, maxEntryBytes: 100_000 } });
+    for (let u = 0; u < 20; u++) emulator.setGrants(`user${u}`, [...grants, { resourceCode: 'reports', actions: ['reports:Read'] }]);
+    for (let u = 0; u < 20; u++) {
+      expect((await get(app, `user${u}`)).status).toBe(200);
+      const stats = guard.core.cacheStats();
+      expect(stats.bytes).toBeLessThanOrEqual(200_000);
+      expect(stats.bytes).toBeGreaterThan(0);
+    }
+    expect(guard.core.cacheStats().entries).toBeLessThan(20);
+  });
+
+  it('a user over the per-entry budget is still answered correctly, at one upstream call per request', async () => {
+    const grants = Array.from({ length: 300 }, (_, i) => ({ resourceCode: `res:${i}`, actions: ['res:Read'] }));
+    emulator.setGrants('big', [...grants, { resourceCode: 'reports', actions: ['reports:Read'] }]);
+    const { app, guard } = appWith({ cache: { maxEntryBytes: 10_000 } });
+    expect((await get(app, 'big')).status).toBe(200);
+    expect((await get(app, 'big')).status).toBe(200);
+    expect(emulator.callCount(RESOURCES)).toBe(2);
+    expect(guard.core.cacheStats().entries).toBe(0);
+  });
+
+  it('an upstream body over maxResponseBytes is a 503, not a crash', async () => {
+    const grants = Array.from({ length: 500 }, (_, i) => ({ resourceCode: `res:${i}`, actions: ['res:Read'] }));
+    emulator.setGrants('alice', [...grants, { resourceCode: 'reports', actions: ['reports:Read'] }]);
+    const { app } = appWith({ genauth: { maxResponseBytes: 4096 } as never });
+    expect((await get(app)).status).toBe(503);
+  });
+});
+
+describe('conditions over HTTP', () => {
+  it('SourceIp comes from the socket, not from X-Forwarded-For', async () => {
+    emulator.setGrants('alice', [
+      { resourceCode: 'vault', actions: ['vault:Open'], condition: [{ param: 'SourceIp', operator: 'IpAddress', value: '127.0.0.0/8' }] },
+    ]);
+    const { app } = appWith();
+    const token = `Bearer ${await emulator.mintToken('alice')}`;
+    expect((await request(app).get('/cond').set('authorization', token)).status).toBe(200);
+    emulator.setGrants('alice', [
+      { resourceCode: 'vault', actions: ['vault:Open'], condition: [{ param: 'SourceIp', operator: 'IpAddress', value: '203.0.113.0/24' }] },
+    ]);
+    const { app: app2 } = appWith();
+    const spoofed = await request(app2).get('/cond').set('authorization', token).set('x-forwarded-for', '203.0.113.9');
+    expect(spoofed.status).toBe(403);
+  });
+
+  it('trusts X-Forwarded-For only for the configured proxy hops', async () => {
+    emulator.setGrants('alice', [
+      { resourceCode: 'vault', actions: ['vault:Open'], condition: [{ param: 'SourceIp', operator: 'IpAddress', value: '203.0.113.0/24' }] },
+    ]);
+    const { app } = appWith({ conditions: { trustProxy: 1 } });
+    const token = `Bearer ${await emulator.mintToken('alice')}`;
+    expect((await request(app).get('/cond').set('authorization', token).set('x-forwarded-for', '203.0.113.9')).status).toBe(200);
+    expect((await request(app).get('/cond').set('authorization', token).set('x-forwarded-for', '203.0.113.9, 10.0.0.1')).status).toBe(403);
+  });
+
+  it('a user context function fills keys; a missing key keeps a conditional ALLOW from applying', async () => {
+    emulator.setGrants('alice', [
+      { resourceCode: 'vault', actions: ['vault:Open'], condition: [{ param: 'Country', operator: 'StringEquals', value: 'NZ' }] },
+    ]);
+    const { app } = appWith();
+    const token = `Bearer ${await emulator.mintToken('alice')}`;
+    expect((await request(app).get('/cond').set('authorization', token)).status).toBe(403);
+    const { app: withCountry } = appWith({ conditions: { context: ({ request: req }) => ({ Country: req?.headers['x-country'] }) } });
+    expect((await request(withCountry).get('/cond').set('authorization', token).set('x-country', 'NZ')).status).toBe(200);
+    expect((await request(withCountry).get('/cond').set('authorization', token).set('x-country', 'AU')).status).toBe(403);
+  });
+
+  it('a conditional DENY with an unknown operator applies', async () => {
+    emulator.setGrants('alice', [
+      { resourceCode: 'vault', actions: ['vault:Open'] },
+      { resourceCode: 'vault', actions: ['*'], effect: 'DENY', condition: [{ param: 'SourceIp', operator: 'Whatever', value: 'x' }] },
+    ]);
+    const { app } = appWith();
+    expect((await get(app, 'alice', '/cond')).status).toBe(403);
+  });
+});
