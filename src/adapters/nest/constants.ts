@@ -1,0 +1,19 @@
+/**
+ * Injection tokens and metadata keys of the Nest integration. Plain strings, so two copies of the
+ * package (ESM and CJS) still agree on them.
+ */
+
+/** Injection token of the module options ({@link GenAuthModuleOptions}). */
+export const GENAUTH_MODULE_OPTIONS = 'GENAUTH_GUARD_MODULE_OPTIONS';
+
+/**
+ * Injection token of option overrides merged over the module options. `null` in production; the
+ * testing helper overrides it to point the guard at the emulator.
+ */
+export const GENAUTH_OPTION_OVERRIDES = 'GENAUTH_GUARD_OPTION_OVERRIDES';
+
+/** Injection token of the {@link GenAuthService} (also injectable by its class). */
+export const GENAUTH_SERVICE = 'GENAUTH_GUARD_SERVICE';
+
+/** Metadata key of the route policy written by `@RequirePermission`, `@Public` and `@Authenticated`. */
+export const GENAUTH_ROUTE_POLICY = 'genauth-guard:route-policy';

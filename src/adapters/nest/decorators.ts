@@ -1,0 +1,93 @@
+import 'reflect-metadata';
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { GenAuthContext, RouteOptions } from '../../guard.js';
+import type { Requirement } from '../../policy/decide.js';
+import { routeSpec, type ResourceSource, type RouteSpec } from '../route.js';
+import { GENAUTH_ROUTE_POLICY } from './constants.js';
+
+/**
+ * What a resource function receives: the platform's request (Express `Request` or `FastifyRequest`),
+ * both of which carry the route `params` Nest matched. The body is not parsed yet on Fastify.
+ */
+export interface NestResourceRequest {
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  headers: IncomingHttpHeaders;
+  method: string;
+  url: string;
+}
+
+/** The policy a route carries. Handler metadata overrides class metadata as a whole. */
+export type RoutePolicy =
+  | { readonly kind: 'public' }
+  | { readonly kind: 'authenticate' }
+  | { readonly kind: 'permission'; readonly spec: RouteSpec<never> };
+
+/** A decorator usable on a controller class or on a handler. */
+export type ClassOrMethodDecorator = ClassDecorator & MethodDecorator;
+
+function policyDecorator(policy: RoutePolicy, name: string): ClassOrMethodDecorator {
+  const decorator = (target: object, key?: string | symbol, descriptor?: PropertyDescriptor): void => {
+    const holder: object = descriptor?.value ?? target;
+    // Two policies on one target would leave the outcome to decorator order: refuse at definition.
+    if (Reflect.hasOwnMetadata(GENAUTH_ROUTE_POLICY, holder)) {
+      const where = key === undefined ? (target as { name?: string }).name : String(key);
+      throw new TypeError(`genauth-guard: ${where} has more than one of @RequirePermission/@Public/@Authenticated (@${name}); combine actions with allOf/anyOf`);
+    }
+    Reflect.defineMetadata(GENAUTH_ROUTE_POLICY, Object.freeze(policy), holder);
+  };
+  return decorator as ClassOrMethodDecorator;
+}
+
+/**
+ * Requires `requirement` on `resource` for a handler, or for every handler of a controller. A handler's
+ * own decorator overrides its class's.
+ * @example
+ * \@Post(':id/start')
+ * \@RequirePermission((req) => `ecs:${req.params.id}`, 'ecs:Start')
+ * start() {}
+ * @throws TypeError at definition when the resource or requirement is malformed.
+ */
+export function RequirePermission<R = NestResourceRequest>(
+  resource: ResourceSource<R>,
+  requirement: Requirement,
+  route?: RouteOptions,
+): ClassOrMethodDecorator {
+  const spec = routeSpec(resource, requirement, route) as unknown as RouteSpec<never>;
+  return policyDecorator({ kind: 'permission', spec }, 'RequirePermission');
+}
+
+/**
+ * Opens a handler or controller to anonymous callers: no token is read, API mode skips it.
+ * @example \@Get('health') \@Public() health() {}
+ */
+export function Public(): ClassOrMethodDecorator {
+  return policyDecorator({ kind: 'public' }, 'Public');
+}
+
+/**
+ * Requires a valid token and no permission (identity only). Under API mode the API check still runs.
+ * @example \@Get('me') \@Authenticated() me(\@GenAuth('identity') identity: Identity) {}
+ */
+export function Authenticated(): ClassOrMethodDecorator {
+  return policyDecorator({ kind: 'authenticate' }, 'Authenticated');
+}
+
+/** The context the guard attached to a request, or `undefined` (a `@Public()` route). */
+export function genauthContextOf(request: unknown): GenAuthContext | undefined {
+  const value = (request as { genauth?: unknown } | undefined)?.genauth;
+  return value === null || value === undefined ? undefined : (value as GenAuthContext);
+}
+
+/**
+ * Parameter decorator: the verified identity and decision the guard attached (`undefined` on a public
+ * route). Pass `'identity'` or `'decision'` to get one part.
+ * @example start(\@GenAuth() auth: GenAuthContext, \@GenAuth('identity') identity: Identity) {}
+ */
+export const GenAuth: (field?: keyof GenAuthContext) => ParameterDecorator = createParamDecorator(
+  (field: keyof GenAuthContext | undefined, context: ExecutionContext) => {
+    const attached = genauthContextOf(context.switchToHttp().getRequest());
+    return field === undefined ? attached : attached?.[field];
+  },
+);

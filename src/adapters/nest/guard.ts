@@ -1,0 +1,75 @@
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { enforceApi } from '../../api-mode.js';
+import { PermissionDeniedError } from '../../errors.js';
+import type { GenAuthContext } from '../../guard.js';
+import { asGuardError, problemResponse } from '../../problem.js';
+import type { RequestLike } from '../../request.js';
+import { enforce } from '../route.js';
+import { GENAUTH_ROUTE_POLICY } from './constants.js';
+import type { RoutePolicy } from './decorators.js';
+import { GenAuthException } from './exception.js';
+import { nestRequest, responseStarted, writeAnswer } from './platform.js';
+import { GenAuthService } from './service.js';
+
+/**
+ * The Nest guard: authentication and authorization in one step, driven by the route's
+ * `@RequirePermission` / `@Authenticated` / `@Public` metadata (handler over class) and the module's
+ * `defaultPolicy` and `api` options. Registered globally by `GenAuthGuardModule` unless
+ * `globalGuard: false`; then use `@UseGuards(GenAuthGuard)`. Subclass and override the protected hooks
+ * to customise.
+ */
+@Injectable()
+export class GenAuthGuard implements CanActivate {
+  constructor(
+    @Inject(GenAuthService) protected readonly service: GenAuthService,
+    @Inject(Reflector) protected readonly reflector: Reflector,
+  ) {}
+
+  /** @throws GenAuthException on every rejection (after writing the answer unless `passErrors`). */
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const policy = this.policyOf(context);
+    if (policy?.kind === 'public') return true;
+    // A global guard also sees RPC and WebSocket handlers: without an HTTP request there is nothing to
+    // verify, so anything not public is refused.
+    if (context.getType() !== 'http') return false;
+    const http = context.switchToHttp();
+    const request: unknown = http.getRequest();
+    try {
+      const attached = await this.evaluate(policy, nestRequest(request), request);
+      if (attached !== null) (request as { genauth?: GenAuthContext }).genauth = attached;
+      return true;
+    } catch (error) {
+      throw await this.reject(error, http.getResponse());
+    }
+  }
+
+  /** The route's policy: handler metadata overrides class metadata. */
+  protected policyOf(context: ExecutionContext): RoutePolicy | undefined {
+    return this.reflector.getAllAndOverride<RoutePolicy | undefined>(GENAUTH_ROUTE_POLICY, [context.getHandler(), context.getClass()]);
+  }
+
+  /**
+   * The check itself, all in the core: API mode first when enabled, then the route's own policy (or the
+   * default). Resolves the context to attach, `null` for a public API path; rejects with a GuardError.
+   */
+  protected async evaluate(policy: RoutePolicy | undefined, request: RequestLike, native: unknown): Promise<GenAuthContext | null> {
+    const { core, api } = this.service;
+    let apiContext: GenAuthContext | null | undefined;
+    if (api !== undefined) apiContext = await enforceApi(core, request, api);
+    if (policy?.kind === 'permission') return enforce(core, request, policy.spec, native as never);
+    if (apiContext !== undefined && (apiContext !== null || policy === undefined)) return apiContext;
+    const identity = await core.authenticate(request);
+    if (policy?.kind === 'authenticate' || this.service.defaultPolicy === 'authenticate') return { identity };
+    // Secure by default: a route nobody described is refused to every authenticated caller.
+    throw new PermissionDeniedError('', [], core.options.realm);
+  }
+
+  /** Writes the shared problem+json answer (unless `passErrors`) and returns the exception to throw. */
+  protected async reject(error: unknown, response: unknown): Promise<GenAuthException> {
+    const guardError = asGuardError(error);
+    if (this.service.passErrors || responseStarted(response)) return new GenAuthException(guardError, false);
+    await writeAnswer(response, problemResponse(guardError));
+    return new GenAuthException(guardError, true);
+  }
+}

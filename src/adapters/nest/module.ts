@@ -1,0 +1,97 @@
+import { Module, type DynamicModule, type InjectionToken, type ModuleMetadata, type OptionalFactoryDependency, type Provider } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { GENAUTH_MODULE_OPTIONS, GENAUTH_OPTION_OVERRIDES, GENAUTH_SERVICE } from './constants.js';
+import { GenAuthGuard } from './guard.js';
+import { GenAuthService, type GenAuthModuleOptions } from './service.js';
+
+/** How the module registers itself. */
+export interface GenAuthRegistration {
+  /**
+   * Register {@link GenAuthGuard} as a global guard (`APP_GUARD`), so every route is covered and
+   * undecorated ones are denied. With `false`, apply it yourself with `@UseGuards(GenAuthGuard)`.
+   * @default true
+   */
+  globalGuard?: boolean;
+}
+
+/** Options of {@link GenAuthGuardModule.forRootAsync}. */
+export interface GenAuthModuleAsyncOptions extends GenAuthRegistration, Pick<ModuleMetadata, 'imports'> {
+  /** Builds the options; receives the `inject` providers in order. */
+  useFactory: (...args: any[]) => GenAuthModuleOptions | Promise<GenAuthModuleOptions>;
+  /** Providers passed to `useFactory`. */
+  inject?: Array<InjectionToken | OptionalFactoryDependency>;
+}
+
+/** Options with the testing overrides merged over them (see `overrideGenAuthForTesting`). */
+function merged(options: GenAuthModuleOptions, overrides: Partial<GenAuthModuleOptions> | null): GenAuthModuleOptions {
+  if (overrides === null || overrides === undefined) return options;
+  return {
+    ...options,
+    ...overrides,
+    genauth: { ...options?.genauth, ...overrides.genauth } as GenAuthModuleOptions['genauth'],
+    // The token modes exclude each other: the override's jwt replaces the whole block.
+    jwt: overrides.jwt ?? options?.jwt,
+  };
+}
+
+function providers(options: Provider, registration: GenAuthRegistration): Provider[] {
+  const list: Provider[] = [
+    options,
+    { provide: GENAUTH_OPTION_OVERRIDES, useValue: null },
+    {
+      provide: GenAuthService,
+      useFactory: (opts: GenAuthModuleOptions, overrides: Partial<GenAuthModuleOptions> | null) => new GenAuthService(merged(opts, overrides)),
+      inject: [GENAUTH_MODULE_OPTIONS, GENAUTH_OPTION_OVERRIDES],
+    },
+    { provide: GENAUTH_SERVICE, useExisting: GenAuthService },
+    GenAuthGuard,
+  ];
+  if (registration.globalGuard !== false) list.push({ provide: APP_GUARD, useExisting: GenAuthGuard });
+  return list;
+}
+
+function checkRegistration(registration: GenAuthRegistration): void {
+  if (registration.globalGuard !== undefined && typeof registration.globalGuard !== 'boolean') {
+    throw new TypeError('genauth-guard: globalGuard must be a boolean');
+  }
+}
+
+const EXPORTS = [GenAuthService, GENAUTH_SERVICE, GenAuthGuard, GENAUTH_MODULE_OPTIONS];
+
+/**
+ * The genauth-guard Nest module (Nest 11). Global: `GenAuthService` and `GenAuthGuard` are injectable
+ * everywhere. Registers the guard for every route unless `globalGuard: false`.
+ * @example
+ * \@Module({ imports: [GenAuthGuardModule.forRoot({ genauth: { userPoolId, accessKeySecret }, jwt: { jwksUri, issuer, audience, algorithms: ['RS256'] } })] })
+ * export class AppModule {}
+ * @throws TypeError naming the option when the configuration is wrong (bootstrap fails).
+ */
+@Module({})
+export class GenAuthGuardModule {
+  /** Registers the module with static options. */
+  static forRoot(options: GenAuthModuleOptions & GenAuthRegistration): DynamicModule {
+    checkRegistration(options ?? {});
+    return {
+      module: GenAuthGuardModule,
+      global: true,
+      providers: providers({ provide: GENAUTH_MODULE_OPTIONS, useValue: options }, options ?? {}),
+      exports: EXPORTS,
+    };
+  }
+
+  /**
+   * Registers the module with options built by a factory (e.g. from a `ConfigService`).
+   * @example GenAuthGuardModule.forRootAsync({ imports: [ConfigModule], inject: [ConfigService], useFactory: (config: ConfigService) => config.get('genauth') })
+   */
+  static forRootAsync(options: GenAuthModuleAsyncOptions): DynamicModule {
+    if (typeof options?.useFactory !== 'function') throw new TypeError('genauth-guard: forRootAsync needs a useFactory function');
+    checkRegistration(options);
+    return {
+      module: GenAuthGuardModule,
+      global: true,
+      imports: options.imports ?? [],
+      providers: providers({ provide: GENAUTH_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }, options),
+      exports: EXPORTS,
+    };
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The two things that differ between `@nestjs/platform-express` and `@nestjs/platform-fastify`: how to
+ * read the request the guard judges, and how to write the answer. Detected by shape, so the guard works
+ * with either platform (and a custom one built on Node's `http`) without importing it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProblemResponse } from '../../problem.js';
+import type { RequestLike } from '../../request.js';
+
+interface ExpressLikeRequest extends IncomingMessage {
+  originalUrl?: string;
+}
+
+interface FastifyLikeRequest {
+  raw: IncomingMessage;
+}
+
+interface ExpressLikeResponse extends ServerResponse {
+  status(code: number): ExpressLikeResponse;
+  set(headers: Record<string, string>): ExpressLikeResponse;
+}
+
+interface FastifyLikeReply {
+  raw: ServerResponse;
+  sent: boolean;
+  code(status: number): FastifyLikeReply;
+  headers(values: Record<string, string>): FastifyLikeReply;
+  send(payload: Buffer): FastifyLikeReply;
+}
+
+function isFastifyRequest(request: unknown): request is FastifyLikeRequest {
+  const raw = (request as { raw?: unknown }).raw;
+  return typeof raw === 'object' && raw !== null && typeof (raw as IncomingMessage).url === 'string';
+}
+
+function isFastifyReply(response: unknown): response is FastifyLikeReply {
+  const candidate = response as Partial<FastifyLikeReply>;
+  return typeof candidate.code === 'function' && typeof candidate.send === 'function' && typeof candidate.raw === 'object';
+}
+
+/**
+ * The core's view of the platform request. The url is the full target as received on the wire, global
+ * prefix and version segment included: Express `originalUrl`, Fastify `request.raw.url`.
+ */
+export function nestRequest(request: unknown): RequestLike {
+  const message: ExpressLikeRequest = isFastifyRequest(request) ? request.raw : (request as ExpressLikeRequest);
+  return {
+    method: message.method ?? 'GET',
+    url: message.originalUrl ?? message.url ?? '',
+    headers: message.headers,
+    headersDistinct: message.headersDistinct,
+    remoteAddress: message.socket?.remoteAddress,
+  };
+}
+
+/** Whether the response has already started (then the guard must not write). */
+export function responseStarted(response: unknown): boolean {
+  if (isFastifyReply(response)) return response.sent || response.raw.headersSent;
+  return (response as ServerResponse).headersSent === true;
+}
+
+/**
+ * Writes the problem answer with the platform's own API (so its hooks and HEAD handling apply), the same
+ * calls the Express and Fastify adapters make. Resolves once the response has ended, so Nest's exception
+ * layer, which runs next, sees it as sent and only ends it.
+ */
+export function writeAnswer(response: unknown, answer: ProblemResponse): Promise<void> {
+  let raw: ServerResponse;
+  if (isFastifyReply(response)) {
+    // A Buffer, so Fastify sends the content type as given (it appends a charset to JSON-ish strings).
+    response.code(answer.status).headers(answer.headers).send(Buffer.from(answer.body));
+    raw = response.raw;
+  } else if (typeof (response as ExpressLikeResponse).set === 'function') {
+    (response as ExpressLikeResponse).status(answer.status).set(answer.headers).end(answer.body);
+    raw = response as ServerResponse;
+  } else {
+    raw = response as ServerResponse;
+    raw.writeHead(answer.status, answer.headers).end(answer.body);
+  }
+  // Fastify's onSend hooks may finish the response asynchronously.
+  if (raw.writableEnded || raw.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      raw.off('finish', done);
+      raw.off('close', done);
+      resolve();
+    };
+    raw.once('finish', done);
+    raw.once('close', done);
+  });
+}

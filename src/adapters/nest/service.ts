@@ -1,0 +1,90 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
+import { createGuard, type CheckInput, type Guard } from '../../guard.js';
+import type { GuardOptions } from '../../options.js';
+import type { Decision } from '../../policy/decide.js';
+import { apiModeSpec, type ApiModeOptions, type ApiModeSpec } from '../../api-mode.js';
+
+/** What an undecorated route gets. */
+export type DefaultPolicy = 'deny' | 'authenticate';
+
+/** Options of {@link GenAuthGuardModule}: the guard options plus the Nest-specific ones. */
+export interface GenAuthModuleOptions extends GuardOptions {
+  /**
+   * What a route with no `@RequirePermission`, `@Authenticated` or `@Public` gets: `'deny'` authenticates
+   * the caller, then answers 403 (secure by default); `'authenticate'` only requires a valid token.
+   * Ignored under `api`, which decides such routes.
+   * @default 'deny'
+   */
+  defaultPolicy?: DefaultPolicy;
+  /**
+   * API mode: every route but `@Public()` ones is decided by the caller's API grants
+   * (`apiIdentifier` patterns) against the method and the full request path, global prefix and version
+   * segment included. A `@RequirePermission` on a route is checked on top of it.
+   */
+  api?: ApiModeOptions;
+  /**
+   * Throw a {@link GenAuthException} to Nest's exception layer without writing the answer, for your own
+   * filter to answer. By default the guard writes the same problem+json answer as every other adapter.
+   * @default false
+   */
+  passErrors?: boolean;
+}
+
+const NEST_KEYS = ['defaultPolicy', 'api', 'passErrors', 'globalGuard'] as const;
+
+/**
+ * The guard's state in a Nest app: the core guard and the compiled module options. Injectable (by class
+ * or `GENAUTH_SERVICE`) to decide outside HTTP or to invalidate cached grants. Closes the guard on
+ * application shutdown.
+ */
+export class GenAuthService implements OnApplicationShutdown {
+  /** The framework-neutral guard. */
+  readonly core: Guard;
+  /** The compiled API mode, when enabled. */
+  readonly api: ApiModeSpec | undefined;
+  readonly defaultPolicy: DefaultPolicy;
+  readonly passErrors: boolean;
+
+  /** @throws TypeError naming the option when the configuration is wrong (bootstrap fails). */
+  constructor(options: GenAuthModuleOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('genauth-guard: the GenAuthGuardModule options must be an object');
+    const defaultPolicy = options.defaultPolicy ?? 'deny';
+    if (defaultPolicy !== 'deny' && defaultPolicy !== 'authenticate') {
+      throw new TypeError("genauth-guard: defaultPolicy must be 'deny' or 'authenticate'");
+    }
+    if (options.passErrors !== undefined && typeof options.passErrors !== 'boolean') {
+      throw new TypeError('genauth-guard: passErrors must be a boolean');
+    }
+    const guardOptions: Record<string, unknown> = { ...options };
+    for (const key of NEST_KEYS) delete guardOptions[key];
+    this.api = options.api === undefined ? undefined : apiModeSpec(options.api);
+    this.core = createGuard(guardOptions as unknown as GuardOptions);
+    this.defaultPolicy = defaultPolicy;
+    this.passErrors = options.passErrors === true;
+  }
+
+  /** A decision outside HTTP, with the same semantics as the guard. */
+  check(input: CheckInput): Promise<Decision> {
+    return this.core.check(input);
+  }
+
+  /** Forgets one user's cached grants. */
+  invalidateUser(userId: string): void {
+    this.core.invalidateUser(userId);
+  }
+
+  /** Forgets every cached grant. */
+  invalidateAll(): void {
+    this.core.invalidateAll();
+  }
+
+  /** Closes connections to GenAuth (done for you when the application shuts down). */
+  close(): Promise<void> {
+    return this.core.close();
+  }
+
+  /** @internal Nest lifecycle hook. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.core.close();
+  }
+}

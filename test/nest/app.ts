@@ -1,0 +1,217 @@
+/**
+ * The Nest test app, on either platform: global prefix `api` and URI versioning (`v1`), so every path is
+ * `/api/v1/...` as on the conformance apps, and the guard must see the full concrete path. Shared by
+ * test/nest/*.test.ts and the conformance rows.
+ */
+import 'reflect-metadata';
+import {
+  All,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Post,
+  UseGuards,
+  VersioningType,
+  type DynamicModule,
+  type INestApplication,
+  type Type,
+} from '@nestjs/common';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
+import type { AddressInfo } from 'node:net';
+import {
+  Authenticated,
+  GenAuth,
+  GenAuthGuard,
+  Public,
+  RequirePermission,
+  type GenAuthContext,
+  type Identity,
+} from '../../src/adapters/nest/index.js';
+
+export type Platform = 'express' | 'fastify';
+
+/** Token of the callback every protected handler calls when it runs. */
+export const HANDLED = 'TEST_HANDLED';
+
+type Handled = () => void;
+
+function answer(auth: GenAuthContext | undefined): { ok: true; user: string | undefined; reason: string | undefined } {
+  return { ok: true, user: auth?.identity.userId, reason: auth?.decision?.reason };
+}
+
+@Controller('servers')
+export class ServersController {
+  constructor(@Inject(HANDLED) private readonly handled: Handled) {}
+
+  @Post(':id/start')
+  @HttpCode(200)
+  @RequirePermission((req) => `ecs:${req.params.id}`, 'ecs:Start')
+  start(@GenAuth() auth: GenAuthContext) {
+    this.handled();
+    return answer(auth);
+  }
+
+  /** No decorator: secure by default. */
+  @Get(':id')
+  show() {
+    this.handled();
+    return { ok: true };
+  }
+}
+
+@Controller('reports')
+@RequirePermission('reports', { anyOf: ['reports:Read', 'reports:Admin'] })
+export class ReportsController {
+  constructor(@Inject(HANDLED) private readonly handled: Handled) {}
+
+  /** The class requirement applies. */
+  @Get()
+  list(@GenAuth() auth: GenAuthContext) {
+    this.handled();
+    return answer(auth);
+  }
+
+  /** The handler's requirement overrides the class's. */
+  @Get('full')
+  @RequirePermission('reports', { allOf: ['reports:Read', 'reports:Admin'] })
+  full(@GenAuth() auth: GenAuthContext) {
+    this.handled();
+    return answer(auth);
+  }
+
+  /** The handler's @Public overrides the class requirement. */
+  @Get('summary')
+  @Public()
+  summary(@GenAuth() auth: GenAuthContext | undefined) {
+    this.handled();
+    return { ok: true, user: auth?.identity.userId ?? null };
+  }
+}
+
+@Controller('disks')
+export class DisksController {
+  constructor(@Inject(HANDLED) private readonly handled: Handled) {}
+
+  @Delete(':id')
+  @RequirePermission(async (req) => `disk:${req.params.id}`, 'disk:Delete')
+  remove(@GenAuth() auth: GenAuthContext) {
+    this.handled();
+    return answer(auth);
+  }
+}
+
+@Controller('me')
+export class MeController {
+  constructor(@Inject(HANDLED) private readonly handled: Handled) {}
+
+  @Get()
+  @Authenticated()
+  me(@GenAuth('identity') identity: Identity, @GenAuth('decision') decision: unknown) {
+    this.handled();
+    return { ok: true, user: identity.userId, decided: decision !== undefined };
+  }
+}
+
+@Controller('health')
+@Public()
+export class HealthController {
+  constructor(@Inject(HANDLED) private readonly handled: Handled) {}
+
+  @Get()
+  health() {
+    this.handled();
+    return { ok: true };
+  }
+
+  /** The handler's requirement overrides the class's @Public. */
+  @Get('deep')
+  @RequirePermission('reports', 'reports:Admin')
+  deep(@GenAuth() auth: GenAuthContext) {
+    this.handled();
+    return answer(auth);
+  }
+}
+
+/** Uses the guard per controller, for `globalGuard: false`. */
+@Controller('guarded')
+@UseGuards(GenAuthGuard)
+export class GuardedController {
+  constructor(@Inject(HANDLED) private readonly handled: Handled) {}
+
+  @Get()
+  @RequirePermission('reports', 'reports:Read')
+  guarded(@GenAuth() auth: GenAuthContext) {
+    this.handled();
+    return answer(auth);
+  }
+}
+
+/** Not guarded when the guard is not global. */
+@Controller('unguarded')
+export class UnguardedController {
+  constructor(@Inject(HANDLED) private readonly handled: Handled) {}
+
+  @Get()
+  open() {
+    this.handled();
+    return { ok: true };
+  }
+}
+
+/** API mode: one handler for every method and path. */
+@Controller()
+export class CatchAllController {
+  constructor(@Inject(HANDLED) private readonly handled: Handled) {}
+
+  @All('{*path}')
+  any(@GenAuth() auth: GenAuthContext | undefined) {
+    this.handled();
+    return { ok: true, user: auth?.identity.userId ?? null };
+  }
+}
+
+export const STANDARD_CONTROLLERS: Type[] = [ServersController, ReportsController, DisksController, MeController, HealthController];
+
+export interface StartOptions {
+  platform: Platform;
+  /** `GenAuthGuardModule.forRoot(...)` or `forRootAsync(...)`. */
+  genauth: DynamicModule;
+  handled: Handled;
+  controllers?: Type[];
+  /** Global prefix `api` and URI version `v1`. @default true */
+  prefixed?: boolean;
+  /** Adjust the testing module (e.g. `useGenAuthEmulator`). */
+  configure?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+}
+
+export interface StartedNestApp {
+  app: INestApplication;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Compiles the module, starts the app on 127.0.0.1:0 on the chosen platform. */
+export async function startNestApp(options: StartOptions): Promise<StartedNestApp> {
+  let builder = Test.createTestingModule({
+    imports: [options.genauth],
+    controllers: options.controllers ?? STANDARD_CONTROLLERS,
+    providers: [{ provide: HANDLED, useValue: options.handled }],
+  });
+  if (options.configure) builder = options.configure(builder);
+  const moduleRef = await builder.compile();
+  const adapter =
+    options.platform === 'express' ? new ExpressAdapter() : new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true } });
+  const app = moduleRef.createNestApplication(adapter, { logger: false });
+  if (options.prefixed !== false) {
+    app.setGlobalPrefix('api');
+    app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+  }
+  await app.listen(0, '127.0.0.1');
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  return { app, port, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+}

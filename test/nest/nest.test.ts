@@ -1,0 +1,336 @@
+import 'reflect-metadata';
+import { Inject, Injectable, Module } from '@nestjs/common';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  GenAuthGuardModule,
+  GenAuthService,
+  genauthTestKit,
+  useGenAuthEmulator,
+  type GenAuthModuleOptions,
+} from '../../src/adapters/nest/index.js';
+import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
+import { GuardedController, STANDARD_CONTROLLERS, UnguardedController, startNestApp, type Platform, type StartedNestApp } from './app.js';
+
+const RESOURCES = '/api/v3/get-user-authorized-resources';
+
+let emulator: GenAuthEmulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(async () => {
+  await emulator.close();
+});
+
+function seed(): void {
+  emulator.clearGrants();
+  emulator.clearFaults();
+  emulator.resetCalls();
+  emulator.setJwksAvailable(true);
+  emulator.setGrants('alice', [
+    { resourceCode: 'ecs:1', resourceType: 'API', actions: ['ecs:Start', 'ecs:Stop'], apiIdentifier: '/api/v1/servers' },
+    { resourceCode: 'reports', actions: ['reports:Read'] },
+    { resourceCode: 'disk:*', actions: ['*'] },
+    { resourceCode: 'disk:9', actions: ['disk:Delete'], effect: 'DENY' },
+  ]);
+  emulator.setGrants('bob', [{ resourceCode: 'reports', actions: ['reports:Admin'] }]);
+}
+
+const bearer = async (user: string, options?: Parameters<GenAuthEmulator['mintToken']>[1]) =>
+  `Bearer ${await emulator.mintToken(user, options)}`;
+
+/** A ConfigModule-like provider, as apps feed `forRootAsync` from their configuration. */
+@Injectable()
+class FakeConfigService {
+  constructor(@Inject('CONFIG_SOURCE') private readonly source: Record<string, unknown>) {}
+  get<T>(key: string): T {
+    return this.source[key] as T;
+  }
+}
+
+function configModule(source: Record<string, unknown>) {
+  @Module({ providers: [{ provide: 'CONFIG_SOURCE', useValue: source }, FakeConfigService], exports: [FakeConfigService] })
+  class FakeConfigModule {}
+  return FakeConfigModule;
+}
+
+/** forRootAsync reading the emulator's options from the config provider. */
+function asyncModule(extra: Partial<GenAuthModuleOptions> = {}) {
+  return GenAuthGuardModule.forRootAsync({
+    imports: [configModule({ genauth: { ...emulator.guardOptions(), ...extra } })],
+    inject: [FakeConfigService],
+    useFactory: (config: FakeConfigService) => config.get<GenAuthModuleOptions>('genauth'),
+  });
+}
+
+const PLATFORMS: Platform[] = ['express', 'fastify'];
+
+describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
+  let started: StartedNestApp;
+  let handled: number;
+  const apps: StartedNestApp[] = [];
+
+  async function start(options: Omit<Parameters<typeof startNestApp>[0], 'platform' | 'handled'>): Promise<StartedNestApp> {
+    const app = await startNestApp({ platform, handled: () => void handled++, ...options });
+    apps.push(app);
+    return app;
+  }
+
+  beforeEach(async () => {
+    seed();
+    handled = 0;
+    started = await start({ genauth: asyncModule() });
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+
+  const http = () => request(started.url);
+
+  function expectProblem(res: request.Response, status: number, code: string): void {
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.headers['cache-control']).toBe('no-store');
+    if (res.text !== '' && res.text !== undefined) expect(JSON.parse(res.text)).toMatchObject({ status, code, type: 'about:blank' });
+    expect(handled).toBe(0);
+  }
+
+  describe('decisions', () => {
+    it('allows a granted action; @GenAuth() gives identity and decision', async () => {
+      const res = await http().post('/api/v1/servers/1/start').set('authorization', await bearer('alice'));
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ ok: true, user: 'alice', reason: 'allowed' });
+      expect(handled).toBe(1);
+    });
+
+    it('denies with 403 insufficient_scope and problem+json', async () => {
+      const res = await http().post('/api/v1/servers/2/start').set('authorization', await bearer('alice'));
+      expectProblem(res, 403, 'ERR_PERMISSION_DENIED');
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="api", error="insufficient_scope"');
+    });
+
+    it('DENY overrides a wildcard ALLOW; the wildcard allows the rest', async () => {
+      const token = await bearer('alice');
+      expectProblem(await http().delete('/api/v1/disks/9').set('authorization', token), 403, 'ERR_PERMISSION_DENIED');
+      const allowed = await http().delete('/api/v1/disks/8').set('authorization', token);
+      expect(allowed.status).toBe(200);
+      expect(allowed.body).toMatchObject({ user: 'alice', reason: 'allowed' });
+    });
+
+    it('anyOf on the class: either action is enough', async () => {
+      expect((await http().get('/api/v1/reports').set('authorization', await bearer('alice'))).status).toBe(200);
+      expect((await http().get('/api/v1/reports').set('authorization', await bearer('bob'))).status).toBe(200);
+      expect(handled).toBe(2);
+    });
+
+    it('allOf on the handler overrides the class requirement', async () => {
+      emulator.setGrants('carol', [{ resourceCode: 'reports', actions: ['reports:Read', 'reports:Admin'] }]);
+      expectProblem(await http().get('/api/v1/reports/full').set('authorization', await bearer('alice')), 403, 'ERR_PERMISSION_DENIED');
+      expect((await http().get('/api/v1/reports/full').set('authorization', await bearer('carol'))).status).toBe(200);
+    });
+
+    it('a user GenAuth does not know is denied, not an outage', async () => {
+      expectProblem(await http().get('/api/v1/reports').set('authorization', await bearer('nobody')), 403, 'ERR_PERMISSION_DENIED');
+    });
+
+    it('@Authenticated only verifies the token; @GenAuth(field) picks one part', async () => {
+      const res = await http().get('/api/v1/me').set('authorization', await bearer('nobody'));
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ ok: true, user: 'nobody', decided: false });
+    });
+  });
+
+  describe('secure by default', () => {
+    it('an undecorated route is denied to an authenticated caller (403)', async () => {
+      const res = await http().get('/api/v1/servers/1').set('authorization', await bearer('alice'));
+      expectProblem(res, 403, 'ERR_PERMISSION_DENIED');
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="api", error="insufficient_scope"');
+    });
+
+    it('an undecorated route still authenticates first (401 without a token)', async () => {
+      const res = await http().get('/api/v1/servers/1');
+      expectProblem(res, 401, 'ERR_MISSING_TOKEN');
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
+    });
+
+    it("defaultPolicy 'authenticate' lets any valid token through undecorated routes", async () => {
+      const lenient = await start({ genauth: asyncModule({ defaultPolicy: 'authenticate' }) });
+      expect((await request(lenient.url).get('/api/v1/servers/1').set('authorization', await bearer('nobody'))).status).toBe(200);
+      expect((await request(lenient.url).get('/api/v1/servers/1')).status).toBe(401);
+    });
+
+    it('@Public() on a class opens its handlers without a token', async () => {
+      const res = await http().get('/api/v1/health');
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ ok: true });
+    });
+
+    it('@Public() on a handler overrides the class requirement, and reads no token', async () => {
+      const res = await http().get('/api/v1/reports/summary').set('authorization', 'Bearer not.a.jwt');
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ ok: true, user: null });
+    });
+
+    it('@RequirePermission on a handler overrides a public class', async () => {
+      expectProblem(await http().get('/api/v1/health/deep'), 401, 'ERR_MISSING_TOKEN');
+      expectProblem(await http().get('/api/v1/health/deep').set('authorization', await bearer('alice')), 403, 'ERR_PERMISSION_DENIED');
+      expect((await http().get('/api/v1/health/deep').set('authorization', await bearer('bob'))).status).toBe(200);
+    });
+
+    it('an unknown route is still a 404, not a guard answer', async () => {
+      const res = await http().get('/api/v1/nowhere');
+      expect(res.status).toBe(404);
+    });
+  });
+
+  describe('tokens', () => {
+    it('no token: 401 with a bare challenge', async () => {
+      const res = await http().get('/api/v1/reports');
+      expectProblem(res, 401, 'ERR_MISSING_TOKEN');
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
+    });
+
+    it.each([
+      ['malformed', async () => 'Bearer not.a.jwt', 'The token is malformed'],
+      ['expired', async () => bearer('alice', { expiresIn: -120 }), 'The token has expired'],
+      ['another audience', async () => bearer('alice', { audience: 'other-app' }), undefined],
+    ])('%s token: 401 invalid_token', async (_label, make, description) => {
+      const res = await http().post('/api/v1/servers/1/start').set('authorization', await make());
+      expectProblem(res, 401, 'ERR_INVALID_TOKEN');
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="api", error="invalid_token"/);
+      if (description) expect(res.headers['www-authenticate']).toContain(`error_description="${description}"`);
+    });
+
+    it('a malformed Bearer header: 400 invalid_request', async () => {
+      const res = await http().get('/api/v1/reports').set('authorization', 'Bearer a b');
+      expectProblem(res, 400, 'ERR_INVALID_REQUEST');
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="api", error="invalid_request"/);
+    });
+
+    it('HEAD on a protected GET route: the same 401 headers, no body', async () => {
+      const res = await http().head('/api/v1/reports');
+      expectProblem(res, 401, 'ERR_MISSING_TOKEN');
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
+      expect(res.text ?? '').toBe('');
+    });
+
+    it('HEAD with a token is decided like GET', async () => {
+      expectProblem(await http().head('/api/v1/health/deep').set('authorization', await bearer('alice')), 403, 'ERR_PERMISSION_DENIED');
+      expect((await http().head('/api/v1/reports').set('authorization', await bearer('alice'))).status).toBe(200);
+      expect(handled).toBe(1);
+    });
+
+    it('a trailing slash reaches the same route and the same check', async () => {
+      expectProblem(await http().post('/api/v1/servers/2/start/').set('authorization', await bearer('alice')), 403, 'ERR_PERMISSION_DENIED');
+      expectProblem(await http().get('/api/v1/servers/1/'), 401, 'ERR_MISSING_TOKEN');
+      const allowed = await http().post('/api/v1/servers/1/start/').set('authorization', await bearer('alice'));
+      expect(allowed.status).toBe(200);
+      expect(allowed.body).toEqual({ ok: true, user: 'alice', reason: 'allowed' });
+    });
+  });
+
+  describe('upstream outage', () => {
+    it.each([
+      ['HTTP 500', { kind: 'status', status: 500 }],
+      ['HTTP 429', { kind: 'status', status: 429, retryAfter: 7 }],
+      ['200 with an error body', { kind: 'body-error', statusCode: 500, message: 'internal upstream detail' }],
+      ['dropped connection', { kind: 'drop' }],
+    ] as const)('%s -> 503 with Retry-After, never 401/403', async (_label, fault) => {
+      emulator.fault({ ...fault, path: RESOURCES } as never);
+      const res = await http().get('/api/v1/reports').set('authorization', await bearer('alice'));
+      expectProblem(res, 503, 'ERR_PERMISSIONS_UNAVAILABLE');
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      expect(res.text + JSON.stringify(res.headers)).not.toMatch(/upstream detail|emulator-secret/);
+      expect(res.text).not.toContain(emulator.accessKeySecret);
+    });
+
+    it('an undecorated route during an outage: still 401 without a token, 403 with one (no upstream call)', async () => {
+      emulator.fault({ kind: 'status', status: 500, path: RESOURCES });
+      expectProblem(await http().get('/api/v1/servers/1').set('authorization', await bearer('alice')), 403, 'ERR_PERMISSION_DENIED');
+      expect(emulator.callCount(RESOURCES)).toBe(0);
+    });
+
+    it('JWKS unreachable is 503, not 401', async () => {
+      emulator.setJwksAvailable(false);
+      const res = await http().get('/api/v1/reports').set('authorization', await bearer('alice'));
+      expectProblem(res, 503, 'ERR_KEYS_UNAVAILABLE');
+      expect(res.headers['retry-after']).toBeDefined();
+    });
+  });
+
+  describe('module wiring', () => {
+    it('forRoot plus useGenAuthEmulator: the emulator replaces the configured tenant, the kit overrides grants', async () => {
+      const app = await start({
+        genauth: GenAuthGuardModule.forRoot({
+          genauth: { host: 'http://127.0.0.1:9', userPoolId: 'prod-pool', accessKeySecret: 'prod-secret-not-used' },
+          jwt: { secret: 'a-production-secret-of-enough-length!!', algorithms: ['HS256'] },
+          defaultPolicy: 'deny',
+        }),
+        configure: (builder) => useGenAuthEmulator(builder, emulator),
+      });
+      const kit = genauthTestKit(app.app, emulator);
+      const token = await kit.bearer('dave');
+      expect((await request(app.url).get('/api/v1/reports').set('authorization', token)).status).toBe(403);
+      kit.setGrants('dave', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+      expect((await request(app.url).get('/api/v1/reports').set('authorization', token)).status).toBe(200);
+      // defaultPolicy survived the override: undecorated is still denied.
+      expect((await request(app.url).get('/api/v1/servers/1').set('authorization', token)).status).toBe(403);
+    });
+
+    it('GenAuthService is injectable and decides outside HTTP', async () => {
+      const service = started.app.get(GenAuthService);
+      await expect(service.check({ userId: 'alice', resource: 'ecs:1', action: 'ecs:Start' })).resolves.toMatchObject({ allowed: true });
+      await expect(service.check({ userId: 'alice', resource: 'disk:9', action: 'disk:Delete' })).resolves.toMatchObject({
+        allowed: false,
+        reason: 'denied',
+      });
+    });
+
+    it('globalGuard: false leaves routes alone unless @UseGuards(GenAuthGuard)', async () => {
+      const app = await start({
+        genauth: GenAuthGuardModule.forRoot({ ...emulator.guardOptions(), globalGuard: false }),
+        controllers: [GuardedController, UnguardedController],
+      });
+      expect((await request(app.url).get('/api/v1/unguarded')).status).toBe(200);
+      const denied = await request(app.url).get('/api/v1/guarded');
+      expect(denied.status).toBe(401);
+      expect(denied.headers['www-authenticate']).toBe('Bearer realm="api"');
+      expect((await request(app.url).get('/api/v1/guarded').set('authorization', await bearer('alice'))).status).toBe(200);
+    });
+
+    it('passErrors hands a GenAuthException (real status) to Nest instead of writing the answer', async () => {
+      const app = await start({ genauth: asyncModule({ passErrors: true }) });
+      const res = await request(app.url).get('/api/v1/reports');
+      expect(res.status).toBe(401);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.body).toMatchObject({ status: 401, code: 'ERR_MISSING_TOKEN' });
+    });
+
+    it('a configuration mistake fails at bootstrap with a TypeError naming the option', async () => {
+      await expect(start({ genauth: asyncModule({ defaultPolicy: 'allow' as never }) })).rejects.toThrow(/defaultPolicy/);
+      await expect(start({ genauth: asyncModule({ jwt: { algorithms: [] } as never }) })).rejects.toThrow(TypeError);
+    });
+  });
+});
+
+describe('decorators', () => {
+  it('two policies on one handler are refused at definition', async () => {
+    const { Public, RequirePermission } = await import('../../src/adapters/nest/index.js');
+    expect(() => {
+      class Twice {
+        @Public()
+        @RequirePermission('reports', 'reports:Read')
+        handler() {}
+      }
+      return Twice;
+    }).toThrow(TypeError);
+  });
+
+  it('a malformed requirement is refused at definition', async () => {
+    const { RequirePermission } = await import('../../src/adapters/nest/index.js');
+    expect(() => RequirePermission('reports', { allOf: [] })).toThrow(TypeError);
+    expect(() => RequirePermission('', 'reports:Read')).toThrow(TypeError);
+  });
+});
+
+void STANDARD_CONTROLLERS;
