@@ -1,0 +1,132 @@
+import { generateKeyPair, exportJWK, exportSPKI, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGuard, isGuardError, type GuardOptions } from '../../src/index.js';
+import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
+
+let emulator: GenAuthEmulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(async () => {
+  await emulator.close();
+});
+
+const bearer = (token: string) => ({ method: 'GET', url: '/', headers: { authorization: `Bearer ${token}` } });
+const genauth = () => emulator.guardOptions().genauth;
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    return isGuardError(error) ? `${error.status} ${error.code}` : `non-guard ${String(error)}`;
+  }
+}
+
+describe('key sources', () => {
+  it('HS256 with a secret', async () => {
+    const guard = createGuard({ genauth: genauth(), jwt: { secret: emulator.hs256Secret, algorithms: ['HS256'], issuer: emulator.issuer } });
+    expect(await codeOf(guard.authenticate(bearer(await emulator.mintToken('alice', { alg: 'HS256' }))))).toBe('ok');
+    expect(await codeOf(guard.authenticate(bearer(await emulator.mintToken('alice', { alg: 'RS256' }))))).toBe('401 ERR_INVALID_TOKEN');
+    await guard.close();
+  });
+
+  it('a PEM public key and a JWK public key', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const token = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'ES256' }).setExpirationTime('1h').sign(privateKey);
+    for (const key of [await exportSPKI(publicKey), await exportJWK(publicKey)]) {
+      const guard = createGuard({ genauth: genauth(), jwt: { publicKey: key, algorithms: ['ES256'] } });
+      expect(await codeOf(guard.authenticate(bearer(token)))).toBe('ok');
+      await guard.close();
+    }
+  });
+
+  it('OIDC discovery from the issuer', async () => {
+    const guard = createGuard({ genauth: genauth(), jwt: { discovery: true, issuer: emulator.issuer, audience: emulator.audience, algorithms: ['RS256'] } });
+    expect(await codeOf(guard.authenticate(bearer(await emulator.mintToken('alice'))))).toBe('ok');
+    await guard.close();
+  });
+
+  it('discovery unreachable is a 503', async () => {
+    const guard = createGuard({ genauth: genauth(), jwt: { discovery: true, issuer: 'http://127.0.0.1:9/oidc', algorithms: ['RS256'] } });
+    expect(await codeOf(guard.authenticate(bearer(await emulator.mintToken('alice'))))).toBe('503 ERR_KEYS_UNAVAILABLE');
+    await guard.close();
+  });
+
+  it.each(['ES256', 'PS256', 'EdDSA'] as const)('%s through the JWKS', async (alg) => {
+    const guard = createGuard({ ...emulator.guardOptions(), jwt: { ...emulator.guardOptions().jwt, algorithms: [alg] } });
+    expect(await codeOf(guard.authenticate(bearer(await emulator.mintToken('alice', { alg }))))).toBe('ok');
+    await guard.close();
+  });
+});
+
+describe('verified-token cache', () => {
+  it('is scoped to one guard: a token cached by one audience is refused by another', async () => {
+    const token = await emulator.mintToken('alice');
+    const a = createGuard(emulator.guardOptions());
+    const b = createGuard({ ...emulator.guardOptions(), jwt: { ...emulator.guardOptions().jwt, audience: 'another-app' } });
+    expect(await codeOf(a.authenticate(bearer(token)))).toBe('ok');
+    expect(await codeOf(a.authenticate(bearer(token)))).toBe('ok');
+    expect(await codeOf(b.authenticate(bearer(token)))).toBe('401 ERR_INVALID_TOKEN');
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('never outlives the token exp', async () => {
+    const guard = createGuard({ ...emulator.guardOptions(), jwt: { ...emulator.guardOptions().jwt, clockTolerance: 0 } });
+    const token = await emulator.mintToken('alice', { expiresIn: 2 });
+    expect(await codeOf(guard.authenticate(bearer(token)))).toBe('ok');
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    expect(await codeOf(guard.authenticate(bearer(token)))).toBe('401 ERR_INVALID_TOKEN');
+    await guard.close();
+  });
+
+  it('is purged when the user is invalidated (a key rotation then takes effect)', async () => {
+    // jose keeps the key set for 1 ms only, so a verification after that needs the JWKS endpoint.
+    const guard = createGuard({ ...emulator.guardOptions(), jwt: { ...emulator.guardOptions().jwt, jwks: { cacheMaxAge: 1 } } });
+    const token = await emulator.mintToken('alice');
+    try {
+      expect(await codeOf(guard.authenticate(bearer(token)))).toBe('ok');
+      emulator.setJwksAvailable(false);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await codeOf(guard.authenticate(bearer(token)))).toBe('ok'); // from the token cache
+      guard.invalidateUser('alice');
+      expect(await codeOf(guard.authenticate(bearer(token)))).toBe('503 ERR_KEYS_UNAVAILABLE'); // verified again
+    } finally {
+      emulator.setJwksAvailable(true);
+      await guard.close();
+    }
+  });
+
+  it('a token that failed is never cached as verified', async () => {
+    const guard = createGuard(emulator.guardOptions());
+    const token = await emulator.mintToken('alice', { audience: 'someone-else' });
+    expect(await codeOf(guard.authenticate(bearer(token)))).toBe('401 ERR_INVALID_TOKEN');
+    expect(await codeOf(guard.authenticate(bearer(token)))).toBe('401 ERR_INVALID_TOKEN');
+    await guard.close();
+  });
+});
+
+describe('configuration mistakes throw a TypeError naming the option', () => {
+  const valid = (): GuardOptions => emulator.guardOptions();
+  it.each([
+    ['genauth', (o: GuardOptions) => ({ ...o, genauth: undefined })],
+    ['genauth.userPoolId', (o: GuardOptions) => ({ ...o, genauth: { ...o.genauth, userPoolId: '' } })],
+    ['genauth.accessKeySecret', (o: GuardOptions) => ({ ...o, genauth: { ...o.genauth, accessKeySecret: undefined } })],
+    ['genauth.host', (o: GuardOptions) => ({ ...o, genauth: { ...o.genauth, host: 'not a url' } })],
+    ['genauth.timeout', (o: GuardOptions) => ({ ...o, genauth: { ...o.genauth, timeout: -1 } })],
+    ['genauth.authScheme', (o: GuardOptions) => ({ ...o, genauth: { ...o.genauth, authScheme: 'magic' } })],
+    ['jwt.algorithms', (o: GuardOptions) => ({ ...o, jwt: { jwksUri: emulator.jwksUri } })],
+    ['jwt.algorithms', (o: GuardOptions) => ({ ...o, jwt: { jwksUri: emulator.jwksUri, algorithms: ['none'] } })],
+    ['jwt.algorithms', (o: GuardOptions) => ({ ...o, jwt: { jwksUri: emulator.jwksUri, algorithms: ['HS256'] } })],
+    ['jwt.algorithms', (o: GuardOptions) => ({ ...o, jwt: { secret: 's', algorithms: ['RS256'] } })],
+    ['jwt', (o: GuardOptions) => ({ ...o, jwt: { secret: 's', jwksUri: emulator.jwksUri, algorithms: ['HS256'] } })],
+    ['jwt.issuer', (o: GuardOptions) => ({ ...o, jwt: { discovery: true, algorithms: ['RS256'] } })],
+    ['jwt.publicKey', (o: GuardOptions) => ({ ...o, jwt: { publicKey: 'garbage', algorithms: ['RS256'] } })],
+    ['cache.ttl', (o: GuardOptions) => ({ ...o, cache: { ttl: 0 } })],
+    ['cache.maxEntryBytes', (o: GuardOptions) => ({ ...o, cache: { maxBytes: 10, maxEntryBytes: 20 } })],
+    ['identity.claim', (o: GuardOptions) => ({ ...o, identity: { claim: '' } })],
+  ])('%s', (option, mutate) => {
+    expect(() => createGuard(mutate(valid()) as GuardOptions)).toThrow(TypeError);
+    expect(() => createGuard(mutate(valid()) as GuardOptions)).toThrow(`"${option}`);
+  });
+});
