@@ -26,6 +26,12 @@ export type { GenAuthFailureKind, GuardErrorCode, InvalidTokenReason } from './e
 export { decide, normalizeRequirement } from './policy/decide.js';
 export type { ConditionCheck, Decision, NormalizedRequirement, Requirement } from './policy/decide.js';
 export { indexGrants } from './policy/grants.js';
+export { createApiMatcher, matchApi } from './policy/api-match.js';
+export type { ApiDecision, ApiGrants, ApiMatcher, ApiMatchOptions, CompiledApiGrants } from './policy/api-match.js';
+export { normalizeApiTarget } from './policy/api-path.js';
+export type { ApiPath, ApiTarget, ApiTargetProblem } from './policy/api-path.js';
+export { apiModeSpec, enforceApi } from './api-mode.js';
+export type { ApiModeOptions, ApiModeSpec } from './api-mode.js';
 export type { Grant, GrantIndex } from './policy/grants.js';
 export { problemResponse } from './problem.js';
 export type { ProblemResponse } from './problem.js';

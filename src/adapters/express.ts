@@ -5,6 +5,7 @@ import type { Decision, Requirement } from '../policy/decide.js';
 import { asGuardError, problemResponse } from '../problem.js';
 import type { RequestLike } from '../request.js';
 import { enforce, routeSpec, type ResourceSource } from './route.js';
+import { apiModeSpec, enforceApi, type ApiModeOptions } from '../api-mode.js';
 
 export * from '../index.js';
 
@@ -38,6 +39,14 @@ export interface ExpressGuard {
   requirePermission(resource: ResourceSource<Request>, requirement: Requirement, route?: RouteOptions): RequestHandler;
   /** Middleware that only authenticates (sets `req.genauth.identity`). */
   authenticate(): RequestHandler;
+  /**
+   * API mode: one middleware that checks every request against the user's `API` grants, matching the
+   * full request path (`req.originalUrl`, mount prefix included) to their `apiIdentifier`s and the
+   * method to an action. 400 bad path, then 401 token, then 403 permission; `publicPaths` skip auth.
+   * @example app.use(cors()); app.use(guard.api({ publicPaths: ['/health', '/docs/*'] }));
+   * @throws TypeError at definition when an option is malformed.
+   */
+  api(options?: ApiModeOptions): RequestHandler;
   /** A decision outside HTTP. */
   check(input: CheckInput): Promise<Decision>;
   invalidateUser(userId: string): void;
@@ -89,8 +98,23 @@ export function createExpressGuard(options: ExpressGuardOptions): ExpressGuard {
     };
   }
 
+  function api(options?: ApiModeOptions): RequestHandler {
+    const spec = apiModeSpec(options);
+    return function genauthApi(req, res, next) {
+      enforceApi(core, expressRequest(req), spec).then(
+        (context) => {
+          // null: a public path, let through without authentication.
+          if (context !== null) req.genauth = context;
+          next();
+        },
+        (error: unknown) => reject(error, res, next),
+      );
+    };
+  }
+
   return {
     requirePermission,
+    api,
     authenticate() {
       return function genauthAuthenticate(req, res, next) {
         core.authenticate(expressRequest(req)).then(

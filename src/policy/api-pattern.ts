@@ -1,0 +1,70 @@
+import { canonicalSegment } from './api-path.js';
+import type { CompiledPattern, PatternSegment } from './api-trie.js';
+
+/**
+ * The outcome of compiling an `apiIdentifier` (or a public path):
+ * - `ok`: a usable pattern;
+ * - `other_origin`: an absolute identifier for another API (or no `apiOrigin` configured): it does not apply;
+ * - `invalid`: unreadable. An ALLOW is then ignored; a DENY is widened to `widened`, the subtree above
+ *   the first unreadable segment, so a typo in a DENY never opens anything.
+ */
+export type PatternResult =
+  | { readonly ok: true; readonly pattern: CompiledPattern }
+  | { readonly ok: false; readonly reason: 'other_origin' }
+  | { readonly ok: false; readonly reason: 'invalid'; readonly widened: CompiledPattern };
+
+const PARAM = /^(?::[A-Za-z0-9_]+|\{[A-Za-z0-9_]+\})$/;
+const ABSOLUTE = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*)(.*)$/s;
+
+function invalid(segments: PatternSegment[]): PatternResult {
+  return { ok: false, reason: 'invalid', widened: { segments, wildcard: true, trailingSlash: false } };
+}
+
+/** The origin of an absolute URL (`https://h:8443`), or null when it cannot be read. */
+export function originOf(url: string): string | null {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Compiles a pattern: exact paths (`/api/v1/users`), `/a/*` (`/a` and everything below; `*` is only
+ * valid as a whole last segment, so `/a*` is not a pattern), and single-segment parameters `:id` and
+ * `{id}`. Literal segments are canonicalized like request paths and lower-cased when `lowerCase`.
+ * An identifier with a scheme and host applies only when its origin equals `apiOrigin`.
+ */
+export function compileApiPattern(identifier: string, options: { lowerCase: boolean; apiOrigin?: string | undefined }): PatternResult {
+  let path = identifier;
+  const absolute = ABSOLUTE.exec(identifier);
+  if (absolute !== null) {
+    const origin = originOf(absolute[1] as string);
+    if (origin === null) return invalid([]);
+    if (origin !== options.apiOrigin) return { ok: false, reason: 'other_origin' };
+    path = absolute[2] === '' ? '/' : (absolute[2] as string);
+  }
+  if (path.charCodeAt(0) !== 47 /* / */) return invalid([]);
+  if (path === '/') return { ok: true, pattern: { segments: [], wildcard: false, trailingSlash: false } };
+  const parts = path.split('/');
+  const trailingSlash = parts[parts.length - 1] === '';
+  const last = trailingSlash ? parts.length - 1 : parts.length;
+  const segments: PatternSegment[] = [];
+  for (let i = 1; i < last; i++) {
+    const raw = parts[i] as string;
+    if (raw === '*') {
+      if (i !== last - 1 || trailingSlash) return invalid(segments);
+      return { ok: true, pattern: { segments, wildcard: true, trailingSlash: false } };
+    }
+    if (PARAM.test(raw)) {
+      segments.push({ param: true });
+      continue;
+    }
+    if (raw === '' || raw.includes('*')) return invalid(segments);
+    const result = canonicalSegment(raw, true);
+    if ('problem' in result || result.segment === '.' || result.segment === '..') return invalid(segments);
+    segments.push({ literal: options.lowerCase ? result.segment.toLowerCase() : result.segment });
+  }
+  return { ok: true, pattern: { segments, wildcard: false, trailingSlash } };
+}
