@@ -76,6 +76,7 @@ describe.each([
     expect(res.headers['www-authenticate']).toBe('Bearer realm="api", error="insufficient_scope"');
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body).toMatchObject({ status: 403, code: 'ERR_PERMISSION_DENIED' });
+    expect(res.text + JSON.stringify(res.headers)).not.toMatch(/eyJ|emulator-secret/);
     expect(handled).toBe(0);
   });
 
@@ -197,7 +198,9 @@ describe.each([
       expect(res.status).toBe(503);
       expect(res.body.code).toBe('ERR_PERMISSIONS_UNAVAILABLE');
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
-      expect(JSON.stringify(res.body) + JSON.stringify(res.headers)).not.toMatch(/upstream detail|emulator-secret/);
+      const everything = JSON.stringify(res.body) + JSON.stringify(res.headers);
+      expect(everything).not.toMatch(/upstream detail|emulator-secret/);
+      expect(everything).not.toContain(token.slice(7));
       expect(handled).toBe(0);
       emulator.clearFaults();
       const before = emulator.callCount(RESOURCES);
