@@ -13,6 +13,7 @@ import { decide, normalizeRequirement, type Decision, type NormalizedRequirement
 import { indexGrants, type GrantIndex } from './policy/grants.js';
 import { evaluateConditions, type ConditionContext } from './policy/conditions.js';
 import { baseConditionContext } from './condition-context.js';
+import { channels, type DecisionEvent } from './events.js';
 import type { RequestLike } from './request.js';
 import { extractBearerToken } from './token/bearer.js';
 import { createTokenVerifier, type Identity } from './token/verifier.js';
@@ -136,12 +137,20 @@ export function createGuard(input: GuardOptions): Guard {
       throw new GuardInternalError({ cause: new TypeError('genauth-guard: the resource must be a non-empty string') });
     }
     const index = await permissions(userId);
-    if (!index.hasConditions) return decide(index, resource, requirement, { resourceType: route?.resourceType });
-    const context = await conditionContext(userId, environment);
-    return decide(index, resource, requirement, {
-      resourceType: route?.resourceType,
-      conditions: (grant) => evaluateConditions(grant.conditions, context),
-    });
+    let decision: Decision;
+    if (!index.hasConditions) {
+      decision = decide(index, resource, requirement, { resourceType: route?.resourceType });
+    } else {
+      const context = await conditionContext(userId, environment);
+      decision = decide(index, resource, requirement, {
+        resourceType: route?.resourceType,
+        conditions: (grant) => evaluateConditions(grant.conditions, context),
+      });
+    }
+    if (channels.decision.hasSubscribers) {
+      channels.decision.publish({ userId, resource, actions: decision.actions, allowed: decision.allowed, reason: decision.reason } satisfies DecisionEvent);
+    }
+    return decision;
   }
 
   /** Built only when the user's grants carry conditions. */

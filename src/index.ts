@@ -44,3 +44,8 @@ export type {
   ResourceType,
   UserIdType,
 } from './genauth/types.js';
+export { channels } from './events.js';
+export type { DecisionEvent, UpstreamEvent } from './events.js';
+export { CONDITION_OPERATORS, evaluateCondition, evaluateConditions } from './policy/conditions.js';
+export type { ConditionContext } from './policy/conditions.js';
+export type { ConditionOptions, TokenCacheOptions } from './options.js';

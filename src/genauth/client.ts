@@ -3,6 +3,7 @@ import { GenAuthApiError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import { parseRetryAfter, readEnvelope } from './envelope.js';
 import { signatureNonce, signRequest } from './signature.js';
+import { channels, type UpstreamEvent } from '../events.js';
 import type { AuthorizedResource, AuthorizedResourceList, ResourceType, UserIdType } from './types.js';
 
 const TOKEN_PATH = '/api/v3/get-management-token';
@@ -23,6 +24,11 @@ function retryable(error: GenAuthApiError): boolean {
     default:
       return false;
   }
+}
+
+function publishUpstream(outcome: string, started: number, attempt: number): void {
+  if (!channels.upstream.hasSubscribers) return;
+  channels.upstream.publish({ path: RESOURCES_PATH, outcome, durationMs: performance.now() - started, attempt } satisfies UpstreamEvent);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -206,9 +212,13 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
     if (query.resourceType !== undefined) data.resourceType = query.resourceType;
     const queryString = new URLSearchParams(data).toString();
     for (let retry = 0; ; retry++) {
+      const started = performance.now();
       try {
-        return await attempt(RESOURCES_PATH, queryString, data, signal);
+        const list = await attempt(RESOURCES_PATH, queryString, data, signal);
+        publishUpstream('ok', started, retry);
+        return list;
       } catch (error) {
+        publishUpstream(error instanceof GenAuthApiError ? error.kind : 'error', started, retry);
         if (!(error instanceof GenAuthApiError)) throw error;
         if (error.kind === 'credentials') warnCredentials(error);
         if (error.kind === 'rate_limited') backoffUntil = Date.now() + (error.retryAfter ?? 1) * 1000;
