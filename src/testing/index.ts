@@ -4,12 +4,17 @@
  */
 export { startEmulator } from './emulator.js';
 export type {
+  AuthorizeItem,
   EmulatorCall,
   EmulatorGuardOptions,
   EmulatorOptions,
   Fault,
   GenAuthEmulator,
   GrantInput,
+  NamespaceOption,
+  ResourceDefinition,
+  ResourceItem,
+  TargetType,
 } from './emulator.js';
 export { ASYMMETRIC_ALGORITHMS, createTokenMinter, generateSigningKey } from './tokens.js';
 export type { AsymmetricAlgorithm, MintAlgorithm, MintOptions, SigningKey, TokenMinter } from './tokens.js';

@@ -1,0 +1,123 @@
+import type { IncomingMessage } from 'node:http';
+import type { Authenticator } from '../auth.js';
+import { readJson } from '../http.js';
+import { TenantError, type TenantStore } from '../store.js';
+import type { Body, EmulatorCall } from '../types.js';
+
+/** The V3 management API routes of the emulator (`/api/v3/*`), authenticated by token or signature. */
+
+/** One request as the routes see it. */
+export interface ApiRequest {
+  req: IncomingMessage;
+  call: EmulatorCall;
+  headers: Readonly<Record<string, string>>;
+  query: Readonly<Record<string, string | string[]>>;
+  /** Whether the signature nonce had been seen before (from the arrival bookkeeping). */
+  replayed: boolean;
+}
+
+export interface ManagementDeps {
+  store: TenantStore;
+  auth: Authenticator;
+  unknownUser: 'not-found' | 'empty';
+}
+
+type Handler = (input: { query: ApiRequest['query']; body: Record<string, unknown> }) => Body | Promise<Body>;
+
+const text = (value: string | string[] | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
+const ok = (data: unknown): Body => ({ statusCode: 200, message: '', data });
+const page = <T>(list: T[]): Body => ok({ totalCount: list.length, list });
+
+/** Runs a store operation; a {@link TenantError} becomes its body error. */
+function guarded(run: () => Body): Body {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof TenantError) {
+      return { statusCode: error.statusCode, message: error.message, ...(error.apiCode === undefined ? {} : { apiCode: error.apiCode }) };
+    }
+    throw error;
+  }
+}
+
+/** Builds the route table; `handle` answers a body for a known route, or `undefined` for an unknown one. */
+export function createManagementRoutes({ store, auth, unknownUser }: ManagementDeps) {
+  const routes: Record<string, Handler> = {
+    'GET /api/v3/get-user-authorized-resources': ({ query }) => {
+      const userId = text(query.userId);
+      if (!userId) return { statusCode: 400, message: 'userId must not be empty' };
+      const list = store.userResources(userId, text(query.namespace) || undefined, text(query.resourceType));
+      if (list === undefined) return unknownUser === 'not-found' ? { statusCode: 404, apiCode: 2004, message: '用户不存在' } : page([]);
+      return page(list);
+    },
+
+    'GET /api/v3/get-authorized-resources': ({ query }) =>
+      guarded(() => {
+        const raw = query.resourceList;
+        return page(
+          store.targetResources({
+            targetType: text(query.targetType),
+            targetIdentifier: text(query.targetIdentifier),
+            namespace: text(query.namespace),
+            resourceType: text(query.resourceType),
+            resourceList: raw === undefined ? undefined : Array.isArray(raw) ? raw : [raw],
+            withDenied: text(query.withDenied) === 'true',
+          }),
+        );
+      }),
+
+    'GET /api/v3/list-resources': ({ query }) =>
+      guarded(() => {
+        const all = store.listResources(text(query.namespace) || undefined, text(query.type));
+        const limit = Math.min(50, Math.max(1, Number(text(query.limit) ?? 10) || 10));
+        const start = (Math.max(1, Number(text(query.page) ?? 1) || 1) - 1) * limit;
+        return ok({ totalCount: all.length, list: all.slice(start, start + limit) });
+      }),
+
+    'POST /api/v3/authorize-resources': ({ body }) =>
+      guarded(() => {
+        const namespace = body.namespace === undefined ? undefined : String(body.namespace);
+        store.authorizeResources(body.list, namespace);
+        return ok({ success: true });
+      }),
+
+    'POST /api/v3/create-resource': ({ body }) => guarded(() => ok(store.createResource(body))),
+
+    'POST /api/v3/create-namespace': ({ body }) =>
+      guarded(() => {
+        const created = store.createNamespace(body.code);
+        return ok({ code: created.code, name: typeof body.name === 'string' ? body.name : created.code, description: body.description ?? '' });
+      }),
+  };
+
+  return {
+    /** Answers the token endpoint and the authenticated API; `undefined` when the route is not ours. */
+    async handle(request: ApiRequest): Promise<{ status: number; body: Body } | undefined> {
+      const { call } = request;
+      if (call.method === 'POST' && call.path === '/api/v3/get-management-token') {
+        const body = await readJson(request.req);
+        if (typeof body !== 'object' || body === null) return { status: 400, body: { statusCode: 400, message: 'invalid JSON body' } };
+        return { status: 200, body: await auth.issueToken(body) };
+      }
+      const handler = routes[`${call.method} ${call.path}`];
+      if (handler === undefined) return undefined;
+      let body: Record<string, unknown> = {};
+      if (call.method === 'POST') {
+        const parsed = await readJson(request.req);
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+          return { status: 400, body: { statusCode: 400, message: 'invalid JSON body' } };
+        }
+        body = parsed as Record<string, unknown>;
+      } else {
+        request.req.resume(); // drain bodies we ignore so keep-alive connections stay usable
+      }
+      // The signature covers the parsed query on GET and the top-level body keys otherwise.
+      const data = call.method === 'GET' ? request.query : body;
+      // The path as sent (not URL-normalised): that is what the client signed.
+      const path = (request.req.url ?? '/').split('?')[0] ?? '/';
+      const refused = auth.check({ method: call.method, path, headers: request.headers, data }, call, request.replayed);
+      if (refused !== undefined) return { status: 200, body: refused };
+      return { status: 200, body: await handler({ query: request.query, body }) };
+    },
+  };
+}

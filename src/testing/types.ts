@@ -1,0 +1,175 @@
+import type { AuthorizedResource, ResourceType } from '../genauth/types.js';
+import type { MintOptions } from './tokens.js';
+
+/** Options of `startEmulator`. Every field has a default so `startEmulator()` just works. */
+export interface EmulatorOptions {
+  /** @default 'emulator-pool' */
+  userPoolId?: string;
+  /** @default userPoolId (GenAuth accepts the pool id as access key id) */
+  accessKeyId?: string;
+  /** @default 'emulator-secret' */
+  accessKeySecret?: string;
+  /** `aud` of minted user tokens. @default 'emulator-app' */
+  audience?: string;
+  /** Secret of HS256 user tokens. @default 32 random bytes, hex */
+  hs256Secret?: string;
+  /** Lifetime of management tokens in seconds. @default 7200 */
+  managementTokenTtl?: number;
+  /** Largest distance between a signed request's `date` and the emulator's clock, in ms (apiCode 1305
+   *  beyond it). GenAuth's real window is not documented. @default 900000 (15 minutes) */
+  signatureClockSkew?: number;
+  /** Users never seeded: body 404 "用户不存在" apiCode 2004 (GenAuth's answer), or an empty list. @default 'not-found' */
+  unknownUser?: 'not-found' | 'empty';
+  /** @default 0 (any free port); the host is always 127.0.0.1 */
+  port?: number;
+}
+
+/**
+ * A scripted failure. `path` restricts it to one pathname; `times` bounds it (default: until cleared).
+ * `latency` delays and composes with later faults; `slow-body` and `drop-mid-body` change how the real
+ * answer is delivered; the others replace the answer.
+ */
+export type Fault =
+  | { kind: 'latency'; ms: number; path?: string; times?: number }
+  | { kind: 'status'; status: number; retryAfter?: number; path?: string; times?: number }
+  | { kind: 'body-error'; statusCode: number; apiCode?: number; message?: string; path?: string; times?: number }
+  | { kind: 'hang'; path?: string; times?: number }
+  | { kind: 'drop'; path?: string; times?: number }
+  /** Headers at once, then the body `chunkBytes` (default 16) every `intervalMs` (default 100). */
+  | { kind: 'slow-body'; chunkBytes?: number; intervalMs?: number; path?: string; times?: number }
+  /** Headers (with the full `content-length`) and the first `bytes` of the body (default half), then the socket is destroyed. */
+  | { kind: 'drop-mid-body'; bytes?: number; path?: string; times?: number };
+
+/** A grant as tests write it; missing fields get GenAuth-like defaults (see {@link GenAuthEmulator.setGrants}). */
+export type GrantInput = Partial<AuthorizedResource> & { resourceCode: string; actions: string[] | string };
+
+/** Principals GenAuth grants resources to. */
+export type TargetType = 'USER' | 'ROLE' | 'GROUP' | 'DEPARTMENT';
+
+/** One resource of an `authorize-resources` item (`ResourceItemDto`). `effect` is an emulator extension (default ALLOW). */
+export interface ResourceItem {
+  code: string;
+  actions: string[];
+  resourceType: ResourceType;
+  effect?: 'ALLOW' | 'DENY';
+}
+
+/** One item of `authorize-resources` (`AuthorizeResourceItem`). */
+export interface AuthorizeItem {
+  targetType: TargetType;
+  targetIdentifiers: string[];
+  resources: ResourceItem[];
+}
+
+/** A resource definition (`ResourceDto`), as `create-resource` takes and returns it. */
+export interface ResourceDefinition {
+  code: string;
+  type: ResourceType;
+  name?: string;
+  description?: string;
+  actions?: Array<{ name: string; description?: string }>;
+  /** For API resources: the route the resource stands for (served on every grant of `code`). */
+  apiIdentifier?: string;
+  namespace?: string;
+}
+
+/** One request the emulator received. */
+export interface EmulatorCall {
+  method: string;
+  /** Pathname, without query. */
+  path: string;
+  query: Record<string, string>;
+  /** HTTP status sent; 0 while unanswered or when a `hang`/`drop` fault swallowed it. */
+  status: number;
+  /** Envelope `statusCode` sent, when a JSON envelope was answered (differs from `status` on body errors). */
+  statusCode?: number;
+  /** Envelope `apiCode` sent, if any. */
+  apiCode?: number;
+  /** Arrival time, ms since the epoch. */
+  at: number;
+  /** `userId` query parameter, when present. */
+  userId?: string;
+  /** Kind of the fault that answered or delivered this call, if any (latency is not recorded). */
+  fault?: Fault['kind'];
+  /** Scheme the request authenticated with (set when the API checked it). */
+  auth?: 'token' | 'signature';
+  /** `x-authing-signature-nonce` / `x-genauth-signature-nonce`, when sent (recorded on arrival). */
+  nonce?: string;
+}
+
+/** Options ready for `createGuard`/`createExpressGuard` (structurally a `GuardOptions`). */
+export interface EmulatorGuardOptions {
+  genauth: { host: string; userPoolId: string; accessKeyId: string; accessKeySecret: string; namespace: string };
+  jwt: { issuer: string; audience: string; jwksUri: string; algorithms: 'RS256'[] };
+}
+
+/** Namespace option of the seeding helpers. @default 'default' */
+export interface NamespaceOption {
+  namespace?: string;
+}
+
+/** A running GenAuth emulator: management API + OIDC keys on 127.0.0.1, with scripted grants and faults. */
+export interface GenAuthEmulator {
+  /** `http://127.0.0.1:PORT`, the management API host. */
+  readonly url: string;
+  /** `${url}/oidc`, the `iss` of minted tokens. */
+  readonly issuer: string;
+  /** `${url}/oidc/.well-known/jwks.json`. */
+  readonly jwksUri: string;
+  readonly userPoolId: string;
+  readonly accessKeyId: string;
+  readonly accessKeySecret: string;
+  readonly audience: string;
+  readonly hs256Secret: string;
+  /** Replace the direct grants of a user in a namespace (default 'default'). Partial entries are filled:
+   *  resourceType 'DATA', effect 'ALLOW', apiIdentifier null, description '', condition []. A string
+   *  `actions` is served verbatim (to exercise the JSON-string form). `[]` seeds a user with no grants.
+   *  Role, group and department grants of the user are kept. */
+  setGrants(userId: string, grants: GrantInput[], options?: NamespaceOption): void;
+  /** Append direct grants of a user in a namespace (default 'default'), filled like {@link setGrants}. */
+  addGrants(userId: string, grants: GrantInput[], options?: NamespaceOption): void;
+  /** Forget all grants and memberships; every user becomes unknown again. Resources and namespaces stay. */
+  clearGrants(): void;
+  /** Forget everything seeded: grants, memberships, resources, namespaces (back to 'default' only). */
+  reset(): void;
+  /** Make a user known (an empty grant list rather than "user not found"). */
+  addUser(userId: string): void;
+  /** Give a user a role (role codes live in a namespace, default 'default'). */
+  assignRole(userId: string, roleCode: string, options?: NamespaceOption): void;
+  /** Put a user in a group (group codes are pool-wide). */
+  addToGroup(userId: string, groupCode: string): void;
+  /** Put a user in a department (department ids are pool-wide). */
+  addToDepartment(userId: string, departmentId: string): void;
+  /** Create a permission namespace (same as `POST /api/v3/create-namespace`); 'default' always exists. */
+  createNamespace(code: string): void;
+  /** Define a resource (same as `POST /api/v3/create-resource`). Throws on a bad or duplicate definition. */
+  createResource(resource: ResourceDefinition): void;
+  /** Grant resources to principals (same as `POST /api/v3/authorize-resources`). Throws on bad input. */
+  authorizeResources(list: AuthorizeItem[], options?: NamespaceOption): void;
+  /** Queue a fault; applies to matching requests `times` times (default: until cleared). */
+  fault(fault: Fault): void;
+  clearFaults(): void;
+  /** Requests served, in arrival order (faulted ones included). */
+  readonly calls: ReadonlyArray<EmulatorCall>;
+  /** Number of calls, optionally only those to one pathname (e.g. '/api/v3/get-user-authorized-resources'). */
+  callCount(path?: string): number;
+  resetCalls(): void;
+  /** Sign a user access token (RS256 with the emulator's JWKS key by default). */
+  mintToken(userId: string, options?: MintOptions): Promise<string>;
+  /** Turn the JWKS endpoint off (answers 503) or on, to test key-server outages. */
+  setJwksAvailable(available: boolean): void;
+  /** Invalidate all issued management tokens, so the next API call answers body 401 (token refresh tests). */
+  revokeManagementTokens(): void;
+  /** Fresh options object pointing a guard at this emulator. */
+  guardOptions(): EmulatorGuardOptions;
+  /** Close the server and destroy open sockets (hanging requests included). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A V3 envelope the emulator answers (message and requestId are filled when sent). */
+export interface Body {
+  statusCode: number;
+  message?: string;
+  apiCode?: number;
+  data?: unknown;
+}
