@@ -1,5 +1,6 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { apiModeSpec, enforceApi, type ApiModeOptions, type ApiModeSpec } from '../api-mode.js';
 import { createGuard, type CheckInput, type GenAuthContext, type Guard, type RouteOptions } from '../guard.js';
 import type { GuardOptions } from '../options.js';
 import type { Decision, Requirement } from '../policy/decide.js';
@@ -8,6 +9,7 @@ import type { RequestLike } from '../request.js';
 import { enforce, routeSpec, type ResourceSource, type RouteSpec } from './route.js';
 
 export * from '../index.js';
+export type { ApiModeOptions } from '../api-mode.js';
 
 /** The request a resource function receives: `params` as matched by Fastify's router. */
 export type FastifyResourceRequest = FastifyRequest<{ Params: Record<string, string> }>;
@@ -46,6 +48,14 @@ export interface FastifyGuardOptions extends GuardOptions {
    * @default false
    */
   passErrors?: boolean;
+  /**
+   * API mode on every route of the instance (and on requests no route matches, as on Express): each
+   * request is authorized by its method and raw path against the user's API grants. Routes with
+   * `config: { genauth: { public: true } }` and `api.publicPaths` are skipped. A route's own
+   * `config.genauth` requirement is checked as well, after it.
+   * @default undefined (off)
+   */
+  api?: ApiModeOptions;
 }
 
 /** A hook usable as `onRequest` or `preHandler`. */
@@ -61,6 +71,14 @@ export interface FastifyGuard {
   requirePermission(resource: ResourceSource<FastifyResourceRequest>, requirement: Requirement, route?: RouteOptions): GenAuthHook;
   /** A hook that only authenticates (sets `request.genauth.identity`). */
   authenticate(): GenAuthHook;
+  /**
+   * API mode for chosen routes or scopes: a hook that authorizes the request by its method and raw path
+   * against the user's API grants. For the whole instance, use the plugin's `api` option instead.
+   * Public paths pass without a token and leave `request.genauth` null.
+   * @example fastify.addHook('onRequest', fastify.genauth.api({ publicPaths: ['/health'] }))
+   * @throws TypeError naming the option when `options` is malformed.
+   */
+  api(options?: ApiModeOptions): GenAuthHook;
   /** A decision outside HTTP. */
   check(input: CheckInput): Promise<Decision>;
   /** Forgets one user's cached grants. */
@@ -103,9 +121,14 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
     return reply.code(answer.status).headers(answer.headers).send(Buffer.from(answer.body));
   }
 
-  async function run(request: FastifyRequest, reply: FastifyReply, check: () => Promise<GenAuthContext>): Promise<FastifyReply | undefined> {
+  async function run(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    check: () => Promise<GenAuthContext | null>,
+  ): Promise<FastifyReply | undefined> {
     try {
-      request.genauth = await check();
+      const context = await check();
+      if (context !== null) request.genauth = context;
     } catch (error) {
       // Returning the sent reply tells Fastify to stop the lifecycle here.
       return reject(error, reply);
@@ -118,6 +141,14 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
       return run(request, reply, () => enforce(core, fastifyRequest(request), spec, request as FastifyResourceRequest));
     };
   }
+
+  function apiHook(spec: ApiModeSpec): GenAuthHook {
+    return function genauthApi(request, reply) {
+      return run(request, reply, () => enforceApi(core, fastifyRequest(request), spec));
+    };
+  }
+  // Validated now: a mistake fails registration, not a request.
+  const instanceApi = options.api === undefined ? undefined : apiHook(apiModeSpec(options.api));
 
   // Route configs are compiled once per route and remembered by identity (the HEAD twin shares it).
   const compiled = new WeakMap<object, GenAuthHook>();
@@ -132,18 +163,24 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
     return hook;
   }
 
-  return {
+  const guard: FastifyGuard & { routeHook: GenAuthHook } = {
     requirePermission: (resource, requirement, route) => hookFor(routeSpec(resource, requirement, route)),
     authenticate() {
       return function genauthAuthenticate(request, reply) {
         return run(request, reply, async () => ({ identity: await core.authenticate(fastifyRequest(request)) }));
       };
     },
-    /** Enforces `config.genauth` of the matched route, if any. */
-    routeHook(request, reply) {
-      const config = request.routeOptions.config.genauth;
+    api: (apiOptions) => apiHook(apiModeSpec(apiOptions)),
+    /** Instance-wide API mode (unless the route is public), then the matched route's `config.genauth`. */
+    async routeHook(request, reply) {
+      const config = request.routeOptions.config?.genauth;
+      if (config !== undefined && 'public' in config && config.public === true) return undefined;
+      if (instanceApi) {
+        const answered = await instanceApi(request, reply);
+        if (answered !== undefined) return answered;
+      }
       const hook = config === undefined ? undefined : configHook(config);
-      return hook ? hook(request, reply) : Promise.resolve(undefined);
+      return hook ? hook(request, reply) : undefined;
     },
     check: (input) => core.check(input),
     invalidateUser: (userId) => core.invalidateUser(userId),
@@ -151,6 +188,30 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
     close: () => core.close(),
     core,
   };
+  if (instanceApi) instanceApiOf.set(core, instanceApi);
+  return guard;
+}
+
+/** The instance-wide API hook of a plugin-created guard, by its core, for {@link genauthFrameworkErrors}. */
+const instanceApiOf = new WeakMap<object, GenAuthHook>();
+
+/**
+ * Fastify's `frameworkErrors` for API mode. Fastify refuses a path whose parameters are not valid
+ * percent-encoding (`FST_ERR_BAD_URL`) before any hook runs; with this option the guard answers such a
+ * request itself, exactly as on Express (the core judges the raw target). Other framework errors, and
+ * instances without the plugin's `api` option, get Fastify's usual error answer.
+ * @example const fastify = Fastify({ frameworkErrors: genauthFrameworkErrors });
+ */
+export function genauthFrameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const server = request.server as FastifyInstance | undefined;
+  const hook = server?.genauth === undefined ? undefined : instanceApiOf.get(server.genauth.core);
+  const fallback = () => void reply.send(error);
+  if (hook === undefined || error.code !== 'FST_ERR_BAD_URL') return fallback();
+  // The guard answers (400 for a target it cannot evaluate); should it let the target through, there is
+  // still no route for it, so Fastify's own error stands.
+  hook(request, reply).then((answered) => {
+    if (answered === undefined) fallback();
+  }, (thrown: unknown) => void reply.send(thrown));
 }
 
 const plugin: FastifyPluginAsync<FastifyGuardOptions> = async (fastify: FastifyInstance, options) => {

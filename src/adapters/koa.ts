@@ -1,4 +1,5 @@
 import type { Middleware, ParameterizedContext } from 'koa';
+import { apiModeSpec, enforceApi, type ApiModeOptions } from '../api-mode.js';
 import { createGuard, type CheckInput, type GenAuthContext, type Guard, type RouteOptions } from '../guard.js';
 import type { GuardOptions } from '../options.js';
 import type { Decision, Requirement } from '../policy/decide.js';
@@ -7,6 +8,7 @@ import type { RequestLike } from '../request.js';
 import { enforce, routeSpec, type ResourceSource } from './route.js';
 
 export * from '../index.js';
+export type { ApiModeOptions } from '../api-mode.js';
 
 declare module 'koa' {
   interface DefaultState {
@@ -38,6 +40,13 @@ export interface KoaGuard {
   requirePermission(resource: ResourceSource<KoaContext>, requirement: Requirement, route?: RouteOptions): Middleware;
   /** Middleware that only authenticates (sets `ctx.state.genauth.identity`). */
   authenticate(): Middleware;
+  /**
+   * API mode: middleware that authorizes every request by its method and path against the user's API
+   * grants (`apiIdentifier`). Public paths pass without a token and leave `ctx.state.genauth` unset.
+   * @example app.use(guard.api({ publicPaths: ['/health'] }))
+   * @throws TypeError naming the option when `options` is malformed.
+   */
+  api(options?: ApiModeOptions): Middleware;
   /** A decision outside HTTP. */
   check(input: CheckInput): Promise<Decision>;
   /** Forgets one user's cached grants. */
@@ -81,14 +90,18 @@ export function createKoaGuard(options: KoaGuardOptions): KoaGuard {
   }
 
   /** Runs one check; on success attaches the context and continues, otherwise answers. */
-  async function run(ctx: ParameterizedContext, next: () => Promise<unknown>, check: () => Promise<GenAuthContext>): Promise<void> {
-    let context: GenAuthContext;
+  async function run(
+    ctx: ParameterizedContext,
+    next: () => Promise<unknown>,
+    check: () => Promise<GenAuthContext | null>,
+  ): Promise<void> {
+    let context: GenAuthContext | null;
     try {
       context = await check();
     } catch (error) {
       return reject(error, ctx);
     }
-    ctx.state.genauth = context;
+    if (context !== null) ctx.state.genauth = context;
     // Outside the try: an error from downstream is not ours to answer.
     await next();
   }
@@ -105,6 +118,12 @@ export function createKoaGuard(options: KoaGuardOptions): KoaGuard {
     authenticate() {
       return function genauthAuthenticate(ctx, next) {
         return run(ctx, next, async () => ({ identity: await core.authenticate(koaRequest(ctx)) }));
+      };
+    },
+    api(apiOptions) {
+      const spec = apiModeSpec(apiOptions);
+      return function genauthApi(ctx, next) {
+        return run(ctx, next, () => enforceApi(core, koaRequest(ctx), spec));
       };
     },
     check: (input) => core.check(input),

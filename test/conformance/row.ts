@@ -3,6 +3,7 @@
  * on 127.0.0.1, port 0; the suite talks HTTP to them. See conformance.test.ts for the routes every app
  * must define.
  */
+import type { ApiModeOptions } from '../../src/api-mode.js';
 import type { GuardOptions } from '../../src/options.js';
 
 /** A started app. */
@@ -23,8 +24,8 @@ export interface AppFixture {
 
 /** What the suite hands a row's API-mode app factory. */
 export interface ApiAppFixture extends AppFixture {
-  /** Passed to the adapter's `api()` unchanged (shape: `ApiModeOptions` of src/api-mode.ts). */
-  api: Record<string, unknown>;
+  /** Passed to the adapter's API mode unchanged. */
+  api: ApiModeOptions;
 }
 
 /** One adapter under test: adding an adapter means adding one of these to ROWS. */

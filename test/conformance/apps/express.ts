@@ -5,7 +5,7 @@ import express5 from 'express';
 import express4 from 'express4';
 import type { Request, Response } from 'express';
 import { createExpressGuard } from '../../../src/adapters/express.js';
-import type { AdapterRow, AppFixture, RunningApp } from '../row.js';
+import type { AdapterRow, ApiAppFixture, AppFixture, RunningApp } from '../row.js';
 
 type ExpressFactory = typeof express5;
 
@@ -34,8 +34,19 @@ function standard(express: ExpressFactory, fixture: AppFixture): Promise<Running
   return listen(app.listen(0, '127.0.0.1'), () => guard.close());
 }
 
+function apiMode(express: ExpressFactory, fixture: ApiAppFixture): Promise<RunningApp> {
+  const guard = createExpressGuard(fixture.options);
+  const app = express();
+  app.use(guard.api(fixture.api));
+  app.use((req: Request, res: Response) => {
+    fixture.handled();
+    res.json({ ok: true, user: req.genauth?.identity.userId ?? null });
+  });
+  return listen(app.listen(0, '127.0.0.1'), () => guard.close());
+}
+
 function row(name: string, express: ExpressFactory): AdapterRow {
-  return { name, start: (fixture) => standard(express, fixture) };
+  return { name, start: (fixture) => standard(express, fixture), startApi: (fixture) => apiMode(express, fixture) };
 }
 
 export const express4Row = row('Express 4', express4 as unknown as ExpressFactory);

@@ -2,9 +2,9 @@
  * Conformance row for Fastify 5. The routes use each way of protecting a route: `config.genauth`, a
  * `preHandler`, an `onRequest` hook, and `authenticate()`.
  */
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { genauthGuard } from '../../../src/adapters/fastify.js';
-import type { AdapterRow, AppFixture, RunningApp } from '../row.js';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { genauthFrameworkErrors, genauthGuard } from '../../../src/adapters/fastify.js';
+import type { AdapterRow, ApiAppFixture, AppFixture, RunningApp } from '../row.js';
 
 async function standard(fixture: AppFixture): Promise<RunningApp> {
   const app = Fastify();
@@ -21,6 +21,10 @@ async function standard(fixture: AppFixture): Promise<RunningApp> {
   app.get('/api/v1/reports', { preHandler: app.genauth.requirePermission('reports', { anyOf: ['reports:Read', 'reports:Admin'] }) }, handler);
   app.delete('/api/v1/disks/:id', { onRequest: app.genauth.requirePermission(async (req) => `disk:${req.params.id}`, 'disk:Delete') }, handler);
   app.get('/api/v1/me', { onRequest: app.genauth.authenticate() }, handler);
+  return listen(app);
+}
+
+async function listen(app: FastifyInstance): Promise<RunningApp> {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   return {
@@ -29,4 +33,22 @@ async function standard(fixture: AppFixture): Promise<RunningApp> {
   };
 }
 
-export const fastifyRow: AdapterRow = { name: 'Fastify 5', start: standard };
+/**
+ * API mode through the plugin's `api` option, in front of one catch-all route; `frameworkErrors` lets
+ * the guard answer the targets Fastify's router refuses before any hook.
+ */
+async function apiMode(fixture: ApiAppFixture): Promise<RunningApp> {
+  const app = Fastify({ frameworkErrors: genauthFrameworkErrors });
+  await app.register(genauthGuard, { ...fixture.options, api: fixture.api });
+  app.route({
+    method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    url: '/*',
+    handler: async (request) => {
+      fixture.handled();
+      return { ok: true, user: request.genauth?.identity.userId ?? null };
+    },
+  });
+  return listen(app);
+}
+
+export const fastifyRow: AdapterRow = { name: 'Fastify 5', start: standard, startApi: apiMode };

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Koa, { type Middleware } from 'koa';
 import Router from '@koa/router';
 import { createKoaGuard } from '../../../src/adapters/koa.js';
-import type { AdapterRow, AppFixture, RunningApp } from '../row.js';
+import type { AdapterRow, ApiAppFixture, AppFixture, RunningApp } from '../row.js';
 
 async function listen(server: Server, closeGuard: () => Promise<void>): Promise<RunningApp> {
   await new Promise((resolve) => server.once('listening', resolve));
@@ -33,4 +33,15 @@ function standard(fixture: AppFixture): Promise<RunningApp> {
   return listen(app.listen(0, '127.0.0.1'), () => guard.close());
 }
 
-export const koaRow: AdapterRow = { name: 'Koa 3', start: standard };
+function apiMode(fixture: ApiAppFixture): Promise<RunningApp> {
+  const guard = createKoaGuard(fixture.options);
+  const app = new Koa();
+  app.use(guard.api(fixture.api));
+  app.use((ctx) => {
+    fixture.handled();
+    ctx.body = { ok: true, user: ctx.state.genauth?.identity.userId ?? null };
+  });
+  return listen(app.listen(0, '127.0.0.1'), () => guard.close());
+}
+
+export const koaRow: AdapterRow = { name: 'Koa 3', start: standard, startApi: apiMode };

@@ -1,0 +1,45 @@
+/**
+ * The API-mode oracle: a bare node:http server that hands `req.url` (the raw target) to the core's
+ * `enforceApi` and answers with `problemResponse`. It is what every adapter must be indistinguishable
+ * from; it has no routing of its own to disagree with.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { apiModeSpec, enforceApi } from '../../../src/api-mode.js';
+import { createGuard } from '../../../src/guard.js';
+import { asGuardError, problemResponse } from '../../../src/problem.js';
+import type { ApiAppFixture, RunningApp } from '../row.js';
+
+export async function startOracle(fixture: ApiAppFixture): Promise<RunningApp> {
+  const guard = createGuard(fixture.options);
+  const spec = apiModeSpec(fixture.api);
+  const server = createServer((req, res) => {
+    const request = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      headersDistinct: req.headersDistinct,
+      remoteAddress: req.socket.remoteAddress,
+    };
+    enforceApi(guard, request, spec).then(
+      (context) => {
+        fixture.handled();
+        res.setHeader('content-type', 'application/json; charset=utf-8');
+        res.end(JSON.stringify({ ok: true, user: context?.identity.userId ?? null }));
+      },
+      (error: unknown) => {
+        const answer = problemResponse(asGuardError(error));
+        res.writeHead(answer.status, answer.headers).end(answer.body);
+      },
+    );
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      await new Promise((resolve) => server.close(resolve));
+      await guard.close();
+    },
+  };
+}
