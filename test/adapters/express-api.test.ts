@@ -349,6 +349,31 @@ describe.each([
     });
   });
 
+  it('mounted inside a prefixed router, the guard still matches the full path (originalUrl)', async () => {
+    const app = express();
+    const v1 = express.Router();
+    v1.use(guard.api());
+    v1.get('/users', (req, res) => {
+      ran.push({ route: 'users', url: req.originalUrl, params: {} });
+      res.json({ grant: req.genauth?.decision?.grant?.code });
+    });
+    v1.get('/admin', (req, res) => {
+      ran.push({ route: 'admin', url: req.originalUrl, params: {} });
+      res.end();
+    });
+    app.use('/api/v1', v1);
+    const mounted = await listen(app);
+    try {
+      const ok = await raw(mounted.port, 'GET', '/api/v1/users', token('bob'));
+      expect(ok.status).toBe(200);
+      expect(JSON.parse(ok.body)).toEqual({ grant: 'users' });
+      expect((await raw(mounted.port, 'GET', '/API/v1/Admin/', token('alice'))).status).toBe(403);
+      expect(ran.map((r) => r.route)).toEqual(['users']);
+    } finally {
+      await close(mounted.server);
+    }
+  });
+
   it('options are validated when the middleware is created', () => {
     expect(() => guard.api({ publicPaths: ['health'] })).toThrow(TypeError);
     expect(() => guard.api({ methodActions: { GET: '' } })).toThrow(TypeError);

@@ -236,6 +236,33 @@ describe('matchApi', () => {
   });
 });
 
+describe('the examples of docs/api-mode.md', () => {
+  const grants = indexGrants([
+    api('api-v1', '/api/v1/*', ['read', 'create', 'update']),
+    api('admin', '/api/v1/admin/*', ['*'], { effect: 'DENY' }),
+    api('orders', '/api/v1/orders/:id', ['delete']),
+  ]);
+  it.each<[string, string, string, string | undefined]>([
+    ['GET', '/api/v1/users', 'allowed', 'api-v1'],
+    ['DELETE', '/api/v1/users/1', 'no_grant', undefined],
+    ['DELETE', '/api/v1/orders/7', 'allowed', 'orders'],
+    ['GET', '/api/v1/admin/stats', 'denied', 'admin'],
+    ['GET', '/API/V1/ADMIN/', 'denied', 'admin'],
+    ['DELETE', '/api/v1/admin/users/1', 'denied', 'admin'],
+    ['GET', '/reports', 'no_grant', undefined],
+    ['GET', '/api/v1/../admin', 'invalid_target', undefined],
+  ])('%s %s -> %s', (method, target, reason, grant) => {
+    const result = matchApi(grants, method, target);
+    expect(result.reason).toBe(reason);
+    expect(result.grant?.code).toBe(grant);
+  });
+  it('a DENY typo widens to the subtree above it', () => {
+    const index = indexGrants([api('all', '/*', ['*']), api('typo', '/api/v1/secret*', ['*'], { effect: 'DENY' })]);
+    expect(matchApi(index, 'GET', '/api/v1/users').reason).toBe('denied');
+    expect(matchApi(index, 'GET', '/api/v2/users').reason).toBe('allowed');
+  });
+});
+
 describe('property: spellings of one path decide alike', () => {
   // Deterministic PRNG, so a failure is reproducible.
   function mulberry32(seed: number): () => number {
