@@ -3,8 +3,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { genauthGuard, isGuardError, type FastifyGuardOptions } from '../../src/adapters/fastify.js';
-import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
+import { genauthFrameworkErrors, genauthGuard, isGuardError, type FastifyGuardOptions } from '../../src/adapters/fastify.js';
+import { startEmulator, type GenAuthEmulator, type GrantInput } from '../../src/testing/index.js';
 
 const RESOURCES = '/api/v3/get-user-authorized-resources';
 
@@ -162,6 +162,99 @@ describe('Fastify plugin', () => {
       expect(res.status).toBe(418);
       expect(isGuardError(caught)).toBe(true);
       expect(caught).toMatchObject({ code: 'ERR_MISSING_TOKEN', statusCode: 401 });
+    });
+  });
+
+  describe('API mode', () => {
+    const API_GRANTS = [
+      { resourceCode: 'servers', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/v1/servers' },
+      { resourceCode: 'reports', actions: ['reports:Read'] },
+    ] satisfies GrantInput[];
+
+    it('the api option covers every route; public routes and publicPaths skip it; route config still applies', async () => {
+      emulator.setGrants('alice', API_GRANTS);
+      emulator.setGrants('bob', API_GRANTS.slice(0, 1));
+      const app = appWith({ api: { publicPaths: ['/health'] } });
+      await app.after();
+      let ran = 0;
+      const handler = async () => {
+        ran++;
+        return 'ok';
+      };
+      app.get('/api/v1/servers', handler);
+      app.get('/api/v1/servers/reports', { config: { genauth: { resource: 'reports', requirement: 'reports:Read' } } }, handler);
+      app.get('/health', handler);
+      app.get('/open', { config: { genauth: { public: true } } }, handler);
+      const url = await listen(app);
+      const alice = await auth('alice');
+      const bob = await auth('bob');
+      expect((await request(url).get('/api/v1/servers')).status).toBe(401);
+      expect((await request(url).get('/api/v1/servers').set('authorization', alice)).status).toBe(200);
+      expect((await request(url).post('/api/v1/servers').set('authorization', alice)).status).toBe(403); // no route, still the guard
+      expect((await request(url).get('/health')).status).toBe(200);
+      expect((await request(url).get('/open')).status).toBe(200);
+      // API grant missing for this path: 403 from API mode, whatever the route config says.
+      expect((await request(url).get('/api/v1/servers/reports').set('authorization', alice)).status).toBe(403);
+      expect(ran).toBe(3);
+    });
+
+    it('both API mode and route config must allow', async () => {
+      emulator.setGrants('alice', [
+        ...API_GRANTS,
+        { resourceCode: 'all', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/v1/*' },
+      ]);
+      emulator.setGrants('bob', [{ resourceCode: 'all', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/v1/*' }]);
+      const app = appWith({ api: {} });
+      await app.after();
+      app.get('/api/v1/reports', { config: { genauth: { resource: 'reports', requirement: 'reports:Read' } } }, async (req) => ({
+        reason: req.genauth?.decision?.reason,
+      }));
+      const url = await listen(app);
+      expect((await request(url).get('/api/v1/reports').set('authorization', await auth('alice'))).body).toEqual({ reason: 'allowed' });
+      expect((await request(url).get('/api/v1/reports').set('authorization', await auth('bob'))).status).toBe(403);
+    });
+
+    it('fastify.genauth.api() as a hook on chosen routes', async () => {
+      emulator.setGrants('alice', API_GRANTS);
+      const app = appWith();
+      await app.after();
+      app.get('/api/v1/servers', { onRequest: app.genauth.api() }, async (req) => ({ user: req.genauth?.identity.userId }));
+      app.get('/api/v1/other', { onRequest: app.genauth.api() }, async () => 'no');
+      const url = await listen(app);
+      const alice = await auth('alice');
+      expect((await request(url).get('/api/v1/servers').set('authorization', alice)).body).toEqual({ user: 'alice' });
+      expect((await request(url).get('/api/v1/other').set('authorization', alice)).status).toBe(403);
+    });
+
+    it('malformed api options fail registration or hook creation', async () => {
+      const app = Fastify();
+      app.register(genauthGuard, { ...emulator.guardOptions(), api: { publicPaths: ['no-slash'] } });
+      await expect(app.ready()).rejects.toThrow(TypeError);
+      const ok = appWith();
+      await ok.after();
+      expect(() => ok.genauth.api({ caseSensitve: true } as never)).toThrow(TypeError);
+    });
+
+    it('genauthFrameworkErrors: without API mode, Fastify answers its own router errors', async () => {
+      const app = Fastify({ frameworkErrors: genauthFrameworkErrors });
+      apps.push(app);
+      app.register(genauthGuard, emulator.guardOptions());
+      app.get('/x/:id', async () => 'no');
+      const res = await request(await listen(app)).get('/x/%ZZ');
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ code: 'FST_ERR_BAD_URL' });
+    });
+
+    it('genauthFrameworkErrors: with API mode, the guard answers a target Fastify cannot route', async () => {
+      emulator.setGrants('alice', API_GRANTS);
+      const app = Fastify({ frameworkErrors: genauthFrameworkErrors });
+      apps.push(app);
+      app.register(genauthGuard, { ...emulator.guardOptions(), api: {} });
+      app.get('/x/:id', async () => 'no');
+      const res = await request(await listen(app)).get('/x/%ZZ').set('authorization', await auth('alice'));
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      expect(res.body).toMatchObject({ code: 'ERR_INVALID_REQUEST' });
     });
   });
 

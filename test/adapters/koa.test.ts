@@ -172,6 +172,51 @@ describe('Koa adapter', () => {
     expect((await request(server).get('/').set('authorization', token)).status).toBe(403);
   });
 
+  describe('API mode', () => {
+    beforeEach(() => {
+      emulator.setGrants('alice', [{ resourceCode: 'servers', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/v1/servers' }]);
+    });
+
+    it('judges the full original URL, not a mount-shortened path', async () => {
+      const guard = guardFor();
+      const app = new Koa();
+      // What koa-mount does: strip the prefix from ctx.path for the mounted middleware.
+      app.use(async (ctx, next) => {
+        if (!ctx.path.startsWith('/api')) return next();
+        ctx.path = ctx.path.slice('/api'.length) || '/';
+        await next();
+      });
+      app.use(guard.api());
+      app.use((ctx) => {
+        ctx.body = { path: ctx.path, user: ctx.state.genauth?.identity.userId };
+      });
+      const server = serve(app);
+      const alice = await auth('alice');
+      const res = await request(server).get('/api/v1/servers').set('authorization', alice);
+      expect(res.body).toEqual({ path: '/v1/servers', user: 'alice' });
+      // '/v1/servers' as seen after the mount is not what the grant names.
+      expect((await request(server).get('/v1/servers').set('authorization', alice)).status).toBe(403);
+    });
+
+    it('public paths pass without a token and leave ctx.state.genauth unset', async () => {
+      const guard = guardFor();
+      const app = new Koa();
+      app.use(guard.api({ publicPaths: ['/health'] }));
+      app.use((ctx) => {
+        ctx.body = { genauth: ctx.state.genauth ?? 'unset' };
+      });
+      const server = serve(app);
+      expect((await request(server).get('/health')).body).toEqual({ genauth: 'unset' });
+      expect((await request(server).get('/api/v1/servers')).status).toBe(401);
+    });
+
+    it('malformed options throw at once', () => {
+      const guard = guardFor();
+      expect(() => guard.api({ publicPaths: ['health'] })).toThrow(TypeError);
+      expect(() => guard.api({ strict: 'yes' } as never)).toThrow(TypeError);
+    });
+  });
+
   it('check() agrees with the middleware', async () => {
     const guard = guardFor();
     await expect(guard.check({ userId: 'alice', resource: 'ecs:1', action: 'ecs:Start' })).resolves.toMatchObject({ allowed: true });
