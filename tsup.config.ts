@@ -6,6 +6,7 @@ export default defineConfig({
     express: 'src/adapters/express.ts',
     koa: 'src/adapters/koa.ts',
     fastify: 'src/adapters/fastify.ts',
+    nest: 'src/adapters/nest/index.ts',
     testing: 'src/testing/index.ts',
   },
   format: ['esm', 'cjs'],

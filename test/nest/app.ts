@@ -28,6 +28,7 @@ import {
   GenAuthGuard,
   Public,
   RequirePermission,
+  type Decision,
   type GenAuthContext,
   type Identity,
 } from '../../src/adapters/nest/index.js';
@@ -110,9 +111,9 @@ export class MeController {
 
   @Get()
   @Authenticated()
-  me(@GenAuth('identity') identity: Identity, @GenAuth('decision') decision: unknown) {
+  me(@GenAuth('identity') identity: Identity, @GenAuth('decision') decision: Decision | undefined) {
     this.handled();
-    return { ok: true, user: identity.userId, decided: decision !== undefined };
+    return { ok: true, user: identity.userId, reason: decision?.reason };
   }
 }
 
@@ -162,12 +163,24 @@ export class UnguardedController {
   }
 }
 
-/** API mode: one handler for every method and path. */
+/** API mode: one handler for every method and path (Express 5 wildcard syntax). */
 @Controller()
 export class CatchAllController {
   constructor(@Inject(HANDLED) private readonly handled: Handled) {}
 
   @All('{*path}')
+  any(@GenAuth() auth: GenAuthContext | undefined) {
+    this.handled();
+    return { ok: true, user: auth?.identity.userId ?? null };
+  }
+}
+
+/** The same on Fastify, whose router spells the wildcard `*`. */
+@Controller()
+export class FastifyCatchAllController {
+  constructor(@Inject(HANDLED) private readonly handled: Handled) {}
+
+  @All('*')
   any(@GenAuth() auth: GenAuthContext | undefined) {
     this.handled();
     return { ok: true, user: auth?.identity.userId ?? null };
@@ -214,4 +227,22 @@ export async function startNestApp(options: StartOptions): Promise<StartedNestAp
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;
   return { app, port, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+}
+
+/** A conformance-suite app: `{ port, close }` over {@link startNestApp}. */
+export async function conformanceApp(
+  platform: Platform,
+  genauth: DynamicModule,
+  handled: Handled,
+  api: boolean,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const started = await startNestApp({
+    platform,
+    genauth,
+    handled,
+    controllers: api ? [platform === 'express' ? CatchAllController : FastifyCatchAllController] : STANDARD_CONTROLLERS,
+    // API mode judges the full path: the catch-all app has no prefix so every target reaches it.
+    prefixed: !api,
+  });
+  return { port: started.port, close: started.close };
 }

@@ -136,7 +136,7 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
     it('@Authenticated only verifies the token; @GenAuth(field) picks one part', async () => {
       const res = await http().get('/api/v1/me').set('authorization', await bearer('nobody'));
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ ok: true, user: 'nobody', decided: false });
+      expect(res.body).toEqual({ ok: true, user: 'nobody' }); // no decision: reason absent
     });
   });
 
@@ -255,6 +255,65 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
       const res = await http().get('/api/v1/reports').set('authorization', await bearer('alice'));
       expectProblem(res, 503, 'ERR_KEYS_UNAVAILABLE');
       expect(res.headers['retry-after']).toBeDefined();
+    });
+  });
+
+  describe('API mode (module option), on the full path with global prefix and version', () => {
+    let api: StartedNestApp;
+    beforeEach(async () => {
+      emulator.setGrants('alice', [
+        { resourceCode: 'ecs:1', actions: ['ecs:Start'] },
+        { resourceCode: 'server', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/v1/servers/:id' },
+        { resourceCode: 'server-9', resourceType: 'API', actions: ['*'], apiIdentifier: '/api/v1/servers/9', effect: 'DENY' },
+        { resourceCode: 'start', resourceType: 'API', actions: ['create'], apiIdentifier: '/api/v1/servers/:id/start' },
+      ]);
+      // Bob's grant omits the prefix and version Nest adds: it must not match.
+      emulator.setGrants('bob', [{ resourceCode: 'server', resourceType: 'API', actions: ['read'], apiIdentifier: '/servers/:id' }]);
+      api = await start({ genauth: asyncModule({ api: { publicPaths: ['/api/v1/me'] } }) });
+    });
+
+    it('decides an undecorated route by the API grant instead of denying it', async () => {
+      const res = await request(api.url).get('/api/v1/servers/1').set('authorization', await bearer('alice'));
+      expect(res.status).toBe(200);
+      expect(handled).toBe(1);
+    });
+
+    it('matches the concrete path: a grant without the prefix and version does not apply', async () => {
+      expectProblem(await request(api.url).get('/api/v1/servers/1').set('authorization', await bearer('bob')), 403, 'ERR_PERMISSION_DENIED');
+    });
+
+    it('an API DENY overrides the pattern ALLOW', async () => {
+      expectProblem(await request(api.url).get('/api/v1/servers/9').set('authorization', await bearer('alice')), 403, 'ERR_PERMISSION_DENIED');
+    });
+
+    it('no token: 401 before any grant lookup', async () => {
+      const res = await request(api.url).get('/api/v1/servers/1');
+      expectProblem(res, 401, 'ERR_MISSING_TOKEN');
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
+    });
+
+    it('@RequirePermission is checked on top of the API grant', async () => {
+      const token = await bearer('alice');
+      expectProblem(await request(api.url).post('/api/v1/servers/2/start').set('authorization', token), 403, 'ERR_PERMISSION_DENIED');
+      const res = await request(api.url).post('/api/v1/servers/1/start').set('authorization', token);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ ok: true, user: 'alice', reason: 'allowed' });
+    });
+
+    it('@Public() skips API mode; a publicPaths entry skips it but not @Authenticated', async () => {
+      expectProblem(await request(api.url).get('/api/v1/me'), 401, 'ERR_MISSING_TOKEN');
+      expect((await request(api.url).get('/api/v1/health')).status).toBe(200);
+      expect((await request(api.url).get('/api/v1/me').set('authorization', await bearer('bob'))).status).toBe(200);
+      expect(handled).toBe(2);
+    });
+
+    it('outage in API mode: 503', async () => {
+      emulator.fault({ kind: 'status', status: 500, path: RESOURCES });
+      expectProblem(await request(api.url).get('/api/v1/servers/1').set('authorization', await bearer('alice')), 503, 'ERR_PERMISSIONS_UNAVAILABLE');
+    });
+
+    it('a misspelt api option fails at bootstrap', async () => {
+      await expect(start({ genauth: asyncModule({ api: { publicPath: ['/x'] } as never }) })).rejects.toThrow(/api\.publicPath/);
     });
   });
 

@@ -1,0 +1,10 @@
+/** Conformance row for NestJS 11 on @nestjs/platform-express (the app lives in test/nest/app.ts). */
+import { GenAuthGuardModule, type ApiModeOptions } from '../../../src/adapters/nest/index.js';
+import { conformanceApp } from '../../nest/app.js';
+import type { AdapterRow } from '../row.js';
+
+export const nestExpressRow: AdapterRow = {
+  name: 'Nest 11 (express)',
+  start: (fixture) => conformanceApp('express', GenAuthGuardModule.forRoot(fixture.options), fixture.handled, false),
+  startApi: (fixture) => conformanceApp('express', GenAuthGuardModule.forRoot({ ...fixture.options, api: fixture.api as ApiModeOptions }), fixture.handled, true),
+};
