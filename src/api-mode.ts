@@ -43,7 +43,7 @@ export function apiModeSpec(options: ApiModeOptions = {}): ApiModeSpec {
     if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`genauth-guard: api.${key} is not an option`);
   }
   const { publicPaths = [], ...matchOptions } = options;
-  const matcher = createApiMatcher(matchOptions);
+  const matcher = createApiMatcher(matchOptions, 'api.');
   if (!Array.isArray(publicPaths)) throw new TypeError('genauth-guard: api.publicPaths must be an array of path patterns');
   const lowerCase = !matcher.options.caseSensitive;
   const publicTrie = new PatternTrie<true>();

@@ -244,8 +244,8 @@ function matchCompiled(
  * GrantIndex or array) and every match is a trie walk, never a regular expression built per request.
  * @throws TypeError naming the option when an option is malformed.
  */
-export function createApiMatcher(options: ApiMatchOptions = {}): ApiMatcher {
-  const resolved = resolveApiMatchOptions(options);
+export function createApiMatcher(options: ApiMatchOptions = {}, optionPath = ''): ApiMatcher {
+  const resolved = resolveApiMatchOptions(options, optionPath);
   return {
     options: resolved,
     compile: (grants) => compileGrants(grants, resolved),

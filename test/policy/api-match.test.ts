@@ -316,14 +316,14 @@ describe('property: spellings of one path decide alike', () => {
 
 describe('options are validated once, naming the option', () => {
   it.each<[string, unknown]>([
-    ['methodActions.GET', { methodActions: { GET: '' } }],
-    ['methodActions', { methodActions: { 'BAD METHOD': 'x' } }],
-    ['methodActions', { methodActions: ['GET'] }],
-    ['caseSensitive', { caseSensitive: 'yes' }],
-    ['strict', { strict: 1 }],
-    ['apiOrigin', { apiOrigin: 'https://api.example.com/path' }],
-    ['apiOrigin', { apiOrigin: 'ftp://api.example.com' }],
-    ['apiOrigin', { apiOrigin: 'api.example.com' }],
+    ['api.methodActions.GET', { methodActions: { GET: '' } }],
+    ['api.methodActions', { methodActions: { 'BAD METHOD': 'x' } }],
+    ['api.methodActions', { methodActions: ['GET'] }],
+    ['api.caseSensitive', { caseSensitive: 'yes' }],
+    ['api.strict', { strict: 1 }],
+    ['api.apiOrigin', { apiOrigin: 'https://api.example.com/path' }],
+    ['api.apiOrigin', { apiOrigin: 'ftp://api.example.com' }],
+    ['api.apiOrigin', { apiOrigin: 'api.example.com' }],
     ['api.publicPaths[1]', { publicPaths: ['/health', 'health'] }],
     ['api.publicPaths[0]', { publicPaths: ['/docs*'] }],
     ['api.publicPaths', { publicPaths: '/health' }],
