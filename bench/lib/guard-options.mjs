@@ -1,0 +1,33 @@
+// Options of genauth-guard in every guard configuration, from the environment the runner sets:
+// GENAUTH_HOST (the emulator), NAMESPACE (n100, n10000, rot), GUARD_CACHE (`off` disables both caches).
+import {
+  ACCESS_KEY_ID, ACCESS_KEY_SECRET, JWT_ALG, JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET, USER_POOL_ID, requireEnv,
+} from './common.mjs';
+
+export function guardOptions() {
+  const cacheOff = process.env.GUARD_CACHE === 'off';
+  return {
+    genauth: {
+      host: requireEnv('GENAUTH_HOST'),
+      userPoolId: USER_POOL_ID,
+      accessKeyId: ACCESS_KEY_ID,
+      accessKeySecret: ACCESS_KEY_SECRET,
+      namespace: requireEnv('NAMESPACE'),
+    },
+    jwt: {
+      secret: JWT_SECRET,
+      issuer: JWT_ISSUER,
+      audience: JWT_AUDIENCE,
+      algorithms: [JWT_ALG],
+      // Caching off: every request verifies its token.
+      ...(cacheOff ? { tokenCache: { max: 0 } } : {}),
+    },
+    cache: cacheOff
+      ? // Every grant set is larger than 1 byte, so none is kept: each request loads (concurrent
+        // requests for the same user still share one load, which is part of the product).
+        { maxEntryBytes: 1, maxStale: 0, errorTtl: 0, staleWhileRevalidate: false }
+      : // Grants stay fresh across the whole run, so a warm row measures the hot path, not refreshes.
+        { ttl: Number(process.env.GUARD_TTL ?? 3_600_000) },
+    logger: false,
+  };
+}

@@ -1,0 +1,69 @@
+// Bytes per cached user at 100 grants, measured: the heap delta of USERS users loaded through the
+// guard's real path (emulator over HTTP -> JSON -> indexGrants -> permission cache), after full GCs,
+// against the guard's own estimate (cacheStats(), from the constants in src/policy/grants.ts).
+// Run with --expose-gc. Every user has distinct resource codes, so no string is shared across users.
+import { createGuard } from '../dist/index.js';
+import { startEmulator } from '../dist/testing.js';
+import { JWT_ALG, JWT_SECRET } from './lib/common.mjs';
+
+if (typeof globalThis.gc !== 'function') {
+  process.stderr.write('memory.mjs needs node --expose-gc\n');
+  process.exit(2);
+}
+const USERS = Number(process.env.BENCH_MEMORY_USERS ?? 2000);
+const GRANTS = 100;
+
+function grantsOf(u) {
+  return Array.from({ length: GRANTS }, (_, i) => ({
+    resourceCode: `ecs:u${u}-server-${i}`,
+    resourceType: 'API',
+    apiIdentifier: `/api/v1/users/${u}/servers/${i}`,
+    actions: ['ecs:Describe', 'ecs:Start', 'ecs:Stop'],
+    effect: 'ALLOW',
+    description: `Server ${i} of user ${u}`,
+  }));
+}
+
+async function heap() {
+  for (let i = 0; i < 4; i++) {
+    globalThis.gc();
+    await new Promise((r) => setImmediate(r));
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+const emulator = await startEmulator();
+for (let u = 0; u < USERS; u++) emulator.setGrants(`user-${u}`, grantsOf(u));
+const guard = createGuard({
+  genauth: { host: emulator.url, userPoolId: emulator.userPoolId, accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret },
+  jwt: { secret: JWT_SECRET, algorithms: [JWT_ALG] },
+  cache: { ttl: 3_600_000, max: USERS * 2, maxBytes: 2 ** 31 }, // room for every user: the delta is divided by users cached
+  logger: false,
+});
+await guard.permissions('warm-up-user').catch(() => {}); // management token, pool sockets, code paths
+emulator.resetCalls();
+
+const before = await heap();
+for (let u = 0; u < USERS; u += 50) {
+  await Promise.all(Array.from({ length: Math.min(50, USERS - u) }, (_, k) => guard.permissions(`user-${u + k}`)));
+}
+emulator.resetCalls();
+const after = await heap();
+const stats = guard.cacheStats();
+const measured = (after - before) / USERS;
+const estimated = stats.bytes / stats.entries;
+await guard.close();
+await emulator.close();
+
+process.stdout.write([
+  `## Memory per cached user (${GRANTS} grants, ${USERS.toLocaleString('en-US')} users, ${process.version})`,
+  '',
+  '| measured heap delta per user | guard estimate per user (cacheStats) | estimate / measured | users cached |',
+  '|---:|---:|---:|---:|',
+  `| ${Math.round(measured).toLocaleString('en-US')} B | ${Math.round(estimated).toLocaleString('en-US')} B | ${(estimated / measured).toFixed(2)} | ${stats.entries.toLocaleString('en-US')} |`,
+  '',
+  `At the default 64 MiB budget that is about ${Math.floor((64 * 2 ** 20) / Math.max(measured, estimated)).toLocaleString('en-US')} users of ${GRANTS} grants.`,
+  estimated < measured ? '**The estimate undercounts: raise the constants in src/policy/grants.ts.**' : 'The estimate is not below the measurement, so the byte budget holds.',
+  '',
+].join('\n'));
+if (estimated < measured) process.exitCode = 3;

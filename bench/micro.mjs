@@ -1,0 +1,87 @@
+// Micro-benchmarks (tinybench), one process, no HTTP: the decision at 100 and 10k grants, API-mode
+// matching at 10k API grants, and the guard's whole in-process path (cached token, warm grants).
+// Each task runs its operation BATCH times so sub-microsecond work is above the timer's resolution;
+// the table reports the time of one operation. Every benchmarked call is checked before timing.
+import { existsSync } from 'node:fs';
+import { Bench } from 'tinybench';
+import { createGuard, decide, indexGrants, normalizeRequirement } from '../dist/index.js';
+import { startEmulator } from '../dist/testing.js';
+import { ACTION, ALLOWED_USER, JWT_ALG, JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET, RESOURCE_OF, TARGET_ID, TARGET_PATH, mintHs256 } from './lib/common.mjs';
+import { grantList } from './lib/fixtures.mjs';
+import { importSource } from './lib/build-src.mjs';
+
+const BATCH = 100;
+const TIME = Number(process.env.BENCH_MICRO_TIME ?? 1000);
+let sink = 0;
+
+// The emulator fills these fields; indexGrants gets exactly what GenAuth answers.
+const dto = (n) => grantList(n).map((g) => ({ condition: [], ...g }));
+const requirement = normalizeRequirement(ACTION);
+const resource = RESOURCE_OF(TARGET_ID);
+const checks = [];
+const expect = (name, ok) => { if (!ok) checks.push(name); };
+
+const bench = new Bench({ time: TIME, warmupTime: 200 });
+for (const n of [100, 10_000]) {
+  const index = indexGrants(dto(n));
+  expect(`decide ${n} allows`, decide(index, resource, requirement).allowed === true);
+  expect(`decide ${n} denies`, decide(index, 'ecs:nope', requirement).allowed === false);
+  bench.add(`decide(), ${n.toLocaleString('en-US')} grants, allowed (last grant)`, () => {
+    for (let i = 0; i < BATCH; i++) sink += decide(index, resource, requirement).allowed ? 1 : 0;
+  });
+  bench.add(`decide(), ${n.toLocaleString('en-US')} grants, no grant (deny)`, () => {
+    for (let i = 0; i < BATCH; i++) sink += decide(index, 'ecs:nope', requirement).allowed ? 1 : 0;
+  });
+}
+
+// API mode, where it exists: 10k API grants whose apiIdentifiers are distinct paths.
+if (existsSync(new URL('../src/policy/api-match.ts', import.meta.url))) {
+  const { matchApi } = await importSource('policy/api-match');
+  const index = indexGrants(dto(10_000).map((g) => ({ ...g, actions: ['read', 'update'] })));
+  expect('matchApi allows', matchApi(index, 'GET', TARGET_PATH).allowed === true);
+  expect('matchApi denies', matchApi(index, 'DELETE', `/api/v1/servers/${TARGET_ID}`).allowed === false);
+  bench.add('matchApi(), 10,000 API grants, GET allowed', () => {
+    for (let i = 0; i < BATCH; i++) sink += matchApi(index, 'GET', TARGET_PATH).allowed ? 1 : 0;
+  });
+  bench.add('matchApi(), 10,000 API grants, unknown path (deny)', () => {
+    for (let i = 0; i < BATCH; i++) sink += matchApi(index, 'GET', '/api/v1/elsewhere/7').allowed ? 1 : 0;
+  });
+}
+
+// The guard's in-process path: what a request costs beyond the framework.
+const emulator = await startEmulator({ hs256Secret: JWT_SECRET });
+emulator.setGrants(ALLOWED_USER, dto(100));
+const guard = createGuard({
+  genauth: { host: emulator.url, userPoolId: emulator.userPoolId, accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret },
+  jwt: { secret: JWT_SECRET, issuer: JWT_ISSUER, audience: JWT_AUDIENCE, algorithms: [JWT_ALG] },
+  logger: false,
+});
+const request = { method: 'GET', url: TARGET_PATH, headers: { authorization: `Bearer ${mintHs256(ALLOWED_USER)}` } };
+expect('guard.protect allows', (await guard.protect(request, resource, requirement)).decision.allowed === true);
+bench.add('guard.protect(): cached token, warm grants, 100 grants (async)', async () => {
+  for (let i = 0; i < BATCH; i++) sink += (await guard.protect(request, resource, requirement)).decision.allowed ? 1 : 0;
+});
+
+if (checks.length) {
+  process.stderr.write(`micro: checks failed: ${checks.join(', ')}\n`);
+  process.exit(1);
+}
+await bench.run();
+await guard.close();
+await emulator.close();
+
+const ns = (ms) => { const v = (ms * 1e6) / BATCH; return v < 1000 ? `${v.toFixed(0)} ns` : `${(v / 1000).toFixed(2)} µs`; };
+const rows = bench.tasks.map((t) => {
+  const r = t.result;
+  return `| ${t.name} | ${ns(r.latency.mean)} | ${ns(r.latency.p50)} | ${ns(r.latency.p99)} | ${Math.round(r.throughput.mean * BATCH).toLocaleString('en-US')} |`;
+});
+process.stdout.write([
+  `## Micro-benchmarks (tinybench, ${process.version}; each sample is a batch of ${BATCH} calls, times are per call)`,
+  '',
+  '| operation | mean | p50 | p99 | ops/s |',
+  '|---|---:|---:|---:|---:|',
+  ...rows,
+  '',
+  `(checksum ${sink > 0 ? 'ok' : 'empty'})`,
+  '',
+].join('\n'));

@@ -1,0 +1,451 @@
+// `npm run bench`: the same protected Express route (plus Koa and Fastify rows) served by every
+// configuration, each in its own process, with the package's GenAuth emulator as the upstream in
+// another process and autocannon in this one. Several interleaved rounds (a b c ... a b c ...);
+// every ratio is taken against the row's bare framework measured in the same round, then the median
+// over rounds is reported. Then the cold-burst check, the decision micro-benchmarks and the memory
+// measurement (each a child process). Results: stdout, and bench/results/ (ignored by git).
+//
+// Knobs: BENCH_ROUNDS (5), BENCH_DURATION (4 s), BENCH_WARMUP (3 s), BENCH_CONNECTIONS (32),
+// BENCH_ONLY=f100,h (baselines are added), BENCH_SKIP=c10k, BENCH_MICRO=0, BENCH_MEMORY=0,
+// BENCH_PROFILE=f100,h (write --cpu-prof profiles of those servers to bench/results/profiles).
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import {
+  ALLOWED_USER, CACHE_OFF_USERS, DENIED_USER, HOST, ROTATION_USERS, TARGET_ID, TARGET_PATH, mintHs256, rotationUser,
+} from './lib/common.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..');
+const RESULTS = join(HERE, 'results');
+const num = (name, dflt) => (process.env[name] ? Number(process.env[name]) : dflt);
+const list = (name) => (process.env[name] || '').split(',').map((s) => s.trim()).filter(Boolean);
+
+const CONFIG = {
+  rounds: num('BENCH_ROUNDS', 5),
+  duration: num('BENCH_DURATION', 4),
+  warmup: num('BENCH_WARMUP', 3),
+  connections: num('BENCH_CONNECTIONS', 32),
+  only: list('BENCH_ONLY'),
+  skip: list('BENCH_SKIP'),
+  profile: list('BENCH_PROFILE'),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Configurations: `// @bench {json}` lines in bench/servers/*.mjs
+
+function discover() {
+  const dir = join(HERE, 'servers');
+  const all = [];
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort()) {
+    const text = readFileSync(join(dir, f), 'utf8');
+    for (const m of text.matchAll(/^\/\/ @bench (\{.*\})\s*$/gm)) all.push({ checks: [], env: {}, token: 'fixed', ...JSON.parse(m[1]), file: join(dir, f) });
+  }
+  const ORDER = ['a', 'b', 'jose', 'c100', 'c10k', 'd', 'e', 'f100', 'f10k', 'g', 'h', 'i', 'koa', 'koa-f100', 'koa-f10k', 'fastify', 'fastify-f100', 'fastify-f10k'];
+  all.sort((x, y) => (ORDER.indexOf(x.id) + 1 || 99) - (ORDER.indexOf(y.id) + 1 || 99));
+  let wanted = all.filter((c) => (!CONFIG.only.length || CONFIG.only.includes(c.id)) && !CONFIG.skip.includes(c.id));
+  const baselines = new Set(wanted.map((c) => c.baseline));
+  wanted = all.filter((c) => wanted.includes(c) || baselines.has(c.id));
+  return wanted;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+const children = [];
+
+function startProcess(file, env, name, nodeArgs = []) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, file], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stderr = '';
+    let stdout = '';
+    const timer = setTimeout(() => fail(new Error(`${name}: no READY line within 60 s`)), 60_000);
+    function fail(err) {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      err.message += stderr ? `\n--- ${name} stderr ---\n${stderr.slice(-2000)}` : '';
+      reject(err);
+    }
+    child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-8000); });
+    child.stdout.on('data', (d) => {
+      if (child.ports) return;
+      stdout += d;
+      const m = /READY ([\d ]+)/.exec(stdout);
+      if (m) {
+        clearTimeout(timer);
+        child.ports = m[1].trim().split(' ').map(Number);
+        child.port = child.ports[0];
+        resolvePromise(child);
+      }
+    });
+    child.on('exit', (code, signal) => {
+      child.exited = { code, signal };
+      if (!child.ports) fail(new Error(`${name}: exited early (code ${code}, signal ${signal})`));
+    });
+  });
+}
+
+async function stopAll() {
+  const live = children.filter((c) => !c.exited);
+  for (const c of live) c.kill('SIGTERM');
+  await Promise.all(live.map((c) => new Promise((r) => { if (c.exited) r(); else { c.once('exit', r); setTimeout(r, 3000); } })));
+}
+process.on('exit', () => { for (const c of children) if (!c.exited) c.kill('SIGKILL'); });
+
+// CPU seconds used so far by a process (all threads), from /proc; null where unavailable.
+async function cpuSeconds(pid) {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+// Wait until the given processes stop burning CPU: a slow server still works through the requests
+// in flight when a round ends, which would steal from the next measurement.
+async function settle(pids, maxMs = 20_000) {
+  const deadline = Date.now() + maxMs;
+  let quiet = 0;
+  let last = await Promise.all(pids.map(cpuSeconds));
+  while (Date.now() < deadline && quiet < 2) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = await Promise.all(pids.map(cpuSeconds));
+    const busy = now.some((v, i) => v !== null && last[i] !== null && v - last[i] > 0.015);
+    quiet = busy ? 0 : quiet + 1;
+    last = now;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens and load
+
+const tokens = {
+  allowed: mintHs256(ALLOWED_USER),
+  denied: mintHs256(DENIED_USER),
+  forged: mintHs256(ALLOWED_USER, { secret: 'not-the-secret-not-the-secret-not-the-secret!!' }),
+  rotation: Array.from({ length: ROTATION_USERS }, (_, i) => mintHs256(rotationUser(i))),
+};
+let freshCounter = 0;
+
+/** The token source of a configuration: one fixed token, 10k users in rotation, or a new one per request. */
+function tokenSource(config) {
+  if (config.token === 'rotate' || config.token === 'rotate1k') {
+    const n = config.token === 'rotate' ? tokens.rotation.length : CACHE_OFF_USERS;
+    let i = 0;
+    return () => tokens.rotation[i++ % n];
+  }
+  if (config.token === 'fresh') return () => mintHs256(ALLOWED_USER, { jti: `${process.pid}-${++freshCounter}` });
+  return () => tokens.allowed;
+}
+
+async function get(port, path, token) {
+  const res = await fetch(`http://${HOST}:${port}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return { status: res.status, text: await res.text() };
+}
+
+async function check(config, port) {
+  const problems = [];
+  const ok = await get(port, TARGET_PATH, tokenSource(config)());
+  if (ok.status !== 200) problems.push(`allowed user got ${ok.status} ${ok.text.slice(0, 160)}`);
+  else if (JSON.parse(ok.text).id !== TARGET_ID) problems.push(`unexpected body ${ok.text.slice(0, 120)}`);
+  if (config.checks.includes('auth')) {
+    const none = await get(port, TARGET_PATH);
+    if (none.status !== 401) problems.push(`no token got ${none.status}, expected 401`);
+    const forged = await get(port, TARGET_PATH, tokens.forged);
+    if (forged.status !== 401) problems.push(`forged token got ${forged.status}, expected 401`);
+  }
+  if (config.checks.includes('authz')) {
+    const denied = await get(port, TARGET_PATH, tokens.denied);
+    if (denied.status !== 403) problems.push(`user without grants got ${denied.status}, expected 403`);
+  }
+  return problems;
+}
+
+function load(port, config, seconds) {
+  const next = tokenSource(config);
+  const dynamic = config.token !== 'fixed';
+  return new Promise((resolvePromise, reject) => {
+    let latencies = new Float64Array(1 << 16);
+    let n = 0;
+    const instance = autocannon({
+      url: `http://${HOST}:${port}`,
+      connections: CONFIG.connections,
+      pipelining: 1,
+      duration: seconds,
+      timeout: 10,
+      requests: [dynamic
+        ? { method: 'GET', path: TARGET_PATH, setupRequest: (req) => ({ ...req, headers: { authorization: `Bearer ${next()}` } }) }
+        : { method: 'GET', path: TARGET_PATH, headers: { authorization: `Bearer ${next()}` } }],
+    }, (err, result) => (err ? reject(err) : resolvePromise({ result, latencies: latencies.subarray(0, n) })));
+    // autocannon's histogram resolves 1 ms; keep every response time instead.
+    instance.on('response', (_client, _status, _bytes, ms) => {
+      if (n === latencies.length) { const bigger = new Float64Array(n * 2); bigger.set(latencies); latencies = bigger; }
+      latencies[n++] = ms;
+    });
+  });
+}
+
+const percentile = (sorted, p) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]);
+const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+
+let upstream;
+async function upstreamStats(userId) {
+  const res = await fetch(`http://${HOST}:${upstream.ports[1]}/stats${userId ? `?userId=${encodeURIComponent(userId)}` : ''}`);
+  return res.json();
+}
+
+async function measure(child, config, seconds) {
+  const before = { server: await cpuSeconds(child.pid), up: await cpuSeconds(upstream.pid), self: process.cpuUsage(), stats: await upstreamStats() };
+  const started = process.hrtime.bigint();
+  const { result, latencies } = await load(child.port, config, seconds);
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  const after = { server: await cpuSeconds(child.pid), up: await cpuSeconds(upstream.pid), self: process.cpuUsage(before.self), stats: await upstreamStats() };
+  await settle([child.pid, upstream.pid]);
+  const sorted = latencies.slice().sort();
+  const pct = (a, b) => (a === null || b === null ? NaN : Math.round(((b - a) / wall) * 100));
+  return {
+    rps: result.requests.total / result.duration,
+    requests: result.requests.total,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    bad: result.non2xx + result.errors + result.timeouts,
+    cpu: { server: pct(before.server, after.server), upstream: pct(before.up, after.up), loadgen: Math.round(((after.self.user + after.self.system) / 1e6 / wall) * 100) },
+    upstreamCalls: after.stats.grantCalls - before.stats.grantCalls,
+    // Server CPU per request: robust to other load on the machine, unlike req/s.
+    cpuUs: before.server === null || after.server === null ? NaN : ((after.server - before.server) * 1e6) / result.requests.total,
+  };
+}
+
+// 32 concurrent requests of a user no one has asked about yet: the guard must make one upstream call.
+async function coldBurst(port) {
+  const userId = `cold-${Date.now()}`;
+  await fetch(`http://${HOST}:${upstream.ports[1]}/seed?userId=${userId}&namespace=n100`);
+  const token = mintHs256(userId);
+  const before = (await upstreamStats(userId)).userCalls;
+  const statuses = await Promise.all(Array.from({ length: 32 }, () => get(port, TARGET_PATH, token).then((r) => r.status)));
+  const calls = (await upstreamStats(userId)).userCalls - before;
+  const ok = statuses.every((s) => s === 200) && calls === 1;
+  return { ok, calls, statuses: [...new Set(statuses)].join(',') };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const fmt = {
+  rps: (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a'),
+  ms: (x) => (Number.isFinite(x) ? (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : Math.round(x).toString()) : 'n/a'),
+  ratio: (x) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a'),
+};
+
+function summarize(configs, rounds) {
+  return configs.map((c) => {
+    const runs = rounds.map((r) => r[c.id]).filter(Boolean);
+    const ratios = rounds.map((r) => (r[c.id] && r[c.baseline] ? r[c.id].rps / r[c.baseline].rps : NaN));
+    const rps = runs.map((r) => r.rps);
+    const requests = runs.reduce((s, r) => s + r.requests, 0);
+    const calls = runs.reduce((s, r) => s + r.upstreamCalls, 0);
+    return {
+      id: c.id,
+      label: c.label,
+      baseline: c.baseline,
+      rps: median(rps),
+      rpsMin: Math.min(...rps),
+      rpsMax: Math.max(...rps),
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      ratio: median(ratios),
+      ratios,
+      cpuUs: median(runs.map((r) => r.cpuUs)),
+      serverCpu: median(runs.map((r) => r.cpu.server)),
+      upstreamCpu: median(runs.map((r) => r.cpu.upstream)),
+      loadgenCpu: median(runs.map((r) => r.cpu.loadgen)),
+      bad: runs.reduce((s, r) => s + r.bad, 0),
+      upstreamCalls: calls,
+      callsPerRequest: requests ? calls / requests : NaN,
+    };
+  });
+}
+
+function table(rows) {
+  const lines = [
+    '| id | configuration | req/s (median) | min–max | p50 ms | p99 ms | ratio | vs | server CPU µs/req | upstream calls (per req) | CPU % server / upstream / loadgen | non-2xx |',
+    '|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    const calls = r.upstreamCalls === 0 ? '0' : `${r.upstreamCalls.toLocaleString('en-US')} (${r.callsPerRequest < 0.01 ? r.callsPerRequest.toExponential(1) : r.callsPerRequest.toFixed(2)})`;
+    lines.push(`| ${r.id} | ${r.label} | ${fmt.rps(r.rps)} | ${fmt.rps(r.rpsMin)}–${fmt.rps(r.rpsMax)} | ${fmt.ms(r.p50)} | ${fmt.ms(r.p99)} | ${fmt.ratio(r.ratio)} | ${r.baseline} | ${Number.isFinite(r.cpuUs) ? Math.round(r.cpuUs) : 'n/a'} | ${calls} | ${r.serverCpu} / ${r.upstreamCpu} / ${r.loadgenCpu} | ${r.bad} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The issue's targets, checked against this run's medians. */
+function targets(rows, cold) {
+  const row = Object.fromEntries(rows.map((r) => [r.id, r]));
+  const out = [];
+  const add = (name, value, ok, detail) => out.push(`| ${name} | ${value} | ${ok === undefined ? 'n/a' : ok ? 'met' : '**missed**'} | ${detail} |`);
+  const ratioTarget = (id, min, name) => {
+    if (row[id]) add(name, fmt.ratio(row[id].ratio), row[id].ratio >= min, `>= ${min} of bare ${row[id].baseline}`);
+  };
+  ratioTarget('f100', 0.9, 'warm cache, 100 grants (f100)');
+  ratioTarget('f10k', 0.88, 'warm cache, 10k grants (f10k)');
+  ratioTarget('g', 0.85, '10k users in rotation (g)');
+  if (row.h && row.jose) add('never-seen token (h) vs hand-written jose (jose)', `${fmt.ratio(row.h.ratio)} vs ${fmt.ratio(row.jose.ratio)}`, row.h.ratio >= row.jose.ratio - 0.03, 'at the level of jose with a pre-imported key (±0.03)');
+  for (const id of ['koa-f100', 'koa-f10k', 'fastify-f100', 'fastify-f10k']) ratioTarget(id, 0.75, id);
+  if (row.i && row.d) add('caching off (i) / naive undici (d)', (row.i.rps / row.d.rps).toFixed(2), row.i.rps / row.d.rps >= 1.1, '>= 1.1x (medians of req/s)');
+  if (row.i && row.e) add('caching off (i) / official SDK (e)', (row.i.rps / row.e.rps).toFixed(2), row.i.rps / row.e.rps >= 2.5, '>= 2.5x (medians of req/s)');
+  if (cold) add('32 concurrent cold requests, one user', `${cold.calls} upstream call(s), status ${cold.statuses}`, cold.ok, 'exactly 1 get-user-authorized-resources call');
+  if (row.b && row.f100) add('authn + authz (f100) vs a peer\'s authn alone (b)', `${fmt.ratio(row.f100.ratio)} vs ${fmt.ratio(row.b.ratio)}`, row.f100.ratio > row.b.ratio, 'cheaper than express-oauth2-jwt-bearer');
+  return ['| target | measured | status | goal |', '|---|---|---|---|', ...out].join('\n');
+}
+
+function versions() {
+  const v = {};
+  for (const p of ['express', 'koa', '@koa/router', 'fastify', 'jose', 'lru-cache', 'undici', 'express-oauth2-jwt-bearer', 'casbin', 'authing-node-sdk', 'axios', 'autocannon', 'tinybench']) {
+    try { v[p] = JSON.parse(readFileSync(join(ROOT, 'node_modules', p, 'package.json'), 'utf8')).version; } catch { v[p] = 'n/a'; }
+  }
+  v['genauth-guard'] = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+  return v;
+}
+
+function runChild(script, args = []) {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [...args, join(HERE, script)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.on('exit', (code) => resolvePromise({ code, out }));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main() {
+  const t0 = Date.now();
+  const log = (s) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${s}\n`);
+  const configs = discover();
+  const cpu = os.cpus();
+  log(`node ${process.version}, ${cpu.length} CPUs (${cpu[0]?.model?.trim()}), load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  log(`plan: ${configs.map((c) => c.id).join(' ')}; ${CONFIG.warmup} s warm-up each, ${CONFIG.rounds} rounds x ${CONFIG.duration} s, ${CONFIG.connections} connections`);
+
+  upstream = await startProcess(join(HERE, 'upstream.mjs'), {}, 'upstream');
+  const env = { GENAUTH_HOST: `http://${HOST}:${upstream.port}` };
+  log(`emulator (genauth-guard/testing) on ${env.GENAUTH_HOST}, pid ${upstream.pid}`);
+  if (CONFIG.profile.length) mkdirSync(join(RESULTS, 'profiles'), { recursive: true });
+
+  const running = [];
+  const failed = [];
+  let cold;
+  for (const c of configs) {
+    try {
+      const args = CONFIG.profile.includes(c.id) ? ['--cpu-prof', `--cpu-prof-dir=${join(RESULTS, 'profiles')}`, `--cpu-prof-name=${c.id}-${Date.now()}.cpuprofile`] : [];
+      const child = await startProcess(c.file, { ...env, ...c.env }, c.id, args);
+      if (c.id === 'f100') {
+        cold = await coldBurst(child.port);
+        log(`cold burst on f100: 32 concurrent requests for a new user -> status ${cold.statuses}, ${cold.calls} upstream call(s) ${cold.ok ? 'OK' : 'FAILED'}`);
+      }
+      const problems = await check(c, child.port);
+      if (problems.length) throw new Error(problems.join('; '));
+      running.push({ config: c, child });
+      log(`${c.id} ready on port ${child.port}, checks passed`);
+    } catch (err) {
+      failed.push({ id: c.id, error: err.message });
+      log(`${c.id} FAILED: ${err.message}`);
+    }
+  }
+
+  for (const { config, child } of running) {
+    const before = (await upstreamStats()).grantCalls;
+    await load(child.port, config, CONFIG.warmup);
+    if (config.token === 'rotate') {
+      // Every user in rotation must be cached before measuring: repeat until a pass loads (almost) nothing.
+      for (let pass = 0; pass < 6; pass++) {
+        const mark = (await upstreamStats()).grantCalls;
+        await load(child.port, config, CONFIG.warmup);
+        if ((await upstreamStats()).grantCalls - mark < 10) break;
+      }
+    }
+    await settle([child.pid, upstream.pid]);
+    log(`${config.id} warmed up (${(await upstreamStats()).grantCalls - before} upstream calls)`);
+  }
+
+  const rounds = [];
+  for (let round = 1; round <= CONFIG.rounds; round++) {
+    const results = {};
+    for (const { config, child } of running) {
+      const m = await measure(child, config, CONFIG.duration);
+      results[config.id] = m;
+      const base = results[config.baseline];
+      log(`round ${round} ${config.id.padEnd(12)} ${fmt.rps(m.rps).padStart(7)} req/s ${base ? `(${fmt.ratio(m.rps / base.rps)})` : ''} p50 ${fmt.ms(m.p50)} p99 ${fmt.ms(m.p99)} ms cpu ${m.cpu.server}/${m.cpu.upstream}/${m.cpu.loadgen}% cpu/req ${Math.round(m.cpuUs)} us upstream ${m.upstreamCalls}${m.bad ? ` BAD ${m.bad}` : ''}`);
+    }
+    rounds.push(results);
+  }
+  await stopAll();
+
+  const rows = summarize(running.map((r) => r.config), rounds);
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: `${cpu.length} x ${cpu[0]?.model?.trim()}`,
+    memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    kernel: os.release(),
+    config: CONFIG,
+    versions: versions(),
+  };
+  const parts = [
+    `## HTTP (${meta.date}, ${meta.node}, ${meta.cpus}, ${meta.memory}, Linux ${meta.kernel})`,
+    '',
+    `${CONFIG.rounds} interleaved rounds x ${CONFIG.duration} s per configuration after a ${CONFIG.warmup} s warm-up; autocannon, ${CONFIG.connections} connections, pipelining 1.`,
+    'ratio: median over rounds of (req/s / req/s of the bare framework in the same round); "vs" names that baseline.',
+    'upstream calls: get-user-authorized-resources calls the emulator served during the measured rounds.',
+    '',
+    table(rows),
+    '',
+    '## Targets',
+    '',
+    targets(rows, cold),
+    failed.length ? `\nFAILED: ${failed.map((f) => `${f.id}: ${f.error}`).join(' | ')}` : '',
+  ];
+  if (process.env.BENCH_MICRO !== '0') {
+    log('micro-benchmarks (tinybench)...');
+    const micro = await runChild('micro.mjs');
+    parts.push('', micro.out.trim());
+    if (micro.code !== 0) failed.push({ id: 'micro', error: `exit ${micro.code}` });
+  }
+  if (process.env.BENCH_MEMORY !== '0') {
+    log('memory per cached user...');
+    const memory = await runChild('memory.mjs', ['--expose-gc']);
+    parts.push('', memory.out.trim());
+    if (memory.code !== 0) failed.push({ id: 'memory', error: `exit ${memory.code}` });
+  }
+  parts.push('', '## Versions', '', Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', '));
+  const md = `${parts.join('\n')}\n`;
+  mkdirSync(RESULTS, { recursive: true });
+  const stamp = meta.date.replace(/[:.]/g, '-');
+  writeFileSync(join(RESULTS, `http-${stamp}.json`), JSON.stringify({ meta, rows, rounds, failed, cold }, null, 2));
+  writeFileSync(join(RESULTS, 'latest.md'), md);
+  process.stdout.write(`\n${md}\n`);
+  log(`done in ${Math.round((Date.now() - t0) / 1000)} s; raw data in bench/results/http-${stamp}.json`);
+  if (failed.length || (cold && !cold.ok)) process.exitCode = 1;
+}
+
+main().catch(async (err) => {
+  process.stderr.write(`bench failed: ${err.stack || err}\n`);
+  await stopAll();
+  process.exit(1);
+});
