@@ -89,6 +89,8 @@ export function createSignatureVerifier(options: SignatureVerifierOptions) {
       const [, , accessKeyId = '', signature = ''] = match;
       if (accessKeyId !== options.accessKeyId) return refuse(1300, 'signature invalid');
       const h = request.headers;
+      // No nonce under the scheme's prefix (e.g. `GenAuth` with x-authing- headers): not a signature of this scheme.
+      if (!h[`${prefix}signature-nonce`]) return refuse(1300, 'signature nonce missing');
       if (h[`${prefix}signature-method`] !== 'HMAC-SHA1') return refuse(1301, 'signature method mismatch');
       if (h[`${prefix}signature-version`] !== '1.0') return refuse(1302, 'signature version mismatch');
       const date = h.date;
@@ -96,7 +98,6 @@ export function createSignatureVerifier(options: SignatureVerifierOptions) {
       const sent = parseDate(date);
       if (Number.isNaN(sent)) return refuse(1303, 'date format invalid');
       if (Math.abs(now() - sent) > options.maxSkew) return refuse(1305, 'date too far from server time');
-      if (!h[`${prefix}signature-nonce`]) return refuse(1300, 'signature nonce missing');
       const expected = hmacSha1(options.accessKeySecret, stringToSign(request.method, request.path, h, request.data, prefix));
       if (!sameText(expected, signature)) return refuse(1300, 'signature invalid');
       // Checked after the signature so only an authentic request is reported as a replay.
