@@ -18,8 +18,9 @@
  *     `{ ok: true, user }` (`user` = identity.userId, or null on a public path).
  *
  * Every rejection is compared with the Express 5 reference app answering the same request: status,
- * the COMPARED_HEADERS and the body must be byte-identical. Tests start fresh apps per case, so no
- * cached grant leaks from one case into the next.
+ * the COMPARED_HEADERS and the body must be byte-identical. API-mode answers (allowed ones too) are
+ * compared with the core oracle (apps/oracle.ts). Tests start fresh apps per case, so no cached grant
+ * leaks from one case into the next.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiModeOptions } from '../../src/api-mode.js';
