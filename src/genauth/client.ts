@@ -149,8 +149,10 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
   async function authHeaders(signal: AbortSignal, path: string, data: Record<string, string>): Promise<Record<string, string>> {
     const base = { accept: 'application/json', [`${config.headerPrefix}userpool-id`]: config.userPoolId, ...tenantHeaders };
     if (config.authScheme === 'signature') {
+      // Every `<prefix>*` header sent is part of the signed string, and the access key names the pool:
+      // like the Node SDK, send no pool header here (an unsigned one breaks the signature).
       return {
-        ...base,
+        accept: 'application/json',
         ...signRequest({
           method: 'GET',
           path,
