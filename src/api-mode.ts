@@ -1,13 +1,10 @@
-import { baseConditionContext } from './condition-context.js';
-import { GuardInternalError, InvalidRequestError, PermissionDeniedError } from './errors.js';
+import { InvalidRequestError, PermissionDeniedError } from './errors.js';
 import type { GenAuthContext, Guard } from './guard.js';
 import { createApiMatcher, type ApiDecision, type ApiMatchOptions, type ApiMatcher } from './policy/api-match.js';
 import { normalizeApiTarget, type ApiPath } from './policy/api-path.js';
 import { compileApiPattern } from './policy/api-pattern.js';
 import { PatternTrie } from './policy/api-trie.js';
-import { evaluateConditions, type ConditionContext } from './policy/conditions.js';
-import type { ConditionCheck, Decision } from './policy/decide.js';
-import type { Identity } from './token/verifier.js';
+import type { Decision } from './policy/decide.js';
 import type { RequestLike } from './request.js';
 
 /** Options of API mode (`guard.api(options)`). */
@@ -69,21 +66,6 @@ export function apiModeSpec(options: ApiModeOptions = {}): ApiModeSpec {
   });
 }
 
-/** The condition context, built only when a matched grant set carries conditions (as the core does). */
-async function conditionCheck(guard: Guard, identity: Identity, request: RequestLike): Promise<ConditionCheck> {
-  const context = baseConditionContext(guard.options, identity.userId, request);
-  const provider = guard.options.conditions.context;
-  if (provider !== undefined) {
-    try {
-      Object.assign(context, await provider({ request, userId: identity.userId, claims: identity.claims }));
-    } catch (cause) {
-      throw new GuardInternalError({ cause });
-    }
-  }
-  const frozen = context as ConditionContext;
-  return (grant) => evaluateConditions(grant.conditions, frozen);
-}
-
 function asContextDecision(decision: ApiDecision): Decision {
   // Only an allowed decision is attached, and its reason ('allowed') is one Decision knows.
   return decision as Decision;
@@ -105,7 +87,7 @@ export async function enforceApi(guard: Guard, request: RequestLike, spec: ApiMo
   const identity = await guard.authenticate(request);
   const grants = await guard.permissions(identity.userId);
   const compiled = spec.matcher.compile(grants);
-  const conditions = compiled.hasConditions ? await conditionCheck(guard, identity, request) : undefined;
+  const conditions = compiled.hasConditions ? await guard.conditionCheck(identity.userId, { request, identity }) : undefined;
   const decision = spec.matcher.match(grants, request.method, target, conditions);
   if (!decision.allowed) throw new PermissionDeniedError(decision.resource, decision.actions, guard.options.realm);
   return { identity, decision: asContextDecision(decision) };

@@ -9,7 +9,7 @@ import { createPermissionCache, StaleBeyondLimitError, type PermissionCache } fr
 import { createGenAuthClient, type GenAuthClient } from './genauth/client.js';
 import type { ResourceType } from './genauth/types.js';
 import { resolveOptions, type GuardOptions, type ResolvedOptions } from './options.js';
-import { decide, normalizeRequirement, type Decision, type NormalizedRequirement, type Requirement } from './policy/decide.js';
+import { decide, normalizeRequirement, type ConditionCheck, type Decision, type NormalizedRequirement, type Requirement } from './policy/decide.js';
 import { indexGrants, type GrantIndex } from './policy/grants.js';
 import { evaluateConditions, type ConditionContext } from './policy/conditions.js';
 import { baseConditionContext } from './condition-context.js';
@@ -66,6 +66,8 @@ export interface Guard {
   ): Promise<Decision>;
   /** authenticate + authorize; throws PermissionDeniedError (403) on denial. */
   protect(request: RequestLike, resource: string, requirement: NormalizedRequirement, route?: RouteOptions): Promise<GenAuthContext>;
+  /** The condition evaluator for one request (context from the guard, the user's function, `environment`). */
+  conditionCheck(userId: string, environment?: DecisionEnvironment): Promise<ConditionCheck>;
   /** A decision outside HTTP, with the same semantics as the middleware. */
   check(input: CheckInput): Promise<Decision>;
   /** Forgets one user's cached grants. */
@@ -141,10 +143,9 @@ export function createGuard(input: GuardOptions): Guard {
     if (!index.hasConditions) {
       decision = decide(index, resource, requirement, { resourceType: route?.resourceType });
     } else {
-      const context = await conditionContext(userId, environment);
       decision = decide(index, resource, requirement, {
         resourceType: route?.resourceType,
-        conditions: (grant) => evaluateConditions(grant.conditions, context),
+        conditions: await conditionCheck(userId, environment),
       });
     }
     if (channels.decision.hasSubscribers) {
@@ -154,7 +155,7 @@ export function createGuard(input: GuardOptions): Guard {
   }
 
   /** Built only when the user's grants carry conditions. */
-  async function conditionContext(userId: string, environment: DecisionEnvironment | undefined): Promise<ConditionContext> {
+  async function conditionCheck(userId: string, environment: DecisionEnvironment | undefined): Promise<ConditionCheck> {
     const context = baseConditionContext(options, userId, environment?.request);
     const provider = options.conditions.context;
     if (provider !== undefined) {
@@ -165,7 +166,8 @@ export function createGuard(input: GuardOptions): Guard {
       }
     }
     if (environment?.context !== undefined) Object.assign(context, environment.context);
-    return context as ConditionContext;
+    const frozen = context as ConditionContext;
+    return (grant) => evaluateConditions(grant.conditions, frozen);
   }
 
   const guard: Guard = {
@@ -179,6 +181,7 @@ export function createGuard(input: GuardOptions): Guard {
     },
     permissions,
     authorize,
+    conditionCheck,
     async protect(request, resource, requirement, route) {
       const identity = await guard.authenticate(request);
       const decision = await authorize(identity.userId, resource, requirement, route, { request, identity });
