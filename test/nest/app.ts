@@ -27,6 +27,7 @@ import {
   GenAuth,
   GenAuthGuard,
   Public,
+  genauthFrameworkErrors,
   RequirePermission,
   type Decision,
   type GenAuthContext,
@@ -218,7 +219,7 @@ export async function startNestApp(options: StartOptions): Promise<StartedNestAp
   if (options.configure) builder = options.configure(builder);
   const moduleRef = await builder.compile();
   const adapter =
-    options.platform === 'express' ? new ExpressAdapter() : new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true } });
+    options.platform === 'express' ? new ExpressAdapter() : new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true }, frameworkErrors: genauthFrameworkErrors });
   const app = moduleRef.createNestApplication(adapter, { logger: false });
   if (options.prefixed !== false) {
     app.setGlobalPrefix('api');

@@ -307,6 +307,18 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
       expect(handled).toBe(2);
     });
 
+    it('a parameter the router cannot decode gets the core\'s 400, not the platform\'s', async () => {
+      const res = await request(api.url).get('/api/v1/servers/%ZZ').set('authorization', await bearer('alice'));
+      expectProblem(res, 400, 'ERR_INVALID_REQUEST');
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="api", error="invalid_request"/);
+    });
+
+    it('without API mode such a target stays the platform\'s 400 and reaches no handler', async () => {
+      const res = await http().get('/api/v1/servers/%ZZ').set('authorization', await bearer('alice'));
+      expect(res.status).toBe(400);
+      expect(handled).toBe(0);
+    });
+
     it('outage in API mode: 503', async () => {
       emulator.fault({ kind: 'status', status: 500, path: RESOURCES });
       expectProblem(await request(api.url).get('/api/v1/servers/1').set('authorization', await bearer('alice')), 503, 'ERR_PERMISSIONS_UNAVAILABLE');

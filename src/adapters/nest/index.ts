@@ -12,6 +12,8 @@ export { GenAuthGuardModule } from './module.js';
 export type { GenAuthModuleAsyncOptions, GenAuthRegistration } from './module.js';
 export { nestRequest } from './platform.js';
 export { GenAuthService } from './service.js';
+export { genauthFrameworkErrors } from './unrouted.js';
+export type { FrameworkErrorReply, FrameworkErrorRequest } from './unrouted.js';
 export type { DefaultPolicy, GenAuthModuleOptions } from './service.js';
 export { genauthTestKit, useGenAuthEmulator } from './testing.js';
 export type { EmulatorLike, GenAuthTestKit, ProviderOverridable } from './testing.js';

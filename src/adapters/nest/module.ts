@@ -1,8 +1,21 @@
-import { Module, type DynamicModule, type InjectionToken, type ModuleMetadata, type OptionalFactoryDependency, type Provider } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { Module, type DynamicModule, type OnModuleInit, type InjectionToken, type ModuleMetadata, type OptionalFactoryDependency, type Provider } from '@nestjs/common';
+import { APP_GUARD, HttpAdapterHost } from '@nestjs/core';
 import { GENAUTH_MODULE_OPTIONS, GENAUTH_OPTION_OVERRIDES, GENAUTH_SERVICE } from './constants.js';
 import { GenAuthGuard } from './guard.js';
 import { GenAuthService, type GenAuthModuleOptions } from './service.js';
+import { bindPlatform, type AdapterHostLike } from './unrouted.js';
+
+/** Binds the service to the app's HTTP platform once the routes exist (see unrouted.ts). */
+class GenAuthPlatformBinding implements OnModuleInit {
+  constructor(
+    private readonly service: GenAuthService,
+    private readonly host: AdapterHostLike | undefined,
+  ) {}
+
+  onModuleInit(): void {
+    bindPlatform(this.service, this.host);
+  }
+}
 
 /** How the module registers itself. */
 export interface GenAuthRegistration {
@@ -44,6 +57,11 @@ function providers(options: Provider, registration: GenAuthRegistration): Provid
       inject: [GENAUTH_MODULE_OPTIONS, GENAUTH_OPTION_OVERRIDES],
     },
     { provide: GENAUTH_SERVICE, useExisting: GenAuthService },
+    {
+      provide: GenAuthPlatformBinding,
+      useFactory: (service: GenAuthService, host: AdapterHostLike | undefined) => new GenAuthPlatformBinding(service, host),
+      inject: [GenAuthService, { token: HttpAdapterHost, optional: true }],
+    },
     GenAuthGuard,
   ];
   if (registration.globalGuard !== false) list.push({ provide: APP_GUARD, useExisting: GenAuthGuard });
