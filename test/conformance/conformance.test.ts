@@ -28,11 +28,13 @@ import { startEmulator, type GenAuthEmulator, type GrantInput } from '../../src/
 import { express4Row, express5Row } from './apps/express.js';
 import { fastifyRow } from './apps/fastify.js';
 import { koaRow } from './apps/koa.js';
+import { nestExpressRow } from './apps/nest-express.js';
+import { nestFastifyRow } from './apps/nest-fastify.js';
 import { startOracle } from './apps/oracle.js';
 import { comparable, send, type Answer, type Send } from './http.js';
 import type { AdapterRow, RunningApp } from './row.js';
 
-const ROWS: AdapterRow[] = [express4Row, express5Row, koaRow, fastifyRow];
+const ROWS: AdapterRow[] = [express4Row, express5Row, koaRow, fastifyRow, nestExpressRow, nestFastifyRow];
 const REFERENCE = express5Row;
 const RESOURCES = '/api/v3/get-user-authorized-resources';
 
