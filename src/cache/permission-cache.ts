@@ -60,6 +60,13 @@ export function cacheKey(scope: PermissionScope, userId: string): string {
   return JSON.stringify([scope.userIdType, userId, scope.namespace, scope.resourceType ?? null]);
 }
 
+/** {@link cacheKey} for one scope, with the constant parts encoded once (same string, no per-call array). */
+function scopedKey(scope: PermissionScope): (userId: string) => string {
+  const head = `[${JSON.stringify(scope.userIdType)},`;
+  const tail = `,${JSON.stringify(scope.namespace)},${JSON.stringify(scope.resourceType ?? null)}]`;
+  return (userId) => head + JSON.stringify(userId) + tail;
+}
+
 export function createPermissionCache(options: PermissionCacheOptions): PermissionCache {
   const { scope, load, maxStale } = options;
   const failures =
@@ -92,6 +99,18 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
   });
 
   const tooOld = (entry: Entry) => Date.now() - entry.fetchedAt > entry.ttl + maxStale;
+  const keyOf = scopedKey(scope);
+
+  /**
+   * The hot path: a fresh entry, read synchronously with no fetch() machinery. Only a key whose TTL
+   * has not run out is read (get() would delete a stale one that stale-while-revalidate still needs);
+   * anything else (missing, stale, loading) goes through fetch().
+   */
+  function freshIndex(key: string): GrantIndex | undefined {
+    if (!(cache.getRemainingTTL(key) > 0)) return undefined;
+    const entry = cache.get(key, { allowStale: false });
+    return entry !== undefined && !tooOld(entry) ? entry.index : undefined;
+  }
 
   async function fetchEntry(key: string, userId: string, fresh: boolean): Promise<Entry | undefined> {
     const status: LRUCache.Status<string, Entry, string> = {};
@@ -106,22 +125,28 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
     return undefined;
   }
 
-  return {
-    async get(userId) {
-      const key = cacheKey(scope, userId);
-      for (let attempt = 0; attempt < 3; attempt++) {
-        let entry = await fetchEntry(key, userId, false);
-        if (entry !== undefined && tooOld(entry)) {
-          // Past the stale window: only a fresh answer will do.
-          entry = await fetchEntry(key, userId, true);
-          if (entry !== undefined && tooOld(entry)) throw new StaleBeyondLimitError({ cause: failures?.get(key)?.error });
-        }
-        if (entry !== undefined) return entry.index;
+  /** The full path: fetch() with single-flight loads and the stale rules. */
+  async function fetchIndex(key: string, userId: string): Promise<GrantIndex> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let entry = await fetchEntry(key, userId, false);
+      if (entry !== undefined && tooOld(entry)) {
+        // Past the stale window: only a fresh answer will do.
+        entry = await fetchEntry(key, userId, true);
+        if (entry !== undefined && tooOld(entry)) throw new StaleBeyondLimitError({ cause: failures?.get(key)?.error });
       }
-      throw new Error('permission load was aborted repeatedly');
+      if (entry !== undefined) return entry.index;
+    }
+    throw new Error('permission load was aborted repeatedly');
+  }
+
+  return {
+    get(userId) {
+      const key = keyOf(userId);
+      const fresh = freshIndex(key);
+      return fresh !== undefined ? Promise.resolve(fresh) : fetchIndex(key, userId);
     },
     invalidateUser(userId) {
-      const key = cacheKey(scope, userId);
+      const key = keyOf(userId);
       cache.delete(key);
       failures?.delete(key);
     },
