@@ -32,7 +32,9 @@ export async function enforce<R>(guard: Guard, request: RequestLike, spec: Route
   const identity = await guard.authenticate(request);
   let resource: string;
   try {
-    resource = await spec.resolve(native);
+    const resolved = spec.resolve(native);
+    // Most resource functions are synchronous: only a promise is awaited (one microtask less per request).
+    resource = typeof resolved === 'string' ? resolved : await resolved;
   } catch (cause) {
     throw new GuardInternalError({ cause });
   }
