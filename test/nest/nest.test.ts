@@ -348,6 +348,12 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
       expect((await request(app.url).get('/api/v1/servers/1').set('authorization', token)).status).toBe(403);
     });
 
+    it('closing the service by hand, then shutting the app down, is fine', async () => {
+      const app = await start({ genauth: asyncModule() });
+      await app.app.get(GenAuthService).close();
+      await expect(app.close()).resolves.toBeUndefined();
+    });
+
     it('GenAuthService is injectable and decides outside HTTP', async () => {
       const service = started.app.get(GenAuthService);
       await expect(service.check({ userId: 'alice', resource: 'ecs:1', action: 'ecs:Start' })).resolves.toMatchObject({ allowed: true });

@@ -78,13 +78,17 @@ export class GenAuthService implements OnApplicationShutdown {
     this.core.invalidateAll();
   }
 
-  /** Closes connections to GenAuth (done for you when the application shuts down). */
+  /** Closes connections to GenAuth (done for you when the application shuts down). Idempotent. */
   close(): Promise<void> {
-    return this.core.close();
+    // Closing twice (by hand, then at shutdown) must not fail the shutdown.
+    this.closing ??= this.core.close();
+    return this.closing;
   }
 
   /** @internal Nest lifecycle hook. */
   async onApplicationShutdown(): Promise<void> {
-    await this.core.close();
+    await this.close();
   }
+
+  private closing: Promise<void> | undefined;
 }
