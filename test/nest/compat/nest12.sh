@@ -6,7 +6,7 @@
 set -eu
 repo=$(cd "$(dirname "$0")/../../.." && pwd)
 work=${1:-$(mktemp -d)}
-cd "$work"
+mkdir -p "$work" && cd "$work"
 echo '{"name":"nest12-check","private":true,"type":"module"}' > package.json
 deps=$(node -e "const d=require('$repo/package.json').dependencies; console.log(Object.entries(d).map(([k,v])=>k+'@'+v).join(' '))")
 npm install --no-audit --no-fund @nestjs/common@12 @nestjs/core@12 @nestjs/platform-express@12 @nestjs/platform-fastify@12 \
