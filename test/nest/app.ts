@@ -200,6 +200,8 @@ export interface StartOptions {
   prefixed?: boolean;
   /** Adjust the testing module (e.g. `useGenAuthEmulator`). */
   configure?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+  /** Adjust the app before it listens (middleware, platform hooks). */
+  beforeListen?: (app: INestApplication) => void;
 }
 
 export interface StartedNestApp {
@@ -225,6 +227,7 @@ export async function startNestApp(options: StartOptions): Promise<StartedNestAp
     app.setGlobalPrefix('api');
     app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   }
+  options.beforeListen?.(app);
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;
   return { app, port, url: `http://127.0.0.1:${port}`, close: () => app.close() };

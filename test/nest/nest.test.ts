@@ -348,6 +348,34 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
       expect((await request(app.url).get('/api/v1/servers/1').set('authorization', token)).status).toBe(403);
     });
 
+    it("the platform's middleware and async onSend hooks still apply to the guard's answer", async () => {
+      const app = await start({
+        genauth: asyncModule(),
+        beforeListen: (nest) => {
+          nest.use((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
+            res.setHeader('x-before', '1');
+            next();
+          });
+          if (platform === 'fastify') {
+            const fastify = nest.getHttpAdapter().getInstance() as import('fastify').FastifyInstance;
+            fastify.addHook('onSend', async (_request, reply, payload) => {
+              await new Promise((resolve) => setTimeout(resolve, 20));
+              reply.header('x-on-send', '1');
+              return payload;
+            });
+          }
+        },
+      });
+      for (let i = 0; i < 3; i++) {
+        const res = await request(app.url).get('/api/v1/reports');
+        expectProblem(res, 401, 'ERR_MISSING_TOKEN');
+        expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
+        expect(res.headers['x-before']).toBe('1');
+        if (platform === 'fastify') expect(res.headers['x-on-send']).toBe('1');
+      }
+      expect((await request(app.url).get('/api/v1/reports').set('authorization', await bearer('alice'))).status).toBe(200);
+    });
+
     it('closing the service by hand, then shutting the app down, is fine', async () => {
       const app = await start({ genauth: asyncModule() });
       await app.app.get(GenAuthService).close();

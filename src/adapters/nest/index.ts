@@ -1,5 +1,5 @@
 /**
- * `genauth-guard/nest`: the NestJS integration (Nest 11, platform-express and platform-fastify).
+ * `genauth-guard/nest`: the NestJS integration (Nest 11 and 12, platform-express and platform-fastify).
  * Also re-exports the core, so Nest users import everything from here.
  */
 export * from '../../index.js';

@@ -77,7 +77,7 @@ function checkRegistration(registration: GenAuthRegistration): void {
 const EXPORTS = [GenAuthService, GENAUTH_SERVICE, GenAuthGuard, GENAUTH_MODULE_OPTIONS];
 
 /**
- * The genauth-guard Nest module (Nest 11). Global: `GenAuthService` and `GenAuthGuard` are injectable
+ * The genauth-guard Nest module (Nest 11 and 12). Global: `GenAuthService` and `GenAuthGuard` are injectable
  * everywhere. Registers the guard for every route unless `globalGuard: false`.
  * @example
  * \@Module({ imports: [GenAuthGuardModule.forRoot({ genauth: { userPoolId, accessKeySecret }, jwt: { jwksUri, issuer, audience, algorithms: ['RS256'] } })] })
