@@ -35,7 +35,7 @@ export interface GenAuthModuleAsyncOptions extends GenAuthRegistration, Pick<Mod
   inject?: Array<InjectionToken | OptionalFactoryDependency>;
 }
 
-/** Options with the testing overrides merged over them (see `overrideGenAuthForTesting`). */
+/** Options with the testing overrides merged over them (see `useGenAuthEmulator`). */
 function merged(options: GenAuthModuleOptions, overrides: Partial<GenAuthModuleOptions> | null): GenAuthModuleOptions {
   if (overrides === null || overrides === undefined) return options;
   return {
