@@ -100,6 +100,7 @@ async function stopAll() {
   await Promise.all(live.map((c) => new Promise((r) => { if (c.exited) r(); else { c.once('exit', r); setTimeout(r, 3000); } })));
 }
 process.on('exit', () => { for (const c of children) if (!c.exited) c.kill('SIGKILL'); });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { stopAll().finally(() => process.exit(130)); });
 
 // CPU seconds used so far by a process (all threads), from /proc; null where unavailable.
 async function cpuSeconds(pid) {

@@ -26,8 +26,12 @@ export function guardOptions() {
       ? // Every grant set is larger than 1 byte, so none is kept: each request loads (concurrent
         // requests for the same user still share one load, which is part of the product).
         { maxEntryBytes: 1, maxStale: 0, errorTtl: 0, staleWhileRevalidate: false }
-      : // Grants stay fresh across the whole run, so a warm row measures the hot path, not refreshes.
-        { ttl: Number(process.env.GUARD_TTL ?? 3_600_000) },
+      : {
+          // Grants stay fresh across the whole run, so a warm row measures the hot path, not refreshes.
+          ttl: Number(process.env.GUARD_TTL ?? 3_600_000),
+          // 10,000 grants (~7 MB estimated) exceed the default 4 MiB per-user budget: raise it so they are cached.
+          ...(process.env.GUARD_MAX_ENTRY_BYTES ? { maxEntryBytes: Number(process.env.GUARD_MAX_ENTRY_BYTES) } : {}),
+        },
     logger: false,
   };
 }

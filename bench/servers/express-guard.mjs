@@ -1,6 +1,6 @@
 // @bench {"id":"f100","label":"genauth-guard requirePermission, warm cache, 100 grants","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100"}}
-// @bench {"id":"f10k","label":"genauth-guard requirePermission, warm cache, 10,000 grants","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n10000"}}
-// @bench {"id":"g","label":"genauth-guard, 10,000 users and tokens in rotation (10 grants each)","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"rot"},"token":"rotate"}
+// @bench {"id":"f10k","label":"genauth-guard requirePermission, warm cache, 10,000 grants (maxEntryBytes 16 MiB)","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n10000","GUARD_MAX_ENTRY_BYTES":"16777216"}}
+// @bench {"id":"g","label":"genauth-guard, 10,000 users and tokens in rotation (5 grants each)","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"rot"},"token":"rotate"}
 // @bench {"id":"h","label":"genauth-guard, a never-seen token on every request (100 grants)","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100"},"token":"fresh"}
 // @bench {"id":"i","label":"genauth-guard, caching off (token and grant caches), 1,000 users in rotation, 100 grants","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100","GUARD_CACHE":"off"},"token":"rotate1k"}
 // The package under test, built (dist/express.js), on the same route as every other Express row.

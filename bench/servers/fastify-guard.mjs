@@ -1,5 +1,5 @@
 // @bench {"id":"fastify-f100","label":"Fastify + genauth-guard (route config), warm cache, 100 grants","baseline":"fastify","checks":["auth","authz"],"env":{"NAMESPACE":"n100"}}
-// @bench {"id":"fastify-f10k","label":"Fastify + genauth-guard (route config), warm cache, 10,000 grants","baseline":"fastify","checks":["auth","authz"],"env":{"NAMESPACE":"n10000"}}
+// @bench {"id":"fastify-f10k","label":"Fastify + genauth-guard (route config), warm cache, 10,000 grants (maxEntryBytes 16 MiB)","baseline":"fastify","checks":["auth","authz"],"env":{"NAMESPACE":"n10000","GUARD_MAX_ENTRY_BYTES":"16777216"}}
 import Fastify from 'fastify';
 import { createServer } from 'node:http';
 import { genauthGuard } from '../../dist/fastify.js';

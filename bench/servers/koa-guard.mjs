@@ -1,5 +1,5 @@
 // @bench {"id":"koa-f100","label":"Koa + genauth-guard requirePermission, warm cache, 100 grants","baseline":"koa","checks":["auth","authz"],"env":{"NAMESPACE":"n100"}}
-// @bench {"id":"koa-f10k","label":"Koa + genauth-guard requirePermission, warm cache, 10,000 grants","baseline":"koa","checks":["auth","authz"],"env":{"NAMESPACE":"n10000"}}
+// @bench {"id":"koa-f10k","label":"Koa + genauth-guard requirePermission, warm cache, 10,000 grants (maxEntryBytes 16 MiB)","baseline":"koa","checks":["auth","authz"],"env":{"NAMESPACE":"n10000","GUARD_MAX_ENTRY_BYTES":"16777216"}}
 import Koa from 'koa';
 import Router from '@koa/router';
 import { createServer } from 'node:http';
