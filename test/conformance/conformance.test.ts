@@ -33,10 +33,11 @@ import { nestFastifyRow } from './apps/nest-fastify.js';
 import { startOracle } from './apps/oracle.js';
 import { comparable, send, type Answer, type Send } from './http.js';
 import type { AdapterRow, RunningApp } from './row.js';
+import { bearerFor, RESOURCES, seedStandardTenant } from '../fixtures.js';
+import type { MintOptions } from '../../src/testing/index.js';
 
 const ROWS: AdapterRow[] = [express4Row, express5Row, koaRow, fastifyRow, nestExpressRow, nestFastifyRow];
 const REFERENCE = express5Row;
-const RESOURCES = '/api/v3/get-user-authorized-resources';
 
 let emulator: GenAuthEmulator;
 beforeAll(async () => {
@@ -46,22 +47,8 @@ afterAll(async () => {
   await emulator.close();
 });
 
-function seed(): void {
-  emulator.clearGrants();
-  emulator.clearFaults();
-  emulator.resetCalls();
-  emulator.setJwksAvailable(true);
-  emulator.setGrants('alice', [
-    { resourceCode: 'ecs:1', resourceType: 'API', actions: ['ecs:Start', 'ecs:Stop'], apiIdentifier: '/api/v1/servers' },
-    { resourceCode: 'reports', actions: ['reports:Read'] },
-    { resourceCode: 'disk:*', actions: ['*'] },
-    { resourceCode: 'disk:9', actions: ['disk:Delete'], effect: 'DENY' },
-  ]);
-  emulator.setGrants('bob', [{ resourceCode: 'reports', actions: ['reports:Admin'] }]);
-}
-
-const bearer = async (user: string, options?: Parameters<GenAuthEmulator['mintToken']>[1]) =>
-  `Bearer ${await emulator.mintToken(user, options)}`;
+const seed = (): void => seedStandardTenant(emulator);
+const bearer = (user: string, options?: MintOptions) => bearerFor(emulator, user, options);
 
 /** Strings no answer may ever contain. */
 function secrets(extra: string[] = []): string[] {

@@ -11,8 +11,9 @@ import {
 } from '../../src/adapters/nest/index.js';
 import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
 import { GuardedController, STANDARD_CONTROLLERS, UnguardedController, startNestApp, type Platform, type StartedNestApp } from './app.js';
+import { bearerFor, RESOURCES, seedStandardTenant } from '../fixtures.js';
+import type { MintOptions } from '../../src/testing/index.js';
 
-const RESOURCES = '/api/v3/get-user-authorized-resources';
 
 let emulator: GenAuthEmulator;
 beforeAll(async () => {
@@ -22,22 +23,8 @@ afterAll(async () => {
   await emulator.close();
 });
 
-function seed(): void {
-  emulator.clearGrants();
-  emulator.clearFaults();
-  emulator.resetCalls();
-  emulator.setJwksAvailable(true);
-  emulator.setGrants('alice', [
-    { resourceCode: 'ecs:1', resourceType: 'API', actions: ['ecs:Start', 'ecs:Stop'], apiIdentifier: '/api/v1/servers' },
-    { resourceCode: 'reports', actions: ['reports:Read'] },
-    { resourceCode: 'disk:*', actions: ['*'] },
-    { resourceCode: 'disk:9', actions: ['disk:Delete'], effect: 'DENY' },
-  ]);
-  emulator.setGrants('bob', [{ resourceCode: 'reports', actions: ['reports:Admin'] }]);
-}
-
-const bearer = async (user: string, options?: Parameters<GenAuthEmulator['mintToken']>[1]) =>
-  `Bearer ${await emulator.mintToken(user, options)}`;
+const seed = (): void => seedStandardTenant(emulator);
+const bearer = (user: string, options?: MintOptions) => bearerFor(emulator, user, options);
 
 /** A ConfigModule-like provider, as apps feed `forRootAsync` from their configuration. */
 @Injectable()

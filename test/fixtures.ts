@@ -1,0 +1,43 @@
+// Shared test fixtures: one emulator per test file, and the standard tenant the adapter suites use.
+import { afterAll, beforeAll } from 'vitest';
+import { startEmulator, type EmulatorOptions, type GenAuthEmulator, type MintOptions } from '../src/testing/index.js';
+
+export const RESOURCES = '/api/v3/get-user-authorized-resources';
+
+/** Starts an emulator before the file's tests and closes it after; call the getter inside tests. */
+export function useEmulator(options?: EmulatorOptions): () => GenAuthEmulator {
+  let emulator: GenAuthEmulator | undefined;
+  beforeAll(async () => {
+    emulator = await startEmulator(options);
+  });
+  afterAll(async () => {
+    await emulator?.close();
+  });
+  return () => {
+    if (emulator === undefined) throw new Error('the emulator starts in beforeAll');
+    return emulator;
+  };
+}
+
+/**
+ * Resets faults, calls and grants, then seeds the standard tenant: alice may start server 1, read
+ * reports and do anything on disks but delete disk 9 (DENY); bob administers reports.
+ */
+export function seedStandardTenant(emulator: GenAuthEmulator): void {
+  emulator.clearGrants();
+  emulator.clearFaults();
+  emulator.resetCalls();
+  emulator.setJwksAvailable(true);
+  emulator.setGrants('alice', [
+    { resourceCode: 'ecs:1', resourceType: 'API', actions: ['ecs:Start', 'ecs:Stop'], apiIdentifier: '/api/v1/servers' },
+    { resourceCode: 'reports', actions: ['reports:Read'] },
+    { resourceCode: 'disk:*', actions: ['*'] },
+    { resourceCode: 'disk:9', actions: ['disk:Delete'], effect: 'DENY' },
+  ]);
+  emulator.setGrants('bob', [{ resourceCode: 'reports', actions: ['reports:Admin'] }]);
+}
+
+/** An `Authorization` header value for a freshly minted token. */
+export async function bearerFor(emulator: GenAuthEmulator, user: string, options?: MintOptions): Promise<string> {
+  return `Bearer ${await emulator.mintToken(user, options)}`;
+}
