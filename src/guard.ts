@@ -54,6 +54,16 @@ export interface Guard {
   readonly options: ResolvedOptions;
   /** Reads and verifies the bearer token. Throws a GuardError (400/401/503). */
   authenticate(request: RequestLike): Promise<Identity>;
+  /**
+   * The hot path: the identity of a token verified before, with no promise. Throws the same 400/401
+   * errors as `authenticate` for a missing or malformed header; undefined when verification is needed.
+   */
+  authenticateCached(request: RequestLike): Identity | undefined;
+  /**
+   * The hot path: a decision from fresh cached grants without conditions, with no promise;
+   * undefined when grants must be loaded or conditions evaluated (use `authorize`).
+   */
+  authorizeCached(userId: string, resource: string, requirement: NormalizedRequirement, route?: RouteOptions): Decision | undefined;
   /** The user's indexed grants, from the cache or GenAuth. Throws a 503 GuardError on outage. */
   permissions(userId: string): Promise<GrantIndex>;
   /** Decides for a known user. Resolves a Decision (allowed or not); throws only on outage. */
@@ -148,9 +158,7 @@ export function createGuard(input: GuardOptions): Guard {
         conditions: await conditionCheck(userId, environment),
       });
     }
-    if (channels.decision.hasSubscribers) {
-      channels.decision.publish({ userId, resource, actions: decision.actions, allowed: decision.allowed, reason: decision.reason } satisfies DecisionEvent);
-    }
+    publishDecision(userId, resource, decision);
     return decision;
   }
 
@@ -170,8 +178,22 @@ export function createGuard(input: GuardOptions): Guard {
     return (grant) => evaluateConditions(grant.conditions, frozen);
   }
 
+  function publishDecision(userId: string, resource: string, decision: Decision): void {
+    if (channels.decision.hasSubscribers) {
+      channels.decision.publish({ userId, resource, actions: decision.actions, allowed: decision.allowed, reason: decision.reason } satisfies DecisionEvent);
+    }
+  }
+
   const guard: Guard = {
     options,
+    authenticateCached: (request) => verifier.peek(extractBearerToken(request, options.realm)),
+    authorizeCached(userId, resource, requirement, route) {
+      const index = cache.peek(userId);
+      if (index === undefined || index.hasConditions || typeof resource !== 'string' || resource === '') return undefined;
+      const decision = decide(index, resource, requirement, route?.resourceType === undefined ? undefined : { resourceType: route.resourceType });
+      publishDecision(userId, resource, decision);
+      return decision;
+    },
     authenticate: (request) => {
       try {
         return verifier.verify(extractBearerToken(request, options.realm));

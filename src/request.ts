@@ -9,8 +9,12 @@ export interface RequestLike {
   /** The request target as received (path and query), e.g. `req.originalUrl`. */
   url: string;
   headers: IncomingHttpHeaders;
-  /** Node's `headersDistinct`, to detect repeated headers that `headers` folds. */
-  headersDistinct?: Record<string, string[] | undefined>;
+  /**
+   * Node's `rawHeaders` (name, value, name, value, ...), to detect a repeated `Authorization` that
+   * `headers` folds into one. A plain property, unlike `headersDistinct`, which Node builds anew on
+   * every read.
+   */
+  rawHeaders?: readonly string[];
   /** Peer address of the socket. */
   remoteAddress?: string;
 }

@@ -62,7 +62,7 @@ export function expressRequest(req: Request): RequestLike {
     method: req.method,
     url: req.originalUrl ?? req.url,
     headers: req.headers,
-    headersDistinct: req.headersDistinct,
+    rawHeaders: req.rawHeaders,
     remoteAddress: req.socket?.remoteAddress,
   };
 }
@@ -87,14 +87,27 @@ export function createExpressGuard(options: ExpressGuardOptions): ExpressGuard {
   function requirePermission(resource: ResourceSource<Request>, requirement: Requirement, route?: RouteOptions): RequestHandler {
     const spec = routeSpec(resource, requirement, route);
     return function genauthRequirePermission(req, res, next) {
-      // Express 4 ignores returned promises: every rejection is handled here.
-      enforce(core, expressRequest(req), spec, req).then(
-        (context) => {
-          req.genauth = context;
-          next();
-        },
-        (error: unknown) => reject(error, res, next),
-      );
+      let result: GenAuthContext | Promise<GenAuthContext>;
+      try {
+        result = enforce(core, expressRequest(req), spec, req);
+      } catch (error) {
+        return reject(error, res, next);
+      }
+      if (result instanceof Promise) {
+        // Express 4 ignores returned promises: every rejection is handled here.
+        result.then(
+          (context) => {
+            req.genauth = context;
+            next();
+          },
+          (error: unknown) => reject(error, res, next),
+        );
+        return;
+      }
+      // Cached token and grants: decided synchronously. next() stays outside the try: a downstream
+      // error is not ours to answer.
+      req.genauth = result;
+      next();
     };
   }
 

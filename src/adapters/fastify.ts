@@ -102,7 +102,7 @@ export function fastifyRequest(request: FastifyRequest): RequestLike {
     method: raw.method ?? request.method,
     url: raw.url ?? request.url,
     headers: raw.headers,
-    headersDistinct: raw.headersDistinct,
+    rawHeaders: raw.rawHeaders,
     remoteAddress: raw.socket?.remoteAddress,
   };
 }
@@ -124,7 +124,7 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
   async function run(
     request: FastifyRequest,
     reply: FastifyReply,
-    check: () => Promise<GenAuthContext | null>,
+    check: () => GenAuthContext | null | Promise<GenAuthContext | null>,
   ): Promise<FastifyReply | undefined> {
     try {
       const context = await check();

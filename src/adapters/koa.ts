@@ -65,7 +65,7 @@ export function koaRequest(ctx: ParameterizedContext): RequestLike {
     method: ctx.method,
     url: ctx.originalUrl ?? ctx.req.url ?? '',
     headers: ctx.req.headers,
-    headersDistinct: ctx.req.headersDistinct,
+    rawHeaders: ctx.req.rawHeaders,
     remoteAddress: ctx.req.socket?.remoteAddress,
   };
 }
@@ -89,21 +89,34 @@ export function createKoaGuard(options: KoaGuardOptions): KoaGuard {
     ctx.body = answer.body;
   }
 
-  /** Runs one check; on success attaches the context and continues, otherwise answers. */
-  async function run(
+  /**
+   * Runs one check; on success attaches the context and continues, otherwise answers. A check decided
+   * from the caches returns synchronously, so the hot path adds no promise of its own.
+   */
+  function run(
     ctx: ParameterizedContext,
     next: () => Promise<unknown>,
-    check: () => Promise<GenAuthContext | null>,
-  ): Promise<void> {
-    let context: GenAuthContext | null;
+    check: () => GenAuthContext | null | Promise<GenAuthContext | null>,
+  ): Promise<unknown> | undefined {
+    let result: GenAuthContext | null | Promise<GenAuthContext | null>;
     try {
-      context = await check();
+      result = check();
     } catch (error) {
-      return reject(error, ctx);
+      reject(error, ctx);
+      return undefined;
     }
-    if (context !== null) ctx.state.genauth = context;
-    // Outside the try: an error from downstream is not ours to answer.
-    await next();
+    if (result instanceof Promise) {
+      // Only the check's rejection is answered here; an error from downstream is not ours.
+      return result.then(
+        (context) => {
+          if (context !== null) ctx.state.genauth = context;
+          return next();
+        },
+        (error: unknown) => reject(error, ctx),
+      );
+    }
+    if (result !== null) ctx.state.genauth = result;
+    return next();
   }
 
   function requirePermission(resource: ResourceSource<KoaContext>, requirement: Requirement, route?: RouteOptions): Middleware {

@@ -31,6 +31,8 @@ export interface PermissionCacheOptions {
 
 /** The permission cache: lru-cache `fetch()` gives bounds, TTL, single-flight loads and stale rules. */
 export interface PermissionCache {
+  /** The user's grants when a fresh entry is cached (no I/O, no promise); undefined otherwise. */
+  peek(userId: string): GrantIndex | undefined;
   get(userId: string): Promise<GrantIndex>;
   invalidateUser(userId: string): void;
   invalidateAll(): void;
@@ -140,6 +142,7 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
   }
 
   return {
+    peek: (userId) => freshIndex(keyOf(userId)),
     get(userId) {
       const key = keyOf(userId);
       const fresh = freshIndex(key);

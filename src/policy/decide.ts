@@ -54,6 +54,7 @@ export function normalizeRequirement(requirement: Requirement): NormalizedRequir
 }
 
 const NO_CONDITIONS: ConditionCheck = () => undefined;
+const NO_OPTIONS: { resourceType?: ResourceType; conditions?: ConditionCheck } = Object.freeze({});
 
 interface ActionOutcome {
   allowed: boolean;
@@ -98,7 +99,7 @@ export function decide(
   index: GrantIndex,
   resource: string,
   requirement: NormalizedRequirement,
-  options: { resourceType?: ResourceType | undefined; conditions?: ConditionCheck } = {},
+  options: { resourceType?: ResourceType | undefined; conditions?: ConditionCheck } = NO_OPTIONS,
 ): Decision {
   const candidates = candidateGrants(index, resource);
   const conditions = options.conditions ?? NO_CONDITIONS;

@@ -10,14 +10,22 @@ const SCHEME = /^Bearer(?: |$)/i;
  * accepted). Two `Authorization` headers are a 400 `invalid_request`; another scheme counts as no token.
  */
 export function extractBearerToken(request: RequestLike, realm: string): string {
-  const distinct = request.headersDistinct?.authorization;
-  if (distinct !== undefined && distinct.length > 1) {
-    throw new InvalidRequestError('More than one Authorization header', realm);
-  }
   const header = request.headers.authorization;
   if (header === undefined || header === '') throw new MissingTokenError(realm);
+  if (request.rawHeaders !== undefined && countAuthorization(request.rawHeaders) > 1) {
+    throw new InvalidRequestError('More than one Authorization header', realm);
+  }
   const match = BEARER.exec(header);
   if (match !== null) return match[1] as string;
   if (SCHEME.test(header)) throw new InvalidRequestError('Malformed Bearer authorization header', realm);
   throw new MissingTokenError(realm);
+}
+
+function countAuthorization(raw: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') count++;
+  }
+  return count;
 }

@@ -42,6 +42,8 @@ function toGuardError(error: unknown, options: ResolvedOptions): GuardError {
 /** Verifies a token; repeated tokens come from a cache of tokens this verifier already verified. */
 export interface TokenVerifier {
   verify(token: string): Promise<Identity>;
+  /** The identity of a token this verifier already verified and still trusts; undefined otherwise. */
+  peek(token: string): Identity | undefined;
   /** Drops every cached token of a user (called when the user is invalidated). */
   forgetUser(userId: string): void;
   forgetAll(): void;
@@ -84,6 +86,7 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
   }
 
   return {
+    peek: (token) => verified?.get(token),
     verify(token) {
       const hit = verified?.get(token);
       return hit !== undefined ? Promise.resolve(hit) : verifyFully(token);

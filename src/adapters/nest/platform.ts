@@ -48,7 +48,7 @@ export function nestRequest(request: unknown): RequestLike {
     method: message.method ?? 'GET',
     url: message.originalUrl ?? message.url ?? '',
     headers: message.headers,
-    headersDistinct: message.headersDistinct,
+    rawHeaders: message.rawHeaders,
     remoteAddress: message.socket?.remoteAddress,
   };
 }

@@ -18,7 +18,7 @@ export async function startOracle(fixture: ApiAppFixture): Promise<RunningApp> {
       method: req.method ?? '',
       url: req.url ?? '',
       headers: req.headers,
-      headersDistinct: req.headersDistinct,
+      rawHeaders: req.rawHeaders,
       remoteAddress: req.socket.remoteAddress,
     };
     enforceApi(guard, request, spec).then(
