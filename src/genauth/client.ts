@@ -1,4 +1,4 @@
-import { Pool, request, type Dispatcher } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { GenAuthApiError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import { parseRetryAfter, readEnvelope } from './envelope.js';
@@ -89,7 +89,8 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
     if (closed) throw new GenAuthApiError('closed');
     let response: Dispatcher.ResponseData;
     try {
-      response = await request(config.host + path, { method, headers, body, signal, dispatcher });
+      // origin + path: no URL parsing per call; works with the own Pool and with an injected Agent.
+      response = await dispatcher.request({ origin: config.host, path, method, headers, body: body ?? null, signal });
     } catch (cause) {
       throw new GenAuthApiError(signal.aborted ? 'timeout' : 'network', { cause });
     }
@@ -209,7 +210,17 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
       throw new GenAuthApiError('rate_limited', { retryAfter: Math.ceil((backoffUntil - Date.now()) / 1000) });
     }
     const deadline = Date.now() + config.timeout;
-    const signal = AbortSignal.timeout(config.timeout);
+    // One controller and one timer per call: cheaper than AbortSignal.timeout(), and cleared on return.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), config.timeout);
+    try {
+      return await callWithRetries(query, controller.signal, deadline);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function callWithRetries(query: AuthorizedResourcesQuery, signal: AbortSignal, deadline: number): Promise<AuthorizedResource[]> {
     const data: Record<string, string> = { userId: query.userId, userIdType: query.userIdType, namespace: query.namespace };
     if (query.resourceType !== undefined) data.resourceType = query.resourceType;
     const queryString = new URLSearchParams(data).toString();

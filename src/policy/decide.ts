@@ -84,7 +84,7 @@ function decideAction(
 
 /** The grants that name `resource`: by exact code, then by wildcard code. */
 export function candidateGrants(index: GrantIndex, resource: string): readonly Grant[] {
-  const exact = index.byCode.get(resource);
+  const exact = index.lookup(resource);
   if (index.wildcards.length === 0) return exact ?? [];
   const list = exact === undefined ? [] : [...exact];
   for (const { prefix, grant } of index.wildcards) if (resource.startsWith(prefix)) list.push(grant);

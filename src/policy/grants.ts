@@ -16,16 +16,21 @@ export interface Grant {
   readonly actionPrefixes: readonly string[];
 }
 
-/** A user's grants indexed once per fetch: a Map by resource code plus the wildcard codes. */
+/**
+ * A user's grants indexed once per fetch: raw entries grouped by resource code in one pass, each
+ * code's grants normalized on its first lookup and kept, plus the (few) wildcard codes normalized up
+ * front. A decision is a Map lookup; a fetch costs one pass, not a normalization of every grant.
+ */
 export interface GrantIndex {
+  /** Every usable grant, normalized (on first read). */
   readonly grants: readonly Grant[];
-  /** Grants by exact resource code. */
-  readonly byCode: ReadonlyMap<string, readonly Grant[]>;
+  /** Grants whose code is exactly `code`. */
+  lookup(code: string): readonly Grant[] | undefined;
   /** Grants with a wildcard code (`*` or `prefix:*`), with the prefix they cover (`''` for `*`). */
   readonly wildcards: ReadonlyArray<{ readonly prefix: string; readonly grant: Grant }>;
   /** True when some grant carries conditions, so a decision may need a condition context. */
   readonly hasConditions: boolean;
-  /** Estimated heap bytes this index holds (calibrated against heap snapshots; see README). */
+  /** Estimated heap bytes this index may hold (raw entries plus their normalized form; see README). */
   readonly bytes: number;
 }
 
@@ -34,15 +39,28 @@ const INDEX_BYTES = 400;
 const GRANT_BYTES = 420;
 const ACTION_BYTES = 60;
 const CONDITION_BYTES = 160;
+// The raw entry (parsed JSON) is kept besides its normalized form.
+const RAW_ENTRY_BYTES = 200;
 
-function grantBytes(grant: Grant): number {
-  let bytes = GRANT_BYTES + 2 * grant.code.length + 2 * (grant.apiIdentifier?.length ?? 0);
-  for (const action of grant.actions) bytes += ACTION_BYTES + 2 * action.length;
-  for (const c of grant.conditions) bytes += CONDITION_BYTES + 2 * (String(c.param).length + String(c.operator).length + String(c.value).length);
+function textLength(value: unknown): number {
+  return typeof value === 'string' ? value.length : 16;
+}
+
+/** Estimated bytes of one entry, raw and normalized, read from the raw entry without normalizing it. */
+function entryBytes(entry: AuthorizedResource): number {
+  const strings = textLength(entry.resourceCode) + textLength(entry.apiIdentifier) + textLength(entry.description);
+  let bytes = RAW_ENTRY_BYTES + GRANT_BYTES + 4 * strings;
+  const actions = entry.actions;
+  if (Array.isArray(actions)) for (const action of actions) bytes += ACTION_BYTES + 4 * textLength(action);
+  else bytes += 4 * textLength(actions) + 8 * ACTION_BYTES;
+  if (Array.isArray(entry.condition)) {
+    for (const c of entry.condition) bytes += CONDITION_BYTES + 4 * (textLength(c?.param) + textLength(c?.operator) + textLength(c?.value));
+  }
   return bytes;
 }
 
 const RESOURCE_TYPES = new Set<string>(['DATA', 'API', 'MENU', 'BUTTON', 'UI']);
+const NO_CONDITIONS: readonly PolicyCondition[] = Object.freeze([]);
 
 /** `actions` is documented as an array; a JSON-encoded string is accepted too. Null: unreadable. */
 function readActions(value: unknown): string[] | null {
@@ -82,17 +100,17 @@ export function normalizeGrant(entry: AuthorizedResource): Grant | null {
     else exact.add(action);
   }
   const type = typeof entry.resourceType === 'string' ? entry.resourceType.toUpperCase() : '';
-  return Object.freeze({
+  return {
     code,
     type: (RESOURCE_TYPES.has(type) ? type : 'DATA') as ResourceType,
     effect,
-    actions: Object.freeze(actions),
+    actions,
     apiIdentifier: typeof entry.apiIdentifier === 'string' && entry.apiIdentifier !== '' ? entry.apiIdentifier : null,
-    conditions: Object.freeze(Array.isArray(entry.condition) ? [...entry.condition] : []),
+    conditions: Array.isArray(entry.condition) ? entry.condition : NO_CONDITIONS,
     anyAction,
     actionSet: exact,
-    actionPrefixes: Object.freeze(prefixes),
-  });
+    actionPrefixes: prefixes,
+  };
 }
 
 /** Wildcard resource codes GenAuth uses: `*` and `prefix:*`. Returns the covered prefix or null. */
@@ -102,31 +120,61 @@ function wildcardPrefix(code: string): string | null {
   return null;
 }
 
-/** Indexes a grant list once, so each decision is a Map lookup plus the (few) wildcard codes. */
-export function indexGrants(entries: readonly AuthorizedResource[]): GrantIndex {
-  const grants: Grant[] = [];
-  const byCode = new Map<string, Grant[]>();
-  const wildcards: Array<{ prefix: string; grant: Grant }> = [];
-  for (const entry of entries) {
-    const grant = normalizeGrant(entry);
-    if (grant === null) continue;
-    grants.push(grant);
-    const prefix = wildcardPrefix(grant.code);
-    if (prefix !== null) {
-      wildcards.push({ prefix, grant });
-      continue;
+class LazyGrantIndex implements GrantIndex {
+  readonly wildcards: Array<{ prefix: string; grant: Grant }> = [];
+  readonly hasConditions: boolean;
+  readonly bytes: number;
+  private readonly raw = new Map<string, AuthorizedResource[]>();
+  private readonly normalized = new Map<string, readonly Grant[]>();
+  private all: readonly Grant[] | undefined;
+
+  constructor(entries: readonly AuthorizedResource[]) {
+    let hasConditions = false;
+    let bytes = INDEX_BYTES;
+    for (const entry of entries) {
+      const code = typeof entry === 'object' && entry !== null ? entry.resourceCode : undefined;
+      if (typeof code !== 'string' || code === '') continue;
+      bytes += entryBytes(entry);
+      if (Array.isArray(entry.condition) && entry.condition.length > 0) hasConditions = true;
+      const prefix = wildcardPrefix(code);
+      if (prefix !== null) {
+        const grant = normalizeGrant(entry);
+        if (grant !== null) this.wildcards.push({ prefix, grant });
+        continue;
+      }
+      const list = this.raw.get(code);
+      if (list === undefined) this.raw.set(code, [entry]);
+      else list.push(entry);
     }
-    const list = byCode.get(grant.code);
-    if (list === undefined) byCode.set(grant.code, [grant]);
-    else list.push(grant);
+    this.hasConditions = hasConditions;
+    this.bytes = bytes;
   }
-  let hasConditions = false;
-  let bytes = INDEX_BYTES;
-  for (const grant of grants) {
-    if (grant.conditions.length > 0) hasConditions = true;
-    bytes += grantBytes(grant);
+
+  lookup(code: string): readonly Grant[] | undefined {
+    let grants = this.normalized.get(code);
+    if (grants === undefined) {
+      const entries = this.raw.get(code);
+      if (entries === undefined) return undefined;
+      grants = entries.map(normalizeGrant).filter((g): g is Grant => g !== null);
+      this.normalized.set(code, grants);
+    }
+    return grants;
   }
-  return Object.freeze({ grants: Object.freeze(grants), byCode, wildcards: Object.freeze(wildcards), hasConditions, bytes });
+
+  get grants(): readonly Grant[] {
+    if (this.all === undefined) {
+      const all: Grant[] = [];
+      for (const code of this.raw.keys()) all.push(...(this.lookup(code) ?? []));
+      for (const { grant } of this.wildcards) all.push(grant);
+      this.all = all;
+    }
+    return this.all;
+  }
+}
+
+/** Indexes a grant list once per fetch, so each decision is a Map lookup plus the (few) wildcard codes. */
+export function indexGrants(entries: readonly AuthorizedResource[]): GrantIndex {
+  return new LazyGrantIndex(entries);
 }
 
 /** True when the grant covers `action`: exactly, by `*`, or by `<resource>:*` (never by substring). */
