@@ -2,39 +2,20 @@
 // server 1, bob may not), then prints their tokens and curl lines for 200, 401 and 403.
 import { createExpressGuard } from 'genauth-guard/express';
 import { startEmulator } from 'genauth-guard/testing';
+import { printDemo, seedDemoTenant, stopOnSignal } from '../shared/demo-tenant.mjs';
 import { buildApp } from './app.mjs';
 
 const port = Number(process.env.PORT ?? 3000);
 const emulator = await startEmulator();
-emulator.setGrants('alice', [{ resourceCode: 'ecs:1', resourceType: 'API', actions: ['ecs:Start'], apiIdentifier: '/api/v1/servers/:id/start' }]);
-emulator.setGrants('bob', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+seedDemoTenant(emulator);
 
 const guard = createExpressGuard(emulator.guardOptions());
 const server = buildApp(guard).listen(port, '127.0.0.1');
 await new Promise((resolve) => server.once('listening', resolve));
-const base = `http://127.0.0.1:${server.address().port}`;
-const alice = await emulator.mintToken('alice', { expiresIn: 3600 });
-const bob = await emulator.mintToken('bob', { expiresIn: 3600 });
+await printDemo({ framework: 'Express', base: `http://127.0.0.1:${server.address().port}`, emulator });
 
-console.log(`genauth-guard demo: API on ${base}, GenAuth emulator on ${emulator.url}
-
-alice (may ecs:Start on ecs:1): ${alice}
-bob   (may not):                ${bob}
-
-# 200: alice starts server 1
-curl -i -X POST ${base}/api/v1/servers/1/start -H 'Authorization: Bearer ${alice}'
-# 401: no token
-curl -i -X POST ${base}/api/v1/servers/1/start
-# 403: bob lacks ecs:Start
-curl -i -X POST ${base}/api/v1/servers/1/start -H 'Authorization: Bearer ${bob}'
-
-Press Ctrl+C to stop.`);
-
-const stop = async () => {
+stopOnSignal(async () => {
   server.close();
   await guard.close();
   await emulator.close();
-  process.exit(0);
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+});

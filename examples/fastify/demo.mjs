@@ -2,33 +2,18 @@
 // GenAuth emulator. Seeds alice (may start server 1) and bob (may not), prints tokens and curl lines.
 import { genauthGuard } from 'genauth-guard/fastify';
 import { startEmulator } from 'genauth-guard/testing';
+import { printDemo, seedDemoTenant, stopOnSignal } from '../shared/demo-tenant.mjs';
 import { buildApp } from './app.mjs';
 
 const port = Number(process.env.PORT ?? 3000);
 const emulator = await startEmulator();
-emulator.setGrants('alice', [{ resourceCode: 'ecs:1', actions: ['ecs:Start'] }]);
-emulator.setGrants('bob', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+seedDemoTenant(emulator);
 
 const app = await buildApp(genauthGuard, emulator.guardOptions());
 const base = await app.listen({ port, host: '127.0.0.1' });
-const alice = await emulator.mintToken('alice', { expiresIn: 3600 });
-const bob = await emulator.mintToken('bob', { expiresIn: 3600 });
+await printDemo({ framework: 'Fastify', base, emulator });
 
-console.log(`genauth-guard Fastify demo: API on ${base}, GenAuth emulator on ${emulator.url}
-
-# 200: alice starts server 1
-curl -i -X POST ${base}/api/v1/servers/1/start -H 'Authorization: Bearer ${alice}'
-# 401: no token
-curl -i -X POST ${base}/api/v1/servers/1/start
-# 403: bob lacks ecs:Start
-curl -i -X POST ${base}/api/v1/servers/1/start -H 'Authorization: Bearer ${bob}'
-
-Press Ctrl+C to stop.`);
-
-const stop = async () => {
+stopOnSignal(async () => {
   await app.close(); // the plugin closes the guard
   await emulator.close();
-  process.exit(0);
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+});

@@ -10,20 +10,6 @@ import { TenantError, createTenantStore } from './store.js';
 import { createTokenMinter, type TokenMinter } from './tokens.js';
 import type { Body, EmulatorCall, EmulatorOptions, Fault, GenAuthEmulator } from './types.js';
 
-export type {
-  AuthorizeItem,
-  EmulatorCall,
-  EmulatorGuardOptions,
-  EmulatorOptions,
-  Fault,
-  GenAuthEmulator,
-  GrantInput,
-  NamespaceOption,
-  ResourceDefinition,
-  ResourceItem,
-  TargetType,
-} from './types.js';
-
 /** Seeding helpers throw a TypeError carrying the emulator's answer, so a bad seed fails the test loudly. */
 function seed<T>(run: () => T): T {
   try {

@@ -15,6 +15,6 @@ export type {
   ResourceDefinition,
   ResourceItem,
   TargetType,
-} from './emulator.js';
+} from './types.js';
 export { ASYMMETRIC_ALGORITHMS, createTokenMinter, generateSigningKey } from './tokens.js';
 export type { AsymmetricAlgorithm, MintAlgorithm, MintOptions, SigningKey, TokenMinter } from './tokens.js';
