@@ -6,8 +6,8 @@ import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
 import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
+import { RESOURCES, seedStandardTenant } from '../fixtures.js';
 
-const RESOURCES = '/api/v3/get-user-authorized-resources';
 
 describe.each([
   ['Express 4', express4 as unknown as typeof express5],
@@ -26,17 +26,7 @@ describe.each([
   });
 
   beforeEach(() => {
-    emulator.clearGrants();
-    emulator.clearFaults();
-    emulator.resetCalls();
-    emulator.setJwksAvailable(true);
-    emulator.setGrants('alice', [
-      { resourceCode: 'ecs:1', resourceType: 'API', actions: ['ecs:Start', 'ecs:Stop'], apiIdentifier: '/api/v1/servers' },
-      { resourceCode: 'reports', actions: ['reports:Read'] },
-      { resourceCode: 'disk:*', actions: ['*'] },
-      { resourceCode: 'disk:9', actions: ['disk:Delete'], effect: 'DENY' },
-    ]);
-    emulator.setGrants('bob', [{ resourceCode: 'reports', actions: ['reports:Admin'] }]);
+    seedStandardTenant(emulator);
     // No negative cache here, so each test can show that a failure was not cached.
     guard = createExpressGuard({
       ...emulator.guardOptions(),
