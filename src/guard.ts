@@ -6,6 +6,7 @@ import {
   isGuardError,
 } from './errors.js';
 import { createPermissionCache, StaleBeyondLimitError, type PermissionCache } from './cache/permission-cache.js';
+import { createUncachedPermissions } from './cache/uncached.js';
 import { createGenAuthClient, type GenAuthClient } from './genauth/client.js';
 import type { ResourceType } from './genauth/types.js';
 import { resolveOptions, type GuardOptions, type ResolvedOptions } from './options.js';
@@ -103,28 +104,33 @@ export function createGuard(input: GuardOptions): Guard {
   const client: GenAuthClient = createGenAuthClient(options);
   const { genauth } = options;
 
-  const cache: PermissionCache = createPermissionCache({
-    ...options.cache,
-    scope: { userIdType: genauth.userIdType, namespace: genauth.namespace, resourceType: genauth.resourceType },
-    load: async (userId, setTtl) => {
-      try {
-        const list = await client.getUserAuthorizedResources({
-          userId,
-          userIdType: genauth.userIdType,
-          namespace: genauth.namespace,
-          resourceType: genauth.resourceType,
-        });
-        return indexGrants(list);
-      } catch (error) {
-        // A user GenAuth does not know has no permissions: deny (403), remembered briefly.
-        if (error instanceof GenAuthApiError && error.kind === 'user_not_found') {
-          setTtl(Math.min(UNKNOWN_USER_TTL, options.cache.ttl));
-          return indexGrants([]);
-        }
-        throw error;
+  async function load(userId: string, setTtl: (ms: number) => void): Promise<GrantIndex> {
+    try {
+      const list = await client.getUserAuthorizedResources({
+        userId,
+        userIdType: genauth.userIdType,
+        namespace: genauth.namespace,
+        resourceType: genauth.resourceType,
+      });
+      return indexGrants(list);
+    } catch (error) {
+      // A user GenAuth does not know has no permissions: deny (403), remembered briefly.
+      if (error instanceof GenAuthApiError && error.kind === 'user_not_found') {
+        setTtl(UNKNOWN_USER_TTL);
+        return indexGrants([]);
       }
-    },
-  });
+      throw error;
+    }
+  }
+
+  const cache: PermissionCache =
+    options.cache === false
+      ? createUncachedPermissions(load)
+      : createPermissionCache({
+          ...options.cache,
+          scope: { userIdType: genauth.userIdType, namespace: genauth.namespace, resourceType: genauth.resourceType },
+          load,
+        });
 
   async function permissions(userId: string): Promise<GrantIndex> {
     try {

@@ -143,7 +143,11 @@ export interface GuardOptions {
   genauth: GenAuthOptions;
   jwt: JwtOptions;
   identity?: IdentityOptions;
-  cache?: CacheOptions;
+  /**
+   * The permission cache, or `false` to ask GenAuth on every request (requests for one user that
+   * arrive while its load runs still share it). `false` also drops stale serving and the error memo.
+   */
+  cache?: CacheOptions | false;
   conditions?: ConditionOptions;
   /** `realm` of the `WWW-Authenticate` challenge. @default 'api' */
   realm?: string;
@@ -160,7 +164,8 @@ export interface ResolvedOptions {
     Pick<GenAuthOptions, 'resourceType' | 'tenantId' | 'dispatcher'>;
   jwt: JwtOptions & { clockTolerance: number; tokenCache: Required<TokenCacheOptions> };
   identity: Required<IdentityOptions>;
-  cache: Required<CacheOptions>;
+  /** `false`: no permission cache (every request asks GenAuth). */
+  cache: Required<CacheOptions> | false;
   conditions: { trustProxy: number; context: ConditionOptions['context'] };
   realm: string;
   retryAfter: number;
@@ -276,7 +281,9 @@ function resolveJwt(input: JwtOptions | undefined): ResolvedOptions['jwt'] {
   };
 }
 
-function resolveCache(input: CacheOptions | undefined): Required<CacheOptions> {
+function resolveCache(input: CacheOptions | false | undefined): Required<CacheOptions> | false {
+  if (input === false) return false;
+  if (input !== undefined && (typeof input !== 'object' || input === null)) fail('cache', 'must be an object or false');
   const maxBytes = Math.floor(positiveNumber(input?.maxBytes, 'cache.maxBytes', 64 * 1024 * 1024));
   const maxEntryBytes = Math.floor(positiveNumber(input?.maxEntryBytes, 'cache.maxEntryBytes', Math.min(4 * 1024 * 1024, maxBytes)));
   if (maxEntryBytes > maxBytes) fail('cache.maxEntryBytes', 'must not exceed cache.maxBytes');
@@ -294,6 +301,10 @@ function resolveCache(input: CacheOptions | undefined): Required<CacheOptions> {
   };
 }
 
+function freezeIfObject<T>(value: T): T {
+  return typeof value === 'object' && value !== null ? Object.freeze(value) : value;
+}
+
 /** Fills defaults and validates once; throws a `TypeError` naming the option on any mistake. */
 export function resolveOptions(input: GuardOptions): ResolvedOptions {
   if (typeof input !== 'object' || input === null) fail('options', 'must be an object');
@@ -304,7 +315,7 @@ export function resolveOptions(input: GuardOptions): ResolvedOptions {
     genauth: Object.freeze(resolveGenAuth(input.genauth)),
     jwt: Object.freeze(resolveJwt(input.jwt)),
     identity: Object.freeze({ claim }),
-    cache: Object.freeze(resolveCache(input.cache)),
+    cache: freezeIfObject(resolveCache(input.cache)),
     conditions: Object.freeze({
       trustProxy: Math.floor(positiveNumber(input.conditions?.trustProxy, 'conditions.trustProxy', 0, true)),
       context: typeof input.conditions?.context === 'function' || input.conditions?.context === undefined

@@ -13,6 +13,7 @@ export function guardOptions() {
       accessKeyId: ACCESS_KEY_ID,
       accessKeySecret: ACCESS_KEY_SECRET,
       namespace: requireEnv('NAMESPACE'),
+      ...(process.env.GUARD_CONNECTIONS ? { connections: Number(process.env.GUARD_CONNECTIONS) } : {}),
     },
     jwt: {
       secret: JWT_SECRET,
@@ -23,9 +24,9 @@ export function guardOptions() {
       ...(cacheOff ? { tokenCache: { max: 0 } } : {}),
     },
     cache: cacheOff
-      ? // Every grant set is larger than 1 byte, so none is kept: each request loads (concurrent
-        // requests for the same user still share one load, which is part of the product).
-        { maxEntryBytes: 1, maxStale: 0, errorTtl: 0, staleWhileRevalidate: false }
+      ? // Nothing kept between requests: each request loads (concurrent requests for the same user
+        // still share one load, which is part of the product).
+        false
       : {
           // Grants stay fresh across the whole run, so a warm row measures the hot path, not refreshes.
           ttl: Number(process.env.GUARD_TTL ?? 3_600_000),

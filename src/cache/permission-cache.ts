@@ -89,7 +89,7 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
       let ttl = options.ttl;
       try {
         const index = await load(context, (ms) => {
-          ttl = ms;
+          ttl = Math.min(ms, options.ttl); // only ever shortens
         });
         fetchOptions.ttl = ttl;
         return { index, fetchedAt: Date.now(), ttl };

@@ -2,6 +2,8 @@ import { Pool, type Dispatcher } from 'undici';
 import { GenAuthApiError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import { parseRetryAfter, readEnvelope } from './envelope.js';
+import { exchange } from './exchange.js';
+import { Deadline } from './deadline.js';
 import { signatureNonce, signRequest } from './signature.js';
 import { channels, type UpstreamEvent } from '../events.js';
 import type { AuthorizedResource, AuthorizedResourceList, ResourceType, UserIdType } from './types.js';
@@ -31,18 +33,20 @@ function publishUpstream(outcome: string, started: number, attempt: number): voi
   channels.upstream.publish({ path: RESOURCES_PATH, outcome, durationMs: performance.now() - started, attempt } satisfies UpstreamEvent);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** A back-off pause that ends early, rejecting, when the call's deadline passes. */
+function sleep(ms: number, deadline: Deadline): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
+    const waiter = {
+      expire() {
+        clearTimeout(timer);
+        reject(new GenAuthApiError('timeout'));
+      },
+    };
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
+      deadline.unwatch(waiter);
       resolve();
     }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    deadline.watch(waiter);
   });
 }
 
@@ -85,42 +89,17 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
   // After a 429, no call is made until this time (ms): the whole pool backs off, not just one user.
   let backoffUntil = 0;
 
-  async function call(method: 'GET' | 'POST', path: string, headers: Record<string, string>, signal: AbortSignal, body?: string) {
+  async function call(method: 'GET' | 'POST', path: string, headers: Record<string, string>, deadline: Deadline, body?: string) {
     if (closed) throw new GenAuthApiError('closed');
-    let response: Dispatcher.ResponseData;
-    try {
-      // origin + path: no URL parsing per call; works with the own Pool and with an injected Agent.
-      response = await dispatcher.request({ origin: config.host, path, method, headers, body: body ?? null, signal });
-    } catch (cause) {
-      throw new GenAuthApiError(signal.aborted ? 'timeout' : 'network', { cause });
-    }
-    const declared = Number(response.headers['content-length']);
-    if (declared > config.maxResponseBytes) {
-      response.body.destroy();
-      throw new GenAuthApiError('too_large', { httpStatus: response.statusCode });
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of response.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > config.maxResponseBytes) {
-          response.body.destroy();
-          throw new GenAuthApiError('too_large', { httpStatus: response.statusCode });
-        }
-        chunks.push(chunk);
-      }
-    } catch (cause) {
-      if (cause instanceof GenAuthApiError) throw cause;
-      throw new GenAuthApiError(signal.aborted ? 'timeout' : 'network', { cause });
-    }
-    const retryAfter = parseRetryAfter(response.headers['retry-after'], options.now());
-    return { status: response.statusCode, text: Buffer.concat(chunks).toString('utf8'), retryAfter };
+    // origin + path: no URL parsing per call; works with the own Pool and with an injected Agent.
+    const answer = await exchange(dispatcher, { origin: config.host, path, method, headers, body: body ?? null }, config.maxResponseBytes, deadline);
+    const retryAfter = parseRetryAfter(answer.headers['retry-after'], options.now());
+    return { status: answer.status, text: answer.text, retryAfter };
   }
 
-  async function fetchToken(signal: AbortSignal): Promise<ManagementToken> {
+  async function fetchToken(deadline: Deadline): Promise<ManagementToken> {
     const body = JSON.stringify({ accessKeyId: config.accessKeyId, accessKeySecret: config.accessKeySecret });
-    const answer = await call('POST', TOKEN_PATH, { 'content-type': 'application/json', accept: 'application/json' }, signal, body);
+    const answer = await call('POST', TOKEN_PATH, { 'content-type': 'application/json', accept: 'application/json' }, deadline, body);
     const { data } = readEnvelope<{ access_token?: unknown; expires_in?: unknown }>(answer.status, answer.text, answer.retryAfter);
     if (typeof data.access_token !== 'string' || data.access_token === '') throw new GenAuthApiError('bad_envelope');
     const lifetime = typeof data.expires_in === 'number' && data.expires_in > 0 ? data.expires_in : 7200;
@@ -129,26 +108,33 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
     return { value: data.access_token, refreshAt: options.now() + (lifetime - margin) * 1000 };
   }
 
-  function managementToken(signal: AbortSignal): Promise<ManagementToken> {
+  function managementToken(deadline: Deadline): Promise<ManagementToken> {
     if (token !== undefined && options.now() < token.refreshAt) return Promise.resolve(token);
     // Single-flight: concurrent callers share one token request; its own deadline bounds it.
-    tokenRequest ??= fetchToken(AbortSignal.timeout(config.timeout))
-      .then((fresh) => {
-        token = fresh;
-        return fresh;
-      })
-      .finally(() => {
-        tokenRequest = undefined;
-      });
-    return withDeadline(tokenRequest, signal);
+    if (tokenRequest === undefined) {
+      const own = new Deadline(config.timeout);
+      tokenRequest = fetchToken(own)
+        .then((fresh) => {
+          token = fresh;
+          return fresh;
+        })
+        .finally(() => {
+          own.clear();
+          tokenRequest = undefined;
+        });
+    }
+    return withDeadline(tokenRequest, deadline);
   }
 
   const tenantHeaders: Record<string, string> =
     config.tenantId === undefined ? {} : { [config.tenantHeader]: config.tenantId };
 
   /** Headers of one attempt: a management token, or a fresh signature (new nonce and date per attempt). */
-  async function authHeaders(signal: AbortSignal, path: string, data: Record<string, string>): Promise<Record<string, string>> {
-    const base = { accept: 'application/json', [`${config.headerPrefix}userpool-id`]: config.userPoolId, ...tenantHeaders };
+  const baseHeaders: Record<string, string> = { accept: 'application/json', [`${config.headerPrefix}userpool-id`]: config.userPoolId, ...tenantHeaders };
+  // The headers of the current management token, built once per token rather than once per call.
+  let tokenHeaders: { token: ManagementToken; headers: Record<string, string> } | undefined;
+
+  async function authHeaders(deadline: Deadline, path: string, data: Record<string, string>): Promise<Record<string, string>> {
     if (config.authScheme === 'signature') {
       // Every `<prefix>*` header sent is part of the signed string, and the access key names the pool:
       // like the Node SDK, send no pool header here (an unsigned one breaks the signature).
@@ -169,15 +155,16 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
         }),
       };
     }
-    const current = await managementToken(signal);
-    return { ...base, authorization: `Bearer ${current.value}` };
+    const current = await managementToken(deadline);
+    if (tokenHeaders?.token !== current) tokenHeaders = { token: current, headers: { ...baseHeaders, authorization: `Bearer ${current.value}` } };
+    return tokenHeaders.headers;
   }
 
   /** One request, with one fresh management token if a cached one was refused. */
-  async function attempt(path: string, query: string, data: Record<string, string>, signal: AbortSignal): Promise<AuthorizedResource[]> {
+  async function attempt(path: string, query: string, data: Record<string, string>, deadline: Deadline): Promise<AuthorizedResource[]> {
     for (let refreshed = false; ; refreshed = true) {
       const usedToken = token;
-      const answer = await call('GET', `${path}?${query}`, await authHeaders(signal, path, data), signal);
+      const answer = await call('GET', `${path}?${query}`, await authHeaders(deadline, path, data), deadline);
       try {
         const { data: body } = readEnvelope<AuthorizedResourceList>(answer.status, answer.text, answer.retryAfter);
         if (!Array.isArray(body.list)) throw new GenAuthApiError('bad_envelope');
@@ -209,25 +196,22 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
     if (Date.now() < backoffUntil) {
       throw new GenAuthApiError('rate_limited', { retryAfter: Math.ceil((backoffUntil - Date.now()) / 1000) });
     }
-    const deadline = Date.now() + config.timeout;
-    // One controller and one timer per call: cheaper than AbortSignal.timeout(), and cleared on return.
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), config.timeout);
+    const deadline = new Deadline(config.timeout);
     try {
-      return await callWithRetries(query, controller.signal, deadline);
+      return await callWithRetries(query, deadline);
     } finally {
-      clearTimeout(timer);
+      deadline.clear();
     }
   }
 
-  async function callWithRetries(query: AuthorizedResourcesQuery, signal: AbortSignal, deadline: number): Promise<AuthorizedResource[]> {
+  async function callWithRetries(query: AuthorizedResourcesQuery, deadline: Deadline): Promise<AuthorizedResource[]> {
     const data: Record<string, string> = { userId: query.userId, userIdType: query.userIdType, namespace: query.namespace };
     if (query.resourceType !== undefined) data.resourceType = query.resourceType;
     const queryString = new URLSearchParams(data).toString();
     for (let retry = 0; ; retry++) {
       const started = performance.now();
       try {
-        const list = await attempt(RESOURCES_PATH, queryString, data, signal);
+        const list = await attempt(RESOURCES_PATH, queryString, data, deadline);
         publishUpstream('ok', started, retry);
         return list;
       } catch (error) {
@@ -237,8 +221,8 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
         if (error.kind === 'rate_limited') backoffUntil = Date.now() + (error.retryAfter ?? 1) * 1000;
         const wait = error.retryAfter !== undefined ? error.retryAfter * 1000 : RETRY_BASE_MS * 2 ** retry * (1 + Math.random());
         // Retries stay inside the overall deadline: a Retry-After beyond it ends the call now.
-        if (retry >= config.retries || !retryable(error) || Date.now() + wait >= deadline) throw error;
-        await sleep(wait, signal).catch(() => {
+        if (retry >= config.retries || !retryable(error) || Date.now() + wait >= deadline.at) throw error;
+        await sleep(wait, deadline).catch(() => {
           throw new GenAuthApiError('timeout', { cause: error });
         });
         backoffUntil = 0;
@@ -255,19 +239,19 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
   };
 }
 
-/** Rejects with a timeout error when `signal` fires before `promise` settles. */
-function withDeadline<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new GenAuthApiError('timeout'));
+/** Rejects with a timeout error when `deadline` passes before `promise` settles. */
+function withDeadline<T>(promise: Promise<T>, deadline: Deadline): Promise<T> {
+  if (deadline.expired) return Promise.reject(new GenAuthApiError('timeout'));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new GenAuthApiError('timeout'));
-    signal.addEventListener('abort', onAbort, { once: true });
+    const waiter = { expire: () => reject(new GenAuthApiError('timeout')) };
+    deadline.watch(waiter);
     promise.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        deadline.unwatch(waiter);
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        deadline.unwatch(waiter);
         reject(error);
       },
     );

@@ -123,18 +123,16 @@ function wildcardPrefix(code: string): string | null {
 class LazyGrantIndex implements GrantIndex {
   readonly wildcards: Array<{ prefix: string; grant: Grant }> = [];
   readonly hasConditions: boolean;
-  readonly bytes: number;
   private readonly raw = new Map<string, AuthorizedResource[]>();
   private readonly normalized = new Map<string, readonly Grant[]>();
   private all: readonly Grant[] | undefined;
+  private estimate: number | undefined;
 
-  constructor(entries: readonly AuthorizedResource[]) {
+  constructor(private readonly entries: readonly AuthorizedResource[]) {
     let hasConditions = false;
-    let bytes = INDEX_BYTES;
     for (const entry of entries) {
       const code = typeof entry === 'object' && entry !== null ? entry.resourceCode : undefined;
       if (typeof code !== 'string' || code === '') continue;
-      bytes += entryBytes(entry);
       if (Array.isArray(entry.condition) && entry.condition.length > 0) hasConditions = true;
       const prefix = wildcardPrefix(code);
       if (prefix !== null) {
@@ -147,7 +145,19 @@ class LazyGrantIndex implements GrantIndex {
       else list.push(entry);
     }
     this.hasConditions = hasConditions;
-    this.bytes = bytes;
+  }
+
+  /** Estimated on first read: only a cache asks, so an uncached load never pays for it. */
+  get bytes(): number {
+    if (this.estimate === undefined) {
+      let bytes = INDEX_BYTES;
+      for (const entry of this.entries) {
+        const code = typeof entry === 'object' && entry !== null ? entry.resourceCode : undefined;
+        if (typeof code === 'string' && code !== '') bytes += entryBytes(entry);
+      }
+      this.estimate = bytes;
+    }
+    return this.estimate;
   }
 
   lookup(code: string): readonly Grant[] | undefined {

@@ -1,0 +1,54 @@
+/** Something a call is waiting on that stops when the deadline passes. */
+export interface DeadlineWaiter {
+  expire(): void;
+}
+
+function expireDeadline(deadline: Deadline): void {
+  deadline.expire();
+}
+
+/**
+ * The overall deadline of one GenAuth call: one timer, and the one thing the call waits on now (a
+ * token, a response, a back-off). A call waits on one thing at a time, so one slot is enough.
+ *
+ * Why not an AbortSignal: adding and removing an EventTarget listener on every call allocates enough
+ * that, under load, young objects survive scavenges and old-space collections multiply (measured:
+ * 7 mark-compacts instead of 1 over 6,000 calls).
+ */
+export class Deadline {
+  expired = false;
+  /** When it passes, ms since the epoch (Date.now clock). */
+  readonly at: number;
+  private readonly timer: ReturnType<typeof setTimeout>;
+  private waiter: DeadlineWaiter | undefined;
+
+  constructor(ms: number) {
+    this.at = Date.now() + ms;
+    this.timer = setTimeout(expireDeadline, ms, this);
+  }
+
+  /** Starts waiting on `waiter`; it is expired at once when the deadline has already passed. */
+  watch(waiter: DeadlineWaiter): void {
+    if (this.expired) return waiter.expire();
+    this.waiter = waiter;
+  }
+
+  unwatch(waiter: DeadlineWaiter): void {
+    if (this.waiter === waiter) this.waiter = undefined;
+  }
+
+  expire(): void {
+    if (this.expired) return;
+    this.expired = true;
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    clearTimeout(this.timer);
+    waiter?.expire();
+  }
+
+  /** The call is over: stop the timer. */
+  clear(): void {
+    clearTimeout(this.timer);
+    this.waiter = undefined;
+  }
+}

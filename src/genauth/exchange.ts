@@ -1,0 +1,101 @@
+import type { Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { GenAuthApiError } from '../errors.js';
+import type { Deadline, DeadlineWaiter } from './deadline.js';
+
+/** A whole upstream answer: status, headers and the body as text. */
+export interface RawAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/**
+ * Collects one response straight from undici's dispatch callbacks: no body stream, no async
+ * iterator, one Buffer.concat at the end. Stops reading (and aborts the request) as soon as the
+ * declared or received size passes `limit`, so an oversized answer never sits in memory.
+ */
+class BodyCollector implements Dispatcher.DispatchHandler, DeadlineWaiter {
+  private controller: Dispatcher.DispatchController | undefined;
+  private status = 0;
+  private headers: IncomingHttpHeaders = {};
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private settled = false;
+
+  constructor(
+    private readonly limit: number,
+    private readonly deadline: Deadline,
+    private readonly resolve: (answer: RawAnswer) => void,
+    private readonly reject: (error: GenAuthApiError) => void,
+  ) {}
+
+  /** The call's deadline passed. */
+  expire(): void {
+    this.fail(new GenAuthApiError('timeout'));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) controller.abort(new Error('genauth-guard: request abandoned'));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return; // 1xx informational answers precede the real one
+    this.status = statusCode;
+    this.headers = headers;
+    if (Number(headers['content-length']) > this.limit) this.fail(new GenAuthApiError('too_large', { httpStatus: statusCode }));
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
+    this.size += chunk.length;
+    if (this.size > this.limit) return this.fail(new GenAuthApiError('too_large', { httpStatus: this.status }));
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    this.settle();
+    const text = this.chunks.length === 1 ? this.chunks[0]!.toString('utf8') : Buffer.concat(this.chunks, this.size).toString('utf8');
+    // undici may hold the handler a while after the end: keep no body bytes alive with it.
+    this.chunks.length = 0;
+    this.resolve({ status: this.status, headers: this.headers, text });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, cause: Error): void {
+    if (this.settled) return;
+    this.settle();
+    this.reject(new GenAuthApiError(this.deadline.expired ? 'timeout' : 'network', { cause }));
+  }
+
+  private fail(error: GenAuthApiError): void {
+    if (this.settled) return;
+    this.settle();
+    this.reject(error);
+    this.chunks.length = 0;
+    this.controller?.abort(error);
+  }
+
+  private settle(): void {
+    this.settled = true;
+    this.deadline.unwatch(this);
+  }
+}
+
+/**
+ * One HTTP exchange over `dispatcher`, bounded by the call's `deadline` and `limit` bytes.
+ * Rejects only with a GenAuthApiError: `timeout`, `network` or `too_large`.
+ */
+export function exchange(dispatcher: Dispatcher, request: Dispatcher.DispatchOptions, limit: number, deadline: Deadline): Promise<RawAnswer> {
+  if (deadline.expired) return Promise.reject(new GenAuthApiError('timeout'));
+  return new Promise<RawAnswer>((resolve, reject) => {
+    const collector = new BodyCollector(limit, deadline, resolve, reject);
+    deadline.watch(collector);
+    try {
+      dispatcher.dispatch(request, collector);
+    } catch (cause) {
+      collector.onResponseError(undefined as never, cause as Error);
+    }
+  });
+}
