@@ -59,8 +59,11 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
     issuer: jwt.issuer,
     audience: jwt.audience === undefined ? undefined : typeof jwt.audience === 'string' ? jwt.audience : [...jwt.audience],
     clockTolerance: jwt.clockTolerance,
-    requiredClaims: ['exp', ...(jwt.requiredClaims ?? [])],
+    // `exp` is required too, checked below: jose rebuilds this list into a Set on every call.
+    requiredClaims: jwt.requiredClaims === undefined || jwt.requiredClaims.length === 0 ? undefined : [...jwt.requiredClaims],
   };
+  // With the real clock, one options object serves every call; a test clock needs its date each time.
+  const fixedOptions = options.now === Date.now ? verifyOptions : undefined;
   const maxAge = options.jwt.tokenCache.maxAge;
   // Keyed by the exact token string and owned by this verifier, so it only ever holds tokens that
   // passed this configuration's checks (a token verified for one audience never serves another guard).
@@ -70,10 +73,11 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
   async function verifyFully(token: string): Promise<Identity> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, resolveKey, { ...verifyOptions, currentDate: new Date(options.now()) }));
+      ({ payload } = await jwtVerify(token, resolveKey, fixedOptions ?? { ...verifyOptions, currentDate: new Date(options.now()) }));
     } catch (error) {
       throw toGuardError(error, options);
     }
+    if (typeof payload.exp !== 'number') throw new InvalidTokenError('claim_invalid', options.realm);
     const userId = payload[claim];
     if (typeof userId !== 'string' || userId.length === 0) throw new InvalidTokenError('identity_claim', options.realm);
     const identity = Object.freeze({ userId, claims: Object.freeze(payload) });

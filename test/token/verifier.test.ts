@@ -106,6 +106,39 @@ describe('verified-token cache', () => {
   });
 });
 
+describe('required claims', () => {
+  const hs256 = () => ({ secret: emulator.hs256Secret, algorithms: ['HS256'] as const, issuer: emulator.issuer });
+  const sign = (claims: Record<string, unknown>) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer(emulator.issuer).sign(new TextEncoder().encode(emulator.hs256Secret));
+  const reasonOf = async (promise: Promise<unknown>) => {
+    try {
+      await promise;
+      return 'ok';
+    } catch (error) {
+      return isGuardError(error) ? `${error.status} ${(error as { reason?: string }).reason ?? error.code}` : String(error);
+    }
+  };
+
+  it('refuses a correctly signed token without exp, also with a test clock', async () => {
+    const token = await sign({ sub: 'alice' });
+    for (const now of [undefined, () => Date.now() + 1000]) {
+      const guard = createGuard({ genauth: genauth(), jwt: { ...hs256(), algorithms: ['HS256'] }, ...(now ? { now } : {}) });
+      expect(await reasonOf(guard.authenticate(bearer(token)))).toBe('401 claim_invalid');
+      expect(await reasonOf(guard.authenticate(bearer(await sign({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 60 }))))).toBe('ok');
+      await guard.close();
+    }
+  });
+
+  it('checks the configured requiredClaims besides exp', async () => {
+    const guard = createGuard({ genauth: genauth(), jwt: { ...hs256(), algorithms: ['HS256'], requiredClaims: ['tenant'] } });
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    expect(await reasonOf(guard.authenticate(bearer(await sign({ sub: 'alice', exp }))))).toBe('401 claim_invalid');
+    expect(await reasonOf(guard.authenticate(bearer(await sign({ sub: 'alice', exp, tenant: 't1' }))))).toBe('ok');
+    expect(await reasonOf(guard.authenticate(bearer(await sign({ sub: 'alice', tenant: 't1' }))))).toBe('401 claim_invalid');
+    await guard.close();
+  });
+});
+
 describe('configuration mistakes throw a TypeError naming the option', () => {
   const valid = (): GuardOptions => emulator.guardOptions();
   it.each([
