@@ -128,7 +128,6 @@ export function createGuard(input: GuardOptions): Guard {
       ? createUncachedPermissions(load)
       : createPermissionCache({
           ...options.cache,
-          scope: { userIdType: genauth.userIdType, namespace: genauth.namespace, resourceType: genauth.resourceType },
           load,
         });
 

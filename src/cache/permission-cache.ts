@@ -1,13 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { ResourceType, UserIdType } from '../genauth/types.js';
 import type { GrantIndex } from '../policy/grants.js';
-
-/** Where a cached grant set came from. */
-export interface PermissionScope {
-  userIdType: UserIdType;
-  namespace: string;
-  resourceType: ResourceType | undefined;
-}
 
 export interface PermissionCacheOptions {
   /** Freshness, ms. */
@@ -24,7 +16,6 @@ export interface PermissionCacheOptions {
   staleWhileRevalidate: boolean;
   /** How long a failed load is remembered, so an outage burst makes one upstream call, ms. 0: off. */
   errorTtl: number;
-  scope: PermissionScope;
   /** Loads a user's grants. Throwing means "not cached". `setTtl` shortens this entry's life. */
   load: (userId: string, setTtl: (ms: number) => void) => Promise<GrantIndex>;
 }
@@ -54,27 +45,14 @@ export class StaleBeyondLimitError extends Error {
   }
 }
 
-/**
- * The key holds every dimension of the query, JSON-encoded so that no user id can be crafted to
- * collide with another user's key (ids may contain any separator).
- */
-export function cacheKey(scope: PermissionScope, userId: string): string {
-  return JSON.stringify([scope.userIdType, userId, scope.namespace, scope.resourceType ?? null]);
-}
-
-/** {@link cacheKey} for one scope, with the constant parts encoded once (same string, no per-call array). */
-function scopedKey(scope: PermissionScope): (userId: string) => string {
-  const head = `[${JSON.stringify(scope.userIdType)},`;
-  const tail = `,${JSON.stringify(scope.namespace)},${JSON.stringify(scope.resourceType ?? null)}]`;
-  return (userId) => head + JSON.stringify(userId) + tail;
-}
-
 export function createPermissionCache(options: PermissionCacheOptions): PermissionCache {
-  const { scope, load, maxStale } = options;
+  const { load, maxStale } = options;
   const failures =
     options.errorTtl > 0 ? new LRUCache<string, { error: unknown }>({ max: options.max, ttl: options.errorTtl }) : undefined;
 
-  const cache = new LRUCache<string, Entry, string>({
+  // Keyed by the user id alone: the other query dimensions (id type, namespace, resource type) are
+  // fixed for one guard, and each guard owns its cache, so no id can reach another scope's entry.
+  const cache = new LRUCache<string, Entry>({
     max: options.max,
     maxSize: options.maxBytes,
     maxEntrySize: options.maxEntryBytes,
@@ -83,43 +61,39 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
     allowStale: options.staleWhileRevalidate && maxStale > 0,
     allowStaleOnFetchRejection: maxStale > 0,
     noDeleteOnFetchRejection: maxStale > 0,
-    fetchMethod: async (key, _stale, { context, options: fetchOptions }) => {
-      const failed = failures?.get(key);
+    // A stale entry read by peek() stays for fetch() to revalidate (stale-while-revalidate).
+    noDeleteOnStaleGet: true,
+    fetchMethod: async (userId, _stale, { options: fetchOptions }) => {
+      const failed = failures?.get(userId);
       if (failed !== undefined) throw failed.error;
       let ttl = options.ttl;
       try {
-        const index = await load(context, (ms) => {
+        const index = await load(userId, (ms) => {
           ttl = Math.min(ms, options.ttl); // only ever shortens
         });
         fetchOptions.ttl = ttl;
         return { index, fetchedAt: Date.now(), ttl };
       } catch (error) {
-        failures?.set(key, { error });
+        failures?.set(userId, { error });
         throw error;
       }
     },
   });
 
   const tooOld = (entry: Entry) => Date.now() - entry.fetchedAt > entry.ttl + maxStale;
-  const keyOf = scopedKey(scope);
 
   /**
-   * The hot path: a fresh entry, read synchronously with no fetch() machinery. Only a key whose TTL
-   * has not run out is read (get() would delete a stale one that stale-while-revalidate still needs);
-   * anything else (missing, stale, loading) goes through fetch().
+   * The hot path: a fresh entry, read synchronously with no fetch() machinery (one lookup). A stale
+   * or loading entry reads as undefined and stays in place; those go through fetch().
    */
-  function freshIndex(key: string): GrantIndex | undefined {
-    if (!(cache.getRemainingTTL(key) > 0)) return undefined;
-    const entry = cache.get(key, { allowStale: false });
+  function freshIndex(userId: string): GrantIndex | undefined {
+    const entry = cache.get(userId, { allowStale: false });
     return entry !== undefined && !tooOld(entry) ? entry.index : undefined;
   }
 
-  async function fetchEntry(key: string, userId: string, fresh: boolean): Promise<Entry | undefined> {
-    const status: LRUCache.Status<string, Entry, string> = {};
-    const entry = await cache.fetch(
-      key,
-      fresh ? { context: userId, forceRefresh: true, allowStale: false, status } : { context: userId, status },
-    );
+  async function fetchEntry(userId: string, fresh: boolean): Promise<Entry | undefined> {
+    const status: LRUCache.Status<string, Entry> = {};
+    const entry = await cache.fetch(userId, fresh ? { forceRefresh: true, allowStale: false, status } : { status });
     if (entry !== undefined) return entry;
     // With stale-on-rejection on, a failed load with nothing stale resolves undefined: surface its error.
     // An invalidation while a load is in flight aborts it: the caller loads again.
@@ -128,13 +102,13 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
   }
 
   /** The full path: fetch() with single-flight loads and the stale rules. */
-  async function fetchIndex(key: string, userId: string): Promise<GrantIndex> {
+  async function fetchIndex(userId: string): Promise<GrantIndex> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      let entry = await fetchEntry(key, userId, false);
+      let entry = await fetchEntry(userId, false);
       if (entry !== undefined && tooOld(entry)) {
         // Past the stale window: only a fresh answer will do.
-        entry = await fetchEntry(key, userId, true);
-        if (entry !== undefined && tooOld(entry)) throw new StaleBeyondLimitError({ cause: failures?.get(key)?.error });
+        entry = await fetchEntry(userId, true);
+        if (entry !== undefined && tooOld(entry)) throw new StaleBeyondLimitError({ cause: failures?.get(userId)?.error });
       }
       if (entry !== undefined) return entry.index;
     }
@@ -142,16 +116,14 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
   }
 
   return {
-    peek: (userId) => freshIndex(keyOf(userId)),
+    peek: freshIndex,
     get(userId) {
-      const key = keyOf(userId);
-      const fresh = freshIndex(key);
-      return fresh !== undefined ? Promise.resolve(fresh) : fetchIndex(key, userId);
+      const fresh = freshIndex(userId);
+      return fresh !== undefined ? Promise.resolve(fresh) : fetchIndex(userId);
     },
     invalidateUser(userId) {
-      const key = keyOf(userId);
-      cache.delete(key);
-      failures?.delete(key);
+      cache.delete(userId);
+      failures?.delete(userId);
     },
     invalidateAll() {
       cache.clear();
