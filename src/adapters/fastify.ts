@@ -58,6 +58,10 @@ export interface FastifyGuardOptions extends GuardOptions {
   api?: ApiModeOptions;
 }
 
+type HookDone = (error?: Error) => void;
+/** The plugin's own `onRequest` hook, in callback style so a cached decision continues synchronously. */
+type RouteHook = (request: FastifyRequest, reply: FastifyReply, done: HookDone) => void;
+
 /** A hook usable as `onRequest` or `preHandler`. */
 export type GenAuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
 
@@ -108,7 +112,7 @@ export function fastifyRequest(request: FastifyRequest): RequestLike {
 }
 
 /** Builds the decorator object and the hooks the plugin installs. Exported for tests and custom wiring. */
-export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard & { routeHook: GenAuthHook } {
+export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard & { routeHook: RouteHook } {
   const core = createGuard(options);
   const passErrors = options.passErrors === true;
 
@@ -121,66 +125,96 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
     return reply.code(answer.status).headers(answer.headers).send(Buffer.from(answer.body));
   }
 
-  async function run(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    check: () => GenAuthContext | null | Promise<GenAuthContext | null>,
-  ): Promise<FastifyReply | undefined> {
-    try {
-      const context = await check();
-      if (context !== null) request.genauth = context;
-    } catch (error) {
-      // Returning the sent reply tells Fastify to stop the lifecycle here.
-      return reject(error, reply);
-    }
-    return undefined;
-  }
-
   function hookFor(spec: RouteSpec<FastifyResourceRequest>): GenAuthHook {
-    return function genauthRequirePermission(request, reply) {
-      return run(request, reply, () => enforce(core, fastifyRequest(request), spec, request as FastifyResourceRequest));
+    return async function genauthRequirePermission(request, reply) {
+      try {
+        request.genauth = await enforce(core, fastifyRequest(request), spec, request as FastifyResourceRequest);
+      } catch (error) {
+        // Returning the sent reply tells Fastify to stop the lifecycle here.
+        return reject(error, reply);
+      }
+      return undefined;
     };
   }
 
   function apiHook(spec: ApiModeSpec): GenAuthHook {
-    return function genauthApi(request, reply) {
-      return run(request, reply, () => enforceApi(core, fastifyRequest(request), spec));
+    return async function genauthApi(request, reply) {
+      try {
+        const context = await enforceApi(core, fastifyRequest(request), spec);
+        if (context !== null) request.genauth = context;
+      } catch (error) {
+        return reject(error, reply);
+      }
+      return undefined;
     };
   }
   // Validated now: a mistake fails registration, not a request.
   const instanceApi = options.api === undefined ? undefined : apiHook(apiModeSpec(options.api));
 
   // Route configs are compiled once per route and remembered by identity (the HEAD twin shares it).
-  const compiled = new WeakMap<object, GenAuthHook>();
-  function configHook(config: GenAuthRouteConfig): GenAuthHook | undefined {
+  const compiled = new WeakMap<object, RouteSpec<FastifyResourceRequest>>();
+  function configSpec(config: GenAuthRouteConfig): RouteSpec<FastifyResourceRequest> | undefined {
     if ('public' in config && config.public === true) return undefined;
-    let hook = compiled.get(config);
-    if (!hook) {
+    let spec = compiled.get(config);
+    if (!spec) {
       const { resource, requirement, route } = config as Extract<GenAuthRouteConfig, { resource: unknown }>;
-      hook = hookFor(routeSpec(resource, requirement, route));
-      compiled.set(config, hook);
+      spec = routeSpec(resource, requirement, route);
+      compiled.set(config, spec);
     }
-    return hook;
+    return spec;
   }
 
-  const guard: FastifyGuard & { routeHook: GenAuthHook } = {
+  /** A failed check in a callback-style hook: answer (and stop), or hand the error to Fastify. */
+  function fail(error: unknown, reply: FastifyReply, done: HookDone): void {
+    if (passErrors || reply.sent) return done(asGuardError(error));
+    reject(error, reply);
+  }
+
+  /** The matched route's `config.genauth`, decided in callback style: a cached decision adds no promise. */
+  function routeCheck(request: FastifyRequest, reply: FastifyReply, done: HookDone, config: GenAuthRouteConfig | undefined): void {
+    const spec = config === undefined ? undefined : configSpec(config);
+    if (spec === undefined) return done();
+    let result: GenAuthContext | Promise<GenAuthContext>;
+    try {
+      result = enforce(core, fastifyRequest(request), spec, request as FastifyResourceRequest);
+    } catch (error) {
+      return fail(error, reply, done);
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (context) => {
+          request.genauth = context;
+          done();
+        },
+        (error: unknown) => fail(error, reply, done),
+      );
+      return;
+    }
+    request.genauth = result;
+    done();
+  }
+
+  const guard: FastifyGuard & { routeHook: RouteHook } = {
     requirePermission: (resource, requirement, route) => hookFor(routeSpec(resource, requirement, route)),
     authenticate() {
-      return function genauthAuthenticate(request, reply) {
-        return run(request, reply, async () => ({ identity: await core.authenticate(fastifyRequest(request)) }));
+      return async function genauthAuthenticate(request, reply) {
+        try {
+          request.genauth = { identity: await core.authenticate(fastifyRequest(request)) };
+        } catch (error) {
+          return reject(error, reply);
+        }
+        return undefined;
       };
     },
     api: (apiOptions) => apiHook(apiModeSpec(apiOptions)),
     /** Instance-wide API mode (unless the route is public), then the matched route's `config.genauth`. */
-    async routeHook(request, reply) {
+    routeHook(request, reply, done) {
       const config = request.routeOptions.config?.genauth;
-      if (config !== undefined && 'public' in config && config.public === true) return undefined;
-      if (instanceApi) {
-        const answered = await instanceApi(request, reply);
-        if (answered !== undefined) return answered;
-      }
-      const hook = config === undefined ? undefined : configHook(config);
-      return hook ? hook(request, reply) : undefined;
+      if (config !== undefined && 'public' in config && config.public === true) return done();
+      if (instanceApi === undefined) return routeCheck(request, reply, done, config);
+      instanceApi(request, reply).then((answered) => {
+        if (answered === undefined) routeCheck(request, reply, done, config);
+      }, done);
     },
     check: (input) => core.check(input),
     invalidateUser: (userId) => core.invalidateUser(userId),

@@ -90,21 +90,14 @@ export function createKoaGuard(options: KoaGuardOptions): KoaGuard {
   }
 
   /**
-   * Runs one check; on success attaches the context and continues, otherwise answers. A check decided
-   * from the caches returns synchronously, so the hot path adds no promise of its own.
+   * Finishes one check: on success attaches the context and continues, otherwise answers. A check
+   * decided from the caches arrives as a plain value, so the hot path adds no promise of its own.
    */
-  function run(
+  function settle(
     ctx: ParameterizedContext,
     next: () => Promise<unknown>,
-    check: () => GenAuthContext | null | Promise<GenAuthContext | null>,
-  ): Promise<unknown> | undefined {
-    let result: GenAuthContext | null | Promise<GenAuthContext | null>;
-    try {
-      result = check();
-    } catch (error) {
-      reject(error, ctx);
-      return undefined;
-    }
+    result: GenAuthContext | null | Promise<GenAuthContext | null>,
+  ): Promise<unknown> {
     if (result instanceof Promise) {
       // Only the check's rejection is answered here; an error from downstream is not ours.
       return result.then(
@@ -122,7 +115,13 @@ export function createKoaGuard(options: KoaGuardOptions): KoaGuard {
   function requirePermission(resource: ResourceSource<KoaContext>, requirement: Requirement, route?: RouteOptions): Middleware {
     const spec = routeSpec(resource, requirement, route);
     return function genauthRequirePermission(ctx, next) {
-      return run(ctx, next, () => enforce(core, koaRequest(ctx), spec, ctx));
+      let result: GenAuthContext | Promise<GenAuthContext>;
+      try {
+        result = enforce(core, koaRequest(ctx), spec, ctx);
+      } catch (error) {
+        return reject(error, ctx);
+      }
+      return settle(ctx, next, result);
     };
   }
 
@@ -130,13 +129,13 @@ export function createKoaGuard(options: KoaGuardOptions): KoaGuard {
     requirePermission,
     authenticate() {
       return function genauthAuthenticate(ctx, next) {
-        return run(ctx, next, async () => ({ identity: await core.authenticate(koaRequest(ctx)) }));
+        return settle(ctx, next, core.authenticate(koaRequest(ctx)).then((identity) => ({ identity })));
       };
     },
     api(apiOptions) {
       const spec = apiModeSpec(apiOptions);
       return function genauthApi(ctx, next) {
-        return run(ctx, next, () => enforceApi(core, koaRequest(ctx), spec));
+        return settle(ctx, next, enforceApi(core, koaRequest(ctx), spec));
       };
     },
     check: (input) => core.check(input),
