@@ -34,28 +34,36 @@ export function routeSpec<R>(resource: ResourceSource<R>, requirement: Requireme
 export function enforce<R>(guard: Guard, request: RequestLike, spec: RouteSpec<R>, native: R): GenAuthContext | Promise<GenAuthContext> {
   const identity = guard.authenticateCached(request);
   if (identity === undefined) return enforceAsync(guard, request, spec, native);
-  let resolved: string | Promise<string>;
+  return decideNow(guard, request, spec, identity, resolveResource(spec, native));
+}
+
+/** A new token (verified now), then the same decision as the hot path. */
+async function enforceAsync<R>(guard: Guard, request: RequestLike, spec: RouteSpec<R>, native: R): Promise<GenAuthContext> {
+  const identity = await guard.authenticate(request);
+  return decideNow(guard, request, spec, identity, resolveResource(spec, native));
+}
+
+function resolveResource<R>(spec: RouteSpec<R>, native: R): string | Promise<string> {
   try {
-    resolved = spec.resolve(native);
+    return spec.resolve(native);
   } catch (cause) {
     throw new GuardInternalError({ cause });
   }
+}
+
+/** From fresh cached grants when possible (no promise; 403 thrown), else the full async path. */
+function decideNow<R>(
+  guard: Guard,
+  request: RequestLike,
+  spec: RouteSpec<R>,
+  identity: Identity,
+  resolved: string | Promise<string>,
+): GenAuthContext | Promise<GenAuthContext> {
   if (typeof resolved !== 'string') return finish(guard, request, spec, identity, resolved);
   const decision = guard.authorizeCached(identity.userId, resolved, spec.requirement, spec.route);
   if (decision === undefined) return finish(guard, request, spec, identity, resolved);
   if (!decision.allowed) throw new PermissionDeniedError(resolved, spec.requirement.actions, guard.options.realm);
   return { identity, decision };
-}
-
-async function enforceAsync<R>(guard: Guard, request: RequestLike, spec: RouteSpec<R>, native: R): Promise<GenAuthContext> {
-  const identity = await guard.authenticate(request);
-  let resolved: string | Promise<string>;
-  try {
-    resolved = spec.resolve(native);
-  } catch (cause) {
-    throw new GuardInternalError({ cause });
-  }
-  return finish(guard, request, spec, identity, resolved);
 }
 
 async function finish<R>(
