@@ -1,11 +1,13 @@
 // `npm run bench`: the same protected Express route (plus Koa and Fastify rows) served by every
 // configuration, each in its own process, with the package's GenAuth emulator as the upstream in
-// another process and autocannon in this one. Several interleaved rounds (a b c ... a b c ...);
-// every ratio is taken against the row's bare framework measured in the same round, then the median
+// another process and autocannon in this one. Several interleaved rounds, each row sandwiched between
+// runs of its bare framework (a b a c a ... koa koa-f100 koa ...);
+// every ratio is taken against the mean of the two baseline runs around the row, then the median
 // over rounds is reported. Then the cold-burst check, the decision micro-benchmarks and the memory
 // measurement (each a child process). Results: stdout, and bench/results/ (ignored by git).
 //
-// Knobs: BENCH_ROUNDS (5), BENCH_DURATION (4 s), BENCH_WARMUP (3 s), BENCH_CONNECTIONS (32),
+// Knobs: BENCH_ROUNDS (5), BENCH_DURATION (4 s), BENCH_WARMUP (3 s), BENCH_PRIME (1 s unmeasured load
+// before each measurement), BENCH_CONNECTIONS (32),
 // BENCH_ONLY=f100,h (baselines are added), BENCH_SKIP=c10k, BENCH_MICRO=0, BENCH_MEMORY=0,
 // BENCH_PROFILE=f100,h (write --cpu-prof profiles of those servers to bench/results/profiles).
 import autocannon from 'autocannon';
@@ -29,6 +31,7 @@ const CONFIG = {
   rounds: num('BENCH_ROUNDS', 5),
   duration: num('BENCH_DURATION', 4),
   warmup: num('BENCH_WARMUP', 3),
+  prime: num('BENCH_PRIME', 1),
   connections: num('BENCH_CONNECTIONS', 32),
   only: list('BENCH_ONLY'),
   skip: list('BENCH_SKIP'),
@@ -215,6 +218,8 @@ async function upstreamStats(userId) {
 }
 
 async function measure(child, config, seconds) {
+  // A process idle while the others ran starts slow (cold caches): load it briefly, unmeasured.
+  if (CONFIG.prime > 0) await load(child.port, config, CONFIG.prime);
   const before = { server: await cpuSeconds(child.pid), up: await cpuSeconds(upstream.pid), self: process.cpuUsage(), stats: await upstreamStats() };
   const started = process.hrtime.bigint();
   const { result, latencies } = await load(child.port, config, seconds);
@@ -259,8 +264,8 @@ const fmt = {
 
 function summarize(configs, rounds) {
   return configs.map((c) => {
-    const runs = rounds.map((r) => r[c.id]).filter(Boolean);
-    const ratios = rounds.map((r) => (r[c.id] && r[c.baseline] ? r[c.id].rps / r[c.baseline].rps : NaN));
+    const runs = rounds.flatMap((r) => r[c.id] ?? []);
+    const ratios = runs.map((r) => r.ratio);
     const rps = runs.map((r) => r.rps);
     const requests = runs.reduce((s, r) => s + r.requests, 0);
     const calls = runs.reduce((s, r) => s + r.upstreamCalls, 0);
@@ -388,14 +393,37 @@ async function main() {
     log(`${config.id} warmed up (${(await upstreamStats()).grantCalls - before} upstream calls)`);
   }
 
+  // Each round: per baseline, a sandwich "base X base Y base ...". A row's ratio is taken against the
+  // mean of the baseline runs just before and just after it, so a drift in what the rest of the
+  // machine is doing (seconds-scale on a shared VM) cancels instead of landing on one row.
+  const groups = new Map();
+  for (const entry of running) {
+    const key = entry.config.baseline;
+    if (!groups.has(key)) groups.set(key, { base: running.find((r) => r.config.id === key), rows: [] });
+    if (entry.config.id !== key) groups.get(key).rows.push(entry);
+  }
+  const describe = (m) => `p50 ${fmt.ms(m.p50)} p99 ${fmt.ms(m.p99)} ms cpu ${m.cpu.server}/${m.cpu.upstream}/${m.cpu.loadgen}% cpu/req ${Math.round(m.cpuUs)} us upstream ${m.upstreamCalls}${m.bad ? ` BAD ${m.bad}` : ''}`;
   const rounds = [];
   for (let round = 1; round <= CONFIG.rounds; round++) {
     const results = {};
-    for (const { config, child } of running) {
-      const m = await measure(child, config, CONFIG.duration);
-      results[config.id] = m;
-      const base = results[config.baseline];
-      log(`round ${round} ${config.id.padEnd(12)} ${fmt.rps(m.rps).padStart(7)} req/s ${base ? `(${fmt.ratio(m.rps / base.rps)})` : ''} p50 ${fmt.ms(m.p50)} p99 ${fmt.ms(m.p99)} ms cpu ${m.cpu.server}/${m.cpu.upstream}/${m.cpu.loadgen}% cpu/req ${Math.round(m.cpuUs)} us upstream ${m.upstreamCalls}${m.bad ? ` BAD ${m.bad}` : ''}`);
+    for (const { base, rows } of groups.values()) {
+      if (base === undefined) continue;
+      const measureBase = async () => {
+        const m = await measure(base.child, base.config, CONFIG.duration);
+        (results[base.config.id] ??= []).push({ ...m, ratio: 1 });
+        log(`round ${round} ${base.config.id.padEnd(12)} ${fmt.rps(m.rps).padStart(7)} req/s ${describe(m)}`);
+        return m;
+      };
+      let before = await measureBase();
+      for (const { config, child } of rows) {
+        const m = await measure(child, config, CONFIG.duration);
+        log(`round ${round} ${config.id.padEnd(12)} ${fmt.rps(m.rps).padStart(7)} req/s ${describe(m)}`);
+        const after = await measureBase();
+        const ratio = m.rps / ((before.rps + after.rps) / 2);
+        (results[config.id] ??= []).push({ ...m, ratio });
+        log(`round ${round} ${config.id.padEnd(12)} ratio ${fmt.ratio(ratio)} (vs ${base.config.id} before and after)`);
+        before = after;
+      }
     }
     rounds.push(results);
   }
@@ -414,8 +442,8 @@ async function main() {
   const parts = [
     `## HTTP (${meta.date}, ${meta.node}, ${meta.cpus}, ${meta.memory}, Linux ${meta.kernel})`,
     '',
-    `${CONFIG.rounds} interleaved rounds x ${CONFIG.duration} s per configuration after a ${CONFIG.warmup} s warm-up; autocannon, ${CONFIG.connections} connections, pipelining 1.`,
-    'ratio: median over rounds of (req/s / req/s of the bare framework in the same round); "vs" names that baseline.',
+    `${CONFIG.rounds} interleaved rounds x ${CONFIG.duration} s per configuration, each row between two runs of its bare framework, after a ${CONFIG.warmup} s warm-up; autocannon, ${CONFIG.connections} connections, pipelining 1.`,
+    'ratio: median over rounds of (req/s / mean req/s of the bare framework measured just before and just after the row); "vs" names that baseline.',
     'upstream calls: get-user-authorized-resources calls the emulator served during the measured rounds.',
     '',
     table(rows),
