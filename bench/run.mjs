@@ -218,8 +218,9 @@ async function upstreamStats(userId) {
 }
 
 async function measure(child, config, seconds) {
-  // A process idle while the others ran starts slow (cold caches): load it briefly, unmeasured.
-  if (CONFIG.prime > 0) await load(child.port, config, CONFIG.prime);
+  // A process idle while the others ran starts slow (cold caches): load it briefly, unmeasured. Not
+  // rows slower than the prime itself (c10k): their backlog would spill into the measurement.
+  if (CONFIG.prime > 0 && config.prime !== false) await load(child.port, config, CONFIG.prime);
   const before = { server: await cpuSeconds(child.pid), up: await cpuSeconds(upstream.pid), self: process.cpuUsage(), stats: await upstreamStats() };
   const started = process.hrtime.bigint();
   const { result, latencies } = await load(child.port, config, seconds);
