@@ -82,11 +82,16 @@ function readEffect(value: unknown): Effect {
   return typeof value === 'string' && value.toUpperCase() === 'ALLOW' ? 'ALLOW' : 'DENY';
 }
 
+/** The entry's resource code, or null when the entry is not an object with a non-empty code (skipped). */
+function usableCode(entry: AuthorizedResource): string | null {
+  const code = typeof entry === 'object' && entry !== null ? entry.resourceCode : undefined;
+  return typeof code === 'string' && code !== '' ? code : null;
+}
+
 /** Normalizes one upstream entry; returns null for an entry with no usable resource code. */
 export function normalizeGrant(entry: AuthorizedResource): Grant | null {
-  if (typeof entry !== 'object' || entry === null) return null;
-  const code = entry.resourceCode;
-  if (typeof code !== 'string' || code === '') return null;
+  const code = usableCode(entry);
+  if (code === null) return null;
   const effect = readEffect(entry.effect);
   let actions = readActions(entry.actions);
   // An unreadable DENY still denies everything it names; an unreadable ALLOW grants nothing.
@@ -131,8 +136,8 @@ class LazyGrantIndex implements GrantIndex {
   constructor(private readonly entries: readonly AuthorizedResource[]) {
     let hasConditions = false;
     for (const entry of entries) {
-      const code = typeof entry === 'object' && entry !== null ? entry.resourceCode : undefined;
-      if (typeof code !== 'string' || code === '') continue;
+      const code = usableCode(entry);
+      if (code === null) continue;
       if (Array.isArray(entry.condition) && entry.condition.length > 0) hasConditions = true;
       const prefix = wildcardPrefix(code);
       if (prefix !== null) {
@@ -151,10 +156,7 @@ class LazyGrantIndex implements GrantIndex {
   get bytes(): number {
     if (this.estimate === undefined) {
       let bytes = INDEX_BYTES;
-      for (const entry of this.entries) {
-        const code = typeof entry === 'object' && entry !== null ? entry.resourceCode : undefined;
-        if (typeof code === 'string' && code !== '') bytes += entryBytes(entry);
-      }
+      for (const entry of this.entries) if (usableCode(entry) !== null) bytes += entryBytes(entry);
       this.estimate = bytes;
     }
     return this.estimate;
