@@ -125,27 +125,36 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
     return reply.code(answer.status).headers(answer.headers).send(Buffer.from(answer.body));
   }
 
+  /** Attaches the check's context, or answers its error (returning the sent reply stops the lifecycle). */
+  async function attach(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    pending: GenAuthContext | null | Promise<GenAuthContext | null>,
+  ): Promise<FastifyReply | undefined> {
+    try {
+      const context = await pending;
+      if (context !== null) request.genauth = context;
+    } catch (error) {
+      return reject(error, reply);
+    }
+    return undefined;
+  }
+
   function hookFor(spec: RouteSpec<FastifyResourceRequest>): GenAuthHook {
-    return async function genauthRequirePermission(request, reply) {
+    return function genauthRequirePermission(request, reply) {
+      let result: GenAuthContext | Promise<GenAuthContext>;
       try {
-        request.genauth = await enforce(core, fastifyRequest(request), spec, request as FastifyResourceRequest);
+        result = enforce(core, fastifyRequest(request), spec, request as FastifyResourceRequest);
       } catch (error) {
-        // Returning the sent reply tells Fastify to stop the lifecycle here.
-        return reject(error, reply);
+        result = Promise.reject(error);
       }
-      return undefined;
+      return attach(request, reply, result);
     };
   }
 
   function apiHook(spec: ApiModeSpec): GenAuthHook {
-    return async function genauthApi(request, reply) {
-      try {
-        const context = await enforceApi(core, fastifyRequest(request), spec);
-        if (context !== null) request.genauth = context;
-      } catch (error) {
-        return reject(error, reply);
-      }
-      return undefined;
+    return function genauthApi(request, reply) {
+      return attach(request, reply, enforceApi(core, fastifyRequest(request), spec));
     };
   }
   // Validated now: a mistake fails registration, not a request.
@@ -197,13 +206,8 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
   const guard: FastifyGuard & { routeHook: RouteHook } = {
     requirePermission: (resource, requirement, route) => hookFor(routeSpec(resource, requirement, route)),
     authenticate() {
-      return async function genauthAuthenticate(request, reply) {
-        try {
-          request.genauth = { identity: await core.authenticate(fastifyRequest(request)) };
-        } catch (error) {
-          return reject(error, reply);
-        }
-        return undefined;
+      return function genauthAuthenticate(request, reply) {
+        return attach(request, reply, core.authenticate(fastifyRequest(request)).then((identity) => ({ identity })));
       };
     },
     api: (apiOptions) => apiHook(apiModeSpec(apiOptions)),
