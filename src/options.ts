@@ -301,10 +301,6 @@ function resolveCache(input: CacheOptions | false | undefined): Required<CacheOp
   };
 }
 
-function freezeIfObject<T>(value: T): T {
-  return typeof value === 'object' && value !== null ? Object.freeze(value) : value;
-}
-
 /** Fills defaults and validates once; throws a `TypeError` naming the option on any mistake. */
 export function resolveOptions(input: GuardOptions): ResolvedOptions {
   if (typeof input !== 'object' || input === null) fail('options', 'must be an object');
@@ -315,7 +311,7 @@ export function resolveOptions(input: GuardOptions): ResolvedOptions {
     genauth: Object.freeze(resolveGenAuth(input.genauth)),
     jwt: Object.freeze(resolveJwt(input.jwt)),
     identity: Object.freeze({ claim }),
-    cache: freezeIfObject(resolveCache(input.cache)),
+    cache: Object.freeze(resolveCache(input.cache)), // freezing `false` returns it unchanged
     conditions: Object.freeze({
       trustProxy: Math.floor(positiveNumber(input.conditions?.trustProxy, 'conditions.trustProxy', 0, true)),
       context: typeof input.conditions?.context === 'function' || input.conditions?.context === undefined
