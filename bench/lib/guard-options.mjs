@@ -6,6 +6,8 @@ import {
 
 export function guardOptions() {
   const cacheOff = process.env.GUARD_CACHE === 'off';
+  // Warm rows keep grants and verified tokens for the whole run: they measure the hot path, not refreshes.
+  const warmTtl = Number(process.env.GUARD_TTL ?? 3_600_000);
   return {
     genauth: {
       host: requireEnv('GENAUTH_HOST'),
@@ -22,15 +24,14 @@ export function guardOptions() {
       // Caching off: every request verifies its token. Otherwise verified tokens stay cached across
       // the whole run (default maxAge is 5 min): row g's 10k tokens come back only once per round,
       // minutes apart, and would be re-verified, measuring expiry rather than the hot path.
-      tokenCache: cacheOff ? { max: 0 } : { maxAge: Number(process.env.GUARD_TTL ?? 3_600_000) },
+      tokenCache: cacheOff ? { max: 0 } : { maxAge: warmTtl },
     },
     cache: cacheOff
       ? // Nothing kept between requests: each request loads (concurrent requests for the same user
         // still share one load, which is part of the product).
         false
       : {
-          // Grants stay fresh across the whole run, so a warm row measures the hot path, not refreshes.
-          ttl: Number(process.env.GUARD_TTL ?? 3_600_000),
+          ttl: warmTtl,
           // 10,000 grants (~7 MB estimated) exceed the default 4 MiB per-user budget: raise it so they are cached.
           ...(process.env.GUARD_MAX_ENTRY_BYTES ? { maxEntryBytes: Number(process.env.GUARD_MAX_ENTRY_BYTES) } : {}),
         },
