@@ -1,15 +1,17 @@
 // `npm run bench`: the same protected Express route (plus Koa and Fastify rows) served by every
 // configuration, each in its own process, with the package's GenAuth emulator as the upstream in
-// another process and autocannon in this one. Several interleaved rounds, each row sandwiched between
-// runs of its bare framework (a b a c a ... koa koa-f100 koa ...);
-// every ratio is taken against the mean of the two baseline runs around the row, then the median
-// over rounds is reported. Then the cold-burst check, the decision micro-benchmarks and the memory
+// another process and autocannon in this one. Several interleaved rounds; in each, every row runs in
+// short slices alternating with its bare framework (a b a b a b a b a c a ... koa koa-f100 koa ...);
+// each slice's ratio is taken against the mean of the two baseline slices around it, and the median
+// over all slices of all rounds is reported. This machine's speed drifts by 20 % within seconds:
+// short alternating slices see the same machine as their baselines far more often than long runs do. Then the cold-burst check, the decision micro-benchmarks and the memory
 // measurement (each a child process). Results: stdout, and bench/results/ (ignored by git).
 //
-// Knobs: BENCH_ROUNDS (5), BENCH_DURATION (4 s), BENCH_WARMUP (3 s), BENCH_PRIME (1 s unmeasured load
-// before each measurement), BENCH_CONNECTIONS (32),
-// BENCH_ONLY=f100,h (baselines are added), BENCH_SKIP=c10k, BENCH_MICRO=0, BENCH_MEMORY=0,
-// BENCH_PROFILE=f100,h (write --cpu-prof profiles of those servers to bench/results/profiles).
+// Knobs: BENCH_ROUNDS (5), BENCH_SLICES (4 measured slices per row and round), BENCH_DURATION (1 s per
+// slice), BENCH_WARMUP (3 s), BENCH_PRIME (1 s unmeasured load before a row's first slice in a round),
+// BENCH_CONNECTIONS (32), BENCH_ONLY=f100,h (baselines are added), BENCH_SKIP=c10k, BENCH_MICRO=0, BENCH_MEMORY=0,
+// BENCH_PROFILE=f100,h (profile those servers during the measured rounds only; profiles go to
+// bench/results/profiles and the report gets self time per request by module and function).
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -20,16 +22,18 @@ import os from 'node:os';
 import {
   ALLOWED_USER, CACHE_OFF_USERS, DENIED_USER, HOST, ROTATION_USERS, TARGET_ID, TARGET_PATH, mintHs256, rotationUser,
 } from './lib/common.mjs';
+import { summarizeProfiles } from './lib/profile.mjs';
+import { discover, list } from './lib/configs.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 const RESULTS = join(HERE, 'results');
 const num = (name, dflt) => (process.env[name] ? Number(process.env[name]) : dflt);
-const list = (name) => (process.env[name] || '').split(',').map((s) => s.trim()).filter(Boolean);
 
 const CONFIG = {
   rounds: num('BENCH_ROUNDS', 5),
-  duration: num('BENCH_DURATION', 4),
+  slices: num('BENCH_SLICES', 4),
+  duration: num('BENCH_DURATION', 1),
   warmup: num('BENCH_WARMUP', 3),
   prime: num('BENCH_PRIME', 1),
   connections: num('BENCH_CONNECTIONS', 32),
@@ -37,24 +41,6 @@ const CONFIG = {
   skip: list('BENCH_SKIP'),
   profile: list('BENCH_PROFILE'),
 };
-
-// ---------------------------------------------------------------------------------------------
-// Configurations: `// @bench {json}` lines in bench/servers/*.mjs
-
-function discover() {
-  const dir = join(HERE, 'servers');
-  const all = [];
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort()) {
-    const text = readFileSync(join(dir, f), 'utf8');
-    for (const m of text.matchAll(/^\/\/ @bench (\{.*\})\s*$/gm)) all.push({ checks: [], env: {}, token: 'fixed', ...JSON.parse(m[1]), file: join(dir, f) });
-  }
-  const ORDER = ['a', 'b', 'jose', 'c100', 'c10k', 'd', 'e', 'f100', 'f10k', 'g', 'h', 'i', 'koa', 'koa-f100', 'koa-f10k', 'fastify', 'fastify-f100', 'fastify-f10k'];
-  all.sort((x, y) => (ORDER.indexOf(x.id) + 1 || 99) - (ORDER.indexOf(y.id) + 1 || 99));
-  let wanted = all.filter((c) => (!CONFIG.only.length || CONFIG.only.includes(c.id)) && !CONFIG.skip.includes(c.id));
-  const baselines = new Set(wanted.map((c) => c.baseline));
-  wanted = all.filter((c) => wanted.includes(c) || baselines.has(c.id));
-  return wanted;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Processes
@@ -217,15 +203,24 @@ async function upstreamStats(userId) {
   return res.json();
 }
 
+// A process idle while the others ran starts slow (cold caches): load it briefly, unmeasured. Not
+// rows slower than the prime itself (c10k): their backlog would spill into the measurement.
+async function prime(child, config) {
+  if (CONFIG.prime > 0 && config.prime !== false) {
+    await load(child.port, config, CONFIG.prime);
+    await settle([child.pid, upstream.pid]);
+  }
+}
+
 async function measure(child, config, seconds) {
-  // A process idle while the others ran starts slow (cold caches): load it briefly, unmeasured. Not
-  // rows slower than the prime itself (c10k): their backlog would spill into the measurement.
-  if (CONFIG.prime > 0 && config.prime !== false) await load(child.port, config, CONFIG.prime);
+  const profiled = CONFIG.profile.includes(config.id);
+  if (profiled) await toggleProfile(child);
   const before = { server: await cpuSeconds(child.pid), up: await cpuSeconds(upstream.pid), self: process.cpuUsage(), stats: await upstreamStats() };
   const started = process.hrtime.bigint();
   const { result, latencies } = await load(child.port, config, seconds);
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const after = { server: await cpuSeconds(child.pid), up: await cpuSeconds(upstream.pid), self: process.cpuUsage(before.self), stats: await upstreamStats() };
+  if (profiled) await toggleProfile(child);
   await settle([child.pid, upstream.pid]);
   const sorted = latencies.slice().sort();
   const pct = (a, b) => (a === null || b === null ? NaN : Math.round(((b - a) / wall) * 100));
@@ -240,6 +235,15 @@ async function measure(child, config, seconds) {
     // Server CPU per request: robust to other load on the machine, unlike req/s.
     cpuUs: before.server === null || after.server === null ? NaN : ((after.server - before.server) * 1e6) / result.requests.total,
   };
+}
+
+// Starts or stops the server's profiler (bench/lib/profile.mjs) and waits until it has.
+function toggleProfile(child) {
+  return new Promise((resolvePromise) => {
+    const onData = (d) => { if (String(d).includes('PROFILE')) { child.stdout.off('data', onData); resolvePromise(); } };
+    child.stdout.on('data', onData);
+    child.kill('SIGUSR2');
+  });
 }
 
 // 32 concurrent requests of a user no one has asked about yet: the guard must make one upstream call.
@@ -348,10 +352,10 @@ function runChild(script, args = []) {
 async function main() {
   const t0 = Date.now();
   const log = (s) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${s}\n`);
-  const configs = discover();
+  const configs = discover(CONFIG);
   const cpu = os.cpus();
   log(`node ${process.version}, ${cpu.length} CPUs (${cpu[0]?.model?.trim()}), load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  log(`plan: ${configs.map((c) => c.id).join(' ')}; ${CONFIG.warmup} s warm-up each, ${CONFIG.rounds} rounds x ${CONFIG.duration} s, ${CONFIG.connections} connections`);
+  log(`plan: ${configs.map((c) => c.id).join(' ')}; ${CONFIG.warmup} s warm-up each, ${CONFIG.rounds} rounds x ${CONFIG.slices} slices x ${CONFIG.duration} s, ${CONFIG.connections} connections`);
 
   upstream = await startProcess(join(HERE, 'upstream.mjs'), {}, 'upstream');
   const env = { GENAUTH_HOST: `http://${HOST}:${upstream.port}` };
@@ -363,8 +367,9 @@ async function main() {
   let cold;
   for (const c of configs) {
     try {
-      const args = CONFIG.profile.includes(c.id) ? ['--cpu-prof', `--cpu-prof-dir=${join(RESULTS, 'profiles')}`, `--cpu-prof-name=${c.id}-${Date.now()}.cpuprofile`] : [];
-      const child = await startProcess(c.file, { ...env, ...c.env }, c.id, args);
+      const profileEnv = CONFIG.profile.includes(c.id) ? { BENCH_PROFILE_OUT: join(RESULTS, 'profiles', `${c.id}-${Date.now()}`) } : {};
+      const child = await startProcess(c.file, { ...env, ...c.env, ...profileEnv }, c.id);
+      child.profileOut = profileEnv.BENCH_PROFILE_OUT;
       if (c.id === 'f100') {
         cold = await coldBurst(child.port);
         log(`cold burst on f100: 32 concurrent requests for a new user -> status ${cold.statuses}, ${cold.calls} upstream call(s) ${cold.ok ? 'OK' : 'FAILED'}`);
@@ -403,7 +408,7 @@ async function main() {
     if (!groups.has(key)) groups.set(key, { base: running.find((r) => r.config.id === key), rows: [] });
     if (entry.config.id !== key) groups.get(key).rows.push(entry);
   }
-  const describe = (m) => `p50 ${fmt.ms(m.p50)} p99 ${fmt.ms(m.p99)} ms cpu ${m.cpu.server}/${m.cpu.upstream}/${m.cpu.loadgen}% cpu/req ${Math.round(m.cpuUs)} us upstream ${m.upstreamCalls}${m.bad ? ` BAD ${m.bad}` : ''}`;
+  const describe = (m) => `${fmt.rps(m.rps).padStart(7)} req/s p50 ${fmt.ms(m.p50)} p99 ${fmt.ms(m.p99)} ms cpu ${m.cpu.server}/${m.cpu.upstream}/${m.cpu.loadgen}% cpu/req ${Math.round(m.cpuUs)} us upstream ${m.upstreamCalls}${m.bad ? ` BAD ${m.bad}` : ''}`;
   const rounds = [];
   for (let round = 1; round <= CONFIG.rounds; round++) {
     const results = {};
@@ -412,18 +417,24 @@ async function main() {
       const measureBase = async () => {
         const m = await measure(base.child, base.config, CONFIG.duration);
         (results[base.config.id] ??= []).push({ ...m, ratio: 1 });
-        log(`round ${round} ${base.config.id.padEnd(12)} ${fmt.rps(m.rps).padStart(7)} req/s ${describe(m)}`);
         return m;
       };
+      await prime(base.child, base.config);
       let before = await measureBase();
+      log(`round ${round} ${base.config.id.padEnd(12)} ${describe(before)}`);
       for (const { config, child } of rows) {
-        const m = await measure(child, config, CONFIG.duration);
-        log(`round ${round} ${config.id.padEnd(12)} ${fmt.rps(m.rps).padStart(7)} req/s ${describe(m)}`);
-        const after = await measureBase();
-        const ratio = m.rps / ((before.rps + after.rps) / 2);
-        (results[config.id] ??= []).push({ ...m, ratio });
-        log(`round ${round} ${config.id.padEnd(12)} ratio ${fmt.ratio(ratio)} (vs ${base.config.id} before and after)`);
-        before = after;
+        await prime(child, config);
+        const slices = [];
+        for (let slice = 0; slice < CONFIG.slices; slice++) {
+          const m = await measure(child, config, CONFIG.duration);
+          const after = await measureBase();
+          const ratio = m.rps / ((before.rps + after.rps) / 2);
+          slices.push({ ...m, ratio });
+          before = after;
+        }
+        (results[config.id] ??= []).push(...slices);
+        const mid = slices[slices.length >> 1];
+        log(`round ${round} ${config.id.padEnd(12)} ratios ${slices.map((m) => fmt.ratio(m.ratio)).join(' ')}; e.g. ${describe(mid)}`);
       }
     }
     rounds.push(results);
@@ -443,8 +454,8 @@ async function main() {
   const parts = [
     `## HTTP (${meta.date}, ${meta.node}, ${meta.cpus}, ${meta.memory}, Linux ${meta.kernel})`,
     '',
-    `${CONFIG.rounds} interleaved rounds x ${CONFIG.duration} s per configuration, each row between two runs of its bare framework, after a ${CONFIG.warmup} s warm-up; autocannon, ${CONFIG.connections} connections, pipelining 1.`,
-    'ratio: median over rounds of (req/s / mean req/s of the bare framework measured just before and just after the row); "vs" names that baseline.',
+    `${CONFIG.rounds} interleaved rounds; in each, ${CONFIG.slices} slices of ${CONFIG.duration} s per row, alternating with slices of its bare framework, after a ${CONFIG.warmup} s warm-up and a ${CONFIG.prime} s unmeasured load per round; autocannon, ${CONFIG.connections} connections, pipelining 1.`,
+    'ratio: median over all slices of (slice req/s / mean req/s of the bare-framework slices just before and just after it); "vs" names that baseline. req/s, min–max, latency and CPU: medians and range over slices.',
     'upstream calls: get-user-authorized-resources calls the emulator served during the measured rounds.',
     '',
     table(rows),
@@ -465,6 +476,12 @@ async function main() {
     const memory = await runChild('memory.mjs', ['--expose-gc']);
     parts.push('', memory.out.trim());
     if (memory.code !== 0) failed.push({ id: 'memory', error: `exit ${memory.code}` });
+  }
+  for (const { config, child } of running.filter((r) => r.child.profileOut)) {
+    const prefix = child.profileOut.split('/').pop();
+    const files = readdirSync(join(RESULTS, 'profiles')).filter((f) => f.startsWith(`${prefix}-`)).map((f) => join(RESULTS, 'profiles', f));
+    const requests = rounds.flatMap((r) => r[config.id] ?? []).reduce((s, m) => s + m.requests, 0);
+    parts.push('', `## Profile of ${config.id} (measured rounds only)`, '', summarizeProfiles(files, requests));
   }
   parts.push('', '## Versions', '', Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', '));
   const md = `${parts.join('\n')}\n`;

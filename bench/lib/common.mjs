@@ -1,6 +1,7 @@
 // Constants and helpers shared by the servers under test, the upstream (emulator) process and the runner.
 // Loopback only and deterministic, so runs can be compared.
 import { createHmac } from 'node:crypto';
+import { profileOnSignal } from './profile.mjs';
 
 export const HOST = '127.0.0.1';
 
@@ -43,6 +44,7 @@ export function payload(id) {
 /** Listens on an ephemeral loopback port and tells the runner which one (`READY <port>` on stdout). */
 export function announce(server, onClose) {
   server.keepAliveTimeout = 65_000; // longer than any round, so connections are reused
+  profileOnSignal();
   server.listen(0, HOST, () => {
     process.stdout.write(`READY ${server.address().port}\n`);
   });

@@ -1,0 +1,137 @@
+// `npm run bench:instructions`: instructions per request of each server, counted by valgrind's
+// callgrind. Unlike req/s, an instruction count does not move with what the rest of a shared machine
+// is doing (the same code and inputs give the same count within ~3 %), so it shows a cost of a few
+// percent that wall-clock ratios on a noisy VM cannot resolve. It is a proxy: cache misses, syscalls
+// in the kernel and waiting are not counted. Each server runs under callgrind (--single-threaded, so
+// V8's GC work lands on the counted main thread); the emulator runs natively. After a warm-up, the
+// counters are zeroed, N requests are sent over 4 keep-alive connections, and the counters dumped.
+//
+// Knobs: BENCH_ONLY / BENCH_SKIP (ids; default: every row but g and c10k, too slow under callgrind),
+// BENCH_IREQUESTS (2000 measured requests), BENCH_IWARMUP (4000), BENCH_IPARALLEL (2 servers at once).
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { discover, list } from './lib/configs.mjs';
+import { ALLOWED_USER, CACHE_OFF_USERS, HOST, TARGET_PATH, mintHs256, rotationUser } from './lib/common.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const N = Number(process.env.BENCH_IREQUESTS || 2000);
+const WARMUP = Number(process.env.BENCH_IWARMUP || 4000);
+const PARALLEL = Number(process.env.BENCH_IPARALLEL || 2);
+const log = (s) => process.stderr.write(`${s}\n`);
+
+try {
+  execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
+} catch {
+  log('valgrind is not installed (apt-get install -y valgrind): instruction counts skipped');
+  process.exit(0);
+}
+
+const only = list('BENCH_ONLY');
+const configs = discover({ only, skip: only.length ? list('BENCH_SKIP') : ['g', 'c10k', ...list('BENCH_SKIP')] });
+const work = mkdtempSync(join(tmpdir(), 'genauth-guard-instructions-'));
+const children = new Set();
+process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); rmSync(work, { recursive: true, force: true }); });
+
+function start(command, args, env) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let err = '';
+    child.stderr.on('data', (d) => { err = (err + d).slice(-4000); });
+    child.stdout.on('data', (d) => {
+      const m = /READY (\d+)/.exec(String(d));
+      if (m && !child.port) { child.port = Number(m[1]); resolvePromise(child); }
+    });
+    child.on('exit', (code) => { children.delete(child); if (!child.port) reject(new Error(`${args.at(-1)} exited (${code}): ${err}`)); });
+  });
+}
+
+function tokens(mode) {
+  const fixed = mintHs256(ALLOWED_USER);
+  let i = 0;
+  if (mode === 'fresh') return () => mintHs256(ALLOWED_USER, { jti: `i-${++i}` });
+  if (mode === 'rotate1k') {
+    const pool = Array.from({ length: CACHE_OFF_USERS }, (_, k) => mintHs256(rotationUser(k)));
+    return () => pool[i++ % pool.length];
+  }
+  return () => fixed;
+}
+
+async function drive(port, next, count) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const get = () => new Promise((resolvePromise, reject) => {
+    const req = request({ host: HOST, port, path: TARGET_PATH, agent, headers: { authorization: `Bearer ${next()}` } }, (res) => {
+      res.resume();
+      res.on('end', () => resolvePromise(res.statusCode));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  let sent = 0;
+  let bad = 0;
+  const worker = async () => { while (sent++ < count) if ((await get()) !== 200) bad++; };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  agent.destroy();
+  return bad;
+}
+
+async function count(config, upstreamUrl) {
+  const out = join(work, `${config.id}.out`);
+  const server = await start('valgrind', [
+    '--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', config.file,
+  ], { GENAUTH_HOST: upstreamUrl, GUARD_TIMEOUT: '60000', ...config.env });
+  const next = tokens(config.token);
+  await drive(server.port, next, WARMUP);
+  execFileSync('callgrind_control', ['--zero', String(server.pid)], { stdio: 'ignore' });
+  const bad = await drive(server.port, next, N);
+  execFileSync('callgrind_control', ['--dump', String(server.pid)], { stdio: 'ignore' });
+  server.kill('SIGKILL');
+  const dump = readdirSync(work).filter((f) => f.startsWith(`${config.id}.out.`)).map((f) => readFileSync(join(work, f), 'utf8')).join('\n');
+  const total = [...dump.matchAll(/^summary: (\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0);
+  return { perRequest: total / N, bad };
+}
+
+const upstream = await start(process.execPath, [join(HERE, 'upstream.mjs')], {});
+const upstreamUrl = `http://${HOST}:${upstream.port}`;
+const results = new Map();
+const queue = [...configs];
+await Promise.all(Array.from({ length: PARALLEL }, async () => {
+  for (let c = queue.shift(); c; c = queue.shift()) {
+    const t0 = Date.now();
+    try {
+      results.set(c.id, await count(c, upstreamUrl));
+      log(`${c.id.padEnd(13)} ${Math.round(results.get(c.id).perRequest).toLocaleString('en-US').padStart(11)} instructions/request (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    } catch (error) {
+      results.set(c.id, { error: error.message.slice(0, 300) });
+      log(`${c.id} FAILED: ${error.message.slice(0, 300)}`);
+    }
+  }
+}));
+upstream.kill();
+
+const lines = [
+  `## Instructions per request (callgrind; ${N.toLocaleString('en-US')} requests after ${WARMUP.toLocaleString('en-US')} of warm-up, 4 connections)`,
+  '',
+  'ratio: the baseline\'s instructions per request over the row\'s, i.e. the req/s ratio the row would have if time were proportional to instructions.',
+  '',
+  '| id | configuration | instructions / request | over baseline | ratio | vs | non-2xx |',
+  '|---|---|---:|---:|---:|---|---:|',
+];
+for (const c of configs) {
+  const r = results.get(c.id);
+  const base = results.get(c.baseline);
+  if (!r || r.error) { lines.push(`| ${c.id} | ${c.label} | failed | | | ${c.baseline} | |`); continue; }
+  const ratio = base && !base.error ? base.perRequest / r.perRequest : NaN;
+  const over = base && !base.error ? `+${Math.round(r.perRequest - base.perRequest).toLocaleString('en-US')}` : '';
+  lines.push(`| ${c.id} | ${c.label} | ${Math.round(r.perRequest).toLocaleString('en-US')} | ${c.id === c.baseline ? '' : over} | ${Number.isFinite(ratio) ? ratio.toFixed(3) : 'n/a'} | ${c.baseline} | ${r.bad} |`);
+}
+const by = (id) => { const r = results.get(id); return r && !r.error ? r.perRequest : NaN; };
+const pairs = [['h', 'jose', 'h / jose'], ['f100', 'noop', 'f100 / noop'], ['i', 'd', 'i / d'], ['i', 'e', 'i / e']];
+lines.push('', '| comparison | ratio (fewer instructions = higher) |', '|---|---:|');
+for (const [x, y, name] of pairs) if (Number.isFinite(by(x) / by(y))) lines.push(`| ${name} | ${(by(y) / by(x)).toFixed(3)} |`);
+process.stdout.write(`${lines.join('\n')}\n`);
+if ([...results.values()].some((r) => r.error || r.bad)) process.exitCode = 1;
