@@ -6,7 +6,7 @@
 // V8's GC work lands on the counted main thread); the emulator runs natively. After a warm-up, the
 // counters are zeroed, N requests are sent over 4 keep-alive connections, and the counters dumped.
 //
-// Knobs: BENCH_ONLY / BENCH_SKIP (ids; default: every row but g and c10k, too slow under callgrind),
+// Knobs: BENCH_ONLY / BENCH_SKIP (ids; default: every row but g, c100 and c10k, too slow under callgrind),
 // BENCH_IREQUESTS (2000 measured requests), BENCH_IWARMUP (4000), BENCH_IPARALLEL (2 servers at once).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -31,7 +31,7 @@ try {
 }
 
 const only = list('BENCH_ONLY');
-const configs = discover({ only, skip: only.length ? list('BENCH_SKIP') : ['g', 'c10k', ...list('BENCH_SKIP')] });
+const configs = discover({ only, skip: only.length ? list('BENCH_SKIP') : ['g', 'c100', 'c10k', ...list('BENCH_SKIP')] });
 const work = mkdtempSync(join(tmpdir(), 'genauth-guard-instructions-'));
 const children = new Set();
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); rmSync(work, { recursive: true, force: true }); });
@@ -43,8 +43,8 @@ function start(command, args, env) {
     let err = '';
     child.stderr.on('data', (d) => { err = (err + d).slice(-4000); });
     child.stdout.on('data', (d) => {
-      const m = /READY (\d+)/.exec(String(d));
-      if (m && !child.port) { child.port = Number(m[1]); resolvePromise(child); }
+      const m = /READY (\d+)(?: (\d+))?/.exec(String(d));
+      if (m && !child.port) { child.port = Number(m[1]); child.control = Number(m[2]); resolvePromise(child); }
     });
     child.on('exit', (code) => { children.delete(child); if (!child.port) reject(new Error(`${args.at(-1)} exited (${code}): ${err}`)); });
   });
@@ -79,6 +79,8 @@ async function drive(port, next, count) {
   return bad;
 }
 
+const grantCalls = async () => (await (await fetch(`http://${HOST}:${upstream.control}/stats`)).json()).grantCalls;
+
 async function count(config, upstreamUrl) {
   const out = join(work, `${config.id}.out`);
   const server = await start('valgrind', [
@@ -87,12 +89,15 @@ async function count(config, upstreamUrl) {
   const next = tokens(config.token);
   await drive(server.port, next, WARMUP);
   execFileSync('callgrind_control', ['--zero', String(server.pid)], { stdio: 'ignore' });
+  const callsBefore = await grantCalls();
   const bad = await drive(server.port, next, N);
   execFileSync('callgrind_control', ['--dump', String(server.pid)], { stdio: 'ignore' });
+  // Other servers counted in parallel may call the emulator too: an upper bound for this one.
+  const upstreamCalls = (await grantCalls()) - callsBefore;
   server.kill('SIGKILL');
   const dump = readdirSync(work).filter((f) => f.startsWith(`${config.id}.out.`)).map((f) => readFileSync(join(work, f), 'utf8')).join('\n');
   const total = [...dump.matchAll(/^summary: (\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0);
-  return { perRequest: total / N, bad };
+  return { perRequest: total / N, bad, upstreamCalls };
 }
 
 const upstream = await start(process.execPath, [join(HERE, 'upstream.mjs')], {});
@@ -118,16 +123,16 @@ const lines = [
   '',
   'ratio: the baseline\'s instructions per request over the row\'s, i.e. the req/s ratio the row would have if time were proportional to instructions.',
   '',
-  '| id | configuration | instructions / request | over baseline | ratio | vs | non-2xx |',
-  '|---|---|---:|---:|---:|---|---:|',
+  '| id | configuration | instructions / request | over baseline | ratio | vs | upstream calls | non-2xx |',
+  '|---|---|---:|---:|---:|---|---:|---:|',
 ];
 for (const c of configs) {
   const r = results.get(c.id);
   const base = results.get(c.baseline);
-  if (!r || r.error) { lines.push(`| ${c.id} | ${c.label} | failed | | | ${c.baseline} | |`); continue; }
+  if (!r || r.error) { lines.push(`| ${c.id} | ${c.label} | failed | | | ${c.baseline} | | |`); continue; }
   const ratio = base && !base.error ? base.perRequest / r.perRequest : NaN;
   const over = base && !base.error ? `+${Math.round(r.perRequest - base.perRequest).toLocaleString('en-US')}` : '';
-  lines.push(`| ${c.id} | ${c.label} | ${Math.round(r.perRequest).toLocaleString('en-US')} | ${c.id === c.baseline ? '' : over} | ${Number.isFinite(ratio) ? ratio.toFixed(3) : 'n/a'} | ${c.baseline} | ${r.bad} |`);
+  lines.push(`| ${c.id} | ${c.label} | ${Math.round(r.perRequest).toLocaleString('en-US')} | ${c.id === c.baseline ? '' : over} | ${Number.isFinite(ratio) ? ratio.toFixed(3) : 'n/a'} | ${c.baseline} | ${r.upstreamCalls} | ${r.bad} |`);
 }
 const by = (id) => { const r = results.get(id); return r && !r.error ? r.perRequest : NaN; };
 const pairs = [['h', 'jose', 'h / jose'], ['f100', 'noop', 'f100 / noop'], ['i', 'd', 'i / d'], ['i', 'e', 'i / e']];

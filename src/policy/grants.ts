@@ -128,7 +128,9 @@ function wildcardPrefix(code: string): string | null {
 class LazyGrantIndex implements GrantIndex {
   readonly wildcards: Array<{ prefix: string; grant: Grant }> = [];
   readonly hasConditions: boolean;
-  private readonly raw = new Map<string, AuthorizedResource[]>();
+  /** Entries by exact code, built on the second lookup: see `entriesOf`. */
+  private raw: Map<string, AuthorizedResource[]> | undefined;
+  private scanned = false;
   private readonly normalized = new Map<string, readonly Grant[]>();
   private all: readonly Grant[] | undefined;
   private estimate: number | undefined;
@@ -143,11 +145,7 @@ class LazyGrantIndex implements GrantIndex {
       if (prefix !== null) {
         const grant = normalizeGrant(entry);
         if (grant !== null) this.wildcards.push({ prefix, grant });
-        continue;
       }
-      const list = this.raw.get(code);
-      if (list === undefined) this.raw.set(code, [entry]);
-      else list.push(entry);
     }
     this.hasConditions = hasConditions;
   }
@@ -165,7 +163,7 @@ class LazyGrantIndex implements GrantIndex {
   lookup(code: string): readonly Grant[] | undefined {
     let grants = this.normalized.get(code);
     if (grants === undefined) {
-      const entries = this.raw.get(code);
+      const entries = this.entriesOf(code);
       if (entries === undefined) return undefined;
       grants = entries.map(normalizeGrant).filter((g): g is Grant => g !== null);
       this.normalized.set(code, grants);
@@ -173,10 +171,41 @@ class LazyGrantIndex implements GrantIndex {
     return grants;
   }
 
+  /**
+   * The entries with exactly this (non-wildcard) code. The first lookup scans the list: an index
+   * asked once (every index with `cache: false`) never pays for a Map of every code. A second
+   * lookup means the index is reused, so it builds the Map and later lookups are O(1).
+   */
+  private entriesOf(code: string): AuthorizedResource[] | undefined {
+    if (this.raw === undefined && !this.scanned) {
+      this.scanned = true;
+      if (wildcardPrefix(code) !== null) return undefined;
+      let found: AuthorizedResource[] | undefined;
+      for (const entry of this.entries) if (usableCode(entry) === code) (found ??= []).push(entry);
+      return found;
+    }
+    return this.codes().get(code);
+  }
+
+  private codes(): Map<string, AuthorizedResource[]> {
+    if (this.raw === undefined) {
+      const raw = new Map<string, AuthorizedResource[]>();
+      for (const entry of this.entries) {
+        const code = usableCode(entry);
+        if (code === null || wildcardPrefix(code) !== null) continue;
+        const list = raw.get(code);
+        if (list === undefined) raw.set(code, [entry]);
+        else list.push(entry);
+      }
+      this.raw = raw;
+    }
+    return this.raw;
+  }
+
   get grants(): readonly Grant[] {
     if (this.all === undefined) {
       const all: Grant[] = [];
-      for (const code of this.raw.keys()) all.push(...(this.lookup(code) ?? []));
+      for (const code of this.codes().keys()) all.push(...(this.lookup(code) ?? []));
       for (const { grant } of this.wildcards) all.push(grant);
       this.all = all;
     }

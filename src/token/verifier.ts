@@ -68,7 +68,7 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
   // Keyed by the exact token string and owned by this verifier, so it only ever holds tokens that
   // passed this configuration's checks (a token verified for one audience never serves another guard).
   const verified =
-    options.jwt.tokenCache.max > 0 ? new LRUCache<string, Identity>({ max: options.jwt.tokenCache.max, ttlAutopurge: false }) : undefined;
+    options.jwt.tokenCache.max > 0 ? new LRUCache<string, Identity>({ max: options.jwt.tokenCache.max, ttlAutopurge: false, ttlResolution: 0 }) : undefined;
 
   async function verifyFully(token: string): Promise<Identity> {
     let payload: JWTPayload;

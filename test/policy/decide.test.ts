@@ -75,4 +75,33 @@ describe('decide', () => {
       expect(() => normalizeRequirement(requirement as Requirement)).toThrow(TypeError);
     },
   );
+
+  it('decides the same on a reused index: the first lookup scans the list, later ones use the Map of codes', () => {
+    const index = indexGrants([
+      allow('ecs:1', ['*']),
+      deny('ecs:1', ['ecs:Stop']),
+      allow('ecs:2', ['ecs:Start']),
+      allow('ecs:*', ['ecs:Describe']),
+      allow('', ['*']),
+    ]);
+    const ask = (resource: string, action: string) => decide(index, resource, normalizeRequirement(action), {}).allowed;
+    for (let round = 0; round < 3; round++) {
+      expect(ask('ecs:1', 'ecs:Stop')).toBe(false);
+      expect(ask('ecs:1', 'ecs:Start')).toBe(true);
+      expect(ask('ecs:2', 'ecs:Start')).toBe(true);
+      expect(ask('ecs:2', 'ecs:Stop')).toBe(false);
+      expect(ask('ecs:3', 'ecs:Describe')).toBe(true);
+      expect(ask('ecs:*', 'ecs:Start')).toBe(false);
+      expect(ask('', 'ecs:Start')).toBe(false);
+    }
+    expect(index.lookup('ecs:1')).toHaveLength(2);
+    expect(index.grants.map((g) => g.code).sort()).toEqual(['ecs:*', 'ecs:1', 'ecs:1', 'ecs:2']);
+  });
+
+  it('finds a code on the first lookup of a fresh index whichever code is asked first', () => {
+    const entries = [allow('ecs:1', ['ecs:Start']), deny('ecs:1', ['ecs:Start']), allow('ecs:*', ['*'])];
+    expect(indexGrants(entries).lookup('ecs:1')).toHaveLength(2);
+    expect(indexGrants(entries).lookup('ecs:*')).toBeUndefined();
+    expect(indexGrants(entries).lookup('ecs:9')).toBeUndefined();
+  });
 });
