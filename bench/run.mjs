@@ -135,7 +135,7 @@ function tokenSource(config) {
     const n = config.token === 'rotate' ? tokens.rotation.length : CACHE_OFF_USERS;
     // One cursor per configuration across warm-up and rounds: every pass continues the cycle, so a
     // warm-up shorter than one cycle still reaches every user instead of the first few thousand again.
-    const cursor = (rotationCursors[config.id] ??= { i: 0 });
+    const cursor = (rotationCursors[config.tokenKey ?? config.id] ??= { i: 0 });
     return () => tokens.rotation[cursor.i++ % n];
   }
   if (config.token === 'fresh') return () => mintHs256(ALLOWED_USER, { jti: `${process.pid}-${++freshCounter}` });
@@ -414,20 +414,24 @@ async function main() {
     const results = {};
     for (const { base, rows } of groups.values()) {
       if (base === undefined) continue;
-      const measureBase = async () => {
-        const m = await measure(base.child, base.config, CONFIG.duration);
+      // The baseline is loaded the way its row is: with the same token source (a bare route ignores
+      // the header). Minting or rotating tokens costs the load generator CPU on the same two cores,
+      // which slows the server beside it; a baseline loaded more cheaply than its row would
+      // charge that to the row.
+      const measureBase = async (row) => {
+        const m = await measure(base.child, { ...base.config, token: row.token, tokenKey: `${base.config.id}:${row.id}` }, CONFIG.duration);
         (results[base.config.id] ??= []).push({ ...m, ratio: 1 });
         return m;
       };
       await prime(base.child, base.config);
-      let before = await measureBase();
-      log(`round ${round} ${base.config.id.padEnd(12)} ${describe(before)}`);
+      log(`round ${round} ${base.config.id.padEnd(12)} ${describe(await measureBase(base.config))}`);
       for (const { config, child } of rows) {
         await prime(child, config);
+        let before = await measureBase(config);
         const slices = [];
         for (let slice = 0; slice < CONFIG.slices; slice++) {
           const m = await measure(child, config, CONFIG.duration);
-          const after = await measureBase();
+          const after = await measureBase(config);
           const ratio = m.rps / ((before.rps + after.rps) / 2);
           slices.push({ ...m, ratio });
           before = after;
