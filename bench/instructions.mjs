@@ -7,7 +7,8 @@
 // counters are zeroed, N requests are sent over 4 keep-alive connections, and the counters dumped.
 //
 // Knobs: BENCH_ONLY / BENCH_SKIP (ids; default: every row but g, c100 and c10k, too slow under callgrind),
-// BENCH_IREQUESTS (2000 measured requests), BENCH_IWARMUP (4000), BENCH_IPARALLEL (2 servers at once).
+// BENCH_IREQUESTS (2000 measured requests), BENCH_IWARMUP (4000), BENCH_IPARALLEL (2 servers at once),
+// BENCH_IFLAGS (extra node/V8 flags for the servers, space-separated).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -21,6 +22,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.BENCH_IREQUESTS || 2000);
 const WARMUP = Number(process.env.BENCH_IWARMUP || 4000);
 const PARALLEL = Number(process.env.BENCH_IPARALLEL || 2);
+const V8_FLAGS = (process.env.BENCH_IFLAGS ?? '').split(' ').filter(Boolean);
 const log = (s) => process.stderr.write(`${s}\n`);
 
 try {
@@ -84,7 +86,7 @@ const grantCalls = async () => (await (await fetch(`http://${HOST}:${upstream.co
 async function count(config, upstreamUrl) {
   const out = join(work, `${config.id}.out`);
   const server = await start('valgrind', [
-    '--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', config.file,
+    '--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', ...V8_FLAGS, config.file,
   ], { GENAUTH_HOST: upstreamUrl, GUARD_TIMEOUT: '60000', ...config.env });
   const next = tokens(config.token);
   await drive(server.port, next, WARMUP);
