@@ -9,14 +9,16 @@
 // Knobs: BENCH_ONLY / BENCH_SKIP (ids; default: every row but g, c100 and c10k, too slow under callgrind),
 // BENCH_IREQUESTS (2000 measured requests), BENCH_IWARMUP (4000), BENCH_IPARALLEL (2 servers at once),
 // BENCH_IFLAGS (extra node/V8 flags for the servers, space-separated).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { discover, list } from './lib/configs.mjs';
-import { ALLOWED_USER, CACHE_OFF_USERS, HOST, TARGET_PATH, mintHs256, rotationUser } from './lib/common.mjs';
+import { HOST, TARGET_PATH } from './lib/common.mjs';
+import { startProcess } from './lib/processes.mjs';
+import { tokenSource } from './lib/tokens.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.BENCH_IREQUESTS || 2000);
@@ -35,33 +37,7 @@ try {
 const only = list('BENCH_ONLY');
 const configs = discover({ only, skip: only.length ? list('BENCH_SKIP') : ['g', 'c100', 'c10k', ...list('BENCH_SKIP')] });
 const work = mkdtempSync(join(tmpdir(), 'genauth-guard-instructions-'));
-const children = new Set();
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); rmSync(work, { recursive: true, force: true }); });
-
-function start(command, args, env) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let err = '';
-    child.stderr.on('data', (d) => { err = (err + d).slice(-4000); });
-    child.stdout.on('data', (d) => {
-      const m = /READY (\d+)(?: (\d+))?/.exec(String(d));
-      if (m && !child.port) { child.port = Number(m[1]); child.control = Number(m[2]); resolvePromise(child); }
-    });
-    child.on('exit', (code) => { children.delete(child); if (!child.port) reject(new Error(`${args.at(-1)} exited (${code}): ${err}`)); });
-  });
-}
-
-function tokens(mode) {
-  const fixed = mintHs256(ALLOWED_USER);
-  let i = 0;
-  if (mode === 'fresh') return () => mintHs256(ALLOWED_USER, { jti: `i-${++i}` });
-  if (mode === 'rotate1k') {
-    const pool = Array.from({ length: CACHE_OFF_USERS }, (_, k) => mintHs256(rotationUser(k)));
-    return () => pool[i++ % pool.length];
-  }
-  return () => fixed;
-}
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
 async function drive(port, next, count) {
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
@@ -81,14 +57,14 @@ async function drive(port, next, count) {
   return bad;
 }
 
-const grantCalls = async () => (await (await fetch(`http://${HOST}:${upstream.control}/stats`)).json()).grantCalls;
+const grantCalls = async () => (await (await fetch(`http://${HOST}:${upstream.ports[1]}/stats`)).json()).grantCalls;
 
 async function count(config, upstreamUrl) {
   const out = join(work, `${config.id}.out`);
-  const server = await start('valgrind', [
+  const server = await startProcess('valgrind', [
     '--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', ...V8_FLAGS, config.file,
-  ], { GENAUTH_HOST: upstreamUrl, GUARD_TIMEOUT: '60000', ...config.env });
-  const next = tokens(config.token);
+  ], { GENAUTH_HOST: upstreamUrl, GUARD_TIMEOUT: '60000', ...config.env }, config.id);
+  const next = tokenSource(config);
   await drive(server.port, next, WARMUP);
   execFileSync('callgrind_control', ['--zero', String(server.pid)], { stdio: 'ignore' });
   const callsBefore = await grantCalls();
@@ -102,7 +78,7 @@ async function count(config, upstreamUrl) {
   return { perRequest: total / N, bad, upstreamCalls };
 }
 
-const upstream = await start(process.execPath, [join(HERE, 'upstream.mjs')], {});
+const upstream = await startProcess(process.execPath, [join(HERE, 'upstream.mjs')], {}, 'upstream');
 const upstreamUrl = `http://${HOST}:${upstream.port}`;
 const results = new Map();
 const queue = [...configs];

@@ -13,15 +13,14 @@
 // BENCH_PROFILE=f100,h (profile those servers during the measured rounds only; profiles go to
 // bench/results/profiles and the report gets self time per request by module and function).
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
-import {
-  ALLOWED_USER, CACHE_OFF_USERS, DENIED_USER, HOST, ROTATION_USERS, TARGET_ID, TARGET_PATH, mintHs256, rotationUser,
-} from './lib/common.mjs';
+import { HOST, TARGET_ID, TARGET_PATH, mintHs256 } from './lib/common.mjs';
+import { startProcess, stopAll } from './lib/processes.mjs';
+import { tokenSource, tokens } from './lib/tokens.mjs';
 import { summarizeProfiles } from './lib/profile.mjs';
 import { discover, list } from './lib/configs.mjs';
 
@@ -41,55 +40,6 @@ const CONFIG = {
   skip: list('BENCH_SKIP'),
   profile: list('BENCH_PROFILE'),
 };
-
-// ---------------------------------------------------------------------------------------------
-// Processes
-
-const children = [];
-
-function startProcess(file, env, name, nodeArgs = []) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, file], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let stderr = '';
-    let stdout = '';
-    const timer = setTimeout(() => fail(new Error(`${name}: no READY line within 60 s`)), 60_000);
-    function fail(err) {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      err.message += stderr ? `\n--- ${name} stderr ---\n${stderr.slice(-2000)}` : '';
-      reject(err);
-    }
-    child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-8000); });
-    child.stdout.on('data', (d) => {
-      if (child.ports) return;
-      stdout += d;
-      const m = /READY ([\d ]+)/.exec(stdout);
-      if (m) {
-        clearTimeout(timer);
-        child.ports = m[1].trim().split(' ').map(Number);
-        child.port = child.ports[0];
-        resolvePromise(child);
-      }
-    });
-    child.on('exit', (code, signal) => {
-      child.exited = { code, signal };
-      if (!child.ports) fail(new Error(`${name}: exited early (code ${code}, signal ${signal})`));
-    });
-  });
-}
-
-async function stopAll() {
-  const live = children.filter((c) => !c.exited);
-  for (const c of live) c.kill('SIGTERM');
-  await Promise.all(live.map((c) => new Promise((r) => { if (c.exited) r(); else { c.once('exit', r); setTimeout(r, 3000); } })));
-}
-process.on('exit', () => { for (const c of children) if (!c.exited) c.kill('SIGKILL'); });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { stopAll().finally(() => process.exit(130)); });
 
 // CPU seconds used so far by a process (all threads), from /proc; null where unavailable.
 async function cpuSeconds(pid) {
@@ -119,28 +69,6 @@ async function settle(pids, maxMs = 20_000) {
 
 // ---------------------------------------------------------------------------------------------
 // Tokens and load
-
-const tokens = {
-  allowed: mintHs256(ALLOWED_USER),
-  denied: mintHs256(DENIED_USER),
-  forged: mintHs256(ALLOWED_USER, { secret: 'not-the-secret-not-the-secret-not-the-secret!!' }),
-  rotation: Array.from({ length: ROTATION_USERS }, (_, i) => mintHs256(rotationUser(i))),
-};
-let freshCounter = 0;
-const rotationCursors = {};
-
-/** The token source of a configuration: one fixed token, 10k users in rotation, or a new one per request. */
-function tokenSource(config) {
-  if (config.token === 'rotate' || config.token === 'rotate1k') {
-    const n = config.token === 'rotate' ? tokens.rotation.length : CACHE_OFF_USERS;
-    // One cursor per configuration across warm-up and rounds: every pass continues the cycle, so a
-    // warm-up shorter than one cycle still reaches every user instead of the first few thousand again.
-    const cursor = (rotationCursors[config.tokenKey ?? config.id] ??= { i: 0 });
-    return () => tokens.rotation[cursor.i++ % n];
-  }
-  if (config.token === 'fresh') return () => mintHs256(ALLOWED_USER, { jti: `${process.pid}-${++freshCounter}` });
-  return () => tokens.allowed;
-}
 
 async function get(port, path, token) {
   const res = await fetch(`http://${HOST}:${port}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -357,7 +285,7 @@ async function main() {
   log(`node ${process.version}, ${cpu.length} CPUs (${cpu[0]?.model?.trim()}), load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   log(`plan: ${configs.map((c) => c.id).join(' ')}; ${CONFIG.warmup} s warm-up each, ${CONFIG.rounds} rounds x ${CONFIG.slices} slices x ${CONFIG.duration} s, ${CONFIG.connections} connections`);
 
-  upstream = await startProcess(join(HERE, 'upstream.mjs'), {}, 'upstream');
+  upstream = await startProcess(process.execPath, [join(HERE, 'upstream.mjs')], {}, 'upstream');
   const env = { GENAUTH_HOST: `http://${HOST}:${upstream.port}` };
   log(`emulator (genauth-guard/testing) on ${env.GENAUTH_HOST}, pid ${upstream.pid}`);
   if (CONFIG.profile.length) mkdirSync(join(RESULTS, 'profiles'), { recursive: true });
@@ -368,7 +296,7 @@ async function main() {
   for (const c of configs) {
     try {
       const profileEnv = CONFIG.profile.includes(c.id) ? { BENCH_PROFILE_OUT: join(RESULTS, 'profiles', `${c.id}-${Date.now()}`) } : {};
-      const child = await startProcess(c.file, { ...env, ...c.env, ...profileEnv }, c.id);
+      const child = await startProcess(process.execPath, [c.file], { ...env, ...c.env, ...profileEnv }, c.id);
       child.profileOut = profileEnv.BENCH_PROFILE_OUT;
       if (c.id === 'f100') {
         cold = await coldBurst(child.port);
