@@ -4,8 +4,9 @@
 // short slices alternating with its bare framework (a b a b a b a b a c a ... koa koa-f100 koa ...);
 // each slice's ratio is taken against the mean of the two baseline slices around it, and the median
 // over all slices of all rounds is reported. This machine's speed drifts by 20 % within seconds:
-// short alternating slices see the same machine as their baselines far more often than long runs do. Then the cold-burst check, the decision micro-benchmarks and the memory
-// measurement (each a child process). Results: stdout, and bench/results/ (ignored by git).
+// short alternating slices see the same machine as their baselines far more often than long runs do.
+// Then the cold-burst check, the decision micro-benchmarks and the memory measurement (each a child
+// process). Results: stdout, and bench/results/ (ignored by git).
 //
 // Knobs: BENCH_ROUNDS (5), BENCH_SLICES (4 measured slices per row and round), BENCH_DURATION (1 s per
 // slice), BENCH_WARMUP (3 s), BENCH_PRIME (1 s unmeasured load before a row's first slice in a round),
