@@ -5,6 +5,8 @@
 // each slice's ratio is taken against the mean of the two baseline slices around it, and the median
 // over all slices of all rounds is reported. This machine's speed drifts by 20 % within seconds:
 // short alternating slices see the same machine as their baselines far more often than long runs do.
+// Then the paired phase: each row loaded at the same time as its baseline, compared by server CPU
+// time per request (bench/lib/paired.mjs), with a second baseline instance as the control.
 // Then the cold-burst check, the decision micro-benchmarks and the memory measurement (each a child
 // process). Results: stdout, and bench/results/ (ignored by git).
 //
@@ -12,10 +14,10 @@
 // slice), BENCH_WARMUP (3 s), BENCH_PRIME (1 s unmeasured load before a row's first slice in a round),
 // BENCH_CONNECTIONS (32), BENCH_ONLY=f100,h (baselines are added), BENCH_SKIP=c10k, BENCH_MICRO=0, BENCH_MEMORY=0,
 // BENCH_PROFILE=f100,h (profile those servers during the measured rounds only; profiles go to
-// bench/results/profiles and the report gets self time per request by module and function).
+// bench/results/profiles and the report gets self time per request by module and function),
+// BENCH_PAIRED (10 paired slices per row, 0 to skip; bench/lib/paired.mjs), BENCH_PAIRED_DURATION (2 s).
 import autocannon from 'autocannon';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -24,6 +26,7 @@ import { startProcess, stopAll } from './lib/processes.mjs';
 import { tokenSource, tokens } from './lib/tokens.mjs';
 import { summarizeProfiles } from './lib/profile.mjs';
 import { discover, list } from './lib/configs.mjs';
+import { cpuSeconds, pairedRatios, quartiles, settle } from './lib/paired.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -40,33 +43,9 @@ const CONFIG = {
   only: list('BENCH_ONLY'),
   skip: list('BENCH_SKIP'),
   profile: list('BENCH_PROFILE'),
+  pairedSlices: num('BENCH_PAIRED', 10),
+  pairedDuration: num('BENCH_PAIRED_DURATION', 2),
 };
-
-// CPU seconds used so far by a process (all threads), from /proc; null where unavailable.
-async function cpuSeconds(pid) {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
-}
-
-// Wait until the given processes stop burning CPU: a slow server still works through the requests
-// in flight when a round ends, which would steal from the next measurement.
-async function settle(pids, maxMs = 20_000) {
-  const deadline = Date.now() + maxMs;
-  let quiet = 0;
-  let last = await Promise.all(pids.map(cpuSeconds));
-  while (Date.now() < deadline && quiet < 2) {
-    await new Promise((r) => setTimeout(r, 100));
-    const now = await Promise.all(pids.map(cpuSeconds));
-    const busy = now.some((v, i) => v !== null && last[i] !== null && v - last[i] > 0.015);
-    quiet = busy ? 0 : quiet + 1;
-    last = now;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Tokens and load
@@ -187,6 +166,32 @@ async function coldBurst(port) {
   return { ok, calls, statuses: [...new Set(statuses)].join(',') };
 }
 
+/**
+ * Every row against its baseline at the same time (bench/lib/paired.mjs), and a second instance of
+ * each baseline against the first as the control. Returns id -> { ratios, ...quartiles }.
+ */
+async function pairedPhase(groups, env, log) {
+  const paired = new Map();
+  for (const { base, rows } of groups.values()) {
+    if (base === undefined || rows.length === 0) continue;
+    const control = {
+      config: { ...base.config, id: `${base.config.id}'`, label: `a second ${base.config.label}: the control` },
+      child: await startProcess(process.execPath, [base.config.file], { ...env, ...base.config.env }, `${base.config.id}'`),
+    };
+    await load(control.child.port, base.config, CONFIG.warmup);
+    // Rows slower than a slice (c10k: 4 req/s) would carry their backlog from one slice to the next.
+    for (const row of [control, ...rows.filter((r) => r.config.prime !== false)]) {
+      await prime(row.child, row.config);
+      const ratios = await pairedRatios({ base, row, slices: CONFIG.pairedSlices, seconds: CONFIG.pairedDuration, load, quietPids: [upstream.pid] });
+      const q = quartiles(ratios);
+      paired.set(row.config.id, { ratios, ...q, baseline: base.config.id, label: row.config.label });
+      log(`paired ${row.config.id.padEnd(12)} vs ${base.config.id}: median ${fmt.ratio(q.median)} (quartiles ${fmt.ratio(q.q1)}-${fmt.ratio(q.q3)})`);
+    }
+    control.child.kill();
+  }
+  return paired;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Report
 
@@ -237,23 +242,43 @@ function table(rows) {
   return lines.join('\n');
 }
 
-/** The issue's targets, checked against this run's medians. */
-function targets(rows, cold) {
+function pairedTable(paired) {
+  const lines = ['| id | configuration | ratio (median) | quartiles | min–max | vs | slices |', '|---|---|---:|---:|---:|---|---:|'];
+  for (const [id, p] of paired) {
+    lines.push(`| ${id} | ${p.label} | ${fmt.ratio(p.median)} | ${fmt.ratio(p.q1)}–${fmt.ratio(p.q3)} | ${fmt.ratio(p.min)}–${fmt.ratio(p.max)} | ${p.baseline} | ${p.ratios.length} |`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The issue's targets, checked against this run. Where the paired measurement ran, it decides (it
+ * resolves a few percent here; the alternating req/s slices resolve about ±0.05) and both are shown.
+ */
+function targets(rows, cold, paired) {
   const row = Object.fromEntries(rows.map((r) => [r.id, r]));
+  // The deciding value of a row: its paired CPU ratio, else its req/s ratio.
+  const value = (id) => paired.get(id)?.median ?? row[id]?.ratio;
+  const shown = (id) => {
+    const p = paired.get(id);
+    return `${fmt.ratio(row[id]?.ratio)} req/s${p ? `; paired ${fmt.ratio(p.median)} (${fmt.ratio(p.q1)}–${fmt.ratio(p.q3)})` : ''}`;
+  };
   const out = [];
-  const add = (name, value, ok, detail) => out.push(`| ${name} | ${value} | ${ok === undefined ? 'n/a' : ok ? 'met' : '**missed**'} | ${detail} |`);
+  const add = (name, measured, ok, goal) => out.push(`| ${name} | ${measured} | ${ok === undefined ? 'n/a' : ok ? 'met' : '**missed**'} | ${goal} |`);
   const ratioTarget = (id, min, name) => {
-    if (row[id]) add(name, fmt.ratio(row[id].ratio), row[id].ratio >= min, `>= ${min} of bare ${row[id].baseline}`);
+    if (row[id]) add(name, shown(id), value(id) >= min, `>= ${min} of bare ${row[id].baseline}`);
   };
   ratioTarget('f100', 0.9, 'warm cache, 100 grants (f100)');
   ratioTarget('f10k', 0.88, 'warm cache, 10k grants (f10k)');
   ratioTarget('g', 0.85, '10k users in rotation (g)');
-  if (row.h && row.jose) add('never-seen token (h) vs hand-written jose (jose)', `${fmt.ratio(row.h.ratio)} vs ${fmt.ratio(row.jose.ratio)}`, row.h.ratio >= row.jose.ratio - 0.03, 'at the level of jose with a pre-imported key (±0.03)');
+  if (row.h && row.jose) add('never-seen token (h) vs hand-written jose (jose)', `h ${shown('h')}; jose ${shown('jose')}`, value('h') >= value('jose') - 0.03, 'at the level of jose with a pre-imported key (±0.03)');
   for (const id of ['koa-f100', 'koa-f10k', 'fastify-f100', 'fastify-f10k']) ratioTarget(id, 0.75, id);
-  if (row.i && row.d) add('caching off (i) / naive undici (d)', (row.i.rps / row.d.rps).toFixed(2), row.i.rps / row.d.rps >= 1.1, '>= 1.1x (medians of req/s)');
-  if (row.i && row.e) add('caching off (i) / official SDK (e)', (row.i.rps / row.e.rps).toFixed(2), row.i.rps / row.e.rps >= 2.5, '>= 2.5x (medians of req/s)');
+  // Caching off against the naive call and the SDK: their ratios to bare Express divided, so the
+  // paired figure is the naive server's CPU per request over the guard's.
+  const times = (x, y) => `${(row[x].rps / row[y].rps).toFixed(2)}x req/s${paired.has(x) && paired.has(y) ? `; paired ${(value(x) / value(y)).toFixed(2)}x` : ''}`;
+  if (row.i && row.d) add('caching off (i) / naive undici (d)', times('i', 'd'), value('i') / value('d') >= 1.1, '>= 1.1x');
+  if (row.i && row.e) add('caching off (i) / official SDK (e)', times('i', 'e'), value('i') / value('e') >= 2.5, '>= 2.5x');
   if (cold) add('32 concurrent cold requests, one user', `${cold.calls} upstream call(s), status ${cold.statuses}`, cold.ok, 'exactly 1 get-user-authorized-resources call');
-  if (row.b && row.f100) add('authn + authz (f100) vs a peer\'s authn alone (b)', `${fmt.ratio(row.f100.ratio)} vs ${fmt.ratio(row.b.ratio)}`, row.f100.ratio > row.b.ratio, 'cheaper than express-oauth2-jwt-bearer');
+  if (row.b && row.f100) add('authn + authz (f100) vs a peer\'s authn alone (b)', `f100 ${shown('f100')}; b ${shown('b')}`, value('f100') > value('b'), 'cheaper than express-oauth2-jwt-bearer');
   return ['| target | measured | status | goal |', '|---|---|---|---|', ...out].join('\n');
 }
 
@@ -372,6 +397,8 @@ async function main() {
     }
     rounds.push(results);
   }
+
+  const paired = CONFIG.pairedSlices > 0 ? await pairedPhase(groups, env, log) : new Map();
   await stopAll();
 
   const rows = summarize(running.map((r) => r.config), rounds);
@@ -393,9 +420,17 @@ async function main() {
     '',
     table(rows),
     '',
+    ...(paired.size ? [
+      `## Paired: server CPU time per request, row and baseline loaded at the same time`,
+      '',
+      `${CONFIG.pairedSlices} slices of ${CONFIG.pairedDuration} s per row; in each, the row and its baseline are loaded together, each by its own autocannon (${CONFIG.connections} connections). ratio: the baseline's CPU time per request over the row's, i.e. the row's req/s ratio with a core to itself. The primed row (') is a second instance of the baseline: the noise left.`,
+      '',
+      pairedTable(paired),
+      '',
+    ] : []),
     '## Targets',
     '',
-    targets(rows, cold),
+    targets(rows, cold, paired),
     failed.length ? `\nFAILED: ${failed.map((f) => `${f.id}: ${f.error}`).join(' | ')}` : '',
   ];
   if (process.env.BENCH_MICRO !== '0') {

@@ -18,3 +18,43 @@ export interface RequestLike {
   /** Peer address of the socket. */
   remoteAddress?: string;
 }
+
+/** A Node request as the adapters receive it; Express adds `originalUrl` (the URL before mounting). */
+export interface NodeMessage {
+  method?: string;
+  url?: string;
+  originalUrl?: string;
+  headers: IncomingHttpHeaders;
+  rawHeaders?: readonly string[];
+  socket?: { remoteAddress?: string } | null;
+}
+
+/**
+ * The core's view of a Node request, Express's included, read when asked. Express gives every request
+ * object a hidden class of its own, so each property read there is a slow lookup (about 0.2-1 µs): the
+ * cached path reads only the headers, and method, URL and address only when a policy or API mode needs them.
+ */
+export class NodeRequestView implements RequestLike {
+  constructor(private readonly message: NodeMessage) {}
+
+  get method(): string {
+    return this.message.method ?? 'GET';
+  }
+
+  /** The target as received, mount prefix included (`originalUrl` under Express). */
+  get url(): string {
+    return this.message.originalUrl ?? this.message.url ?? '';
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return this.message.headers;
+  }
+
+  get rawHeaders(): readonly string[] | undefined {
+    return this.message.rawHeaders;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.message.socket?.remoteAddress;
+  }
+}

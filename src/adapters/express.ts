@@ -3,7 +3,7 @@ import { createGuard, type CheckInput, type GenAuthContext, type Guard, type Rou
 import type { GuardOptions } from '../options.js';
 import type { Decision, Requirement } from '../policy/decide.js';
 import { asGuardError, problemResponse } from '../problem.js';
-import type { RequestLike } from '../request.js';
+import { NodeRequestView, type RequestLike } from '../request.js';
 import { enforce, routeSpec, type ResourceSource } from './route.js';
 import { apiModeSpec, enforceApi, type ApiModeOptions } from '../api-mode.js';
 
@@ -58,13 +58,7 @@ export interface ExpressGuard {
 
 /** The core's view of an Express request: the full URL (`originalUrl`), never a mount-shortened path. */
 export function expressRequest(req: Request): RequestLike {
-  return {
-    method: req.method,
-    url: req.originalUrl ?? req.url,
-    headers: req.headers,
-    rawHeaders: req.rawHeaders,
-    remoteAddress: req.socket?.remoteAddress,
-  };
+  return new NodeRequestView(req);
 }
 
 /**

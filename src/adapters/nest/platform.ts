@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProblemResponse } from '../../problem.js';
-import type { RequestLike } from '../../request.js';
+import { NodeRequestView, type RequestLike } from '../../request.js';
 
 interface ExpressLikeRequest extends IncomingMessage {
   originalUrl?: string;
@@ -43,14 +43,7 @@ function isFastifyReply(response: unknown): response is FastifyLikeReply {
  * prefix and version segment included: Express `originalUrl`, Fastify `request.raw.url`.
  */
 export function nestRequest(request: unknown): RequestLike {
-  const message: ExpressLikeRequest = isFastifyRequest(request) ? request.raw : (request as ExpressLikeRequest);
-  return {
-    method: message.method ?? 'GET',
-    url: message.originalUrl ?? message.url ?? '',
-    headers: message.headers,
-    rawHeaders: message.rawHeaders,
-    remoteAddress: message.socket?.remoteAddress,
-  };
+  return new NodeRequestView(isFastifyRequest(request) ? request.raw : (request as ExpressLikeRequest));
 }
 
 /** Whether the response has already started (then the guard must not write). */
