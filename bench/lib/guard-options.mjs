@@ -1,11 +1,13 @@
 // Options of genauth-guard in every guard configuration, from the environment the runner sets:
-// GENAUTH_HOST (the emulator), NAMESPACE (n100, n10000, rot), GUARD_CACHE (`off` disables both caches).
+// GENAUTH_HOST (the emulator), NAMESPACE (n100, n10000, rot), GUARD_CACHE (`off` disables both caches,
+// `grants-off` only the grant cache: `cache: false` as a user writes it).
 import {
   ACCESS_KEY_ID, ACCESS_KEY_SECRET, JWT_ALG, JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET, USER_POOL_ID, requireEnv,
 } from './common.mjs';
 
 export function guardOptions() {
   const cacheOff = process.env.GUARD_CACHE === 'off';
+  const grantsOff = cacheOff || process.env.GUARD_CACHE === 'grants-off';
   // Warm rows keep grants and verified tokens for the whole run: they measure the hot path, not refreshes.
   const warmTtl = Number(process.env.GUARD_TTL ?? 3_600_000);
   return {
@@ -28,7 +30,7 @@ export function guardOptions() {
       // minutes apart, and would be re-verified, measuring expiry rather than the hot path.
       tokenCache: cacheOff ? { max: 0 } : { maxAge: warmTtl },
     },
-    cache: cacheOff
+    cache: grantsOff
       ? // Nothing kept between requests: each request loads (concurrent requests for the same user
         // still share one load, which is part of the product).
         false

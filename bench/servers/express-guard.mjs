@@ -3,6 +3,7 @@
 // @bench {"id":"g","label":"genauth-guard, 10,000 users and tokens in rotation (5 grants each)","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"rot"},"token":"rotate"}
 // @bench {"id":"h","label":"genauth-guard, a never-seen token on every request (100 grants)","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100"},"token":"fresh"}
 // @bench {"id":"i","label":"genauth-guard, caching off (token and grant caches), 1,000 users in rotation, 100 grants","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100","GUARD_CACHE":"off"},"token":"rotate1k"}
+// @bench {"id":"i-grants","label":"genauth-guard, `cache: false` (no grant cache; verified tokens still cached), 1,000 users in rotation, 100 grants","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100","GUARD_CACHE":"grants-off"},"token":"rotate1k"}
 // The package under test, built (dist/express.js), on the same route as every other Express row.
 import express from 'express';
 import { createServer } from 'node:http';

@@ -12,7 +12,8 @@ const SCHEME = /^Bearer(?: |$)/i;
 export function extractBearerToken(request: RequestLike, realm: string): string {
   const header = request.headers.authorization;
   if (header === undefined || header === '') throw new MissingTokenError(realm);
-  if (request.rawHeaders !== undefined && countAuthorization(request.rawHeaders) > 1) {
+  const raw = request.rawHeaders;
+  if (raw !== undefined && countAuthorization(raw) > 1) {
     throw new InvalidRequestError('More than one Authorization header', realm);
   }
   const match = BEARER.exec(header);
