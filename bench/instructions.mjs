@@ -3,12 +3,14 @@
 // is doing (the same code and inputs give the same count within ~3 %), so it shows a cost of a few
 // percent that wall-clock ratios on a noisy VM cannot resolve. It is a proxy: cache misses, syscalls
 // in the kernel and waiting are not counted. Each server runs under callgrind (--single-threaded, so
-// V8's GC work lands on the counted main thread); the emulator runs natively. After a warm-up, the
-// counters are zeroed, N requests are sent over 4 keep-alive connections, and the counters dumped.
+// V8's GC and its optimizing compiler run on the counted main thread); the emulator runs natively.
+// After a warm-up, the counters are zeroed, N requests are sent over 4 keep-alive connections, and
+// the counters dumped. The compiler's share is reported apart: natively it runs on another thread and
+// ends with the warm-up, under callgrind it is still busy (docs/bench.md).
 //
 // Knobs: BENCH_ONLY / BENCH_SKIP (ids; default: every row but g, c100 and c10k, too slow under callgrind),
 // BENCH_IREQUESTS (2000 measured requests), BENCH_IWARMUP (4000), BENCH_IPARALLEL (2 servers at once),
-// BENCH_IFLAGS (extra node/V8 flags for the servers, space-separated).
+// BENCH_IFLAGS (extra node/V8 flags for the servers, space-separated), BENCH_IKEEP=1 (keep the files).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
