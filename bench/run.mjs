@@ -5,18 +5,20 @@
 // each slice's ratio is taken against the mean of the two baseline slices around it, and the median
 // over all slices of all rounds is reported. This machine's speed drifts by 20 % within seconds:
 // short alternating slices see the same machine as their baselines far more often than long runs do.
-// Then the paired phase: each row loaded at the same time as its baseline, compared by server CPU
-// time per request (bench/lib/paired.mjs), with a second baseline instance as the control.
+// Before the rounds, the paired phase, which decides the targets: each configuration loaded at the
+// same time as a twin of its bare framework with the same history, compared by server CPU time per
+// request (bench/lib/paired.mjs); each baseline against its own twin is the control.
 // Then the cold-burst check, the decision micro-benchmarks and the memory measurement (each a child
 // process). Results: stdout, and bench/results/ (ignored by git).
 //
-// Knobs: BENCH_ROUNDS (5), BENCH_SLICES (4 measured slices per row and round), BENCH_DURATION (1 s per
+// Knobs: BENCH_ROUNDS (3), BENCH_SLICES (4 measured slices per row and round), BENCH_DURATION (1 s per
 // slice), BENCH_WARMUP (3 s), BENCH_PRIME (1 s unmeasured load before a row's first slice in a round),
 // BENCH_CONNECTIONS (32), BENCH_ONLY=f100,h (baselines are added), BENCH_SKIP=c10k, BENCH_MICRO=0, BENCH_MEMORY=0,
 // BENCH_PROFILE=f100,h (profile those servers during the measured rounds only; profiles go to
 // bench/results/profiles and the report gets self time per request by module and function),
 // BENCH_PAIRED (10 paired slices per row, 0 to skip; bench/lib/paired.mjs), BENCH_PAIRED_DURATION (2 s).
 import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +36,7 @@ const RESULTS = join(HERE, 'results');
 const num = (name, dflt) => (process.env[name] ? Number(process.env[name]) : dflt);
 
 const CONFIG = {
-  rounds: num('BENCH_ROUNDS', 5),
+  rounds: num('BENCH_ROUNDS', 3),
   slices: num('BENCH_SLICES', 4),
   duration: num('BENCH_DURATION', 1),
   warmup: num('BENCH_WARMUP', 3),
@@ -167,27 +169,23 @@ async function coldBurst(port) {
 }
 
 /**
- * Every row against its baseline at the same time (bench/lib/paired.mjs), and a second instance of
- * each baseline against the first as the control. Returns id -> { ratios, ...quartiles }.
+ * Every configuration against its twin (a bare-framework process with the same history), loaded at
+ * the same time (bench/lib/paired.mjs). A baseline against its twin is the control, reported as `a'`.
+ * Returns id -> { ratios, ...quartiles }; the twins are stopped.
  */
-async function pairedPhase(groups, env, log) {
+async function pairedPhase(running, loadPair, log) {
   const paired = new Map();
-  for (const { base, rows } of groups.values()) {
-    if (base === undefined || rows.length === 0) continue;
-    const control = {
-      config: { ...base.config, id: `${base.config.id}'`, label: `a second ${base.config.label}: the control` },
-      child: await startProcess(process.execPath, [base.config.file], { ...env, ...base.config.env }, `${base.config.id}'`),
-    };
-    await load(control.child.port, base.config, CONFIG.warmup);
-    // Rows slower than a slice (c10k: 4 req/s) would carry their backlog from one slice to the next.
-    for (const row of [control, ...rows.filter((r) => r.config.prime !== false)]) {
-      await prime(row.child, row.config);
-      const ratios = await pairedRatios({ base, row, slices: CONFIG.pairedSlices, seconds: CONFIG.pairedDuration, load, quietPids: [upstream.pid] });
-      const q = quartiles(ratios);
-      paired.set(row.config.id, { ratios, ...q, baseline: base.config.id, label: row.config.label });
-      log(`paired ${row.config.id.padEnd(12)} vs ${base.config.id}: median ${fmt.ratio(q.median)} (quartiles ${fmt.ratio(q.q1)}-${fmt.ratio(q.q3)})`);
-    }
-    control.child.kill();
+  for (const entry of running.filter((r) => r.twin)) {
+    const { config } = entry;
+    const control = config.id === config.baseline;
+    const id = control ? `${config.id}'` : config.id;
+    if (CONFIG.prime > 0) await loadPair(entry, CONFIG.prime);
+    await settle([entry.child.pid, entry.twin.child.pid, upstream.pid]);
+    const ratios = await pairedRatios({ base: entry.twin, row: entry, slices: CONFIG.pairedSlices, seconds: CONFIG.pairedDuration, load, quietPids: [upstream.pid] });
+    const label = control ? `${config.label} against a second instance of itself (the control: the noise left)` : config.label;
+    paired.set(id, { ratios, ...quartiles(ratios), baseline: config.baseline, label });
+    log(`paired ${id.padEnd(12)} vs ${config.baseline}: median ${fmt.ratio(paired.get(id).median)} (quartiles ${fmt.ratio(paired.get(id).q1)}-${fmt.ratio(paired.get(id).q3)})`);
+    entry.twin.child.kill();
   }
   return paired;
 }
@@ -341,20 +339,40 @@ async function main() {
     }
   }
 
-  for (const { config, child } of running) {
+  // Twins for the paired phase: a bare-framework process per configuration, started now and loaded
+  // whenever its configuration is, so the two share their history (bench/lib/paired.mjs).
+  if (CONFIG.pairedSlices > 0) {
+    for (const entry of running.filter((r) => r.config.prime !== false)) {
+      const base = configs.find((c) => c.id === entry.config.baseline);
+      entry.twin = {
+        config: base,
+        child: await startProcess(process.execPath, [base.file], { ...env, ...base.env }, `${entry.config.id} twin`),
+      };
+    }
+  }
+  // The row and its twin loaded at once, the twin with the row's token source.
+  const loadPair = ({ config, child, twin }, seconds) => Promise.all([
+    load(child.port, config, seconds),
+    twin && load(twin.child.port, { ...twin.config, token: config.token, tokenKey: `${config.id}:twin` }, seconds),
+  ]);
+
+  for (const entry of running) {
+    const { config, child } = entry;
     const before = (await upstreamStats()).grantCalls;
-    await load(child.port, config, CONFIG.warmup);
+    await loadPair(entry, CONFIG.warmup);
     if (config.token === 'rotate') {
       // Every user in rotation must be cached before measuring: repeat until a pass loads (almost) nothing.
       for (let pass = 0; pass < 6; pass++) {
         const mark = (await upstreamStats()).grantCalls;
-        await load(child.port, config, CONFIG.warmup);
+        await loadPair(entry, CONFIG.warmup);
         if ((await upstreamStats()).grantCalls - mark < 10) break;
       }
     }
-    await settle([child.pid, upstream.pid]);
+    await settle([child.pid, upstream.pid, ...(entry.twin ? [entry.twin.child.pid] : [])]);
     log(`${config.id} warmed up (${(await upstreamStats()).grantCalls - before} upstream calls)`);
   }
+
+  const paired = await pairedPhase(running, loadPair, log);
 
   // Each round: per baseline, a sandwich "base X base Y base ...". A row's ratio is taken against the
   // mean of the baseline runs just before and just after it, so a drift in what the rest of the
@@ -401,7 +419,6 @@ async function main() {
     rounds.push(results);
   }
 
-  const paired = CONFIG.pairedSlices > 0 ? await pairedPhase(groups, env, log) : new Map();
   await stopAll();
 
   const rows = summarize(running.map((r) => r.config), rounds);
@@ -426,7 +443,7 @@ async function main() {
     ...(paired.size ? [
       `## Paired: server CPU time per request, row and baseline loaded at the same time`,
       '',
-      `${CONFIG.pairedSlices} slices of ${CONFIG.pairedDuration} s per row; in each, the row and its baseline are loaded together, each by its own autocannon (${CONFIG.connections} connections). ratio: the baseline's CPU time per request over the row's, i.e. the row's req/s ratio with a core to itself. The primed row (') is a second instance of the baseline: the noise left.`,
+      `${CONFIG.pairedSlices} slices of ${CONFIG.pairedDuration} s per row, before the rounds. Every configuration has a twin: a process of its bare framework started with it and loaded whenever it is (warm-up included), with the same token source, so the two share their history. In each slice the row and its twin are loaded together, each by its own autocannon (${CONFIG.connections} connections). ratio: the twin's server CPU time per request over the row's, i.e. the row's req/s ratio with a core to itself. A primed id (a') is a baseline against its own twin: the noise left.`,
       '',
       pairedTable(paired),
       '',
@@ -436,6 +453,14 @@ async function main() {
     targets(rows, cold, paired),
     failed.length ? `\nFAILED: ${failed.map((f) => `${f.id}: ${f.error}`).join(' | ')}` : '',
   ];
+  // Written now and again at the end: a failure in the steps below must not lose the HTTP results.
+  mkdirSync(RESULTS, { recursive: true });
+  const stamp = meta.date.replace(/[:.]/g, '-');
+  const save = () => {
+    writeFileSync(join(RESULTS, `http-${stamp}.json`), JSON.stringify({ meta, rows, paired: Object.fromEntries(paired), rounds, failed, cold }, null, 2));
+    writeFileSync(join(RESULTS, 'latest.md'), `${parts.join('\n')}\n`);
+  };
+  save();
   if (process.env.BENCH_MICRO !== '0') {
     log('micro-benchmarks (tinybench)...');
     const micro = await runChild('micro.mjs');
@@ -455,12 +480,8 @@ async function main() {
     parts.push('', `## Profile of ${config.id} (measured rounds only)`, '', summarizeProfiles(files, requests));
   }
   parts.push('', '## Versions', '', Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', '));
-  const md = `${parts.join('\n')}\n`;
-  mkdirSync(RESULTS, { recursive: true });
-  const stamp = meta.date.replace(/[:.]/g, '-');
-  writeFileSync(join(RESULTS, `http-${stamp}.json`), JSON.stringify({ meta, rows, rounds, failed, cold }, null, 2));
-  writeFileSync(join(RESULTS, 'latest.md'), md);
-  process.stdout.write(`\n${md}\n`);
+  save();
+  process.stdout.write(`\n${parts.join('\n')}\n\n`);
   log(`done in ${Math.round((Date.now() - t0) / 1000)} s; raw data in bench/results/http-${stamp}.json`);
   if (failed.length || (cold && !cold.ok)) process.exitCode = 1;
 }

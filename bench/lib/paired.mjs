@@ -1,10 +1,13 @@
-// Paired cost measurement: a row's server and its baseline's server loaded at the same time, each by
-// its own autocannon, in short slices. Per slice, the ratio of their server CPU time per request
-// (baseline / row) is what the row's req/s ratio would be with a core to itself. Both servers see the
-// same machine at the same moment, so this VM's drift (about 20 % within seconds) cancels, which
-// alternating slices only achieve on average. A second instance of each baseline, measured against
-// the first the same way, shows what is left of the noise.
+// Paired cost measurement: a row's server and a twin of its bare framework loaded at the same time,
+// each by its own autocannon, in short slices. Per slice, the ratio of their server CPU time per
+// request (twin / row) is what the row's req/s ratio would be with a core to itself. Both servers
+// see the same machine at the same moment, so this VM's drift (about 20 % within seconds) cancels,
+// which alternating slices only achieve on average. The twin is started with the row and loaded
+// whenever the row is: a bare server that had served many more short loads than a fresh one was
+// found to cost up to 15 % more per request, so a shared baseline would flatter every row.
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 
 /** CPU seconds used so far by a process (all threads), from /proc; null where unavailable. */
 export async function cpuSeconds(pid) {
@@ -35,22 +38,42 @@ export async function settle(pids, maxMs = 20_000) {
 }
 
 /**
- * Ratios (baseline CPU per request / row CPU per request), one per slice. `load(port, config, seconds)`
- * resolves with autocannon's result; the baseline is loaded with the row's token source, like the row.
+ * Ratios (twin CPU per request / row CPU per request), one per slice. `load(port, config, seconds)`
+ * resolves with autocannon's result; the twin (`base`) is loaded with the row's token source.
  */
 export async function pairedRatios({ base, row, slices, seconds, load, quietPids = [] }) {
   const ratios = [];
   const baseConfig = { ...base.config, token: row.config.token, tokenKey: `${base.config.id}:paired:${row.config.id}` };
   for (let slice = 0; slice < slices; slice++) {
+    // Which server shares a core with the load generator, and whose load starts first, favours one of
+    // the two: both alternate from slice to slice, so the median does not side with either.
+    const swap = slice % 2 === 1;
+    await pin(swap ? [row, base] : [base, row]);
     const before = await Promise.all([cpuSeconds(base.child.pid), cpuSeconds(row.child.pid)]);
-    const [b, r] = await Promise.all([load(base.child.port, baseConfig, seconds), load(row.child.port, row.config, seconds)]);
+    const loads = [() => load(base.child.port, baseConfig, seconds), () => load(row.child.port, row.config, seconds)];
+    const [b, r] = swap ? (await Promise.all([loads[1](), loads[0]()])).reverse() : await Promise.all([loads[0](), loads[1]()]);
     const after = await Promise.all([cpuSeconds(base.child.pid), cpuSeconds(row.child.pid)]);
     await settle([base.child.pid, row.child.pid, ...quietPids]);
     if (before.includes(null) || after.includes(null)) return [];
     const perRequest = (i, res) => (after[i] - before[i]) / res.result.requests.total;
     if (b.result.requests.total > 0 && r.result.requests.total > 0) ratios.push(perRequest(0, b) / perRequest(1, r));
   }
+  await unpin([base, row]);
   return ratios;
+}
+
+const CORES = availableParallelism();
+const taskset = (args) => new Promise((resolve) => execFile('taskset', args, () => resolve()));
+
+/** Pins the first server to core 0 and the second to core 1 (all threads); a no-op on one core or without taskset. */
+async function pin([first, second]) {
+  if (CORES < 2) return;
+  await Promise.all([taskset(['-a', '-p', '-c', '0', String(first.child.pid)]), taskset(['-a', '-p', '-c', '1', String(second.child.pid)])]);
+}
+
+async function unpin(servers) {
+  if (CORES < 2) return;
+  await Promise.all(servers.map((s) => taskset(['-a', '-p', '-c', `0-${CORES - 1}`, String(s.child.pid)])));
 }
 
 /** min / lower quartile / median / upper quartile / max of the values. */
