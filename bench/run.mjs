@@ -28,7 +28,7 @@ import { startProcess, stopAll } from './lib/processes.mjs';
 import { tokenSource, tokens } from './lib/tokens.mjs';
 import { summarizeProfiles } from './lib/profile.mjs';
 import { discover, list } from './lib/configs.mjs';
-import { cpuSeconds, pairedRatios, quartiles, settle } from './lib/paired.mjs';
+import { cpuSeconds, pairMeans, pairedRatios, quartiles, settle } from './lib/paired.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -183,7 +183,7 @@ async function pairedPhase(running, loadPair, log) {
     await settle([entry.child.pid, entry.twin.child.pid, upstream.pid]);
     const ratios = await pairedRatios({ base: entry.twin, row: entry, slices: CONFIG.pairedSlices, seconds: CONFIG.pairedDuration, load, quietPids: [upstream.pid] });
     const label = control ? `${config.label} against a second instance of itself (the control: the noise left)` : config.label;
-    paired.set(id, { ratios, ...quartiles(ratios), baseline: config.baseline, label });
+    paired.set(id, { ratios, ...quartiles(pairMeans(ratios)), baseline: config.baseline, label });
     log(`paired ${id.padEnd(12)} vs ${config.baseline}: median ${fmt.ratio(paired.get(id).median)} (quartiles ${fmt.ratio(paired.get(id).q1)}-${fmt.ratio(paired.get(id).q3)})`);
     entry.twin.child.kill();
   }
@@ -241,7 +241,7 @@ function table(rows) {
 }
 
 function pairedTable(paired) {
-  const lines = ['| id | configuration | ratio (median) | quartiles | min–max | vs | slices |', '|---|---|---:|---:|---:|---|---:|'];
+  const lines = ['| id | configuration | ratio (median of pairs) | quartiles | min–max | vs | slices |', '|---|---|---:|---:|---:|---|---:|'];
   for (const [id, p] of paired) {
     lines.push(`| ${id} | ${p.label} | ${fmt.ratio(p.median)} | ${fmt.ratio(p.q1)}–${fmt.ratio(p.q3)} | ${fmt.ratio(p.min)}–${fmt.ratio(p.max)} | ${p.baseline} | ${p.ratios.length} |`);
   }
@@ -443,7 +443,7 @@ async function main() {
     ...(paired.size ? [
       `## Paired: server CPU time per request, row and baseline loaded at the same time`,
       '',
-      `${CONFIG.pairedSlices} slices of ${CONFIG.pairedDuration} s per row, before the rounds. Every configuration has a twin: a process of its bare framework started with it and loaded whenever it is (warm-up included), with the same token source, so the two share their history. In each slice the row and its twin are loaded together, each by its own autocannon (${CONFIG.connections} connections). ratio: the twin's server CPU time per request over the row's, i.e. the row's req/s ratio with a core to itself. A primed id (a') is a baseline against its own twin: the noise left.`,
+      `${CONFIG.pairedSlices} slices of ${CONFIG.pairedDuration} s per row, before the rounds. Every configuration has a twin: a process of its bare framework started with it and loaded whenever it is (warm-up included), with the same token source, so the two share their history. In each slice the row and its twin are loaded together, each by its own autocannon (${CONFIG.connections} connections). ratio: the twin's server CPU time per request over the row's, i.e. the row's req/s ratio with a core to itself. The two servers are pinned to one core each, swapped every slice; each pair of slices gives one ratio (their geometric mean), and the table gives the median, quartiles and range of those. A primed id (a') is a baseline against its own twin: the noise left.`,
       '',
       pairedTable(paired),
       '',

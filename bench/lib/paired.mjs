@@ -38,6 +38,16 @@ export async function settle(pids, maxMs = 20_000) {
 }
 
 /**
+ * One ratio per two slices: the geometric mean of a slice and the next, whose cores and start order
+ * are swapped, so what a core or the first start gives one server cancels within each pair.
+ */
+export function pairMeans(ratios) {
+  const means = [];
+  for (let i = 0; i + 1 < ratios.length; i += 2) means.push(Math.sqrt(ratios[i] * ratios[i + 1]));
+  return means;
+}
+
+/**
  * Ratios (twin CPU per request / row CPU per request), one per slice. `load(port, config, seconds)`
  * resolves with autocannon's result; the twin (`base`) is loaded with the row's token source.
  */

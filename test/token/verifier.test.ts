@@ -97,6 +97,35 @@ describe('verified-token cache', () => {
     }
   });
 
+  it('when full, takes a token on its second verification: tokens used once do not evict the ones that repeat', async () => {
+    const guard = createGuard({ ...emulator.guardOptions(), jwt: { ...emulator.guardOptions().jwt, jwks: { cacheMaxAge: 1 }, tokenCache: { max: 2 } } });
+    const [repeated, other, once, twice] = await Promise.all(['alice', 'bob', 'carol', 'dave'].map((user) => emulator.mintToken(user)));
+    const fromCacheOnly = async (token: string) => {
+      emulator.setJwksAvailable(false);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      try {
+        return await codeOf(guard.authenticate(bearer(token)));
+      } finally {
+        emulator.setJwksAvailable(true);
+      }
+    };
+    try {
+      for (const token of [repeated, other, once]) expect(await codeOf(guard.authenticate(bearer(token)))).toBe('ok');
+      // The cache held two when `once` came: it was not admitted, and evicted nothing.
+      expect(await fromCacheOnly(repeated)).toBe('ok');
+      expect(await fromCacheOnly(other)).toBe('ok');
+      expect(await fromCacheOnly(once)).toBe('503 ERR_KEYS_UNAVAILABLE');
+      // Verified a second time, a token is admitted (evicting the least recently used) and then served from the cache.
+      expect(await codeOf(guard.authenticate(bearer(twice)))).toBe('ok');
+      expect(await codeOf(guard.authenticate(bearer(twice)))).toBe('ok');
+      expect(await fromCacheOnly(twice)).toBe('ok');
+      expect(await fromCacheOnly(other)).toBe('ok');
+      expect(await fromCacheOnly(repeated)).toBe('503 ERR_KEYS_UNAVAILABLE');
+    } finally {
+      await guard.close();
+    }
+  });
+
   it('a token that failed is never cached as verified', async () => {
     const guard = createGuard(emulator.guardOptions());
     const token = await emulator.mintToken('alice', { audience: 'someone-else' });
