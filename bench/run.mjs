@@ -441,7 +441,7 @@ async function main() {
     table(rows),
     '',
     ...(paired.size ? [
-      `## Paired: server CPU time per request, row and baseline loaded at the same time`,
+      `## Paired: server CPU time per request, each row and its twin loaded at the same time`,
       '',
       `${CONFIG.pairedSlices} slices of ${CONFIG.pairedDuration} s per row, before the rounds. Every configuration has a twin: a process of its bare framework started with it and loaded whenever it is (warm-up included), with the same token source, so the two share their history. In each slice the row and its twin are loaded together, each by its own autocannon (${CONFIG.connections} connections). ratio: the twin's server CPU time per request over the row's, i.e. the row's req/s ratio with a core to itself. The two servers are pinned to one core each, swapped every slice; each pair of slices gives one ratio (their geometric mean), and the table gives the median, quartiles and range of those. A primed id (a') is a baseline against its own twin: the noise left.`,
       '',
