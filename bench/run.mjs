@@ -100,12 +100,7 @@ function load(port, config, seconds) {
 }
 
 const percentile = (sorted, p) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]);
-const median = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
+const median = (xs) => quartiles(xs).median;
 
 let upstream;
 async function upstreamStats(userId) {
@@ -183,8 +178,9 @@ async function pairedPhase(running, loadPair, log) {
     await settle([entry.child.pid, entry.twin.child.pid, upstream.pid]);
     const ratios = await pairedRatios({ base: entry.twin, row: entry, slices: CONFIG.pairedSlices, seconds: CONFIG.pairedDuration, load, quietPids: [upstream.pid] });
     const label = control ? `${config.label} against a second instance of itself (the control: the noise left)` : config.label;
-    paired.set(id, { ratios, ...quartiles(pairMeans(ratios)), baseline: config.baseline, label });
-    log(`paired ${id.padEnd(12)} vs ${config.baseline}: median ${fmt.ratio(paired.get(id).median)} (quartiles ${fmt.ratio(paired.get(id).q1)}-${fmt.ratio(paired.get(id).q3)})`);
+    const q = quartiles(pairMeans(ratios));
+    paired.set(id, { ratios, ...q, baseline: config.baseline, label });
+    log(`paired ${id.padEnd(12)} vs ${config.baseline}: median ${fmt.ratio(q.median)} (quartiles ${fmt.ratio(q.q1)}-${fmt.ratio(q.q3)})`);
     entry.twin.child.kill();
   }
   return paired;

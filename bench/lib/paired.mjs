@@ -56,7 +56,7 @@ export async function pairedRatios({ base, row, slices, seconds, load, quietPids
   const baseConfig = { ...base.config, token: row.config.token, tokenKey: `${base.config.id}:paired:${row.config.id}` };
   for (let slice = 0; slice < slices; slice++) {
     // Which server shares a core with the load generator, and whose load starts first, favours one of
-    // the two: both alternate from slice to slice, so the median does not side with either.
+    // the two: both alternate from slice to slice, and pairMeans cancels that within each pair.
     const swap = slice % 2 === 1;
     await pin(swap ? [row, base] : [base, row]);
     const before = await Promise.all([cpuSeconds(base.child.pid), cpuSeconds(row.child.pid)]);
@@ -64,7 +64,11 @@ export async function pairedRatios({ base, row, slices, seconds, load, quietPids
     const [b, r] = swap ? (await Promise.all([loads[1](), loads[0]()])).reverse() : await Promise.all([loads[0](), loads[1]()]);
     const after = await Promise.all([cpuSeconds(base.child.pid), cpuSeconds(row.child.pid)]);
     await settle([base.child.pid, row.child.pid, ...quietPids]);
-    if (before.includes(null) || after.includes(null)) return [];
+    if (before.includes(null) || after.includes(null)) {
+      // No CPU times (no /proc, or a server gone): no ratios, and the cores are given back.
+      await unpin([base, row]);
+      return [];
+    }
     const perRequest = (i, res) => (after[i] - before[i]) / res.result.requests.total;
     if (b.result.requests.total > 0 && r.result.requests.total > 0) ratios.push(perRequest(0, b) / perRequest(1, r));
   }
