@@ -134,7 +134,7 @@ for (const c of configs) {
   lines.push(`| ${c.id} | ${c.label} | ${fmt(r.perRequest)} | ${fmt(r.compilePerRequest)} | ${fmt(r.steadyPerRequest)} | ${over} | ${Number.isFinite(ratio) ? ratio.toFixed(3) : 'n/a'} | ${c.baseline} | ${r.upstreamCalls} | ${r.bad} |`);
 }
 const by = (id) => { const r = results.get(id); return r && !r.error ? r.steadyPerRequest : NaN; };
-const pairs = [['h', 'jose', 'h / jose'], ['f100', 'noop', 'f100 / noop'], ['f100', 'attach', 'f100 / attach'], ['i', 'd', 'i / d'], ['i', 'e', 'i / e']];
+const pairs = [['h', 'jose', 'h / jose'], ['f100', 'noop', 'f100 / noop'], ['f100', 'attach', 'f100 / attach'], ['i', 'd', 'i / d'], ['i', 'e', 'i / e'], ['i-1k', 'd', 'i-1k / d']];
 lines.push('', '| comparison (steady) | ratio (fewer instructions = higher) |', '|---|---:|');
 for (const [x, y, name] of pairs) if (Number.isFinite(by(x) / by(y))) lines.push(`| ${name} | ${(by(y) / by(x)).toFixed(3)} |`);
 process.stdout.write(`${lines.join('\n')}\n`);
