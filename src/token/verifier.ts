@@ -2,6 +2,7 @@ import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { GuardError, InvalidTokenError, KeysUnavailableError, type InvalidTokenReason } from '../errors.js';
 import { LRUCache } from 'lru-cache';
 import type { ResolvedOptions } from '../options.js';
+import { createHmacVerifier } from './hmac.js';
 import { createKeyResolver, KeySourceError } from './keys.js';
 
 /** Who the verified token says the caller is. */
@@ -64,6 +65,8 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
   };
   // With the real clock, one options object serves every call; a test clock needs its date each time.
   const fixedOptions = options.now === Date.now ? verifyOptions : undefined;
+  // HS* under a secret: checked synchronously first; what it does not accept goes to jwtVerify.
+  const hmac = jwt.secret === undefined ? undefined : createHmacVerifier(jwt.secret, jwt.algorithms);
   const maxAge = options.jwt.tokenCache.maxAge;
   // Keyed by the exact token string and owned by this verifier, so it only ever holds tokens that
   // passed this configuration's checks (a token verified for one audience never serves another guard).
@@ -72,11 +75,14 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
   const admission = verified === undefined ? undefined : createDoorkeeper(options.jwt.tokenCache.max);
 
   async function verifyFully(token: string): Promise<Identity> {
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, resolveKey, fixedOptions ?? { ...verifyOptions, currentDate: new Date(options.now()) }));
-    } catch (error) {
-      throw toGuardError(error, options);
+    const checks = fixedOptions ?? { ...verifyOptions, currentDate: new Date(options.now()) };
+    let payload = hmac?.(token, checks);
+    if (payload === undefined) {
+      try {
+        ({ payload } = await jwtVerify(token, resolveKey, checks));
+      } catch (error) {
+        throw toGuardError(error, options);
+      }
     }
     if (typeof payload.exp !== 'number') throw new InvalidTokenError('claim_invalid', options.realm);
     const userId = payload[claim];
