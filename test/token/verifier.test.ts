@@ -99,7 +99,7 @@ describe('verified-token cache', () => {
 
   it('when full, takes a token on its second verification: tokens used once do not evict the ones that repeat', async () => {
     const guard = createGuard({ ...emulator.guardOptions(), jwt: { ...emulator.guardOptions().jwt, jwks: { cacheMaxAge: 1 }, tokenCache: { max: 2 } } });
-    const [repeated, other, once, twice] = await Promise.all(['alice', 'bob', 'carol', 'dave'].map((user) => emulator.mintToken(user)));
+    const [repeated, other, once, twice] = (await Promise.all(['alice', 'bob', 'carol', 'dave'].map((user) => emulator.mintToken(user)))) as [string, string, string, string];
     const fromCacheOnly = async (token: string) => {
       emulator.setJwksAvailable(false);
       await new Promise((resolve) => setTimeout(resolve, 20));
