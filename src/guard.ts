@@ -61,6 +61,12 @@ export interface Guard {
    */
   authenticateCached(request: RequestLike): Identity | undefined;
   /**
+   * `authenticate` without a promise when it can be: the identity of a cached token, or of an HS*
+   * token the synchronous check accepts; otherwise a promise of jose's verdict. Throws, or rejects,
+   * with the same errors as `authenticate`.
+   */
+  identify(request: RequestLike): Identity | Promise<Identity>;
+  /**
    * The hot path: a decision from fresh cached grants without conditions, with no promise;
    * undefined when grants must be loaded or conditions evaluated (use `authorize`).
    */
@@ -199,6 +205,7 @@ export function createGuard(input: GuardOptions): Guard {
       publishDecision(userId, resource, decision);
       return decision;
     },
+    identify: (request) => verifier.verifyNow(extractBearerToken(request, options.realm)),
     authenticate: (request) => {
       try {
         return verifier.verify(extractBearerToken(request, options.realm));

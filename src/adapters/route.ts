@@ -28,19 +28,19 @@ export function routeSpec<R>(resource: ResourceSource<R>, requirement: Requireme
 /**
  * The whole check for one request, shared by every adapter: authenticate, resolve the resource,
  * decide. Returns the context to attach, or throws a GuardError (400/401/403/500) synchronously, when
- * the token and the user's grants are cached (the hot path: no promise, no microtask); otherwise
+ * the token is cached (or passes the synchronous HS* check) and the user's grants are cached (the hot
+ * path: no promise, no microtask); otherwise
  * returns a promise of the context that rejects with a GuardError (400/401/403/503/500).
  */
 export function enforce<R>(guard: Guard, request: RequestLike, spec: RouteSpec<R>, native: R): GenAuthContext | Promise<GenAuthContext> {
-  const identity = guard.authenticateCached(request);
-  if (identity === undefined) return enforceAsync(guard, request, spec, native);
+  const identity = guard.identify(request);
+  if (identity instanceof Promise) return enforceAsync(identity, guard, request, spec, native);
   return decideNow(guard, request, spec, identity, resolveResource(spec, native));
 }
 
-/** A new token (verified now), then the same decision as the hot path. */
-async function enforceAsync<R>(guard: Guard, request: RequestLike, spec: RouteSpec<R>, native: R): Promise<GenAuthContext> {
-  const identity = await guard.authenticate(request);
-  return decideNow(guard, request, spec, identity, resolveResource(spec, native));
+/** A token jose verifies now, then the same decision as the hot path. */
+async function enforceAsync<R>(identity: Promise<Identity>, guard: Guard, request: RequestLike, spec: RouteSpec<R>, native: R): Promise<GenAuthContext> {
+  return decideNow(guard, request, spec, await identity, resolveResource(spec, native));
 }
 
 function resolveResource<R>(spec: RouteSpec<R>, native: R): string | Promise<string> {

@@ -45,6 +45,11 @@ export interface TokenVerifier {
   verify(token: string): Promise<Identity>;
   /** The identity of a token this verifier already verified and still trusts; undefined otherwise. */
   peek(token: string): Identity | undefined;
+  /**
+   * The identity without a promise when the token is cached or passes the synchronous HS* check,
+   * else a promise of jose's verdict. Throws (or rejects) with the same errors as `verify`.
+   */
+  verifyNow(token: string): Identity | Promise<Identity>;
   /** Drops every cached token of a user (called when the user is invalidated). */
   forgetUser(userId: string): void;
   forgetAll(): void;
@@ -74,21 +79,35 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
     options.jwt.tokenCache.max > 0 ? new LRUCache<string, Identity>({ max: options.jwt.tokenCache.max, ttlAutopurge: false, ttlResolution: 0 }) : undefined;
   const admission = verified === undefined ? undefined : createDoorkeeper(options.jwt.tokenCache.max);
 
-  async function verifyFully(token: string): Promise<Identity> {
-    const checks = fixedOptions ?? { ...verifyOptions, currentDate: new Date(options.now()) };
-    let payload = hmac?.(token, checks);
-    if (payload === undefined) {
-      try {
-        ({ payload } = await jwtVerify(token, resolveKey, checks));
-      } catch (error) {
-        throw toGuardError(error, options);
-      }
+  function claimChecks() {
+    return fixedOptions ?? { ...verifyOptions, currentDate: new Date(options.now()) };
+  }
+
+  /** A cached token, or one the synchronous HS* check accepts; undefined when jose must decide. */
+  function fromCacheOrShortcut(token: string): Identity | undefined {
+    const hit = verified?.get(token);
+    if (hit !== undefined || hmac === undefined) return hit;
+    const payload = hmac(token, claimChecks());
+    return payload === undefined ? undefined : accept(token, payload);
+  }
+
+  async function verifyWithJose(token: string): Promise<Identity> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, resolveKey, claimChecks()));
+    } catch (error) {
+      throw toGuardError(error, options);
     }
+    return accept(token, payload);
+  }
+
+  /** The guard's own checks on verified claims, then the cache. */
+  function accept(token: string, payload: JWTPayload): Identity {
     if (typeof payload.exp !== 'number') throw new InvalidTokenError('claim_invalid', options.realm);
     const userId = payload[claim];
     if (typeof userId !== 'string' || userId.length === 0) throw new InvalidTokenError('identity_claim', options.realm);
     const identity = Object.freeze({ userId, claims: Object.freeze(payload) });
-    if (verified !== undefined && typeof payload.exp === 'number') {
+    if (verified !== undefined) {
       // Never outlive the token's own expiry (no clock tolerance granted here), nor maxAge.
       const ttl = Math.min(payload.exp * 1000 - options.now(), maxAge);
       // A full cache takes a token only on its second verification (see createDoorkeeper).
@@ -97,11 +116,19 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
     return identity;
   }
 
+  function verifyNow(token: string): Identity | Promise<Identity> {
+    return fromCacheOrShortcut(token) ?? verifyWithJose(token);
+  }
+
   return {
     peek: (token) => verified?.get(token),
+    verifyNow,
     verify(token) {
-      const hit = verified?.get(token);
-      return hit !== undefined ? Promise.resolve(hit) : verifyFully(token);
+      try {
+        return Promise.resolve(verifyNow(token));
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
     forgetUser(userId) {
       if (verified === undefined) return;

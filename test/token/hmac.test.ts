@@ -144,4 +144,35 @@ describe('the guard with a secret', () => {
       await guard.close();
     }
   });
+
+  it('identify() answers a new plain HS256 token without a promise, and hands the rest to jose', async () => {
+    const guard = createGuard({
+      genauth: emulator.guardOptions().genauth,
+      jwt: { secret: SECRET, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE },
+    });
+    try {
+      const now = guard.identify(request(valid));
+      expect(now).not.toBeInstanceOf(Promise);
+      expect((now as { userId: string }).userId).toBe('alice');
+      // Accepted by the check but refused by the guard's own rules (no exp): thrown at once.
+      expect(() => guard.identify(request(token({ alg: 'HS256' }, { sub: 'alice', iss: ISSUER, aud: AUDIENCE })))).toThrow(InvalidTokenError);
+      // Not taken by the check: jose decides, asynchronously, and refuses.
+      const forged = guard.identify(request(`${validHeader}.${json(claims({ sub: 'mallory' }))}.${validMac}`));
+      expect(forged).toBeInstanceOf(Promise);
+      await expect(forged).rejects.toMatchObject({ reason: 'bad_signature' });
+    } finally {
+      await guard.close();
+    }
+  });
+
+  it('identify() with a key source other than a secret always goes through jose', async () => {
+    const guard = createGuard(emulator.guardOptions());
+    try {
+      const first = guard.identify(request(await emulator.mintToken('alice')));
+      expect(first).toBeInstanceOf(Promise);
+      expect((await first).userId).toBe('alice');
+    } finally {
+      await guard.close();
+    }
+  });
 });
