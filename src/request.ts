@@ -35,15 +35,22 @@ export interface NodeMessage {
  * cached path reads only the headers, and method, URL and address only when a policy or API mode needs them.
  */
 export class NodeRequestView implements RequestLike {
-  constructor(private readonly message: NodeMessage) {}
+  /**
+   * @param target the request target as received, when the framework keeps it apart from a `url` its
+   * mounting rewrites (Koa's `ctx.originalUrl`); Express's `originalUrl` is read without it.
+   */
+  constructor(
+    private readonly message: NodeMessage,
+    private readonly target?: string,
+  ) {}
 
   get method(): string {
     return this.message.method ?? 'GET';
   }
 
-  /** The target as received, mount prefix included (`originalUrl` under Express). */
+  /** The target as received, mount prefix included (`originalUrl` under Express and Koa). */
   get url(): string {
-    return this.message.originalUrl ?? this.message.url ?? '';
+    return this.target ?? this.message.originalUrl ?? this.message.url ?? '';
   }
 
   get headers(): IncomingHttpHeaders {

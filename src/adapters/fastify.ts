@@ -5,7 +5,7 @@ import { createGuard, type CheckInput, type GenAuthContext, type Guard, type Rou
 import type { GuardOptions } from '../options.js';
 import type { Decision, Requirement } from '../policy/decide.js';
 import { asGuardError, problemResponse } from '../problem.js';
-import type { RequestLike } from '../request.js';
+import { NodeRequestView, type RequestLike } from '../request.js';
 import { enforce, routeSpec, type ResourceSource, type RouteSpec } from './route.js';
 
 export * from '../index.js';
@@ -101,14 +101,7 @@ export interface FastifyGuard {
  * string as on every other adapter.
  */
 export function fastifyRequest(request: FastifyRequest): RequestLike {
-  const raw = request.raw;
-  return {
-    method: raw.method ?? request.method,
-    url: raw.url ?? request.url,
-    headers: raw.headers,
-    rawHeaders: raw.rawHeaders,
-    remoteAddress: raw.socket?.remoteAddress,
-  };
+  return new NodeRequestView(request.raw);
 }
 
 /** Builds the decorator object and the hooks the plugin installs. Exported for tests and custom wiring. */

@@ -4,7 +4,7 @@ import { createGuard, type CheckInput, type GenAuthContext, type Guard, type Rou
 import type { GuardOptions } from '../options.js';
 import type { Decision, Requirement } from '../policy/decide.js';
 import { asGuardError, problemResponse } from '../problem.js';
-import type { RequestLike } from '../request.js';
+import { NodeRequestView, type RequestLike } from '../request.js';
 import { enforce, routeSpec, type ResourceSource } from './route.js';
 
 export * from '../index.js';
@@ -61,13 +61,7 @@ export interface KoaGuard {
 
 /** The core's view of a Koa request: the full URL as received (`originalUrl`), never a mount-shortened path. */
 export function koaRequest(ctx: ParameterizedContext): RequestLike {
-  return {
-    method: ctx.method,
-    url: ctx.originalUrl ?? ctx.req.url ?? '',
-    headers: ctx.req.headers,
-    rawHeaders: ctx.req.rawHeaders,
-    remoteAddress: ctx.req.socket?.remoteAddress,
-  };
+  return new NodeRequestView(ctx.req, ctx.originalUrl);
 }
 
 /**
