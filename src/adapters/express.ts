@@ -4,7 +4,7 @@ import type { GuardOptions } from '../options.js';
 import type { Decision, Requirement } from '../policy/decide.js';
 import { asGuardError, problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
-import { enforce, routeSpec, type ResourceSource } from './route.js';
+import { authenticateOnly, enforce, routeSpec, type ResourceSource } from './route.js';
 import { apiModeSpec, enforceApi, type ApiModeOptions } from '../api-mode.js';
 
 export * from '../index.js';
@@ -78,32 +78,42 @@ export function createExpressGuard(options: ExpressGuardOptions): ExpressGuard {
     res.status(answer.status).set(answer.headers).end(answer.body);
   }
 
+  /**
+   * Runs a check and hands its context on: at once when it answered synchronously (cached token and
+   * grants), else when its promise settles. next() stays outside the try: a downstream error is not
+   * ours to answer.
+   */
+  function proceed(req: Request, res: Response, next: NextFunction, check: (req: Request) => GenAuthContext | Promise<GenAuthContext>): void {
+    let result: GenAuthContext | Promise<GenAuthContext>;
+    try {
+      result = check(req);
+    } catch (error) {
+      return reject(error, res, next);
+    }
+    if (result instanceof Promise) {
+      // Express 4 ignores returned promises: every rejection is handled here.
+      result.then(
+        (context) => {
+          req.genauth = context;
+          next();
+        },
+        (error: unknown) => reject(error, res, next),
+      );
+      return;
+    }
+    req.genauth = result;
+    next();
+  }
+
   function requirePermission(resource: ResourceSource<Request>, requirement: Requirement, route?: RouteOptions): RequestHandler {
     const spec = routeSpec(resource, requirement, route);
+    const check = (req: Request) => enforce(core, expressRequest(req), spec, req);
     return function genauthRequirePermission(req, res, next) {
-      let result: GenAuthContext | Promise<GenAuthContext>;
-      try {
-        result = enforce(core, expressRequest(req), spec, req);
-      } catch (error) {
-        return reject(error, res, next);
-      }
-      if (result instanceof Promise) {
-        // Express 4 ignores returned promises: every rejection is handled here.
-        result.then(
-          (context) => {
-            req.genauth = context;
-            next();
-          },
-          (error: unknown) => reject(error, res, next),
-        );
-        return;
-      }
-      // Cached token and grants: decided synchronously. next() stays outside the try: a downstream
-      // error is not ours to answer.
-      req.genauth = result;
-      next();
+      proceed(req, res, next, check);
     };
   }
+
+  const authenticateCheck = (req: Request) => authenticateOnly(core, expressRequest(req));
 
   function api(options?: ApiModeOptions): RequestHandler {
     const spec = apiModeSpec(options);
@@ -124,13 +134,7 @@ export function createExpressGuard(options: ExpressGuardOptions): ExpressGuard {
     api,
     authenticate() {
       return function genauthAuthenticate(req, res, next) {
-        core.authenticate(expressRequest(req)).then(
-          (identity) => {
-            req.genauth = { identity };
-            next();
-          },
-          (error: unknown) => reject(error, res, next),
-        );
+        proceed(req, res, next, authenticateCheck);
       };
     },
     check: (input) => core.check(input),

@@ -5,7 +5,7 @@ import type { GuardOptions } from '../options.js';
 import type { Decision, Requirement } from '../policy/decide.js';
 import { asGuardError, problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
-import { enforce, routeSpec, type ResourceSource } from './route.js';
+import { authenticateOnly, enforce, routeSpec, type ResourceSource } from './route.js';
 
 export * from '../index.js';
 export type { ApiModeOptions } from '../api-mode.js';
@@ -123,7 +123,13 @@ export function createKoaGuard(options: KoaGuardOptions): KoaGuard {
     requirePermission,
     authenticate() {
       return function genauthAuthenticate(ctx, next) {
-        return settle(ctx, next, core.authenticate(koaRequest(ctx)).then((identity) => ({ identity })));
+        let result: GenAuthContext | Promise<GenAuthContext>;
+        try {
+          result = authenticateOnly(core, koaRequest(ctx));
+        } catch (error) {
+          return reject(error, ctx);
+        }
+        return settle(ctx, next, result);
       };
     },
     api(apiOptions) {

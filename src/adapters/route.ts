@@ -38,6 +38,20 @@ export function enforce<R>(guard: Guard, request: RequestLike, spec: RouteSpec<R
   return decideNow(guard, request, spec, identity, resolveResource(spec, native));
 }
 
+/**
+ * Authentication alone, for the adapters' `authenticate()` middleware: the context `{ identity }`,
+ * without a promise when the token is cached or passes the synchronous HS* check. Throws (400/401)
+ * or rejects (401/503) like `Guard.authenticate`.
+ */
+export function authenticateOnly(guard: Guard, request: RequestLike): GenAuthContext | Promise<GenAuthContext> {
+  const identity = guard.identify(request);
+  return identity instanceof Promise ? identity.then(withIdentity) : { identity };
+}
+
+function withIdentity(identity: Identity): GenAuthContext {
+  return { identity };
+}
+
 /** A token jose verifies now, then the same decision as the hot path. */
 async function enforceAsync<R>(identity: Promise<Identity>, guard: Guard, request: RequestLike, spec: RouteSpec<R>, native: R): Promise<GenAuthContext> {
   return decideNow(guard, request, spec, await identity, resolveResource(spec, native));

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { jwtVerify, type JWTClaimVerificationOptions } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createGuard, InvalidTokenError } from '../../src/index.js';
+import { authenticateOnly } from '../../src/adapters/route.js';
+import { createGuard, InvalidTokenError, MissingTokenError } from '../../src/index.js';
 import { createHmacVerifier } from '../../src/token/hmac.js';
 import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
 
@@ -162,6 +163,23 @@ describe('the guard with a secret', () => {
       await expect(forged).rejects.toMatchObject({ reason: 'bad_signature' });
     } finally {
       await guard.close();
+    }
+  });
+
+  it('authenticateOnly() (the authenticate() middleware) follows identify(): no promise when it can', async () => {
+    const hs = createGuard({ genauth: emulator.guardOptions().genauth, jwt: { secret: SECRET, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE } });
+    const rs = createGuard(emulator.guardOptions());
+    try {
+      const now = authenticateOnly(hs, request(valid));
+      expect(now).not.toBeInstanceOf(Promise);
+      expect(now).toMatchObject({ identity: { userId: 'alice' } });
+      expect(() => authenticateOnly(hs, { method: 'GET', url: '/', headers: {} })).toThrow(MissingTokenError);
+      const later = authenticateOnly(rs, request(await emulator.mintToken('bob')));
+      expect(later).toBeInstanceOf(Promise);
+      await expect(later).resolves.toMatchObject({ identity: { userId: 'bob' } });
+    } finally {
+      await hs.close();
+      await rs.close();
     }
   });
 
