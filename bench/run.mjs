@@ -345,15 +345,16 @@ async function main() {
     for (const entry of running.filter((r) => r.config.prime !== false)) {
       const base = configs.find((c) => c.id === entry.config.baseline);
       entry.twin = {
-        config: base,
+        // The twin is loaded with the row's token source, on a cursor of its own.
+        config: { ...base, token: entry.config.token, tokenKey: `${entry.config.id}:twin` },
         child: await startProcess(process.execPath, [base.file], { ...env, ...base.env }, `${entry.config.id} twin`),
       };
     }
   }
-  // The row and its twin loaded at once, the twin with the row's token source.
+  // The row and its twin loaded at once.
   const loadPair = ({ config, child, twin }, seconds) => Promise.all([
     load(child.port, config, seconds),
-    twin && load(twin.child.port, { ...twin.config, token: config.token, tokenKey: `${config.id}:twin` }, seconds),
+    twin && load(twin.child.port, twin.config, seconds),
   ]);
 
   for (const entry of running) {

@@ -49,18 +49,18 @@ export function pairMeans(ratios) {
 
 /**
  * Ratios (twin CPU per request / row CPU per request), one per slice. `load(port, config, seconds)`
- * resolves with autocannon's result; the twin (`base`) is loaded with the row's token source.
+ * resolves with autocannon's result; the twin (`base`) is loaded with its own config, which carries the
+ * row's token source.
  */
 export async function pairedRatios({ base, row, slices, seconds, load, quietPids = [] }) {
   const ratios = [];
-  const baseConfig = { ...base.config, token: row.config.token, tokenKey: `${base.config.id}:paired:${row.config.id}` };
   for (let slice = 0; slice < slices; slice++) {
     // Which server shares a core with the load generator, and whose load starts first, favours one of
     // the two: both alternate from slice to slice, and pairMeans cancels that within each pair.
     const swap = slice % 2 === 1;
     await pin(swap ? [row, base] : [base, row]);
     const before = await Promise.all([cpuSeconds(base.child.pid), cpuSeconds(row.child.pid)]);
-    const loads = [() => load(base.child.port, baseConfig, seconds), () => load(row.child.port, row.config, seconds)];
+    const loads = [() => load(base.child.port, base.config, seconds), () => load(row.child.port, row.config, seconds)];
     const [b, r] = swap ? (await Promise.all([loads[1](), loads[0]()])).reverse() : await Promise.all([loads[0](), loads[1]()]);
     const after = await Promise.all([cpuSeconds(base.child.pid), cpuSeconds(row.child.pid)]);
     await settle([base.child.pid, row.child.pid, ...quietPids]);

@@ -6,7 +6,7 @@ import type { GuardOptions } from '../options.js';
 import type { Decision, Requirement } from '../policy/decide.js';
 import { asGuardError, problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
-import { enforce, routeSpec, type ResourceSource, type RouteSpec } from './route.js';
+import { authenticateOnly, enforce, routeSpec, type ResourceSource, type RouteSpec } from './route.js';
 
 export * from '../index.js';
 export type { ApiModeOptions } from '../api-mode.js';
@@ -133,11 +133,12 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
     return undefined;
   }
 
-  function hookFor(spec: RouteSpec<FastifyResourceRequest>): GenAuthHook {
-    return function genauthRequirePermission(request, reply) {
-      let result: GenAuthContext | Promise<GenAuthContext>;
+  /** A hook that runs `check` and attaches its context; a synchronous throw is answered like a rejection. */
+  function checkHook(check: (request: FastifyRequest) => GenAuthContext | null | Promise<GenAuthContext | null>): GenAuthHook {
+    return function genauthHook(request, reply) {
+      let result: GenAuthContext | null | Promise<GenAuthContext | null>;
       try {
-        result = enforce(core, fastifyRequest(request), spec, request as FastifyResourceRequest);
+        result = check(request);
       } catch (error) {
         result = Promise.reject(error);
       }
@@ -145,10 +146,12 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
     };
   }
 
+  function hookFor(spec: RouteSpec<FastifyResourceRequest>): GenAuthHook {
+    return checkHook((request) => enforce(core, fastifyRequest(request), spec, request as FastifyResourceRequest));
+  }
+
   function apiHook(spec: ApiModeSpec): GenAuthHook {
-    return function genauthApi(request, reply) {
-      return attach(request, reply, enforceApi(core, fastifyRequest(request), spec));
-    };
+    return checkHook((request) => enforceApi(core, fastifyRequest(request), spec));
   }
   // Validated now: a mistake fails registration, not a request.
   const instanceApi = options.api === undefined ? undefined : apiHook(apiModeSpec(options.api));
@@ -198,11 +201,7 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
 
   const guard: FastifyGuard & { routeHook: RouteHook } = {
     requirePermission: (resource, requirement, route) => hookFor(routeSpec(resource, requirement, route)),
-    authenticate() {
-      return function genauthAuthenticate(request, reply) {
-        return attach(request, reply, core.authenticate(fastifyRequest(request)).then((identity) => ({ identity })));
-      };
-    },
+    authenticate: () => checkHook((request) => authenticateOnly(core, fastifyRequest(request))),
     api: (apiOptions) => apiHook(apiModeSpec(apiOptions)),
     /** Instance-wide API mode (unless the route is public), then the matched route's `config.genauth`. */
     routeHook(request, reply, done) {

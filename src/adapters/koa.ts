@@ -84,14 +84,20 @@ export function createKoaGuard(options: KoaGuardOptions): KoaGuard {
   }
 
   /**
-   * Finishes one check: on success attaches the context and continues, otherwise answers. A check
-   * decided from the caches arrives as a plain value, so the hot path adds no promise of its own.
+   * Runs one check and finishes it: on success attaches the context and continues, otherwise answers.
+   * A check decided from the caches returns a plain value, so the hot path adds no promise of its own.
    */
-  function settle(
+  function proceed(
     ctx: ParameterizedContext,
     next: () => Promise<unknown>,
-    result: GenAuthContext | null | Promise<GenAuthContext | null>,
-  ): Promise<unknown> {
+    check: (ctx: ParameterizedContext) => GenAuthContext | null | Promise<GenAuthContext | null>,
+  ): Promise<unknown> | void {
+    let result: GenAuthContext | null | Promise<GenAuthContext | null>;
+    try {
+      result = check(ctx);
+    } catch (error) {
+      return reject(error, ctx);
+    }
     if (result instanceof Promise) {
       // Only the check's rejection is answered here; an error from downstream is not ours.
       return result.then(
@@ -108,34 +114,26 @@ export function createKoaGuard(options: KoaGuardOptions): KoaGuard {
 
   function requirePermission(resource: ResourceSource<KoaContext>, requirement: Requirement, route?: RouteOptions): Middleware {
     const spec = routeSpec(resource, requirement, route);
+    const check = (ctx: ParameterizedContext) => enforce(core, koaRequest(ctx), spec, ctx);
     return function genauthRequirePermission(ctx, next) {
-      let result: GenAuthContext | Promise<GenAuthContext>;
-      try {
-        result = enforce(core, koaRequest(ctx), spec, ctx);
-      } catch (error) {
-        return reject(error, ctx);
-      }
-      return settle(ctx, next, result);
+      return proceed(ctx, next, check);
     };
   }
+
+  const authenticateCheck = (ctx: ParameterizedContext) => authenticateOnly(core, koaRequest(ctx));
 
   return {
     requirePermission,
     authenticate() {
       return function genauthAuthenticate(ctx, next) {
-        let result: GenAuthContext | Promise<GenAuthContext>;
-        try {
-          result = authenticateOnly(core, koaRequest(ctx));
-        } catch (error) {
-          return reject(error, ctx);
-        }
-        return settle(ctx, next, result);
+        return proceed(ctx, next, authenticateCheck);
       };
     },
     api(apiOptions) {
       const spec = apiModeSpec(apiOptions);
+      const check = (ctx: ParameterizedContext) => enforceApi(core, koaRequest(ctx), spec);
       return function genauthApi(ctx, next) {
-        return settle(ctx, next, enforceApi(core, koaRequest(ctx), spec));
+        return proceed(ctx, next, check);
       };
     },
     check: (input) => core.check(input),
