@@ -5,18 +5,20 @@
 // each slice's ratio is taken against the mean of the two baseline slices around it, and the median
 // over all slices of all rounds is reported. This machine's speed drifts by 20 % within seconds:
 // short alternating slices see the same machine as their baselines far more often than long runs do.
-// Before the rounds, the paired phase, which decides the targets: each configuration loaded at the
-// same time as a twin of its bare framework with the same history, compared by server CPU time per
-// request (bench/lib/paired.mjs); each baseline against its own twin is the control.
+// Before the rounds, the paired phase, which decides the targets: each configuration against a twin of
+// its bare framework, alternating on a core of their own, compared by server CPU time per request, in
+// several fresh pairs of processes (bench/lib/paired.mjs); each baseline against its own twin is the
+// control.
 // Then the cold-burst check, the decision micro-benchmarks and the memory measurement (each a child
 // process). Results: stdout, and bench/results/ (ignored by git).
 //
-// Knobs: BENCH_ROUNDS (3), BENCH_SLICES (4 measured slices per row and round), BENCH_DURATION (1 s per
+// Knobs: BENCH_ROUNDS (2), BENCH_SLICES (4 measured slices per row and round), BENCH_DURATION (1 s per
 // slice), BENCH_WARMUP (3 s), BENCH_PRIME (1 s unmeasured load before a row's first slice in a round),
 // BENCH_CONNECTIONS (32), BENCH_ONLY=f100,h (baselines are added), BENCH_SKIP=c10k, BENCH_MICRO=0, BENCH_MEMORY=0,
 // BENCH_PROFILE=f100,h (profile those servers during the measured rounds only; profiles go to
 // bench/results/profiles and the report gets self time per request by module and function),
-// BENCH_PAIRED (10 paired slices per row, 0 to skip; bench/lib/paired.mjs), BENCH_PAIRED_DURATION (2 s).
+// BENCH_FORKS (3 fresh pairs of processes per row in the paired phase, 0 to skip; bench/lib/paired.mjs),
+// BENCH_PAIRED (4 slices per fork), BENCH_PAIRED_DURATION (1.5 s per load of a slice).
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -28,7 +30,7 @@ import { startProcess, stopAll } from './lib/processes.mjs';
 import { tokenSource, tokens } from './lib/tokens.mjs';
 import { summarizeProfiles } from './lib/profile.mjs';
 import { discover, list } from './lib/configs.mjs';
-import { cpuSeconds, pairMeans, pairedRatios, quartiles, settle } from './lib/paired.mjs';
+import { cpuSeconds, forkRatios, pinTo, quartiles, settle, unpin } from './lib/paired.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -36,7 +38,7 @@ const RESULTS = join(HERE, 'results');
 const num = (name, dflt) => (process.env[name] ? Number(process.env[name]) : dflt);
 
 const CONFIG = {
-  rounds: num('BENCH_ROUNDS', 3),
+  rounds: num('BENCH_ROUNDS', 2),
   slices: num('BENCH_SLICES', 4),
   duration: num('BENCH_DURATION', 1),
   warmup: num('BENCH_WARMUP', 3),
@@ -45,8 +47,9 @@ const CONFIG = {
   only: list('BENCH_ONLY'),
   skip: list('BENCH_SKIP'),
   profile: list('BENCH_PROFILE'),
-  pairedSlices: num('BENCH_PAIRED', 10),
-  pairedDuration: num('BENCH_PAIRED_DURATION', 2),
+  forks: num('BENCH_FORKS', 3),
+  pairedSlices: num('BENCH_PAIRED', 4),
+  pairedDuration: num('BENCH_PAIRED_DURATION', 1.5),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -164,25 +167,68 @@ async function coldBurst(port) {
 }
 
 /**
- * Every configuration against its twin (a bare-framework process with the same history), loaded at
- * the same time (bench/lib/paired.mjs). A baseline against its twin is the control, reported as `a'`.
- * Returns id -> { ratios, ...quartiles }; the twins are stopped.
+ * Loads a server for the warm-up. A row with users in rotation repeats until a pass loads (almost)
+ * nothing, so every user is cached before measuring. Throws when the server answers anything but 2xx.
  */
-async function pairedPhase(running, loadPair, log) {
+async function warmUp(child, config) {
+  const pass = async () => {
+    const { result } = await load(child.port, config, CONFIG.warmup);
+    if (result.non2xx + result.errors > 0) throw new Error(`${config.id}: ${result.non2xx} non-2xx and ${result.errors} errors during the warm-up`);
+  };
+  await pass();
+  if (config.token === 'rotate') {
+    for (let n = 0; n < 6; n++) {
+      const mark = (await upstreamStats()).grantCalls;
+      await pass();
+      if ((await upstreamStats()).grantCalls - mark < 10) break;
+    }
+  }
+  await settle([child.pid, upstream.pid]);
+}
+
+/**
+ * Every configuration against a twin (a process of its bare framework loaded with the row's token
+ * source), in CONFIG.forks fresh pairs of processes (bench/lib/paired.mjs). A baseline against its twin
+ * is the control, reported as `a'`. Returns id -> { forks (each fork's median), ratios (every slice), ... }.
+ */
+async function pairedPhase(configs, env, log) {
   const paired = new Map();
-  for (const entry of running.filter((r) => r.twin)) {
-    const { config } = entry;
+  // The servers under test get core 1; the load generator (this process) and the emulator, core 0.
+  await Promise.all([pinTo(process.pid, 0), pinTo(upstream.pid, 0)]);
+  for (const config of configs.filter((c) => c.prime !== false)) {
     const control = config.id === config.baseline;
     const id = control ? `${config.id}'` : config.id;
-    if (CONFIG.prime > 0) await loadPair(entry, CONFIG.prime);
-    await settle([entry.child.pid, entry.twin.child.pid, upstream.pid]);
-    const ratios = await pairedRatios({ base: entry.twin, row: entry, slices: CONFIG.pairedSlices, seconds: CONFIG.pairedDuration, load, quietPids: [upstream.pid] });
+    const base = configs.find((c) => c.id === config.baseline);
+    const forks = [];
+    const ratios = [];
+    try {
+      for (let fork = 1; fork <= CONFIG.forks; fork++) {
+        const slices = await forkRatios({
+          // Token cursors of their own, so a fork's warm-up starts its rotation at the first user.
+          row: { ...config, tokenKey: `${config.id}:fork${fork}` },
+          twin: { ...base, token: config.token, tokenKey: `${config.id}:fork${fork}:twin` },
+          slices: CONFIG.pairedSlices,
+          seconds: CONFIG.pairedDuration,
+          start: (c) => startProcess(process.execPath, [c.file], { ...env, ...c.env }, `${c.id} (paired, fork ${fork})`),
+          warm: warmUp,
+          load,
+          quietPids: [upstream.pid],
+        });
+        if (slices.length === 0) break;
+        forks.push(quartiles(slices).median);
+        ratios.push(...slices);
+      }
+    } catch (err) {
+      log(`paired ${id} FAILED: ${err.message}`);
+      continue;
+    }
+    if (forks.length === 0) continue;
     const label = control ? `${config.label} against a second instance of itself (the control: the noise left)` : config.label;
-    const q = quartiles(pairMeans(ratios));
-    paired.set(id, { ratios, ...q, baseline: config.baseline, label });
-    log(`paired ${id.padEnd(12)} vs ${config.baseline}: median ${fmt.ratio(q.median)} (quartiles ${fmt.ratio(q.q1)}-${fmt.ratio(q.q3)})`);
-    entry.twin.child.kill();
+    const q = quartiles(forks);
+    paired.set(id, { forks, ratios, median: q.median, min: q.min, max: q.max, slices: quartiles(ratios), baseline: config.baseline, label });
+    log(`paired ${id.padEnd(12)} vs ${config.baseline}: median ${fmt.ratio(q.median)}; forks ${forks.map(fmt.ratio).join(' ')}`);
   }
+  await Promise.all([unpin(process.pid), unpin(upstream.pid)]);
   return paired;
 }
 
@@ -237,9 +283,9 @@ function table(rows) {
 }
 
 function pairedTable(paired) {
-  const lines = ['| id | configuration | ratio (median of pairs) | quartiles | min–max | vs | slices |', '|---|---|---:|---:|---:|---|---:|'];
+  const lines = ['| id | configuration | ratio (median of forks) | forks | slices: quartiles | min–max | vs |', '|---|---|---:|---|---:|---:|---|'];
   for (const [id, p] of paired) {
-    lines.push(`| ${id} | ${p.label} | ${fmt.ratio(p.median)} | ${fmt.ratio(p.q1)}–${fmt.ratio(p.q3)} | ${fmt.ratio(p.min)}–${fmt.ratio(p.max)} | ${p.baseline} | ${p.ratios.length} |`);
+    lines.push(`| ${id} | ${p.label} | ${fmt.ratio(p.median)} | ${p.forks.map(fmt.ratio).join(', ')} | ${fmt.ratio(p.slices.q1)}–${fmt.ratio(p.slices.q3)} | ${fmt.ratio(p.slices.min)}–${fmt.ratio(p.slices.max)} | ${p.baseline} |`);
   }
   return lines.join('\n');
 }
@@ -254,7 +300,7 @@ function targets(rows, cold, paired) {
   const value = (id) => paired.get(id)?.median ?? row[id]?.ratio;
   const shown = (id) => {
     const p = paired.get(id);
-    return `${fmt.ratio(row[id]?.ratio)} req/s${p ? `; paired ${fmt.ratio(p.median)} (${fmt.ratio(p.q1)}–${fmt.ratio(p.q3)})` : ''}`;
+    return `${fmt.ratio(row[id]?.ratio)} req/s${p ? `; paired ${fmt.ratio(p.median)} (forks ${p.forks.map(fmt.ratio).join(', ')})` : ''}`;
   };
   const out = [];
   const add = (name, measured, ok, goal) => out.push(`| ${name} | ${measured} | ${ok === undefined ? 'reported' : ok ? 'met' : '**missed**'} | ${goal} |`);
@@ -339,41 +385,17 @@ async function main() {
     }
   }
 
-  // Twins for the paired phase: a bare-framework process per configuration, started now and loaded
-  // whenever its configuration is, so the two share their history (bench/lib/paired.mjs).
-  if (CONFIG.pairedSlices > 0) {
-    for (const entry of running.filter((r) => r.config.prime !== false)) {
-      const base = configs.find((c) => c.id === entry.config.baseline);
-      entry.twin = {
-        // The twin is loaded with the row's token source, on a cursor of its own.
-        config: { ...base, token: entry.config.token, tokenKey: `${entry.config.id}:twin` },
-        child: await startProcess(process.execPath, [base.file], { ...env, ...base.env }, `${entry.config.id} twin`),
-      };
-    }
-  }
-  // The row and its twin loaded at once.
-  const loadPair = ({ config, child, twin }, seconds) => Promise.all([
-    load(child.port, config, seconds),
-    twin && load(twin.child.port, twin.config, seconds),
-  ]);
+  const paired = CONFIG.forks > 0 ? await pairedPhase(running.map((r) => r.config), env, log) : new Map();
 
-  for (const entry of running) {
-    const { config, child } = entry;
+  for (const { config, child } of running) {
     const before = (await upstreamStats()).grantCalls;
-    await loadPair(entry, CONFIG.warmup);
-    if (config.token === 'rotate') {
-      // Every user in rotation must be cached before measuring: repeat until a pass loads (almost) nothing.
-      for (let pass = 0; pass < 6; pass++) {
-        const mark = (await upstreamStats()).grantCalls;
-        await loadPair(entry, CONFIG.warmup);
-        if ((await upstreamStats()).grantCalls - mark < 10) break;
-      }
+    try {
+      await warmUp(child, config);
+    } catch (err) {
+      log(`${config.id} warm-up: ${err.message}`);
     }
-    await settle([child.pid, upstream.pid, ...(entry.twin ? [entry.twin.child.pid] : [])]);
     log(`${config.id} warmed up (${(await upstreamStats()).grantCalls - before} upstream calls)`);
   }
-
-  const paired = await pairedPhase(running, loadPair, log);
 
   // Each round: per baseline, a sandwich "base X base Y base ...". A row's ratio is taken against the
   // mean of the baseline runs just before and just after it, so a drift in what the rest of the
@@ -442,9 +464,9 @@ async function main() {
     table(rows),
     '',
     ...(paired.size ? [
-      `## Paired: server CPU time per request, each row and its twin loaded at the same time`,
+      `## Paired: server CPU time per request, each row against a twin of its bare framework on a core of their own`,
       '',
-      `${CONFIG.pairedSlices} slices of ${CONFIG.pairedDuration} s per row, before the rounds. Every configuration has a twin: a process of its bare framework started with it and loaded whenever it is (warm-up included), with the same token source, so the two share their history. In each slice the row and its twin are loaded together, each by its own autocannon (${CONFIG.connections} connections). ratio: the twin's server CPU time per request over the row's, i.e. the row's req/s ratio with a core to itself. The two servers are pinned to one core each, swapped every slice; each pair of slices gives one ratio (their geometric mean), and the table gives the median, quartiles and range of those. A primed id (a') is a baseline against its own twin: the noise left.`,
+      `Before the rounds. Each configuration is measured in ${CONFIG.forks} forks: a fresh process of it and a fresh twin (a process of its bare framework, loaded with the same token source), both on core 1, with the load generator (autocannon, ${CONFIG.connections} connections), the emulator and the runner on core 0. After a ${CONFIG.warmup} s warm-up each, the two are loaded in turn, ${CONFIG.pairedSlices} times ${CONFIG.pairedDuration} s each, the order swapped every time. Slice ratio: the twin's server CPU time per request over the row's, i.e. the row's req/s ratio with a core to itself. A fork's ratio is the median of its slices; the row's, the median of its forks. Forks differ more than slices do: V8 optimizes each process its own way (docs/bench.md). A primed id (a') is a baseline against its own twin: the noise left.`,
       '',
       pairedTable(paired),
       '',

@@ -1,10 +1,17 @@
-// Paired cost measurement: a row's server and a twin of its bare framework loaded at the same time,
-// each by its own autocannon, in short slices. Per slice, the ratio of their server CPU time per
-// request (twin / row) is what the row's req/s ratio would be with a core to itself. Both servers
-// see the same machine at the same moment, so this VM's drift (about 20 % within seconds) cancels,
-// which alternating slices only achieve on average. The twin is started with the row and loaded
-// whenever the row is: a bare server that had served many more short loads than a fresh one was
-// found to cost up to 15 % more per request, so a shared baseline would flatter every row.
+// Paired cost measurement: a configuration against a twin of its bare framework, alternating in short
+// slices on a core of their own (core 1), with the load generator, the emulator and the runner on
+// core 0. Per slice pair, the ratio of their server CPU time per request (twin / row) is the row's
+// req/s ratio with a core to itself. Alternating slices a second apart see nearly the same machine,
+// so this VM's drift (about 20 % within seconds) mostly cancels within each pair.
+//
+// Forks: each configuration is measured in several fresh pairs of processes, and the report gives the
+// median over them. One process is one sample of V8's optimization outcome: the same server, started
+// and loaded the same way, was measured at 40 and at 47 µs per request in different processes (Node
+// 20, Fastify with the guard), stable within each. The slow ones spend the difference in
+// `process.nextTick`, whose object literal with computed symbol keys falls back to the V8 runtime
+// (Runtime_DefineKeyedOwnPropertyInLiteral, map migrations) in some processes and not in others
+// (docs/bench.md). A single pair of processes made such a row look up to 0.1 better or worse from one
+// run to the next.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -38,56 +45,53 @@ export async function settle(pids, maxMs = 20_000) {
 }
 
 /**
- * One ratio per two slices: the geometric mean of a slice and the next, whose cores and start order
- * are swapped, so what a core or the first start gives one server cancels within each pair.
+ * One fork: a fresh row process and a fresh twin (`start(config)` resolves with a running child), both
+ * warmed up, then `slices` alternating loads of each (the order swapped every slice). Resolves with
+ * the per-slice ratios (twin CPU per request / row CPU per request); both processes are stopped.
  */
-export function pairMeans(ratios) {
-  const means = [];
-  for (let i = 0; i + 1 < ratios.length; i += 2) means.push(Math.sqrt(ratios[i] * ratios[i + 1]));
-  return means;
-}
-
-/**
- * Ratios (twin CPU per request / row CPU per request), one per slice. `load(port, config, seconds)`
- * resolves with autocannon's result; the twin (`base`) is loaded with its own config, which carries the
- * row's token source.
- */
-export async function pairedRatios({ base, row, slices, seconds, load, quietPids = [] }) {
-  const ratios = [];
-  for (let slice = 0; slice < slices; slice++) {
-    // Which server shares a core with the load generator, and whose load starts first, favours one of
-    // the two: both alternate from slice to slice, and pairMeans cancels that within each pair.
-    const swap = slice % 2 === 1;
-    await pin(swap ? [row, base] : [base, row]);
-    const before = await Promise.all([cpuSeconds(base.child.pid), cpuSeconds(row.child.pid)]);
-    const loads = [() => load(base.child.port, base.config, seconds), () => load(row.child.port, row.config, seconds)];
-    const [b, r] = swap ? (await Promise.all([loads[1](), loads[0]()])).reverse() : await Promise.all([loads[0](), loads[1]()]);
-    const after = await Promise.all([cpuSeconds(base.child.pid), cpuSeconds(row.child.pid)]);
-    await settle([base.child.pid, row.child.pid, ...quietPids]);
-    if (before.includes(null) || after.includes(null)) {
-      // No CPU times (no /proc, or a server gone): no ratios, and the cores are given back.
-      await unpin([base, row]);
-      return [];
+export async function forkRatios({ row, twin, slices, seconds, start, warm, load, quietPids = [] }) {
+  const servers = [];
+  try {
+    for (const config of [twin, row]) {
+      const child = await start(config);
+      await pinTo(child.pid, CORE_UNDER_TEST);
+      servers.push({ config, child });
     }
-    const perRequest = (i, res) => (after[i] - before[i]) / res.result.requests.total;
-    if (b.result.requests.total > 0 && r.result.requests.total > 0) ratios.push(perRequest(0, b) / perRequest(1, r));
+    for (const s of servers) await warm(s.child, s.config);
+    const [t, r] = servers;
+    const ratios = [];
+    for (let slice = 0; slice < slices; slice++) {
+      const perRequest = new Map();
+      for (const s of slice % 2 === 0 ? [t, r] : [r, t]) {
+        const before = await cpuSeconds(s.child.pid);
+        const result = await load(s.child.port, s.config, seconds);
+        const after = await cpuSeconds(s.child.pid);
+        await settle([s.child.pid, ...quietPids]);
+        // No CPU times (no /proc, or a server gone): no ratio.
+        if (before === null || after === null || result.result.requests.total === 0) return [];
+        perRequest.set(s, (after - before) / result.result.requests.total);
+      }
+      ratios.push(perRequest.get(t) / perRequest.get(r));
+    }
+    return ratios;
+  } finally {
+    for (const s of servers) s.child.kill();
   }
-  await unpin([base, row]);
-  return ratios;
 }
 
 const CORES = availableParallelism();
+/** Where the servers under test run in the paired phase; everything else runs on core 0. */
+const CORE_UNDER_TEST = CORES >= 2 ? 1 : 0;
 const taskset = (args) => new Promise((resolve) => execFile('taskset', args, () => resolve()));
 
-/** Pins the first server to core 0 and the second to core 1 (all threads); a no-op on one core or without taskset. */
-async function pin([first, second]) {
-  if (CORES < 2) return;
-  await Promise.all([taskset(['-a', '-p', '-c', '0', String(first.child.pid)]), taskset(['-a', '-p', '-c', '1', String(second.child.pid)])]);
+/** Pins a process (all threads) to one core; a no-op on one core or without taskset. */
+export async function pinTo(pid, core) {
+  if (CORES >= 2) await taskset(['-a', '-p', '-c', String(core), String(pid)]);
 }
 
-async function unpin(servers) {
-  if (CORES < 2) return;
-  await Promise.all(servers.map((s) => taskset(['-a', '-p', '-c', `0-${CORES - 1}`, String(s.child.pid)])));
+/** Lets a process run on every core again. */
+export async function unpin(pid) {
+  if (CORES >= 2) await taskset(['-a', '-p', '-c', `0-${CORES - 1}`, String(pid)]);
 }
 
 /** min / lower quartile / median / upper quartile / max of the values. */
