@@ -16,7 +16,7 @@ import { evaluateConditions, type ConditionContext } from './policy/conditions.j
 import { baseConditionContext } from './condition-context.js';
 import { channels, type DecisionEvent } from './events.js';
 import type { RequestLike } from './request.js';
-import { extractBearerToken } from './token/bearer.js';
+import { extractBearerToken, plainBearerToken } from './token/bearer.js';
 import { createTokenVerifier, type Identity } from './token/verifier.js';
 
 /** How long "this user does not exist" is remembered, in ms. */
@@ -195,9 +195,18 @@ export function createGuard(input: GuardOptions): Guard {
     }
   }
 
+  /**
+   * A token already verified, sent in the plain `Bearer <token>` form: found without the header's full
+   * syntax check (the token passed it when it was verified), which stays on every other path.
+   */
+  function known(request: RequestLike): Identity | undefined {
+    const token = plainBearerToken(request);
+    return token === undefined ? undefined : verifier.peek(token);
+  }
+
   const guard: Guard = {
     options,
-    authenticateCached: (request) => verifier.peek(extractBearerToken(request, options.realm)),
+    authenticateCached: (request) => known(request) ?? verifier.peek(extractBearerToken(request, options.realm)),
     authorizeCached(userId, resource, requirement, route) {
       const index = cache.peek(userId);
       if (index === undefined || index.hasConditions || typeof resource !== 'string' || resource === '') return undefined;
@@ -205,7 +214,7 @@ export function createGuard(input: GuardOptions): Guard {
       publishDecision(userId, resource, decision);
       return decision;
     },
-    identify: (request) => verifier.verifyNow(extractBearerToken(request, options.realm)),
+    identify: (request) => known(request) ?? verifier.verifyNow(extractBearerToken(request, options.realm)),
     authenticate: (request) => {
       try {
         return verifier.verify(extractBearerToken(request, options.realm));

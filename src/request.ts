@@ -10,9 +10,9 @@ export interface RequestLike {
   url: string;
   headers: IncomingHttpHeaders;
   /**
-   * Node's `rawHeaders` (name, value, name, value, ...), to detect a repeated `Authorization` that
-   * `headers` folds into one. A plain property, unlike `headersDistinct`, which Node builds anew on
-   * every read.
+   * Node's `rawHeaders` (name, value, name, value, ...). Where present, the `Authorization` header is read
+   * from it, which also detects a repeat that `headers` folds into one. A plain property, unlike
+   * `headersDistinct`, which Node builds anew on every read.
    */
   rawHeaders?: readonly string[];
   /** Peer address of the socket. */
@@ -32,7 +32,7 @@ export interface NodeMessage {
 /**
  * The core's view of a Node request (Express's request, Koa's `ctx.req`, Fastify's `request.raw`), read
  * when asked. Express gives every request object a hidden class of its own, so each property read there
- * is a slow lookup (about 0.2-1 µs): the cached path reads only the headers, and method, URL and address
+ * is a slow lookup (about 0.2-1 µs): the cached path reads only `rawHeaders`, and method, URL and address
  * only when a policy or API mode needs them.
  */
 export class NodeRequestView implements RequestLike {

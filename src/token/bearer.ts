@@ -4,29 +4,50 @@ import type { RequestLike } from '../request.js';
 // RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const SCHEME = /^Bearer(?: |$)/i;
+/** readAuthorization's answer for a request with more than one `Authorization` header. */
+const REPEATED = Symbol('repeated');
 
 /**
  * Reads the bearer token from the `Authorization` header only (query and body tokens are not
  * accepted). Two `Authorization` headers are a 400 `invalid_request`; another scheme counts as no token.
  */
 export function extractBearerToken(request: RequestLike, realm: string): string {
-  const header = request.headers.authorization;
+  const header = readAuthorization(request);
+  if (header === REPEATED) throw new InvalidRequestError('More than one Authorization header', realm);
   if (header === undefined || header === '') throw new MissingTokenError(realm);
-  const raw = request.rawHeaders;
-  if (raw !== undefined && countAuthorization(raw) > 1) {
-    throw new InvalidRequestError('More than one Authorization header', realm);
-  }
   const match = BEARER.exec(header);
   if (match !== null) return match[1] as string;
   if (SCHEME.test(header)) throw new InvalidRequestError('Malformed Bearer authorization header', realm);
   throw new MissingTokenError(realm);
 }
 
-function countAuthorization(raw: readonly string[]): number {
-  let count = 0;
-  for (let i = 0; i < raw.length; i += 2) {
+/**
+ * The token of an `Authorization` header in its plain form, `Bearer <token>` with one space and nothing
+ * around it, without checking its characters; undefined for any other form or for two headers. Only for
+ * looking up tokens this guard already verified, which passed {@link extractBearerToken} then: a header
+ * whose token is found was exactly `Bearer ` and a valid token. On a miss, call extractBearerToken.
+ */
+export function plainBearerToken(request: RequestLike): string | undefined {
+  const header = readAuthorization(request);
+  if (header === REPEATED || header === undefined || header.length < 8 || !header.startsWith('Bearer ')) return undefined;
+  return header.slice(7);
+}
+
+/**
+ * The `Authorization` header's value, or REPEATED. With Node's `rawHeaders`, one pass finds the value and
+ * a repeat (which `headers` would fold into one) without reading `headers`: on Express every property
+ * read from the request is a slow lookup, and `headers` is a getter on its prototype chain.
+ */
+function readAuthorization(request: RequestLike): string | undefined | typeof REPEATED {
+  const raw = request.rawHeaders;
+  if (raw === undefined) return request.headers.authorization;
+  let value: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
-    if (name.length === 13 && name.toLowerCase() === 'authorization') count++;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') {
+      if (value !== undefined) return REPEATED;
+      value = raw[i + 1] as string;
+    }
   }
-  return count;
+  return value;
 }

@@ -164,6 +164,30 @@ describe.each([
       expect(handled).toBe(0);
     });
 
+    it('a token already verified is judged by the whole header as before, in every form', async () => {
+      const token = (await auth('alice')).slice('Bearer '.length);
+      const status = async (header: string) => (await request(app).get('/api/v1/reports').set('authorization', header)).status;
+      // Verified and cached in the plain form, then found in the cache the plain way.
+      expect(await status(`Bearer ${token}`)).toBe(200);
+      expect(await status(`Bearer ${token}`)).toBe(200);
+      // Other forms the RFC allows still pass, through the full syntax check.
+      expect(await status(`bearer ${token}`)).toBe(200);
+      expect(await status(`Bearer   ${token}`)).toBe(200);
+      // A cached token followed by anything is not that token.
+      expect(await status(`Bearer ${token} x`)).toBe(400);
+      expect(await status(`Bearer ${token}x`)).toBe(401);
+      expect(await status(`Bearer ${token}.`)).toBe(401);
+      expect(await status(`Bearer ${token},Bearer ${token}`)).toBe(400);
+      // Twice, even with a cached token, is ambiguous.
+      const port = await listen(app);
+      const raw = await rawRequest(
+        port,
+        `GET /api/v1/reports HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+      );
+      expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+      expect(handled).toBe(4);
+    });
+
     it('JWKS unreachable is 503, not 401', async () => {
       emulator.setJwksAvailable(false);
       const res = await request(app).get('/api/v1/reports').set('authorization', await auth('alice'));
