@@ -16,7 +16,7 @@ import { evaluateConditions, type ConditionContext } from './policy/conditions.j
 import { baseConditionContext } from './condition-context.js';
 import { channels, type DecisionEvent } from './events.js';
 import type { RequestLike } from './request.js';
-import { extractBearerToken, plainBearerToken } from './token/bearer.js';
+import { bearerToken, plainBearerToken, readAuthorization } from './token/bearer.js';
 import { createTokenVerifier, type Identity } from './token/verifier.js';
 
 /** How long "this user does not exist" is remembered, in ms. */
@@ -196,17 +196,23 @@ export function createGuard(input: GuardOptions): Guard {
   }
 
   /**
-   * A token already verified, sent in the plain `Bearer <token>` form: found without the header's full
-   * syntax check (the token passed it when it was verified), which stays on every other path.
+   * The request's token, or the identity of a token already verified when the header is its plain
+   * `Bearer <token>`: that one is found without the header's full syntax check (the token passed it
+   * when it was verified), which every other header goes through. The header is read once. Throws
+   * (400/401) for a missing, repeated or malformed header.
    */
-  function known(request: RequestLike): Identity | undefined {
-    const token = plainBearerToken(request);
-    return token === undefined ? undefined : verifier.peek(token);
+  function tokenOrKnownIdentity(request: RequestLike): string | Identity {
+    const header = readAuthorization(request);
+    const plain = plainBearerToken(header);
+    return (plain === undefined ? undefined : verifier.peek(plain)) ?? bearerToken(header, options.realm);
   }
 
   const guard: Guard = {
     options,
-    authenticateCached: (request) => known(request) ?? verifier.peek(extractBearerToken(request, options.realm)),
+    authenticateCached: (request) => {
+      const found = tokenOrKnownIdentity(request);
+      return typeof found === 'string' ? verifier.peek(found) : found;
+    },
     authorizeCached(userId, resource, requirement, route) {
       const index = cache.peek(userId);
       if (index === undefined || index.hasConditions || typeof resource !== 'string' || resource === '') return undefined;
@@ -214,10 +220,13 @@ export function createGuard(input: GuardOptions): Guard {
       publishDecision(userId, resource, decision);
       return decision;
     },
-    identify: (request) => known(request) ?? verifier.verifyNow(extractBearerToken(request, options.realm)),
+    identify: (request) => {
+      const found = tokenOrKnownIdentity(request);
+      return typeof found === 'string' ? verifier.verifyNow(found) : found;
+    },
     authenticate: (request) => {
       try {
-        return verifier.verify(extractBearerToken(request, options.realm));
+        return Promise.resolve(guard.identify(request));
       } catch (error) {
         return Promise.reject(error);
       }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { NodeRequestView, type NodeMessage } from '../src/request.js';
-import { extractBearerToken, plainBearerToken } from '../src/token/bearer.js';
+import type { RequestLike } from '../src/request.js';
+import { bearerToken, plainBearerToken, readAuthorization } from '../src/token/bearer.js';
+
+const extractBearerToken = (request: RequestLike, realm: string) => bearerToken(readAuthorization(request), realm);
 
 /** A message that records which of its properties were read. */
 function recording(message: NodeMessage): { message: NodeMessage; reads: string[] } {
@@ -69,7 +72,7 @@ describe('NodeRequestView', () => {
   });
 
   it('plainBearerToken takes only the plain form, and never a repeated header', () => {
-    const of = (...raw: string[]) => plainBearerToken(new NodeRequestView({ headers: {}, rawHeaders: raw }));
+    const of = (...raw: string[]) => plainBearerToken(readAuthorization(new NodeRequestView({ headers: {}, rawHeaders: raw })));
     expect(of('Authorization', 'Bearer abc.def')).toBe('abc.def');
     expect(of('Host', 'x', 'authorization', 'Bearer a b')).toBe('a b'); // unchecked: only looked up, never trusted
     expect(of('Authorization', 'bearer abc')).toBeUndefined();

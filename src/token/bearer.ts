@@ -5,14 +5,17 @@ import type { RequestLike } from '../request.js';
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const SCHEME = /^Bearer(?: |$)/i;
 /** readAuthorization's answer for a request with more than one `Authorization` header. */
-const REPEATED = Symbol('repeated');
+const REPEATED: unique symbol = Symbol('repeated');
+
+/** The `Authorization` header as {@link readAuthorization} found it. */
+export type AuthorizationHeader = string | undefined | typeof REPEATED;
 
 /**
- * Reads the bearer token from the `Authorization` header only (query and body tokens are not
- * accepted). Two `Authorization` headers are a 400 `invalid_request`; another scheme counts as no token.
+ * The bearer token of an `Authorization` header read by {@link readAuthorization} (query and body
+ * tokens are not accepted). Two `Authorization` headers are a 400 `invalid_request`; another scheme
+ * counts as no token.
  */
-export function extractBearerToken(request: RequestLike, realm: string): string {
-  const header = readAuthorization(request);
+export function bearerToken(header: AuthorizationHeader, realm: string): string {
   if (header === REPEATED) throw new InvalidRequestError('More than one Authorization header', realm);
   if (header === undefined || header === '') throw new MissingTokenError(realm);
   const match = BEARER.exec(header);
@@ -24,11 +27,10 @@ export function extractBearerToken(request: RequestLike, realm: string): string 
 /**
  * The token of an `Authorization` header in its plain form, `Bearer <token>` with one space and nothing
  * around it, without checking its characters; undefined for any other form or for two headers. Only for
- * looking up tokens this guard already verified, which passed {@link extractBearerToken} then: a header
- * whose token is found was exactly `Bearer ` and a valid token. On a miss, call extractBearerToken.
+ * looking up tokens this guard already verified, which passed {@link bearerToken} then: a header
+ * whose token is found was exactly `Bearer ` and a valid token. On a miss, call {@link bearerToken}.
  */
-export function plainBearerToken(request: RequestLike): string | undefined {
-  const header = readAuthorization(request);
+export function plainBearerToken(header: AuthorizationHeader): string | undefined {
   if (header === REPEATED || header === undefined || header.length < 8 || !header.startsWith('Bearer ')) return undefined;
   return header.slice(7);
 }
@@ -38,7 +40,7 @@ export function plainBearerToken(request: RequestLike): string | undefined {
  * a repeat (which `headers` would fold into one) without reading `headers`: on Express every property
  * read from the request is a slow lookup, and `headers` is a getter on its prototype chain.
  */
-function readAuthorization(request: RequestLike): string | undefined | typeof REPEATED {
+export function readAuthorization(request: RequestLike): AuthorizationHeader {
   const raw = request.rawHeaders;
   if (raw === undefined) return request.headers.authorization;
   let value: string | undefined;

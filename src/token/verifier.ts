@@ -42,12 +42,12 @@ function toGuardError(error: unknown, options: ResolvedOptions): GuardError {
 
 /** Verifies a token; repeated tokens come from a cache of tokens this verifier already verified. */
 export interface TokenVerifier {
-  verify(token: string): Promise<Identity>;
   /** The identity of a token this verifier already verified and still trusts; undefined otherwise. */
   peek(token: string): Identity | undefined;
   /**
    * The identity without a promise when the token is cached or passes the synchronous HS* check,
-   * else a promise of jose's verdict. Throws (or rejects) with the same errors as `verify`.
+   * else a promise of jose's verdict. Throws (a token the guard's own claim checks refuse) or rejects
+   * (jose's verdict) with a GuardError (401/503).
    */
   verifyNow(token: string): Identity | Promise<Identity>;
   /** Drops every cached token of a user (called when the user is invalidated). */
@@ -123,13 +123,6 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
   return {
     peek: (token) => verified?.get(token),
     verifyNow,
-    verify(token) {
-      try {
-        return Promise.resolve(verifyNow(token));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    },
     forgetUser(userId) {
       if (verified === undefined) return;
       for (const [token, identity] of verified.entries()) if (identity.userId === userId) verified.delete(token);
