@@ -10,7 +10,7 @@ import { createUncachedPermissions } from './cache/uncached.js';
 import { createGenAuthClient, type GenAuthClient } from './genauth/client.js';
 import type { ResourceType } from './genauth/types.js';
 import { resolveOptions, type GuardOptions, type ResolvedOptions } from './options.js';
-import { decide, normalizeRequirement, type ConditionCheck, type Decision, type NormalizedRequirement, type Requirement } from './policy/decide.js';
+import { decide, decideRemembered, normalizeRequirement, type ConditionCheck, type Decision, type NormalizedRequirement, type Requirement } from './policy/decide.js';
 import { indexGrants, type GrantIndex } from './policy/grants.js';
 import { evaluateConditions, type ConditionContext } from './policy/conditions.js';
 import { baseConditionContext } from './condition-context.js';
@@ -214,9 +214,9 @@ export function createGuard(input: GuardOptions): Guard {
       return typeof found === 'string' ? verifier.peek(found) : found;
     },
     authorizeCached(userId, resource, requirement, route) {
-      const index = cache.peek(userId);
-      if (index === undefined || index.hasConditions || typeof resource !== 'string' || resource === '') return undefined;
-      const decision = decide(index, resource, requirement, route?.resourceType === undefined ? undefined : { resourceType: route.resourceType });
+      const cached = cache.peek(userId);
+      if (cached === undefined || cached.index.hasConditions || typeof resource !== 'string' || resource === '') return undefined;
+      const decision = decideRemembered(cached, resource, requirement, route?.resourceType);
       publishDecision(userId, resource, decision);
       return decision;
     },

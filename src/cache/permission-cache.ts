@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { REMEMBERED_RESOURCE_MAX, type DecisionMemo } from '../policy/decide.js';
 import type { GrantIndex } from '../policy/grants.js';
 
 export interface PermissionCacheOptions {
@@ -22,8 +23,11 @@ export interface PermissionCacheOptions {
 
 /** The permission cache: lru-cache `fetch()` gives bounds, TTL, single-flight loads and stale rules. */
 export interface PermissionCache {
-  /** The user's grants when a fresh entry is cached (no I/O, no promise); undefined otherwise. */
-  peek(userId: string): GrantIndex | undefined;
+  /**
+   * The user's fresh cached grants, with the slot for their last decision (no I/O, no promise);
+   * undefined when nothing fresh is cached.
+   */
+  peek(userId: string): DecisionMemo | undefined;
   get(userId: string): Promise<GrantIndex>;
   invalidateUser(userId: string): void;
   invalidateAll(): void;
@@ -31,11 +35,13 @@ export interface PermissionCache {
   stats(): { entries: number; bytes: number };
 }
 
-interface Entry {
-  index: GrantIndex;
+interface Entry extends DecisionMemo {
   fetchedAt: number;
   ttl: number;
 }
+
+/** Bytes an entry's remembered decision may hold: the object and a resource of the longest kept. */
+const MEMO_BYTES = 160 + 2 * REMEMBERED_RESOURCE_MAX;
 
 /** Raised when the only cached set is older than `ttl + maxStale` and no fresh one could be loaded. */
 export class StaleBeyondLimitError extends Error {
@@ -56,7 +62,7 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
     max: options.max,
     maxSize: options.maxBytes,
     maxEntrySize: options.maxEntryBytes,
-    sizeCalculation: (entry, key) => entry.index.bytes + 2 * key.length,
+    sizeCalculation: (entry, key) => entry.index.bytes + MEMO_BYTES + 2 * key.length,
     ttl: options.ttl,
     // Read the clock on each check instead of caching it behind a 1 ms setTimeout: a timer per
     // millisecond per cache costs more than performance.now() on the hot path.
@@ -75,7 +81,7 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
           ttl = Math.min(ms, options.ttl); // only ever shortens
         });
         fetchOptions.ttl = ttl;
-        return { index, fetchedAt: Date.now(), ttl };
+        return { index, lastDecision: undefined, lastResourceType: undefined, fetchedAt: Date.now(), ttl };
       } catch (error) {
         failures?.set(userId, { error });
         throw error;
@@ -87,11 +93,11 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
 
   /**
    * The hot path: a fresh entry, read synchronously with no fetch() machinery (one lookup). A stale
-   * or loading entry reads as undefined and stays in place; those go through fetch().
+   * or loading entry reads as undefined and stays in place; those go through fetch(). Fresh to
+   * lru-cache means younger than the entry's ttl, so never older than ttl + maxStale.
    */
-  function freshIndex(userId: string): GrantIndex | undefined {
-    const entry = cache.get(userId, { allowStale: false });
-    return entry !== undefined && !tooOld(entry) ? entry.index : undefined;
+  function freshEntry(userId: string): Entry | undefined {
+    return cache.get(userId, { allowStale: false });
   }
 
   async function fetchEntry(userId: string, fresh: boolean): Promise<Entry | undefined> {
@@ -119,10 +125,10 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
   }
 
   return {
-    peek: freshIndex,
+    peek: freshEntry,
     get(userId) {
-      const fresh = freshIndex(userId);
-      return fresh !== undefined ? Promise.resolve(fresh) : fetchIndex(userId);
+      const fresh = freshEntry(userId);
+      return fresh !== undefined ? Promise.resolve(fresh.index) : fetchIndex(userId);
     },
     invalidateUser(userId) {
       cache.delete(userId);

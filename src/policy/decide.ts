@@ -123,7 +123,41 @@ export function decide(
     }
   }
   const allowed = mode === 'allOf' ? allAllowed : anyAllowed;
-  if (allowed) return { allowed, resource, mode, actions, reason: 'allowed', grant: decidingAllow };
-  if (decidingDeny !== undefined) return { allowed, resource, mode, actions, reason: 'denied', grant: decidingDeny };
-  return { allowed, resource, mode, actions, reason: 'no_grant' };
+  if (allowed) return Object.freeze({ allowed, resource, mode, actions, reason: 'allowed', grant: decidingAllow });
+  if (decidingDeny !== undefined) return Object.freeze({ allowed, resource, mode, actions, reason: 'denied', grant: decidingDeny });
+  return Object.freeze({ allowed, resource, mode, actions, reason: 'no_grant' });
+}
+
+/** Longest resource whose decision {@link decideRemembered} keeps (the cache's byte estimate counts this much). */
+export const REMEMBERED_RESOURCE_MAX = 128;
+
+/** Where {@link decideRemembered} keeps a user's last decision: beside the grants it was made from. */
+export interface DecisionMemo {
+  readonly index: GrantIndex;
+  lastDecision: Decision | undefined;
+  lastResourceType: ResourceType | undefined;
+}
+
+/**
+ * decide() without conditions, reusing the last decision made from the same grants when the same
+ * requirement (the route's own normalized object) asks about the same resource with the same type
+ * filter: a user repeating a request decides once per fetch of their grants. Without conditions a
+ * decision depends on nothing else, and decisions are frozen, so one may serve every request.
+ */
+export function decideRemembered(
+  memo: DecisionMemo,
+  resource: string,
+  requirement: NormalizedRequirement,
+  resourceType: ResourceType | undefined,
+): Decision {
+  const last = memo.lastDecision;
+  if (last !== undefined && last.actions === requirement.actions && last.mode === requirement.mode && last.resource === resource && memo.lastResourceType === resourceType) {
+    return last;
+  }
+  const decision = decide(memo.index, resource, requirement, resourceType === undefined ? undefined : { resourceType });
+  if (resource.length <= REMEMBERED_RESOURCE_MAX) {
+    memo.lastDecision = decision;
+    memo.lastResourceType = resourceType;
+  }
+  return decision;
 }

@@ -84,6 +84,28 @@ describe.each([
     expect((await request(app).get('/api/v1/reports/full').set('authorization', alice)).status).toBe(403);
   });
 
+  it('a user alternating between routes and resources gets each its own decision', async () => {
+    // The cached path keeps each user's last decision: it must never answer another question.
+    const alice = await auth('alice');
+    const steps: Array<[string, string, number]> = [
+      ['get', '/api/v1/reports', 200],
+      ['get', '/api/v1/reports/full', 403],
+      ['get', '/api/v1/reports', 200],
+      ['post', '/api/v1/servers/1/start', 200],
+      ['post', '/api/v1/servers/2/start', 403],
+      ['post', '/api/v1/servers/1/start', 200],
+      ['get', '/api/v1/typed', 403],
+      ['post', '/api/v1/servers/1/start', 200],
+      ['get', '/api/v1/reports/full', 403],
+    ];
+    const statuses = [];
+    for (const [method, path] of steps) {
+      const agent = request(app);
+      statuses.push((await (method === 'get' ? agent.get(path) : agent.post(path)).set('authorization', alice)).status);
+    }
+    expect(statuses).toEqual(steps.map((s) => s[2]));
+  });
+
   it('a route may ask for a resource type', async () => {
     expect((await request(app).get('/api/v1/typed').set('authorization', await auth('alice'))).status).toBe(403);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuthorizedResource } from '../../src/genauth/types.js';
-import { decide, normalizeRequirement, type Requirement } from '../../src/policy/decide.js';
+import { REMEMBERED_RESOURCE_MAX, decide, decideRemembered, normalizeRequirement, type DecisionMemo, type Requirement } from '../../src/policy/decide.js';
 import { indexGrants } from '../../src/policy/grants.js';
 
 const allow = (resourceCode: string, actions: string[] | string, extra: Partial<AuthorizedResource> = {}): AuthorizedResource => ({
@@ -103,5 +103,50 @@ describe('decide', () => {
     expect(indexGrants(entries).lookup('ecs:1')).toHaveLength(2);
     expect(indexGrants(entries).lookup('ecs:*')).toBeUndefined();
     expect(indexGrants(entries).lookup('ecs:9')).toBeUndefined();
+  });
+});
+
+describe('decideRemembered', () => {
+  const memoOf = (grants: AuthorizedResource[]): DecisionMemo => ({ index: indexGrants(grants), lastDecision: undefined, lastResourceType: undefined });
+  const grants = [allow('ecs:1', ['ecs:Start']), allow('api:1', ['ecs:Start'], { resourceType: 'API' }), deny('ecs:2', ['ecs:Start'])];
+  const start = normalizeRequirement('ecs:Start');
+
+  it('answers a repeated question with the same frozen decision', () => {
+    const memo = memoOf(grants);
+    const first = decideRemembered(memo, 'ecs:1', start, undefined);
+    expect(first).toMatchObject({ allowed: true, resource: 'ecs:1', reason: 'allowed' });
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(decideRemembered(memo, `ecs:${1}`, start, undefined)).toBe(first);
+  });
+
+  it('decides again for another resource, requirement or resource type, and matches decide() each time', () => {
+    const memo = memoOf(grants);
+    const index = memo.index;
+    const cases: Array<[string, ReturnType<typeof normalizeRequirement>, 'API' | 'DATA' | undefined]> = [
+      ['ecs:1', start, undefined],
+      ['ecs:2', start, undefined],
+      ['ecs:1', normalizeRequirement('ecs:Stop'), undefined],
+      ['ecs:1', normalizeRequirement({ anyOf: ['ecs:Start'] }), undefined],
+      ['api:1', start, undefined],
+      ['api:1', start, 'DATA'],
+      ['api:1', start, 'API'],
+      ['ecs:1', start, 'API'],
+      ['ecs:1', start, undefined],
+    ];
+    for (const [resource, requirement, resourceType] of cases) {
+      const expected = decide(index, resource, requirement, { resourceType });
+      const got = decideRemembered(memo, resource, requirement, resourceType);
+      expect(got, `${resource} ${requirement.mode} ${requirement.actions} ${resourceType}`).toEqual(expected);
+      expect(memo.lastDecision).toBe(got);
+    }
+  });
+
+  it('keeps no decision about a resource longer than REMEMBERED_RESOURCE_MAX', () => {
+    const memo = memoOf([allow('*', ['ecs:Start'])]);
+    const long = `ecs:${'x'.repeat(REMEMBERED_RESOURCE_MAX)}`;
+    const first = decideRemembered(memo, long, start, undefined);
+    expect(first.allowed).toBe(true);
+    expect(memo.lastDecision).toBeUndefined();
+    expect(decideRemembered(memo, long, start, undefined)).not.toBe(first);
   });
 });
