@@ -126,6 +126,25 @@ describe('verified-token cache', () => {
     }
   });
 
+  it('serves only the exact token: another token ending like a cached one is verified on its own', async () => {
+    // The cache is keyed by a token's last characters (its signature's tail); a hit compares it whole.
+    const guard = createGuard(emulator.guardOptions());
+    const alice = await emulator.mintToken('alice');
+    const mallory = await emulator.mintToken('mallory');
+    const signature = alice.slice(alice.lastIndexOf('.') + 1);
+    // mallory's header and claims under alice's signature: same tail, never validly signed.
+    const spliced = `${mallory.slice(0, mallory.lastIndexOf('.'))}.${signature}`;
+    try {
+      expect(await codeOf(guard.authenticate(bearer(alice)))).toBe('ok');
+      expect(guard.authenticateCached(bearer(alice))?.userId).toBe('alice');
+      expect(guard.authenticateCached(bearer(spliced))).toBeUndefined();
+      expect(await codeOf(guard.authenticate(bearer(spliced)))).toBe('401 ERR_INVALID_TOKEN');
+      expect(guard.authenticateCached(bearer(alice))?.userId).toBe('alice');
+    } finally {
+      await guard.close();
+    }
+  });
+
   it('a token that failed is never cached as verified', async () => {
     const guard = createGuard(emulator.guardOptions());
     const token = await emulator.mintToken('alice', { audience: 'someone-else' });
