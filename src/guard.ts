@@ -5,7 +5,7 @@ import {
   PermissionsUnavailableError,
   isGuardError,
 } from './errors.js';
-import { createPermissionCache, StaleBeyondLimitError, type PermissionCache } from './cache/permission-cache.js';
+import { createPermissionCache, StaleBeyondLimitError, type CachedGrants, type PermissionCache } from './cache/permission-cache.js';
 import { createUncachedPermissions } from './cache/uncached.js';
 import { createGenAuthClient, type GenAuthClient } from './genauth/client.js';
 import type { ResourceType } from './genauth/types.js';
@@ -17,7 +17,7 @@ import { baseConditionContext } from './condition-context.js';
 import { channels, type DecisionEvent } from './events.js';
 import type { RequestLike } from './request.js';
 import { bearerToken, plainBearerToken, readAuthorization } from './token/bearer.js';
-import { createTokenVerifier, type Identity } from './token/verifier.js';
+import { createTokenVerifier, type Identity, type VerifiedToken } from './token/verifier.js';
 
 /** How long "this user does not exist" is remembered, in ms. */
 const UNKNOWN_USER_TTL = 5_000;
@@ -201,29 +201,57 @@ export function createGuard(input: GuardOptions): Guard {
    * when it was verified), which every other header goes through. The header is read once. Throws
    * (400/401) for a missing, repeated or malformed header.
    */
-  function tokenOrKnownIdentity(request: RequestLike): string | Identity {
+  function tokenOrKnownIdentity(request: RequestLike): string | VerifiedToken {
     const header = readAuthorization(request);
     const plain = plainBearerToken(header);
-    return (plain === undefined ? undefined : verifier.peek(plain)) ?? bearerToken(header, options.realm);
+    return (plain === undefined ? undefined : verifier.peekRecord(plain)) ?? bearerToken(header, options.realm);
+  }
+
+  /**
+   * The token record identify() last served from the token cache. An adapter's hot path calls
+   * authorizeCached() right after identify(), so the record links the token to its user's cached
+   * grants, and a repeated request skips the grant cache's lookup. Any record of the same user will
+   * do: a live, fresh entry is the one the cache holds for that user.
+   */
+  let lastKnown: VerifiedToken | undefined;
+
+  /** Every LINK_REFRESH-th use of a link looks the grants up again, so lru-cache still sees them used. */
+  const LINK_REFRESH = 16;
+
+  function freshGrants(userId: string): CachedGrants | undefined {
+    const known = lastKnown;
+    if (known === undefined || known.identity.userId !== userId) return cache.peek(userId);
+    const linked = known.grants as CachedGrants | undefined;
+    if (linked !== undefined && ++known.linkUses < LINK_REFRESH && cache.stillFresh(linked)) return linked;
+    const cached = cache.peek(userId);
+    known.grants = cached;
+    known.linkUses = 0;
+    return cached;
+  }
+
+  function identityOf(found: string | VerifiedToken): Identity | Promise<Identity> {
+    if (typeof found === 'string') {
+      lastKnown = undefined;
+      return verifier.verifyNow(found);
+    }
+    lastKnown = found;
+    return found.identity;
   }
 
   const guard: Guard = {
     options,
     authenticateCached: (request) => {
       const found = tokenOrKnownIdentity(request);
-      return typeof found === 'string' ? verifier.peek(found) : found;
+      return typeof found === 'string' ? verifier.peek(found) : found.identity;
     },
     authorizeCached(userId, resource, requirement, route) {
-      const cached = cache.peek(userId);
+      const cached = freshGrants(userId);
       if (cached === undefined || cached.index.hasConditions || typeof resource !== 'string' || resource === '') return undefined;
       const decision = decideRemembered(cached, resource, requirement, route?.resourceType);
       publishDecision(userId, resource, decision);
       return decision;
     },
-    identify: (request) => {
-      const found = tokenOrKnownIdentity(request);
-      return typeof found === 'string' ? verifier.verifyNow(found) : found;
-    },
+    identify: (request) => identityOf(tokenOrKnownIdentity(request)),
     authenticate: (request) => {
       try {
         return Promise.resolve(guard.identify(request));

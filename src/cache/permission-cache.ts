@@ -27,7 +27,12 @@ export interface PermissionCache {
    * The user's fresh cached grants, with the slot for their last decision (no I/O, no promise);
    * undefined when nothing fresh is cached.
    */
-  peek(userId: string): DecisionMemo | undefined;
+  peek(userId: string): CachedGrants | undefined;
+  /**
+   * True while grants that `peek` returned are still the user's fresh entry: not evicted, replaced
+   * or invalidated, and younger than their ttl. Lets a caller that kept them skip the lookup.
+   */
+  stillFresh(cached: CachedGrants): boolean;
   get(userId: string): Promise<GrantIndex>;
   invalidateUser(userId: string): void;
   invalidateAll(): void;
@@ -35,7 +40,15 @@ export interface PermissionCache {
   stats(): { entries: number; bytes: number };
 }
 
-interface Entry extends DecisionMemo {
+/** A user's cached grants as `peek` hands them out. */
+export interface CachedGrants extends DecisionMemo {
+  /** False once lru-cache evicted, replaced or deleted this entry. */
+  live: boolean;
+  /** performance.now() past which the entry is no longer fresh (lru-cache's clock and ttl). */
+  readonly freshUntil: number;
+}
+
+interface Entry extends CachedGrants {
   fetchedAt: number;
   ttl: number;
 }
@@ -72,6 +85,10 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
     noDeleteOnFetchRejection: maxStale > 0,
     // A stale entry read by peek() stays for fetch() to revalidate (stale-while-revalidate).
     noDeleteOnStaleGet: true,
+    // An entry someone kept (see stillFresh) learns here that it is no longer the user's.
+    dispose: (entry) => {
+      entry.live = false;
+    },
     fetchMethod: async (userId, _stale, { options: fetchOptions }) => {
       const failed = failures?.get(userId);
       if (failed !== undefined) throw failed.error;
@@ -81,7 +98,9 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
           ttl = Math.min(ms, options.ttl); // only ever shortens
         });
         fetchOptions.ttl = ttl;
-        return { index, lastDecision: undefined, lastResourceType: undefined, fetchedAt: Date.now(), ttl };
+        // Read before lru-cache stores it, so this ends no later than lru-cache's own ttl does.
+        const freshUntil = performance.now() + ttl;
+        return { index, lastDecision: undefined, lastResourceType: undefined, live: true, freshUntil, fetchedAt: Date.now(), ttl };
       } catch (error) {
         failures?.set(userId, { error });
         throw error;
@@ -126,6 +145,7 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
 
   return {
     peek: freshEntry,
+    stillFresh: (cached) => cached.live && performance.now() < cached.freshUntil,
     get(userId) {
       const fresh = freshEntry(userId);
       return fresh !== undefined ? Promise.resolve(fresh.index) : fetchIndex(userId);

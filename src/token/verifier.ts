@@ -41,9 +41,13 @@ function toGuardError(error: unknown, options: ResolvedOptions): GuardError {
 }
 
 /** A cached verified token: the exact token and who it says the caller is. */
-interface VerifiedToken {
+export interface VerifiedToken {
   readonly token: string;
   readonly identity: Identity;
+  /** The guard's link to the user's cached grants, checked before each use (guard.ts). */
+  grants: unknown;
+  /** Uses through that link since the grants were last looked up. */
+  linkUses: number;
 }
 
 /** How many of a token's last characters key the cache: the tail of its signature. */
@@ -62,6 +66,8 @@ function keyOf(token: string): string {
 export interface TokenVerifier {
   /** The identity of a token this verifier already verified and still trusts; undefined otherwise. */
   peek(token: string): Identity | undefined;
+  /** `peek` with the cache's record of the token, which the guard links to the user's grants. */
+  peekRecord(token: string): VerifiedToken | undefined;
   /**
    * The identity without a promise when the token is cached or passes the synchronous HS* check,
    * else a promise of jose's verdict. Throws (a token the guard's own claim checks refuse) or rejects
@@ -91,8 +97,8 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
   // HS* under a secret: checked synchronously first; what it does not accept goes to jwtVerify.
   const hmac = jwt.secret === undefined ? undefined : createHmacVerifier(jwt.secret, jwt.algorithms);
   const maxAge = options.jwt.tokenCache.maxAge;
-  // Keyed by the exact token string and owned by this verifier, so it only ever holds tokens that
-  // passed this configuration's checks (a token verified for one audience never serves another guard).
+  // Owned by this verifier, so it only ever holds tokens that passed this configuration's checks (a
+  // token verified for one audience never serves another guard); a hit must be the exact token (keyOf).
   const verified =
     options.jwt.tokenCache.max > 0 ? new LRUCache<string, VerifiedToken>({ max: options.jwt.tokenCache.max, ttlAutopurge: false, ttlResolution: 0 }) : undefined;
   const admission = verified === undefined ? undefined : createDoorkeeper(options.jwt.tokenCache.max);
@@ -101,10 +107,14 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
     return fixedOptions ?? { ...verifyOptions, currentDate: new Date(options.now()) };
   }
 
-  /** The identity of this exact token when it is cached. */
-  function peek(token: string): Identity | undefined {
+  /** The record of this exact token when it is cached. */
+  function peekRecord(token: string): VerifiedToken | undefined {
     const hit = verified?.get(keyOf(token));
-    return hit !== undefined && hit.token === token ? hit.identity : undefined;
+    return hit !== undefined && hit.token === token ? hit : undefined;
+  }
+
+  function peek(token: string): Identity | undefined {
+    return peekRecord(token)?.identity;
   }
 
   /** A cached token, or one the synchronous HS* check accepts; undefined when jose must decide. */
@@ -135,7 +145,7 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
       // Never outlive the token's own expiry (no clock tolerance granted here), nor maxAge.
       const ttl = Math.min(payload.exp * 1000 - options.now(), maxAge);
       // A full cache takes a token only on its second verification (see createDoorkeeper).
-      if (ttl > 0 && (verified.size < verified.max || admission?.(token) === true)) verified.set(keyOf(token), { token, identity }, { ttl });
+      if (ttl > 0 && (verified.size < verified.max || admission?.(token) === true)) verified.set(keyOf(token), { token, identity, grants: undefined, linkUses: 0 }, { ttl });
     }
     return identity;
   }
@@ -146,6 +156,7 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
 
   return {
     peek,
+    peekRecord,
     verifyNow,
     forgetUser(userId) {
       if (verified === undefined) return;

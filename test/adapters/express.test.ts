@@ -120,6 +120,20 @@ describe.each([
     await expect(guard.check({ userId: 'alice', resource: 'ecs:2', action: 'ecs:Start' })).resolves.toMatchObject({ allowed: false });
     await expect(guard.check({ userId: 'alice', resource: 'disk:9', action: 'disk:Delete' })).resolves.toMatchObject({ allowed: false, reason: 'denied' });
     await expect(guard.check({ userId: 'bob', resource: 'reports', anyOf: ['reports:Read', 'reports:Admin'] })).resolves.toMatchObject({ allowed: true });
+    expect(Object.isFrozen(await guard.check({ userId: 'alice', resource: 'ecs:1', action: 'ecs:Start' }))).toBe(true);
+  });
+
+  it('the decision handed to the handler is frozen', async () => {
+    const seen: unknown[] = [];
+    const frozenApp = express();
+    frozenApp.get('/r/:id', guard.requirePermission((req) => `ecs:${req.params.id}`, 'ecs:Start'), (req: Request, res: express5.Response) => {
+      seen.push(req.genauth?.decision);
+      res.json({ frozen: Object.isFrozen(req.genauth?.decision) });
+    });
+    const token = await auth('alice');
+    for (let i = 0; i < 3; i++) expect((await request(frozenApp).get('/r/1').set('authorization', token)).body).toEqual({ frozen: true });
+    // The first request loaded the grants; the third reused the decision the second made from them.
+    expect(seen[2]).toBe(seen[1]);
   });
 
   describe('tokens', () => {

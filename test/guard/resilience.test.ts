@@ -243,3 +243,53 @@ describe('conditions over HTTP', () => {
     expect((await get(app, 'alice', '/cond')).status).toBe(403);
   });
 });
+
+describe('a repeated token reaches its grants without a lookup, and never past their life', () => {
+  // The hot path links a cached token to its user's cached grants; each case repeats one token, so
+  // the link is what answers unless it notices that the grants it points to are gone or stale.
+  const repeat = async (app: express.Express, token: string) => (await request(app).get('/r').set('authorization', token)).status;
+
+  it('expiry: grants past their ttl are loaded again', async () => {
+    const { app } = appWith({ cache: { ttl: 300, maxStale: 0 } });
+    const token = `Bearer ${await emulator.mintToken('alice')}`;
+    expect([await repeat(app, token), await repeat(app, token), await repeat(app, token)]).toEqual([200, 200, 200]);
+    emulator.setGrants('alice', []);
+    expect(await repeat(app, token)).toBe(200); // still fresh
+    await sleep(350);
+    expect(await repeat(app, token)).toBe(403);
+    expect(emulator.callCount(RESOURCES)).toBe(2);
+  });
+
+  it('eviction: grants pushed out by another user are loaded again', async () => {
+    const { app } = appWith({ cache: { max: 1 } });
+    emulator.setGrants('bob', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+    const alice = `Bearer ${await emulator.mintToken('alice')}`;
+    expect([await repeat(app, alice), await repeat(app, alice)]).toEqual([200, 200]);
+    emulator.setGrants('alice', []);
+    expect(await repeat(app, `Bearer ${await emulator.mintToken('bob')}`)).toBe(200); // evicts alice
+    expect(await repeat(app, alice)).toBe(403);
+  });
+
+  it('invalidation: invalidateUser and invalidateAll reach a linked token', async () => {
+    const { app, guard } = appWith();
+    const token = `Bearer ${await emulator.mintToken('alice')}`;
+    expect([await repeat(app, token), await repeat(app, token)]).toEqual([200, 200]);
+    emulator.setGrants('alice', []);
+    guard.invalidateUser('alice');
+    expect([await repeat(app, token), await repeat(app, token)]).toEqual([403, 403]);
+    emulator.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+    guard.invalidateAll();
+    expect([await repeat(app, token), await repeat(app, token)]).toEqual([200, 200]);
+  });
+
+  it('a token of the same user reaches the same grants; one of another user, its own', async () => {
+    const { app } = appWith();
+    emulator.setGrants('bob', []);
+    const alice = `Bearer ${await emulator.mintToken('alice')}`;
+    const bob = `Bearer ${await emulator.mintToken('bob')}`;
+    const statuses = [];
+    for (let i = 0; i < 40; i++) statuses.push(await repeat(app, i % 3 === 2 ? bob : alice));
+    expect(statuses).toEqual(Array.from({ length: 40 }, (_, i) => (i % 3 === 2 ? 403 : 200)));
+    expect(emulator.callCount(RESOURCES)).toBe(2);
+  });
+});
