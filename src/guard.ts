@@ -5,7 +5,7 @@ import {
   PermissionsUnavailableError,
   isGuardError,
 } from './errors.js';
-import { createPermissionCache, StaleBeyondLimitError, type CachedGrants, type PermissionCache } from './cache/permission-cache.js';
+import { createPermissionCache, StaleBeyondLimitError, type CachedGrants, type GrantsLink, type PermissionCache } from './cache/permission-cache.js';
 import { createUncachedPermissions } from './cache/uncached.js';
 import { createGenAuthClient, type GenAuthClient } from './genauth/client.js';
 import type { ResourceType } from './genauth/types.js';
@@ -221,10 +221,11 @@ export function createGuard(input: GuardOptions): Guard {
   function freshGrants(userId: string): CachedGrants | undefined {
     const known = lastKnown;
     if (known === undefined || known.identity.userId !== userId) return cache.peek(userId);
-    const linked = known.grants as CachedGrants | undefined;
-    if (linked !== undefined && ++known.linkUses < LINK_REFRESH && cache.stillFresh(linked)) return linked;
+    const link = known.grants as GrantsLink | undefined;
+    const linked = link !== undefined && ++known.linkUses < LINK_REFRESH ? cache.stillFresh(link) : undefined;
+    if (linked !== undefined) return linked;
     const cached = cache.peek(userId);
-    known.grants = cached;
+    known.grants = cached?.link;
     known.linkUses = 0;
     return cached;
   }

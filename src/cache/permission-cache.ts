@@ -29,10 +29,11 @@ export interface PermissionCache {
    */
   peek(userId: string): CachedGrants | undefined;
   /**
-   * True while grants that `peek` returned are still the user's fresh entry: not evicted, replaced
-   * or invalidated, and younger than their ttl. Lets a caller that kept them skip the lookup.
+   * The grants behind a link that `peek` handed out (`cached.link`) while they are still the user's
+   * fresh entry: not evicted, replaced or invalidated, and younger than their ttl; else undefined.
+   * Lets a caller that kept the link skip the lookup.
    */
-  stillFresh(cached: CachedGrants): boolean;
+  stillFresh(link: GrantsLink): CachedGrants | undefined;
   get(userId: string): Promise<GrantIndex>;
   invalidateUser(userId: string): void;
   invalidateAll(): void;
@@ -42,10 +43,18 @@ export interface PermissionCache {
 
 /** A user's cached grants as `peek` hands them out. */
 export interface CachedGrants extends DecisionMemo {
-  /** False once lru-cache evicted, replaced or deleted this entry. */
-  live: boolean;
+  /** What a caller may keep instead of the grants themselves (see stillFresh). */
+  readonly link: GrantsLink;
   /** performance.now() past which the entry is no longer fresh (lru-cache's clock and ttl). */
   readonly freshUntil: number;
+}
+
+/**
+ * A reference to a cache entry that lets go of it when lru-cache does: a link kept by someone else
+ * (a cached token's record) never holds evicted grants in memory beyond the cache's byte budget.
+ */
+export interface GrantsLink {
+  grants: CachedGrants | undefined;
 }
 
 interface Entry extends CachedGrants {
@@ -85,9 +94,9 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
     noDeleteOnFetchRejection: maxStale > 0,
     // A stale entry read by peek() stays for fetch() to revalidate (stale-while-revalidate).
     noDeleteOnStaleGet: true,
-    // An entry someone kept (see stillFresh) learns here that it is no longer the user's.
+    // A link someone kept (see stillFresh) lets go of an entry that is no longer the user's.
     dispose: (entry) => {
-      entry.live = false;
+      entry.link.grants = undefined;
     },
     fetchMethod: async (userId, _stale, { options: fetchOptions }) => {
       const failed = failures?.get(userId);
@@ -100,7 +109,10 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
         fetchOptions.ttl = ttl;
         // Read before lru-cache stores it, so this ends no later than lru-cache's own ttl does.
         const freshUntil = performance.now() + ttl;
-        return { index, lastDecision: undefined, lastResourceType: undefined, live: true, freshUntil, fetchedAt: Date.now(), ttl };
+        const link: GrantsLink = { grants: undefined };
+        const entry: Entry = { index, lastDecision: undefined, lastResourceType: undefined, link, freshUntil, fetchedAt: Date.now(), ttl };
+        link.grants = entry;
+        return entry;
       } catch (error) {
         failures?.set(userId, { error });
         throw error;
@@ -145,7 +157,10 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
 
   return {
     peek: freshEntry,
-    stillFresh: (cached) => cached.live && performance.now() < cached.freshUntil,
+    stillFresh(link) {
+      const grants = link.grants;
+      return grants !== undefined && performance.now() < grants.freshUntil ? grants : undefined;
+    },
     get(userId) {
       const fresh = freshEntry(userId);
       return fresh !== undefined ? Promise.resolve(fresh.index) : fetchIndex(userId);

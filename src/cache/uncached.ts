@@ -48,7 +48,7 @@ export function createUncachedPermissions(load: (userId: string, setTtl: (ms: nu
 
   return {
     peek: () => undefined,
-    stillFresh: () => false,
+    stillFresh: () => undefined,
     get,
     invalidateUser(userId) {
       invalidate(running.get(userId));

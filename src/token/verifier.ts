@@ -44,7 +44,7 @@ function toGuardError(error: unknown, options: ResolvedOptions): GuardError {
 export interface VerifiedToken {
   readonly token: string;
   readonly identity: Identity;
-  /** The guard's link to the user's cached grants, checked before each use (guard.ts). */
+  /** The guard's link to the user's cached grants (a GrantsLink), checked before each use (guard.ts). */
   grants: unknown;
   /** Uses through that link since the grants were last looked up. */
   linkUses: number;
