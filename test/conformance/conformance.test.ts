@@ -27,7 +27,7 @@ import type { ApiModeOptions } from '../../src/api-mode.js';
 import { startEmulator, type GenAuthEmulator, type GrantInput } from '../../src/testing/index.js';
 import { express4Row, express5Row } from './apps/express.js';
 import { fastifyRow } from './apps/fastify.js';
-import { koaRow } from './apps/koa.js';
+import { koa2Row, koaRow } from './apps/koa.js';
 import { nestExpressRow } from './apps/nest-express.js';
 import { nestFastifyRow } from './apps/nest-fastify.js';
 import { startOracle } from './apps/oracle.js';
@@ -36,7 +36,7 @@ import type { AdapterRow, RunningApp } from './row.js';
 import { bearerFor, RESOURCES, seedStandardTenant } from '../fixtures.js';
 import type { MintOptions } from '../../src/testing/index.js';
 
-const ROWS: AdapterRow[] = [express4Row, express5Row, koaRow, fastifyRow, nestExpressRow, nestFastifyRow];
+const ROWS: AdapterRow[] = [express4Row, express5Row, koaRow, koa2Row, fastifyRow, nestExpressRow, nestFastifyRow];
 const REFERENCE = express5Row;
 
 let emulator: GenAuthEmulator;

@@ -1,7 +1,8 @@
-/** Conformance row for Koa 3 with @koa/router. */
+/** Conformance rows for Koa 3 and Koa 2 (installed as `koa2`) with @koa/router. */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa, { type Middleware } from 'koa';
+import Koa2 from 'koa2';
 import Router from '@koa/router';
 import { createKoaGuard } from '../../../src/adapters/koa.js';
 import type { AdapterRow, ApiAppFixture, AppFixture, RunningApp } from '../row.js';
@@ -17,9 +18,11 @@ async function listen(server: Server, closeGuard: () => Promise<void>): Promise<
   };
 }
 
-function standard(fixture: AppFixture): Promise<RunningApp> {
+type KoaClass = typeof Koa;
+
+function standard(KoaApp: KoaClass, fixture: AppFixture): Promise<RunningApp> {
   const guard = createKoaGuard(fixture.options);
-  const app = new Koa();
+  const app = new KoaApp();
   const router = new Router();
   const handler: Middleware = (ctx) => {
     fixture.handled();
@@ -33,9 +36,9 @@ function standard(fixture: AppFixture): Promise<RunningApp> {
   return listen(app.listen(0, '127.0.0.1'), () => guard.close());
 }
 
-function apiMode(fixture: ApiAppFixture): Promise<RunningApp> {
+function apiMode(KoaApp: KoaClass, fixture: ApiAppFixture): Promise<RunningApp> {
   const guard = createKoaGuard(fixture.options);
-  const app = new Koa();
+  const app = new KoaApp();
   app.use(guard.api(fixture.api));
   app.use((ctx) => {
     fixture.handled();
@@ -44,4 +47,9 @@ function apiMode(fixture: ApiAppFixture): Promise<RunningApp> {
   return listen(app.listen(0, '127.0.0.1'), () => guard.close());
 }
 
-export const koaRow: AdapterRow = { name: 'Koa 3', start: standard, startApi: apiMode };
+function row(name: string, KoaApp: KoaClass): AdapterRow {
+  return { name, start: (fixture) => standard(KoaApp, fixture), startApi: (fixture) => apiMode(KoaApp, fixture) };
+}
+
+export const koaRow = row('Koa 3', Koa);
+export const koa2Row = row('Koa 2', Koa2 as unknown as KoaClass);
