@@ -5,7 +5,7 @@ import {
   PermissionsUnavailableError,
   isGuardError,
 } from './errors.js';
-import { createPermissionCache, StaleBeyondLimitError, type CachedGrants, type GrantsLink, type PermissionCache } from './cache/permission-cache.js';
+import { createPermissionCache, StaleBeyondLimitError, type CachedGrants, type PermissionCache } from './cache/permission-cache.js';
 import { createUncachedPermissions } from './cache/uncached.js';
 import { createGenAuthClient, type GenAuthClient } from './genauth/client.js';
 import type { ResourceType } from './genauth/types.js';
@@ -221,7 +221,7 @@ export function createGuard(input: GuardOptions): Guard {
   function freshGrants(userId: string): CachedGrants | undefined {
     const known = lastKnown;
     if (known === undefined || known.identity.userId !== userId) return cache.peek(userId);
-    const link = known.grants as GrantsLink | undefined;
+    const link = known.grants;
     const linked = link !== undefined && ++known.linkUses < LINK_REFRESH ? cache.stillFresh(link) : undefined;
     if (linked !== undefined) return linked;
     const cached = cache.peek(userId);

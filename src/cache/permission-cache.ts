@@ -57,11 +57,6 @@ export interface GrantsLink {
   grants: CachedGrants | undefined;
 }
 
-interface Entry extends CachedGrants {
-  fetchedAt: number;
-  ttl: number;
-}
-
 /** Bytes an entry's remembered decision may hold: the object and a resource of the longest kept. */
 const MEMO_BYTES = 160 + 2 * REMEMBERED_RESOURCE_MAX;
 
@@ -80,7 +75,7 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
 
   // Keyed by the user id alone: the other query dimensions (id type, namespace, resource type) are
   // fixed for one guard, and each guard owns its cache, so no id can reach another scope's entry.
-  const cache = new LRUCache<string, Entry>({
+  const cache = new LRUCache<string, CachedGrants>({
     max: options.max,
     maxSize: options.maxBytes,
     maxEntrySize: options.maxEntryBytes,
@@ -110,7 +105,7 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
         // Read before lru-cache stores it, so this ends no later than lru-cache's own ttl does.
         const freshUntil = performance.now() + ttl;
         const link: GrantsLink = { grants: undefined };
-        const entry: Entry = { index, lastDecision: undefined, lastResourceType: undefined, link, freshUntil, fetchedAt: Date.now(), ttl };
+        const entry: CachedGrants = { index, lastDecision: undefined, lastResourceType: undefined, link, freshUntil };
         link.grants = entry;
         return entry;
       } catch (error) {
@@ -120,19 +115,19 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
     },
   });
 
-  const tooOld = (entry: Entry) => Date.now() - entry.fetchedAt > entry.ttl + maxStale;
+  const tooOld = (entry: CachedGrants) => performance.now() > entry.freshUntil + maxStale;
 
   /**
    * The hot path: a fresh entry, read synchronously with no fetch() machinery (one lookup). A stale
    * or loading entry reads as undefined and stays in place; those go through fetch(). Fresh to
    * lru-cache means younger than the entry's ttl, so never older than ttl + maxStale.
    */
-  function freshEntry(userId: string): Entry | undefined {
+  function freshEntry(userId: string): CachedGrants | undefined {
     return cache.get(userId, { allowStale: false });
   }
 
-  async function fetchEntry(userId: string, fresh: boolean): Promise<Entry | undefined> {
-    const status: LRUCache.Status<string, Entry> = {};
+  async function fetchEntry(userId: string, fresh: boolean): Promise<CachedGrants | undefined> {
+    const status: LRUCache.Status<string, CachedGrants> = {};
     const entry = await cache.fetch(userId, fresh ? { forceRefresh: true, allowStale: false, status } : { status });
     if (entry !== undefined) return entry;
     // With stale-on-rejection on, a failed load with nothing stale resolves undefined: surface its error.

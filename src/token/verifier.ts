@@ -1,6 +1,7 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { GuardError, InvalidTokenError, KeysUnavailableError, type InvalidTokenReason } from '../errors.js';
 import { LRUCache } from 'lru-cache';
+import type { GrantsLink } from '../cache/permission-cache.js';
 import type { ResolvedOptions } from '../options.js';
 import { createHmacVerifier } from './hmac.js';
 import { createKeyResolver, KeySourceError } from './keys.js';
@@ -44,8 +45,8 @@ function toGuardError(error: unknown, options: ResolvedOptions): GuardError {
 export interface VerifiedToken {
   readonly token: string;
   readonly identity: Identity;
-  /** The guard's link to the user's cached grants (a GrantsLink), checked before each use (guard.ts). */
-  grants: unknown;
+  /** The guard's link to the user's cached grants, checked before each use (guard.ts). */
+  grants: GrantsLink | undefined;
   /** Uses through that link since the grants were last looked up. */
   linkUses: number;
 }
