@@ -104,6 +104,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<GenA
             message: fault.message ?? `emulated error ${fault.statusCode}`,
             ...(fault.apiCode === undefined ? {} : { apiCode: fault.apiCode }),
           }, undefined);
+        case 'respond': {
+          call.status = fault.status;
+          const body = typeof fault.body === 'string' || fault.body instanceof Uint8Array ? fault.body : JSON.stringify(fault.body);
+          res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers, 'content-length': String(Buffer.byteLength(body)) });
+          res.end(body);
+          return;
+        }
         case 'hang':
           return; // the socket is destroyed by close()
         case 'drop':
@@ -150,6 +157,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<GenA
     hs256Secret: minter.hs256Secret,
     setGrants: (userId, input, opts) => store.putUserGrants(userId, input, opts?.namespace, true),
     addGrants: (userId, input, opts) => store.putUserGrants(userId, input, opts?.namespace, false),
+    setRawGrants: (userId, entries, opts) => store.putRawUserGrants(userId, entries, opts?.namespace),
     clearGrants: () => store.clearGrants(),
     reset: () => store.reset(),
     addUser: (userId) => store.addUser(userId),

@@ -63,9 +63,11 @@ export function createTenantStore() {
   const roles = new Map<string, Map<string, Set<string>>>(); // userId -> namespace -> role codes
   const groups = new Map<string, Set<string>>(); // userId -> group codes
   const departments = new Map<string, Set<string>>(); // userId -> department ids
+  const rawGrants = new Map<string, Map<string, unknown[]>>(); // namespace -> userId -> entries served verbatim
 
   function clearGrants(): void {
     grants.clear();
+    rawGrants.clear();
     targets.clear();
     roles.clear();
     groups.clear();
@@ -147,6 +149,15 @@ export function createTenantStore() {
       know('USER', userId);
       const key = targetKey('USER', userId);
       setRows(namespace, key, [...(replace ? [] : rowsOf(namespace, key)), ...input.map(fill)]);
+    },
+
+    /** Entries served verbatim after the user's filled grants (no defaults, no dedupe): hostile-input tests. */
+    putRawUserGrants(userId: string, entries: readonly unknown[], namespace = DEFAULT_NAMESPACE): void {
+      namespaces.add(namespace);
+      know('USER', userId);
+      let byUser = rawGrants.get(namespace);
+      if (!byUser) rawGrants.set(namespace, (byUser = new Map()));
+      byUser.set(userId, [...entries]);
     },
 
     addUser: (userId: string) => know('USER', userId),
@@ -249,8 +260,10 @@ export function createTenantStore() {
       for (const role of roles.get(userId)?.get(namespace) ?? []) rows.push(...rowsOf(namespace, targetKey('ROLE', role)));
       for (const group of groups.get(userId) ?? []) rows.push(...rowsOf(namespace, targetKey('GROUP', group)));
       for (const department of departments.get(userId) ?? []) rows.push(...rowsOf(namespace, targetKey('DEPARTMENT', department)));
-      const list = union(namespace, rows);
-      return resourceType ? list.filter((grant) => grant.resourceType === resourceType) : list;
+      const list: unknown[] = union(namespace, rows);
+      list.push(...(rawGrants.get(namespace)?.get(userId) ?? []));
+      const typed = (grant: unknown) => typeof grant === 'object' && grant !== null && (grant as { resourceType?: unknown }).resourceType === resourceType;
+      return (resourceType ? list.filter(typed) : list) as AuthorizedResource[];
     },
 
     /** `get-authorized-resources`: the grants made to one principal itself (no inheritance). */

@@ -38,7 +38,13 @@ export type Fault =
   /** Headers at once, then the body `chunkBytes` (default 16) every `intervalMs` (default 100). */
   | { kind: 'slow-body'; chunkBytes?: number; intervalMs?: number; path?: string; times?: number }
   /** Headers (with the full `content-length`) and the first `bytes` of the body (default half), then the socket is destroyed. */
-  | { kind: 'drop-mid-body'; bytes?: number; path?: string; times?: number };
+  | { kind: 'drop-mid-body'; bytes?: number; path?: string; times?: number }
+  /**
+   * A raw answer of your choosing: `status`, `headers` (default `content-type: application/json`) and
+   * `body` sent byte for byte (a string or bytes as given; anything else as its JSON text). For testing
+   * how a client handles answers the real API could send but the emulator's own routes never do.
+   */
+  | { kind: 'respond'; status: number; headers?: Record<string, string>; body: unknown; path?: string; times?: number };
 
 /** A grant as tests write it; missing fields get GenAuth-like defaults (see {@link GenAuthEmulator.setGrants}). */
 export type GrantInput = Partial<AuthorizedResource> & { resourceCode: string; actions: string[] | string };
@@ -126,6 +132,10 @@ export interface GenAuthEmulator {
    *  `actions` is served verbatim (to exercise the JSON-string form). `[]` seeds a user with no grants.
    *  Role, group and department grants of the user are kept. */
   setGrants(userId: string, grants: GrantInput[], options?: NamespaceOption): void;
+  /** Serve these entries verbatim in the user's `get-user-authorized-resources` list (after the filled
+   *  grants; nothing defaulted, checked or deduplicated), replacing earlier raw entries of the user. For
+   *  testing hostile or unusual shapes: a missing `effect`, `condition` as one object, an unknown type. */
+  setRawGrants(userId: string, entries: readonly unknown[], options?: NamespaceOption): void;
   /** Append direct grants of a user in a namespace (default 'default'), filled like {@link setGrants}. */
   addGrants(userId: string, grants: GrantInput[], options?: NamespaceOption): void;
   /** Forget all grants and memberships; every user becomes unknown again. Resources and namespaces stay. */
