@@ -162,6 +162,14 @@ describe('DENY actions match whatever their case (defect 5)', () => {
     expect(emulator().callCount(RESOURCES)).toBe(1);
   });
 
+  it('in API mode too: a DENY of READ denies GET (the method maps to read)', async () => {
+    emulator().setRawGrants('alice', [
+      { resourceCode: 'things', resourceType: 'API', apiIdentifier: '/api/v1/*', actions: ['read'], effect: 'ALLOW' },
+      { resourceCode: 'things', resourceType: 'API', apiIdentifier: '/api/v1/things', actions: ['READ'], effect: 'DENY' },
+    ]);
+    expect(await statuses(api, 'get', '/api/v1/things')).toEqual([403, 403]);
+  });
+
   it('ALLOW actions still match exactly', async () => {
     emulator().setRawGrants('alice', [{ resourceCode: 'books', resourceType: 'DATA', actions: ['books:read'], effect: 'ALLOW' }]);
     expect(await statuses(app, 'get', '/books/lower')).toEqual([200, 200]);
