@@ -167,6 +167,9 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
       const answer = await call('GET', `${path}?${query}`, await authHeaders(deadline, path, data), deadline);
       try {
         const { data: body } = readEnvelope<AuthorizedResourceList>(answer.status, answer.text, answer.retryAfter);
+        // GenAuth's own documented example shows `list` as one object: read it as a list of one.
+        const one: unknown = body.list;
+        if (typeof one === 'object' && one !== null && !Array.isArray(one)) return [one as AuthorizedResource];
         if (!Array.isArray(body.list)) throw new GenAuthApiError('bad_envelope');
         return body.list;
       } catch (error) {

@@ -4,7 +4,10 @@ export type ResourceType = 'DATA' | 'API' | 'MENU' | 'BUTTON' | 'UI';
 /** Effect of a grant: DENY overrides ALLOW. */
 export type Effect = 'ALLOW' | 'DENY';
 
-/** One condition of a policy, as GenAuth returns it. */
+/**
+ * One condition of a policy, as GenAuth documents it. An item the guard cannot read (no string `param`
+ * or `operator`, no readable `value`) is an unknown condition: an ALLOW does not apply, a DENY does.
+ */
 export interface PolicyCondition {
   param: string;
   operator: string;
@@ -13,16 +16,20 @@ export interface PolicyCondition {
 
 /**
  * One entry of `get-user-authorized-resources` (`AuthorizedResourceDto`).
- * `actions` is documented as an array; a JSON-encoded string is accepted too.
+ * `actions` is documented as an array; a JSON-encoded string is accepted too. `condition` is documented
+ * as an array; GenAuth's own example shows one object, read as a list of one.
  */
 export interface AuthorizedResource {
   resourceCode: string;
+  /** A type the guard does not know (or none) matches no route that asks for a type, and never counts in API mode. */
   resourceType: ResourceType;
   actions: string[] | string;
-  effect?: Effect;
+  /** Required, as GenAuth marks it: an entry without a plain `ALLOW` (missing included) counts as DENY. */
+  effect: Effect;
   apiIdentifier?: string | null;
   description?: string;
-  condition?: PolicyCondition[] | null;
+  /** Absent, `null` or `[]`: no conditions. Anything but objects: an ALLOW grants nothing, a DENY applies. */
+  condition?: PolicyCondition[] | PolicyCondition | null;
 }
 
 /** The V3 response envelope. */

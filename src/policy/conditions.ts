@@ -123,10 +123,26 @@ function negate(value: Tri): Tri {
   return value === undefined ? undefined : !value;
 }
 
-/** Evaluates one condition: true, false, or undefined when it cannot be evaluated. */
+function isScalar(value: unknown): boolean {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+}
+
+/** A condition as GenAuth documents it: string `param` and `operator`, a scalar or a non-empty list of them as `value`. */
+function readable(condition: unknown): condition is PolicyCondition {
+  if (typeof condition !== 'object' || condition === null) return false;
+  const { param, operator, value } = condition as Record<string, unknown>;
+  if (typeof param !== 'string' || typeof operator !== 'string') return false;
+  return isScalar(value) || (Array.isArray(value) && value.length > 0 && value.every(isScalar));
+}
+
+/**
+ * Evaluates one condition: true, false, or undefined when it cannot be evaluated (an unreadable
+ * condition, an unknown operator, a context key that is missing or inherited rather than set).
+ */
 export function evaluateCondition(condition: PolicyCondition, context: ConditionContext): Tri {
+  if (!readable(condition)) return undefined;
   const op = condition.operator;
-  const actual = context[condition.param];
+  const actual = Object.hasOwn(context, condition.param) ? context[condition.param] : undefined;
   if (actual === undefined || actual === null) return undefined;
   if (op === 'ListContains') {
     if (!Array.isArray(actual)) return undefined;

@@ -1,5 +1,5 @@
 import type { ResourceType } from '../genauth/types.js';
-import { grantCoversAction, type Grant, type GrantIndex } from './grants.js';
+import { foldCase, grantCoversAction, type Grant, type GrantIndex } from './grants.js';
 
 /** What a route requires: one action, all of several, or any of several. */
 export type Requirement = string | { allOf: readonly string[] } | { anyOf: readonly string[] };
@@ -68,9 +68,13 @@ function decideAction(
   conditions: ConditionCheck,
 ): ActionOutcome {
   let allow: Grant | undefined;
+  // Folded once, on the first DENY: DENY actions match case-insensitively.
+  let folded: string | undefined;
   for (const grant of candidates) {
+    // A grant of an unknown type (null) never matches a route that asks for a type.
     if (resourceType !== undefined && grant.type !== resourceType) continue;
-    if (!grantCoversAction(grant, action)) continue;
+    if (grant.effect === 'DENY') folded ??= foldCase(action);
+    if (!grantCoversAction(grant, action, folded)) continue;
     const holds = grant.conditions.length === 0 ? true : conditions(grant);
     if (grant.effect === 'DENY') {
       // A DENY applies unless its conditions are known not to hold: it overrides any ALLOW, whatever the order.
@@ -92,8 +96,9 @@ export function candidateGrants(index: GrantIndex, resource: string): readonly G
 }
 
 /**
- * Pure decision: DENY overrides ALLOW; actions match exactly or by `*` / `<resource>:*`; the resource
- * code matches exactly or by `*` / `prefix:*`. With `resourceType`, only grants of that type count.
+ * Pure decision: DENY overrides ALLOW; actions match exactly or by `*` / `<resource>:*` (a DENY's
+ * case-insensitively); the resource code matches exactly or by `*` / `prefix:*`. With `resourceType`,
+ * only grants of that type count (never one of an unknown type); without it, every type does.
  */
 export function decide(
   index: GrantIndex,

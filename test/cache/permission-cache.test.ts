@@ -3,7 +3,7 @@ import { createPermissionCache } from '../../src/cache/permission-cache.js';
 import { indexGrants } from '../../src/policy/grants.js';
 
 const options = { ttl: 60_000, max: 2, maxBytes: 64 * 1024 * 1024, maxEntryBytes: 4 * 1024 * 1024, maxStale: 0, staleWhileRevalidate: false, errorTtl: 0 };
-const load = async (userId: string) => indexGrants([{ resourceCode: `doc:${userId}`, actions: ['doc:Read'] }] as never);
+const load = async (userId: string) => indexGrants([{ resourceCode: `doc:${userId}`, resourceType: 'DATA', actions: ['doc:Read'], effect: 'ALLOW' }]);
 
 describe('permission cache links', () => {
   it('a kept link lets go of its grants when they are evicted, invalidated or replaced', async () => {

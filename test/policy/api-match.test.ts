@@ -6,7 +6,7 @@ import { normalizeApiTarget } from '../../src/policy/api-path.js';
 import { indexGrants, type Grant } from '../../src/policy/grants.js';
 
 function api(code: string, apiIdentifier: string | null, actions: string[], extra: Partial<AuthorizedResource> = {}): AuthorizedResource {
-  return { resourceCode: code, resourceType: 'API', apiIdentifier, actions, ...extra };
+  return { resourceCode: code, resourceType: 'API', apiIdentifier, actions, effect: 'ALLOW', ...extra };
 }
 
 const GRANTS = indexGrants([
@@ -15,7 +15,7 @@ const GRANTS = indexGrants([
   api('items', '/api/v1/orders/{orderId}/items', ['*']),
   api('docs', '/api/v1/docs/*', ['read']),
   api('docs-admin', '/api/v1/docs/admin', ['*'], { effect: 'DENY' }),
-  { resourceCode: 'data', resourceType: 'DATA', apiIdentifier: '/api/v1/data', actions: ['read'] },
+  { resourceCode: 'data', resourceType: 'DATA', apiIdentifier: '/api/v1/data', actions: ['read'], effect: 'ALLOW' },
   api('no-identifier', null, ['*']),
   api('things', 'https://api.example.com/api/v2/things', ['read']),
   api('boundaryless', '/api/v1/pre*', ['read']),

@@ -67,6 +67,36 @@ describe('evaluateCondition', () => {
     expect(CONDITION_OPERATORS.length).toBe(22);
   });
 
+  it.each([
+    ['null', null],
+    ['a string', 'Namespace'],
+    ['no operator', { param: 'Namespace', value: 'default' }],
+    ['a non-string operator', { param: 'Namespace', operator: ['StringEquals'], value: 'default' }],
+    ['no param', { operator: 'StringNotEquals', value: 'x' }],
+    ['a non-string param', { param: 42, operator: 'StringNotEquals', value: 'x' }],
+    ['no value', { param: 'Namespace', operator: 'StringNotEquals' }],
+    ['a null value', { param: 'Namespace', operator: 'StringNotEquals', value: null }],
+    ['an object value', { param: 'Namespace', operator: 'StringNotEquals', value: { a: 1 } }],
+    ['an empty list value', { param: 'Namespace', operator: 'StringNotEquals', value: [] }],
+    ['a list value holding an object', { param: 'Namespace', operator: 'StringNotEquals', value: ['x', {}] }],
+  ])('an unreadable condition (%s) is unknown, never an exception', (_name, condition) => {
+    expect(evaluateCondition(condition as never, context)).toBeUndefined();
+    expect(evaluateConditions([condition as never], context)).toBeUndefined();
+  });
+
+  it('reads only keys set in the context, never inherited ones', () => {
+    const inherited = Object.create({ Namespace: 'default' }) as Record<string, string>;
+    expect(evaluateCondition({ operator: 'StringEquals', param: 'Namespace', value: 'default' }, inherited)).toBeUndefined();
+    for (const param of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      for (const operator of CONDITION_OPERATORS) expect(evaluateCondition({ operator, param, value: 'x' }, context)).toBeUndefined();
+    }
+  });
+
+  it('reads scalar values that are not strings as their text', () => {
+    expect(evaluateCondition({ operator: 'NumericEquals', param: 'MultiFactorAuthAge', value: 120 as never }, context)).toBe(true);
+    expect(evaluateCondition({ operator: 'Bool', param: 'MultiFactorAuthPresent', value: true as never }, context)).toBe(true);
+  });
+
   it('combines conditions: false wins, then unknown, then true', () => {
     const yes = { operator: 'StringEquals', param: 'Namespace', value: 'default' };
     const no = { operator: 'StringEquals', param: 'Namespace', value: 'x' };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AuthorizedResource } from '../../src/genauth/types.js';
 import { REMEMBERED_RESOURCE_MAX, decide, decideRemembered, normalizeRequirement, type DecisionMemo, type Requirement } from '../../src/policy/decide.js';
-import { indexGrants } from '../../src/policy/grants.js';
+import { foldCase, indexGrants, normalizeGrant } from '../../src/policy/grants.js';
 
 const allow = (resourceCode: string, actions: string[] | string, extra: Partial<AuthorizedResource> = {}): AuthorizedResource => ({
   resourceCode,
@@ -148,5 +148,138 @@ describe('decideRemembered', () => {
     expect(first.allowed).toBe(true);
     expect(memo.lastDecision).toBeUndefined();
     expect(decideRemembered(memo, long, start, undefined)).not.toBe(first);
+  });
+});
+
+describe('reading grant entries as GenAuth may send them', () => {
+  const raw = (entry: Record<string, unknown>) => entry as unknown as AuthorizedResource;
+  const onUser = { param: 'UserId', operator: 'StringEquals', value: 'alice' };
+  const holds = () => true;
+  const ask = (grants: AuthorizedResource[], action = 'ecs:Start', options: Parameters<typeof decide>[3] = {}) =>
+    decide(indexGrants(grants), 'ecs:1', normalizeRequirement(action), options).allowed;
+
+  it('reads a single condition object as a list of one, and the index knows the grants carry conditions', () => {
+    const index = indexGrants([allow('ecs:1', ['*'], { condition: onUser })]);
+    expect(index.hasConditions).toBe(true);
+    expect(index.lookup('ecs:1')?.[0]?.conditions).toEqual([onUser]);
+    expect(decide(index, 'ecs:1', normalizeRequirement('ecs:Start')).allowed).toBe(false);
+    expect(decide(index, 'ecs:1', normalizeRequirement('ecs:Start'), { conditions: holds }).allowed).toBe(true);
+    expect(indexGrants([allow('ecs:*', ['*'], { condition: onUser })]).hasConditions).toBe(true);
+  });
+
+  it.each([
+    ['absent', undefined],
+    ['null', null],
+    ['[]', []],
+  ])('a condition that is %s means none', (_name, condition) => {
+    const index = indexGrants([allow('ecs:1', ['*'], { condition: condition as never })]);
+    expect(index.hasConditions).toBe(false);
+    expect(decide(index, 'ecs:1', normalizeRequirement('ecs:Start')).allowed).toBe(true);
+  });
+
+  it.each([
+    ['a string', 'UserId'],
+    ['a number', 0],
+    ['true', true],
+    ['a list holding a string', ['x']],
+    ['a list holding null', [onUser, null]],
+    ['a list holding a list', [[onUser]]],
+  ])('a condition that is %s: an ALLOW grants nothing, a DENY applies unconditionally', (_name, condition) => {
+    expect(ask([allow('ecs:1', ['*'], { condition: condition as never })], 'ecs:Start', { conditions: holds })).toBe(false);
+    const denied = [allow('ecs:1', ['*']), deny('ecs:1', ['*'], { condition: condition as never })];
+    expect(ask(denied, 'ecs:Start', { conditions: () => false })).toBe(false);
+    expect(indexGrants(denied).hasConditions).toBe(false);
+  });
+
+  it.each([
+    ['missing', raw({ resourceCode: 'ecs:1', resourceType: 'DATA', actions: ['*'] })],
+    ['null', raw({ resourceCode: 'ecs:1', resourceType: 'DATA', actions: ['*'], effect: null })],
+    ['empty', raw({ resourceCode: 'ecs:1', resourceType: 'DATA', actions: ['*'], effect: '' })],
+  ])('an effect that is %s counts as DENY', (_name, entry) => {
+    expect(normalizeGrant(entry)?.effect).toBe('DENY');
+    expect(ask([entry])).toBe(false);
+    expect(ask([allow('ecs:1', ['*']), entry])).toBe(false);
+  });
+
+  it('reads the effect ALLOW whatever its case', () => {
+    expect(ask([allow('ecs:1', ['*'], { effect: 'allow' as never })])).toBe(true);
+  });
+
+  it.each([
+    ['[]', []],
+    ['"[]"', '[]'],
+    ['[""]', ['']],
+    ['an object', { a: 1 }],
+    ['[1]', [1]],
+  ])('a DENY whose actions are %s denies every action on its code; an ALLOW grants nothing', (_name, actions) => {
+    expect(normalizeGrant(deny('ecs:1', actions as never))?.actions).toEqual(['*']);
+    expect(ask([allow('ecs:1', ['*']), deny('ecs:1', actions as never)], 'other:Thing')).toBe(false);
+    expect(normalizeGrant(allow('ecs:1', actions as never))?.actions).toEqual([]);
+    expect(ask([allow('ecs:1', actions as never)], 'other:Thing')).toBe(false);
+  });
+
+  it('ignores empty action names beside real ones', () => {
+    expect(normalizeGrant(deny('ecs:1', ['', 'ecs:Stop']))?.actions).toEqual(['ecs:Stop']);
+    expect(ask([allow('ecs:1', ['*']), deny('ecs:1', ['', 'ecs:Stop'])])).toBe(true);
+  });
+
+  it.each([
+    ['ecs:start', 'ecs:Start'],
+    ['ECS:START', 'ecs:Start'],
+    ['Ecs:*', 'ecs:Start'],
+    ['ECS:*', 'eCs:sTaRt'],
+    ['σ:read', 'Σ:read'],
+    ['ς:*', 'Σ:read'],
+    ['ΑΣ:*', 'ας:read'],
+    ['ΑΣ:*', 'ΑΣ:read'],
+    ['k:read', '\u212a:read'],
+    ['straße:read', 'STRASSE:READ'],
+    ['STRA\u1e9eE:*', 'straße:read'],
+  ])('a DENY of %s denies %s (actions of a DENY match case-insensitively)', (denied, action) => {
+    expect(ask([allow('ecs:1', ['*']), deny('ecs:1', [denied])], action)).toBe(false);
+  });
+
+  it('ALLOW actions still match exactly', () => {
+    expect(ask([allow('ecs:1', ['ecs:start'])], 'ecs:Start')).toBe(false);
+    expect(ask([allow('ecs:1', ['Ecs:*'])], 'ecs:Start')).toBe(false);
+    expect(ask([allow('ecs:1', ['ecs:Start'])], 'ecs:Start')).toBe(true);
+  });
+
+  it('folds case one code point at a time, so a folded prefix stays a prefix', () => {
+    expect(foldCase('Books:Read')).toBe('books:read');
+    expect(foldCase('ΑΣ:')).toBe('ασ:');
+    expect(foldCase('ΑΣ:x')).toBe(`${foldCase('ΑΣ:')}${foldCase('x')}`);
+    expect(foldCase('\u212a')).toBe('k');
+    expect(foldCase('\ud800x')).toBe('\ud800x');
+    expect(foldCase('\u1e9e')).toBe(foldCase('ß'));
+    expect(foldCase('ß')).toBe('ss');
+  });
+
+  it.each([
+    ['FOO', 'FOO'],
+    ['missing', undefined],
+    ['a number', 1],
+    ['empty', ''],
+  ])('a resourceType that is %s is unknown: it matches only where no type is asked for', (_name, resourceType) => {
+    const entry = raw({ resourceCode: 'ecs:1', resourceType, actions: ['*'], effect: 'ALLOW' });
+    expect(normalizeGrant(entry)?.type).toBeNull();
+    expect(ask([entry], 'ecs:Start', { resourceType: 'DATA' })).toBe(false);
+    expect(ask([entry], 'ecs:Start', { resourceType: 'API' })).toBe(false);
+    expect(ask([entry])).toBe(true);
+    const denied = raw({ resourceCode: 'ecs:1', resourceType, actions: ['*'], effect: 'DENY' });
+    expect(ask([allow('ecs:1', ['*']), denied])).toBe(false);
+  });
+
+  it('reads a known resourceType whatever its case', () => {
+    expect(normalizeGrant(allow('ecs:1', ['*'], { resourceType: 'api' as never }))?.type).toBe('API');
+  });
+
+  it('estimates the bytes of a condition in every shape it may arrive in', () => {
+    const base = indexGrants([allow('ecs:1', ['*'])]).bytes;
+    const big = 'x'.repeat(10_000);
+    for (const condition of [big, [big], { param: big, operator: 'StringEquals', value: 'x' }, [{ param: 'p', operator: 'o', value: [big] }]]) {
+      expect(indexGrants([allow('ecs:1', ['*'], { condition: condition as never })]).bytes, JSON.stringify(condition).slice(0, 40)).toBeGreaterThan(base + 4 * 9_900);
+    }
+    expect(indexGrants([allow('ecs:1', ['*'], { resourceType: big as never })]).bytes).toBeGreaterThan(base + 4 * 9_900);
   });
 });
