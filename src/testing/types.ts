@@ -128,7 +128,8 @@ export interface GenAuthEmulator {
   readonly audience: string;
   readonly hs256Secret: string;
   /** Replace the direct grants of a user in a namespace (default 'default'). Partial entries are filled:
-   *  resourceType 'DATA', effect 'ALLOW', apiIdentifier null, description '', condition []. A string
+   *  resourceType 'DATA', effect 'ALLOW' (a convenience of the test kit: GenAuth marks `effect` required,
+   *  and the guard denies a grant without one), apiIdentifier null, description '', condition []. A string
    *  `actions` is served verbatim (to exercise the JSON-string form). `[]` seeds a user with no grants.
    *  Role, group and department grants of the user are kept. */
   setGrants(userId: string, grants: GrantInput[], options?: NamespaceOption): void;
