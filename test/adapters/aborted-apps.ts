@@ -10,6 +10,7 @@
  */
 import 'reflect-metadata';
 import type { Server } from 'node:http';
+import { createServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { Controller, HttpCode, Inject, Post, type LoggerService } from '@nestjs/common';
 import express5 from 'express';
@@ -48,6 +49,8 @@ export interface AbortApp {
 
 export interface AbortRow {
   name: string;
+  /** The framework answers a request its guard refused even when the client left (Nest's exception layer). */
+  answersClosedConnections?: boolean;
   start(fixture: AbortFixture): Promise<AbortApp>;
 }
 
@@ -184,6 +187,7 @@ function capturingLogger(logged: (what: unknown) => void): LoggerService {
 function nestRow(platform: Platform): AbortRow {
   return {
     name: `Nest 11 (${platform})`,
+    answersClosedConnections: true,
     async start(fixture) {
       const catchAll = platform === 'express' ? CatchAllController : FastifyCatchAllController;
       const started = await startNestApp({
@@ -216,4 +220,55 @@ export const ABORT_ROWS: AbortRow[] = [
   fastifyRow,
   nestRow('express'),
   nestRow('fastify'),
+];
+
+/** An app served over cleartext HTTP/2, where a client cancels one stream and keeps the connection. */
+export interface H2Row {
+  name: string;
+  start(fixture: Omit<AbortFixture, 'passErrors' | 'api'>): Promise<{ port: number; close(): Promise<void> }>;
+}
+
+export const H2_ROWS: H2Row[] = [
+  {
+    name: 'Fastify 5',
+    async start(fixture) {
+      const stream = {
+        write(line: string) {
+          const entry = JSON.parse(line) as { level: number };
+          if (entry.level >= 40) fixture.logged(entry);
+        },
+      };
+      const app = Fastify({ http2: true, logger: { level: 'warn', stream } });
+      await app.register(genauthGuard, fixture.options);
+      app.post('/api/v1/servers/:id/start', { config: { genauth: { resource: (req) => `ecs:${req.params.id}`, requirement: 'ecs:Start' } } }, async () => {
+        fixture.handled();
+        return { ok: true };
+      });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      return { port: (app.server.address() as AddressInfo).port, close: () => app.close() };
+    },
+  },
+  {
+    name: 'Koa 3',
+    async start(fixture) {
+      const guard = createKoaGuard(fixture.options);
+      const app = new Koa();
+      app.on('error', (error: unknown) => fixture.logged(error));
+      const router = new Router();
+      router.post('/api/v1/servers/:id/start', guard.requirePermission((ctx) => `ecs:${ctx.params.id}`, 'ecs:Start'), (ctx) => {
+        fixture.handled();
+        ctx.body = { ok: true };
+      });
+      app.use(router.routes());
+      const server = createServer(app.callback()).listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      return {
+        port: (server.address() as AddressInfo).port,
+        close: async () => {
+          await new Promise((resolve) => server.close(resolve));
+          await guard.close();
+        },
+      };
+    },
+  },
 ];
