@@ -4,6 +4,7 @@ import type { GuardOptions } from '../options.js';
 import type { Decision, Requirement } from '../policy/decide.js';
 import { asGuardError, problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
+import { clientGone } from './aborted.js';
 import { authenticateOnly, enforce, routeSpec, type ResourceSource } from './route.js';
 import { apiModeSpec, enforceApi, type ApiModeOptions } from '../api-mode.js';
 
@@ -91,13 +92,17 @@ export function createExpressGuard(options: ExpressGuardOptions): ExpressGuard {
       return reject(error, res, next);
     }
     if (result instanceof Promise) {
-      // Express 4 ignores returned promises: every rejection is handled here.
+      // Express 4 ignores returned promises: every rejection is handled here. A client that left
+      // meanwhile gets neither its handler nor an answer.
       result.then(
         (context) => {
+          if (clientGone(req, res)) return;
           req.genauth = context;
           next();
         },
-        (error: unknown) => reject(error, res, next),
+        (error: unknown) => {
+          if (!clientGone(req, res)) reject(error, res, next);
+        },
       );
       return;
     }
@@ -120,11 +125,14 @@ export function createExpressGuard(options: ExpressGuardOptions): ExpressGuard {
     return function genauthApi(req, res, next) {
       enforceApi(core, expressRequest(req), spec).then(
         (context) => {
+          if (clientGone(req, res)) return;
           // null: a public path, let through without authentication.
           if (context !== null) req.genauth = context;
           next();
         },
-        (error: unknown) => reject(error, res, next),
+        (error: unknown) => {
+          if (!clientGone(req, res)) reject(error, res, next);
+        },
       );
     };
   }

@@ -6,6 +6,7 @@ import type { GuardOptions } from '../options.js';
 import type { Decision, Requirement } from '../policy/decide.js';
 import { asGuardError, problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
+import { clientGone } from './aborted.js';
 import { authenticateOnly, enforce, routeSpec, type ResourceSource, type RouteSpec } from './route.js';
 
 export * from '../index.js';
@@ -118,18 +119,33 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
     return reply.code(answer.status).headers(answer.headers).send(Buffer.from(answer.body));
   }
 
-  /** Attaches the check's context, or answers its error (returning the sent reply stops the lifecycle). */
+  /**
+   * A client that left while the check waited gets neither its handler nor an answer: the reply is
+   * hijacked, which stops Fastify's lifecycle without writing.
+   */
+  function abandoned(request: FastifyRequest, reply: FastifyReply): boolean {
+    if (!clientGone(request.raw, reply.raw)) return false;
+    reply.hijack();
+    return true;
+  }
+
+  /**
+   * Attaches the check's context, or answers its error (returning the sent or hijacked reply stops the
+   * lifecycle).
+   */
   async function attach(
     request: FastifyRequest,
     reply: FastifyReply,
     pending: GenAuthContext | null | Promise<GenAuthContext | null>,
   ): Promise<FastifyReply | undefined> {
+    let context: GenAuthContext | null;
     try {
-      const context = await pending;
-      if (context !== null) request.genauth = context;
+      context = await pending;
     } catch (error) {
-      return reject(error, reply);
+      return abandoned(request, reply) ? reply : reject(error, reply);
     }
+    if (abandoned(request, reply)) return reply;
+    if (context !== null) request.genauth = context;
     return undefined;
   }
 
@@ -188,10 +204,13 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
     if (result instanceof Promise) {
       result.then(
         (context) => {
+          if (abandoned(request, reply)) return;
           request.genauth = context;
           done();
         },
-        (error: unknown) => fail(error, reply, done),
+        (error: unknown) => {
+          if (!abandoned(request, reply)) fail(error, reply, done);
+        },
       );
       return;
     }

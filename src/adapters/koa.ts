@@ -5,6 +5,7 @@ import type { GuardOptions } from '../options.js';
 import type { Decision, Requirement } from '../policy/decide.js';
 import { asGuardError, problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
+import { clientGone } from './aborted.js';
 import { authenticateOnly, enforce, routeSpec, type ResourceSource } from './route.js';
 
 export * from '../index.js';
@@ -83,6 +84,13 @@ export function createKoaGuard(options: KoaGuardOptions): KoaGuard {
     ctx.body = answer.body;
   }
 
+  /** A client that left while the check waited gets neither its handler nor an answer (Koa writes none). */
+  function gone(ctx: ParameterizedContext): boolean {
+    if (!clientGone(ctx.req, ctx.res)) return false;
+    ctx.respond = false;
+    return true;
+  }
+
   /**
    * Runs one check and finishes it: on success attaches the context and continues, otherwise answers.
    * A check decided from the caches returns a plain value, so the hot path adds no promise of its own.
@@ -102,10 +110,13 @@ export function createKoaGuard(options: KoaGuardOptions): KoaGuard {
       // Only the check's rejection is answered here; an error from downstream is not ours.
       return result.then(
         (context) => {
+          if (gone(ctx)) return undefined;
           if (context !== null) ctx.state.genauth = context;
           return next();
         },
-        (error: unknown) => reject(error, ctx),
+        (error: unknown) => {
+          if (!gone(ctx)) reject(error, ctx);
+        },
       );
     }
     if (result !== null) ctx.state.genauth = result;

@@ -9,7 +9,7 @@ import { enforce } from '../route.js';
 import { GENAUTH_ROUTE_POLICY } from './constants.js';
 import type { RoutePolicy } from './decorators.js';
 import { GenAuthException } from './exception.js';
-import { nestRequest, responseStarted, writeAnswer } from './platform.js';
+import { abandonIfGone, nestRequest, responseStarted, writeAnswer } from './platform.js';
 import { GenAuthService } from './service.js';
 
 /**
@@ -26,7 +26,11 @@ export class GenAuthGuard implements CanActivate {
     @Inject(Reflector) protected readonly reflector: Reflector,
   ) {}
 
-  /** @throws GenAuthException on every rejection (after writing the answer unless `passErrors`). */
+  /**
+   * Resolves `true` to let the request through, `false` when the client left while the guard waited
+   * (the handler must not run; Nest's exception layer then answers the closed connection).
+   * @throws GenAuthException on every rejection (after writing the answer unless `passErrors`).
+   */
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const policy = this.policyOf(context);
     if (policy?.kind === 'public') return true;
@@ -35,12 +39,16 @@ export class GenAuthGuard implements CanActivate {
     if (context.getType() !== 'http') return false;
     const http = context.switchToHttp();
     const request: unknown = http.getRequest();
+    const response: unknown = http.getResponse();
     try {
       const attached = await this.evaluate(policy, nestRequest(request), request);
+      // A client that left while the check waited: its handler must not run, no one is answered.
+      if (abandonIfGone(request, response)) return false;
       if (attached !== null) (request as { genauth?: GenAuthContext }).genauth = attached;
       return true;
     } catch (error) {
-      throw await this.reject(error, http.getResponse());
+      if (abandonIfGone(request, response)) return false;
+      throw await this.reject(error, response);
     }
   }
 

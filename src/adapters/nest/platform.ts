@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProblemResponse } from '../../problem.js';
+import { clientGone } from '../aborted.js';
 import { NodeRequestView, type RequestLike } from '../../request.js';
 
 interface ExpressLikeRequest extends IncomingMessage {
@@ -26,6 +27,7 @@ interface FastifyLikeReply {
   code(status: number): FastifyLikeReply;
   headers(values: Record<string, string>): FastifyLikeReply;
   send(payload: Buffer): FastifyLikeReply;
+  hijack?(): unknown;
 }
 
 function isFastifyRequest(request: unknown): request is FastifyLikeRequest {
@@ -44,6 +46,22 @@ function isFastifyReply(response: unknown): response is FastifyLikeReply {
  */
 export function nestRequest(request: unknown): RequestLike {
   return new NodeRequestView(isFastifyRequest(request) ? request.raw : (request as ExpressLikeRequest));
+}
+
+/**
+ * Whether the client left while the guard waited and nothing was written to it (see `clientGone`). Then
+ * the guard refuses without answering. Nest's exception layer still answers the closed connection
+ * (nothing leaves the process); on Fastify the reply is hijacked first, so that answer is a bare end of
+ * the raw response rather than Fastify's send pipeline (serializer, onSend hooks).
+ */
+export function abandonIfGone(request: unknown, response: unknown): boolean {
+  const raw = isFastifyRequest(request) ? request.raw : (request as IncomingMessage);
+  if (isFastifyReply(response)) {
+    if (!clientGone(raw, response.raw)) return false;
+    response.hijack?.();
+    return true;
+  }
+  return clientGone(raw, response as ServerResponse);
 }
 
 /** Whether the response has already started (then the guard must not write). */
