@@ -6,6 +6,7 @@ import { compileApiPattern } from './policy/api-pattern.js';
 import { PatternTrie } from './policy/api-trie.js';
 import type { Decision } from './policy/decide.js';
 import type { RequestLike } from './request.js';
+import { fail, strictObject } from './options/checks.js';
 
 /** Options of API mode (`guard.api(options)`). */
 export interface ApiModeOptions extends ApiMatchOptions {
@@ -24,30 +25,24 @@ export interface ApiModeSpec {
   isPublic(path: ApiPath): boolean;
 }
 
-const KNOWN_OPTIONS = new Set(['publicPaths', 'methodActions', 'caseSensitive', 'strict', 'apiOrigin']);
+const KNOWN_OPTIONS = ['publicPaths', 'methodActions', 'caseSensitive', 'strict', 'apiOrigin'];
 
 /**
  * Validates API-mode options once and compiles the public paths.
  * @example const spec = apiModeSpec({ publicPaths: ['/health', '/docs/*'] });
- * @throws TypeError naming the option (`api.publicPaths[1]`, `api.methodActions.GET`, ...).
+ * @throws TypeError naming the option (`api.publicPaths[1]`, `api.methodActions.GET`, ...); an unknown
+ * key (a misspelt one would silently keep its default) with the closest valid one.
  */
 export function apiModeSpec(options: ApiModeOptions = {}): ApiModeSpec {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError('genauth-guard: api options must be an object');
-  }
-  for (const key of Object.keys(options)) {
-    // A misspelt option would silently keep a default: refuse it.
-    if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`genauth-guard: api.${key} is not an option`);
-  }
-  const { publicPaths = [], ...matchOptions } = options;
+  const { publicPaths = [], ...matchOptions } = strictObject(options, KNOWN_OPTIONS, 'api') as ApiModeOptions;
   const matcher = createApiMatcher(matchOptions, 'api.');
-  if (!Array.isArray(publicPaths)) throw new TypeError('genauth-guard: api.publicPaths must be an array of path patterns');
+  if (!Array.isArray(publicPaths)) fail('api.publicPaths', 'must be an array of path patterns');
   const lowerCase = !matcher.options.caseSensitive;
   const publicTrie = new PatternTrie<true>();
   publicPaths.forEach((value, i) => {
     const result = typeof value === 'string' && value.startsWith('/') ? compileApiPattern(value, { lowerCase }) : undefined;
     if (result === undefined || !result.ok) {
-      throw new TypeError(`genauth-guard: api.publicPaths[${i}] must be a path pattern such as /health, /docs/* or /files/:id`);
+      fail(`api.publicPaths[${i}]`, 'must be a path pattern such as /health, /docs/* or /files/:id');
     }
     publicTrie.insert(result.pattern, true);
   });

@@ -9,7 +9,7 @@ import { createPermissionCache, StaleBeyondLimitError, type CachedGrants, type P
 import { createUncachedPermissions } from './cache/uncached.js';
 import { createGenAuthClient, type GenAuthClient } from './genauth/client.js';
 import type { ResourceType } from './genauth/types.js';
-import { resolveOptions, type GuardOptions, type ResolvedOptions } from './options.js';
+import { redactOptions, resolveOptions, type GuardOptions, type RedactedOptions } from './options.js';
 import { decide, decideRemembered, normalizeRequirement, type ConditionCheck, type Decision, type NormalizedRequirement, type Requirement } from './policy/decide.js';
 import { indexGrants, type GrantIndex } from './policy/grants.js';
 import { evaluateConditions, type ConditionContext } from './policy/conditions.js';
@@ -52,7 +52,8 @@ export type CheckInput = { userId: string; resource: string; resourceType?: Reso
 
 /** The framework-neutral guard every adapter wraps. */
 export interface Guard {
-  readonly options: ResolvedOptions;
+  /** The resolved options with every secret replaced by `'[redacted]'` (safe to log or serialize). */
+  readonly options: RedactedOptions;
   /** Reads and verifies the bearer token. Throws a GuardError (400/401/503). */
   authenticate(request: RequestLike): Promise<Identity>;
   /**
@@ -240,7 +241,8 @@ export function createGuard(input: GuardOptions): Guard {
   }
 
   const guard: Guard = {
-    options,
+    // Secrets stay in this closure (and the client's and verifier's); the public object shows none.
+    options: redactOptions(options),
     authenticateCached: (request) => {
       const found = tokenOrKnownIdentity(request);
       return typeof found === 'string' ? verifier.peek(found) : found.identity;

@@ -8,6 +8,7 @@ export type {
   JwksOptions,
   JwtAlgorithm,
   JwtOptions,
+  RedactedOptions,
   ResolvedOptions,
 } from './options.js';
 export {

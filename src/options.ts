@@ -3,6 +3,19 @@ import type { JWK } from 'jose';
 import type { Dispatcher } from 'undici';
 import type { ResourceType, UserIdType } from './genauth/types.js';
 import type { RequestLike } from './request.js';
+import {
+  fail,
+  httpUrl,
+  nonEmptyString,
+  oneOf,
+  optionalBoolean,
+  optionalString,
+  optionObject,
+  positiveInteger,
+  positiveNumber,
+  refuseUnknownKeys,
+  strictObject,
+} from './options/checks.js';
 
 /** JWS algorithms the guard verifies. Pin the ones your tokens use. */
 export type JwtAlgorithm =
@@ -51,6 +64,8 @@ export interface GenAuthOptions {
   connections?: number;
   /** An undici dispatcher to use instead of the guard's own pool (tests, proxies). */
   dispatcher?: Dispatcher;
+  /** Accept a grant list GenAuth marks as partial instead of failing closed. @default false */
+  acceptPartialLists?: boolean;
 }
 
 /** JWKS fetching knobs, passed to jose's `createRemoteJWKSet`. */
@@ -70,8 +85,14 @@ interface JwtCommon {
   issuer?: string;
   /** Expected `aud` (one of). Recommended: without it a token minted for another app is accepted. */
   audience?: string | readonly string[];
-  /** Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds. @default 5 */
+  /** Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds. An `iat` further in the future is refused. @default 5 */
   clockTolerance?: number;
+  /**
+   * Expected `typ` header (RFC 8725 section 3.11 explicit typing), e.g. `'at+jwt'` for RFC 9068 access
+   * tokens. Compared as jose does: case-insensitively, with the `application/` prefix optional. A token
+   * without that `typ` is refused. @default unchecked
+   */
+  typ?: string;
   /** Claims that must be present besides `exp`. */
   requiredClaims?: readonly string[];
   /** JWKS fetching knobs, with `jwksUri` or `discovery`. */
@@ -91,7 +112,16 @@ export interface TokenCacheOptions {
 /** How tokens are verified: exactly one of `secret`, `publicKey`, `jwksUri`, `discovery`. */
 export type JwtOptions = JwtCommon &
   (
-    | { secret: string | Uint8Array; publicKey?: never; jwksUri?: never; discovery?: never }
+    | {
+        /**
+         * The HS* key. At least as long as RFC 7518 section 3.2 requires for every configured
+         * algorithm: 32 bytes for HS256, 48 for HS384, 64 for HS512 (a string counts in UTF-8 bytes).
+         */
+        secret: string | Uint8Array;
+        publicKey?: never;
+        jwksUri?: never;
+        discovery?: never;
+      }
     | { publicKey: string | JWK | KeyObject | webcrypto.CryptoKey; secret?: never; jwksUri?: never; discovery?: never }
     | { jwksUri: string; secret?: never; publicKey?: never; discovery?: never }
     | { discovery: true; secret?: never; publicKey?: never; jwksUri?: never }
@@ -101,6 +131,11 @@ export type JwtOptions = JwtCommon &
 export interface IdentityOptions {
   /** Claim holding the user id; must be a non-empty string. @default 'sub' */
   claim?: string;
+  /**
+   * Longest user id accepted, in UTF-8 bytes. A longer one is a 401 `invalid_token` and never reaches
+   * GenAuth. @default 1024
+   */
+  maxLength?: number;
 }
 
 /** The permission cache. */
@@ -177,75 +212,104 @@ const ALGORITHMS = new Set<string>([
   'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
   'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
 ]);
-const RESOURCE_TYPES = new Set(['DATA', 'API', 'MENU', 'BUTTON', 'UI']);
+/** GenAuth's resource types (`genauth.resourceType`, a route's `resourceType`). */
+export const RESOURCE_TYPES: readonly ResourceType[] = ['DATA', 'API', 'MENU', 'BUTTON', 'UI'];
+const USER_ID_TYPES: readonly UserIdType[] = [
+  'user_id', 'external_id', 'phone', 'email', 'username', 'identity', 'sync_relation', 'custom_field',
+];
+/** RFC 7518 section 3.2: an HS* key is at least as long as the hash output. */
+const HMAC_KEY_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
 
-function fail(path: string, expected: string): never {
-  throw new TypeError(`genauth-guard: option "${path}" ${expected}`);
-}
+/** The keys of each options object of the guard; anything else is refused (see refuseUnknownKeys). */
+export const OPTION_KEYS = Object.freeze({
+  guard: ['genauth', 'jwt', 'identity', 'cache', 'conditions', 'realm', 'retryAfter', 'logger', 'now'],
+  genauth: [
+    'host', 'userPoolId', 'accessKeyId', 'accessKeySecret', 'namespace', 'resourceType', 'userIdType',
+    'headerPrefix', 'tenantId', 'tenantHeader', 'timeout', 'maxResponseBytes', 'authScheme',
+    'signatureScheme', 'retries', 'connections', 'dispatcher', 'acceptPartialLists',
+  ],
+  jwt: [
+    'algorithms', 'secret', 'publicKey', 'jwksUri', 'discovery', 'issuer', 'audience', 'typ',
+    'clockTolerance', 'requiredClaims', 'jwks', 'tokenCache',
+  ],
+  jwks: ['cooldownDuration', 'timeoutDuration', 'cacheMaxAge'],
+  tokenCache: ['max', 'maxAge'],
+  identity: ['claim', 'maxLength'],
+  cache: ['ttl', 'max', 'maxBytes', 'maxEntryBytes', 'maxStale', 'staleWhileRevalidate', 'errorTtl'],
+  conditions: ['trustProxy', 'context'],
+} as const satisfies Record<string, readonly string[]>);
 
-function nonEmptyString(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value.length === 0) fail(path, 'must be a non-empty string');
-  return value;
-}
+/** The groups' keys, so a group key given at the top level is pointed to its group. */
+const GROUP_KEYS: Readonly<Record<string, readonly string[]>> = {
+  genauth: OPTION_KEYS.genauth,
+  jwt: OPTION_KEYS.jwt,
+  identity: OPTION_KEYS.identity,
+  cache: OPTION_KEYS.cache,
+  conditions: OPTION_KEYS.conditions,
+};
 
-function positiveNumber(value: unknown, path: string, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    fail(path, allowZero ? 'must be a finite number >= 0' : 'must be a finite number > 0');
-  }
-  return value;
-}
-
-function httpUrl(value: unknown, path: string): string {
-  const text = nonEmptyString(value, path);
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    fail(path, 'must be an absolute URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(path, 'must be an http(s) URL');
-  return text;
-}
-
-function resolveGenAuth(input: GenAuthOptions | undefined): ResolvedOptions['genauth'] {
-  if (typeof input !== 'object' || input === null) fail('genauth', 'is required');
+function resolveGenAuth(value: unknown): ResolvedOptions['genauth'] {
+  if (value === undefined) fail('genauth', 'is required');
+  const input = strictObject(value, OPTION_KEYS.genauth, 'genauth') as Partial<Record<keyof GenAuthOptions, unknown>>;
   const userPoolId = nonEmptyString(input.userPoolId, 'genauth.userPoolId');
   const host = httpUrl(input.host ?? 'https://api.genauth.ai', 'genauth.host').replace(/\/+$/, '');
-  if (input.resourceType !== undefined && !RESOURCE_TYPES.has(input.resourceType)) {
-    fail('genauth.resourceType', 'must be one of DATA, API, MENU, BUTTON, UI');
-  }
-  const headerPrefix = input.headerPrefix ?? 'x-authing-';
+  const headerPrefix = optionalString(input.headerPrefix, 'genauth.headerPrefix', 'x-authing-');
   if (!/^x-[a-z0-9-]+-$/.test(headerPrefix)) fail('genauth.headerPrefix', 'must look like "x-authing-"');
+  const tenantHeader = optionalString(input.tenantHeader, 'genauth.tenantHeader', `${headerPrefix}tenant-id`);
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(tenantHeader)) fail('genauth.tenantHeader', 'must be an HTTP header name');
+  const tenantId = optionalString(input.tenantId, 'genauth.tenantId');
+  if (tenantId !== undefined && !/^[\x20-\x7e]+$/.test(tenantId)) fail('genauth.tenantId', 'must be printable ASCII (it is sent in a header)');
+  if (input.dispatcher !== undefined && (typeof input.dispatcher !== 'object' || input.dispatcher === null)) {
+    fail('genauth.dispatcher', 'must be an undici Dispatcher');
+  }
   return {
     host,
     userPoolId,
-    accessKeyId: input.accessKeyId === undefined ? userPoolId : nonEmptyString(input.accessKeyId, 'genauth.accessKeyId'),
+    accessKeyId: optionalString(input.accessKeyId, 'genauth.accessKeyId', userPoolId),
     accessKeySecret: nonEmptyString(input.accessKeySecret, 'genauth.accessKeySecret'),
-    namespace: input.namespace === undefined ? 'default' : nonEmptyString(input.namespace, 'genauth.namespace'),
-    resourceType: input.resourceType,
-    userIdType: input.userIdType ?? 'user_id',
+    namespace: optionalString(input.namespace, 'genauth.namespace', 'default'),
+    resourceType: oneOf(input.resourceType, RESOURCE_TYPES, 'genauth.resourceType'),
+    userIdType: oneOf(input.userIdType, USER_ID_TYPES, 'genauth.userIdType', 'user_id'),
     headerPrefix,
-    tenantId: input.tenantId,
-    tenantHeader: input.tenantHeader ?? `${headerPrefix}tenant-id`,
+    tenantId,
+    tenantHeader,
     timeout: positiveNumber(input.timeout, 'genauth.timeout', 3000),
     maxResponseBytes: positiveNumber(input.maxResponseBytes, 'genauth.maxResponseBytes', 8 * 1024 * 1024),
     connections: positiveNumber(input.connections, 'genauth.connections', 16),
-    authScheme:
-      input.authScheme === undefined || input.authScheme === 'token' || input.authScheme === 'signature'
-        ? (input.authScheme ?? 'token')
-        : fail('genauth.authScheme', 'must be "token" or "signature"'),
-    signatureScheme:
-      input.signatureScheme === undefined
-        ? headerPrefix === 'x-genauth-' ? 'GenAuth' : 'authing'
-        : nonEmptyString(input.signatureScheme, 'genauth.signatureScheme'),
+    authScheme: oneOf(input.authScheme, ['token', 'signature'] as const, 'genauth.authScheme', 'token'),
+    signatureScheme: optionalString(input.signatureScheme, 'genauth.signatureScheme', headerPrefix === 'x-genauth-' ? 'GenAuth' : 'authing'),
     retries: Math.floor(positiveNumber(input.retries, 'genauth.retries', 2, true)),
-    dispatcher: input.dispatcher,
+    dispatcher: input.dispatcher as Dispatcher | undefined,
+    acceptPartialLists: optionalBoolean(input.acceptPartialLists, 'genauth.acceptPartialLists', false),
   };
 }
 
-function resolveJwt(input: JwtOptions | undefined): ResolvedOptions['jwt'] {
-  if (typeof input !== 'object' || input === null) fail('jwt', 'is required');
+/** A secret long enough for every HS algorithm it serves (RFC 7518 section 3.2). */
+function checkSecret(secret: unknown, algorithms: readonly string[]): void {
+  let bytes: number;
+  if (typeof secret === 'string') bytes = Buffer.byteLength(secret);
+  else if (secret instanceof Uint8Array) bytes = secret.byteLength;
+  else fail('jwt.secret', 'must be a string or a Uint8Array');
+  if (bytes === 0) fail('jwt.secret', 'must not be empty');
+  // The strongest algorithm sets the bound; the secret's own length is not echoed (a hint about it).
+  const strongest = [...algorithms].sort((a, b) => (HMAC_KEY_BYTES[b] ?? 0) - (HMAC_KEY_BYTES[a] ?? 0))[0] ?? '';
+  const needed = HMAC_KEY_BYTES[strongest] ?? 0;
+  if (bytes < needed) fail('jwt.secret', `must be at least ${needed} bytes to be used with ${strongest} (RFC 7518 section 3.2)`);
+}
+
+function resolveJwks(value: unknown): JwksOptions | undefined {
+  if (value === undefined) return undefined;
+  const input = strictObject(value, OPTION_KEYS.jwks, 'jwt.jwks');
+  return Object.freeze({
+    cooldownDuration: positiveNumber(input.cooldownDuration, 'jwt.jwks.cooldownDuration', 30_000, true),
+    timeoutDuration: positiveNumber(input.timeoutDuration, 'jwt.jwks.timeoutDuration', 3_000),
+    cacheMaxAge: positiveNumber(input.cacheMaxAge, 'jwt.jwks.cacheMaxAge', 600_000),
+  });
+}
+
+function resolveJwt(value: unknown): ResolvedOptions['jwt'] {
+  if (value === undefined) fail('jwt', 'is required');
+  const input = strictObject(value, OPTION_KEYS.jwt, 'jwt') as unknown as JwtOptions;
   if (!Array.isArray(input.algorithms) || input.algorithms.length === 0) {
     fail('jwt.algorithms', 'must be a non-empty array of JWS algorithms (there is no default)');
   }
@@ -255,8 +319,7 @@ function resolveJwt(input: JwtOptions | undefined): ResolvedOptions['jwt'] {
   const symmetric = input.algorithms.filter((a) => a.startsWith('HS'));
   if (input.secret !== undefined) {
     if (symmetric.length !== input.algorithms.length) fail('jwt.algorithms', 'must only hold HS* algorithms with a secret');
-    const bytes = typeof input.secret === 'string' ? Buffer.byteLength(input.secret) : input.secret.byteLength;
-    if (bytes === 0) fail('jwt.secret', 'must not be empty');
+    checkSecret(input.secret, input.algorithms);
   } else if (symmetric.length > 0) {
     fail('jwt.algorithms', 'must not hold HS* algorithms unless a secret is configured');
   }
@@ -271,56 +334,131 @@ function resolveJwt(input: JwtOptions | undefined): ResolvedOptions['jwt'] {
     if (!Array.isArray(list) || list.length === 0) fail('jwt.audience', 'must be a string or a non-empty array of strings');
     list.forEach((a, i) => nonEmptyString(a, `jwt.audience[${i}]`));
   }
+  if (input.typ !== undefined) nonEmptyString(input.typ, 'jwt.typ');
+  if (input.requiredClaims !== undefined) {
+    if (!Array.isArray(input.requiredClaims)) fail('jwt.requiredClaims', 'must be an array of claim names');
+    input.requiredClaims.forEach((c, i) => nonEmptyString(c, `jwt.requiredClaims[${i}]`));
+  }
+  const tokenCache = input.tokenCache === undefined ? {} : strictObject(input.tokenCache, OPTION_KEYS.tokenCache, 'jwt.tokenCache');
+  const jwks = resolveJwks(input.jwks);
   return {
     ...input,
+    ...(jwks === undefined ? {} : { jwks }),
     clockTolerance: positiveNumber(input.clockTolerance, 'jwt.clockTolerance', 5, true),
     tokenCache: Object.freeze({
-      max: Math.floor(positiveNumber(input.tokenCache?.max, 'jwt.tokenCache.max', 10_000, true)),
-      maxAge: positiveNumber(input.tokenCache?.maxAge, 'jwt.tokenCache.maxAge', 300_000),
+      max: Math.floor(positiveNumber(tokenCache.max, 'jwt.tokenCache.max', 10_000, true)),
+      maxAge: positiveNumber(tokenCache.maxAge, 'jwt.tokenCache.maxAge', 300_000),
     }),
   };
 }
 
-function resolveCache(input: CacheOptions | false | undefined): Required<CacheOptions> | false {
-  if (input === false) return false;
-  if (input !== undefined && (typeof input !== 'object' || input === null)) fail('cache', 'must be an object or false');
-  const maxBytes = Math.floor(positiveNumber(input?.maxBytes, 'cache.maxBytes', 64 * 1024 * 1024));
-  const maxEntryBytes = Math.floor(positiveNumber(input?.maxEntryBytes, 'cache.maxEntryBytes', Math.min(4 * 1024 * 1024, maxBytes)));
+function resolveIdentity(value: unknown): ResolvedOptions['identity'] {
+  const input = value === undefined ? {} : strictObject(value, OPTION_KEYS.identity, 'identity');
+  return Object.freeze({
+    claim: optionalString(input.claim, 'identity.claim', 'sub'),
+    maxLength: positiveInteger(input.maxLength, 'identity.maxLength', 1024),
+  });
+}
+
+function resolveCache(value: unknown): Required<CacheOptions> | false {
+  if (value === false) return false;
+  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) fail('cache', 'must be an object or false');
+  const input = value === undefined ? {} : strictObject(value, OPTION_KEYS.cache, 'cache');
+  const maxBytes = Math.floor(positiveNumber(input.maxBytes, 'cache.maxBytes', 64 * 1024 * 1024));
+  const maxEntryBytes = Math.floor(positiveNumber(input.maxEntryBytes, 'cache.maxEntryBytes', Math.min(4 * 1024 * 1024, maxBytes)));
   if (maxEntryBytes > maxBytes) fail('cache.maxEntryBytes', 'must not exceed cache.maxBytes');
-  if (input?.staleWhileRevalidate !== undefined && typeof input.staleWhileRevalidate !== 'boolean') {
-    fail('cache.staleWhileRevalidate', 'must be a boolean');
-  }
   return {
-    ttl: positiveNumber(input?.ttl, 'cache.ttl', 60_000),
-    max: Math.floor(positiveNumber(input?.max, 'cache.max', 10_000)),
+    ttl: positiveNumber(input.ttl, 'cache.ttl', 60_000),
+    max: Math.floor(positiveNumber(input.max, 'cache.max', 10_000)),
     maxBytes,
     maxEntryBytes,
-    maxStale: positiveNumber(input?.maxStale, 'cache.maxStale', 300_000, true),
-    staleWhileRevalidate: input?.staleWhileRevalidate ?? true,
-    errorTtl: positiveNumber(input?.errorTtl, 'cache.errorTtl', 1_000, true),
+    maxStale: positiveNumber(input.maxStale, 'cache.maxStale', 300_000, true),
+    staleWhileRevalidate: optionalBoolean(input.staleWhileRevalidate, 'cache.staleWhileRevalidate', true),
+    errorTtl: positiveNumber(input.errorTtl, 'cache.errorTtl', 1_000, true),
   };
 }
 
-/** Fills defaults and validates once; throws a `TypeError` naming the option on any mistake. */
-export function resolveOptions(input: GuardOptions): ResolvedOptions {
-  if (typeof input !== 'object' || input === null) fail('options', 'must be an object');
-  const claim = input.identity?.claim ?? 'sub';
-  nonEmptyString(claim, 'identity.claim');
+function resolveConditions(value: unknown): ResolvedOptions['conditions'] {
+  const input = value === undefined ? {} : strictObject(value, OPTION_KEYS.conditions, 'conditions');
+  if (input.context !== undefined && typeof input.context !== 'function') fail('conditions.context', 'must be a function');
+  return Object.freeze({
+    trustProxy: Math.floor(positiveNumber(input.trustProxy, 'conditions.trustProxy', 0, true)),
+    context: input.context as ConditionOptions['context'],
+  });
+}
+
+function resolveLogger(value: unknown): ResolvedOptions['logger'] {
+  if (value === undefined) return console;
+  if (value === false) return false;
+  if (typeof value !== 'object' || value === null || typeof (value as { warn?: unknown }).warn !== 'function') {
+    fail('logger', 'must be false or an object with a warn(message) method');
+  }
+  return value as { warn(message: string): void };
+}
+
+/**
+ * Checks an adapter's options: the guard's keys plus `adapterKeys`, nothing else. Returns the guard's
+ * part (for {@link resolveOptions}) and the adapter's own part, unchecked beyond its keys.
+ * @throws TypeError naming the option, as every option check.
+ */
+export function splitAdapterOptions<K extends string>(
+  value: unknown,
+  adapterKeys: readonly K[],
+): { guard: GuardOptions; own: Partial<Record<K, unknown>> } {
+  const input = optionObject(value, 'options');
+  refuseUnknownKeys(input, [...OPTION_KEYS.guard, ...adapterKeys], '', GROUP_KEYS);
+  const guard: Record<string, unknown> = {};
+  const own: Partial<Record<K, unknown>> = {};
+  for (const [key, entry] of Object.entries(input)) {
+    if ((adapterKeys as readonly string[]).includes(key)) own[key as K] = entry;
+    else guard[key] = entry;
+  }
+  return { guard: guard as unknown as GuardOptions, own };
+}
+
+/**
+ * Fills defaults and validates once; throws a `TypeError` naming the option on any mistake, an unknown
+ * key included (with the closest valid one: `did you mean "jwt.audience"?`). The result holds the
+ * secrets: keep it in a closure, and show {@link redactOptions}' view instead.
+ */
+export function resolveOptions(value: GuardOptions): ResolvedOptions {
+  const input = optionObject(value, 'options') as Partial<Record<keyof GuardOptions, unknown>>;
+  refuseUnknownKeys(input, OPTION_KEYS.guard, '', GROUP_KEYS);
   if (input.now !== undefined && typeof input.now !== 'function') fail('now', 'must be a function');
+  const realm = optionalString(input.realm, 'realm', 'api');
+  // The realm is quoted into WWW-Authenticate: printable ASCII only, so no header can break.
+  if (!/^[\x20-\x7e]+$/.test(realm)) fail('realm', 'must be printable ASCII');
   return Object.freeze({
     genauth: Object.freeze(resolveGenAuth(input.genauth)),
     jwt: Object.freeze(resolveJwt(input.jwt)),
-    identity: Object.freeze({ claim }),
+    identity: resolveIdentity(input.identity),
     cache: Object.freeze(resolveCache(input.cache)), // freezing `false` returns it unchanged
-    conditions: Object.freeze({
-      trustProxy: Math.floor(positiveNumber(input.conditions?.trustProxy, 'conditions.trustProxy', 0, true)),
-      context: typeof input.conditions?.context === 'function' || input.conditions?.context === undefined
-        ? input.conditions?.context
-        : fail('conditions.context', 'must be a function'),
-    }),
-    realm: input.realm === undefined ? 'api' : nonEmptyString(input.realm, 'realm'),
+    conditions: resolveConditions(input.conditions),
+    realm,
     retryAfter: Math.ceil(positiveNumber(input.retryAfter, 'retryAfter', 5)),
-    logger: input.logger === undefined ? console : input.logger,
-    now: input.now ?? Date.now,
+    logger: resolveLogger(input.logger),
+    now: (input.now as (() => number) | undefined) ?? Date.now,
   });
+}
+
+/** What {@link redactOptions} puts in place of a secret. */
+export const REDACTED = '[redacted]';
+
+/** {@link ResolvedOptions} without its secrets: what `guard.options` shows. */
+export type RedactedOptions = Omit<ResolvedOptions, 'genauth' | 'jwt'> & {
+  readonly genauth: Readonly<Omit<ResolvedOptions['genauth'], 'accessKeySecret'> & { accessKeySecret: typeof REDACTED }>;
+  readonly jwt: Readonly<Omit<ResolvedOptions['jwt'], 'secret'> & { secret?: typeof REDACTED }>;
+};
+
+/**
+ * The options as anyone may see them (log, inspect, serialize): every secret replaced by
+ * {@link REDACTED}. Code that needs a secret gets it from the resolved options, held in a closure.
+ */
+export function redactOptions(options: ResolvedOptions): RedactedOptions {
+  const { secret, ...jwt } = options.jwt;
+  return Object.freeze({
+    ...options,
+    genauth: Object.freeze({ ...options.genauth, accessKeySecret: REDACTED }),
+    jwt: Object.freeze(secret === undefined ? jwt : { ...jwt, secret: REDACTED }),
+  }) as RedactedOptions;
 }

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createGuard, type CheckInput, type GenAuthContext, type Guard, type RouteOptions } from '../guard.js';
-import type { GuardOptions } from '../options.js';
+import { splitAdapterOptions, type GuardOptions } from '../options.js';
+import { optionalBoolean } from '../options/checks.js';
 import type { Decision, Requirement } from '../policy/decide.js';
 import { asGuardError, problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
@@ -68,8 +69,9 @@ export function expressRequest(req: Request): RequestLike {
  * @throws TypeError naming the option when the configuration is wrong.
  */
 export function createExpressGuard(options: ExpressGuardOptions): ExpressGuard {
-  const core = createGuard(options);
-  const passErrors = options.passErrors === true;
+  const { guard: guardOptions, own } = splitAdapterOptions(options, ['passErrors']);
+  const passErrors = optionalBoolean(own.passErrors, 'passErrors', false);
+  const core = createGuard(guardOptions);
 
   function reject(error: unknown, res: Response, next: NextFunction): void {
     const guardError = asGuardError(error);

@@ -2,7 +2,8 @@ import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, F
 import fp from 'fastify-plugin';
 import { apiModeSpec, enforceApi, type ApiModeOptions, type ApiModeSpec } from '../api-mode.js';
 import { createGuard, type CheckInput, type GenAuthContext, type Guard, type RouteOptions } from '../guard.js';
-import type { GuardOptions } from '../options.js';
+import { splitAdapterOptions, type GuardOptions } from '../options.js';
+import { fail as failOption, optionalBoolean, optionObject, refuseUnknownKeys } from '../options/checks.js';
 import type { Decision, Requirement } from '../policy/decide.js';
 import { asGuardError, problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
@@ -107,8 +108,9 @@ export function fastifyRequest(request: FastifyRequest): RequestLike {
 
 /** Builds the decorator object and the hooks the plugin installs. Exported for tests and custom wiring. */
 export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard & { routeHook: RouteHook } {
-  const core = createGuard(options);
-  const passErrors = options.passErrors === true;
+  const { guard: guardOptions, own } = splitAdapterOptions(options, ['passErrors', 'api']);
+  const passErrors = optionalBoolean(own.passErrors, 'passErrors', false);
+  const core = createGuard(guardOptions);
 
   /** Answers with the shared problem+json, or throws to Fastify's error handler when asked to. */
   function reject(error: unknown, reply: FastifyReply): FastifyReply {
@@ -170,7 +172,7 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
     return checkHook((request) => enforceApi(core, fastifyRequest(request), spec));
   }
   // Validated now: a mistake fails registration, not a request.
-  const instanceApi = options.api === undefined ? undefined : apiHook(apiModeSpec(options.api));
+  const instanceApi = own.api === undefined ? undefined : apiHook(apiModeSpec(own.api as ApiModeOptions));
 
   // Route configs are compiled once per route and remembered by identity (the HEAD twin shares it).
   const compiled = new WeakMap<object, RouteSpec<FastifyResourceRequest>>();
@@ -178,9 +180,8 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
     if ('public' in config && config.public === true) return undefined;
     let spec = compiled.get(config);
     if (!spec) {
-      const { resource, requirement, route } = config as Extract<GenAuthRouteConfig, { resource: unknown }>;
-      spec = routeSpec(resource, requirement, route);
-      compiled.set(config, spec);
+      spec = routeConfigSpec(config);
+      if (spec !== undefined) compiled.set(config, spec);
     }
     return spec;
   }
@@ -241,6 +242,26 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
   return guard;
 }
 
+/**
+ * A route's `config.genauth`, checked like every options object of ours: `{ public: true }` alone, or
+ * `resource`, `requirement` and `route`. The spec to enforce, or undefined for a public route.
+ * @throws TypeError naming the option (`config.genauth.requirment`, did you mean ...).
+ */
+function routeConfigSpec(value: unknown): RouteSpec<FastifyResourceRequest> | undefined {
+  const config = optionObject(value, 'config.genauth');
+  if ('public' in config) {
+    refuseUnknownKeys(config, ['public'], 'config.genauth');
+    if (config.public !== true) failOption('config.genauth.public', 'must be true (leave config.genauth out for a checked route)');
+    return undefined;
+  }
+  refuseUnknownKeys(config, ['resource', 'requirement', 'route'], 'config.genauth');
+  const { resource, requirement, route } = config as Extract<GenAuthRouteConfig, { resource: unknown }>;
+  return routeSpec(resource, requirement, route);
+}
+
+/** Fastify's own register options (`RegisterOptions`), which Fastify hands the plugin with ours. */
+const FASTIFY_REGISTER_KEYS = ['prefix', 'logLevel', 'logSerializers'];
+
 /** The instance-wide API hook of a plugin-created guard, by its core, for {@link genauthFrameworkErrors}. */
 const instanceApiOf = new WeakMap<object, GenAuthHook>();
 
@@ -264,13 +285,16 @@ export function genauthFrameworkErrors(error: FastifyError, request: FastifyRequ
 }
 
 const plugin: FastifyPluginAsync<FastifyGuardOptions> = async (fastify: FastifyInstance, options) => {
-  const { routeHook, ...guard } = createFastifyGuard(options);
+  // Fastify's register options are Fastify's: leave them out, check all the rest.
+  const ours: Record<string, unknown> = { ...optionObject(options, 'options') };
+  for (const key of FASTIFY_REGISTER_KEYS) delete ours[key];
+  const { routeHook, ...guard } = createFastifyGuard(ours as unknown as FastifyGuardOptions);
   fastify.decorateRequest('genauth', null);
   fastify.decorate('genauth', guard);
   // Route configs are checked when the route is added (a mistake fails `ready()`, not a request).
   fastify.addHook('onRoute', (route) => {
     const config = route.config?.genauth;
-    if (config !== undefined && !('public' in config)) routeSpec(config.resource, config.requirement, config.route);
+    if (config !== undefined) routeConfigSpec(config);
   });
   // One global hook (it also covers routes added before the plugin loaded): route config, before body parsing.
   fastify.addHook('onRequest', routeHook);

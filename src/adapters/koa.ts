@@ -1,7 +1,8 @@
 import type { Middleware, ParameterizedContext } from 'koa';
 import { apiModeSpec, enforceApi, type ApiModeOptions } from '../api-mode.js';
 import { createGuard, type CheckInput, type GenAuthContext, type Guard, type RouteOptions } from '../guard.js';
-import type { GuardOptions } from '../options.js';
+import { splitAdapterOptions, type GuardOptions } from '../options.js';
+import { optionalBoolean } from '../options/checks.js';
 import type { Decision, Requirement } from '../policy/decide.js';
 import { asGuardError, problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
@@ -71,8 +72,9 @@ export function koaRequest(ctx: ParameterizedContext): RequestLike {
  * @throws TypeError naming the option when the configuration is wrong.
  */
 export function createKoaGuard(options: KoaGuardOptions): KoaGuard {
-  const core = createGuard(options);
-  const passErrors = options.passErrors === true;
+  const { guard: guardOptions, own } = splitAdapterOptions(options, ['passErrors']);
+  const passErrors = optionalBoolean(own.passErrors, 'passErrors', false);
+  const core = createGuard(guardOptions);
 
   /** Answers with the shared problem+json, or throws when the user asked for that (or it is too late). */
   function reject(error: unknown, ctx: ParameterizedContext): void {

@@ -3,6 +3,16 @@ import { GuardInternalError, PermissionDeniedError } from '../errors.js';
 import type { GenAuthContext, Guard, RouteOptions } from '../guard.js';
 import type { RequestLike } from '../request.js';
 import type { Identity } from '../token/verifier.js';
+import { RESOURCE_TYPES } from '../options.js';
+import { oneOf, strictObject } from '../options/checks.js';
+
+/** A route's options, checked like every options object: known keys, a resource type GenAuth has. */
+function routeOptions(route: unknown): RouteOptions {
+  if (route === undefined) return {};
+  const input = strictObject(route, ['resourceType'], 'route');
+  const resourceType = oneOf(input.resourceType, RESOURCE_TYPES, 'route.resourceType');
+  return resourceType === undefined ? {} : { resourceType };
+}
 
 /** A resource code, or a function of the framework's request (sync or async) that returns one. */
 export type ResourceSource<R> = string | ((request: R) => string | Promise<string>);
@@ -15,14 +25,14 @@ export interface RouteSpec<R> {
 }
 
 /** Validates a route's arguments at definition time: mistakes throw a `TypeError` before any request. */
-export function routeSpec<R>(resource: ResourceSource<R>, requirement: Requirement, route: RouteOptions = {}): RouteSpec<R> {
+export function routeSpec<R>(resource: ResourceSource<R>, requirement: Requirement, route?: RouteOptions): RouteSpec<R> {
   if (typeof resource === 'string') {
     if (resource === '') throw new TypeError('genauth-guard: the resource must be a non-empty string or a function');
   } else if (typeof resource !== 'function') {
     throw new TypeError('genauth-guard: the resource must be a non-empty string or a function');
   }
   const resolve = typeof resource === 'string' ? () => resource : resource;
-  return { resolve, requirement: normalizeRequirement(requirement), route: { ...route } };
+  return { resolve, requirement: normalizeRequirement(requirement), route: routeOptions(route) };
 }
 
 /**

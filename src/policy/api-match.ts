@@ -88,8 +88,9 @@ export const DEFAULT_METHOD_ACTIONS: Readonly<Record<string, string>> = Object.f
 
 const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+/** Same format as every option mistake (src/options/checks.ts), which policy/ does not import. */
 function fail(path: string, message: string): never {
-  throw new TypeError(`genauth-guard: ${path} ${message}`);
+  throw new TypeError(`genauth-guard: option "${path}" ${message}`);
 }
 
 /**

@@ -8,7 +8,20 @@ import { createManagementRoutes } from './routes/management.js';
 import { oidcRoute } from './routes/oidc.js';
 import { TenantError, createTenantStore } from './store.js';
 import { createTokenMinter, type TokenMinter } from './tokens.js';
-import type { Body, EmulatorCall, EmulatorOptions, Fault, GenAuthEmulator } from './types.js';
+import type { Body, EmulatorCall, EmulatorOptions, Fault, GenAuthEmulator, NamespaceOption } from './types.js';
+import { strictObject } from '../options/checks.js';
+
+/** The keys of `startEmulator`'s options; anything else is refused like every option of ours. */
+const EMULATOR_KEYS: ReadonlyArray<keyof EmulatorOptions> = [
+  'userPoolId', 'accessKeyId', 'accessKeySecret', 'audience', 'hs256Secret', 'managementTokenTtl',
+  'signatureClockSkew', 'unknownUser', 'port',
+];
+
+/** The namespace of a seeding helper's options (`{ namespace }`), checked like every option of ours. */
+function namespaceOf(options: NamespaceOption | undefined, method: string): string | undefined {
+  if (options === undefined) return undefined;
+  return strictObject(options, ['namespace'], method).namespace as string | undefined;
+}
 
 /** Seeding helpers throw a TypeError carrying the emulator's answer, so a bad seed fails the test loudly. */
 function seed<T>(run: () => T): T {
@@ -29,6 +42,7 @@ function seed<T>(run: () => T): T {
  * const guard = createExpressGuard(emulator.guardOptions());
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<GenAuthEmulator> {
+  strictObject(options, EMULATOR_KEYS, 'startEmulator');
   const userPoolId = options.userPoolId ?? 'emulator-pool';
   const accessKeyId = options.accessKeyId ?? userPoolId;
   const accessKeySecret = options.accessKeySecret ?? 'emulator-secret';
@@ -155,18 +169,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<GenA
   return {
     url, issuer, jwksUri, userPoolId, accessKeyId, accessKeySecret, audience,
     hs256Secret: minter.hs256Secret,
-    setGrants: (userId, input, opts) => store.putUserGrants(userId, input, opts?.namespace, true),
-    addGrants: (userId, input, opts) => store.putUserGrants(userId, input, opts?.namespace, false),
-    setRawGrants: (userId, entries, opts) => store.putRawUserGrants(userId, entries, opts?.namespace),
+    setGrants: (userId, input, opts) => store.putUserGrants(userId, input, namespaceOf(opts, 'setGrants'), true),
+    addGrants: (userId, input, opts) => store.putUserGrants(userId, input, namespaceOf(opts, 'addGrants'), false),
+    setRawGrants: (userId, entries, opts) => store.putRawUserGrants(userId, entries, namespaceOf(opts, 'setRawGrants')),
     clearGrants: () => store.clearGrants(),
     reset: () => store.reset(),
     addUser: (userId) => store.addUser(userId),
-    assignRole: (userId, roleCode, opts) => store.assignRole(userId, roleCode, opts?.namespace),
+    assignRole: (userId, roleCode, opts) => store.assignRole(userId, roleCode, namespaceOf(opts, 'assignRole')),
     addToGroup: (userId, groupCode) => store.addToGroup(userId, groupCode),
     addToDepartment: (userId, departmentId) => store.addToDepartment(userId, departmentId),
     createNamespace: (code) => void seed(() => store.createNamespace(code)),
     createResource: (resource) => void seed(() => store.createResource(resource)),
-    authorizeResources: (list, opts) => seed(() => store.authorizeResources(list, opts?.namespace)),
+    authorizeResources: (list, opts) => seed(() => store.authorizeResources(list, namespaceOf(opts, 'authorizeResources'))),
     fault: (fault) => void faults.push({ fault, remaining: fault.times ?? Infinity }),
     clearFaults: () => void (faults.length = 0),
     get calls() {

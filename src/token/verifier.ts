@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import type { GrantsLink } from '../cache/permission-cache.js';
 import type { ResolvedOptions } from '../options.js';
 import { createHmacVerifier } from './hmac.js';
+import { isFitUserId } from './identity.js';
 import { createKeyResolver, KeySourceError } from './keys.js';
 
 /** Who the verified token says the caller is. */
@@ -84,12 +85,13 @@ export interface TokenVerifier {
 export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
   const { jwt } = options;
   const resolveKey = createKeyResolver(jwt);
-  const claim = options.identity.claim;
+  const { claim, maxLength } = options.identity;
   const verifyOptions = {
     algorithms: [...jwt.algorithms],
     issuer: jwt.issuer,
     audience: jwt.audience === undefined ? undefined : typeof jwt.audience === 'string' ? jwt.audience : [...jwt.audience],
     clockTolerance: jwt.clockTolerance,
+    typ: jwt.typ,
     // `exp` is required too, checked below: jose rebuilds this list into a Set on every call.
     requiredClaims: jwt.requiredClaims === undefined || jwt.requiredClaims.length === 0 ? undefined : [...jwt.requiredClaims],
   };
@@ -136,11 +138,18 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
     return accept(token, payload);
   }
 
-  /** The guard's own checks on verified claims, then the cache. */
+  /**
+   * The guard's own checks on verified claims, then the cache. jose checks `iat` only against a
+   * maximum age, so a token issued in the future is refused here (both paths come through).
+   */
   function accept(token: string, payload: JWTPayload): Identity {
     if (typeof payload.exp !== 'number') throw new InvalidTokenError('claim_invalid', options.realm);
+    if (typeof payload.iat === 'number' && payload.iat > Math.floor(options.now() / 1000) + jwt.clockTolerance) {
+      throw new InvalidTokenError('claim_invalid', options.realm);
+    }
     const userId = payload[claim];
-    if (typeof userId !== 'string' || userId.length === 0) throw new InvalidTokenError('identity_claim', options.realm);
+    // Bounded and plain before it is a cache key or reaches GenAuth's query string.
+    if (!isFitUserId(userId, maxLength)) throw new InvalidTokenError('identity_claim', options.realm);
     const identity = Object.freeze({ userId, claims: Object.freeze(payload) });
     if (verified !== undefined) {
       // Never outlive the token's own expiry (no clock tolerance granted here), nor maxAge.

@@ -94,6 +94,33 @@ describe('synchronous HS* verification against jose jwtVerify', () => {
     if (fromFast !== undefined) expect(fromFast).toEqual(fromJose);
   });
 
+  /** name, header typ (undefined: none), whether both take it under `typ: 'at+jwt'`. */
+  const typed: Array<[string, unknown, boolean]> = [
+    ['typ at+jwt', 'at+jwt', true],
+    ['typ in capitals', 'AT+JWT', true],
+    ['typ with the application/ prefix', 'application/at+jwt', true],
+    ['typ with a capitalised prefix', 'Application/At+Jwt', true],
+    ['typ JWT', 'JWT', false],
+    ['typ application/jwt', 'application/jwt', false],
+    ['typ empty', '', false],
+    ['typ not a string', 1, false],
+    ['typ missing', undefined, false],
+  ];
+
+  it.each(typed)('jwt.typ at+jwt, %s: the check and jwtVerify agree', async (_name, typ, accepted) => {
+    const compact = token(typ === undefined ? { alg: 'HS256' } : { alg: 'HS256', typ });
+    const options = { ...CLAIMS, typ: 'at+jwt' };
+    const fromFast = fast(compact, options);
+    const fromJose = await jwtVerify(compact, key, { ...options, algorithms: ALGORITHMS }).then(
+      (result) => result.payload,
+      () => undefined,
+    );
+    expect(fromJose !== undefined).toBe(accepted);
+    // The check takes exactly what jose takes here: a plain header, so no reason to defer.
+    expect(fromFast !== undefined).toBe(accepted);
+    if (fromFast !== undefined) expect(fromFast).toEqual(fromJose);
+  });
+
   it('takes a string or a byte secret alike, and the long secret when it is the configured one', () => {
     const long = token({ alg: 'HS256' }, claims(), LONG_SECRET);
     expect(createHmacVerifier(LONG_SECRET, ['HS256'])(long, CLAIMS)?.sub).toBe('alice');

@@ -2,7 +2,9 @@ import { Module, type DynamicModule, type OnModuleInit, type InjectionToken, typ
 import { APP_GUARD, HttpAdapterHost } from '@nestjs/core';
 import { GENAUTH_MODULE_OPTIONS, GENAUTH_OPTION_OVERRIDES, GENAUTH_SERVICE } from './constants.js';
 import { GenAuthGuard } from './guard.js';
-import { GenAuthService, type GenAuthModuleOptions } from './service.js';
+import { NEST_KEYS, GenAuthService, type GenAuthModuleOptions } from './service.js';
+import { splitAdapterOptions } from '../../options.js';
+import { fail, optionalBoolean, optionObject, refuseUnknownKeys } from '../../options/checks.js';
 import { bindPlatform, type AdapterHostLike } from './unrouted.js';
 
 /** Binds the service to the app's HTTP platform once the routes exist (see unrouted.ts). */
@@ -68,10 +70,11 @@ function providers(options: Provider, registration: GenAuthRegistration): Provid
   return list;
 }
 
+/** `forRootAsync`'s own keys: a `useClass` or `useExisting` given here would be ignored, so it is refused. */
+const ASYNC_KEYS = ['useFactory', 'inject', 'imports', 'globalGuard'];
+
 function checkRegistration(registration: GenAuthRegistration): void {
-  if (registration.globalGuard !== undefined && typeof registration.globalGuard !== 'boolean') {
-    throw new TypeError('genauth-guard: globalGuard must be a boolean');
-  }
+  optionalBoolean(registration.globalGuard, 'globalGuard', true);
 }
 
 const EXPORTS = [GenAuthService, GENAUTH_SERVICE, GenAuthGuard, GENAUTH_MODULE_OPTIONS];
@@ -88,11 +91,13 @@ const EXPORTS = [GenAuthService, GENAUTH_SERVICE, GenAuthGuard, GENAUTH_MODULE_O
 export class GenAuthGuardModule {
   /** Registers the module with static options. */
   static forRoot(options: GenAuthModuleOptions & GenAuthRegistration): DynamicModule {
-    checkRegistration(options ?? {});
+    // The keys now (the values when the service is built, after any testing override).
+    splitAdapterOptions(options, NEST_KEYS);
+    checkRegistration(options);
     return {
       module: GenAuthGuardModule,
       global: true,
-      providers: providers({ provide: GENAUTH_MODULE_OPTIONS, useValue: options }, options ?? {}),
+      providers: providers({ provide: GENAUTH_MODULE_OPTIONS, useValue: options }, options),
       exports: EXPORTS,
     };
   }
@@ -102,7 +107,8 @@ export class GenAuthGuardModule {
    * @example GenAuthGuardModule.forRootAsync({ imports: [ConfigModule], inject: [ConfigService], useFactory: (config: ConfigService) => config.get('genauth') })
    */
   static forRootAsync(options: GenAuthModuleAsyncOptions): DynamicModule {
-    if (typeof options?.useFactory !== 'function') throw new TypeError('genauth-guard: forRootAsync needs a useFactory function');
+    refuseUnknownKeys(optionObject(options, 'options'), ASYNC_KEYS, '');
+    if (typeof options.useFactory !== 'function') fail('useFactory', 'must be a function returning the module options');
     checkRegistration(options);
     return {
       module: GenAuthGuardModule,

@@ -1,6 +1,7 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { createGuard, type CheckInput, type Guard } from '../../guard.js';
-import type { GuardOptions } from '../../options.js';
+import { splitAdapterOptions, type GuardOptions } from '../../options.js';
+import { oneOf, optionalBoolean } from '../../options/checks.js';
 import type { Decision } from '../../policy/decide.js';
 import { apiModeSpec, type ApiModeOptions, type ApiModeSpec } from '../../api-mode.js';
 
@@ -30,7 +31,8 @@ export interface GenAuthModuleOptions extends GuardOptions {
   passErrors?: boolean;
 }
 
-const NEST_KEYS = ['defaultPolicy', 'api', 'passErrors', 'globalGuard'] as const;
+/** The module's own keys beside the guard's (`globalGuard` is read by `forRoot`). */
+export const NEST_KEYS = ['defaultPolicy', 'api', 'passErrors', 'globalGuard'] as const;
 
 /**
  * The guard's state in a Nest app: the core guard and the compiled module options. Injectable (by class
@@ -47,20 +49,11 @@ export class GenAuthService implements OnApplicationShutdown {
 
   /** @throws TypeError naming the option when the configuration is wrong (bootstrap fails). */
   constructor(options: GenAuthModuleOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('genauth-guard: the GenAuthGuardModule options must be an object');
-    const defaultPolicy = options.defaultPolicy ?? 'deny';
-    if (defaultPolicy !== 'deny' && defaultPolicy !== 'authenticate') {
-      throw new TypeError("genauth-guard: defaultPolicy must be 'deny' or 'authenticate'");
-    }
-    if (options.passErrors !== undefined && typeof options.passErrors !== 'boolean') {
-      throw new TypeError('genauth-guard: passErrors must be a boolean');
-    }
-    const guardOptions: Record<string, unknown> = { ...options };
-    for (const key of NEST_KEYS) delete guardOptions[key];
-    this.api = options.api === undefined ? undefined : apiModeSpec(options.api);
-    this.core = createGuard(guardOptions as unknown as GuardOptions);
-    this.defaultPolicy = defaultPolicy;
-    this.passErrors = options.passErrors === true;
+    const { guard, own } = splitAdapterOptions(options, NEST_KEYS);
+    this.defaultPolicy = oneOf(own.defaultPolicy, ['deny', 'authenticate'] as const, 'defaultPolicy', 'deny');
+    this.passErrors = optionalBoolean(own.passErrors, 'passErrors', false);
+    this.api = own.api === undefined ? undefined : apiModeSpec(own.api as ApiModeOptions);
+    this.core = createGuard(guard);
   }
 
   /** A decision outside HTTP, with the same semantics as the guard. */

@@ -1,0 +1,133 @@
+/**
+ * The checks every options object of ours goes through: the guard and its groups, the adapters, API
+ * mode, route options, the Nest module and the emulator. One message format for every mistake:
+ * `genauth-guard: option "<path>" <problem>`, thrown as a `TypeError` when the object is built.
+ */
+import { closestKey } from './suggest.js';
+
+/** The option mistake error, in the one format. Never put the option's value in `problem`. */
+export function optionError(path: string, problem: string): TypeError {
+  return new TypeError(`genauth-guard: option "${path}" ${problem}`);
+}
+
+/** Throws {@link optionError}. */
+export function fail(path: string, problem: string): never {
+  throw optionError(path, problem);
+}
+
+/** `parent.key`, or `key` at the top level (parent ''). */
+export function optionPath(parent: string, key: string): string {
+  return parent === '' ? key : `${parent}.${key}`;
+}
+
+/** An object (not null, not an array), or a TypeError naming `path`. */
+export function optionObject(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'must be an object');
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Refuses every own key of `value` not in `allowed`: a misspelt key would otherwise be ignored and its
+ * default silently kept (`jwt: { audiance }` left the audience unchecked). The error names the key's
+ * path and the closest valid key; `nested` lists the keys of sub-objects, so a key given one level too
+ * high (`audience` beside `jwt`) is pointed to where it belongs (`jwt.audience`). A key is refused even
+ * when its value is `undefined`. Only for objects of ours: never for a JWK, a client or a logger.
+ */
+export function refuseUnknownKeys(
+  value: object,
+  allowed: readonly string[],
+  path: string,
+  nested: Readonly<Record<string, readonly string[]>> = {},
+): void {
+  for (const key of Object.keys(value)) {
+    if (allowed.includes(key)) continue;
+    const where = optionPath(path, key);
+    const hint = suggestion(key, allowed, path, nested);
+    if (hint !== undefined) fail(where, `is not an option; did you mean "${hint}"?`);
+    fail(where, `is not an option (${path === '' ? 'the options are' : `the options of "${path}" are`}: ${allowed.join(', ')})`);
+  }
+}
+
+function suggestion(key: string, allowed: readonly string[], path: string, nested: Readonly<Record<string, readonly string[]>>): string | undefined {
+  const own = closestKey(key, allowed);
+  // A key of this object spelt with other capitals wins; then the same key one level down; then the
+  // closest key of this object; then the closest one level down.
+  if (own !== undefined && own.toLowerCase() === key.toLowerCase()) return optionPath(path, own);
+  const groups = Object.entries(nested);
+  for (const [group, keys] of groups) {
+    const exact = keys.find((candidate) => candidate.toLowerCase() === key.toLowerCase());
+    if (exact !== undefined) return optionPath(path, `${group}.${exact}`);
+  }
+  if (own !== undefined) return optionPath(path, own);
+  for (const [group, keys] of groups) {
+    const close = closestKey(key, keys);
+    if (close !== undefined) return optionPath(path, `${group}.${close}`);
+  }
+  return undefined;
+}
+
+/** A checked object of ours: `value` when it is an object with only `allowed` keys. */
+export function strictObject(value: unknown, allowed: readonly string[], path: string): Record<string, unknown> {
+  const object = optionObject(value, path);
+  refuseUnknownKeys(object, allowed, path);
+  return object;
+}
+
+export function nonEmptyString(value: unknown, path: string): string {
+  if (typeof value !== 'string' || value.length === 0) fail(path, 'must be a non-empty string');
+  return value;
+}
+
+/** `fallback` when undefined, else a non-empty string. */
+export function optionalString(value: unknown, path: string, fallback: string): string;
+export function optionalString(value: unknown, path: string, fallback?: string): string | undefined;
+export function optionalString(value: unknown, path: string, fallback?: string): string | undefined {
+  return value === undefined ? fallback : nonEmptyString(value, path);
+}
+
+/** `fallback` when undefined, else a finite number > 0 (>= 0 with `allowZero`). */
+export function positiveNumber(value: unknown, path: string, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    fail(path, allowZero ? 'must be a finite number >= 0' : 'must be a finite number > 0');
+  }
+  return value;
+}
+
+/** `fallback` when undefined, else a safe integer > 0 (>= 0 with `allowZero`). */
+export function positiveInteger(value: unknown, path: string, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || (value as number) < 0 || (!allowZero && value === 0)) {
+    fail(path, allowZero ? 'must be an integer >= 0' : 'must be an integer > 0');
+  }
+  return value as number;
+}
+
+/** `fallback` when undefined, else a boolean. */
+export function optionalBoolean(value: unknown, path: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') fail(path, 'must be a boolean');
+  return value;
+}
+
+/** `fallback` when undefined, else one of `allowed`. */
+export function oneOf<T extends string>(value: unknown, allowed: readonly T[], path: string, fallback: T): T;
+export function oneOf<T extends string>(value: unknown, allowed: readonly T[], path: string, fallback?: T): T | undefined;
+export function oneOf<T extends string>(value: unknown, allowed: readonly T[], path: string, fallback?: T): T | undefined {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) fail(path, `must be one of ${allowed.map((v) => `"${v}"`).join(', ')}`);
+  return value as T;
+}
+
+/** An absolute http(s) URL. */
+export function httpUrl(value: unknown, path: string): string {
+  const text = nonEmptyString(value, path);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    fail(path, 'must be an absolute URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(path, 'must be an http(s) URL');
+  return text;
+}
