@@ -49,6 +49,11 @@ export interface GenAuthOptions {
   retries?: number;
   /** Concurrent connections to GenAuth. @default 16 */
   connections?: number;
+  /**
+   * Use a grant list shorter than its `totalCount` as sent. By default such a partial list is a 503
+   * (with an operator warning at most once a minute): the grants left out may hold a DENY. @default false
+   */
+  acceptPartialLists?: boolean;
   /** An undici dispatcher to use instead of the guard's own pool (tests, proxies). */
   dispatcher?: Dispatcher;
 }
@@ -196,6 +201,12 @@ function positiveNumber(value: unknown, path: string, fallback: number, allowZer
   return value;
 }
 
+function optionalBoolean(value: unknown, path: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') fail(path, 'must be a boolean');
+  return value;
+}
+
 function httpUrl(value: unknown, path: string): string {
   const text = nonEmptyString(value, path);
   let url: URL;
@@ -240,6 +251,7 @@ function resolveGenAuth(input: GenAuthOptions | undefined): ResolvedOptions['gen
         ? headerPrefix === 'x-genauth-' ? 'GenAuth' : 'authing'
         : nonEmptyString(input.signatureScheme, 'genauth.signatureScheme'),
     retries: Math.floor(positiveNumber(input.retries, 'genauth.retries', 2, true)),
+    acceptPartialLists: optionalBoolean(input.acceptPartialLists, 'genauth.acceptPartialLists', false),
     dispatcher: input.dispatcher,
   };
 }

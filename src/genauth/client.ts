@@ -1,7 +1,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import { GenAuthApiError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
-import { parseRetryAfter, readEnvelope } from './envelope.js';
+import { missingFromList, parseRetryAfter, readEnvelope } from './envelope.js';
 import { exchange } from './exchange.js';
 import { Deadline } from './deadline.js';
 import { signatureNonce, signRequest } from './signature.js';
@@ -12,6 +12,19 @@ const TOKEN_PATH = '/api/v3/get-management-token';
 const RESOURCES_PATH = '/api/v3/get-user-authorized-resources';
 const SDK_VERSION = 'genauth-guard:0.1.0';
 const RETRY_BASE_MS = 50;
+/** Operator warnings repeat at most this often (ms), not once per request. */
+const WARNING_INTERVAL_MS = 60_000;
+
+/** True at most once per `intervalMs` of `now`. */
+function throttle(now: () => number, intervalMs: number): () => boolean {
+  let last = -Infinity;
+  return () => {
+    const at = now();
+    if (at - last < intervalMs) return false;
+    last = at;
+    return true;
+  };
+}
 
 /** 5xx (HTTP or body), 429 and connection errors are retried; everything else is final. */
 function retryable(error: GenAuthApiError): boolean {
@@ -168,7 +181,7 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
       try {
         const { data: body } = readEnvelope<AuthorizedResourceList>(answer.status, answer.text, answer.retryAfter);
         if (!Array.isArray(body.list)) throw new GenAuthApiError('bad_envelope');
-        return body.list;
+        return complete(body.list, body.totalCount);
       } catch (error) {
         const refused = error instanceof GenAuthApiError && error.kind === 'credentials';
         // A cached management token may have been revoked: fetch a new one once, then give up.
@@ -181,11 +194,23 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
     }
   }
 
-  let lastCredentialWarning = -Infinity;
+  /** The list, unless its `totalCount` says grants were left out, one of which may be a DENY. */
+  const partialListWarning = throttle(options.now, WARNING_INTERVAL_MS);
+  function complete(list: AuthorizedResource[], totalCount: unknown): AuthorizedResource[] {
+    const total = missingFromList(list.length, totalCount);
+    if (total === undefined || config.acceptPartialLists) return list;
+    if (options.logger !== false && partialListWarning()) {
+      options.logger.warn(
+        `genauth-guard: GenAuth sent a partial permission list (${list.length} of totalCount ${total}); a DENY may be missing, ` +
+          'so such users are answered 503. Set genauth.acceptPartialLists: true to use partial lists as sent.',
+      );
+    }
+    throw new GenAuthApiError('partial_list');
+  }
+
+  const credentialWarning = throttle(Date.now, WARNING_INTERVAL_MS);
   function warnCredentials(error: GenAuthApiError): void {
-    const now = Date.now();
-    if (now - lastCredentialWarning < 60_000 || options.logger === false) return;
-    lastCredentialWarning = now;
+    if (!credentialWarning() || options.logger === false) return;
     options.logger.warn(
       `genauth-guard: GenAuth refused the management credentials (statusCode ${String(error.statusCode)}, apiCode ${String(error.apiCode)}); ` +
         'check genauth.userPoolId, accessKeyId, accessKeySecret, host and headerPrefix. Requests are answered 503 until this is fixed.',
