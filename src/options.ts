@@ -45,8 +45,10 @@ export interface GenAuthOptions {
   authScheme?: 'token' | 'signature';
   /** Scheme word of the signature's `authorization`. @default 'authing' (or 'GenAuth' with the `x-genauth-` prefix) */
   signatureScheme?: string;
-  /** Retries of a 5xx, 429 or connection error, inside `timeout`. @default 2 */
+  /** Retries of a 5xx, 429 or connection error, inside `timeout` and the `retryBudget`. @default 2 */
   retries?: number;
+  /** When retries are made at all, across users: see {@link RetryBudgetOptions}. */
+  retryBudget?: RetryBudgetOptions;
   /** Concurrent connections to GenAuth. @default 16 */
   connections?: number;
   /**
@@ -56,6 +58,20 @@ export interface GenAuthOptions {
   acceptPartialLists?: boolean;
   /** An undici dispatcher to use instead of the guard's own pool (tests, proxies). */
   dispatcher?: Dispatcher;
+}
+
+/**
+ * The client's retry budget (gRPC-style retry throttling with a time refill), so an outage does not
+ * multiply upstream calls: a failed call (5xx, 429, connection error, timeout) spends one of 10
+ * tokens, a call GenAuth answers earns `ratio`, `minPerSecond` come back each second, and a retry is
+ * made only while more than 5 remain. A burst of N failing loads makes at most N + 5 calls, plus
+ * `minPerSecond` a second.
+ */
+export interface RetryBudgetOptions {
+  /** Tokens an answered call earns: retries keep up while at most 1 call in `1 + 1/ratio` fails. In (0, 1]. @default 0.2 */
+  ratio?: number;
+  /** Tokens that come back each second (on the guard's `now` clock), whatever the calls do. @default 1 */
+  minPerSecond?: number;
 }
 
 /** JWKS fetching knobs, passed to jose's `createRemoteJWKSet`. */
@@ -165,8 +181,8 @@ export interface GuardOptions {
 }
 
 export interface ResolvedOptions {
-  genauth: Required<Omit<GenAuthOptions, 'resourceType' | 'tenantId' | 'dispatcher'>> &
-    Pick<GenAuthOptions, 'resourceType' | 'tenantId' | 'dispatcher'>;
+  genauth: Required<Omit<GenAuthOptions, 'resourceType' | 'tenantId' | 'dispatcher' | 'retryBudget'>> &
+    Pick<GenAuthOptions, 'resourceType' | 'tenantId' | 'dispatcher'> & { retryBudget: Required<RetryBudgetOptions> };
   jwt: JwtOptions & { clockTolerance: number; tokenCache: Required<TokenCacheOptions> };
   identity: Required<IdentityOptions>;
   /** `false`: no permission cache (every request asks GenAuth). */
@@ -252,8 +268,16 @@ function resolveGenAuth(input: GenAuthOptions | undefined): ResolvedOptions['gen
         : nonEmptyString(input.signatureScheme, 'genauth.signatureScheme'),
     retries: Math.floor(positiveNumber(input.retries, 'genauth.retries', 2, true)),
     acceptPartialLists: optionalBoolean(input.acceptPartialLists, 'genauth.acceptPartialLists', false),
+    retryBudget: resolveRetryBudget(input.retryBudget),
     dispatcher: input.dispatcher,
   };
+}
+
+function resolveRetryBudget(input: RetryBudgetOptions | undefined): Required<RetryBudgetOptions> {
+  if (input !== undefined && (typeof input !== 'object' || input === null)) fail('genauth.retryBudget', 'must be an object');
+  const ratio = positiveNumber(input?.ratio, 'genauth.retryBudget.ratio', 0.2);
+  if (ratio > 1) fail('genauth.retryBudget.ratio', 'must be a number in (0, 1]');
+  return Object.freeze({ ratio, minPerSecond: positiveNumber(input?.minPerSecond, 'genauth.retryBudget.minPerSecond', 1, true) });
 }
 
 function resolveJwt(input: JwtOptions | undefined): ResolvedOptions['jwt'] {

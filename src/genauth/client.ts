@@ -4,6 +4,7 @@ import type { ResolvedOptions } from '../options.js';
 import { missingFromList, parseRetryAfter, readEnvelope } from './envelope.js';
 import { exchange } from './exchange.js';
 import { Deadline } from './deadline.js';
+import { createRetryBudget } from './retry-budget.js';
 import { signatureNonce, signRequest } from './signature.js';
 import { channels, type UpstreamEvent } from '../events.js';
 import type { AuthorizedResource, AuthorizedResourceList, ResourceType, UserIdType } from './types.js';
@@ -39,6 +40,11 @@ function retryable(error: GenAuthApiError): boolean {
     default:
       return false;
   }
+}
+
+/** Failures that look like an outage or overload, and so spend retry budget. */
+function outageLike(error: GenAuthApiError): boolean {
+  return error.kind === 'timeout' || retryable(error);
 }
 
 function publishUpstream(outcome: string, started: number, attempt: number): void {
@@ -101,6 +107,8 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
   let closed = false;
   // After a 429, no call is made until this time (ms): the whole pool backs off, not just one user.
   let backoffUntil = 0;
+  // Shared by every user's loads: an outage stops retries instead of tripling the calls it gets.
+  const budget = createRetryBudget({ ...config.retryBudget, now: options.now });
 
   async function call(method: 'GET' | 'POST', path: string, headers: Record<string, string>, deadline: Deadline, body?: string) {
     if (closed) throw new GenAuthApiError('closed');
@@ -237,16 +245,19 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
       const started = performance.now();
       try {
         const list = await attempt(RESOURCES_PATH, queryString, data, deadline);
+        budget.answered();
         publishUpstream('ok', started, retry);
         return list;
       } catch (error) {
         publishUpstream(error instanceof GenAuthApiError ? error.kind : 'error', started, retry);
         if (!(error instanceof GenAuthApiError)) throw error;
+        if (outageLike(error)) budget.failed();
+        else if (error.kind !== 'closed') budget.answered();
         if (error.kind === 'credentials') warnCredentials(error);
         if (error.kind === 'rate_limited') backoffUntil = Date.now() + (error.retryAfter ?? 1) * 1000;
         const wait = error.retryAfter !== undefined ? error.retryAfter * 1000 : RETRY_BASE_MS * 2 ** retry * (1 + Math.random());
         // Retries stay inside the overall deadline: a Retry-After beyond it ends the call now.
-        if (retry >= config.retries || !retryable(error) || Date.now() + wait >= deadline.at) throw error;
+        if (retry >= config.retries || !retryable(error) || Date.now() + wait >= deadline.at || !budget.canRetry()) throw error;
         await sleep(wait, deadline).catch(() => {
           throw new GenAuthApiError('timeout', { cause: error });
         });
