@@ -202,8 +202,8 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
     }
   }
 
-  /** The list, unless its `totalCount` says grants were left out, one of which may be a DENY. */
   const partialListWarning = throttle(options.now, WARNING_INTERVAL_MS);
+  /** The list, unless its `totalCount` says grants were left out, one of which may be a DENY. */
   function complete(list: AuthorizedResource[], totalCount: unknown): AuthorizedResource[] {
     const total = missingFromList(list.length, totalCount);
     if (total === undefined || config.acceptPartialLists) return list;
