@@ -2,6 +2,8 @@
 interface Counter {
   value: number;
   holders: number;
+  /** The last failure of a load of the user while the counter was held; undefined after a success. */
+  failure: { error: unknown } | undefined;
 }
 
 /** What `begin` saw: compare it with `current` when the load or the wait is over. */
@@ -10,6 +12,7 @@ export interface GenerationMark {
   readonly counter: Counter;
   readonly seen: number;
   readonly seenAll: number;
+  readonly seenFailure: { error: unknown } | undefined;
 }
 
 /**
@@ -24,9 +27,23 @@ export class Generations {
 
   begin(userId: string): GenerationMark {
     let counter = this.users.get(userId);
-    if (counter === undefined) this.users.set(userId, (counter = { value: 0, holders: 0 }));
+    if (counter === undefined) this.users.set(userId, (counter = { value: 0, holders: 0, failure: undefined }));
     counter.holders++;
-    return { userId, counter, seen: counter.value, seenAll: this.all };
+    return { userId, counter, seen: counter.value, seenAll: this.all, seenFailure: counter.failure };
+  }
+
+  /** A load of the mark's user ended: `failure` when it failed, undefined when it succeeded. */
+  settled(mark: GenerationMark, failure: { error: unknown } | undefined): void {
+    mark.counter.failure = failure;
+  }
+
+  /**
+   * The failure of a load of the mark's user that ended while the mark was held: how a request that
+   * joined a load learns that it failed when lru-cache hands joiners nothing but `undefined`.
+   */
+  failureSince(mark: GenerationMark): { error: unknown } | undefined {
+    const failure = mark.counter.failure;
+    return failure !== mark.seenFailure ? failure : undefined;
   }
 
   /** No invalidation of the mark's user, nor of everyone, since it was taken. */

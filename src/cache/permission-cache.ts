@@ -123,10 +123,14 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
         const link: GrantsLink = { grants: undefined };
         const entry: CachedGrants = { index, lastDecision: undefined, lastResourceType: undefined, link, freshUntil };
         link.grants = entry;
+        generations.settled(mark, undefined);
         return entry;
       } catch (error) {
         // The failure of a load begun before an invalidation says nothing about the user now.
-        if (generations.current(mark)) failures?.set(userId, { error });
+        if (generations.current(mark)) {
+          failures?.set(userId, { error });
+          generations.settled(mark, { error });
+        }
         throw error;
       } finally {
         generations.end(mark);
@@ -169,14 +173,19 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
    * The full path. A request that waited through an invalidation of its user takes no answer from
    * that wait, not even a failure (lru-cache rejects a fetch it aborts on delete when nothing stale
    * stands in): it waits on a load begun after the invalidation, which the requests in the same
-   * position share.
+   * position share. A request that joined a load that failed with nothing stale to serve gets that
+   * failure (lru-cache resolves joiners `undefined`): it does not start a load of its own.
    */
   async function fetchIndex(userId: string): Promise<GrantIndex> {
     for (let loads = 0; loads < MAX_LOADS_PER_REQUEST; loads++) {
       const mark = generations.begin(userId);
       try {
         const entry = await usableEntry(userId);
-        if (entry !== undefined && generations.current(mark)) return entry.index;
+        if (generations.current(mark)) {
+          if (entry !== undefined) return entry.index;
+          const failure = generations.failureSince(mark);
+          if (failure !== undefined) throw failure.error;
+        }
       } catch (error) {
         if (generations.current(mark) && !(error instanceof LoadSupersededError)) throw error;
       } finally {

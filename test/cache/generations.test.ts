@@ -30,4 +30,19 @@ describe('Generations', () => {
     expect(generations.size).toBe(0);
     expect(generations.current(generations.begin('alice'))).toBe(true);
   });
+
+  it('a failure counts for the marks held when it happened, not for later ones', () => {
+    const generations = new Generations();
+    const waiter = generations.begin('alice');
+    const load = generations.begin('alice');
+    expect(generations.failureSince(waiter)).toBeUndefined();
+    const down = { error: new Error('down') };
+    generations.settled(load, down);
+    generations.end(load);
+    expect(generations.failureSince(waiter)).toBe(down);
+    const later = generations.begin('alice'); // the counter is still held: it sees the failure as old
+    expect(generations.failureSince(later)).toBeUndefined();
+    generations.settled(later, undefined); // a success clears it
+    expect(generations.failureSince(waiter)).toBeUndefined();
+  });
 });

@@ -100,3 +100,26 @@ describe('permission cache invalidation during a load', () => {
     expect(await waiting).toBe('failed');
   });
 });
+
+describe('permission cache failures', () => {
+  it.each([
+    ['maxStale 0', 0],
+    ['maxStale 60 s', 60_000],
+  ])('%s, errorTtl 0: requests waiting on a load that fails share its failure, one load in all', async (_name, maxStale) => {
+    let loads = 0;
+    const down = new Error('down');
+    const cache = createPermissionCache({
+      ...options,
+      maxStale,
+      errorTtl: 0,
+      load: async () => {
+        loads++;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        throw down;
+      },
+    });
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => cache.get('a')));
+    expect(results).toEqual(Array(5).fill({ status: 'rejected', reason: down }));
+    expect(loads).toBe(1);
+  });
+});

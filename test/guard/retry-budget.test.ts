@@ -49,12 +49,15 @@ async function listening(overrides: Partial<ExpressGuardOptions> = {}) {
 const bearer = async (user: string) => `Bearer ${await emulator().mintToken(user)}`;
 
 describe('retry budget over HTTP', () => {
-  it('a burst of 200 requests over 20 users during an outage makes at most 2N upstream calls', async () => {
+  it.each([
+    ['the default cache', {}],
+    ['errorTtl 0 (requests waiting on a failed load share its failure)', { errorTtl: 0 }],
+  ])('a burst of 200 requests over 20 users during an outage makes at most 2N upstream calls, with %s', async (_name, cache) => {
     const N = 20;
     const users = Array.from({ length: N }, (_, i) => `user${i}`);
     for (const user of users) emulator().setGrants(user, [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
     const tokens = await Promise.all(users.map(bearer));
-    const { get } = await listening();
+    const { get } = await listening({ cache });
     // Every grants call is held 200 ms and then fails retryably: the requests all join their user's load.
     emulator().fault({ kind: 'latency', ms: 200, path: RESOURCES });
     emulator().fault({ kind: 'status', status: 503, path: RESOURCES });
@@ -62,7 +65,7 @@ describe('retry budget over HTTP', () => {
     expect(answers.every((answer) => answer.status === 503 && answer.retryAfter !== undefined)).toBe(true);
     const calls = emulator().callCount(RESOURCES);
     expect(calls).toBeGreaterThanOrEqual(N); // every user was asked
-    expect(calls).toBeLessThanOrEqual(2 * N); // without a budget: 3N (each load tried 1 + 2 times)
+    expect(calls).toBeLessThanOrEqual(2 * N); // without a budget: 3N (each load tried 1 + 2 times); measured: 1.25N
   });
 
   it('stops retrying while calls fail, and retries again once the budget has refilled', async () => {
