@@ -274,7 +274,7 @@ function resolveGenAuth(input: GenAuthOptions | undefined): ResolvedOptions['gen
 }
 
 function resolveRetryBudget(input: RetryBudgetOptions | undefined): Required<RetryBudgetOptions> {
-  if (input !== undefined && (typeof input !== 'object' || input === null)) fail('genauth.retryBudget', 'must be an object');
+  if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) fail('genauth.retryBudget', 'must be an object');
   const ratio = positiveNumber(input?.ratio, 'genauth.retryBudget.ratio', 0.2);
   if (ratio > 1) fail('genauth.retryBudget.ratio', 'must be a number in (0, 1]');
   return Object.freeze({ ratio, minPerSecond: positiveNumber(input?.minPerSecond, 'genauth.retryBudget.minPerSecond', 1, true) });

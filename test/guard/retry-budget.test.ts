@@ -101,6 +101,7 @@ describe('genauth.retryBudget', () => {
   it.each([
     ['a number', 5, 'genauth.retryBudget'],
     ['null', null, 'genauth.retryBudget'],
+    ['an array', [], 'genauth.retryBudget'],
     ['ratio 0', { ratio: 0 }, 'genauth.retryBudget.ratio'],
     ['ratio above 1', { ratio: 1.5 }, 'genauth.retryBudget.ratio'],
     ['ratio NaN', { ratio: Number.NaN }, 'genauth.retryBudget.ratio'],
