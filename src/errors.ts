@@ -210,4 +210,8 @@ export type GenAuthFailureKind =
   | 'credentials'
   | 'user_not_found'
   | 'too_large'
+  /** A body in a Content-Encoding other than identity (never decoded). */
+  | 'content_encoding'
+  /** `totalCount` larger than the list sent: a DENY may be missing. */
+  | 'partial_list'
   | 'closed';

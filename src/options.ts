@@ -58,14 +58,33 @@ export interface GenAuthOptions {
   authScheme?: 'token' | 'signature';
   /** Scheme word of the signature's `authorization`. @default 'authing' (or 'GenAuth' with the `x-genauth-` prefix) */
   signatureScheme?: string;
-  /** Retries of a 5xx, 429 or connection error, inside `timeout`. @default 2 */
+  /** Retries of a 5xx, 429 or connection error, inside `timeout` and the `retryBudget`. @default 2 */
   retries?: number;
+  /** When retries are made at all, across users: see {@link RetryBudgetOptions}. */
+  retryBudget?: RetryBudgetOptions;
   /** Concurrent connections to GenAuth. @default 16 */
   connections?: number;
+  /**
+   * Use a grant list shorter than its `totalCount` as sent. By default such a partial list is a 503
+   * (with an operator warning at most once a minute): the grants left out may hold a DENY. @default false
+   */
+  acceptPartialLists?: boolean;
   /** An undici dispatcher to use instead of the guard's own pool (tests, proxies). */
   dispatcher?: Dispatcher;
-  /** Accept a grant list GenAuth marks as partial instead of failing closed. @default false */
-  acceptPartialLists?: boolean;
+}
+
+/**
+ * The client's retry budget (gRPC-style retry throttling with a time refill), so an outage does not
+ * multiply upstream calls: a failed call (5xx, 429, connection error, timeout) spends one of 10
+ * tokens, a call GenAuth answers earns `ratio`, `minPerSecond` come back each second, and a retry is
+ * made only while more than 5 remain. A burst of N failing loads makes at most N + 5 calls, plus
+ * `minPerSecond` a second.
+ */
+export interface RetryBudgetOptions {
+  /** Tokens an answered call earns: retries keep up while at most 1 call in `1 + 1/ratio` fails. In (0, 1]. @default 0.2 */
+  ratio?: number;
+  /** Tokens that come back each second (on the guard's `now` clock), whatever the calls do. @default 1 */
+  minPerSecond?: number;
 }
 
 /** JWKS fetching knobs, passed to jose's `createRemoteJWKSet`. */
@@ -195,8 +214,8 @@ export interface GuardOptions {
 }
 
 export interface ResolvedOptions {
-  genauth: Required<Omit<GenAuthOptions, 'resourceType' | 'tenantId' | 'dispatcher'>> &
-    Pick<GenAuthOptions, 'resourceType' | 'tenantId' | 'dispatcher'>;
+  genauth: Required<Omit<GenAuthOptions, 'resourceType' | 'tenantId' | 'dispatcher' | 'retryBudget'>> &
+    Pick<GenAuthOptions, 'resourceType' | 'tenantId' | 'dispatcher'> & { retryBudget: Required<RetryBudgetOptions> };
   jwt: JwtOptions & { clockTolerance: number; tokenCache: Required<TokenCacheOptions> };
   identity: Required<IdentityOptions>;
   /** `false`: no permission cache (every request asks GenAuth). */
@@ -226,8 +245,9 @@ export const OPTION_KEYS = Object.freeze({
   genauth: [
     'host', 'userPoolId', 'accessKeyId', 'accessKeySecret', 'namespace', 'resourceType', 'userIdType',
     'headerPrefix', 'tenantId', 'tenantHeader', 'timeout', 'maxResponseBytes', 'authScheme',
-    'signatureScheme', 'retries', 'connections', 'dispatcher', 'acceptPartialLists',
+    'signatureScheme', 'retries', 'retryBudget', 'connections', 'dispatcher', 'acceptPartialLists',
   ],
+  retryBudget: ['ratio', 'minPerSecond'],
   jwt: [
     'algorithms', 'secret', 'publicKey', 'jwksUri', 'discovery', 'issuer', 'audience', 'typ',
     'clockTolerance', 'requiredClaims', 'jwks', 'tokenCache',
@@ -281,7 +301,15 @@ function resolveGenAuth(value: unknown): ResolvedOptions['genauth'] {
     retries: Math.floor(positiveNumber(input.retries, 'genauth.retries', 2, true)),
     dispatcher: input.dispatcher as Dispatcher | undefined,
     acceptPartialLists: optionalBoolean(input.acceptPartialLists, 'genauth.acceptPartialLists', false),
+    retryBudget: resolveRetryBudget(input.retryBudget),
   };
+}
+
+function resolveRetryBudget(value: unknown): Required<RetryBudgetOptions> {
+  const input = value === undefined ? {} : strictObject(value, OPTION_KEYS.retryBudget, 'genauth.retryBudget');
+  const ratio = positiveNumber(input.ratio, 'genauth.retryBudget.ratio', 0.2);
+  if (ratio > 1) fail('genauth.retryBudget.ratio', 'must be a number in (0, 1]');
+  return Object.freeze({ ratio, minPerSecond: positiveNumber(input.minPerSecond, 'genauth.retryBudget.minPerSecond', 1, true) });
 }
 
 /** A secret long enough for every HS algorithm it serves (RFC 7518 section 3.2). */

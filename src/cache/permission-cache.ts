@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { REMEMBERED_RESOURCE_MAX, type DecisionMemo } from '../policy/decide.js';
 import type { GrantIndex } from '../policy/grants.js';
+import { Generations } from './generations.js';
 
 export interface PermissionCacheOptions {
   /** Freshness, ms. */
@@ -68,8 +69,20 @@ export class StaleBeyondLimitError extends Error {
   }
 }
 
+/** A load that began before an invalidation of its user: its answer is dropped, its waiters load again. */
+class LoadSupersededError extends Error {
+  constructor() {
+    super('the user was invalidated while their permissions were loading');
+    this.name = 'LoadSupersededError';
+  }
+}
+
+/** Loads of one request: a first one, and fresh ones after invalidations that each made moot. */
+const MAX_LOADS_PER_REQUEST = 3;
+
 export function createPermissionCache(options: PermissionCacheOptions): PermissionCache {
   const { load, maxStale } = options;
+  const generations = new Generations();
   const failures =
     options.errorTtl > 0 ? new LRUCache<string, { error: unknown }>({ max: options.max, ttl: options.errorTtl, ttlResolution: 0 }) : undefined;
 
@@ -96,21 +109,31 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
     fetchMethod: async (userId, _stale, { options: fetchOptions }) => {
       const failed = failures?.get(userId);
       if (failed !== undefined) throw failed.error;
+      const mark = generations.begin(userId);
       let ttl = options.ttl;
       try {
         const index = await load(userId, (ms) => {
           ttl = Math.min(ms, options.ttl); // only ever shortens
         });
+        // Begun before an invalidation: never stored, whatever lru-cache does with an aborted fetch.
+        if (!generations.current(mark)) throw new LoadSupersededError();
         fetchOptions.ttl = ttl;
         // Read before lru-cache stores it, so this ends no later than lru-cache's own ttl does.
         const freshUntil = performance.now() + ttl;
         const link: GrantsLink = { grants: undefined };
         const entry: CachedGrants = { index, lastDecision: undefined, lastResourceType: undefined, link, freshUntil };
         link.grants = entry;
+        generations.settled(mark, undefined);
         return entry;
       } catch (error) {
-        failures?.set(userId, { error });
+        // The failure of a load begun before an invalidation says nothing about the user now.
+        if (generations.current(mark)) {
+          failures?.set(userId, { error });
+          generations.settled(mark, { error });
+        }
         throw error;
+      } finally {
+        generations.end(mark);
       }
     },
   });
@@ -136,16 +159,38 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
     return undefined;
   }
 
-  /** The full path: fetch() with single-flight loads and the stale rules. */
+  /** fetch() with single-flight loads and the stale rules; undefined when the load was aborted. */
+  async function usableEntry(userId: string): Promise<CachedGrants | undefined> {
+    const entry = await fetchEntry(userId, false);
+    if (entry === undefined || !tooOld(entry)) return entry;
+    // Past the stale window: only a fresh answer will do.
+    const fresh = await fetchEntry(userId, true);
+    if (fresh !== undefined && tooOld(fresh)) throw new StaleBeyondLimitError({ cause: failures?.get(userId)?.error });
+    return fresh;
+  }
+
+  /**
+   * The full path. A request that waited through an invalidation of its user takes no answer from
+   * that wait, not even a failure (lru-cache rejects a fetch it aborts on delete when nothing stale
+   * stands in): it waits on a load begun after the invalidation, which the requests in the same
+   * position share. A request that joined a load that failed with nothing stale to serve gets that
+   * failure (lru-cache resolves joiners `undefined`): it does not start a load of its own.
+   */
   async function fetchIndex(userId: string): Promise<GrantIndex> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      let entry = await fetchEntry(userId, false);
-      if (entry !== undefined && tooOld(entry)) {
-        // Past the stale window: only a fresh answer will do.
-        entry = await fetchEntry(userId, true);
-        if (entry !== undefined && tooOld(entry)) throw new StaleBeyondLimitError({ cause: failures?.get(userId)?.error });
+    for (let loads = 0; loads < MAX_LOADS_PER_REQUEST; loads++) {
+      const mark = generations.begin(userId);
+      try {
+        const entry = await usableEntry(userId);
+        if (generations.current(mark)) {
+          if (entry !== undefined) return entry.index;
+          const failure = generations.failureSince(mark);
+          if (failure !== undefined) throw failure.error;
+        }
+      } catch (error) {
+        if (generations.current(mark) && !(error instanceof LoadSupersededError)) throw error;
+      } finally {
+        generations.end(mark);
       }
-      if (entry !== undefined) return entry.index;
     }
     throw new Error('permission load was aborted repeatedly');
   }
@@ -161,10 +206,12 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
       return fresh !== undefined ? Promise.resolve(fresh.index) : fetchIndex(userId);
     },
     invalidateUser(userId) {
+      generations.invalidate(userId); // first: the aborts below settle the loads it makes moot
       cache.delete(userId);
       failures?.delete(userId);
     },
     invalidateAll() {
+      generations.invalidateAll();
       cache.clear();
       failures?.clear();
     },

@@ -13,7 +13,8 @@ const IGNORE_TTL = () => {};
 /**
  * `cache: false`: nothing is kept between requests, every request asks GenAuth. Requests for the
  * same user that arrive while a load is running share it (one upstream call, not one per request),
- * and an invalidation during that load makes them load again, as the cache does.
+ * and an invalidation during that load makes them load again (whether it succeeds or fails), as the
+ * cache does; a request that arrives after the invalidation never joins it.
  */
 export function createUncachedPermissions(load: (userId: string, setTtl: (ms: number) => void) => Promise<GrantIndex>): PermissionCache {
   const running = new Map<string, Load>();
@@ -36,8 +37,13 @@ export function createUncachedPermissions(load: (userId: string, setTtl: (ms: nu
   async function get(userId: string): Promise<GrantIndex> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const entry = running.get(userId) ?? start(userId);
-      const index = await (entry.promise as Promise<GrantIndex>);
-      if (!entry.invalidated) return index;
+      try {
+        const index = await (entry.promise as Promise<GrantIndex>);
+        if (!entry.invalidated) return index;
+      } catch (error) {
+        // A load begun before an invalidation answers nothing, not even with its failure.
+        if (!entry.invalidated) throw error;
+      }
     }
     throw new Error('permission load was invalidated repeatedly');
   }

@@ -1,9 +1,10 @@
 import { Pool, type Dispatcher } from 'undici';
 import { GenAuthApiError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
-import { parseRetryAfter, readEnvelope } from './envelope.js';
+import { missingFromList, parseRetryAfter, readEnvelope } from './envelope.js';
 import { exchange } from './exchange.js';
 import { Deadline } from './deadline.js';
+import { createRetryBudget } from './retry-budget.js';
 import { signatureNonce, signRequest } from './signature.js';
 import { channels, type UpstreamEvent } from '../events.js';
 import type { AuthorizedResource, AuthorizedResourceList, ResourceType, UserIdType } from './types.js';
@@ -12,6 +13,19 @@ const TOKEN_PATH = '/api/v3/get-management-token';
 const RESOURCES_PATH = '/api/v3/get-user-authorized-resources';
 const SDK_VERSION = 'genauth-guard:0.1.0';
 const RETRY_BASE_MS = 50;
+/** Operator warnings repeat at most this often (ms), not once per request. */
+const WARNING_INTERVAL_MS = 60_000;
+
+/** True at most once per `intervalMs` of `now`. */
+function throttle(now: () => number, intervalMs: number): () => boolean {
+  let last = -Infinity;
+  return () => {
+    const at = now();
+    if (at - last < intervalMs) return false;
+    last = at;
+    return true;
+  };
+}
 
 /** 5xx (HTTP or body), 429 and connection errors are retried; everything else is final. */
 function retryable(error: GenAuthApiError): boolean {
@@ -26,6 +40,11 @@ function retryable(error: GenAuthApiError): boolean {
     default:
       return false;
   }
+}
+
+/** Failures that look like an outage or overload, and so spend retry budget. */
+function outageLike(error: GenAuthApiError): boolean {
+  return error.kind === 'timeout' || retryable(error);
 }
 
 function publishUpstream(outcome: string, started: number, attempt: number): void {
@@ -88,6 +107,8 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
   let closed = false;
   // After a 429, no call is made until this time (ms): the whole pool backs off, not just one user.
   let backoffUntil = 0;
+  // Shared by every user's loads: an outage stops retries instead of tripling the calls it gets.
+  const budget = createRetryBudget({ ...config.retryBudget, now: options.now });
 
   async function call(method: 'GET' | 'POST', path: string, headers: Record<string, string>, deadline: Deadline, body?: string) {
     if (closed) throw new GenAuthApiError('closed');
@@ -171,7 +192,7 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
         const one: unknown = body.list;
         if (typeof one === 'object' && one !== null && !Array.isArray(one)) return [one as AuthorizedResource];
         if (!Array.isArray(body.list)) throw new GenAuthApiError('bad_envelope');
-        return body.list;
+        return complete(body.list, body.totalCount);
       } catch (error) {
         const refused = error instanceof GenAuthApiError && error.kind === 'credentials';
         // A cached management token may have been revoked: fetch a new one once, then give up.
@@ -184,11 +205,23 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
     }
   }
 
-  let lastCredentialWarning = -Infinity;
+  const partialListWarning = throttle(options.now, WARNING_INTERVAL_MS);
+  /** The list, unless its `totalCount` says grants were left out, one of which may be a DENY. */
+  function complete(list: AuthorizedResource[], totalCount: unknown): AuthorizedResource[] {
+    const total = missingFromList(list.length, totalCount);
+    if (total === undefined || config.acceptPartialLists) return list;
+    if (options.logger !== false && partialListWarning()) {
+      options.logger.warn(
+        `genauth-guard: GenAuth sent a partial permission list (${list.length} of totalCount ${total}); a DENY may be missing, ` +
+          'so such users are answered 503. Set genauth.acceptPartialLists: true to use partial lists as sent.',
+      );
+    }
+    throw new GenAuthApiError('partial_list');
+  }
+
+  const credentialWarning = throttle(Date.now, WARNING_INTERVAL_MS);
   function warnCredentials(error: GenAuthApiError): void {
-    const now = Date.now();
-    if (now - lastCredentialWarning < 60_000 || options.logger === false) return;
-    lastCredentialWarning = now;
+    if (!credentialWarning() || options.logger === false) return;
     options.logger.warn(
       `genauth-guard: GenAuth refused the management credentials (statusCode ${String(error.statusCode)}, apiCode ${String(error.apiCode)}); ` +
         'check genauth.userPoolId, accessKeyId, accessKeySecret, host and headerPrefix. Requests are answered 503 until this is fixed.',
@@ -215,16 +248,19 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
       const started = performance.now();
       try {
         const list = await attempt(RESOURCES_PATH, queryString, data, deadline);
+        budget.answered();
         publishUpstream('ok', started, retry);
         return list;
       } catch (error) {
         publishUpstream(error instanceof GenAuthApiError ? error.kind : 'error', started, retry);
         if (!(error instanceof GenAuthApiError)) throw error;
+        if (outageLike(error)) budget.failed();
+        else if (error.kind !== 'closed') budget.answered();
         if (error.kind === 'credentials') warnCredentials(error);
         if (error.kind === 'rate_limited') backoffUntil = Date.now() + (error.retryAfter ?? 1) * 1000;
         const wait = error.retryAfter !== undefined ? error.retryAfter * 1000 : RETRY_BASE_MS * 2 ** retry * (1 + Math.random());
         // Retries stay inside the overall deadline: a Retry-After beyond it ends the call now.
-        if (retry >= config.retries || !retryable(error) || Date.now() + wait >= deadline.at) throw error;
+        if (retry >= config.retries || !retryable(error) || Date.now() + wait >= deadline.at || !budget.canRetry()) throw error;
         await sleep(wait, deadline).catch(() => {
           throw new GenAuthApiError('timeout', { cause: error });
         });

@@ -43,3 +43,14 @@ export function readEnvelope<T>(httpStatus: number, text: string, retryAfter: nu
   if (statusCode === 404 && apiCode === USER_NOT_FOUND_API_CODE) throw new GenAuthApiError('user_not_found', details);
   throw new GenAuthApiError('error_envelope', details);
 }
+
+/**
+ * The `totalCount` of a list answer when it is larger than the list sent (GenAuth sent part of the
+ * grants), else undefined. A number or a string of digits counts; a missing or non-numeric
+ * `totalCount`, or one no larger than the list, is ignored.
+ */
+export function missingFromList(listLength: number, totalCount: unknown): number | undefined {
+  const total =
+    typeof totalCount === 'number' ? totalCount : typeof totalCount === 'string' && /^\s*\d+\s*$/.test(totalCount) ? Number(totalCount) : Number.NaN;
+  return total > listLength ? total : undefined;
+}

@@ -11,6 +11,21 @@ export interface RawAnswer {
 }
 
 /**
+ * Whether a Content-Encoding header leaves the body as sent: absent, or only `identity` (any case,
+ * list elements trimmed, empty elements ignored as RFC 9110 lists allow). Anything else, `gzip` in a
+ * list with `identity` included, is a coding this client never decodes.
+ */
+export function isIdentityEncoding(value: string | string[] | undefined): boolean {
+  if (value === undefined) return true;
+  const text = Array.isArray(value) ? value.join(',') : value;
+  for (const coding of text.split(',')) {
+    const name = coding.trim().toLowerCase();
+    if (name !== '' && name !== 'identity') return false;
+  }
+  return true;
+}
+
+/**
  * Collects one response straight from undici's dispatch callbacks: no body stream, no async
  * iterator, one Buffer.concat at the end. Stops reading (and aborts the request) as soon as the
  * declared or received size passes `limit`, so an oversized answer never sits in memory.
@@ -22,6 +37,8 @@ class BodyCollector implements Dispatcher.DispatchHandler, DeadlineWaiter {
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private settled = false;
+  /** The body is in a coding we do not read: its bytes are counted and dropped. */
+  private encoded = false;
 
   constructor(
     private readonly limit: number,
@@ -44,20 +61,27 @@ class BodyCollector implements Dispatcher.DispatchHandler, DeadlineWaiter {
     if (statusCode < 200) return; // 1xx informational answers precede the real one
     this.status = statusCode;
     this.headers = headers;
-    if (Number(headers['content-length']) > this.limit) this.fail(new GenAuthApiError('too_large', { httpStatus: statusCode }));
+    if (Number(headers['content-length']) > this.limit) return this.fail(new GenAuthApiError('too_large', { httpStatus: statusCode }));
+    if (isIdentityEncoding(headers['content-encoding'])) return;
+    // Never parse an encoded body as if it were plain, even when its bytes happen to be JSON. A 2xx
+    // stops here; an error status keeps its meaning (5xx retried, 429 backed off) with no body read.
+    if (statusCode >= 200 && statusCode <= 299) return this.fail(new GenAuthApiError('content_encoding', { httpStatus: statusCode }));
+    this.encoded = true;
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.settled) return;
     this.size += chunk.length;
     if (this.size > this.limit) return this.fail(new GenAuthApiError('too_large', { httpStatus: this.status }));
-    this.chunks.push(chunk);
+    if (!this.encoded) this.chunks.push(chunk);
   }
 
   onResponseEnd(): void {
     if (this.settled) return;
     this.settle();
-    const text = this.chunks.length === 1 ? this.chunks[0]!.toString('utf8') : Buffer.concat(this.chunks, this.size).toString('utf8');
+    const text = this.encoded
+      ? ''
+      : this.chunks.length === 1 ? this.chunks[0]!.toString('utf8') : Buffer.concat(this.chunks, this.size).toString('utf8');
     // undici may hold the handler a while after the end: keep no body bytes alive with it.
     this.chunks.length = 0;
     this.resolve({ status: this.status, headers: this.headers, text });
@@ -85,7 +109,8 @@ class BodyCollector implements Dispatcher.DispatchHandler, DeadlineWaiter {
 
 /**
  * One HTTP exchange over `dispatcher`, bounded by the call's `deadline` and `limit` bytes.
- * Rejects only with a GenAuthApiError: `timeout`, `network` or `too_large`.
+ * Rejects only with a GenAuthApiError: `timeout`, `network`, `too_large`, or `content_encoding` (a 2xx
+ * body in a coding other than identity; an encoded error answer resolves with an empty text).
  */
 export function exchange(dispatcher: Dispatcher, request: Dispatcher.DispatchOptions, limit: number, deadline: Deadline): Promise<RawAnswer> {
   if (deadline.expired) return Promise.reject(new GenAuthApiError('timeout'));

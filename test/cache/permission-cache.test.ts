@@ -34,3 +34,92 @@ describe('permission cache links', () => {
     expect(cache.peek('a')).toBeUndefined();
   });
 });
+
+describe('permission cache invalidation during a load', () => {
+  /** A load per call whose answer the test releases by hand. */
+  function manualLoads() {
+    const pending: Array<{ userId: string; resolve: (code: string) => void; reject: (error: Error) => void }> = [];
+    const load = (userId: string) =>
+      new Promise<ReturnType<typeof indexGrants>>((resolve, reject) => {
+        pending.push({ userId, resolve: (code) => resolve(indexGrants([{ resourceCode: code, actions: ['doc:Read'] }] as never)), reject });
+      });
+    return { pending, load };
+  }
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  it.each([
+    ['maxStale 0', { maxStale: 0 }],
+    ['maxStale 60 s', { maxStale: 60_000 }],
+  ])('%s: the waiter takes the load begun after invalidateUser; the earlier one is never stored', async (_name, extra) => {
+    const { pending, load } = manualLoads();
+    const cache = createPermissionCache({ ...options, ...extra, load });
+    const waiting = cache.get('a');
+    await tick();
+    expect(pending).toHaveLength(1);
+    cache.invalidateUser('a');
+    await tick();
+    expect(pending).toHaveLength(2); // a fresh load for the waiter
+    pending[1]!.resolve('after');
+    expect((await waiting).lookup('after')).toHaveLength(1);
+    pending[0]!.resolve('before');
+    await tick();
+    expect(cache.peek('a')?.index.lookup('after')).toHaveLength(1);
+    expect(cache.peek('a')?.index.lookup('before')).toBeUndefined();
+  });
+
+  it('invalidateAll: a failing earlier load is not the waiter\'s answer nor remembered', async () => {
+    const { pending, load } = manualLoads();
+    const cache = createPermissionCache({ ...options, errorTtl: 60_000, load });
+    const waiting = cache.get('a');
+    await tick();
+    cache.invalidateAll();
+    await tick();
+    pending[0]!.reject(new Error('down'));
+    pending[1]!.resolve('after');
+    expect((await waiting).lookup('after')).toHaveLength(1);
+    cache.invalidateUser('a');
+    const next = cache.get('a');
+    await tick();
+    expect(pending).toHaveLength(3); // loaded, not answered with the remembered failure
+    pending[2]!.resolve('next');
+    expect((await next).lookup('next')).toHaveLength(1);
+  });
+
+  it('gives up (an error, so a 503) when every load it waits on is invalidated', async () => {
+    const { pending, load } = manualLoads();
+    const cache = createPermissionCache({ ...options, load });
+    const waiting = cache.get('a').then(
+      () => 'answered',
+      () => 'failed',
+    );
+    for (let i = 0; i < 3; i++) {
+      await tick();
+      cache.invalidateUser('a');
+    }
+    for (const entry of pending) entry.resolve('x');
+    expect(await waiting).toBe('failed');
+  });
+});
+
+describe('permission cache failures', () => {
+  it.each([
+    ['maxStale 0', 0],
+    ['maxStale 60 s', 60_000],
+  ])('%s, errorTtl 0: requests waiting on a load that fails share its failure, one load in all', async (_name, maxStale) => {
+    let loads = 0;
+    const down = new Error('down');
+    const cache = createPermissionCache({
+      ...options,
+      maxStale,
+      errorTtl: 0,
+      load: async () => {
+        loads++;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        throw down;
+      },
+    });
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => cache.get('a')));
+    expect(results).toEqual(Array(5).fill({ status: 'rejected', reason: down }));
+    expect(loads).toBe(1);
+  });
+});

@@ -1,0 +1,115 @@
+// `totalCount` larger than the list sent means GenAuth sent part of the user's grants, and the part
+// left out may hold a DENY: such an answer is a 503 (with one operator warning a minute naming the
+// counts) unless `genauth.acceptPartialLists` says to use it.
+import express from 'express';
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
+import { createGuard } from '../../src/guard.js';
+import { RESOURCES, useEmulator } from '../fixtures.js';
+
+const emulator = useEmulator();
+let guards: ExpressGuard[] = [];
+
+beforeEach(() => {
+  const e = emulator();
+  e.clearGrants();
+  e.clearFaults();
+  e.resetCalls();
+});
+afterEach(async () => {
+  await Promise.all(guards.map((g) => g.close()));
+  guards = [];
+});
+
+function app(overrides: Partial<ExpressGuardOptions> = {}) {
+  const lines: string[] = [];
+  const base = emulator().guardOptions();
+  const guard = createExpressGuard({
+    ...base,
+    cache: { errorTtl: 0 },
+    logger: { warn: (line: string) => lines.push(line) },
+    ...overrides,
+    genauth: { ...base.genauth, ...overrides.genauth },
+  });
+  guards.push(guard);
+  const server = express();
+  server.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
+  return { server, lines, guard };
+}
+
+const get = async (server: express.Express) => request(server).get('/r').set('authorization', `Bearer ${await emulator().mintToken('alice')}`);
+
+const READ = { resourceCode: 'reports', resourceType: 'DATA', actions: ['reports:Read'], effect: 'ALLOW' };
+
+/** Answers every grants request with `list` and `totalCount` as given (`undefined`: no totalCount). */
+function serve(list: unknown[], totalCount: unknown) {
+  const data = totalCount === undefined ? { list } : { totalCount, list };
+  emulator().fault({ kind: 'respond', status: 200, body: { statusCode: 200, message: '', data }, path: RESOURCES });
+}
+
+describe('partial lists (totalCount larger than the list)', () => {
+  it('are a 503, not retried, with one warning a minute naming the counts', async () => {
+    serve([READ], 3); // two grants left out, a DENY among them perhaps
+    const { server, lines } = app();
+    const res = await get(server);
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('ERR_PERMISSIONS_UNAVAILABLE');
+    expect(res.headers['retry-after']).toBeDefined();
+    expect((await get(server)).status).toBe(503);
+    expect(emulator().callCount(RESOURCES)).toBe(2);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/partial/);
+    expect(lines[0]).toMatch(/\b1\b.*\b3\b/);
+    expect(lines[0]).toMatch(/acceptPartialLists/);
+    expect(lines[0]).not.toMatch(/alice/);
+  });
+
+  it('warn again once a minute has passed on the guard clock', async () => {
+    serve([READ], 2);
+    let offset = 0;
+    const { server, lines } = app({ now: () => Date.now() + offset });
+    expect((await get(server)).status).toBe(503);
+    offset = 30_000;
+    expect((await get(server)).status).toBe(503);
+    expect(lines).toHaveLength(1);
+    offset = 61_000;
+    expect((await get(server)).status).toBe(503);
+    expect(lines).toHaveLength(2);
+  });
+
+  it('a numeric string totalCount counts as well', async () => {
+    serve([READ], '4');
+    expect((await get(app().server)).status).toBe(503);
+  });
+
+  it('are used as sent with genauth.acceptPartialLists: true', async () => {
+    serve([READ], 3);
+    const { server, lines } = app({ genauth: { acceptPartialLists: true } as never });
+    expect((await get(server)).status).toBe(200);
+    expect(lines).toEqual([]);
+  });
+
+  it.each<[string, unknown]>([
+    ['missing', undefined],
+    ['null', null],
+    ['a word', 'many'],
+    ['an object', { n: 3 }],
+    ['equal', 1],
+    ['smaller', 0],
+    ['negative', -5],
+  ])('a totalCount that is %s is ignored', async (_name, totalCount) => {
+    serve([READ], totalCount);
+    const { server, lines } = app();
+    expect((await get(server)).status).toBe(200);
+    expect(lines).toEqual([]);
+  });
+});
+
+describe('genauth.acceptPartialLists', () => {
+  it.each(['yes', 1, null])('refuses %j', (value) => {
+    expect(() => createGuard({ ...emulator().guardOptions(), genauth: { ...emulator().guardOptions().genauth, acceptPartialLists: value as never } })).toThrow(
+      /"genauth\.acceptPartialLists"/,
+    );
+  });
+});
