@@ -6,6 +6,7 @@ import { asGuardError, problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
 import { authenticateOnly, enforce, routeSpec, type ResourceSource } from './route.js';
 import { apiModeSpec, enforceApi, type ApiModeOptions } from '../api-mode.js';
+import { expressRouterRules } from './router-rules.js';
 
 export * from '../index.js';
 
@@ -118,7 +119,9 @@ export function createExpressGuard(options: ExpressGuardOptions): ExpressGuard {
   function api(options?: ApiModeOptions): RequestHandler {
     const spec = apiModeSpec(options);
     return function genauthApi(req, res, next) {
-      enforceApi(core, expressRequest(req), spec).then(
+      // The app's routing settings: ALLOW patterns and public paths match no wider than its router.
+      const request = new NodeRequestView(req, undefined, expressRouterRules(req.app));
+      enforceApi(core, request, spec).then(
         (context) => {
           // null: a public path, let through without authentication.
           if (context !== null) req.genauth = context;

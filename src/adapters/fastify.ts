@@ -7,6 +7,7 @@ import type { Decision, Requirement } from '../policy/decide.js';
 import { asGuardError, problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
 import { authenticateOnly, enforce, routeSpec, type ResourceSource, type RouteSpec } from './route.js';
+import { fastifyRouterRules } from './router-rules.js';
 
 export * from '../index.js';
 export type { ApiModeOptions } from '../api-mode.js';
@@ -151,7 +152,8 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
   }
 
   function apiHook(spec: ApiModeSpec): GenAuthHook {
-    return checkHook((request) => enforceApi(core, fastifyRequest(request), spec));
+    // With the instance's router options: ALLOW patterns and public paths match no wider than find-my-way.
+    return checkHook((request) => enforceApi(core, new NodeRequestView(request.raw, undefined, fastifyRouterRules(request.server)), spec));
   }
   // Validated now: a mistake fails registration, not a request.
   const instanceApi = options.api === undefined ? undefined : apiHook(apiModeSpec(options.api));

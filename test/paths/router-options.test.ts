@@ -195,8 +195,11 @@ function mayReach(who: Who, path: string): boolean {
   return who !== 'none' && matchApi(INDEX[who], 'GET', path, { caseSensitive: true, strict: true }).allowed;
 }
 
-/** Statuses the table must show on every case (the rest is covered by the oracle). */
-const EXPECTED: Array<[Who, string, (c: Case) => number]> = [
+/**
+ * Statuses the table must show on every case (the rest is covered by the oracle). 404: Nest's guard
+ * runs only on a routed request, and Nest on Fastify routes no `/health/` when the slash counts.
+ */
+const EXPECTED: Array<[Who, string, (c: Case) => number | number[]]> = [
   ['alice', `/api/v1/${K}eys`, () => 403],
   ['alice', `/api/v1/${K}EYS/`, () => 403],
   ['alice', '/api/v1/CAF%C3%89', () => 403],
@@ -206,13 +209,14 @@ const EXPECTED: Array<[Who, string, (c: Case) => number]> = [
   ['alice', '/api/v1/keys;x=1', () => 400],
   ['alice', '/api/v1/./keys', () => 400],
   ['alice', '/api/v1/users/7', () => 200],
-  ['alice', '/API/V1/USERS/7/', (c) => (c.folds && c.slashIgnored ? 200 : 403)],
+  // On a strict router this reaches the `/api/v1/*` route, which alice's wildcard covers.
+  ['alice', '/API/V1/USERS/7/', (c) => (c.folds ? 200 : 403)],
   ['bob', '/api/v1/users', () => 200],
   ['bob', '/API/V1/USERS', (c) => (c.folds ? 200 : 403)],
-  ['bob', '/api/v1/users/', (c) => (c.slashIgnored ? 200 : 403)],
+  ['bob', '/api/v1/users/', (c) => (c.slashIgnored ? 200 : [403, 404])],
   ['none', '/health', () => 200],
   ['none', '/HEALTH', (c) => (c.folds ? 200 : 401)],
-  ['none', '/health/', (c) => (c.slashIgnored ? 200 : 401)],
+  ['none', '/health/', (c) => (c.slashIgnored ? 200 : [401, 404])],
   ['none', '/DOCS/intro', (c) => (c.folds ? 200 : 401)],
 ];
 
@@ -255,8 +259,8 @@ describe.each(CASES)('$label', (c) => {
       }
     }
     expect(violations).toEqual([]);
-    const wrong = EXPECTED.filter(([who, target, status]) => statuses.get(`${who} ${target}`) !== status(c)).map(
-      ([who, target, status]) => `${who} GET ${target}: ${statuses.get(`${who} ${target}`)}, expected ${status(c)}`,
+    const wrong = EXPECTED.filter(([who, target, status]) => ![status(c)].flat().includes(statuses.get(`${who} ${target}`) ?? 0)).map(
+      ([who, target, status]) => `${who} GET ${target}: ${statuses.get(`${who} ${target}`)}, expected ${String(status(c))}`,
     );
     expect(wrong).toEqual([]);
   });
