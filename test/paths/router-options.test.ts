@@ -265,3 +265,45 @@ describe.each(CASES)('$label', (c) => {
     expect(wrong).toEqual([]);
   });
 });
+
+describe('defect 16 as reported: Fastify with caseSensitive: false', () => {
+  it('GET /api/v1/%E2%84%AAeys is routed to the keys handler: the DENY on /api/v1/keys holds (403, no handler)', async () => {
+    const app = await startFastify({ caseSensitive: false }, { options: emulator.guardOptions(), api: {} });
+    try {
+      const res = await raw(app.port, 'GET', `/api/v1/${K}eys`, tokens.alice);
+      expect(res.status).toBe(403);
+      expect(JSON.parse(res.body)).toMatchObject({ code: 'ERR_PERMISSION_DENIED' });
+      expect(app.ran).toEqual([]);
+      // Without the DENY, the same request reaches the keys handler: the router does fold it.
+      emulator.setGrants('carol', [GRANTS.alice[0] as AuthorizedResource]);
+      const carol = await raw(app.port, 'GET', `/api/v1/${K}eys`, { authorization: `Bearer ${await emulator.mintToken('carol')}` });
+      expect(carol.status).toBe(200);
+      expect(app.ran.map((r) => r.route)).toEqual(['keys']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('fastify.genauth.api() on an encapsulated scope reads the instance router options too', async () => {
+    const { default: Fastify } = await import('fastify');
+    const { genauthGuard } = await import('../../src/adapters/fastify.js');
+    const app = Fastify({ routerOptions: { caseSensitive: false } });
+    await app.register(genauthGuard, emulator.guardOptions());
+    const ran: string[] = [];
+    await app.register(async (scope) => {
+      scope.addHook('onRequest', scope.genauth.api({ publicPaths: ['/api/v1/health'] }));
+      scope.get('/api/v1/keys', async () => (ran.push('keys'), { ok: true }));
+      scope.get('/api/v1/health', async () => (ran.push('health'), { ok: true }));
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const port = (app.server.address() as { port: number }).port;
+      expect((await raw(port, 'GET', `/API/V1/${K}EYS`, tokens.alice)).status).toBe(403);
+      // The router folds case, and so does the public path: no token needed for any spelling it routes.
+      expect((await raw(port, 'GET', '/API/V1/HEALTH')).status).toBe(200);
+      expect(ran).toEqual(['health']);
+    } finally {
+      await app.close();
+    }
+  });
+});
