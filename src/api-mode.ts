@@ -7,8 +7,8 @@ import { PatternTrie, type CompiledPattern } from './policy/api-trie.js';
 import type { Decision } from './policy/decide.js';
 import type { RequestLike } from './request.js';
 
-/** Options of API mode (`guard.api(options)`). */
-export interface ApiModeOptions extends ApiMatchOptions {
+/** Options of API mode (`guard.api(options)`). The router's rules come from the adapter, not from here. */
+export interface ApiModeOptions extends Omit<ApiMatchOptions, 'router'> {
   /**
    * Paths that need no token at all, in the grant pattern syntax (`/health`, `/docs/*`, `/files/:id`).
    * Matched on the same canonical path as ALLOW patterns: with `caseSensitive` and `strict`, and never

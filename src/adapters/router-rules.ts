@@ -33,12 +33,17 @@ interface ExpressAppLike {
   settings?: Record<string, unknown>;
 }
 
+/** An Express router is a function with properties (a plain object in a test double). */
+function isRouter(value: unknown): value is ExpressRouterLike {
+  return typeof value === 'function' || (typeof value === 'object' && value !== null);
+}
+
 /** The app's base router: Express 4 keeps it in `_router` (its `router` getter throws), Express 5 in `router`. */
 function baseRouter(app: ExpressAppLike): ExpressRouterLike | undefined {
-  if (typeof app._router === 'object' && app._router !== null) return app._router;
+  if (isRouter(app._router)) return app._router;
   try {
     const router = app.router;
-    return typeof router === 'object' && router !== null ? router : undefined;
+    return isRouter(router) ? router : undefined;
   } catch {
     return undefined;
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AuthorizedResource, PolicyCondition } from '../../src/genauth/types.js';
 import { apiModeSpec } from '../../src/api-mode.js';
-import { createApiMatcher, matchApi, type ApiMatchOptions } from '../../src/policy/api-match.js';
+import { createApiMatcher, matchApi, type ApiMatchOptions, type RouterRules } from '../../src/policy/api-match.js';
 import { normalizeApiTarget } from '../../src/policy/api-path.js';
 import { indexGrants, type Grant } from '../../src/policy/grants.js';
 
@@ -393,6 +393,8 @@ describe('options are validated once, naming the option', () => {
     ['api.publicPaths[0]', { publicPaths: ['/docs*'] }],
     ['api.publicPaths', { publicPaths: '/health' }],
     ['api.publicPath', { publicPath: ['/health'] }],
+    // The router's rules come from the adapter, which reads them from the app.
+    ['api.router', { router: { caseFold: 'unicode', ignoreTrailingSlash: true } }],
   ])('%s', (name, options) => {
     expect(() => apiModeSpec(options as never)).toThrow(TypeError);
     expect(() => apiModeSpec(options as never)).toThrow(name);
@@ -410,5 +412,18 @@ describe('options are validated once, naming the option', () => {
     const strict = apiModeSpec({ publicPaths: ['/health'], caseSensitive: true, strict: true });
     const path = normalizeApiTarget('/Health');
     expect(path.ok && strict.isPublic(path)).toBe(false);
+  });
+
+  it('public paths match no wider than the router: its case folding and trailing-slash rule', () => {
+    const spec = apiModeSpec({ publicPaths: ['/health', '/keys/*'] });
+    const check = (target: string, router?: RouterRules) => {
+      const path = normalizeApiTarget(target);
+      if (!path.ok) throw new Error('bad target');
+      return spec.isPublic(path, router);
+    };
+    const fastifyDefaults: RouterRules = { caseFold: 'none', ignoreTrailingSlash: false };
+    const fastifyFolding: RouterRules = { caseFold: 'unicode', ignoreTrailingSlash: true };
+    expect([check('/health', fastifyDefaults), check('/HEALTH', fastifyDefaults), check('/health/', fastifyDefaults)]).toEqual([true, false, false]);
+    expect([check('/HEALTH/', fastifyFolding), check('/%E2%84%AAeys/x', fastifyFolding), check('/%E2%84%AAeys/x')]).toEqual([true, true, false]);
   });
 });
