@@ -1,18 +1,19 @@
 import { InvalidRequestError, PermissionDeniedError } from './errors.js';
 import type { GenAuthContext, Guard } from './guard.js';
-import { createApiMatcher, type ApiDecision, type ApiMatchOptions, type ApiMatcher } from './policy/api-match.js';
-import { normalizeApiTarget, type ApiPath } from './policy/api-path.js';
+import { allowRules, createApiMatcher, foldedSegments, type ApiDecision, type ApiMatchOptions, type ApiMatcher, type RouterRules } from './policy/api-match.js';
+import { normalizeApiTarget, type ApiPath, type CaseFold } from './policy/api-path.js';
 import { compileApiPattern } from './policy/api-pattern.js';
-import { PatternTrie } from './policy/api-trie.js';
+import { PatternTrie, type CompiledPattern } from './policy/api-trie.js';
 import type { Decision } from './policy/decide.js';
 import type { RequestLike } from './request.js';
 import { fail, strictObject } from './options/checks.js';
 
-/** Options of API mode (`guard.api(options)`). */
-export interface ApiModeOptions extends ApiMatchOptions {
+/** Options of API mode (`guard.api(options)`). The router's rules come from the adapter, not from here. */
+export interface ApiModeOptions extends Omit<ApiMatchOptions, 'router'> {
   /**
    * Paths that need no token at all, in the grant pattern syntax (`/health`, `/docs/*`, `/files/:id`).
-   * Matched on the same canonical path, with `caseSensitive` and `strict`. Everything else fails closed.
+   * Matched on the same canonical path as ALLOW patterns: with `caseSensitive` and `strict`, and never
+   * more widely than the router routes. Everything else fails closed.
    * @default []
    */
   publicPaths?: string[];
@@ -21,8 +22,8 @@ export interface ApiModeOptions extends ApiMatchOptions {
 /** API mode's checked, frozen specification, built once when the middleware is created. */
 export interface ApiModeSpec {
   readonly matcher: ApiMatcher;
-  /** True when the (canonical) path is one of `publicPaths`. */
-  isPublic(path: ApiPath): boolean;
+  /** True when the (canonical) path is one of `publicPaths` under the router's rules (else the options'). */
+  isPublic(path: ApiPath, router?: RouterRules): boolean;
 }
 
 const KNOWN_OPTIONS = ['publicPaths', 'methodActions', 'caseSensitive', 'strict', 'apiOrigin'];
@@ -37,23 +38,32 @@ export function apiModeSpec(options: ApiModeOptions = {}): ApiModeSpec {
   const { publicPaths = [], ...matchOptions } = strictObject(options, KNOWN_OPTIONS, 'api') as ApiModeOptions;
   const matcher = createApiMatcher(matchOptions, 'api.');
   if (!Array.isArray(publicPaths)) fail('api.publicPaths', 'must be an array of path patterns');
-  const lowerCase = !matcher.options.caseSensitive;
-  const publicTrie = new PatternTrie<true>();
+  const patterns: string[] = [];
   publicPaths.forEach((value, i) => {
-    const result = typeof value === 'string' && value.startsWith('/') ? compileApiPattern(value, { lowerCase }) : undefined;
+    const result = typeof value === 'string' && value.startsWith('/') ? compileApiPattern(value, { fold: 'none' }) : undefined;
     if (result === undefined || !result.ok) {
       fail(`api.publicPaths[${i}]`, 'must be a path pattern such as /health, /docs/* or /files/:id');
     }
-    publicTrie.insert(result.pattern, true);
+    patterns.push(value as string);
   });
-  const { strict } = matcher.options;
+  // One trie per case fold, built when a router with that fold first asks.
+  const tries = new Map<CaseFold, PatternTrie<true>>();
+  const trieFor = (fold: CaseFold): PatternTrie<true> => {
+    let trie = tries.get(fold);
+    if (trie === undefined) {
+      trie = new PatternTrie<true>();
+      for (const value of patterns) trie.insert((compileApiPattern(value, { fold }) as { pattern: CompiledPattern }).pattern, true);
+      tries.set(fold, trie);
+    }
+    return trie;
+  };
   return Object.freeze({
     matcher,
-    isPublic(path: ApiPath): boolean {
-      if (publicTrie.size === 0) return false;
-      const segments = lowerCase ? path.segments.map((s) => s.toLowerCase()) : path.segments;
+    isPublic(path: ApiPath, router?: RouterRules): boolean {
+      if (patterns.length === 0) return false;
+      const rules = allowRules(matcher.options, router);
       let found = false;
-      publicTrie.collect(segments, path.trailingSlash, strict, () => {
+      trieFor(rules.fold).collect(foldedSegments(path, rules.fold), path.trailingSlash, rules.strict, () => {
         found = true;
       });
       return found;
@@ -78,12 +88,14 @@ export async function enforceApi(guard: Guard, request: RequestLike, spec: ApiMo
   const target = normalizeApiTarget(request.url);
   // Never echo the path: the message is a fixed text.
   if (!target.ok) throw new InvalidRequestError('The request path cannot be evaluated', guard.options.realm);
-  if (spec.isPublic(target)) return null;
+  // The rules of the router that will dispatch the request, as the adapter read them from the app.
+  const router = request.router;
+  if (spec.isPublic(target, router)) return null;
   const identity = await guard.authenticate(request);
   const grants = await guard.permissions(identity.userId);
-  const compiled = spec.matcher.compile(grants);
+  const compiled = spec.matcher.compile(grants, router);
   const conditions = compiled.hasConditions ? await guard.conditionCheck(identity.userId, { request, identity }) : undefined;
-  const decision = spec.matcher.match(grants, request.method, target, conditions);
+  const decision = spec.matcher.match(grants, request.method, target, conditions, router);
   if (!decision.allowed) throw new PermissionDeniedError(decision.resource, decision.actions, guard.options.realm);
   return { identity, decision: asContextDecision(decision) };
 }

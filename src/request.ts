@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { RouterRules } from './policy/api-match.js';
 
 /**
  * The framework-neutral view of a request the core works on. Adapters build it from their framework's
@@ -17,6 +18,12 @@ export interface RequestLike {
   rawHeaders?: readonly string[];
   /** Peer address of the socket. */
   remoteAddress?: string;
+  /**
+   * How the router that dispatches this request compares paths, as the adapter learned it from the app
+   * (API mode matches ALLOW patterns and public paths no wider). Absent: Express's defaults and the
+   * API-mode options decide.
+   */
+  router?: RouterRules;
 }
 
 /** A Node request as the adapters receive it; Express adds `originalUrl` (the URL before mounting). */
@@ -39,10 +46,12 @@ export class NodeRequestView implements RequestLike {
   /**
    * @param target the request target as received, when the framework keeps it apart from a `url` its
    * mounting rewrites (Koa's `ctx.originalUrl`); Express's `originalUrl` is read without it.
+   * @param router the rules of the router that dispatches the request, where the adapter can read them.
    */
   constructor(
     private readonly message: NodeMessage,
     private readonly target?: string,
+    readonly router?: RouterRules,
   ) {}
 
   get method(): string {

@@ -8,6 +8,7 @@ import { NodeRequestView, type RequestLike } from '../request.js';
 import { clientGone } from './aborted.js';
 import { authenticateOnly, enforce, routeSpec, type ResourceSource } from './route.js';
 import { apiModeSpec, enforceApi, type ApiModeOptions } from '../api-mode.js';
+import { expressRouterRules } from './router-rules.js';
 
 export * from '../index.js';
 
@@ -125,7 +126,9 @@ export function createExpressGuard(options: ExpressGuardOptions): ExpressGuard {
   function api(options?: ApiModeOptions): RequestHandler {
     const spec = apiModeSpec(options);
     return function genauthApi(req, res, next) {
-      enforceApi(core, expressRequest(req), spec).then(
+      // The app's routing settings: ALLOW patterns and public paths match no wider than its router.
+      const request = new NodeRequestView(req, undefined, expressRouterRules(req.app));
+      enforceApi(core, request, spec).then(
         (context) => {
           if (clientGone(req, res)) return;
           // null: a public path, let through without authentication.

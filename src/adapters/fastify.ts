@@ -9,6 +9,7 @@ import { asGuardError, problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
 import { clientGone } from './aborted.js';
 import { authenticateOnly, enforce, routeSpec, type ResourceSource, type RouteSpec } from './route.js';
+import { fastifyRouterRules } from './router-rules.js';
 
 export * from '../index.js';
 export type { ApiModeOptions } from '../api-mode.js';
@@ -169,7 +170,8 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
   }
 
   function apiHook(spec: ApiModeSpec): GenAuthHook {
-    return checkHook((request) => enforceApi(core, fastifyRequest(request), spec));
+    // With the instance's router options: ALLOW patterns and public paths match no wider than find-my-way.
+    return checkHook((request) => enforceApi(core, new NodeRequestView(request.raw, undefined, fastifyRouterRules(request.server)), spec));
   }
   // Validated now: a mistake fails registration, not a request.
   const instanceApi = own.api === undefined ? undefined : apiHook(apiModeSpec(own.api as ApiModeOptions));

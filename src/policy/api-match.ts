@@ -1,8 +1,30 @@
-import { normalizeApiTarget, type ApiPath, type ApiTargetProblem } from './api-path.js';
+import { foldSegment, normalizeApiTarget, type ApiPath, type ApiTargetProblem, type CaseFold } from './api-path.js';
 import { compileApiPattern, originOf } from './api-pattern.js';
 import { PatternTrie } from './api-trie.js';
 import type { ConditionCheck, Decision } from './decide.js';
 import { grantCoversAction, type Grant, type GrantIndex } from './grants.js';
+
+/**
+ * How the router that dispatches requests compares paths. Adapters learn it from the app (Express's
+ * settings, Fastify's router options); ALLOW patterns and public paths then never match more than the
+ * router does. A DENY ignores it: it always folds case as widely as any router (`unicode`) and ignores a
+ * trailing slash, and `//` and `;` are refused (400) whatever the router would do with them.
+ */
+export interface RouterRules {
+  /** How the router folds letter case. */
+  readonly caseFold: CaseFold;
+  /** `/a` and `/a/` reach the same route. */
+  readonly ignoreTrailingSlash: boolean;
+}
+
+/** What an unknown router is taken to do: Express's and @koa/router's defaults. */
+export const DEFAULT_ROUTER_RULES: RouterRules = Object.freeze({ caseFold: 'ascii', ignoreTrailingSlash: true });
+
+/** How ALLOW patterns and public paths match: the stricter of the options and the router. */
+export interface AllowRules {
+  readonly fold: CaseFold;
+  readonly strict: boolean;
+}
 
 /** Options of the API matcher (a subset of `ApiModeOptions`). */
 export interface ApiMatchOptions {
@@ -12,10 +34,23 @@ export interface ApiMatchOptions {
    * @default { GET: 'read', HEAD: 'read', POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete' }
    */
   methodActions?: Record<string, string>;
-  /** Match ALLOW patterns case-sensitively (a DENY always matches case-insensitively). @default false */
+  /**
+   * Match ALLOW patterns case-sensitively (a DENY always matches case-insensitively). Without it, they
+   * fold case as the router does, and not at all when the router is case-sensitive.
+   * @default false
+   */
   caseSensitive?: boolean;
-  /** `/a` and `/a/` differ for ALLOW patterns (a DENY always ignores a trailing slash). @default false */
+  /**
+   * `/a` and `/a/` differ for ALLOW patterns (a DENY always ignores a trailing slash). Without it, they
+   * differ when the router tells them apart.
+   * @default false
+   */
   strict?: boolean;
+  /**
+   * The router's rules when `match()` is not told them per request (the adapters tell it).
+   * @default DEFAULT_ROUTER_RULES: `{ caseFold: 'ascii', ignoreTrailingSlash: true }`, as Express
+   */
+  router?: RouterRules;
   /** Origin of this API (`https://api.example.com`): absolute `apiIdentifier`s apply only when theirs equals it. */
   apiOrigin?: string;
 }
@@ -26,6 +61,7 @@ export interface ResolvedApiMatchOptions {
   readonly caseSensitive: boolean;
   readonly strict: boolean;
   readonly apiOrigin: string | undefined;
+  readonly router: RouterRules;
 }
 
 /** The outcome of matching one request against a user's API grants. */
@@ -70,10 +106,13 @@ export type ApiGrants = GrantIndex | readonly Grant[];
 /** A matcher with validated options; its compiled grant tries are cached per grant set. */
 export interface ApiMatcher {
   readonly options: ResolvedApiMatchOptions;
-  /** Compiles (once per grant set, then cached) the API grants. */
-  compile(grants: ApiGrants): CompiledApiGrants;
-  /** Matches a request target (`/path?query`) or an already normalized path. */
-  match(grants: ApiGrants, method: string, target: string | ApiPath, conditions?: ConditionCheck): ApiDecision;
+  /** Compiles (once per grant set and router fold, then cached) the API grants. */
+  compile(grants: ApiGrants, router?: RouterRules): CompiledApiGrants;
+  /**
+   * Matches a request target (`/path?query`) or an already normalized path; `router`: the rules of the
+   * router that dispatches this request, when known (else `options.router`).
+   */
+  match(grants: ApiGrants, method: string, target: string | ApiPath, conditions?: ConditionCheck, router?: RouterRules): ApiDecision;
 }
 
 /** Default method -> action map. */
@@ -91,6 +130,45 @@ const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Same format as every option mistake (src/options/checks.ts), which policy/ does not import. */
 function fail(path: string, message: string): never {
   throw new TypeError(`genauth-guard: option "${path}" ${message}`);
+}
+
+const CASE_FOLDS: ReadonlySet<unknown> = new Set<CaseFold>(['none', 'ascii', 'unicode']);
+
+/**
+ * Checks router rules, naming the option.
+ * @throws TypeError
+ */
+export function resolveRouterRules(rules: unknown, path = 'router'): RouterRules {
+  if (typeof rules !== 'object' || rules === null) fail(path, 'must be an object');
+  const { caseFold, ignoreTrailingSlash } = rules as Partial<RouterRules>;
+  if (!CASE_FOLDS.has(caseFold)) fail(`${path}.caseFold`, "must be 'none', 'ascii' or 'unicode'");
+  if (typeof ignoreTrailingSlash !== 'boolean') fail(`${path}.ignoreTrailingSlash`, 'must be a boolean');
+  return Object.freeze({ caseFold: caseFold as CaseFold, ignoreTrailingSlash });
+}
+
+// The six possible rules, so a request allocates none.
+const ALLOW_RULES = new Map<string, AllowRules>();
+for (const fold of CASE_FOLDS as ReadonlySet<CaseFold>) {
+  for (const strict of [false, true]) ALLOW_RULES.set(`${fold}|${strict}`, Object.freeze({ fold, strict }));
+}
+
+/**
+ * How ALLOW patterns and public paths match under `router`: case-sensitive when the options or the
+ * router say so, else folded as the router folds; strict when the options say so or the router tells
+ * `/a` from `/a/`. Never wider than the router, so an ALLOW or a public path cannot open another route.
+ */
+export function allowRules(options: ResolvedApiMatchOptions, router: RouterRules = options.router): AllowRules {
+  const fold = options.caseSensitive ? 'none' : router.caseFold;
+  const strict = options.strict || !router.ignoreTrailingSlash;
+  return ALLOW_RULES.get(`${fold}|${strict}`) as AllowRules;
+}
+
+/** A path's segments under a fold (`unicode`: as normalized, or folded now for a hand-built path). */
+export function foldedSegments(path: ApiPath, fold: CaseFold): readonly string[] {
+  if (fold === 'none') return path.segments;
+  // Without an escape left, every segment is plain ASCII and both folds are the same lower-casing.
+  if (path.folded !== undefined && (fold === 'unicode' || !path.path.includes('%'))) return path.folded;
+  return path.segments.map((segment) => foldSegment(segment, fold));
 }
 
 /**
@@ -125,11 +203,13 @@ export function resolveApiMatchOptions(options: ApiMatchOptions = {}, prefix = '
     }
     apiOrigin = origin;
   }
+  const router = options.router === undefined ? DEFAULT_ROUTER_RULES : resolveRouterRules(options.router, `${prefix}router`);
   return Object.freeze({
     methodActions: actions,
     caseSensitive: options.caseSensitive === true,
     strict: options.strict === true,
     apiOrigin,
+    router,
   });
 }
 
@@ -143,8 +223,8 @@ function grantList(grants: ApiGrants): readonly Grant[] {
 // Compiled tries live as long as the grant set (one per fetch), keyed by the options that shape them.
 const compiledCache = new WeakMap<object, Map<string, Compiled>>();
 
-function compileGrants(grants: ApiGrants, options: ResolvedApiMatchOptions): Compiled {
-  const key = `${options.caseSensitive ? 1 : 0}|${options.apiOrigin ?? ''}`;
+function compileGrants(grants: ApiGrants, options: ResolvedApiMatchOptions, fold: CaseFold): Compiled {
+  const key = `${fold}|${options.apiOrigin ?? ''}`;
   let byOptions = compiledCache.get(grants);
   const cached = byOptions?.get(key);
   if (cached !== undefined) return cached;
@@ -158,12 +238,13 @@ function compileGrants(grants: ApiGrants, options: ResolvedApiMatchOptions): Com
     if (grant.type !== 'API' || grant.apiIdentifier === null) continue;
     const entry: Entry = { grant, ordinal };
     if (grant.effect === 'DENY') {
-      const result = compileApiPattern(grant.apiIdentifier, { lowerCase: true, apiOrigin: options.apiOrigin });
+      // Folded as widely as any router folds: a DENY must catch every spelling some router dispatches to it.
+      const result = compileApiPattern(grant.apiIdentifier, { fold: 'unicode', apiOrigin: options.apiOrigin });
       if (result.ok) deny.insert(result.pattern, entry);
       else if (result.reason === 'invalid') deny.insert(result.widened, entry);
       else continue;
     } else {
-      const result = compileApiPattern(grant.apiIdentifier, { lowerCase: !options.caseSensitive, apiOrigin: options.apiOrigin });
+      const result = compileApiPattern(grant.apiIdentifier, { fold, apiOrigin: options.apiOrigin });
       if (!result.ok) continue;
       allow.insert(result.pattern, entry);
     }
@@ -182,11 +263,6 @@ const NO_CONDITIONS: ConditionCheck = () => undefined;
 
 function byOrdinal(a: Entry, b: Entry): number {
   return a.ordinal - b.ordinal;
-}
-
-function lowerAll(segments: readonly string[]): readonly string[] {
-  // Canonical paths are ASCII, so this folds exactly the letters Express's case-insensitive routes fold.
-  return segments.map((s) => s.toLowerCase());
 }
 
 function decision(
@@ -208,17 +284,17 @@ function decision(
 function matchCompiled(
   compiled: Compiled,
   options: ResolvedApiMatchOptions,
+  rules: AllowRules,
   method: string,
   target: ApiPath,
   conditions: ConditionCheck,
 ): ApiDecision {
   const action = options.methodActions.get(method) ?? null;
   if (action === null) return decision(false, 'unmapped_method', method, null, target.path);
-  const lower = compiled.deny.size > 0 || !options.caseSensitive ? lowerAll(target.segments) : target.segments;
 
   // DENY first: case- and trailing-slash-insensitive, and it applies unless its conditions are known false.
   const denies: Entry[] = [];
-  compiled.deny.collect(lower, target.trailingSlash, false, (entry) => {
+  if (compiled.deny.size > 0) compiled.deny.collect(foldedSegments(target, 'unicode'), target.trailingSlash, false, (entry) => {
     if (grantCoversAction(entry.grant, action)) denies.push(entry);
   });
   if (denies.length > 1) denies.sort(byOrdinal);
@@ -228,7 +304,7 @@ function matchCompiled(
   }
 
   const allows: Entry[] = [];
-  compiled.allow.collect(options.caseSensitive ? target.segments : lower, target.trailingSlash, options.strict, (entry) => {
+  compiled.allow.collect(foldedSegments(target, rules.fold), target.trailingSlash, rules.strict, (entry) => {
     if (grantCoversAction(entry.grant, action)) allows.push(entry);
   });
   if (allows.length > 1) allows.sort(byOrdinal);
@@ -249,8 +325,8 @@ export function createApiMatcher(options: ApiMatchOptions = {}, optionPath = '')
   const resolved = resolveApiMatchOptions(options, optionPath);
   return {
     options: resolved,
-    compile: (grants) => compileGrants(grants, resolved),
-    match(grants, method, target, conditions = NO_CONDITIONS) {
+    compile: (grants, router) => compileGrants(grants, resolved, allowRules(resolved, router ?? resolved.router).fold),
+    match(grants, method, target, conditions = NO_CONDITIONS, router) {
       const upper = typeof method === 'string' ? method.toUpperCase() : '';
       let path: ApiPath;
       if (typeof target === 'string') {
@@ -260,7 +336,8 @@ export function createApiMatcher(options: ApiMatchOptions = {}, optionPath = '')
       } else {
         path = target;
       }
-      return matchCompiled(compileGrants(grants, resolved), resolved, upper, path, conditions);
+      const rules = allowRules(resolved, router ?? resolved.router);
+      return matchCompiled(compileGrants(grants, resolved, rules.fold), resolved, rules, upper, path, conditions);
     },
   };
 }

@@ -6,6 +6,9 @@
  * segment (unreserved, sub-delims except `;`, `:` and `@`) is decoded once, so `%61` and `a` are the same
  * segment; every other encoded byte stays encoded with upper-case hex; harmless ASCII that is not a path
  * character (`"<>[]^`{|}` and, in patterns, space) is encoded. The result is pure ASCII.
+ *
+ * Case folding is a separate key per segment ({@link CaseFold}): routers fold differently, and the
+ * guard must compare the way the router that dispatches does (a DENY: at least as widely as any router).
  */
 
 /** Why a request target cannot be evaluated (the guard answers 400). */
@@ -19,12 +22,27 @@ export type ApiTargetProblem =
   | 'empty_segment'
   | 'dot_segment';
 
+/**
+ * How a router compares the letter case of paths:
+ * - `none`: case-sensitive (Fastify's default, Express's `case sensitive routing`, @koa/router's `sensitive`);
+ * - `ascii`: ASCII letters of the raw target only (Express and @koa/router match the undecoded path
+ *   with a regular expression's `i` flag, without `u`: `%C3%89` is not `%C3%A9`);
+ * - `unicode`: `String#toLowerCase()` of the decoded path (Fastify's find-my-way with
+ *   `caseSensitive: false`: U+212A KELVIN SIGN becomes ASCII `k`).
+ */
+export type CaseFold = 'none' | 'ascii' | 'unicode';
+
 /** A request path in canonical form. */
 export interface ApiPath {
   /** The canonical path, e.g. `/api/v1/users/42`; `/` for the root; a trailing slash is kept. */
   readonly path: string;
   /** Its non-empty segments. */
   readonly segments: readonly string[];
+  /**
+   * Its segments folded as find-my-way folds them ({@link unicodeFoldSegment}); a DENY is matched on
+   * these. Computed from `segments` when absent (a hand-built path).
+   */
+  readonly folded?: readonly string[];
   /** True when the path ends with `/` (and is not the root). */
   readonly trailingSlash: boolean;
 }
@@ -105,6 +123,37 @@ export function canonicalSegment(raw: string, pattern = false): { segment: strin
   return { segment: out };
 }
 
+// What find-my-way's decodeURI leaves encoded: the reserved set, and `%25` it protects as `%2525`.
+const PERCENT_25 = /%25/g;
+
+/**
+ * The `unicode` fold key of one segment (raw from the wire, or a Unicode pattern segment): exactly what
+ * Fastify's router compares with `caseSensitive: false` (decodeURI with `%25` kept, then
+ * `String#toLowerCase()`, on each segment alone: `/` breaks the final-sigma context as it does in the
+ * whole path), canonicalized. Null when the segment is not valid UTF-8 once decoded (find-my-way refuses
+ * such a target) or cannot be canonicalized: the caller then folds ASCII only.
+ * @example unicodeFoldSegment('%E2%84%AAeys') // 'keys'
+ */
+export function unicodeFoldSegment(raw: string): string | null {
+  let decoded = raw;
+  if (raw.includes('%')) {
+    try {
+      decoded = decodeURI(raw.replace(PERCENT_25, '%2525'));
+    } catch {
+      return null;
+    }
+  }
+  const result = canonicalSegment(decoded.toLowerCase(), true);
+  return 'problem' in result ? null : result.segment;
+}
+
+/** Folds a canonical (or raw) segment: `ascii` lower-cases ASCII, hex digits of escapes included. */
+export function foldSegment(segment: string, fold: CaseFold): string {
+  if (fold === 'none') return segment;
+  if (fold === 'unicode' && segment.includes('%')) return unicodeFoldSegment(segment) ?? segment.toLowerCase();
+  return segment.toLowerCase();
+}
+
 /**
  * The path part of a request target: origin-form (`/a?b`) as is; absolute-form (`http://h/a?b`) reduced
  * to its path, as Express does; anything else is rejected. Returns null when the target is unusable.
@@ -136,13 +185,14 @@ function pathOfTarget(target: string): string | null {
 export function splitPath(
   path: string,
   pattern = false,
-): { segments: string[]; trailingSlash: boolean } | { problem: ApiTargetProblem; at: number } {
-  if (path === '/') return { segments: [], trailingSlash: false };
+): { segments: string[]; folded: string[]; trailingSlash: boolean } | { problem: ApiTargetProblem; at: number } {
+  if (path === '/') return { segments: [], folded: [], trailingSlash: false };
   const parts = path.split('/');
   // parts[0] is the empty string before the leading slash.
   const trailingSlash = parts[parts.length - 1] === '';
   const last = trailingSlash ? parts.length - 1 : parts.length;
   const segments: string[] = [];
+  const folded: string[] = [];
   const simple = SIMPLE_PATH.test(path);
   for (let i = 1; i < last; i++) {
     const raw = parts[i] as string;
@@ -155,8 +205,10 @@ export function splitPath(
     }
     if (segment === '.' || segment === '..') return { problem: 'dot_segment', at: i - 1 };
     segments.push(segment);
+    // Folded from the raw spelling: find-my-way folds before the reserved characters are decoded.
+    folded.push(simple ? raw.toLowerCase() : (unicodeFoldSegment(raw) ?? segment.toLowerCase()));
   }
-  return { segments, trailingSlash };
+  return { segments, folded, trailingSlash };
 }
 
 /** Joins canonical segments back into a path. */
@@ -169,7 +221,7 @@ export function joinPath(segments: readonly string[], trailingSlash: boolean): s
 /**
  * Turns a request target exactly as received (`req.originalUrl`: path and query, mount prefix
  * included) into the canonical path the guard matches, or says why it cannot be evaluated.
- * @example normalizeApiTarget('/api/%61dmin/?x=1') // { ok: true, path: '/api/admin/', segments: ['api', 'admin'], trailingSlash: true }
+ * @example normalizeApiTarget('/api/%61dmin/?x=1') // { ok: true, path: '/api/admin/', segments: ['api', 'admin'], folded: ['api', 'admin'], trailingSlash: true }
  */
 export function normalizeApiTarget(target: string): ApiTarget {
   if (typeof target !== 'string' || target === '') return { ok: false, problem: 'not_a_path' };
@@ -181,6 +233,7 @@ export function normalizeApiTarget(target: string): ApiTarget {
     ok: true,
     path: SIMPLE_PATH.test(path) ? path : joinPath(split.segments, split.trailingSlash),
     segments: split.segments,
+    folded: split.folded,
     trailingSlash: split.trailingSlash,
   };
 }

@@ -1,4 +1,4 @@
-import { canonicalSegment } from './api-path.js';
+import { canonicalSegment, unicodeFoldSegment, type CaseFold } from './api-path.js';
 import type { CompiledPattern, PatternSegment } from './api-trie.js';
 
 /**
@@ -12,6 +12,13 @@ export type PatternResult =
   | { readonly ok: true; readonly pattern: CompiledPattern }
   | { readonly ok: false; readonly reason: 'other_origin' }
   | { readonly ok: false; readonly reason: 'invalid'; readonly widened: CompiledPattern };
+
+/** A literal's key: `unicode` folds the identifier as written, as a router folds its route path. */
+function foldLiteral(raw: string, canonical: string, fold: CaseFold): string {
+  if (fold === 'none') return canonical;
+  if (fold === 'ascii') return canonical.toLowerCase();
+  return unicodeFoldSegment(raw) ?? canonical.toLowerCase();
+}
 
 const PARAM = /^(?::[A-Za-z0-9_]+|\{[A-Za-z0-9_]+\})$/;
 const ABSOLUTE = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*)(.*)$/s;
@@ -33,10 +40,11 @@ export function originOf(url: string): string | null {
 /**
  * Compiles a pattern: exact paths (`/api/v1/users`), `/a/*` (`/a` and everything below; `*` is only
  * valid as a whole last segment, so `/a*` is not a pattern), and single-segment parameters `:id` and
- * `{id}`. Literal segments are canonicalized like request paths and lower-cased when `lowerCase`.
- * An identifier with a scheme and host applies only when its origin equals `apiOrigin`.
+ * `{id}`. Literal segments are canonicalized like request paths and folded by `fold`, the way request
+ * segments are for the same trie. An identifier with a scheme and host applies only when its origin
+ * equals `apiOrigin`.
  */
-export function compileApiPattern(identifier: string, options: { lowerCase: boolean; apiOrigin?: string | undefined }): PatternResult {
+export function compileApiPattern(identifier: string, options: { fold: CaseFold; apiOrigin?: string | undefined }): PatternResult {
   let path = identifier;
   const absolute = ABSOLUTE.exec(identifier);
   if (absolute !== null) {
@@ -64,7 +72,7 @@ export function compileApiPattern(identifier: string, options: { lowerCase: bool
     if (raw === '' || raw.includes('*')) return invalid(segments);
     const result = canonicalSegment(raw, true);
     if ('problem' in result || result.segment === '.' || result.segment === '..') return invalid(segments);
-    segments.push({ literal: options.lowerCase ? result.segment.toLowerCase() : result.segment });
+    segments.push({ literal: foldLiteral(raw, result.segment, options.fold) });
   }
   return { ok: true, pattern: { segments, wildcard: false, trailingSlash } };
 }

@@ -215,6 +215,8 @@ describe.each(ROWS)('$name', (row) => {
  * API mode: the adapter's `api()` in front of a catch-all handler, compared with the core oracle
  * (apps/oracle.ts: node:http handing the raw target to `enforceApi`), since frameworks route the same
  * target differently (case, trailing slash, encoding) and the guard's answer must not follow them.
+ * Every app's router folds case and ignores a trailing slash, as the oracle assumes: ALLOW patterns and
+ * public paths never match wider than the router (test/paths/router-options.test.ts covers the rest).
  */
 const API_GRANTS = [
   { resourceCode: 'servers', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/v1/servers' },

@@ -202,6 +202,8 @@ export interface StartOptions {
   configure?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
   /** Adjust the app before it listens (middleware, platform hooks). */
   beforeListen?: (app: INestApplication) => void;
+  /** Fastify's router options. @default { ignoreTrailingSlash: true } */
+  routerOptions?: Record<string, unknown>;
 }
 
 export interface StartedNestApp {
@@ -221,7 +223,7 @@ export async function startNestApp(options: StartOptions): Promise<StartedNestAp
   if (options.configure) builder = options.configure(builder);
   const moduleRef = await builder.compile();
   const adapter =
-    options.platform === 'express' ? new ExpressAdapter() : new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true }, frameworkErrors: genauthFrameworkErrors });
+    options.platform === 'express' ? new ExpressAdapter() : new FastifyAdapter({ routerOptions: options.routerOptions ?? { ignoreTrailingSlash: true }, frameworkErrors: genauthFrameworkErrors });
   const app = moduleRef.createNestApplication(adapter, { logger: false });
   if (options.prefixed !== false) {
     app.setGlobalPrefix('api');
@@ -247,6 +249,9 @@ export async function conformanceApp(
     controllers: api ? [platform === 'express' ? CatchAllController : FastifyCatchAllController] : STANDARD_CONTROLLERS,
     // API mode judges the full path: the catch-all app has no prefix so every target reaches it.
     prefixed: !api,
+    // Under API mode the router folds case like Express's, as the oracle assumes (ALLOW patterns and
+    // public paths follow the router's rules).
+    ...(api ? { routerOptions: { caseSensitive: false, ignoreTrailingSlash: true } } : {}),
   });
   return { port: started.port, close: started.close };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AuthorizedResource, PolicyCondition } from '../../src/genauth/types.js';
 import { apiModeSpec } from '../../src/api-mode.js';
-import { createApiMatcher, matchApi, type ApiMatchOptions } from '../../src/policy/api-match.js';
+import { createApiMatcher, matchApi, type ApiMatchOptions, type RouterRules } from '../../src/policy/api-match.js';
 import { normalizeApiTarget } from '../../src/policy/api-path.js';
 import { indexGrants, type Grant } from '../../src/policy/grants.js';
 
@@ -236,6 +236,71 @@ describe('matchApi', () => {
   });
 });
 
+describe('case folding follows the router that dispatches (defect 16)', () => {
+  // U+212A KELVIN SIGN lower-cases to ASCII `k`: Fastify's router (caseSensitive: false) sends
+  // `/api/v1/%E2%84%AAeys` to the `/api/v1/keys` route, so a DENY on that path must catch it.
+  const KELVIN = '%E2%84%AA';
+  const grants = indexGrants([
+    api('v1', '/api/v1/*', ['*']),
+    api('keys', '/api/v1/keys', ['*'], { effect: 'DENY' }),
+    api('cafe', '/api/v1/CAFÉ', ['*'], { effect: 'DENY' }),
+    api('sigma', '/api/v1/ΟΔΟΣ', ['*'], { effect: 'DENY' }),
+  ]);
+
+  it.each<[string, string]>([
+    [`/api/v1/${KELVIN}eys`, 'keys'],
+    [`/api/v1/${KELVIN.toLowerCase()}EYS/`, 'keys'],
+    [`/API/V1/${KELVIN}eys?x=1`, 'keys'],
+    ['/api/v1/caf%C3%A9', 'cafe'],
+    ['/api/v1/caf%c3%a9/', 'cafe'],
+    ['/api/v1/CAF%C3%89', 'cafe'],
+    // Final sigma: `ΟΔΟΣ` lower-cases to `οδος` (U+03C2 at the end), and so does `ΟΔΟς`.
+    ['/api/v1/%CE%BF%CE%B4%CE%BF%CF%82', 'sigma'],
+    ['/api/v1/%CE%9F%CE%94%CE%9F%CF%82', 'sigma'],
+  ])('a DENY catches %s whatever the options', (target, code) => {
+    for (const options of [undefined, { caseSensitive: true, strict: true }]) {
+      expect(matchApi(grants, 'GET', target, options)).toMatchObject({ reason: 'denied', grant: { code } });
+    }
+  });
+
+  it('a lookalike that no router folds onto the denied path is another path', () => {
+    // U+0130 lower-cases to `i` + U+0307, U+017F stays itself: neither becomes ASCII.
+    expect(matchApi(grants, 'GET', '/api/v1/%C4%B0eys').reason).toBe('allowed');
+    expect(matchApi(grants, 'GET', '/api/v1/%C5%BFeys').reason).toBe('allowed');
+    expect(matchApi(grants, 'GET', '/api/v1/keys%C4%B0').reason).toBe('allowed');
+  });
+
+  it('an ALLOW folds as the router does: Unicode for find-my-way, ASCII for Express, none when case-sensitive', () => {
+    const exact = indexGrants([api('keys', '/api/v1/keys', ['read']), api('cafe', '/api/v1/café', ['read'])]);
+    const fastify = { router: { caseFold: 'unicode', ignoreTrailingSlash: false } } as const;
+    const express = { router: { caseFold: 'ascii', ignoreTrailingSlash: true } } as const;
+    const sensitive = { router: { caseFold: 'none', ignoreTrailingSlash: true } } as const;
+    expect(matchApi(exact, 'GET', `/api/v1/${KELVIN}eys`, fastify).reason).toBe('allowed');
+    expect(matchApi(exact, 'GET', '/API/V1/CAF%C3%89', fastify).reason).toBe('allowed');
+    expect(matchApi(exact, 'GET', `/api/v1/${KELVIN}eys`, express).reason).toBe('no_grant');
+    expect(matchApi(exact, 'GET', '/API/V1/CAF%C3%89', express).reason).toBe('no_grant');
+    expect(matchApi(exact, 'GET', '/API/V1/CAF%C3%A9', express).reason).toBe('allowed');
+    expect(matchApi(exact, 'GET', '/API/V1/KEYS', sensitive).reason).toBe('no_grant');
+    expect(matchApi(exact, 'GET', '/api/v1/keys', sensitive).reason).toBe('allowed');
+    // caseSensitive: true wins over a folding router.
+    expect(matchApi(exact, 'GET', '/API/V1/KEYS', { ...fastify, caseSensitive: true }).reason).toBe('no_grant');
+  });
+
+  it('a router that tells `/a` from `/a/` makes an ALLOW strict; a DENY still ignores the slash', () => {
+    const router = { caseFold: 'ascii', ignoreTrailingSlash: false } as const;
+    const index = indexGrants([api('users', '/api/v1/users', ['read']), api('deny', '/api/v1/users/0', ['*'], { effect: 'DENY' }), api('all', '/api/v1/users/*', ['read'])]);
+    expect(matchApi(index, 'GET', '/api/v1/users/', { router }).reason).toBe('allowed'); // by the wildcard
+    expect(matchApi(indexGrants([api('users', '/api/v1/users', ['read'])]), 'GET', '/api/v1/users/', { router }).reason).toBe('no_grant');
+    expect(matchApi(indexGrants([api('users', '/api/v1/users', ['read'])]), 'GET', '/api/v1/users', { router }).reason).toBe('allowed');
+    expect(matchApi(index, 'GET', '/api/v1/users/0/', { router }).reason).toBe('denied');
+  });
+
+  it('router rules are validated, naming the option', () => {
+    expect(() => matchApi(grants, 'GET', '/', { router: { caseFold: 'latin', ignoreTrailingSlash: true } as never })).toThrow('router.caseFold');
+    expect(() => matchApi(grants, 'GET', '/', { router: { caseFold: 'none' } as never })).toThrow('router.ignoreTrailingSlash');
+  });
+});
+
 describe('the examples of docs/api-mode.md', () => {
   const grants = indexGrants([
     api('api-v1', '/api/v1/*', ['read', 'create', 'update']),
@@ -328,6 +393,8 @@ describe('options are validated once, naming the option', () => {
     ['api.publicPaths[0]', { publicPaths: ['/docs*'] }],
     ['api.publicPaths', { publicPaths: '/health' }],
     ['api.publicPath', { publicPath: ['/health'] }],
+    // The router's rules come from the adapter, which reads them from the app.
+    ['api.router', { router: { caseFold: 'unicode', ignoreTrailingSlash: true } }],
   ])('%s', (name, options) => {
     expect(() => apiModeSpec(options as never)).toThrow(TypeError);
     expect(() => apiModeSpec(options as never)).toThrow(name);
@@ -345,5 +412,18 @@ describe('options are validated once, naming the option', () => {
     const strict = apiModeSpec({ publicPaths: ['/health'], caseSensitive: true, strict: true });
     const path = normalizeApiTarget('/Health');
     expect(path.ok && strict.isPublic(path)).toBe(false);
+  });
+
+  it('public paths match no wider than the router: its case folding and trailing-slash rule', () => {
+    const spec = apiModeSpec({ publicPaths: ['/health', '/keys/*'] });
+    const check = (target: string, router?: RouterRules) => {
+      const path = normalizeApiTarget(target);
+      if (!path.ok) throw new Error('bad target');
+      return spec.isPublic(path, router);
+    };
+    const fastifyDefaults: RouterRules = { caseFold: 'none', ignoreTrailingSlash: false };
+    const fastifyFolding: RouterRules = { caseFold: 'unicode', ignoreTrailingSlash: true };
+    expect([check('/health', fastifyDefaults), check('/HEALTH', fastifyDefaults), check('/health/', fastifyDefaults)]).toEqual([true, false, false]);
+    expect([check('/HEALTH/', fastifyFolding), check('/%E2%84%AAeys/x', fastifyFolding), check('/%E2%84%AAeys/x')]).toEqual([true, true, false]);
   });
 });

@@ -7,13 +7,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProblemResponse } from '../../problem.js';
 import { clientGone } from '../aborted.js';
 import { NodeRequestView, type RequestLike } from '../../request.js';
+import { expressRouterRules, fastifyRouterRules } from '../router-rules.js';
 
 interface ExpressLikeRequest extends IncomingMessage {
   originalUrl?: string;
+  app?: unknown;
 }
 
 interface FastifyLikeRequest {
   raw: IncomingMessage;
+  server?: unknown;
 }
 
 interface ExpressLikeResponse extends ServerResponse {
@@ -42,10 +45,13 @@ function isFastifyReply(response: unknown): response is FastifyLikeReply {
 
 /**
  * The core's view of the platform request. The url is the full target as received on the wire, global
- * prefix and version segment included: Express `originalUrl`, Fastify `request.raw.url`.
+ * prefix and version segment included: Express `originalUrl`, Fastify `request.raw.url`. The router's
+ * rules come from the platform instance (Express app settings, Fastify router options).
  */
 export function nestRequest(request: unknown): RequestLike {
-  return new NodeRequestView(isFastifyRequest(request) ? request.raw : (request as ExpressLikeRequest));
+  if (isFastifyRequest(request)) return new NodeRequestView(request.raw, undefined, fastifyRouterRules(request.server));
+  const express = request as ExpressLikeRequest;
+  return new NodeRequestView(express, undefined, expressRouterRules(express.app));
 }
 
 /**

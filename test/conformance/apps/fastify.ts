@@ -35,10 +35,12 @@ async function listen(app: FastifyInstance): Promise<RunningApp> {
 
 /**
  * API mode through the plugin's `api` option, in front of one catch-all route; `frameworkErrors` lets
- * the guard answer the targets Fastify's router refuses before any hook.
+ * the guard answer the targets Fastify's router refuses before any hook. The router folds case and
+ * ignores a trailing slash, as Express's does and the oracle assumes: ALLOW patterns and public paths
+ * follow the router's rules (test/paths/router-options.test.ts replays Fastify's own defaults).
  */
 async function apiMode(fixture: ApiAppFixture): Promise<RunningApp> {
-  const app = Fastify({ frameworkErrors: genauthFrameworkErrors });
+  const app = Fastify({ frameworkErrors: genauthFrameworkErrors, routerOptions: { caseSensitive: false, ignoreTrailingSlash: true } });
   await app.register(genauthGuard, { ...fixture.options, api: fixture.api });
   app.route({
     method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
