@@ -136,7 +136,8 @@ const churn = { current: 0, older: 0 };
 let interval = { requests: 0, statuses: new Tally() };
 let requests = 0;
 let ok200 = 0;
-let activeFault;
+/** Labels of the fault windows open at some point between two times (ms from the start of the load). */
+const faultsBetween = (from, to) => windows.filter((w) => w.start <= to && w.end >= from).map((w) => w.label).join(', ');
 
 let loadStart = 0;
 const clock = () => Date.now() - loadStart;
@@ -186,7 +187,8 @@ function drainUpstream(emulator) {
 let tenant;
 async function main() {
   const cpus = os.cpus();
-  log(`node ${process.version}, ${cpus.length} CPUs (${cpus[0]?.model?.trim()}), load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const machine = `node ${process.version}, ${cpus.length} CPUs (${cpus[0]?.model?.trim()}), load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the start`;
+  log(machine);
   const emulator = await startEmulator();
   log(`emulator on ${emulator.url}; seeding ${int(config.users)} users and minting their RS256 tokens`);
   tenant = await seedTenant(emulator, { users: config.users, lifetime: config.duration + 3600 });
@@ -203,8 +205,9 @@ async function main() {
   const running = () => clock() < durationMs && !app.exited;
   const at = (ms) => sleep(Math.max(0, ms - clock()));
 
-  out(`Soak: ${config.duration} s, ${int(config.users)} users (${int(config.hot)} hot), ${config.concurrency} concurrent requests, app caches ${int(config.cacheMax)} users / ${int(config.tokenCacheMax)} tokens, grants ttl ${config.ttl} ms.`);
-  out('RSS and heap are the app\'s, each after a full GC (--expose-gc).\n');
+  out(`Soak: ${config.duration} s, ${int(config.users)} users (${int(Math.min(config.hot, config.users))} hot), ${config.concurrency} concurrent requests, app caches ${int(config.cacheMax)} users / ${int(config.tokenCacheMax)} tokens, grants ttl ${config.ttl} ms.`);
+  out(`${machine}.`);
+  out('RSS and heap are the app\'s, each after a full GC (--expose-gc); "faults" names the windows open during the interval.\n');
   out(progressHeader);
 
   loadStart = Date.now();
@@ -215,12 +218,10 @@ async function main() {
       await at(w.planned);
       if (!running()) break;
       w.start = clock();
-      activeFault = w.label;
       emulator.fault(w.fault);
       await at(w.plannedEnd);
       emulator.clearFaults();
       w.end = clock();
-      activeFault = undefined;
     }
   })();
 
@@ -248,9 +249,9 @@ async function main() {
     for (const t of [...times].filter((x) => x < durationMs).sort((a, b) => a - b)) {
       await at(t);
       if (!running()) break;
-      const fault = activeFault;
       const sample = await sampleApp();
       const elapsed = clock();
+      const fault = faultsBetween(last, elapsed);
       samples.push({ at: elapsed, sample });
       const upstream = drainUpstream(emulator);
       out(progressRow({ elapsed: elapsed / 1000, sample, requests: interval.requests, seconds: (elapsed - last) / 1000, statuses: interval.statuses, upstream, fault }));
@@ -270,11 +271,12 @@ async function main() {
   const end = await sampleApp();
   const elapsed = clock();
   const upstream = drainUpstream(emulator);
-  out(progressRow({ elapsed: elapsed / 1000, sample: end, requests: interval.requests, seconds: (elapsed - last) / 1000, statuses: interval.statuses, upstream, fault: 'end (load stopped)' }));
+  const fault = [faultsBetween(last, elapsed), 'end (load stopped)'].filter(Boolean).join('; ');
+  out(progressRow({ elapsed: elapsed / 1000, sample: end, requests: interval.requests, seconds: (elapsed - last) / 1000, statuses: interval.statuses, upstream, fault }));
 
   // Summary
   const loadSeconds = Math.min(elapsed, durationMs) / 1000;
-  out(`\n${int(requests)} requests in ${loadSeconds.toFixed(1)} s (${int(requests / loadSeconds)} req/s); ${changed.changed} grant changes (${changed.announced} announced with invalidateUser, the rest left to the ttl); ${windows.filter((w) => Number.isFinite(w.start)).length} fault windows.\n`);
+  out(`\n${int(requests)} requests in ${loadSeconds.toFixed(1)} s (${int(requests / loadSeconds)} req/s); ${changed.changed} grant changes (${changed.announced} announced with invalidateUser, the rest left to the ttl); fault windows: ${windows.filter((w) => Number.isFinite(w.start)).length}.\n`);
   out(phaseTable(windows, byPhase, upstreamByPhase));
   out(`\nChurning users' answers (200/403) against the grants served at the time of the answer: ${int(churn.current)} current, ${int(churn.older)} from before a change (cache ttl ${config.ttl} ms, or a change racing the request).`);
 

@@ -22,7 +22,7 @@ export class Tally {
 }
 
 export const progressHeader = [
-  '| elapsed | RSS MiB | heap used MiB | cached users (est. MiB) | requests (interval) | req/s | statuses (interval) | upstream calls (interval) | upstream answers (interval) | fault |',
+  '| elapsed | RSS MiB | heap used MiB | cached users (est. MiB) | requests (interval) | req/s | statuses (interval) | upstream calls (interval) | upstream answers (interval) | faults |',
   '|---:|---:|---:|---:|---:|---:|---|---:|---|---|',
 ].join('\n');
 
