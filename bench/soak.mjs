@@ -202,12 +202,15 @@ async function main() {
   const durationMs = config.duration * 1000;
   const random = seededRandom(config.seed);
   const next = createPlanner(tenant, { hot: config.hot, random });
-  const running = () => clock() < durationMs && !app.exited;
+  // The load runs until the last sample is taken (at --duration, still under load, as at --baseline-at).
+  let stopped = false;
+  const running = () => !stopped && !app.exited;
+  const before = (ms) => running() && clock() < ms;
   const at = (ms) => sleep(Math.max(0, ms - clock()));
 
   out(`Soak: ${config.duration} s, ${int(config.users)} users (${int(Math.min(config.hot, config.users))} hot), ${config.concurrency} concurrent requests, app caches ${int(config.cacheMax)} users / ${int(config.tokenCacheMax)} tokens, grants ttl ${config.ttl} ms.`);
   out(`${machine}.`);
-  out('RSS and heap are the app\'s, each after a full GC (--expose-gc); "faults" names the windows open during the interval.\n');
+  out('RSS and heap are the app\'s, each read after full GCs (--expose-gc); "faults" names the windows open during the interval.\n');
   out(progressHeader);
 
   loadStart = Date.now();
@@ -216,7 +219,7 @@ async function main() {
   const faults = (async () => {
     for (const w of windows) {
       await at(w.planned);
-      if (!running()) break;
+      if (!before(durationMs)) break;
       w.start = clock();
       emulator.fault(w.fault);
       await at(w.plannedEnd);
@@ -230,7 +233,7 @@ async function main() {
     let announced = 0;
     for (let t = config.changeEvery * 1000; config.changeEvery > 0 && t < durationMs; t += config.changeEvery * 1000) {
       await at(t);
-      if (!running()) break;
+      if (!before(durationMs)) break;
       const ids = flipGrants(emulator, tenant, { count: config.changes, among: config.hot, random });
       // Half are announced (a webhook calling guard.invalidateUser), the others wait out the ttl.
       const told = ids.filter((_, k) => k % 2 === 0).map(userId);
@@ -243,39 +246,36 @@ async function main() {
 
   const samples = [];
   const reports = (async () => {
-    const times = new Set([config.baselineAt * 1000]);
+    const times = new Set([config.baselineAt * 1000, durationMs]);
     for (let t = config.interval * 1000; t < durationMs; t += config.interval * 1000) times.add(t);
     let last = 0;
-    for (const t of [...times].filter((x) => x < durationMs).sort((a, b) => a - b)) {
+    for (const t of [...times].filter((x) => x <= durationMs).sort((a, b) => a - b)) {
       await at(t);
       if (!running()) break;
       const sample = await sampleApp();
       const elapsed = clock();
-      const fault = faultsBetween(last, elapsed);
       samples.push({ at: elapsed, sample });
       const upstream = drainUpstream(emulator);
+      const fault = [faultsBetween(last, elapsed), t === durationMs ? 'end' : ''].filter(Boolean).join('; ');
       out(progressRow({ elapsed: elapsed / 1000, sample, requests: interval.requests, seconds: (elapsed - last) / 1000, statuses: interval.statuses, upstream, fault }));
       interval = { requests: 0, statuses: new Tally() };
       last = elapsed;
     }
-    return last;
+    stopped = true;
   })();
 
+  await reports;
   await load;
   await faults;
   const changed = await changes;
-  const last = await reports;
   emulator.clearFaults();
   if (app.exited) throw new Error(`the app exited during the load (code ${app.exited.code}, signal ${app.exited.signal})\n${app.stderrTail}`);
-
-  const end = await sampleApp();
   const elapsed = clock();
-  const upstream = drainUpstream(emulator);
-  const fault = [faultsBetween(last, elapsed), 'end (load stopped)'].filter(Boolean).join('; ');
-  out(progressRow({ elapsed: elapsed / 1000, sample: end, requests: interval.requests, seconds: (elapsed - last) / 1000, statuses: interval.statuses, upstream, fault }));
+  drainUpstream(emulator); // answers to the last requests, counted in the phase table
+  const end = samples.at(-1).sample;
 
   // Summary
-  const loadSeconds = Math.min(elapsed, durationMs) / 1000;
+  const loadSeconds = elapsed / 1000;
   out(`\n${int(requests)} requests in ${loadSeconds.toFixed(1)} s (${int(requests / loadSeconds)} req/s); ${changed.changed} grant changes (${changed.announced} announced with invalidateUser, the rest left to the ttl); fault windows: ${windows.filter((w) => Number.isFinite(w.start)).length}.\n`);
   out(phaseTable(windows, byPhase, upstreamByPhase));
   out(`\nChurning users' answers (200/403) against the grants served at the time of the answer: ${int(churn.current)} current, ${int(churn.older)} from before a change (cache ttl ${config.ttl} ms, or a change racing the request).`);

@@ -22,13 +22,13 @@ export class Tally {
 }
 
 export const progressHeader = [
-  '| elapsed | RSS MiB | heap used MiB | cached users (est. MiB) | requests (interval) | req/s | statuses (interval) | upstream calls (interval) | upstream answers (interval) | faults |',
+  '| elapsed | RSS MiB | heap used / total MiB | cached users (est. MiB) | requests (interval) | req/s | statuses (interval) | upstream calls (interval) | upstream answers (interval) | faults |',
   '|---:|---:|---:|---:|---:|---:|---|---:|---|---|',
 ].join('\n');
 
 export function progressRow({ elapsed, sample, requests, seconds, statuses, upstream, fault }) {
   const cache = `${int(sample.cache.entries)} (${mib(sample.cache.bytes)})`;
-  return `| ${elapsed.toFixed(1)} s | ${mib(sample.memory.rss)} | ${mib(sample.memory.heapUsed)} | ${cache} | ${int(requests)} | ${int(requests / seconds)} | ${statuses} | ${int(upstream.total)} | ${upstream} | ${fault ?? ''} |`;
+  return `| ${elapsed.toFixed(1)} s | ${mib(sample.memory.rss)} | ${mib(sample.memory.heapUsed)} / ${mib(sample.memory.heapTotal)} | ${cache} | ${int(requests)} | ${int(requests / seconds)} | ${statuses} | ${int(upstream.total)} | ${upstream} | ${fault ?? ''} |`;
 }
 
 /** Markdown table of statuses and upstream answers per phase (outside faults, then each window). */
