@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,6 +53,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<GenA
   const faults: Array<{ fault: Fault; remaining: number }> = [];
   const calls: EmulatorCall[] = [];
   const closing = new AbortController(); // aborts latency sleeps and trickles so close() never waits on them
+  // Every delayed call listens on this one signal: many at once are expected, not a leak.
+  setMaxListeners(0, closing.signal);
   let jwksAvailable = true;
   let url = '';
   let minter: TokenMinter;

@@ -170,6 +170,22 @@ describe('faults', () => {
     expect(body.statusCode).toBe(200);
   });
 
+  it('delays many calls at once without a MaxListenersExceededWarning', async () => {
+    emu.setGrants('u1', []);
+    emu.fault({ kind: 'latency', ms: 100, path: GRANTS, times: 20 });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => grants({ userId: 'u1' })));
+      expect(answers.every((a) => a.body.statusCode === 200)).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+
   it('status answers the HTTP status with an envelope and Retry-After, `times` bounded', async () => {
     emu.setGrants('u1', []);
     emu.fault({ kind: 'status', status: 429, retryAfter: 7, path: GRANTS, times: 1 });
