@@ -1,5 +1,9 @@
-export { createGuard } from './guard.js';
-export type { CheckInput, GenAuthContext, Guard, RouteOptions } from './guard.js';
+export { createGuard } from './core/guard.js';
+export type { CheckInput, GenAuthContext, Guard, RouteOptions } from './core/types.js';
+export { routeSpec } from './core/enforce/route.js';
+export type { ResourceSource, RouteSpec } from './core/enforce/route.js';
+export { apiModeSpec } from './core/enforce/api.js';
+export type { ApiModeOptions, ApiModeSpec } from './core/enforce/api.js';
 export type {
   CacheOptions,
   GenAuthOptions,
@@ -31,8 +35,6 @@ export { createApiMatcher, matchApi } from './policy/api-match.js';
 export type { ApiDecision, ApiGrants, ApiMatcher, ApiMatchOptions, CompiledApiGrants, RouterRules } from './policy/api-match.js';
 export { normalizeApiTarget } from './policy/api-path.js';
 export type { ApiPath, ApiTarget, ApiTargetProblem, CaseFold } from './policy/api-path.js';
-export { apiModeSpec, enforceApi } from './api-mode.js';
-export type { ApiModeOptions, ApiModeSpec } from './api-mode.js';
 export type { Grant, GrantIndex } from './policy/grants.js';
 export { problemResponse } from './problem.js';
 export type { ProblemResponse } from './problem.js';

@@ -1,16 +1,20 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { createGuard, type CheckInput, type GenAuthContext, type Guard, type RouteOptions } from '../guard.js';
+import type { ApiModeOptions } from '../core/enforce/api.js';
+import { apiModeSpec } from '../core/enforce/api.js';
+import { routeSpec, type ResourceSource } from '../core/enforce/route.js';
+import { createGuard } from '../core/guard.js';
+import type { GenAuthContext, RouteOptions } from '../core/types.js';
 import { splitAdapterOptions, type GuardOptions } from '../options.js';
 import { optionalBoolean } from '../options/checks.js';
-import type { Decision, Requirement } from '../policy/decide.js';
-import { asGuardError, problemResponse } from '../problem.js';
+import type { Requirement } from '../policy/decide.js';
+import { problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
 import { clientGone } from './aborted.js';
-import { authenticateOnly, enforce, routeSpec, type ResourceSource } from './route.js';
-import { apiModeSpec, enforceApi, type ApiModeOptions } from '../api-mode.js';
+import { guardControls, type AdapterGuard } from './guard-controls.js';
 import { expressRouterRules } from './router-rules.js';
+import { createRuntime, type FrameworkBinding } from './runtime.js';
 
-export * from '../index.js';
+export * from './exports.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -33,7 +37,7 @@ export interface ExpressGuardOptions extends GuardOptions {
 }
 
 /** The Express guard. Every method works when taken off the object. */
-export interface ExpressGuard {
+export interface ExpressGuard extends AdapterGuard<RequestHandler, Request> {
   /**
    * Middleware that authenticates the caller and requires `requirement` on `resource`.
    * @example app.post('/servers/:id/start', guard.requirePermission(req => `ecs:${req.params.id}`, 'ecs:Start'), handler)
@@ -50,18 +54,35 @@ export interface ExpressGuard {
    * @throws TypeError at definition when an option is malformed.
    */
   api(options?: ApiModeOptions): RequestHandler;
-  /** A decision outside HTTP. */
-  check(input: CheckInput): Promise<Decision>;
-  invalidateUser(userId: string): void;
-  invalidateAll(): void;
-  close(): Promise<void>;
-  /** The framework-neutral guard. */
-  readonly core: Guard;
 }
 
 /** The core's view of an Express request: the full URL (`originalUrl`), never a mount-shortened path. */
 export function expressRequest(req: Request): RequestLike {
   return new NodeRequestView(req);
+}
+
+/** With the app's routing settings: ALLOW patterns and public paths match no wider than its router. */
+function expressApiRequest(req: Request): RequestLike {
+  return new NodeRequestView(req, undefined, expressRouterRules(req.app));
+}
+
+/** Express 4 ignores returned promises: the middleware returns nothing and every failure is handled here. */
+function expressBinding(passErrors: boolean): FrameworkBinding<Request, Response, NextFunction, void> {
+  return {
+    view: expressRequest,
+    apiView: expressApiRequest,
+    attach(req, context) {
+      req.genauth = context;
+    },
+    proceed: (_req, _res, next) => next(),
+    refuse(error, _req, res, next) {
+      if (passErrors || res.headersSent) return next(error);
+      const answer = problemResponse(error);
+      res.status(answer.status).set(answer.headers).end(answer.body);
+    },
+    gone: clientGone,
+    abandon() {},
+  };
 }
 
 /**
@@ -73,87 +94,26 @@ export function createExpressGuard(options: ExpressGuardOptions): ExpressGuard {
   const { guard: guardOptions, own } = splitAdapterOptions(options, ['passErrors']);
   const passErrors = optionalBoolean(own.passErrors, 'passErrors', false);
   const core = createGuard(guardOptions);
-
-  function reject(error: unknown, res: Response, next: NextFunction): void {
-    const guardError = asGuardError(error);
-    if (passErrors) return next(guardError);
-    if (res.headersSent) return next(guardError);
-    const answer = problemResponse(guardError);
-    res.status(answer.status).set(answer.headers).end(answer.body);
-  }
-
-  /**
-   * Runs a check and hands its context on: at once when it answered synchronously (cached token and
-   * grants), else when its promise settles. next() stays outside the try: a downstream error is not
-   * ours to answer.
-   */
-  function proceed(req: Request, res: Response, next: NextFunction, check: (req: Request) => GenAuthContext | Promise<GenAuthContext>): void {
-    let result: GenAuthContext | Promise<GenAuthContext>;
-    try {
-      result = check(req);
-    } catch (error) {
-      return reject(error, res, next);
-    }
-    if (result instanceof Promise) {
-      // Express 4 ignores returned promises: every rejection is handled here. A client that left
-      // meanwhile gets neither its handler nor an answer.
-      result.then(
-        (context) => {
-          if (clientGone(req, res)) return;
-          req.genauth = context;
-          next();
-        },
-        (error: unknown) => {
-          if (!clientGone(req, res)) reject(error, res, next);
-        },
-      );
-      return;
-    }
-    req.genauth = result;
-    next();
-  }
-
-  function requirePermission(resource: ResourceSource<Request>, requirement: Requirement, route?: RouteOptions): RequestHandler {
-    const spec = routeSpec(resource, requirement, route);
-    const check = (req: Request) => enforce(core, expressRequest(req), spec, req);
-    return function genauthRequirePermission(req, res, next) {
-      proceed(req, res, next, check);
-    };
-  }
-
-  const authenticateCheck = (req: Request) => authenticateOnly(core, expressRequest(req));
-
-  function api(options?: ApiModeOptions): RequestHandler {
-    const spec = apiModeSpec(options);
-    return function genauthApi(req, res, next) {
-      // The app's routing settings: ALLOW patterns and public paths match no wider than its router.
-      const request = new NodeRequestView(req, undefined, expressRouterRules(req.app));
-      enforceApi(core, request, spec).then(
-        (context) => {
-          if (clientGone(req, res)) return;
-          // null: a public path, let through without authentication.
-          if (context !== null) req.genauth = context;
-          next();
-        },
-        (error: unknown) => {
-          if (!clientGone(req, res)) reject(error, res, next);
-        },
-      );
-    };
-  }
+  const runtime = createRuntime(core, expressBinding(passErrors));
 
   return {
-    requirePermission,
-    api,
-    authenticate() {
-      return function genauthAuthenticate(req, res, next) {
-        proceed(req, res, next, authenticateCheck);
+    requirePermission(resource, requirement, route) {
+      const spec = routeSpec(resource, requirement, route);
+      return function genauthRequirePermission(req, res, next) {
+        runtime.route(spec, req, res, next);
       };
     },
-    check: (input) => core.check(input),
-    invalidateUser: (userId) => core.invalidateUser(userId),
-    invalidateAll: () => core.invalidateAll(),
-    close: () => core.close(),
-    core,
+    authenticate() {
+      return function genauthAuthenticate(req, res, next) {
+        runtime.authenticate(req, res, next);
+      };
+    },
+    api(apiOptions) {
+      const spec = apiModeSpec(apiOptions);
+      return function genauthApi(req, res, next) {
+        runtime.api(spec, req, res, next);
+      };
+    },
+    ...guardControls(core),
   };
 }

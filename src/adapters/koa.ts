@@ -1,16 +1,18 @@
-import type { Middleware, ParameterizedContext } from 'koa';
-import { apiModeSpec, enforceApi, type ApiModeOptions } from '../api-mode.js';
-import { createGuard, type CheckInput, type GenAuthContext, type Guard, type RouteOptions } from '../guard.js';
+import type { Middleware, Next, ParameterizedContext } from 'koa';
+import { apiModeSpec, type ApiModeOptions } from '../core/enforce/api.js';
+import { routeSpec, type ResourceSource } from '../core/enforce/route.js';
+import { createGuard } from '../core/guard.js';
+import type { GenAuthContext, RouteOptions } from '../core/types.js';
 import { splitAdapterOptions, type GuardOptions } from '../options.js';
 import { optionalBoolean } from '../options/checks.js';
-import type { Decision, Requirement } from '../policy/decide.js';
-import { asGuardError, problemResponse } from '../problem.js';
+import type { Requirement } from '../policy/decide.js';
+import { problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
 import { clientGone } from './aborted.js';
-import { authenticateOnly, enforce, routeSpec, type ResourceSource } from './route.js';
+import { guardControls, type AdapterGuard } from './guard-controls.js';
+import { createRuntime, type FrameworkBinding } from './runtime.js';
 
-export * from '../index.js';
-export type { ApiModeOptions } from '../api-mode.js';
+export * from './exports.js';
 
 declare module 'koa' {
   interface DefaultState {
@@ -33,7 +35,7 @@ export interface KoaGuardOptions extends GuardOptions {
 }
 
 /** The Koa guard. Every method works when taken off the object. */
-export interface KoaGuard {
+export interface KoaGuard extends AdapterGuard<Middleware, KoaContext> {
   /**
    * Middleware that authenticates the caller and requires `requirement` on `resource`.
    * @example router.post('/servers/:id/start', guard.requirePermission((ctx) => `ecs:${ctx.params.id}`, 'ecs:Start'), handler)
@@ -49,21 +51,38 @@ export interface KoaGuard {
    * @throws TypeError naming the option when `options` is malformed.
    */
   api(options?: ApiModeOptions): Middleware;
-  /** A decision outside HTTP. */
-  check(input: CheckInput): Promise<Decision>;
-  /** Forgets one user's cached grants. */
-  invalidateUser(userId: string): void;
-  /** Forgets every cached grant. */
-  invalidateAll(): void;
-  /** Closes connections to GenAuth. */
-  close(): Promise<void>;
-  /** The framework-neutral guard. */
-  readonly core: Guard;
 }
 
 /** The core's view of a Koa request: the full URL as received (`originalUrl`), never a mount-shortened path. */
 export function koaRequest(ctx: ParameterizedContext): RequestLike {
   return new NodeRequestView(ctx.req, ctx.originalUrl);
+}
+
+type KoaOut = Promise<unknown> | void;
+
+/** The context is both request and response; a check decided from the caches adds no promise of its own. */
+function koaBinding(passErrors: boolean): FrameworkBinding<ParameterizedContext, ParameterizedContext, Next, KoaOut> {
+  return {
+    view: koaRequest,
+    apiView: koaRequest,
+    attach(ctx, context) {
+      ctx.state.genauth = context;
+    },
+    proceed: (_ctx, _res, next) => next(),
+    /** Answers with the shared problem+json, or throws when the user asked for that (or it is too late). */
+    refuse(error, ctx) {
+      if (passErrors || ctx.headerSent) throw error;
+      const answer = problemResponse(error);
+      ctx.status = answer.status;
+      ctx.set(answer.headers);
+      ctx.body = answer.body;
+    },
+    gone: (ctx) => clientGone(ctx.req, ctx.res),
+    abandon(ctx) {
+      // Koa writes nothing for the context.
+      ctx.respond = false;
+    },
+  };
 }
 
 /**
@@ -75,84 +94,26 @@ export function createKoaGuard(options: KoaGuardOptions): KoaGuard {
   const { guard: guardOptions, own } = splitAdapterOptions(options, ['passErrors']);
   const passErrors = optionalBoolean(own.passErrors, 'passErrors', false);
   const core = createGuard(guardOptions);
-
-  /** Answers with the shared problem+json, or throws when the user asked for that (or it is too late). */
-  function reject(error: unknown, ctx: ParameterizedContext): void {
-    const guardError = asGuardError(error);
-    if (passErrors || ctx.headerSent) throw guardError;
-    const answer = problemResponse(guardError);
-    ctx.status = answer.status;
-    ctx.set(answer.headers);
-    ctx.body = answer.body;
-  }
-
-  /** A client that left while the check waited gets neither its handler nor an answer (Koa writes none). */
-  function gone(ctx: ParameterizedContext): boolean {
-    if (!clientGone(ctx.req, ctx.res)) return false;
-    ctx.respond = false;
-    return true;
-  }
-
-  /**
-   * Runs one check and finishes it: on success attaches the context and continues, otherwise answers.
-   * A check decided from the caches returns a plain value, so the hot path adds no promise of its own.
-   */
-  function proceed(
-    ctx: ParameterizedContext,
-    next: () => Promise<unknown>,
-    check: (ctx: ParameterizedContext) => GenAuthContext | null | Promise<GenAuthContext | null>,
-  ): Promise<unknown> | void {
-    let result: GenAuthContext | null | Promise<GenAuthContext | null>;
-    try {
-      result = check(ctx);
-    } catch (error) {
-      return reject(error, ctx);
-    }
-    if (result instanceof Promise) {
-      // Only the check's rejection is answered here; an error from downstream is not ours.
-      return result.then(
-        (context) => {
-          if (gone(ctx)) return undefined;
-          if (context !== null) ctx.state.genauth = context;
-          return next();
-        },
-        (error: unknown) => {
-          if (!gone(ctx)) reject(error, ctx);
-        },
-      );
-    }
-    if (result !== null) ctx.state.genauth = result;
-    return next();
-  }
-
-  function requirePermission(resource: ResourceSource<KoaContext>, requirement: Requirement, route?: RouteOptions): Middleware {
-    const spec = routeSpec(resource, requirement, route);
-    const check = (ctx: ParameterizedContext) => enforce(core, koaRequest(ctx), spec, ctx);
-    return function genauthRequirePermission(ctx, next) {
-      return proceed(ctx, next, check);
-    };
-  }
-
-  const authenticateCheck = (ctx: ParameterizedContext) => authenticateOnly(core, koaRequest(ctx));
+  const runtime = createRuntime(core, koaBinding(passErrors));
 
   return {
-    requirePermission,
+    requirePermission(resource, requirement, route) {
+      const spec = routeSpec(resource, requirement, route);
+      return function genauthRequirePermission(ctx, next) {
+        return runtime.route(spec, ctx, ctx, next);
+      };
+    },
     authenticate() {
       return function genauthAuthenticate(ctx, next) {
-        return proceed(ctx, next, authenticateCheck);
+        return runtime.authenticate(ctx, ctx, next);
       };
     },
     api(apiOptions) {
       const spec = apiModeSpec(apiOptions);
-      const check = (ctx: ParameterizedContext) => enforceApi(core, koaRequest(ctx), spec);
       return function genauthApi(ctx, next) {
-        return proceed(ctx, next, check);
+        return runtime.api(spec, ctx, ctx, next);
       };
     },
-    check: (input) => core.check(input),
-    invalidateUser: (userId) => core.invalidateUser(userId),
-    invalidateAll: () => core.invalidateAll(),
-    close: () => core.close(),
-    core,
+    ...guardControls(core),
   };
 }

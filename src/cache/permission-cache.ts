@@ -1,14 +1,13 @@
 import { LRUCache } from 'lru-cache';
-import { REMEMBERED_RESOURCE_MAX, type DecisionMemo } from '../policy/decide.js';
-import type { GrantIndex } from '../policy/grants.js';
 import { Generations } from './generations.js';
 
-export interface PermissionCacheOptions {
+/** Options of the permission cache, which keeps one value `V` per user (the core: indexed grants). */
+export interface PermissionCacheOptions<V> {
   /** Freshness, ms. */
   ttl: number;
   /** Most users. */
   max: number;
-  /** Budget of all entries, bytes (estimated with `GrantIndex.bytes`). */
+  /** Budget of all entries, bytes (estimated with `sizeOf`). */
   maxBytes: number;
   /** Budget of one entry, bytes: a larger grant set is used for its request and not cached. */
   maxEntryBytes: number;
@@ -19,23 +18,22 @@ export interface PermissionCacheOptions {
   /** How long a failed load is remembered, so an outage burst makes one upstream call, ms. 0: off. */
   errorTtl: number;
   /** Loads a user's grants. Throwing means "not cached". `setTtl` shortens this entry's life. */
-  load: (userId: string, setTtl: (ms: number) => void) => Promise<GrantIndex>;
+  load: (userId: string, setTtl: (ms: number) => void) => Promise<V>;
+  /** Estimated bytes of a value and what the caller keeps beside it (the key's are added). */
+  sizeOf: (value: V) => number;
 }
 
 /** The permission cache: lru-cache `fetch()` gives bounds, TTL, single-flight loads and stale rules. */
-export interface PermissionCache {
-  /**
-   * The user's fresh cached grants, with the slot for their last decision (no I/O, no promise);
-   * undefined when nothing fresh is cached.
-   */
-  peek(userId: string): CachedGrants | undefined;
+export interface PermissionCache<V> {
+  /** The user's fresh cached entry (no I/O, no promise); undefined when nothing fresh is cached. */
+  peek(userId: string): CachedGrants<V> | undefined;
   /**
    * The grants behind a link that `peek` handed out (`cached.link`) while they are still the user's
    * fresh entry: not evicted, replaced or invalidated, and younger than their ttl; else undefined.
    * Lets a caller that kept the link skip the lookup.
    */
-  stillFresh(link: GrantsLink): CachedGrants | undefined;
-  get(userId: string): Promise<GrantIndex>;
+  stillFresh(link: GrantsLink<V>): CachedGrants<V> | undefined;
+  get(userId: string): Promise<V>;
   invalidateUser(userId: string): void;
   invalidateAll(): void;
   /** Entries and estimated bytes held now. */
@@ -43,9 +41,10 @@ export interface PermissionCache {
 }
 
 /** A user's cached grants as `peek` hands them out. */
-export interface CachedGrants extends DecisionMemo {
+export interface CachedGrants<V> {
+  readonly value: V;
   /** What a caller may keep instead of the grants themselves (see stillFresh). */
-  readonly link: GrantsLink;
+  readonly link: GrantsLink<V>;
   /** performance.now() past which the entry is no longer fresh (lru-cache's clock and ttl). */
   readonly freshUntil: number;
 }
@@ -54,12 +53,9 @@ export interface CachedGrants extends DecisionMemo {
  * A reference to a cache entry that lets go of it when lru-cache does: a link kept by someone else
  * (a cached token's record) never holds evicted grants in memory beyond the cache's byte budget.
  */
-export interface GrantsLink {
-  grants: CachedGrants | undefined;
+export interface GrantsLink<V> {
+  grants: CachedGrants<V> | undefined;
 }
-
-/** Bytes an entry's remembered decision may hold: the object and a resource of the longest kept. */
-const MEMO_BYTES = 160 + 2 * REMEMBERED_RESOURCE_MAX;
 
 /** Raised when the only cached set is older than `ttl + maxStale` and no fresh one could be loaded. */
 export class StaleBeyondLimitError extends Error {
@@ -80,7 +76,7 @@ class LoadSupersededError extends Error {
 /** Loads of one request: a first one, and fresh ones after invalidations that each made moot. */
 const MAX_LOADS_PER_REQUEST = 3;
 
-export function createPermissionCache(options: PermissionCacheOptions): PermissionCache {
+export function createPermissionCache<V>(options: PermissionCacheOptions<V>): PermissionCache<V> {
   const { load, maxStale } = options;
   const generations = new Generations();
   const failures =
@@ -88,11 +84,11 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
 
   // Keyed by the user id alone: the other query dimensions (id type, namespace, resource type) are
   // fixed for one guard, and each guard owns its cache, so no id can reach another scope's entry.
-  const cache = new LRUCache<string, CachedGrants>({
+  const cache = new LRUCache<string, CachedGrants<V>>({
     max: options.max,
     maxSize: options.maxBytes,
     maxEntrySize: options.maxEntryBytes,
-    sizeCalculation: (entry, key) => entry.index.bytes + MEMO_BYTES + 2 * key.length,
+    sizeCalculation: (entry, key) => options.sizeOf(entry.value) + 2 * key.length,
     ttl: options.ttl,
     // Read the clock on each check instead of caching it behind a 1 ms setTimeout: a timer per
     // millisecond per cache costs more than performance.now() on the hot path.
@@ -112,7 +108,7 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
       const mark = generations.begin(userId);
       let ttl = options.ttl;
       try {
-        const index = await load(userId, (ms) => {
+        const value = await load(userId, (ms) => {
           ttl = Math.min(ms, options.ttl); // only ever shortens
         });
         // Begun before an invalidation: never stored, whatever lru-cache does with an aborted fetch.
@@ -120,8 +116,8 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
         fetchOptions.ttl = ttl;
         // Read before lru-cache stores it, so this ends no later than lru-cache's own ttl does.
         const freshUntil = performance.now() + ttl;
-        const link: GrantsLink = { grants: undefined };
-        const entry: CachedGrants = { index, lastDecision: undefined, lastResourceType: undefined, link, freshUntil };
+        const link: GrantsLink<V> = { grants: undefined };
+        const entry: CachedGrants<V> = { value, link, freshUntil };
         link.grants = entry;
         generations.settled(mark, undefined);
         return entry;
@@ -138,19 +134,19 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
     },
   });
 
-  const tooOld = (entry: CachedGrants) => performance.now() > entry.freshUntil + maxStale;
+  const tooOld = (entry: CachedGrants<V>) => performance.now() > entry.freshUntil + maxStale;
 
   /**
    * The hot path: a fresh entry, read synchronously with no fetch() machinery (one lookup). A stale
    * or loading entry reads as undefined and stays in place; those go through fetch(). Fresh to
    * lru-cache means younger than the entry's ttl, so never older than ttl + maxStale.
    */
-  function freshEntry(userId: string): CachedGrants | undefined {
+  function freshEntry(userId: string): CachedGrants<V> | undefined {
     return cache.get(userId, { allowStale: false });
   }
 
-  async function fetchEntry(userId: string, fresh: boolean): Promise<CachedGrants | undefined> {
-    const status: LRUCache.Status<string, CachedGrants> = {};
+  async function fetchEntry(userId: string, fresh: boolean): Promise<CachedGrants<V> | undefined> {
+    const status: LRUCache.Status<string, CachedGrants<V>> = {};
     const entry = await cache.fetch(userId, fresh ? { forceRefresh: true, allowStale: false, status } : { status });
     if (entry !== undefined) return entry;
     // With stale-on-rejection on, a failed load with nothing stale resolves undefined: surface its error.
@@ -160,7 +156,7 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
   }
 
   /** fetch() with single-flight loads and the stale rules; undefined when the load was aborted. */
-  async function usableEntry(userId: string): Promise<CachedGrants | undefined> {
+  async function usableEntry(userId: string): Promise<CachedGrants<V> | undefined> {
     const entry = await fetchEntry(userId, false);
     if (entry === undefined || !tooOld(entry)) return entry;
     // Past the stale window: only a fresh answer will do.
@@ -176,13 +172,13 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
    * position share. A request that joined a load that failed with nothing stale to serve gets that
    * failure (lru-cache resolves joiners `undefined`): it does not start a load of its own.
    */
-  async function fetchIndex(userId: string): Promise<GrantIndex> {
+  async function fetchValue(userId: string): Promise<V> {
     for (let loads = 0; loads < MAX_LOADS_PER_REQUEST; loads++) {
       const mark = generations.begin(userId);
       try {
         const entry = await usableEntry(userId);
         if (generations.current(mark)) {
-          if (entry !== undefined) return entry.index;
+          if (entry !== undefined) return entry.value;
           const failure = generations.failureSince(mark);
           if (failure !== undefined) throw failure.error;
         }
@@ -203,7 +199,7 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
     },
     get(userId) {
       const fresh = freshEntry(userId);
-      return fresh !== undefined ? Promise.resolve(fresh.index) : fetchIndex(userId);
+      return fresh !== undefined ? Promise.resolve(fresh.value) : fetchValue(userId);
     },
     invalidateUser(userId) {
       generations.invalidate(userId); // first: the aborts below settle the loads it makes moot

@@ -1,9 +1,8 @@
-import type { GrantIndex } from '../policy/grants.js';
 import type { PermissionCache } from './permission-cache.js';
 
-interface Load {
+interface Load<V> {
   /** Dropped when settled: see `start`. */
-  promise: Promise<GrantIndex> | undefined;
+  promise: Promise<V> | undefined;
   /** Set when the user is invalidated while this load runs: its answer may predate the change. */
   invalidated: boolean;
 }
@@ -16,12 +15,12 @@ const IGNORE_TTL = () => {};
  * and an invalidation during that load makes them load again (whether it succeeds or fails), as the
  * cache does; a request that arrives after the invalidation never joins it.
  */
-export function createUncachedPermissions(load: (userId: string, setTtl: (ms: number) => void) => Promise<GrantIndex>): PermissionCache {
-  const running = new Map<string, Load>();
+export function createUncachedPermissions<V>(load: (userId: string, setTtl: (ms: number) => void) => Promise<V>): PermissionCache<V> {
+  const running = new Map<string, Load<V>>();
 
-  function start(userId: string): Load {
+  function start(userId: string): Load<V> {
     const promise = load(userId, IGNORE_TTL);
-    const entry: Load = { promise, invalidated: false };
+    const entry: Load<V> = { promise, invalidated: false };
     running.set(userId, entry);
     const done = () => {
       // A deleted Map slot may keep its value until the table is rehashed: drop the settled promise
@@ -34,12 +33,12 @@ export function createUncachedPermissions(load: (userId: string, setTtl: (ms: nu
     return entry;
   }
 
-  async function get(userId: string): Promise<GrantIndex> {
+  async function get(userId: string): Promise<V> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const entry = running.get(userId) ?? start(userId);
       try {
-        const index = await (entry.promise as Promise<GrantIndex>);
-        if (!entry.invalidated) return index;
+        const value = await (entry.promise as Promise<V>);
+        if (!entry.invalidated) return value;
       } catch (error) {
         // A load begun before an invalidation answers nothing, not even with its failure.
         if (!entry.invalidated) throw error;
@@ -48,7 +47,7 @@ export function createUncachedPermissions(load: (userId: string, setTtl: (ms: nu
     throw new Error('permission load was invalidated repeatedly');
   }
 
-  function invalidate(entry: Load | undefined): void {
+  function invalidate(entry: Load<V> | undefined): void {
     if (entry !== undefined) entry.invalidated = true;
   }
 

@@ -1,7 +1,6 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { GuardError, InvalidTokenError, KeysUnavailableError, type InvalidTokenReason } from '../errors.js';
 import { LRUCache } from 'lru-cache';
-import type { GrantsLink } from '../cache/permission-cache.js';
 import type { ResolvedOptions } from '../options.js';
 import { createHmacVerifier } from './hmac.js';
 import { isFitUserId } from './identity.js';
@@ -42,13 +41,16 @@ function toGuardError(error: unknown, options: ResolvedOptions): GuardError {
   return new KeysUnavailableError(options.retryAfter, { cause: error });
 }
 
-/** A cached verified token: the exact token and who it says the caller is. */
-export interface VerifiedToken {
+/**
+ * A cached verified token: the exact token and who it says the caller is, with a slot its user may keep
+ * something in for as long as the token stays cached (the core links the user's cached grants there).
+ */
+export interface VerifiedToken<L = unknown> {
   readonly token: string;
   readonly identity: Identity;
-  /** The guard's link to the user's cached grants, checked before each use (guard.ts). */
-  grants: GrantsLink | undefined;
-  /** Uses through that link since the grants were last looked up. */
+  /** The user's own, undefined until set; this module never reads it. */
+  link: L | undefined;
+  /** The user's count of uses of `link`. */
   linkUses: number;
 }
 
@@ -64,12 +66,15 @@ function keyOf(token: string): string {
   return token.length > KEY_CHARS ? token.slice(-KEY_CHARS) : token;
 }
 
-/** Verifies a token; repeated tokens come from a cache of tokens this verifier already verified. */
-export interface TokenVerifier {
+/**
+ * Verifies a token; repeated tokens come from a cache of tokens this verifier already verified. `L`:
+ * what the caller keeps in a cached token's `link` slot.
+ */
+export interface TokenVerifier<L = unknown> {
   /** The identity of a token this verifier already verified and still trusts; undefined otherwise. */
   peek(token: string): Identity | undefined;
-  /** `peek` with the cache's record of the token, which the guard links to the user's grants. */
-  peekRecord(token: string): VerifiedToken | undefined;
+  /** `peek` with the cache's record of the token, whose `link` slot is the caller's. */
+  peekRecord(token: string): VerifiedToken<L> | undefined;
   /**
    * The identity without a promise when the token is cached or passes the synchronous HS* check,
    * else a promise of jose's verdict. Throws (a token the guard's own claim checks refuse) or rejects
@@ -82,7 +87,7 @@ export interface TokenVerifier {
 }
 
 /** Creates the verifier: jose `jwtVerify` with pinned algorithms, required `exp`, `iss`/`aud` when set. */
-export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
+export function createTokenVerifier<L = unknown>(options: ResolvedOptions): TokenVerifier<L> {
   const { jwt } = options;
   const resolveKey = createKeyResolver(jwt);
   const { claim, maxLength } = options.identity;
@@ -103,7 +108,7 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
   // Owned by this verifier, so it only ever holds tokens that passed this configuration's checks (a
   // token verified for one audience never serves another guard); a hit must be the exact token (keyOf).
   const verified =
-    options.jwt.tokenCache.max > 0 ? new LRUCache<string, VerifiedToken>({ max: options.jwt.tokenCache.max, ttlAutopurge: false, ttlResolution: 0 }) : undefined;
+    options.jwt.tokenCache.max > 0 ? new LRUCache<string, VerifiedToken<L>>({ max: options.jwt.tokenCache.max, ttlAutopurge: false, ttlResolution: 0 }) : undefined;
   const admission = verified === undefined ? undefined : createDoorkeeper(options.jwt.tokenCache.max);
 
   function claimChecks() {
@@ -111,7 +116,7 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
   }
 
   /** The record of this exact token when it is cached. */
-  function peekRecord(token: string): VerifiedToken | undefined {
+  function peekRecord(token: string): VerifiedToken<L> | undefined {
     const hit = verified?.get(keyOf(token));
     return hit !== undefined && hit.token === token ? hit : undefined;
   }
@@ -155,7 +160,7 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
       // Never outlive the token's own expiry (no clock tolerance granted here), nor maxAge.
       const ttl = Math.min(payload.exp * 1000 - options.now(), maxAge);
       // A full cache takes a token only on its second verification (see createDoorkeeper).
-      if (ttl > 0 && (verified.size < verified.max || admission?.(token) === true)) verified.set(keyOf(token), { token, identity, grants: undefined, linkUses: 0 }, { ttl });
+      if (ttl > 0 && (verified.size < verified.max || admission?.(token) === true)) verified.set(keyOf(token), { token, identity, link: undefined, linkUses: 0 }, { ttl });
     }
     return identity;
   }

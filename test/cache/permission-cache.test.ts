@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createPermissionCache } from '../../src/cache/permission-cache.js';
 import { indexGrants } from '../../src/policy/grants.js';
 
-const options = { ttl: 60_000, max: 2, maxBytes: 64 * 1024 * 1024, maxEntryBytes: 4 * 1024 * 1024, maxStale: 0, staleWhileRevalidate: false, errorTtl: 0 };
+const options = { ttl: 60_000, max: 2, maxBytes: 64 * 1024 * 1024, maxEntryBytes: 4 * 1024 * 1024, maxStale: 0, staleWhileRevalidate: false, errorTtl: 0, sizeOf: (index: { bytes: number }) => index.bytes };
 const load = async (userId: string) => indexGrants([{ resourceCode: `doc:${userId}`, resourceType: 'DATA', actions: ['doc:Read'], effect: 'ALLOW' }]);
 
 describe('permission cache links', () => {
@@ -10,7 +10,7 @@ describe('permission cache links', () => {
     const cache = createPermissionCache({ ...options, load });
     await cache.get('a');
     const link = cache.peek('a')!.link;
-    expect(cache.stillFresh(link)?.index.lookup('doc:a')).toHaveLength(1);
+    expect(cache.stillFresh(link)?.value.lookup('doc:a')).toHaveLength(1);
     await cache.get('b');
     await cache.get('c'); // max 2: evicts a
     expect(link.grants).toBeUndefined();
@@ -63,8 +63,8 @@ describe('permission cache invalidation during a load', () => {
     expect((await waiting).lookup('after')).toHaveLength(1);
     pending[0]!.resolve('before');
     await tick();
-    expect(cache.peek('a')?.index.lookup('after')).toHaveLength(1);
-    expect(cache.peek('a')?.index.lookup('before')).toBeUndefined();
+    expect(cache.peek('a')?.value.lookup('after')).toHaveLength(1);
+    expect(cache.peek('a')?.value.lookup('before')).toBeUndefined();
   });
 
   it('invalidateAll: a failing earlier load is not the waiter\'s answer nor remembered', async () => {

@@ -23,7 +23,7 @@
  * leaks from one case into the next.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ApiModeOptions } from '../../src/api-mode.js';
+import type { ApiModeOptions } from '../../src/core/enforce/api.js';
 import { startEmulator, type GenAuthEmulator, type GrantInput } from '../../src/testing/index.js';
 import { express4Row, express5Row } from './apps/express.js';
 import { fastifyRow } from './apps/fastify.js';

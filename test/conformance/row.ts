@@ -3,7 +3,7 @@
  * on 127.0.0.1, port 0; the suite talks HTTP to them. See conformance.test.ts for the routes every app
  * must define.
  */
-import type { ApiModeOptions } from '../../src/api-mode.js';
+import type { ApiModeOptions } from '../../src/core/enforce/api.js';
 import type { GuardOptions } from '../../src/options.js';
 
 /** A started app. */

@@ -55,7 +55,7 @@ it('a streamed answer past maxResponseBytes is a 503 and the connection is dropp
     logger: false,
   });
   try {
-    const error = await guard.permissions('alice').then(
+    const error = await guard.check({ userId: 'alice', resource: 'reports', action: 'reports:Read' }).then(
       () => undefined,
       (e: unknown) => e,
     );

@@ -4,7 +4,7 @@ import express from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
-import { createGuard } from '../../src/guard.js';
+import { createGuard } from '../../src/core/guard.js';
 import { RESOURCES, useEmulator } from '../fixtures.js';
 
 const emulator = useEmulator();
@@ -57,12 +57,12 @@ describe('cache: false', () => {
     emulator().fault({ kind: 'latency', ms: 200, path: RESOURCES, times: 1 });
     const guard = createGuard({ ...emulator().guardOptions(), cache: false });
     try {
-      const pending = guard.permissions('alice');
+      const pending = guard.check({ userId: 'alice', resource: 'reports', action: 'reports:Read' });
       await new Promise((resolve) => setTimeout(resolve, 50));
       emulator().setGrants('alice', []);
       guard.invalidateUser('alice');
-      const index = await pending;
-      expect(index.grants).toEqual([]);
+      // Decided from the grants loaded after the invalidation: none.
+      expect(await pending).toMatchObject({ allowed: false, reason: 'no_grant' });
       expect(emulator().callCount(RESOURCES)).toBe(2);
     } finally {
       await guard.close();

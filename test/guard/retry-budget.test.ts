@@ -7,7 +7,7 @@ import express from 'express';
 import { Agent, request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
-import { createGuard } from '../../src/guard.js';
+import { createGuard } from '../../src/core/guard.js';
 import { RESOURCES, useEmulator } from '../fixtures.js';
 
 const emulator = useEmulator();

@@ -20,7 +20,7 @@ import { createExpressGuard } from '../../src/adapters/express.js';
 import { genauthGuard } from '../../src/adapters/fastify.js';
 import { createKoaGuard } from '../../src/adapters/koa.js';
 import { GenAuthGuardModule } from '../../src/adapters/nest/index.js';
-import type { ApiModeOptions } from '../../src/api-mode.js';
+import type { ApiModeOptions } from '../../src/core/enforce/api.js';
 import type { GuardOptions } from '../../src/options.js';
 
 /** The route names, in registration order (first match wins on Express and Koa). */

@@ -11,7 +11,7 @@
  * outside it, and a public path never opens another route, whatever the spelling.
  */
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { apiModeSpec, type ApiModeOptions } from '../../src/api-mode.js';
+import { apiModeSpec, type ApiModeOptions } from '../../src/core/enforce/api.js';
 import type { AuthorizedResource } from '../../src/genauth/types.js';
 import { matchApi } from '../../src/policy/api-match.js';
 import { normalizeApiTarget } from '../../src/policy/api-path.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuthorizedResource, PolicyCondition } from '../../src/genauth/types.js';
-import { apiModeSpec } from '../../src/api-mode.js';
+import { apiModeSpec } from '../../src/core/enforce/api.js';
 import { createApiMatcher, matchApi, type ApiMatchOptions, type RouterRules } from '../../src/policy/api-match.js';
 import { normalizeApiTarget } from '../../src/policy/api-path.js';
 import { indexGrants, type Grant } from '../../src/policy/grants.js';

@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { jwtVerify, type JWTClaimVerificationOptions } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { authenticateOnly } from '../../src/adapters/route.js';
 import { createGuard, InvalidTokenError, MissingTokenError } from '../../src/index.js';
 import { createHmacVerifier } from '../../src/token/hmac.js';
 import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
@@ -173,19 +172,19 @@ describe('the guard with a secret', () => {
     }
   });
 
-  it('identify() answers a new plain HS256 token without a promise, and hands the rest to jose', async () => {
+  it('enforce() without a spec (authentication) answers a new plain HS256 token without a promise, and hands the rest to jose', async () => {
     const guard = createGuard({
       genauth: emulator.guardOptions().genauth,
       jwt: { secret: SECRET, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE },
     });
     try {
-      const now = guard.identify(request(valid));
+      const now = guard.enforce(request(valid));
       expect(now).not.toBeInstanceOf(Promise);
-      expect((now as { userId: string }).userId).toBe('alice');
+      expect(now).toMatchObject({ identity: { userId: 'alice' } });
       // Accepted by the check but refused by the guard's own rules (no exp): thrown at once.
-      expect(() => guard.identify(request(token({ alg: 'HS256' }, { sub: 'alice', iss: ISSUER, aud: AUDIENCE })))).toThrow(InvalidTokenError);
+      expect(() => guard.enforce(request(token({ alg: 'HS256' }, { sub: 'alice', iss: ISSUER, aud: AUDIENCE })))).toThrow(InvalidTokenError);
       // Not taken by the check: jose decides, asynchronously, and refuses.
-      const forged = guard.identify(request(`${validHeader}.${json(claims({ sub: 'mallory' }))}.${validMac}`));
+      const forged = guard.enforce(request(`${validHeader}.${json(claims({ sub: 'mallory' }))}.${validMac}`));
       expect(forged).toBeInstanceOf(Promise);
       await expect(forged).rejects.toMatchObject({ reason: 'bad_signature' });
     } finally {
@@ -193,15 +192,15 @@ describe('the guard with a secret', () => {
     }
   });
 
-  it('authenticateOnly() (the authenticate() middleware) follows identify(): no promise when it can', async () => {
+  it('enforce() without a spec (the authenticate() middleware): no promise when it can', async () => {
     const hs = createGuard({ genauth: emulator.guardOptions().genauth, jwt: { secret: SECRET, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE } });
     const rs = createGuard(emulator.guardOptions());
     try {
-      const now = authenticateOnly(hs, request(valid));
+      const now = hs.enforce(request(valid));
       expect(now).not.toBeInstanceOf(Promise);
       expect(now).toMatchObject({ identity: { userId: 'alice' } });
-      expect(() => authenticateOnly(hs, { method: 'GET', url: '/', headers: {} })).toThrow(MissingTokenError);
-      const later = authenticateOnly(rs, request(await emulator.mintToken('bob')));
+      expect(() => hs.enforce({ method: 'GET', url: '/', headers: {} })).toThrow(MissingTokenError);
+      const later = rs.enforce(request(await emulator.mintToken('bob')));
       expect(later).toBeInstanceOf(Promise);
       await expect(later).resolves.toMatchObject({ identity: { userId: 'bob' } });
     } finally {
@@ -210,12 +209,12 @@ describe('the guard with a secret', () => {
     }
   });
 
-  it('identify() with a key source other than a secret always goes through jose', async () => {
+  it('enforce() with a key source other than a secret always goes through jose for a new token', async () => {
     const guard = createGuard(emulator.guardOptions());
     try {
-      const first = guard.identify(request(await emulator.mintToken('alice')));
+      const first = guard.enforce(request(await emulator.mintToken('alice')));
       expect(first).toBeInstanceOf(Promise);
-      expect((await first).userId).toBe('alice');
+      expect((await first).identity.userId).toBe('alice');
     } finally {
       await guard.close();
     }

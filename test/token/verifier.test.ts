@@ -135,11 +135,18 @@ describe('verified-token cache', () => {
     // mallory's header and claims under alice's signature: same tail, never validly signed.
     const spliced = `${mallory.slice(0, mallory.lastIndexOf('.'))}.${signature}`;
     try {
+      // Served from the cache: a context at once. Anything else goes to jose: a promise.
+      const cachedUser = (token: string) => {
+        const context = guard.enforce(bearer(token));
+        if (!(context instanceof Promise)) return context.identity.userId;
+        context.catch(() => {});
+        return undefined;
+      };
       expect(await codeOf(guard.authenticate(bearer(alice)))).toBe('ok');
-      expect(guard.authenticateCached(bearer(alice))?.userId).toBe('alice');
-      expect(guard.authenticateCached(bearer(spliced))).toBeUndefined();
+      expect(cachedUser(alice)).toBe('alice');
+      expect(cachedUser(spliced)).toBeUndefined();
       expect(await codeOf(guard.authenticate(bearer(spliced)))).toBe('401 ERR_INVALID_TOKEN');
-      expect(guard.authenticateCached(bearer(alice))?.userId).toBe('alice');
+      expect(cachedUser(alice)).toBe('alice');
     } finally {
       await guard.close();
     }

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { GenAuthContext, RouteOptions } from '../../guard.js';
+import { routeSpec, type ResourceSource, type RouteSpec } from '../../core/enforce/route.js';
+import type { GenAuthContext, RouteOptions } from '../../core/types.js';
 import type { Requirement } from '../../policy/decide.js';
-import { routeSpec, type ResourceSource, type RouteSpec } from '../route.js';
 import { GENAUTH_ROUTE_POLICY } from './constants.js';
 
 /**

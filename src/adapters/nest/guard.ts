@@ -1,15 +1,14 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { enforceApi } from '../../api-mode.js';
+import type { GenAuthContext } from '../../core/types.js';
 import { PermissionDeniedError } from '../../errors.js';
-import type { GenAuthContext } from '../../guard.js';
 import { asGuardError, problemResponse } from '../../problem.js';
 import type { RequestLike } from '../../request.js';
-import { enforce } from '../route.js';
+import { createRuntime, type AdapterRuntime, type CheckResult } from '../runtime.js';
 import { GENAUTH_ROUTE_POLICY } from './constants.js';
 import type { RoutePolicy } from './decorators.js';
 import { GenAuthException } from './exception.js';
-import { abandonIfGone, nestRequest, responseStarted, writeAnswer } from './platform.js';
+import { abandonReply, clientLeft, nestRequest, responseStarted, writeAnswer } from './platform.js';
 import { GenAuthService } from './service.js';
 
 /**
@@ -24,7 +23,27 @@ export class GenAuthGuard implements CanActivate {
   constructor(
     @Inject(GenAuthService) protected readonly service: GenAuthService,
     @Inject(Reflector) protected readonly reflector: Reflector,
-  ) {}
+  ) {
+    this.runtime = createRuntime<unknown, unknown, undefined, boolean | Promise<boolean>>(service.core, {
+      view: nestRequest,
+      apiView: nestRequest,
+      attach(request, context) {
+        (request as { genauth?: GenAuthContext }).genauth = context;
+      },
+      proceed: () => true,
+      refuse: async (error, _request, response) => {
+        throw await this.reject(error, response);
+      },
+      gone: clientLeft,
+      abandon(_request, response) {
+        abandonReply(response);
+        return false;
+      },
+    });
+  }
+
+  /** Nest's binding of the shared adapter runtime: `Out` is canActivate's answer. */
+  private readonly runtime: AdapterRuntime<unknown, unknown, undefined, boolean | Promise<boolean>>;
 
   /**
    * Resolves `true` to let the request through, `false` when the client left while the guard waited
@@ -40,16 +59,14 @@ export class GenAuthGuard implements CanActivate {
     const http = context.switchToHttp();
     const request: unknown = http.getRequest();
     const response: unknown = http.getResponse();
+    let result: CheckResult;
     try {
-      const attached = await this.evaluate(policy, nestRequest(request), request);
-      // A client that left while the check waited: its handler must not run, no one is answered.
-      if (abandonIfGone(request, response)) return false;
-      if (attached !== null) (request as { genauth?: GenAuthContext }).genauth = attached;
-      return true;
+      result = this.evaluate(policy, nestRequest(request), request);
     } catch (error) {
-      if (abandonIfGone(request, response)) return false;
-      throw await this.reject(error, response);
+      result = Promise.reject(error);
     }
+    // A client that left while the check waited: its handler must not run, no one is answered.
+    return this.runtime.settle(result, request, response, undefined);
   }
 
   /** The route's policy: handler metadata overrides class metadata. */
@@ -64,13 +81,13 @@ export class GenAuthGuard implements CanActivate {
   protected async evaluate(policy: RoutePolicy | undefined, request: RequestLike, native: unknown): Promise<GenAuthContext | null> {
     const { core, api } = this.service;
     let apiContext: GenAuthContext | null | undefined;
-    if (api !== undefined) apiContext = await enforceApi(core, request, api);
-    if (policy?.kind === 'permission') return enforce(core, request, policy.spec, native as never);
+    if (api !== undefined) apiContext = await core.enforceApi(request, api);
+    if (policy?.kind === 'permission') return core.enforce(request, policy.spec, native as never);
     if (apiContext !== undefined && (apiContext !== null || policy === undefined)) return apiContext;
     const identity = await core.authenticate(request);
     if (policy?.kind === 'authenticate' || this.service.defaultPolicy === 'authenticate') return { identity };
     // Secure by default: a route nobody described is refused to every authenticated caller.
-    throw new PermissionDeniedError('', [], core.options.realm);
+    throw new PermissionDeniedError('', [], core.realm);
   }
 
   /** Writes the shared problem+json answer (unless `passErrors`) and returns the exception to throw. */

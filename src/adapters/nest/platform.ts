@@ -57,17 +57,19 @@ export function nestRequest(request: unknown): RequestLike {
 /**
  * Whether the client left while the guard waited and nothing was written to it (see `clientGone`). Then
  * the guard refuses without answering. Nest's exception layer still answers the closed connection
- * (nothing leaves the process); on Fastify the reply is hijacked first, so that answer is a bare end of
- * the raw response rather than Fastify's send pipeline (serializer, onSend hooks).
+ * (nothing leaves the process).
  */
-export function abandonIfGone(request: unknown, response: unknown): boolean {
+export function clientLeft(request: unknown, response: unknown): boolean {
   const raw = isFastifyRequest(request) ? request.raw : (request as IncomingMessage);
-  if (isFastifyReply(response)) {
-    if (!clientGone(raw, response.raw)) return false;
-    response.hijack?.();
-    return true;
-  }
-  return clientGone(raw, response as ServerResponse);
+  return clientGone(raw, isFastifyReply(response) ? response.raw : (response as ServerResponse));
+}
+
+/**
+ * Stops a reply for a client that left: on Fastify it is hijacked, so the exception layer's answer is a
+ * bare end of the raw response rather than Fastify's send pipeline (serializer, onSend hooks).
+ */
+export function abandonReply(response: unknown): void {
+  if (isFastifyReply(response)) response.hijack?.();
 }
 
 /** Whether the response has already started (then the guard must not write). */

@@ -1,9 +1,11 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { createGuard, type CheckInput, type Guard } from '../../guard.js';
+import { apiModeSpec, type ApiModeOptions, type ApiModeSpec } from '../../core/enforce/api.js';
+import { createGuard } from '../../core/guard.js';
+import type { CheckInput, Guard } from '../../core/types.js';
 import { splitAdapterOptions, type GuardOptions } from '../../options.js';
 import { oneOf, optionalBoolean } from '../../options/checks.js';
 import type { Decision } from '../../policy/decide.js';
-import { apiModeSpec, type ApiModeOptions, type ApiModeSpec } from '../../api-mode.js';
+import type { GuardControls } from '../guard-controls.js';
 
 /** What an undecorated route gets. */
 export type DefaultPolicy = 'deny' | 'authenticate';
@@ -39,7 +41,7 @@ export const NEST_KEYS = ['defaultPolicy', 'api', 'passErrors', 'globalGuard'] a
  * or `GENAUTH_SERVICE`) to decide outside HTTP or to invalidate cached grants. Closes the guard on
  * application shutdown.
  */
-export class GenAuthService implements OnApplicationShutdown {
+export class GenAuthService implements OnApplicationShutdown, GuardControls {
   /** The framework-neutral guard. */
   readonly core: Guard;
   /** The compiled API mode, when enabled. */
@@ -69,6 +71,11 @@ export class GenAuthService implements OnApplicationShutdown {
   /** Forgets every cached grant. */
   invalidateAll(): void {
     this.core.invalidateAll();
+  }
+
+  /** Cached users and their estimated bytes. */
+  cacheStats(): { entries: number; bytes: number } {
+    return this.core.cacheStats();
   }
 
   /** Closes connections to GenAuth (done for you when the application shuts down). Idempotent. */

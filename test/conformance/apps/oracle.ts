@@ -1,12 +1,12 @@
 /**
  * The API-mode oracle: a bare node:http server that hands `req.url` (the raw target) to the core's
- * `enforceApi` and answers with `problemResponse`. It is what every adapter must be indistinguishable
+ * `guard.enforceApi` and answers with `problemResponse`. It is what every adapter must be indistinguishable
  * from; it has no routing of its own to disagree with.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { apiModeSpec, enforceApi } from '../../../src/api-mode.js';
-import { createGuard } from '../../../src/guard.js';
+import { apiModeSpec } from '../../../src/core/enforce/api.js';
+import { createGuard } from '../../../src/core/guard.js';
 import { asGuardError, problemResponse } from '../../../src/problem.js';
 import type { ApiAppFixture, RunningApp } from '../row.js';
 
@@ -21,7 +21,10 @@ export async function startOracle(fixture: ApiAppFixture): Promise<RunningApp> {
       rawHeaders: req.rawHeaders,
       remoteAddress: req.socket.remoteAddress,
     };
-    enforceApi(guard, request, spec).then(
+    // A value, a throw or a promise: all settle the same way here.
+    Promise.resolve()
+      .then(() => guard.enforceApi(request, spec))
+      .then(
       (context) => {
         fixture.handled();
         res.setHeader('content-type', 'application/json; charset=utf-8');

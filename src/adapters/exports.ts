@@ -1,0 +1,50 @@
+/**
+ * What every adapter subpath (`genauth-guard/express`, `/koa`, `/fastify`, `/nest`) re-exports from the
+ * core: the errors and types its users need, nothing internal. The rest is on `genauth-guard`.
+ */
+export {
+  GenAuthApiError,
+  GuardError,
+  GuardInternalError,
+  InvalidRequestError,
+  InvalidTokenError,
+  KeysUnavailableError,
+  MissingTokenError,
+  PermissionDeniedError,
+  PermissionsUnavailableError,
+  isGuardError,
+  problemResponse,
+  channels,
+} from '../index.js';
+export type {
+  ApiModeOptions,
+  CacheOptions,
+  CheckInput,
+  ConditionContext,
+  ConditionOptions,
+  Decision,
+  DecisionEvent,
+  GenAuthContext,
+  GenAuthFailureKind,
+  GenAuthOptions,
+  Guard,
+  GuardErrorCode,
+  GuardOptions,
+  Identity,
+  IdentityOptions,
+  InvalidTokenReason,
+  JwksOptions,
+  JwtAlgorithm,
+  JwtOptions,
+  ProblemResponse,
+  RedactedOptions,
+  Requirement,
+  ResourceSource,
+  ResourceType,
+  RetryBudgetOptions,
+  RouteOptions,
+  TokenCacheOptions,
+  UpstreamEvent,
+  UserIdType,
+} from '../index.js';
+export type { AdapterGuard, GuardControls } from './guard-controls.js';

@@ -1,0 +1,140 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { apiModeSpec, type ApiModeOptions, type ApiModeSpec } from '../../core/enforce/api.js';
+import { routeSpec } from '../../core/enforce/route.js';
+import { createGuard } from '../../core/guard.js';
+import type { GenAuthContext } from '../../core/types.js';
+import type { GuardError } from '../../errors.js';
+import { splitAdapterOptions } from '../../options.js';
+import { optionalBoolean } from '../../options/checks.js';
+import { problemResponse } from '../../problem.js';
+import { NodeRequestView, type RequestLike } from '../../request.js';
+import { clientGone } from '../aborted.js';
+import type { UnroutedHandler } from '../framework-errors.js';
+import { guardControls } from '../guard-controls.js';
+import { fastifyRouterRules } from '../router-rules.js';
+import { createRuntime, type FrameworkBinding } from '../runtime.js';
+import type { FastifyGuard, FastifyGuardOptions, FastifyResourceRequest, GenAuthHook } from '../fastify.js';
+import { isPublicRoute, routeConfigSpecs } from './route-config.js';
+
+type HookDone = (error?: Error) => void;
+/** The plugin's own `onRequest` hook, in callback style so a cached decision continues synchronously. */
+export type RouteHook = (request: FastifyRequest, reply: FastifyReply, done: HookDone) => void;
+
+/**
+ * The core's view of a Fastify request. `request.raw.url` is the target exactly as received: Fastify
+ * routes on a decoded, optionally slash- and case-insensitive path, but the guard must judge the same
+ * string as on every other adapter.
+ */
+export function fastifyRequest(request: FastifyRequest): RequestLike {
+  return new NodeRequestView(request.raw);
+}
+
+/** With the instance's router options: ALLOW patterns and public paths match no wider than find-my-way. */
+function fastifyApiRequest(request: FastifyRequest): RequestLike {
+  return new NodeRequestView(request.raw, undefined, fastifyRouterRules(request.server));
+}
+
+/** A Buffer, so Fastify sends the content type as given (it appends a charset to JSON-ish strings). */
+function answer(error: GuardError, reply: FastifyReply): FastifyReply {
+  const problem = problemResponse(error);
+  return reply.code(problem.status).headers(problem.headers).send(Buffer.from(problem.body));
+}
+
+/** The parts every Fastify binding shares: a client that left has its reply hijacked, which stops Fastify without writing. */
+const common = {
+  view: fastifyRequest,
+  apiView: fastifyApiRequest,
+  attach(request: FastifyRequest, context: GenAuthContext): void {
+    request.genauth = context;
+  },
+  gone: (request: FastifyRequest, reply: FastifyReply): boolean => clientGone(request.raw, reply.raw),
+};
+
+/** Async hooks (`preHandler: guard.requirePermission(...)`): returning the sent or hijacked reply stops the lifecycle. */
+function hookBinding(passErrors: boolean): FrameworkBinding<FastifyRequest, FastifyReply, undefined, FastifyReply | undefined> {
+  return {
+    ...common,
+    proceed: () => undefined,
+    refuse(error, _request, reply) {
+      if (passErrors || reply.sent) throw error;
+      return answer(error, reply);
+    },
+    abandon: (_request, reply) => reply.hijack(),
+  };
+}
+
+/** Callback hooks (the plugin's `onRequest`): `then` is what runs once the check passed (`done`, or the next check). */
+function callbackBinding(passErrors: boolean, then: RouteHook): FrameworkBinding<FastifyRequest, FastifyReply, HookDone, void> {
+  return {
+    ...common,
+    proceed: then,
+    refuse(error, _request, reply, done) {
+      if (passErrors || reply.sent) return done(error);
+      answer(error, reply);
+    },
+    abandon(_request, reply) {
+      reply.hijack();
+    },
+  };
+}
+
+/** Builds the decorator object and the hooks the plugin installs. Exported for tests and custom wiring. */
+export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard & { routeHook: RouteHook; unrouted: UnroutedHandler | undefined } {
+  const { guard: guardOptions, own } = splitAdapterOptions(options, ['passErrors', 'api']);
+  const passErrors = optionalBoolean(own.passErrors, 'passErrors', false);
+  const core = createGuard(guardOptions);
+  const hooks = createRuntime(core, hookBinding(passErrors));
+  const specOf = routeConfigSpecs();
+
+  /** The matched route's `config.genauth`, after instance-wide API mode when that is on. */
+  const routeCheck: RouteHook = (request, reply, done) => {
+    const config = request.routeOptions.config?.genauth;
+    const spec = config === undefined ? undefined : specOf(config);
+    if (spec === undefined) return done();
+    routes.route(spec, request as FastifyResourceRequest, reply, done);
+  };
+  const routes = createRuntime(core, callbackBinding(passErrors, (_request, _reply, done) => done()));
+  const apiThenRoute = createRuntime(core, callbackBinding(passErrors, routeCheck));
+
+  /** An async hook running one check of the runtime; a synchronous throw (passErrors) becomes a rejection. */
+  // A reply is thenable (it settles once sent): the hook's promise adopts it, as Fastify expects.
+  type Answer = FastifyReply | undefined;
+  function hook(run: (request: FastifyRequest, reply: FastifyReply) => Answer | Promise<Answer>): GenAuthHook {
+    return function genauthHook(request, reply) {
+      try {
+        return Promise.resolve(run(request, reply)) as Promise<Answer>;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+  }
+  const apiHook = (spec: ApiModeSpec): GenAuthHook => hook((request, reply) => hooks.api(spec, request, reply, undefined));
+
+  // Validated now: a mistake fails registration, not a request.
+  const instanceApi = own.api === undefined ? undefined : apiModeSpec(own.api as ApiModeOptions);
+  const unroutedHook = instanceApi === undefined ? undefined : apiHook(instanceApi);
+
+  return {
+    requirePermission(resource, requirement, route) {
+      const spec = routeSpec(resource, requirement, route);
+      return hook((request, reply) => hooks.route(spec, request as FastifyResourceRequest, reply, undefined));
+    },
+    authenticate: () => hook((request, reply) => hooks.authenticate(request, reply, undefined)),
+    api: (apiOptions) => apiHook(apiModeSpec(apiOptions)),
+    /** Instance-wide API mode (unless the route is public), then the matched route's `config.genauth`. */
+    routeHook(request, reply, done) {
+      if (instanceApi === undefined) return routeCheck(request, reply, done);
+      const config = request.routeOptions.config?.genauth;
+      if (config !== undefined && isPublicRoute(config)) return done();
+      apiThenRoute.api(instanceApi, request, reply, done);
+    },
+    // The guard answers (400 for a target it cannot evaluate); should it let the target through, there is
+    // still no route for it, so Fastify's own error stands. (An answered hook resolves once the reply is
+    // sent, with no value: `sent` tells.)
+    unrouted:
+      unroutedHook === undefined
+        ? undefined
+        : (request, reply) => unroutedHook(request as unknown as FastifyRequest, reply as FastifyReply).then(() => reply.sent),
+    ...guardControls(core),
+  };
+}

@@ -1,0 +1,52 @@
+import type { ApiModeOptions } from '../core/enforce/api.js';
+import type { ResourceSource } from '../core/enforce/route.js';
+import type { CheckInput, Guard, RouteOptions } from '../core/types.js';
+import type { Decision, Requirement } from '../policy/decide.js';
+
+/** What every adapter's guard offers beside its middleware (the Nest service too). Methods work when taken off the object. */
+export interface GuardControls {
+  /** A decision outside HTTP, with the same semantics as the middleware. */
+  check(input: CheckInput): Promise<Decision>;
+  /** Forgets one user's cached grants. */
+  invalidateUser(userId: string): void;
+  /** Forgets every cached grant. */
+  invalidateAll(): void;
+  /** Cached users and their estimated bytes. */
+  cacheStats(): { entries: number; bytes: number };
+  /** Closes connections to GenAuth. */
+  close(): Promise<void>;
+  /** The framework-neutral guard. */
+  readonly core: Guard;
+}
+
+/**
+ * The guard of a middleware framework: `M` is its middleware (or hook) type, `R` what a resource
+ * function receives. Each adapter's public guard type extends it.
+ */
+export interface AdapterGuard<M, R> extends GuardControls {
+  /**
+   * Middleware that authenticates the caller and requires `requirement` on `resource`.
+   * @throws TypeError at definition when the resource or requirement is malformed.
+   */
+  requirePermission(resource: ResourceSource<R>, requirement: Requirement, route?: RouteOptions): M;
+  /** Middleware that only authenticates (attaches the identity). */
+  authenticate(): M;
+  /**
+   * API mode: middleware that authorizes every request by its method and full path against the user's
+   * API grants (`apiIdentifier`). Public paths pass without a token.
+   * @throws TypeError naming the option when `options` is malformed.
+   */
+  api(options?: ApiModeOptions): M;
+}
+
+/** The {@link GuardControls} of a core guard. */
+export function guardControls(core: Guard): GuardControls {
+  return {
+    check: (input) => core.check(input),
+    invalidateUser: (userId) => core.invalidateUser(userId),
+    invalidateAll: () => core.invalidateAll(),
+    cacheStats: () => core.cacheStats(),
+    close: () => core.close(),
+    core,
+  };
+}

@@ -1,0 +1,72 @@
+import { baseConditionContext } from '../condition-context.js';
+import { GuardInternalError } from '../errors.js';
+import { channels, type DecisionEvent } from '../events.js';
+import type { ResolvedOptions } from '../options.js';
+import { evaluateConditions, type ConditionContext } from '../policy/conditions.js';
+import { decide, type ConditionCheck, type Decision, type NormalizedRequirement } from '../policy/decide.js';
+import type { RequestLike } from '../request.js';
+import type { Identity } from '../token/verifier.js';
+import type { GrantStore } from './grant-store.js';
+import type { RouteOptions } from './types.js';
+
+/** What policy conditions are evaluated against. */
+export interface DecisionEnvironment {
+  request?: RequestLike;
+  identity?: Identity;
+  /** Extra condition context keys (merged last). */
+  context?: Record<string, unknown>;
+}
+
+/** The decisions that may wait: grants loaded from GenAuth, conditions evaluated. */
+export interface Authorizer {
+  /** Decides for a known user. Resolves a Decision (allowed or not); throws only on outage (503) or a bad resource (500). */
+  authorize(userId: string, resource: string, requirement: NormalizedRequirement, route: RouteOptions, environment?: DecisionEnvironment): Promise<Decision>;
+  /** The condition evaluator for one request (context from the guard, the user's function, `environment`). */
+  conditions(userId: string, environment?: DecisionEnvironment): Promise<ConditionCheck>;
+}
+
+/** Tells `genauth-guard:decision` subscribers (nothing is built when there are none). */
+export function publishDecision(userId: string, resource: string, decision: Decision): void {
+  if (channels.decision.hasSubscribers) {
+    channels.decision.publish({ userId, resource, actions: decision.actions, allowed: decision.allowed, reason: decision.reason } satisfies DecisionEvent);
+  }
+}
+
+/** Creates the full (asynchronous) decision path of one guard. */
+export function createAuthorizer(options: ResolvedOptions, store: GrantStore): Authorizer {
+  /** Built only when the user's grants carry conditions. */
+  async function conditions(userId: string, environment: DecisionEnvironment | undefined): Promise<ConditionCheck> {
+    const context = baseConditionContext(options, userId, environment?.request);
+    const provider = options.conditions.context;
+    if (provider !== undefined) {
+      try {
+        Object.assign(context, await provider({ request: environment?.request, userId, claims: environment?.identity?.claims }));
+      } catch (cause) {
+        throw new GuardInternalError({ cause });
+      }
+    }
+    if (environment?.context !== undefined) Object.assign(context, environment.context);
+    const frozen = context as ConditionContext;
+    return (grant) => evaluateConditions(grant.conditions, frozen);
+  }
+
+  async function authorize(
+    userId: string,
+    resource: string,
+    requirement: NormalizedRequirement,
+    route: RouteOptions,
+    environment?: DecisionEnvironment,
+  ): Promise<Decision> {
+    if (typeof resource !== 'string' || resource === '') {
+      throw new GuardInternalError({ cause: new TypeError('genauth-guard: the resource must be a non-empty string') });
+    }
+    const index = await store.grants(userId);
+    const decision = index.hasConditions
+      ? decide(index, resource, requirement, { resourceType: route.resourceType, conditions: await conditions(userId, environment) })
+      : decide(index, resource, requirement, { resourceType: route.resourceType });
+    publishDecision(userId, resource, decision);
+    return decision;
+  }
+
+  return { authorize, conditions };
+}

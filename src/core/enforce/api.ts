@@ -1,0 +1,133 @@
+import { InvalidRequestError, PermissionDeniedError } from '../../errors.js';
+import { fail, strictObject } from '../../options/checks.js';
+import { allowRules, createApiMatcher, foldedSegments, type ApiDecision, type ApiMatchOptions, type ApiMatcher, type RouterRules } from '../../policy/api-match.js';
+import { normalizeApiTarget, type ApiPath, type CaseFold } from '../../policy/api-path.js';
+import { compileApiPattern } from '../../policy/api-pattern.js';
+import { PatternTrie, type CompiledPattern } from '../../policy/api-trie.js';
+import type { Decision } from '../../policy/decide.js';
+import type { GrantIndex } from '../../policy/grants.js';
+import type { RequestLike } from '../../request.js';
+import type { Identity } from '../../token/verifier.js';
+import type { Authorizer } from '../authorize.js';
+import type { GrantStore } from '../grant-store.js';
+import type { GenAuthContext } from '../types.js';
+import type { Callers, KnownToken } from './caller.js';
+
+/** Options of API mode (`guard.api(options)`). The router's rules come from the adapter, not from here. */
+export interface ApiModeOptions extends Omit<ApiMatchOptions, 'router'> {
+  /**
+   * Paths that need no token at all, in the grant pattern syntax (`/health`, `/docs/*`, `/files/:id`).
+   * Matched on the same canonical path as ALLOW patterns: with `caseSensitive` and `strict`, and never
+   * more widely than the router routes. Everything else fails closed.
+   * @default []
+   */
+  publicPaths?: string[];
+}
+
+/** API mode's checked, frozen specification, built once when the middleware is created. */
+export interface ApiModeSpec {
+  readonly matcher: ApiMatcher;
+  /** True when the (canonical) path is one of `publicPaths` under the router's rules (else the options'). */
+  isPublic(path: ApiPath, router?: RouterRules): boolean;
+}
+
+const KNOWN_OPTIONS = ['publicPaths', 'methodActions', 'caseSensitive', 'strict', 'apiOrigin'];
+
+/**
+ * Validates API-mode options once and compiles the public paths.
+ * @example const spec = apiModeSpec({ publicPaths: ['/health', '/docs/*'] });
+ * @throws TypeError naming the option (`api.publicPaths[1]`, `api.methodActions.GET`, ...); an unknown
+ * key (a misspelt one would silently keep its default) with the closest valid one.
+ */
+export function apiModeSpec(options: ApiModeOptions = {}): ApiModeSpec {
+  const { publicPaths = [], ...matchOptions } = strictObject(options, KNOWN_OPTIONS, 'api') as ApiModeOptions;
+  const matcher = createApiMatcher(matchOptions, 'api.');
+  if (!Array.isArray(publicPaths)) fail('api.publicPaths', 'must be an array of path patterns');
+  const patterns: string[] = [];
+  publicPaths.forEach((value, i) => {
+    const result = typeof value === 'string' && value.startsWith('/') ? compileApiPattern(value, { fold: 'none' }) : undefined;
+    if (result === undefined || !result.ok) {
+      fail(`api.publicPaths[${i}]`, 'must be a path pattern such as /health, /docs/* or /files/:id');
+    }
+    patterns.push(value as string);
+  });
+  // One trie per case fold, built when a router with that fold first asks.
+  const tries = new Map<CaseFold, PatternTrie<true>>();
+  const trieFor = (fold: CaseFold): PatternTrie<true> => {
+    let trie = tries.get(fold);
+    if (trie === undefined) {
+      trie = new PatternTrie<true>();
+      for (const value of patterns) trie.insert((compileApiPattern(value, { fold }) as { pattern: CompiledPattern }).pattern, true);
+      tries.set(fold, trie);
+    }
+    return trie;
+  };
+  return Object.freeze({
+    matcher,
+    isPublic(path: ApiPath, router?: RouterRules): boolean {
+      if (patterns.length === 0) return false;
+      const rules = allowRules(matcher.options, router);
+      let found = false;
+      trieFor(rules.fold).collect(foldedSegments(path, rules.fold), path.trailingSlash, rules.strict, () => {
+        found = true;
+      });
+      return found;
+    },
+  });
+}
+
+function asContextDecision(decision: ApiDecision): Decision {
+  // Only an allowed decision is attached, and its reason ('allowed') is one Decision knows.
+  return decision as Decision;
+}
+
+/** `Guard.enforceApi`: see there. */
+export type ApiEnforcer = (request: RequestLike, spec: ApiModeSpec) => GenAuthContext | null | Promise<GenAuthContext | null>;
+
+/**
+ * Creates the API-mode check of one guard. `request.url` must be the full request target as received
+ * (path and query, mount prefix included); `request.router`, the rules of the router that dispatches it
+ * as the adapter read them from the app. Order: a bad target -> 400, then the token -> 401, then the
+ * permission -> 403 (503 on outage). Like the route check, it answers at once from the caches when the
+ * user's API grants carry no conditions.
+ */
+export function createApiEnforcer(callers: Callers, store: GrantStore, authorizer: Authorizer, realm: string): ApiEnforcer {
+  function enforceApi(request: RequestLike, spec: ApiModeSpec): GenAuthContext | null | Promise<GenAuthContext | null> {
+    const target = normalizeApiTarget(request.url);
+    // Never echo the path: the message is a fixed text.
+    if (!target.ok) throw new InvalidRequestError('The request path cannot be evaluated', realm);
+    const router = request.router;
+    if (spec.isPublic(target, router)) return null;
+    const found = callers.present(request);
+    if (typeof found !== 'string') return decide(request, spec, target, router, found.identity, found);
+    const identity = callers.verify(found);
+    if (identity instanceof Promise) return identity.then((verified) => decide(request, spec, target, router, verified, undefined));
+    return decide(request, spec, target, router, identity, undefined);
+  }
+
+  function decide(
+    request: RequestLike,
+    spec: ApiModeSpec,
+    target: ApiPath,
+    router: RouterRules | undefined,
+    identity: Identity,
+    known: KnownToken | undefined,
+  ): GenAuthContext | Promise<GenAuthContext> {
+    const index = callers.cachedGrants(identity.userId, known)?.value.index;
+    if (index === undefined || spec.matcher.compile(index, router).hasConditions) return decideLater(request, spec, target, router, identity);
+    return allowed(identity, spec.matcher.match(index, request.method, target, undefined, router));
+  }
+
+  async function decideLater(request: RequestLike, spec: ApiModeSpec, target: ApiPath, router: RouterRules | undefined, identity: Identity): Promise<GenAuthContext> {
+    const index: GrantIndex = await store.grants(identity.userId);
+    const conditions = spec.matcher.compile(index, router).hasConditions ? await authorizer.conditions(identity.userId, { request, identity }) : undefined;
+    return allowed(identity, spec.matcher.match(index, request.method, target, conditions, router));
+  }
+
+  function allowed(identity: Identity, decision: ApiDecision): GenAuthContext {
+    if (!decision.allowed) throw new PermissionDeniedError(decision.resource, decision.actions, realm);
+    return { identity, decision: asContextDecision(decision) };
+  }
+
+  return enforceApi;
+}

@@ -1,0 +1,64 @@
+/**
+ * Who the caller is and which grants they hold, from the caches when it can be: the one place that
+ * knows a verified token keeps a link to its user's cached grants. A repeated request then skips the
+ * grant cache's lookup, and the whole check stays synchronous.
+ */
+import type { PermissionCache } from '../../cache/permission-cache.js';
+import type { RequestLike } from '../../request.js';
+import { bearerToken, plainBearerToken, readAuthorization } from '../../token/bearer.js';
+import type { Identity, TokenVerifier, VerifiedToken } from '../../token/verifier.js';
+import type { CachedUserGrants, UserGrants, UserGrantsLink } from '../grant-store.js';
+
+/** A token verified before: the verifier's record, whose link slot this module keeps. */
+export type KnownToken = VerifiedToken<UserGrantsLink>;
+
+/** Every LINK_REFRESH-th use of a link looks the grants up again, so lru-cache still sees them used. */
+const LINK_REFRESH = 16;
+
+/** The caller's side of one request, for route and API-mode enforcement. */
+export interface Callers {
+  /**
+   * The record of the request's token when it was verified before, else the token to verify. A header
+   * that is exactly `Bearer <token>` is looked up without the full syntax check (its token passed it
+   * when it was verified); every other header goes through it. Throws (400/401) for a missing, repeated
+   * or malformed header.
+   */
+  present(request: RequestLike): KnownToken | string;
+  /** The identity, without a promise when the synchronous HS* check accepts the token; throws or rejects 401/503. */
+  verify(token: string): Identity | Promise<Identity>;
+  /**
+   * The user's fresh cached grants, no I/O: through the known token's link while it holds, else from
+   * the cache (and the link is set again). `known` must be the record `present` returned for this user.
+   */
+  cachedGrants(userId: string, known: KnownToken | undefined): CachedUserGrants | undefined;
+  /** Authentication alone: the identity, without a promise when the token needs no jose. Throws or rejects 400/401/503. */
+  identify(request: RequestLike): Identity | Promise<Identity>;
+}
+
+/** Creates the caller lookups of one guard, over its verifier and its grant cache. */
+export function createCallers(verifier: TokenVerifier<UserGrantsLink>, cache: PermissionCache<UserGrants>, realm: string): Callers {
+  function present(request: RequestLike): KnownToken | string {
+    const header = readAuthorization(request);
+    const plain = plainBearerToken(header);
+    return (plain === undefined ? undefined : verifier.peekRecord(plain)) ?? bearerToken(header, realm);
+  }
+
+  function cachedGrants(userId: string, known: KnownToken | undefined): CachedUserGrants | undefined {
+    if (known === undefined) return cache.peek(userId);
+    const link = known.link;
+    const linked = link !== undefined && ++known.linkUses < LINK_REFRESH ? cache.stillFresh(link) : undefined;
+    if (linked !== undefined) return linked;
+    // Any live, fresh entry of the user is the one the cache holds for them: link it.
+    const cached = cache.peek(userId);
+    known.link = cached?.link;
+    known.linkUses = 0;
+    return cached;
+  }
+
+  function identify(request: RequestLike): Identity | Promise<Identity> {
+    const found = present(request);
+    return typeof found === 'string' ? verifier.verifyNow(found) : found.identity;
+  }
+
+  return { present, verify: verifier.verifyNow, cachedGrants, identify };
+}

@@ -1,0 +1,115 @@
+import { GuardInternalError, PermissionDeniedError } from '../../errors.js';
+import { RESOURCE_TYPES } from '../../options.js';
+import { oneOf, strictObject } from '../../options/checks.js';
+import { decideRemembered, normalizeRequirement, type Decision, type NormalizedRequirement, type Requirement } from '../../policy/decide.js';
+import type { RequestLike } from '../../request.js';
+import type { Identity } from '../../token/verifier.js';
+import type { Authorizer } from '../authorize.js';
+import { publishDecision } from '../authorize.js';
+import type { GenAuthContext, RouteOptions } from '../types.js';
+import type { Callers, KnownToken } from './caller.js';
+
+/** A resource code, or a function of the framework's request (sync or async) that returns one. */
+export type ResourceSource<R> = string | ((request: R) => string | Promise<string>);
+
+/** A route's checked, frozen specification, built once when the route is defined. */
+export interface RouteSpec<R> {
+  readonly resolve: (request: R) => string | Promise<string>;
+  readonly requirement: NormalizedRequirement;
+  readonly route: RouteOptions;
+}
+
+/** A route's options, checked like every options object: known keys, a resource type GenAuth has. */
+function routeOptions(route: unknown): RouteOptions {
+  if (route === undefined) return {};
+  const input = strictObject(route, ['resourceType'], 'route');
+  const resourceType = oneOf(input.resourceType, RESOURCE_TYPES, 'route.resourceType');
+  return resourceType === undefined ? {} : { resourceType };
+}
+
+/**
+ * Validates a route's arguments once, at definition: mistakes throw a `TypeError` before any request.
+ * @example const spec = routeSpec((req) => `ecs:${req.params.id}`, 'ecs:Start');
+ * @throws TypeError when the resource, the requirement or the route options are malformed.
+ */
+export function routeSpec<R>(resource: ResourceSource<R>, requirement: Requirement, route?: RouteOptions): RouteSpec<R> {
+  if (typeof resource === 'string') {
+    if (resource === '') throw new TypeError('genauth-guard: the resource must be a non-empty string or a function');
+  } else if (typeof resource !== 'function') {
+    throw new TypeError('genauth-guard: the resource must be a non-empty string or a function');
+  }
+  const resolve = typeof resource === 'string' ? () => resource : resource;
+  return Object.freeze({ resolve, requirement: normalizeRequirement(requirement), route: Object.freeze(routeOptions(route)) });
+}
+
+/** `Guard.enforce`: see there. */
+export type RouteEnforcer = <R = RequestLike>(request: RequestLike, spec?: RouteSpec<R>, native?: R) => GenAuthContext | Promise<GenAuthContext>;
+
+function withIdentity(identity: Identity): GenAuthContext {
+  return { identity };
+}
+
+/**
+ * Creates the route check of one guard: authenticate, resolve the resource, decide (without a spec:
+ * authenticate only). When the token is known (or passes the synchronous HS* check) and the user's
+ * grants are cached without conditions, it all happens now, with no promise and no microtask (the hot
+ * path); otherwise the answer is a promise.
+ */
+export function createRouteEnforcer(callers: Callers, authorizer: Authorizer, realm: string): RouteEnforcer {
+  function enforce<R>(request: RequestLike, spec?: RouteSpec<R>, native?: R): GenAuthContext | Promise<GenAuthContext> {
+    if (spec === undefined) return authenticateOnly(request);
+    const found = callers.present(request);
+    if (typeof found !== 'string') return decide(request, spec, native, found.identity, found);
+    const identity = callers.verify(found);
+    if (identity instanceof Promise) return identity.then((verified) => decide(request, spec, native, verified, undefined));
+    return decide(request, spec, native, identity, undefined);
+  }
+
+  function authenticateOnly(request: RequestLike): GenAuthContext | Promise<GenAuthContext> {
+    const identity = callers.identify(request);
+    return identity instanceof Promise ? identity.then(withIdentity) : { identity };
+  }
+
+  /** From fresh cached grants when possible (403 thrown), else the full asynchronous path. */
+  function decide<R>(
+    request: RequestLike,
+    spec: RouteSpec<R>,
+    native: R | undefined,
+    identity: Identity,
+    known: KnownToken | undefined,
+  ): GenAuthContext | Promise<GenAuthContext> {
+    const resource = resolveResource(spec, native === undefined ? (request as R) : native);
+    if (typeof resource !== 'string' || resource === '') return decideLater(request, spec, identity, resource);
+    const cached = callers.cachedGrants(identity.userId, known);
+    if (cached === undefined || cached.value.index.hasConditions) return decideLater(request, spec, identity, resource);
+    const decision = decideRemembered(cached.value, resource, spec.requirement, spec.route.resourceType);
+    publishDecision(identity.userId, resource, decision);
+    return allowed(identity, decision, resource, spec.requirement);
+  }
+
+  async function decideLater<R>(request: RequestLike, spec: RouteSpec<R>, identity: Identity, resolved: string | Promise<string>): Promise<GenAuthContext> {
+    let resource: string;
+    try {
+      resource = typeof resolved === 'string' ? resolved : await resolved;
+    } catch (cause) {
+      throw new GuardInternalError({ cause });
+    }
+    const decision = await authorizer.authorize(identity.userId, resource, spec.requirement, spec.route, { request, identity });
+    return allowed(identity, decision, resource, spec.requirement);
+  }
+
+  function allowed(identity: Identity, decision: Decision, resource: string, requirement: NormalizedRequirement): GenAuthContext {
+    if (!decision.allowed) throw new PermissionDeniedError(resource, requirement.actions, realm);
+    return { identity, decision };
+  }
+
+  return enforce;
+}
+
+function resolveResource<R>(spec: RouteSpec<R>, native: R): string | Promise<string> {
+  try {
+    return spec.resolve(native);
+  } catch (cause) {
+    throw new GuardInternalError({ cause });
+  }
+}

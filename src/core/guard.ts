@@ -1,0 +1,71 @@
+import { createGenAuthClient } from '../genauth/client.js';
+import { redactOptions, resolveOptions, type GuardOptions } from '../options.js';
+import { normalizeRequirement, type Decision, type NormalizedRequirement, type Requirement } from '../policy/decide.js';
+import { createTokenVerifier } from '../token/verifier.js';
+import { createAuthorizer } from './authorize.js';
+import { createApiEnforcer } from './enforce/api.js';
+import { createCallers } from './enforce/caller.js';
+import { createRouteEnforcer } from './enforce/route.js';
+import { createGrantStore, type UserGrantsLink } from './grant-store.js';
+import type { CheckInput, Guard } from './types.js';
+
+function requirementOf(input: CheckInput): Requirement {
+  if ('action' in input) return input.action;
+  if ('allOf' in input) return { allOf: input.allOf };
+  return { anyOf: input.anyOf };
+}
+
+/**
+ * Creates the core guard: token verification, the user's grants (cached) and the decision, behind the
+ * few methods adapters call. Validates options now.
+ * @example const guard = createGuard({ genauth: { userPoolId, accessKeySecret }, jwt: { jwksUri, issuer, audience, algorithms: ['RS256'] } });
+ * @throws TypeError naming the option when the configuration is wrong.
+ */
+export function createGuard(input: GuardOptions): Guard {
+  const options = resolveOptions(input);
+  const { realm } = options;
+  const verifier = createTokenVerifier<UserGrantsLink>(options);
+  const client = createGenAuthClient(options);
+  const store = createGrantStore(options, client);
+  const authorizer = createAuthorizer(options, store);
+  const callers = createCallers(verifier, store.cache, realm);
+
+  function check(input: CheckInput): Promise<Decision> {
+    if (typeof input?.userId !== 'string' || input.userId === '') {
+      return Promise.reject(new TypeError('genauth-guard: check() needs a non-empty userId'));
+    }
+    let requirement: NormalizedRequirement;
+    try {
+      requirement = normalizeRequirement(requirementOf(input));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return authorizer.authorize(input.userId, input.resource, requirement, { resourceType: input.resourceType }, { context: input.context });
+  }
+
+  return {
+    // Secrets stay in this closure (and the client's and verifier's); the public object shows none.
+    options: redactOptions(options),
+    realm,
+    enforce: createRouteEnforcer(callers, authorizer, realm),
+    enforceApi: createApiEnforcer(callers, store, authorizer, realm),
+    authenticate(request) {
+      try {
+        return Promise.resolve(callers.identify(request));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    check,
+    invalidateUser(userId) {
+      store.cache.invalidateUser(userId);
+      verifier.forgetUser(userId);
+    },
+    invalidateAll() {
+      store.cache.invalidateAll();
+      verifier.forgetAll();
+    },
+    cacheStats: () => store.cache.stats(),
+    close: () => client.close(),
+  };
+}

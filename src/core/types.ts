@@ -1,0 +1,68 @@
+import type { ResourceType } from '../genauth/types.js';
+import type { RedactedOptions } from '../options.js';
+import type { Decision } from '../policy/decide.js';
+import type { RequestLike } from '../request.js';
+import type { Identity } from '../token/verifier.js';
+import type { ApiModeSpec } from './enforce/api.js';
+import type { RouteSpec } from './enforce/route.js';
+
+/** What the guard attaches to a request (`req.genauth`, `ctx.state.genauth`). */
+export interface GenAuthContext {
+  identity: Identity;
+  /** Present once a permission was checked. */
+  decision?: Decision;
+}
+
+/** Per-route options. */
+export interface RouteOptions {
+  /** Only grants of this resource type count. By default the code matches whatever its type. */
+  resourceType?: ResourceType;
+}
+
+/** Input of {@link Guard.check}: a decision outside HTTP. */
+export type CheckInput = { userId: string; resource: string; resourceType?: ResourceType; context?: Record<string, unknown> } & (
+  | { action: string }
+  | { allOf: readonly string[] }
+  | { anyOf: readonly string[] }
+);
+
+/**
+ * The framework-neutral guard every adapter wraps. `enforce` and `enforceApi` are the whole check of
+ * one request: each returns its answer at once when the caches hold everything it needs (a verified
+ * token, fresh grants without conditions), else a promise of it. Refusals are GuardErrors, thrown or
+ * rejected (400/401/403/503/500), never a value.
+ */
+export interface Guard {
+  /** The resolved options with every secret replaced by `'[redacted]'` (safe to log or serialize). */
+  readonly options: RedactedOptions;
+  /** The realm of `WWW-Authenticate` challenges. */
+  readonly realm: string;
+  /**
+   * Authenticates the caller and requires the route's permission; without a spec, authenticates only
+   * (the context is `{ identity }`). `native` is what a resource function of the spec receives (the
+   * framework's request); by default the request itself.
+   * @example const spec = routeSpec('reports', 'reports:Read'); const { identity, decision } = await guard.enforce(request, spec);
+   * @throws GuardError InvalidRequestError (400), MissingTokenError/InvalidTokenError (401),
+   * PermissionDeniedError (403), PermissionsUnavailableError/KeysUnavailableError (503), GuardInternalError (500).
+   */
+  enforce<R = RequestLike>(request: RequestLike, spec?: RouteSpec<R>, native?: R): GenAuthContext | Promise<GenAuthContext>;
+  /**
+   * API mode for one request: its method and full target (`request.url`, as received) against the
+   * user's API grants. `null` for a public path (let it through unauthenticated). Order: a target that
+   * cannot be evaluated (400), then the token (401), then the permission (403; 503 on outage).
+   * @throws GuardError as {@link Guard.enforce}.
+   */
+  enforceApi(request: RequestLike, spec: ApiModeSpec): GenAuthContext | null | Promise<GenAuthContext | null>;
+  /** Reads and verifies the bearer token; always a promise. Rejects with a GuardError (400/401/503). */
+  authenticate(request: RequestLike): Promise<Identity>;
+  /** A decision outside HTTP, with the same semantics as the middleware. Resolves denied decisions too. */
+  check(input: CheckInput): Promise<Decision>;
+  /** Forgets one user's cached grants (and verified tokens). */
+  invalidateUser(userId: string): void;
+  /** Forgets every cached grant (and verified token). */
+  invalidateAll(): void;
+  /** Cached users and their estimated bytes. */
+  cacheStats(): { entries: number; bytes: number };
+  /** Closes connections to GenAuth. */
+  close(): Promise<void>;
+}
