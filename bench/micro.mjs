@@ -1,10 +1,12 @@
 // Micro-benchmarks (tinybench), one process, no HTTP: the decision at 100 and 10k grants, API-mode
-// matching at 10k API grants, and the guard's whole in-process path (cached token, warm grants).
+// matching at 10k API grants, and what adapters call per request (cached token, warm grants): the
+// core's enforce() and enforceApi(), and the Express middleware around them.
 // Each task runs its operation BATCH times so sub-microsecond work is above the timer's resolution;
 // the table reports the time of one operation. Every benchmarked call is checked before timing.
 import { existsSync } from 'node:fs';
 import { Bench } from 'tinybench';
-import { createGuard, decide, indexGrants, normalizeRequirement } from '../dist/index.js';
+import { apiModeSpec, createGuard, decide, indexGrants, normalizeRequirement, routeSpec } from '../dist/index.js';
+import { createExpressGuard } from '../dist/express.js';
 import { startEmulator } from '../dist/testing.js';
 import { ACTION, ALLOWED_USER, JWT_ALG, JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET, RESOURCE_OF, TARGET_ID, TARGET_PATH, mintHs256 } from './lib/common.mjs';
 import { grantList } from './lib/fixtures.mjs';
@@ -48,18 +50,48 @@ if (existsSync(new URL('../src/policy/api-match.ts', import.meta.url))) {
   });
 }
 
-// The guard's in-process path: what a request costs beyond the framework.
+// What adapters call per request: what a request costs beyond the framework. Warm, every call is
+// synchronous (no promise), as on the adapters' hot path; a promise would fail the checks below.
 const emulator = await startEmulator({ hs256Secret: JWT_SECRET });
 emulator.setGrants(ALLOWED_USER, dto(100));
-const guard = createGuard({
+const options = {
   genauth: { host: emulator.url, userPoolId: emulator.userPoolId, accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret },
   jwt: { secret: JWT_SECRET, issuer: JWT_ISSUER, audience: JWT_AUDIENCE, algorithms: [JWT_ALG] },
   logger: false,
+};
+const guard = createGuard(options);
+const authorization = `Bearer ${mintHs256(ALLOWED_USER)}`;
+// Node's shape: rawHeaders beside headers (the guard reads the Authorization header from rawHeaders).
+const request = { method: 'GET', url: TARGET_PATH, headers: { authorization }, rawHeaders: ['Authorization', authorization] };
+const spec = routeSpec(resource, ACTION);
+const apiSpec = apiModeSpec({ methodActions: { GET: ACTION } });
+const sync = (result) => (result instanceof Promise ? undefined : result);
+expect('guard.enforce allows', (await guard.enforce(request, spec)).decision.allowed === true);
+expect('guard.enforce is synchronous when warm', sync(guard.enforce(request, spec))?.decision.allowed === true);
+expect('guard.enforceApi is synchronous when warm', sync(guard.enforceApi(request, apiSpec))?.decision.allowed === true);
+bench.add('guard.enforce(): cached token, warm grants, 100 grants (sync)', () => {
+  for (let i = 0; i < BATCH; i++) sink += guard.enforce(request, spec).decision.allowed ? 1 : 0;
 });
-const request = { method: 'GET', url: TARGET_PATH, headers: { authorization: `Bearer ${mintHs256(ALLOWED_USER)}` } };
-expect('guard.protect allows', (await guard.protect(request, resource, requirement)).decision.allowed === true);
-bench.add('guard.protect(): cached token, warm grants, 100 grants (async)', async () => {
-  for (let i = 0; i < BATCH; i++) sink += (await guard.protect(request, resource, requirement)).decision.allowed ? 1 : 0;
+bench.add('guard.enforceApi(): cached token, warm grants, 100 API grants (sync)', () => {
+  for (let i = 0; i < BATCH; i++) sink += guard.enforceApi(request, apiSpec).decision.allowed ? 1 : 0;
+});
+
+// The Express adapter's middleware around enforce() (a plain object as the request: no Express app).
+const express = createExpressGuard(options);
+const middleware = express.requirePermission((req) => RESOURCE_OF(req.params.id), ACTION);
+const req = { ...request, originalUrl: TARGET_PATH, params: { id: TARGET_ID } };
+const res = { headersSent: false };
+let passed = 0;
+const next = (error) => {
+  if (error) throw error;
+  passed++;
+};
+await new Promise((resolve, reject) => middleware(req, res, (error) => (error ? reject(error) : resolve())));
+middleware(req, res, next);
+expect('Express middleware passes synchronously when warm', passed === 1 && req.genauth?.decision?.allowed === true);
+bench.add('Express requirePermission() middleware: the same, through the adapter runtime (sync)', () => {
+  for (let i = 0; i < BATCH; i++) middleware(req, res, next);
+  sink += passed;
 });
 
 if (checks.length) {
@@ -68,6 +100,7 @@ if (checks.length) {
 }
 await bench.run();
 await guard.close();
+await express.close();
 await emulator.close();
 
 const ns = (ms) => { const v = (ms * 1e6) / BATCH; return v < 1000 ? `${v.toFixed(0)} ns` : `${(v / 1000).toFixed(2)} µs`; };
