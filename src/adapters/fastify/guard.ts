@@ -17,6 +17,8 @@ import type { FastifyGuard, FastifyGuardOptions, FastifyResourceRequest, GenAuth
 import { isPublicRoute, routeConfigSpecs } from './route-config.js';
 
 type HookDone = (error?: Error) => void;
+/** What an async hook resolves: the sent or hijacked reply stops the lifecycle, undefined continues. */
+type Answer = FastifyReply | undefined;
 /** The plugin's own `onRequest` hook, in callback style so a cached decision continues synchronously. */
 export type RouteHook = (request: FastifyRequest, reply: FastifyReply, done: HookDone) => void;
 
@@ -51,7 +53,7 @@ const common = {
 };
 
 /** Async hooks (`preHandler: guard.requirePermission(...)`): returning the sent or hijacked reply stops the lifecycle. */
-function hookBinding(passErrors: boolean): FrameworkBinding<FastifyRequest, FastifyReply, undefined, FastifyReply | undefined> {
+function hookBinding(passErrors: boolean): FrameworkBinding<FastifyRequest, FastifyReply, undefined, Answer> {
   return {
     ...common,
     proceed: () => undefined,
@@ -96,9 +98,11 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
   const routes = createRuntime(core, callbackBinding(passErrors, (_request, _reply, done) => done()));
   const apiThenRoute = createRuntime(core, callbackBinding(passErrors, routeCheck));
 
-  /** An async hook running one check of the runtime; a synchronous throw (passErrors) becomes a rejection. */
-  // A reply is thenable (it settles once sent): the hook's promise adopts it, as Fastify expects.
-  type Answer = FastifyReply | undefined;
+  /**
+   * An async hook running one check of the runtime; a synchronous throw (passErrors) becomes a
+   * rejection. A reply is thenable (it settles once sent): the hook's promise adopts it, as an async
+   * function returning it would.
+   */
   function hook(run: (request: FastifyRequest, reply: FastifyReply) => Answer | Promise<Answer>): GenAuthHook {
     return function genauthHook(request, reply) {
       try {
