@@ -14,10 +14,13 @@ import {
   Post,
   UseGuards,
   VersioningType,
+  type ArgumentsHost,
   type DynamicModule,
   type INestApplication,
+  type LoggerService,
   type Type,
 } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
@@ -26,6 +29,7 @@ import {
   Authenticated,
   GenAuth,
   GenAuthGuard,
+  GenAuthService,
   Public,
   genauthFrameworkErrors,
   RequirePermission,
@@ -202,6 +206,8 @@ export interface StartOptions {
   configure?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
   /** Adjust the app before it listens (middleware, platform hooks). */
   beforeListen?: (app: INestApplication) => void;
+  /** Nest's logger. @default false */
+  logger?: LoggerService | false;
 }
 
 export interface StartedNestApp {
@@ -222,7 +228,7 @@ export async function startNestApp(options: StartOptions): Promise<StartedNestAp
   const moduleRef = await builder.compile();
   const adapter =
     options.platform === 'express' ? new ExpressAdapter() : new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true }, frameworkErrors: genauthFrameworkErrors });
-  const app = moduleRef.createNestApplication(adapter, { logger: false });
+  const app = moduleRef.createNestApplication(adapter, { logger: options.logger ?? false });
   if (options.prefixed !== false) {
     app.setGlobalPrefix('api');
     app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
@@ -233,13 +239,38 @@ export async function startNestApp(options: StartOptions): Promise<StartedNestAp
   return { app, port, url: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
 
-/** A conformance-suite app: `{ port, close }` over {@link startNestApp}. */
+/** What the suites may watch on a conformance app: the framework's log lines and the errors its exception layer gets. */
+export interface Observers {
+  log?(line: string): void;
+  passed?(error: unknown): void;
+}
+
+/** A Nest logger that writes every message, whatever its level, to one function. */
+function lineLogger(log: (line: string) => void): LoggerService {
+  const write = (level: string) => (message: unknown, ...rest: unknown[]) => log([level, message, ...rest].map((part) => (part instanceof Error ? part.stack : typeof part === 'string' ? part : JSON.stringify(part))).join(' '));
+  return { log: write('log'), error: write('error'), warn: write('warn'), debug: write('debug'), verbose: write('verbose'), fatal: write('fatal') };
+}
+
+/** A global filter that shows `passed` what reaches Nest's exception layer, then lets Nest's own filter answer. */
+function observingFilter(app: INestApplication, passed: (error: unknown) => void): BaseExceptionFilter {
+  class ObservingFilter extends BaseExceptionFilter {
+    override catch(exception: unknown, host: ArgumentsHost): void {
+      passed(exception);
+      super.catch(exception, host);
+    }
+  }
+  return new ObservingFilter(app.getHttpAdapter());
+}
+
+/** A conformance-suite app: `{ port, core, close }` over {@link startNestApp}. */
 export async function conformanceApp(
   platform: Platform,
   genauth: DynamicModule,
   handled: Handled,
   api: boolean,
-): Promise<{ port: number; close(): Promise<void> }> {
+  observers: Observers = {},
+): Promise<{ port: number; core: GenAuthService['core']; close(): Promise<void> }> {
+  const { log, passed } = observers;
   const started = await startNestApp({
     platform,
     genauth,
@@ -247,6 +278,8 @@ export async function conformanceApp(
     controllers: api ? [platform === 'express' ? CatchAllController : FastifyCatchAllController] : STANDARD_CONTROLLERS,
     // API mode judges the full path: the catch-all app has no prefix so every target reaches it.
     prefixed: !api,
+    logger: log ? lineLogger(log) : false,
+    beforeListen: passed === undefined ? undefined : (app) => app.useGlobalFilters(observingFilter(app, passed)),
   });
-  return { port: started.port, close: started.close };
+  return { port: started.port, core: started.app.get(GenAuthService).core, close: started.close };
 }
