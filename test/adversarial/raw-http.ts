@@ -75,7 +75,7 @@ function parseAnswers(bytes: Buffer, methods: string[]): Answer[] {
       headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
     }
     at = end + 4;
-    let body = Buffer.alloc(0);
+    let body: Buffer = Buffer.alloc(0);
     const method = methods[answers.length] ?? 'GET';
     if (method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200)) {
       // no body
