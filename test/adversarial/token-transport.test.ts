@@ -106,6 +106,12 @@ describe.each([
       expect(capture.errors).toEqual([]);
     });
 
+    it('the capture sees what this row logs and passes on (the leak checks are not vacuous)', async () => {
+      await rawSend(probe.port, get([['authorization', `Bearer ${token}x`]]));
+      if (row.name.startsWith('Fastify')) expect(capture.lines.some((line) => line.startsWith('[framework]'))).toBe(true);
+      expect(capture.errors.length > 0).toBe(passErrors || row.name.startsWith('Nest'));
+    });
+
     it('refuses an Authorization header beyond the server header limit before any guard runs', async () => {
       const answer = await rawSend(probe.port, get([['authorization', `Bearer ${token}${'A'.repeat(20_000)}`]]));
       expect(answer.status).toBe(431);
