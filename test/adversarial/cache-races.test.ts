@@ -83,7 +83,7 @@ describe.each(ROWS)('$name', (row) => {
 
   it('invalidateUser while a load is in flight: the waiting request is answered from a fresh load (the revocation), never 503', async () => {
     const probe = await appFor(row);
-    emulator().fault({ kind: 'latency', ms: 300, path: RESOURCES, times: 1 });
+    emulator().fault({ kind: 'latency', ms: 150, path: RESOURCES, times: 1 });
     const pending = reports(probe, 'alice');
     await until(() => emulator().callCount(RESOURCES) === 1);
     emulator().setGrants('alice', []);
@@ -95,7 +95,7 @@ describe.each(ROWS)('$name', (row) => {
 
   it('invalidateUser while five requests wait on one load: all are answered from a fresh load, never 503', async () => {
     const probe = await appFor(row);
-    emulator().fault({ kind: 'latency', ms: 300, path: RESOURCES, times: 1 });
+    emulator().fault({ kind: 'latency', ms: 150, path: RESOURCES, times: 1 });
     const pending = Promise.all(Array.from({ length: 5 }, () => reports(probe, 'alice')));
     await until(() => emulator().callCount(RESOURCES) === 1);
     emulator().setGrants('alice', []);
@@ -119,7 +119,7 @@ describe.each(ROWS)('$name', (row) => {
     const probe = await appFor(row);
     const users = Array.from({ length: 10 }, (_, i) => `burst-${i}`);
     for (const user of users) emulator().setGrants(user, [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
-    emulator().fault({ kind: 'latency', ms: 300, path: RESOURCES, times: 10 });
+    emulator().fault({ kind: 'latency', ms: 150, path: RESOURCES, times: 10 });
     const pending = Promise.all(users.map((user) => reports(probe, user)));
     await until(() => emulator().callCount(RESOURCES) === 10);
     probe.core.invalidateAll();
@@ -183,11 +183,11 @@ describe.each(ROWS)('$name', (row) => {
   });
 
   it('stale grants are not served past maxStale during an outage', async () => {
-    const probe = await appFor(row, { cache: { ttl: 100, maxStale: 150, errorTtl: 0 } });
+    const probe = await appFor(row, { cache: { ttl: 50, maxStale: 100, errorTtl: 0 } });
     expectAllowed(emulator(), await reports(probe, 'alice'), 1);
     nextStep();
     emulator().fault({ kind: 'status', status: 400, path: RESOURCES });
-    await sleep(350);
+    await sleep(200);
     expectRefused(emulator(), probe, await reports(probe, 'alice'), { ...UNAVAILABLE, upstream: { max: 2 }, forbidden: forbiddenStrings(emulator(), token('alice'), ['emulated HTTP']) });
   });
 
@@ -221,7 +221,7 @@ describe.each(ROWS)('$name', (row) => {
 
   it('a client that disconnects while its request waits: the handler does not run', async () => {
     const probe = await appFor(row);
-    emulator().fault({ kind: 'latency', ms: 300, path: RESOURCES, times: 1 });
+    emulator().fault({ kind: 'latency', ms: 150, path: RESOURCES, times: 1 });
     const socket = connect({ host: '127.0.0.1', port: probe.port });
     socket.on('error', () => undefined);
     socket.write(encodeRequest({ method: 'GET', target: '/api/v1/reports', headers: [['authorization', `Bearer ${token('alice')}`]] }, false));

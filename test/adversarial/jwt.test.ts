@@ -99,6 +99,7 @@ const INVALID: Array<[string, () => Promise<string>]> = ([
   // other shapes
   ['a real JWE (five parts)', () => encrypted(claims(), RS().kid)],
   ['five parts of junk', async () => 'eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d'],
+  ['a compressed JWE header (zip: DEF, CVE-2024-28176)', async () => `${Buffer.from('{"alg":"dir","enc":"A256GCM","zip":"DEF"}').toString('base64url')}..AAAAAAAAAAAAAAAA.${'A'.repeat(4000)}.AAAAAAAAAAAAAAAAAAAAAA`],
   ['a payload that is a JSON array, validly signed', () => trusted([claims()])],
   ['a payload that is not JSON, validly signed', () => trusted('alice')],
   ['a header that is a JSON array, validly signed', () => signRaw('RS256', RS().privateKey, [rsHeader()], claims())],
