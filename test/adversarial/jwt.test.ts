@@ -146,7 +146,7 @@ const INVALID: Array<[string, () => Promise<string>]> = ([
   ['iat an hour in the future', () => trusted(claims('alice', { iat: now() + 3600 }))],
 ] as Array<[string, () => Promise<string>]>).map(([label, make]) => [label, once(make)]);
 
-/** [label, token, upstream calls]: accepted (the app runs with cache: false, so one call per request). */
+/** [label, token]: accepted (the app runs with cache: false, so one GenAuth call per request). */
 const VALID: Array<[string, () => Promise<string>]> = [
   ['RS256 by the published key', () => trusted()],
   ['ES256 by the published key', () => signRaw('ES256', ES().privateKey, { alg: 'ES256', typ: 'JWT', kid: ES().kid }, claims())],

@@ -63,7 +63,7 @@ const userIs = (value: unknown) => ({ param: 'UserId', operator: 'StringEquals',
 type Upstream = { entries: unknown[] } | { body: string | Record<string, unknown> };
 const list = (entries: unknown[], totalCount = entries.length) => ({ body: { statusCode: 200, message: '', data: { totalCount, list: entries } } });
 
-/** [label, upstream, route, outcome, defect awaited (for the report only)]. */
+/** [label, upstream answer, route, outcome]. */
 type Case = [string, Upstream, Route, 200 | 403 | 503];
 
 const CASES: Case[] = [

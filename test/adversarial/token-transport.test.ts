@@ -5,11 +5,10 @@
  * none of them reaches GenAuth or the handler, and the token is echoed nowhere. Run with the adapter
  * answering, and with `passErrors` (the framework's error layer answering).
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedStandardTenant } from '../fixtures.js';
 import { capture, expectAllowed, expectRefused, forbiddenStrings, optionsFor, ROWS, startProbe, useAdversarialEnv, type LeakScope, type Probe } from './harness.js';
 import { rawSend, type RawRequest } from './raw-http.js';
-import { expect } from 'vitest';
 
 const emulator = useAdversarialEnv();
 let token = '';
