@@ -64,7 +64,10 @@ interface Case {
   upstream: number | { max: number };
   /** Expected Retry-After, when the upstream set it. */
   retryAfter?: string;
-  /** Own app with these option overrides (merged over BASE). */
+  /**
+   * Own app with these option overrides (merged over BASE). Every case that counts a retry has one:
+   * the retry budget of a guard that has just seen failures rightly makes no retry.
+   */
   own?: OptionOverrides;
   /** Make one good call on the own app first, so it holds a management token. */
   warm?: boolean;
@@ -79,8 +82,8 @@ interface Case {
 
 const CASES: Case[] = [
   { label: 'connection refused', faults: [], upstream: 0, own: { genauth: { host: `http://127.0.0.1:${0}` } } },
-  { label: 'the connection reset mid-body', faults: [{ kind: 'drop-mid-body', bytes: 20, path: RESOURCES }], upstream: 2 },
-  { label: 'the connection dropped before any answer', faults: [{ kind: 'drop', path: RESOURCES }], upstream: 2, answerOnly: true },
+  { label: 'the connection reset mid-body', faults: [{ kind: 'drop-mid-body', bytes: 20, path: RESOURCES }], upstream: 2, own: {} },
+  { label: 'the connection dropped before any answer', faults: [{ kind: 'drop', path: RESOURCES }], upstream: 2, own: {}, answerOnly: true },
   { label: 'a slow-loris body (1 byte per 50 ms)', faults: [{ kind: 'slow-body', chunkBytes: 1, intervalMs: 50, path: RESOURCES }], upstream: { max: 1 }, own: SHORT, warm: true, answerOnly: true },
   { label: 'a hang', faults: [{ kind: 'hang', path: RESOURCES }], upstream: { max: 1 }, own: SHORT, warm: true, answerOnly: true },
   { label: 'HTTP 429 with Retry-After beyond the deadline', faults: [{ kind: 'status', status: 429, retryAfter: 30, path: RESOURCES }], upstream: 1, retryAfter: '30', own: {} },
@@ -88,15 +91,15 @@ const CASES: Case[] = [
   { label: 'HTTP 429 with Retry-After as an HTTP date', faults: [respond(429, '{}', { 'retry-after': new Date(Date.now() + 120_000).toUTCString() })], upstream: 1, own: {} },
   { label: 'HTTP 429 with an unreadable Retry-After', faults: [respond(429, '{}', { 'retry-after': 'soon' })], upstream: 2, own: {}, answerOnly: true },
   { label: 'body statusCode 429 under HTTP 200', faults: [{ kind: 'body-error', statusCode: 429, path: RESOURCES }], upstream: 2, own: {}, answerOnly: true },
-  { label: 'HTTP 500', faults: [{ kind: 'status', status: 500, path: RESOURCES }], upstream: 2, answerOnly: true },
-  { label: 'HTTP 502', faults: [{ kind: 'status', status: 502, path: RESOURCES }], upstream: 2, answerOnly: true },
+  { label: 'HTTP 500', faults: [{ kind: 'status', status: 500, path: RESOURCES }], upstream: 2, own: {}, answerOnly: true },
+  { label: 'HTTP 502', faults: [{ kind: 'status', status: 502, path: RESOURCES }], upstream: 2, own: {}, answerOnly: true },
   { label: 'HTTP 503 with Retry-After 60', faults: [{ kind: 'status', status: 503, retryAfter: 60, path: RESOURCES }], upstream: 1, retryAfter: '60' },
-  { label: 'HTTP 504', faults: [{ kind: 'status', status: 504, path: RESOURCES }], upstream: 2, answerOnly: true },
+  { label: 'HTTP 504', faults: [{ kind: 'status', status: 504, path: RESOURCES }], upstream: 2, own: {}, answerOnly: true },
   { label: 'HTTP 401 from GenAuth (never a 401 to the client)', faults: [respond(401, `{"statusCode":401,"message":"${UPSTREAM_TEXT}"}`)], upstream: 1 },
   { label: 'HTTP 403 from GenAuth (never a 403 to the client)', faults: [respond(403, `{"statusCode":403,"message":"${UPSTREAM_TEXT}"}`)], upstream: 1 },
   { label: 'HTTP 404', faults: [respond(404, `{"statusCode":404,"message":"${UPSTREAM_TEXT}"}`)], upstream: 1 },
-  { label: 'HTTP 500 with an HTML page of upstream text', faults: [respond(500, `<html><pre>${UPSTREAM_TEXT}</pre></html>`, { 'content-type': 'text/html' })], upstream: 2 },
-  { label: 'a body error 500 with upstream text', faults: [{ kind: 'body-error', statusCode: 500, message: UPSTREAM_TEXT, path: RESOURCES }], upstream: 2 },
+  { label: 'HTTP 500 with an HTML page of upstream text', faults: [respond(500, `<html><pre>${UPSTREAM_TEXT}</pre></html>`, { 'content-type': 'text/html' })], upstream: 2, own: {} },
+  { label: 'a body error 500 with upstream text', faults: [{ kind: 'body-error', statusCode: 500, message: UPSTREAM_TEXT, path: RESOURCES }], upstream: 2, own: {} },
   { label: 'a body error 400 with upstream text', faults: [{ kind: 'body-error', statusCode: 400, message: UPSTREAM_TEXT, path: RESOURCES }], upstream: 1 },
   {
     label: 'a body error 403: the credentials refused',
