@@ -5,7 +5,7 @@ import type { GrantsLink } from '../cache/permission-cache.js';
 import type { ResolvedOptions } from '../options.js';
 import { createHmacVerifier } from './hmac.js';
 import { isFitUserId } from './identity.js';
-import { createKeyResolver, KeySourceError } from './keys.js';
+import { createKeyResolver } from './keys.js';
 
 /** Who the verified token says the caller is. */
 export interface Identity {
@@ -26,21 +26,36 @@ const REASONS: Record<string, InvalidTokenReason> = {
   ERR_JWKS_MULTIPLE_MATCHING_KEYS: 'unknown_key',
 };
 
+/**
+ * What a refusal may carry as its cause: the failure's name and code, never its message. jose's
+ * messages can quote the key server's body (a JSON SyntaxError of a bad key set), and an error passed
+ * on to a framework is logged, so upstream text must not ride along.
+ */
+function opaqueCause(error: unknown): Error {
+  const name = error instanceof Error ? error.name : 'Error';
+  const code = (error as { code?: unknown } | null)?.code;
+  const cause = new Error(typeof code === 'string' ? `${name} ${code}` : name);
+  cause.name = name;
+  return cause;
+}
+
 /** Turns a verification failure into a 401 (the token's fault) or a 503 (the key source's fault). */
 function toGuardError(error: unknown, options: ResolvedOptions): GuardError {
+  const cause = opaqueCause(error);
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    return new InvalidTokenError(error.claim === 'nbf' ? 'not_yet_valid' : 'claim_invalid', options.realm, { cause: error });
+    return new InvalidTokenError(error.claim === 'nbf' ? 'not_yet_valid' : 'claim_invalid', options.realm, { cause });
   }
   if (error instanceof joseErrors.JOSEError) {
     const reason = REASONS[error.code];
-    if (reason !== undefined) return new InvalidTokenError(reason, options.realm, { cause: error });
-    // JWKS timeouts, unparsable key sets and non-200 key servers are outages, not bad tokens.
-    return new KeysUnavailableError(options.retryAfter, { cause: error });
+    if (reason !== undefined) return new InvalidTokenError(reason, options.realm, { cause });
   }
-  if (error instanceof KeySourceError) return new KeysUnavailableError(options.retryAfter, { cause: error });
-  // Anything else (a network failure under jose's fetch) is an outage: fail closed with 503.
-  return new KeysUnavailableError(options.retryAfter, { cause: error });
+  // JWKS timeouts, unparsable key sets, non-200 key servers, discovery failures and network failures
+  // under jose's fetch are outages, not bad tokens: fail closed with 503.
+  return new KeysUnavailableError(options.retryAfter, { cause });
 }
+
+/** JWS compact serialization (RFC 7515 section 7.1): three base64url parts, never padded. */
+const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** A cached verified token: the exact token and who it says the caller is. */
 export interface VerifiedToken {
@@ -123,7 +138,11 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
   /** A cached token, or one the synchronous HS* check accepts; undefined when jose must decide. */
   function fromCacheOrShortcut(token: string): Identity | undefined {
     const hit = peek(token);
-    if (hit !== undefined || hmac === undefined) return hit;
+    if (hit !== undefined) return hit;
+    // The bearer syntax allows trailing '=' and jose decodes a padded part leniently: a token is taken
+    // only in the exact form it was signed in, so no two spellings of one token pass.
+    if (!JWS_COMPACT.test(token)) throw new InvalidTokenError('malformed', options.realm);
+    if (hmac === undefined) return undefined;
     const payload = hmac(token, claimChecks());
     return payload === undefined ? undefined : accept(token, payload);
   }
