@@ -44,7 +44,7 @@ export type {
   PolicyCondition,
   ResourceType,
   UserIdType,
-} from './genauth/types.js';
+} from './wire.js';
 export { channels } from './events.js';
 export type { DecisionEvent, UpstreamEvent } from './events.js';
 export { CONDITION_OPERATORS, evaluateCondition, evaluateConditions } from './policy/conditions.js';

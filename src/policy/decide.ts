@@ -1,4 +1,4 @@
-import type { ResourceType } from '../genauth/types.js';
+import type { ResourceType } from '../wire.js';
 import { foldCase, grantCoversAction, type Grant, type GrantIndex } from './grants.js';
 
 /** What a route requires: one action, all of several, or any of several. */

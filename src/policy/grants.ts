@@ -1,4 +1,4 @@
-import type { AuthorizedResource, Effect, PolicyCondition, ResourceType } from '../genauth/types.js';
+import type { AuthorizedResource, Effect, PolicyCondition, ResourceType } from '../wire.js';
 
 /** One grant, normalized and ready to match. */
 export interface Grant {
