@@ -2,7 +2,9 @@ import { foldSegment, normalizeApiTarget, type ApiPath, type ApiTargetProblem, t
 import { compileApiPattern, originOf } from './api-pattern.js';
 import { PatternTrie } from './api-trie.js';
 import type { ConditionCheck, Decision } from './decide.js';
-import { grantCoversAction, type Grant, type GrantIndex } from './grants.js';
+import { grantCoversAction } from './actions.js';
+import type { GrantIndex } from './grants.js';
+import type { Grant } from './normalize-grant.js';
 
 /**
  * How the router that dispatches requests compares paths. Adapters learn it from the app (Express's
