@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RouterRules } from './policy/api-match.js';
+import type { RouterRules } from './policy/api-options.js';
 
 /**
  * The framework-neutral view of a request the core works on. Adapters build it from their framework's

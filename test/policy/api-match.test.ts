@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AuthorizedResource, PolicyCondition } from '../../src/wire.js';
 import { apiModeSpec } from '../../src/api-mode.js';
-import { createApiMatcher, matchApi, type ApiMatchOptions, type RouterRules } from '../../src/policy/api-match.js';
+import { createApiMatcher, matchApi } from '../../src/policy/api-match.js';
+import type { ApiMatchOptions, RouterRules } from '../../src/policy/api-options.js';
 import { normalizeApiTarget } from '../../src/policy/api-path.js';
 import { indexGrants } from '../../src/policy/grants.js';
 import type { Grant } from '../../src/policy/normalize-grant.js';
