@@ -25,8 +25,7 @@ export function createUncachedPermissions(load: (userId: string, setTtl: (ms: nu
     running.set(userId, entry);
     const done = () => {
       // A deleted Map slot may keep its value until the table is rehashed: drop the settled promise
-      // (and the grant list it holds) first, or every answer outlives its request (measured: 5x
-      // more old-space collections under load).
+      // (and the grant list it holds) first, or every answer outlives its request (docs/bench.md).
       entry.promise = undefined;
       if (running.get(userId) === entry) running.delete(userId);
     };

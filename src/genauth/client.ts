@@ -36,7 +36,7 @@ function retryable(error: GenAuthApiError): boolean {
     case 'http_status':
       return (error.httpStatus ?? 0) >= 500;
     case 'error_envelope':
-      return (error.statusCode ?? 0) >= 500;
+      return (error.envelopeStatus ?? 0) >= 500;
     default:
       return false;
   }
@@ -223,7 +223,7 @@ export function createGenAuthClient(options: ResolvedOptions): GenAuthClient {
   function warnCredentials(error: GenAuthApiError): void {
     if (!credentialWarning() || options.logger === false) return;
     options.logger.warn(
-      `genauth-guard: GenAuth refused the management credentials (statusCode ${String(error.statusCode)}, apiCode ${String(error.apiCode)}); ` +
+      `genauth-guard: GenAuth refused the management credentials (statusCode ${String(error.envelopeStatus)}, apiCode ${String(error.apiCode)}); ` +
         'check genauth.userPoolId, accessKeyId, accessKeySecret, host and headerPrefix. Requests are answered 503 until this is fixed.',
     );
   }

@@ -71,9 +71,8 @@ export interface VerifiedToken {
 const KEY_CHARS = 32;
 
 /**
- * A token's cache key: its signature's last 32 characters (192 bits). V8 hashes a fresh string in
- * full for each Map lookup, which cost about 0.4 µs per request for a typical token; a hit still
- * compares the whole token, so two tokens sharing a tail only ever miss.
+ * A token's cache key: its signature's last 32 characters (192 bits), cheaper to hash than the whole
+ * fresh string (docs/bench.md); a hit still compares the whole token, so two tokens sharing a tail only ever miss.
  */
 function keyOf(token: string): string {
   return token.length > KEY_CHARS ? token.slice(-KEY_CHARS) : token;

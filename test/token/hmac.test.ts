@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { jwtVerify, type JWTClaimVerificationOptions } from 'jose';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { authenticateOnly } from '../../src/adapters/route.js';
 import { createGuard, InvalidTokenError, MissingTokenError } from '../../src/index.js';
 import { createHmacVerifier } from '../../src/token/hmac.js';
-import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
+import { useEmulator } from '../fixtures.js';
 
 const SECRET = 'hmac-test-secret-0123456789abcdef0123456789abcdef';
 const LONG_SECRET = 'x'.repeat(200); // longer than SHA-256's block: HMAC hashes it first
@@ -135,19 +135,13 @@ describe('synchronous HS* verification against jose jwtVerify', () => {
 });
 
 describe('the guard with a secret', () => {
-  let emulator: GenAuthEmulator;
-  beforeAll(async () => {
-    emulator = await startEmulator();
-  });
-  afterAll(async () => {
-    await emulator.close();
-  });
+  const emulator = useEmulator();
 
   const request = (compact: string) => ({ method: 'GET', url: '/', headers: { authorization: `Bearer ${compact}` } });
 
   it('verifies a plain HS256 token without WebCrypto, and leaves the others and every rejection to jose', async () => {
     const guard = createGuard({
-      genauth: emulator.guardOptions().genauth,
+      genauth: emulator().guardOptions().genauth,
       jwt: { secret: SECRET, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, tokenCache: { max: 0 } },
     });
     const subtleVerify = vi.spyOn(globalThis.crypto.subtle, 'verify');
@@ -175,7 +169,7 @@ describe('the guard with a secret', () => {
 
   it('identify() answers a new plain HS256 token without a promise, and hands the rest to jose', async () => {
     const guard = createGuard({
-      genauth: emulator.guardOptions().genauth,
+      genauth: emulator().guardOptions().genauth,
       jwt: { secret: SECRET, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE },
     });
     try {
@@ -194,14 +188,14 @@ describe('the guard with a secret', () => {
   });
 
   it('authenticateOnly() (the authenticate() middleware) follows identify(): no promise when it can', async () => {
-    const hs = createGuard({ genauth: emulator.guardOptions().genauth, jwt: { secret: SECRET, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE } });
-    const rs = createGuard(emulator.guardOptions());
+    const hs = createGuard({ genauth: emulator().guardOptions().genauth, jwt: { secret: SECRET, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE } });
+    const rs = createGuard(emulator().guardOptions());
     try {
       const now = authenticateOnly(hs, request(valid));
       expect(now).not.toBeInstanceOf(Promise);
       expect(now).toMatchObject({ identity: { userId: 'alice' } });
       expect(() => authenticateOnly(hs, { method: 'GET', url: '/', headers: {} })).toThrow(MissingTokenError);
-      const later = authenticateOnly(rs, request(await emulator.mintToken('bob')));
+      const later = authenticateOnly(rs, request(await emulator().mintToken('bob')));
       expect(later).toBeInstanceOf(Promise);
       await expect(later).resolves.toMatchObject({ identity: { userId: 'bob' } });
     } finally {
@@ -211,9 +205,9 @@ describe('the guard with a secret', () => {
   });
 
   it('identify() with a key source other than a secret always goes through jose', async () => {
-    const guard = createGuard(emulator.guardOptions());
+    const guard = createGuard(emulator().guardOptions());
     try {
-      const first = guard.identify(request(await emulator.mintToken('alice')));
+      const first = guard.identify(request(await emulator().mintToken('alice')));
       expect(first).toBeInstanceOf(Promise);
       expect((await first).userId).toBe('alice');
     } finally {
