@@ -77,8 +77,8 @@ class LoadSupersededError extends Error {
   }
 }
 
-/** Loads of one request: a first one, and fresh ones after invalidations that each made moot. */
-const MAX_LOADS_PER_REQUEST = 3;
+/** Loads of one request: a first one, and fresh ones after invalidations that each made moot (bounded, so an invalidation storm cannot hold a request forever). */
+const MAX_LOADS_PER_REQUEST = 8;
 
 export function createPermissionCache(options: PermissionCacheOptions): PermissionCache {
   const { load, maxStale } = options;

@@ -1,6 +1,9 @@
 import type { GrantIndex } from '../policy/grants.js';
 import type { PermissionCache } from './permission-cache.js';
 
+/** Loads of one request: a first one, and fresh ones after invalidations (bounded against an invalidation storm). */
+const MAX_LOADS_PER_REQUEST = 8;
+
 interface Load {
   /** Dropped when settled: see `start`. */
   promise: Promise<GrantIndex> | undefined;
@@ -34,7 +37,7 @@ export function createUncachedPermissions(load: (userId: string, setTtl: (ms: nu
   }
 
   async function get(userId: string): Promise<GrantIndex> {
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < MAX_LOADS_PER_REQUEST; attempt++) {
       const entry = running.get(userId) ?? start(userId);
       try {
         const index = await (entry.promise as Promise<GrantIndex>);
