@@ -46,6 +46,7 @@ export function createGenAuthClient(config: ResolvedGenAuthOptions, settings: Cl
       bodyTimeout: config.timeout,
     });
   let closed = false;
+  let closing: Promise<void> | undefined;
 
   async function send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, deadline: Deadline, body: string | null): Promise<UpstreamAnswer> {
     if (closed) throw new GenAuthApiError('closed');
@@ -82,9 +83,13 @@ export function createGenAuthClient(config: ResolvedGenAuthOptions, settings: Cl
 
   return {
     getUserAuthorizedResources: (query) => retrying((deadline) => requestAuthorizedResources(resources, query, deadline)),
-    async close() {
-      closed = true;
-      if (ownPool) await dispatcher.close();
+    // Idempotent: a second close (a framework's shutdown hook after the user's own) resolves too.
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        if (ownPool) await dispatcher.close();
+      })();
+      return closing;
     },
   };
 }
