@@ -3,6 +3,7 @@ import { fail, optionalBoolean, positiveNumber, strictObject } from './checks.js
 import { OPTION_KEYS } from './keys.js';
 import type { ResolvedCacheOptions } from './resolved.js';
 
+/** `cache` with its defaults, or `false`; throws a TypeError naming the option on a mistake. */
 export function resolveCache(value: unknown): ResolvedCacheOptions | false {
   if (value === false) return false;
   if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) fail('cache', 'must be an object or false');

@@ -2,6 +2,7 @@
 import { fail } from './checks.js';
 import type { Clock } from './types.js';
 
+/** `clock`, or `performance`; throws a TypeError unless it is an object whose now() reads a number > 0. */
 export function resolveClock(value: unknown): Clock {
   if (value === undefined) return performance;
   if ((typeof value !== 'object' && typeof value !== 'function') || value === null || typeof (value as Clock).now !== 'function') {

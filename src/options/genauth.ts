@@ -12,6 +12,7 @@ const USER_ID_TYPES: readonly UserIdType[] = [
   'user_id', 'external_id', 'phone', 'email', 'username', 'identity', 'sync_relation', 'custom_field',
 ];
 
+/** `genauth` with its defaults; throws a TypeError naming the option on a mistake. */
 export function resolveGenAuth(value: unknown): ResolvedGenAuthOptions {
   if (value === undefined) fail('genauth', 'is required');
   const input = strictObject(value, OPTION_KEYS.genauth, 'genauth') as Partial<Record<keyof GenAuthOptions, unknown>>;

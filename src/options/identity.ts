@@ -3,6 +3,7 @@ import { optionalString, positiveInteger, strictObject } from './checks.js';
 import { OPTION_KEYS } from './keys.js';
 import type { ResolvedIdentityOptions } from './resolved.js';
 
+/** `identity` with its defaults; throws a TypeError naming the option on a mistake. */
 export function resolveIdentity(value: unknown): ResolvedIdentityOptions {
   const input = value === undefined ? {} : strictObject(value, OPTION_KEYS.identity, 'identity');
   return Object.freeze({

@@ -34,6 +34,7 @@ function resolveJwks(value: unknown): JwksOptions | undefined {
   });
 }
 
+/** `jwt` with its defaults; throws a TypeError naming the option on a mistake. */
 export function resolveJwt(value: unknown): ResolvedJwtOptions {
   if (value === undefined) fail('jwt', 'is required');
   const input = strictObject(value, OPTION_KEYS.jwt, 'jwt') as unknown as JwtOptions;

@@ -28,6 +28,7 @@ export interface ResolvedEmulatorOptions {
   port: number;
 }
 
+/** `startEmulator`'s options with their defaults; throws a TypeError naming the option on a mistake. */
 export function resolveEmulatorOptions(value: unknown): ResolvedEmulatorOptions {
   const input = strictObject(value, EMULATOR_KEYS, 'startEmulator') as Partial<Record<keyof EmulatorOptions, unknown>>;
   const userPoolId = optionalString(input.userPoolId, 'startEmulator.userPoolId', 'emulator-pool');
