@@ -107,8 +107,9 @@ function requirementOf(input: CheckInput): Requirement {
 /** Creates the core guard. Validates options now: a mistake throws a `TypeError` naming the option. */
 export function createGuard(input: GuardOptions): Guard {
   const options = resolveOptions(input);
-  const verifier = createTokenVerifier(options);
-  const client: GenAuthClient = createGenAuthClient(options);
+  // Each subsystem gets its own slice of the options and the shared settings it names.
+  const verifier = createTokenVerifier(options.jwt, options.identity, options);
+  const client: GenAuthClient = createGenAuthClient(options.genauth, options);
   const { genauth } = options;
 
   async function load(userId: string, setTtl: (ms: number) => void): Promise<GrantIndex> {
@@ -135,6 +136,7 @@ export function createGuard(input: GuardOptions): Guard {
       ? createUncachedPermissions(load)
       : createPermissionCache({
           ...options.cache,
+          clock: options.clock,
           load,
         });
 

@@ -52,4 +52,4 @@ export { channels } from './events.js';
 export type { DecisionEvent, UpstreamEvent } from './events.js';
 export { CONDITION_OPERATORS, evaluateCondition, evaluateConditions } from './policy/conditions.js';
 export type { ConditionContext } from './policy/conditions.js';
-export type { ConditionOptions, RetryBudgetOptions, TokenCacheOptions } from './options.js';
+export type { Clock, ConditionOptions, RetryBudgetOptions, TokenCacheOptions } from './options.js';

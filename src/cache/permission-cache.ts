@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { Clock } from '../options/types.js';
 import { REMEMBERED_RESOURCE_MAX, type DecisionMemo } from '../policy/decide.js';
 import type { GrantIndex } from '../policy/grants.js';
 import { Generations } from './generations.js';
@@ -18,6 +19,8 @@ export interface PermissionCacheOptions {
   staleWhileRevalidate: boolean;
   /** How long a failed load is remembered, so an outage burst makes one upstream call, ms. 0: off. */
   errorTtl: number;
+  /** The clock every ttl is measured on (lru-cache's `perf`). */
+  clock: Clock;
   /** Loads a user's grants. Throwing means "not cached". `setTtl` shortens this entry's life. */
   load: (userId: string, setTtl: (ms: number) => void) => Promise<GrantIndex>;
 }
@@ -46,7 +49,7 @@ export interface PermissionCache {
 export interface CachedGrants extends DecisionMemo {
   /** What a caller may keep instead of the grants themselves (see stillFresh). */
   readonly link: GrantsLink;
-  /** performance.now() past which the entry is no longer fresh (lru-cache's clock and ttl). */
+  /** The reading of the cache's clock past which the entry is no longer fresh (lru-cache's ttl). */
   readonly freshUntil: number;
 }
 
@@ -81,10 +84,10 @@ class LoadSupersededError extends Error {
 const MAX_LOADS_PER_REQUEST = 8;
 
 export function createPermissionCache(options: PermissionCacheOptions): PermissionCache {
-  const { load, maxStale } = options;
+  const { load, maxStale, clock } = options;
   const generations = new Generations();
   const failures =
-    options.errorTtl > 0 ? new LRUCache<string, { error: unknown }>({ max: options.max, ttl: options.errorTtl, ttlResolution: 0 }) : undefined;
+    options.errorTtl > 0 ? new LRUCache<string, { error: unknown }>({ max: options.max, ttl: options.errorTtl, ttlResolution: 0, perf: clock }) : undefined;
 
   // Keyed by the user id alone: the other query dimensions (id type, namespace, resource type) are
   // fixed for one guard, and each guard owns its cache, so no id can reach another scope's entry.
@@ -95,8 +98,9 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
     sizeCalculation: (entry, key) => entry.index.bytes + MEMO_BYTES + 2 * key.length,
     ttl: options.ttl,
     // Read the clock on each check instead of caching it behind a 1 ms setTimeout: a timer per
-    // millisecond per cache costs more than performance.now() on the hot path.
+    // millisecond per cache costs more than a clock reading (performance.now()) on the hot path.
     ttlResolution: 0,
+    perf: clock,
     allowStale: options.staleWhileRevalidate && maxStale > 0,
     allowStaleOnFetchRejection: maxStale > 0,
     noDeleteOnFetchRejection: maxStale > 0,
@@ -119,7 +123,7 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
         if (!generations.current(mark)) throw new LoadSupersededError();
         fetchOptions.ttl = ttl;
         // Read before lru-cache stores it, so this ends no later than lru-cache's own ttl does.
-        const freshUntil = performance.now() + ttl;
+        const freshUntil = clock.now() + ttl;
         const link: GrantsLink = { grants: undefined };
         const entry: CachedGrants = { index, lastDecision: undefined, lastResourceType: undefined, link, freshUntil };
         link.grants = entry;
@@ -138,7 +142,7 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
     },
   });
 
-  const tooOld = (entry: CachedGrants) => performance.now() > entry.freshUntil + maxStale;
+  const tooOld = (entry: CachedGrants) => clock.now() > entry.freshUntil + maxStale;
 
   /**
    * The hot path: a fresh entry, read synchronously with no fetch() machinery (one lookup). A stale
@@ -199,7 +203,7 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
     peek: freshEntry,
     stillFresh(link) {
       const grants = link.grants;
-      return grants !== undefined && performance.now() < grants.freshUntil ? grants : undefined;
+      return grants !== undefined && clock.now() < grants.freshUntil ? grants : undefined;
     },
     get(userId) {
       const fresh = freshEntry(userId);

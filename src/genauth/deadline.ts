@@ -1,3 +1,5 @@
+import type { Clock } from '../options/types.js';
+
 /** Something a call is waiting on that stops when the deadline passes. */
 export interface DeadlineWaiter {
   expire(): void;
@@ -16,13 +18,16 @@ function expireDeadline(deadline: Deadline): void {
  */
 export class Deadline {
   expired = false;
-  /** When it passes, ms since the epoch (Date.now clock). */
+  /**
+   * When it passes, on the guard's clock: what a retry's wait is compared with. The timer that ends
+   * the call runs on real time (a test clock cannot cut a real request short).
+   */
   readonly at: number;
   private readonly timer: ReturnType<typeof setTimeout>;
   private waiter: DeadlineWaiter | undefined;
 
-  constructor(ms: number) {
-    this.at = Date.now() + ms;
+  constructor(ms: number, clock: Clock) {
+    this.at = clock.now() + ms;
     this.timer = setTimeout(expireDeadline, ms, this);
   }
 

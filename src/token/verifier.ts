@@ -2,7 +2,7 @@ import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { GuardError, InvalidTokenError, KeysUnavailableError, type InvalidTokenReason } from '../errors.js';
 import { LRUCache } from 'lru-cache';
 import type { GrantsLink } from '../cache/permission-cache.js';
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedIdentityOptions, ResolvedJwtOptions, ResolvedOptions } from '../options/resolved.js';
 import { createHmacVerifier } from './hmac.js';
 import { isFitUserId } from './identity.js';
 import { createKeyResolver } from './keys.js';
@@ -39,8 +39,14 @@ function opaqueCause(error: unknown): Error {
   return cause;
 }
 
+/**
+ * What the verifier needs besides its `jwt` and `identity` options: the realm and Retry-After of its
+ * errors, the wall clock of token times (`exp`, `nbf`, `iat`) and the clock its cache ages on.
+ */
+export type VerifierSettings = Pick<ResolvedOptions, 'realm' | 'retryAfter' | 'now' | 'clock'>;
+
 /** Turns a verification failure into a 401 (the token's fault) or a 503 (the key source's fault). */
-function toGuardError(error: unknown, options: ResolvedOptions): GuardError {
+function toGuardError(error: unknown, options: VerifierSettings): GuardError {
   const cause = opaqueCause(error);
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     return new InvalidTokenError(error.claim === 'nbf' ? 'not_yet_valid' : 'claim_invalid', options.realm, { cause });
@@ -96,10 +102,9 @@ export interface TokenVerifier {
 }
 
 /** Creates the verifier: jose `jwtVerify` with pinned algorithms, required `exp`, `iss`/`aud` when set. */
-export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
-  const { jwt } = options;
+export function createTokenVerifier(jwt: ResolvedJwtOptions, identity: ResolvedIdentityOptions, options: VerifierSettings): TokenVerifier {
   const resolveKey = createKeyResolver(jwt);
-  const { claim, maxLength } = options.identity;
+  const { claim, maxLength } = identity;
   const verifyOptions = {
     algorithms: [...jwt.algorithms],
     issuer: jwt.issuer,
@@ -113,12 +118,12 @@ export function createTokenVerifier(options: ResolvedOptions): TokenVerifier {
   const fixedOptions = options.now === Date.now ? verifyOptions : undefined;
   // HS* under a secret: checked synchronously first; what it does not accept goes to jwtVerify.
   const hmac = jwt.secret === undefined ? undefined : createHmacVerifier(jwt.secret, jwt.algorithms);
-  const maxAge = options.jwt.tokenCache.maxAge;
+  const { max, maxAge } = jwt.tokenCache;
   // Owned by this verifier, so it only ever holds tokens that passed this configuration's checks (a
   // token verified for one audience never serves another guard); a hit must be the exact token (keyOf).
-  const verified =
-    options.jwt.tokenCache.max > 0 ? new LRUCache<string, VerifiedToken>({ max: options.jwt.tokenCache.max, ttlAutopurge: false, ttlResolution: 0 }) : undefined;
-  const admission = verified === undefined ? undefined : createDoorkeeper(options.jwt.tokenCache.max);
+  // Entries age on the guard's clock; the ttl each gets is read on the wall clock (see accept).
+  const verified = max > 0 ? new LRUCache<string, VerifiedToken>({ max, ttlAutopurge: false, ttlResolution: 0, perf: options.clock }) : undefined;
+  const admission = verified === undefined ? undefined : createDoorkeeper(max);
 
   function claimChecks() {
     return fixedOptions ?? { ...verifyOptions, currentDate: new Date(options.now()) };

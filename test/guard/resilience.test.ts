@@ -3,8 +3,11 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
 import { useEmulator } from '../fixtures.js';
+import { manualClock } from '../clock.js';
 
 const RESOURCES = '/api/v3/get-user-authorized-resources';
+// TTLs pass on this clock, moved by hand (each test's guard gets a new one from appWith).
+let advance: (ms: number) => void;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let guards: ExpressGuard[] = [];
@@ -23,8 +26,11 @@ afterEach(async () => {
 
 function appWith(overrides: Partial<ExpressGuardOptions> = {}) {
   const base = emulator().guardOptions();
+  const time = manualClock();
+  advance = time.advance;
   const guard = createExpressGuard({
     ...base,
+    clock: time.clock,
     ...overrides,
     genauth: { ...base.genauth, timeout: 1500, ...overrides.genauth },
     cache: { errorTtl: 0, ...overrides.cache },
@@ -96,7 +102,7 @@ describe('negative cache', () => {
     const { app } = appWith({ cache: { errorTtl: 150 } });
     expect((await get(app)).status).toBe(503);
     expect((await get(app)).status).toBe(503);
-    await sleep(200);
+    advance(200);
     expect((await get(app)).status).toBe(200);
     expect(emulator().callCount(RESOURCES)).toBe(2);
   });
@@ -107,9 +113,9 @@ describe('stale rules', () => {
     const { app } = appWith({ cache: { ttl: 200, maxStale: 500 } });
     expect((await get(app)).status).toBe(200);
     emulator().fault({ kind: 'status', status: 500, path: RESOURCES });
-    await sleep(300); // past ttl, within ttl + maxStale
+    advance(300); // past ttl, within ttl + maxStale
     expect((await get(app)).status).toBe(200);
-    await sleep(600); // past ttl + maxStale
+    advance(600); // past ttl + maxStale
     const res = await get(app);
     expect(res.status).toBe(503);
     expect(res.body.code).toBe('ERR_PERMISSIONS_UNAVAILABLE');
@@ -119,9 +125,9 @@ describe('stale rules', () => {
     const { app } = appWith({ cache: { ttl: 150, maxStale: 10_000 } });
     expect((await get(app)).status).toBe(200);
     emulator().setGrants('alice', []);
-    await sleep(200);
+    advance(200);
     expect((await get(app)).status).toBe(200); // stale, refresh started
-    await sleep(100);
+    await sleep(100); // real time: the background refresh is a real upstream call
     expect((await get(app)).status).toBe(403); // refreshed
     expect(emulator().callCount(RESOURCES)).toBe(2);
   });
@@ -130,7 +136,7 @@ describe('stale rules', () => {
     const { app } = appWith({ cache: { ttl: 100, maxStale: 0 } });
     expect((await get(app)).status).toBe(200);
     emulator().fault({ kind: 'status', status: 500, path: RESOURCES });
-    await sleep(150);
+    advance(150);
     expect((await get(app)).status).toBe(503);
   });
 });
@@ -249,7 +255,7 @@ describe('a repeated token reaches its grants without a lookup, and never past t
     expect([await repeat(app, token), await repeat(app, token), await repeat(app, token)]).toEqual([200, 200, 200]);
     emulator().setGrants('alice', []);
     expect(await repeat(app, token)).toBe(200); // still fresh
-    await sleep(350);
+    advance(350);
     expect(await repeat(app, token)).toBe(403);
     expect(emulator().callCount(RESOURCES)).toBe(2);
   });

@@ -2,6 +2,7 @@ import { generateKeyPair, exportJWK, exportSPKI, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createGuard, isGuardError, type GuardOptions } from '../../src/index.js';
 import { useEmulator } from '../fixtures.js';
+import { manualClock } from '../clock.js';
 
 const emulator = useEmulator();
 
@@ -66,10 +67,14 @@ describe('verified-token cache', () => {
   });
 
   it('never outlives the token exp', async () => {
-    const guard = createGuard({ ...emulator().guardOptions(), jwt: { ...emulator().guardOptions().jwt, clockTolerance: 0 } });
+    // The guard's wall clock follows its clock: both pass the token's exp (2 s after a whole second).
+    const { clock, advance } = manualClock();
+    const guard = createGuard({ ...emulator().guardOptions(), clock, jwt: { ...emulator().guardOptions().jwt, clockTolerance: 0 } });
     const token = await emulator().mintToken('alice', { expiresIn: 2 });
     expect(await codeOf(guard.authenticate(bearer(token)))).toBe('ok');
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    advance(1000);
+    expect(await codeOf(guard.authenticate(bearer(token)))).toBe('ok');
+    advance(2000);
     expect(await codeOf(guard.authenticate(bearer(token)))).toBe('401 ERR_INVALID_TOKEN');
     await guard.close();
   });
