@@ -1,6 +1,6 @@
 // Bytes per cached user at 100 grants, measured: the heap delta of USERS users loaded through the
 // guard's real path (emulator over HTTP -> JSON -> indexGrants -> permission cache), after full GCs,
-// against the guard's own estimate (cacheStats(), from the constants in src/policy/grants.ts).
+// against the guard's own estimate (cacheStats(), from the constants in src/policy/grant-bytes.ts).
 // Run with --expose-gc. Every user has distinct resource codes, so no string is shared across users.
 import { createGuard } from '../dist/index.js';
 import { startEmulator } from '../dist/testing.js';
@@ -75,7 +75,7 @@ process.stdout.write([
   `| ${fmt(asLoaded)} | ${fmt(measured)} | ${fmt(estimated)} | ${(estimated / measured).toFixed(2)} | ${stats.entries.toLocaleString('en-US')} |`,
   '',
   `At the default 64 MiB budget the cache holds about ${Math.floor((64 * 2 ** 20) / Math.max(measured, estimated)).toLocaleString('en-US')} users of ${GRANTS} grants.`,
-  estimated < measured ? '**The estimate undercounts: raise the constants in src/policy/grants.ts.**' : 'The estimate is not below the most a user can hold, so the byte budget holds.',
+  estimated < measured ? '**The estimate undercounts: raise the constants in src/policy/grant-bytes.ts.**' : 'The estimate is not below the most a user can hold, so the byte budget holds.',
   '',
 ].join('\n'));
 if (estimated < measured) process.exitCode = 3;

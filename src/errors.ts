@@ -180,20 +180,26 @@ export class GuardInternalError extends GuardError {
  */
 export class GenAuthApiError extends Error {
   readonly kind: GenAuthFailureKind;
+  /** The HTTP status GenAuth answered with, when it answered. */
   readonly httpStatus: number | undefined;
-  readonly statusCode: number | undefined;
+  /**
+   * The `statusCode` field of GenAuth's JSON envelope (GenAuth answers business errors with HTTP 200),
+   * when the body had one. Not an HTTP status: this error never reaches a client.
+   */
+  readonly envelopeStatus: number | undefined;
+  /** The `apiCode` field of the envelope, when the body had one. */
   readonly apiCode: number | undefined;
   /** Seconds the upstream asked us to wait, when it said so. */
   readonly retryAfter: number | undefined;
   constructor(
     kind: GenAuthFailureKind,
-    details: { httpStatus?: number; statusCode?: number; apiCode?: number; retryAfter?: number; cause?: unknown } = {},
+    details: { httpStatus?: number; envelopeStatus?: number; apiCode?: number; retryAfter?: number; cause?: unknown } = {},
   ) {
     super(`GenAuth request failed: ${kind}`, { cause: details.cause });
     this.name = 'GenAuthApiError';
     this.kind = kind;
     this.httpStatus = details.httpStatus;
-    this.statusCode = details.statusCode;
+    this.envelopeStatus = details.envelopeStatus;
     this.apiCode = details.apiCode;
     this.retryAfter = details.retryAfter;
   }

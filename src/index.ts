@@ -32,10 +32,13 @@ export { decide, normalizeRequirement } from './policy/decide.js';
 export type { ConditionCheck, Decision, NormalizedRequirement, Requirement } from './policy/decide.js';
 export { indexGrants } from './policy/grants.js';
 export { createApiMatcher, matchApi } from './policy/api-match.js';
-export type { ApiDecision, ApiGrants, ApiMatcher, ApiMatchOptions, CompiledApiGrants, RouterRules } from './policy/api-match.js';
+export type { ApiDecision, ApiMatcher } from './policy/api-match.js';
+export type { ApiGrants, CompiledApiGrants } from './policy/api-compile.js';
+export type { ApiMatchOptions, RouterRules } from './policy/api-options.js';
 export { normalizeApiTarget } from './policy/api-path.js';
 export type { ApiPath, ApiTarget, ApiTargetProblem, CaseFold } from './policy/api-path.js';
-export type { Grant, GrantIndex } from './policy/grants.js';
+export type { GrantIndex } from './policy/grants.js';
+export type { Grant } from './policy/normalize-grant.js';
 export { problemResponse } from './problem.js';
 export type { ProblemResponse } from './problem.js';
 export type { RequestLike } from './request.js';
@@ -46,9 +49,9 @@ export type {
   PolicyCondition,
   ResourceType,
   UserIdType,
-} from './genauth/types.js';
+} from './wire.js';
 export { channels } from './events.js';
 export type { DecisionEvent, UpstreamEvent } from './events.js';
 export { CONDITION_OPERATORS, evaluateCondition, evaluateConditions } from './policy/conditions.js';
 export type { ConditionContext } from './policy/conditions.js';
-export type { ConditionOptions, RetryBudgetOptions, TokenCacheOptions } from './options.js';
+export type { Clock, ConditionOptions, RetryBudgetOptions, TokenCacheOptions } from './options.js';

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RouterRules } from './policy/api-match.js';
+import type { RouterRules } from './policy/api-options.js';
 
 /**
  * The framework-neutral view of a request the core works on. Adapters build it from their framework's
@@ -38,9 +38,8 @@ export interface NodeMessage {
 
 /**
  * The core's view of a Node request (Express's request, Koa's `ctx.req`, Fastify's `request.raw`), read
- * when asked. Express gives every request object a hidden class of its own, so each property read there
- * is a slow lookup (about 0.2-1 µs): the cached path reads only `rawHeaders`, and method, URL and address
- * only when a policy or API mode needs them.
+ * when asked: the cached path reads only `rawHeaders`, and method, URL and address only when a policy or
+ * API mode needs them, because every property read on an Express request is slow (docs/bench.md).
  */
 export class NodeRequestView implements RequestLike {
   /**

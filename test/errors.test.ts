@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   bearerChallenge,
+  GenAuthApiError,
   InvalidTokenError,
   isGuardError,
   MissingTokenError,
   PermissionDeniedError,
   PermissionsUnavailableError,
 } from '../src/errors.js';
+import { readEnvelope } from '../src/genauth/envelope.js';
 import { problemResponse } from '../src/problem.js';
 
 describe('errors', () => {
@@ -33,5 +35,19 @@ describe('errors', () => {
     expect(isGuardError({ code: 'ERR_MISSING_TOKEN', status: 401 })).toBe(false);
     expect(isGuardError(new Error('x'))).toBe(false);
     expect(isGuardError(null)).toBe(false);
+  });
+
+  it("an upstream error keeps GenAuth's envelope statusCode apart from any HTTP status a stock handler reads", () => {
+    let error: unknown;
+    try {
+      readEnvelope(200, JSON.stringify({ statusCode: 401, apiCode: 2002, message: 'upstream text' }), undefined);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(GenAuthApiError);
+    expect(error).toMatchObject({ kind: 'credentials', httpStatus: 200, envelopeStatus: 401, apiCode: 2002 });
+    // Express's and Koa's handlers answer with `status` or `statusCode`: a 401 here would reach a client.
+    expect(error).not.toHaveProperty('statusCode');
+    expect(error).not.toHaveProperty('status');
   });
 });

@@ -1,33 +1,27 @@
 import diagnostics from 'node:diagnostics_channel';
 import express from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createExpressGuard } from '../src/adapters/express.js';
 import type { DecisionEvent, UpstreamEvent } from '../src/events.js';
-import { startEmulator, type GenAuthEmulator } from '../src/testing/index.js';
+import { useEmulator } from './fixtures.js';
 
-let emulator: GenAuthEmulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator.close();
-});
+const emulator = useEmulator();
 
 it('publishes decisions and upstream calls on diagnostics channels', async () => {
-  emulator.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+  emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
   const decisions: DecisionEvent[] = [];
   const upstream: UpstreamEvent[] = [];
   const onDecision = (event: unknown) => decisions.push(event as DecisionEvent);
   const onUpstream = (event: unknown) => upstream.push(event as UpstreamEvent);
   diagnostics.subscribe('genauth-guard:decision', onDecision);
   diagnostics.subscribe('genauth-guard:upstream', onUpstream);
-  const guard = createExpressGuard(emulator.guardOptions());
+  const guard = createExpressGuard(emulator().guardOptions());
   try {
     const app = express();
     app.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
     app.get('/w', guard.requirePermission('reports', 'reports:Write'), (_req, res) => void res.send('ok'));
-    const token = `Bearer ${await emulator.mintToken('alice')}`;
+    const token = `Bearer ${await emulator().mintToken('alice')}`;
     expect((await request(app).get('/r').set('authorization', token)).status).toBe(200);
     expect((await request(app).get('/w').set('authorization', token)).status).toBe(403);
     expect(decisions).toEqual([

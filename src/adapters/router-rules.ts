@@ -6,7 +6,7 @@
  * Not readable, hence the user's to pass as `api.caseSensitive` / `api.strict`: the options of an
  * `express.Router({ caseSensitive, strict })` and of @koa/router (`sensitive`, `strict`).
  */
-import type { RouterRules } from '../policy/api-match.js';
+import type { RouterRules } from '../policy/api-options.js';
 
 function rules(caseFold: RouterRules['caseFold'], ignoreTrailingSlash: boolean): RouterRules {
   return Object.freeze({ caseFold, ignoreTrailingSlash });

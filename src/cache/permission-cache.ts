@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { Clock } from '../options/types.js';
 import { Generations } from './generations.js';
 
 /** Options of the permission cache, which keeps one value `V` per user (the core: indexed grants). */
@@ -17,6 +18,8 @@ export interface PermissionCacheOptions<V> {
   staleWhileRevalidate: boolean;
   /** How long a failed load is remembered, so an outage burst makes one upstream call, ms. 0: off. */
   errorTtl: number;
+  /** The clock every ttl is measured on (lru-cache's `perf`). */
+  clock: Clock;
   /** Loads a user's grants. Throwing means "not cached". `setTtl` shortens this entry's life. */
   load: (userId: string, setTtl: (ms: number) => void) => Promise<V>;
   /** Estimated bytes of a value and what the caller keeps beside it (the key's are added). */
@@ -45,7 +48,7 @@ export interface CachedGrants<V> {
   readonly value: V;
   /** What a caller may keep instead of the grants themselves (see stillFresh). */
   readonly link: GrantsLink<V>;
-  /** performance.now() past which the entry is no longer fresh (lru-cache's clock and ttl). */
+  /** The reading of the cache's clock past which the entry is no longer fresh (lru-cache's ttl). */
   readonly freshUntil: number;
 }
 
@@ -73,14 +76,14 @@ class LoadSupersededError extends Error {
   }
 }
 
-/** Loads of one request: a first one, and fresh ones after invalidations that each made moot. */
-const MAX_LOADS_PER_REQUEST = 3;
+/** Loads of one request: a first one, and fresh ones after invalidations that each made moot (bounded, so an invalidation storm cannot hold a request forever). */
+const MAX_LOADS_PER_REQUEST = 8;
 
 export function createPermissionCache<V>(options: PermissionCacheOptions<V>): PermissionCache<V> {
-  const { load, maxStale } = options;
+  const { load, maxStale, clock } = options;
   const generations = new Generations();
   const failures =
-    options.errorTtl > 0 ? new LRUCache<string, { error: unknown }>({ max: options.max, ttl: options.errorTtl, ttlResolution: 0 }) : undefined;
+    options.errorTtl > 0 ? new LRUCache<string, { error: unknown }>({ max: options.max, ttl: options.errorTtl, ttlResolution: 0, perf: clock }) : undefined;
 
   // Keyed by the user id alone: the other query dimensions (id type, namespace, resource type) are
   // fixed for one guard, and each guard owns its cache, so no id can reach another scope's entry.
@@ -91,8 +94,9 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
     sizeCalculation: (entry, key) => options.sizeOf(entry.value) + 2 * key.length,
     ttl: options.ttl,
     // Read the clock on each check instead of caching it behind a 1 ms setTimeout: a timer per
-    // millisecond per cache costs more than performance.now() on the hot path.
+    // millisecond per cache costs more than a clock reading (performance.now()) on the hot path.
     ttlResolution: 0,
+    perf: clock,
     allowStale: options.staleWhileRevalidate && maxStale > 0,
     allowStaleOnFetchRejection: maxStale > 0,
     noDeleteOnFetchRejection: maxStale > 0,
@@ -115,7 +119,7 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
         if (!generations.current(mark)) throw new LoadSupersededError();
         fetchOptions.ttl = ttl;
         // Read before lru-cache stores it, so this ends no later than lru-cache's own ttl does.
-        const freshUntil = performance.now() + ttl;
+        const freshUntil = clock.now() + ttl;
         const link: GrantsLink<V> = { grants: undefined };
         const entry: CachedGrants<V> = { value, link, freshUntil };
         link.grants = entry;
@@ -134,7 +138,7 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
     },
   });
 
-  const tooOld = (entry: CachedGrants<V>) => performance.now() > entry.freshUntil + maxStale;
+  const tooOld = (entry: CachedGrants<V>) => clock.now() > entry.freshUntil + maxStale;
 
   /**
    * The hot path: a fresh entry, read synchronously with no fetch() machinery (one lookup). A stale
@@ -195,7 +199,7 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
     peek: freshEntry,
     stillFresh(link) {
       const grants = link.grants;
-      return grants !== undefined && performance.now() < grants.freshUntil ? grants : undefined;
+      return grants !== undefined && clock.now() < grants.freshUntil ? grants : undefined;
     },
     get(userId) {
       const fresh = freshEntry(userId);

@@ -1,5 +1,8 @@
 import type { PermissionCache } from './permission-cache.js';
 
+/** Loads of one request: a first one, and fresh ones after invalidations (bounded against an invalidation storm). */
+const MAX_LOADS_PER_REQUEST = 8;
+
 interface Load<V> {
   /** Dropped when settled: see `start`. */
   promise: Promise<V> | undefined;
@@ -24,8 +27,7 @@ export function createUncachedPermissions<V>(load: (userId: string, setTtl: (ms:
     running.set(userId, entry);
     const done = () => {
       // A deleted Map slot may keep its value until the table is rehashed: drop the settled promise
-      // (and the grant list it holds) first, or every answer outlives its request (measured: 5x
-      // more old-space collections under load).
+      // (and the grant list it holds) first, or every answer outlives its request (docs/bench.md).
       entry.promise = undefined;
       if (running.get(userId) === entry) running.delete(userId);
     };
@@ -34,7 +36,7 @@ export function createUncachedPermissions<V>(load: (userId: string, setTtl: (ms:
   }
 
   async function get(userId: string): Promise<V> {
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < MAX_LOADS_PER_REQUEST; attempt++) {
       const entry = running.get(userId) ?? start(userId);
       try {
         const value = await (entry.promise as Promise<V>);

@@ -52,7 +52,7 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
   const cache: PermissionCache<UserGrants> =
     options.cache === false
       ? createUncachedPermissions(load)
-      : createPermissionCache({ ...options.cache, load, sizeOf: (grants) => grants.index.bytes + MEMO_BYTES });
+      : createPermissionCache({ ...options.cache, clock: options.clock, load, sizeOf: (grants) => grants.index.bytes + MEMO_BYTES });
 
   return {
     cache,

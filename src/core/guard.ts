@@ -24,8 +24,9 @@ function requirementOf(input: CheckInput): Requirement {
 export function createGuard(input: GuardOptions): Guard {
   const options = resolveOptions(input);
   const { realm } = options;
-  const verifier = createTokenVerifier<UserGrantsLink>(options);
-  const client = createGenAuthClient(options);
+  // Each subsystem gets its own slice of the options and the shared settings it names.
+  const verifier = createTokenVerifier<UserGrantsLink>(options.jwt, options.identity, options);
+  const client = createGenAuthClient(options.genauth, options);
   const store = createGrantStore(options, client);
   const authorizer = createAuthorizer(options, store);
   const callers = createCallers(verifier, store.cache, realm);

@@ -1,3 +1,5 @@
+import type { Clock } from '../options/types.js';
+
 /** Something a call is waiting on that stops when the deadline passes. */
 export interface DeadlineWaiter {
   expire(): void;
@@ -11,19 +13,21 @@ function expireDeadline(deadline: Deadline): void {
  * The overall deadline of one GenAuth call: one timer, and the one thing the call waits on now (a
  * token, a response, a back-off). A call waits on one thing at a time, so one slot is enough.
  *
- * Why not an AbortSignal: adding and removing an EventTarget listener on every call allocates enough
- * that, under load, young objects survive scavenges and old-space collections multiply (measured:
- * 7 mark-compacts instead of 1 over 6,000 calls).
+ * Why not an AbortSignal: a listener added and removed on every call multiplies garbage collections
+ * under load (docs/bench.md).
  */
 export class Deadline {
   expired = false;
-  /** When it passes, ms since the epoch (Date.now clock). */
+  /**
+   * When it passes, on the guard's clock: what a retry's wait is compared with. The timer that ends
+   * the call runs on real time (a test clock cannot cut a real request short).
+   */
   readonly at: number;
   private readonly timer: ReturnType<typeof setTimeout>;
   private waiter: DeadlineWaiter | undefined;
 
-  constructor(ms: number) {
-    this.at = Date.now() + ms;
+  constructor(ms: number, clock: Clock) {
+    this.at = clock.now() + ms;
     this.timer = setTimeout(expireDeadline, ms, this);
   }
 

@@ -27,20 +27,20 @@ export function readEnvelope<T>(httpStatus: number, text: string, retryAfter: nu
     body = undefined;
   }
   const envelope = typeof body === 'object' && body !== null ? (body as Envelope<T>) : undefined;
-  const statusCode = typeof envelope?.statusCode === 'number' ? envelope.statusCode : undefined;
+  const envelopeStatus = typeof envelope?.statusCode === 'number' ? envelope.statusCode : undefined;
   const apiCode = typeof envelope?.apiCode === 'number' ? envelope.apiCode : undefined;
-  const details = { httpStatus, statusCode, apiCode, retryAfter };
-  if (httpStatus === 429 || statusCode === 429) throw new GenAuthApiError('rate_limited', details);
+  const details = { httpStatus, envelopeStatus, apiCode, retryAfter };
+  if (httpStatus === 429 || envelopeStatus === 429) throw new GenAuthApiError('rate_limited', details);
   if (httpStatus < 200 || httpStatus > 299) throw new GenAuthApiError('http_status', details);
-  if (envelope === undefined || statusCode === undefined) throw new GenAuthApiError('bad_envelope', details);
-  if (statusCode === 200) {
+  if (envelope === undefined || envelopeStatus === undefined) throw new GenAuthApiError('bad_envelope', details);
+  if (envelopeStatus === 200) {
     if (envelope.data === undefined || envelope.data === null) throw new GenAuthApiError('bad_envelope', details);
     return envelope as Envelope<T> & { data: T };
   }
-  if (statusCode === 401 || statusCode === 403 || (apiCode !== undefined && CREDENTIAL_API_CODES.has(apiCode))) {
+  if (envelopeStatus === 401 || envelopeStatus === 403 || (apiCode !== undefined && CREDENTIAL_API_CODES.has(apiCode))) {
     throw new GenAuthApiError('credentials', details);
   }
-  if (statusCode === 404 && apiCode === USER_NOT_FOUND_API_CODE) throw new GenAuthApiError('user_not_found', details);
+  if (envelopeStatus === 404 && apiCode === USER_NOT_FOUND_API_CODE) throw new GenAuthApiError('user_not_found', details);
   throw new GenAuthApiError('error_envelope', details);
 }
 

@@ -49,7 +49,7 @@ class BodyCollector implements Dispatcher.DispatchHandler, DeadlineWaiter {
 
   /** The call's deadline passed. */
   expire(): void {
-    this.fail(new GenAuthApiError('timeout'));
+    this.abortWith(new GenAuthApiError('timeout'));
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -61,18 +61,18 @@ class BodyCollector implements Dispatcher.DispatchHandler, DeadlineWaiter {
     if (statusCode < 200) return; // 1xx informational answers precede the real one
     this.status = statusCode;
     this.headers = headers;
-    if (Number(headers['content-length']) > this.limit) return this.fail(new GenAuthApiError('too_large', { httpStatus: statusCode }));
+    if (Number(headers['content-length']) > this.limit) return this.abortWith(new GenAuthApiError('too_large', { httpStatus: statusCode }));
     if (isIdentityEncoding(headers['content-encoding'])) return;
     // Never parse an encoded body as if it were plain, even when its bytes happen to be JSON. A 2xx
     // stops here; an error status keeps its meaning (5xx retried, 429 backed off) with no body read.
-    if (statusCode >= 200 && statusCode <= 299) return this.fail(new GenAuthApiError('content_encoding', { httpStatus: statusCode }));
+    if (statusCode >= 200 && statusCode <= 299) return this.abortWith(new GenAuthApiError('content_encoding', { httpStatus: statusCode }));
     this.encoded = true;
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.settled) return;
     this.size += chunk.length;
-    if (this.size > this.limit) return this.fail(new GenAuthApiError('too_large', { httpStatus: this.status }));
+    if (this.size > this.limit) return this.abortWith(new GenAuthApiError('too_large', { httpStatus: this.status }));
     if (!this.encoded) this.chunks.push(chunk);
   }
 
@@ -93,7 +93,8 @@ class BodyCollector implements Dispatcher.DispatchHandler, DeadlineWaiter {
     this.reject(new GenAuthApiError(this.deadline.expired ? 'timeout' : 'network', { cause }));
   }
 
-  private fail(error: GenAuthApiError): void {
+  /** Ends the exchange with `error`: rejects once and aborts the request (the body read so far is dropped). */
+  private abortWith(error: GenAuthApiError): void {
     if (this.settled) return;
     this.settle();
     this.reject(error);

@@ -1,3 +1,5 @@
+import type { Clock } from '../options/types.js';
+
 /** Tokens a retry budget holds when full; retries are made while more than half remain. */
 export const RETRY_BUDGET_TOKENS = 10;
 
@@ -6,8 +8,8 @@ export interface RetryBudgetOptions {
   ratio: number;
   /** Tokens that come back each second, whatever the calls do: the floor. */
   minPerSecond: number;
-  /** Clock, ms. */
-  now: () => number;
+  /** The guard's clock (ms): the refill is measured on it. */
+  clock: Clock;
 }
 
 /** One budget per client, shared by every user's loads. */
@@ -31,12 +33,12 @@ export interface RetryBudget {
  * succeed. A burst of N failing loads makes at most N + 5 calls plus `minPerSecond` a second.
  */
 export function createRetryBudget(options: RetryBudgetOptions): RetryBudget {
-  const { ratio, minPerSecond, now } = options;
+  const { ratio, minPerSecond, clock } = options;
   let tokens = RETRY_BUDGET_TOKENS;
-  let last = now();
+  let last = clock.now();
 
   function refill(): void {
-    const at = now();
+    const at = clock.now();
     // A clock that goes back refills nothing; the next reading counts from it.
     if (at > last) tokens = Math.min(RETRY_BUDGET_TOKENS, tokens + ((at - last) / 1000) * minPerSecond);
     last = at;

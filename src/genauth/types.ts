@@ -1,36 +1,7 @@
-/** Resource types of GenAuth's ACL permission model. */
-export type ResourceType = 'DATA' | 'API' | 'MENU' | 'BUTTON' | 'UI';
+import type { AuthorizedResource } from '../wire.js';
 
-/** Effect of a grant: DENY overrides ALLOW. */
-export type Effect = 'ALLOW' | 'DENY';
-
-/**
- * One condition of a policy, as GenAuth documents it. An item the guard cannot read (no string `param`
- * or `operator`, no readable `value`) is an unknown condition: an ALLOW does not apply, a DENY does.
- */
-export interface PolicyCondition {
-  param: string;
-  operator: string;
-  value: string | string[];
-}
-
-/**
- * One entry of `get-user-authorized-resources` (`AuthorizedResourceDto`).
- * `actions` is documented as an array; a JSON-encoded string is accepted too. `condition` is documented
- * as an array; GenAuth's own example shows one object, read as a list of one.
- */
-export interface AuthorizedResource {
-  resourceCode: string;
-  /** A type the guard does not know (or none) matches no route that asks for a type, and never counts in API mode. */
-  resourceType: ResourceType;
-  actions: string[] | string;
-  /** Required, as GenAuth marks it: an entry without a plain `ALLOW` (missing included) counts as DENY. */
-  effect: Effect;
-  apiIdentifier?: string | null;
-  description?: string;
-  /** Absent, `null` or `[]`: no conditions. Anything but objects: an ALLOW grants nothing, a DENY applies. */
-  condition?: PolicyCondition[] | PolicyCondition | null;
-}
+// The wire types several layers share live in src/wire.ts; the client's code keeps importing them here.
+export type { AuthorizedResource, Effect, PolicyCondition, ResourceType, UserIdType } from '../wire.js';
 
 /** The V3 response envelope. */
 export interface Envelope<T> {
@@ -41,18 +12,8 @@ export interface Envelope<T> {
   data?: T;
 }
 
+/** The `data` of `get-user-authorized-resources`: one page of entries and how many there are in all. */
 export interface AuthorizedResourceList {
   totalCount: number;
   list: AuthorizedResource[];
 }
-
-/** `userIdType` values accepted by `get-user-authorized-resources`. */
-export type UserIdType =
-  | 'user_id'
-  | 'external_id'
-  | 'phone'
-  | 'email'
-  | 'username'
-  | 'identity'
-  | 'sync_relation'
-  | 'custom_field';

@@ -6,8 +6,8 @@
 import { closestKey } from './suggest.js';
 
 /** The option mistake error, in the one format. Never put the option's value in `problem`. */
-export function optionError(path: string, problem: string): TypeError {
-  return new TypeError(`genauth-guard: option "${path}" ${problem}`);
+export function optionError(path: string, problem: string, options?: { cause?: unknown }): TypeError {
+  return new TypeError(`genauth-guard: option "${path}" ${problem}`, options);
 }
 
 /** Throws {@link optionError}. */

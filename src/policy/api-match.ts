@@ -1,68 +1,16 @@
-import { foldSegment, normalizeApiTarget, type ApiPath, type ApiTargetProblem, type CaseFold } from './api-path.js';
-import { compileApiPattern, originOf } from './api-pattern.js';
-import { PatternTrie } from './api-trie.js';
+import { grantCoversAction } from './actions.js';
+import { compileApiGrants, type ApiGrants, type Compiled, type CompiledApiGrants, type Entry } from './api-compile.js';
+import {
+  allowRules,
+  resolveApiMatchOptions,
+  type AllowRules,
+  type ApiMatchOptions,
+  type ResolvedApiMatchOptions,
+  type RouterRules,
+} from './api-options.js';
+import { foldedSegments, normalizeApiTarget, type ApiPath, type ApiTargetProblem } from './api-path.js';
 import type { ConditionCheck, Decision } from './decide.js';
-import { grantCoversAction, type Grant, type GrantIndex } from './grants.js';
-
-/**
- * How the router that dispatches requests compares paths. Adapters learn it from the app (Express's
- * settings, Fastify's router options); ALLOW patterns and public paths then never match more than the
- * router does. A DENY ignores it: it always folds case as widely as any router (`unicode`) and ignores a
- * trailing slash, and `//` and `;` are refused (400) whatever the router would do with them.
- */
-export interface RouterRules {
-  /** How the router folds letter case. */
-  readonly caseFold: CaseFold;
-  /** `/a` and `/a/` reach the same route. */
-  readonly ignoreTrailingSlash: boolean;
-}
-
-/** What an unknown router is taken to do: Express's and @koa/router's defaults. */
-export const DEFAULT_ROUTER_RULES: RouterRules = Object.freeze({ caseFold: 'ascii', ignoreTrailingSlash: true });
-
-/** How ALLOW patterns and public paths match: the stricter of the options and the router. */
-export interface AllowRules {
-  readonly fold: CaseFold;
-  readonly strict: boolean;
-}
-
-/** Options of the API matcher (a subset of `ApiModeOptions`). */
-export interface ApiMatchOptions {
-  /**
-   * HTTP method -> GenAuth action, merged over the defaults. HEAD follows GET unless mapped itself.
-   * A method with no action is denied.
-   * @default { GET: 'read', HEAD: 'read', POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete' }
-   */
-  methodActions?: Record<string, string>;
-  /**
-   * Match ALLOW patterns case-sensitively (a DENY always matches case-insensitively). Without it, they
-   * fold case as the router does, and not at all when the router is case-sensitive.
-   * @default false
-   */
-  caseSensitive?: boolean;
-  /**
-   * `/a` and `/a/` differ for ALLOW patterns (a DENY always ignores a trailing slash). Without it, they
-   * differ when the router tells them apart.
-   * @default false
-   */
-  strict?: boolean;
-  /**
-   * The router's rules when `match()` is not told them per request (the adapters tell it).
-   * @default DEFAULT_ROUTER_RULES: `{ caseFold: 'ascii', ignoreTrailingSlash: true }`, as Express
-   */
-  router?: RouterRules;
-  /** Origin of this API (`https://api.example.com`): absolute `apiIdentifier`s apply only when theirs equals it. */
-  apiOrigin?: string;
-}
-
-/** Validated, frozen matcher options. */
-export interface ResolvedApiMatchOptions {
-  readonly methodActions: ReadonlyMap<string, string>;
-  readonly caseSensitive: boolean;
-  readonly strict: boolean;
-  readonly apiOrigin: string | undefined;
-  readonly router: RouterRules;
-}
+import type { Grant } from './normalize-grant.js';
 
 /** The outcome of matching one request against a user's API grants. */
 export interface ApiDecision extends Omit<Decision, 'reason'> {
@@ -81,28 +29,6 @@ export interface ApiDecision extends Omit<Decision, 'reason'> {
   readonly problem?: ApiTargetProblem;
 }
 
-/** A user's API grants compiled once: one trie for ALLOW patterns, one (case-folded) for DENY. */
-export interface CompiledApiGrants {
-  /** Number of API grants with a usable pattern (DENY widenings included). */
-  readonly size: number;
-  /** True when some API grant carries conditions. */
-  readonly hasConditions: boolean;
-}
-
-interface Entry {
-  readonly grant: Grant;
-  /** Position in the grant list: the lowest matching one is reported, whatever the trie order. */
-  readonly ordinal: number;
-}
-
-interface Compiled extends CompiledApiGrants {
-  readonly allow: PatternTrie<Entry>;
-  readonly deny: PatternTrie<Entry>;
-}
-
-/** Anything that can be matched: a user's indexed grants or a plain grant list. */
-export type ApiGrants = GrantIndex | readonly Grant[];
-
 /** A matcher with validated options; its compiled grant tries are cached per grant set. */
 export interface ApiMatcher {
   readonly options: ResolvedApiMatchOptions;
@@ -113,150 +39,6 @@ export interface ApiMatcher {
    * router that dispatches this request, when known (else `options.router`).
    */
   match(grants: ApiGrants, method: string, target: string | ApiPath, conditions?: ConditionCheck, router?: RouterRules): ApiDecision;
-}
-
-/** Default method -> action map. */
-export const DEFAULT_METHOD_ACTIONS: Readonly<Record<string, string>> = Object.freeze({
-  GET: 'read',
-  HEAD: 'read',
-  POST: 'create',
-  PUT: 'update',
-  PATCH: 'update',
-  DELETE: 'delete',
-});
-
-const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-/** Same format as every option mistake (src/options/checks.ts), which policy/ does not import. */
-function fail(path: string, message: string): never {
-  throw new TypeError(`genauth-guard: option "${path}" ${message}`);
-}
-
-const CASE_FOLDS: ReadonlySet<unknown> = new Set<CaseFold>(['none', 'ascii', 'unicode']);
-
-/**
- * Checks router rules, naming the option.
- * @throws TypeError
- */
-export function resolveRouterRules(rules: unknown, path = 'router'): RouterRules {
-  if (typeof rules !== 'object' || rules === null) fail(path, 'must be an object');
-  const { caseFold, ignoreTrailingSlash } = rules as Partial<RouterRules>;
-  if (!CASE_FOLDS.has(caseFold)) fail(`${path}.caseFold`, "must be 'none', 'ascii' or 'unicode'");
-  if (typeof ignoreTrailingSlash !== 'boolean') fail(`${path}.ignoreTrailingSlash`, 'must be a boolean');
-  return Object.freeze({ caseFold: caseFold as CaseFold, ignoreTrailingSlash });
-}
-
-// The six possible rules, so a request allocates none.
-const ALLOW_RULES = new Map<string, AllowRules>();
-for (const fold of CASE_FOLDS as ReadonlySet<CaseFold>) {
-  for (const strict of [false, true]) ALLOW_RULES.set(`${fold}|${strict}`, Object.freeze({ fold, strict }));
-}
-
-/**
- * How ALLOW patterns and public paths match under `router`: case-sensitive when the options or the
- * router say so, else folded as the router folds; strict when the options say so or the router tells
- * `/a` from `/a/`. Never wider than the router, so an ALLOW or a public path cannot open another route.
- */
-export function allowRules(options: ResolvedApiMatchOptions, router: RouterRules = options.router): AllowRules {
-  const fold = options.caseSensitive ? 'none' : router.caseFold;
-  const strict = options.strict || !router.ignoreTrailingSlash;
-  return ALLOW_RULES.get(`${fold}|${strict}`) as AllowRules;
-}
-
-/** A path's segments under a fold (`unicode`: as normalized, or folded now for a hand-built path). */
-export function foldedSegments(path: ApiPath, fold: CaseFold): readonly string[] {
-  if (fold === 'none') return path.segments;
-  // Without an escape left, every segment is plain ASCII and both folds are the same lower-casing.
-  if (path.folded !== undefined && (fold === 'unicode' || !path.path.includes('%'))) return path.folded;
-  return path.segments.map((segment) => foldSegment(segment, fold));
-}
-
-/**
- * Validates matcher options once. Mistakes throw a `TypeError` naming the option.
- * @throws TypeError
- */
-export function resolveApiMatchOptions(options: ApiMatchOptions = {}, prefix = ''): ResolvedApiMatchOptions {
-  if (typeof options !== 'object' || options === null) fail(prefix || 'options', 'must be an object');
-  const actions = new Map(Object.entries(DEFAULT_METHOD_ACTIONS));
-  const map = options.methodActions;
-  let headMapped = false;
-  if (map !== undefined) {
-    if (typeof map !== 'object' || map === null || Array.isArray(map)) fail(`${prefix}methodActions`, 'must be an object');
-    for (const [method, action] of Object.entries(map)) {
-      if (!METHOD_TOKEN.test(method)) fail(`${prefix}methodActions`, `has an invalid method name`);
-      if (typeof action !== 'string' || action === '') fail(`${prefix}methodActions.${method}`, 'must be a non-empty action string');
-      actions.set(method.toUpperCase(), action);
-      if (method.toUpperCase() === 'HEAD') headMapped = true;
-    }
-    // HEAD is GET without a body: it is checked like GET, never skipped.
-    if (!headMapped) actions.set('HEAD', actions.get('GET') as string);
-  }
-  for (const key of ['caseSensitive', 'strict'] as const) {
-    if (options[key] !== undefined && typeof options[key] !== 'boolean') fail(`${prefix}${key}`, 'must be a boolean');
-  }
-  let apiOrigin: string | undefined;
-  if (options.apiOrigin !== undefined) {
-    const value = options.apiOrigin;
-    const origin = typeof value === 'string' ? originOf(value) : null;
-    if (origin === null || !/^https?:\/\/[^/?#]+\/?$/i.test(value)) {
-      fail(`${prefix}apiOrigin`, 'must be an http(s) origin such as https://api.example.com');
-    }
-    apiOrigin = origin;
-  }
-  const router = options.router === undefined ? DEFAULT_ROUTER_RULES : resolveRouterRules(options.router, `${prefix}router`);
-  return Object.freeze({
-    methodActions: actions,
-    caseSensitive: options.caseSensitive === true,
-    strict: options.strict === true,
-    apiOrigin,
-    router,
-  });
-}
-
-function grantList(grants: ApiGrants): readonly Grant[] {
-  if (Array.isArray(grants)) return grants as readonly Grant[];
-  const list = (grants as GrantIndex)?.grants;
-  if (!Array.isArray(list)) throw new TypeError('genauth-guard: grants must be a GrantIndex (indexGrants()) or a Grant array');
-  return list;
-}
-
-// Compiled tries live as long as the grant set (one per fetch), keyed by the options that shape them.
-const compiledCache = new WeakMap<object, Map<string, Compiled>>();
-
-function compileGrants(grants: ApiGrants, options: ResolvedApiMatchOptions, fold: CaseFold): Compiled {
-  const key = `${fold}|${options.apiOrigin ?? ''}`;
-  let byOptions = compiledCache.get(grants);
-  const cached = byOptions?.get(key);
-  if (cached !== undefined) return cached;
-  const allow = new PatternTrie<Entry>();
-  const deny = new PatternTrie<Entry>();
-  let hasConditions = false;
-  const list = grantList(grants);
-  for (let ordinal = 0; ordinal < list.length; ordinal++) {
-    const grant = list[ordinal] as Grant;
-    // Only API resources with an identifier take part in API mode.
-    if (grant.type !== 'API' || grant.apiIdentifier === null) continue;
-    const entry: Entry = { grant, ordinal };
-    if (grant.effect === 'DENY') {
-      // Folded as widely as any router folds: a DENY must catch every spelling some router dispatches to it.
-      const result = compileApiPattern(grant.apiIdentifier, { fold: 'unicode', apiOrigin: options.apiOrigin });
-      if (result.ok) deny.insert(result.pattern, entry);
-      else if (result.reason === 'invalid') deny.insert(result.widened, entry);
-      else continue;
-    } else {
-      const result = compileApiPattern(grant.apiIdentifier, { fold, apiOrigin: options.apiOrigin });
-      if (!result.ok) continue;
-      allow.insert(result.pattern, entry);
-    }
-    if (grant.conditions.length > 0) hasConditions = true;
-  }
-  const compiled: Compiled = { allow, deny, hasConditions, size: allow.size + deny.size };
-  if (byOptions === undefined) {
-    byOptions = new Map();
-    compiledCache.set(grants, byOptions);
-  }
-  byOptions.set(key, compiled);
-  return compiled;
 }
 
 const NO_CONDITIONS: ConditionCheck = () => undefined;
@@ -325,7 +107,7 @@ export function createApiMatcher(options: ApiMatchOptions = {}, optionPath = '')
   const resolved = resolveApiMatchOptions(options, optionPath);
   return {
     options: resolved,
-    compile: (grants, router) => compileGrants(grants, resolved, allowRules(resolved, router ?? resolved.router).fold),
+    compile: (grants, router) => compileApiGrants(grants, resolved, allowRules(resolved, router ?? resolved.router).fold),
     match(grants, method, target, conditions = NO_CONDITIONS, router) {
       const upper = typeof method === 'string' ? method.toUpperCase() : '';
       let path: ApiPath;
@@ -337,7 +119,7 @@ export function createApiMatcher(options: ApiMatchOptions = {}, optionPath = '')
         path = target;
       }
       const rules = allowRules(resolved, router ?? resolved.router);
-      return matchCompiled(compileGrants(grants, resolved, rules.fold), resolved, rules, upper, path, conditions);
+      return matchCompiled(compileApiGrants(grants, resolved, rules.fold), resolved, rules, upper, path, conditions);
     },
   };
 }

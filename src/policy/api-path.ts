@@ -237,3 +237,11 @@ export function normalizeApiTarget(target: string): ApiTarget {
     trailingSlash: split.trailingSlash,
   };
 }
+
+/** A path's segments under a fold (`unicode`: as normalized, or folded now for a hand-built path). */
+export function foldedSegments(path: ApiPath, fold: CaseFold): readonly string[] {
+  if (fold === 'none') return path.segments;
+  // Without an escape left, every segment is plain ASCII and both folds are the same lower-casing.
+  if (path.folded !== undefined && (fold === 'unicode' || !path.path.includes('%'))) return path.folded;
+  return path.segments.map((segment) => foldSegment(segment, fold));
+}

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import type { PolicyCondition } from '../genauth/types.js';
+import type { PolicyCondition } from '../wire.js';
 
 /** Values a condition can be checked against, by GenAuth parameter name (`SourceIp`, `CurrentTime`, ...). */
 export type ConditionContext = Readonly<Record<string, string | number | boolean | Date | readonly string[] | undefined>>;

@@ -1,5 +1,7 @@
-import type { ResourceType } from '../genauth/types.js';
-import { foldCase, grantCoversAction, type Grant, type GrantIndex } from './grants.js';
+import type { ResourceType } from '../wire.js';
+import { foldCase, grantCoversAction } from './actions.js';
+import type { GrantIndex } from './grants.js';
+import type { Grant } from './normalize-grant.js';
 
 /** What a route requires: one action, all of several, or any of several. */
 export type Requirement = string | { allOf: readonly string[] } | { anyOf: readonly string[] };

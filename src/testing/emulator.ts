@@ -11,12 +11,7 @@ import { TenantError, createTenantStore } from './store.js';
 import { createTokenMinter, type TokenMinter } from './tokens.js';
 import type { Body, EmulatorCall, EmulatorOptions, Fault, GenAuthEmulator, NamespaceOption } from './types.js';
 import { strictObject } from '../options/checks.js';
-
-/** The keys of `startEmulator`'s options; anything else is refused like every option of ours. */
-const EMULATOR_KEYS: ReadonlyArray<keyof EmulatorOptions> = [
-  'userPoolId', 'accessKeyId', 'accessKeySecret', 'audience', 'hs256Secret', 'managementTokenTtl',
-  'signatureClockSkew', 'unknownUser', 'port',
-];
+import { resolveEmulatorOptions } from './options.js';
 
 /** The namespace of a seeding helper's options (`{ namespace }`), checked like every option of ours. */
 function namespaceOf(options: NamespaceOption | undefined, method: string): string | undefined {
@@ -43,11 +38,8 @@ function seed<T>(run: () => T): T {
  * const guard = createExpressGuard(emulator.guardOptions());
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<GenAuthEmulator> {
-  strictObject(options, EMULATOR_KEYS, 'startEmulator');
-  const userPoolId = options.userPoolId ?? 'emulator-pool';
-  const accessKeyId = options.accessKeyId ?? userPoolId;
-  const accessKeySecret = options.accessKeySecret ?? 'emulator-secret';
-  const audience = options.audience ?? 'emulator-app';
+  const settings = resolveEmulatorOptions(options);
+  const { userPoolId, accessKeyId, accessKeySecret, audience } = settings;
 
   const store = createTenantStore();
   const faults: Array<{ fault: Fault; remaining: number }> = [];
@@ -62,11 +54,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<GenA
     userPoolId,
     accessKeyId,
     accessKeySecret,
-    tokenTtl: options.managementTokenTtl ?? 7200,
-    maxSkew: options.signatureClockSkew ?? 15 * 60_000,
+    tokenTtl: settings.managementTokenTtl,
+    maxSkew: settings.signatureClockSkew,
     minter: () => minter,
   });
-  const api = createManagementRoutes({ store, auth, unknownUser: options.unknownUser ?? 'not-found' });
+  const api = createManagementRoutes({ store, auth, unknownUser: settings.unknownUser });
 
   const sendJson = (res: ServerResponse, call: EmulatorCall, status: number, json: unknown, delivery: Delivery, headers: Record<string, string> = {}) => {
     call.status = status;
@@ -155,14 +147,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<GenA
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(settings.port, '127.0.0.1', () => resolve());
   });
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const issuer = `${url}/oidc`;
   const jwksUri = `${issuer}/.well-known/jwks.json`;
   // Keys are made after listen() because the issuer embeds the port; a failure must not leak the server.
   try {
-    minter = await createTokenMinter({ issuer, audience, hs256Secret: options.hs256Secret });
+    minter = await createTokenMinter({ issuer, audience, hs256Secret: settings.hs256Secret });
   } catch (error) {
     server.close();
     throw error;

@@ -1,4 +1,4 @@
-import type { AuthorizedResource, ResourceType } from '../genauth/types.js';
+import { RESOURCE_TYPES, type AuthorizedResource, type ResourceType } from '../wire.js';
 import type { AuthorizeItem, GrantInput, ResourceDefinition, TargetType } from './types.js';
 
 /**
@@ -6,7 +6,7 @@ import type { AuthorizeItem, GrantInput, ResourceDefinition, TargetType } from '
  * department) and memberships. Pure data, no HTTP: routes and code helpers both write through it.
  */
 
-const RESOURCE_TYPES: ReadonlySet<string> = new Set(['DATA', 'API', 'MENU', 'BUTTON', 'UI']);
+const RESOURCE_TYPE_SET: ReadonlySet<string> = new Set(RESOURCE_TYPES);
 const TARGET_TYPES: ReadonlySet<string> = new Set(['USER', 'ROLE', 'GROUP', 'DEPARTMENT']);
 const DEFAULT_NAMESPACE = 'default';
 
@@ -36,7 +36,7 @@ export interface TargetQuery {
   withDenied?: boolean;
 }
 
-const isResourceType = (value: unknown): value is ResourceType => typeof value === 'string' && RESOURCE_TYPES.has(value);
+const isResourceType = (value: unknown): value is ResourceType => typeof value === 'string' && RESOURCE_TYPE_SET.has(value);
 const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value !== '';
 const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
 

@@ -1,4 +1,4 @@
-import type { AuthorizedResource, ResourceType } from '../genauth/types.js';
+import type { AuthorizedResource, ResourceType } from '../wire.js';
 import type { MintOptions } from './tokens.js';
 
 /** Options of `startEmulator`. Every field has a default so `startEmulator()` just works. */

@@ -3,6 +3,7 @@ import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 type CryptoKey = webcrypto.CryptoKey;
 import { createRemoteJWKSet, importJWK, importSPKI, importX509, type JWK, type JWTHeaderParameters } from 'jose';
 import type { JwtOptions } from '../options.js';
+import { optionError } from '../options/checks.js';
 
 /** What jose accepts as a key or key getter. */
 export type VerifyKey = CryptoKey | KeyObject | JWK | Uint8Array;
@@ -65,13 +66,13 @@ function publicKeyResolver(key: string | JWK | KeyObject | CryptoKey, algorithms
           ? (key as KeyObject)
           : createPublicKey({ key: key as JWK as import('node:crypto').JsonWebKey, format: 'jwk' });
   } catch (cause) {
-    throw new TypeError('genauth-guard: option "jwt.publicKey" is not a valid public key (PEM, JWK or KeyObject)', { cause });
+    throw optionError('jwt.publicKey', 'is not a valid public key (PEM, JWK or KeyObject)', { cause });
   }
   const type = keyObject.asymmetricKeyType ?? '';
   for (const alg of algorithms) {
     const allowed = ASYMMETRIC_TYPES[alg.slice(0, 2)] ?? [];
     if (!allowed.includes(type)) {
-      throw new TypeError(`genauth-guard: option "jwt.publicKey" is a ${type} key, which cannot verify ${alg}`);
+      throw optionError('jwt.publicKey', `is a ${type} key, which cannot verify ${alg}`);
     }
   }
   const jwk = keyObject.export({ format: 'jwk' }) as JWK;

@@ -1,10 +1,10 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { GuardError, InvalidTokenError, KeysUnavailableError, type InvalidTokenReason } from '../errors.js';
 import { LRUCache } from 'lru-cache';
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedIdentityOptions, ResolvedJwtOptions, ResolvedOptions } from '../options/resolved.js';
 import { createHmacVerifier } from './hmac.js';
 import { isFitUserId } from './identity.js';
-import { createKeyResolver, KeySourceError } from './keys.js';
+import { createKeyResolver } from './keys.js';
 
 /** Who the verified token says the caller is. */
 export interface Identity {
@@ -25,21 +25,42 @@ const REASONS: Record<string, InvalidTokenReason> = {
   ERR_JWKS_MULTIPLE_MATCHING_KEYS: 'unknown_key',
 };
 
+/**
+ * What a refusal may carry as its cause: the failure's name and code, never its message. jose's
+ * messages can quote the key server's body (a JSON SyntaxError of a bad key set), and an error passed
+ * on to a framework is logged, so upstream text must not ride along.
+ */
+function opaqueCause(error: unknown): Error {
+  const name = error instanceof Error ? error.name : 'Error';
+  const code = (error as { code?: unknown } | null)?.code;
+  const cause = new Error(typeof code === 'string' ? `${name} ${code}` : name);
+  cause.name = name;
+  return cause;
+}
+
+/**
+ * What the verifier needs besides its `jwt` and `identity` options: the realm and Retry-After of its
+ * errors, the wall clock of token times (`exp`, `nbf`, `iat`) and the clock its cache ages on.
+ */
+export type VerifierSettings = Pick<ResolvedOptions, 'realm' | 'retryAfter' | 'now' | 'clock'>;
+
 /** Turns a verification failure into a 401 (the token's fault) or a 503 (the key source's fault). */
-function toGuardError(error: unknown, options: ResolvedOptions): GuardError {
+function toGuardError(error: unknown, options: VerifierSettings): GuardError {
+  const cause = opaqueCause(error);
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    return new InvalidTokenError(error.claim === 'nbf' ? 'not_yet_valid' : 'claim_invalid', options.realm, { cause: error });
+    return new InvalidTokenError(error.claim === 'nbf' ? 'not_yet_valid' : 'claim_invalid', options.realm, { cause });
   }
   if (error instanceof joseErrors.JOSEError) {
     const reason = REASONS[error.code];
-    if (reason !== undefined) return new InvalidTokenError(reason, options.realm, { cause: error });
-    // JWKS timeouts, unparsable key sets and non-200 key servers are outages, not bad tokens.
-    return new KeysUnavailableError(options.retryAfter, { cause: error });
+    if (reason !== undefined) return new InvalidTokenError(reason, options.realm, { cause });
   }
-  if (error instanceof KeySourceError) return new KeysUnavailableError(options.retryAfter, { cause: error });
-  // Anything else (a network failure under jose's fetch) is an outage: fail closed with 503.
-  return new KeysUnavailableError(options.retryAfter, { cause: error });
+  // JWKS timeouts, unparsable key sets, non-200 key servers, discovery failures and network failures
+  // under jose's fetch are outages, not bad tokens: fail closed with 503.
+  return new KeysUnavailableError(options.retryAfter, { cause });
 }
+
+/** JWS compact serialization (RFC 7515 section 7.1): three base64url parts, never padded. */
+const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
  * A cached verified token: the exact token and who it says the caller is, with a slot its user may keep
@@ -58,9 +79,8 @@ export interface VerifiedToken<L = unknown> {
 const KEY_CHARS = 32;
 
 /**
- * A token's cache key: its signature's last 32 characters (192 bits). V8 hashes a fresh string in
- * full for each Map lookup, which cost about 0.4 µs per request for a typical token; a hit still
- * compares the whole token, so two tokens sharing a tail only ever miss.
+ * A token's cache key: its signature's last 32 characters (192 bits), cheaper to hash than the whole
+ * fresh string (docs/bench.md); a hit still compares the whole token, so two tokens sharing a tail only ever miss.
  */
 function keyOf(token: string): string {
   return token.length > KEY_CHARS ? token.slice(-KEY_CHARS) : token;
@@ -87,10 +107,9 @@ export interface TokenVerifier<L = unknown> {
 }
 
 /** Creates the verifier: jose `jwtVerify` with pinned algorithms, required `exp`, `iss`/`aud` when set. */
-export function createTokenVerifier<L = unknown>(options: ResolvedOptions): TokenVerifier<L> {
-  const { jwt } = options;
+export function createTokenVerifier<L = unknown>(jwt: ResolvedJwtOptions, identity: ResolvedIdentityOptions, options: VerifierSettings): TokenVerifier<L> {
   const resolveKey = createKeyResolver(jwt);
-  const { claim, maxLength } = options.identity;
+  const { claim, maxLength } = identity;
   const verifyOptions = {
     algorithms: [...jwt.algorithms],
     issuer: jwt.issuer,
@@ -104,12 +123,12 @@ export function createTokenVerifier<L = unknown>(options: ResolvedOptions): Toke
   const fixedOptions = options.now === Date.now ? verifyOptions : undefined;
   // HS* under a secret: checked synchronously first; what it does not accept goes to jwtVerify.
   const hmac = jwt.secret === undefined ? undefined : createHmacVerifier(jwt.secret, jwt.algorithms);
-  const maxAge = options.jwt.tokenCache.maxAge;
+  const { max, maxAge } = jwt.tokenCache;
   // Owned by this verifier, so it only ever holds tokens that passed this configuration's checks (a
   // token verified for one audience never serves another guard); a hit must be the exact token (keyOf).
-  const verified =
-    options.jwt.tokenCache.max > 0 ? new LRUCache<string, VerifiedToken<L>>({ max: options.jwt.tokenCache.max, ttlAutopurge: false, ttlResolution: 0 }) : undefined;
-  const admission = verified === undefined ? undefined : createDoorkeeper(options.jwt.tokenCache.max);
+  // Entries age on the guard's clock; the ttl each gets is read on the wall clock (see accept).
+  const verified = max > 0 ? new LRUCache<string, VerifiedToken<L>>({ max, ttlAutopurge: false, ttlResolution: 0, perf: options.clock }) : undefined;
+  const admission = verified === undefined ? undefined : createDoorkeeper(max);
 
   function claimChecks() {
     return fixedOptions ?? { ...verifyOptions, currentDate: new Date(options.now()) };
@@ -128,7 +147,11 @@ export function createTokenVerifier<L = unknown>(options: ResolvedOptions): Toke
   /** A cached token, or one the synchronous HS* check accepts; undefined when jose must decide. */
   function fromCacheOrShortcut(token: string): Identity | undefined {
     const hit = peek(token);
-    if (hit !== undefined || hmac === undefined) return hit;
+    if (hit !== undefined) return hit;
+    // The bearer syntax allows trailing '=' and jose decodes a padded part leniently: a token is taken
+    // only in the exact form it was signed in, so no two spellings of one token pass.
+    if (!JWS_COMPACT.test(token)) throw new InvalidTokenError('malformed', options.realm);
+    if (hmac === undefined) return undefined;
     const payload = hmac(token, claimChecks());
     return payload === undefined ? undefined : accept(token, payload);
   }

@@ -10,7 +10,7 @@ import express5 from 'express';
 import type { Express, Request, Response } from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
-import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
+import { useEmulator } from '../fixtures.js';
 
 interface Raw {
   status: number;
@@ -99,7 +99,7 @@ describe.each([
   ['Express 4', express4 as unknown as ExpressModule],
   ['Express 5', express5],
 ])('%s guard.api()', (_name, express) => {
-  let emulator: GenAuthEmulator;
+  const emulator = useEmulator();
   let guard: ExpressGuard;
   let server: Server;
   let port: number;
@@ -111,8 +111,7 @@ describe.each([
   let carol: string;
 
   beforeAll(async () => {
-    emulator = await startEmulator();
-    emulator.setGrants('alice', [
+    emulator().setGrants('alice', [
       { resourceCode: 'v1', resourceType: 'API', apiIdentifier: '/api/v1/*', actions: ['read', 'create', 'update'] },
       { resourceCode: 'admin', resourceType: 'API', apiIdentifier: '/api/v1/admin/*', actions: ['*'], effect: 'DENY' },
       { resourceCode: 'user-0', resourceType: 'API', apiIdentifier: '/api/v1/users/0', actions: ['*'], effect: 'DENY' },
@@ -121,16 +120,16 @@ describe.each([
       { resourceCode: 'data', resourceType: 'DATA', apiIdentifier: '/api/v2/*', actions: ['*'] },
     ]);
     // Conditional grants: an ALLOW and a DENY that hold from loopback, an ALLOW that does not.
-    emulator.setGrants('carol', [
+    emulator().setGrants('carol', [
       { resourceCode: 'c', resourceType: 'API', apiIdentifier: '/api/v1/*', actions: ['read'], condition: [{ param: 'SourceIp', operator: 'IpAddress', value: '127.0.0.0/8' }] },
       { resourceCode: 'c-deny', resourceType: 'API', apiIdentifier: '/api/v1/users/:id', actions: ['read'], effect: 'DENY', condition: [{ param: 'SourceIp', operator: 'IpAddress', value: '127.0.0.0/8' }] },
       { resourceCode: 'c-far', resourceType: 'API', apiIdentifier: '/api/v2/*', actions: ['read'], condition: [{ param: 'SourceIp', operator: 'IpAddress', value: '10.0.0.0/8' }] },
     ]);
-    emulator.setGrants('bob', [{ resourceCode: 'users', resourceType: 'API', apiIdentifier: '/api/v1/users', actions: ['read'] }]);
-    guard = createExpressGuard(emulator.guardOptions());
-    alice = `Bearer ${await emulator.mintToken('alice')}`;
-    bob = `Bearer ${await emulator.mintToken('bob')}`;
-    carol = `Bearer ${await emulator.mintToken('carol')}`;
+    emulator().setGrants('bob', [{ resourceCode: 'users', resourceType: 'API', apiIdentifier: '/api/v1/users', actions: ['read'] }]);
+    guard = createExpressGuard(emulator().guardOptions());
+    alice = `Bearer ${await emulator().mintToken('alice')}`;
+    bob = `Bearer ${await emulator().mintToken('bob')}`;
+    carol = `Bearer ${await emulator().mintToken('carol')}`;
     ({ server, port } = await listen(buildApp(express, guard, ran, false)));
     ({ server: corsServer, port: corsPort } = await listen(buildApp(express, guard, ran, true)));
   });
@@ -138,7 +137,6 @@ describe.each([
     await close(server);
     await close(corsServer);
     await guard.close();
-    await emulator.close();
   });
   beforeEach(() => {
     ran.length = 0;
@@ -301,7 +299,7 @@ describe.each([
   });
 
   it('GenAuth down: 503, never 401/403, and the handler does not run', async () => {
-    emulator.fault({ kind: 'status', status: 500 });
+    emulator().fault({ kind: 'status', status: 500 });
     guard.invalidateAll();
     try {
       const res = await raw(port, 'GET', '/api/v1/users', token('alice'));
@@ -309,7 +307,7 @@ describe.each([
       expect(JSON.parse(res.body)).toMatchObject({ code: 'ERR_PERMISSIONS_UNAVAILABLE' });
       expect(ran).toEqual([]);
     } finally {
-      emulator.clearFaults();
+      emulator().clearFaults();
       guard.invalidateAll();
     }
   });

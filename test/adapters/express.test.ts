@@ -3,34 +3,28 @@ import express4 from 'express4';
 import express5 from 'express';
 import type { Express, Request } from 'express';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
-import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
-import { RESOURCES, seedStandardTenant } from '../fixtures.js';
+import type { GenAuthEmulator } from '../../src/testing/index.js';
+import { RESOURCES, seedStandardTenant, useEmulator } from '../fixtures.js';
 
 
 describe.each([
   ['Express 4', express4 as unknown as typeof express5],
   ['Express 5', express5],
 ])('%s requirePermission', (_name, express) => {
-  let emulator: GenAuthEmulator;
   let guard: ExpressGuard;
   let app: Express;
   let handled: number;
 
-  beforeAll(async () => {
-    emulator = await startEmulator();
-  });
-  afterAll(async () => {
-    await emulator.close();
-  });
+  const emulator = useEmulator();
 
   beforeEach(() => {
-    seedStandardTenant(emulator);
+    seedStandardTenant(emulator());
     // No negative cache here, so each test can show that a failure was not cached.
     guard = createExpressGuard({
-      ...emulator.guardOptions(),
-      genauth: { ...emulator.guardOptions().genauth, timeout: 1500 },
+      ...emulator().guardOptions(),
+      genauth: { ...emulator().guardOptions().genauth, timeout: 1500 },
       cache: { errorTtl: 0 },
     });
     handled = 0;
@@ -52,7 +46,7 @@ describe.each([
   });
 
   const auth = async (user: string, options?: Parameters<GenAuthEmulator['mintToken']>[1]) =>
-    `Bearer ${await emulator.mintToken(user, options)}`;
+    `Bearer ${await emulator().mintToken(user, options)}`;
 
   it('allows a granted action and exposes identity and decision', async () => {
     const res = await request(app).post('/api/v1/servers/1/start').set('authorization', await auth('alice'));
@@ -181,7 +175,7 @@ describe.each([
         },
       ],
     ])('%s: 401 invalid_token, handler not run', async (_label, make) => {
-      const res = await request(app).get('/api/v1/reports').set('authorization', await make(emulator));
+      const res = await request(app).get('/api/v1/reports').set('authorization', await make(emulator()));
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="api", error="invalid_token"/);
       expect(res.body.code).toBe('ERR_INVALID_TOKEN');
@@ -225,7 +219,7 @@ describe.each([
     });
 
     it('JWKS unreachable is 503, not 401', async () => {
-      emulator.setJwksAvailable(false);
+      emulator().setJwksAvailable(false);
       const res = await request(app).get('/api/v1/reports').set('authorization', await auth('alice'));
       expect(res.status).toBe(503);
       expect(res.headers['retry-after']).toBeDefined();
@@ -242,7 +236,7 @@ describe.each([
       ['hang', { kind: 'hang' }],
       ['dropped connection', { kind: 'drop' }],
     ] as const)('%s -> 503 and nothing cached', async (_label, fault) => {
-      emulator.fault({ ...fault, path: RESOURCES } as never);
+      emulator().fault({ ...fault, path: RESOURCES } as never);
       const token = await auth('alice');
       const res = await request(app).get('/api/v1/reports').set('authorization', token);
       expect(res.status).toBe(503);
@@ -252,30 +246,30 @@ describe.each([
       expect(everything).not.toMatch(/upstream detail|emulator-secret/);
       expect(everything).not.toContain(token.slice(7));
       expect(handled).toBe(0);
-      emulator.clearFaults();
-      const before = emulator.callCount(RESOURCES);
+      emulator().clearFaults();
+      const before = emulator().callCount(RESOURCES);
       expect((await request(app).get('/api/v1/reports').set('authorization', token)).status).toBe(200);
-      expect(emulator.callCount(RESOURCES)).toBe(before + 1);
+      expect(emulator().callCount(RESOURCES)).toBe(before + 1);
     });
 
     it('HTTP 429 with Retry-After -> 503 carrying it, and no call during the back-off', async () => {
-      emulator.fault({ kind: 'status', status: 429, retryAfter: 7, path: RESOURCES });
+      emulator().fault({ kind: 'status', status: 429, retryAfter: 7, path: RESOURCES });
       const token = await auth('alice');
       const res = await request(app).get('/api/v1/reports').set('authorization', token);
       expect(res.status).toBe(503);
       expect(res.headers['retry-after']).toBe('7');
-      emulator.clearFaults();
-      const calls = emulator.callCount(RESOURCES);
+      emulator().clearFaults();
+      const calls = emulator().callCount(RESOURCES);
       const again = await request(app).get('/api/v1/reports').set('authorization', token);
       expect(again.status).toBe(503);
       expect(Number(again.headers['retry-after'])).toBeGreaterThan(0);
-      expect(emulator.callCount(RESOURCES)).toBe(calls);
+      expect(emulator().callCount(RESOURCES)).toBe(calls);
     });
 
     it('upstream down entirely -> 503', async () => {
       const down = createExpressGuard({
-        ...emulator.guardOptions(),
-        genauth: { ...emulator.guardOptions().genauth, host: 'http://127.0.0.1:9' },
+        ...emulator().guardOptions(),
+        genauth: { ...emulator().guardOptions().genauth, host: 'http://127.0.0.1:9' },
       });
       const downApp = express();
       downApp.get('/x', down.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('no'));
@@ -285,26 +279,26 @@ describe.each([
     });
 
     it('32 concurrent cold requests make one upstream call, then the cache answers', async () => {
-      emulator.fault({ kind: 'latency', ms: 100, path: RESOURCES });
+      emulator().fault({ kind: 'latency', ms: 100, path: RESOURCES });
       const token = await auth('alice');
       const server = await listen(app);
       const responses = await Promise.all(
         Array.from({ length: 32 }, () => request(`http://127.0.0.1:${server}`).get('/api/v1/reports').set('authorization', token)),
       );
       expect(responses.map((r) => r.status)).toEqual(Array(32).fill(200));
-      expect(emulator.callCount(RESOURCES)).toBe(1);
+      expect(emulator().callCount(RESOURCES)).toBe(1);
       await request(app).get('/api/v1/reports').set('authorization', token);
-      expect(emulator.callCount(RESOURCES)).toBe(1);
+      expect(emulator().callCount(RESOURCES)).toBe(1);
     });
 
     it('invalidateUser forces a refetch', async () => {
       const token = await auth('alice');
       await request(app).get('/api/v1/reports').set('authorization', token);
-      emulator.setGrants('alice', []);
+      emulator().setGrants('alice', []);
       expect((await request(app).get('/api/v1/reports').set('authorization', token)).status).toBe(200);
       guard.invalidateUser('alice');
       expect((await request(app).get('/api/v1/reports').set('authorization', token)).status).toBe(403);
-      emulator.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+      emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
       guard.invalidateAll();
       expect((await request(app).get('/api/v1/reports').set('authorization', token)).status).toBe(200);
     });
@@ -318,7 +312,7 @@ describe.each([
   });
 
   it('passErrors hands the typed error to Express', async () => {
-    const passing = createExpressGuard({ ...emulator.guardOptions(), passErrors: true });
+    const passing = createExpressGuard({ ...emulator().guardOptions(), passErrors: true });
     const passApp = express();
     passApp.get('/x', passing.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('no'));
     passApp.use((err: { status: number; code: string; headers: Record<string, string> }, _req: Request, res: express5.Response, _next: unknown) => {

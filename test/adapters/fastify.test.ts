@@ -2,26 +2,21 @@
 // cases (allow/deny/tokens/outage, byte-identical answers) live in test/conformance.
 import Fastify, { type FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { genauthFrameworkErrors, genauthGuard, isGuardError, type FastifyGuardOptions } from '../../src/adapters/fastify.js';
-import { startEmulator, type GenAuthEmulator, type GrantInput } from '../../src/testing/index.js';
+import type { GrantInput } from '../../src/testing/index.js';
+import { useEmulator } from '../fixtures.js';
 
 const RESOURCES = '/api/v3/get-user-authorized-resources';
 
-let emulator: GenAuthEmulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator.close();
-});
+const emulator = useEmulator();
 
 const apps: FastifyInstance[] = [];
 beforeEach(() => {
-  emulator.clearGrants();
-  emulator.clearFaults();
-  emulator.resetCalls();
-  emulator.setGrants('alice', [
+  emulator().clearGrants();
+  emulator().clearFaults();
+  emulator().resetCalls();
+  emulator().setGrants('alice', [
     { resourceCode: 'ecs:1', actions: ['ecs:Start'] },
     { resourceCode: 'reports', actions: ['reports:Read'] },
   ]);
@@ -33,7 +28,7 @@ afterEach(async () => {
 function appWith(extra: Partial<FastifyGuardOptions> = {}): FastifyInstance {
   const app = Fastify();
   apps.push(app);
-  app.register(genauthGuard, { ...emulator.guardOptions(), ...extra });
+  app.register(genauthGuard, { ...emulator().guardOptions(), ...extra });
   return app;
 }
 
@@ -43,7 +38,7 @@ async function listen(app: FastifyInstance): Promise<string> {
   return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 }
 
-const auth = async (user: string) => `Bearer ${await emulator.mintToken(user)}`;
+const auth = async (user: string) => `Bearer ${await emulator().mintToken(user)}`;
 
 describe('Fastify plugin', () => {
   it('route config: protects the route and its HEAD twin, sets request.genauth', async () => {
@@ -71,7 +66,7 @@ describe('Fastify plugin', () => {
   it('route config also covers routes declared before the plugin finished loading', async () => {
     const app = Fastify();
     apps.push(app);
-    app.register(genauthGuard, emulator.guardOptions());
+    app.register(genauthGuard, emulator().guardOptions());
     let ran = 0;
     // Not awaited: the plugin's onRoute hook does not see this route, the request hook still does.
     app.get('/early', { config: { genauth: { resource: 'reports', requirement: 'reports:Read' } } }, async () => {
@@ -143,7 +138,7 @@ describe('Fastify plugin', () => {
       expect(missing.headers['www-authenticate']).toBe('Bearer realm="api"');
       expect(missing.body).toMatchObject({ statusCode: 401, code: 'ERR_MISSING_TOKEN' });
 
-      emulator.fault({ kind: 'status', status: 500, path: RESOURCES });
+      emulator().fault({ kind: 'status', status: 500, path: RESOURCES });
       const down = await request(url).get('/x').set('authorization', await auth('alice'));
       expect(down.status).toBe(503);
       expect(Number(down.headers['retry-after'])).toBeGreaterThan(0);
@@ -172,8 +167,8 @@ describe('Fastify plugin', () => {
     ] satisfies GrantInput[];
 
     it('the api option covers every route; public routes and publicPaths skip it; route config still applies', async () => {
-      emulator.setGrants('alice', API_GRANTS);
-      emulator.setGrants('bob', API_GRANTS.slice(0, 1));
+      emulator().setGrants('alice', API_GRANTS);
+      emulator().setGrants('bob', API_GRANTS.slice(0, 1));
       const app = appWith({ api: { publicPaths: ['/health'] } });
       await app.after();
       let ran = 0;
@@ -199,11 +194,11 @@ describe('Fastify plugin', () => {
     });
 
     it('both API mode and route config must allow', async () => {
-      emulator.setGrants('alice', [
+      emulator().setGrants('alice', [
         ...API_GRANTS,
         { resourceCode: 'all', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/v1/*' },
       ]);
-      emulator.setGrants('bob', [{ resourceCode: 'all', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/v1/*' }]);
+      emulator().setGrants('bob', [{ resourceCode: 'all', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/v1/*' }]);
       const app = appWith({ api: {} });
       await app.after();
       app.get('/api/v1/reports', { config: { genauth: { resource: 'reports', requirement: 'reports:Read' } } }, async (req) => ({
@@ -215,7 +210,7 @@ describe('Fastify plugin', () => {
     });
 
     it('fastify.genauth.api() as a hook on chosen routes', async () => {
-      emulator.setGrants('alice', API_GRANTS);
+      emulator().setGrants('alice', API_GRANTS);
       const app = appWith();
       await app.after();
       app.get('/api/v1/servers', { onRequest: app.genauth.api() }, async (req) => ({ user: req.genauth?.identity.userId }));
@@ -228,7 +223,7 @@ describe('Fastify plugin', () => {
 
     it('malformed api options fail registration or hook creation', async () => {
       const app = Fastify();
-      app.register(genauthGuard, { ...emulator.guardOptions(), api: { publicPaths: ['no-slash'] } });
+      app.register(genauthGuard, { ...emulator().guardOptions(), api: { publicPaths: ['no-slash'] } });
       await expect(app.ready()).rejects.toThrow(TypeError);
       const ok = appWith();
       await ok.after();
@@ -238,7 +233,7 @@ describe('Fastify plugin', () => {
     it('genauthFrameworkErrors: without API mode, Fastify answers its own router errors', async () => {
       const app = Fastify({ frameworkErrors: genauthFrameworkErrors });
       apps.push(app);
-      app.register(genauthGuard, emulator.guardOptions());
+      app.register(genauthGuard, emulator().guardOptions());
       app.get('/x/:id', async () => 'no');
       const res = await request(await listen(app)).get('/x/%ZZ');
       expect(res.status).toBe(400);
@@ -246,10 +241,10 @@ describe('Fastify plugin', () => {
     });
 
     it('genauthFrameworkErrors: with API mode, the guard answers a target Fastify cannot route', async () => {
-      emulator.setGrants('alice', API_GRANTS);
+      emulator().setGrants('alice', API_GRANTS);
       const app = Fastify({ frameworkErrors: genauthFrameworkErrors });
       apps.push(app);
-      app.register(genauthGuard, { ...emulator.guardOptions(), api: {} });
+      app.register(genauthGuard, { ...emulator().guardOptions(), api: {} });
       app.get('/x/:id', async () => 'no');
       const res = await request(await listen(app)).get('/x/%ZZ').set('authorization', await auth('alice'));
       expect(res.status).toBe(400);
@@ -260,7 +255,7 @@ describe('Fastify plugin', () => {
 
   it('closes the guard with the instance', async () => {
     const app = Fastify();
-    app.register(genauthGuard, emulator.guardOptions());
+    app.register(genauthGuard, emulator().guardOptions());
     await app.ready();
     const guard = app.genauth;
     await expect(guard.check({ userId: 'alice', resource: 'reports', action: 'reports:Read' })).resolves.toMatchObject({ allowed: true });
@@ -271,7 +266,7 @@ describe('Fastify plugin', () => {
 
   it('a configuration mistake fails registration', async () => {
     const app = Fastify();
-    app.register(genauthGuard, { ...emulator.guardOptions(), jwt: { algorithms: [] } as never });
+    app.register(genauthGuard, { ...emulator().guardOptions(), jwt: { algorithms: [] } as never });
     await expect(app.ready()).rejects.toThrow(TypeError);
   });
 });

@@ -4,27 +4,21 @@ import type { Server } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKoaGuard, isGuardError, type KoaGuard } from '../../src/adapters/koa.js';
-import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
+import { useEmulator } from '../fixtures.js';
 
 const RESOURCES = '/api/v3/get-user-authorized-resources';
 
-let emulator: GenAuthEmulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator.close();
-});
+const emulator = useEmulator();
 
 const servers: Server[] = [];
 const guards: KoaGuard[] = [];
 beforeEach(() => {
-  emulator.clearGrants();
-  emulator.clearFaults();
-  emulator.resetCalls();
-  emulator.setGrants('alice', [
+  emulator().clearGrants();
+  emulator().clearFaults();
+  emulator().resetCalls();
+  emulator().setGrants('alice', [
     { resourceCode: 'ecs:1', actions: ['ecs:Start'] },
     { resourceCode: 'reports', actions: ['reports:Read'] },
   ]);
@@ -35,7 +29,7 @@ afterEach(async () => {
 });
 
 function guardFor(extra: { passErrors?: boolean } = {}): KoaGuard {
-  const guard = createKoaGuard({ ...emulator.guardOptions(), ...extra });
+  const guard = createKoaGuard({ ...emulator().guardOptions(), ...extra });
   guards.push(guard);
   return guard;
 }
@@ -46,7 +40,7 @@ function serve(app: Koa): Server {
   return server;
 }
 
-const auth = async (user: string) => `Bearer ${await emulator.mintToken(user)}`;
+const auth = async (user: string) => `Bearer ${await emulator().mintToken(user)}`;
 
 describe('Koa adapter', () => {
   it('gives resource functions the ctx and sets ctx.state.genauth; methods work off the guard', async () => {
@@ -150,7 +144,7 @@ describe('Koa adapter', () => {
       expect(missing.headers['www-authenticate']).toBe('Bearer realm="api"');
       expect(missing.text).toBe('Bearer token required'); // expose: a fixed text
 
-      emulator.fault({ kind: 'status', status: 500, path: RESOURCES });
+      emulator().fault({ kind: 'status', status: 500, path: RESOURCES });
       const down = await request(server).get('/').set('authorization', await auth('alice'));
       expect(down.status).toBe(503);
       expect(Number(down.headers['retry-after'])).toBeGreaterThan(0);
@@ -166,7 +160,7 @@ describe('Koa adapter', () => {
     const server = serve(app);
     const token = await auth('alice');
     expect((await request(server).get('/').set('authorization', token)).status).toBe(200);
-    emulator.setGrants('alice', []);
+    emulator().setGrants('alice', []);
     expect((await request(server).get('/').set('authorization', token)).status).toBe(200);
     guard.invalidateUser('alice');
     expect((await request(server).get('/').set('authorization', token)).status).toBe(403);
@@ -174,7 +168,7 @@ describe('Koa adapter', () => {
 
   describe('API mode', () => {
     beforeEach(() => {
-      emulator.setGrants('alice', [{ resourceCode: 'servers', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/v1/servers' }]);
+      emulator().setGrants('alice', [{ resourceCode: 'servers', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/v1/servers' }]);
     });
 
     it('judges the full original URL, not a mount-shortened path', async () => {

@@ -7,6 +7,7 @@ import express from 'express';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
+import { manualClock, type ManualClock } from '../clock.js';
 import { RESOURCES, useEmulator } from '../fixtures.js';
 
 const emulator = useEmulator();
@@ -34,9 +35,9 @@ afterEach(async () => {
   guards = [];
 });
 
-function app(cache: ExpressGuardOptions['cache'], timeout = 3000) {
+function app(cache: ExpressGuardOptions['cache'], timeout = 3000, time?: ManualClock) {
   const base = emulator().guardOptions();
-  const guard = createExpressGuard({ ...base, genauth: { ...base.genauth, timeout }, cache, logger: false });
+  const guard = createExpressGuard({ ...base, genauth: { ...base.genauth, timeout }, cache, logger: false, ...(time && { clock: time.clock }) });
   guards.push(guard);
   const server = express();
   server.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
@@ -111,13 +112,14 @@ describe.each(modes)('%s: invalidating a user whose grants are loading', (_mode,
 describe('the failure of a load begun before an invalidation is not remembered', () => {
   it('a later load is made, not answered with the old failure for errorTtl', async () => {
     emulator().fault({ kind: 'hang', path: RESOURCES, times: 1 });
-    const { server, guard } = app({ ttl: 300, maxStale: 0, errorTtl: 60_000 }, 400);
+    const time = manualClock();
+    const { server, guard } = app({ ttl: 300, maxStale: 0, errorTtl: 60_000 }, 400, time);
     const waiting = burst(server, 1);
     await firstLoadHeld();
     guard.invalidateUser('alice');
     expect(await waiting).toEqual([200]); // from a load begun after the invalidation
     await until(() => timeouts === 1); // the old load fails now, after the invalidation
-    await sleep(100); // and the fresh entry (ttl 300 ms) has expired by then
+    time.advance(301); // the fresh entry (ttl 300 ms) expires; a remembered failure (errorTtl 60 s) would not
     expect(await burst(server, 1)).toEqual([200]);
     expect(emulator().callCount(RESOURCES)).toBe(3);
   });

@@ -4,6 +4,7 @@
  * must define.
  */
 import type { ApiModeOptions } from '../../src/core/enforce/api.js';
+import type { Guard } from '../../src/core/types.js';
 import type { GuardOptions } from '../../src/options.js';
 
 /** A started app. */
@@ -12,6 +13,8 @@ export interface RunningApp {
   port: number;
   /** Stops the server and closes the guard. */
   close(): Promise<void>;
+  /** The core guard behind the app (the adversarial suite invalidates users through it). */
+  core: Guard;
 }
 
 /** What the suite hands a row's app factory. */
@@ -20,6 +23,10 @@ export interface AppFixture {
   options: GuardOptions;
   /** Every protected handler calls this when it runs: the suite checks it never runs on a rejection. */
   handled(): void;
+  /** When given, receives each line the framework's own logger writes (Fastify's pino, Nest's Logger). */
+  log?(line: string): void;
+  /** When given, receives each error the framework's error layer gets (e.g. with `passErrors: true`). */
+  passed?(error: unknown): void;
 }
 
 /** What the suite hands a row's API-mode app factory. */

@@ -6,6 +6,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
 import { createGuard } from '../../src/core/guard.js';
+import { manualClock } from '../clock.js';
 import { RESOURCES, useEmulator } from '../fixtures.js';
 
 const emulator = useEmulator();
@@ -67,13 +68,13 @@ describe('partial lists (totalCount larger than the list)', () => {
 
   it('warn again once a minute has passed on the guard clock', async () => {
     serve([READ], 2);
-    let offset = 0;
-    const { server, lines } = app({ now: () => Date.now() + offset });
+    const { clock, advance } = manualClock();
+    const { server, lines } = app({ clock });
     expect((await get(server)).status).toBe(503);
-    offset = 30_000;
+    advance(30_000);
     expect((await get(server)).status).toBe(503);
     expect(lines).toHaveLength(1);
-    offset = 61_000;
+    advance(31_000);
     expect((await get(server)).status).toBe(503);
     expect(lines).toHaveLength(2);
   });

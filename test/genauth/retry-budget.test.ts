@@ -4,7 +4,7 @@ import { createRetryBudget, RETRY_BUDGET_TOKENS } from '../../src/genauth/retry-
 
 function budgetAt(start = 1_000_000, ratio = 0.2, minPerSecond = 1) {
   const clock = { now: start };
-  const budget = createRetryBudget({ ratio, minPerSecond, now: () => clock.now });
+  const budget = createRetryBudget({ ratio, minPerSecond, clock: { now: () => clock.now } });
   return { budget, clock };
 }
 

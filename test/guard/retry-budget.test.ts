@@ -8,6 +8,7 @@ import { Agent, request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
 import { createGuard } from '../../src/core/guard.js';
+import { manualClock } from '../clock.js';
 import { RESOURCES, useEmulator } from '../fixtures.js';
 
 const emulator = useEmulator();
@@ -71,9 +72,8 @@ describe('retry budget over HTTP', () => {
 
   it('stops retrying while calls fail, and retries again once the budget has refilled', async () => {
     // The guard's clock, which the budget refills on at minPerSecond: still unless the test moves it.
-    const start = Date.now();
-    let offset = 0;
-    const { get } = await listening({ now: () => start + offset, cache: { errorTtl: 0 } });
+    const { clock, advance } = manualClock();
+    const { get } = await listening({ clock, cache: { errorTtl: 0 } });
     for (const user of ['a', 'b', 'c', 'late', 'later']) emulator().setGrants(user, [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
     emulator().fault({ kind: 'status', status: 500, path: RESOURCES, times: 9 });
     // Three users' loads in the outage: 1 + 2 retries, then 1 + 1 (the budget is down to half), then 1.
@@ -86,7 +86,7 @@ describe('retry budget over HTTP', () => {
     expect((await get(await bearer('late'))).status).toBe(503);
     expect(emulator().callCount(RESOURCES)).toBe(1);
     // Ten seconds later (at 1 token a second) retries are back.
-    offset += 10_000;
+    advance(10_000);
     emulator().resetCalls();
     emulator().fault({ kind: 'status', status: 500, path: RESOURCES, times: 1 });
     expect((await get(await bearer('later'))).status).toBe(200);

@@ -1,27 +1,21 @@
 import express from 'express';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
-import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
+import { useEmulator } from '../fixtures.js';
 
 const RESOURCES = '/api/v3/get-user-authorized-resources';
 const TOKEN = '/api/v3/get-management-token';
 
-let emulator: GenAuthEmulator;
 let guards: ExpressGuard[] = [];
 
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator.close();
-});
+const emulator = useEmulator();
 beforeEach(() => {
-  emulator.clearGrants();
-  emulator.clearFaults();
-  emulator.resetCalls();
-  emulator.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
-  emulator.addUser('bob');
+  emulator().clearGrants();
+  emulator().clearFaults();
+  emulator().resetCalls();
+  emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+  emulator().addUser('bob');
 });
 afterEach(async () => {
   await Promise.all(guards.map((g) => g.close()));
@@ -32,7 +26,7 @@ type GenAuthOverrides = Partial<ExpressGuardOptions['genauth']>;
 
 /** An Express app whose guard signs every GenAuth call (AK/SK scheme). */
 function signedApp(genauth: GenAuthOverrides = {}, overrides: Partial<ExpressGuardOptions> = {}) {
-  const base = emulator.guardOptions();
+  const base = emulator().guardOptions();
   const guard = createExpressGuard({
     ...base,
     ...overrides,
@@ -46,16 +40,16 @@ function signedApp(genauth: GenAuthOverrides = {}, overrides: Partial<ExpressGua
 }
 
 const get = async (app: express.Express, user = 'alice') =>
-  request(app).get('/r').set('authorization', `Bearer ${await emulator.mintToken(user)}`);
+  request(app).get('/r').set('authorization', `Bearer ${await emulator().mintToken(user)}`);
 
-const resourceCalls = () => emulator.calls.filter((call) => call.path === RESOURCES);
+const resourceCalls = () => emulator().calls.filter((call) => call.path === RESOURCES);
 
 describe('guard with the AK/SK signature scheme', () => {
   it('a granted user gets 200, an ungranted one 403, and no management token is ever fetched', async () => {
     const app = signedApp();
     expect((await get(app)).status).toBe(200);
     expect((await get(app, 'bob')).status).toBe(403);
-    expect(emulator.callCount(TOKEN)).toBe(0);
+    expect(emulator().callCount(TOKEN)).toBe(0);
     expect(resourceCalls()).toHaveLength(2);
     for (const call of resourceCalls()) expect(call).toMatchObject({ auth: 'signature', statusCode: 200, nonce: expect.stringMatching(/^[0-9a-f]{32}$/) });
   });
@@ -75,7 +69,7 @@ describe('guard with the AK/SK signature scheme', () => {
   });
 
   it('a retry after a 5xx is re-signed with a fresh nonce (the emulator refuses a replay)', async () => {
-    emulator.fault({ kind: 'status', status: 503, path: RESOURCES, times: 2 });
+    emulator().fault({ kind: 'status', status: 503, path: RESOURCES, times: 2 });
     const app = signedApp();
     expect((await get(app)).status).toBe(200);
     const calls = resourceCalls();
@@ -87,8 +81,8 @@ describe('guard with the AK/SK signature scheme', () => {
   });
 
   it('a body 5xx and a connection cut mid-body are retried, each with a new signature', async () => {
-    emulator.fault({ kind: 'body-error', statusCode: 500, path: RESOURCES, times: 1 });
-    emulator.fault({ kind: 'drop-mid-body', path: RESOURCES, times: 1 });
+    emulator().fault({ kind: 'body-error', statusCode: 500, path: RESOURCES, times: 1 });
+    emulator().fault({ kind: 'drop-mid-body', path: RESOURCES, times: 1 });
     const app = signedApp();
     expect((await get(app)).status).toBe(200);
     const calls = resourceCalls();
@@ -97,7 +91,7 @@ describe('guard with the AK/SK signature scheme', () => {
   });
 
   it('a body slower than the deadline is a 503', async () => {
-    emulator.fault({ kind: 'slow-body', chunkBytes: 4, intervalMs: 2000, path: RESOURCES });
+    emulator().fault({ kind: 'slow-body', chunkBytes: 4, intervalMs: 2000, path: RESOURCES });
     const app = signedApp({ timeout: 400, retries: 0 });
     const res = await get(app);
     expect(res.status).toBe(503);

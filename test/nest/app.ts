@@ -14,10 +14,13 @@ import {
   Post,
   UseGuards,
   VersioningType,
+  type ArgumentsHost,
   type DynamicModule,
   type INestApplication,
+  type LoggerService,
   type Type,
 } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
@@ -26,6 +29,7 @@ import {
   Authenticated,
   GenAuth,
   GenAuthGuard,
+  GenAuthService,
   Public,
   genauthFrameworkErrors,
   RequirePermission,
@@ -204,6 +208,8 @@ export interface StartOptions {
   beforeListen?: (app: INestApplication) => void;
   /** Fastify's router options. @default { ignoreTrailingSlash: true } */
   routerOptions?: Record<string, unknown>;
+  /** Nest's logger. @default false */
+  logger?: LoggerService | false;
 }
 
 export interface StartedNestApp {
@@ -224,7 +230,7 @@ export async function startNestApp(options: StartOptions): Promise<StartedNestAp
   const moduleRef = await builder.compile();
   const adapter =
     options.platform === 'express' ? new ExpressAdapter() : new FastifyAdapter({ routerOptions: options.routerOptions ?? { ignoreTrailingSlash: true }, frameworkErrors: genauthFrameworkErrors });
-  const app = moduleRef.createNestApplication(adapter, { logger: false });
+  const app = moduleRef.createNestApplication(adapter, { logger: options.logger ?? false });
   if (options.prefixed !== false) {
     app.setGlobalPrefix('api');
     app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
@@ -235,13 +241,38 @@ export async function startNestApp(options: StartOptions): Promise<StartedNestAp
   return { app, port, url: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
 
-/** A conformance-suite app: `{ port, close }` over {@link startNestApp}. */
+/** What the suites may watch on a conformance app: the framework's log lines and the errors its exception layer gets. */
+export interface Observers {
+  log?(line: string): void;
+  passed?(error: unknown): void;
+}
+
+/** A Nest logger that writes every message, whatever its level, to one function. */
+function lineLogger(log: (line: string) => void): LoggerService {
+  const write = (level: string) => (message: unknown, ...rest: unknown[]) => log([level, message, ...rest].map((part) => (part instanceof Error ? part.stack : typeof part === 'string' ? part : JSON.stringify(part))).join(' '));
+  return { log: write('log'), error: write('error'), warn: write('warn'), debug: write('debug'), verbose: write('verbose'), fatal: write('fatal') };
+}
+
+/** A global filter that shows `passed` what reaches Nest's exception layer, then lets Nest's own filter answer. */
+function observingFilter(app: INestApplication, passed: (error: unknown) => void): BaseExceptionFilter {
+  class ObservingFilter extends BaseExceptionFilter {
+    override catch(exception: unknown, host: ArgumentsHost): void {
+      passed(exception);
+      super.catch(exception, host);
+    }
+  }
+  return new ObservingFilter(app.getHttpAdapter());
+}
+
+/** A conformance-suite app: `{ port, core, close }` over {@link startNestApp}. */
 export async function conformanceApp(
   platform: Platform,
   genauth: DynamicModule,
   handled: Handled,
   api: boolean,
-): Promise<{ port: number; close(): Promise<void> }> {
+  observers: Observers = {},
+): Promise<{ port: number; core: GenAuthService['core']; close(): Promise<void> }> {
+  const { log, passed } = observers;
   const started = await startNestApp({
     platform,
     genauth,
@@ -252,6 +283,8 @@ export async function conformanceApp(
     // Under API mode the router folds case like Express's, as the oracle assumes (ALLOW patterns and
     // public paths follow the router's rules).
     ...(api ? { routerOptions: { caseSensitive: false, ignoreTrailingSlash: true } } : {}),
+    logger: log ? lineLogger(log) : false,
+    beforeListen: passed === undefined ? undefined : (app) => app.useGlobalFilters(observingFilter(app, passed)),
   });
-  return { port: started.port, close: started.close };
+  return { port: started.port, core: started.app.get(GenAuthService).core, close: started.close };
 }

@@ -5,21 +5,15 @@ import { Test } from '@nestjs/testing';
 import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { AppModule } from '../../examples/nest/app.module.js';
 import { ENV } from '../../examples/nest/config.js';
 import { genauthTestKit, useGenAuthEmulator } from '../../src/adapters/nest/index.js';
-import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
+import { useEmulator } from '../fixtures.js';
 
 // The example app (examples/nest) as a user would test it: its own AppModule in a TestingModule,
 // pointed at the emulator with useGenAuthEmulator, grants changed with the test kit.
-let emulator: GenAuthEmulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator.close();
-});
+const emulator = useEmulator();
 
 const PRODUCTION_LIKE_ENV = {
   GENAUTH_USER_POOL_ID: 'pool-from-env',
@@ -36,14 +30,14 @@ describe.each(['express', 'fastify'] as const)('examples/nest on %s', (platform)
   });
 
   it('serves the documented answers', async () => {
-    emulator.clearGrants();
+    emulator().clearGrants();
     const builder = Test.createTestingModule({ imports: [AppModule] }).overrideProvider(ENV).useValue(PRODUCTION_LIKE_ENV);
-    const moduleRef = await useGenAuthEmulator(builder, emulator).compile();
+    const moduleRef = await useGenAuthEmulator(builder, emulator()).compile();
     app = moduleRef.createNestApplication(platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), { logger: false });
     app.setGlobalPrefix('api');
     await app.listen(0, '127.0.0.1');
     const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    const kit = genauthTestKit(app, emulator);
+    const kit = genauthTestKit(app, emulator());
     kit.setGrants('alice', [{ resourceCode: 'ecs:1', actions: ['ecs:Start'] }]);
     kit.setGrants('bob', [{ resourceCode: 'servers', actions: ['ecs:List'] }]);
     const alice = await kit.bearer('alice');

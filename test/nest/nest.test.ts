@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Inject, Injectable, Module } from '@nestjs/common';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   GenAuthGuardModule,
   GenAuthService,
@@ -9,22 +9,15 @@ import {
   useGenAuthEmulator,
   type GenAuthModuleOptions,
 } from '../../src/adapters/nest/index.js';
-import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
 import { GuardedController, STANDARD_CONTROLLERS, UnguardedController, startNestApp, type Platform, type StartedNestApp } from './app.js';
-import { bearerFor, RESOURCES, seedStandardTenant } from '../fixtures.js';
+import { bearerFor, RESOURCES, seedStandardTenant, useEmulator } from '../fixtures.js';
 import type { MintOptions } from '../../src/testing/index.js';
 
 
-let emulator: GenAuthEmulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator.close();
-});
+const emulator = useEmulator();
 
-const seed = (): void => seedStandardTenant(emulator);
-const bearer = (user: string, options?: MintOptions) => bearerFor(emulator, user, options);
+const seed = (): void => seedStandardTenant(emulator());
+const bearer = (user: string, options?: MintOptions) => bearerFor(emulator(), user, options);
 
 /** A ConfigModule-like provider, as apps feed `forRootAsync` from their configuration. */
 @Injectable()
@@ -44,7 +37,7 @@ function configModule(source: Record<string, unknown>) {
 /** forRootAsync reading the emulator's options from the config provider. */
 function asyncModule(extra: Partial<GenAuthModuleOptions> = {}) {
   return GenAuthGuardModule.forRootAsync({
-    imports: [configModule({ genauth: { ...emulator.guardOptions(), ...extra } })],
+    imports: [configModule({ genauth: { ...emulator().guardOptions(), ...extra } })],
     inject: [FakeConfigService],
     useFactory: (config: FakeConfigService) => config.get<GenAuthModuleOptions>('genauth'),
   });
@@ -111,7 +104,7 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
     });
 
     it('allOf on the handler overrides the class requirement', async () => {
-      emulator.setGrants('carol', [{ resourceCode: 'reports', actions: ['reports:Read', 'reports:Admin'] }]);
+      emulator().setGrants('carol', [{ resourceCode: 'reports', actions: ['reports:Read', 'reports:Admin'] }]);
       expectProblem(await http().get('/api/v1/reports/full').set('authorization', await bearer('alice')), 403, 'ERR_PERMISSION_DENIED');
       expect((await http().get('/api/v1/reports/full').set('authorization', await bearer('carol'))).status).toBe(200);
     });
@@ -223,22 +216,22 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
       ['200 with an error body', { kind: 'body-error', statusCode: 500, message: 'internal upstream detail' }],
       ['dropped connection', { kind: 'drop' }],
     ] as const)('%s -> 503 with Retry-After, never 401/403', async (_label, fault) => {
-      emulator.fault({ ...fault, path: RESOURCES } as never);
+      emulator().fault({ ...fault, path: RESOURCES } as never);
       const res = await http().get('/api/v1/reports').set('authorization', await bearer('alice'));
       expectProblem(res, 503, 'ERR_PERMISSIONS_UNAVAILABLE');
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
       expect(res.text + JSON.stringify(res.headers)).not.toMatch(/upstream detail|emulator-secret/);
-      expect(res.text).not.toContain(emulator.accessKeySecret);
+      expect(res.text).not.toContain(emulator().accessKeySecret);
     });
 
     it('an undecorated route during an outage: still 401 without a token, 403 with one (no upstream call)', async () => {
-      emulator.fault({ kind: 'status', status: 500, path: RESOURCES });
+      emulator().fault({ kind: 'status', status: 500, path: RESOURCES });
       expectProblem(await http().get('/api/v1/servers/1').set('authorization', await bearer('alice')), 403, 'ERR_PERMISSION_DENIED');
-      expect(emulator.callCount(RESOURCES)).toBe(0);
+      expect(emulator().callCount(RESOURCES)).toBe(0);
     });
 
     it('JWKS unreachable is 503, not 401', async () => {
-      emulator.setJwksAvailable(false);
+      emulator().setJwksAvailable(false);
       const res = await http().get('/api/v1/reports').set('authorization', await bearer('alice'));
       expectProblem(res, 503, 'ERR_KEYS_UNAVAILABLE');
       expect(res.headers['retry-after']).toBeDefined();
@@ -248,14 +241,14 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
   describe('API mode (module option), on the full path with global prefix and version', () => {
     let api: StartedNestApp;
     beforeEach(async () => {
-      emulator.setGrants('alice', [
+      emulator().setGrants('alice', [
         { resourceCode: 'ecs:1', actions: ['ecs:Start'] },
         { resourceCode: 'server', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/v1/servers/:id' },
         { resourceCode: 'server-9', resourceType: 'API', actions: ['*'], apiIdentifier: '/api/v1/servers/9', effect: 'DENY' },
         { resourceCode: 'start', resourceType: 'API', actions: ['create'], apiIdentifier: '/api/v1/servers/:id/start' },
       ]);
       // Bob's grant omits the prefix and version Nest adds: it must not match.
-      emulator.setGrants('bob', [{ resourceCode: 'server', resourceType: 'API', actions: ['read'], apiIdentifier: '/servers/:id' }]);
+      emulator().setGrants('bob', [{ resourceCode: 'server', resourceType: 'API', actions: ['read'], apiIdentifier: '/servers/:id' }]);
       api = await start({ genauth: asyncModule({ api: { publicPaths: ['/api/v1/me'] } }) });
     });
 
@@ -307,7 +300,7 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
     });
 
     it('outage in API mode: 503', async () => {
-      emulator.fault({ kind: 'status', status: 500, path: RESOURCES });
+      emulator().fault({ kind: 'status', status: 500, path: RESOURCES });
       expectProblem(await request(api.url).get('/api/v1/servers/1').set('authorization', await bearer('alice')), 503, 'ERR_PERMISSIONS_UNAVAILABLE');
     });
 
@@ -324,9 +317,9 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
           jwt: { secret: 'a-production-secret-of-enough-length!!', algorithms: ['HS256'] },
           defaultPolicy: 'deny',
         }),
-        configure: (builder) => useGenAuthEmulator(builder, emulator),
+        configure: (builder) => useGenAuthEmulator(builder, emulator()),
       });
-      const kit = genauthTestKit(app.app, emulator);
+      const kit = genauthTestKit(app.app, emulator());
       const token = await kit.bearer('dave');
       expect((await request(app.url).get('/api/v1/reports').set('authorization', token)).status).toBe(403);
       kit.setGrants('dave', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
@@ -380,7 +373,7 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
 
     it('globalGuard: false leaves routes alone unless @UseGuards(GenAuthGuard)', async () => {
       const app = await start({
-        genauth: GenAuthGuardModule.forRoot({ ...emulator.guardOptions(), globalGuard: false }),
+        genauth: GenAuthGuardModule.forRoot({ ...emulator().guardOptions(), globalGuard: false }),
         controllers: [GuardedController, UnguardedController],
       });
       expect((await request(app.url).get('/api/v1/unguarded')).status).toBe(200);

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { AuthorizedResource, PolicyCondition } from '../../src/genauth/types.js';
+import type { AuthorizedResource, PolicyCondition } from '../../src/wire.js';
 import { apiModeSpec } from '../../src/core/enforce/api.js';
-import { createApiMatcher, matchApi, type ApiMatchOptions, type RouterRules } from '../../src/policy/api-match.js';
+import { createApiMatcher, matchApi } from '../../src/policy/api-match.js';
+import type { ApiMatchOptions, RouterRules } from '../../src/policy/api-options.js';
 import { normalizeApiTarget } from '../../src/policy/api-path.js';
-import { indexGrants, type Grant } from '../../src/policy/grants.js';
+import { indexGrants } from '../../src/policy/grants.js';
+import type { Grant } from '../../src/policy/normalize-grant.js';
 
 function api(code: string, apiIdentifier: string | null, actions: string[], extra: Partial<AuthorizedResource> = {}): AuthorizedResource {
   return { resourceCode: code, resourceType: 'API', apiIdentifier, actions, effect: 'ALLOW', ...extra };

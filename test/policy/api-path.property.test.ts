@@ -5,8 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AuthorizedResource } from '../../src/genauth/types.js';
-import { matchApi, type RouterRules } from '../../src/policy/api-match.js';
+import type { AuthorizedResource } from '../../src/wire.js';
+import { matchApi } from '../../src/policy/api-match.js';
+import type { RouterRules } from '../../src/policy/api-options.js';
 import { foldSegment, normalizeApiTarget } from '../../src/policy/api-path.js';
 import { indexGrants } from '../../src/policy/grants.js';
 

@@ -2,11 +2,13 @@
 // grants never matters, a DENY never opens anything, and a DENY covers at least what the same ALLOW does.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AuthorizedResource, ResourceType } from '../../src/genauth/types.js';
+import type { AuthorizedResource, ResourceType } from '../../src/wire.js';
 import { matchApi } from '../../src/policy/api-match.js';
 import { CONDITION_OPERATORS, evaluateConditions, type ConditionContext } from '../../src/policy/conditions.js';
 import { decide, normalizeRequirement, type ConditionCheck, type NormalizedRequirement } from '../../src/policy/decide.js';
-import { foldCase, grantCoversAction, indexGrants, normalizeGrant } from '../../src/policy/grants.js';
+import { foldCase, grantCoversAction } from '../../src/policy/actions.js';
+import { indexGrants } from '../../src/policy/grants.js';
+import { normalizeGrant } from '../../src/policy/normalize-grant.js';
 
 const RUNS = { numRuns: 300 };
 const POLLUTING_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'];

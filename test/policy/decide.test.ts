@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { AuthorizedResource } from '../../src/genauth/types.js';
+import type { AuthorizedResource } from '../../src/wire.js';
 import { REMEMBERED_RESOURCE_MAX, decide, decideRemembered, normalizeRequirement, type DecisionMemo, type Requirement } from '../../src/policy/decide.js';
-import { foldCase, indexGrants, normalizeGrant } from '../../src/policy/grants.js';
+import { foldCase } from '../../src/policy/actions.js';
+import { indexGrants } from '../../src/policy/grants.js';
+import { normalizeGrant } from '../../src/policy/normalize-grant.js';
 
 const allow = (resourceCode: string, actions: string[] | string, extra: Partial<AuthorizedResource> = {}): AuthorizedResource => ({
   resourceCode,

@@ -1,24 +1,19 @@
 import { request } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { signatureNonce, signRequest, type SignedData } from '../../src/genauth/signature.js';
-import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
+import { startEmulator } from '../../src/testing/index.js';
+import { useEmulator } from '../fixtures.js';
 
 const GRANTS = '/api/v3/get-user-authorized-resources';
 const TARGET = '/api/v3/get-authorized-resources';
 const AUTHORIZE = '/api/v3/authorize-resources';
 
-let emu: GenAuthEmulator;
 
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-afterAll(async () => {
-  await emu.close();
-});
+const emu = useEmulator();
 afterEach(() => {
-  emu.reset();
-  emu.clearFaults();
-  emu.resetCalls();
+  emu().reset();
+  emu().clearFaults();
+  emu().resetCalls();
 });
 
 interface SignedCall {
@@ -55,8 +50,8 @@ function signedHeaders(call: SignedCall): Record<string, string> {
     method: call.method ?? 'GET',
     path: call.path ?? GRANTS,
     data: call.data ?? {},
-    accessKeyId: call.accessKeyId ?? emu.accessKeyId,
-    accessKeySecret: call.secret ?? emu.accessKeySecret,
+    accessKeyId: call.accessKeyId ?? emu().accessKeyId,
+    accessKeySecret: call.secret ?? emu().accessKeySecret,
     headerPrefix: prefix,
     scheme: call.scheme ?? (prefix === 'x-genauth-' ? 'GenAuth' : 'authing'),
     sdkVersion: 'test:1',
@@ -72,7 +67,7 @@ async function send(call: SignedCall, headers = signedHeaders(call)) {
   const path = call.path ?? GRANTS;
   const data = call.data ?? {};
   const query = method === 'GET' ? (call.sentQuery ?? wireQuery(data)) : '';
-  const res = await request(`${emu.url}${path}${query ? `?${query}` : ''}`, {
+  const res = await request(`${emu().url}${path}${query ? `?${query}` : ''}`, {
     method,
     headers: method === 'POST' ? { ...headers, 'content-type': 'application/json' } : headers,
     body: method === 'POST' ? JSON.stringify(call.sentBody ?? data) : undefined,
@@ -108,33 +103,33 @@ describe('signature accepted', () => {
   });
 
   it('a signed GET is served and logged with its scheme and nonce', async () => {
-    emu.setGrants('u1', [{ resourceCode: 'books:1', actions: ['books:read'] }]);
+    emu().setGrants('u1', [{ resourceCode: 'books:1', actions: ['books:read'] }]);
     const headers = signedHeaders({ data: { userId: 'u1', userIdType: 'user_id', namespace: 'default' } });
     const { status, body } = await send({ data: { userId: 'u1', userIdType: 'user_id', namespace: 'default' } }, headers);
     expect(status).toBe(200);
     expect(body).toMatchObject({ statusCode: 200, data: { totalCount: 1 } });
-    expect(emu.calls.at(-1)).toMatchObject({ auth: 'signature', nonce: headers['x-authing-signature-nonce'], statusCode: 200 });
+    expect(emu().calls.at(-1)).toMatchObject({ auth: 'signature', nonce: headers['x-authing-signature-nonce'], statusCode: 200 });
   });
 
   it('x-genauth- headers with the GenAuth scheme word', async () => {
-    emu.setGrants('u1', []);
+    emu().setGrants('u1', []);
     const { body } = await send({ prefix: 'x-genauth-', data: { userId: 'u1' } });
     expect(body).toMatchObject({ statusCode: 200, data: { totalCount: 0 } });
   });
 
   it('the date may be epoch milliseconds (old Java signer)', async () => {
-    emu.setGrants('u1', []);
+    emu().setGrants('u1', []);
     expect((await send({ date: String(Date.now()), data: { userId: 'u1' } })).body.statusCode).toBe(200);
   });
 
   it('unsigned headers may change after signing', async () => {
-    emu.setGrants('u1', []);
+    emu().setGrants('u1', []);
     const { body } = await send({ data: { userId: 'u1' }, edit: (h) => void (h['user-agent'] = 'something else') });
     expect(body.statusCode).toBe(200);
   });
 
   it('GET arrays are verified from the parsed query (JSON-signed, sent as key[]=v)', async () => {
-    emu.authorizeResources([
+    emu().authorizeResources([
       { targetType: 'ROLE', targetIdentifiers: ['admin'], resources: [
         { code: 'books:1', actions: ['books:read'], resourceType: 'DATA' },
         { code: 'films:1', actions: ['films:read'], resourceType: 'DATA' },
@@ -154,7 +149,7 @@ describe('signature accepted', () => {
     };
     const { body } = await send({ method: 'POST', path: AUTHORIZE, data });
     expect(body).toMatchObject({ statusCode: 200, data: { success: true } });
-    expect(emu.calls.at(-1)?.auth).toBe('signature');
+    expect(emu().calls.at(-1)?.auth).toBe('signature');
   });
 });
 
@@ -174,17 +169,17 @@ describe('signature refused (HTTP 200, body statusCode 401)', () => {
     ['date 16 minutes ahead', { date: new Date(Date.now() + 16 * 60_000).toUTCString() }, 1305],
     ['query differs from the signed one', { data: { userId: 'u1' }, sentQuery: 'userId=u2' }, 1300],
   ])('%s -> apiCode %s', async (_name, call, apiCode) => {
-    emu.setGrants('u1', [{ resourceCode: 'a', actions: ['x'] }]);
-    emu.setGrants('u2', [{ resourceCode: 'b', actions: ['x'] }]);
+    emu().setGrants('u1', [{ resourceCode: 'a', actions: ['x'] }]);
+    emu().setGrants('u2', [{ resourceCode: 'b', actions: ['x'] }]);
     const { status, body } = await send({ data: { userId: 'u1' }, ...call });
     expect(status).toBe(200);
     expect(body).toMatchObject({ statusCode: 401, apiCode });
     expect(body.data).toBeUndefined();
-    expect(emu.calls.at(-1)).toMatchObject({ auth: 'signature', statusCode: 401, apiCode });
+    expect(emu().calls.at(-1)).toMatchObject({ auth: 'signature', statusCode: 401, apiCode });
   });
 
   it('a date within the window is accepted (14 minutes old)', async () => {
-    emu.setGrants('u1', []);
+    emu().setGrants('u1', []);
     expect((await send({ data: { userId: 'u1' }, date: new Date(Date.now() - 14 * 60_000).toUTCString() })).body.statusCode).toBe(200);
   });
 
@@ -204,7 +199,7 @@ describe('signature refused (HTTP 200, body statusCode 401)', () => {
   });
 
   it('a replayed nonce -> apiCode 1306, a fresh one passes', async () => {
-    emu.setGrants('u1', []);
+    emu().setGrants('u1', []);
     const call: SignedCall = { data: { userId: 'u1' } };
     const headers = signedHeaders(call);
     expect((await send(call, headers)).body.statusCode).toBe(200);
@@ -213,8 +208,8 @@ describe('signature refused (HTTP 200, body statusCode 401)', () => {
   });
 
   it('a nonce consumed by a faulted first try cannot be replayed', async () => {
-    emu.setGrants('u1', []);
-    emu.fault({ kind: 'status', status: 503, path: GRANTS, times: 1 });
+    emu().setGrants('u1', []);
+    emu().fault({ kind: 'status', status: 503, path: GRANTS, times: 1 });
     const call: SignedCall = { data: { userId: 'u1' } };
     const headers = signedHeaders(call);
     expect((await send(call, headers)).status).toBe(503);
@@ -222,7 +217,7 @@ describe('signature refused (HTTP 200, body statusCode 401)', () => {
   });
 
   it('a forged signature does not report a replay (signature checked first)', async () => {
-    emu.setGrants('u1', []);
+    emu().setGrants('u1', []);
     const call: SignedCall = { data: { userId: 'u1' }, secret: 'wrong' };
     const headers = signedHeaders(call);
     await send(call, headers);
@@ -237,13 +232,13 @@ describe('signature refused (HTTP 200, body statusCode 401)', () => {
   });
 
   it('a pool header that contradicts the access key -> 403 apiCode 2224', async () => {
-    emu.setGrants('u1', []);
+    emu().setGrants('u1', []);
     // An x-authing- header added after signing breaks the signature: the pool header is signed too.
     const { body } = await send({ data: { userId: 'u1' }, edit: (h) => void (h['x-authing-userpool-id'] = 'other-pool') });
     expect(body).toMatchObject({ statusCode: 401, apiCode: 1300 });
     const call: SignedCall = { data: { userId: 'u1' } };
     const headers = signRequest({
-      method: 'GET', path: GRANTS, data: { userId: 'u1' }, accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret,
+      method: 'GET', path: GRANTS, data: { userId: 'u1' }, accessKeyId: emu().accessKeyId, accessKeySecret: emu().accessKeySecret,
       headerPrefix: 'x-authing-', scheme: 'authing', sdkVersion: 't', date: new Date().toUTCString(), nonce: signatureNonce(),
       extraHeaders: { 'x-authing-userpool-id': 'other-pool' },
     });

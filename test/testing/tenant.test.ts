@@ -1,6 +1,7 @@
 import { request } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type AuthorizeItem, type GenAuthEmulator } from '../../src/testing/index.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AuthorizeItem } from '../../src/testing/index.js';
+import { useEmulator } from '../fixtures.js';
 
 const USER_GRANTS = '/api/v3/get-user-authorized-resources';
 const TARGET = '/api/v3/get-authorized-resources';
@@ -9,28 +10,25 @@ const CREATE = '/api/v3/create-resource';
 const LIST = '/api/v3/list-resources';
 const NAMESPACE = '/api/v3/create-namespace';
 
-let emu: GenAuthEmulator;
 let auth: Record<string, string>;
 
+const emu = useEmulator();
+
 beforeAll(async () => {
-  emu = await startEmulator();
-  const res = await request(`${emu.url}/api/v3/get-management-token`, {
+  const res = await request(`${emu().url}/api/v3/get-management-token`, {
     method: 'POST',
-    body: JSON.stringify({ accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret }),
+    body: JSON.stringify({ accessKeyId: emu().accessKeyId, accessKeySecret: emu().accessKeySecret }),
   });
   const token = ((await res.body.json()) as any).data.access_token as string;
-  auth = { authorization: `Bearer ${token}`, 'x-authing-userpool-id': emu.userPoolId };
-});
-afterAll(async () => {
-  await emu.close();
+  auth = { authorization: `Bearer ${token}`, 'x-authing-userpool-id': emu().userPoolId };
 });
 afterEach(() => {
-  emu.reset();
-  emu.resetCalls();
+  emu().reset();
+  emu().resetCalls();
 });
 
 async function post(path: string, body: unknown, headers = auth) {
-  const res = await request(`${emu.url}${path}`, {
+  const res = await request(`${emu().url}${path}`, {
     method: 'POST',
     headers: { ...headers, 'content-type': 'application/json' },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -40,7 +38,7 @@ async function post(path: string, body: unknown, headers = auth) {
 
 async function get(path: string, query: string | Record<string, string>) {
   const qs = typeof query === 'string' ? query : new URLSearchParams(query).toString();
-  const res = await request(`${emu.url}${path}?${qs}`, { headers: auth });
+  const res = await request(`${emu().url}${path}?${qs}`, { headers: auth });
   return { status: res.statusCode, body: (await res.body.json()) as any };
 }
 
@@ -101,7 +99,7 @@ describe('create-resource', () => {
   });
 
   it('list-resources pages the definitions of a namespace, filtered by type', async () => {
-    for (let i = 0; i < 12; i++) emu.createResource({ code: `r${i}`, type: i % 2 ? 'API' : 'DATA' });
+    for (let i = 0; i < 12; i++) emu().createResource({ code: `r${i}`, type: i % 2 ? 'API' : 'DATA' });
     const first = await get(LIST, { page: '1' });
     expect(first.body.data.totalCount).toBe(12);
     expect(first.body.data.list).toHaveLength(10);
@@ -110,9 +108,9 @@ describe('create-resource', () => {
   });
 
   it('the code helper throws on a bad definition', () => {
-    emu.createResource({ code: 'dup', type: 'DATA' });
-    expect(() => emu.createResource({ code: 'dup', type: 'DATA' })).toThrow(TypeError);
-    expect(() => emu.createNamespace('')).toThrow(TypeError);
+    emu().createResource({ code: 'dup', type: 'DATA' });
+    expect(() => emu().createResource({ code: 'dup', type: 'DATA' })).toThrow(TypeError);
+    expect(() => emu().createNamespace('')).toThrow(TypeError);
   });
 });
 
@@ -153,11 +151,11 @@ describe('authorize-resources', () => {
 
 describe('get-user-authorized-resources: union of direct, role, group and department grants', () => {
   it('merges all four sources, drops exact duplicates, and respects resourceType', async () => {
-    emu.setGrants('alice', [{ resourceCode: 'direct', actions: ['d'] }]);
-    emu.assignRole('alice', 'admin');
-    emu.addToGroup('alice', 'devs');
-    emu.addToDepartment('alice', 'dept-1');
-    emu.authorizeResources([
+    emu().setGrants('alice', [{ resourceCode: 'direct', actions: ['d'] }]);
+    emu().assignRole('alice', 'admin');
+    emu().addToGroup('alice', 'devs');
+    emu().addToDepartment('alice', 'dept-1');
+    emu().authorizeResources([
       grant('ROLE', ['admin'], ['role-res', ['r']], ['shared', ['s']]),
       grant('GROUP', ['devs'], ['group-res', ['g'], 'MENU'], ['shared', ['s']]),
       grant('DEPARTMENT', ['dept-1'], ['dept-res', ['p']]),
@@ -170,46 +168,46 @@ describe('get-user-authorized-resources: union of direct, role, group and depart
   });
 
   it('setGrants replaces only the direct grants; roles are per namespace', async () => {
-    emu.assignRole('bob', 'viewer', { namespace: 'ns2' });
-    emu.authorizeResources([grant('ROLE', ['viewer'], ['ns2-res', ['v']])], { namespace: 'ns2' });
-    emu.authorizeResources([grant('ROLE', ['viewer'], ['default-res', ['v']])]);
-    emu.setGrants('bob', [{ resourceCode: 'mine', actions: ['m'] }], { namespace: 'ns2' });
+    emu().assignRole('bob', 'viewer', { namespace: 'ns2' });
+    emu().authorizeResources([grant('ROLE', ['viewer'], ['ns2-res', ['v']])], { namespace: 'ns2' });
+    emu().authorizeResources([grant('ROLE', ['viewer'], ['default-res', ['v']])]);
+    emu().setGrants('bob', [{ resourceCode: 'mine', actions: ['m'] }], { namespace: 'ns2' });
     expect(codes((await get(USER_GRANTS, { userId: 'bob', namespace: 'ns2' })).body)).toEqual(['mine', 'ns2-res']);
     // bob holds viewer in ns2 only, so the default namespace's viewer grants are not his.
     expect((await get(USER_GRANTS, { userId: 'bob' })).body.data).toEqual({ totalCount: 0, list: [] });
-    emu.setGrants('bob', [], { namespace: 'ns2' });
+    emu().setGrants('bob', [], { namespace: 'ns2' });
     expect(codes((await get(USER_GRANTS, { userId: 'bob', namespace: 'ns2' })).body)).toEqual(['ns2-res']);
   });
 
   it('a member with no grants is known (empty list); clearGrants forgets members', async () => {
-    emu.addToGroup('carol', 'empty-group');
+    emu().addToGroup('carol', 'empty-group');
     expect((await get(USER_GRANTS, { userId: 'carol' })).body).toMatchObject({ statusCode: 200, data: { totalCount: 0 } });
-    emu.addUser('dave');
+    emu().addUser('dave');
     expect((await get(USER_GRANTS, { userId: 'dave' })).body.statusCode).toBe(200);
-    emu.clearGrants();
+    emu().clearGrants();
     expect((await get(USER_GRANTS, { userId: 'carol' })).body).toMatchObject({ statusCode: 404, apiCode: 2004 });
   });
 
   it('clearGrants keeps resource definitions; reset forgets them', async () => {
-    emu.createResource({ code: 'kept', type: 'API', apiIdentifier: '/kept' });
-    emu.clearGrants();
-    expect(() => emu.createResource({ code: 'kept', type: 'API' })).toThrow(TypeError);
-    emu.reset();
-    expect(() => emu.createResource({ code: 'kept', type: 'API' })).not.toThrow();
+    emu().createResource({ code: 'kept', type: 'API', apiIdentifier: '/kept' });
+    emu().clearGrants();
+    expect(() => emu().createResource({ code: 'kept', type: 'API' })).toThrow(TypeError);
+    emu().reset();
+    expect(() => emu().createResource({ code: 'kept', type: 'API' })).not.toThrow();
   });
 });
 
 describe('get-authorized-resources', () => {
   it('answers the grants of one principal, without inheritance', async () => {
-    emu.setGrants('alice', [{ resourceCode: 'direct', actions: ['d'] }]);
-    emu.assignRole('alice', 'admin');
-    emu.authorizeResources([grant('ROLE', ['admin'], ['role-res', ['r']])]);
+    emu().setGrants('alice', [{ resourceCode: 'direct', actions: ['d'] }]);
+    emu().assignRole('alice', 'admin');
+    emu().authorizeResources([grant('ROLE', ['admin'], ['role-res', ['r']])]);
     expect(codes((await get(TARGET, { targetType: 'USER', targetIdentifier: 'alice' })).body)).toEqual(['direct']);
     expect(codes((await get(TARGET, { targetType: 'ROLE', targetIdentifier: 'admin' })).body)).toEqual(['role-res']);
   });
 
   it('resourceList matches prefixes (books:* and books:fictions_), in every wire form', async () => {
-    emu.authorizeResources([
+    emu().authorizeResources([
       grant('GROUP', ['readers'], ['books:123', ['books:read']], ['books:fictions_123', ['books:read']], ['films:1', ['films:read']]),
     ]);
     const base = 'targetType=GROUP&targetIdentifier=readers';
@@ -221,7 +219,7 @@ describe('get-authorized-resources', () => {
   });
 
   it('DENY rows only with withDenied=true; resourceType filters', async () => {
-    emu.authorizeResources([
+    emu().authorizeResources([
       { targetType: 'USER', targetIdentifiers: ['u1'], resources: [
         { code: 'open', actions: ['x'], resourceType: 'DATA' },
         { code: 'secret', actions: ['*'], resourceType: 'API', effect: 'DENY' },
@@ -252,7 +250,7 @@ describe('get-authorized-resources', () => {
   });
 
   it('refuses more than 50 resourceList entries', async () => {
-    emu.addUser('x');
+    emu().addUser('x');
     const list = Array.from({ length: 51 }, (_, i) => `resourceList[]=r${i}`).join('&');
     expect((await get(TARGET, `targetType=USER&targetIdentifier=x&${list}`)).body.statusCode).toBe(400);
   });

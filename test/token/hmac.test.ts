@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { jwtVerify, type JWTClaimVerificationOptions } from 'jose';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createGuard, InvalidTokenError, MissingTokenError } from '../../src/index.js';
 import { createHmacVerifier } from '../../src/token/hmac.js';
-import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
+import { useEmulator } from '../fixtures.js';
 
 const SECRET = 'hmac-test-secret-0123456789abcdef0123456789abcdef';
 const LONG_SECRET = 'x'.repeat(200); // longer than SHA-256's block: HMAC hashes it first
@@ -134,19 +134,13 @@ describe('synchronous HS* verification against jose jwtVerify', () => {
 });
 
 describe('the guard with a secret', () => {
-  let emulator: GenAuthEmulator;
-  beforeAll(async () => {
-    emulator = await startEmulator();
-  });
-  afterAll(async () => {
-    await emulator.close();
-  });
+  const emulator = useEmulator();
 
   const request = (compact: string) => ({ method: 'GET', url: '/', headers: { authorization: `Bearer ${compact}` } });
 
   it('verifies a plain HS256 token without WebCrypto, and leaves the others and every rejection to jose', async () => {
     const guard = createGuard({
-      genauth: emulator.guardOptions().genauth,
+      genauth: emulator().guardOptions().genauth,
       jwt: { secret: SECRET, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, tokenCache: { max: 0 } },
     });
     const subtleVerify = vi.spyOn(globalThis.crypto.subtle, 'verify');
@@ -174,7 +168,7 @@ describe('the guard with a secret', () => {
 
   it('enforce() without a spec (authentication) answers a new plain HS256 token without a promise, and hands the rest to jose', async () => {
     const guard = createGuard({
-      genauth: emulator.guardOptions().genauth,
+      genauth: emulator().guardOptions().genauth,
       jwt: { secret: SECRET, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE },
     });
     try {
@@ -193,14 +187,14 @@ describe('the guard with a secret', () => {
   });
 
   it('enforce() without a spec (the authenticate() middleware): no promise when it can', async () => {
-    const hs = createGuard({ genauth: emulator.guardOptions().genauth, jwt: { secret: SECRET, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE } });
-    const rs = createGuard(emulator.guardOptions());
+    const hs = createGuard({ genauth: emulator().guardOptions().genauth, jwt: { secret: SECRET, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE } });
+    const rs = createGuard(emulator().guardOptions());
     try {
       const now = hs.enforce(request(valid));
       expect(now).not.toBeInstanceOf(Promise);
       expect(now).toMatchObject({ identity: { userId: 'alice' } });
       expect(() => hs.enforce({ method: 'GET', url: '/', headers: {} })).toThrow(MissingTokenError);
-      const later = rs.enforce(request(await emulator.mintToken('bob')));
+      const later = rs.enforce(request(await emulator().mintToken('bob')));
       expect(later).toBeInstanceOf(Promise);
       await expect(later).resolves.toMatchObject({ identity: { userId: 'bob' } });
     } finally {
@@ -210,9 +204,9 @@ describe('the guard with a secret', () => {
   });
 
   it('enforce() with a key source other than a secret always goes through jose for a new token', async () => {
-    const guard = createGuard(emulator.guardOptions());
+    const guard = createGuard(emulator().guardOptions());
     try {
-      const first = guard.enforce(request(await emulator.mintToken('alice')));
+      const first = guard.enforce(request(await emulator().mintToken('alice')));
       expect(first).toBeInstanceOf(Promise);
       expect((await first).identity.userId).toBe('alice');
     } finally {

@@ -1,18 +1,13 @@
 import { generateKeyPair, exportJWK, exportSPKI, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createGuard, isGuardError, type GuardOptions } from '../../src/index.js';
-import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
+import { useEmulator } from '../fixtures.js';
+import { manualClock } from '../clock.js';
 
-let emulator: GenAuthEmulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator.close();
-});
+const emulator = useEmulator();
 
 const bearer = (token: string) => ({ method: 'GET', url: '/', headers: { authorization: `Bearer ${token}` } });
-const genauth = () => emulator.guardOptions().genauth;
+const genauth = () => emulator().guardOptions().genauth;
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -25,9 +20,9 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 
 describe('key sources', () => {
   it('HS256 with a secret', async () => {
-    const guard = createGuard({ genauth: genauth(), jwt: { secret: emulator.hs256Secret, algorithms: ['HS256'], issuer: emulator.issuer } });
-    expect(await codeOf(guard.authenticate(bearer(await emulator.mintToken('alice', { alg: 'HS256' }))))).toBe('ok');
-    expect(await codeOf(guard.authenticate(bearer(await emulator.mintToken('alice', { alg: 'RS256' }))))).toBe('401 ERR_INVALID_TOKEN');
+    const guard = createGuard({ genauth: genauth(), jwt: { secret: emulator().hs256Secret, algorithms: ['HS256'], issuer: emulator().issuer } });
+    expect(await codeOf(guard.authenticate(bearer(await emulator().mintToken('alice', { alg: 'HS256' }))))).toBe('ok');
+    expect(await codeOf(guard.authenticate(bearer(await emulator().mintToken('alice', { alg: 'RS256' }))))).toBe('401 ERR_INVALID_TOKEN');
     await guard.close();
   });
 
@@ -42,29 +37,29 @@ describe('key sources', () => {
   });
 
   it('OIDC discovery from the issuer', async () => {
-    const guard = createGuard({ genauth: genauth(), jwt: { discovery: true, issuer: emulator.issuer, audience: emulator.audience, algorithms: ['RS256'] } });
-    expect(await codeOf(guard.authenticate(bearer(await emulator.mintToken('alice'))))).toBe('ok');
+    const guard = createGuard({ genauth: genauth(), jwt: { discovery: true, issuer: emulator().issuer, audience: emulator().audience, algorithms: ['RS256'] } });
+    expect(await codeOf(guard.authenticate(bearer(await emulator().mintToken('alice'))))).toBe('ok');
     await guard.close();
   });
 
   it('discovery unreachable is a 503', async () => {
     const guard = createGuard({ genauth: genauth(), jwt: { discovery: true, issuer: 'http://127.0.0.1:9/oidc', algorithms: ['RS256'] } });
-    expect(await codeOf(guard.authenticate(bearer(await emulator.mintToken('alice'))))).toBe('503 ERR_KEYS_UNAVAILABLE');
+    expect(await codeOf(guard.authenticate(bearer(await emulator().mintToken('alice'))))).toBe('503 ERR_KEYS_UNAVAILABLE');
     await guard.close();
   });
 
   it.each(['ES256', 'PS256', 'EdDSA'] as const)('%s through the JWKS', async (alg) => {
-    const guard = createGuard({ ...emulator.guardOptions(), jwt: { ...emulator.guardOptions().jwt, algorithms: [alg] } });
-    expect(await codeOf(guard.authenticate(bearer(await emulator.mintToken('alice', { alg }))))).toBe('ok');
+    const guard = createGuard({ ...emulator().guardOptions(), jwt: { ...emulator().guardOptions().jwt, algorithms: [alg] } });
+    expect(await codeOf(guard.authenticate(bearer(await emulator().mintToken('alice', { alg }))))).toBe('ok');
     await guard.close();
   });
 });
 
 describe('verified-token cache', () => {
   it('is scoped to one guard: a token cached by one audience is refused by another', async () => {
-    const token = await emulator.mintToken('alice');
-    const a = createGuard(emulator.guardOptions());
-    const b = createGuard({ ...emulator.guardOptions(), jwt: { ...emulator.guardOptions().jwt, audience: 'another-app' } });
+    const token = await emulator().mintToken('alice');
+    const a = createGuard(emulator().guardOptions());
+    const b = createGuard({ ...emulator().guardOptions(), jwt: { ...emulator().guardOptions().jwt, audience: 'another-app' } });
     expect(await codeOf(a.authenticate(bearer(token)))).toBe('ok');
     expect(await codeOf(a.authenticate(bearer(token)))).toBe('ok');
     expect(await codeOf(b.authenticate(bearer(token)))).toBe('401 ERR_INVALID_TOKEN');
@@ -72,41 +67,45 @@ describe('verified-token cache', () => {
   });
 
   it('never outlives the token exp', async () => {
-    const guard = createGuard({ ...emulator.guardOptions(), jwt: { ...emulator.guardOptions().jwt, clockTolerance: 0 } });
-    const token = await emulator.mintToken('alice', { expiresIn: 2 });
+    // The guard's wall clock follows its clock: both pass the token's exp (2 s after a whole second).
+    const { clock, advance } = manualClock();
+    const guard = createGuard({ ...emulator().guardOptions(), clock, jwt: { ...emulator().guardOptions().jwt, clockTolerance: 0 } });
+    const token = await emulator().mintToken('alice', { expiresIn: 2 });
     expect(await codeOf(guard.authenticate(bearer(token)))).toBe('ok');
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    advance(1000);
+    expect(await codeOf(guard.authenticate(bearer(token)))).toBe('ok');
+    advance(2000);
     expect(await codeOf(guard.authenticate(bearer(token)))).toBe('401 ERR_INVALID_TOKEN');
     await guard.close();
   });
 
   it('is purged when the user is invalidated (a key rotation then takes effect)', async () => {
     // jose keeps the key set for 1 ms only, so a verification after that needs the JWKS endpoint.
-    const guard = createGuard({ ...emulator.guardOptions(), jwt: { ...emulator.guardOptions().jwt, jwks: { cacheMaxAge: 1 } } });
-    const token = await emulator.mintToken('alice');
+    const guard = createGuard({ ...emulator().guardOptions(), jwt: { ...emulator().guardOptions().jwt, jwks: { cacheMaxAge: 1 } } });
+    const token = await emulator().mintToken('alice');
     try {
       expect(await codeOf(guard.authenticate(bearer(token)))).toBe('ok');
-      emulator.setJwksAvailable(false);
+      emulator().setJwksAvailable(false);
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(await codeOf(guard.authenticate(bearer(token)))).toBe('ok'); // from the token cache
       guard.invalidateUser('alice');
       expect(await codeOf(guard.authenticate(bearer(token)))).toBe('503 ERR_KEYS_UNAVAILABLE'); // verified again
     } finally {
-      emulator.setJwksAvailable(true);
+      emulator().setJwksAvailable(true);
       await guard.close();
     }
   });
 
   it('when full, takes a token on its second verification: tokens used once do not evict the ones that repeat', async () => {
-    const guard = createGuard({ ...emulator.guardOptions(), jwt: { ...emulator.guardOptions().jwt, jwks: { cacheMaxAge: 1 }, tokenCache: { max: 2 } } });
-    const [repeated, other, once, twice] = (await Promise.all(['alice', 'bob', 'carol', 'dave'].map((user) => emulator.mintToken(user)))) as [string, string, string, string];
+    const guard = createGuard({ ...emulator().guardOptions(), jwt: { ...emulator().guardOptions().jwt, jwks: { cacheMaxAge: 1 }, tokenCache: { max: 2 } } });
+    const [repeated, other, once, twice] = (await Promise.all(['alice', 'bob', 'carol', 'dave'].map((user) => emulator().mintToken(user)))) as [string, string, string, string];
     const fromCacheOnly = async (token: string) => {
-      emulator.setJwksAvailable(false);
+      emulator().setJwksAvailable(false);
       await new Promise((resolve) => setTimeout(resolve, 20));
       try {
         return await codeOf(guard.authenticate(bearer(token)));
       } finally {
-        emulator.setJwksAvailable(true);
+        emulator().setJwksAvailable(true);
       }
     };
     try {
@@ -128,9 +127,9 @@ describe('verified-token cache', () => {
 
   it('serves only the exact token: another token ending like a cached one is verified on its own', async () => {
     // The cache is keyed by a token's last characters (its signature's tail); a hit compares it whole.
-    const guard = createGuard(emulator.guardOptions());
-    const alice = await emulator.mintToken('alice');
-    const mallory = await emulator.mintToken('mallory');
+    const guard = createGuard(emulator().guardOptions());
+    const alice = await emulator().mintToken('alice');
+    const mallory = await emulator().mintToken('mallory');
     const signature = alice.slice(alice.lastIndexOf('.') + 1);
     // mallory's header and claims under alice's signature: same tail, never validly signed.
     const spliced = `${mallory.slice(0, mallory.lastIndexOf('.'))}.${signature}`;
@@ -153,8 +152,8 @@ describe('verified-token cache', () => {
   });
 
   it('a token that failed is never cached as verified', async () => {
-    const guard = createGuard(emulator.guardOptions());
-    const token = await emulator.mintToken('alice', { audience: 'someone-else' });
+    const guard = createGuard(emulator().guardOptions());
+    const token = await emulator().mintToken('alice', { audience: 'someone-else' });
     expect(await codeOf(guard.authenticate(bearer(token)))).toBe('401 ERR_INVALID_TOKEN');
     expect(await codeOf(guard.authenticate(bearer(token)))).toBe('401 ERR_INVALID_TOKEN');
     await guard.close();
@@ -162,9 +161,9 @@ describe('verified-token cache', () => {
 });
 
 describe('required claims', () => {
-  const hs256 = () => ({ secret: emulator.hs256Secret, algorithms: ['HS256'] as const, issuer: emulator.issuer });
+  const hs256 = () => ({ secret: emulator().hs256Secret, algorithms: ['HS256'] as const, issuer: emulator().issuer });
   const sign = (claims: Record<string, unknown>) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer(emulator.issuer).sign(new TextEncoder().encode(emulator.hs256Secret));
+    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer(emulator().issuer).sign(new TextEncoder().encode(emulator().hs256Secret));
   const reasonOf = async (promise: Promise<unknown>) => {
     try {
       await promise;
@@ -195,7 +194,7 @@ describe('required claims', () => {
 });
 
 describe('configuration mistakes throw a TypeError naming the option', () => {
-  const valid = (): GuardOptions => emulator.guardOptions();
+  const valid = (): GuardOptions => emulator().guardOptions();
   it.each([
     ['genauth', (o: GuardOptions) => ({ ...o, genauth: undefined })],
     ['genauth.userPoolId', (o: GuardOptions) => ({ ...o, genauth: { ...o.genauth, userPoolId: '' } })],
@@ -203,11 +202,11 @@ describe('configuration mistakes throw a TypeError naming the option', () => {
     ['genauth.host', (o: GuardOptions) => ({ ...o, genauth: { ...o.genauth, host: 'not a url' } })],
     ['genauth.timeout', (o: GuardOptions) => ({ ...o, genauth: { ...o.genauth, timeout: -1 } })],
     ['genauth.authScheme', (o: GuardOptions) => ({ ...o, genauth: { ...o.genauth, authScheme: 'magic' } })],
-    ['jwt.algorithms', (o: GuardOptions) => ({ ...o, jwt: { jwksUri: emulator.jwksUri } })],
-    ['jwt.algorithms', (o: GuardOptions) => ({ ...o, jwt: { jwksUri: emulator.jwksUri, algorithms: ['none'] } })],
-    ['jwt.algorithms', (o: GuardOptions) => ({ ...o, jwt: { jwksUri: emulator.jwksUri, algorithms: ['HS256'] } })],
+    ['jwt.algorithms', (o: GuardOptions) => ({ ...o, jwt: { jwksUri: emulator().jwksUri } })],
+    ['jwt.algorithms', (o: GuardOptions) => ({ ...o, jwt: { jwksUri: emulator().jwksUri, algorithms: ['none'] } })],
+    ['jwt.algorithms', (o: GuardOptions) => ({ ...o, jwt: { jwksUri: emulator().jwksUri, algorithms: ['HS256'] } })],
     ['jwt.algorithms', (o: GuardOptions) => ({ ...o, jwt: { secret: 's', algorithms: ['RS256'] } })],
-    ['jwt', (o: GuardOptions) => ({ ...o, jwt: { secret: 's', jwksUri: emulator.jwksUri, algorithms: ['HS256'] } })],
+    ['jwt', (o: GuardOptions) => ({ ...o, jwt: { secret: 's', jwksUri: emulator().jwksUri, algorithms: ['HS256'] } })],
     ['jwt.issuer', (o: GuardOptions) => ({ ...o, jwt: { discovery: true, algorithms: ['RS256'] } })],
     ['jwt.publicKey', (o: GuardOptions) => ({ ...o, jwt: { publicKey: 'garbage', algorithms: ['RS256'] } })],
     ['cache.ttl', (o: GuardOptions) => ({ ...o, cache: { ttl: 0 } })],

@@ -1,7 +1,8 @@
 import { InvalidRequestError, PermissionDeniedError } from '../../errors.js';
 import { fail, strictObject } from '../../options/checks.js';
-import { allowRules, createApiMatcher, foldedSegments, type ApiDecision, type ApiMatchOptions, type ApiMatcher, type RouterRules } from '../../policy/api-match.js';
-import { normalizeApiTarget, type ApiPath, type CaseFold } from '../../policy/api-path.js';
+import { createApiMatcher, type ApiDecision, type ApiMatcher } from '../../policy/api-match.js';
+import { allowRules, type ApiMatchOptions, type RouterRules } from '../../policy/api-options.js';
+import { foldedSegments, normalizeApiTarget, type ApiPath, type CaseFold } from '../../policy/api-path.js';
 import { compileApiPattern } from '../../policy/api-pattern.js';
 import { PatternTrie, type CompiledPattern } from '../../policy/api-trie.js';
 import type { Decision } from '../../policy/decide.js';

@@ -3,21 +3,34 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express5 from 'express';
 import express4 from 'express4';
-import type { Request, Response } from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
 import { createExpressGuard } from '../../../src/adapters/express.js';
+import type { Guard } from '../../../src/core/types.js';
 import type { AdapterRow, ApiAppFixture, AppFixture, RunningApp } from '../row.js';
 
 type ExpressFactory = typeof express5;
 
-async function listen(server: Server, closeGuard: () => Promise<void>): Promise<RunningApp> {
+async function listen(server: Server, core: Guard): Promise<RunningApp> {
   await new Promise((resolve) => server.once('listening', resolve));
   return {
     port: (server.address() as AddressInfo).port,
+    core,
     close: async () => {
       await new Promise((resolve) => server.close(resolve));
-      await closeGuard();
+      await core.close();
     },
   };
+}
+
+/** Hands the errors that reach Express's error layer to `fixture.passed`, then to the stock handler. */
+function observeErrors(app: Express, fixture: AppFixture): void {
+  const passed = fixture.passed;
+  if (passed) {
+    app.use((error: unknown, _req: Request, _res: Response, next: NextFunction) => {
+      passed(error);
+      next(error);
+    });
+  }
 }
 
 function standard(express: ExpressFactory, fixture: AppFixture): Promise<RunningApp> {
@@ -31,7 +44,8 @@ function standard(express: ExpressFactory, fixture: AppFixture): Promise<Running
   app.get('/api/v1/reports', guard.requirePermission('reports', { anyOf: ['reports:Read', 'reports:Admin'] }), handler);
   app.delete('/api/v1/disks/:id', guard.requirePermission(async (req) => `disk:${req.params.id}`, 'disk:Delete'), handler);
   app.get('/api/v1/me', guard.authenticate(), handler);
-  return listen(app.listen(0, '127.0.0.1'), () => guard.close());
+  observeErrors(app, fixture);
+  return listen(app.listen(0, '127.0.0.1'), guard.core);
 }
 
 function apiMode(express: ExpressFactory, fixture: ApiAppFixture): Promise<RunningApp> {
@@ -42,7 +56,8 @@ function apiMode(express: ExpressFactory, fixture: ApiAppFixture): Promise<Runni
     fixture.handled();
     res.json({ ok: true, user: req.genauth?.identity.userId ?? null });
   });
-  return listen(app.listen(0, '127.0.0.1'), () => guard.close());
+  observeErrors(app, fixture);
+  return listen(app.listen(0, '127.0.0.1'), guard.core);
 }
 
 function row(name: string, express: ExpressFactory): AdapterRow {

@@ -2,12 +2,25 @@
  * Conformance row for Fastify 5. The routes use each way of protecting a route: `config.genauth`, a
  * `preHandler`, an `onRequest` hook, and `authenticate()`.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { genauthFrameworkErrors, genauthGuard } from '../../../src/adapters/fastify.js';
 import type { AdapterRow, ApiAppFixture, AppFixture, RunningApp } from '../row.js';
 
+/** Fastify's logger, written to `fixture.log` (every level) when the suite listens; off otherwise. */
+function logger(fixture: AppFixture): FastifyServerOptions['logger'] {
+  const log = fixture.log;
+  return log ? { level: 'trace', stream: { write: (line: string) => log(line) } } : false;
+}
+
+/** Hands the errors that reach Fastify's error handling to `fixture.passed` (an `onError` hook only observes). */
+function observeErrors(app: FastifyInstance, fixture: AppFixture): void {
+  const passed = fixture.passed;
+  if (passed) app.addHook('onError', async (_request, _reply, error) => passed(error));
+}
+
 async function standard(fixture: AppFixture): Promise<RunningApp> {
-  const app = Fastify();
+  const app = Fastify({ logger: logger(fixture) });
+  observeErrors(app, fixture);
   await app.register(genauthGuard, fixture.options);
   const handler = async (request: FastifyRequest, _reply: FastifyReply) => {
     fixture.handled();
@@ -29,6 +42,7 @@ async function listen(app: FastifyInstance): Promise<RunningApp> {
   const address = app.server.address();
   return {
     port: typeof address === 'object' && address ? address.port : 0,
+    core: app.genauth.core,
     close: () => app.close(), // the plugin closes the guard on onClose
   };
 }
@@ -40,7 +54,8 @@ async function listen(app: FastifyInstance): Promise<RunningApp> {
  * follow the router's rules (test/paths/router-options.test.ts replays Fastify's own defaults).
  */
 async function apiMode(fixture: ApiAppFixture): Promise<RunningApp> {
-  const app = Fastify({ frameworkErrors: genauthFrameworkErrors, routerOptions: { caseSensitive: false, ignoreTrailingSlash: true } });
+  const app = Fastify({ frameworkErrors: genauthFrameworkErrors, routerOptions: { caseSensitive: false, ignoreTrailingSlash: true }, logger: logger(fixture) });
+  observeErrors(app, fixture);
   await app.register(genauthGuard, { ...fixture.options, api: fixture.api });
   app.route({
     method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],

@@ -5,17 +5,34 @@ import Koa, { type Middleware } from 'koa';
 import Koa2 from 'koa2';
 import Router from '@koa/router';
 import { createKoaGuard } from '../../../src/adapters/koa.js';
+import type { Guard } from '../../../src/core/types.js';
 import type { AdapterRow, ApiAppFixture, AppFixture, RunningApp } from '../row.js';
 
-async function listen(server: Server, closeGuard: () => Promise<void>): Promise<RunningApp> {
+async function listen(server: Server, core: Guard): Promise<RunningApp> {
   await new Promise((resolve) => server.once('listening', resolve));
   return {
     port: (server.address() as AddressInfo).port,
+    core,
     close: async () => {
       await new Promise((resolve) => server.close(resolve));
-      await closeGuard();
+      await core.close();
     },
   };
+}
+
+/** First middleware: hands the errors thrown downstream to `fixture.passed`, then on to Koa's handler. */
+function observeErrors(app: Koa, fixture: AppFixture): void {
+  const passed = fixture.passed;
+  if (passed) {
+    app.use(async (_ctx, next) => {
+      try {
+        await next();
+      } catch (error) {
+        passed(error);
+        throw error;
+      }
+    });
+  }
 }
 
 type KoaClass = typeof Koa;
@@ -23,6 +40,7 @@ type KoaClass = typeof Koa;
 function standard(KoaApp: KoaClass, fixture: AppFixture): Promise<RunningApp> {
   const guard = createKoaGuard(fixture.options);
   const app = new KoaApp();
+  observeErrors(app, fixture);
   const router = new Router();
   const handler: Middleware = (ctx) => {
     fixture.handled();
@@ -33,18 +51,19 @@ function standard(KoaApp: KoaClass, fixture: AppFixture): Promise<RunningApp> {
   router.delete('/api/v1/disks/:id', guard.requirePermission(async (ctx) => `disk:${ctx.params.id}`, 'disk:Delete'), handler);
   router.get('/api/v1/me', guard.authenticate(), handler);
   app.use(router.routes()).use(router.allowedMethods());
-  return listen(app.listen(0, '127.0.0.1'), () => guard.close());
+  return listen(app.listen(0, '127.0.0.1'), guard.core);
 }
 
 function apiMode(KoaApp: KoaClass, fixture: ApiAppFixture): Promise<RunningApp> {
   const guard = createKoaGuard(fixture.options);
   const app = new KoaApp();
+  observeErrors(app, fixture);
   app.use(guard.api(fixture.api));
   app.use((ctx) => {
     fixture.handled();
     ctx.body = { ok: true, user: ctx.state.genauth?.identity.userId ?? null };
   });
-  return listen(app.listen(0, '127.0.0.1'), () => guard.close());
+  return listen(app.listen(0, '127.0.0.1'), guard.core);
 }
 
 function row(name: string, KoaApp: KoaClass): AdapterRow {

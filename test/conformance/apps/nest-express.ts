@@ -5,6 +5,6 @@ import type { AdapterRow } from '../row.js';
 
 export const nestExpressRow: AdapterRow = {
   name: 'Nest 11 (express)',
-  start: (fixture) => conformanceApp('express', GenAuthGuardModule.forRoot(fixture.options), fixture.handled, false),
-  startApi: (fixture) => conformanceApp('express', GenAuthGuardModule.forRoot({ ...fixture.options, api: fixture.api as ApiModeOptions }), fixture.handled, true),
+  start: (fixture) => conformanceApp('express', GenAuthGuardModule.forRoot(fixture.options), fixture.handled, false, fixture),
+  startApi: (fixture) => conformanceApp('express', GenAuthGuardModule.forRoot({ ...fixture.options, api: fixture.api as ApiModeOptions }), fixture.handled, true, fixture),
 };

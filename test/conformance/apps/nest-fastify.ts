@@ -5,6 +5,6 @@ import type { AdapterRow } from '../row.js';
 
 export const nestFastifyRow: AdapterRow = {
   name: 'Nest 11 (fastify)',
-  start: (fixture) => conformanceApp('fastify', GenAuthGuardModule.forRoot(fixture.options), fixture.handled, false),
-  startApi: (fixture) => conformanceApp('fastify', GenAuthGuardModule.forRoot({ ...fixture.options, api: fixture.api as ApiModeOptions }), fixture.handled, true),
+  start: (fixture) => conformanceApp('fastify', GenAuthGuardModule.forRoot(fixture.options), fixture.handled, false, fixture),
+  startApi: (fixture) => conformanceApp('fastify', GenAuthGuardModule.forRoot({ ...fixture.options, api: fixture.api as ApiModeOptions }), fixture.handled, true, fixture),
 };

@@ -40,6 +40,7 @@ export async function startOracle(fixture: ApiAppFixture): Promise<RunningApp> {
   await new Promise((resolve) => server.once('listening', resolve));
   return {
     port: (server.address() as AddressInfo).port,
+    core: guard,
     close: async () => {
       await new Promise((resolve) => server.close(resolve));
       await guard.close();

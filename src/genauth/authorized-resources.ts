@@ -1,0 +1,70 @@
+/** `GET get-user-authorized-resources`: the query, one attempt, and reading its answer. */
+import { GenAuthApiError } from '../errors.js';
+import type { AuthHeaders } from './auth-headers.js';
+import type { Deadline } from './deadline.js';
+import { missingFromList, readEnvelope } from './envelope.js';
+import type { ManagementTokens, UpstreamAnswer } from './management-token.js';
+import type { AuthorizedResource, AuthorizedResourceList, ResourceType, UserIdType } from './types.js';
+
+export const RESOURCES_PATH = '/api/v3/get-user-authorized-resources';
+
+export interface AuthorizedResourcesQuery {
+  userId: string;
+  userIdType: UserIdType;
+  namespace: string;
+  resourceType?: ResourceType | undefined;
+}
+
+export interface AuthorizedResourcesCall {
+  /** GETs `path` (with its query string) with `headers`. */
+  get(path: string, headers: Record<string, string>, deadline: Deadline): Promise<UpstreamAnswer>;
+  headers: AuthHeaders;
+  /** Present with the `token` scheme: a refused token is dropped and the call made once more. */
+  tokens: ManagementTokens | undefined;
+  /** Use a list shorter than its `totalCount` as sent (else it is a `partial_list` failure). */
+  acceptPartialLists: boolean;
+  /** Told when a partial list is refused. */
+  partialList(listLength: number, totalCount: number): void;
+}
+
+/**
+ * One attempt of the call, with one fresh management token if a cached one was refused (it may have
+ * been revoked). Returns the user's grants; throws a GenAuthApiError.
+ */
+export async function requestAuthorizedResources(
+  call: AuthorizedResourcesCall,
+  query: AuthorizedResourcesQuery,
+  deadline: Deadline,
+): Promise<AuthorizedResource[]> {
+  const data: Record<string, string> = { userId: query.userId, userIdType: query.userIdType, namespace: query.namespace };
+  if (query.resourceType !== undefined) data.resourceType = query.resourceType;
+  const path = `${RESOURCES_PATH}?${new URLSearchParams(data).toString()}`;
+  for (let refreshed = false; ; refreshed = true) {
+    const usedToken = call.tokens?.current();
+    const answer = await call.get(path, await call.headers(deadline, RESOURCES_PATH, data), deadline);
+    try {
+      return readAuthorizedResources(call, answer);
+    } catch (error) {
+      const refused = error instanceof GenAuthApiError && error.kind === 'credentials';
+      if (refused && !refreshed && usedToken !== undefined && call.tokens?.current() === usedToken) {
+        call.tokens.drop(usedToken);
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+/** The grants of an answer, or a GenAuthApiError (never carrying the upstream text). */
+function readAuthorizedResources(call: AuthorizedResourcesCall, answer: UpstreamAnswer): AuthorizedResource[] {
+  const { data: body } = readEnvelope<AuthorizedResourceList>(answer.status, answer.text, answer.retryAfter);
+  // GenAuth's own documented example shows `list` as one object: read it as a list of one.
+  const one: unknown = body.list;
+  if (typeof one === 'object' && one !== null && !Array.isArray(one)) return [one as AuthorizedResource];
+  if (!Array.isArray(body.list)) throw new GenAuthApiError('bad_envelope');
+  // A list shorter than its `totalCount` left grants out, one of which may be a DENY.
+  const total = missingFromList(body.list.length, body.totalCount);
+  if (total === undefined || call.acceptPartialLists) return body.list;
+  call.partialList(body.list.length, total);
+  throw new GenAuthApiError('partial_list');
+}

@@ -1,0 +1,102 @@
+/**
+ * The management token (`POST get-management-token`): fetched once, refreshed early, single-flight,
+ * dropped when GenAuth refuses it so the next call fetches a new one.
+ */
+import { GenAuthApiError } from '../errors.js';
+import type { Clock } from '../options/types.js';
+import { Deadline } from './deadline.js';
+import { readEnvelope } from './envelope.js';
+
+export const TOKEN_PATH = '/api/v3/get-management-token';
+
+export interface ManagementToken {
+  readonly value: string;
+  /** When to fetch a new one, on the guard's clock. */
+  readonly refreshAt: number;
+}
+
+/** One upstream answer, as the client's `call` gives it. */
+export interface UpstreamAnswer {
+  status: number;
+  text: string;
+  retryAfter: number | undefined;
+}
+
+export interface ManagementTokensOptions {
+  accessKeyId: string;
+  accessKeySecret: string;
+  /** Deadline of one token request, ms. */
+  timeout: number;
+  clock: Clock;
+  /** Sends a JSON POST to `path`. */
+  post(path: string, body: string, deadline: Deadline): Promise<UpstreamAnswer>;
+}
+
+export interface ManagementTokens {
+  /** A token that is not due for refresh, fetching one (shared by concurrent callers) when needed. */
+  get(deadline: Deadline): Promise<ManagementToken>;
+  /** The token held now, if any. */
+  current(): ManagementToken | undefined;
+  /** Forgets `used` if it is still the one held (GenAuth refused it): the next `get` fetches anew. */
+  drop(used: ManagementToken): void;
+}
+
+export function createManagementTokens(options: ManagementTokensOptions): ManagementTokens {
+  const { clock } = options;
+  let token: ManagementToken | undefined;
+  let pending: Promise<ManagementToken> | undefined;
+
+  async function fetchToken(deadline: Deadline): Promise<ManagementToken> {
+    const body = JSON.stringify({ accessKeyId: options.accessKeyId, accessKeySecret: options.accessKeySecret });
+    const answer = await options.post(TOKEN_PATH, body, deadline);
+    const { data } = readEnvelope<{ access_token?: unknown; expires_in?: unknown }>(answer.status, answer.text, answer.retryAfter);
+    if (typeof data.access_token !== 'string' || data.access_token === '') throw new GenAuthApiError('bad_envelope');
+    const lifetime = typeof data.expires_in === 'number' && data.expires_in > 0 ? data.expires_in : 7200;
+    // Refresh a minute early (or at 90% of a short lifetime) so no call races the expiry.
+    const margin = Math.min(60, lifetime * 0.1);
+    return { value: data.access_token, refreshAt: clock.now() + (lifetime - margin) * 1000 };
+  }
+
+  return {
+    get(deadline) {
+      if (token !== undefined && clock.now() < token.refreshAt) return Promise.resolve(token);
+      // Single-flight: concurrent callers share one token request; its own deadline bounds it.
+      if (pending === undefined) {
+        const own = new Deadline(options.timeout, clock);
+        pending = fetchToken(own)
+          .then((fresh) => {
+            token = fresh;
+            return fresh;
+          })
+          .finally(() => {
+            own.clear();
+            pending = undefined;
+          });
+      }
+      return withDeadline(pending, deadline);
+    },
+    current: () => token,
+    drop(used) {
+      if (token === used) token = undefined;
+    },
+  };
+}
+
+/** Rejects with a timeout error when `deadline` passes before `promise` settles. */
+function withDeadline<T>(promise: Promise<T>, deadline: Deadline): Promise<T> {
+  if (deadline.expired) return Promise.reject(new GenAuthApiError('timeout'));
+  return new Promise<T>((resolve, reject) => {
+    const waiter = { expire: () => reject(new GenAuthApiError('timeout')) };
+    deadline.watch(waiter);
+    promise.then(
+      (value) => {
+        deadline.unwatch(waiter);
+        resolve(value);
+      },
+      (error: unknown) => {
+        deadline.unwatch(waiter);
+        reject(error);
+      },
+    );
+  });
+}

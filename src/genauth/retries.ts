@@ -1,0 +1,109 @@
+/**
+ * The client's retry loop: one overall deadline per call, retries of what an outage looks like (5xx,
+ * 429, connection errors) with jittered back-off or the Retry-After given, within `genauth.retries`,
+ * the deadline and the retry budget; after a 429 the whole client backs off, not just one user.
+ */
+import { GenAuthApiError } from '../errors.js';
+import type { Clock } from '../options/types.js';
+import { Deadline } from './deadline.js';
+import type { RetryBudget } from './retry-budget.js';
+
+/** First back-off, ms; it doubles with each retry, plus up to as much again of jitter. */
+const RETRY_BASE_MS = 50;
+
+/** 5xx (HTTP or body), 429 and connection errors are retried; everything else is final. */
+export function retryable(error: GenAuthApiError): boolean {
+  switch (error.kind) {
+    case 'network':
+    case 'rate_limited':
+      return true;
+    case 'http_status':
+      return (error.httpStatus ?? 0) >= 500;
+    case 'error_envelope':
+      return (error.envelopeStatus ?? 0) >= 500;
+    default:
+      return false;
+  }
+}
+
+/** Failures that look like an outage or overload, and so spend retry budget. */
+function outageLike(error: GenAuthApiError): boolean {
+  return error.kind === 'timeout' || retryable(error);
+}
+
+/** A back-off pause (real time) that ends early, rejecting, when the call's deadline passes. */
+function pause(ms: number, deadline: Deadline): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const waiter = {
+      expire() {
+        clearTimeout(timer);
+        reject(new GenAuthApiError('timeout'));
+      },
+    };
+    const timer = setTimeout(() => {
+      deadline.unwatch(waiter);
+      resolve();
+    }, ms);
+    deadline.watch(waiter);
+  });
+}
+
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  retries: number;
+  /** Overall deadline of one call, first attempt to last byte of the last, ms. */
+  timeout: number;
+  /** Shared by every call: an outage stops retries instead of multiplying calls. */
+  budget: RetryBudget;
+  clock: Clock;
+  /** After each attempt: its outcome (`ok` or the failure's kind), its start (performance.now()), its number. */
+  attempted?(outcome: string, started: number, attempt: number): void;
+  /** After each failed attempt, before deciding whether to retry. */
+  failed?(error: GenAuthApiError): void;
+}
+
+/** Runs an attempt (given the call's deadline) until it succeeds or the policy says stop. */
+export type Retrying = <T>(attempt: (deadline: Deadline) => Promise<T>) => Promise<T>;
+
+export function createRetrying(policy: RetryPolicy): Retrying {
+  const { budget, clock } = policy;
+  // After a 429, no call is made until this time (clock ms): the whole pool backs off.
+  let backoffUntil = 0;
+
+  async function loop<T>(attempt: (deadline: Deadline) => Promise<T>, deadline: Deadline): Promise<T> {
+    for (let retry = 0; ; retry++) {
+      const started = performance.now();
+      try {
+        const result = await attempt(deadline);
+        budget.answered();
+        policy.attempted?.('ok', started, retry);
+        return result;
+      } catch (error) {
+        policy.attempted?.(error instanceof GenAuthApiError ? error.kind : 'error', started, retry);
+        if (!(error instanceof GenAuthApiError)) throw error;
+        if (outageLike(error)) budget.failed();
+        else if (error.kind !== 'closed') budget.answered();
+        policy.failed?.(error);
+        if (error.kind === 'rate_limited') backoffUntil = clock.now() + (error.retryAfter ?? 1) * 1000;
+        const wait = error.retryAfter !== undefined ? error.retryAfter * 1000 : RETRY_BASE_MS * 2 ** retry * (1 + Math.random());
+        // Retries stay inside the overall deadline: a Retry-After beyond it ends the call now.
+        if (retry >= policy.retries || !retryable(error) || clock.now() + wait >= deadline.at || !budget.canRetry()) throw error;
+        await pause(wait, deadline).catch(() => {
+          throw new GenAuthApiError('timeout', { cause: error });
+        });
+        backoffUntil = 0;
+      }
+    }
+  }
+
+  return async (attempt) => {
+    const now = clock.now();
+    if (now < backoffUntil) throw new GenAuthApiError('rate_limited', { retryAfter: Math.ceil((backoffUntil - now) / 1000) });
+    const deadline = new Deadline(policy.timeout, clock);
+    try {
+      return await loop(attempt, deadline);
+    } finally {
+      deadline.clear();
+    }
+  };
+}

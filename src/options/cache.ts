@@ -1,0 +1,23 @@
+/** Resolves the `cache` group: the permission cache, or `false` for none. */
+import { fail, optionalBoolean, positiveNumber, strictObject } from './checks.js';
+import { OPTION_KEYS } from './keys.js';
+import type { ResolvedCacheOptions } from './resolved.js';
+
+/** `cache` with its defaults, or `false`; throws a TypeError naming the option on a mistake. */
+export function resolveCache(value: unknown): ResolvedCacheOptions | false {
+  if (value === false) return false;
+  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) fail('cache', 'must be an object or false');
+  const input = value === undefined ? {} : strictObject(value, OPTION_KEYS.cache, 'cache');
+  const maxBytes = Math.floor(positiveNumber(input.maxBytes, 'cache.maxBytes', 64 * 1024 * 1024));
+  const maxEntryBytes = Math.floor(positiveNumber(input.maxEntryBytes, 'cache.maxEntryBytes', Math.min(4 * 1024 * 1024, maxBytes)));
+  if (maxEntryBytes > maxBytes) fail('cache.maxEntryBytes', 'must not exceed cache.maxBytes');
+  return Object.freeze({
+    ttl: positiveNumber(input.ttl, 'cache.ttl', 60_000),
+    max: Math.floor(positiveNumber(input.max, 'cache.max', 10_000)),
+    maxBytes,
+    maxEntryBytes,
+    maxStale: positiveNumber(input.maxStale, 'cache.maxStale', 300_000, true),
+    staleWhileRevalidate: optionalBoolean(input.staleWhileRevalidate, 'cache.staleWhileRevalidate', true),
+    errorTtl: positiveNumber(input.errorTtl, 'cache.errorTtl', 1_000, true),
+  });
+}

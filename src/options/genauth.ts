@@ -1,0 +1,58 @@
+/** Resolves the `genauth` group: the connection to the GenAuth management API. */
+import type { Dispatcher } from 'undici';
+import type { ResourceType, UserIdType } from '../genauth/types.js';
+import { fail, httpUrl, nonEmptyString, oneOf, optionalBoolean, optionalString, positiveNumber, strictObject } from './checks.js';
+import { OPTION_KEYS } from './keys.js';
+import type { ResolvedGenAuthOptions } from './resolved.js';
+import type { GenAuthOptions, RetryBudgetOptions } from './types.js';
+
+/** GenAuth's resource types (`genauth.resourceType`, a route's `resourceType`). */
+export const RESOURCE_TYPES: readonly ResourceType[] = ['DATA', 'API', 'MENU', 'BUTTON', 'UI'];
+const USER_ID_TYPES: readonly UserIdType[] = [
+  'user_id', 'external_id', 'phone', 'email', 'username', 'identity', 'sync_relation', 'custom_field',
+];
+
+/** `genauth` with its defaults; throws a TypeError naming the option on a mistake. */
+export function resolveGenAuth(value: unknown): ResolvedGenAuthOptions {
+  if (value === undefined) fail('genauth', 'is required');
+  const input = strictObject(value, OPTION_KEYS.genauth, 'genauth') as Partial<Record<keyof GenAuthOptions, unknown>>;
+  const userPoolId = nonEmptyString(input.userPoolId, 'genauth.userPoolId');
+  const host = httpUrl(input.host ?? 'https://api.genauth.ai', 'genauth.host').replace(/\/+$/, '');
+  const headerPrefix = optionalString(input.headerPrefix, 'genauth.headerPrefix', 'x-authing-');
+  if (!/^x-[a-z0-9-]+-$/.test(headerPrefix)) fail('genauth.headerPrefix', 'must look like "x-authing-"');
+  const tenantHeader = optionalString(input.tenantHeader, 'genauth.tenantHeader', `${headerPrefix}tenant-id`);
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(tenantHeader)) fail('genauth.tenantHeader', 'must be an HTTP header name');
+  const tenantId = optionalString(input.tenantId, 'genauth.tenantId');
+  if (tenantId !== undefined && !/^[\x20-\x7e]+$/.test(tenantId)) fail('genauth.tenantId', 'must be printable ASCII (it is sent in a header)');
+  if (input.dispatcher !== undefined && (typeof input.dispatcher !== 'object' || input.dispatcher === null)) {
+    fail('genauth.dispatcher', 'must be an undici Dispatcher');
+  }
+  return Object.freeze({
+    host,
+    userPoolId,
+    accessKeyId: optionalString(input.accessKeyId, 'genauth.accessKeyId', userPoolId),
+    accessKeySecret: nonEmptyString(input.accessKeySecret, 'genauth.accessKeySecret'),
+    namespace: optionalString(input.namespace, 'genauth.namespace', 'default'),
+    resourceType: oneOf(input.resourceType, RESOURCE_TYPES, 'genauth.resourceType'),
+    userIdType: oneOf(input.userIdType, USER_ID_TYPES, 'genauth.userIdType', 'user_id'),
+    headerPrefix,
+    tenantId,
+    tenantHeader,
+    timeout: positiveNumber(input.timeout, 'genauth.timeout', 3000),
+    maxResponseBytes: positiveNumber(input.maxResponseBytes, 'genauth.maxResponseBytes', 8 * 1024 * 1024),
+    connections: positiveNumber(input.connections, 'genauth.connections', 16),
+    authScheme: oneOf(input.authScheme, ['token', 'signature'] as const, 'genauth.authScheme', 'token'),
+    signatureScheme: optionalString(input.signatureScheme, 'genauth.signatureScheme', headerPrefix === 'x-genauth-' ? 'GenAuth' : 'authing'),
+    retries: Math.floor(positiveNumber(input.retries, 'genauth.retries', 2, true)),
+    dispatcher: input.dispatcher as Dispatcher | undefined,
+    acceptPartialLists: optionalBoolean(input.acceptPartialLists, 'genauth.acceptPartialLists', false),
+    retryBudget: resolveRetryBudget(input.retryBudget),
+  });
+}
+
+function resolveRetryBudget(value: unknown): Required<RetryBudgetOptions> {
+  const input = value === undefined ? {} : strictObject(value, OPTION_KEYS.retryBudget, 'genauth.retryBudget');
+  const ratio = positiveNumber(input.ratio, 'genauth.retryBudget.ratio', 0.2);
+  if (ratio > 1) fail('genauth.retryBudget.ratio', 'must be a number in (0, 1]');
+  return Object.freeze({ ratio, minPerSecond: positiveNumber(input.minPerSecond, 'genauth.retryBudget.minPerSecond', 1, true) });
+}

@@ -1,0 +1,81 @@
+/** Resolves the `jwt` group: how tokens are verified (key source, claims, JWKS knobs, token cache). */
+import { fail, httpUrl, nonEmptyString, positiveNumber, strictObject } from './checks.js';
+import { OPTION_KEYS } from './keys.js';
+import type { ResolvedJwtOptions } from './resolved.js';
+import type { JwksOptions, JwtOptions } from './types.js';
+
+const ALGORITHMS = new Set<string>([
+  'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
+  'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+]);
+/** RFC 7518 section 3.2: an HS* key is at least as long as the hash output. */
+const HMAC_KEY_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
+
+/** A secret long enough for every HS algorithm it serves (RFC 7518 section 3.2). */
+function checkSecret(secret: unknown, algorithms: readonly string[]): void {
+  let bytes: number;
+  if (typeof secret === 'string') bytes = Buffer.byteLength(secret);
+  else if (secret instanceof Uint8Array) bytes = secret.byteLength;
+  else fail('jwt.secret', 'must be a string or a Uint8Array');
+  if (bytes === 0) fail('jwt.secret', 'must not be empty');
+  // The strongest algorithm sets the bound; the secret's own length is not echoed (a hint about it).
+  const strongest = [...algorithms].sort((a, b) => (HMAC_KEY_BYTES[b] ?? 0) - (HMAC_KEY_BYTES[a] ?? 0))[0] ?? '';
+  const needed = HMAC_KEY_BYTES[strongest] ?? 0;
+  if (bytes < needed) fail('jwt.secret', `must be at least ${needed} bytes to be used with ${strongest} (RFC 7518 section 3.2)`);
+}
+
+function resolveJwks(value: unknown): JwksOptions | undefined {
+  if (value === undefined) return undefined;
+  const input = strictObject(value, OPTION_KEYS.jwks, 'jwt.jwks');
+  return Object.freeze({
+    cooldownDuration: positiveNumber(input.cooldownDuration, 'jwt.jwks.cooldownDuration', 30_000, true),
+    timeoutDuration: positiveNumber(input.timeoutDuration, 'jwt.jwks.timeoutDuration', 3_000),
+    cacheMaxAge: positiveNumber(input.cacheMaxAge, 'jwt.jwks.cacheMaxAge', 600_000),
+  });
+}
+
+/** `jwt` with its defaults; throws a TypeError naming the option on a mistake. */
+export function resolveJwt(value: unknown): ResolvedJwtOptions {
+  if (value === undefined) fail('jwt', 'is required');
+  const input = strictObject(value, OPTION_KEYS.jwt, 'jwt') as unknown as JwtOptions;
+  if (!Array.isArray(input.algorithms) || input.algorithms.length === 0) {
+    fail('jwt.algorithms', 'must be a non-empty array of JWS algorithms (there is no default)');
+  }
+  for (const alg of input.algorithms) if (!ALGORITHMS.has(alg)) fail('jwt.algorithms', `has an unsupported algorithm "${String(alg)}"`);
+  const sources = (['secret', 'publicKey', 'jwksUri', 'discovery'] as const).filter((k) => input[k] !== undefined);
+  if (sources.length !== 1) fail('jwt', 'needs exactly one of secret, publicKey, jwksUri, discovery');
+  const symmetric = input.algorithms.filter((a) => a.startsWith('HS'));
+  if (input.secret !== undefined) {
+    if (symmetric.length !== input.algorithms.length) fail('jwt.algorithms', 'must only hold HS* algorithms with a secret');
+    checkSecret(input.secret, input.algorithms);
+  } else if (symmetric.length > 0) {
+    fail('jwt.algorithms', 'must not hold HS* algorithms unless a secret is configured');
+  }
+  if (input.jwksUri !== undefined) httpUrl(input.jwksUri, 'jwt.jwksUri');
+  if (input.discovery !== undefined) {
+    if (input.discovery !== true) fail('jwt.discovery', 'must be true');
+    httpUrl(input.issuer, 'jwt.issuer');
+  }
+  if (input.issuer !== undefined) nonEmptyString(input.issuer, 'jwt.issuer');
+  if (input.audience !== undefined) {
+    const list = typeof input.audience === 'string' ? [input.audience] : input.audience;
+    if (!Array.isArray(list) || list.length === 0) fail('jwt.audience', 'must be a string or a non-empty array of strings');
+    list.forEach((a, i) => nonEmptyString(a, `jwt.audience[${i}]`));
+  }
+  if (input.typ !== undefined) nonEmptyString(input.typ, 'jwt.typ');
+  if (input.requiredClaims !== undefined) {
+    if (!Array.isArray(input.requiredClaims)) fail('jwt.requiredClaims', 'must be an array of claim names');
+    input.requiredClaims.forEach((c, i) => nonEmptyString(c, `jwt.requiredClaims[${i}]`));
+  }
+  const tokenCache = input.tokenCache === undefined ? {} : strictObject(input.tokenCache, OPTION_KEYS.tokenCache, 'jwt.tokenCache');
+  const jwks = resolveJwks(input.jwks);
+  return Object.freeze({
+    ...input,
+    ...(jwks === undefined ? {} : { jwks }),
+    clockTolerance: positiveNumber(input.clockTolerance, 'jwt.clockTolerance', 5, true),
+    tokenCache: Object.freeze({
+      max: Math.floor(positiveNumber(tokenCache.max, 'jwt.tokenCache.max', 10_000, true)),
+      maxAge: positiveNumber(tokenCache.maxAge, 'jwt.tokenCache.maxAge', 300_000),
+    }),
+  });
+}

@@ -1,0 +1,24 @@
+/** The options as anyone may see them: `guard.options`. */
+import type { ResolvedOptions } from './resolved.js';
+
+/** What {@link redactOptions} puts in place of a secret. */
+export const REDACTED = '[redacted]';
+
+/** {@link ResolvedOptions} without its secrets: what `guard.options` shows. */
+export type RedactedOptions = Omit<ResolvedOptions, 'genauth' | 'jwt'> & {
+  readonly genauth: Readonly<Omit<ResolvedOptions['genauth'], 'accessKeySecret'> & { accessKeySecret: typeof REDACTED }>;
+  readonly jwt: Readonly<Omit<ResolvedOptions['jwt'], 'secret'> & { secret?: typeof REDACTED }>;
+};
+
+/**
+ * The options as anyone may see them (log, inspect, serialize): every secret replaced by
+ * {@link REDACTED}. Code that needs a secret gets it from the resolved options, held in a closure.
+ */
+export function redactOptions(options: ResolvedOptions): RedactedOptions {
+  const { secret, ...jwt } = options.jwt;
+  return Object.freeze({
+    ...options,
+    genauth: Object.freeze({ ...options.genauth, accessKeySecret: REDACTED }),
+    jwt: Object.freeze(secret === undefined ? jwt : { ...jwt, secret: REDACTED }),
+  }) as RedactedOptions;
+}

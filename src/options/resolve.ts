@@ -1,0 +1,50 @@
+/** The one options pipeline: every group resolved by its own module, the shared settings here. */
+import { resolveCache } from './cache.js';
+import { fail, optionalString, optionObject, positiveNumber, refuseUnknownKeys } from './checks.js';
+import { resolveClock, resolveNow } from './clock.js';
+import { resolveConditions } from './conditions.js';
+import { resolveGenAuth } from './genauth.js';
+import { resolveIdentity } from './identity.js';
+import { resolveJwt } from './jwt.js';
+import { GROUP_KEYS, OPTION_KEYS } from './keys.js';
+import type { ResolvedOptions } from './resolved.js';
+import type { GuardOptions } from './types.js';
+
+function resolveLogger(value: unknown): ResolvedOptions['logger'] {
+  if (value === undefined) return console;
+  if (value === false) return false;
+  if (typeof value !== 'object' || value === null || typeof (value as { warn?: unknown }).warn !== 'function') {
+    fail('logger', 'must be false or an object with a warn(message) method');
+  }
+  return value as { warn(message: string): void };
+}
+
+function resolveRealm(value: unknown): string {
+  const realm = optionalString(value, 'realm', 'api');
+  // The realm is quoted into WWW-Authenticate: printable ASCII only, so no header can break.
+  if (!/^[\x20-\x7e]+$/.test(realm)) fail('realm', 'must be printable ASCII');
+  return realm;
+}
+
+/**
+ * Fills defaults and validates once; throws a `TypeError` naming the option on any mistake, an unknown
+ * key included (with the closest valid one: `did you mean "jwt.audience"?`). The result holds the
+ * secrets: keep it in a closure, and show {@link redactOptions}' view instead.
+ */
+export function resolveOptions(value: GuardOptions): ResolvedOptions {
+  const input = optionObject(value, 'options') as Partial<Record<keyof GuardOptions, unknown>>;
+  refuseUnknownKeys(input, OPTION_KEYS.guard, '', GROUP_KEYS);
+  const clock = resolveClock(input.clock);
+  return Object.freeze({
+    genauth: resolveGenAuth(input.genauth),
+    jwt: resolveJwt(input.jwt),
+    identity: resolveIdentity(input.identity),
+    cache: resolveCache(input.cache),
+    conditions: resolveConditions(input.conditions),
+    realm: resolveRealm(input.realm),
+    retryAfter: Math.ceil(positiveNumber(input.retryAfter, 'retryAfter', 5)),
+    logger: resolveLogger(input.logger),
+    clock,
+    now: resolveNow(input.now, clock),
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * The options after resolveOptions: defaults filled, checked, frozen. Each subsystem is handed its
+ * own slice (the client `genauth`, the token verifier `jwt` and `identity`, the cache `cache`) and
+ * the few shared settings it needs, never the whole.
+ */
+import type {
+  CacheOptions,
+  Clock,
+  ConditionOptions,
+  GenAuthOptions,
+  IdentityOptions,
+  JwtOptions,
+  RetryBudgetOptions,
+  TokenCacheOptions,
+} from './types.js';
+
+/** `genauth` resolved: every default filled; `resourceType`, `tenantId` and `dispatcher` stay optional. */
+export type ResolvedGenAuthOptions = Required<Omit<GenAuthOptions, 'resourceType' | 'tenantId' | 'dispatcher' | 'retryBudget'>> &
+  Pick<GenAuthOptions, 'resourceType' | 'tenantId' | 'dispatcher'> & { retryBudget: Required<RetryBudgetOptions> };
+
+/** `jwt` resolved: the key source as given, `clockTolerance` and `tokenCache` filled. */
+export type ResolvedJwtOptions = JwtOptions & { clockTolerance: number; tokenCache: Required<TokenCacheOptions> };
+
+/** `identity` resolved. */
+export type ResolvedIdentityOptions = Required<IdentityOptions>;
+
+/** `cache` resolved (when it is not `false`). */
+export type ResolvedCacheOptions = Required<CacheOptions>;
+
+/** `conditions` resolved. */
+export interface ResolvedConditionOptions {
+  trustProxy: number;
+  context: ConditionOptions['context'];
+}
+
+/** Every option resolved. Holds the secrets: keep it in a closure (see redactOptions). */
+export interface ResolvedOptions {
+  genauth: ResolvedGenAuthOptions;
+  jwt: ResolvedJwtOptions;
+  identity: ResolvedIdentityOptions;
+  /** `false`: no permission cache (every request asks GenAuth). */
+  cache: ResolvedCacheOptions | false;
+  conditions: ResolvedConditionOptions;
+  realm: string;
+  retryAfter: number;
+  logger: { warn(message: string): void } | false;
+  /** The monotonic clock of every duration. */
+  clock: Clock;
+  /** Wall-clock ms since the epoch, for dates. */
+  now: () => number;
+}

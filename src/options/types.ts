@@ -1,0 +1,223 @@
+/** The public option types of {@link createGuard} and every adapter (documented here, checked by resolveOptions). */
+import type { KeyObject, webcrypto } from 'node:crypto';
+import type { JWK } from 'jose';
+import type { Dispatcher } from 'undici';
+import type { ResourceType, UserIdType } from '../genauth/types.js';
+import type { RequestLike } from '../request.js';
+
+/** JWS algorithms the guard verifies. Pin the ones your tokens use. */
+export type JwtAlgorithm =
+  | 'HS256' | 'HS384' | 'HS512'
+  | 'RS256' | 'RS384' | 'RS512'
+  | 'PS256' | 'PS384' | 'PS512'
+  | 'ES256' | 'ES384' | 'ES512'
+  | 'EdDSA' | 'Ed25519';
+
+/** Connection to the GenAuth management API. */
+export interface GenAuthOptions {
+  /** API origin. @default 'https://api.genauth.ai' */
+  host?: string;
+  /** User pool id, sent as the user-pool header. */
+  userPoolId: string;
+  /** Access key id (user pool id or a collaborator key). @default userPoolId */
+  accessKeyId?: string;
+  /** Access key secret. Never logged. */
+  accessKeySecret: string;
+  /** Permission space code. @default 'default' */
+  namespace?: string;
+  /** Fetch only this resource type; by default all types are fetched and routes pick by code. */
+  resourceType?: ResourceType;
+  /** How the identity claim identifies the user. @default 'user_id' */
+  userIdType?: UserIdType;
+  /** Header prefix of the management API (`x-authing-` or `x-genauth-`). @default 'x-authing-' */
+  headerPrefix?: string;
+  /** Tenant id, sent in `tenantHeader` when set. */
+  tenantId?: string;
+  /** Header carrying `tenantId`. @default `${headerPrefix}tenant-id` */
+  tenantHeader?: string;
+  /** Overall deadline of one call, connection to last body byte, in ms. @default 3000 */
+  timeout?: number;
+  /** Largest upstream body accepted, in bytes. @default 8 MiB */
+  maxResponseBytes?: number;
+  /**
+   * How calls are authenticated: `token` (the documented management token, `POST get-management-token`)
+   * or `signature` (the AK/SK HMAC-SHA1 scheme of the official Node SDKs). @default 'token'
+   */
+  authScheme?: 'token' | 'signature';
+  /** Scheme word of the signature's `authorization`. @default 'authing' (or 'GenAuth' with the `x-genauth-` prefix) */
+  signatureScheme?: string;
+  /** Retries of a 5xx, 429 or connection error, inside `timeout` and the `retryBudget`. @default 2 */
+  retries?: number;
+  /** When retries are made at all, across users: see {@link RetryBudgetOptions}. */
+  retryBudget?: RetryBudgetOptions;
+  /** Concurrent connections to GenAuth. @default 16 */
+  connections?: number;
+  /**
+   * Use a grant list shorter than its `totalCount` as sent. By default such a partial list is a 503
+   * (with an operator warning at most once a minute): the grants left out may hold a DENY. @default false
+   */
+  acceptPartialLists?: boolean;
+  /** An undici dispatcher to use instead of the guard's own pool (tests, proxies). */
+  dispatcher?: Dispatcher;
+}
+
+/**
+ * The client's retry budget (gRPC-style retry throttling with a time refill), so an outage does not
+ * multiply upstream calls: a failed call (5xx, 429, connection error, timeout) spends one of 10
+ * tokens, a call GenAuth answers earns `ratio`, `minPerSecond` come back each second, and a retry is
+ * made only while more than 5 remain. A burst of N failing loads makes at most N + 5 calls, plus
+ * `minPerSecond` a second.
+ */
+export interface RetryBudgetOptions {
+  /** Tokens an answered call earns: retries keep up while at most 1 call in `1 + 1/ratio` fails. In (0, 1]. @default 0.2 */
+  ratio?: number;
+  /** Tokens that come back each second (on the guard's `clock`), whatever the calls do. @default 1 */
+  minPerSecond?: number;
+}
+
+/** JWKS fetching knobs, passed to jose's `createRemoteJWKSet`. */
+export interface JwksOptions {
+  /** Minimum ms between two refetches on an unknown `kid`. @default 30000 */
+  cooldownDuration?: number;
+  /** JWKS request timeout in ms. @default 3000 */
+  timeoutDuration?: number;
+  /** How long a fetched key set is used before it is refetched, in ms. @default 600000 */
+  cacheMaxAge?: number;
+}
+
+interface JwtCommon {
+  /** Accepted algorithms. Required: there is no default, to rule out algorithm confusion. */
+  algorithms: readonly JwtAlgorithm[];
+  /** Expected `iss`. Required when `discovery` is on. */
+  issuer?: string;
+  /** Expected `aud` (one of). Recommended: without it a token minted for another app is accepted. */
+  audience?: string | readonly string[];
+  /** Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds. An `iat` further in the future is refused. @default 5 */
+  clockTolerance?: number;
+  /**
+   * Expected `typ` header (RFC 8725 section 3.11 explicit typing), e.g. `'at+jwt'` for RFC 9068 access
+   * tokens. Compared as jose does: case-insensitively, with the `application/` prefix optional. A token
+   * without that `typ` is refused. @default unchecked
+   */
+  typ?: string;
+  /** Claims that must be present besides `exp`. */
+  requiredClaims?: readonly string[];
+  /** JWKS fetching knobs, with `jwksUri` or `discovery`. */
+  jwks?: JwksOptions;
+  /** Cache of verified tokens, so a repeated token skips signature verification. */
+  tokenCache?: TokenCacheOptions;
+}
+
+/** The verified-token cache (per guard, keyed by the exact token, never past the token's `exp`). */
+export interface TokenCacheOptions {
+  /** Most tokens kept; 0 disables the cache. @default 10000 */
+  max?: number;
+  /** Longest a verified token is trusted without re-verifying, in ms. @default 300000 */
+  maxAge?: number;
+}
+
+/** How tokens are verified: exactly one of `secret`, `publicKey`, `jwksUri`, `discovery`. */
+export type JwtOptions = JwtCommon &
+  (
+    | {
+        /**
+         * The HS* key. At least as long as RFC 7518 section 3.2 requires for every configured
+         * algorithm: 32 bytes for HS256, 48 for HS384, 64 for HS512 (a string counts in UTF-8 bytes).
+         */
+        secret: string | Uint8Array;
+        publicKey?: never;
+        jwksUri?: never;
+        discovery?: never;
+      }
+    | { publicKey: string | JWK | KeyObject | webcrypto.CryptoKey; secret?: never; jwksUri?: never; discovery?: never }
+    | { jwksUri: string; secret?: never; publicKey?: never; discovery?: never }
+    | { discovery: true; secret?: never; publicKey?: never; jwksUri?: never }
+  );
+
+/** Which claim identifies the user. */
+export interface IdentityOptions {
+  /** Claim holding the user id; must be a non-empty string. @default 'sub' */
+  claim?: string;
+  /**
+   * Longest user id accepted, in UTF-8 bytes. A longer one is a 401 `invalid_token` and never reaches
+   * GenAuth. @default 1024
+   */
+  maxLength?: number;
+}
+
+/** The permission cache. */
+export interface CacheOptions {
+  /** How long fetched grants are fresh, in ms. @default 60000 */
+  ttl?: number;
+  /** Most users kept. @default 10000 */
+  max?: number;
+  /** Byte budget of the whole cache (estimated). @default 64 MiB */
+  maxBytes?: number;
+  /** Byte budget of one user's grants; a larger set is used for its request but not cached. @default 4 MiB */
+  maxEntryBytes?: number;
+  /** How long past `ttl` cached grants may be served while GenAuth fails, in ms. 0 disables. @default 300000 */
+  maxStale?: number;
+  /** After `ttl`, serve the cached grants while refreshing them in the background (within `maxStale`). @default true */
+  staleWhileRevalidate?: boolean;
+  /** How long a failed load is remembered so an outage burst makes one upstream call, in ms. 0 disables. @default 1000 */
+  errorTtl?: number;
+}
+
+/** Policy conditions (`condition` entries of a grant). */
+export interface ConditionOptions {
+  /**
+   * Proxy hops to trust in `X-Forwarded-For` for `SourceIp`. 0 takes the socket's peer address and
+   * ignores the header. @default 0
+   */
+  trustProxy?: number;
+  /**
+   * Extra context keys (e.g. `Device`, `Country`) for a request; merged over the guard's own
+   * (`CurrentTime`, `EpochTime`, `SourceIp`, `UserId`, `UserPoolId`, `Namespace`, `UserAgent`, `Referer`).
+   * Called only when the user's grants carry conditions.
+   */
+  context?: (input: { request?: RequestLike; userId: string; claims?: Readonly<Record<string, unknown>> }) =>
+    | Record<string, unknown>
+    | Promise<Record<string, unknown>>;
+}
+
+/** Options of {@link createGuard} and every adapter. */
+export interface GuardOptions {
+  genauth: GenAuthOptions;
+  jwt: JwtOptions;
+  identity?: IdentityOptions;
+  /**
+   * The permission cache, or `false` to ask GenAuth on every request (requests for one user that
+   * arrive while its load runs still share it). `false` also drops stale serving and the error memo.
+   */
+  cache?: CacheOptions | false;
+  conditions?: ConditionOptions;
+  /** `realm` of the `WWW-Authenticate` challenge. @default 'api' */
+  realm?: string;
+  /** Seconds sent in `Retry-After` on a 503. @default 5 */
+  retryAfter?: number;
+  /** Where the operator's warnings go (refused credentials). `false` silences them. @default console */
+  logger?: { warn(message: string): void } | false;
+  /**
+   * The clock every duration is measured on: the caches' `ttl`, `maxStale` and `errorTtl` (it is
+   * lru-cache's `perf`), the verified-token cache, the management token's refresh, the back-off after
+   * a 429, the retry budget's refill, warning throttles and the retry-or-give-up check against a call's
+   * deadline. Tests pass one they move by hand instead of waiting. The timers that end a slow call
+   * stay on real time. @default performance
+   */
+  clock?: Clock;
+  /**
+   * Wall-clock time in ms since the epoch, for what is a date rather than a duration: a token's
+   * `exp`, `nbf` and `iat`, the `CurrentTime`/`EpochTime` condition keys, the `date` of a signed call
+   * and a Retry-After given as a date. @default Date.now; with a `clock` and no `now`, the time at
+   * creation moved on by that clock (so one test clock moves both)
+   */
+  now?: () => number;
+}
+
+/**
+ * A monotonic clock in milliseconds, in lru-cache's `perf` shape (`performance` is one). Readings are
+ * above 0 and never go back: lru-cache takes an entry stored at 0 for one that never expires.
+ */
+export interface Clock {
+  now(): number;
+}

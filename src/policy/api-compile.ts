@@ -1,0 +1,80 @@
+import type { CaseFold } from './api-path.js';
+import type { ResolvedApiMatchOptions } from './api-options.js';
+import { compileApiPattern } from './api-pattern.js';
+import { PatternTrie } from './api-trie.js';
+import type { GrantIndex } from './grants.js';
+import type { Grant } from './normalize-grant.js';
+
+/** A user's API grants compiled once: one trie for ALLOW patterns, one (case-folded) for DENY. */
+export interface CompiledApiGrants {
+  /** Number of API grants with a usable pattern (DENY widenings included). */
+  readonly size: number;
+  /** True when some API grant carries conditions. */
+  readonly hasConditions: boolean;
+}
+
+/** A grant in a trie, with its place in the grant list. */
+export interface Entry {
+  readonly grant: Grant;
+  /** Position in the grant list: the lowest matching one is reported, whatever the trie order. */
+  readonly ordinal: number;
+}
+
+/** The tries themselves, for the matcher. */
+export interface Compiled extends CompiledApiGrants {
+  readonly allow: PatternTrie<Entry>;
+  readonly deny: PatternTrie<Entry>;
+}
+
+/** Anything that can be matched: a user's indexed grants or a plain grant list. */
+export type ApiGrants = GrantIndex | readonly Grant[];
+
+function grantList(grants: ApiGrants): readonly Grant[] {
+  if (Array.isArray(grants)) return grants as readonly Grant[];
+  const list = (grants as GrantIndex)?.grants;
+  if (!Array.isArray(list)) throw new TypeError('genauth-guard: grants must be a GrantIndex (indexGrants()) or a Grant array');
+  return list;
+}
+
+// Compiled tries live as long as the grant set (one per fetch), keyed by the options that shape them.
+const compiledCache = new WeakMap<object, Map<string, Compiled>>();
+
+/**
+ * Compiles a user's API grants under `fold` (the ALLOW patterns' case fold), once per grant set: only
+ * `API` grants with an `apiIdentifier` take part; a DENY is folded as widely as any router folds.
+ */
+export function compileApiGrants(grants: ApiGrants, options: ResolvedApiMatchOptions, fold: CaseFold): Compiled {
+  const key = `${fold}|${options.apiOrigin ?? ''}`;
+  let byOptions = compiledCache.get(grants);
+  const cached = byOptions?.get(key);
+  if (cached !== undefined) return cached;
+  const allow = new PatternTrie<Entry>();
+  const deny = new PatternTrie<Entry>();
+  let hasConditions = false;
+  const list = grantList(grants);
+  for (let ordinal = 0; ordinal < list.length; ordinal++) {
+    const grant = list[ordinal] as Grant;
+    // Only API resources with an identifier take part in API mode.
+    if (grant.type !== 'API' || grant.apiIdentifier === null) continue;
+    const entry: Entry = { grant, ordinal };
+    if (grant.effect === 'DENY') {
+      // Folded as widely as any router folds: a DENY must catch every spelling some router dispatches to it.
+      const result = compileApiPattern(grant.apiIdentifier, { fold: 'unicode', apiOrigin: options.apiOrigin });
+      if (result.ok) deny.insert(result.pattern, entry);
+      else if (result.reason === 'invalid') deny.insert(result.widened, entry);
+      else continue;
+    } else {
+      const result = compileApiPattern(grant.apiIdentifier, { fold, apiOrigin: options.apiOrigin });
+      if (!result.ok) continue;
+      allow.insert(result.pattern, entry);
+    }
+    if (grant.conditions.length > 0) hasConditions = true;
+  }
+  const compiled: Compiled = { allow, deny, hasConditions, size: allow.size + deny.size };
+  if (byOptions === undefined) {
+    byOptions = new Map();
+    compiledCache.set(grants, byOptions);
+  }
+  byOptions.set(key, compiled);
+  return compiled;
+}

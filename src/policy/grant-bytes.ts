@@ -1,0 +1,46 @@
+/**
+ * Heap bytes a user's grants may hold in the cache, estimated from the raw entries, so the cache's byte
+ * budget holds. `npm run bench` measures the real figure against this estimate (docs/bench.md).
+ */
+import type { AuthorizedResource } from '../wire.js';
+
+// Per-object overheads measured on V8 (Node 20-24), rounded up so the budget is never underestimated.
+export const INDEX_BYTES = 400;
+const GRANT_BYTES = 420;
+const ACTION_BYTES = 60;
+const CONDITION_BYTES = 160;
+// The raw entry (parsed JSON) is kept besides its normalized form.
+const RAW_ENTRY_BYTES = 200;
+
+function textLength(value: unknown): number {
+  return typeof value === 'string' ? value.length : 16;
+}
+
+function valueLength(value: unknown): number {
+  if (!Array.isArray(value)) return textLength(value);
+  let length = 16;
+  for (const item of value) length += 8 + textLength(item);
+  return length;
+}
+
+/** Estimated bytes of one condition item (or of whatever stands where one should be). */
+function conditionItemBytes(item: unknown): number {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return 4 * valueLength(item);
+  const c = item as Record<string, unknown>;
+  return CONDITION_BYTES + 4 * (textLength(c.param) + textLength(c.operator) + valueLength(c.value));
+}
+
+/** Estimated bytes of one entry, raw and normalized, read from the raw entry without normalizing it. */
+export function entryBytes(entry: AuthorizedResource): number {
+  const strings =
+    textLength(entry.resourceCode) + textLength(entry.resourceType) + textLength(entry.effect) + textLength(entry.apiIdentifier) + textLength(entry.description);
+  let bytes = RAW_ENTRY_BYTES + GRANT_BYTES + 4 * strings;
+  const actions = entry.actions;
+  if (Array.isArray(actions)) for (const action of actions) bytes += ACTION_BYTES + 4 * textLength(action);
+  else bytes += 4 * textLength(actions) + 8 * ACTION_BYTES;
+  // Counted in every shape it may arrive in (list, one object, junk): the raw entry keeps it in memory.
+  const condition: unknown = entry.condition;
+  if (Array.isArray(condition)) for (const item of condition) bytes += 8 + conditionItemBytes(item);
+  else if (condition !== undefined && condition !== null) bytes += conditionItemBytes(condition);
+  return bytes;
+}

@@ -1,0 +1,115 @@
+/** One upstream entry read into a {@link Grant}: effect, actions, conditions and type, failing closed. */
+import { RESOURCE_TYPES, type AuthorizedResource, type Effect, type PolicyCondition, type ResourceType } from '../wire.js';
+import { foldCase } from './actions.js';
+
+/** One grant, normalized and ready to match. */
+export interface Grant {
+  readonly code: string;
+  /** Null for a type the guard does not know (or none): such a grant counts only where no type is asked for. */
+  readonly type: ResourceType | null;
+  /** `ALLOW` only for a plain `ALLOW`; anything else, a missing effect included, is `DENY`. */
+  readonly effect: Effect;
+  /** The actions the grant covers (an unreadable or empty DENY: `['*']`; an ALLOW that grants nothing: `[]`). */
+  readonly actions: readonly string[];
+  readonly apiIdentifier: string | null;
+  /** The conditions, all of which must hold (a single `condition` object is a list of one). */
+  readonly conditions: readonly PolicyCondition[];
+  /** True when the grant holds `*`. */
+  readonly anyAction: boolean;
+  /** Exact action names; case-folded (see {@link foldCase}) for a DENY. */
+  readonly actionSet: ReadonlySet<string>;
+  /** Prefixes of `<resource>:*` actions, e.g. `ecs:`; case-folded for a DENY. */
+  readonly actionPrefixes: readonly string[];
+}
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(RESOURCE_TYPES);
+const NO_CONDITIONS: readonly PolicyCondition[] = Object.freeze([]);
+
+/**
+ * `actions` is documented as an array; a JSON-encoded string is accepted too. Returns the non-empty
+ * action names, or null when the value is unreadable.
+ */
+function readActions(value: unknown): string[] | null {
+  let list = value;
+  if (typeof value === 'string') {
+    try {
+      list = JSON.parse(value);
+    } catch {
+      return null;
+    }
+  }
+  if (!Array.isArray(list) || !list.every((a) => typeof a === 'string')) return null;
+  return list.includes('') ? list.filter((a) => a !== '') : (list as string[]);
+}
+
+function readEffect(value: unknown): Effect {
+  // Only a plain ALLOW allows. Anything else, a missing effect included (GenAuth marks it required),
+  // is treated as DENY: fail closed.
+  return typeof value === 'string' && value.toUpperCase() === 'ALLOW' ? 'ALLOW' : 'DENY';
+}
+
+function isConditionObject(value: unknown): value is PolicyCondition {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * `condition` is documented as an array; GenAuth's own example shows one object. Absent, null or `[]`:
+ * no conditions; one object: a list of one; a list of objects: itself. Anything else (a string, a
+ * number, a list holding a non-object) is malformed: null. The grant index and normalization both read
+ * conditions through here, so the index's `hasConditions` never disagrees with a grant's conditions.
+ */
+export function readConditions(value: unknown): readonly PolicyCondition[] | null {
+  if (value === undefined || value === null) return NO_CONDITIONS;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return NO_CONDITIONS;
+    return value.every(isConditionObject) ? value : null;
+  }
+  return isConditionObject(value) ? [value] : null;
+}
+
+
+/** The entry's resource code, or null when the entry is not an object with a non-empty code (skipped). */
+export function usableCode(entry: AuthorizedResource): string | null {
+  const code = typeof entry === 'object' && entry !== null ? entry.resourceCode : undefined;
+  return typeof code === 'string' && code !== '' ? code : null;
+}
+
+const ANY_ACTION: readonly string[] = Object.freeze(['*']);
+const NO_ACTIONS: readonly string[] = Object.freeze([]);
+
+/** Normalizes one upstream entry; returns null for an entry with no usable resource code. */
+export function normalizeGrant(entry: AuthorizedResource): Grant | null {
+  const code = usableCode(entry);
+  if (code === null) return null;
+  const effect = readEffect(entry.effect);
+  const deny = effect === 'DENY';
+  let conditions = readConditions(entry.condition);
+  let actions: readonly string[] | null = readActions(entry.actions);
+  if (conditions === null) {
+    // Malformed conditions: an ALLOW grants nothing, a DENY applies whatever they meant.
+    conditions = NO_CONDITIONS;
+    if (!deny) actions = NO_ACTIONS;
+  }
+  // A DENY that names no readable action denies every action on its code; such an ALLOW grants nothing.
+  if (actions === null || actions.length === 0) actions = deny ? ANY_ACTION : NO_ACTIONS;
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  let anyAction = false;
+  for (const action of actions) {
+    if (action === '*') anyAction = true;
+    else if (action.endsWith(':*') && action.length > 2) prefixes.push(deny ? foldCase(action.slice(0, -1)) : action.slice(0, -1));
+    else exact.add(deny ? foldCase(action) : action);
+  }
+  const type = typeof entry.resourceType === 'string' ? entry.resourceType.toUpperCase() : '';
+  return {
+    code,
+    type: KNOWN_TYPES.has(type) ? (type as ResourceType) : null,
+    effect,
+    actions,
+    apiIdentifier: typeof entry.apiIdentifier === 'string' && entry.apiIdentifier !== '' ? entry.apiIdentifier : null,
+    conditions,
+    anyAction,
+    actionSet: exact,
+    actionPrefixes: prefixes,
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The emulator's option checks, through the guard's helpers and in its one message format
+ * (`genauth-guard: option "startEmulator.port" ...`): a wrong key or value fails before a server
+ * starts or a token is signed.
+ */
+import { KeyObject } from 'node:crypto';
+import { fail, nonEmptyString, oneOf, optionalString, positiveInteger, positiveNumber, strictObject } from '../options/checks.js';
+import type { MintAlgorithm, MintOptions } from './tokens.js';
+import type { EmulatorOptions } from './types.js';
+
+const EMULATOR_KEYS: ReadonlyArray<keyof EmulatorOptions> = [
+  'userPoolId', 'accessKeyId', 'accessKeySecret', 'audience', 'hs256Secret', 'managementTokenTtl',
+  'signatureClockSkew', 'unknownUser', 'port',
+];
+const MINT_KEYS: ReadonlyArray<keyof MintOptions> = ['alg', 'expiresIn', 'issuer', 'audience', 'claims', 'kid', 'key', 'notBefore'];
+const MINT_ALGORITHMS: readonly MintAlgorithm[] = ['RS256', 'HS256', 'ES256', 'PS256', 'EdDSA'];
+
+/** `startEmulator`'s options with their defaults. */
+export interface ResolvedEmulatorOptions {
+  userPoolId: string;
+  accessKeyId: string;
+  accessKeySecret: string;
+  audience: string;
+  hs256Secret: string | undefined;
+  managementTokenTtl: number;
+  signatureClockSkew: number;
+  unknownUser: 'not-found' | 'empty';
+  port: number;
+}
+
+/** `startEmulator`'s options with their defaults; throws a TypeError naming the option on a mistake. */
+export function resolveEmulatorOptions(value: unknown): ResolvedEmulatorOptions {
+  const input = strictObject(value, EMULATOR_KEYS, 'startEmulator') as Partial<Record<keyof EmulatorOptions, unknown>>;
+  const userPoolId = optionalString(input.userPoolId, 'startEmulator.userPoolId', 'emulator-pool');
+  const port = positiveInteger(input.port, 'startEmulator.port', 0, true);
+  if (port > 65_535) fail('startEmulator.port', 'must be an integer from 0 to 65535');
+  return {
+    userPoolId,
+    accessKeyId: optionalString(input.accessKeyId, 'startEmulator.accessKeyId', userPoolId),
+    accessKeySecret: optionalString(input.accessKeySecret, 'startEmulator.accessKeySecret', 'emulator-secret'),
+    audience: optionalString(input.audience, 'startEmulator.audience', 'emulator-app'),
+    hs256Secret: optionalString(input.hs256Secret, 'startEmulator.hs256Secret'),
+    managementTokenTtl: positiveNumber(input.managementTokenTtl, 'startEmulator.managementTokenTtl', 7200),
+    signatureClockSkew: positiveNumber(input.signatureClockSkew, 'startEmulator.signatureClockSkew', 15 * 60_000, true),
+    unknownUser: oneOf(input.unknownUser, ['not-found', 'empty'] as const, 'startEmulator.unknownUser', 'not-found'),
+    port,
+  };
+}
+
+/** A finite number, or `null` where the option allows leaving the claim out. */
+function finiteOrNull(value: unknown, path: string): void {
+  if (value === null) return;
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail(path, 'must be a finite number or null');
+}
+
+/** Checks `mintToken`'s options (their defaults are the emulator's, filled where the token is built). */
+export function checkMintOptions(value: unknown): MintOptions {
+  const input = strictObject(value, MINT_KEYS, 'mintToken') as Partial<Record<keyof MintOptions, unknown>>;
+  oneOf(input.alg, MINT_ALGORITHMS, 'mintToken.alg');
+  if (input.expiresIn !== undefined) finiteOrNull(input.expiresIn, 'mintToken.expiresIn');
+  if (input.issuer !== undefined && input.issuer !== null && typeof input.issuer !== 'string') fail('mintToken.issuer', 'must be a string or null');
+  if (input.audience !== undefined && input.audience !== null) {
+    const list = typeof input.audience === 'string' ? [input.audience] : input.audience;
+    if (!Array.isArray(list) || list.some((entry) => typeof entry !== 'string')) fail('mintToken.audience', 'must be a string, an array of strings or null');
+  }
+  if (input.claims !== undefined && (typeof input.claims !== 'object' || input.claims === null || Array.isArray(input.claims))) {
+    fail('mintToken.claims', 'must be an object');
+  }
+  if (input.kid !== undefined) nonEmptyString(input.kid, 'mintToken.kid');
+  if (input.notBefore !== undefined && (typeof input.notBefore !== 'number' || !Number.isFinite(input.notBefore))) {
+    fail('mintToken.notBefore', 'must be a finite number (seconds since the epoch)');
+  }
+  if (input.key !== undefined && !(input.key instanceof Uint8Array || input.key instanceof KeyObject || isCryptoKey(input.key))) {
+    fail('mintToken.key', 'must be a CryptoKey, a KeyObject or a Uint8Array');
+  }
+  return input as MintOptions;
+}
+
+function isCryptoKey(key: unknown): boolean {
+  const CryptoKeyClass = (globalThis as { CryptoKey?: abstract new () => unknown }).CryptoKey;
+  return CryptoKeyClass !== undefined && key instanceof CryptoKeyClass;
+}

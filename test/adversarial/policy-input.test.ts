@@ -1,0 +1,251 @@
+/**
+ * Hostile policy input: grant lists GenAuth could send (or an attacker in its path could shape) served
+ * byte for byte by the emulator (`setRawGrants`, `respond` faults). Effects, actions, codes, types and
+ * conditions of every odd type and shape, lists that are not lists, envelopes that lie, and
+ * prototype-pollution keys in grants and in the envelope. Nothing odd ever grants: the answer is the
+ * plain grant's 200, or 403, or 503, the handler runs only on 200, and Object.prototype stays as it was.
+ *
+ * Each case has its own user, so the apps (one per row) are shared: no cached grant serves another case.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiModeOptions } from '../../src/core/enforce/api.js';
+import { seedStandardTenant } from '../fixtures.js';
+import {
+  bearer,
+  capture,
+  expectAllowed,
+  expectRefused,
+  forbiddenStrings,
+  optionsFor,
+  prototypeKeys,
+  RESOURCES,
+  ROWS,
+  send,
+  startProbe,
+  useAdversarialEnv,
+  type Probe,
+} from './harness.js';
+
+const emulator = useAdversarialEnv();
+let prototypeBefore: string[] = [];
+
+beforeAll(() => {
+  seedStandardTenant(emulator());
+  prototypeBefore = prototypeKeys();
+});
+afterEach(() => {
+  // No hostile key ever reaches Object.prototype.
+  expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+  expect(prototypeKeys()).toEqual(prototypeBefore);
+});
+
+type Route = 'reports' | 'disk9' | 'server-constructor';
+const ROUTES: Record<Route, { method: string; target: string }> = {
+  reports: { method: 'GET', target: '/api/v1/reports' }, // reports, anyOf reports:Read / reports:Admin
+  disk9: { method: 'DELETE', target: '/api/v1/disks/9' }, // disk:9, disk:Delete
+  'server-constructor': { method: 'POST', target: '/api/v1/servers/constructor/start' }, // ecs:constructor, ecs:Start
+};
+
+/** An ALLOW of `reports:Read` on `reports`, changed by `change` (`undefined` deletes a field). */
+function reports(change: Record<string, unknown> = {}): Record<string, unknown> {
+  const entry: Record<string, unknown> = { resourceCode: 'reports', resourceType: 'DATA', actions: ['reports:Read'], effect: 'ALLOW', apiIdentifier: null, condition: [] };
+  for (const [key, value] of Object.entries(change)) {
+    if (value === undefined) delete entry[key];
+    else entry[key] = value;
+  }
+  return entry;
+}
+const diskAll = { resourceCode: 'disk:*', resourceType: 'DATA', actions: ['*'], effect: 'ALLOW' };
+const deny9 = (change: Record<string, unknown>) => ({ resourceCode: 'disk:9', resourceType: 'DATA', actions: ['disk:Delete'], effect: 'DENY', ...change });
+const userIs = (value: unknown) => ({ param: 'UserId', operator: 'StringEquals', value });
+
+/** How GenAuth answers: the raw entries of the user's list, or a whole raw answer body (a `respond` fault). */
+type Upstream = { entries: unknown[] } | { body: string | Record<string, unknown> };
+const list = (entries: unknown[], totalCount = entries.length) => ({ body: { statusCode: 200, message: '', data: { totalCount, list: entries } } });
+
+/** [label, upstream answer, route, outcome]. */
+type Case = [string, Upstream, Route, 200 | 403 | 503];
+
+const CASES: Case[] = [
+  // controls
+  ['a plain ALLOW', { entries: [reports()] }, 'reports', 200],
+  ['actions as a JSON-encoded string (accepted form)', { entries: [reports({ actions: '["reports:Read"]' })] }, 'reports', 200],
+  ['actions reports:*', { entries: [reports({ actions: ['reports:*'] })] }, 'reports', 200],
+  ['the code wildcard *', { entries: [reports({ resourceCode: '*' })] }, 'reports', 200],
+  ['a condition that holds (UserId)', { entries: [reports({ condition: [userIs('$USER')] })] }, 'reports', 200],
+  ['junk entries around a plain ALLOW', { entries: ['junk', 7, null, [], true, reports()] }, 'reports', 200],
+  ['a grant on ecs:constructor', { entries: [{ resourceCode: 'ecs:constructor', resourceType: 'DATA', actions: ['ecs:Start'], effect: 'ALLOW' }] }, 'server-constructor', 200],
+  // effect
+  ['effect missing', { entries: [reports({ effect: undefined })] }, 'reports', 403],
+  ['effect null', { entries: [reports({ effect: null })] }, 'reports', 403],
+  ['effect "ALLOW " with a space', { entries: [reports({ effect: 'ALLOW ' })] }, 'reports', 403],
+  ['effect ALLOWED', { entries: [reports({ effect: 'ALLOWED' })] }, 'reports', 403],
+  ['effect true', { entries: [reports({ effect: true })] }, 'reports', 403],
+  ['effect 1', { entries: [reports({ effect: 1 })] }, 'reports', 403],
+  ['effect an object', { entries: [reports({ effect: {} })] }, 'reports', 403],
+  ['effect ["ALLOW"]', { entries: [reports({ effect: ['ALLOW'] })] }, 'reports', 403],
+  // actions
+  ['actions a plain string', { entries: [reports({ actions: 'reports:Read' })] }, 'reports', 403],
+  ['actions a JSON-encoded string of a string', { entries: [reports({ actions: '"reports:Read"' })] }, 'reports', 403],
+  ['actions a string that is not JSON', { entries: [reports({ actions: '[reports:Read]' })] }, 'reports', 403],
+  ['actions nested in an array', { entries: [reports({ actions: [['reports:Read']] })] }, 'reports', 403],
+  ['actions a number', { entries: [reports({ actions: [1] })] }, 'reports', 403],
+  ['actions null', { entries: [reports({ actions: null })] }, 'reports', 403],
+  ['actions an array-like object', { entries: [reports({ actions: { 0: 'reports:Read', length: 1 } })] }, 'reports', 403],
+  ['actions in another case', { entries: [reports({ actions: ['REPORTS:READ'] })] }, 'reports', 403],
+  ['actions a prefix without the colon wildcard', { entries: [reports({ actions: ['reports*', 'reports:Re*', 'reports:Rea', 'reports:Read ', '', '*:*'] })] }, 'reports', 403],
+  ['actions prototype names', { entries: [reports({ actions: ['__proto__', 'constructor', 'toString', 'hasOwnProperty'] })] }, 'reports', 403],
+  // resource code
+  ['code in another case', { entries: [reports({ resourceCode: 'Reports' })] }, 'reports', 403],
+  ['code with a trailing space', { entries: [reports({ resourceCode: 'reports ' })] }, 'reports', 403],
+  ['code a wildcard without the colon', { entries: [reports({ resourceCode: 'report*' })] }, 'reports', 403],
+  ['code "reports:*" (covers reports:..., not reports)', { entries: [reports({ resourceCode: 'reports:*' })] }, 'reports', 403],
+  ['code in an array', { entries: [reports({ resourceCode: ['reports'] })] }, 'reports', 403],
+  ['code a number', { entries: [reports({ resourceCode: 42 })] }, 'reports', 403],
+  ['code null', { entries: [reports({ resourceCode: null })] }, 'reports', 403],
+  ['code empty', { entries: [reports({ resourceCode: '' })] }, 'reports', 403],
+  ['codes that are prototype names', { entries: ['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'ecs:__proto__', 'ecs:prototype'].map((code) => ({ resourceCode: code, resourceType: 'DATA', actions: ['*'], effect: 'ALLOW' })) }, 'server-constructor', 403],
+  // conditions
+  ['a condition that fails (UserId)', { entries: [reports({ condition: [userIs('someone-else')] })] }, 'reports', 403],
+  ['a condition as one object that fails', { entries: [reports({ condition: userIs('someone-else') })] }, 'reports', 403],
+  ['a condition as one object that holds', { entries: [reports({ condition: userIs('$USER') })] }, 'reports', 200],
+  ['a condition as a string', { entries: [reports({ condition: 'UserId == someone-else' })] }, 'reports', 403],
+  ['a condition as a number', { entries: [reports({ condition: 42 })] }, 'reports', 403],
+  ['a condition as true', { entries: [reports({ condition: true })] }, 'reports', 403],
+  ['a condition with an unknown operator', { entries: [reports({ condition: [{ param: 'UserId', operator: 'Matches', value: '.*' }] })] }, 'reports', 403],
+  ['a condition on a key the request lacks', { entries: [reports({ condition: [{ param: 'Device', operator: 'StringNotEquals', value: 'x' }] })] }, 'reports', 403],
+  ['a condition list holding null', { entries: [reports({ condition: [null] })] }, 'reports', 403],
+  ['a condition whose operator is a number', { entries: [reports({ condition: [{ param: 'UserId', operator: 5, value: 'x' }] })] }, 'reports', 403],
+  ['a condition whose value is an object', { entries: [reports({ condition: [userIs({ toString: '$USER' })] })] }, 'reports', 403],
+  ['a condition on __proto__', { entries: [reports({ condition: [{ param: '__proto__', operator: 'StringEquals', value: '[object Object]' }] })] }, 'reports', 403],
+  ['a condition on constructor', { entries: [reports({ condition: [{ param: 'constructor', operator: 'StringLike', value: '*' }] })] }, 'reports', 403],
+  ['a condition on toString', { entries: [reports({ condition: [{ param: 'toString', operator: 'Bool', value: 'true' }] })] }, 'reports', 403],
+  // DENY
+  ['DENY with actions [] denies every action on its code', { entries: [diskAll, deny9({ actions: [] })] }, 'disk9', 403],
+  ['DENY actions in another case', { entries: [diskAll, deny9({ actions: ['DISK:DELETE'] })] }, 'disk9', 403],
+  ['DENY effect in lower case', { entries: [diskAll, deny9({ effect: 'deny' })] }, 'disk9', 403],
+  ['DENY with unreadable actions', { entries: [diskAll, deny9({ actions: 'disk:Delete' })] }, 'disk9', 403],
+  ['DENY before the ALLOW', { entries: [deny9({}), diskAll] }, 'disk9', 403],
+  ['DENY whose condition cannot be evaluated', { entries: [diskAll, deny9({ condition: [{ param: 'Device', operator: 'StringEquals', value: 'x' }] })] }, 'disk9', 403],
+  ['DENY with a condition as one object that holds', { entries: [diskAll, deny9({ condition: userIs('$USER') })] }, 'disk9', 403],
+  // the list and the envelope
+  ['junk entries only', { entries: ['junk', 7, null, [], true, { resourceCode: 'reports' }] }, 'reports', 403],
+  ['an empty list', list([]), 'reports', 403],
+  ['the list as one ALLOW object', { body: { statusCode: 200, data: { totalCount: 1, list: reports() } } }, 'reports', 200],
+  ['the list as one DENY object', { body: { statusCode: 200, data: { totalCount: 1, list: deny9({}) } } }, 'disk9', 403],
+  ['totalCount beyond the list (a truncated page)', list([diskAll], 5), 'disk9', 503],
+  ['totalCount equal to the list', list([reports()], 1), 'reports', 200],
+  ['the list null', { body: { statusCode: 200, data: { totalCount: 0, list: null } } }, 'reports', 503],
+  ['the list a string', { body: { statusCode: 200, data: { totalCount: 1, list: 'reports' } } }, 'reports', 503],
+  ['the list missing', { body: { statusCode: 200, data: { totalCount: 0 } } }, 'reports', 503],
+  ['data null', { body: { statusCode: 200, data: null } }, 'reports', 503],
+  ['data missing', { body: { statusCode: 200 } }, 'reports', 503],
+  ['statusCode a string', { body: { statusCode: '200', data: { totalCount: 1, list: [reports()] } } }, 'reports', 503],
+  ['statusCode missing', { body: { data: { totalCount: 1, list: [reports()] } } }, 'reports', 503],
+  ['the body a JSON array', { body: JSON.stringify([{ statusCode: 200, data: { list: [reports()] } }]) }, 'reports', 503],
+  ['user not found (statusCode 404, apiCode 2004) is a denial, not an outage', { body: { statusCode: 404, apiCode: 2004, message: '用户不存在' } }, 'reports', 403],
+  // prototype pollution in the envelope and the entries (raw JSON, so __proto__ is an own key)
+  ['an entry made only of __proto__', { body: `{"statusCode":200,"data":{"totalCount":1,"list":[{"__proto__":${JSON.stringify(reports())}}]}}` }, 'reports', 403],
+  ['an entry with __proto__ and constructor.prototype', { body: `{"statusCode":200,"data":{"totalCount":1,"list":[{"resourceCode":"x","actions":["x"],"__proto__":{"polluted":1,"effect":"ALLOW"},"constructor":{"prototype":{"polluted":1}}}]}}` }, 'reports', 403],
+  ['the envelope under __proto__', { body: `{"__proto__":{"statusCode":200,"data":{"totalCount":1,"list":[${JSON.stringify(reports())}]}}}` }, 'reports', 503],
+  ['the list under data.__proto__', { body: `{"statusCode":200,"data":{"__proto__":{"totalCount":1,"list":[${JSON.stringify(reports())}]}}}` }, 'reports', 503],
+  ['pollution keys beside a plain list', { body: `{"statusCode":200,"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}},"data":{"totalCount":1,"list":[${JSON.stringify(reports())}],"__proto__":{"polluted":1}}}` }, 'reports', 200],
+];
+
+/** Replaces `$USER` anywhere in the upstream answer with the case's user id. */
+function withUser<T>(value: T, user: string): T {
+  return JSON.parse(JSON.stringify(value).replaceAll('$USER', user)) as T;
+}
+
+function serve(user: string, upstream: Upstream): void {
+  if ('entries' in upstream) {
+    emulator().setRawGrants(user, withUser(upstream.entries, user));
+  } else {
+    const body = typeof upstream.body === 'string' ? upstream.body : withUser(upstream.body, user);
+    emulator().fault({ kind: 'respond', status: 200, body, path: RESOURCES });
+  }
+}
+
+describe.each(ROWS)('$name', (row) => {
+  let probe: Probe;
+  beforeAll(async () => {
+    probe = await startProbe(row, { options: optionsFor(emulator()) });
+  });
+  afterAll(async () => {
+    await probe.close();
+  });
+
+  it.each(CASES.map((c, i) => [...c, i] as const))('%s', async (_label, upstream, route, outcome, index) => {
+    const user = `policy-${index}`;
+    serve(user, upstream);
+    const token = await emulator().mintToken(user);
+    const answer = await send(probe.port, { ...ROUTES[route], headers: bearer(token) });
+    if (outcome === 200) return expectAllowed(emulator(), answer, 1);
+    expectRefused(emulator(), probe, answer, {
+      status: outcome,
+      code: outcome === 403 ? 'ERR_PERMISSION_DENIED' : 'ERR_PERMISSIONS_UNAVAILABLE',
+      challenge: outcome === 403 ? 'Bearer realm="api", error="insufficient_scope"' : null,
+      upstream: 1,
+      forbidden: forbiddenStrings(emulator(), token, ['用户不存在']),
+    });
+  });
+});
+
+/** API mode: only `API` grants with an identifier count, and every shape above fails the same way. */
+const API: ApiModeOptions = {};
+const servers = (change: Record<string, unknown> = {}) => ({
+  resourceCode: 'servers',
+  resourceType: 'API',
+  apiIdentifier: '/api/v1/servers',
+  actions: ['read'],
+  effect: 'ALLOW',
+  ...change,
+});
+
+/** [label, raw entries, outcome on GET /api/v1/servers, other targets that must not be let through]. */
+const API_CASES: Array<[string, unknown[], 200 | 403, string[]?]> = [
+  ['a plain API ALLOW', [servers()], 200],
+  ['resourceType unknown', [servers({ resourceType: 'FOO' })], 403],
+  ['resourceType missing', [servers({ resourceType: undefined })], 403],
+  ['resourceType in an array', [servers({ resourceType: ['API'] })], 403],
+  ['resourceType DATA', [servers({ resourceType: 'DATA' })], 403],
+  ['apiIdentifier a number', [servers({ apiIdentifier: 42 })], 403],
+  ['apiIdentifier an object', [servers({ apiIdentifier: { path: '/api/v1/servers' } })], 403],
+  ['effect missing', [servers({ effect: undefined })], 403],
+  ['a condition as one object that fails', [servers({ condition: userIs('someone-else') })], 403],
+  ['DENY with actions []', [servers(), servers({ resourceCode: 'deny', actions: [], effect: 'DENY' })], 403],
+  ['DENY actions in another case', [servers(), servers({ resourceCode: 'deny', actions: ['READ'], effect: 'DENY' })], 403],
+  [
+    'identifiers that are prototype names',
+    [servers({ apiIdentifier: '/__proto__' }), servers({ apiIdentifier: '/constructor' }), servers({ apiIdentifier: '/api/v1/prototype' })],
+    403,
+    ['/__proto__/polluted', '/constructor/prototype', '/toString', '/hasOwnProperty', '/api/v1/prototype/x', '/api/v1/__proto__', '/api/v1/constructor'],
+  ],
+];
+
+describe.each(ROWS)('$name API mode', (row) => {
+  let probe: Probe;
+  beforeAll(async () => {
+    probe = await startProbe(row, { options: optionsFor(emulator()), api: API });
+  });
+  afterAll(async () => {
+    await probe.close();
+  });
+
+  it.each(API_CASES.map(([label, entries, outcome, others], i) => [label, entries, outcome, others ?? [], i] as const))('%s', async (_label, entries, outcome, others, index) => {
+    const user = `policy-api-${index}`;
+    emulator().setRawGrants(user, withUser(entries, user).map((e) => JSON.parse(JSON.stringify(e))));
+    const token = await emulator().mintToken(user);
+    const answer = await send(probe.port, { target: '/api/v1/servers', headers: bearer(token) });
+    if (outcome === 200) return expectAllowed(emulator(), answer, 1);
+    expectRefused(emulator(), probe, answer, {
+      status: 403,
+      code: 'ERR_PERMISSION_DENIED',
+      challenge: 'Bearer realm="api", error="insufficient_scope"',
+      upstream: 1,
+      forbidden: forbiddenStrings(emulator(), token),
+    });
+    for (const target of others) expect((await send(probe.port, { target, headers: bearer(token) })).status, target).toBe(403);
+    expect(capture.handled).toBe(0);
+  });
+});
