@@ -1,5 +1,6 @@
 import type { ApiModeOptions } from '../core/enforce/api.js';
 import type { ResourceSource } from '../core/enforce/route.js';
+import type { Explainer } from '../core/explain.js';
 import type { CheckInput, Guard, RouteOptions } from '../core/types.js';
 import type { Decision, Requirement } from '../policy/decide.js';
 
@@ -7,6 +8,8 @@ import type { Decision, Requirement } from '../policy/decide.js';
 export interface GuardControls {
   /** A decision outside HTTP, with the same semantics as the middleware. */
   check(input: CheckInput): Promise<Decision>;
+  /** The decision and every grant behind it (see `Guard.explain`). */
+  readonly explain: Explainer;
   /** Forgets one user's cached grants. */
   invalidateUser(userId: string): void;
   /** Forgets every cached grant. */
@@ -43,6 +46,7 @@ export interface AdapterGuard<M, R> extends GuardControls {
 export function guardControls(core: Guard): GuardControls {
   return {
     check: (input) => core.check(input),
+    explain: core.explain,
     invalidateUser: (userId) => core.invalidateUser(userId),
     invalidateAll: () => core.invalidateAll(),
     cacheStats: () => core.cacheStats(),

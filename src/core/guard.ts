@@ -6,6 +6,7 @@ import { createAuthorizer } from './authorize.js';
 import { createApiEnforcer } from './enforce/api.js';
 import { createCallers } from './enforce/caller.js';
 import { createRouteEnforcer } from './enforce/route.js';
+import { createExplainer } from './explain.js';
 import { createGrantStore, type UserGrantsLink } from './grant-store.js';
 import type { CheckInput, Guard } from './types.js';
 
@@ -58,6 +59,7 @@ export function createGuard(input: GuardOptions): Guard {
       }
     },
     check,
+    explain: createExplainer(store, authorizer),
     invalidateUser(userId) {
       store.cache.invalidateUser(userId);
       verifier.forgetUser(userId);

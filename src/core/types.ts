@@ -4,6 +4,7 @@ import type { Decision } from '../policy/decide.js';
 import type { RequestLike } from '../request.js';
 import type { Identity } from '../token/verifier.js';
 import type { ApiModeSpec } from './enforce/api.js';
+import type { Explainer } from './explain.js';
 import type { RouteSpec } from './enforce/route.js';
 
 /** What the guard attaches to a request (`req.genauth`, `ctx.state.genauth`). */
@@ -57,6 +58,13 @@ export interface Guard {
   authenticate(request: RequestLike): Promise<Identity>;
   /** A decision outside HTTP, with the same semantics as the middleware. Resolves denied decisions too. */
   check(input: CheckInput): Promise<Decision>;
+  /**
+   * The decision for a route's question (`{ userId, resource, action }`) or an API-mode request
+   * (`{ userId, method, path, api? }`), with every grant of the user and why each applied or not. Same
+   * grants (cache, loader) and rules as the middleware; nothing is published or logged.
+   * @example const { allowed, reason, grants } = await guard.explain({ userId: 'alice', resource: 'ecs:1', action: 'ecs:Start' });
+   */
+  readonly explain: Explainer;
   /** Forgets one user's cached grants (and verified tokens). */
   invalidateUser(userId: string): void;
   /** Forgets every cached grant (and verified token). */

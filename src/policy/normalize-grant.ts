@@ -23,6 +23,24 @@ export interface Grant {
 }
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(RESOURCE_TYPES);
+
+/** What normalization had to assume about an entry, for `explain` (see {@link grantNotes}). */
+export interface GrantNotes {
+  /** The effect was missing or not `ALLOW`/`DENY`: counted as DENY. */
+  readonly effectAssumed?: true;
+  /** `condition` was malformed: an ALLOW grants nothing, a DENY applies unconditionally. */
+  readonly conditionsMalformed?: true;
+  /** `actions` was unreadable or empty: a DENY covers every action, an ALLOW none. */
+  readonly actionsUnreadable?: true;
+}
+
+// Kept aside, and only for odd entries, so the Grant objects of the hot path keep one shape.
+const notes = new WeakMap<Grant, GrantNotes>();
+
+/** What normalization assumed about this grant's entry (fail closed), or undefined when nothing. */
+export function grantNotes(grant: Grant): GrantNotes | undefined {
+  return notes.get(grant);
+}
 const NO_CONDITIONS: readonly PolicyCondition[] = Object.freeze([]);
 
 /**
@@ -85,6 +103,8 @@ export function normalizeGrant(entry: AuthorizedResource): Grant | null {
   const deny = effect === 'DENY';
   let conditions = readConditions(entry.condition);
   let actions: readonly string[] | null = readActions(entry.actions);
+  const malformed = conditions === null;
+  const unreadable = actions === null || actions.length === 0;
   if (conditions === null) {
     // Malformed conditions: an ALLOW grants nothing, a DENY applies whatever they meant.
     conditions = NO_CONDITIONS;
@@ -101,7 +121,7 @@ export function normalizeGrant(entry: AuthorizedResource): Grant | null {
     else exact.add(deny ? foldCase(action) : action);
   }
   const type = typeof entry.resourceType === 'string' ? entry.resourceType.toUpperCase() : '';
-  return {
+  const grant: Grant = {
     code,
     type: KNOWN_TYPES.has(type) ? (type as ResourceType) : null,
     effect,
@@ -112,4 +132,16 @@ export function normalizeGrant(entry: AuthorizedResource): Grant | null {
     actionSet: exact,
     actionPrefixes: prefixes,
   };
+  if (!entryNamesEffect(entry.effect) || malformed || unreadable) {
+    const note: { -readonly [K in keyof GrantNotes]: GrantNotes[K] } = {};
+    if (!entryNamesEffect(entry.effect)) note.effectAssumed = true;
+    if (malformed) note.conditionsMalformed = true;
+    if (unreadable) note.actionsUnreadable = true;
+    notes.set(grant, note);
+  }
+  return grant;
+}
+
+function entryNamesEffect(value: unknown): boolean {
+  return typeof value === 'string' && (value.toUpperCase() === 'ALLOW' || value.toUpperCase() === 'DENY');
 }

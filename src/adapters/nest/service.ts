@@ -1,6 +1,7 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { apiModeSpec, type ApiModeOptions, type ApiModeSpec } from '../../core/enforce/api.js';
 import { createGuard } from '../../core/guard.js';
+import type { Explainer } from '../../core/explain.js';
 import type { CheckInput, Guard } from '../../core/types.js';
 import { splitAdapterOptions, type GuardOptions } from '../../options.js';
 import { oneOf, optionalBoolean } from '../../options/checks.js';
@@ -61,6 +62,11 @@ export class GenAuthService implements OnApplicationShutdown, GuardControls {
   /** A decision outside HTTP, with the same semantics as the guard. */
   check(input: CheckInput): Promise<Decision> {
     return this.core.check(input);
+  }
+
+  /** The decision and every grant behind it (see `Guard.explain`). Works when taken off the service. */
+  get explain(): Explainer {
+    return this.core.explain;
   }
 
   /** Forgets one user's cached grants. */

@@ -1,0 +1,126 @@
+// explain() must never drift from the decision: over a table and random grants, its verdict and
+// deciding grant are decide()'s / the API matcher's, and each grant's outcome is the one expected.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { apiModeSpec } from '../../src/core/enforce/api.js';
+import { normalizeApiTarget } from '../../src/policy/api-path.js';
+import { evaluateConditions } from '../../src/policy/conditions.js';
+import { decide, normalizeRequirement, type ConditionCheck } from '../../src/policy/decide.js';
+import { explainApiDecision, type ApiExplanation } from '../../src/policy/explain-api.js';
+import { explainDecision, type ExplainedGrant } from '../../src/policy/explain.js';
+import { indexGrants } from '../../src/policy/grants.js';
+import type { AuthorizedResource } from '../../src/wire.js';
+import { API_CASES, CONTEXT, ROUTE_CASES } from './explain-cases.js';
+
+const USER = 'alice';
+const conditions: ConditionCheck = (grant) => evaluateConditions(grant.conditions, CONTEXT(USER));
+const outcomes = (grants: readonly ExplainedGrant[]) => grants.map((g) => `${g.grant.code}:${g.outcome}`).sort();
+
+/** What the API middleware decides: 400, public (null), or the matcher's decision. */
+function middlewareApi(entries: unknown[], method: string, path: string, publicPaths?: string[]) {
+  const spec = apiModeSpec(publicPaths === undefined ? {} : { publicPaths });
+  const target = normalizeApiTarget(path);
+  if (!target.ok) return { allowed: false, reason: 'invalid_target' as const, grant: undefined };
+  if (spec.isPublic(target)) return { allowed: true, reason: 'public' as const, grant: undefined };
+  return spec.matcher.match(indexGrants(entries as AuthorizedResource[]), method, target, conditions);
+}
+
+function explainApi(entries: unknown[], method: string, path: string, publicPaths?: string[]): ApiExplanation {
+  const spec = apiModeSpec(publicPaths === undefined ? {} : { publicPaths });
+  return explainApiDecision(indexGrants(entries as AuthorizedResource[]), method, path, { options: spec.matcher.options, conditions, isPublic: spec.isPublic });
+}
+
+describe('explainDecision agrees with decide()', () => {
+  it.each(ROUTE_CASES)('$name', ({ entries, resource, requirement, resourceType, allowed, outcomes: expected }) => {
+    const index = indexGrants(entries as AuthorizedResource[]);
+    const normalized = normalizeRequirement(requirement);
+    const decided = decide(index, resource, normalized, { resourceType, conditions });
+    const explained = explainDecision(index, resource, normalized, { resourceType, conditions });
+    expect(decided.allowed).toBe(allowed);
+    expect({ allowed: explained.allowed, reason: explained.reason, grant: explained.grant }).toEqual({ allowed: decided.allowed, reason: decided.reason, grant: decided.grant });
+    expect(outcomes(explained.grants)).toEqual([...expected].sort());
+    expect(explained.grants.filter((g) => g.decisive).map((g) => g.grant)).toEqual(decided.grant === undefined ? [] : [decided.grant]);
+  });
+
+  it('names the condition that failed or could not be evaluated, and notes an assumed effect', () => {
+    const index = indexGrants([
+      { resourceCode: 'r', actions: ['a'], effect: 'ALLOW', condition: [{ param: 'UserId', operator: 'StringEquals', value: USER }, { param: 'Tier', operator: 'StringEquals', value: 'gold' }] },
+      { resourceCode: 'r', actions: ['b'], condition: 'not a condition' } as unknown as AuthorizedResource,
+    ]);
+    const explained = explainDecision(index, 'r', normalizeRequirement({ anyOf: ['a', 'b'] }), { conditions });
+    const [allow, deny] = explained.grants;
+    expect(allow).toMatchObject({ outcome: 'condition_unevaluable', condition: { index: 1, result: 'unevaluable', condition: { param: 'Tier' } } });
+    expect(deny).toMatchObject({ outcome: 'applies', decisive: true, effectAssumed: true, conditionsMalformed: true });
+    expect(explained).toMatchObject({ allowed: false, reason: 'denied' });
+  });
+});
+
+describe('explainApiDecision agrees with the API middleware', () => {
+  it.each(API_CASES)('$name', ({ entries, method, path, publicPaths, allowed, outcomes: expected }) => {
+    const decided = middlewareApi(entries, method, path, publicPaths);
+    const explained = explainApi(entries, method, path, publicPaths);
+    expect(decided.allowed).toBe(allowed);
+    expect({ allowed: explained.allowed, reason: explained.reason, grant: explained.grant }).toEqual({ allowed: decided.allowed, reason: decided.reason, grant: decided.grant });
+    expect(outcomes(explained.grants)).toEqual([...expected].sort());
+  });
+
+  it('reports a target the middleware answers 400 for', () => {
+    expect(explainApi([], 'GET', '/a/%2F/b')).toMatchObject({ allowed: false, reason: 'invalid_target', problem: 'encoded_separator' });
+  });
+});
+
+// Random grants, as GenAuth might send them (odd effects, actions, conditions, types and patterns).
+const scalar = fc.constantFrom('ecs:1', 'ecs:*', '*', 'disk:9', 'Ecs:1');
+const actionName = fc.constantFrom('ecs:Start', 'ECS:START', 'ecs:*', '*', 'read', 'READ', 'delete', '');
+const condition = fc.constantFrom(
+  undefined,
+  { param: 'UserId', operator: 'StringEquals', value: USER },
+  { param: 'UserId', operator: 'StringEquals', value: 'bob' },
+  { param: 'Tier', operator: 'StringEquals', value: 'gold' },
+  [{ param: 'SourceIp', operator: 'IpAddress', value: '127.0.0.0/8' }],
+  'malformed',
+);
+const entry = fc.record({
+  resourceCode: scalar,
+  resourceType: fc.constantFrom('API', 'DATA', 'WIDGET', undefined),
+  actions: fc.oneof(fc.array(actionName, { maxLength: 3 }), fc.constant('nonsense')),
+  effect: fc.constantFrom('ALLOW', 'DENY', 'deny', 'MAYBE', undefined),
+  apiIdentifier: fc.constantFrom('/api/*', '/api/users/:id', '/API/Users/7', '/api/x*', 'https://other.example/api/*', undefined),
+  condition,
+});
+
+describe('explain never drifts (property)', () => {
+  it('route: same verdict and deciding grant as decide()', () => {
+    fc.assert(
+      fc.property(
+        fc.array(entry, { maxLength: 6 }),
+        fc.constantFrom('ecs:1', 'disk:9', 'other'),
+        fc.constantFrom<ReturnType<typeof normalizeRequirement>>(normalizeRequirement('ecs:Start'), normalizeRequirement({ allOf: ['ecs:Start', 'read'] }), normalizeRequirement({ anyOf: ['read', 'delete'] })),
+        fc.constantFrom(undefined, 'API' as const, 'DATA' as const),
+        (entries, resource, requirement, resourceType) => {
+          const index = indexGrants(entries as AuthorizedResource[]);
+          const decided = decide(index, resource, requirement, { resourceType, conditions });
+          const explained = explainDecision(index, resource, requirement, { resourceType, conditions });
+          expect([explained.allowed, explained.reason, explained.grant]).toEqual([decided.allowed, decided.reason, decided.grant]);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('API mode: same verdict and deciding grant as the matcher', () => {
+    fc.assert(
+      fc.property(
+        fc.array(entry, { maxLength: 6 }),
+        fc.constantFrom('GET', 'DELETE', 'PROPFIND'),
+        fc.constantFrom('/api/users/7', '/API/USERS/7/', '/api/xy', '/other'),
+        (entries, method, path) => {
+          const decided = middlewareApi(entries, method, path);
+          const explained = explainApi(entries, method, path);
+          expect([explained.allowed, explained.reason, explained.grant]).toEqual([decided.allowed, decided.reason, decided.grant]);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});
