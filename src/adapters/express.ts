@@ -11,10 +11,13 @@ import { problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
 import { clientGone } from './aborted.js';
 import { guardControls, type AdapterGuard } from './guard-controls.js';
+import { markGuard } from './report/marker.js';
 import { expressRouterRules } from './router-rules.js';
 import { createRuntime, type FrameworkBinding } from './runtime.js';
 
 export * from './exports.js';
+export { unguardedRoutes, warnUnguarded } from './report/express.js';
+export type { UnguardedRoute, WarnLogger } from './report/routes.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -99,20 +102,20 @@ export function createExpressGuard(options: ExpressGuardOptions): ExpressGuard {
   return {
     requirePermission(resource, requirement, route) {
       const spec = routeSpec(resource, requirement, route);
-      return function genauthRequirePermission(req, res, next) {
+      return markGuard(function genauthRequirePermission(req: Request, res: Response, next: NextFunction) {
         runtime.route(spec, req, res, next);
-      };
+      }, { kind: 'permission' });
     },
     authenticate() {
-      return function genauthAuthenticate(req, res, next) {
+      return markGuard(function genauthAuthenticate(req: Request, res: Response, next: NextFunction) {
         runtime.authenticate(req, res, next);
-      };
+      }, { kind: 'authenticate' });
     },
     api(apiOptions) {
       const spec = apiModeSpec(apiOptions);
-      return function genauthApi(req, res, next) {
+      return markGuard(function genauthApi(req: Request, res: Response, next: NextFunction) {
         runtime.api(spec, req, res, next);
-      };
+      }, { kind: 'api', spec });
     },
     ...guardControls(core),
   };

@@ -44,7 +44,7 @@ describe('explainDecision agrees with decide()', () => {
 
   it('names the condition that failed or could not be evaluated, and notes an assumed effect', () => {
     const index = indexGrants([
-      { resourceCode: 'r', actions: ['a'], effect: 'ALLOW', condition: [{ param: 'UserId', operator: 'StringEquals', value: USER }, { param: 'Tier', operator: 'StringEquals', value: 'gold' }] },
+      { resourceCode: 'r', resourceType: 'DATA', actions: ['a'], effect: 'ALLOW', condition: [{ param: 'UserId', operator: 'StringEquals', value: USER }, { param: 'Tier', operator: 'StringEquals', value: 'gold' }] },
       { resourceCode: 'r', actions: ['b'], condition: 'not a condition' } as unknown as AuthorizedResource,
     ]);
     const explained = explainDecision(index, 'r', normalizeRequirement({ anyOf: ['a', 'b'] }), { conditions });
