@@ -10,9 +10,12 @@ import { problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
 import { clientGone } from './aborted.js';
 import { guardControls, type AdapterGuard } from './guard-controls.js';
+import { markGuard } from './report/marker.js';
 import { createRuntime, type FrameworkBinding } from './runtime.js';
 
 export * from './exports.js';
+export { unguardedRoutes, warnUnguarded } from './report/koa.js';
+export type { UnguardedRoute, WarnLogger } from './report/routes.js';
 
 declare module 'koa' {
   interface DefaultState {
@@ -99,20 +102,20 @@ export function createKoaGuard(options: KoaGuardOptions): KoaGuard {
   return {
     requirePermission(resource, requirement, route) {
       const spec = routeSpec(resource, requirement, route);
-      return function genauthRequirePermission(ctx, next) {
+      return markGuard(function genauthRequirePermission(ctx: ParameterizedContext, next: Next) {
         return runtime.route(spec, ctx, ctx, next);
-      };
+      }, { kind: 'permission' });
     },
     authenticate() {
-      return function genauthAuthenticate(ctx, next) {
+      return markGuard(function genauthAuthenticate(ctx: ParameterizedContext, next: Next) {
         return runtime.authenticate(ctx, ctx, next);
-      };
+      }, { kind: 'authenticate' });
     },
     api(apiOptions) {
       const spec = apiModeSpec(apiOptions);
-      return function genauthApi(ctx, next) {
+      return markGuard(function genauthApi(ctx: ParameterizedContext, next: Next) {
         return runtime.api(spec, ctx, ctx, next);
-      };
+      }, { kind: 'api', spec });
     },
     ...guardControls(core),
   };

@@ -1,0 +1,77 @@
+/**
+ * `unguardedRoutes(appOrRouter)` for Koa with `@koa/router`: takes the Koa app (its middleware, in
+ * order, with the routers mounted by `app.use(router.routes())`) or one router. A route is covered by
+ * one of our middlewares before it (on the app, or `router.use()` on its path) or in its own handlers.
+ */
+import { METHODS } from 'node:http';
+import { guardMarkOf } from './marker.js';
+import { sortRoutes, warnRoutes, type UnguardedRoute, type WarnLogger } from './routes.js';
+
+interface RouterLayer {
+  path?: unknown;
+  methods?: string[];
+  stack?: unknown[];
+}
+
+/** A Koa app (`app.middleware`) or an `@koa/router` Router (`router.stack`). */
+export type KoaAppOrRouter = object;
+
+/** The prefix a `router.use()` layer applies under (`/p(?:\/|$)` -> `/p`; none -> everything). */
+function middlewarePrefix(path: unknown): string {
+  if (typeof path !== 'string') return '';
+  return path.replace(/\(\?:\\\/\|\$\)$/, '').replace(/\(\.\*\)$/, '').replace(/\/$/, '');
+}
+
+function methodsOf(methods: readonly string[]): string[] {
+  if (METHODS.every((m) => methods.includes(m))) return ['ALL'];
+  // @koa/router adds HEAD to every GET route: the GET stands for both.
+  return [...new Set(methods)].filter((m) => m !== 'HEAD' || !methods.includes('GET'));
+}
+
+function walkRouter(stack: readonly RouterLayer[], covered: boolean, found: UnguardedRoute[]): void {
+  const prefixes: string[] = [];
+  for (const layer of stack) {
+    const methods = layer.methods ?? [];
+    const handlers = layer.stack ?? [];
+    if (methods.length === 0) {
+      // router.use(): a middleware layer on its path.
+      if (handlers.some((fn) => guardMarkOf(fn) !== undefined)) prefixes.push(middlewarePrefix(layer.path));
+      continue;
+    }
+    const path = String(layer.path);
+    const byUse = prefixes.some((prefix) => prefix === '' || path === prefix || path.startsWith(`${prefix}/`));
+    if (covered || byUse || handlers.some((fn) => guardMarkOf(fn) !== undefined)) continue;
+    for (const method of methodsOf(methods)) found.push({ method, path });
+  }
+}
+
+/**
+ * The routes of a Koa app (pass the app, after `app.use(router.routes())`) or of one `@koa/router`
+ * router that no genauth-guard middleware covers and that are not public paths of API mode.
+ * Middleware that is not a router's `routes()` is not looked into.
+ * @example expect(unguardedRoutes(app)).toEqual([])
+ */
+export function unguardedRoutes(appOrRouter: KoaAppOrRouter): UnguardedRoute[] {
+  const found: UnguardedRoute[] = [];
+  const source = appOrRouter as { middleware?: unknown; stack?: unknown };
+  if (Array.isArray(source.stack)) {
+    walkRouter(source.stack as RouterLayer[], false, found);
+  } else if (Array.isArray(source.middleware)) {
+    let covered = false;
+    for (const fn of source.middleware as unknown[]) {
+      // Any of ours on the app covers what follows (API mode: its public paths are public).
+      if (guardMarkOf(fn) !== undefined) covered = true;
+      const router = (fn as { router?: { stack?: unknown } } | undefined)?.router;
+      if (router !== undefined && Array.isArray(router.stack)) walkRouter(router.stack as RouterLayer[], covered, found);
+    }
+  }
+  return sortRoutes(found);
+}
+
+/**
+ * Opt-in start-up warning: logs one line listing the unguarded routes (nothing when there are none).
+ * @example warnUnguarded(app, console)
+ */
+export function warnUnguarded(appOrRouter: KoaAppOrRouter, logger: WarnLogger): UnguardedRoute[] {
+  return warnRoutes(unguardedRoutes(appOrRouter), logger);
+}
