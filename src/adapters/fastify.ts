@@ -10,10 +10,13 @@ import { createFastifyGuard } from './fastify/guard.js';
 import { routeConfigSpec } from './fastify/route-config.js';
 import { handleUnrouted } from './framework-errors.js';
 import type { AdapterGuard } from './guard-controls.js';
+import { recordRoute } from './report/fastify.js';
 
 export * from './exports.js';
 export { createFastifyGuard, fastifyRequest } from './fastify/guard.js';
 export { genauthFrameworkErrors } from './framework-errors.js';
+export { unguardedRoutes, warnUnguarded } from './report/fastify.js';
+export type { UnguardedRoute, WarnLogger } from './report/routes.js';
 export type { FrameworkErrorReply, FrameworkErrorRequest } from './framework-errors.js';
 
 /** The request a resource function receives: `params` as matched by Fastify's router. */
@@ -104,6 +107,7 @@ const plugin: FastifyPluginAsync<FastifyGuardOptions> = async (fastify: FastifyI
   fastify.addHook('onRoute', (route) => {
     const config = route.config?.genauth;
     if (config !== undefined) routeConfigSpec(config);
+    recordRoute(guard, route, ours.api !== undefined);
   });
   // One global hook (it also covers routes added before the plugin loaded): route config, before body parsing.
   fastify.addHook('onRequest', routeHook);

@@ -11,6 +11,7 @@ import { NodeRequestView, type RequestLike } from '../../request.js';
 import { clientGone } from '../aborted.js';
 import type { UnroutedHandler } from '../framework-errors.js';
 import { guardControls } from '../guard-controls.js';
+import { markGuard, type GuardMark } from '../report/marker.js';
 import { fastifyRouterRules } from '../router-rules.js';
 import { createRuntime, type FrameworkBinding } from '../runtime.js';
 import type { FastifyGuard, FastifyGuardOptions, FastifyResourceRequest, GenAuthHook } from '../fastify.js';
@@ -103,16 +104,16 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
    * rejection. A reply is thenable (it settles once sent): the hook's promise adopts it, as an async
    * function returning it would.
    */
-  function hook(run: (request: FastifyRequest, reply: FastifyReply) => Answer | Promise<Answer>): GenAuthHook {
-    return function genauthHook(request, reply) {
+  function hook(run: (request: FastifyRequest, reply: FastifyReply) => Answer | Promise<Answer>, mark: GuardMark): GenAuthHook {
+    return markGuard(function genauthHook(request: FastifyRequest, reply: FastifyReply) {
       try {
         return Promise.resolve(run(request, reply)) as Promise<Answer>;
       } catch (error) {
         return Promise.reject(error);
       }
-    };
+    }, mark);
   }
-  const apiHook = (spec: ApiModeSpec): GenAuthHook => hook((request, reply) => hooks.api(spec, request, reply, undefined));
+  const apiHook = (spec: ApiModeSpec): GenAuthHook => hook((request, reply) => hooks.api(spec, request, reply, undefined), { kind: 'api', spec });
 
   // Validated now: a mistake fails registration, not a request.
   const instanceApi = own.api === undefined ? undefined : apiModeSpec(own.api as ApiModeOptions);
@@ -121,9 +122,9 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
   return {
     requirePermission(resource, requirement, route) {
       const spec = routeSpec(resource, requirement, route);
-      return hook((request, reply) => hooks.route(spec, request as FastifyResourceRequest, reply, undefined));
+      return hook((request, reply) => hooks.route(spec, request as FastifyResourceRequest, reply, undefined), { kind: 'permission' });
     },
-    authenticate: () => hook((request, reply) => hooks.authenticate(request, reply, undefined)),
+    authenticate: () => hook((request, reply) => hooks.authenticate(request, reply, undefined), { kind: 'authenticate' }),
     api: (apiOptions) => apiHook(apiModeSpec(apiOptions)),
     /** Instance-wide API mode (unless the route is public), then the matched route's `config.genauth`. */
     routeHook(request, reply, done) {
