@@ -73,6 +73,11 @@ export class GenAuthService implements OnApplicationShutdown, GuardControls {
     this.core.invalidateAll();
   }
 
+  /** Revokes a user's tokens issued until now (401 `revoked`) and forgets their cached grants. */
+  revokeUser(userId: string): void | Promise<void> {
+    return this.core.revokeUser(userId);
+  }
+
   /** Cached users and their estimated bytes. */
   cacheStats(): { entries: number; bytes: number } {
     return this.core.cacheStats();
