@@ -4,6 +4,7 @@
  * `maxBytes`; one the framework read already is taken as it left it (its raw bytes when it kept them).
  */
 import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { WebhookBody } from './body.js';
 import { webhookAnswer, type WebhookAnswer, type WebhookReceiver } from './receiver.js';
 
@@ -13,13 +14,14 @@ export interface FrameworkBody {
   parsed?: unknown;
 }
 
-type ReadResult = Buffer | 'too_large' | 'failed';
+/** The body, or why there is none: over the limit, or cut off. */
+export type ReadResult = Buffer | 'too_large' | 'failed';
 
 /**
  * Reads a request body up to `maxBytes`. Past it, reading stops and the rest is discarded as it
  * arrives (the answer asks to close the connection); a body cut off by the client is `failed`.
  */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<ReadResult> {
+export function readBody(req: Readable, maxBytes: number): Promise<ReadResult> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
