@@ -99,6 +99,9 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
       // Compressed bytes are never inflated here (a zip bomb is past any body limit).
       const encoding = header(input.headers, 'content-encoding')?.trim().toLowerCase();
       if (encoding !== undefined && encoding !== '' && encoding !== 'identity') return webhookAnswer(415);
+    } else if (Buffer.byteLength(JSON.stringify(body)) > maxBytes) {
+      // A parsed body of a chunked request has no content-length to go by: its JSON text stands in for it.
+      return webhookAnswer(413, { headers: { connection: 'close' } });
     }
     const parsed = parseWebhookBody(header(input.headers, 'content-type'), body);
     if ('status' in parsed) return webhookAnswer(parsed.status);

@@ -35,11 +35,18 @@ export function formBody(eventName: string, data: Record<string, unknown> = {}):
   return new URLSearchParams({ eventName, data: JSON.stringify(data) }).toString();
 }
 
-/** A chunked body of `bytes` bytes (no content-length), in 16 KiB chunks. */
+/**
+ * A chunked JSON delivery (no content-length) of about `bytes` bytes, in 16 KiB chunks: well-formed,
+ * so that a framework's own parser takes it and only the receiver's limit refuses it.
+ */
 export function chunked(bytes: number): Readable {
+  const head = Buffer.from('{"eventName":"permission:add","data":{"pad":"');
+  const tail = Buffer.from('"}}');
   return Readable.from(
     (function* () {
+      yield head;
       for (let sent = 0; sent < bytes; sent += 16 * 1024) yield Buffer.alloc(Math.min(16 * 1024, bytes - sent), 0x61);
+      yield tail;
     })(),
   );
 }
