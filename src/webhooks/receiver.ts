@@ -8,12 +8,12 @@ import { channels, type WebhookEvent } from '../events.js';
 import { parseWebhookBody, type WebhookBody } from './body.js';
 import { planEvent, type WebhookAction } from './events.js';
 import { resolveWebhookOptions, type WebhookOptions } from './options.js';
-import { createSecretCheck, type WebhookHeaders } from './secret.js';
+import { createSecretCheck, lowerCaseHeaders, type WebhookHeaders } from './secret.js';
 
 /** One delivery as the receiver takes it. */
 export interface WebhookInput {
   method: string;
-  /** Lower-case names, as Node gives them. */
+  /** As Node gives them (lower-case names, a list for a repeated header); other casings are folded. */
   headers: WebhookHeaders;
   /**
    * The raw body (preferred: bytes or text, checked against `maxBytes` exactly), or the body a
@@ -80,7 +80,8 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
   const scope = { namespace: guard.options.genauth.namespace, userIdType: guard.options.genauth.userIdType };
   let warned = false;
 
-  function screen(method: string, headers: WebhookHeaders): WebhookAnswer | undefined {
+  function screen(method: string, given: WebhookHeaders): WebhookAnswer | undefined {
+    const headers = lowerCaseHeaders(given);
     if (method.toUpperCase() !== 'POST') return webhookAnswer(405, { headers: { allow: 'POST' } });
     if (!secretMatches(headers)) return webhookAnswer(401);
     const length = Number(header(headers, 'content-length'));
@@ -91,19 +92,20 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
   async function handle(input: WebhookInput): Promise<WebhookAnswer> {
     const early = screen(input.method, input.headers);
     if (early !== undefined) return early;
+    const headers = lowerCaseHeaders(input.headers);
     const { body } = input;
     if (body === undefined) return webhookAnswer(400);
     const raw = typeof body === 'string' || body instanceof Uint8Array;
     if (raw) {
       if ((typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength) > maxBytes) return webhookAnswer(413, { headers: { connection: 'close' } });
       // Compressed bytes are never inflated here (a zip bomb is past any body limit).
-      const encoding = header(input.headers, 'content-encoding')?.trim().toLowerCase();
+      const encoding = header(headers, 'content-encoding')?.trim().toLowerCase();
       if (encoding !== undefined && encoding !== '' && encoding !== 'identity') return webhookAnswer(415);
     } else if (Buffer.byteLength(JSON.stringify(body)) > maxBytes) {
       // A parsed body of a chunked request has no content-length to go by: its JSON text stands in for it.
       return webhookAnswer(413, { headers: { connection: 'close' } });
     }
-    const parsed = parseWebhookBody(header(input.headers, 'content-type'), body);
+    const parsed = parseWebhookBody(header(headers, 'content-type'), body);
     if ('status' in parsed) return webhookAnswer(parsed.status);
     const { eventName, data } = parsed;
     const plan = eventName === undefined ? undefined : planEvent(eventName, data, scope);

@@ -13,6 +13,21 @@ export const SECRET_HEADERS = ['x-authing-webhook-secret', 'x-genauth-webhook-se
 /** Request headers as Node gives them: lower-case names, a list for a repeated header. */
 export type WebhookHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
 
+/**
+ * The headers with lower-case names, for a receiver handed headers of another origin (a `Headers`
+ * object's entries, a hand-built record). Two names differing only in case become one repeated header.
+ */
+export function lowerCaseHeaders(headers: WebhookHeaders): WebhookHeaders {
+  const out: Record<string, string | readonly string[] | undefined> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const key = name.toLowerCase();
+    const previous = out[key];
+    out[key] = previous === undefined ? value : [...(typeof previous === 'string' ? [previous] : previous), ...(typeof value === 'string' ? [value] : value)];
+  }
+  return out;
+}
+
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
 /**

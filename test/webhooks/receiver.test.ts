@@ -91,6 +91,11 @@ describe('the receiver', () => {
     const parsed = await receiver.receive({ method: 'POST', headers: { 'x-genauth-token': SECRET, 'content-length': '60' }, body: { eventName: 'role:updated', data: '{"role":{}}' } });
     expect(parsed).toMatchObject({ status: 204, eventName: 'role:updated', actions: [{ kind: 'invalidateAll' }] });
     expect((await receiver.receive({ ...json('role:updated', {}), body: undefined })).status).toBe(400);
+    // Headers of another origin: names in any case; two spellings of one name are a repeated header.
+    const mixed = { 'Content-Type': 'application/json', 'X-Authing-Webhook-Secret': SECRET };
+    expect((await receiver.receive({ ...json('role:updated', {}), headers: mixed })).status).toBe(204);
+    const twice = { ...mixed, 'x-authing-webhook-secret': SECRET };
+    expect((await receiver.receive({ ...json('role:updated', {}), headers: twice })).status).toBe(401);
   });
 
   it('answers 503 with Retry-After when an invalidation cannot be recorded, and never throws', async () => {
