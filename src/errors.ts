@@ -26,7 +26,9 @@ export type InvalidTokenReason =
   | 'alg_not_allowed'
   | 'claim_invalid'
   | 'unknown_key'
-  | 'identity_claim';
+  | 'identity_claim'
+  /** The user was revoked (`revokeUser`, a `user:blocked`/`deleted`/`archived` webhook) after the token was issued. */
+  | 'revoked';
 
 /** Base class of all request errors. Check with {@link isGuardError}, which works across ESM/CJS copies. */
 export class GuardError extends Error {
@@ -105,6 +107,7 @@ const TOKEN_MESSAGES: Record<InvalidTokenReason, string> = {
   claim_invalid: 'A token claim is invalid',
   unknown_key: 'The token was signed by an unknown key',
   identity_claim: 'The token does not identify a user',
+  revoked: 'The token has been revoked',
 };
 
 /** 401 `invalid_token`: the token failed verification. */

@@ -13,6 +13,8 @@ export const channels = Object.freeze({
   decision: diagnostics.channel('genauth-guard:decision'),
   /** `{ path, outcome: 'ok' | <failure kind>, durationMs, attempt }` after every GenAuth call attempt. */
   upstream: diagnostics.channel('genauth-guard:upstream'),
+  /** `{ eventName, status, invalidatedUsers, revokedUsers, invalidatedAll }` after every webhook delivery. */
+  webhook: diagnostics.channel('genauth-guard:webhook'),
 });
 
 export interface DecisionEvent {
@@ -28,4 +30,14 @@ export interface UpstreamEvent {
   outcome: string;
   durationMs: number;
   attempt: number;
+}
+
+export interface WebhookEvent {
+  /** The delivery's event, once its secret was right and its body readable. */
+  eventName: string | undefined;
+  /** The status answered (204 handled or ignored, 4xx refused, 503 not recorded). */
+  status: number;
+  invalidatedUsers: number;
+  revokedUsers: number;
+  invalidatedAll: boolean;
 }

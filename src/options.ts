@@ -14,6 +14,7 @@ export type {
   JwtAlgorithm,
   JwtOptions,
   RetryBudgetOptions,
+  RevocationOptions,
   TokenCacheOptions,
 } from './options/types.js';
 export type {
@@ -23,6 +24,7 @@ export type {
   ResolvedIdentityOptions,
   ResolvedJwtOptions,
   ResolvedOptions,
+  ResolvedRevocationOptions,
 } from './options/resolved.js';
 export { OPTION_KEYS } from './options/keys.js';
 export { RESOURCE_TYPES } from './options/genauth.js';

@@ -56,5 +56,8 @@ export type {
   TokenCacheOptions,
   UpstreamEvent,
   UserIdType,
+  RevocationOptions,
+  WebhookEvent,
+  WebhookOptions,
 } from '../index.js';
 export type { AdapterGuard, GuardControls } from './guard-controls.js';

@@ -9,6 +9,9 @@ import { optionalBoolean } from '../options/checks.js';
 import type { Requirement } from '../policy/decide.js';
 import { problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
+import { receiveNodeRequest } from '../webhooks/node.js';
+import type { WebhookOptions } from '../webhooks/options.js';
+import { createWebhookReceiver } from '../webhooks/receiver.js';
 import { clientGone } from './aborted.js';
 import { guardControls, type AdapterGuard } from './guard-controls.js';
 import { markGuard } from './report/marker.js';
@@ -57,6 +60,15 @@ export interface ExpressGuard extends AdapterGuard<RequestHandler, Request> {
    * @throws TypeError at definition when an option is malformed.
    */
   api(options?: ApiModeOptions): RequestHandler;
+  /**
+   * The GenAuth webhook route: checks the shared secret, reads the event (JSON or form) and makes the
+   * invalidations it calls for (see README "Webhooks and revocation"); answers 204 once they are made.
+   * Mount it before any body parser, or after one (it then takes `req.body`; raw bytes are preferred).
+   * With `api()` in front, list its path in `publicPaths`.
+   * @example app.post('/hooks/genauth', guard.webhook({ secret: process.env.GENAUTH_WEBHOOK_SECRET }))
+   * @throws TypeError naming the option when `options` is malformed.
+   */
+  webhook(options: WebhookOptions): RequestHandler;
 }
 
 /** The core's view of an Express request: the full URL (`originalUrl`), never a mount-shortened path. */
@@ -116,6 +128,14 @@ export function createExpressGuard(options: ExpressGuardOptions): ExpressGuard {
       return markGuard(function genauthApi(req: Request, res: Response, next: NextFunction) {
         runtime.api(spec, req, res, next);
       }, { kind: 'api', spec });
+    },
+    webhook(webhookOptions) {
+      const receiver = createWebhookReceiver(core, webhookOptions);
+      return function genauthWebhook(req, res) {
+        void receiveNodeRequest(receiver, req, { parsed: req.body }).then((answer) => {
+          if (!res.headersSent) res.status(answer.status).set(answer.headers).end(answer.body);
+        });
+      };
     },
     ...guardControls(core),
   };

@@ -9,6 +9,8 @@ import type { Requirement } from '../policy/decide.js';
 import { createFastifyGuard } from './fastify/guard.js';
 import { routeConfigSpec } from './fastify/route-config.js';
 import { handleUnrouted } from './framework-errors.js';
+import type { FastifyWebhookOptions, WebhookHandler } from './fastify/webhook.js';
+import type { WebhookOptions } from '../webhooks/options.js';
 import type { AdapterGuard } from './guard-controls.js';
 import { recordRoute } from './report/fastify.js';
 
@@ -18,6 +20,7 @@ export { genauthFrameworkErrors } from './framework-errors.js';
 export { unguardedRoutes, warnUnguarded } from './report/fastify.js';
 export type { UnguardedRoute, WarnLogger } from './report/routes.js';
 export type { FrameworkErrorReply, FrameworkErrorRequest } from './framework-errors.js';
+export type { FastifyWebhookOptions, WebhookHandler } from './fastify/webhook.js';
 
 /** The request a resource function receives: `params` as matched by Fastify's router. */
 export type FastifyResourceRequest = FastifyRequest<{ Params: Record<string, string> }>;
@@ -64,6 +67,13 @@ export interface FastifyGuardOptions extends GuardOptions {
    * @default undefined (off)
    */
   api?: ApiModeOptions;
+  /**
+   * The GenAuth webhook route at `path` (POST), public, in its own encapsulated context: its body is
+   * read raw (JSON or form, up to `maxBytes`) whatever parsers the app has, and the secret is checked
+   * before the body is read. See README "Webhooks and revocation".
+   * @default undefined (no route)
+   */
+  webhook?: FastifyWebhookOptions;
 }
 
 /** A hook usable as `onRequest` or `preHandler`. */
@@ -87,6 +97,13 @@ export interface FastifyGuard extends AdapterGuard<GenAuthHook, FastifyResourceR
    * @throws TypeError naming the option when `options` is malformed.
    */
   api(options?: ApiModeOptions): GenAuthHook;
+  /**
+   * The webhook handler alone, for a route of your own: it takes `request.rawBody` (a raw-body plugin)
+   * or `request.body` as your parsers left it. The plugin's `webhook` option is the simpler way.
+   * @example fastify.post('/hooks/genauth', { config: { genauth: { public: true } } }, fastify.genauth.webhook({ secret }))
+   * @throws TypeError naming the option when `options` is malformed.
+   */
+  webhook(options: WebhookOptions): WebhookHandler;
   /** Closes connections to GenAuth (the plugin also does so on `onClose`). */
   close(): Promise<void>;
 }
@@ -98,7 +115,7 @@ const plugin: FastifyPluginAsync<FastifyGuardOptions> = async (fastify: FastifyI
   // Fastify's register options are Fastify's: leave them out, check all the rest.
   const ours: Record<string, unknown> = { ...optionObject(options, 'options') };
   for (const key of FASTIFY_REGISTER_KEYS) delete ours[key];
-  const { routeHook, unrouted, ...guard } = createFastifyGuard(ours as unknown as FastifyGuardOptions);
+  const { routeHook, unrouted, registerWebhook, ...guard } = createFastifyGuard(ours as unknown as FastifyGuardOptions);
   // For genauthFrameworkErrors: requests Fastify's router refuses report the root instance as `server`.
   if (unrouted !== undefined) handleUnrouted(fastify, unrouted);
   fastify.decorateRequest('genauth', null);
@@ -112,6 +129,7 @@ const plugin: FastifyPluginAsync<FastifyGuardOptions> = async (fastify: FastifyI
   // One global hook (it also covers routes added before the plugin loaded): route config, before body parsing.
   fastify.addHook('onRequest', routeHook);
   fastify.addHook('onClose', async () => guard.close());
+  if (registerWebhook !== undefined) await registerWebhook(fastify);
 };
 
 /**

@@ -14,6 +14,11 @@ export interface GuardControls {
   invalidateUser(userId: string): void;
   /** Forgets every cached grant. */
   invalidateAll(): void;
+  /**
+   * Revokes a user's tokens issued until now (401 `revoked`) and forgets their cached grants; see
+   * {@link Guard.revokeUser}.
+   */
+  revokeUser(userId: string): void | Promise<void>;
   /** Cached users and their estimated bytes. */
   cacheStats(): { entries: number; bytes: number };
   /** Closes connections to GenAuth. */
@@ -49,6 +54,7 @@ export function guardControls(core: Guard): GuardControls {
     explain: core.explain,
     invalidateUser: (userId) => core.invalidateUser(userId),
     invalidateAll: () => core.invalidateAll(),
+    revokeUser: (userId) => core.revokeUser(userId),
     cacheStats: () => core.cacheStats(),
     close: () => core.close(),
     core,

@@ -8,6 +8,9 @@ import { optionalBoolean } from '../options/checks.js';
 import type { Requirement } from '../policy/decide.js';
 import { problemResponse } from '../problem.js';
 import { NodeRequestView, type RequestLike } from '../request.js';
+import { receiveNodeRequest } from '../webhooks/node.js';
+import type { WebhookOptions } from '../webhooks/options.js';
+import { createWebhookReceiver } from '../webhooks/receiver.js';
 import { clientGone } from './aborted.js';
 import { guardControls, type AdapterGuard } from './guard-controls.js';
 import { markGuard } from './report/marker.js';
@@ -54,6 +57,15 @@ export interface KoaGuard extends AdapterGuard<Middleware, KoaContext> {
    * @throws TypeError naming the option when `options` is malformed.
    */
   api(options?: ApiModeOptions): Middleware;
+  /**
+   * The GenAuth webhook route: checks the shared secret, reads the event (JSON or form) and makes the
+   * invalidations it calls for (see README "Webhooks and revocation"); answers 204 once they are made.
+   * Reads the body itself, or takes what a body parser left (`ctx.request.rawBody` first, then
+   * `ctx.request.body`). Ends the request: it never calls `next`.
+   * @example router.post('/hooks/genauth', guard.webhook({ secret: process.env.GENAUTH_WEBHOOK_SECRET }))
+   * @throws TypeError naming the option when `options` is malformed.
+   */
+  webhook(options: WebhookOptions): Middleware;
 }
 
 /** The core's view of a Koa request: the full URL as received (`originalUrl`), never a mount-shortened path. */
@@ -116,6 +128,16 @@ export function createKoaGuard(options: KoaGuardOptions): KoaGuard {
       return markGuard(function genauthApi(ctx: ParameterizedContext, next: Next) {
         return runtime.api(spec, ctx, ctx, next);
       }, { kind: 'api', spec });
+    },
+    webhook(webhookOptions) {
+      const receiver = createWebhookReceiver(core, webhookOptions);
+      return async function genauthWebhook(ctx) {
+        const { rawBody, body } = ctx.request as { rawBody?: unknown; body?: unknown };
+        const answer = await receiveNodeRequest(receiver, ctx.req, { raw: rawBody, parsed: body });
+        ctx.status = answer.status;
+        ctx.set(answer.headers);
+        ctx.body = answer.body === '' ? null : answer.body;
+      };
     },
     ...guardControls(core),
   };

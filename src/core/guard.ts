@@ -1,6 +1,7 @@
 import { createGenAuthClient } from '../genauth/client.js';
 import { redactOptions, resolveOptions, type GuardOptions } from '../options.js';
 import { normalizeRequirement, type Decision, type NormalizedRequirement, type Requirement } from '../policy/decide.js';
+import { createMemoryRevocations } from '../token/revocations.js';
 import { createTokenVerifier } from '../token/verifier.js';
 import { createAuthorizer } from './authorize.js';
 import { createApiEnforcer } from './enforce/api.js';
@@ -26,7 +27,8 @@ export function createGuard(input: GuardOptions): Guard {
   const options = resolveOptions(input);
   const { realm } = options;
   // Each subsystem gets its own slice of the options and the shared settings it names.
-  const verifier = createTokenVerifier<UserGrantsLink>(options.jwt, options.identity, options);
+  const revocations = createMemoryRevocations({ ...options.revocation, now: options.now });
+  const verifier = createTokenVerifier<UserGrantsLink>(options.jwt, options.identity, options, revocations);
   const client = createGenAuthClient(options.genauth, options);
   const store = createGrantStore(options, client);
   const authorizer = createAuthorizer(options, store);
@@ -67,6 +69,14 @@ export function createGuard(input: GuardOptions): Guard {
     invalidateAll() {
       store.cache.invalidateAll();
       verifier.forgetAll();
+    },
+    revokeUser(userId) {
+      if (typeof userId !== 'string' || userId === '') throw new TypeError('genauth-guard: revokeUser() needs a non-empty userId');
+      // Recorded first: a token verified from here on is checked against it, cached ones are dropped.
+      const recorded = revocations.revoke(userId, options.now());
+      store.cache.invalidateUser(userId);
+      verifier.forgetUser(userId);
+      return recorded;
     },
     cacheStats: () => store.cache.stats(),
     close: () => client.close(),

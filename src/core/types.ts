@@ -69,6 +69,13 @@ export interface Guard {
   invalidateUser(userId: string): void;
   /** Forgets every cached grant (and verified token). */
   invalidateAll(): void;
+  /**
+   * Revokes a user now: their tokens issued until now (or carrying no `iat`) are a 401 `revoked`,
+   * cached or not, for `revocation.ttl`; tokens issued later pass. Also forgets their cached grants.
+   * A promise when the record goes to a shared store (resolved once it is recorded), else nothing.
+   * @throws TypeError when `userId` is not a non-empty string.
+   */
+  revokeUser(userId: string): void | Promise<void>;
   /** Cached users and their estimated bytes. */
   cacheStats(): { entries: number; bytes: number };
   /** Closes connections to GenAuth. */

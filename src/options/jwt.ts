@@ -73,6 +73,7 @@ export function resolveJwt(value: unknown): ResolvedJwtOptions {
     ...input,
     ...(jwks === undefined ? {} : { jwks }),
     clockTolerance: positiveNumber(input.clockTolerance, 'jwt.clockTolerance', 5, true),
+    ...(input.maxTokenAge === undefined ? {} : { maxTokenAge: positiveNumber(input.maxTokenAge, 'jwt.maxTokenAge', 0) }),
     tokenCache: Object.freeze({
       max: Math.floor(positiveNumber(tokenCache.max, 'jwt.tokenCache.max', 10_000, true)),
       maxAge: positiveNumber(tokenCache.maxAge, 'jwt.tokenCache.maxAge', 300_000),

@@ -1,6 +1,6 @@
 /** The keys of each options object of the guard; anything else is refused (see refuseUnknownKeys). */
 export const OPTION_KEYS = Object.freeze({
-  guard: ['genauth', 'jwt', 'identity', 'cache', 'conditions', 'realm', 'retryAfter', 'logger', 'clock', 'now'],
+  guard: ['genauth', 'jwt', 'identity', 'cache', 'conditions', 'revocation', 'realm', 'retryAfter', 'logger', 'clock', 'now'],
   genauth: [
     'host', 'userPoolId', 'accessKeyId', 'accessKeySecret', 'namespace', 'resourceType', 'userIdType',
     'headerPrefix', 'tenantId', 'tenantHeader', 'timeout', 'maxResponseBytes', 'authScheme',
@@ -9,13 +9,14 @@ export const OPTION_KEYS = Object.freeze({
   retryBudget: ['ratio', 'minPerSecond'],
   jwt: [
     'algorithms', 'secret', 'publicKey', 'jwksUri', 'discovery', 'issuer', 'audience', 'typ',
-    'clockTolerance', 'requiredClaims', 'jwks', 'tokenCache',
+    'clockTolerance', 'requiredClaims', 'jwks', 'tokenCache', 'maxTokenAge',
   ],
   jwks: ['cooldownDuration', 'timeoutDuration', 'cacheMaxAge'],
   tokenCache: ['max', 'maxAge'],
   identity: ['claim', 'maxLength'],
   cache: ['ttl', 'max', 'maxBytes', 'maxEntryBytes', 'maxStale', 'staleWhileRevalidate', 'errorTtl'],
   conditions: ['trustProxy', 'context'],
+  revocation: ['ttl', 'max'],
 } as const satisfies Record<string, readonly string[]>);
 
 /** The groups' keys, so a group key given at the top level is pointed to its group. */
@@ -25,4 +26,5 @@ export const GROUP_KEYS: Readonly<Record<string, readonly string[]>> = Object.fr
   identity: OPTION_KEYS.identity,
   cache: OPTION_KEYS.cache,
   conditions: OPTION_KEYS.conditions,
+  revocation: OPTION_KEYS.revocation,
 });

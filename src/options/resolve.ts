@@ -6,6 +6,7 @@ import { resolveConditions } from './conditions.js';
 import { resolveGenAuth } from './genauth.js';
 import { resolveIdentity } from './identity.js';
 import { resolveJwt } from './jwt.js';
+import { resolveRevocation } from './revocation.js';
 import { GROUP_KEYS, OPTION_KEYS } from './keys.js';
 import type { ResolvedOptions } from './resolved.js';
 import type { GuardOptions } from './types.js';
@@ -35,12 +36,14 @@ export function resolveOptions(value: GuardOptions): ResolvedOptions {
   const input = optionObject(value, 'options') as Partial<Record<keyof GuardOptions, unknown>>;
   refuseUnknownKeys(input, OPTION_KEYS.guard, '', GROUP_KEYS);
   const clock = resolveClock(input.clock);
+  const jwt = resolveJwt(input.jwt);
   return Object.freeze({
     genauth: resolveGenAuth(input.genauth),
-    jwt: resolveJwt(input.jwt),
+    jwt,
     identity: resolveIdentity(input.identity),
     cache: resolveCache(input.cache),
     conditions: resolveConditions(input.conditions),
+    revocation: resolveRevocation(input.revocation, jwt),
     realm: resolveRealm(input.realm),
     retryAfter: Math.ceil(positiveNumber(input.retryAfter, 'retryAfter', 5)),
     logger: resolveLogger(input.logger),

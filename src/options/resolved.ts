@@ -11,6 +11,7 @@ import type {
   IdentityOptions,
   JwtOptions,
   RetryBudgetOptions,
+  RevocationOptions,
   TokenCacheOptions,
 } from './types.js';
 
@@ -33,6 +34,9 @@ export interface ResolvedConditionOptions {
   context: ConditionOptions['context'];
 }
 
+/** `revocation` resolved: `ttl` in ms. */
+export type ResolvedRevocationOptions = Required<RevocationOptions>;
+
 /** Every option resolved. Holds the secrets: keep it in a closure (see redactOptions). */
 export interface ResolvedOptions {
   genauth: ResolvedGenAuthOptions;
@@ -41,6 +45,7 @@ export interface ResolvedOptions {
   /** `false`: no permission cache (every request asks GenAuth). */
   cache: ResolvedCacheOptions | false;
   conditions: ResolvedConditionOptions;
+  revocation: ResolvedRevocationOptions;
   realm: string;
   retryAfter: number;
   logger: { warn(message: string): void } | false;

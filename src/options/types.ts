@@ -106,6 +106,12 @@ interface JwtCommon {
   jwks?: JwksOptions;
   /** Cache of verified tokens, so a repeated token skips signature verification. */
   tokenCache?: TokenCacheOptions;
+  /**
+   * Longest token age accepted, in seconds from its `iat` (jose's `maxTokenAge`): an older token, or one
+   * without `iat`, is a 401. It also bounds how long a revocation must be kept (`revocation.ttl`).
+   * @default unchecked
+   */
+  maxTokenAge?: number;
 }
 
 /** The verified-token cache (per guard, keyed by the exact token, never past the token's `exp`). */
@@ -180,6 +186,26 @@ export interface ConditionOptions {
     | Promise<Record<string, unknown>>;
 }
 
+/**
+ * Revoked users (`revokeUser`, the `user:blocked`/`deleted`/`archived` webhooks): a token of theirs
+ * issued at or before the revocation is a 401 `revoked`. Kept in process memory; a shared store
+ * (Redis) keeps them for every instance.
+ */
+export interface RevocationOptions {
+  /**
+   * How long a revocation is kept, in ms: a token older than this must be refused on other grounds
+   * (its `exp`, `jwt.maxTokenAge`), or it is accepted again once the record is gone.
+   * @default jwt.maxTokenAge when set, else 14 days (GenAuth's longest token lifetime)
+   */
+  ttl?: number;
+  /**
+   * Most revocations kept. Past it the oldest record is folded into one watermark for every user
+   * (tokens issued before it are refused for everyone): fail closed, never forgotten early.
+   * @default 100000
+   */
+  max?: number;
+}
+
 /** Options of {@link createGuard} and every adapter. */
 export interface GuardOptions {
   genauth: GenAuthOptions;
@@ -191,6 +217,8 @@ export interface GuardOptions {
    */
   cache?: CacheOptions | false;
   conditions?: ConditionOptions;
+  /** Revoked users: how long and how many are kept. */
+  revocation?: RevocationOptions;
   /** `realm` of the `WWW-Authenticate` challenge. @default 'api' */
   realm?: string;
   /** Seconds sent in `Retry-After` on a 503. @default 5 */

@@ -8,6 +8,8 @@ import { deliver, headerRecord, parseQuery, type Delivery } from './http.js';
 import { createManagementRoutes } from './routes/management.js';
 import { oidcRoute } from './routes/oidc.js';
 import { TenantError, createTenantStore } from './store.js';
+import { announcingStore } from './store-events.js';
+import { createWebhookSender } from './webhooks.js';
 import { createTokenMinter, type TokenMinter } from './tokens.js';
 import type { Body, EmulatorCall, EmulatorOptions, Fault, GenAuthEmulator, NamespaceOption } from './types.js';
 import { strictObject } from '../options/checks.js';
@@ -41,7 +43,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<GenA
   const settings = resolveEmulatorOptions(options);
   const { userPoolId, accessKeyId, accessKeySecret, audience } = settings;
 
-  const store = createTenantStore();
+  const webhooks = createWebhookSender(userPoolId);
+  const store = announcingStore(createTenantStore(), webhooks.emit, userPoolId);
   const faults: Array<{ fault: Fault; remaining: number }> = [];
   const calls: EmulatorCall[] = [];
   const closing = new AbortController(); // aborts latency sleeps and trickles so close() never waits on them
@@ -58,7 +61,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<GenA
     maxSkew: settings.signatureClockSkew,
     minter: () => minter,
   });
-  const api = createManagementRoutes({ store, auth, unknownUser: settings.unknownUser });
+  const api = createManagementRoutes({ store, auth, unknownUser: settings.unknownUser, addWebhook: (subscription) => void webhooks.add(subscription) });
 
   const sendJson = (res: ServerResponse, call: EmulatorCall, status: number, json: unknown, delivery: Delivery, headers: Record<string, string> = {}) => {
     call.status = status;
@@ -186,6 +189,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<GenA
     mintToken: (userId, opts) => minter.mint(userId, opts),
     setJwksAvailable: (available) => void (jwksAvailable = available),
     revokeManagementTokens: () => auth.revokeTokens(),
+    addWebhook: (subscription) => webhooks.add(subscription),
+    webhooksSettled: () => webhooks.settled(),
+    get webhookDeliveries() {
+      return webhooks.deliveries;
+    },
+    blockUser: (userId) => store.blockUser(userId),
+    unblockUser: (userId) => store.unblockUser(userId),
+    archiveUser: (userId) => store.archiveUser(userId),
+    deleteUser: (userId) => store.deleteUser(userId),
     guardOptions: () => ({
       genauth: { host: url, userPoolId, accessKeyId, accessKeySecret, namespace: 'default' },
       jwt: { issuer, audience, jwksUri, algorithms: ['RS256'] },
@@ -195,6 +207,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<GenA
         closing.abort();
         server.close(() => resolve());
         server.closeAllConnections();
-      })),
+      }).then(() => webhooks.close())),
   };
 }

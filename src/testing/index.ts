@@ -15,6 +15,8 @@ export type {
   ResourceDefinition,
   ResourceItem,
   TargetType,
+  WebhookDelivery,
+  WebhookSubscription,
 } from './types.js';
 export { ASYMMETRIC_ALGORITHMS, createTokenMinter, generateSigningKey } from './tokens.js';
 export type { AsymmetricAlgorithm, MintAlgorithm, MintOptions, SigningKey, TokenMinter } from './tokens.js';

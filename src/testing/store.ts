@@ -1,29 +1,13 @@
-import { RESOURCE_TYPES, type AuthorizedResource, type ResourceType } from '../wire.js';
-import type { AuthorizeItem, GrantInput, ResourceDefinition, TargetType } from './types.js';
+import type { AuthorizedResource } from '../wire.js';
+import { DEFAULT_NAMESPACE, TARGET_TYPES, TenantError, fill, isNonEmptyString, resourceDefinition, validateItems, type Row } from './store-input.js';
+import type { GrantInput, ResourceDefinition, TargetType } from './types.js';
+
+export { TenantError } from './store-input.js';
 
 /**
  * The emulated tenant: namespaces, resource definitions, grants per principal (user, role, group,
  * department) and memberships. Pure data, no HTTP: routes and code helpers both write through it.
  */
-
-const RESOURCE_TYPE_SET: ReadonlySet<string> = new Set(RESOURCE_TYPES);
-const TARGET_TYPES: ReadonlySet<string> = new Set(['USER', 'ROLE', 'GROUP', 'DEPARTMENT']);
-const DEFAULT_NAMESPACE = 'default';
-
-/** A refused write or query, answered as a body error (`statusCode`, optional `apiCode`). */
-export class TenantError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-    readonly apiCode?: number,
-  ) {
-    super(message);
-    this.name = 'TenantError';
-  }
-}
-
-/** A stored grant; `linked` rows take `apiIdentifier`/`description` from the resource definition when served. */
-type Row = AuthorizedResource & { linked?: boolean };
 
 /** Filters of `get-authorized-resources`. */
 export interface TargetQuery {
@@ -34,22 +18,6 @@ export interface TargetQuery {
   /** Prefixes: `books:*` matches `books:` and anything after; other entries are plain prefixes. */
   resourceList?: string[] | undefined;
   withDenied?: boolean;
-}
-
-const isResourceType = (value: unknown): value is ResourceType => typeof value === 'string' && RESOURCE_TYPE_SET.has(value);
-const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value !== '';
-const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
-
-function fill(grant: GrantInput): Row {
-  return {
-    resourceCode: grant.resourceCode,
-    resourceType: grant.resourceType ?? 'DATA',
-    actions: Array.isArray(grant.actions) ? [...grant.actions] : grant.actions,
-    effect: grant.effect ?? 'ALLOW',
-    apiIdentifier: grant.apiIdentifier ?? null,
-    description: grant.description ?? '',
-    condition: grant.condition ?? [],
-  };
 }
 
 const targetKey = (type: TargetType, id: string) => `${type}\u0000${id}`;
@@ -116,32 +84,6 @@ export function createTenantStore() {
     return out;
   }
 
-  function validateItems(list: unknown): AuthorizeItem[] {
-    if (!Array.isArray(list) || list.length === 0 || list.length > 10) throw new TenantError(400, 'list must have 1 to 10 items');
-    for (const item of list as Array<Partial<AuthorizeItem>>) {
-      if (typeof item !== 'object' || item === null) throw new TenantError(400, 'list items must be objects');
-      if (typeof item.targetType !== 'string' || !TARGET_TYPES.has(item.targetType)) {
-        throw new TenantError(400, 'targetType must be one of USER, ROLE, GROUP, DEPARTMENT');
-      }
-      const ids = item.targetIdentifiers;
-      if (!isStringArray(ids) || ids.length === 0 || ids.length > 100 || !ids.every(isNonEmptyString)) {
-        throw new TenantError(400, 'targetIdentifiers must have 1 to 100 identifiers');
-      }
-      if (!Array.isArray(item.resources) || item.resources.length === 0) throw new TenantError(400, 'resources must not be empty');
-      for (const resource of item.resources) {
-        if (typeof resource !== 'object' || resource === null || !isNonEmptyString(resource.code)) {
-          throw new TenantError(400, 'resources[].code must not be empty');
-        }
-        if (!isStringArray(resource.actions) || resource.actions.length > 50) throw new TenantError(400, 'resources[].actions must be an array of strings');
-        if (!isResourceType(resource.resourceType)) throw new TenantError(400, 'resources[].resourceType is invalid');
-        if (resource.effect !== undefined && resource.effect !== 'ALLOW' && resource.effect !== 'DENY') {
-          throw new TenantError(400, 'resources[].effect must be ALLOW or DENY');
-        }
-      }
-    }
-    return list as AuthorizeItem[];
-  }
-
   return {
     /** Replace (or with `replace` false, extend) a user's direct grants in a namespace. */
     putUserGrants(userId: string, input: GrantInput[], namespace = DEFAULT_NAMESPACE, replace = true): void {
@@ -160,7 +102,29 @@ export function createTenantStore() {
       byUser.set(userId, [...entries]);
     },
 
-    addUser: (userId: string) => know('USER', userId),
+    addUser(userId: string): void {
+      know('USER', userId);
+    },
+
+    /** Whether GenAuth knows the user (seeded, and not deleted). */
+    hasUser: (userId: string) => targets.has(targetKey('USER', userId)),
+
+    /** The codes of a user's direct grants in a namespace (raw entries included where they name one). */
+    directCodes(userId: string, namespace = DEFAULT_NAMESPACE): string[] {
+      const raw = (rawGrants.get(namespace)?.get(userId) ?? []).map((entry) => (entry as { resourceCode?: unknown } | null)?.resourceCode);
+      return [...new Set([...rowsOf(namespace, targetKey('USER', userId)).map((row) => row.resourceCode), ...raw.filter(isNonEmptyString)])];
+    },
+
+    /** Forgets a user: direct grants, raw entries, memberships; the user is unknown again. */
+    deleteUser(userId: string): void {
+      const key = targetKey('USER', userId);
+      targets.delete(key);
+      for (const byTarget of grants.values()) byTarget.delete(key);
+      for (const byUser of rawGrants.values()) byUser.delete(userId);
+      roles.delete(userId);
+      groups.delete(userId);
+      departments.delete(userId);
+    },
 
     assignRole(userId: string, roleCode: string, namespace = DEFAULT_NAMESPACE): void {
       know('USER', userId);
@@ -194,29 +158,13 @@ export function createTenantStore() {
 
     /** `create-resource`: a new code in an existing namespace. */
     createResource(input: unknown): ResourceDefinition {
-      const body = (typeof input === 'object' && input !== null ? input : {}) as Partial<ResourceDefinition>;
-      if (!isNonEmptyString(body.code)) throw new TenantError(400, 'code must not be empty');
-      if (!isResourceType(body.type)) throw new TenantError(400, 'type must be one of DATA, API, MENU, BUTTON, UI');
-      const actions = body.actions ?? [];
-      if (!Array.isArray(actions) || !actions.every((a) => typeof a === 'object' && a !== null && isNonEmptyString(a.name))) {
-        throw new TenantError(400, 'actions must be [{ name, description }]');
-      }
-      if (body.apiIdentifier !== undefined && typeof body.apiIdentifier !== 'string') throw new TenantError(400, 'apiIdentifier must be a string');
-      const namespace = body.namespace ?? DEFAULT_NAMESPACE;
+      const definition = resourceDefinition(input);
+      const namespace = definition.namespace ?? DEFAULT_NAMESPACE;
       requireNamespace(namespace);
       let byCode = resources.get(namespace);
       if (!byCode) resources.set(namespace, (byCode = new Map()));
-      if (byCode.has(body.code)) throw new TenantError(409, `resource ${body.code} already exists`);
-      const definition: ResourceDefinition = {
-        code: body.code,
-        name: body.name ?? body.code,
-        description: body.description ?? '',
-        type: body.type,
-        actions: actions.map((a) => ({ name: a.name, description: a.description ?? '' })),
-        ...(body.apiIdentifier === undefined ? {} : { apiIdentifier: body.apiIdentifier }),
-        namespace,
-      };
-      byCode.set(body.code, definition);
+      if (byCode.has(definition.code)) throw new TenantError(409, `resource ${definition.code} already exists`);
+      byCode.set(definition.code, definition);
       return definition;
     },
 

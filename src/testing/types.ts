@@ -103,6 +103,35 @@ export interface EmulatorCall {
   nonce?: string;
 }
 
+/**
+ * A webhook subscription (`addWebhook`), as `create-webhook` takes one. Every change made through the
+ * seeding helpers or the HTTP API sends its event (see README "Webhooks the emulator sends").
+ */
+export interface WebhookSubscription {
+  /** Where deliveries are POSTed. */
+  url: string;
+  /** Sent as `x-authing-webhook-secret` when set. */
+  secret?: string;
+  /** Event names to send, or `'*'` for all. @default '*' */
+  events?: readonly string[] | '*';
+  /** @default 'application/json' */
+  contentType?: 'application/json' | 'application/x-www-form-urlencoded';
+}
+
+/** One webhook delivery the emulator made (or is making). */
+export interface WebhookDelivery {
+  url: string;
+  eventName: string;
+  data: Record<string, unknown>;
+  contentType: string;
+  /** The HTTP status answered; 0 until answered, or when the delivery failed (see `error`). */
+  status: number;
+  /** Why the delivery failed (an undici error code, or `network`). */
+  error?: string;
+  /** When the change was made, ms since the epoch. */
+  at: number;
+}
+
 /** Options ready for `createGuard`/`createExpressGuard` (structurally a `GuardOptions`). */
 export interface EmulatorGuardOptions {
   genauth: { host: string; userPoolId: string; accessKeyId: string; accessKeySecret: string; namespace: string };
@@ -171,6 +200,25 @@ export interface GenAuthEmulator {
   setJwksAvailable(available: boolean): void;
   /** Invalidate all issued management tokens, so the next API call answers body 401 (token refresh tests). */
   revokeManagementTokens(): void;
+  /**
+   * Subscribes a URL to the tenant's changes, as GenAuth's webhooks do: each change made through the
+   * seeding helpers or the HTTP API is POSTed there (one subscription's deliveries in order, no retries).
+   * Returns a function that removes the subscription.
+   * @throws TypeError naming the option when `options` is malformed.
+   */
+  addWebhook(options: WebhookSubscription): () => void;
+  /** Resolves once every webhook delivery queued so far has been answered (or has failed). */
+  webhooksSettled(): Promise<void>;
+  /** Every webhook delivery made, in order. */
+  readonly webhookDeliveries: ReadonlyArray<WebhookDelivery>;
+  /** Locks a user, as GenAuth's console does: sends `user:blocked`. Their grants are still served. */
+  blockUser(userId: string): void;
+  /** Unlocks a user: sends `user:unblocked`. */
+  unblockUser(userId: string): void;
+  /** Archives a user: sends `user:archived`. Their grants are still served. */
+  archiveUser(userId: string): void;
+  /** Deletes a user: their direct grants and memberships go, they are unknown again; sends `user:deleted`. */
+  deleteUser(userId: string): void;
   /** Fresh options object pointing a guard at this emulator. */
   guardOptions(): EmulatorGuardOptions;
   /** Close the server and destroy open sockets (hanging requests included). Idempotent. */

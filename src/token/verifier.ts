@@ -4,7 +4,9 @@ import { LRUCache } from 'lru-cache';
 import type { ResolvedIdentityOptions, ResolvedJwtOptions, ResolvedOptions } from '../options/resolved.js';
 import { createHmacVerifier } from './hmac.js';
 import { isFitUserId } from './identity.js';
+import { createDoorkeeper } from './doorkeeper.js';
 import { createKeyResolver } from './keys.js';
+import { isRevoked, type RevocationStore } from './revocations.js';
 
 /** Who the verified token says the caller is. */
 export interface Identity {
@@ -106,8 +108,16 @@ export interface TokenVerifier<L = unknown> {
   forgetAll(): void;
 }
 
-/** Creates the verifier: jose `jwtVerify` with pinned algorithms, required `exp`, `iss`/`aud` when set. */
-export function createTokenVerifier<L = unknown>(jwt: ResolvedJwtOptions, identity: ResolvedIdentityOptions, options: VerifierSettings): TokenVerifier<L> {
+/**
+ * Creates the verifier: jose `jwtVerify` with pinned algorithms, required `exp`, `iss`/`aud` when set.
+ * With `revocations`, a token of a revoked user is a 401 `revoked`, cached or not.
+ */
+export function createTokenVerifier<L = unknown>(
+  jwt: ResolvedJwtOptions,
+  identity: ResolvedIdentityOptions,
+  options: VerifierSettings,
+  revocations?: RevocationStore,
+): TokenVerifier<L> {
   const resolveKey = createKeyResolver(jwt);
   const { claim, maxLength } = identity;
   const verifyOptions = {
@@ -118,6 +128,7 @@ export function createTokenVerifier<L = unknown>(jwt: ResolvedJwtOptions, identi
     typ: jwt.typ,
     // `exp` is required too, checked below: jose rebuilds this list into a Set on every call.
     requiredClaims: jwt.requiredClaims === undefined || jwt.requiredClaims.length === 0 ? undefined : [...jwt.requiredClaims],
+    maxTokenAge: jwt.maxTokenAge,
   };
   // With the real clock, one options object serves every call; a test clock needs its date each time.
   const fixedOptions = options.now === Date.now ? verifyOptions : undefined;
@@ -134,10 +145,18 @@ export function createTokenVerifier<L = unknown>(jwt: ResolvedJwtOptions, identi
     return fixedOptions ?? { ...verifyOptions, currentDate: new Date(options.now()) };
   }
 
-  /** The record of this exact token when it is cached. */
+  /**
+   * The record of this exact token when it is cached. A revoked one is dropped, so the full path
+   * refuses it (one Map lookup, and only while some user is revoked).
+   */
   function peekRecord(token: string): VerifiedToken<L> | undefined {
     const hit = verified?.get(keyOf(token));
-    return hit !== undefined && hit.token === token ? hit : undefined;
+    if (hit === undefined || hit.token !== token) return undefined;
+    if (revocations?.active === true && isRevoked(revocations, hit.identity)) {
+      verified?.delete(keyOf(token));
+      return undefined;
+    }
+    return hit;
   }
 
   function peek(token: string): Identity | undefined {
@@ -179,13 +198,20 @@ export function createTokenVerifier<L = unknown>(jwt: ResolvedJwtOptions, identi
     // Bounded and plain before it is a cache key or reaches GenAuth's query string.
     if (!isFitUserId(userId, maxLength)) throw new InvalidTokenError('identity_claim', options.realm);
     const identity = Object.freeze({ userId, claims: Object.freeze(payload) });
+    if (revocations?.active === true && isRevoked(revocations, identity)) throw new InvalidTokenError('revoked', options.realm);
     if (verified !== undefined) {
-      // Never outlive the token's own expiry (no clock tolerance granted here), nor maxAge.
-      const ttl = Math.min(payload.exp * 1000 - options.now(), maxAge);
+      // Never outlive the token's own expiry (no clock tolerance granted here), nor maxAge, nor maxTokenAge.
+      const ttl = Math.min(payload.exp * 1000 - options.now(), maxAge, maxAgeLeft(payload));
       // A full cache takes a token only on its second verification (see createDoorkeeper).
       if (ttl > 0 && (verified.size < verified.max || admission?.(token) === true)) verified.set(keyOf(token), { token, identity, link: undefined, linkUses: 0 }, { ttl });
     }
     return identity;
+  }
+
+  /** Ms until the token is older than `jwt.maxTokenAge` (jose checked that it has an `iat` then). */
+  function maxAgeLeft(payload: JWTPayload): number {
+    if (jwt.maxTokenAge === undefined || typeof payload.iat !== 'number') return Infinity;
+    return (payload.iat + jwt.maxTokenAge) * 1000 - options.now();
   }
 
   function verifyNow(token: string): Identity | Promise<Identity> {
@@ -203,33 +229,5 @@ export function createTokenVerifier<L = unknown>(jwt: ResolvedJwtOptions, identi
     forgetAll() {
       verified?.clear();
     },
-  };
-}
-
-/**
- * Admission to a full verified-token cache. A token that evicts another must have been verified once
- * before, remembered as a 32-bit fingerprint of its signature's tail in a direct-mapped table (no
- * string kept, no allocation). A stream of tokens used once (a token per request, a flood of fresh
- * logins) then neither flushes the tokens that repeat nor churns the cache: each churned entry is a
- * long-lived object turned garbage. A collision only admits a token early; every token is verified
- * before it is admitted.
- */
-function createDoorkeeper(max: number): (token: string) => boolean {
-  let size = 1;
-  while (size < max) size *= 2;
-  const table = new Uint32Array(size);
-  const mask = size - 1;
-  return (token) => {
-    // FNV-1a over the last 16 characters: the signature, unique to each token.
-    let hash = 0x811c9dc5;
-    for (let i = Math.max(0, token.length - 16); i < token.length; i++) hash = Math.imul(hash ^ token.charCodeAt(i), 0x01000193);
-    const slot = hash & mask;
-    const fingerprint = (hash | 1) >>> 0; // never 0, the empty slot
-    if (table[slot] === fingerprint) {
-      table[slot] = 0;
-      return true;
-    }
-    table[slot] = fingerprint;
-    return false;
   };
 }

@@ -6,6 +6,7 @@
 import type { ApiModeOptions } from '../../src/core/enforce/api.js';
 import type { Guard } from '../../src/core/types.js';
 import type { GuardOptions } from '../../src/options.js';
+import type { WebhookOptions } from '../../src/webhooks/options.js';
 
 /** A started app. */
 export interface RunningApp {
@@ -15,6 +16,8 @@ export interface RunningApp {
   close(): Promise<void>;
   /** The core guard behind the app (the adversarial suite invalidates users through it). */
   core: Guard;
+  /** Where the webhook route is, when the fixture asked for one (`fixture.webhook`). */
+  webhookPath?: string;
 }
 
 /** What the suite hands a row's app factory. */
@@ -27,6 +30,11 @@ export interface AppFixture {
   log?(line: string): void;
   /** When given, receives each error the framework's error layer gets (e.g. with `passErrors: true`). */
   passed?(error: unknown): void;
+  /**
+   * When given, the app also mounts the adapter's GenAuth webhook route with these options (a public
+   * POST route; Express/Koa/Fastify at `/hooks/genauth`) and returns its path as `webhookPath`.
+   */
+  webhook?: WebhookOptions;
 }
 
 /** What the suite hands a row's API-mode app factory. */

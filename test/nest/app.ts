@@ -38,6 +38,9 @@ import {
   type Identity,
 } from '../../src/adapters/nest/index.js';
 
+import type { WebhookOptions } from '../../src/webhooks/options.js';
+import { WEBHOOK_OPTIONS, WebhookController } from './webhook-controller.js';
+
 export type Platform = 'express' | 'fastify';
 
 /** Token of the callback every protected handler calls when it runs. */
@@ -196,6 +199,8 @@ export const STANDARD_CONTROLLERS: Type[] = [ServersController, ReportsControlle
 
 export interface StartOptions {
   platform: Platform;
+  /** Mounts {@link WebhookController} (POST `hooks/genauth`) with these options. */
+  webhook?: WebhookOptions;
   /** `GenAuthGuardModule.forRoot(...)` or `forRootAsync(...)`. */
   genauth: DynamicModule;
   handled: Handled;
@@ -221,10 +226,11 @@ export interface StartedNestApp {
 
 /** Compiles the module, starts the app on 127.0.0.1:0 on the chosen platform. */
 export async function startNestApp(options: StartOptions): Promise<StartedNestApp> {
+  const webhook = options.webhook;
   let builder = Test.createTestingModule({
     imports: [options.genauth],
-    controllers: options.controllers ?? STANDARD_CONTROLLERS,
-    providers: [{ provide: HANDLED, useValue: options.handled }],
+    controllers: [...(options.controllers ?? STANDARD_CONTROLLERS), ...(webhook ? [WebhookController] : [])],
+    providers: [{ provide: HANDLED, useValue: options.handled }, ...(webhook ? [{ provide: WEBHOOK_OPTIONS, useValue: webhook }] : [])],
   });
   if (options.configure) builder = options.configure(builder);
   const moduleRef = await builder.compile();
@@ -245,6 +251,8 @@ export async function startNestApp(options: StartOptions): Promise<StartedNestAp
 export interface Observers {
   log?(line: string): void;
   passed?(error: unknown): void;
+  /** Also mount the webhook route with these options. */
+  webhook?: WebhookOptions;
 }
 
 /** A Nest logger that writes every message, whatever its level, to one function. */
@@ -271,11 +279,12 @@ export async function conformanceApp(
   handled: Handled,
   api: boolean,
   observers: Observers = {},
-): Promise<{ port: number; core: GenAuthService['core']; close(): Promise<void> }> {
-  const { log, passed } = observers;
+): Promise<{ port: number; core: GenAuthService['core']; close(): Promise<void>; webhookPath?: string }> {
+  const { log, passed, webhook } = observers;
   const started = await startNestApp({
     platform,
     genauth,
+    ...(webhook ? { webhook } : {}),
     handled,
     controllers: api ? [platform === 'express' ? CatchAllController : FastifyCatchAllController] : STANDARD_CONTROLLERS,
     // API mode judges the full path: the catch-all app has no prefix so every target reaches it.
@@ -286,5 +295,6 @@ export async function conformanceApp(
     logger: log ? lineLogger(log) : false,
     beforeListen: passed === undefined ? undefined : (app) => app.useGlobalFilters(observingFilter(app, passed)),
   });
-  return { port: started.port, core: started.app.get(GenAuthService).core, close: started.close };
+  const webhookPath = webhook === undefined ? undefined : api ? '/hooks/genauth' : '/api/v1/hooks/genauth';
+  return { port: started.port, core: started.app.get(GenAuthService).core, close: started.close, ...(webhookPath === undefined ? {} : { webhookPath }) };
 }

@@ -16,6 +16,8 @@ import { fastifyRouterRules } from '../router-rules.js';
 import { createRuntime, type FrameworkBinding } from '../runtime.js';
 import type { FastifyGuard, FastifyGuardOptions, FastifyResourceRequest, GenAuthHook } from '../fastify.js';
 import { isPublicRoute, routeConfigSpecs } from './route-config.js';
+import { createWebhookReceiver } from '../../webhooks/receiver.js';
+import { webhookHandler, webhookRoute } from './webhook.js';
 
 type HookDone = (error?: Error) => void;
 /** What an async hook resolves: the sent or hijacked reply stops the lifecycle, undefined continues. */
@@ -82,8 +84,10 @@ function callbackBinding(passErrors: boolean, then: RouteHook): FrameworkBinding
 }
 
 /** Builds the decorator object and the hooks the plugin installs. Exported for tests and custom wiring. */
-export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard & { routeHook: RouteHook; unrouted: UnroutedHandler | undefined } {
-  const { guard: guardOptions, own } = splitAdapterOptions(options, ['passErrors', 'api']);
+export function createFastifyGuard(
+  options: FastifyGuardOptions,
+): FastifyGuard & { routeHook: RouteHook; unrouted: UnroutedHandler | undefined; registerWebhook: ReturnType<typeof webhookRoute> | undefined } {
+  const { guard: guardOptions, own } = splitAdapterOptions(options, ['passErrors', 'api', 'webhook']);
   const passErrors = optionalBoolean(own.passErrors, 'passErrors', false);
   const core = createGuard(guardOptions);
   const hooks = createRuntime(core, hookBinding(passErrors));
@@ -118,6 +122,7 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
   // Validated now: a mistake fails registration, not a request.
   const instanceApi = own.api === undefined ? undefined : apiModeSpec(own.api as ApiModeOptions);
   const unroutedHook = instanceApi === undefined ? undefined : apiHook(instanceApi);
+  const registerWebhook = own.webhook === undefined ? undefined : webhookRoute(core, own.webhook);
 
   return {
     requirePermission(resource, requirement, route) {
@@ -126,6 +131,8 @@ export function createFastifyGuard(options: FastifyGuardOptions): FastifyGuard &
     },
     authenticate: () => hook((request, reply) => hooks.authenticate(request, reply, undefined), { kind: 'authenticate' }),
     api: (apiOptions) => apiHook(apiModeSpec(apiOptions)),
+    webhook: (webhookOptions) => webhookHandler(createWebhookReceiver(core, webhookOptions)),
+    registerWebhook,
     /** Instance-wide API mode (unless the route is public), then the matched route's `config.genauth`. */
     routeHook(request, reply, done) {
       if (instanceApi === undefined) return routeCheck(request, reply, done);

@@ -15,5 +15,6 @@ export { GenAuthService } from './service.js';
 export { genauthFrameworkErrors } from '../framework-errors.js';
 export type { FrameworkErrorReply, FrameworkErrorRequest } from '../framework-errors.js';
 export type { DefaultPolicy, GenAuthModuleOptions } from './service.js';
+export type { NestWebhookHandler } from './webhook.js';
 export { genauthTestKit, useGenAuthEmulator } from './testing.js';
 export type { EmulatorLike, GenAuthTestKit, ProviderOverridable } from './testing.js';

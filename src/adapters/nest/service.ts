@@ -7,6 +7,9 @@ import { splitAdapterOptions, type GuardOptions } from '../../options.js';
 import { oneOf, optionalBoolean } from '../../options/checks.js';
 import type { Decision } from '../../policy/decide.js';
 import type { GuardControls } from '../guard-controls.js';
+import type { WebhookOptions } from '../../webhooks/options.js';
+import { createWebhookReceiver } from '../../webhooks/receiver.js';
+import { nestWebhookHandler, type NestWebhookHandler } from './webhook.js';
 
 /** What an undecorated route gets. */
 export type DefaultPolicy = 'deny' | 'authenticate';
@@ -77,6 +80,24 @@ export class GenAuthService implements OnApplicationShutdown, GuardControls {
   /** Forgets every cached grant. */
   invalidateAll(): void {
     this.core.invalidateAll();
+  }
+
+  /** Revokes a user's tokens issued until now (401 `revoked`) and forgets their cached grants. */
+  revokeUser(userId: string): void | Promise<void> {
+    return this.core.revokeUser(userId);
+  }
+
+  /**
+   * The GenAuth webhook handler, for a `@Public()` POST route of a controller: it checks the secret,
+   * reads the event and makes the invalidations it calls for, then writes the answer (204 once made).
+   * @example
+   * \@Post('hooks/genauth') \@Public()
+   * hook(\@Req() req: unknown, \@Res() res: unknown) { return this.receive(req, res); }
+   * // with, in the constructor: this.receive = genauth.webhook({ secret: process.env.GENAUTH_WEBHOOK_SECRET });
+   * @throws TypeError naming the option when `options` is malformed.
+   */
+  webhook(options: WebhookOptions): NestWebhookHandler {
+    return nestWebhookHandler(createWebhookReceiver(this.core, options));
   }
 
   /** Cached users and their estimated bytes. */

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Authenticator } from '../auth.js';
 import { readJson } from '../http.js';
 import { TenantError, type TenantStore } from '../store.js';
-import type { Body, EmulatorCall } from '../types.js';
+import type { Body, EmulatorCall, WebhookSubscription } from '../types.js';
 
 /** The V3 management API routes of the emulator (`/api/v3/*`), authenticated by token or signature. */
 
@@ -20,6 +21,8 @@ export interface ManagementDeps {
   store: TenantStore;
   auth: Authenticator;
   unknownUser: 'not-found' | 'empty';
+  /** `create-webhook`: subscribes, or throws a TypeError for a bad subscription. */
+  addWebhook: (subscription: WebhookSubscription) => void;
 }
 
 type Handler = (input: { query: ApiRequest['query']; body: Record<string, unknown> }) => Body | Promise<Body>;
@@ -41,7 +44,7 @@ function guarded(run: () => Body): Body {
 }
 
 /** Builds the route table; `handle` answers a body for a known route, or `undefined` for an unknown one. */
-export function createManagementRoutes({ store, auth, unknownUser }: ManagementDeps) {
+export function createManagementRoutes({ store, auth, unknownUser, addWebhook }: ManagementDeps) {
   const routes: Record<string, Handler> = {
     'GET /api/v3/get-user-authorized-resources': ({ query }) => {
       const userId = text(query.userId);
@@ -82,6 +85,18 @@ export function createManagementRoutes({ store, auth, unknownUser }: ManagementD
       }),
 
     'POST /api/v3/create-resource': ({ body }) => guarded(() => ok(store.createResource(body))),
+
+    // `CreateWebhookDto`: name, url, events, contentType, enabled?, secret? (retryConfig is accepted and ignored).
+    'POST /api/v3/create-webhook': ({ body }) => {
+      const { url, events, contentType, secret, enabled } = body as Record<string, unknown>;
+      if (typeof body.name !== 'string' || body.name === '') return { statusCode: 400, message: 'name must not be empty' };
+      try {
+        if (enabled !== false) addWebhook({ url, events, contentType, ...(secret === undefined ? {} : { secret }) } as WebhookSubscription);
+      } catch {
+        return { statusCode: 400, message: 'url, events or contentType is invalid' };
+      }
+      return ok({ webhookId: randomUUID(), name: body.name, url, events, contentType, enabled: enabled !== false });
+    },
 
     'POST /api/v3/create-namespace': ({ body }) =>
       guarded(() => {

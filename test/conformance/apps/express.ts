@@ -10,11 +10,12 @@ import type { AdapterRow, ApiAppFixture, AppFixture, RunningApp } from '../row.j
 
 type ExpressFactory = typeof express5;
 
-async function listen(server: Server, core: Guard): Promise<RunningApp> {
+async function listen(server: Server, core: Guard, webhookPath?: string): Promise<RunningApp> {
   await new Promise((resolve) => server.once('listening', resolve));
   return {
     port: (server.address() as AddressInfo).port,
     core,
+    ...(webhookPath === undefined ? {} : { webhookPath }),
     close: async () => {
       await new Promise((resolve) => server.close(resolve));
       await core.close();
@@ -44,8 +45,9 @@ function standard(express: ExpressFactory, fixture: AppFixture): Promise<Running
   app.get('/api/v1/reports', guard.requirePermission('reports', { anyOf: ['reports:Read', 'reports:Admin'] }), handler);
   app.delete('/api/v1/disks/:id', guard.requirePermission(async (req) => `disk:${req.params.id}`, 'disk:Delete'), handler);
   app.get('/api/v1/me', guard.authenticate(), handler);
+  if (fixture.webhook) app.post('/hooks/genauth', guard.webhook(fixture.webhook));
   observeErrors(app, fixture);
-  return listen(app.listen(0, '127.0.0.1'), guard.core);
+  return listen(app.listen(0, '127.0.0.1'), guard.core, fixture.webhook && '/hooks/genauth');
 }
 
 function apiMode(express: ExpressFactory, fixture: ApiAppFixture): Promise<RunningApp> {

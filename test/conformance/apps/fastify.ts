@@ -21,7 +21,7 @@ function observeErrors(app: FastifyInstance, fixture: AppFixture): void {
 async function standard(fixture: AppFixture): Promise<RunningApp> {
   const app = Fastify({ logger: logger(fixture) });
   observeErrors(app, fixture);
-  await app.register(genauthGuard, fixture.options);
+  await app.register(genauthGuard, fixture.webhook ? { ...fixture.options, webhook: { path: '/hooks/genauth', ...fixture.webhook } } : fixture.options);
   const handler = async (request: FastifyRequest, _reply: FastifyReply) => {
     fixture.handled();
     return { ok: true, user: request.genauth?.identity.userId, reason: request.genauth?.decision?.reason };
@@ -34,15 +34,16 @@ async function standard(fixture: AppFixture): Promise<RunningApp> {
   app.get('/api/v1/reports', { preHandler: app.genauth.requirePermission('reports', { anyOf: ['reports:Read', 'reports:Admin'] }) }, handler);
   app.delete('/api/v1/disks/:id', { onRequest: app.genauth.requirePermission(async (req) => `disk:${req.params.id}`, 'disk:Delete') }, handler);
   app.get('/api/v1/me', { onRequest: app.genauth.authenticate() }, handler);
-  return listen(app);
+  return listen(app, fixture.webhook && '/hooks/genauth');
 }
 
-async function listen(app: FastifyInstance): Promise<RunningApp> {
+async function listen(app: FastifyInstance, webhookPath?: string): Promise<RunningApp> {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   return {
     port: typeof address === 'object' && address ? address.port : 0,
     core: app.genauth.core,
+    ...(webhookPath === undefined ? {} : { webhookPath }),
     close: () => app.close(), // the plugin closes the guard on onClose
   };
 }

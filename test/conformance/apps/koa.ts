@@ -8,11 +8,12 @@ import { createKoaGuard } from '../../../src/adapters/koa.js';
 import type { Guard } from '../../../src/core/types.js';
 import type { AdapterRow, ApiAppFixture, AppFixture, RunningApp } from '../row.js';
 
-async function listen(server: Server, core: Guard): Promise<RunningApp> {
+async function listen(server: Server, core: Guard, webhookPath?: string): Promise<RunningApp> {
   await new Promise((resolve) => server.once('listening', resolve));
   return {
     port: (server.address() as AddressInfo).port,
     core,
+    ...(webhookPath === undefined ? {} : { webhookPath }),
     close: async () => {
       await new Promise((resolve) => server.close(resolve));
       await core.close();
@@ -50,8 +51,9 @@ function standard(KoaApp: KoaClass, fixture: AppFixture): Promise<RunningApp> {
   router.get('/api/v1/reports', guard.requirePermission('reports', { anyOf: ['reports:Read', 'reports:Admin'] }), handler);
   router.delete('/api/v1/disks/:id', guard.requirePermission(async (ctx) => `disk:${ctx.params.id}`, 'disk:Delete'), handler);
   router.get('/api/v1/me', guard.authenticate(), handler);
+  if (fixture.webhook) router.post('/hooks/genauth', guard.webhook(fixture.webhook));
   app.use(router.routes()).use(router.allowedMethods());
-  return listen(app.listen(0, '127.0.0.1'), guard.core);
+  return listen(app.listen(0, '127.0.0.1'), guard.core, fixture.webhook && '/hooks/genauth');
 }
 
 function apiMode(KoaApp: KoaClass, fixture: ApiAppFixture): Promise<RunningApp> {

@@ -1,0 +1,94 @@
+/**
+ * Revoked users: "every token of this user issued at or before this time is refused". The verifier
+ * reads the records synchronously (on the cached path too); `revoke` writes one. This module keeps them
+ * in process memory; a store shared by many instances (Redis) implements the same interface and keeps
+ * its local view here, so a lookup never waits on the network.
+ */
+import type { Identity } from './verifier.js';
+
+/** Where revocations are recorded and read. */
+export interface RevocationStore {
+  /**
+   * False while no record is kept: the verifier then skips every lookup (one property read per
+   * request). Kept as a plain property, not a getter, for that read's sake.
+   */
+  readonly active: boolean;
+  /** Ms since the epoch: the user's tokens issued at or before it are revoked. Undefined when none are. */
+  revokedBefore(userId: string): number | undefined;
+  /**
+   * Records that the user's tokens issued at or before `at` (ms since the epoch) are revoked; a later
+   * record wins. A shared store resolves once the record is stored and published.
+   */
+  revoke(userId: string, at: number): void | Promise<void>;
+}
+
+/** What the in-process store needs: how long and how many records it keeps, and the wall clock. */
+export interface MemoryRevocationOptions {
+  /** How long a record is kept, in ms. */
+  ttl: number;
+  /** Most records; past it the oldest is folded into a watermark for every user. */
+  max: number;
+  /** Wall-clock ms since the epoch (records expire on it, as the tokens they refuse do). */
+  now: () => number;
+}
+
+interface RevocationRecord {
+  at: number;
+  expires: number;
+}
+
+/**
+ * The in-process store. Records expire after `ttl`; a lookup drops an expired one. When more than
+ * `max` users are revoked, the oldest record is dropped and its time raises a watermark that applies
+ * to every user until that record would have expired: nothing revoked is ever let through early.
+ */
+export function createMemoryRevocations({ ttl, max, now }: MemoryRevocationOptions): RevocationStore {
+  // A Map keeps insertion order: the first entry is the oldest record (re-recording moves it last).
+  const records = new Map<string, RevocationRecord>();
+  let watermark: RevocationRecord | undefined;
+
+  const store = {
+    active: false,
+    revokedBefore(userId: string): number | undefined {
+      const time = now();
+      if (watermark !== undefined && watermark.expires <= time) watermark = undefined;
+      let record = records.get(userId);
+      if (record !== undefined && record.expires <= time) {
+        records.delete(userId);
+        record = undefined;
+      }
+      store.active = records.size > 0 || watermark !== undefined;
+      if (watermark === undefined) return record?.at;
+      return record === undefined ? watermark.at : Math.max(record.at, watermark.at);
+    },
+    revoke(userId: string, at: number): void {
+      const previous = records.get(userId);
+      records.delete(userId);
+      records.set(userId, { at: Math.max(at, previous?.at ?? at), expires: now() + ttl });
+      while (records.size > max) fold();
+      store.active = true;
+    },
+  };
+
+  /** Drops the oldest record into the watermark: the later time, the later expiry. */
+  function fold(): void {
+    const [oldestId, oldest] = records.entries().next().value as [string, RevocationRecord];
+    records.delete(oldestId);
+    watermark =
+      watermark === undefined ? { ...oldest } : { at: Math.max(watermark.at, oldest.at), expires: Math.max(watermark.expires, oldest.expires) };
+  }
+
+  return store;
+}
+
+/**
+ * Whether a verified token is revoked: its user has a record and the token's `iat` is not after it (a
+ * token without `iat` counts as issued before every record). `iat` is in whole seconds, so a token
+ * issued in the same second as the revocation is refused too (fail closed).
+ */
+export function isRevoked(store: RevocationStore, identity: Identity): boolean {
+  const before = store.revokedBefore(identity.userId);
+  if (before === undefined) return false;
+  const iat = identity.claims.iat;
+  return typeof iat !== 'number' || iat * 1000 <= before;
+}

@@ -1,0 +1,169 @@
+/**
+ * The framework-neutral webhook receiver: a delivery's method, headers and body in, the answer out,
+ * with the guard's invalidations made (and awaited) in between. The adapters' route helpers read the
+ * request and write the answer; everything else is here, once.
+ */
+import type { Guard } from '../core/types.js';
+import { channels, type WebhookEvent } from '../events.js';
+import { parseWebhookBody, type WebhookBody } from './body.js';
+import { planEvent, type WebhookAction } from './events.js';
+import { resolveWebhookOptions, type WebhookOptions } from './options.js';
+import { createSecretCheck, lowerCaseHeaders, type WebhookHeaders } from './secret.js';
+
+/** One delivery as the receiver takes it. */
+export interface WebhookInput {
+  method: string;
+  /** As Node gives them (lower-case names, a list for a repeated header); other casings are folded. */
+  headers: WebhookHeaders;
+  /**
+   * The raw body (preferred: bytes or text, checked against `maxBytes` exactly), or the body a
+   * framework already parsed (a JSON object, or a form's fields; then `content-length` is checked).
+   * `undefined` when there was none.
+   */
+  body: WebhookBody | undefined;
+}
+
+/** The answer to send, and what the delivery did. */
+export interface WebhookAnswer {
+  /** 204 handled or ignored; 400 malformed; 401 bad secret; 405 not POST; 413 too large; 415 unsupported type; 503 not recorded. */
+  status: number;
+  headers: Record<string, string>;
+  /** `''` on a 204; a fixed problem+json text otherwise (never the secret, never the body). */
+  body: string;
+  /** The event's name, once the secret was right and the body readable. */
+  eventName?: string;
+  /** The invalidations made. */
+  actions: readonly WebhookAction[];
+}
+
+/** The receiver of one guard. */
+export interface WebhookReceiver {
+  /** Largest body accepted, in bytes. */
+  readonly maxBytes: number;
+  /** The answer the method and headers alone call for (405, 401, 413 by `content-length`), before any body is read; else undefined. */
+  screen(method: string, headers: WebhookHeaders): WebhookAnswer | undefined;
+  /** Handles one delivery. Never throws or rejects. */
+  receive(input: WebhookInput): Promise<WebhookAnswer>;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  405: 'Method Not Allowed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** An answer with fixed texts only. */
+export function webhookAnswer(status: number, extra: Partial<Pick<WebhookAnswer, 'eventName' | 'actions'>> & { headers?: Record<string, string> } = {}): WebhookAnswer {
+  const { headers = {}, actions = [], eventName } = extra;
+  const body = status === 204 ? '' : JSON.stringify({ type: 'about:blank', title: TITLES[status] ?? 'Error', status });
+  const type: Record<string, string> = status === 204 ? {} : { 'content-type': 'application/problem+json' };
+  return { status, headers: { ...type, 'cache-control': 'no-store', ...headers }, body, actions, ...(eventName === undefined ? {} : { eventName }) };
+}
+
+function header(headers: WebhookHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Creates the webhook receiver of a guard.
+ * @example const receiver = createWebhookReceiver(guard, { secret: process.env.GENAUTH_WEBHOOK_SECRET });
+ * @throws TypeError naming the option when `options` is wrong.
+ */
+export function createWebhookReceiver(guard: Guard, options: WebhookOptions, path = 'webhook'): WebhookReceiver {
+  const { secrets, maxBytes } = resolveWebhookOptions(options, path);
+  const secretMatches = createSecretCheck(secrets);
+  const scope = { namespace: guard.options.genauth.namespace, userIdType: guard.options.genauth.userIdType };
+  let warned = false;
+
+  function screen(method: string, given: WebhookHeaders): WebhookAnswer | undefined {
+    const headers = lowerCaseHeaders(given);
+    if (method.toUpperCase() !== 'POST') return webhookAnswer(405, { headers: { allow: 'POST' } });
+    if (!secretMatches(headers)) return webhookAnswer(401);
+    const length = Number(header(headers, 'content-length'));
+    if (length > maxBytes) return webhookAnswer(413, { headers: { connection: 'close' } });
+    return undefined;
+  }
+
+  async function handle(input: WebhookInput): Promise<WebhookAnswer> {
+    const early = screen(input.method, input.headers);
+    if (early !== undefined) return early;
+    const headers = lowerCaseHeaders(input.headers);
+    const { body } = input;
+    if (body === undefined) return webhookAnswer(400);
+    const raw = typeof body === 'string' || body instanceof Uint8Array;
+    if (raw) {
+      if ((typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength) > maxBytes) return webhookAnswer(413, { headers: { connection: 'close' } });
+      // Compressed bytes are never inflated here (a zip bomb is past any body limit).
+      const encoding = header(headers, 'content-encoding')?.trim().toLowerCase();
+      if (encoding !== undefined && encoding !== '' && encoding !== 'identity') return webhookAnswer(415);
+    } else if (Buffer.byteLength(JSON.stringify(body)) > maxBytes) {
+      // A parsed body of a chunked request has no content-length to go by: its JSON text stands in for it.
+      return webhookAnswer(413, { headers: { connection: 'close' } });
+    }
+    const parsed = parseWebhookBody(header(headers, 'content-type'), body);
+    if ('status' in parsed) return webhookAnswer(parsed.status);
+    const { eventName, data } = parsed;
+    const plan = eventName === undefined ? undefined : planEvent(eventName, data, scope);
+    if (plan === undefined) return webhookAnswer(204, { eventName });
+    if ('unidentified' in plan) return unidentified(eventName as string);
+    try {
+      await Promise.all(plan.actions.map(apply));
+    } catch {
+      // A shared store refused the record: GenAuth may deliver again.
+      return webhookAnswer(503, { eventName, actions: plan.actions, headers: { 'retry-after': String(guard.options.retryAfter) } });
+    }
+    return webhookAnswer(204, { eventName, actions: plan.actions });
+  }
+
+  function apply(action: WebhookAction): unknown {
+    if (action.kind === 'invalidateAll') return guard.invalidateAll();
+    if (action.kind === 'invalidateUser') return guard.invalidateUser(action.userId);
+    return guard.revokeUser(action.userId);
+  }
+
+  /**
+   * A user event naming no user the guard can identify: its cached grants are all flushed (the user's
+   * may be among them), nothing is revoked, and the 400 shows as a failed delivery in GenAuth's log.
+   */
+  async function unidentified(eventName: string): Promise<WebhookAnswer> {
+    const logger = guard.options.logger;
+    if (!warned && logger !== false) {
+      warned = true;
+      logger.warn(`genauth-guard: webhook ${eventName} names no user the guard can identify (genauth.userIdType "${scope.userIdType}"); nothing was revoked`);
+    }
+    try {
+      await guard.invalidateAll();
+    } catch {
+      // The 400 stands either way.
+    }
+    return webhookAnswer(400, { eventName, actions: [{ kind: 'invalidateAll' }] });
+  }
+
+  async function receive(input: WebhookInput): Promise<WebhookAnswer> {
+    let answer: WebhookAnswer;
+    try {
+      answer = await handle(input);
+    } catch {
+      answer = webhookAnswer(500);
+    }
+    if (channels.webhook.hasSubscribers) channels.webhook.publish(eventOf(answer));
+    return answer;
+  }
+
+  return { maxBytes, screen, receive };
+}
+
+function eventOf(answer: WebhookAnswer): WebhookEvent {
+  return {
+    eventName: answer.eventName,
+    status: answer.status,
+    invalidatedUsers: answer.actions.filter((action) => action.kind === 'invalidateUser').length,
+    revokedUsers: answer.actions.filter((action) => action.kind === 'revokeUser').length,
+    invalidatedAll: answer.actions.some((action) => action.kind === 'invalidateAll'),
+  };
+}
