@@ -41,6 +41,12 @@ export interface PermissionCache<V> {
   invalidateAll(): void;
   /** Entries and estimated bytes held now. */
   stats(): { entries: number; bytes: number };
+  /**
+   * Measures the user's entry again (`sizeOf`) when it is fresh and holds `value`, which grew since it
+   * was stored; its ttl is kept. An entry now above `maxEntryBytes` leaves the cache; others may be
+   * evicted to stay within `maxBytes`. True when it was measured again.
+   */
+  remeasure(userId: string, value: V): boolean;
 }
 
 /** A user's cached grants as `peek` hands them out. */
@@ -235,5 +241,16 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
       failures?.clear();
     },
     stats: () => ({ entries: cache.size, bytes: cache.calculatedSize }),
+    remeasure(userId, value) {
+      // Fresh only: a stale entry may have a load in flight over it, which setting it would replace.
+      const entry = cache.peek(userId, { allowStale: false });
+      if (entry === undefined || entry.value !== value) return false;
+      // lru-cache sizes an entry when a new one is set: set a copy (same value, link and ttl). Setting
+      // it disposes of the old one, which lets go of the link: point the link at the copy once stored.
+      const copy: CachedGrants<V> = { value, link: entry.link, freshUntil: entry.freshUntil };
+      cache.set(userId, copy, { noUpdateTTL: true });
+      if (cache.peek(userId, { allowStale: true }) === copy) copy.link.grants = copy;
+      return true;
+    },
   };
 }

@@ -42,6 +42,45 @@ describe('permission cache links', () => {
   });
 });
 
+describe('permission cache remeasure', () => {
+  const grown = { ...options, sizeOf: (value: { bytes: number; extra?: number }) => value.bytes + (value.extra ?? 0) };
+
+  it('charges a value that grew, keeps the link pointing at the entry and keeps the ttl', async () => {
+    const { clock, advance } = manualClock();
+    const cache = createPermissionCache({ ...grown, ttl: 1_000, clock, load: async (userId: string) => Object.assign(await load(userId), { extra: 0 }) });
+    const value = await cache.get('a');
+    const before = cache.stats().bytes;
+    const link = cache.peek('a')!.link;
+    advance(900);
+    value.extra = 10_000;
+    expect(cache.remeasure('a', value)).toBe(true);
+    expect(cache.stats().bytes).toBe(before + 10_000);
+    expect(cache.stillFresh(link)?.value).toBe(value);
+    advance(101);
+    expect(cache.peek('a')).toBeUndefined(); // expired at the ttl of its load
+    expect(cache.stillFresh(link)).toBeUndefined();
+  });
+
+  it('leaves alone a stale entry, another value, and a missing user; drops an entry grown past maxEntryBytes', async () => {
+    const { clock, advance } = manualClock();
+    const cache = createPermissionCache({ ...grown, ttl: 1_000, maxStale: 60_000, maxEntryBytes: 5_000, clock, load: async (userId: string) => Object.assign(await load(userId), { extra: 0 }) });
+    const value = await cache.get('a');
+    expect(cache.remeasure('a', { ...value })).toBe(false);
+    expect(cache.remeasure('b', value)).toBe(false);
+    value.extra = 10_000;
+    const link = cache.peek('a')!.link;
+    expect(cache.remeasure('a', value)).toBe(true);
+    expect(cache.stats().entries).toBe(0);
+    expect(link.grants).toBeUndefined();
+    const other = await cache.get('c');
+    advance(1_001);
+    other.extra = 1_000;
+    const before = cache.stats().bytes;
+    expect(cache.remeasure('c', other)).toBe(false);
+    expect(cache.stats().bytes).toBe(before);
+  });
+});
+
 describe('permission cache invalidation during a load', () => {
   /** A load per call whose answer the test releases by hand. */
   function manualLoads() {
