@@ -1,301 +1,44 @@
-import { RESOURCE_TYPES, type AuthorizedResource, type ResourceType } from '../wire.js';
-import type { AuthorizeItem, GrantInput, ResourceDefinition, TargetType } from './types.js';
+import { createGrantStore } from './tenant/grants.js';
+import { createMembershipStore } from './tenant/memberships.js';
+import { createResourceStore } from './tenant/resources.js';
+import { DEFAULT_NAMESPACE } from './tenant/common.js';
 
 /**
  * The emulated tenant: namespaces, resource definitions, grants per principal (user, role, group,
  * department) and memberships. Pure data, no HTTP: routes and code helpers both write through it.
+ * Each part lives in src/testing/tenant/; this joins them into the one object the emulator uses.
  */
 
-const RESOURCE_TYPE_SET: ReadonlySet<string> = new Set(RESOURCE_TYPES);
-const TARGET_TYPES: ReadonlySet<string> = new Set(['USER', 'ROLE', 'GROUP', 'DEPARTMENT']);
-const DEFAULT_NAMESPACE = 'default';
-
-/** A refused write or query, answered as a body error (`statusCode`, optional `apiCode`). */
-export class TenantError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-    readonly apiCode?: number,
-  ) {
-    super(message);
-    this.name = 'TenantError';
-  }
-}
-
-/** A stored grant; `linked` rows take `apiIdentifier`/`description` from the resource definition when served. */
-type Row = AuthorizedResource & { linked?: boolean };
-
-/** Filters of `get-authorized-resources`. */
-export interface TargetQuery {
-  targetType: string | undefined;
-  targetIdentifier: string | undefined;
-  namespace?: string | undefined;
-  resourceType?: string | undefined;
-  /** Prefixes: `books:*` matches `books:` and anything after; other entries are plain prefixes. */
-  resourceList?: string[] | undefined;
-  withDenied?: boolean;
-}
-
-const isResourceType = (value: unknown): value is ResourceType => typeof value === 'string' && RESOURCE_TYPE_SET.has(value);
-const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value !== '';
-const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
-
-function fill(grant: GrantInput): Row {
-  return {
-    resourceCode: grant.resourceCode,
-    resourceType: grant.resourceType ?? 'DATA',
-    actions: Array.isArray(grant.actions) ? [...grant.actions] : grant.actions,
-    effect: grant.effect ?? 'ALLOW',
-    apiIdentifier: grant.apiIdentifier ?? null,
-    description: grant.description ?? '',
-    condition: grant.condition ?? [],
-  };
-}
-
-const targetKey = (type: TargetType, id: string) => `${type}\u0000${id}`;
+export { TenantError } from './tenant/common.js';
+export type { TargetQuery } from './tenant/grants.js';
 
 /** Creates an empty tenant with the 'default' namespace. */
 export function createTenantStore() {
-  const namespaces = new Set<string>([DEFAULT_NAMESPACE]);
-  const resources = new Map<string, Map<string, ResourceDefinition>>(); // namespace -> code -> definition
-  const grants = new Map<string, Map<string, Row[]>>(); // namespace -> target key -> rows
-  const targets = new Set<string>(); // known principals (target keys; roles are pool-wide here for lookups)
-  const roles = new Map<string, Map<string, Set<string>>>(); // userId -> namespace -> role codes
-  const groups = new Map<string, Set<string>>(); // userId -> group codes
-  const departments = new Map<string, Set<string>>(); // userId -> department ids
-  const rawGrants = new Map<string, Map<string, unknown[]>>(); // namespace -> userId -> entries served verbatim
+  const resources = createResourceStore();
+  const members = createMembershipStore();
+  const grants = createGrantStore(members, resources);
 
   function clearGrants(): void {
     grants.clear();
-    rawGrants.clear();
-    targets.clear();
-    roles.clear();
-    groups.clear();
-    departments.clear();
-  }
-
-  const rowsOf = (namespace: string, key: string): Row[] => grants.get(namespace)?.get(key) ?? [];
-
-  function setRows(namespace: string, key: string, rows: Row[]): void {
-    let byTarget = grants.get(namespace);
-    if (!byTarget) grants.set(namespace, (byTarget = new Map()));
-    byTarget.set(key, rows);
-  }
-
-  function requireNamespace(namespace: string): void {
-    if (!namespaces.has(namespace)) throw new TenantError(404, '权限组不存在');
-  }
-
-  const know = (type: TargetType, id: string) => void targets.add(targetKey(type, id));
-
-  function member(map: Map<string, Set<string>>, userId: string, code: string): void {
-    let set = map.get(userId);
-    if (!set) map.set(userId, (set = new Set()));
-    set.add(code);
-  }
-
-  /** Serves a row: linked rows read the current resource definition (as GenAuth joins them). */
-  function serve(namespace: string, row: Row): AuthorizedResource {
-    const { linked, ...grant } = row;
-    if (!linked) return grant;
-    const definition = resources.get(namespace)?.get(row.resourceCode);
-    return { ...grant, apiIdentifier: definition?.apiIdentifier ?? null, description: definition?.description ?? '' };
-  }
-
-  /** Union without exact duplicates (a grant inherited twice is one row). */
-  function union(namespace: string, rows: Row[]): AuthorizedResource[] {
-    const seen = new Set<string>();
-    const out: AuthorizedResource[] = [];
-    for (const row of rows) {
-      const served = serve(namespace, row);
-      const key = JSON.stringify(served);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out.push(served);
-    }
-    return out;
-  }
-
-  function validateItems(list: unknown): AuthorizeItem[] {
-    if (!Array.isArray(list) || list.length === 0 || list.length > 10) throw new TenantError(400, 'list must have 1 to 10 items');
-    for (const item of list as Array<Partial<AuthorizeItem>>) {
-      if (typeof item !== 'object' || item === null) throw new TenantError(400, 'list items must be objects');
-      if (typeof item.targetType !== 'string' || !TARGET_TYPES.has(item.targetType)) {
-        throw new TenantError(400, 'targetType must be one of USER, ROLE, GROUP, DEPARTMENT');
-      }
-      const ids = item.targetIdentifiers;
-      if (!isStringArray(ids) || ids.length === 0 || ids.length > 100 || !ids.every(isNonEmptyString)) {
-        throw new TenantError(400, 'targetIdentifiers must have 1 to 100 identifiers');
-      }
-      if (!Array.isArray(item.resources) || item.resources.length === 0) throw new TenantError(400, 'resources must not be empty');
-      for (const resource of item.resources) {
-        if (typeof resource !== 'object' || resource === null || !isNonEmptyString(resource.code)) {
-          throw new TenantError(400, 'resources[].code must not be empty');
-        }
-        if (!isStringArray(resource.actions) || resource.actions.length > 50) throw new TenantError(400, 'resources[].actions must be an array of strings');
-        if (!isResourceType(resource.resourceType)) throw new TenantError(400, 'resources[].resourceType is invalid');
-        if (resource.effect !== undefined && resource.effect !== 'ALLOW' && resource.effect !== 'DENY') {
-          throw new TenantError(400, 'resources[].effect must be ALLOW or DENY');
-        }
-      }
-    }
-    return list as AuthorizeItem[];
+    members.clear();
   }
 
   return {
-    /** Replace (or with `replace` false, extend) a user's direct grants in a namespace. */
-    putUserGrants(userId: string, input: GrantInput[], namespace = DEFAULT_NAMESPACE, replace = true): void {
-      namespaces.add(namespace);
-      know('USER', userId);
-      const key = targetKey('USER', userId);
-      setRows(namespace, key, [...(replace ? [] : rowsOf(namespace, key)), ...input.map(fill)]);
-    },
-
-    /** Entries served verbatim after the user's filled grants (no defaults, no dedupe): hostile-input tests. */
-    putRawUserGrants(userId: string, entries: readonly unknown[], namespace = DEFAULT_NAMESPACE): void {
-      namespaces.add(namespace);
-      know('USER', userId);
-      let byUser = rawGrants.get(namespace);
-      if (!byUser) rawGrants.set(namespace, (byUser = new Map()));
-      byUser.set(userId, [...entries]);
-    },
-
-    addUser: (userId: string) => know('USER', userId),
-
+    putUserGrants: grants.putUserGrants,
+    putRawUserGrants: grants.putRawUserGrants,
+    addUser: members.addUser,
     assignRole(userId: string, roleCode: string, namespace = DEFAULT_NAMESPACE): void {
-      know('USER', userId);
-      know('ROLE', roleCode);
-      namespaces.add(namespace);
-      let byNamespace = roles.get(userId);
-      if (!byNamespace) roles.set(userId, (byNamespace = new Map()));
-      let codes = byNamespace.get(namespace);
-      if (!codes) byNamespace.set(namespace, (codes = new Set()));
-      codes.add(roleCode);
+      resources.addNamespace(namespace);
+      members.assignRole(userId, roleCode, namespace);
     },
-
-    addToGroup(userId: string, groupCode: string): void {
-      know('USER', userId);
-      know('GROUP', groupCode);
-      member(groups, userId, groupCode);
-    },
-
-    addToDepartment(userId: string, departmentId: string): void {
-      know('USER', userId);
-      know('DEPARTMENT', departmentId);
-      member(departments, userId, departmentId);
-    },
-
-    createNamespace(code: unknown): { code: string } {
-      if (!isNonEmptyString(code)) throw new TenantError(400, 'code must not be empty');
-      if (namespaces.has(code) && code !== DEFAULT_NAMESPACE) throw new TenantError(409, 'namespace already exists');
-      namespaces.add(code);
-      return { code };
-    },
-
-    /** `create-resource`: a new code in an existing namespace. */
-    createResource(input: unknown): ResourceDefinition {
-      const body = (typeof input === 'object' && input !== null ? input : {}) as Partial<ResourceDefinition>;
-      if (!isNonEmptyString(body.code)) throw new TenantError(400, 'code must not be empty');
-      if (!isResourceType(body.type)) throw new TenantError(400, 'type must be one of DATA, API, MENU, BUTTON, UI');
-      const actions = body.actions ?? [];
-      if (!Array.isArray(actions) || !actions.every((a) => typeof a === 'object' && a !== null && isNonEmptyString(a.name))) {
-        throw new TenantError(400, 'actions must be [{ name, description }]');
-      }
-      if (body.apiIdentifier !== undefined && typeof body.apiIdentifier !== 'string') throw new TenantError(400, 'apiIdentifier must be a string');
-      const namespace = body.namespace ?? DEFAULT_NAMESPACE;
-      requireNamespace(namespace);
-      let byCode = resources.get(namespace);
-      if (!byCode) resources.set(namespace, (byCode = new Map()));
-      if (byCode.has(body.code)) throw new TenantError(409, `resource ${body.code} already exists`);
-      const definition: ResourceDefinition = {
-        code: body.code,
-        name: body.name ?? body.code,
-        description: body.description ?? '',
-        type: body.type,
-        actions: actions.map((a) => ({ name: a.name, description: a.description ?? '' })),
-        ...(body.apiIdentifier === undefined ? {} : { apiIdentifier: body.apiIdentifier }),
-        namespace,
-      };
-      byCode.set(body.code, definition);
-      return definition;
-    },
-
-    /** `authorize-resources`: additive; granting the same code again merges the actions. Unknown codes are accepted. */
-    authorizeResources(list: unknown, namespace = DEFAULT_NAMESPACE): void {
-      const items = validateItems(list);
-      requireNamespace(namespace);
-      for (const item of items) {
-        for (const id of item.targetIdentifiers) {
-          know(item.targetType, id);
-          const key = targetKey(item.targetType, id);
-          const rows = [...rowsOf(namespace, key)];
-          for (const resource of item.resources) {
-            const effect = resource.effect ?? 'ALLOW';
-            const existing = rows.findIndex(
-              (r) => r.linked && r.resourceCode === resource.code && r.resourceType === resource.resourceType && r.effect === effect,
-            );
-            const previous = existing >= 0 && Array.isArray(rows[existing]?.actions) ? (rows[existing]?.actions as string[]) : [];
-            const row: Row = {
-              resourceCode: resource.code,
-              resourceType: resource.resourceType,
-              actions: [...new Set([...previous, ...resource.actions])],
-              effect,
-              apiIdentifier: null,
-              description: '',
-              condition: [],
-              linked: true,
-            };
-            if (existing >= 0) rows[existing] = row;
-            else rows.push(row);
-          }
-          setRows(namespace, key, rows);
-        }
-      }
-    },
-
-    /** `get-user-authorized-resources`: direct ∪ role ∪ group ∪ department grants; `undefined` for an unknown user. */
-    userResources(userId: string, namespace = DEFAULT_NAMESPACE, resourceType?: string): AuthorizedResource[] | undefined {
-      if (!targets.has(targetKey('USER', userId))) return undefined;
-      const rows = [...rowsOf(namespace, targetKey('USER', userId))];
-      for (const role of roles.get(userId)?.get(namespace) ?? []) rows.push(...rowsOf(namespace, targetKey('ROLE', role)));
-      for (const group of groups.get(userId) ?? []) rows.push(...rowsOf(namespace, targetKey('GROUP', group)));
-      for (const department of departments.get(userId) ?? []) rows.push(...rowsOf(namespace, targetKey('DEPARTMENT', department)));
-      const list: unknown[] = union(namespace, rows);
-      list.push(...(rawGrants.get(namespace)?.get(userId) ?? []));
-      const typed = (grant: unknown) => typeof grant === 'object' && grant !== null && (grant as { resourceType?: unknown }).resourceType === resourceType;
-      return (resourceType ? list.filter(typed) : list) as AuthorizedResource[];
-    },
-
-    /** `get-authorized-resources`: the grants made to one principal itself (no inheritance). */
-    targetResources(query: TargetQuery): AuthorizedResource[] {
-      const type = query.targetType;
-      if (type === undefined || !TARGET_TYPES.has(type)) throw new TenantError(400, 'targetType must be one of USER, ROLE, GROUP, DEPARTMENT');
-      if (!isNonEmptyString(query.targetIdentifier)) throw new TenantError(400, 'targetIdentifier must not be empty');
-      if (query.resourceList !== undefined && (query.resourceList.length === 0 || query.resourceList.length > 50)) {
-        throw new TenantError(400, 'resourceList must have 1 to 50 items');
-      }
-      const namespace = query.namespace || DEFAULT_NAMESPACE;
-      requireNamespace(namespace);
-      const key = targetKey(type as TargetType, query.targetIdentifier);
-      if (!targets.has(key)) {
-        if (type === 'USER') throw new TenantError(404, '用户不存在', 2004);
-        throw new TenantError(404, `${type.toLowerCase()} not exists with code: ${query.targetIdentifier}`);
-      }
-      const prefixes = query.resourceList?.map((entry) => (entry.endsWith('*') ? entry.slice(0, -1) : entry));
-      return union(namespace, rowsOf(namespace, key)).filter(
-        (grant) =>
-          (query.withDenied === true || grant.effect !== 'DENY') &&
-          (!query.resourceType || grant.resourceType === query.resourceType) &&
-          (prefixes === undefined || prefixes.some((prefix) => grant.resourceCode.startsWith(prefix))),
-      );
-    },
-
-    /** `list-resources`: definitions of a namespace, paged. */
-    listResources(namespace = DEFAULT_NAMESPACE, type?: string): ResourceDefinition[] {
-      requireNamespace(namespace);
-      const all = [...(resources.get(namespace)?.values() ?? [])];
-      return type ? all.filter((r) => r.type === type) : all;
-    },
+    addToGroup: members.addToGroup,
+    addToDepartment: members.addToDepartment,
+    createNamespace: resources.createNamespace,
+    createResource: resources.createResource,
+    authorizeResources: grants.authorizeResources,
+    userResources: grants.userResources,
+    targetResources: grants.targetResources,
+    listResources: resources.listResources,
 
     /** Forget grants, memberships and known principals. */
     clearGrants,
@@ -303,9 +46,7 @@ export function createTenantStore() {
     /** Back to an empty tenant. */
     reset(): void {
       clearGrants();
-      resources.clear();
-      namespaces.clear();
-      namespaces.add(DEFAULT_NAMESPACE);
+      resources.reset();
     },
   };
 }
