@@ -1,10 +1,12 @@
 // Bytes per cached user at 100 grants, measured: the heap delta of USERS users loaded through the
 // guard's real path (emulator over HTTP -> JSON -> indexGrants -> permission cache), after full GCs,
 // against the guard's own estimate (cacheStats(), from the constants in src/policy/grant-bytes.ts).
-// Run with --expose-gc. Every user has distinct resource codes, so no string is shared across users.
-import { createGuard } from '../dist/index.js';
+// Then API mode: one API-mode request per user compiles the user's API grants into the tries kept with
+// them, and the heap is measured again. Run with --expose-gc. Every user has distinct resource codes,
+// so no string is shared across users.
+import { apiModeSpec, createGuard } from '../dist/index.js';
 import { startEmulator } from '../dist/testing.js';
-import { JWT_ALG, JWT_SECRET } from './lib/common.mjs';
+import { JWT_ALG, JWT_SECRET, mintHs256 } from './lib/common.mjs';
 
 if (typeof globalThis.gc !== 'function') {
   process.stderr.write('memory.mjs needs node --expose-gc\n');
@@ -36,8 +38,8 @@ const emulator = await startEmulator();
 for (let u = 0; u < USERS; u++) emulator.setGrants(`user-${u}`, grantsOf(u));
 const guard = createGuard({
   genauth: { host: emulator.url, userPoolId: emulator.userPoolId, accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret },
-  jwt: { secret: JWT_SECRET, algorithms: [JWT_ALG] },
   cache: { ttl: 3_600_000, max: USERS * 2, maxBytes: 2 ** 31 }, // room for every user: the delta is divided by users cached
+  jwt: { secret: JWT_SECRET, algorithms: [JWT_ALG], tokenCache: { max: 0 } }, // no verified token kept per user
   logger: false,
 });
 // A route check loads and caches the user's grants and normalizes the grants of its resource only.
@@ -53,16 +55,26 @@ for (let u = 0; u < USERS; u += 50) {
 emulator.resetCalls();
 const loaded = await heap();
 // Every grant of a user normalized, as API mode (and `grants`) does: the most a cached user's grants hold.
-// (API mode also keeps the tries it compiles from them, which this does not count.)
 for (let u = 0; u < USERS; u++) {
   for (let i = 0; i < GRANTS; i++) if (!(await routeCheck(u, i)).allowed) throw new Error('unexpected denial');
 }
 if (emulator.callCount() !== 0) throw new Error('grants were loaded again');
 const normalized = await heap();
+const routeStats = guard.cacheStats();
+// API mode: a request per user compiles its API grants into tries, kept as long as the grants are.
+const api = apiModeSpec({ methodActions: { GET: 'ecs:Describe' } });
+for (let u = 0; u < USERS; u++) {
+  const request = { method: 'GET', url: `/api/v1/users/${u}/servers/7`, headers: { authorization: `Bearer ${mintHs256(`user-${u}`)}` } };
+  if ((await guard.enforceApi(request, api)) === null) throw new Error('unexpected public path');
+}
+if (emulator.callCount() !== 0) throw new Error('grants were loaded again');
+const compiled = await heap();
 const stats = guard.cacheStats();
 const asLoaded = (loaded - before) / USERS;
 const measured = (normalized - before) / USERS;
-const estimated = stats.bytes / stats.entries;
+const apiMeasured = (compiled - before) / USERS;
+const estimated = routeStats.bytes / routeStats.entries;
+const apiEstimated = stats.bytes / stats.entries;
 await guard.close();
 await emulator.close();
 
@@ -70,12 +82,15 @@ const fmt = (n) => `${Math.round(n).toLocaleString('en-US')} B`;
 process.stdout.write([
   `## Memory per cached user (${GRANTS} grants, ${USERS.toLocaleString('en-US')} users, ${process.version})`,
   '',
-  '| heap per user as loaded (per-route checks) | heap per user, every grant normalized (API mode) | guard estimate per user (cacheStats) | estimate / normalized | users cached |',
-  '|---:|---:|---:|---:|---:|',
-  `| ${fmt(asLoaded)} | ${fmt(measured)} | ${fmt(estimated)} | ${(estimated / measured).toFixed(2)} | ${stats.entries.toLocaleString('en-US')} |`,
+  '| mode | heap per user as loaded | heap per user, most it holds | guard estimate per user (cacheStats) | estimate / most | users cached |',
+  '|---|---:|---:|---:|---:|---:|',
+  `| route (every grant normalized) | ${fmt(asLoaded)} | ${fmt(measured)} | ${fmt(estimated)} | ${(estimated / measured).toFixed(2)} | ${routeStats.entries.toLocaleString('en-US')} |`,
+  `| API (normalized, tries compiled) | ${fmt(asLoaded)} | ${fmt(apiMeasured)} | ${fmt(apiEstimated)} | ${(apiEstimated / apiMeasured).toFixed(2)} | ${stats.entries.toLocaleString('en-US')} |`,
   '',
-  `At the default 64 MiB budget the cache holds about ${Math.floor((64 * 2 ** 20) / Math.max(measured, estimated)).toLocaleString('en-US')} users of ${GRANTS} grants.`,
-  estimated < measured ? '**The estimate undercounts: raise the constants in src/policy/grant-bytes.ts.**' : 'The estimate is not below the most a user can hold, so the byte budget holds.',
+  `At the default 64 MiB budget the cache holds about ${Math.floor((64 * 2 ** 20) / Math.max(measured, estimated)).toLocaleString('en-US')} users of ${GRANTS} grants in route mode, ${Math.floor((64 * 2 ** 20) / Math.max(apiMeasured, apiEstimated)).toLocaleString('en-US')} in API mode.`,
+  estimated < measured || apiEstimated < apiMeasured
+    ? '**The estimate undercounts: raise the constants in src/policy/grant-bytes.ts (grants) or src/policy/api-trie.ts (API mode\'s tries).**'
+    : 'The estimate is not below the most a user can hold, in either mode, so the byte budget holds.',
   '',
 ].join('\n'));
-if (estimated < measured) process.exitCode = 3;
+if (estimated < measured || apiEstimated < apiMeasured) process.exitCode = 3;

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../options/types.js';
-import { Generations } from './generations.js';
+import { Generations, type GenerationMark } from './generations.js';
 
 /** Options of the permission cache, which keeps one value `V` per user (the core: indexed grants). */
 export interface PermissionCacheOptions<V> {
@@ -41,6 +41,12 @@ export interface PermissionCache<V> {
   invalidateAll(): void;
   /** Entries and estimated bytes held now. */
   stats(): { entries: number; bytes: number };
+  /**
+   * Measures the user's entry again (`sizeOf`) when it is fresh and holds `value`, which grew since it
+   * was stored; its ttl is kept. An entry now above `maxEntryBytes` leaves the cache; others may be
+   * evicted to stay within `maxBytes`. True when it was measured again.
+   */
+  remeasure(userId: string, value: V): boolean;
 }
 
 /** A user's cached grants as `peek` hands them out. */
@@ -102,19 +108,25 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
     noDeleteOnFetchRejection: maxStale > 0,
     // A stale entry read by peek() stays for fetch() to revalidate (stale-while-revalidate).
     noDeleteOnStaleGet: true,
+    // A load evicted while in flight (a cold burst of more users than `max`) still answers the
+    // requests waiting on it; lru-cache just does not store it. Without this, eviction would settle
+    // them with nothing, as if GenAuth had failed: a 503. An invalidation still ends a load at once
+    // (see supersededOn in fetchMethod).
+    ignoreFetchAbort: true,
     // A link someone kept (see stillFresh) lets go of an entry that is no longer the user's.
     dispose: (entry) => {
       entry.link.grants = undefined;
     },
-    fetchMethod: async (userId, _stale, { options: fetchOptions }) => {
+    fetchMethod: async (userId, _stale, { signal, options: fetchOptions }) => {
       const failed = failures?.get(userId);
       if (failed !== undefined) throw failed.error;
       const mark = generations.begin(userId);
       let ttl = options.ttl;
       try {
-        const value = await load(userId, (ms) => {
+        const loading = load(userId, (ms) => {
           ttl = Math.min(ms, options.ttl); // only ever shortens
         });
+        const value = await Promise.race([loading, supersededOn(signal, mark)]);
         // Begun before an invalidation: never stored, whatever lru-cache does with an aborted fetch.
         if (!generations.current(mark)) throw new LoadSupersededError();
         fetchOptions.ttl = ttl;
@@ -138,6 +150,19 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
     },
   });
 
+  /**
+   * Rejects when lru-cache aborts the load because its user was invalidated (the generation moved
+   * first, see invalidateUser), so the waiters load again at once instead of waiting on an answer
+   * they would drop. Any other abort (an eviction) leaves the load to finish and answer them.
+   */
+  function supersededOn(signal: AbortSignal, mark: GenerationMark): Promise<never> {
+    return new Promise((_resolve, reject) => {
+      signal.addEventListener('abort', () => {
+        if (!generations.current(mark)) reject(new LoadSupersededError());
+      }, { once: true });
+    });
+  }
+
   const tooOld = (entry: CachedGrants<V>) => clock.now() > entry.freshUntil + maxStale;
 
   /**
@@ -154,7 +179,7 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
     const entry = await cache.fetch(userId, fresh ? { forceRefresh: true, allowStale: false, status } : { status });
     if (entry !== undefined) return entry;
     // With stale-on-rejection on, a failed load with nothing stale resolves undefined: surface its error.
-    // An invalidation while a load is in flight aborts it: the caller loads again.
+    // An invalidation while a load is in flight aborts it (LoadSupersededError): the caller loads again.
     if (status.fetchRejected && status.fetchError !== undefined && !status.fetchAborted) throw status.fetchError;
     return undefined;
   }
@@ -216,5 +241,16 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
       failures?.clear();
     },
     stats: () => ({ entries: cache.size, bytes: cache.calculatedSize }),
+    remeasure(userId, value) {
+      // Fresh only: a stale entry may have a load in flight over it, which setting it would replace.
+      const entry = cache.peek(userId, { allowStale: false });
+      if (entry === undefined || entry.value !== value) return false;
+      // lru-cache sizes an entry when a new one is set: set a copy (same value, link and ttl). Setting
+      // it disposes of the old one, which lets go of the link: point the link at the copy once stored.
+      const copy: CachedGrants<V> = { value, link: entry.link, freshUntil: entry.freshUntil };
+      cache.set(userId, copy, { noUpdateTTL: true });
+      if (cache.peek(userId, { allowStale: true }) === copy) copy.link.grants = copy;
+      return true;
+    },
   };
 }

@@ -66,5 +66,6 @@ export function createUncachedPermissions<V>(load: (userId: string, setTtl: (ms:
       running.clear();
     },
     stats: () => ({ entries: 0, bytes: 0 }),
+    remeasure: () => false,
   };
 }

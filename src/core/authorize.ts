@@ -1,4 +1,4 @@
-import { baseConditionContext } from '../condition-context.js';
+import { baseConditionContext } from './condition-context.js';
 import { GuardInternalError } from '../errors.js';
 import { channels, type DecisionEvent } from '../events.js';
 import type { ResolvedOptions } from '../options.js';

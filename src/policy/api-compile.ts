@@ -24,7 +24,12 @@ export interface Entry {
 export interface Compiled extends CompiledApiGrants {
   readonly allow: PatternTrie<Entry>;
   readonly deny: PatternTrie<Entry>;
+  /** Estimated heap bytes of this compiled form. */
+  readonly bytes: number;
 }
+
+/** The compiled object, its two tries and roots, and its slot in the maps that keep it (rounded up). */
+const COMPILED_BYTES = 600;
 
 /** Anything that can be matched: a user's indexed grants or a plain grant list. */
 export type ApiGrants = GrantIndex | readonly Grant[];
@@ -38,6 +43,8 @@ function grantList(grants: ApiGrants): readonly Grant[] {
 
 // Compiled tries live as long as the grant set (one per fetch), keyed by the options that shape them.
 const compiledCache = new WeakMap<object, Map<string, Compiled>>();
+// The bytes of all of a grant set's compiled forms, read on every API-mode request (compiledApiBytes).
+const compiledBytes = new WeakMap<object, number>();
 
 /**
  * Compiles a user's API grants under `fold` (the ALLOW patterns' case fold), once per grant set: only
@@ -70,11 +77,20 @@ export function compileApiGrants(grants: ApiGrants, options: ResolvedApiMatchOpt
     }
     if (grant.conditions.length > 0) hasConditions = true;
   }
-  const compiled: Compiled = { allow, deny, hasConditions, size: allow.size + deny.size };
+  const compiled: Compiled = { allow, deny, hasConditions, size: allow.size + deny.size, bytes: COMPILED_BYTES + allow.bytes + deny.bytes };
   if (byOptions === undefined) {
     byOptions = new Map();
     compiledCache.set(grants, byOptions);
   }
   byOptions.set(key, compiled);
+  compiledBytes.set(grants, (compiledBytes.get(grants) ?? 0) + compiled.bytes);
   return compiled;
+}
+
+/**
+ * Estimated heap bytes of every compiled form of these grants (one per case fold and `apiOrigin` that
+ * matched them), 0 when none: what a cache that keeps the grants also keeps, for as long.
+ */
+export function compiledApiBytes(grants: ApiGrants): number {
+  return compiledBytes.get(grants) ?? 0;
 }

@@ -83,6 +83,9 @@ function encodeByte(byte: number): string {
  */
 export function canonicalSegment(raw: string, pattern = false): { segment: string } | { problem: ApiTargetProblem } {
   let out = '';
+  // Built a character at a time, `out` is a rope of one node per character (about 30 bytes each) until
+  // something flattens it, and a compiled pattern keeps it: hand back `raw` itself when nothing changed.
+  let changed = false;
   for (let i = 0; i < raw.length; i++) {
     const code = raw.charCodeAt(i);
     if (code === 37 /* % */) {
@@ -94,6 +97,7 @@ export function canonicalSegment(raw: string, pattern = false): { segment: strin
       if (byte === 0x2f || byte === 0x5c) return { problem: 'encoded_separator' };
       if (byte < 0x20 || byte === 0x7f) return { problem: 'control_character' };
       out += byte < 128 && CLASS[byte] === KEEP ? String.fromCharCode(byte) : encodeByte(byte);
+      changed = true;
       continue;
     }
     if (code >= 128) {
@@ -107,20 +111,24 @@ export function canonicalSegment(raw: string, pattern = false): { segment: strin
         return { problem: 'bad_character' };
       }
       out += encoded;
+      changed = true;
       i = end - 1;
       continue;
     }
     if (code === 59 /* ; */) return { problem: 'matrix_parameter' };
     if (code === 32 && pattern) {
       out += '%20';
+      changed = true;
       continue;
     }
     const kind = CLASS[code];
     if (kind === KEEP) out += raw[i];
-    else if (kind === ENCODE) out += encodeByte(code);
-    else return { problem: code < 0x20 || code === 0x7f ? 'control_character' : 'bad_character' };
+    else if (kind === ENCODE) {
+      out += encodeByte(code);
+      changed = true;
+    } else return { problem: code < 0x20 || code === 0x7f ? 'control_character' : 'bad_character' };
   }
-  return { segment: out };
+  return { segment: changed ? out : raw };
 }
 
 // What find-my-way's decodeURI leaves encoded: the reserved set, and `%25` it protects as `%2525`.

@@ -42,6 +42,45 @@ describe('permission cache links', () => {
   });
 });
 
+describe('permission cache remeasure', () => {
+  const grown = { ...options, sizeOf: (value: { bytes: number; extra?: number }) => value.bytes + (value.extra ?? 0) };
+
+  it('charges a value that grew, keeps the link pointing at the entry and keeps the ttl', async () => {
+    const { clock, advance } = manualClock();
+    const cache = createPermissionCache({ ...grown, ttl: 1_000, clock, load: async (userId: string) => Object.assign(await load(userId), { extra: 0 }) });
+    const value = await cache.get('a');
+    const before = cache.stats().bytes;
+    const link = cache.peek('a')!.link;
+    advance(900);
+    value.extra = 10_000;
+    expect(cache.remeasure('a', value)).toBe(true);
+    expect(cache.stats().bytes).toBe(before + 10_000);
+    expect(cache.stillFresh(link)?.value).toBe(value);
+    advance(101);
+    expect(cache.peek('a')).toBeUndefined(); // expired at the ttl of its load
+    expect(cache.stillFresh(link)).toBeUndefined();
+  });
+
+  it('leaves alone a stale entry, another value, and a missing user; drops an entry grown past maxEntryBytes', async () => {
+    const { clock, advance } = manualClock();
+    const cache = createPermissionCache({ ...grown, ttl: 1_000, maxStale: 60_000, maxEntryBytes: 5_000, clock, load: async (userId: string) => Object.assign(await load(userId), { extra: 0 }) });
+    const value = await cache.get('a');
+    expect(cache.remeasure('a', { ...value })).toBe(false);
+    expect(cache.remeasure('b', value)).toBe(false);
+    value.extra = 10_000;
+    const link = cache.peek('a')!.link;
+    expect(cache.remeasure('a', value)).toBe(true);
+    expect(cache.stats().entries).toBe(0);
+    expect(link.grants).toBeUndefined();
+    const other = await cache.get('c');
+    advance(1_001);
+    other.extra = 1_000;
+    const before = cache.stats().bytes;
+    expect(cache.remeasure('c', other)).toBe(false);
+    expect(cache.stats().bytes).toBe(before);
+  });
+});
+
 describe('permission cache invalidation during a load', () => {
   /** A load per call whose answer the test releases by hand. */
   function manualLoads() {
@@ -72,6 +111,25 @@ describe('permission cache invalidation during a load', () => {
     await tick();
     expect(cache.peek('a')?.value.lookup('after')).toHaveLength(1);
     expect(cache.peek('a')?.value.lookup('before')).toBeUndefined();
+  });
+
+  it.each([
+    ['maxStale 0', { maxStale: 0 }],
+    ['maxStale 60 s', { maxStale: 60_000 }],
+  ])('%s: a load evicted in flight, then invalidated, is not its waiter\'s answer', async (_name, extra) => {
+    const { pending, load } = manualLoads();
+    const cache = createPermissionCache({ ...options, ...extra, max: 1, load });
+    const waiting = cache.get('a');
+    void cache.get('b'); // max 1: evicts a's load while it is in flight
+    await tick();
+    cache.invalidateUser('a');
+    pending[0]!.resolve('before');
+    await tick();
+    expect(pending).toHaveLength(3); // a fresh load for a's waiter
+    pending[2]!.resolve('after');
+    const answer = await waiting;
+    expect(answer.lookup('after')).toHaveLength(1);
+    expect(answer.lookup('before')).toBeUndefined();
   });
 
   it('invalidateAll: a failing earlier load is not the waiter\'s answer nor remembered', async () => {
@@ -122,6 +180,35 @@ describe('permission cache invalidation during a load', () => {
     }
     for (const entry of pending) entry.resolve('x');
     expect(await waiting).toBe('failed');
+  });
+});
+
+describe('permission cache eviction during a load', () => {
+  it.each([
+    ['maxStale 0', 0],
+    ['maxStale 60 s', 60_000],
+  ])('%s: loads evicted in flight still answer their waiters, once each, and are not stored', async (_name, maxStale) => {
+    const releases: Array<() => void> = [];
+    let loads = 0;
+    const cache = createPermissionCache({
+      ...options,
+      maxStale,
+      load: (userId) => {
+        loads++;
+        return new Promise<ReturnType<typeof indexGrants>>((resolve) => releases.push(() => void load(userId).then(resolve)));
+      },
+    });
+    // Two requests per user, the second joining the first's load; a, b and c are evicted by c, d, e.
+    const requests = ['a', 'a', 'b', 'b', 'c', 'c', 'd', 'd', 'e', 'e'];
+    const waiting = Promise.allSettled(requests.map((user) => cache.get(user)));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    for (const release of releases) release();
+    const results = await waiting;
+    expect(results.map((r, i) => (r.status === 'fulfilled' ? r.value.lookup(`doc:${requests[i]}`)?.length : r.reason))).toEqual(Array(10).fill(1));
+    expect(loads).toBe(5);
+    expect(cache.stats().entries).toBeLessThanOrEqual(2);
+    expect(cache.peek('a')).toBeUndefined(); // evicted in flight: answered, not stored
+    expect(cache.peek('e')).toBeDefined();
   });
 });
 

@@ -1,16 +1,16 @@
 import { InvalidRequestError, PermissionDeniedError } from '../../errors.js';
 import { fail, strictObject } from '../../options/checks.js';
+import type { CompiledApiGrants } from '../../policy/api-compile.js';
 import { createApiMatcher, type ApiDecision, type ApiMatcher } from '../../policy/api-match.js';
 import { allowRules, type ApiMatchOptions, type RouterRules } from '../../policy/api-options.js';
 import { foldedSegments, normalizeApiTarget, type ApiPath, type CaseFold } from '../../policy/api-path.js';
 import { compileApiPattern } from '../../policy/api-pattern.js';
 import { PatternTrie, type CompiledPattern } from '../../policy/api-trie.js';
 import type { Decision } from '../../policy/decide.js';
-import type { GrantIndex } from '../../policy/grants.js';
 import type { RequestLike } from '../../request.js';
 import type { Identity } from '../../token/verifier.js';
 import type { Authorizer } from '../authorize.js';
-import type { GrantStore } from '../grant-store.js';
+import type { GrantStore, UserGrants } from '../grant-store.js';
 import type { GenAuthContext } from '../types.js';
 import type { Callers, KnownToken } from './caller.js';
 
@@ -114,15 +114,22 @@ export function createApiEnforcer(callers: Callers, store: GrantStore, authorize
     identity: Identity,
     known: KnownToken | undefined,
   ): GenAuthContext | Promise<GenAuthContext> {
-    const index = callers.cachedGrants(identity.userId, known)?.value.index;
-    if (index === undefined || spec.matcher.compile(index, router).hasConditions) return decideLater(request, spec, target, router, identity);
-    return allowed(identity, spec.matcher.match(index, request.method, target, undefined, router));
+    const grants = callers.cachedGrants(identity.userId, known)?.value;
+    if (grants === undefined || compile(identity.userId, grants, spec, router).hasConditions) return decideLater(request, spec, target, router, identity);
+    return allowed(identity, spec.matcher.match(grants.index, request.method, target, undefined, router));
   }
 
   async function decideLater(request: RequestLike, spec: ApiModeSpec, target: ApiPath, router: RouterRules | undefined, identity: Identity): Promise<GenAuthContext> {
-    const index: GrantIndex = await store.grants(identity.userId);
-    const conditions = spec.matcher.compile(index, router).hasConditions ? await authorizer.conditions(identity.userId, { request, identity }) : undefined;
-    return allowed(identity, spec.matcher.match(index, request.method, target, conditions, router));
+    const grants = await store.userGrants(identity.userId);
+    const conditions = compile(identity.userId, grants, spec, router).hasConditions ? await authorizer.conditions(identity.userId, { request, identity }) : undefined;
+    return allowed(identity, spec.matcher.match(grants.index, request.method, target, conditions, router));
+  }
+
+  /** The user's API grants compiled (once per grant set and router fold), the tries charged to the cache. */
+  function compile(userId: string, grants: UserGrants, spec: ApiModeSpec, router: RouterRules | undefined): CompiledApiGrants {
+    const compiled = spec.matcher.compile(grants.index, router);
+    store.compiled(userId, grants, compiled);
+    return compiled;
   }
 
   function allowed(identity: Identity, decision: ApiDecision): GenAuthContext {

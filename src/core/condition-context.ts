@@ -1,6 +1,6 @@
-import type { ResolvedOptions } from './options.js';
-import type { ConditionContext } from './policy/conditions.js';
-import type { RequestLike } from './request.js';
+import type { ResolvedOptions } from '../options.js';
+import type { ConditionContext } from '../policy/conditions.js';
+import type { RequestLike } from '../request.js';
 
 /**
  * The source IP: the socket's peer, or, when `trustProxy` hops are configured, the address that many
