@@ -1,18 +1,18 @@
 import type { ApiModeOptions } from '../core/enforce/api.js';
 import type { ResourceSource } from '../core/enforce/route.js';
-import type { CheckInput, Guard, RouteOptions } from '../core/types.js';
+import type { CacheStats, CheckInput, Guard, RouteOptions } from '../core/types.js';
 import type { Decision, Requirement } from '../policy/decide.js';
 
 /** What every adapter's guard offers beside its middleware (the Nest service too). Methods work when taken off the object. */
 export interface GuardControls {
   /** A decision outside HTTP, with the same semantics as the middleware. */
   check(input: CheckInput): Promise<Decision>;
-  /** Forgets one user's cached grants. */
-  invalidateUser(userId: string): void;
-  /** Forgets every cached grant. */
-  invalidateAll(): void;
-  /** Cached users and their estimated bytes. */
-  cacheStats(): { entries: number; bytes: number };
+  /** Forgets one user's cached grants; with `cache.redis`, on every instance (a promise: see {@link Guard.invalidateUser}). */
+  invalidateUser(userId: string): void | Promise<void>;
+  /** Forgets every cached grant; with `cache.redis`, on every instance. */
+  invalidateAll(): void | Promise<void>;
+  /** Cached users and their estimated bytes (and the shared tier's counters). */
+  cacheStats(): CacheStats;
   /** Closes connections to GenAuth. */
   close(): Promise<void>;
   /** The framework-neutral guard. */

@@ -1,3 +1,4 @@
+import type { RedisTierStats } from '../cache/redis/health.js';
 import type { ResourceType } from '../genauth/types.js';
 import type { RedactedOptions } from '../options.js';
 import type { Decision } from '../policy/decide.js';
@@ -11,6 +12,16 @@ export interface GenAuthContext {
   identity: Identity;
   /** Present once a permission was checked. */
   decision?: Decision;
+}
+
+/** What `cacheStats()` reports. */
+export interface CacheStats {
+  /** Users cached in this process. */
+  entries: number;
+  /** Their estimated bytes. */
+  bytes: number;
+  /** The shared Redis tier's counters, when `cache.redis` is set. */
+  redis?: RedisTierStats;
 }
 
 /** Per-route options. */
@@ -57,12 +68,17 @@ export interface Guard {
   authenticate(request: RequestLike): Promise<Identity>;
   /** A decision outside HTTP, with the same semantics as the middleware. Resolves denied decisions too. */
   check(input: CheckInput): Promise<Decision>;
-  /** Forgets one user's cached grants (and verified tokens). */
-  invalidateUser(userId: string): void;
-  /** Forgets every cached grant (and verified token). */
-  invalidateAll(): void;
-  /** Cached users and their estimated bytes. */
-  cacheStats(): { entries: number; bytes: number };
+  /**
+   * Forgets one user's cached grants (and verified tokens) on this instance at once. With `cache.redis`,
+   * also on every instance sharing the Redis: the promise resolves once the invalidation is recorded
+   * there and published, and rejects when it could not be (this instance is invalidated either way).
+   * Without it, returns nothing.
+   */
+  invalidateUser(userId: string): void | Promise<void>;
+  /** Forgets every cached grant (and verified token); with `cache.redis`, on every instance, as {@link Guard.invalidateUser}. */
+  invalidateAll(): void | Promise<void>;
+  /** Cached users and their estimated bytes; with `cache.redis`, the shared tier's counters. */
+  cacheStats(): CacheStats;
   /** Closes connections to GenAuth. */
   close(): Promise<void>;
 }
