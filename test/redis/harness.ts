@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { createClient, createCluster } from 'redis';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
+import type { RedisTierClient } from '../../src/index.js';
 import type { GenAuthEmulator } from '../../src/testing/index.js';
 
 
@@ -92,3 +93,27 @@ export function subscribed(guard: { cacheStats(): { redis?: { subscribed: boolea
 /** A prefix of its own per test: no test reads another's keys. */
 let prefixes = 0;
 export const freshPrefix = () => `t${process.pid}-${++prefixes}-${Date.now()}:`;
+
+/**
+ * The same real client, whose subscription hands each message over `delay()` ms late: how a test
+ * forces a load to end before its instance hears of the invalidation that made it moot.
+ */
+export function withLateMessages(client: Client, delay: () => number): RedisTierClient {
+  return {
+    eval: (script, options) => client.eval(script, options),
+    get: (key) => client.get(key),
+    publish: (channel, message) => client.publish(channel, message),
+    get isReady() {
+      return client.isReady;
+    },
+    duplicate() {
+      const subscriber = client.duplicate();
+      return {
+        connect: () => subscriber.connect(),
+        subscribe: (channel, listener) => subscriber.subscribe(channel, (message, from) => void setTimeout(() => listener(message, from), delay())),
+        on: (event, listener) => subscriber.on(event, listener),
+        destroy: () => subscriber.destroy(),
+      };
+    },
+  };
+}
