@@ -98,7 +98,7 @@ export const freshPrefix = () => `t${process.pid}-${++prefixes}-${Date.now()}:`;
  * The same real client, whose subscription hands each message over `delay()` ms late: how a test
  * forces a load to end before its instance hears of the invalidation that made it moot.
  */
-export function withLateMessages(client: Client, delay: () => number): RedisTierClient {
+export function withLateMessages(client: RedisTierClient, delay: () => number): RedisTierClient {
   return {
     eval: (script, options) => client.eval(script, options),
     get: (key) => client.get(key),
