@@ -1,6 +1,7 @@
 export { createGuard } from './core/guard.js';
 export type { CacheStats, CheckInput, GenAuthContext, Guard, RouteOptions } from './core/types.js';
 export type { RedisMessageListener, RedisSubscriberClient, RedisTierClient } from './cache/redis/client.js';
+export { RedisTierError } from './cache/redis/bounded.js';
 export type { RedisTierStats } from './cache/redis/health.js';
 export { routeSpec } from './core/enforce/route.js';
 export type { ResourceSource, RouteSpec } from './core/enforce/route.js';

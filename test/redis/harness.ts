@@ -31,6 +31,13 @@ export function clients() {
       await client.connect();
       return client;
     },
+    /** A client the test connects itself (e.g. before its server is up). */
+    unconnected(url: string) {
+      const client = createClient({ url });
+      client.on('error', () => {});
+      open.push(client);
+      return client;
+    },
     async cluster(ports: readonly number[]) {
       const cluster = createCluster({ rootNodes: ports.map((port) => ({ url: `redis://127.0.0.1:${port}` })) });
       cluster.on('error', () => {});

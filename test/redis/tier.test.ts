@@ -2,6 +2,7 @@
 // GenAuth; what GenAuth returned is written with its fetch time, so a Redis hit is fresh until fetch
 // time + ttl on every instance, and the key expires at ttl + maxStale. Keys carry the prefix and the
 // scope: two guards of different scopes never read each other's entries. Real redis-server, real HTTP.
+import { RESP_TYPES } from 'redis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../clock.js';
 import { RESOURCES, bearerFor, useEmulator } from '../fixtures.js';
@@ -114,5 +115,22 @@ describe.skipIf(!run)('the shared tier', () => {
       expect(emulator().callCount(RESOURCES)).toBe(2);
       expect(b.guard.cacheStats().redis?.hits).toBe(0);
     });
+  });
+
+  it('a RESP3 client and a client that maps strings to Buffers read and write the same entries', async () => {
+    const resp3 = await open.client(redis().url, { RESP: 3 });
+    const buffers = (await open.client(redis().url)).withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+    const [a, b] = [resp3, buffers].map((client) => startInstance(sharedOptions(emulator(), client, { redisPrefix: prefix })));
+    const started = await Promise.all([a!, b!]);
+    instances.push(...started);
+    await Promise.all(started.map((one) => subscribed(one.guard)));
+    const auth = await bearerFor(emulator(), 'alice');
+    expect(await started[0]!.status(auth)).toBe(200);
+    expect(await started[1]!.status(auth)).toBe(200);
+    expect(emulator().callCount(RESOURCES)).toBe(1);
+    expect(started[1]!.guard.cacheStats().redis).toMatchObject({ hits: 1, ignored: 0, failures: 0 });
+    emulator().setGrants('alice', []);
+    await started[0]!.guard.invalidateUser('alice');
+    await until(async () => (await started[1]!.status(auth)) === 403, 2000, 'the Buffer-mapped instance denying');
   });
 });

@@ -129,4 +129,21 @@ describe.skipIf(!run)('Redis trouble', () => {
     expect(a.guard.cacheStats().entries).toBe(0);
     expect(await a.status(t.alice)).toBe(200); // from Redis: the shared copy was never revoked
   });
+
+  it('a guard started while Redis is down: GenAuth answers, and the tier and subscription come up with Redis, no restart', async () => {
+    await server.kill();
+    const client = open.unconnected(server.url);
+    const connecting = client.connect(); // node-redis retries until the server is there
+    const logger = { warn: (message: string) => void warnings.push([message]) };
+    const a = await startInstance(sharedOptions(emulator(), client, { redisPrefix: prefix }, { logger }));
+    instances.push(a);
+    const t = await tokens();
+    expect(await a.status(t.alice)).toBe(200);
+    expect(a.guard.cacheStats().redis).toMatchObject({ subscribed: false, writes: 0 });
+    await server.start();
+    await connecting;
+    await subscribed(a.guard);
+    expect(await a.status(t.bob)).toBe(200);
+    expect(a.guard.cacheStats().redis!.writes).toBe(1);
+  });
 });

@@ -20,8 +20,6 @@ export interface InvalidationHandlers {
 }
 
 export interface Subscription {
-  /** Resolves once the subscription is up the first time (tests; requests never wait for it). */
-  readonly ready: Promise<void>;
   close(): void;
 }
 
@@ -45,13 +43,13 @@ const LOSS_EVENTS = ['error', 'reconnecting', 'end', 'node-error', 'node-reconne
 export function subscribeToInvalidations(settings: SubscriptionSettings): Subscription {
   const { client, channel, instance, handlers, health } = settings;
   let closed = false;
+  /** The duplicate being connected or holding the subscription (closed with the guard). */
+  let current: RedisSubscriberClient | undefined;
   let subscriber: RedisSubscriberClient | undefined;
   let live = false;
   let probing: ReturnType<typeof setInterval> | undefined;
   /** Probes sent since the last loss: one of them coming back proves the subscription is live. */
   const probes = new Set<string>();
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
 
   function onMessage(text: string): void {
     const message = decodeMessage(text);
@@ -71,7 +69,6 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
     live = true;
     handlers.resync();
     health.subscribed(true);
-    markReady();
   }
 
   function sendProbe(): void {
@@ -94,10 +91,11 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
 
   async function start(attempt: number): Promise<void> {
     if (closed) return;
-    const candidate = client.duplicate();
-    // node-redis requires an error listener; every loss event starts the probes once subscribed.
-    for (const event of LOSS_EVENTS) candidate.on(event, () => lost());
+    let candidate: RedisSubscriberClient | undefined;
     try {
+      candidate = current = client.duplicate();
+      // node-redis requires an error listener; every loss event starts the probes once subscribed.
+      for (const event of LOSS_EVENTS) candidate.on(event, () => lost());
       await candidate.connect();
       if (closed) throw new Error('closed');
       subscriber = candidate;
@@ -107,7 +105,7 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
       if (probing !== undefined) clearInterval(probing);
       probing = undefined;
       try {
-        candidate.destroy();
+        candidate?.destroy();
       } catch {
         // already closed
       }
@@ -122,22 +120,20 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
     live = true;
     handlers.resync();
     health.subscribed(false);
-    markReady();
   }
 
   void start(0);
   return {
-    ready,
     close() {
       closed = true;
       if (probing !== undefined) clearInterval(probing);
       probing = undefined;
       try {
-        subscriber?.destroy();
+        current?.destroy();
       } catch {
         // already closed
       }
-      subscriber = undefined;
+      current = subscriber = undefined;
     },
   };
 }
