@@ -1,4 +1,5 @@
 import { createPermissionCache, StaleBeyondLimitError, type CachedGrants, type GrantsLink, type PermissionCache } from '../cache/permission-cache.js';
+import { sealingKey } from '../cache/redis/seal.js';
 import { createSharedTier, type SharedTier } from '../cache/redis/tier.js';
 import { createUncachedPermissions } from '../cache/uncached.js';
 import { GenAuthApiError, PermissionsUnavailableError, isGuardError } from '../errors.js';
@@ -58,6 +59,7 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
           ttl: settings.ttl,
           maxStale: settings.maxStale,
           maxBytes: genauth.maxResponseBytes,
+          sealingKey: sealingKey(genauth.accessKeySecret),
           logger: options.logger,
           clock: options.clock,
           now: options.now,

@@ -1,12 +1,14 @@
 // What comes back from Redis is policy input like a GenAuth body: bounded in bytes
-// (genauth.maxResponseBytes), parsed, checked as ours (format, scope, user, fetch time, mark), its list
-// read and indexed as GenAuth's. An oversized, foreign or corrupt entry is a miss: GenAuth answers,
+// (genauth.maxResponseBytes), sealed with a key derived from the access key secret (someone who can
+// write to Redis cannot grant), parsed, checked as ours (format, scope, user, fetch time, mark), its
+// list read and indexed as GenAuth's. An oversized, unsealed, foreign or corrupt entry is a miss: GenAuth answers,
 // the entry is counted, one warning per kind is logged and each is published on genauth-guard:redis.
 // The entries are written straight into a real redis-server under the guard's own key.
 import diagnostics from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ENTRY_FORMAT, encodeEntry } from '../../src/cache/redis/entry.js';
 import { tierKeys, type TierKeys } from '../../src/cache/redis/keys.js';
+import { seal, sealingKey } from '../../src/cache/redis/seal.js';
 import type { RedisTierEvent } from '../../src/events.js';
 import { RESOURCES, bearerFor, useEmulator } from '../fixtures.js';
 import { clients, freshPrefix, sharedOptions, startInstance, subscribed, type Client, type Instance } from './harness.js';
@@ -24,6 +26,9 @@ describe.skipIf(!run)('entries read from Redis', () => {
   let names: TierKeys;
   let globalMark = '';
   let warnings: string[] = [];
+  let key: Buffer;
+  /** A value sealed as the guard seals its entries (so the test reaches the checks behind the seal). */
+  const sealed = (text: string) => seal(key, text);
 
   beforeEach(async () => {
     const prefix = freshPrefix();
@@ -31,7 +36,8 @@ describe.skipIf(!run)('entries read from Redis', () => {
     emulator().clearFaults();
     emulator().resetCalls();
     client = await open.client(redis().url);
-    const { userPoolId } = emulator().guardOptions().genauth;
+    const { userPoolId, accessKeySecret } = emulator().guardOptions().genauth;
+    key = sealingKey(accessKeySecret);
     names = tierKeys(prefix, { userPoolId, tenantId: undefined, namespace: 'default', userIdType: 'user_id', resourceType: undefined });
     globalMark = 'mark-1';
     await client.set(names.globalMark, globalMark);
@@ -55,12 +61,15 @@ describe.skipIf(!run)('entries read from Redis', () => {
     return started;
   }
 
-  /** A well-formed entry of `user` granting reports:Read, fetched now. */
-  function entry(user: string, overrides: Record<string, unknown> = {}, list: unknown = [GRANT]): string {
+  /** The JSON of a well-formed entry of `user` granting reports:Read, fetched now (unsealed). */
+  function entryJson(user: string, overrides: Record<string, unknown> = {}, list: unknown = [GRANT]): string {
     const keys = names.user(user);
-    const value = JSON.parse(encodeEntry({ scope: names.scope, user: keys.user }, { fetchedAt: Date.now(), globalMark, list })) as Record<string, unknown>;
+    const stored = encodeEntry({ scope: names.scope, user: keys.user }, { fetchedAt: Date.now(), globalMark, list }, key);
+    const value = JSON.parse(stored.slice(stored.indexOf('.') + 1)) as Record<string, unknown>;
     return JSON.stringify({ ...value, ...overrides });
   }
+  /** The same entry, sealed as the guard seals it. */
+  const entry = (user: string, overrides: Record<string, unknown> = {}, list: unknown = [GRANT]) => sealed(entryJson(user, overrides, list));
 
   it('a well-formed entry is used (the control case): no GenAuth call', async () => {
     await client.set(names.user('alice').entry, entry('alice'));
@@ -70,15 +79,19 @@ describe.skipIf(!run)('entries read from Redis', () => {
   });
 
   const corrupt: Array<[string, (user: string) => string | Buffer, string]> = [
-    ['not JSON', () => '{"format": "genauth-guard/grants@1", "list": [', 'corrupt'],
-    ['JSON but an array', () => JSON.stringify([GRANT]), 'corrupt'],
-    ['JSON null', () => 'null', 'corrupt'],
+    ['unsealed (the JSON of a valid entry alone)', (user) => entryJson(user), 'unauthenticated'],
+    ['sealed with another secret', (user) => seal(sealingKey('another app\'s secret'), entryJson(user)), 'unauthenticated'],
+    ['changed after it was sealed', (user) => entry(user).replace('reports:Read', 'reports:Reax'), 'unauthenticated'],
+    ['a seal that is not one', (user) => `${'A'.repeat(43)}.${entryJson(user)}`, 'unauthenticated'],
+    ['not JSON', () => sealed('{"format": "genauth-guard/grants@1", "list": ['), 'corrupt'],
+    ['JSON but an array', () => sealed(JSON.stringify([GRANT])), 'corrupt'],
+    ['JSON null', () => sealed('null'), 'corrupt'],
     ['no fetch time', (user) => entry(user, { fetchedAt: undefined }), 'corrupt'],
     ['a fetch time that is a string', (user) => entry(user, { fetchedAt: String(Date.now()) }), 'corrupt'],
     ['no list', (user) => entry(user, { list: undefined }), 'corrupt'],
     ['a list that is a number', (user) => entry(user, {}, 42), 'list'],
     ['a list that is a string', (user) => entry(user, {}, 'reports'), 'list'],
-    ['invalid UTF-8 bytes', () => Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 'corrupt'],
+    ['invalid UTF-8 bytes behind a seal', () => Buffer.concat([Buffer.from(sealed('{').slice(0, 44)), Buffer.from([0x7b, 0xff, 0xfe, 0x7d])]), 'unauthenticated'],
     ['another format', (user) => entry(user, { format: 'genauth-guard/grants@0' }), 'foreign'],
     ['no format', (user) => entry(user, { format: undefined }), 'foreign'],
     ['another scope', (user) => entry(user, { scope: 'other-pool:default:user_id:*' }), 'foreign'],
@@ -98,7 +111,7 @@ describe.skipIf(!run)('entries read from Redis', () => {
       expect(emulator().callCount(RESOURCES)).toBe(1);
       expect(guard.guard.cacheStats().redis?.ignored).toBe(1);
       expect(events).toContainEqual({ event: 'ignored-entry', reason });
-      expect(warnings.filter((w) => w.includes(`ignored a ${reason} permission entry`))).toHaveLength(1);
+      expect(warnings.filter((w) => w.includes(`ignored a permission entry read from Redis (${reason})`))).toHaveLength(1);
     } finally {
       diagnostics.unsubscribe('genauth-guard:redis', onEvent);
     }
@@ -111,11 +124,11 @@ describe.skipIf(!run)('entries read from Redis', () => {
     expect(await guard.status(await bearerFor(emulator(), 'alice'))).toBe(403); // GenAuth: no grants for alice
     expect(emulator().callCount(RESOURCES)).toBe(1);
     expect(guard.guard.cacheStats().redis?.ignored).toBe(1);
-    expect(warnings.filter((w) => w.includes('oversized'))).toHaveLength(1);
+    expect(warnings.filter((w) => w.includes('(oversized)'))).toHaveLength(1);
   });
 
   it('a "__proto__" key in an entry pollutes nothing', async () => {
-    await client.set(names.user('alice').entry, entry('alice').replace('{', '{"__proto__":{"polluted":true},'));
+    await client.set(names.user('alice').entry, sealed(entryJson('alice').replace('{', '{"__proto__":{"polluted":true},')));
     const guard = await instance();
     expect(await guard.status(await bearerFor(emulator(), 'alice'))).toBe(200);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -132,11 +145,11 @@ describe.skipIf(!run)('entries read from Redis', () => {
     const guard = await instance();
     for (let i = 0; i < 5; i++) {
       const user = `corrupt-${i}`;
-      await client.set(names.user(user).entry, 'garbage');
+      await client.set(names.user(user).entry, sealed('garbage'));
       expect(await guard.status(await bearerFor(emulator(), user))).toBe(403);
     }
     expect(guard.guard.cacheStats().redis?.ignored).toBe(5);
-    expect(warnings.filter((w) => w.includes('corrupt'))).toHaveLength(1);
+    expect(warnings.filter((w) => w.includes('(corrupt)'))).toHaveLength(1);
   });
 
   it('an entry loaded before an invalidateAll (an old global mark) is not used, nor counted as corrupt', async () => {

@@ -83,7 +83,7 @@ export function createTierHealth(logger: { warn(message: string): void } | false
       publish({ event: 'ignored-entry', reason });
       if (!due(lastIgnored.get(reason) ?? -Infinity)) return;
       lastIgnored.set(reason, clock.now());
-      if (logger !== false) logger.warn(`genauth-guard: ignored a ${reason} permission entry read from Redis (treated as a miss).`);
+      if (logger !== false) logger.warn(`genauth-guard: ignored a permission entry read from Redis (${reason}); it was treated as a miss.`);
     },
     invalidationFailed(reason) {
       publish({ event: 'invalidation-failed', reason });

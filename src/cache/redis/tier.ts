@@ -28,6 +28,8 @@ export interface SharedTierSettings {
   maxStale: number;
   /** The bound of an entry, as of a GenAuth body (`genauth.maxResponseBytes`). */
   maxBytes: number;
+  /** The key entries are sealed with (see seal.ts). */
+  sealingKey: Buffer;
   logger: { warn(message: string): void } | false;
   clock: Clock;
   /** Wall-clock ms: entries carry their fetch time, which every instance reads. */
@@ -87,7 +89,7 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
     const state = textOf(reply[1]);
     if (state === 'foreign' || state === 'oversized') health.ignored(state);
     if (state !== 'entry') return undefined;
-    const decoded = decodeEntry(reply[2], { scope: names.scope, user: keys.user }, maxBytes);
+    const decoded = decodeEntry(reply[2], { scope: names.scope, user: keys.user }, maxBytes, settings.sealingKey);
     if (typeof decoded === 'string') {
       health.ignored(decoded);
       return undefined;
@@ -133,7 +135,7 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
       }
     },
     async write(read, list, fetchedAt) {
-      const value = encodeEntry({ scope: names.scope, user: read.keys.user }, { fetchedAt, globalMark: read.globalMark, list });
+      const value = encodeEntry({ scope: names.scope, user: read.keys.user }, { fetchedAt, globalMark: read.globalMark, list }, settings.sealingKey);
       // The key expires when the entry may no longer be served, stale or not: fetch time + ttl + maxStale.
       const life = Math.ceil(fetchedAt + lifetime - now());
       const store = byteLength(value) <= maxBytes && life > 0;
