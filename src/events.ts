@@ -15,6 +15,11 @@ export const channels = Object.freeze({
   upstream: diagnostics.channel('genauth-guard:upstream'),
   /** `{ eventName, status, invalidatedUsers, revokedUsers, invalidatedAll }` after every webhook delivery. */
   webhook: diagnostics.channel('genauth-guard:webhook'),
+  /**
+   * `{ event, reason? }` when the shared Redis tier changes state or ignores an entry: `unavailable`
+   * (at most once a minute), `available`, `subscribed`, `resynced`, `ignored-entry`, `invalidation-failed`.
+   */
+  redis: diagnostics.channel('genauth-guard:redis'),
 });
 
 export interface DecisionEvent {
@@ -40,4 +45,19 @@ export interface WebhookEvent {
   invalidatedUsers: number;
   revokedUsers: number;
   invalidatedAll: boolean;
+}
+
+/** What happened to the shared Redis tier (never a key, a value or Redis's own error text). */
+export interface RedisTierEvent {
+  /**
+   * `unavailable`: a Redis call failed or timed out, or the subscription dropped; requests go on from the
+   * in-process cache and GenAuth (published at most once a minute). `available`: a call succeeded again
+   * after that. `subscribed`: the invalidation subscription is up (first time). `resynced`: it came back
+   * after a drop, and local grants and verified tokens were dropped. `ignored-entry`: an entry read from
+   * Redis was oversized, foreign or corrupt and was treated as a miss. `invalidation-failed`: an
+   * `invalidateUser`/`invalidateAll` could not be recorded or published.
+   */
+  event: 'unavailable' | 'available' | 'subscribed' | 'resynced' | 'ignored-entry' | 'invalidation-failed';
+  /** `timeout`, `error`, `not-ready`, `subscription` for failures; `oversized`, `unauthenticated`, `foreign`, `corrupt`, `list` for ignored entries. */
+  reason?: string;
 }

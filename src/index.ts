@@ -1,5 +1,8 @@
 export { createGuard } from './core/guard.js';
-export type { CheckInput, GenAuthContext, Guard, RouteOptions } from './core/types.js';
+export type { CacheStats, CheckInput, GenAuthContext, Guard, RouteOptions } from './core/types.js';
+export type { RedisMessageListener, RedisSubscriberClient, RedisTierClient } from './cache/redis/client.js';
+export { RedisTierError } from './cache/redis/bounded.js';
+export type { RedisTierStats } from './cache/redis/health.js';
 export { routeSpec } from './core/enforce/route.js';
 export type { ResourceSource, RouteSpec } from './core/enforce/route.js';
 export { apiModeSpec } from './core/enforce/api.js';
@@ -56,7 +59,7 @@ export type {
   UserIdType,
 } from './wire.js';
 export { channels } from './events.js';
-export type { DecisionEvent, UpstreamEvent } from './events.js';
+export type { DecisionEvent, RedisTierEvent, UpstreamEvent } from './events.js';
 export { CONDITION_OPERATORS, evaluateCondition, evaluateConditions } from './policy/conditions.js';
 export type { ConditionContext } from './policy/conditions.js';
 export type { Clock, ConditionOptions, RetryBudgetOptions, TokenCacheOptions } from './options.js';

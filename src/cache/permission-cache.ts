@@ -20,7 +20,11 @@ export interface PermissionCacheOptions<V> {
   errorTtl: number;
   /** The clock every ttl is measured on (lru-cache's `perf`). */
   clock: Clock;
-  /** Loads a user's grants. Throwing means "not cached". `setTtl` shortens this entry's life. */
+  /**
+   * Loads a user's grants. Throwing means "not cached". `setTtl` shortens this entry's life; 0 or less
+   * means it is already that many ms past its freshness (a stale copy from the shared tier, served while
+   * GenAuth fails): it is then only served within `maxStale` of when it stopped being fresh.
+   */
   load: (userId: string, setTtl: (ms: number) => void) => Promise<V>;
   /** Estimated bytes of a value and what the caller keeps beside it (the key's are added). */
   sizeOf: (value: V) => number;
@@ -129,7 +133,8 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
         const value = await Promise.race([loading, supersededOn(signal, mark)]);
         // Begun before an invalidation: never stored, whatever lru-cache does with an aborted fetch.
         if (!generations.current(mark)) throw new LoadSupersededError();
-        fetchOptions.ttl = ttl;
+        // lru-cache takes a ttl of 0 for "never expires": an already stale entry lives 1 ms there.
+        fetchOptions.ttl = Math.max(ttl, 1);
         // Read before lru-cache stores it, so this ends no later than lru-cache's own ttl does.
         const freshUntil = clock.now() + ttl;
         const link: GrantsLink<V> = { grants: undefined };

@@ -1,11 +1,15 @@
 import { createPermissionCache, StaleBeyondLimitError, type CachedGrants, type GrantsLink, type PermissionCache } from '../cache/permission-cache.js';
+import { sealingKey } from '../cache/redis/seal.js';
+import { createSharedTier, type SharedTier } from '../cache/redis/tier.js';
 import { createUncachedPermissions } from '../cache/uncached.js';
 import { GenAuthApiError, PermissionsUnavailableError, isGuardError } from '../errors.js';
+import { readResourceList } from '../genauth/authorized-resources.js';
 import type { GenAuthClient } from '../genauth/client.js';
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedCacheOptions, ResolvedOptions } from '../options.js';
 import { compiledApiBytes, type CompiledApiGrants } from '../policy/api-compile.js';
 import { REMEMBERED_RESOURCE_MAX, type DecisionMemo } from '../policy/decide.js';
 import { indexGrants, type GrantIndex } from '../policy/grants.js';
+import type { AuthorizedResource } from '../wire.js';
 
 /** How long "this user does not exist" is remembered, in ms. */
 const UNKNOWN_USER_TTL = 5_000;
@@ -28,6 +32,8 @@ export type UserGrantsLink = GrantsLink<UserGrants>;
 /** Users' grants: the cache (or its `cache: false` stand-in) over GenAuth, with outages as 503s. */
 export interface GrantStore {
   readonly cache: PermissionCache<UserGrants>;
+  /** The shared Redis tier behind the cache, when `cache.redis` is set. */
+  readonly shared: SharedTier | undefined;
   /** The user's indexed grants, cached or loaded. Throws a 503 GuardError on outage. */
   grants(userId: string): Promise<GrantIndex>;
   /** The same, with what the cache keeps beside them. */
@@ -40,33 +46,106 @@ export interface GrantStore {
   compiled(userId: string, grants: UserGrants, compiled: CompiledApiGrants): void;
 }
 
+/** A load that learnt from Redis that an invalidation came while it ran: its waiters load again. */
+class SharedLoadSupersededError extends Error {
+  constructor() {
+    super('the user was invalidated on another instance while their permissions were loading');
+    this.name = 'SharedLoadSupersededError';
+  }
+}
+
+const memo = (list: readonly AuthorizedResource[]): UserGrants => ({ index: indexGrants(list), lastDecision: undefined, lastResourceType: undefined, apiBytes: 0, apiCharged: undefined });
+
+const userNotFound = (error: unknown) => error instanceof GenAuthApiError && error.kind === 'user_not_found';
+
 /** Creates the grant store of one guard. */
 export function createGrantStore(options: ResolvedOptions, client: GenAuthClient): GrantStore {
   const { genauth } = options;
+  const settings: ResolvedCacheOptions | undefined = options.cache === false ? undefined : options.cache;
+  const shared =
+    settings?.redis === undefined
+      ? undefined
+      : createSharedTier({
+          client: settings.redis,
+          prefix: settings.redisPrefix,
+          timeout: settings.redisTimeout,
+          scope: { userPoolId: genauth.userPoolId, tenantId: genauth.tenantId, namespace: genauth.namespace, userIdType: genauth.userIdType, resourceType: genauth.resourceType },
+          ttl: settings.ttl,
+          maxStale: settings.maxStale,
+          maxBytes: genauth.maxResponseBytes,
+          sealingKey: sealingKey(genauth.accessKeySecret),
+          logger: options.logger,
+          clock: options.clock,
+          now: options.now,
+        });
+
+  function fetchList(userId: string): Promise<AuthorizedResource[]> {
+    return client.getUserAuthorizedResources({ userId, userIdType: genauth.userIdType, namespace: genauth.namespace, resourceType: genauth.resourceType });
+  }
 
   async function load(userId: string, setTtl: (ms: number) => void): Promise<UserGrants> {
-    let index: GrantIndex;
     try {
-      const list = await client.getUserAuthorizedResources({
-        userId,
-        userIdType: genauth.userIdType,
-        namespace: genauth.namespace,
-        resourceType: genauth.resourceType,
-      });
-      index = indexGrants(list);
+      return memo(await fetchList(userId));
     } catch (error) {
       // A user GenAuth does not know has no permissions: deny (403), remembered briefly.
-      if (!(error instanceof GenAuthApiError && error.kind === 'user_not_found')) throw error;
+      if (!userNotFound(error)) throw error;
       setTtl(UNKNOWN_USER_TTL);
-      index = indexGrants([]);
+      return memo([]);
     }
-    return { index, lastDecision: undefined, lastResourceType: undefined, apiBytes: 0, apiCharged: undefined };
+  }
+
+  /**
+   * A local miss with the shared tier: Redis first (an entry is fresh until its fetch time + ttl, on
+   * every instance), then GenAuth, whose answer is written back unless an invalidation came since the
+   * read. Redis trouble makes it the plain load. A stale entry is served only while GenAuth fails, within maxStale.
+   */
+  async function loadShared(tier: SharedTier, ttl: number, maxStale: number, userId: string, setTtl: (ms: number) => void): Promise<UserGrants> {
+    const read = await tier.read(userId);
+    let stale: { list: AuthorizedResource[]; age: number } | undefined;
+    if (read?.entry !== undefined) {
+      const list = readResourceList(read.entry.list);
+      if (list === undefined) tier.ignored('list');
+      else {
+        const age = Math.max(0, options.now() - read.entry.fetchedAt);
+        if (age < ttl) {
+          tier.counted('hit');
+          setTtl(ttl - age);
+          return memo(list);
+        }
+        stale = { list, age };
+      }
+    }
+    tier.counted('miss');
+    const fetchedAt = options.now();
+    let list: AuthorizedResource[];
+    try {
+      list = await fetchList(userId);
+    } catch (error) {
+      if (userNotFound(error)) {
+        setTtl(UNKNOWN_USER_TTL);
+        return memo([]);
+      }
+      if (stale === undefined || maxStale === 0 || stale.age >= ttl + maxStale) throw error;
+      setTtl(ttl - stale.age); // already stale: served within maxStale of its fetch time + ttl
+      return memo(stale.list);
+    }
+    const outcome = read === undefined ? 'unknown' : await tier.write(read, list, fetchedAt);
+    // An invalidation came since the read (its message may not be here yet): never keep this answer.
+    if (outcome === 'user-invalidated') cache.invalidateUser(userId);
+    if (outcome === 'all-invalidated') cache.invalidateAll();
+    if (outcome === 'user-invalidated' || outcome === 'all-invalidated') throw new SharedLoadSupersededError();
+    return memo(list);
   }
 
   const cache: PermissionCache<UserGrants> =
-    options.cache === false
+    settings === undefined
       ? createUncachedPermissions(load)
-      : createPermissionCache({ ...options.cache, clock: options.clock, load, sizeOf: (grants) => grants.index.bytes + MEMO_BYTES + grants.apiBytes });
+      : createPermissionCache({
+          ...settings,
+          clock: options.clock,
+          load: shared === undefined ? load : (userId, setTtl) => loadShared(shared, settings.ttl, settings.maxStale, userId, setTtl),
+          sizeOf: (grants) => grants.index.bytes + MEMO_BYTES + grants.apiBytes,
+        });
 
   async function userGrants(userId: string): Promise<UserGrants> {
     try {
@@ -78,6 +157,7 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
 
   return {
     cache,
+    shared,
     grants: async (userId) => (await userGrants(userId)).index,
     userGrants,
     compiled(userId, grants, compiled) {

@@ -11,6 +11,16 @@ import { createExplainer } from './explain.js';
 import { createGrantStore, type UserGrantsLink } from './grant-store.js';
 import type { CheckInput, Guard } from './types.js';
 
+/**
+ * The promise of a shared invalidation, marked as handled: a caller that does not await it (the
+ * method returned void before the shared tier) never gets an unhandled rejection; one that awaits it
+ * still sees the failure (the warning and the event are sent either way).
+ */
+function observed(promise: Promise<void>): Promise<void> {
+  promise.catch(() => {});
+  return promise;
+}
+
 function requirementOf(input: CheckInput): Requirement {
   if ('action' in input) return input.action;
   if ('allOf' in input) return { allOf: input.allOf };
@@ -33,6 +43,19 @@ export function createGuard(input: GuardOptions): Guard {
   const store = createGrantStore(options, client);
   const authorizer = createAuthorizer(options, store);
   const callers = createCallers(verifier, store.cache, realm);
+
+  /** This instance's part of an invalidation: the user's grants and verified tokens. */
+  function forgetUser(userId: string): void {
+    store.cache.invalidateUser(userId);
+    verifier.forgetUser(userId);
+  }
+  function forgetAll(): void {
+    store.cache.invalidateAll();
+    verifier.forgetAll();
+  }
+  // With a shared tier: other instances' invalidations, and everything dropped when the subscription
+  // comes back after a drop (an invalidation may have been missed meanwhile).
+  const subscription = store.shared?.subscribe({ user: forgetUser, all: forgetAll, resync: forgetAll });
 
   function check(input: CheckInput): Promise<Decision> {
     if (typeof input?.userId !== 'string' || input.userId === '') {
@@ -62,23 +85,26 @@ export function createGuard(input: GuardOptions): Guard {
     },
     check,
     explain: createExplainer(store, authorizer),
+    // Applied here at once; with a shared tier, also recorded in Redis and published to every instance.
     invalidateUser(userId) {
-      store.cache.invalidateUser(userId);
-      verifier.forgetUser(userId);
+      forgetUser(userId);
+      return store.shared === undefined ? undefined : observed(store.shared.invalidateUser(userId));
     },
     invalidateAll() {
-      store.cache.invalidateAll();
-      verifier.forgetAll();
+      forgetAll();
+      return store.shared === undefined ? undefined : observed(store.shared.invalidateAll());
+    },
+    cacheStats: () => (store.shared === undefined ? store.cache.stats() : { ...store.cache.stats(), redis: { ...store.shared.stats } }),
+    close() {
+      subscription?.close();
+      return client.close();
     },
     revokeUser(userId) {
       if (typeof userId !== 'string' || userId === '') throw new TypeError('genauth-guard: revokeUser() needs a non-empty userId');
       // Recorded first: a token verified from here on is checked against it, cached ones are dropped.
       const recorded = revocations.revoke(userId, options.now());
-      store.cache.invalidateUser(userId);
-      verifier.forgetUser(userId);
+      forgetUser(userId);
       return recorded;
     },
-    cacheStats: () => store.cache.stats(),
-    close: () => client.close(),
   };
 }

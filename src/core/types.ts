@@ -1,3 +1,4 @@
+import type { RedisTierStats } from '../cache/redis/health.js';
 import type { ResourceType } from '../genauth/types.js';
 import type { RedactedOptions } from '../options.js';
 import type { Decision } from '../policy/decide.js';
@@ -12,6 +13,16 @@ export interface GenAuthContext {
   identity: Identity;
   /** Present once a permission was checked. */
   decision?: Decision;
+}
+
+/** What `cacheStats()` reports. */
+export interface CacheStats {
+  /** Users cached in this process. */
+  entries: number;
+  /** Their estimated bytes. */
+  bytes: number;
+  /** The shared Redis tier's counters, when `cache.redis` is set. */
+  redis?: RedisTierStats;
 }
 
 /** Per-route options. */
@@ -65,10 +76,15 @@ export interface Guard {
    * @example const { allowed, reason, grants } = await guard.explain({ userId: 'alice', resource: 'ecs:1', action: 'ecs:Start' });
    */
   readonly explain: Explainer;
-  /** Forgets one user's cached grants (and verified tokens). */
-  invalidateUser(userId: string): void;
-  /** Forgets every cached grant (and verified token). */
-  invalidateAll(): void;
+  /**
+   * Forgets one user's cached grants (and verified tokens) on this instance at once. With `cache.redis`,
+   * also on every instance sharing the Redis: the promise resolves once the invalidation is recorded
+   * there and published, and rejects when it could not be (this instance is invalidated either way).
+   * Without it, returns nothing.
+   */
+  invalidateUser(userId: string): void | Promise<void>;
+  /** Forgets every cached grant (and verified token); with `cache.redis`, on every instance, as {@link Guard.invalidateUser}. */
+  invalidateAll(): void | Promise<void>;
   /**
    * Revokes a user now: their tokens issued until now (or carrying no `iat`) are a 401 `revoked`,
    * cached or not, for `revocation.ttl`; tokens issued later pass. Also forgets their cached grants.
@@ -76,8 +92,8 @@ export interface Guard {
    * @throws TypeError when `userId` is not a non-empty string.
    */
   revokeUser(userId: string): void | Promise<void>;
-  /** Cached users and their estimated bytes. */
-  cacheStats(): { entries: number; bytes: number };
+  /** Cached users and their estimated bytes; with `cache.redis`, the shared tier's counters. */
+  cacheStats(): CacheStats;
   /** Closes connections to GenAuth. */
   close(): Promise<void>;
 }

@@ -55,13 +55,22 @@ export async function requestAuthorizedResources(
   }
 }
 
+/**
+ * A `list` as GenAuth sends it, as entries: an array, or one object (GenAuth's own documented example
+ * shows `list` as one object: read as a list of one); undefined for anything else. The shared Redis
+ * tier reads its entries' lists with it too. The entries themselves are read by the policy's indexing.
+ */
+export function readResourceList(list: unknown): AuthorizedResource[] | undefined {
+  if (typeof list === 'object' && list !== null && !Array.isArray(list)) return [list as AuthorizedResource];
+  return Array.isArray(list) ? (list as AuthorizedResource[]) : undefined;
+}
+
 /** The grants of an answer, or a GenAuthApiError (never carrying the upstream text). */
 function readAuthorizedResources(call: AuthorizedResourcesCall, answer: UpstreamAnswer): AuthorizedResource[] {
   const { data: body } = readEnvelope<AuthorizedResourceList>(answer.status, answer.text, answer.retryAfter);
-  // GenAuth's own documented example shows `list` as one object: read it as a list of one.
-  const one: unknown = body.list;
-  if (typeof one === 'object' && one !== null && !Array.isArray(one)) return [one as AuthorizedResource];
-  if (!Array.isArray(body.list)) throw new GenAuthApiError('bad_envelope');
+  const list = readResourceList(body.list);
+  if (list === undefined) throw new GenAuthApiError('bad_envelope');
+  if (!Array.isArray(body.list)) return list;
   // A list shorter than its `totalCount` left grants out, one of which may be a DENY.
   const total = missingFromList(body.list.length, body.totalCount);
   if (total === undefined || call.acceptPartialLists) return body.list;

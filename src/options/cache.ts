@@ -1,5 +1,6 @@
 /** Resolves the `cache` group: the permission cache, or `false` for none. */
-import { fail, optionalBoolean, positiveNumber, strictObject } from './checks.js';
+import { isRedisTierClient, type RedisTierClient } from '../cache/redis/client.js';
+import { fail, optionalBoolean, optionalString, positiveNumber, strictObject } from './checks.js';
 import { OPTION_KEYS } from './keys.js';
 import type { ResolvedCacheOptions } from './resolved.js';
 
@@ -19,5 +20,21 @@ export function resolveCache(value: unknown): ResolvedCacheOptions | false {
     maxStale: positiveNumber(input.maxStale, 'cache.maxStale', 300_000, true),
     staleWhileRevalidate: optionalBoolean(input.staleWhileRevalidate, 'cache.staleWhileRevalidate', true),
     errorTtl: positiveNumber(input.errorTtl, 'cache.errorTtl', 1_000, true),
+    redis: resolveRedisClient(input.redis),
+    redisPrefix: resolveRedisPrefix(input.redisPrefix),
+    redisTimeout: positiveNumber(input.redisTimeout, 'cache.redisTimeout', 100),
   });
+}
+
+/** The user's own client, taken as is (it is not an options object of ours: its keys are not checked). */
+function resolveRedisClient(value: unknown): RedisTierClient | undefined {
+  if (value === undefined) return undefined;
+  if (!isRedisTierClient(value)) fail('cache.redis', 'must be a node-redis v6 client (createClient() or createCluster())');
+  return value;
+}
+
+function resolveRedisPrefix(value: unknown): string {
+  const prefix = optionalString(value, 'cache.redisPrefix', 'genauth-guard:');
+  if (prefix.length > 200 || !/^[\x21-\x7e]+$/.test(prefix)) fail('cache.redisPrefix', 'must be at most 200 printable ASCII characters, no spaces');
+  return prefix;
 }

@@ -14,7 +14,7 @@ export const OPTION_KEYS = Object.freeze({
   jwks: ['cooldownDuration', 'timeoutDuration', 'cacheMaxAge'],
   tokenCache: ['max', 'maxAge'],
   identity: ['claim', 'maxLength'],
-  cache: ['ttl', 'max', 'maxBytes', 'maxEntryBytes', 'maxStale', 'staleWhileRevalidate', 'errorTtl'],
+  cache: ['ttl', 'max', 'maxBytes', 'maxEntryBytes', 'maxStale', 'staleWhileRevalidate', 'errorTtl', 'redis', 'redisPrefix', 'redisTimeout'],
   conditions: ['trustProxy', 'context'],
   revocation: ['ttl', 'max'],
 } as const satisfies Record<string, readonly string[]>);

@@ -1,13 +1,15 @@
 /** The options as anyone may see them: `guard.options`. */
-import type { ResolvedOptions } from './resolved.js';
+import type { ResolvedCacheOptions, ResolvedOptions } from './resolved.js';
 
 /** What {@link redactOptions} puts in place of a secret. */
 export const REDACTED = '[redacted]';
 
 /** {@link ResolvedOptions} without its secrets: what `guard.options` shows. */
-export type RedactedOptions = Omit<ResolvedOptions, 'genauth' | 'jwt'> & {
+export type RedactedOptions = Omit<ResolvedOptions, 'genauth' | 'jwt' | 'cache'> & {
   readonly genauth: Readonly<Omit<ResolvedOptions['genauth'], 'accessKeySecret'> & { accessKeySecret: typeof REDACTED }>;
   readonly jwt: Readonly<Omit<ResolvedOptions['jwt'], 'secret'> & { secret?: typeof REDACTED }>;
+  /** The Redis client (whose options hold its password) shows as {@link REDACTED}. */
+  readonly cache: Readonly<Omit<ResolvedCacheOptions, 'redis'> & { redis: typeof REDACTED | undefined }> | false;
 };
 
 /**
@@ -20,5 +22,6 @@ export function redactOptions(options: ResolvedOptions): RedactedOptions {
     ...options,
     genauth: Object.freeze({ ...options.genauth, accessKeySecret: REDACTED }),
     jwt: Object.freeze(secret === undefined ? jwt : { ...jwt, secret: REDACTED }),
+    cache: options.cache === false ? false : Object.freeze({ ...options.cache, redis: options.cache.redis === undefined ? undefined : REDACTED }),
   }) as RedactedOptions;
 }

@@ -3,6 +3,7 @@
  * own slice (the client `genauth`, the token verifier `jwt` and `identity`, the cache `cache`) and
  * the few shared settings it needs, never the whole.
  */
+import type { RedisTierClient } from '../cache/redis/client.js';
 import type {
   CacheOptions,
   Clock,
@@ -25,8 +26,8 @@ export type ResolvedJwtOptions = JwtOptions & { clockTolerance: number; tokenCac
 /** `identity` resolved. */
 export type ResolvedIdentityOptions = Required<IdentityOptions>;
 
-/** `cache` resolved (when it is not `false`). */
-export type ResolvedCacheOptions = Required<CacheOptions>;
+/** `cache` resolved (when it is not `false`); `redis` stays optional. */
+export type ResolvedCacheOptions = Required<Omit<CacheOptions, 'redis'>> & { redis: RedisTierClient | undefined };
 
 /** `conditions` resolved. */
 export interface ResolvedConditionOptions {

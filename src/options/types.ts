@@ -2,6 +2,7 @@
 import type { KeyObject, webcrypto } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Dispatcher } from 'undici';
+import type { RedisTierClient } from '../cache/redis/client.js';
 import type { ResourceType, UserIdType } from '../genauth/types.js';
 import type { RequestLike } from '../request.js';
 
@@ -167,6 +168,18 @@ export interface CacheOptions {
   staleWhileRevalidate?: boolean;
   /** How long a failed load is remembered so an outage burst makes one upstream call, in ms. 0 disables. @default 1000 */
   errorTtl?: number;
+  /**
+   * A Redis shared by every instance, as a second tier behind the in-process cache: a node-redis v6
+   * client (`createClient()` or `createCluster()`) that you configure, connect and give an `error`
+   * listener. A local miss reads Redis before GenAuth, GenAuth's answers are written to it, and
+   * `invalidateUser`/`invalidateAll` reach every instance (they then return a promise). The hot path
+   * (grants cached in-process) never touches Redis. See README "Running many instances".
+   */
+  redis?: RedisTierClient;
+  /** Prefix of the Redis keys and the Pub/Sub channel (the scope follows it). @default 'genauth-guard:' */
+  redisPrefix?: string;
+  /** Deadline of each Redis call, in ms: past it the request goes on without Redis. @default 100 */
+  redisTimeout?: number;
 }
 
 /** Policy conditions (`condition` entries of a grant). */

@@ -2,7 +2,7 @@ import type { OnApplicationShutdown } from '@nestjs/common';
 import { apiModeSpec, type ApiModeOptions, type ApiModeSpec } from '../../core/enforce/api.js';
 import { createGuard } from '../../core/guard.js';
 import type { Explainer } from '../../core/explain.js';
-import type { CheckInput, Guard } from '../../core/types.js';
+import type { CacheStats, CheckInput, Guard } from '../../core/types.js';
 import { splitAdapterOptions, type GuardOptions } from '../../options.js';
 import { oneOf, optionalBoolean } from '../../options/checks.js';
 import type { Decision } from '../../policy/decide.js';
@@ -72,14 +72,14 @@ export class GenAuthService implements OnApplicationShutdown, GuardControls {
     return this.core.explain;
   }
 
-  /** Forgets one user's cached grants. */
-  invalidateUser(userId: string): void {
-    this.core.invalidateUser(userId);
+  /** Forgets one user's cached grants; with `cache.redis`, on every instance (a promise: see Guard.invalidateUser). */
+  invalidateUser(userId: string): void | Promise<void> {
+    return this.core.invalidateUser(userId);
   }
 
-  /** Forgets every cached grant. */
-  invalidateAll(): void {
-    this.core.invalidateAll();
+  /** Forgets every cached grant; with `cache.redis`, on every instance. */
+  invalidateAll(): void | Promise<void> {
+    return this.core.invalidateAll();
   }
 
   /** Revokes a user's tokens issued until now (401 `revoked`) and forgets their cached grants. */
@@ -100,8 +100,8 @@ export class GenAuthService implements OnApplicationShutdown, GuardControls {
     return nestWebhookHandler(createWebhookReceiver(this.core, options));
   }
 
-  /** Cached users and their estimated bytes. */
-  cacheStats(): { entries: number; bytes: number } {
+  /** Cached users and their estimated bytes (and the shared tier's counters). */
+  cacheStats(): CacheStats {
     return this.core.cacheStats();
   }
 

@@ -1,0 +1,105 @@
+/**
+ * The tier's state as operators see it: one warning through `logger` and one `genauth-guard:redis`
+ * event when Redis becomes unusable (at most once a minute, however many requests meet it), an event
+ * when it answers again, and counters for `cacheStats()`. Never a key, a value or Redis's error text.
+ */
+import { channels, type RedisTierEvent } from '../../events.js';
+import type { Clock } from '../../options/types.js';
+import type { RedisFailure } from './bounded.js';
+import type { IgnoredReason } from './entry.js';
+
+/** Operator messages repeat at most this often (ms). */
+const WARNING_INTERVAL_MS = 60_000;
+
+/** The shared tier's counters (`cacheStats().redis`). */
+export interface RedisTierStats {
+  /** Local misses answered from Redis. */
+  hits: number;
+  /** Local misses Redis had no usable entry for (GenAuth was asked). */
+  misses: number;
+  /** GenAuth answers written to Redis. */
+  writes: number;
+  /** Entries read from Redis and ignored (oversized, foreign, corrupt, or a list that does not read). */
+  ignored: number;
+  /** Redis calls that failed, timed out, or were skipped while the client was not ready. */
+  failures: number;
+  /** The invalidation subscription is up. */
+  subscribed: boolean;
+}
+
+export interface TierHealth {
+  readonly stats: RedisTierStats;
+  /** A Redis call answered. */
+  succeeded(): void;
+  /** A Redis call did not (or the subscription dropped: reason `subscription`). */
+  failed(reason: RedisFailure | 'subscription'): void;
+  /** An entry from Redis was not used. */
+  ignored(reason: IgnoredReason): void;
+  /** An invalidation could not be recorded or published. */
+  invalidationFailed(reason: RedisFailure): void;
+  subscribed(resync: boolean): void;
+  /** The subscription dropped: invalidations from other instances may be missed until it is back. */
+  unsubscribed(): void;
+}
+
+function publish(event: RedisTierEvent): void {
+  if (channels.redis.hasSubscribers) channels.redis.publish(event);
+}
+
+export function createTierHealth(logger: { warn(message: string): void } | false, clock: Clock): TierHealth {
+  const stats: RedisTierStats = { hits: 0, misses: 0, writes: 0, ignored: 0, failures: 0, subscribed: false };
+  let down = false;
+  let lastWarning = -Infinity;
+  let lastInvalidationWarning = -Infinity;
+  const lastIgnored = new Map<IgnoredReason, number>();
+
+  /** At most once per interval per key. */
+  function due(last: number): boolean {
+    return clock.now() - last >= WARNING_INTERVAL_MS;
+  }
+
+  return {
+    stats,
+    succeeded() {
+      if (!down) return;
+      down = false;
+      publish({ event: 'available' });
+    },
+    failed(reason) {
+      if (reason !== 'subscription') stats.failures++;
+      if (down || !due(lastWarning)) return;
+      down = true;
+      lastWarning = clock.now();
+      publish({ event: 'unavailable', reason });
+      if (logger !== false) {
+        logger.warn(
+          `genauth-guard: the shared Redis tier is unavailable (${reason}); requests are answered from the in-process cache and GenAuth ` +
+            'until it answers again (the client reconnects by itself).',
+        );
+      }
+    },
+    ignored(reason) {
+      stats.ignored++;
+      publish({ event: 'ignored-entry', reason });
+      if (!due(lastIgnored.get(reason) ?? -Infinity)) return;
+      lastIgnored.set(reason, clock.now());
+      if (logger !== false) logger.warn(`genauth-guard: ignored a permission entry read from Redis (${reason}); it was treated as a miss.`);
+    },
+    invalidationFailed(reason) {
+      publish({ event: 'invalidation-failed', reason });
+      if (!due(lastInvalidationWarning)) return;
+      lastInvalidationWarning = clock.now();
+      if (logger !== false) {
+        logger.warn(`genauth-guard: an invalidation could not be recorded in Redis (${reason}); other instances may keep the grants until their ttl.`);
+      }
+    },
+    subscribed(resync) {
+      stats.subscribed = true;
+      publish({ event: resync ? 'resynced' : 'subscribed' });
+    },
+    unsubscribed() {
+      stats.subscribed = false;
+      this.failed('subscription');
+    },
+  };
+}

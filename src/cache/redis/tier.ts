@@ -1,0 +1,181 @@
+/**
+ * The shared tier: users' grants in Redis behind every instance's in-process cache, and the
+ * invalidations that reach every instance. Reads and writes are best effort (a failure is a miss, and
+ * the request goes on to GenAuth); the guarantee is in the marks: an entry is written only while the
+ * user's mark is the one its load read (a compare-and-set on Redis, see scripts.ts), and used only
+ * when it was loaded under the scope's current global mark, so an answer loaded before an
+ * invalidation is never stored, nor used, after it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../options/types.js';
+import { bounded, failureOf, RedisTierError } from './bounded.js';
+import type { RedisTierClient } from './client.js';
+import { byteLength, decodeEntry, encodeEntry, type IgnoredReason, type SharedEntry } from './entry.js';
+import { createTierHealth, type RedisTierStats } from './health.js';
+import { tierKeys, type TierScope, type UserKeys } from './keys.js';
+import { encodeMessage } from './messages.js';
+import { INVALIDATE_ALL, INVALIDATE_USER, READ_GLOBAL, READ_USER, WRITE_USER } from './scripts.js';
+import { subscribeToInvalidations, type InvalidationHandlers, type Subscription } from './subscription.js';
+
+export interface SharedTierSettings {
+  client: RedisTierClient;
+  prefix: string;
+  /** Deadline of each Redis call (ms). */
+  timeout: number;
+  scope: TierScope;
+  /** Freshness of grants (ms): with `maxStale`, how long an entry is kept in Redis. */
+  ttl: number;
+  maxStale: number;
+  /** The bound of an entry, as of a GenAuth body (`genauth.maxResponseBytes`). */
+  maxBytes: number;
+  /** The key entries are sealed with (see seal.ts). */
+  sealingKey: Buffer;
+  logger: { warn(message: string): void } | false;
+  clock: Clock;
+  /** Wall-clock ms: entries carry their fetch time, which every instance reads. */
+  now: () => number;
+}
+
+/** What a load read from Redis: the marks a later write is checked against, and the entry if usable. */
+export interface SharedRead {
+  readonly keys: UserKeys;
+  readonly mark: string;
+  readonly globalMark: string;
+  /** The user's entry, when Redis held one of ours loaded under the current global mark. */
+  readonly entry: SharedEntry | undefined;
+}
+
+/** A write: `stored`, skipped because an invalidation of the user or of everyone came since the read, or `unknown` (Redis failed). */
+export type WriteOutcome = 'stored' | 'user-invalidated' | 'all-invalidated' | 'unknown';
+
+export interface SharedTier {
+  /** The user's marks and entry; undefined when Redis could not be read in time. Never rejects. */
+  read(userId: string): Promise<SharedRead | undefined>;
+  /** Writes what GenAuth returned (fetched at `fetchedAt`), unless an invalidation came since `read`. Never rejects. */
+  write(read: SharedRead, list: readonly unknown[], fetchedAt: number): Promise<WriteOutcome>;
+  /** Counts a local miss answered from Redis (`hit`) or not. */
+  counted(outcome: 'hit' | 'miss'): void;
+  /** An entry whose list does not read as a GenAuth list. */
+  ignored(reason: IgnoredReason): void;
+  /** Records the user's invalidation and publishes it; rejects with a RedisTierError when it could not. */
+  invalidateUser(userId: string): Promise<void>;
+  invalidateAll(): Promise<void>;
+  /** Starts the subscription (once). */
+  subscribe(handlers: InvalidationHandlers): Subscription;
+  readonly stats: RedisTierStats;
+}
+
+/** Longer than any load lasts: a mark only has to outlive the loads that read it. */
+const MARK_EXTRA_MS = 60_000;
+
+const textOf = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : undefined;
+
+export function createSharedTier(settings: SharedTierSettings): SharedTier {
+  const { client, timeout, maxBytes, now } = settings;
+  const names = tierKeys(settings.prefix, settings.scope);
+  const health = createTierHealth(settings.logger, settings.clock);
+  const instance = randomUUID();
+  const lifetime = settings.ttl + settings.maxStale;
+  const markTtl = String(Math.ceil(lifetime + MARK_EXTRA_MS));
+  const call = <T>(run: () => Promise<T>) => bounded(client, timeout, run);
+
+  function readGlobal(): Promise<unknown> {
+    return call(() => client.eval(READ_GLOBAL, { keys: [names.globalMark], arguments: [randomUUID()] }));
+  }
+
+  /** The entry of a READ_USER reply when usable; an ignored one is counted and said once. */
+  function entryOf(reply: unknown[], keys: UserKeys, globalMark: string): SharedEntry | undefined {
+    const state = textOf(reply[1]);
+    if (state === 'foreign' || state === 'oversized') health.ignored(state);
+    if (state !== 'entry') return undefined;
+    const decoded = decodeEntry(reply[2], { scope: names.scope, user: keys.user }, maxBytes, settings.sealingKey);
+    if (typeof decoded === 'string') {
+      health.ignored(decoded);
+      return undefined;
+    }
+    // Loaded before an invalidateAll: not an error, just no longer the user's grants.
+    return decoded.globalMark === globalMark ? decoded : undefined;
+  }
+
+  async function publish(message: Parameters<typeof encodeMessage>[0]): Promise<void> {
+    await call(() => client.publish(names.channel, encodeMessage(message)));
+  }
+
+  /** Runs an invalidation's Redis steps; a failure is warned about and rejects (the instance itself is already invalidated). */
+  async function recorded(steps: () => Promise<void>): Promise<void> {
+    try {
+      await steps();
+      health.succeeded();
+    } catch (error) {
+      const reason = failureOf(error);
+      health.failed(reason);
+      health.invalidationFailed(reason);
+      throw error instanceof RedisTierError ? error : new RedisTierError(reason);
+    }
+  }
+
+  return {
+    stats: health.stats,
+    async read(userId) {
+      const keys = names.user(userId);
+      try {
+        const [global, reply] = await Promise.all([
+          readGlobal(),
+          call(() => client.eval(READ_USER, { keys: [keys.entry, keys.mark], arguments: [String(maxBytes), randomUUID(), markTtl] })),
+        ]);
+        health.succeeded();
+        const globalMark = textOf(global);
+        const mark = Array.isArray(reply) ? textOf(reply[0]) : undefined;
+        if (globalMark === undefined || mark === undefined) return undefined;
+        return { keys, mark, globalMark, entry: entryOf(reply as unknown[], keys, globalMark) };
+      } catch (error) {
+        health.failed(failureOf(error));
+        return undefined;
+      }
+    },
+    async write(read, list, fetchedAt) {
+      const value = encodeEntry({ scope: names.scope, user: read.keys.user }, { fetchedAt, globalMark: read.globalMark, list }, settings.sealingKey);
+      // The key expires when the entry may no longer be served, stale or not: fetch time + ttl + maxStale.
+      const life = Math.ceil(fetchedAt + lifetime - now());
+      const store = byteLength(value) <= maxBytes && life > 0;
+      const [written, global] = await Promise.allSettled([
+        store ? call(() => client.eval(WRITE_USER, { keys: [read.keys.entry, read.keys.mark], arguments: [read.mark, value, String(life)] })) : Promise.resolve(undefined),
+        // Read after GenAuth answered: an invalidateAll since the read makes this answer moot.
+        call(() => client.get(names.globalMark)),
+      ]);
+      if (global.status === 'fulfilled' && textOf(global.value) !== read.globalMark) return 'all-invalidated';
+      if (written.status === 'fulfilled' && store && Number(written.value) === 0) return 'user-invalidated';
+      const failed = [written, global].find((result) => result.status === 'rejected');
+      if (failed !== undefined) {
+        health.failed(failureOf(failed.reason));
+        return 'unknown';
+      }
+      health.succeeded();
+      if (!store) return 'unknown';
+      health.stats.writes++;
+      return 'stored';
+    },
+    counted(outcome) {
+      if (outcome === 'hit') health.stats.hits++;
+      else health.stats.misses++;
+    },
+    ignored: (reason) => health.ignored(reason),
+    invalidateUser(userId) {
+      const keys = names.user(userId);
+      return recorded(async () => {
+        await call(() => client.eval(INVALIDATE_USER, { keys: [keys.entry, keys.mark], arguments: [randomUUID(), markTtl] }));
+        await publish({ from: instance, user: userId });
+      });
+    },
+    invalidateAll() {
+      return recorded(async () => {
+        await call(() => client.eval(INVALIDATE_ALL, { keys: [names.globalMark], arguments: [randomUUID()] }));
+        await publish({ from: instance, all: true });
+      });
+    },
+    subscribe(handlers) {
+      return subscribeToInvalidations({ client, channel: names.channel, instance, handlers, health, timeout });
+    },
+  };
+}

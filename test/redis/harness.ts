@@ -1,0 +1,126 @@
+// Shared pieces of the Redis tests: real node-redis clients on the test's redis-server, guards of one
+// "instance" each (an Express app on port 0 over its own guard), and polling helpers.
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express from 'express';
+import { createClient, createCluster } from 'redis';
+import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
+import type { RedisTierClient } from '../../src/index.js';
+import type { GenAuthEmulator } from '../../src/testing/index.js';
+
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` every 5 ms; fails after `ms`. */
+export async function until(condition: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error(`${what} not reached in ${ms} ms`);
+    await sleep(5);
+  }
+}
+
+/** Connected node-redis clients of one test file, each with the error listener node-redis requires; all closed by `closeAll`. */
+export function clients() {
+  const open: Array<{ destroy(): void }> = [];
+  return {
+    async client(url: string, options: Parameters<typeof createClient>[0] = {}) {
+      const client = createClient({ url, ...options });
+      client.on('error', () => {});
+      open.push(client);
+      await client.connect();
+      return client;
+    },
+    /** A client the test connects itself (e.g. before its server is up). */
+    unconnected(url: string) {
+      const client = createClient({ url });
+      client.on('error', () => {});
+      open.push(client);
+      return client;
+    },
+    async cluster(ports: readonly number[]) {
+      const cluster = createCluster({ rootNodes: ports.map((port) => ({ url: `redis://127.0.0.1:${port}` })) });
+      cluster.on('error', () => {});
+      open.push(cluster);
+      await cluster.connect();
+      return cluster;
+    },
+    closeAll() {
+      for (const client of open.splice(0)) client.destroy();
+    },
+  };
+}
+
+export type Client = Awaited<ReturnType<ReturnType<typeof clients>['client']>>;
+export type Cluster = Awaited<ReturnType<ReturnType<typeof clients>['cluster']>>;
+
+/** One instance: an Express app on its own guard, listening on a loopback port. */
+export interface Instance {
+  readonly guard: ExpressGuard;
+  readonly url: string;
+  /** GET /reports with alice's (or `user`'s) token: the status. */
+  status(auth: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startInstance(options: ExpressGuardOptions): Promise<Instance> {
+  const guard = createExpressGuard(options);
+  const app = express();
+  app.get('/reports', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    guard,
+    url,
+    async status(auth) {
+      const response = await fetch(`${url}/reports`, { headers: { authorization: auth } });
+      await response.arrayBuffer();
+      return response.status;
+    },
+    async close() {
+      server.closeAllConnections?.();
+      await new Promise((resolve) => server.close(resolve));
+      await guard.close();
+    },
+  };
+}
+
+/** The emulator's guard options with a shared tier on `redis`, logs off unless given. */
+export function sharedOptions(emulator: GenAuthEmulator, redis: unknown, cache: Record<string, unknown> = {}, extra: Partial<ExpressGuardOptions> = {}): ExpressGuardOptions {
+  return { ...emulator.guardOptions(), logger: false, ...extra, cache: { redis, ...cache } } as ExpressGuardOptions;
+}
+
+/** Waits until the guard's invalidation subscription is up (requests do not wait for it; tests do). */
+export function subscribed(guard: { cacheStats(): { redis?: { subscribed: boolean } } }): Promise<void> {
+  return until(() => guard.cacheStats().redis?.subscribed === true, 10_000, 'the subscription');
+}
+
+/** A prefix of its own per test: no test reads another's keys. */
+let prefixes = 0;
+export const freshPrefix = () => `t${process.pid}-${++prefixes}-${Date.now()}:`;
+
+/**
+ * The same real client, whose subscription hands each message over `delay()` ms late: how a test
+ * forces a load to end before its instance hears of the invalidation that made it moot.
+ */
+export function withLateMessages(client: RedisTierClient, delay: () => number): RedisTierClient {
+  return {
+    eval: (script, options) => client.eval(script, options),
+    get: (key) => client.get(key),
+    publish: (channel, message) => client.publish(channel, message),
+    get isReady() {
+      return client.isReady;
+    },
+    duplicate() {
+      const subscriber = client.duplicate();
+      return {
+        connect: () => subscriber.connect(),
+        subscribe: (channel, listener) => subscriber.subscribe(channel, (message, from) => void setTimeout(() => listener(message, from), delay())),
+        on: (event, listener) => subscriber.on(event, listener),
+        destroy: () => subscriber.destroy(),
+      };
+    },
+  };
+}

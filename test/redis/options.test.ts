@@ -1,0 +1,86 @@
+// The shared tier's options: `cache.redis` (the user's own node-redis client, taken as is, never
+// key-checked, shown redacted), `cache.redisPrefix`, `cache.redisTimeout`; a mistake is a TypeError
+// naming the option. These need no redis-server: the client is never connected.
+import { createClient, createCluster } from 'redis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createGuard, type CacheOptions, type Guard, type GuardOptions, type RedisTierClient } from '../../src/index.js';
+
+const base = {
+  genauth: { host: 'http://127.0.0.1:9', userPoolId: 'pool', accessKeySecret: 'sk' },
+  jwt: { secret: 'k'.repeat(32), algorithms: ['HS256'] },
+  logger: false,
+} satisfies Omit<GuardOptions, 'cache'>;
+
+/** A client of an address nothing listens on: never connected by the test, only duplicated by the guard. */
+const unreachable = () => {
+  const client = createClient({ url: 'redis://127.0.0.1:1', socket: { reconnectStrategy: false } });
+  client.on('error', () => {});
+  return client;
+};
+
+let guards: Guard[] = [];
+afterEach(async () => {
+  await Promise.all(guards.map((guard) => guard.close()));
+  guards = [];
+});
+const guardWith = (cache: unknown) => {
+  const guard = createGuard({ ...base, cache } as GuardOptions);
+  guards.push(guard);
+  return guard;
+};
+
+describe('cache.redis', () => {
+  it('node-redis clients and cluster clients fit the option type', () => {
+    const options: CacheOptions[] = [
+      { redis: createClient() },
+      { redis: createClient({ RESP: 3 }) },
+      { redis: createCluster({ rootNodes: [{ url: 'redis://127.0.0.1:1' }] }) },
+    ];
+    const clients: RedisTierClient[] = options.map((option) => option.redis as RedisTierClient);
+    expect(clients).toHaveLength(3);
+  });
+
+  it.each([
+    ['a string', 'redis://127.0.0.1:6379'],
+    ['null', null],
+    ['an options object', { url: 'redis://127.0.0.1:6379' }],
+    ['an object missing publish', { eval: () => {}, get: () => {}, duplicate: () => {} }],
+  ])('%s is refused, naming cache.redis', (_name, redis) => {
+    expect(() => guardWith({ redis })).toThrow(TypeError);
+    expect(() => guardWith({ redis })).toThrow(/^genauth-guard: option "cache\.redis" must be a node-redis v6 client/);
+  });
+
+  it('the client is taken as is: its own keys are never checked', () => {
+    expect(() => guardWith({ redis: unreachable() })).not.toThrow();
+  });
+
+  it('guard.options shows the client redacted (its options hold the password), and serializes', () => {
+    const guard = guardWith({ redis: unreachable() });
+    expect((guard.options.cache as { redis: unknown }).redis).toBe('[redacted]');
+    expect(() => JSON.stringify(guard.options)).not.toThrow();
+    expect(guardWith({}).options.cache).toMatchObject({ redis: undefined, redisPrefix: 'genauth-guard:', redisTimeout: 100 });
+  });
+});
+
+describe('cache.redisPrefix and cache.redisTimeout', () => {
+  it.each([[''], ['has space'], ['x'.repeat(201)], [42], ['tab\t']])('redisPrefix %j is refused', (redisPrefix) => {
+    expect(() => guardWith({ redisPrefix })).toThrow(/^genauth-guard: option "cache\.redisPrefix" /);
+  });
+
+  it.each([[0], [-1], [Number.NaN], [Number.POSITIVE_INFINITY], ['100']])('redisTimeout %j is refused', (redisTimeout) => {
+    expect(() => guardWith({ redisTimeout })).toThrow(/^genauth-guard: option "cache\.redisTimeout" must be a finite number > 0$/);
+  });
+
+  it('a misspelt key is pointed to the right one', () => {
+    expect(() => guardWith({ redisPrefx: 'app:' })).toThrow('did you mean "cache.redisPrefix"?');
+  });
+});
+
+describe('without cache.redis', () => {
+  it('invalidateUser and invalidateAll return nothing, as before', () => {
+    const guard = guardWith({});
+    expect(guard.invalidateUser('alice')).toBeUndefined();
+    expect(guard.invalidateAll()).toBeUndefined();
+    expect(guard.cacheStats()).toEqual({ entries: 0, bytes: 0 });
+  });
+});
