@@ -9,6 +9,7 @@ import { createCallers } from './enforce/caller.js';
 import { createRouteEnforcer } from './enforce/route.js';
 import { createExplainer } from './explain.js';
 import { createGrantStore, type UserGrantsLink } from './grant-store.js';
+import { createSharedRevocations } from './shared-revocations.js';
 import type { CheckInput, Guard } from './types.js';
 
 /**
@@ -37,10 +38,13 @@ export function createGuard(input: GuardOptions): Guard {
   const options = resolveOptions(input);
   const { realm } = options;
   // Each subsystem gets its own slice of the options and the shared settings it names.
-  const revocations = createMemoryRevocations({ ...options.revocation, now: options.now });
-  const verifier = createTokenVerifier<UserGrantsLink>(options.jwt, options.identity, options, revocations);
   const client = createGenAuthClient(options.genauth, options);
   const store = createGrantStore(options, client);
+  // With a shared tier, revocations are recorded in Redis too and reach every instance.
+  const revocationOptions = { ...options.revocation, now: options.now };
+  const shared = store.shared === undefined ? undefined : createSharedRevocations(revocationOptions, store.shared);
+  const revocations = shared?.store ?? createMemoryRevocations(revocationOptions);
+  const verifier = createTokenVerifier<UserGrantsLink>(options.jwt, options.identity, options, revocations);
   const authorizer = createAuthorizer(options, store);
   const callers = createCallers(verifier, store.cache, realm);
 
@@ -55,7 +59,16 @@ export function createGuard(input: GuardOptions): Guard {
   }
   // With a shared tier: other instances' invalidations, and everything dropped when the subscription
   // comes back after a drop (an invalidation may have been missed meanwhile).
-  const subscription = store.shared?.subscribe({ user: forgetUser, all: forgetAll, resync: forgetAll });
+  const subscription = store.shared?.subscribe({
+    user: forgetUser,
+    all: forgetAll,
+    resync: forgetAll,
+    // Another instance's revocation: refused here too, and the user's cached grants and tokens dropped.
+    revoked(userId, at) {
+      shared?.learn(userId, at);
+      forgetUser(userId);
+    },
+  });
 
   function check(input: CheckInput): Promise<Decision> {
     if (typeof input?.userId !== 'string' || input.userId === '') {
@@ -104,7 +117,8 @@ export function createGuard(input: GuardOptions): Guard {
       // Recorded first: a token verified from here on is checked against it, cached ones are dropped.
       const recorded = revocations.revoke(userId, options.now());
       forgetUser(userId);
-      return recorded;
+      // With a shared tier: resolves once recorded in Redis and published (the local record stands either way).
+      return recorded === undefined ? undefined : observed(recorded);
     },
   };
 }

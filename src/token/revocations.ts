@@ -20,6 +20,11 @@ export interface RevocationStore {
    * record wins. A shared store resolves once the record is stored and published.
    */
   revoke(userId: string, at: number): void | Promise<void>;
+  /**
+   * A shared store: reads the user's record into the local copy. The verifier awaits it before it
+   * accepts a token it verified asynchronously (not cached, not the synchronous HS* check). Never rejects.
+   */
+  lookUp?(userId: string): Promise<void>;
 }
 
 /** What the in-process store needs: how long and how many records it keeps, and the wall clock. */

@@ -182,6 +182,9 @@ export function createTokenVerifier<L = unknown>(
     } catch (error) {
       throw toGuardError(error, options);
     }
+    // A shared store may hold a record this instance has not heard of (it started after it).
+    const userId = payload[claim];
+    if (revocations?.lookUp !== undefined && isFitUserId(userId, maxLength)) await revocations.lookUp(userId);
     return accept(token, payload);
   }
 

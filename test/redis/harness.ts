@@ -60,12 +60,16 @@ export interface Instance {
   readonly url: string;
   /** GET /reports with alice's (or `user`'s) token: the status. */
   status(auth: string): Promise<number>;
+  /** GET /reports: the status and the problem's `detail` (e.g. 'The token has been revoked'). */
+  answer(auth: string): Promise<{ status: number; detail: string | undefined }>;
   close(): Promise<void>;
 }
 
-export async function startInstance(options: ExpressGuardOptions): Promise<Instance> {
+/** `webhookSecret`: the instance also serves GenAuth's webhooks at POST /hooks/genauth. */
+export async function startInstance(options: ExpressGuardOptions, webhookSecret?: string): Promise<Instance> {
   const guard = createExpressGuard(options);
   const app = express();
+  if (webhookSecret !== undefined) app.post('/hooks/genauth', guard.webhook({ secret: webhookSecret }));
   app.get('/reports', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
@@ -78,6 +82,12 @@ export async function startInstance(options: ExpressGuardOptions): Promise<Insta
       const response = await fetch(`${url}/reports`, { headers: { authorization: auth } });
       await response.arrayBuffer();
       return response.status;
+    },
+    async answer(auth) {
+      const response = await fetch(`${url}/reports`, { headers: { authorization: auth } });
+      const text = await response.text();
+      const detail = response.headers.get('content-type')?.includes('json') === true ? (JSON.parse(text) as { detail?: string }).detail : undefined;
+      return { status: response.status, detail };
     },
     async close() {
       server.closeAllConnections?.();

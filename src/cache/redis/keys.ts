@@ -15,12 +15,14 @@ export interface TierScope {
   resourceType: string | undefined;
 }
 
-/** A user's two keys: the grants entry and its invalidation mark. */
+/** A user's keys: the grants entry, its invalidation mark, and the user's revocation record. */
 export interface UserKeys {
   /** The token of the user inside the keys (`=id`, or `#hash` when long or unusual). */
   readonly user: string;
   readonly entry: string;
   readonly mark: string;
+  /** "Tokens issued at or before this time (ms) are revoked" (see scripts.ts REVOKE_USER). */
+  readonly revoked: string;
 }
 
 /** The names of one scope. */
@@ -61,7 +63,7 @@ export function tierKeys(prefix: string, scope: TierScope): TierKeys {
     user(userId) {
       const user = userToken(userId);
       const slot = `${prefix}{${token}|${user}}`;
-      return { user, entry: `${slot}:grants`, mark: `${slot}:mark` };
+      return { user, entry: `${slot}:grants`, mark: `${slot}:mark`, revoked: `${slot}:revoked` };
     },
   };
 }

@@ -7,6 +7,8 @@
 export type InvalidationMessage =
   | { from: string; user: string }
   | { from: string; all: true }
+  /** The user's tokens issued at or before `at` (ms since the epoch) are revoked. */
+  | { from: string; revoked: string; at: number }
   /** Sent by an instance to itself through Redis: its subscription is live when the probe comes back. */
   | { from: string; probe: string };
 
@@ -31,6 +33,9 @@ export function decodeMessage(text: unknown): InvalidationMessage | undefined {
   if (typeof from !== 'string') return undefined;
   if (typeof message.user === 'string' && message.user !== '') return { from, user: message.user };
   if (message.all === true) return { from, all: true };
+  if (typeof message.revoked === 'string' && message.revoked !== '' && Number.isSafeInteger(message.at) && (message.at as number) > 0) {
+    return { from, revoked: message.revoked, at: message.at as number };
+  }
   if (typeof message.probe === 'string') return { from, probe: message.probe };
   return undefined;
 }

@@ -56,3 +56,20 @@ export const INVALIDATE_ALL = `
 redis.call('SET', KEYS[1], ARGV[1])
 return 1
 `;
+
+/**
+ * Revokes a user: the record keeps the later of the stored and the given time (a late or repeated
+ * revocation never moves it back) and lives `ttl` from now; the user's grants are invalidated as by
+ * INVALIDATE_USER. KEYS: revoked, entry, mark. ARGV: at (ms), record ttl ms, new mark token, mark ttl ms.
+ * Returns the recorded time as a string.
+ */
+export const REVOKE_USER = `
+local at = tonumber(ARGV[1])
+local old = tonumber(redis.call('GET', KEYS[1]) or '')
+if old and old > at then at = old end
+local text = string.format('%.0f', at)
+redis.call('SET', KEYS[1], text, 'PX', ARGV[2])
+redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
+redis.call('DEL', KEYS[2])
+return text
+`;

@@ -15,6 +15,8 @@ import { decodeMessage, encodeMessage } from './messages.js';
 export interface InvalidationHandlers {
   user(userId: string): void;
   all(): void;
+  /** Another instance revoked the user's tokens issued at or before `at` (ms since the epoch). */
+  revoked(userId: string, at: number): void;
   /** The subscription is up (first time) or back after a drop: drop every local grant and verified token. */
   resync(): void;
 }
@@ -60,6 +62,7 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
     }
     if ('user' in message) handlers.user(message.user);
     else if ('all' in message) handlers.all();
+    else if ('revoked' in message) handlers.revoked(message.revoked, message.at);
   }
 
   function confirmed(): void {

@@ -14,7 +14,7 @@ import { byteLength, decodeEntry, encodeEntry, type IgnoredReason, type SharedEn
 import { createTierHealth, type RedisTierStats } from './health.js';
 import { tierKeys, type TierScope, type UserKeys } from './keys.js';
 import { encodeMessage } from './messages.js';
-import { INVALIDATE_ALL, INVALIDATE_USER, READ_GLOBAL, READ_USER, WRITE_USER } from './scripts.js';
+import { INVALIDATE_ALL, INVALIDATE_USER, READ_GLOBAL, READ_USER, REVOKE_USER, WRITE_USER } from './scripts.js';
 import { subscribeToInvalidations, type InvalidationHandlers, type Subscription } from './subscription.js';
 
 export interface SharedTierSettings {
@@ -60,6 +60,14 @@ export interface SharedTier {
   /** Records the user's invalidation and publishes it; rejects with a RedisTierError when it could not. */
   invalidateUser(userId: string): Promise<void>;
   invalidateAll(): Promise<void>;
+  /**
+   * Records that the user's tokens issued at or before `at` (ms) are revoked, for `ttl` ms (the later
+   * of a stored time and `at` is kept), invalidates their grants, and publishes the record; resolves
+   * the recorded time. Rejects with a RedisTierError when it could not.
+   */
+  revokeUser(userId: string, at: number, ttl: number): Promise<number>;
+  /** The user's revocation time in Redis; undefined when there is none or Redis could not say in time. Never rejects. */
+  readRevocation(userId: string): Promise<number | undefined>;
   /** Starts the subscription (once). */
   subscribe(handlers: InvalidationHandlers): Subscription;
   readonly stats: RedisTierStats;
@@ -173,6 +181,29 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
         await call(() => client.eval(INVALIDATE_ALL, { keys: [names.globalMark], arguments: [randomUUID()] }));
         await publish({ from: instance, all: true });
       });
+    },
+    async revokeUser(userId, at, ttl) {
+      const keys = names.user(userId);
+      let recordedAt = at;
+      await recorded(async () => {
+        const reply = await call(() =>
+          client.eval(REVOKE_USER, { keys: [keys.revoked, keys.entry, keys.mark], arguments: [String(at), String(Math.ceil(ttl)), randomUUID(), markTtl] }),
+        );
+        const stored = Number(textOf(reply));
+        if (Number.isSafeInteger(stored) && stored > at) recordedAt = stored;
+        await publish({ from: instance, revoked: userId, at: recordedAt });
+      });
+      return recordedAt;
+    },
+    async readRevocation(userId) {
+      try {
+        const at = Number(textOf(await call(() => client.get(names.user(userId).revoked))));
+        health.succeeded();
+        return Number.isSafeInteger(at) && at > 0 ? at : undefined;
+      } catch (error) {
+        health.failed(failureOf(error));
+        return undefined;
+      }
     },
     subscribe(handlers) {
       return subscribeToInvalidations({ client, channel: names.channel, instance, handlers, health, timeout });
