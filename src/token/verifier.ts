@@ -164,7 +164,7 @@ export function createTokenVerifier<L = unknown>(
   }
 
   /** A cached token, or one the synchronous HS* check accepts; undefined when jose must decide. */
-  function fromCacheOrShortcut(token: string): Identity | undefined {
+  function fromCacheOrShortcut(token: string): Identity | Promise<Identity> | undefined {
     const hit = peek(token);
     if (hit !== undefined) return hit;
     // The bearer syntax allows trailing '=' and jose decodes a padded part leniently: a token is taken
@@ -172,7 +172,18 @@ export function createTokenVerifier<L = unknown>(
     if (!JWS_COMPACT.test(token)) throw new InvalidTokenError('malformed', options.realm);
     if (hmac === undefined) return undefined;
     const payload = hmac(token, claimChecks());
-    return payload === undefined ? undefined : accept(token, payload);
+    return payload === undefined ? undefined : acceptFresh(token, payload);
+  }
+
+  /**
+   * A token verified now (not cached): with a shared store, its user's record is read from it first,
+   * as this instance may have started after the revocation (one bounded Redis read per first
+   * verification; the cached path never waits on it).
+   */
+  function acceptFresh(token: string, payload: JWTPayload): Identity | Promise<Identity> {
+    const userId = payload[claim];
+    if (revocations?.lookUp === undefined || !isFitUserId(userId, maxLength)) return accept(token, payload);
+    return revocations.lookUp(userId).then(() => accept(token, payload));
   }
 
   async function verifyWithJose(token: string): Promise<Identity> {
@@ -182,10 +193,7 @@ export function createTokenVerifier<L = unknown>(
     } catch (error) {
       throw toGuardError(error, options);
     }
-    // A shared store may hold a record this instance has not heard of (it started after it).
-    const userId = payload[claim];
-    if (revocations?.lookUp !== undefined && isFitUserId(userId, maxLength)) await revocations.lookUp(userId);
-    return accept(token, payload);
+    return acceptFresh(token, payload);
   }
 
   /**

@@ -47,9 +47,11 @@ describe.skipIf(!run)('revocation and webhooks across instances', () => {
     open.closeAll();
   });
 
-  async function instance(client?: Client): Promise<Instance> {
+  async function instance(client?: Client, hs256 = false): Promise<Instance> {
     const redisClient = client ?? (await open.client(redis().url));
-    const started = await startInstance(sharedOptions(emulator(), redisClient, { redisPrefix: prefix }), SECRET);
+    const e = emulator();
+    const jwt = hs256 ? { jwt: { secret: e.hs256Secret, algorithms: ['HS256'], issuer: e.issuer } } : {};
+    const started = await startInstance(sharedOptions(e, redisClient, { redisPrefix: prefix }, jwt as object), SECRET);
     instances.push(started);
     await subscribed(started.guard);
     return started;
@@ -118,12 +120,16 @@ describe.skipIf(!run)('revocation and webhooks across instances', () => {
     for (const one of group) expect(await one.answer(alice)).toEqual({ status: 401, detail: REVOKED });
   });
 
-  it('an instance started after the revocation reads the record from Redis before it accepts the token', async () => {
-    const first = await instance();
-    expect(await first.status(alice)).toBe(200);
+  it.each([
+    ['RS256 (jose)', false],
+    ['HS256 (the synchronous check)', true],
+  ])('an instance started after the revocation reads the record from Redis before it accepts an %s token', async (_name, hs256) => {
+    const token = hs256 ? await bearerFor(emulator(), 'alice', { alg: 'HS256' }) : alice;
+    const first = await instance(undefined, hs256);
+    expect(await first.status(token)).toBe(200);
     await first.guard.revokeUser('alice');
-    const late = await instance();
-    expect(await late.answer(alice)).toEqual({ status: 401, detail: REVOKED });
+    const late = await instance(undefined, hs256);
+    expect(await late.answer(token)).toEqual({ status: 401, detail: REVOKED });
   });
 
   it('a record arriving from another instance keeps the later time: an older revokeUser never lets a newer-refused token back', async () => {
