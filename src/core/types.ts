@@ -88,7 +88,9 @@ export interface Guard {
   /**
    * Revokes a user now: their tokens issued until now (or carrying no `iat`) are a 401 `revoked`,
    * cached or not, for `revocation.ttl`; tokens issued later pass. Also forgets their cached grants.
-   * A promise when the record goes to a shared store (resolved once it is recorded), else nothing.
+   * With `cache.redis`, also recorded in Redis and published to every instance: a promise that resolves
+   * once it is, and rejects when it could not be (this instance refuses the tokens either way). Without
+   * it, returns nothing.
    * @throws TypeError when `userId` is not a non-empty string.
    */
   revokeUser(userId: string): void | Promise<void>;

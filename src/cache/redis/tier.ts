@@ -184,6 +184,8 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
     },
     async revokeUser(userId, at, ttl) {
       const keys = names.user(userId);
+      // Whole ms (a test clock may give fractions); rounded up, so never a token less is refused.
+      at = Math.ceil(at);
       let recordedAt = at;
       await recorded(async () => {
         const reply = await call(() =>
