@@ -163,4 +163,16 @@ describe.skipIf(!run)('revocation and webhooks across instances', () => {
     await expect(one.guard.revokeUser('alice')).rejects.toThrow(/Redis/);
     expect(await one.answer(alice)).toEqual({ status: 401, detail: REVOKED });
   });
+
+  it('a user:blocked webhook that cannot be recorded in Redis is a 503 (GenAuth delivers again); the instance refuses the token anyway', async () => {
+    const client = await open.client(redis().url);
+    const one = await instance(client);
+    expect(await one.status(alice)).toBe(200);
+    client.destroy();
+    removeWebhook = emulator().addWebhook({ url: `${one.url}/hooks/genauth`, secret: SECRET, events: ['user:blocked'] });
+    emulator().blockUser('alice');
+    await emulator().webhooksSettled();
+    expect(emulator().webhookDeliveries.at(-1)).toMatchObject({ eventName: 'user:blocked', status: 503 });
+    expect(await one.answer(alice)).toEqual({ status: 401, detail: REVOKED });
+  });
 });
