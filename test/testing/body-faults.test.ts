@@ -35,7 +35,7 @@ async function drain(body: AsyncIterable<Buffer>): Promise<{ chunks: Buffer[]; e
 describe('slow-body', () => {
   it('sends the headers at once and the real answer in small chunks', async () => {
     emu().setGrants('u1', [{ resourceCode: 'books:1', actions: ['books:read'] }]);
-    emu().fault({ kind: 'slow-body', chunkBytes: 32, intervalMs: 5, path: GRANTS, times: 1 });
+    emu().fault({ kind: 'slow-body', chunkBytes: 32, intervalMs: 20, path: GRANTS, times: 1 });
     const res = await request(`${emu().url}${GRANTS}?userId=u1`, { headers: auth });
     expect(res.statusCode).toBe(200);
     const length = Number(res.headers['content-length']);
@@ -43,8 +43,9 @@ describe('slow-body', () => {
     expect(error).toBeUndefined();
     const text = Buffer.concat(chunks).toString('utf8');
     expect(Buffer.byteLength(text)).toBe(length);
-    expect(chunks.length).toBeGreaterThanOrEqual(Math.ceil(length / 32));
-    expect(chunks.every((chunk) => chunk.length <= 32)).toBe(true);
+    // A busy machine may hand two 32-byte writes to one read: many small reads, never the whole body.
+    expect(chunks.length).toBeGreaterThanOrEqual(Math.ceil(length / 32 / 2));
+    expect(chunks.every((chunk) => chunk.length <= 32 * 2)).toBe(true);
     expect(JSON.parse(text)).toMatchObject({ statusCode: 200, data: { totalCount: 1 } });
     expect(emu().calls.at(-1)).toMatchObject({ status: 200, statusCode: 200, fault: 'slow-body' });
   });
