@@ -74,10 +74,14 @@ export async function startServer(base, token) {
   return response.status;
 }
 
-/** Polls `base` until it answers `status`; resolves the ms since `since`, or rejects after `boundMs`. */
-export async function untilStatus(base, token, status, since, boundMs) {
+/**
+ * Polls `base` (`pauseMs` between requests) until it answers `status`; resolves the ms since `since`
+ * (a `performance.now()`), or rejects after `boundMs`.
+ */
+export async function untilStatus(base, token, status, since, boundMs, pauseMs = 0) {
   for (;;) {
     if ((await startServer(base, token)) === status) return performance.now() - since;
     if (performance.now() - since > boundMs) throw new Error(`${base} did not answer ${status} within ${boundMs} ms`);
+    if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
   }
 }
