@@ -366,7 +366,6 @@ async function main() {
   if (configs.some((c) => c.env.GUARD_REDIS)) {
     try {
       const redis = await startRedis();
-      process.on('exit', redis.stop);
       env.REDIS_URL = redis.url;
       log(`redis-server on ${redis.url}, pid ${redis.pid}`);
     } catch (error) {

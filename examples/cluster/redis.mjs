@@ -38,6 +38,7 @@ export async function startRedis() {
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
   const child = spawn(process.env.REDIS_SERVER ?? 'redis-server', args, { stdio: 'ignore' });
+  child.unref(); // it does not keep the caller alive; the caller's exit stops it (below)
   let exited = false;
   const spawnError = new Promise((_, reject) => child.once('error', reject));
   spawnError.catch(() => {}); // raced below; a late one has nothing to reject
@@ -46,6 +47,7 @@ export async function startRedis() {
     if (!exited) child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
+  process.once('exit', stop); // also when the caller dies of an error: no redis-server left behind
   try {
     for (let waited = 0; !(await Promise.race([ping(port), spawnError])); waited += 50) {
       if (exited || waited > 10_000) throw new Error(`redis-server did not start on port ${port}`);
