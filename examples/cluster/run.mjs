@@ -63,4 +63,5 @@ if (revoke) {
   console.log(`every instance answered 403 within ${Math.max(...waits).toFixed(1)} ms of the revocation`);
 }
 if (exitAfter) await stop(0);
+clearTimeout(giveUp); // started and revoked: serve the curl lines until Ctrl+C
 console.log('\nPress Ctrl+C to stop.');
