@@ -31,6 +31,7 @@ import { tokenSource, tokens } from './lib/tokens.mjs';
 import { summarizeProfiles } from './lib/profile.mjs';
 import { discover, list } from './lib/configs.mjs';
 import { cpuSeconds, forkRatios, pinTo, quartiles, settle, unpin } from './lib/paired.mjs';
+import { startRedis } from '../examples/cluster/redis.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -353,7 +354,7 @@ function runChild(script, args = []) {
 async function main() {
   const t0 = Date.now();
   const log = (s) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${s}\n`);
-  const configs = discover(CONFIG);
+  let configs = discover(CONFIG);
   const cpu = os.cpus();
   log(`node ${process.version}, ${cpu.length} CPUs (${cpu[0]?.model?.trim()}), load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   log(`plan: ${configs.map((c) => c.id).join(' ')}; ${CONFIG.warmup} s warm-up each, ${CONFIG.rounds} rounds x ${CONFIG.slices} slices x ${CONFIG.duration} s, ${CONFIG.connections} connections`);
@@ -361,6 +362,17 @@ async function main() {
   upstream = await startProcess(process.execPath, [join(HERE, 'upstream.mjs')], {}, 'upstream');
   const env = { GENAUTH_HOST: `http://${HOST}:${upstream.port}` };
   log(`emulator (genauth-guard/testing) on ${env.GENAUTH_HOST}, pid ${upstream.pid}`);
+  // Rows with the Redis tier (GUARD_REDIS) share one throwaway redis-server; without one they are skipped.
+  if (configs.some((c) => c.env.GUARD_REDIS)) {
+    try {
+      const redis = await startRedis();
+      env.REDIS_URL = redis.url;
+      log(`redis-server on ${redis.url}, pid ${redis.pid}`);
+    } catch (error) {
+      log(`skipping the Redis rows: ${error.message}`);
+      configs = configs.filter((c) => !c.env.GUARD_REDIS);
+    }
+  }
   if (CONFIG.profile.length) mkdirSync(join(RESULTS, 'profiles'), { recursive: true });
 
   const running = [];
@@ -489,6 +501,12 @@ async function main() {
     const micro = await runChild('micro.mjs');
     parts.push('', micro.out.trim());
     if (micro.code !== 0) failed.push({ id: 'micro', error: `exit ${micro.code}` });
+  }
+  if (process.env.BENCH_REDIS !== '0') {
+    log('Redis tier: a local miss from Redis or GenAuth, invalidation across three instances...');
+    const redis = await runChild('redis.mjs');
+    parts.push('', redis.out.trim());
+    if (redis.code !== 0) failed.push({ id: 'redis', error: `exit ${redis.code}` });
   }
   if (process.env.BENCH_MEMORY !== '0') {
     log('memory per cached user...');

@@ -1,4 +1,5 @@
 // @bench {"id":"f100","label":"genauth-guard requirePermission, warm cache, 100 grants","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100"}}
+// @bench {"id":"f100-redis","label":"f100 with the shared Redis tier configured (cache.redis): the hot path must not touch Redis","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100","GUARD_REDIS":"1"}}
 // @bench {"id":"f10k","label":"genauth-guard requirePermission, warm cache, 10,000 grants (maxEntryBytes 16 MiB)","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n10000","GUARD_MAX_ENTRY_BYTES":"16777216"}}
 // @bench {"id":"g","label":"genauth-guard, 10,000 users and tokens in rotation (5 grants each)","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"rot"},"token":"rotate"}
 // @bench {"id":"h","label":"genauth-guard, a never-seen token on every request (100 grants)","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100"},"token":"fresh"}
@@ -6,15 +7,25 @@
 // @bench {"id":"i-1k","label":"genauth-guard, caching off (token and grant caches), 1,000 users in rotation (no two concurrent requests share a user), 100 grants","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100","GUARD_CACHE":"off"},"token":"rotate1k"}
 // @bench {"id":"i-grants","label":"genauth-guard, `cache: false` alone (no grant cache; verified tokens still cached), one user as in d and e, 100 grants","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100","GUARD_CACHE":"grants-off"}}
 // The package under test, built (dist/express.js), on the same route as every other Express row.
+// GUARD_REDIS=1: with a node-redis client on REDIS_URL (the runner's redis-server) as `cache.redis`.
 import express from 'express';
 import { createServer } from 'node:http';
 import { createExpressGuard } from '../../dist/express.js';
 import { ACTION, RESOURCE_OF, ROUTE, announce, payload } from '../lib/common.mjs';
 import { guardOptions } from '../lib/guard-options.mjs';
 
-const guard = createExpressGuard(guardOptions());
+const options = guardOptions();
+let redis;
+if (process.env.GUARD_REDIS === '1') {
+  const { createClient } = await import('redis');
+  redis = createClient({ url: process.env.REDIS_URL });
+  redis.on('error', () => {});
+  await redis.connect();
+  options.cache = { ...options.cache, redis };
+}
+const guard = createExpressGuard(options);
 const app = express();
 app.get(ROUTE, guard.requirePermission((req) => RESOURCE_OF(req.params.id), ACTION), (req, res) => {
   res.json(payload(req.params.id));
 });
-announce(createServer(app), () => guard.close());
+announce(createServer(app), () => guard.close().then(() => redis?.destroy()));

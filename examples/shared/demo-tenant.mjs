@@ -9,7 +9,7 @@ export function seedDemoTenant(emulator) {
 }
 
 /** Mints an hour-long token per user and prints them with ready-to-paste curl lines for 200, 401, 403. */
-export async function printDemo({ framework, base, emulator }) {
+export async function printDemo({ framework, base, emulator, footer = '\nPress Ctrl+C to stop.' }) {
   const alice = await emulator.mintToken('alice', { expiresIn: 3600 });
   const bob = await emulator.mintToken('bob', { expiresIn: 3600 });
   console.log(`genauth-guard ${framework} demo: API on ${base}, GenAuth emulator on ${emulator.url}
@@ -22,9 +22,7 @@ curl -i -X POST ${base}/api/v1/servers/1/start -H 'Authorization: Bearer ${alice
 # 401: no token
 curl -i -X POST ${base}/api/v1/servers/1/start
 # 403: bob lacks ecs:Start
-curl -i -X POST ${base}/api/v1/servers/1/start -H 'Authorization: Bearer ${bob}'
-
-Press Ctrl+C to stop.`);
+curl -i -X POST ${base}/api/v1/servers/1/start -H 'Authorization: Bearer ${bob}'${footer}`);
 }
 
 /** Runs `close` (server, guard, emulator) on Ctrl+C or SIGTERM, then exits. */
