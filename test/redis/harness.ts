@@ -99,7 +99,9 @@ export async function startInstance(options: ExpressGuardOptions, webhookSecret?
 
 /** The emulator's guard options with a shared tier on `redis`, logs off unless given. */
 export function sharedOptions(emulator: GenAuthEmulator, redis: unknown, cache: Record<string, unknown> = {}, extra: Partial<ExpressGuardOptions> = {}): ExpressGuardOptions {
-  return { ...emulator.guardOptions(), logger: false, ...extra, cache: { redis, ...cache } } as ExpressGuardOptions;
+  // A generous bound on each Redis call: on a loaded CI machine the default 100 ms can pass while the
+  // call still succeeds, which these tests would read as trouble. Trouble tests set their own.
+  return { ...emulator.guardOptions(), logger: false, ...extra, cache: { redis, redisTimeout: 1000, ...cache } } as ExpressGuardOptions;
 }
 
 /** Waits until the guard's invalidation subscription is up (requests do not wait for it; tests do). */

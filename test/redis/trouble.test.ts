@@ -47,7 +47,7 @@ describe.skipIf(!run)('Redis trouble', () => {
     const own: string[] = [];
     warnings.push(own);
     const logger = { warn: (message: string) => void own.push(message) };
-    const started = await startInstance(sharedOptions(emulator(), client, { redisPrefix: prefix }, { logger }));
+    const started = await startInstance(sharedOptions(emulator(), client, { redisPrefix: prefix, redisTimeout: 100 }, { logger }));
     instances.push(started);
     await subscribed(started.guard);
     return started;
@@ -135,7 +135,7 @@ describe.skipIf(!run)('Redis trouble', () => {
     const client = open.unconnected(server.url);
     const connecting = client.connect(); // node-redis retries until the server is there
     const logger = { warn: (message: string) => void warnings.push([message]) };
-    const a = await startInstance(sharedOptions(emulator(), client, { redisPrefix: prefix }, { logger }));
+    const a = await startInstance(sharedOptions(emulator(), client, { redisPrefix: prefix, redisTimeout: 100 }, { logger }));
     instances.push(a);
     const t = await tokens();
     expect(await a.status(t.alice)).toBe(200);
