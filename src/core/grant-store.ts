@@ -1,4 +1,5 @@
 import { createPermissionCache, StaleBeyondLimitError, type CachedGrants, type GrantsLink, type PermissionCache } from '../cache/permission-cache.js';
+import type { CacheReadNote } from '../cache/cache-events.js';
 import { createUncachedPermissions } from '../cache/uncached.js';
 import { GenAuthApiError, PermissionsUnavailableError, isGuardError } from '../errors.js';
 import type { GenAuthClient } from '../genauth/client.js';
@@ -28,10 +29,10 @@ export type UserGrantsLink = GrantsLink<UserGrants>;
 /** Users' grants: the cache (or its `cache: false` stand-in) over GenAuth, with outages as 503s. */
 export interface GrantStore {
   readonly cache: PermissionCache<UserGrants>;
-  /** The user's indexed grants, cached or loaded. Throws a 503 GuardError on outage. */
-  grants(userId: string): Promise<GrantIndex>;
+  /** The user's indexed grants, cached or loaded (`note` learns which). Throws a 503 GuardError on outage. */
+  grants(userId: string, note?: CacheReadNote): Promise<GrantIndex>;
   /** The same, with what the cache keeps beside them. */
-  userGrants(userId: string): Promise<UserGrants>;
+  userGrants(userId: string, note?: CacheReadNote): Promise<UserGrants>;
   /**
    * API mode compiled the user's grants (`compiled` is what it uses): when that grew them, the cache
    * measures their entry again, so `cache.maxBytes` counts the tries (lru-cache sizes an entry when it
@@ -68,9 +69,9 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
       ? createUncachedPermissions(load)
       : createPermissionCache({ ...options.cache, clock: options.clock, load, sizeOf: (grants) => grants.index.bytes + MEMO_BYTES + grants.apiBytes });
 
-  async function userGrants(userId: string): Promise<UserGrants> {
+  async function userGrants(userId: string, note?: CacheReadNote): Promise<UserGrants> {
     try {
-      return await cache.get(userId);
+      return await cache.get(userId, note);
     } catch (error) {
       throw unavailable(error, options.retryAfter);
     }
@@ -78,7 +79,7 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
 
   return {
     cache,
-    grants: async (userId) => (await userGrants(userId)).index,
+    grants: async (userId, note) => (await userGrants(userId, note)).index,
     userGrants,
     compiled(userId, grants, compiled) {
       if (compiled === grants.apiCharged) return;

@@ -8,6 +8,7 @@ import { createApiEnforcer } from './enforce/api.js';
 import { createCallers } from './enforce/caller.js';
 import { createRouteEnforcer } from './enforce/route.js';
 import { createExplainer } from './explain.js';
+import { createDecisionObserver } from './observe.js';
 import { createGrantStore, type UserGrantsLink } from './grant-store.js';
 import type { CheckInput, Guard } from './types.js';
 
@@ -31,7 +32,8 @@ export function createGuard(input: GuardOptions): Guard {
   const verifier = createTokenVerifier<UserGrantsLink>(options.jwt, options.identity, options, revocations);
   const client = createGenAuthClient(options.genauth, options);
   const store = createGrantStore(options, client);
-  const authorizer = createAuthorizer(options, store);
+  const observer = createDecisionObserver(options);
+  const authorizer = createAuthorizer(options, store, observer);
   const callers = createCallers(verifier, store.cache, realm);
 
   function check(input: CheckInput): Promise<Decision> {
@@ -44,15 +46,15 @@ export function createGuard(input: GuardOptions): Guard {
     } catch (error) {
       return Promise.reject(error);
     }
-    return authorizer.authorize(input.userId, input.resource, requirement, { resourceType: input.resourceType }, { context: input.context });
+    return authorizer.authorize(input.userId, input.resource, requirement, { resourceType: input.resourceType }, { context: input.context }, observer?.begin());
   }
 
   return {
     // Secrets stay in this closure (and the client's and verifier's); the public object shows none.
     options: redactOptions(options),
     realm,
-    enforce: createRouteEnforcer(callers, authorizer, realm),
-    enforceApi: createApiEnforcer(callers, store, authorizer, realm),
+    enforce: createRouteEnforcer(callers, authorizer, realm, observer),
+    enforceApi: createApiEnforcer(callers, store, authorizer, realm, observer),
     authenticate(request) {
       try {
         return Promise.resolve(callers.identify(request));
