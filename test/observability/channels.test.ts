@@ -162,3 +162,27 @@ it('a retry the retry budget refuses is told', async () => {
     seen.stop();
   }
 });
+
+it('an eviction and an entry refused for its size are told', async () => {
+  emulator().setGrants('bob', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+  emulator().setGrants('big', Array.from({ length: 50 }, (_, i) => ({ resourceCode: `code-${i}`, actions: ['reports:Read'] })));
+  const app = appWith({ cache: { max: 1, maxEntryBytes: 4_000, maxBytes: 1_000_000 } });
+  const seen = record();
+  try {
+    for (const user of ['alice', 'bob', 'big']) {
+      expect((await request(app).get('/r').set('authorization', `Bearer ${await emulator().mintToken(user)}`)).status).toBe(user === 'big' ? 403 : 200);
+    }
+    const cache = seen.events.filter(([n]) => n === 'genauth-guard:cache').map(([, payload]) => payload);
+    expect(cache).toEqual([
+      { kind: 'miss', userId: 'alice' },
+      { kind: 'evict', userId: 'alice' },
+      { kind: 'miss', userId: 'bob' },
+      // big's load takes bob's place as it starts (max: 1); then it is too large to keep.
+      { kind: 'evict', userId: 'bob' },
+      { kind: 'oversize', userId: 'big' },
+      { kind: 'miss', userId: 'big' },
+    ]);
+  } finally {
+    seen.stop();
+  }
+});
