@@ -60,7 +60,7 @@ function withIdentity(identity: Identity): GenAuthContext {
 export function createRouteEnforcer(callers: Callers, authorizer: Authorizer, realm: string, observer?: DecisionObserver): RouteEnforcer {
   function enforce<R>(request: RequestLike, spec?: RouteSpec<R>, native?: R): GenAuthContext | Promise<GenAuthContext> {
     if (spec === undefined) return authenticateOnly(request);
-    // Without onDecision, this one check is all the observer costs.
+    // Without onDecision the observer costs this comparison and one after the decision.
     const note = observer === undefined ? undefined : observer.begin();
     const found = callers.present(request);
     if (typeof found !== 'string') return decide(request, spec, native, found.identity, found, note);
