@@ -24,10 +24,13 @@ export const channels = Object.freeze({
 
 export interface DecisionEvent {
   userId: string;
+  /** The resource code; in API mode, the canonical path (no query). */
   resource: string;
   actions: readonly string[];
   allowed: boolean;
   reason: string;
+  /** API mode only: the method, upper-cased. */
+  method?: string;
 }
 
 export interface UpstreamEvent {
@@ -60,4 +63,78 @@ export interface RedisTierEvent {
   event: 'unavailable' | 'available' | 'subscribed' | 'resynced' | 'ignored-entry' | 'invalidation-failed';
   /** `timeout`, `error`, `not-ready`, `subscription` for failures; `oversized`, `unauthenticated`, `foreign`, `corrupt`, `list` for ignored entries. */
   reason?: string;
+}
+
+// ---- Decision traces, GenAuth load traces, cache, retry budget and token events (issue 21) ----
+
+/**
+ * Tracing channels (`node:diagnostics_channel` TracingChannel): `tracing:<name>:start`, `:end`,
+ * `:asyncStart`, `:asyncEnd` and `:error`, in Node's and OpenTelemetry's convention. Each publishes
+ * one context object per operation, filled in as it goes.
+ */
+export const tracing = Object.freeze({
+  /** One GenAuth load attempt: {@link LoadTrace}. */
+  load: diagnostics.tracingChannel<unknown, LoadTrace>('genauth-guard:load'),
+  /** One decision that waits (grants loaded, conditions evaluated): {@link DecisionTrace}. */
+  decision: diagnostics.tracingChannel<unknown, DecisionTrace>('genauth-guard:decision'),
+});
+
+/** The cache, retry-budget and token channels. */
+export const moreChannels = Object.freeze({
+  /** {@link CacheEvent}: hit, stale served, miss, eviction, invalidation, an entry refused for its size. */
+  cache: diagnostics.channel('genauth-guard:cache'),
+  /** {@link RetryRefusedEvent}: a failed GenAuth call the retry budget did not let retry. */
+  retryRefused: diagnostics.channel('genauth-guard:retry-refused'),
+  /** {@link TokenFailureEvent}: a bearer token refused, by reason. */
+  token: diagnostics.channel('genauth-guard:token'),
+});
+
+/** The context of one GenAuth load attempt (`genauth-guard:load`). */
+export interface LoadTrace {
+  /** The GenAuth path called, without its query (never the user id). */
+  endpoint: string;
+  /** 0 for the first attempt, 1 for the first retry, ... */
+  attempt: number;
+  /** `2xx`, `4xx`, `5xx`, or the failure's kind when GenAuth gave no status (`timeout`, `network`, ...). Set on end. */
+  statusClass?: string;
+  /** Milliseconds (guard's clock) the attempt took. Set on end. */
+  durationMs?: number;
+  /** Set by Node on failure: a GenAuthApiError, whose message names its kind only. */
+  error?: unknown;
+}
+
+/** The context of one decision that waits (`genauth-guard:decision` tracing channel). */
+export interface DecisionTrace {
+  userId: string;
+  /** The resource code (route mode) or the canonical path (API mode). */
+  resource: string;
+  /** API mode: the method, upper-cased. */
+  method?: string;
+  /** Set on end. */
+  allowed?: boolean;
+  /** Set on end: `allowed`, `denied`, `no_grant`, `unmapped_method`. */
+  reason?: string;
+  /** Set by Node when the decision failed (a 503 or 500 GuardError). */
+  error?: unknown;
+}
+
+/** What the permission cache did (`genauth-guard:cache`). */
+export interface CacheEvent {
+  kind: 'hit' | 'stale' | 'miss' | 'evict' | 'invalidate' | 'oversize';
+  /** The user concerned; undefined for an invalidation of every user. */
+  userId: string | undefined;
+}
+
+/** A retry the retry budget refused (`genauth-guard:retry-refused`). */
+export interface RetryRefusedEvent {
+  path: string;
+  /** The attempt that failed and was not retried. */
+  attempt: number;
+  /** Its failure kind (`http_status`, `network`, ...). */
+  outcome: string;
+}
+
+/** A token refused (`genauth-guard:token`): the `invalid_token` reason, or `keys_unavailable` (503). */
+export interface TokenFailureEvent {
+  reason: string;
 }

@@ -9,6 +9,7 @@ export { apiModeSpec } from './core/enforce/api.js';
 export type { ApiModeOptions, ApiModeSpec } from './core/enforce/api.js';
 export type {
   CacheOptions,
+  DecisionRecord,
   GenAuthOptions,
   GuardOptions,
   IdentityOptions,
@@ -58,8 +59,8 @@ export type {
   ResourceType,
   UserIdType,
 } from './wire.js';
-export { channels } from './events.js';
-export type { DecisionEvent, RedisTierEvent, UpstreamEvent } from './events.js';
+export { channels, moreChannels, tracing } from './events.js';
+export type { CacheEvent, DecisionEvent, DecisionTrace, LoadTrace, RedisTierEvent, RetryRefusedEvent, TokenFailureEvent, UpstreamEvent } from './events.js';
 export { CONDITION_OPERATORS, evaluateCondition, evaluateConditions } from './policy/conditions.js';
 export type { ConditionContext } from './policy/conditions.js';
 export type { Clock, ConditionOptions, RetryBudgetOptions, TokenCacheOptions } from './options.js';

@@ -7,6 +7,7 @@ export type {
   CacheOptions,
   Clock,
   ConditionOptions,
+  DecisionRecord,
   GenAuthOptions,
   GuardOptions,
   IdentityOptions,

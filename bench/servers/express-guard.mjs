@@ -1,6 +1,8 @@
 // @bench {"id":"f100","label":"genauth-guard requirePermission, warm cache, 100 grants","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100"}}
 // @bench {"id":"f100-redis","label":"f100 with the shared Redis tier configured (cache.redis): the hot path must not touch Redis","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100","GUARD_REDIS":"1"}}
 // @bench {"id":"f10k","label":"genauth-guard requirePermission, warm cache, 10,000 grants (maxEntryBytes 16 MiB)","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n10000","GUARD_MAX_ENTRY_BYTES":"16777216"}}
+// @bench {"id":"f100-sub","label":"f100 with a subscriber on the genauth-guard:decision channel","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100","GUARD_SUBSCRIBE":"decision"}}
+// @bench {"id":"f100-cb","label":"f100 with an onDecision callback","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100","GUARD_ON_DECISION":"1"}}
 // @bench {"id":"g","label":"genauth-guard, 10,000 users and tokens in rotation (5 grants each)","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"rot"},"token":"rotate"}
 // @bench {"id":"h","label":"genauth-guard, a never-seen token on every request (100 grants)","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100"},"token":"fresh"}
 // @bench {"id":"i","label":"genauth-guard, caching off (token and grant caches), one user as in d and e: concurrent requests share one load, 100 grants","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100","GUARD_CACHE":"off"}}
@@ -8,13 +10,16 @@
 // @bench {"id":"i-grants","label":"genauth-guard, `cache: false` alone (no grant cache; verified tokens still cached), one user as in d and e, 100 grants","baseline":"a","checks":["auth","authz"],"env":{"NAMESPACE":"n100","GUARD_CACHE":"grants-off"}}
 // The package under test, built (dist/express.js), on the same route as every other Express row.
 // GUARD_REDIS=1: with a node-redis client on REDIS_URL (the runner's redis-server) as `cache.redis`.
+import diagnostics from 'node:diagnostics_channel';
 import express from 'express';
 import { createServer } from 'node:http';
 import { createExpressGuard } from '../../dist/express.js';
 import { ACTION, RESOURCE_OF, ROUTE, announce, payload } from '../lib/common.mjs';
 import { guardOptions } from '../lib/guard-options.mjs';
 
-const options = guardOptions();
+// Observability rows: a subscriber that does nothing, or an onDecision that does nothing.
+if (process.env.GUARD_SUBSCRIBE === 'decision') diagnostics.subscribe('genauth-guard:decision', () => {});
+const options = { ...guardOptions(), ...(process.env.GUARD_ON_DECISION === '1' ? { onDecision: () => {} } : {}) };
 let redis;
 if (process.env.GUARD_REDIS === '1') {
   const { createClient } = await import('redis');

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../options/types.js';
+import { publishCache, type CacheReadNote, type CacheState } from './cache-events.js';
 import { Generations, type GenerationMark } from './generations.js';
 
 /** Options of the permission cache, which keeps one value `V` per user (the core: indexed grants). */
@@ -40,7 +41,8 @@ export interface PermissionCache<V> {
    * Lets a caller that kept the link skip the lookup.
    */
   stillFresh(link: GrantsLink<V>): CachedGrants<V> | undefined;
-  get(userId: string): Promise<V>;
+  /** The user's grants, cached or loaded; `note`, when given, learns whether they were a hit, stale or a miss. */
+  get(userId: string, note?: CacheReadNote): Promise<V>;
   invalidateUser(userId: string): void;
   invalidateAll(): void;
   /** Entries and estimated bytes held now. */
@@ -118,8 +120,9 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
     // (see supersededOn in fetchMethod).
     ignoreFetchAbort: true,
     // A link someone kept (see stillFresh) lets go of an entry that is no longer the user's.
-    dispose: (entry) => {
+    dispose: (entry, userId, reason) => {
       entry.link.grants = undefined;
+      if (reason === 'evict') publishCache('evict', userId);
     },
     fetchMethod: async (userId, _stale, { signal, options: fetchOptions }) => {
       const failed = failures?.get(userId);
@@ -135,6 +138,8 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
         if (!generations.current(mark)) throw new LoadSupersededError();
         // lru-cache takes a ttl of 0 for "never expires": an already stale entry lives 1 ms there.
         fetchOptions.ttl = Math.max(ttl, 1);
+        // lru-cache drops it silently: said here (the request still gets it).
+        if (options.sizeOf(value) + 2 * userId.length > options.maxEntryBytes) publishCache('oversize', userId);
         // Read before lru-cache stores it, so this ends no later than lru-cache's own ttl does.
         const freshUntil = clock.now() + ttl;
         const link: GrantsLink<V> = { grants: undefined };
@@ -179,10 +184,15 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
     return cache.get(userId, { allowStale: false });
   }
 
-  async function fetchEntry(userId: string, fresh: boolean): Promise<CachedGrants<V> | undefined> {
+  async function fetchEntry(userId: string, fresh: boolean, note: CacheReadNote | undefined): Promise<CachedGrants<V> | undefined> {
     const status: LRUCache.Status<string, CachedGrants<V>> = {};
     const entry = await cache.fetch(userId, fresh ? { forceRefresh: true, allowStale: false, status } : { status });
-    if (entry !== undefined) return entry;
+    if (entry !== undefined) {
+      const state: CacheState = status.returnedStale === true ? 'stale' : status.fetch === 'hit' ? 'hit' : 'miss';
+      if (note !== undefined) note.cache = state;
+      publishCache(state, userId);
+      return entry;
+    }
     // With stale-on-rejection on, a failed load with nothing stale resolves undefined: surface its error.
     // An invalidation while a load is in flight aborts it (LoadSupersededError): the caller loads again.
     if (status.fetchRejected && status.fetchError !== undefined && !status.fetchAborted) throw status.fetchError;
@@ -190,11 +200,11 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
   }
 
   /** fetch() with single-flight loads and the stale rules; undefined when the load was aborted. */
-  async function usableEntry(userId: string): Promise<CachedGrants<V> | undefined> {
-    const entry = await fetchEntry(userId, false);
+  async function usableEntry(userId: string, note: CacheReadNote | undefined): Promise<CachedGrants<V> | undefined> {
+    const entry = await fetchEntry(userId, false, note);
     if (entry === undefined || !tooOld(entry)) return entry;
     // Past the stale window: only a fresh answer will do.
-    const fresh = await fetchEntry(userId, true);
+    const fresh = await fetchEntry(userId, true, note);
     if (fresh !== undefined && tooOld(fresh)) throw new StaleBeyondLimitError({ cause: failures?.get(userId)?.error });
     return fresh;
   }
@@ -206,11 +216,11 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
    * position share. A request that joined a load that failed with nothing stale to serve gets that
    * failure (lru-cache resolves joiners `undefined`): it does not start a load of its own.
    */
-  async function fetchValue(userId: string): Promise<V> {
+  async function fetchValue(userId: string, note: CacheReadNote | undefined): Promise<V> {
     for (let loads = 0; loads < MAX_LOADS_PER_REQUEST; loads++) {
       const mark = generations.begin(userId);
       try {
-        const entry = await usableEntry(userId);
+        const entry = await usableEntry(userId, note);
         if (generations.current(mark)) {
           if (entry !== undefined) return entry.value;
           const failure = generations.failureSince(mark);
@@ -231,19 +241,24 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
       const grants = link.grants;
       return grants !== undefined && clock.now() < grants.freshUntil ? grants : undefined;
     },
-    get(userId) {
+    get(userId, note) {
       const fresh = freshEntry(userId);
-      return fresh !== undefined ? Promise.resolve(fresh.value) : fetchValue(userId);
+      if (fresh === undefined) return fetchValue(userId, note);
+      if (note !== undefined) note.cache = 'hit';
+      publishCache('hit', userId);
+      return Promise.resolve(fresh.value);
     },
     invalidateUser(userId) {
       generations.invalidate(userId); // first: the aborts below settle the loads it makes moot
       cache.delete(userId);
       failures?.delete(userId);
+      publishCache('invalidate', userId);
     },
     invalidateAll() {
       generations.invalidateAll();
       cache.clear();
       failures?.clear();
+      publishCache('invalidate', undefined);
     },
     stats: () => ({ entries: cache.size, bytes: cache.calculatedSize }),
     remeasure(userId, value) {

@@ -1,12 +1,14 @@
 import { baseConditionContext } from './condition-context.js';
 import { GuardInternalError } from '../errors.js';
-import { channels, type DecisionEvent } from '../events.js';
+import { channels, tracing, type DecisionEvent } from '../events.js';
 import type { ResolvedOptions } from '../options.js';
+import type { ApiDecision } from '../policy/api-match.js';
 import { evaluateConditions, type ConditionContext } from '../policy/conditions.js';
 import { decide, type ConditionCheck, type Decision, type NormalizedRequirement } from '../policy/decide.js';
 import type { RequestLike } from '../request.js';
 import type { Identity } from '../token/verifier.js';
 import type { GrantStore } from './grant-store.js';
+import { traceDecision, type DecisionNote, type DecisionObserver } from './observe.js';
 import type { RouteOptions } from './types.js';
 
 /** What policy conditions are evaluated against. */
@@ -20,7 +22,7 @@ export interface DecisionEnvironment {
 /** The decisions that may wait: grants loaded from GenAuth, conditions evaluated. */
 export interface Authorizer {
   /** Decides for a known user. Resolves a Decision (allowed or not); throws only on outage (503) or a bad resource (500). */
-  authorize(userId: string, resource: string, requirement: NormalizedRequirement, route: RouteOptions, environment?: DecisionEnvironment): Promise<Decision>;
+  authorize(userId: string, resource: string, requirement: NormalizedRequirement, route: RouteOptions, environment?: DecisionEnvironment, note?: DecisionNote): Promise<Decision>;
   /** The condition evaluator for one request (context from the guard, the user's function, `environment`). */
   conditions(userId: string, environment?: DecisionEnvironment): Promise<ConditionCheck>;
 }
@@ -32,8 +34,22 @@ export function publishDecision(userId: string, resource: string, decision: Deci
   }
 }
 
+/** The same for API mode: the canonical path as the resource, and the method. */
+export function publishApiDecision(userId: string, decision: ApiDecision): void {
+  if (channels.decision.hasSubscribers) {
+    channels.decision.publish({
+      userId,
+      resource: decision.resource,
+      actions: decision.actions,
+      allowed: decision.allowed,
+      reason: decision.reason,
+      method: decision.method,
+    } satisfies DecisionEvent);
+  }
+}
+
 /** Creates the full (asynchronous) decision path of one guard. */
-export function createAuthorizer(options: ResolvedOptions, store: GrantStore): Authorizer {
+export function createAuthorizer(options: ResolvedOptions, store: GrantStore, observer: DecisionObserver | undefined): Authorizer {
   /** Built only when the user's grants carry conditions. */
   async function conditions(userId: string, environment: DecisionEnvironment | undefined): Promise<ConditionCheck> {
     const context = baseConditionContext(options, userId, environment?.request);
@@ -56,16 +72,31 @@ export function createAuthorizer(options: ResolvedOptions, store: GrantStore): A
     requirement: NormalizedRequirement,
     route: RouteOptions,
     environment?: DecisionEnvironment,
+    note?: DecisionNote,
   ): Promise<Decision> {
     if (typeof resource !== 'string' || resource === '') {
       throw new GuardInternalError({ cause: new TypeError('genauth-guard: the resource must be a non-empty string') });
     }
-    const index = await store.grants(userId);
-    const decision = index.hasConditions
+    const decision = tracing.decision.hasSubscribers
+      ? await traceDecision({ userId, resource }, () => decideFor(userId, resource, requirement, route, environment, note))
+      : await decideFor(userId, resource, requirement, route, environment, note);
+    publishDecision(userId, resource, decision);
+    if (note !== undefined) observer?.report(note, userId, decision);
+    return decision;
+  }
+
+  async function decideFor(
+    userId: string,
+    resource: string,
+    requirement: NormalizedRequirement,
+    route: RouteOptions,
+    environment: DecisionEnvironment | undefined,
+    note: DecisionNote | undefined,
+  ): Promise<Decision> {
+    const index = await store.grants(userId, note);
+    return index.hasConditions
       ? decide(index, resource, requirement, { resourceType: route.resourceType, conditions: await conditions(userId, environment) })
       : decide(index, resource, requirement, { resourceType: route.resourceType });
-    publishDecision(userId, resource, decision);
-    return decision;
   }
 
   return { authorize, conditions };

@@ -1,6 +1,7 @@
 import { createPermissionCache, StaleBeyondLimitError, type CachedGrants, type GrantsLink, type PermissionCache } from '../cache/permission-cache.js';
 import { sealingKey } from '../cache/redis/seal.js';
 import { createSharedTier, type SharedTier } from '../cache/redis/tier.js';
+import type { CacheReadNote } from '../cache/cache-events.js';
 import { createUncachedPermissions } from '../cache/uncached.js';
 import { GenAuthApiError, PermissionsUnavailableError, isGuardError } from '../errors.js';
 import { readResourceList } from '../genauth/authorized-resources.js';
@@ -34,10 +35,10 @@ export interface GrantStore {
   readonly cache: PermissionCache<UserGrants>;
   /** The shared Redis tier behind the cache, when `cache.redis` is set. */
   readonly shared: SharedTier | undefined;
-  /** The user's indexed grants, cached or loaded. Throws a 503 GuardError on outage. */
-  grants(userId: string): Promise<GrantIndex>;
+  /** The user's indexed grants, cached or loaded (`note` learns which). Throws a 503 GuardError on outage. */
+  grants(userId: string, note?: CacheReadNote): Promise<GrantIndex>;
   /** The same, with what the cache keeps beside them. */
-  userGrants(userId: string): Promise<UserGrants>;
+  userGrants(userId: string, note?: CacheReadNote): Promise<UserGrants>;
   /**
    * API mode compiled the user's grants (`compiled` is what it uses): when that grew them, the cache
    * measures their entry again, so `cache.maxBytes` counts the tries (lru-cache sizes an entry when it
@@ -147,9 +148,9 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
           sizeOf: (grants) => grants.index.bytes + MEMO_BYTES + grants.apiBytes,
         });
 
-  async function userGrants(userId: string): Promise<UserGrants> {
+  async function userGrants(userId: string, note?: CacheReadNote): Promise<UserGrants> {
     try {
-      return await cache.get(userId);
+      return await cache.get(userId, note);
     } catch (error) {
       throw unavailable(error, options.retryAfter);
     }
@@ -158,7 +159,7 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
   return {
     cache,
     shared,
-    grants: async (userId) => (await userGrants(userId)).index,
+    grants: async (userId, note) => (await userGrants(userId, note)).index,
     userGrants,
     compiled(userId, grants, compiled) {
       if (compiled === grants.apiCharged) return;

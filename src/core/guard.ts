@@ -8,6 +8,7 @@ import { createApiEnforcer } from './enforce/api.js';
 import { createCallers } from './enforce/caller.js';
 import { createRouteEnforcer } from './enforce/route.js';
 import { createExplainer } from './explain.js';
+import { createDecisionObserver } from './observe.js';
 import { createGrantStore, type UserGrantsLink } from './grant-store.js';
 import { createSharedRevocations } from './shared-revocations.js';
 import type { CheckInput, Guard } from './types.js';
@@ -45,7 +46,8 @@ export function createGuard(input: GuardOptions): Guard {
   const shared = store.shared === undefined ? undefined : createSharedRevocations(revocationOptions, store.shared);
   const revocations = shared?.store ?? createMemoryRevocations(revocationOptions);
   const verifier = createTokenVerifier<UserGrantsLink>(options.jwt, options.identity, options, revocations);
-  const authorizer = createAuthorizer(options, store);
+  const observer = createDecisionObserver(options);
+  const authorizer = createAuthorizer(options, store, observer);
   const callers = createCallers(verifier, store.cache, realm);
 
   /** This instance's part of an invalidation: the user's grants and verified tokens. */
@@ -80,15 +82,15 @@ export function createGuard(input: GuardOptions): Guard {
     } catch (error) {
       return Promise.reject(error);
     }
-    return authorizer.authorize(input.userId, input.resource, requirement, { resourceType: input.resourceType }, { context: input.context });
+    return authorizer.authorize(input.userId, input.resource, requirement, { resourceType: input.resourceType }, { context: input.context }, observer?.begin());
   }
 
   return {
     // Secrets stay in this closure (and the client's and verifier's); the public object shows none.
     options: redactOptions(options),
     realm,
-    enforce: createRouteEnforcer(callers, authorizer, realm),
-    enforceApi: createApiEnforcer(callers, store, authorizer, realm),
+    enforce: createRouteEnforcer(callers, authorizer, realm, observer),
+    enforceApi: createApiEnforcer(callers, store, authorizer, realm, observer),
     authenticate(request) {
       try {
         return Promise.resolve(callers.identify(request));

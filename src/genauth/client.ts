@@ -1,12 +1,13 @@
 import { Pool, type Dispatcher } from 'undici';
 import { GenAuthApiError } from '../errors.js';
-import { channels, type UpstreamEvent } from '../events.js';
+import { channels, tracing, type UpstreamEvent } from '../events.js';
 import type { ResolvedGenAuthOptions, ResolvedOptions } from '../options/resolved.js';
 import { createAuthHeaders } from './auth-headers.js';
 import { RESOURCES_PATH, requestAuthorizedResources, type AuthorizedResourcesCall, type AuthorizedResourcesQuery } from './authorized-resources.js';
 import type { Deadline } from './deadline.js';
 import { parseRetryAfter } from './envelope.js';
 import { exchange } from './exchange.js';
+import { publishRetryRefused, traceLoad } from './load-events.js';
 import { createManagementTokens, type UpstreamAnswer } from './management-token.js';
 import { createRetryBudget } from './retry-budget.js';
 import { createRetrying } from './retries.js';
@@ -76,6 +77,8 @@ export function createGenAuthClient(config: ResolvedGenAuthOptions, settings: Cl
     budget: createRetryBudget({ ...config.retryBudget, clock }),
     clock,
     attempted: publishUpstream,
+    run: (attempt, call) => (tracing.load.hasSubscribers ? traceLoad(attempt, call, clock) : call()),
+    refused: publishRetryRefused,
     failed(error) {
       if (error.kind === 'credentials') warnings.credentials(error);
     },

@@ -60,6 +60,10 @@ export interface RetryPolicy {
   attempted?(outcome: string, started: number, attempt: number): void;
   /** After each failed attempt, before deciding whether to retry. */
   failed?(error: GenAuthApiError): void;
+  /** Runs one attempt (0 for the first): where the client traces it. Absent: the attempt is called as is. */
+  run?<T>(attempt: number, call: () => Promise<T>): Promise<T>;
+  /** A failed attempt that would have been retried but for the retry budget. */
+  refused?(error: GenAuthApiError, attempt: number): void;
 }
 
 /** Runs an attempt (given the call's deadline) until it succeeds or the policy says stop. */
@@ -74,7 +78,7 @@ export function createRetrying(policy: RetryPolicy): Retrying {
     for (let retry = 0; ; retry++) {
       const started = performance.now();
       try {
-        const result = await attempt(deadline);
+        const result = await (policy.run === undefined ? attempt(deadline) : policy.run(retry, () => attempt(deadline)));
         budget.answered();
         policy.attempted?.('ok', started, retry);
         return result;
@@ -87,7 +91,11 @@ export function createRetrying(policy: RetryPolicy): Retrying {
         if (error.kind === 'rate_limited') backoffUntil = clock.now() + (error.retryAfter ?? 1) * 1000;
         const wait = error.retryAfter !== undefined ? error.retryAfter * 1000 : RETRY_BASE_MS * 2 ** retry * (1 + Math.random());
         // Retries stay inside the overall deadline: a Retry-After beyond it ends the call now.
-        if (retry >= policy.retries || !retryable(error) || clock.now() + wait >= deadline.at || !budget.canRetry()) throw error;
+        if (retry >= policy.retries || !retryable(error) || clock.now() + wait >= deadline.at) throw error;
+        if (!budget.canRetry()) {
+          policy.refused?.(error, retry);
+          throw error;
+        }
         await pause(wait, deadline).catch(() => {
           throw new GenAuthApiError('timeout', { cause: error });
         });

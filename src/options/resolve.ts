@@ -20,6 +20,12 @@ function resolveLogger(value: unknown): ResolvedOptions['logger'] {
   return value as { warn(message: string): void };
 }
 
+function resolveOnDecision(value: unknown): ResolvedOptions['onDecision'] {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') fail('onDecision', 'must be a function (record) => void');
+  return value as ResolvedOptions['onDecision'];
+}
+
 function resolveRealm(value: unknown): string {
   const realm = optionalString(value, 'realm', 'api');
   // The realm is quoted into WWW-Authenticate: printable ASCII only, so no header can break.
@@ -47,6 +53,7 @@ export function resolveOptions(value: GuardOptions): ResolvedOptions {
     realm: resolveRealm(input.realm),
     retryAfter: Math.ceil(positiveNumber(input.retryAfter, 'retryAfter', 5)),
     logger: resolveLogger(input.logger),
+    onDecision: resolveOnDecision(input.onDecision),
     clock,
     now: resolveNow(input.now, clock),
   });

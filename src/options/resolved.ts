@@ -8,6 +8,7 @@ import type {
   CacheOptions,
   Clock,
   ConditionOptions,
+  DecisionRecord,
   GenAuthOptions,
   IdentityOptions,
   JwtOptions,
@@ -50,6 +51,8 @@ export interface ResolvedOptions {
   realm: string;
   retryAfter: number;
   logger: { warn(message: string): void } | false;
+  /** The user's decision callback, when given. */
+  onDecision: ((record: DecisionRecord) => void) | undefined;
   /** The monotonic clock of every duration. */
   clock: Clock;
   /** Wall-clock ms since the epoch, for dates. */

@@ -219,6 +219,28 @@ export interface RevocationOptions {
   max?: number;
 }
 
+/** What `onDecision` gets: one permission decision. Never a token, a secret or upstream text. */
+export interface DecisionRecord {
+  userId: string;
+  /** The resource code; in API mode, the canonical path (as `path`). */
+  resource: string;
+  /** API mode: the method, upper-cased. */
+  method?: string;
+  /** API mode: the canonical path matched (no query). */
+  path?: string;
+  /** The actions asked for (API mode: the method's action, or none). */
+  actions: readonly string[];
+  allowed: boolean;
+  /** `allowed`, `denied` (a DENY matched), `no_grant`, or in API mode `unmapped_method`. */
+  reason: string;
+  /** The grant that decided (the ALLOW that matched, or the overriding DENY); undefined for `no_grant`. */
+  grant: { code: string; type: string | null; effect: 'ALLOW' | 'DENY'; actions: readonly string[]; apiIdentifier: string | null } | undefined;
+  /** How the user's grants were found: `hit` (fresh in cache), `stale` (served stale), `miss` (loaded), `none` (`cache: false`). */
+  cache: 'hit' | 'stale' | 'miss' | 'none';
+  /** Milliseconds on the guard's clock from the start of the check (token included) to the decision. */
+  durationMs: number;
+}
+
 /** Options of {@link createGuard} and every adapter. */
 export interface GuardOptions {
   genauth: GenAuthOptions;
@@ -238,6 +260,13 @@ export interface GuardOptions {
   retryAfter?: number;
   /** Where the operator's warnings go (refused credentials). `false` silences them. @default console */
   logger?: { warn(message: string): void } | false;
+  /**
+   * Called synchronously after every permission decision (route, API mode and `check()`), allowed or
+   * denied, with a {@link DecisionRecord}. A denial is an expected answer, not an error. What it throws
+   * is caught and reported once through `logger`; it never changes the answer. Not called when no
+   * decision was made (401, 400, 503). @default undefined
+   */
+  onDecision?: (record: DecisionRecord) => void;
   /**
    * The clock every duration is measured on: the caches' `ttl`, `maxStale` and `errorTtl` (it is
    * lru-cache's `perf`), the verified-token cache, the management token's refresh, the back-off after

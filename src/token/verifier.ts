@@ -1,5 +1,6 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { GuardError, InvalidTokenError, KeysUnavailableError, type InvalidTokenReason } from '../errors.js';
+import { moreChannels, type TokenFailureEvent } from '../events.js';
 import { LRUCache } from 'lru-cache';
 import type { ResolvedIdentityOptions, ResolvedJwtOptions, ResolvedOptions } from '../options/resolved.js';
 import { createHmacVerifier } from './hmac.js';
@@ -226,7 +227,23 @@ export function createTokenVerifier<L = unknown>(
   }
 
   function verifyNow(token: string): Identity | Promise<Identity> {
+    if (moreChannels.token.hasSubscribers) return verifyObserved(token);
     return fromCacheOrShortcut(token) ?? verifyWithJose(token);
+  }
+
+  /** verifyNow while `genauth-guard:token` has subscribers: each refusal is told by its reason. */
+  function verifyObserved(token: string): Identity | Promise<Identity> {
+    let result: Identity | Promise<Identity>;
+    try {
+      result = fromCacheOrShortcut(token) ?? verifyWithJose(token);
+    } catch (error) {
+      publishTokenFailure(error);
+      throw error;
+    }
+    return result instanceof Promise ? result.catch((error: unknown) => {
+      publishTokenFailure(error);
+      throw error;
+    }) : result;
   }
 
   return {
@@ -241,4 +258,10 @@ export function createTokenVerifier<L = unknown>(
       verified?.clear();
     },
   };
+}
+
+/** The reason only: never the token or a key server's text. */
+function publishTokenFailure(error: unknown): void {
+  const reason = error instanceof InvalidTokenError ? error.reason : error instanceof KeysUnavailableError ? 'keys_unavailable' : undefined;
+  if (reason !== undefined) moreChannels.token.publish({ reason } satisfies TokenFailureEvent);
 }

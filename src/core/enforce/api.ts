@@ -9,7 +9,10 @@ import { PatternTrie, type CompiledPattern } from '../../policy/api-trie.js';
 import type { Decision } from '../../policy/decide.js';
 import type { RequestLike } from '../../request.js';
 import type { Identity } from '../../token/verifier.js';
-import type { Authorizer } from '../authorize.js';
+import { publishApiDecision, type Authorizer } from '../authorize.js';
+import { publishCache } from '../../cache/cache-events.js';
+import { tracing } from '../../events.js';
+import { traceDecision, type DecisionNote, type DecisionObserver } from '../observe.js';
 import type { GrantStore, UserGrants } from '../grant-store.js';
 import type { GenAuthContext } from '../types.js';
 import type { Callers, KnownToken } from './caller.js';
@@ -92,18 +95,19 @@ export type ApiEnforcer = (request: RequestLike, spec: ApiModeSpec) => GenAuthCo
  * permission -> 403 (503 on outage). Like the route check, it answers at once from the caches when the
  * user's API grants carry no conditions.
  */
-export function createApiEnforcer(callers: Callers, store: GrantStore, authorizer: Authorizer, realm: string): ApiEnforcer {
+export function createApiEnforcer(callers: Callers, store: GrantStore, authorizer: Authorizer, realm: string, observer?: DecisionObserver): ApiEnforcer {
   function enforceApi(request: RequestLike, spec: ApiModeSpec): GenAuthContext | null | Promise<GenAuthContext | null> {
+    const note = observer === undefined ? undefined : observer.begin();
     const target = normalizeApiTarget(request.url);
     // Never echo the path: the message is a fixed text.
     if (!target.ok) throw new InvalidRequestError('The request path cannot be evaluated', realm);
     const router = request.router;
     if (spec.isPublic(target, router)) return null;
     const found = callers.present(request);
-    if (typeof found !== 'string') return decide(request, spec, target, router, found.identity, found);
+    if (typeof found !== 'string') return decide(request, spec, target, router, found.identity, found, note);
     const identity = callers.verify(found);
-    if (identity instanceof Promise) return identity.then((verified) => decide(request, spec, target, router, verified, undefined));
-    return decide(request, spec, target, router, identity, undefined);
+    if (identity instanceof Promise) return identity.then((verified) => decide(request, spec, target, router, verified, undefined, note));
+    return decide(request, spec, target, router, identity, undefined, note);
   }
 
   function decide(
@@ -113,16 +117,40 @@ export function createApiEnforcer(callers: Callers, store: GrantStore, authorize
     router: RouterRules | undefined,
     identity: Identity,
     known: KnownToken | undefined,
+    note: DecisionNote | undefined,
   ): GenAuthContext | Promise<GenAuthContext> {
     const grants = callers.cachedGrants(identity.userId, known)?.value;
-    if (grants === undefined || compile(identity.userId, grants, spec, router).hasConditions) return decideLater(request, spec, target, router, identity);
-    return allowed(identity, spec.matcher.match(grants.index, request.method, target, undefined, router));
+    if (grants === undefined || compile(identity.userId, grants, spec, router).hasConditions) return decideLater(request, spec, target, router, identity, note);
+    publishCache('hit', identity.userId);
+    return allowed(identity, observed(identity.userId, spec.matcher.match(grants.index, request.method, target, undefined, router), note));
   }
 
-  async function decideLater(request: RequestLike, spec: ApiModeSpec, target: ApiPath, router: RouterRules | undefined, identity: Identity): Promise<GenAuthContext> {
-    const grants = await store.userGrants(identity.userId);
+  async function decideLater(
+    request: RequestLike,
+    spec: ApiModeSpec,
+    target: ApiPath,
+    router: RouterRules | undefined,
+    identity: Identity,
+    note: DecisionNote | undefined,
+  ): Promise<GenAuthContext> {
+    const decide = () => matchLater(request, spec, target, router, identity, note);
+    const decision = tracing.decision.hasSubscribers
+      ? await traceDecision({ userId: identity.userId, resource: target.path, method: request.method.toUpperCase() }, decide)
+      : await decide();
+    return allowed(identity, observed(identity.userId, decision, note));
+  }
+
+  async function matchLater(request: RequestLike, spec: ApiModeSpec, target: ApiPath, router: RouterRules | undefined, identity: Identity, note: DecisionNote | undefined): Promise<ApiDecision> {
+    const grants = await store.userGrants(identity.userId, note);
     const conditions = compile(identity.userId, grants, spec, router).hasConditions ? await authorizer.conditions(identity.userId, { request, identity }) : undefined;
-    return allowed(identity, spec.matcher.match(grants.index, request.method, target, conditions, router));
+    return spec.matcher.match(grants.index, request.method, target, conditions, router);
+  }
+
+  /** Tells the decision channel and onDecision; the decision passes through. */
+  function observed(userId: string, decision: ApiDecision, note: DecisionNote | undefined): ApiDecision {
+    publishApiDecision(userId, decision);
+    if (note !== undefined) observer?.report(note, userId, decision);
+    return decision;
   }
 
   /** The user's API grants compiled (once per grant set and router fold), the tries charged to the cache. */

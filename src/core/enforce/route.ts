@@ -6,6 +6,8 @@ import type { RequestLike } from '../../request.js';
 import type { Identity } from '../../token/verifier.js';
 import type { Authorizer } from '../authorize.js';
 import { publishDecision } from '../authorize.js';
+import { publishCache } from '../../cache/cache-events.js';
+import type { DecisionNote, DecisionObserver } from '../observe.js';
 import type { GenAuthContext, RouteOptions } from '../types.js';
 import type { Callers, KnownToken } from './caller.js';
 
@@ -55,14 +57,16 @@ function withIdentity(identity: Identity): GenAuthContext {
  * grants are cached without conditions, it all happens now, with no promise and no microtask (the hot
  * path); otherwise the answer is a promise.
  */
-export function createRouteEnforcer(callers: Callers, authorizer: Authorizer, realm: string): RouteEnforcer {
+export function createRouteEnforcer(callers: Callers, authorizer: Authorizer, realm: string, observer?: DecisionObserver): RouteEnforcer {
   function enforce<R>(request: RequestLike, spec?: RouteSpec<R>, native?: R): GenAuthContext | Promise<GenAuthContext> {
     if (spec === undefined) return authenticateOnly(request);
+    // Without onDecision the observer costs this comparison and one after the decision.
+    const note = observer === undefined ? undefined : observer.begin();
     const found = callers.present(request);
-    if (typeof found !== 'string') return decide(request, spec, native, found.identity, found);
+    if (typeof found !== 'string') return decide(request, spec, native, found.identity, found, note);
     const identity = callers.verify(found);
-    if (identity instanceof Promise) return identity.then((verified) => decide(request, spec, native, verified, undefined));
-    return decide(request, spec, native, identity, undefined);
+    if (identity instanceof Promise) return identity.then((verified) => decide(request, spec, native, verified, undefined, note));
+    return decide(request, spec, native, identity, undefined, note);
   }
 
   function authenticateOnly(request: RequestLike): GenAuthContext | Promise<GenAuthContext> {
@@ -77,24 +81,33 @@ export function createRouteEnforcer(callers: Callers, authorizer: Authorizer, re
     native: R | undefined,
     identity: Identity,
     known: KnownToken | undefined,
+    note: DecisionNote | undefined,
   ): GenAuthContext | Promise<GenAuthContext> {
     const resource = resolveResource(spec, native === undefined ? (request as R) : native);
-    if (typeof resource !== 'string' || resource === '') return decideLater(request, spec, identity, resource);
+    if (typeof resource !== 'string' || resource === '') return decideLater(request, spec, identity, resource, note);
     const cached = callers.cachedGrants(identity.userId, known);
-    if (cached === undefined || cached.value.index.hasConditions) return decideLater(request, spec, identity, resource);
+    if (cached === undefined || cached.value.index.hasConditions) return decideLater(request, spec, identity, resource, note);
+    publishCache('hit', identity.userId);
     const decision = decideRemembered(cached.value, resource, spec.requirement, spec.route.resourceType);
     publishDecision(identity.userId, resource, decision);
+    if (note !== undefined) observer?.report(note, identity.userId, decision);
     return allowed(identity, decision, resource, spec.requirement);
   }
 
-  async function decideLater<R>(request: RequestLike, spec: RouteSpec<R>, identity: Identity, resolved: string | Promise<string>): Promise<GenAuthContext> {
+  async function decideLater<R>(
+    request: RequestLike,
+    spec: RouteSpec<R>,
+    identity: Identity,
+    resolved: string | Promise<string>,
+    note: DecisionNote | undefined,
+  ): Promise<GenAuthContext> {
     let resource: string;
     try {
       resource = typeof resolved === 'string' ? resolved : await resolved;
     } catch (cause) {
       throw new GuardInternalError({ cause });
     }
-    const decision = await authorizer.authorize(identity.userId, resource, spec.requirement, spec.route, { request, identity });
+    const decision = await authorizer.authorize(identity.userId, resource, spec.requirement, spec.route, { request, identity }, note);
     return allowed(identity, decision, resource, spec.requirement);
   }
 

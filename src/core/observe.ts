@@ -1,0 +1,65 @@
+/**
+ * The decision's observers: the `onDecision` callback (a record per decision, only when the user set
+ * one) and the decision tracing channel (only while someone subscribes).
+ */
+import type { CacheReadNote } from '../cache/cache-events.js';
+import { tracing, type DecisionTrace } from '../events.js';
+import type { DecisionRecord, ResolvedOptions } from '../options.js';
+import type { ApiDecision } from '../policy/api-match.js';
+import type { Decision } from '../policy/decide.js';
+
+/** One check in progress, for `onDecision`: when it began and how the grants were found. */
+export interface DecisionNote extends CacheReadNote {
+  readonly started: number;
+}
+
+/** Hands decisions to `onDecision`; absent (undefined) when the option is not set. */
+export interface DecisionObserver {
+  begin(): DecisionNote;
+  report(note: DecisionNote, userId: string, decision: Decision | ApiDecision): void;
+}
+
+/** Creates the observer of one guard, or undefined without `onDecision` (the hot path then checks one variable). */
+export function createDecisionObserver(options: Pick<ResolvedOptions, 'onDecision' | 'logger' | 'clock' | 'cache'>): DecisionObserver | undefined {
+  const { onDecision, clock, logger } = options;
+  if (onDecision === undefined) return undefined;
+  const initial = options.cache === false ? 'none' : 'hit';
+  let reported = false;
+  return {
+    begin: () => ({ started: clock.now(), cache: initial }),
+    report(note, userId, decision) {
+      const api = 'method' in decision;
+      const grant = decision.grant;
+      const record: DecisionRecord = {
+        userId,
+        resource: decision.resource,
+        ...(api ? { method: decision.method, path: decision.path } : {}),
+        actions: decision.actions,
+        allowed: decision.allowed,
+        reason: decision.reason,
+        grant: grant === undefined ? undefined : { code: grant.code, type: grant.type, effect: grant.effect, actions: grant.actions, apiIdentifier: grant.apiIdentifier },
+        cache: note.cache,
+        durationMs: clock.now() - note.started,
+      };
+      try {
+        onDecision(record);
+      } catch (error) {
+        // The answer stands; the operator hears of it once (the error's name only: no user data).
+        if (!reported && logger !== false) {
+          reported = true;
+          logger.warn(`genauth-guard: onDecision threw (${error instanceof Error ? error.name : typeof error}); later errors are not reported`);
+        }
+      }
+    },
+  };
+}
+
+/** Runs a decision that waits inside the decision tracing channel (call only when it has subscribers). */
+export function traceDecision<T extends Decision | ApiDecision>(context: DecisionTrace, decide: () => Promise<T>): Promise<T> {
+  return tracing.decision.tracePromise(async () => {
+    const decision = await decide();
+    context.allowed = decision.allowed;
+    context.reason = decision.reason;
+    return decision;
+  }, context);
+}
