@@ -1,5 +1,5 @@
 // Shared test fixtures: one emulator per test file, and the standard tenant the adapter suites use.
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { startEmulator, type EmulatorOptions, type GenAuthEmulator, type MintOptions } from '../src/testing/index.js';
 
 export const RESOURCES = '/api/v3/get-user-authorized-resources';
@@ -40,4 +40,25 @@ export function seedStandardTenant(emulator: GenAuthEmulator): void {
 /** An `Authorization` header value for a freshly minted token. */
 export async function bearerFor(emulator: GenAuthEmulator, user: string, options?: MintOptions): Promise<string> {
   return `Bearer ${await emulator.mintToken(user, options)}`;
+}
+
+/** No faults, no calls and no grants but alice's `reports:Read`: the start of each test of one guard option. */
+export function resetToAliceReading(emulator: GenAuthEmulator): void {
+  emulator.clearGrants();
+  emulator.clearFaults();
+  emulator.resetCalls();
+  emulator.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+}
+
+/** Closes after each test the guards a file's tests made: `const track = closeAfterEach<ExpressGuard>(); track(guard)`. */
+export function closeAfterEach<G extends { close(): Promise<void> }>(): (guard: G) => G {
+  let made: G[] = [];
+  afterEach(async () => {
+    await Promise.all(made.map((guard) => guard.close()));
+    made = [];
+  });
+  return (guard) => {
+    made.push(guard);
+    return guard;
+  };
 }

@@ -4,25 +4,21 @@
 // measures the entry again when API mode compiles it. Route mode compiles nothing and is charged nothing.
 import express from 'express';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
 import { compiledApiBytes } from '../../src/policy/api-compile.js';
 import { createApiMatcher } from '../../src/policy/api-match.js';
 import { indexGrants } from '../../src/policy/grants.js';
 import type { AuthorizedResource } from '../../src/wire.js';
 import { manualClock } from '../clock.js';
-import { RESOURCES, useEmulator } from '../fixtures.js';
+import { RESOURCES, useEmulator, closeAfterEach } from '../fixtures.js';
 
 const emulator = useEmulator();
-let guards: ExpressGuard[] = [];
+const track = closeAfterEach<ExpressGuard>();
 beforeEach(() => {
   emulator().clearGrants();
   emulator().clearFaults();
   emulator().resetCalls();
-});
-afterEach(async () => {
-  await Promise.all(guards.map((g) => g.close()));
-  guards = [];
 });
 
 const N = 100;
@@ -48,7 +44,7 @@ function serverGrants(resourceType: 'API' | 'DATA'): AuthorizedResource[] {
 /** An app with one route-mode route (`/r/:id`) and API mode on everything else. */
 function app(options: Pick<ExpressGuardOptions, 'cache' | 'clock'> = {}) {
   const guard = createExpressGuard({ ...emulator().guardOptions(), logger: false, ...options });
-  guards.push(guard);
+  track(guard);
   const server = express();
   server.get('/r/:id', guard.requirePermission((req) => `ecs:${req.params.id}`, 'read'), (_req, res) => void res.send('ok'));
   server.use(guard.api());

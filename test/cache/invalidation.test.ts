@@ -5,13 +5,13 @@
 import diagnostics from 'node:diagnostics_channel';
 import express from 'express';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
 import { manualClock, type ManualClock } from '../clock.js';
-import { RESOURCES, useEmulator } from '../fixtures.js';
+import { RESOURCES, useEmulator, resetToAliceReading, closeAfterEach } from '../fixtures.js';
 
 const emulator = useEmulator();
-let guards: ExpressGuard[] = [];
+const track = closeAfterEach<ExpressGuard>();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Upstream attempts that ended in a timeout: how a test sees the held load give up.
@@ -25,20 +25,13 @@ afterAll(() => void diagnostics.unsubscribe('genauth-guard:upstream', countTimeo
 beforeEach(() => {
   timeouts = 0;
   const e = emulator();
-  e.clearGrants();
-  e.clearFaults();
-  e.resetCalls();
-  e.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
-});
-afterEach(async () => {
-  await Promise.all(guards.map((g) => g.close()));
-  guards = [];
+  resetToAliceReading(e);
 });
 
 function app(cache: ExpressGuardOptions['cache'], timeout = 3000, time?: ManualClock) {
   const base = emulator().guardOptions();
   const guard = createExpressGuard({ ...base, genauth: { ...base.genauth, timeout }, cache, logger: false, ...(time && { clock: time.clock }) });
-  guards.push(guard);
+  track(guard);
   const server = express();
   server.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
   return { server, guard };

@@ -4,30 +4,23 @@
 import { gzipSync } from 'node:zlib';
 import express from 'express';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
 import { isIdentityEncoding } from '../../src/genauth/exchange.js';
-import { RESOURCES, useEmulator } from '../fixtures.js';
+import { RESOURCES, useEmulator, resetToAliceReading, closeAfterEach } from '../fixtures.js';
 
 const TOKEN = '/api/v3/get-management-token';
 const emulator = useEmulator();
-let guards: ExpressGuard[] = [];
+const track = closeAfterEach<ExpressGuard>();
 
 beforeEach(() => {
   const e = emulator();
-  e.clearGrants();
-  e.clearFaults();
-  e.resetCalls();
-  e.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
-});
-afterEach(async () => {
-  await Promise.all(guards.map((g) => g.close()));
-  guards = [];
+  resetToAliceReading(e);
 });
 
 function app() {
   const guard = createExpressGuard({ ...emulator().guardOptions(), cache: { errorTtl: 0 }, logger: false });
-  guards.push(guard);
+  track(guard);
   const server = express();
   server.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
   return server;

@@ -3,24 +3,20 @@
 // counts) unless `genauth.acceptPartialLists` says to use it.
 import express from 'express';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
 import { createGuard } from '../../src/core/guard.js';
 import { manualClock } from '../clock.js';
-import { RESOURCES, useEmulator } from '../fixtures.js';
+import { RESOURCES, useEmulator, closeAfterEach } from '../fixtures.js';
 
 const emulator = useEmulator();
-let guards: ExpressGuard[] = [];
+const track = closeAfterEach<ExpressGuard>();
 
 beforeEach(() => {
   const e = emulator();
   e.clearGrants();
   e.clearFaults();
   e.resetCalls();
-});
-afterEach(async () => {
-  await Promise.all(guards.map((g) => g.close()));
-  guards = [];
 });
 
 function app(overrides: Partial<ExpressGuardOptions> = {}) {
@@ -33,7 +29,7 @@ function app(overrides: Partial<ExpressGuardOptions> = {}) {
     ...overrides,
     genauth: { ...base.genauth, ...overrides.genauth },
   });
-  guards.push(guard);
+  track(guard);
   const server = express();
   server.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
   return { server, lines, guard };

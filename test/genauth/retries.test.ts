@@ -7,7 +7,7 @@ import { GenAuthApiError } from '../../src/errors.js';
 import { createGenAuthClient, type GenAuthClient } from '../../src/genauth/client.js';
 import { resolveOptions, type GenAuthOptions, type GuardOptions } from '../../src/options.js';
 import { manualClock, type ManualClock } from '../clock.js';
-import { RESOURCES, useEmulator } from '../fixtures.js';
+import { RESOURCES, useEmulator, resetToAliceReading } from '../fixtures.js';
 
 const TOKEN = '/api/v3/get-management-token';
 const emulator = useEmulator({ managementTokenTtl: 600 });
@@ -16,10 +16,7 @@ let time: ManualClock;
 
 beforeEach(() => {
   const e = emulator();
-  e.clearGrants();
-  e.clearFaults();
-  e.resetCalls();
-  e.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+  resetToAliceReading(e);
   e.setGrants('bob', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
   time = manualClock();
 });

@@ -2,29 +2,22 @@
 // flight, an invalidation during that call makes them ask again, and an outage is a 503 at once.
 import express from 'express';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
 import { createGuard } from '../../src/core/guard.js';
-import { RESOURCES, useEmulator } from '../fixtures.js';
+import { RESOURCES, useEmulator, resetToAliceReading, closeAfterEach } from '../fixtures.js';
 
 const emulator = useEmulator();
-let guards: ExpressGuard[] = [];
+const track = closeAfterEach<ExpressGuard>();
 
 beforeEach(() => {
   const e = emulator();
-  e.clearGrants();
-  e.clearFaults();
-  e.resetCalls();
-  e.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
-});
-afterEach(async () => {
-  await Promise.all(guards.map((g) => g.close()));
-  guards = [];
+  resetToAliceReading(e);
 });
 
 function uncachedApp() {
   const guard = createExpressGuard({ ...emulator().guardOptions(), cache: false });
-  guards.push(guard);
+  track(guard);
   const app = express();
   app.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
   return { app, guard };

@@ -1,8 +1,8 @@
 import express from 'express';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
-import { useEmulator } from '../fixtures.js';
+import { useEmulator, closeAfterEach } from '../fixtures.js';
 import { manualClock } from '../clock.js';
 
 const RESOURCES = '/api/v3/get-user-authorized-resources';
@@ -10,7 +10,7 @@ const RESOURCES = '/api/v3/get-user-authorized-resources';
 let advance: (ms: number) => void;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-let guards: ExpressGuard[] = [];
+const track = closeAfterEach<ExpressGuard>();
 
 const emulator = useEmulator();
 beforeEach(() => {
@@ -18,10 +18,6 @@ beforeEach(() => {
   emulator().clearFaults();
   emulator().resetCalls();
   emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
-});
-afterEach(async () => {
-  await Promise.all(guards.map((g) => g.close()));
-  guards = [];
 });
 
 function appWith(overrides: Partial<ExpressGuardOptions> = {}) {
@@ -35,7 +31,7 @@ function appWith(overrides: Partial<ExpressGuardOptions> = {}) {
     genauth: { ...base.genauth, timeout: 1500, ...overrides.genauth },
     cache: { errorTtl: 0, ...overrides.cache },
   });
-  guards.push(guard);
+  track(guard);
   const app = express();
   let handled = 0;
   app.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => {

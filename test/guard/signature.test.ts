@@ -1,13 +1,13 @@
 import express from 'express';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
-import { useEmulator } from '../fixtures.js';
+import { useEmulator, closeAfterEach } from '../fixtures.js';
 
 const RESOURCES = '/api/v3/get-user-authorized-resources';
 const TOKEN = '/api/v3/get-management-token';
 
-let guards: ExpressGuard[] = [];
+const track = closeAfterEach<ExpressGuard>();
 
 const emulator = useEmulator();
 beforeEach(() => {
@@ -16,10 +16,6 @@ beforeEach(() => {
   emulator().resetCalls();
   emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
   emulator().addUser('bob');
-});
-afterEach(async () => {
-  await Promise.all(guards.map((g) => g.close()));
-  guards = [];
 });
 
 type GenAuthOverrides = Partial<ExpressGuardOptions['genauth']>;
@@ -33,7 +29,7 @@ function signedApp(genauth: GenAuthOverrides = {}, overrides: Partial<ExpressGua
     genauth: { ...base.genauth, authScheme: 'signature', timeout: 1500, ...genauth },
     cache: { errorTtl: 0 },
   });
-  guards.push(guard);
+  track(guard);
   const app = express();
   app.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
   return app;

@@ -6,7 +6,7 @@
 // in-process instances, each an Express app over its own guard and its own client, one redis-server.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExpressGuardOptions } from '../../src/adapters/express.js';
-import { RESOURCES, bearerFor, useEmulator } from '../fixtures.js';
+import { RESOURCES, bearerFor, useEmulator, resetToAliceReading } from '../fixtures.js';
 import {
   clients,
   freshPrefix,
@@ -44,10 +44,7 @@ describe.skipIf(!run)('invalidation across instances', () => {
   beforeEach(async () => {
     prefix = freshPrefix();
     const e = emulator();
-    e.clearGrants();
-    e.clearFaults();
-    e.resetCalls();
-    e.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+    resetToAliceReading(e);
     alice = await bearerFor(e, 'alice');
   });
   afterEach(async () => {

@@ -5,7 +5,7 @@
 import { RESP_TYPES } from 'redis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../clock.js';
-import { RESOURCES, bearerFor, useEmulator } from '../fixtures.js';
+import { RESOURCES, bearerFor, useEmulator, resetToAliceReading } from '../fixtures.js';
 import { clients, freshPrefix, sharedOptions, startInstance, subscribed, until, type Instance } from './harness.js';
 import { redisTestsRun, useRedisServer } from './server.js';
 
@@ -21,10 +21,7 @@ describe.skipIf(!run)('the shared tier', () => {
   beforeEach(() => {
     prefix = freshPrefix();
     const e = emulator();
-    e.clearGrants();
-    e.clearFaults();
-    e.resetCalls();
-    e.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+    resetToAliceReading(e);
   });
   afterEach(async () => {
     await Promise.all(instances.map((instance) => instance.close()));
