@@ -2,7 +2,7 @@
  * API mode on real Express 4 and 5 apps with routers mounted under prefixes. Odd request targets go
  * over a raw `net` socket, byte for byte, since supertest and fetch would normalize them.
  */
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import cors from 'cors';
 import express4 from 'express4';
@@ -11,40 +11,7 @@ import type { Express, Request, Response } from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
 import { useEmulator } from '../fixtures.js';
-
-interface Raw {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/**
- * Sends one request exactly as written (latin1: one char, one byte) and reads until the server closes
- * (`Connection: close`). The socket is not half-closed: Node would abort a request still in flight.
- */
-function raw(port: number, method: string, target: string, headers: Record<string, string> = {}): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const head = text.indexOf('\r\n\r\n');
-      const lines = text.slice(0, head === -1 ? text.length : head).split('\r\n');
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(lines[0] ?? '')?.[1] ?? 0);
-      const parsed: Record<string, string> = {};
-      for (const line of lines.slice(1)) {
-        const colon = line.indexOf(':');
-        if (colon > 0) parsed[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-      }
-      resolve({ status, headers: parsed, body: head === -1 ? '' : text.slice(head + 4) });
-    });
-    const lines = [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close'];
-    for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
-    socket.write(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'));
-  });
-}
+import { raw } from '../paths/raw.js';
 
 function listen(app: Express): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {
