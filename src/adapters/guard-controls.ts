@@ -1,28 +1,13 @@
 import type { ApiModeOptions } from '../core/enforce/api.js';
 import type { ResourceSource } from '../core/enforce/route.js';
-import type { Explainer } from '../core/explain.js';
-import type { CacheStats, CheckInput, Guard, RouteOptions } from '../core/types.js';
-import type { Decision, Requirement } from '../policy/decide.js';
+import type { Guard, RouteOptions } from '../core/types.js';
+import type { Requirement } from '../policy/decide.js';
 
-/** What every adapter's guard offers beside its middleware (the Nest service too). Methods work when taken off the object. */
-export interface GuardControls {
-  /** A decision outside HTTP, with the same semantics as the middleware. */
-  check(input: CheckInput): Promise<Decision>;
-  /** The decision and every grant behind it (see `Guard.explain`). */
-  readonly explain: Explainer;
-  /** Forgets one user's cached grants; with `cache.redis`, on every instance (a promise: see {@link Guard.invalidateUser}). */
-  invalidateUser(userId: string): void | Promise<void>;
-  /** Forgets every cached grant; with `cache.redis`, on every instance. */
-  invalidateAll(): void | Promise<void>;
-  /**
-   * Revokes a user's tokens issued until now (401 `revoked`) and forgets their cached grants; see
-   * {@link Guard.revokeUser}.
-   */
-  revokeUser(userId: string): void | Promise<void>;
-  /** Cached users and their estimated bytes (and the shared tier's counters). */
-  cacheStats(): CacheStats;
-  /** Closes connections to GenAuth. */
-  close(): Promise<void>;
+/**
+ * What every adapter's guard offers beside its middleware (the Nest service too): the core's own
+ * members, so their signatures and docs cannot drift apart. Methods work when taken off the object.
+ */
+export interface GuardControls extends Pick<Guard, 'check' | 'explain' | 'invalidateUser' | 'invalidateAll' | 'revokeUser' | 'cacheStats' | 'close'> {
   /** The framework-neutral guard. */
   readonly core: Guard;
 }
