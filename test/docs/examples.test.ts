@@ -1,6 +1,7 @@
 // Runs every example file the documentation includes code from (test/docs/snippets.test.ts checks that
 // the blocks are copies of their regions), over real HTTP against the emulator, built package and all:
 // examples import `genauth-guard/*` as users do, so this file needs `npm run build` first.
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -90,6 +91,12 @@ describe('docs/api-mode.md (examples/express/guide.ts, examples/api-mode/offline
     await request(app).get('/api/v1/users').expect(401);
     await request(app).get('/health').expect(200);
     await request(app).options('/api/v1/users').set('origin', 'https://app.example').set('access-control-request-method', 'GET').expect(204);
+  });
+
+  it('shows the grant set the tests serve', () => {
+    const page = readFileSync(new URL('../../docs/api-mode.md', import.meta.url), 'utf8');
+    const block = /```json\n([\s\S]*?)\n```/.exec(page);
+    expect(JSON.parse(block![1]!)).toEqual(grantsList);
   });
 
   it('matchApi(): the same decisions offline', async () => {
