@@ -71,15 +71,25 @@ function prose(text: string): string {
   return out.join('\n');
 }
 
-/** Link targets that are neither absolute URLs nor same-page anchors, without their `#anchor`. */
-export function relativeLinks(text: string): string[] {
-  const targets: string[] = [];
+/** Link targets that are not absolute URLs, split into a path (empty: this page) and an anchor. */
+export function relativeLinks(text: string): Array<{ path: string; anchor: string }> {
+  const targets: Array<{ path: string; anchor: string }> = [];
   for (const match of prose(text).matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
     const target = match[1]!;
-    if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('#')) continue;
-    targets.push(decodeURI(target.split('#')[0]!));
+    if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
+    const [path = '', anchor = ''] = target.split('#');
+    targets.push({ path: decodeURI(path), anchor });
   }
   return targets;
+}
+
+/** The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces as hyphens. */
+export function headingAnchors(text: string): Set<string> {
+  const anchors = new Set<string>();
+  for (const match of prose(text.replace(/`/g, '')).matchAll(/^#{1,6}\s+(.*?)\s*$/gm)) {
+    anchors.add(match[1]!.toLowerCase().replace(/[^\p{L}\p{N}\- _]/gu, '').replace(/ /g, '-'));
+  }
+  return anchors;
 }
 
 /** The lines between `// #region name` and `// #endregion name`, common indentation removed. */

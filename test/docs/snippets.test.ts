@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fencedBlocks, filesUnder, read, region, relativeLinks, type FencedBlock } from './markdown.js';
+import { fencedBlocks, filesUnder, headingAnchors, read, region, relativeLinks, type FencedBlock } from './markdown.js';
 
 // Every code block in README.md and docs/ is either run by a test or is plain data: a ts/js block is a
 // copy of a `// #region` of a file that a test runs (so the docs cannot drift from working code), a json
@@ -75,17 +75,20 @@ describe('documentation code blocks', () => {
 const arriving = ['otel', 'readiness', 'cli', 'memory', 'token-verification', 'identity', 'typescript'].map((name) => `docs/${name}.md`);
 
 describe('documentation links', () => {
-  it.each(pages)('%s links only to files that exist', (page) => {
-    const broken = relativeLinks(read(root, page))
+  it.each(pages)('%s links only to files and headings that exist', (page) => {
+    const broken: string[] = [];
+    for (const { path, anchor } of relativeLinks(read(root, page))) {
+      const target = path === '' ? page : normalize(join(dirname(page), path));
       // The API reference is generated (npm run docs:api), not checked in.
-      .filter((target) => !normalize(join(dirname(page), target)).startsWith(join('docs', 'api')))
-      .filter((target) => !arriving.includes(normalize(join(dirname(page), target))))
-      .filter((target) => !existsSync(join(root, dirname(page), target)));
+      if (/^docs\/api(\/|$)/.test(target) || arriving.includes(target)) continue;
+      if (!existsSync(join(root, target))) broken.push(`${path}#${anchor}`);
+      else if (anchor !== '' && target.endsWith('.md') && !headingAnchors(read(root, target)).has(anchor)) broken.push(`${path}#${anchor}`);
+    }
     expect(broken).toEqual([]);
   });
 
   it('docs/README.md lists every page of docs/', () => {
-    const index = new Set(relativeLinks(read(root, 'docs/README.md')).map((t) => normalize(join('docs', t))));
+    const index = new Set(relativeLinks(read(root, 'docs/README.md')).map((link) => normalize(join('docs', link.path))));
     const unlisted = pages.filter((p) => p.startsWith('docs/') && p !== 'docs/README.md' && !p.startsWith('docs/api/'));
     expect(unlisted.filter((p) => !index.has(p))).toEqual([]);
   });
