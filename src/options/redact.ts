@@ -8,13 +8,13 @@ export const REDACTED = '[redacted]';
 export type RedactedOptions = Omit<ResolvedOptions, 'genauth' | 'jwt' | 'cache'> & {
   readonly genauth: Readonly<Omit<ResolvedOptions['genauth'], 'accessKeySecret'> & { accessKeySecret: typeof REDACTED }>;
   readonly jwt: Readonly<Omit<ResolvedOptions['jwt'], 'secret'> & { secret?: typeof REDACTED }>;
-  /** The Redis client (whose options hold its password) shows as {@link REDACTED}. */
+  /** The Redis client (whose options hold its password) shows as `'[redacted]'`. */
   readonly cache: Readonly<Omit<ResolvedCacheOptions, 'redis'> & { redis: typeof REDACTED | undefined }> | false;
 };
 
 /**
  * The options as anyone may see them (log, inspect, serialize): every secret replaced by
- * {@link REDACTED}. Code that needs a secret gets it from the resolved options, held in a closure.
+ * `'[redacted]'`. Code that needs a secret gets it from the resolved options, held in a closure.
  */
 export function redactOptions(options: ResolvedOptions): RedactedOptions {
   const { secret, ...jwt } = options.jwt;

@@ -39,7 +39,7 @@ export interface ApiPath {
   /** Its non-empty segments. */
   readonly segments: readonly string[];
   /**
-   * Its segments folded as find-my-way folds them ({@link unicodeFoldSegment}); a DENY is matched on
+   * Its segments folded as find-my-way folds them (`unicodeFoldSegment`); a DENY is matched on
    * these. Computed from `segments` when absent (a hand-built path).
    */
   readonly folded?: readonly string[];

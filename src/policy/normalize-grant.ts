@@ -16,7 +16,7 @@ export interface Grant {
   readonly conditions: readonly PolicyCondition[];
   /** True when the grant holds `*`. */
   readonly anyAction: boolean;
-  /** Exact action names; case-folded (see {@link foldCase}) for a DENY. */
+  /** Exact action names; case-folded (with `foldCase`) for a DENY. */
   readonly actionSet: ReadonlySet<string>;
   /** Prefixes of `<resource>:*` actions, e.g. `ecs:`; case-folded for a DENY. */
   readonly actionPrefixes: readonly string[];
