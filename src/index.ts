@@ -3,6 +3,9 @@ export type { CacheStats, CheckInput, GenAuthContext, Guard, RouteOptions } from
 export type { RedisMessageListener, RedisSubscriberClient, RedisTierClient } from './cache/redis/client.js';
 export { RedisTierError } from './cache/redis/bounded.js';
 export type { RedisTierStats } from './cache/redis/health.js';
+export { GuardNotReadyError } from './core/readiness.js';
+export type { ReadinessReason } from './core/readiness.js';
+export type { SetupProblemKind } from './core/setup-problems.js';
 export { routeSpec } from './core/enforce/route.js';
 export type { ResourceSource, RouteSpec } from './core/enforce/route.js';
 export { apiModeSpec } from './core/enforce/api.js';
@@ -18,6 +21,7 @@ export type {
   JwtOptions,
   RedactedOptions,
   ResolvedOptions,
+  WarmOptions,
 } from './options.js';
 export {
   GenAuthApiError,

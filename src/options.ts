@@ -17,6 +17,7 @@ export type {
   RetryBudgetOptions,
   RevocationOptions,
   TokenCacheOptions,
+  WarmOptions,
 } from './options/types.js';
 export type {
   ResolvedCacheOptions,
@@ -26,6 +27,7 @@ export type {
   ResolvedJwtOptions,
   ResolvedOptions,
   ResolvedRevocationOptions,
+  ResolvedWarmOptions,
 } from './options/resolved.js';
 export { OPTION_KEYS } from './options/keys.js';
 export { RESOURCE_TYPES } from './options/genauth.js';

@@ -7,7 +7,7 @@ import type { Requirement } from '../policy/decide.js';
  * What every adapter's guard offers beside its middleware (the Nest service too): the core's own
  * members, so their signatures and docs cannot drift apart. Methods work when taken off the object.
  */
-export interface GuardControls extends Pick<Guard, 'check' | 'explain' | 'invalidateUser' | 'invalidateAll' | 'revokeUser' | 'cacheStats' | 'close'> {
+export interface GuardControls extends Pick<Guard, 'check' | 'explain' | 'invalidateUser' | 'invalidateAll' | 'revokeUser' | 'cacheStats' | 'close' | 'ready'> {
   /** The framework-neutral guard. */
   readonly core: Guard;
 }
@@ -41,6 +41,7 @@ export function guardControls(core: Guard): GuardControls {
     invalidateAll: () => core.invalidateAll(),
     revokeUser: (userId) => core.revokeUser(userId),
     cacheStats: () => core.cacheStats(),
+    ready: () => core.ready(),
     close: () => core.close(),
     core,
   };

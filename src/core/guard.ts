@@ -10,6 +10,8 @@ import { createRouteEnforcer } from './enforce/route.js';
 import { createExplainer } from './explain.js';
 import { createDecisionObserver } from './observe.js';
 import { createGrantStore, type UserGrantsLink } from './grant-store.js';
+import { createReadiness } from './readiness.js';
+import { claimProblem, createSetupProblems, genauthProblem, keySourceProblem } from './setup-problems.js';
 import { createSharedRevocations } from './shared-revocations.js';
 import type { CheckInput, Guard } from './types.js';
 
@@ -39,13 +41,29 @@ export function createGuard(input: GuardOptions): Guard {
   const options = resolveOptions(input);
   const { realm } = options;
   // Each subsystem gets its own slice of the options and the shared settings it names.
-  const client = createGenAuthClient(options.genauth, options);
+  // Set-up mistakes (wrong host, key source, credentials, issuer, audience) are logged once, naming the option.
+  const problems = createSetupProblems(options.logger, options.clock);
+  const keyOption = options.jwt.jwksUri !== undefined ? 'jwt.jwksUri' : 'jwt.issuer';
+  const client = createGenAuthClient(options.genauth, {
+    ...options,
+    failed(error) {
+      const problem = genauthProblem(error);
+      if (problem !== undefined) problems.report(problem);
+    },
+  });
   const store = createGrantStore(options, client);
   // With a shared tier, revocations are recorded in Redis too and reach every instance.
   const revocationOptions = { ...options.revocation, now: options.now };
   const shared = store.shared === undefined ? undefined : createSharedRevocations(revocationOptions, store.shared);
   const revocations = shared?.store ?? createMemoryRevocations(revocationOptions);
-  const verifier = createTokenVerifier<UserGrantsLink>(options.jwt, options.identity, options, revocations);
+  const verifier = createTokenVerifier<UserGrantsLink>(options.jwt, options.identity, options, revocations, {
+    keysFailed: (error) => problems.report(keySourceProblem(error, keyOption)),
+    claimRefused: (claim) => problems.report(claimProblem(claim, claim === 'iss' ? options.jwt.issuer : options.jwt.audience)),
+    verified: () => problems.verified(),
+    get anyVerified() {
+      return problems.anyVerified;
+    },
+  });
   const observer = createDecisionObserver(options);
   const authorizer = createAuthorizer(options, store, observer);
   const callers = createCallers(verifier, store.cache, realm);
@@ -71,6 +89,20 @@ export function createGuard(input: GuardOptions): Guard {
       forgetUser(userId);
     },
   });
+
+  const ready = createReadiness(
+    {
+      loadKeys: () => verifier.loadKeys(),
+      keyOption,
+      loadManagementToken: () => client.ready(),
+      pingRedis: store.shared === undefined ? undefined : () => (store.shared as NonNullable<typeof store.shared>).ping(),
+      warmUsers: options.warm.users,
+      loadUser: (userId) => store.grants(userId),
+    },
+    problems,
+  );
+  // Warm-up starts now; its failure is logged (and a later ready() tries again and rejects with it).
+  if (options.warm.users.length > 0) ready().catch(() => {});
 
   function check(input: CheckInput): Promise<Decision> {
     if (typeof input?.userId !== 'string' || input.userId === '') {
@@ -109,6 +141,7 @@ export function createGuard(input: GuardOptions): Guard {
       forgetAll();
       return store.shared === undefined ? undefined : observed(store.shared.invalidateAll());
     },
+    ready,
     cacheStats: () => (store.shared === undefined ? store.cache.stats() : { ...store.cache.stats(), redis: { ...store.shared.stats } }),
     close() {
       subscription?.close();

@@ -94,6 +94,16 @@ export interface Guard {
    * @throws TypeError when `userId` is not a non-empty string.
    */
   revokeUser(userId: string): void | Promise<void>;
+  /**
+   * Resolves once the guard has fetched what its first requests need: the OIDC discovery document and
+   * the key set (remote key sources only), the management token (token scheme), an answer from Redis
+   * (`cache.redis`) and the grants of `warm.users`. Rejects with a `GuardNotReadyError` whose `reasons`
+   * name, for each failed step, the option to check and why (each also logged once). Idempotent:
+   * resolves at once after a success; after a failure, the next call tries again.
+   * @example await guard.ready(); server.listen(3000);
+   * @throws GuardNotReadyError (rejects) naming the options to check.
+   */
+  ready(): Promise<void>;
   /** Cached users and their estimated bytes; with `cache.redis`, the shared tier's counters. */
   cacheStats(): CacheStats;
   /** Closes connections to GenAuth. */

@@ -4,7 +4,7 @@ import { channels, tracing, type UpstreamEvent } from '../events.js';
 import type { ResolvedGenAuthOptions, ResolvedOptions } from '../options/resolved.js';
 import { createAuthHeaders } from './auth-headers.js';
 import { RESOURCES_PATH, requestAuthorizedResources, type AuthorizedResourcesCall, type AuthorizedResourcesQuery } from './authorized-resources.js';
-import type { Deadline } from './deadline.js';
+import { Deadline } from './deadline.js';
 import { parseRetryAfter } from './envelope.js';
 import { exchange } from './exchange.js';
 import { publishRetryRefused, traceLoad } from './load-events.js';
@@ -19,11 +19,16 @@ export type { AuthorizedResourcesQuery } from './authorized-resources.js';
 /** The slice of the V3 management API the guard needs. */
 export interface GenAuthClient {
   getUserAuthorizedResources(query: AuthorizedResourcesQuery): Promise<AuthorizedResource[]>;
+  /** Under the token scheme, fetches the management token (rejects with a GenAuthApiError); else resolves. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** What the client needs besides its `genauth` options: where warnings go, and its two clocks. */
-export type ClientSettings = Pick<ResolvedOptions, 'logger' | 'clock' | 'now'>;
+export type ClientSettings = Pick<ResolvedOptions, 'logger' | 'clock' | 'now'> & {
+  /** Told every failed attempt (the guard's set-up problems); without it, refused credentials are warned about here. */
+  failed?: (error: GenAuthApiError) => void;
+};
 
 function publishUpstream(outcome: string, started: number, attempt: number): void {
   if (!channels.upstream.hasSubscribers) return;
@@ -80,12 +85,25 @@ export function createGenAuthClient(config: ResolvedGenAuthOptions, settings: Cl
     run: (attempt, call) => (tracing.load.hasSubscribers ? traceLoad(attempt, call, clock) : call()),
     refused: publishRetryRefused,
     failed(error) {
-      if (error.kind === 'credentials') warnings.credentials(error);
+      if (settings.failed !== undefined) settings.failed(error);
+      else if (error.kind === 'credentials') warnings.credentials(error);
     },
   });
 
   return {
     getUserAuthorizedResources: (query) => retrying((deadline) => requestAuthorizedResources(resources, query, deadline)),
+    async ready() {
+      if (config.authScheme !== 'token') return;
+      const deadline = new Deadline(config.timeout, clock);
+      try {
+        await tokens.get(deadline);
+      } catch (error) {
+        if (error instanceof GenAuthApiError) settings.failed?.(error);
+        throw error;
+      } finally {
+        deadline.clear();
+      }
+    },
     // Idempotent: a second close (a framework's shutdown hook after the user's own) resolves too.
     close() {
       closing ??= (async () => {

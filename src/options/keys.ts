@@ -1,6 +1,6 @@
 /** The keys of each options object of the guard; anything else is refused (see refuseUnknownKeys). */
 export const OPTION_KEYS = Object.freeze({
-  guard: ['genauth', 'jwt', 'identity', 'cache', 'conditions', 'revocation', 'realm', 'retryAfter', 'logger', 'onDecision', 'clock', 'now'],
+  guard: ['genauth', 'jwt', 'identity', 'cache', 'conditions', 'revocation', 'realm', 'retryAfter', 'logger', 'onDecision', 'clock', 'now', 'warm'],
   genauth: [
     'host', 'userPoolId', 'accessKeyId', 'accessKeySecret', 'namespace', 'resourceType', 'userIdType',
     'headerPrefix', 'tenantId', 'tenantHeader', 'timeout', 'maxResponseBytes', 'authScheme',
@@ -17,6 +17,7 @@ export const OPTION_KEYS = Object.freeze({
   cache: ['ttl', 'max', 'maxBytes', 'maxEntryBytes', 'maxStale', 'staleWhileRevalidate', 'errorTtl', 'redis', 'redisPrefix', 'redisTimeout'],
   conditions: ['trustProxy', 'context'],
   revocation: ['ttl', 'max'],
+  warm: ['users'],
 } as const satisfies Record<string, readonly string[]>);
 
 /** The groups' keys, so a group key given at the top level is pointed to its group. */
@@ -27,4 +28,5 @@ export const GROUP_KEYS: Readonly<Record<string, readonly string[]>> = Object.fr
   cache: OPTION_KEYS.cache,
   conditions: OPTION_KEYS.conditions,
   revocation: OPTION_KEYS.revocation,
+  warm: OPTION_KEYS.warm,
 });

@@ -7,6 +7,7 @@ import { resolveGenAuth } from './genauth.js';
 import { resolveIdentity } from './identity.js';
 import { resolveJwt } from './jwt.js';
 import { resolveRevocation } from './revocation.js';
+import { resolveWarm } from './warm.js';
 import { GROUP_KEYS, OPTION_KEYS } from './keys.js';
 import type { ResolvedOptions } from './resolved.js';
 import type { GuardOptions } from './types.js';
@@ -43,13 +44,15 @@ export function resolveOptions(value: GuardOptions): ResolvedOptions {
   refuseUnknownKeys(input, OPTION_KEYS.guard, '', GROUP_KEYS);
   const clock = resolveClock(input.clock);
   const jwt = resolveJwt(input.jwt);
+  const identity = resolveIdentity(input.identity);
   return Object.freeze({
     genauth: resolveGenAuth(input.genauth),
     jwt,
-    identity: resolveIdentity(input.identity),
+    identity,
     cache: resolveCache(input.cache),
     conditions: resolveConditions(input.conditions),
     revocation: resolveRevocation(input.revocation, jwt),
+    warm: resolveWarm(input.warm, identity.maxLength),
     realm: resolveRealm(input.realm),
     retryAfter: Math.ceil(positiveNumber(input.retryAfter, 'retryAfter', 5)),
     logger: resolveLogger(input.logger),

@@ -39,6 +39,11 @@ export interface ResolvedConditionOptions {
 /** `revocation` resolved: `ttl` in ms. */
 export type ResolvedRevocationOptions = Required<RevocationOptions>;
 
+/** `warm` resolved: the users' ids, without repeats (none by default). */
+export interface ResolvedWarmOptions {
+  users: readonly string[];
+}
+
 /** Every option resolved. Holds the secrets: keep it in a closure (see redactOptions). */
 export interface ResolvedOptions {
   genauth: ResolvedGenAuthOptions;
@@ -48,6 +53,7 @@ export interface ResolvedOptions {
   cache: ResolvedCacheOptions | false;
   conditions: ResolvedConditionOptions;
   revocation: ResolvedRevocationOptions;
+  warm: ResolvedWarmOptions;
   realm: string;
   retryAfter: number;
   logger: { warn(message: string): void } | false;

@@ -254,6 +254,13 @@ export interface GuardOptions {
   conditions?: ConditionOptions;
   /** Revoked users: how long and how many are kept. */
   revocation?: RevocationOptions;
+  /**
+   * Users whose grants are loaded at start, so their first requests do not wait on GenAuth;
+   * `guard.ready()` waits for them and rejects (naming `genauth.host` or the credentials) when a load
+   * fails. At most 1000 ids, each at most `identity.maxLength` characters.
+   * @default undefined (no warm-up)
+   */
+  warm?: WarmOptions;
   /** `realm` of the `WWW-Authenticate` challenge. @default 'api' */
   realm?: string;
   /** Seconds sent in `Retry-After` on a 503. @default 5 */
@@ -282,6 +289,12 @@ export interface GuardOptions {
    * creation moved on by that clock (so one test clock moves both)
    */
   now?: () => number;
+}
+
+/** The `warm` option: whose grants to load at start. */
+export interface WarmOptions {
+  /** User ids (of `genauth.userIdType`) to load. @default [] */
+  users: readonly string[];
 }
 
 /**

@@ -7,7 +7,10 @@ import { optionError } from '../options/checks.js';
 
 /** What jose accepts as a key or key getter. */
 export type VerifyKey = CryptoKey | KeyObject | JWK | Uint8Array;
-export type KeyResolver = (header: JWTHeaderParameters) => Promise<VerifyKey>;
+export type KeyResolver = ((header: JWTHeaderParameters) => Promise<VerifyKey>) & {
+  /** Remote key sources: fetches the discovery document and the key set now (for `guard.ready()`). */
+  load?: () => Promise<void>;
+};
 
 /** Raised when keys cannot be obtained (discovery or JWKS down): the guard answers 503. */
 export class KeySourceError extends Error {
@@ -90,7 +93,7 @@ function jwksResolver(url: string, knobs: JwtOptions['jwks'] | undefined): KeyRe
     timeoutDuration: knobs?.timeoutDuration ?? 3_000,
     cacheMaxAge: knobs?.cacheMaxAge ?? 600_000,
   });
-  return (header) => set(header) as Promise<VerifyKey>;
+  return Object.assign((header: JWTHeaderParameters) => set(header) as Promise<VerifyKey>, { load: () => set.reload() });
 }
 
 /** OIDC discovery: reads `jwks_uri` from the issuer's metadata once, retrying after a failure. */
@@ -111,13 +114,14 @@ function discoveryResolver(issuer: string, knobs: JwtOptions['jwks'] | undefined
     }
     return jwksResolver(metadata.jwks_uri, knobs);
   };
-  return async (header) => {
-    pending ??= discover().catch((error: unknown) => {
+  const discovered = () =>
+    (pending ??= discover().catch((error: unknown) => {
       pending = undefined;
       throw error;
-    });
-    return (await pending)(header);
-  };
+    }));
+  return Object.assign(async (header: JWTHeaderParameters) => (await discovered())(header), {
+    load: async () => (await discovered()).load?.(),
+  });
 }
 
 /** Builds the key resolver for the configured key source. */

@@ -47,10 +47,22 @@ function opaqueCause(error: unknown): Error {
  */
 export type VerifierSettings = Pick<ResolvedOptions, 'realm' | 'retryAfter' | 'now' | 'clock'>;
 
+/** Where the verifier tells what may be a set-up mistake (the guard's set-up problems). */
+export interface VerifierSetupHooks {
+  /** The key source failed (a 503): its error, for the log line naming the option. */
+  keysFailed(error: unknown): void;
+  /** jose refused a token's `iss` or `aud` claim. */
+  claimRefused(claim: 'iss' | 'aud'): void;
+  /** A token verified (called until `anyVerified` is true). */
+  verified(): void;
+  readonly anyVerified: boolean;
+}
+
 /** Turns a verification failure into a 401 (the token's fault) or a 503 (the key source's fault). */
-function toGuardError(error: unknown, options: VerifierSettings): GuardError {
+function toGuardError(error: unknown, options: VerifierSettings, setup: VerifierSetupHooks | undefined): GuardError {
   const cause = opaqueCause(error);
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (setup !== undefined && (error.claim === 'iss' || error.claim === 'aud')) setup.claimRefused(error.claim);
     return new InvalidTokenError(error.claim === 'nbf' ? 'not_yet_valid' : 'claim_invalid', options.realm, { cause });
   }
   if (error instanceof joseErrors.JOSEError) {
@@ -59,6 +71,7 @@ function toGuardError(error: unknown, options: VerifierSettings): GuardError {
   }
   // JWKS timeouts, unparsable key sets, non-200 key servers, discovery failures and network failures
   // under jose's fetch are outages, not bad tokens: fail closed with 503.
+  setup?.keysFailed(error);
   return new KeysUnavailableError(options.retryAfter, { cause });
 }
 
@@ -104,6 +117,8 @@ export interface TokenVerifier<L = unknown> {
    * (jose's verdict) with a GuardError (401/503).
    */
   verifyNow(token: string): Identity | Promise<Identity>;
+  /** Fetches a remote key source now (discovery document, key set); resolves at once for local keys. */
+  loadKeys(): Promise<void>;
   /** Drops every cached token of a user (called when the user is invalidated). */
   forgetUser(userId: string): void;
   forgetAll(): void;
@@ -118,6 +133,7 @@ export function createTokenVerifier<L = unknown>(
   identity: ResolvedIdentityOptions,
   options: VerifierSettings,
   revocations?: RevocationStore,
+  setup?: VerifierSetupHooks,
 ): TokenVerifier<L> {
   const resolveKey = createKeyResolver(jwt);
   const { claim, maxLength } = identity;
@@ -192,7 +208,7 @@ export function createTokenVerifier<L = unknown>(
     try {
       ({ payload } = await jwtVerify(token, resolveKey, claimChecks()));
     } catch (error) {
-      throw toGuardError(error, options);
+      throw toGuardError(error, options, setup);
     }
     return acceptFresh(token, payload);
   }
@@ -211,6 +227,7 @@ export function createTokenVerifier<L = unknown>(
     if (!isFitUserId(userId, maxLength)) throw new InvalidTokenError('identity_claim', options.realm);
     const identity = Object.freeze({ userId, claims: Object.freeze(payload) });
     if (revocations?.active === true && isRevoked(revocations, identity)) throw new InvalidTokenError('revoked', options.realm);
+    if (setup !== undefined && !setup.anyVerified) setup.verified();
     if (verified !== undefined) {
       // Never outlive the token's own expiry (no clock tolerance granted here), nor maxAge, nor maxTokenAge.
       const ttl = Math.min(payload.exp * 1000 - options.now(), maxAge, maxAgeLeft(payload));
@@ -250,6 +267,15 @@ export function createTokenVerifier<L = unknown>(
     peek,
     peekRecord,
     verifyNow,
+    async loadKeys() {
+      if (resolveKey.load === undefined) return;
+      try {
+        await resolveKey.load();
+      } catch (error) {
+        setup?.keysFailed(error);
+        throw error;
+      }
+    },
     forgetUser(userId) {
       if (verified === undefined) return;
       for (const [key, entry] of verified.entries()) if (entry.identity.userId === userId) verified.delete(key);

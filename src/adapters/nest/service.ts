@@ -100,6 +100,13 @@ export class GenAuthService implements OnApplicationShutdown, GuardControls {
     return nestWebhookHandler(createWebhookReceiver(this.core, options));
   }
 
+  /**
+   * Resolves once keys, management token, Redis and warmed grants are fetched; rejects with a
+   * `GuardNotReadyError` naming the options to check (see `Guard.ready`). Works when taken off the
+   * service (`await Promise.all(guards.map((g) => g.ready()))`, or passed as a callback).
+   */
+  readonly ready = (): Promise<void> => this.core.ready();
+
   /** Cached users and their estimated bytes (and the shared tier's counters). */
   cacheStats(): CacheStats {
     return this.core.cacheStats();

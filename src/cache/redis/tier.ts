@@ -68,6 +68,8 @@ export interface SharedTier {
   revokeUser(userId: string, at: number, ttl: number): Promise<number>;
   /** The user's revocation time in Redis; undefined when there is none or Redis could not say in time. Never rejects. */
   readRevocation(userId: string): Promise<number | undefined>;
+  /** One bounded read (for `guard.ready()`); rejects with a RedisTierError when Redis does not answer. */
+  ping(): Promise<void>;
   /** Starts the subscription (once). */
   subscribe(handlers: InvalidationHandlers): Subscription;
   readonly stats: RedisTierStats;
@@ -206,6 +208,9 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
         health.failed(failureOf(error));
         return undefined;
       }
+    },
+    async ping() {
+      await call(() => client.get(names.globalMark));
     },
     subscribe(handlers) {
       return subscribeToInvalidations({ client, channel: names.channel, instance, handlers, health, timeout });

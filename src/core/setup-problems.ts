@@ -1,0 +1,179 @@
+/**
+ * Set-up mistakes said once, clearly: a wrong host, a TLS failure, a JWKS that is not one, a discovery
+ * document of another issuer, tokens of another issuer or audience, refused credentials, Redis down.
+ * Each failure seen where it happens (key source, GenAuth client, Redis, token claims) is turned into a
+ * {@link SetupProblem} naming the option to check; the first of each kind is logged (then at most once a
+ * minute), and `guard.ready()` rejects with the same problems. Causes are our own words: never a token,
+ * a secret or an upstream body.
+ */
+import { GenAuthApiError } from '../errors.js';
+import { RedisTierError } from '../cache/redis/bounded.js';
+import { throttle, WARNING_INTERVAL_MS } from '../genauth/warnings.js';
+import type { Clock } from '../options/types.js';
+
+/** What went wrong, one kind per log line. */
+export type SetupProblemKind =
+  | 'unreachable'
+  | 'tls'
+  | 'timeout'
+  | 'key_source_status'
+  | 'key_source_not_json'
+  | 'key_source_invalid'
+  | 'discovery_mismatch'
+  | 'issuer_mismatch'
+  | 'audience_mismatch'
+  | 'credentials'
+  | 'upstream'
+  | 'redis';
+
+/** One set-up problem: the option to check and why (our words only, safe to log and show). */
+export interface SetupProblem {
+  readonly kind: SetupProblemKind;
+  /** The option path to check, e.g. `jwt.jwksUri` or `genauth.host`. */
+  readonly option: string;
+  /** What is wrong, in a sentence without any secret, token or upstream text. */
+  readonly cause: string;
+}
+
+/** Codes of Node's TLS certificate failures (and undici's wrapping of them). */
+const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/;
+/** Codes of a host that cannot be reached at all. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** The `code`s along an error's cause chain (fetch wraps the socket's error in a TypeError). */
+function codesOf(error: unknown): string[] {
+  const codes: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
+    const errors = (current as { errors?: unknown }).errors;
+    // An AggregateError (IPv4 and IPv6 both refused) holds the socket errors in `errors`.
+    if (Array.isArray(errors)) for (const inner of errors) codes.push(...codesOf(inner));
+    current = (current as { cause?: unknown }).cause;
+  }
+  return codes;
+}
+
+/** The messages along an error's cause chain, for classification only (never logged). */
+function messagesOf(error: unknown): string {
+  const texts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    texts.push(`${current.name}: ${current.message}`);
+    current = current.cause;
+  }
+  return texts.join(' | ');
+}
+
+/** A transport failure reaching `what` (configured by `option`), or undefined when it was none. */
+export function transportProblem(error: unknown, option: string, what: string): SetupProblem | undefined {
+  const codes = codesOf(error);
+  const tls = codes.find((code) => TLS_CODES.test(code));
+  if (tls !== undefined) {
+    return { kind: 'tls', option, cause: `TLS to ${what} failed (${tls}): check the URL's host and the server's certificate chain (NODE_EXTRA_CA_CERTS for a private CA)` };
+  }
+  const unreachable = codes.find((code) => UNREACHABLE_CODES.has(code));
+  if (unreachable !== undefined) return { kind: 'unreachable', option, cause: `${what} is unreachable (${unreachable}): check the host and port` };
+  if (codes.some((code) => /TIMEOUT/.test(code)) || (error instanceof Error && /Timeout/.test(error.name))) {
+    return { kind: 'timeout', option, cause: `${what} did not answer in time: check the host, the network and the timeout` };
+  }
+  return undefined;
+}
+
+/** Why a key source (JWKS or discovery) failed; `option` is `jwt.jwksUri` or `jwt.issuer` (discovery). */
+export function keySourceProblem(error: unknown, option: string): SetupProblem {
+  const what = option === 'jwt.jwksUri' ? 'the JWKS URL' : 'the OIDC discovery document (jwt.issuer + /.well-known/openid-configuration)';
+  const transport = transportProblem(error, option, what);
+  if (transport !== undefined) return transport;
+  const name = error instanceof Error ? error.name : '';
+  // Read here, never passed on: jose's and our key-source errors carry the status in their words.
+  const text = messagesOf(error);
+  const status = /HTTP (\d{3})/.exec(text)?.[1];
+  if (name === 'KeySourceError' && /does not match/.test(text)) {
+    return { kind: 'discovery_mismatch', option: 'jwt.issuer', cause: "the discovery document's issuer differs from jwt.issuer (compare them exactly, trailing slash included), or it has no jwks_uri" };
+  }
+  // jose's own wording for these two (it keeps no status): "Expected 200 OK" / "Failed to parse ... as JSON".
+  if (status !== undefined || /Expected 200 OK/.test(text)) {
+    return { kind: 'key_source_status', option, cause: `${what} answered HTTP ${status ?? 'other than 200'}: check the URL's path` };
+  }
+  if (/as JSON|SyntaxError/.test(text)) {
+    return { kind: 'key_source_not_json', option, cause: `${what} did not answer JSON: check that the URL points at the key set, not a web page` };
+  }
+  if (/JWKSInvalid/.test(text)) return { kind: 'key_source_invalid', option, cause: `${what} did not answer a JSON Web Key Set ({"keys": [...]})` };
+  return { kind: 'key_source_invalid', option, cause: `${what} could not be used (${name || 'unknown error'})` };
+}
+
+/** Why a GenAuth call failed, when a set-up mistake explains it; undefined for passing trouble (5xx, 429, a user unknown). */
+export function genauthProblem(error: unknown): SetupProblem | undefined {
+  if (!(error instanceof GenAuthApiError)) return undefined;
+  if (error.kind === 'credentials') {
+    return {
+      kind: 'credentials',
+      option: 'genauth.accessKeySecret',
+      cause: `GenAuth refused the management credentials (statusCode ${String(error.envelopeStatus)}, apiCode ${String(error.apiCode)}): check genauth.userPoolId, accessKeyId, accessKeySecret, host and headerPrefix`,
+    };
+  }
+  if (error.kind === 'network' || error.kind === 'timeout') {
+    return transportProblem(error.cause, 'genauth.host', 'GenAuth (genauth.host)') ??
+      (error.kind === 'timeout' ? { kind: 'timeout', option: 'genauth.host', cause: 'GenAuth (genauth.host) did not answer in time: check the host, the network and genauth.timeout' } : undefined);
+  }
+  if (error.kind === 'http_status' && error.httpStatus === 404) {
+    return { kind: 'upstream', option: 'genauth.host', cause: 'GenAuth (genauth.host) answered HTTP 404 for its API: check that the host is the GenAuth API origin, without a path' };
+  }
+  if (error.kind === 'bad_envelope' || error.kind === 'content_encoding') {
+    return { kind: 'upstream', option: 'genauth.host', cause: 'genauth.host answered something that is not the GenAuth API: check the host' };
+  }
+  return undefined;
+}
+
+/** Why Redis failed the readiness check. */
+export function redisProblem(error: unknown): SetupProblem {
+  const reason = error instanceof RedisTierError ? error.reason : 'error';
+  const how = reason === 'not-ready' ? 'is not connected (call connect() on it first)' : reason === 'timeout' ? 'did not answer within cache.redisTimeout' : 'failed a command';
+  return { kind: 'redis', option: 'cache.redis', cause: `the Redis client ${how}` };
+}
+
+/** A claim check that refused a token while no token has verified yet: likely `jwt.issuer`/`jwt.audience` is wrong. */
+export function claimProblem(claim: 'iss' | 'aud', configured: string | readonly string[] | undefined): SetupProblem {
+  if (claim === 'iss') {
+    const slash = typeof configured === 'string' && configured.endsWith('/') ? ' (jwt.issuer ends with a slash: GenAuth issuers usually do not)' : '';
+    return { kind: 'issuer_mismatch', option: 'jwt.issuer', cause: `tokens are refused on their "iss" claim, which differs from jwt.issuer${slash}; compare them exactly` };
+  }
+  return { kind: 'audience_mismatch', option: 'jwt.audience', cause: 'tokens are refused on their "aud" claim, which holds none of jwt.audience (the application id the tokens are issued for)' };
+}
+
+/** The guard's record of set-up problems: logs them and keeps what `ready()` reports. */
+export interface SetupProblems {
+  /** Logs `problem` (the first of its kind, then at most once a minute); mismatches only while no token has verified. */
+  report(problem: SetupProblem): void;
+  /** A token verified: issuer/audience mismatches are a client's foreign token from now on, not a set-up mistake. */
+  verified(): void;
+  /** True once a token has verified since start. */
+  readonly anyVerified: boolean;
+}
+
+/** The record of one guard, logging through `logger` (nothing when `false`). */
+export function createSetupProblems(logger: { warn(message: string): void } | false, clock: Clock): SetupProblems {
+  const throttles = new Map<SetupProblemKind, () => boolean>();
+  let anyVerified = false;
+  return {
+    report(problem) {
+      if ((problem.kind === 'issuer_mismatch' || problem.kind === 'audience_mismatch') && anyVerified) return;
+      if (logger === false) return;
+      let allowed = throttles.get(problem.kind);
+      if (allowed === undefined) {
+        allowed = throttle(clock, WARNING_INTERVAL_MS);
+        throttles.set(problem.kind, allowed);
+      }
+      if (!allowed()) return;
+      logger.warn(`genauth-guard: set-up problem: ${problem.cause}; check option "${problem.option}". Requests are refused until this is fixed.`);
+    },
+    verified() {
+      anyVerified = true;
+    },
+    get anyVerified() {
+      return anyVerified;
+    },
+  };
+}
