@@ -5,7 +5,7 @@
 import { resolveOptions } from '../options/resolve.js';
 import type { GuardOptions } from '../options/types.js';
 import type { Command } from './command.js';
-import { checkConnectivity, type ConnectivityCheck } from './connectivity.js';
+import { checkConnectivity, type ConnectivityProblem } from './connectivity.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { toJson, type Io } from './io.js';
 import { loadModuleExport } from './load-module.js';
@@ -15,16 +15,18 @@ export interface CheckConfigReport {
   valid: boolean;
   /** The resolver's message when invalid. */
   error?: string;
-  /** One entry per upstream checked (absent with --offline or when invalid). */
-  checks?: ConnectivityCheck[];
+  /** Whether guard.ready() (and, under the signature scheme, a signed call) succeeded; absent with --offline or when invalid. */
+  ready?: boolean;
+  /** What failed, each naming the option to check (absent with --offline or when invalid). */
+  problems?: ConnectivityProblem[];
 }
 
 function exitCodeOf(report: CheckConfigReport): ExitCode {
   if (!report.valid) return EXIT.FAILED;
-  const failed = (report.checks ?? []).filter((check) => !check.ok);
-  if (failed.length === 0) return EXIT.OK;
+  const problems = report.problems ?? [];
+  if (problems.length === 0) return EXIT.OK;
   // An outage is worth a retry; refused credentials or a wrong URL are not.
-  return failed.every((check) => check.unreachable === true) ? EXIT.UNREACHABLE : EXIT.FAILED;
+  return problems.every((problem) => problem.transient) ? EXIT.UNREACHABLE : EXIT.FAILED;
 }
 
 export const checkConfigCommand: Command = {
@@ -33,14 +35,15 @@ export const checkConfigCommand: Command = {
   usage: 'genauth-guard check-config <options-module> [--offline] [--json]',
   flags: {
     offline: { type: 'boolean', help: '--offline            validate only; do not contact GenAuth or the JWKS' },
-    json: { type: 'boolean', help: '--json               print { valid, error?, checks?: [{ name, ok, url?, error? }] } as JSON' },
+    json: { type: 'boolean', help: '--json               print { valid, error?, ready?, problems?: [{ kind, option, cause, transient }] } as JSON' },
   },
   positionals: { min: 1, max: 1, name: 'the options module (a path)' },
   details: [
     'The module (ESM or CommonJS) exports the guard options (what createGuard and every adapter take), as',
-    'default or as `options`; it reads its secrets from the environment as your app does. Then the management',
-    'API is asked for a token (or a signed call, with authScheme "signature") and the keys are fetched',
-    '(jwt.jwksUri, or the issuer\'s discovery document). No secret is printed.',
+    'default or as `options`; it reads its secrets from the environment as your app does. Then guard.ready()',
+    'runs: the keys are fetched (jwt.jwksUri, or the issuer\'s discovery document), a management token is asked',
+    'for (with authScheme "signature", one signed call is made instead), Redis is pinged (cache.redis) and',
+    'warm.users are loaded. Each problem names the option to check. No secret is printed.',
     '',
     'Exit codes: 0 valid and reachable, 1 invalid options or refused credentials, 2 usage error (no such file,',
     'no export), 3 GenAuth or the JWKS unreachable.',
@@ -58,11 +61,15 @@ export const checkConfigCommand: Command = {
       report.valid = false;
       report.error = error.message;
     }
-    if (report.valid && values.offline !== true) report.checks = await checkConnectivity(value as GuardOptions, io);
+    if (report.valid && values.offline !== true) {
+      report.problems = await checkConnectivity(value as GuardOptions, io);
+      report.ready = report.problems.length === 0;
+    }
     if (values.json === true) io.out(toJson(report));
     else {
       io.out(report.valid ? 'options: valid' : `options: INVALID: ${report.error}`);
-      for (const check of report.checks ?? []) io.out(`${check.name}: ${check.ok ? 'ok' : `FAILED: ${check.error}`}${check.url === undefined ? '' : ` (${check.url})`}`);
+      if (report.ready !== undefined) io.out(`ready: ${report.ready ? 'yes' : 'no'}`);
+      for (const problem of report.problems ?? []) io.out(`problem (${problem.option}): ${problem.cause}`);
     }
     return exitCodeOf(report);
   },

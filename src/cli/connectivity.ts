@@ -1,99 +1,95 @@
 /**
- * check-config's connectivity: GenAuth's management API through the guard's own client (credentials,
- * auth scheme, headers, dispatcher as configured) and the verification keys (jwt.jwksUri, or the
- * issuer's discovery document then its jwks_uri). Reports kinds and statuses, never upstream text.
+ * check-config's connectivity: `guard.ready()` on a guard built from the options (the key source, the
+ * management token under the token scheme, Redis with `cache.redis`, `warm.users`), and under the
+ * signature scheme, which fetches no token, one signed call for an unknown user (GenAuth answers it
+ * only to valid credentials). Problems are ready()'s own: the option to check and why, never a secret
+ * or upstream text.
  */
 import { createGuard } from '../core/guard.js';
+import { GuardNotReadyError, type ReadinessReason } from '../core/readiness.js';
+import { genauthProblem } from '../core/setup-problems.js';
+import { GenAuthApiError } from '../errors.js';
 import type { GuardOptions } from '../options/types.js';
-import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
-import { upstreamFailure } from './upstream.js';
 
-/** One upstream checked. */
-export interface ConnectivityCheck {
-  /** `genauth` (the management API) or `jwks` (the verification keys). */
-  name: 'genauth' | 'jwks';
-  ok: boolean;
-  /** The URL contacted (no secret is ever in it). */
-  url?: string;
-  /** Why it failed: a kind and status, never an upstream message. */
-  error?: string;
-  /** True when the failure is an outage (network, timeout, 5xx, 429), worth a retry. */
-  unreachable?: boolean;
-  /** Set when nothing had to be contacted (`jwt.secret` or `jwt.publicKey`). */
-  skipped?: string;
+/** One problem found, as `--json` prints it. */
+export interface ConnectivityProblem extends ReadinessReason {
+  /** An outage (unreachable, timeout, 5xx, 429): worth a retry, exit code 3. Otherwise a mistake to fix, 1. */
+  transient: boolean;
 }
 
-/** A user id no tenant holds: GenAuth answers "user not found", which needs valid credentials. */
+/** A user id no tenant holds: GenAuth answers "user not found", which it says only to valid credentials. */
 const PROBE_USER = 'genauth-guard-check-config-probe';
 
-async function checkGenAuth(options: GuardOptions, io: Io): Promise<ConnectivityCheck> {
-  const url = options.genauth.host ?? 'https://api.genauth.ai';
-  io.progress(`asking GenAuth at ${url} for a user's grants (credentials check)`);
-  // No cache tier (Redis) and no decision hook: only the upstream call is under test.
-  const guard = createGuard({ ...options, cache: false, onDecision: undefined, retryAfter: 1 });
+/** The status the key source answers now (jose keeps none for ready() to report), or undefined. */
+async function keySourceStatus(options: GuardOptions, option: string): Promise<number | undefined> {
+  const { jwt } = options;
+  const url = option === 'jwt.jwksUri' ? jwt.jwksUri : `${(jwt.issuer ?? '').replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  try {
+    const response = await fetch(url as string, { signal: AbortSignal.timeout(jwt.jwks?.timeoutDuration ?? 3000), redirect: 'manual' });
+    await response.body?.cancel();
+    return response.status;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a problem is an outage rather than a mistake. ready()'s kinds say so for transport failures;
+ * for a status they do not, so the status decides: 5xx and 429 are outages.
+ */
+async function isTransient(problem: ReadinessReason, options: GuardOptions): Promise<boolean> {
+  if (problem.kind === 'unreachable' || problem.kind === 'timeout') return true;
+  if (problem.kind === 'key_source_status') {
+    const status = /HTTP (\d{3})\b/.exec(problem.cause)?.[1] ?? (await keySourceStatus(options, problem.option));
+    return status !== undefined && (Number(status) >= 500 || Number(status) === 429);
+  }
+  // `upstream` is a 404, or an answer that is not the API (mistakes), or passing trouble (5xx, 429).
+  if (problem.kind === 'upstream') return !/HTTP 404|not the GenAuth API/.test(problem.cause);
+  return false;
+}
+
+/** The GenAuthApiError under a guard's refusal. */
+function upstreamOf(error: unknown): GenAuthApiError | undefined {
+  for (let current = error, depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    if (current instanceof GenAuthApiError) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** The signature scheme's check: one signed call. */
+async function signedCall(guard: ReturnType<typeof createGuard>): Promise<ReadinessReason | undefined> {
   try {
     await guard.check({ userId: PROBE_USER, resource: 'genauth-guard:check-config', action: 'genauth-guard:Probe' });
-    return { name: 'genauth', ok: true, url };
+    return undefined;
   } catch (error) {
-    const failure = upstreamFailure(error, 'GenAuth');
-    return { name: 'genauth', ok: false, url, error: failure.message.replace(/^GenAuth: /, ''), unreachable: failure.exitCode === EXIT.UNREACHABLE };
+    const upstream = upstreamOf(error);
+    if (upstream === undefined) throw error;
+    return genauthProblem(upstream) ?? { kind: 'upstream', option: 'genauth.host', cause: `a signed call to GenAuth failed (${upstream.kind}${upstream.httpStatus === undefined ? '' : `, HTTP ${upstream.httpStatus}`}): check GenAuth's status` };
+  }
+}
+
+/** Checks what the guard needs at start; resolves the problems found (none: ready). The options are valid. */
+export async function checkConnectivity(options: GuardOptions, io: Io): Promise<ConnectivityProblem[]> {
+  // The problems are printed once, by the CLI: the guard logs nothing and reports no decision.
+  const guard = createGuard({ ...options, logger: false, onDecision: undefined });
+  const problems: ReadinessReason[] = [];
+  try {
+    io.progress(`calling guard.ready(): the key source, GenAuth at ${options.genauth.host ?? 'https://api.genauth.ai'}${options.cache !== false && options.cache?.redis !== undefined ? ', Redis' : ''}`);
+    try {
+      await guard.ready();
+    } catch (error) {
+      if (!(error instanceof GuardNotReadyError)) throw error;
+      problems.push(...error.reasons);
+    }
+    if (options.genauth.authScheme === 'signature' && !problems.some((p) => p.option.startsWith('genauth.'))) {
+      io.progress('making one signed call to GenAuth (the signature scheme fetches no token)');
+      const problem = await signedCall(guard);
+      if (problem !== undefined) problems.push(problem);
+    }
   } finally {
     await guard.close();
   }
-}
-
-class FetchFailure extends Error {
-  constructor(
-    message: string,
-    readonly unreachable: boolean,
-  ) {
-    super(message);
-  }
-}
-
-async function fetchJson(url: string, timeout: number): Promise<unknown> {
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeout), redirect: 'error', headers: { accept: 'application/json' } });
-  } catch (error) {
-    const timedOut = (error as { name?: string }).name === 'TimeoutError';
-    throw new FetchFailure(timedOut ? 'timeout' : 'network', true);
-  }
-  if (!response.ok) throw new FetchFailure(`HTTP ${response.status}`, response.status >= 500 || response.status === 429);
-  try {
-    return await response.json();
-  } catch {
-    throw new FetchFailure('not JSON', false);
-  }
-}
-
-async function checkJwks(options: GuardOptions, io: Io): Promise<ConnectivityCheck> {
-  const { jwt } = options;
-  if (jwt.secret !== undefined || jwt.publicKey !== undefined) return { name: 'jwks', ok: true, skipped: jwt.secret !== undefined ? 'jwt.secret' : 'jwt.publicKey' };
-  const timeout = jwt.jwks?.timeoutDuration ?? 3000;
-  let url = jwt.jwksUri;
-  try {
-    if (url === undefined) {
-      const discovery = `${(jwt.issuer as string).replace(/\/+$/, '')}/.well-known/openid-configuration`;
-      url = discovery;
-      io.progress(`reading the discovery document ${discovery}`);
-      const metadata = (await fetchJson(discovery, timeout)) as { issuer?: unknown; jwks_uri?: unknown } | null;
-      if (metadata === null || metadata.issuer !== jwt.issuer) throw new FetchFailure('the discovery document names another issuer than jwt.issuer', false);
-      if (typeof metadata.jwks_uri !== 'string') throw new FetchFailure('the discovery document has no jwks_uri', false);
-      url = metadata.jwks_uri;
-    }
-    io.progress(`fetching the keys ${url}`);
-    const set = (await fetchJson(url, timeout)) as { keys?: unknown } | null;
-    if (!Array.isArray(set?.keys) || set.keys.length === 0) throw new FetchFailure('no keys in the key set', false);
-    return { name: 'jwks', ok: true, url };
-  } catch (error) {
-    if (!(error instanceof FetchFailure)) throw error;
-    return { name: 'jwks', ok: false, url, error: error.message, unreachable: error.unreachable };
-  }
-}
-
-/** Checks GenAuth and the keys; the options are valid (resolveOptions accepted them). */
-export async function checkConnectivity(options: GuardOptions, io: Io): Promise<ConnectivityCheck[]> {
-  return [await checkGenAuth(options, io), await checkJwks(options, io)];
+  return Promise.all(problems.map(async (problem) => ({ ...problem, transient: await isTransient(problem, options) })));
 }

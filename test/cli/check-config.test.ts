@@ -25,8 +25,10 @@ function tenantEnv(): Record<string, string> {
 interface Report {
   valid: boolean;
   error?: string;
-  checks?: Array<{ name: string; ok: boolean; url?: string; error?: string; unreachable?: boolean }>;
+  ready?: boolean;
+  problems?: Array<{ kind: string; option: string; cause: string; transient: boolean }>;
 }
+const TOKEN = '/api/v3/get-management-token';
 
 beforeEach(() => {
   emulator().clearFaults();
@@ -35,26 +37,30 @@ beforeEach(() => {
 });
 
 describe('genauth-guard check-config', () => {
-  it('valid options, GenAuth and the JWKS answer: exit 0', async () => {
+  it('valid options, GenAuth and the JWKS answer (guard.ready()): exit 0', async () => {
     const { code, stdout, stderr } = await runCli(['check-config', fixture('options-env.mjs')], tenantEnv());
     expect(code).toBe(0);
-    expect(stdout).toBe(`options: valid\ngenauth: ok (${emulator().url})\njwks: ok (${emulator().jwksUri})\n`);
-    expect(stderr).toContain('fetching the keys');
-    expect(emulator().callCount(RESOURCES)).toBe(1);
+    expect(stdout).toBe('options: valid\nready: yes\n');
+    expect(stderr).toContain('calling guard.ready()');
+    expect(emulator().callCount(TOKEN)).toBe(1);
     expect(emulator().callCount(JWKS)).toBe(1);
   });
 
-  it('CommonJS, the named export, discovery and the signature scheme; --json', async () => {
+  it('CommonJS, the named export, discovery and the signature scheme (one signed call); --json', async () => {
     const { code, stdout } = await runCli(['check-config', fixture('options-discovery.cjs'), '--json'], tenantEnv());
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toEqual({
-      valid: true,
-      checks: [
-        { name: 'genauth', ok: true, url: emulator().url },
-        { name: 'jwks', ok: true, url: emulator().jwksUri },
-      ],
-    });
+    expect(JSON.parse(stdout)).toEqual({ valid: true, ready: true, problems: [] });
+    expect(emulator().callCount(JWKS)).toBe(1);
+    expect(emulator().callCount(TOKEN)).toBe(0);
     expect(emulator().calls.find((call) => call.path === RESOURCES)?.auth).toBe('signature');
+  });
+
+  it('the signature scheme with a wrong secret: the signed call is refused, exit 1', async () => {
+    const { code, stdout } = await runCli(['check-config', fixture('options-discovery.cjs'), '--json'], { ...tenantEnv(), GENAUTH_ACCESS_KEY_SECRET: 'wrong-secret-1234' });
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as Report;
+    expect(report.problems).toEqual([expect.objectContaining({ kind: 'credentials', option: 'genauth.accessKeySecret', transient: false })]);
+    expect(stdout).not.toContain('wrong-secret-1234');
   });
 
   it('invalid options: exit 1 with the resolver\'s message naming the option; nothing contacted', async () => {
@@ -66,7 +72,8 @@ describe('genauth-guard check-config', () => {
     const report = JSON.parse(json.stdout) as Report;
     expect(report.valid).toBe(false);
     expect(report.error).toContain('"jwt.audiance"');
-    expect(report.checks).toBeUndefined();
+    expect(report.ready).toBeUndefined();
+    expect(report.problems).toBeUndefined();
     expect(emulator().callCount()).toBe(0);
   });
 
@@ -82,9 +89,8 @@ describe('genauth-guard check-config', () => {
     const { code, stdout, stderr } = await runCli(['check-config', fixture('options-env.mjs'), '--json'], { ...tenantEnv(), GENAUTH_ACCESS_KEY_SECRET: 'wrong-secret-1234' });
     expect(code).toBe(1);
     const report = JSON.parse(stdout) as Report;
-    expect(report.checks?.[0]).toMatchObject({ name: 'genauth', ok: false, unreachable: false });
-    expect(report.checks?.[0]?.error).toContain('refused the credentials');
-    expect(report.checks?.[1]).toMatchObject({ name: 'jwks', ok: true });
+    expect(report.ready).toBe(false);
+    expect(report.problems).toEqual([expect.objectContaining({ kind: 'credentials', option: 'genauth.accessKeySecret', transient: false })]);
     expect(stdout + stderr).not.toContain('wrong-secret-1234');
   });
 
@@ -92,30 +98,36 @@ describe('genauth-guard check-config', () => {
     emulator().setJwksAvailable(false);
     const { code, stdout } = await runCli(['check-config', fixture('options-env.mjs')], tenantEnv());
     expect(code).toBe(3);
-    expect(stdout).toContain(`jwks: FAILED: HTTP 503 (${emulator().jwksUri})`);
-    expect(stdout).toContain('genauth: ok');
+    expect(stdout).toMatch(/^ready: no\nproblem \(jwt\.jwksUri\): /m);
+    expect(stdout).not.toContain('genauth.');
   });
 
   it('GenAuth down (503 on every call): exit 3, no upstream text', async () => {
-    emulator().fault({ kind: 'status', status: 503, path: RESOURCES });
+    emulator().fault({ kind: 'status', status: 503, path: TOKEN });
     const { code, stdout } = await runCli(['check-config', fixture('options-env.mjs'), '--json'], tenantEnv());
     expect(code).toBe(3);
     const report = JSON.parse(stdout) as Report;
-    expect(report.checks?.[0]).toMatchObject({ name: 'genauth', ok: false, unreachable: true });
-    expect(report.checks?.[0]?.error).toContain('http_status, HTTP 503');
+    expect(report.problems).toEqual([expect.objectContaining({ option: 'genauth.host', transient: true })]);
     expect(stdout).not.toContain('emulated');
+  });
+
+  it('nothing listening at GENAUTH_HOST: exit 3', async () => {
+    const { code, stdout } = await runCli(['check-config', fixture('options-env.mjs'), '--json'], { ...tenantEnv(), GENAUTH_HOST: 'http://127.0.0.1:9' });
+    expect(code).toBe(3);
+    expect((JSON.parse(stdout) as Report).problems).toEqual([expect.objectContaining({ kind: 'unreachable', option: 'genauth.host', transient: true })]);
   });
 
   it('a JWKS URL that is not found (404) is a configuration mistake: exit 1', async () => {
     const { code, stdout } = await runCli(['check-config', fixture('options-env.mjs')], { ...tenantEnv(), GENAUTH_JWKS_URI: `${emulator().url}/oidc/keys` });
     expect(code).toBe(1);
-    expect(stdout).toContain('jwks: FAILED: HTTP 404');
+    expect(stdout).toContain('problem (jwt.jwksUri): ');
   });
 
   it('--offline: validates only, nothing contacted', async () => {
     const { code, stdout } = await runCli(['check-config', fixture('options-env.mjs'), '--offline', '--json'], tenantEnv());
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({ valid: true });
+    expect(stdout).not.toContain('ready');
     expect(emulator().callCount()).toBe(0);
   });
 
