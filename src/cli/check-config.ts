@@ -62,8 +62,9 @@ export const checkConfigCommand: Command = {
       report.error = error.message;
     }
     if (report.valid && values.offline !== true) {
-      report.problems = await checkConnectivity(value as GuardOptions, io);
-      report.ready = report.problems.length === 0;
+      const problems = await checkConnectivity(value as GuardOptions, io);
+      report.ready = problems.length === 0;
+      report.problems = problems;
     }
     if (values.json === true) io.out(toJson(report));
     else {

@@ -51,13 +51,16 @@ describe('genauth-guard emulator --seed', () => {
       const identity = await guard.authenticate({ method: 'GET', url: '/', headers: { authorization: `Bearer ${ready.tokens.alice}` } });
       expect(identity.userId).toBe('alice');
       expect((await guard.check({ userId: 'bob', resource: 'reports', action: 'reports:Admin' })).allowed).toBe(true); // through a role
-      expect((await guard.check({ userId: 'carol', resource: 'ecs', action: 'ecs:Start' })).allowed).toBe(true); // through a group
+      expect((await guard.check({ userId: 'carol', resource: 'servers', action: 'read' })).allowed).toBe(true); // through a group
       expect((await guard.check({ userId: 'alice', resource: 'disk:9', action: 'disk:Delete' })).allowed).toBe(false);
     } finally {
       await guard.close();
     }
     const explained = await runCli(['explain', '--user', 'bob', '--resource', 'reports', '--action', 'reports:Admin'], ready.env);
     expect(explained.code).toBe(0);
+    // The API resource's apiIdentifier is served on the group's grant: API mode allows GET, not POST.
+    expect((await runCli(['explain', '--user', 'carol', '--method', 'GET', '--path', '/api/v1/servers/1'], ready.env)).code).toBe(0);
+    expect((await runCli(['explain', '--user', 'carol', '--method', 'POST', '--path', '/api/v1/servers/1'], ready.env)).code).toBe(1);
 
     running.child.kill('SIGTERM');
     expect(await running.exited).toBe(0);
