@@ -1,9 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './run.js';
+import { CLI, runCli } from './run.js';
 
 const COMMANDS = ['explain', 'emulator', 'routes', 'check-config'];
 
 describe('genauth-guard (the command line)', () => {
+  it('is the package\'s bin: dist/cli.js, an ES module that starts with a hashbang', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { bin?: Record<string, string> };
+    expect(pkg.bin).toEqual({ 'genauth-guard': './dist/cli.js' });
+    expect(readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
   it('--help lists every command on stdout, exit 0', async () => {
     const { code, stdout, stderr } = await runCli(['--help']);
     expect(code).toBe(0);
