@@ -1,0 +1,95 @@
+/**
+ * check-config's connectivity: `guard.ready()` on a guard built from the options (the key source, the
+ * management token under the token scheme, Redis with `cache.redis`, `warm.users`), and under the
+ * signature scheme, which fetches no token, one signed call for an unknown user (GenAuth answers it
+ * only to valid credentials). Problems are ready()'s own: the option to check and why, never a secret
+ * or upstream text.
+ */
+import { createGuard } from '../core/guard.js';
+import { GuardNotReadyError, type ReadinessReason } from '../core/readiness.js';
+import { genauthProblem } from '../core/setup-problems.js';
+import { GenAuthApiError } from '../errors.js';
+import type { GuardOptions } from '../options/types.js';
+import type { Io } from './io.js';
+
+/** One problem found, as `--json` prints it. */
+export interface ConnectivityProblem extends ReadinessReason {
+  /** An outage (unreachable, timeout, 5xx, 429): worth a retry, exit code 3. Otherwise a mistake to fix, 1. */
+  transient: boolean;
+}
+
+/** A user id no tenant holds: GenAuth answers "user not found", which it says only to valid credentials. */
+const PROBE_USER = 'genauth-guard-check-config-probe';
+
+/** The status the key source answers now (jose keeps none for ready() to report), or undefined. */
+async function keySourceStatus(options: GuardOptions, option: string): Promise<number | undefined> {
+  const { jwt } = options;
+  const url = option === 'jwt.jwksUri' ? jwt.jwksUri : `${(jwt.issuer ?? '').replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  try {
+    const response = await fetch(url as string, { signal: AbortSignal.timeout(jwt.jwks?.timeoutDuration ?? 3000), redirect: 'manual' });
+    await response.body?.cancel();
+    return response.status;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a problem is an outage rather than a mistake. ready()'s kinds say so for transport failures;
+ * for a status they do not, so the status decides: 5xx and 429 are outages.
+ */
+async function isTransient(problem: ReadinessReason, options: GuardOptions): Promise<boolean> {
+  if (problem.kind === 'unreachable' || problem.kind === 'timeout') return true;
+  if (problem.kind === 'key_source_status') {
+    const status = /HTTP (\d{3})\b/.exec(problem.cause)?.[1] ?? (await keySourceStatus(options, problem.option));
+    return status !== undefined && (Number(status) >= 500 || Number(status) === 429);
+  }
+  // `upstream` is a 404, or an answer that is not the API (mistakes), or passing trouble (5xx, 429).
+  if (problem.kind === 'upstream') return !/HTTP 404|not the GenAuth API/.test(problem.cause);
+  return false;
+}
+
+/** The GenAuthApiError under a guard's refusal. */
+function upstreamOf(error: unknown): GenAuthApiError | undefined {
+  for (let current = error, depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    if (current instanceof GenAuthApiError) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** The signature scheme's check: one signed call. */
+async function signedCall(guard: ReturnType<typeof createGuard>): Promise<ReadinessReason | undefined> {
+  try {
+    await guard.check({ userId: PROBE_USER, resource: 'genauth-guard:check-config', action: 'genauth-guard:Probe' });
+    return undefined;
+  } catch (error) {
+    const upstream = upstreamOf(error);
+    if (upstream === undefined) throw error;
+    return genauthProblem(upstream) ?? { kind: 'upstream', option: 'genauth.host', cause: `a signed call to GenAuth failed (${upstream.kind}${upstream.httpStatus === undefined ? '' : `, HTTP ${upstream.httpStatus}`}): check GenAuth's status` };
+  }
+}
+
+/** Checks what the guard needs at start; resolves the problems found (none: ready). The options are valid. */
+export async function checkConnectivity(options: GuardOptions, io: Io): Promise<ConnectivityProblem[]> {
+  // The problems are printed once, by the CLI: the guard logs nothing and reports no decision.
+  const guard = createGuard({ ...options, logger: false, onDecision: undefined });
+  const problems: ReadinessReason[] = [];
+  try {
+    io.progress(`calling guard.ready(): the key source, GenAuth at ${options.genauth.host ?? 'https://api.genauth.ai'}${options.cache !== false && options.cache?.redis !== undefined ? ', Redis' : ''}`);
+    try {
+      await guard.ready();
+    } catch (error) {
+      if (!(error instanceof GuardNotReadyError)) throw error;
+      problems.push(...error.reasons);
+    }
+    if (options.genauth.authScheme === 'signature' && !problems.some((p) => p.option.startsWith('genauth.'))) {
+      io.progress('making one signed call to GenAuth (the signature scheme fetches no token)');
+      const problem = await signedCall(guard);
+      if (problem !== undefined) problems.push(problem);
+    }
+  } finally {
+    await guard.close();
+  }
+  return Promise.all(problems.map(async (problem) => ({ ...problem, transient: await isTransient(problem, options) })));
+}

@@ -1,0 +1,124 @@
+/**
+ * `genauth-guard emulator --seed tenant.json`: the GenAuth emulator of `genauth-guard/testing` for
+ * local development, seeded from a file, until SIGINT or SIGTERM. Prints the URL, the environment that
+ * points an app at it (the names of docs/cli.md) and a token per seeded user.
+ */
+import { readFile } from 'node:fs/promises';
+import { startEmulator } from '../testing/emulator.js';
+import type { GenAuthEmulator } from '../testing/types.js';
+import { stringFlag } from './args.js';
+import type { Command } from './command.js';
+import { ENV } from './env.js';
+import { CommandError, EXIT, UsageError } from './exit-codes.js';
+import { toJson, type Io } from './io.js';
+import { applySeed, checkSeed, SeedError, type Seed } from './seed.js';
+
+async function readSeed(path: string): Promise<Seed> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new UsageError(`${path}: cannot read the seed file`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new CommandError(`${path}: not JSON (${error instanceof Error ? error.message : String(error)})`, EXIT.FAILED);
+  }
+  try {
+    return checkSeed(parsed);
+  } catch (error) {
+    if (error instanceof SeedError) throw new CommandError(`${path}: ${error.message}`, EXIT.FAILED);
+    throw error;
+  }
+}
+
+function parsePort(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) throw new UsageError('--port must be an integer from 0 to 65535');
+  return port;
+}
+
+/** The environment lines of the one list, pointing at the emulator. */
+export function emulatorEnv(emulator: GenAuthEmulator): Record<string, string> {
+  return {
+    [ENV.host]: emulator.url,
+    [ENV.userPoolId]: emulator.userPoolId,
+    [ENV.accessKeyId]: emulator.accessKeyId,
+    [ENV.accessKeySecret]: emulator.accessKeySecret,
+    [ENV.namespace]: 'default',
+    [ENV.issuer]: emulator.issuer,
+    [ENV.audience]: emulator.audience,
+    [ENV.jwksUri]: emulator.jwksUri,
+  };
+}
+
+export const emulatorCommand: Command = {
+  name: 'emulator',
+  summary: 'Runs the GenAuth emulator for local development, seeded from a file, until Ctrl+C.',
+  usage: 'genauth-guard emulator [--seed tenant.json] [--port N] [--json]',
+  flags: {
+    seed: { type: 'string', help: '--seed FILE          the tenant: users, grants, roles, resources (docs/seed.schema.json)' },
+    port: { type: 'string', help: '--port N             port on 127.0.0.1 (default: a free one)' },
+    json: { type: 'boolean', help: '--json               print { url, env, tokens } as one JSON line once listening' },
+  },
+  positionals: { min: 0, max: 0 },
+  details: [
+    'Prints the URL, the GENAUTH_* lines that point an app at the emulator, and an RS256 access token (one',
+    'hour) per seeded user; then serves until SIGINT or SIGTERM and closes cleanly. The secrets printed are',
+    "the emulator's own, never a real tenant's.",
+    '',
+    'Exit codes: 0 stopped by a signal, 1 bad seed file (its JSON path is named) or port in use, 2 usage error.',
+    '',
+    'Example: genauth-guard emulator --seed examples/seed/tenant.json --port 4000',
+  ].join('\n'),
+  async run(values, _positionals, io: Io) {
+    const port = parsePort(stringFlag(values, 'port'));
+    const seedPath = stringFlag(values, 'seed');
+    const seed: Seed = seedPath === undefined ? {} : await readSeed(seedPath);
+    let emulator: GenAuthEmulator;
+    try {
+      emulator = await startEmulator({ ...seed.emulator, port });
+    } catch (error) {
+      if (error instanceof TypeError) throw new CommandError(`${seedPath ?? 'emulator'}: ${error.message}`, EXIT.FAILED);
+      const code = (error as { code?: unknown }).code;
+      throw new CommandError(`cannot listen on 127.0.0.1:${port}${typeof code === 'string' ? ` (${code})` : ''}`, EXIT.FAILED);
+    }
+    // Listen for the signals at once: a supervisor may stop us right after the first line.
+    const stop = new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    });
+    try {
+      applySeed(emulator, seed);
+    } catch (error) {
+      await emulator.close();
+      if (error instanceof SeedError) throw new CommandError(`${seedPath}: ${error.message}`, EXIT.FAILED);
+      throw error;
+    }
+    const users = (seed.users ?? []).map((u) => u.id);
+    const tokens: Record<string, string> = {};
+    for (const user of users) tokens[user] = await emulator.mintToken(user);
+    const env = emulatorEnv(emulator);
+    if (values.json === true) {
+      io.out(JSON.stringify({ url: emulator.url, env, tokens }));
+    } else {
+      io.out(`GenAuth emulator listening on ${emulator.url}`);
+      io.out('');
+      io.out('# Point an app at it (a .env file, or `export` each line):');
+      for (const [name, value] of Object.entries(env)) io.out(`${name}=${value}`);
+      if (users.length > 0) {
+        io.out('');
+        io.out('# Access tokens (RS256, valid one hour): Authorization: Bearer <token>');
+        for (const user of users) io.out(`${user} ${tokens[user]}`);
+      }
+    }
+    io.progress('serving; press Ctrl+C to stop');
+    const signal = await stop;
+    io.progress(`${signal}: closing the emulator`);
+    await emulator.close();
+    return EXIT.OK;
+  },
+};

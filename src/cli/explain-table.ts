@@ -1,0 +1,40 @@
+/** The text form of `explain`: the verdict, then one row per grant of the user and what it did. */
+import type { ApiExplanation } from '../policy/explain-api.js';
+import type { Explanation, ExplainedGrant } from '../policy/explain.js';
+
+function pad(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+}
+
+function notes(entry: ExplainedGrant): string {
+  const list: string[] = [];
+  if (entry.decisive) list.push('decisive');
+  if (entry.overriddenBy !== undefined) list.push(`overridden by DENY ${entry.overriddenBy.code}`);
+  if (entry.condition !== undefined) list.push(`condition #${entry.condition.index} ${entry.condition.result === false ? 'false' : 'unevaluable'}`);
+  if (entry.effectAssumed === true) list.push('effect missing: read as DENY');
+  if (entry.conditionsMalformed === true) list.push('condition malformed');
+  if (entry.actionsUnreadable === true) list.push('actions unreadable');
+  if (entry.widened === true) list.push('pattern widened');
+  return list.join('; ');
+}
+
+/** Lines of the explain table. */
+export function explainTable(explanation: Explanation | ApiExplanation): string[] {
+  const verdict = explanation.allowed ? 'ALLOWED' : 'DENIED';
+  const head =
+    'method' in explanation
+      ? `${verdict} (${explanation.reason}): ${explanation.method} ${explanation.path || '(invalid target)'}${explanation.action === null ? '' : ` needs ${explanation.action}`}`
+      : `${verdict} (${explanation.reason}): ${explanation.resource} needs ${explanation.mode === 'anyOf' ? 'any of' : 'all of'} ${explanation.actions.join(', ')}`;
+  const lines = [head];
+  if (explanation.grant !== undefined) lines.push(`decided by: ${explanation.grant.effect} ${explanation.grant.code}`);
+  if (explanation.grants.length === 0) return [...lines, 'the user has no grants'];
+  const rows = [['EFFECT', 'CODE', 'TYPE', 'ACTIONS', 'OUTCOME', 'NOTES']];
+  for (const entry of explanation.grants) {
+    const { grant } = entry;
+    const code = grant.apiIdentifier === null ? grant.code : `${grant.code} (${grant.apiIdentifier})`;
+    rows.push([grant.effect, code, grant.type ?? '-', grant.actions.join(',') || '-', entry.outcome, notes(entry)]);
+  }
+  return [...lines, '', ...pad(rows)];
+}

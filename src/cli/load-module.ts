@@ -1,0 +1,71 @@
+/**
+ * Loads a user's module by path, as Node would run it: CommonJS (`.cjs`, or `.js` outside a
+ * `"type": "module"` package) through `require`, everything else through `import()`. Picks the named
+ * export given, else the default (`module.exports` for CommonJS); awaits a promise export.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CommandError, EXIT, UsageError } from './exit-codes.js';
+
+export interface LoadedModule {
+  /** Absolute path. */
+  file: string;
+  kind: 'esm' | 'cjs';
+  /** The export used. */
+  value: unknown;
+  /** Which export it was: the named one or `default`. */
+  exportName: string;
+}
+
+function nearestPackageType(file: string): string | undefined {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: string }).type;
+      } catch {
+        return undefined;
+      }
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** `esm` or `cjs`, as Node decides for a file. */
+export function moduleKind(file: string): 'esm' | 'cjs' {
+  const ext = extname(file);
+  if (ext === '.cjs' || ext === '.cts') return 'cjs';
+  if (ext === '.mjs' || ext === '.mts') return 'esm';
+  return nearestPackageType(file) === 'module' ? 'esm' : 'cjs';
+}
+
+/**
+ * Loads `path` (relative to the working directory) and returns its `name` export, else its default.
+ * A missing file or export is a usage error; a module that throws while loading is a failure (exit 1)
+ * reported by the error's name and message only.
+ */
+export async function loadModuleExport(path: string, name: string, what: string): Promise<LoadedModule> {
+  const file = resolve(path);
+  if (!existsSync(file)) throw new UsageError(`${path}: no such file`);
+  const kind = moduleKind(file);
+  let namespace: Record<string, unknown>;
+  try {
+    if (kind === 'cjs') {
+      const exported: unknown = createRequire(file)(file);
+      namespace = { default: exported, ...(typeof exported === 'object' || typeof exported === 'function' ? { [name]: (exported as Record<string, unknown> | null)?.[name] } : {}) };
+    } else {
+      namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    }
+  } catch (error) {
+    throw new CommandError(`${path} could not be loaded: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, EXIT.FAILED);
+  }
+  const exportName = namespace[name] !== undefined ? name : 'default';
+  let value = namespace[exportName];
+  if (value === undefined) throw new UsageError(`${path} exports no ${what}: export it as default or as "${name}"`);
+  // A promise of it (e.g. `export default NestFactory.create(AppModule)`); not any thenable: a Fastify
+  // instance is one, and awaiting it would boot the app.
+  if (value instanceof Promise) value = await (value as Promise<unknown>);
+  return { file, kind, value, exportName };
+}

@@ -1,0 +1,115 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { RESOURCES, seedStandardTenant, useEmulator } from '../fixtures.js';
+import { runCli } from './run.js';
+
+// `genauth-guard explain` against the package's emulator over loopback, as a child process.
+const emulator = useEmulator();
+
+/** The one list of variable names, pointing at the emulator. */
+function tenantEnv(): Record<string, string> {
+  const e = emulator();
+  return { GENAUTH_HOST: e.url, GENAUTH_USER_POOL_ID: e.userPoolId, GENAUTH_ACCESS_KEY_SECRET: e.accessKeySecret };
+}
+
+beforeEach(() => seedStandardTenant(emulator()));
+
+describe('genauth-guard explain', () => {
+  it('allowed: exit 0, the verdict and the grant table on stdout, progress on stderr', async () => {
+    const { code, stdout, stderr } = await runCli(['explain', '--user', 'alice', '--resource', 'ecs:1', '--action', 'ecs:Start'], tenantEnv());
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^ALLOWED \(allowed\): ecs:1 needs all of ecs:Start$/m);
+    expect(stdout).toMatch(/^ALLOW +ecs:1 \(\/api\/v1\/servers\) +API +ecs:Start,ecs:Stop +applies +decisive$/m);
+    expect(stderr).toContain("loading alice's grants");
+    expect(emulator().callCount(RESOURCES)).toBe(1);
+  });
+
+  it('denied: exit 1, the deciding DENY and the ALLOW it overrode', async () => {
+    const { code, stdout } = await runCli(['explain', '--user', 'alice', '--resource', 'disk:9', '--action', 'disk:Delete'], tenantEnv());
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^DENIED \(denied\): disk:9/m);
+    expect(stdout).toMatch(/^DENY +disk:9 .* applies +decisive$/m);
+    expect(stdout).toMatch(/^ALLOW +disk:\* .* overridden_by_deny +overridden by DENY disk:9$/m);
+  });
+
+  it('--json prints the explanation object (exit code still says the verdict)', async () => {
+    const { code, stdout } = await runCli(['explain', '--user', 'alice', '--resource', 'disk:9', '--action', 'disk:Delete', '--json'], tenantEnv());
+    expect(code).toBe(1);
+    const explanation = JSON.parse(stdout) as { allowed: boolean; reason: string; grant: { code: string; effect: string }; grants: Array<{ outcome: string; grant: { code: string; actionSet: unknown } }> };
+    expect(explanation).toMatchObject({ allowed: false, reason: 'denied', resource: 'disk:9', actions: ['disk:Delete'], grant: { code: 'disk:9', effect: 'DENY' } });
+    expect(explanation.grants.map((g) => [g.grant.code, g.outcome])).toContainEqual(['disk:*', 'overridden_by_deny']);
+    expect(explanation.grants.find((g) => g.grant.code === 'disk:9')?.grant.actionSet).toEqual(['disk:delete']);
+  });
+
+  it('--any: one of the actions suffices', async () => {
+    const args = ['explain', '--user', 'bob', '--resource', 'reports', '--action', 'reports:Read', '--action', 'reports:Admin'];
+    expect((await runCli(args, tenantEnv())).code).toBe(1);
+    expect((await runCli([...args, '--any'], tenantEnv())).code).toBe(0);
+  });
+
+  it('API mode: --method and --path, with --public-path', async () => {
+    emulator().setGrants('carol', [{ resourceCode: 'users', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/v1/users/*' }]);
+    const allowed = await runCli(['explain', '--user', 'carol', '--method', 'GET', '--path', '/api/v1/users/7', '--json'], tenantEnv());
+    expect(allowed.code).toBe(0);
+    expect(JSON.parse(allowed.stdout)).toMatchObject({ allowed: true, method: 'GET', path: '/api/v1/users/7', action: 'read' });
+    const refused = await runCli(['explain', '--user', 'carol', '--method', 'DELETE', '--path', '/api/v1/users/7'], tenantEnv());
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/^DENIED \(no_grant\): DELETE \/api\/v1\/users\/7 needs delete$/m);
+    const open = await runCli(['explain', '--user', 'carol', '--method', 'GET', '--path', '/health', '--public-path', '/health', '--json'], tenantEnv());
+    expect(open.code).toBe(0);
+    expect(JSON.parse(open.stdout)).toMatchObject({ allowed: true, reason: 'public' });
+  });
+
+  it('--emulator URL: the emulator\'s default credentials, no GENAUTH_* needed', async () => {
+    const { code, stdout } = await runCli(['explain', '--emulator', emulator().url, '--user', 'bob', '--resource', 'reports', '--action', 'reports:Admin']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^ALLOWED/m);
+  });
+
+  it('a user with no grants: denied with "the user has no grants"', async () => {
+    const { code, stdout } = await runCli(['explain', '--user', 'nobody', '--resource', 'reports', '--action', 'reports:Read'], tenantEnv());
+    expect(code).toBe(1);
+    expect(stdout).toContain('the user has no grants');
+  });
+
+  it('refused credentials: exit 1, the variables to check named, the secret never echoed', async () => {
+    const { code, stdout, stderr } = await runCli(['explain', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read'], { ...tenantEnv(), GENAUTH_ACCESS_KEY_SECRET: 'not-the-secret-42' });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('GenAuth refused the credentials');
+    expect(stderr).not.toContain('not-the-secret-42');
+  });
+
+  it('GenAuth unreachable (a 503 on every call): exit 3, no upstream text', async () => {
+    emulator().fault({ kind: 'status', status: 503, path: RESOURCES });
+    const { code, stdout, stderr } = await runCli(['explain', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read'], tenantEnv());
+    expect(code).toBe(3);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('GenAuth could not be reached (http_status, HTTP 503');
+    expect(stderr).not.toContain('emulated HTTP 503');
+  });
+
+  it('nothing listening: exit 3', async () => {
+    const { code, stderr } = await runCli(['explain', '--emulator', 'http://127.0.0.1:9', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read']);
+    expect(code).toBe(3);
+    expect(stderr).toContain('could not be reached (network');
+  });
+
+  it.each([
+    [[], 'set GENAUTH_USER_POOL_ID'],
+    [['--method', 'GET'], 'needs both --method and --path'],
+    [['--method', 'GET', '--path', '/x', '--resource', 'r'], 'not both'],
+    [['--resource-type', 'DISK'], '--resource-type must be one of'],
+  ])('usage mistakes are exit 2: %j', async (extra, message) => {
+    const base = extra[0] === '--method' ? ['explain', '--user', 'alice'] : ['explain', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read'];
+    const { code, stdout, stderr } = await runCli([...base, ...extra]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(message);
+  });
+
+  it('a bad variable value is exit 2 with the option named', async () => {
+    const { code, stderr } = await runCli(['explain', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read'], { ...tenantEnv(), GENAUTH_HOST: 'ftp://example.com' });
+    expect(code).toBe(2);
+    expect(stderr).toContain('option "genauth.host"');
+  });
+});
