@@ -17,6 +17,7 @@ const LOOKUPS: Readonly<Record<string, Attributes>> = {
   stale: { [ATTR.cache]: 'stale' },
   miss: { [ATTR.cache]: 'miss' },
 };
+type Outcome = 'allow' | 'deny' | 'error';
 /** Reasons are a handful of fixed words; the cap only bounds memory should that ever change. */
 const MAX_REMEMBERED = 64;
 
@@ -31,14 +32,15 @@ export function recordMetrics(meter: Meter, guards: readonly CacheStatsSource[])
   const lookups = meter.createCounter(METRIC.cacheLookups, { unit: '{lookup}', description: 'Permission-cache reads, by result (hit, stale, miss)' });
   const evictions = meter.createCounter(METRIC.cacheEvictions, { unit: '{entry}', description: 'Entries pushed out of the permission cache by its max or maxBytes' });
 
-  // The decision handler is on every request's path: its attribute objects are built once per outcome and reason.
-  const remembered = new Map<string, Attributes>();
-  function decisionAttributes(outcome: string, reason: string): Attributes {
-    const key = `${outcome}:${reason}`;
-    let attributes = remembered.get(key);
+  // The decision handler is on every request's path: its attribute objects are built once per outcome
+  // and reason, and found without building a key.
+  const remembered: Record<Outcome, Map<string, Attributes>> = { allow: new Map(), deny: new Map(), error: new Map() };
+  function decisionAttributes(outcome: Outcome, reason: string): Attributes {
+    const known = remembered[outcome];
+    let attributes = known.get(reason);
     if (attributes === undefined) {
       attributes = { [ATTR.outcome]: outcome, [ATTR.reason]: reason };
-      if (remembered.size < MAX_REMEMBERED) remembered.set(key, attributes);
+      if (known.size < MAX_REMEMBERED) known.set(reason, attributes);
     }
     return attributes;
   }

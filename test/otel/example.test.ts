@@ -25,7 +25,8 @@ describe.skipIf(!built)('examples/otel/setup.mjs', () => {
     vi.spyOn(console, 'dir').mockImplementation((value: unknown) => void printed.push(inspect(value, { depth: 6 })));
     vi.spyOn(console, 'log').mockImplementation((value: unknown) => void printed.push(typeof value === 'string' ? value : inspect(value, { depth: 6 })));
 
-    const { createObservedGuard } = (await import('../../examples/otel/setup.mjs')) as {
+    const example = '../../examples/otel/setup.mjs'; // plain JavaScript, as users write it: no types to check
+    const { createObservedGuard } = (await import(example)) as {
       createObservedGuard(options: unknown): { guard: { requirePermission(...args: unknown[]): express.RequestHandler }; close(): Promise<void> };
     };
     const { guard, close } = createObservedGuard(emulator().guardOptions());
