@@ -32,14 +32,14 @@ export function traceSpans(tracer: Tracer, recordUserId: boolean): Stop {
   /** Runs in the guard's call as the decision starts; what it returns is the store while the decision runs. */
   function openDecision(message: unknown): DecisionScope | undefined {
     try {
-      const trace_ = message as DecisionTrace;
-      const attributes: Attributes = { [ATTR.resource]: trace_.resource };
-      if (trace_.method !== undefined) attributes[ATTR.method] = trace_.method;
-      if (recordUserId) attributes[ATTR.userId] = trace_.userId;
+      const decision = message as DecisionTrace;
+      const attributes: Attributes = { [ATTR.resource]: decision.resource };
+      if (decision.method !== undefined) attributes[ATTR.method] = decision.method;
+      if (recordUserId) attributes[ATTR.userId] = decision.userId;
       const parent = context.active();
       const span = tracer.startSpan(SPAN.decision, { kind: SpanKind.INTERNAL, attributes }, parent);
       const scope: DecisionScope = { span, context: trace.setSpan(parent, span), ended: false };
-      scopes.set(trace_, scope);
+      scopes.set(decision, scope);
       return scope;
     } catch {
       return undefined; // a store transform that throws would fail the request
@@ -47,17 +47,17 @@ export function traceSpans(tracer: Tracer, recordUserId: boolean): Stop {
   }
 
   function closeDecision(message: unknown): void {
-    const trace_ = message as DecisionTrace;
-    const scope = scopes.get(trace_);
+    const decision = message as DecisionTrace;
+    const scope = scopes.get(decision);
     if (scope === undefined) return;
-    scopes.delete(trace_);
+    scopes.delete(decision);
     scope.ended = true;
     const { span } = scope;
-    if (trace_.error !== undefined) {
-      span.setAttributes({ [ATTR.outcome]: 'error', [ATTR.reason]: reasonOfFailure(trace_.error), [ATTR.errorType]: reasonOfFailure(trace_.error) });
+    if (decision.error !== undefined) {
+      span.setAttributes({ [ATTR.outcome]: 'error', [ATTR.reason]: reasonOfFailure(decision.error), [ATTR.errorType]: reasonOfFailure(decision.error) });
       span.setStatus({ code: SpanStatusCode.ERROR });
     } else {
-      span.setAttributes({ [ATTR.outcome]: trace_.allowed === true ? 'allow' : 'deny', [ATTR.reason]: trace_.reason ?? '' });
+      span.setAttributes({ [ATTR.outcome]: decision.allowed === true ? 'allow' : 'deny', [ATTR.reason]: decision.reason ?? '' });
     }
     span.end();
   }

@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
 import type { GuardOptions } from '../../src/options.js';
 import { instrumentGenAuthGuard, type GenAuthGuardInstrumentation, type GenAuthGuardInstrumentationOptions } from '../../src/otel/index.js';
+import { manualClock } from '../clock.js';
 import { bearerFor, closeAfterEach, RESOURCES, resetToAliceReading, useEmulator } from '../fixtures.js';
 import { points, startTestSdk, valueOf, type TestSdk } from './sdk.js';
 
@@ -102,6 +103,28 @@ describe('spans', () => {
     });
     expect(decision?.status).toEqual({ code: SpanStatusCode.ERROR });
     expect(load?.parentSpanContext?.spanId).toBe(decision?.spanContext().spanId);
+  });
+
+  it('API mode: the method and the canonical path (never the query)', async () => {
+    emulator().setGrants('bob', [{ resourceCode: 'users', resourceType: 'API', apiIdentifier: '/api/users', actions: ['read'] }]);
+    const { guard } = setUp();
+    const app = express();
+    app.use('/api', guard.api(), (_req, res) => void res.send('ok'));
+    expect((await request(app).get('/api/users?token=secret').set('authorization', await bearerFor(emulator(), 'bob'))).status).toBe(200);
+    const [decision] = spanNamed('genauth-guard.decision');
+    expect(decision?.attributes).toMatchObject({ 'http.request.method': 'GET', 'genauth_guard.resource': '/api/users', 'genauth_guard.decision.outcome': 'allow' });
+    expect(JSON.stringify(sdk.spans().map((span) => span.attributes))).not.toContain('secret');
+  });
+
+  it('grants served stale: the decision span says so', async () => {
+    const time = manualClock();
+    const { app } = setUp({ clock: time.clock, cache: { ttl: 1_000, maxStale: 60_000, staleWhileRevalidate: true } });
+    const token = await bearerFor(emulator(), 'alice', { expiresIn: 3600 });
+    expect((await request(app).get('/r').set('authorization', token)).status).toBe(200);
+    time.advance(2_000);
+    expect((await request(app).get('/r').set('authorization', token)).status).toBe(200);
+    expect(spanNamed('genauth-guard.decision').map((span) => span.attributes['genauth_guard.cache.result'])).toEqual(['miss', 'stale']);
+    expect(valueOf((await sdk.metrics()).get('genauth_guard.cache.lookups'), { 'genauth_guard.cache.result': 'stale' })).toBe(1);
   });
 
   it('retries are one load span each, numbered', async () => {
