@@ -8,6 +8,7 @@ export default defineConfig({
     fastify: 'src/adapters/fastify.ts',
     nest: 'src/adapters/nest/index.ts',
     testing: 'src/testing/index.ts',
+    otel: 'src/otel/index.ts',
     // The `genauth-guard` bin (package.json "bin"): dist/cli.js, its hashbang kept from the source.
     cli: 'src/cli/main.ts',
   },

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SERVERS = join(dirname(fileURLToPath(import.meta.url)), '..', 'servers');
-const ORDER = ['a', 'noop', 'attach', 'b', 'jose', 'c100', 'c10k', 'd', 'e', 'f100', 'f100-redis', 'f100-sub', 'f100-cb', 'f10k', 'g', 'h', 'i', 'i-1k', 'i-grants', 'koa', 'koa-f100', 'koa-f10k', 'fastify', 'fastify-f100', 'fastify-f10k'];
+const ORDER = ['a', 'noop', 'attach', 'b', 'jose', 'c100', 'c10k', 'd', 'e', 'f100', 'f100-redis', 'f100-sub', 'f100-cb', 'f100-otel', 'f10k', 'g', 'h', 'i', 'i-1k', 'i-grants', 'koa', 'koa-f100', 'koa-f10k', 'fastify', 'fastify-f100', 'fastify-f10k'];
 
 export function discover({ only = [], skip = [] } = {}) {
   const all = [];

@@ -21,6 +21,7 @@ const EXPECTED: Record<string, string> = {
   'genauth-guard/fastify': 'genauthGuard',
   'genauth-guard/nest': 'GenAuthGuardModule',
   'genauth-guard/testing': 'startEmulator',
+  'genauth-guard/otel': 'instrumentGenAuthGuard',
 };
 
 function run(args: string[]): string {

@@ -1,0 +1,46 @@
+/**
+ * `genauth-guard/otel`: an OpenTelemetry bridge built on the guard's `node:diagnostics_channel`
+ * channels, the way OpenTelemetry's undici and http instrumentations are. Only this subpath imports
+ * `@opentelemetry/api` (an optional peer dependency); the guard itself knows nothing of it.
+ */
+import { metrics, trace } from '@opentelemetry/api';
+import { recordMetrics } from './metrics.js';
+import { SCOPE_NAME, SCOPE_VERSION } from './names.js';
+import { checkOptions, type GenAuthGuardInstrumentationOptions } from './options.js';
+import { traceSpans } from './spans.js';
+
+export { ATTR, METRIC, SCOPE_NAME, SCOPE_VERSION, SPAN } from './names.js';
+export type { CacheStatsSource, GenAuthGuardInstrumentationOptions } from './options.js';
+
+/** What {@link instrumentGenAuthGuard} returns. */
+export interface GenAuthGuardInstrumentation {
+  /** Unsubscribes every handler and removes the cache observers; later events are not recorded. Idempotent. */
+  disable(): void;
+}
+
+/**
+ * Records the guard's spans and metrics through OpenTelemetry: a `genauth-guard.decision` span for
+ * each decision that waits, a `genauth-guard.load` span for each GenAuth load attempt, and the
+ * `genauth_guard.*` metrics. It covers every guard in the process (the channels are global); `guards`
+ * only names those whose cache size is reported. Call it once, after the SDK is registered when
+ * relying on the global meter provider (the API's global meter provider is not a proxy).
+ * @example
+ * const otel = instrumentGenAuthGuard({ guards: [guard] });
+ * // at shutdown
+ * otel.disable();
+ * @throws TypeError when an option is wrong (`genauth-guard: option "otel.guards[0]" ...`).
+ */
+export function instrumentGenAuthGuard(options?: GenAuthGuardInstrumentationOptions): GenAuthGuardInstrumentation {
+  const checked = checkOptions(options);
+  const tracer = (checked.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE_NAME, SCOPE_VERSION);
+  const meter = (checked.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE_NAME, SCOPE_VERSION);
+  const stops = [traceSpans(tracer, checked.recordUserId), recordMetrics(meter, checked.guards)];
+  let enabled = true;
+  return {
+    disable() {
+      if (!enabled) return;
+      enabled = false;
+      for (const stop of stops) stop();
+    },
+  };
+}

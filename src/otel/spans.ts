@@ -1,0 +1,103 @@
+/**
+ * The bridge's spans, from the guard's tracing channels: `genauth-guard.decision` for each decision
+ * that waits, `genauth-guard.load` for each GenAuth load attempt. The decision span is opened as the
+ * channel starts, in the caller's async context, so its parent is the active span there (the
+ * request's server span when a context manager runs); it is then kept in an AsyncLocalStorage bound
+ * to the channel's start, so a load begun inside the decision, and its cache result, find it.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import diagnostics from 'node:diagnostics_channel';
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import type { CacheEvent, DecisionTrace, LoadTrace } from '../events.js';
+import { ATTR, SPAN } from './names.js';
+import { errorTypeOf, reasonOfFailure } from './outcome.js';
+import { subscribeAll, type Stop } from './subscriptions.js';
+
+/** A decision span in flight, and the context that holds it (the parent of its load). */
+interface DecisionScope {
+  readonly span: Span;
+  readonly context: Context;
+  ended: boolean;
+}
+
+const CACHE_RESULTS: ReadonlySet<string> = new Set(['hit', 'stale', 'miss']);
+
+/** Subscribes the span handlers; the returned function unsubscribes them. */
+export function traceSpans(tracer: Tracer, recordUserId: boolean): Stop {
+  const scopes = new WeakMap<object, DecisionScope>();
+  const loads = new WeakMap<object, Span>();
+  const current = new AsyncLocalStorage<DecisionScope>();
+  const decisionStart = diagnostics.channel('tracing:genauth-guard:decision:start');
+
+  /** Runs in the guard's call as the decision starts; what it returns is the store while the decision runs. */
+  function openDecision(message: unknown): DecisionScope | undefined {
+    try {
+      const decision = message as DecisionTrace;
+      const attributes: Attributes = { [ATTR.resource]: decision.resource };
+      if (decision.method !== undefined) attributes[ATTR.method] = decision.method;
+      if (recordUserId) attributes[ATTR.userId] = decision.userId;
+      const parent = context.active();
+      const span = tracer.startSpan(SPAN.decision, { kind: SpanKind.INTERNAL, attributes }, parent);
+      const scope: DecisionScope = { span, context: trace.setSpan(parent, span), ended: false };
+      scopes.set(decision, scope);
+      return scope;
+    } catch {
+      return undefined; // a store transform that throws would fail the request
+    }
+  }
+
+  function closeDecision(message: unknown): void {
+    const decision = message as DecisionTrace;
+    const scope = scopes.get(decision);
+    if (scope === undefined) return;
+    scopes.delete(decision);
+    scope.ended = true;
+    const { span } = scope;
+    if (decision.error !== undefined) {
+      span.setAttributes({ [ATTR.outcome]: 'error', [ATTR.reason]: reasonOfFailure(decision.error), [ATTR.errorType]: reasonOfFailure(decision.error) });
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    } else {
+      span.setAttributes({ [ATTR.outcome]: decision.allowed === true ? 'allow' : 'deny', [ATTR.reason]: decision.reason ?? '' });
+    }
+    span.end();
+  }
+
+  function noteCache(message: unknown): void {
+    const { kind } = message as CacheEvent;
+    if (!CACHE_RESULTS.has(kind)) return;
+    const scope = current.getStore();
+    if (scope !== undefined && !scope.ended) scope.span.setAttribute(ATTR.cache, kind);
+  }
+
+  function openLoad(message: unknown): void {
+    const load = message as LoadTrace;
+    const parent = current.getStore()?.context ?? context.active();
+    const span = tracer.startSpan(SPAN.load, { kind: SpanKind.CLIENT, attributes: { [ATTR.urlPath]: load.endpoint, [ATTR.attempt]: load.attempt } }, parent);
+    loads.set(load, span);
+  }
+
+  function closeLoad(message: unknown): void {
+    const load = message as LoadTrace;
+    const span = loads.get(load);
+    if (span === undefined) return;
+    loads.delete(load);
+    if (load.statusClass !== undefined) span.setAttribute(ATTR.statusClass, load.statusClass);
+    if (load.error !== undefined) {
+      span.setAttribute(ATTR.errorType, errorTypeOf(load.error));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    span.end();
+  }
+
+  decisionStart.bindStore(current, openDecision);
+  const unsubscribe = subscribeAll({
+    'tracing:genauth-guard:decision:asyncEnd': closeDecision,
+    'genauth-guard:cache': noteCache,
+    'tracing:genauth-guard:load:start': openLoad,
+    'tracing:genauth-guard:load:asyncEnd': closeLoad,
+  });
+  return () => {
+    decisionStart.unbindStore(current);
+    unsubscribe();
+  };
+}
