@@ -87,6 +87,8 @@ export function createReadiness(steps: ReadinessSteps, problems: SetupProblems):
     if (steps.pingRedis !== undefined) checks.push(steps.pingRedis().then(noProblem, redisProblem));
     if (steps.warmUsers.length > 0) checks.push(warm(steps).then(noProblem, warmProblem));
     const reasons = (await Promise.all(checks)).filter((reason): reason is SetupProblem => reason !== undefined);
+    // Tokens refused on `iss`/`aud` while none has verified: the configured issuer or audience is likely wrong.
+    reasons.push(...problems.claimProblems());
     // A wrong host fails the token and the warm-up alike: one reason per option and kind.
     const distinct = reasons.filter((reason, i) => reasons.findIndex((other) => other.option === reason.option && other.kind === reason.kind) === i);
     for (const reason of distinct) problems.report(reason);

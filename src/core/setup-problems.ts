@@ -95,7 +95,7 @@ export function keySourceProblem(error: unknown, option: string): SetupProblem {
   }
   // jose's own wording for these two (it keeps no status): "Expected 200 OK" / "Failed to parse ... as JSON".
   if (status !== undefined || /Expected 200 OK/.test(text)) {
-    return { kind: 'key_source_status', option, cause: `${what} answered HTTP ${status ?? 'other than 200'}: check the URL's path` };
+    return { kind: 'key_source_status', option, cause: `${what} answered ${status === undefined ? 'an HTTP status other than 200' : `HTTP ${status}`}: check the URL's path` };
   }
   if (/as JSON|SyntaxError/.test(text)) {
     return { kind: 'key_source_not_json', option, cause: `${what} did not answer JSON: check that the URL points at the key set, not a web page` };
@@ -151,15 +151,22 @@ export interface SetupProblems {
   verified(): void;
   /** True once a token has verified since start. */
   readonly anyVerified: boolean;
+  /** Issuer/audience mismatches seen while no token has verified yet (`ready()` rejects with them too). */
+  claimProblems(): SetupProblem[];
 }
 
 /** The record of one guard, logging through `logger` (nothing when `false`). */
 export function createSetupProblems(logger: { warn(message: string): void } | false, clock: Clock): SetupProblems {
   const throttles = new Map<SetupProblemKind, () => boolean>();
   let anyVerified = false;
+  const claims = new Map<SetupProblemKind, SetupProblem>();
   return {
     report(problem) {
-      if ((problem.kind === 'issuer_mismatch' || problem.kind === 'audience_mismatch') && anyVerified) return;
+      if (problem.kind === 'issuer_mismatch' || problem.kind === 'audience_mismatch') {
+        // Once a token verified, the configuration is right: a foreign token is one client's business.
+        if (anyVerified) return;
+        claims.set(problem.kind, problem);
+      }
       if (logger === false) return;
       let allowed = throttles.get(problem.kind);
       if (allowed === undefined) {
@@ -171,7 +178,9 @@ export function createSetupProblems(logger: { warn(message: string): void } | fa
     },
     verified() {
       anyVerified = true;
+      claims.clear();
     },
+    claimProblems: () => [...claims.values()],
     get anyVerified() {
       return anyVerified;
     },
