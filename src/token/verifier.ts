@@ -268,13 +268,7 @@ export function createTokenVerifier<L = unknown>(
     peekRecord,
     verifyNow,
     async loadKeys() {
-      if (resolveKey.load === undefined) return;
-      try {
-        await resolveKey.load();
-      } catch (error) {
-        setup?.keysFailed(error);
-        throw error;
-      }
+      await resolveKey.load?.();
     },
     forgetUser(userId) {
       if (verified === undefined) return;

@@ -196,6 +196,17 @@ describe('expected refusals are never logged', () => {
   });
 });
 
+describe('passing trouble is not a set-up problem', () => {
+  it('GenAuth too slow: requests are 503 and nothing is logged; ready() names genauth.host and the timeout', async () => {
+    const { app, guard, lines } = appWith((base) => ({ genauth: { ...base.genauth, timeout: 200, retries: 0 } }));
+    emulator().fault({ kind: 'hang', path: '/api/v3/get-management-token' });
+    expect((await get(app, await bearerFor(emulator(), 'alice'))).status).toBe(503);
+    expect(lines).toEqual([]);
+    emulator().fault({ kind: 'hang', path: '/api/v3/get-management-token' });
+    expect(await readyReasons(guard)).toEqual([expect.objectContaining({ option: 'genauth.host', kind: 'timeout' })]);
+  });
+});
+
 describe('Redis', () => {
   it('a client that is not connected: ready() names cache.redis', async () => {
     const { createClient } = await import('redis');
