@@ -173,6 +173,22 @@ describe('issuer and audience mismatches', () => {
     expect(await readyReasons(guard)).toEqual([expect.objectContaining({ option: 'jwt.audience', kind: 'audience_mismatch' })]);
   });
 
+  it('the 401 passed to the framework names the failed claim in its cause: "iss" and "aud" differ, no value', async () => {
+    const causes: string[] = [];
+    const base: ExpressGuardOptions = emulator().guardOptions();
+    const guard = track(createExpressGuard({ ...base, logger: false, passErrors: true }));
+    const app = express();
+    app.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => res.send('ok'));
+    app.use((error: { status: number; cause?: Error }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      causes.push(error.cause?.message ?? '');
+      res.status(error.status).end();
+    });
+    expect((await get(app, await bearerFor(emulator(), 'alice', { issuer: 'https://other.example/oidc' }))).status).toBe(401);
+    expect((await get(app, await bearerFor(emulator(), 'alice', { audience: 'another-app' }))).status).toBe(401);
+    expect(causes).toEqual([expect.stringMatching(/claim "iss"$/), expect.stringMatching(/claim "aud"$/)]);
+    expect(causes.join()).not.toMatch(/other\.example|another-app/);
+  });
+
   it('once a token has verified, a foreign token is a 401 and nothing is logged; ready() resolves', async () => {
     const { app, guard, lines } = appWith(() => ({}));
     expect((await get(app, await bearerFor(emulator(), 'alice'))).status).toBe(200);
