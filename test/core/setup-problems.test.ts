@@ -107,6 +107,12 @@ describe('key sources that are not one', () => {
     expect(lines).toEqual([expect.stringMatching(/JSON Web Key Set.*"jwt\.jwksUri"/)]);
   });
 
+  it('discovery with a mistyped issuer (its document 404): a line naming jwt.issuer and the status', async () => {
+    const { guard, lines } = appWith((base) => ({ jwt: { discovery: true, issuer: `${base.genauth.host}/oidcc`, audience: base.jwt.audience, algorithms: ['RS256'] } }));
+    expect(await readyReasons(guard)).toEqual([expect.objectContaining({ option: 'jwt.issuer', kind: 'key_source_status' })]);
+    expect(lines).toEqual([expect.stringMatching(/discovery document .* answered HTTP 404.*"jwt\.issuer"/)]);
+  });
+
   it('discovery with an issuer that has a trailing slash: a line naming jwt.issuer', async () => {
     const { app, guard, lines } = appWith((base) => ({ jwt: { discovery: true, issuer: `${base.jwt.issuer as string}/`, audience: base.jwt.audience, algorithms: ['RS256'] } }));
     expect((await get(app, await bearerFor(emulator(), 'alice'))).status).toBe(503);
