@@ -13,7 +13,10 @@ export const channels = Object.freeze({
   decision: diagnostics.channel('genauth-guard:decision'),
   /** `{ path, outcome: 'ok' | <failure kind>, durationMs, attempt }` after every GenAuth call attempt. */
   upstream: diagnostics.channel('genauth-guard:upstream'),
-  /** `{ eventName, status, invalidatedUsers, revokedUsers, invalidatedAll }` after every webhook delivery. */
+  /**
+   * `{ eventName, status, invalidatedUsers, revokedUsers, invalidatedAll }` after every webhook delivery,
+   * refused ones included (see also `genauth-guard:webhook:received`, `:rejected`, `:invalidation`).
+   */
   webhook: diagnostics.channel('genauth-guard:webhook'),
   /**
    * `{ event, reason? }` when the shared Redis tier changes state or ignores an entry: `unavailable`
@@ -87,7 +90,48 @@ export const moreChannels = Object.freeze({
   retryRefused: diagnostics.channel('genauth-guard:retry-refused'),
   /** {@link TokenFailureEvent}: a bearer token refused, by reason. */
   token: diagnostics.channel('genauth-guard:token'),
+  /** {@link WebhookReceivedEvent}: a delivery whose secret was right and whose body was read. */
+  webhookReceived: diagnostics.channel('genauth-guard:webhook:received'),
+  /** {@link WebhookRejectedEvent}: a delivery answered 4xx or 5xx, by reason. */
+  webhookRejected: diagnostics.channel('genauth-guard:webhook:rejected'),
+  /** {@link WebhookInvalidationEvent}: one invalidation a delivery was mapped to, once made. */
+  webhookInvalidation: diagnostics.channel('genauth-guard:webhook:invalidation'),
 });
+
+/** A webhook delivery received (`genauth-guard:webhook:received`): its secret was right and its body read. */
+export interface WebhookReceivedEvent {
+  /** The event's name (`user:updated`, ...); undefined when the body named none. */
+  eventName: string | undefined;
+}
+
+/** Why a webhook delivery was refused: by its answer's status, or a user event naming no user the guard can identify. */
+export type WebhookRejectReason =
+  | 'method_not_allowed'
+  | 'bad_secret'
+  | 'too_large'
+  | 'unsupported_media_type'
+  | 'malformed'
+  | 'unidentified_user'
+  | 'not_recorded'
+  | 'internal';
+
+/** A webhook delivery refused (`genauth-guard:webhook:rejected`): never the secret or the body. */
+export interface WebhookRejectedEvent {
+  /** Known once the secret was right and the body readable. */
+  eventName: string | undefined;
+  status: number;
+  reason: WebhookRejectReason;
+}
+
+/** One invalidation a delivery was mapped to (`genauth-guard:webhook:invalidation`), published once made. */
+export interface WebhookInvalidationEvent {
+  eventName: string;
+  kind: 'invalidateUser' | 'revokeUser' | 'invalidateAll';
+  /** The user concerned; undefined for `invalidateAll`. */
+  userId: string | undefined;
+  /** False when the shared store (`cache.redis`) could not record it (this instance made it anyway; the delivery is a 503). */
+  recorded: boolean;
+}
 
 /** The context of one GenAuth load attempt (`genauth-guard:load`). */
 export interface LoadTrace {

@@ -11,7 +11,7 @@ import { createExplainer } from './explain.js';
 import { createDecisionObserver } from './observe.js';
 import { createGrantStore, type UserGrantsLink } from './grant-store.js';
 import { createReadiness } from './readiness.js';
-import { claimProblem, createSetupProblems, genauthProblem, keySourceProblem } from './setup-problems.js';
+import { claimProblem, createSetupProblems, genauthProblem, isSetupMistake, keySourceProblem } from './setup-problems.js';
 import { createSharedRevocations } from './shared-revocations.js';
 import type { CheckInput, Guard } from './types.js';
 
@@ -48,7 +48,7 @@ export function createGuard(input: GuardOptions): Guard {
     ...options,
     failed(error) {
       const problem = genauthProblem(error);
-      if (problem !== undefined) problems.report(problem);
+      if (isSetupMistake(problem)) problems.report(problem);
     },
   });
   const store = createGrantStore(options, client);
@@ -57,7 +57,10 @@ export function createGuard(input: GuardOptions): Guard {
   const shared = store.shared === undefined ? undefined : createSharedRevocations(revocationOptions, store.shared);
   const revocations = shared?.store ?? createMemoryRevocations(revocationOptions);
   const verifier = createTokenVerifier<UserGrantsLink>(options.jwt, options.identity, options, revocations, {
-    keysFailed: (error) => problems.report(keySourceProblem(error, keyOption)),
+    keysFailed(error) {
+      const problem = keySourceProblem(error, keyOption);
+      if (isSetupMistake(problem)) problems.report(problem);
+    },
     claimRefused: (claim) => problems.report(claimProblem(claim, claim === 'iss' ? options.jwt.issuer : options.jwt.audience)),
     verified: () => problems.verified(),
     get anyVerified() {
@@ -144,6 +147,7 @@ export function createGuard(input: GuardOptions): Guard {
     ready,
     cacheStats: () => (store.shared === undefined ? store.cache.stats() : { ...store.cache.stats(), redis: { ...store.shared.stats } }),
     close() {
+      problems.close();
       subscription?.close();
       return client.close();
     },

@@ -53,6 +53,16 @@ function warmProblem(error: unknown): SetupProblem {
   );
 }
 
+/** Why the management token could not be fetched, when no set-up mistake explains it. */
+function tokenProblem(error: unknown): SetupProblem {
+  const kind = (error as { kind?: unknown } | null)?.kind;
+  return {
+    kind: 'upstream',
+    option: 'genauth.host',
+    cause: `GenAuth gave no management token (${typeof kind === 'string' ? kind : 'error'}): check genauth.host and GenAuth's status`,
+  };
+}
+
 async function warm(steps: ReadinessSteps): Promise<void> {
   const queue = [...steps.warmUsers];
   let failure: unknown;
@@ -82,11 +92,13 @@ export function createReadiness(steps: ReadinessSteps, problems: SetupProblems):
   async function run(): Promise<void> {
     const checks: Array<Promise<SetupProblem | undefined>> = [
       steps.loadKeys().then(noProblem, (error: unknown) => keySourceProblem(error, steps.keyOption)),
-      steps.loadManagementToken().then(noProblem, (error: unknown) => genauthProblem(error) ?? warmProblem(error)),
+      steps.loadManagementToken().then(noProblem, (error: unknown) => genauthProblem(error) ?? tokenProblem(error)),
     ];
     if (steps.pingRedis !== undefined) checks.push(steps.pingRedis().then(noProblem, redisProblem));
     if (steps.warmUsers.length > 0) checks.push(warm(steps).then(noProblem, warmProblem));
     const reasons = (await Promise.all(checks)).filter((reason): reason is SetupProblem => reason !== undefined);
+    // Tokens refused on `iss`/`aud` while none has verified: the configured issuer or audience is likely wrong.
+    reasons.push(...problems.claimProblems());
     // A wrong host fails the token and the warm-up alike: one reason per option and kind.
     const distinct = reasons.filter((reason, i) => reasons.findIndex((other) => other.option === reason.option && other.kind === reason.kind) === i);
     for (const reason of distinct) problems.report(reason);

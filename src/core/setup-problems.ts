@@ -37,8 +37,11 @@ export interface SetupProblem {
 
 /** Codes of Node's TLS certificate failures (and undici's wrapping of them). */
 const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/;
-/** Codes of a host that cannot be reached at all. */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+/**
+ * Codes of a host that cannot be reached at all. Not a reset or a closed socket: those happen to a
+ * right host too (a keep-alive race) and are passing trouble, not a set-up mistake.
+ */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** The `code`s along an error's cause chain (fetch wraps the socket's error in a TypeError). */
 function codesOf(error: unknown): string[] {
@@ -95,7 +98,7 @@ export function keySourceProblem(error: unknown, option: string): SetupProblem {
   }
   // jose's own wording for these two (it keeps no status): "Expected 200 OK" / "Failed to parse ... as JSON".
   if (status !== undefined || /Expected 200 OK/.test(text)) {
-    return { kind: 'key_source_status', option, cause: `${what} answered HTTP ${status ?? 'other than 200'}: check the URL's path` };
+    return { kind: 'key_source_status', option, cause: `${what} answered ${status === undefined ? 'an HTTP status other than 200' : `HTTP ${status}`}: check the URL's path` };
   }
   if (/as JSON|SyntaxError/.test(text)) {
     return { kind: 'key_source_not_json', option, cause: `${what} did not answer JSON: check that the URL points at the key set, not a web page` };
@@ -143,23 +146,42 @@ export function claimProblem(claim: 'iss' | 'aud', configured: string | readonly
   return { kind: 'audience_mismatch', option: 'jwt.audience', cause: 'tokens are refused on their "aud" claim, which holds none of jwt.audience (the application id the tokens are issued for)' };
 }
 
+/**
+ * True for a problem worth a line when seen on a request: a timeout there is passing trouble (it has
+ * its channel); `ready()` still reports it.
+ */
+export function isSetupMistake(problem: SetupProblem | undefined): problem is SetupProblem {
+  return problem !== undefined && problem.kind !== 'timeout';
+}
+
 /** The guard's record of set-up problems: logs them and keeps what `ready()` reports. */
 export interface SetupProblems {
   /** Logs `problem` (the first of its kind, then at most once a minute); mismatches only while no token has verified. */
   report(problem: SetupProblem): void;
   /** A token verified: issuer/audience mismatches are a client's foreign token from now on, not a set-up mistake. */
   verified(): void;
+  /** The guard closed: a warm-up cut short by it is not a problem to log. */
+  close(): void;
   /** True once a token has verified since start. */
   readonly anyVerified: boolean;
+  /** Issuer/audience mismatches seen while no token has verified yet (`ready()` rejects with them too). */
+  claimProblems(): SetupProblem[];
 }
 
 /** The record of one guard, logging through `logger` (nothing when `false`). */
 export function createSetupProblems(logger: { warn(message: string): void } | false, clock: Clock): SetupProblems {
   const throttles = new Map<SetupProblemKind, () => boolean>();
   let anyVerified = false;
+  const claims = new Map<SetupProblemKind, SetupProblem>();
+  let closed = false;
   return {
     report(problem) {
-      if ((problem.kind === 'issuer_mismatch' || problem.kind === 'audience_mismatch') && anyVerified) return;
+      if (closed) return;
+      if (problem.kind === 'issuer_mismatch' || problem.kind === 'audience_mismatch') {
+        // Once a token verified, the configuration is right: a foreign token is one client's business.
+        if (anyVerified) return;
+        claims.set(problem.kind, problem);
+      }
       if (logger === false) return;
       let allowed = throttles.get(problem.kind);
       if (allowed === undefined) {
@@ -171,6 +193,11 @@ export function createSetupProblems(logger: { warn(message: string): void } | fa
     },
     verified() {
       anyVerified = true;
+      claims.clear();
+    },
+    claimProblems: () => [...claims.values()],
+    close() {
+      closed = true;
     },
     get anyVerified() {
       return anyVerified;

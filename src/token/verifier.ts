@@ -36,7 +36,9 @@ const REASONS: Record<string, InvalidTokenReason> = {
 function opaqueCause(error: unknown): Error {
   const name = error instanceof Error ? error.name : 'Error';
   const code = (error as { code?: unknown } | null)?.code;
-  const cause = new Error(typeof code === 'string' ? `${name} ${code}` : name);
+  // Which registered claim failed (never its value), so a wrong issuer and a wrong audience differ.
+  const claim = error instanceof joseErrors.JWTClaimValidationFailed && /^[a-z]{2,3}$/.test(error.claim) ? ` claim "${error.claim}"` : '';
+  const cause = new Error(typeof code === 'string' ? `${name} ${code}${claim}` : name);
   cause.name = name;
   return cause;
 }
@@ -268,13 +270,7 @@ export function createTokenVerifier<L = unknown>(
     peekRecord,
     verifyNow,
     async loadKeys() {
-      if (resolveKey.load === undefined) return;
-      try {
-        await resolveKey.load();
-      } catch (error) {
-        setup?.keysFailed(error);
-        throw error;
-      }
+      await resolveKey.load?.();
     },
     forgetUser(userId) {
       if (verified === undefined) return;

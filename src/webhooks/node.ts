@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { WebhookBody } from './body.js';
-import { webhookAnswer, type WebhookAnswer, type WebhookReceiver } from './receiver.js';
+import type { WebhookAnswer, WebhookReceiver } from './receiver.js';
 
 /** What the framework did with the body: its raw bytes or text if it kept them, what it parsed. */
 export interface FrameworkBody {
@@ -72,14 +72,14 @@ export async function receiveNodeRequest(receiver: WebhookReceiver, req: Incomin
       body = framework.raw;
     } else if (!bodyConsumed(req)) {
       const read = await readBody(req, receiver.maxBytes);
-      if (read === 'too_large') return webhookAnswer(413, { headers: { connection: 'close' } });
-      if (read === 'failed') return webhookAnswer(400);
+      if (read === 'too_large') return receiver.refuse(413, { connection: 'close' });
+      if (read === 'failed') return receiver.refuse(400);
       body = read;
     } else {
       body = isRaw(framework.parsed) || (typeof framework.parsed === 'object' && framework.parsed !== null) ? (framework.parsed as WebhookBody) : undefined;
     }
     return await receiver.receive({ method, headers: req.headers, body });
   } catch {
-    return webhookAnswer(500);
+    return receiver.refuse(500);
   }
 }

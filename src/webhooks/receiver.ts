@@ -4,7 +4,7 @@
  * request and write the answer; everything else is here, once.
  */
 import type { Guard } from '../core/types.js';
-import { channels, type WebhookEvent } from '../events.js';
+import { channels, moreChannels, type WebhookEvent, type WebhookInvalidationEvent, type WebhookRejectedEvent, type WebhookRejectReason } from '../events.js';
 import { parseWebhookBody, type WebhookBody } from './body.js';
 import { planEvent, type WebhookAction } from './events.js';
 import { resolveWebhookOptions, type WebhookOptions } from './options.js';
@@ -40,8 +40,13 @@ export interface WebhookAnswer {
 export interface WebhookReceiver {
   /** Largest body accepted, in bytes. */
   readonly maxBytes: number;
-  /** The answer the method and headers alone call for (405, 401, 413 by `content-length`), before any body is read; else undefined. */
+  /**
+   * The answer the method and headers alone call for (405, 401, 413 by `content-length`), before any
+   * body is read; else undefined. A refusal is published as a delivery.
+   */
   screen(method: string, headers: WebhookHeaders): WebhookAnswer | undefined;
+  /** A refusal decided outside the receiver (the body could not be read: 413, 400; 500), published as a delivery. */
+  refuse(status: 400 | 413 | 500, headers?: Record<string, string>): WebhookAnswer;
   /** Handles one delivery. Never throws or rejects. */
   receive(input: WebhookInput): Promise<WebhookAnswer>;
 }
@@ -80,7 +85,7 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
   const scope = { namespace: guard.options.genauth.namespace, userIdType: guard.options.genauth.userIdType };
   let warned = false;
 
-  function screen(method: string, given: WebhookHeaders): WebhookAnswer | undefined {
+  function check(method: string, given: WebhookHeaders): WebhookAnswer | undefined {
     const headers = lowerCaseHeaders(given);
     if (method.toUpperCase() !== 'POST') return webhookAnswer(405, { headers: { allow: 'POST' } });
     if (!secretMatches(headers)) return webhookAnswer(401);
@@ -90,7 +95,7 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
   }
 
   async function handle(input: WebhookInput): Promise<WebhookAnswer> {
-    const early = screen(input.method, input.headers);
+    const early = check(input.method, input.headers);
     if (early !== undefined) return early;
     const headers = lowerCaseHeaders(input.headers);
     const { body } = input;
@@ -108,22 +113,34 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
     const parsed = parseWebhookBody(header(headers, 'content-type'), body);
     if ('status' in parsed) return webhookAnswer(parsed.status);
     const { eventName, data } = parsed;
+    if (moreChannels.webhookReceived.hasSubscribers) moreChannels.webhookReceived.publish({ eventName });
     const plan = eventName === undefined ? undefined : planEvent(eventName, data, scope);
     if (plan === undefined) return webhookAnswer(204, { eventName });
     if ('unidentified' in plan) return unidentified(eventName as string);
-    try {
-      await Promise.all(plan.actions.map(apply));
-    } catch {
-      // A shared store refused the record: GenAuth may deliver again.
+    const made = await Promise.allSettled(plan.actions.map((action) => apply(eventName as string, action)));
+    // A shared store refused a record: GenAuth may deliver again.
+    if (made.some((outcome) => outcome.status === 'rejected')) {
       return webhookAnswer(503, { eventName, actions: plan.actions, headers: { 'retry-after': String(guard.options.retryAfter) } });
     }
     return webhookAnswer(204, { eventName, actions: plan.actions });
   }
 
-  function apply(action: WebhookAction): unknown {
-    if (action.kind === 'invalidateAll') return guard.invalidateAll();
-    if (action.kind === 'invalidateUser') return guard.invalidateUser(action.userId);
-    return guard.revokeUser(action.userId);
+  /** Makes one invalidation, then tells `genauth-guard:webhook:invalidation` whether it was recorded. */
+  async function apply(eventName: string, action: WebhookAction): Promise<void> {
+    let recorded = true;
+    try {
+      if (action.kind === 'invalidateAll') await guard.invalidateAll();
+      else if (action.kind === 'invalidateUser') await guard.invalidateUser(action.userId);
+      else await guard.revokeUser(action.userId);
+    } catch (error) {
+      recorded = false;
+      throw error;
+    } finally {
+      if (moreChannels.webhookInvalidation.hasSubscribers) {
+        const userId = action.kind === 'invalidateAll' ? undefined : action.userId;
+        moreChannels.webhookInvalidation.publish({ eventName, kind: action.kind, userId, recorded } satisfies WebhookInvalidationEvent);
+      }
+    }
   }
 
   /**
@@ -137,7 +154,7 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
       logger.warn(`genauth-guard: webhook ${eventName} names no user the guard can identify (genauth.userIdType "${scope.userIdType}"); nothing was revoked`);
     }
     try {
-      await guard.invalidateAll();
+      await apply(eventName, { kind: 'invalidateAll' });
     } catch {
       // The 400 stands either way.
     }
@@ -151,11 +168,42 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
     } catch {
       answer = webhookAnswer(500);
     }
-    if (channels.webhook.hasSubscribers) channels.webhook.publish(eventOf(answer));
-    return answer;
+    return told(answer);
   }
 
-  return { maxBytes, screen, receive };
+  return {
+    maxBytes,
+    screen(method, headers) {
+      const early = check(method, headers);
+      return early === undefined ? undefined : told(early);
+    },
+    refuse: (status, headers) => told(webhookAnswer(status, headers === undefined ? {} : { headers })),
+    receive,
+  };
+}
+
+/** Publishes a delivery's answer: on `genauth-guard:webhook`, and on `:rejected` when refused. */
+function told(answer: WebhookAnswer): WebhookAnswer {
+  if (channels.webhook.hasSubscribers) channels.webhook.publish(eventOf(answer));
+  if (answer.status >= 400 && moreChannels.webhookRejected.hasSubscribers) {
+    moreChannels.webhookRejected.publish({ eventName: answer.eventName, status: answer.status, reason: rejectReason(answer) } satisfies WebhookRejectedEvent);
+  }
+  return answer;
+}
+
+const REJECT_REASONS: Readonly<Record<number, WebhookRejectReason>> = {
+  400: 'malformed',
+  401: 'bad_secret',
+  405: 'method_not_allowed',
+  413: 'too_large',
+  415: 'unsupported_media_type',
+  503: 'not_recorded',
+};
+
+function rejectReason(answer: WebhookAnswer): WebhookRejectReason {
+  // The only 400 that carries an action: a user event naming no user the guard can identify.
+  if (answer.status === 400 && answer.actions.length > 0) return 'unidentified_user';
+  return REJECT_REASONS[answer.status] ?? 'internal';
 }
 
 function eventOf(answer: WebhookAnswer): WebhookEvent {

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { createGuard, GuardNotReadyError, type Guard, type GuardOptions } from '../../src/index.js';
 import { createExpressGuard } from '../../src/adapters/express.js';
 import { createKoaGuard } from '../../src/adapters/koa.js';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
 import { createFastifyGuard } from '../../src/adapters/fastify/guard.js';
 import { GenAuthService } from '../../src/adapters/nest/service.js';
 import { closeAfterEach, RESOURCES, useEmulator } from '../fixtures.js';
@@ -110,5 +112,33 @@ describe('the warm option is checked like every option', () => {
     expect(() => createGuard({ ...emulator().guardOptions(), warm } as unknown as GuardOptions)).toThrow(
       new TypeError(`genauth-guard: option "${path}"`).message,
     );
+  });
+});
+
+describe('docs/readiness.md', () => {
+  it('the example: hold traffic until ready, print each reason', async () => {
+    fresh();
+    const options = emulator().guardOptions();
+    const app = express();
+    const printed: string[] = [];
+    const console = { error: (line: string) => printed.push(line) };
+    // #region ready
+    const guard = createExpressGuard({ ...options, warm: { users: ['alice'] } });
+    try {
+      await guard.ready();
+    } catch (error) {
+      if (error instanceof GuardNotReadyError) {
+        for (const { option, cause } of error.reasons) console.error(`genauth-guard: check ${option}: ${cause}`);
+      }
+      throw error;
+    }
+    const server = app.listen(0);
+    // #endregion ready
+    track(guard);
+    await new Promise((resolve) => server.once('listening', resolve));
+    expect((server.address() as AddressInfo).port).toBeGreaterThan(0);
+    server.close();
+    expect(printed).toEqual([]);
+    expect(emulator().callCount(RESOURCES)).toBe(1);
   });
 });

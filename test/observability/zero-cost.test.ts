@@ -8,6 +8,7 @@ import request from 'supertest';
 import { afterEach, expect, it, vi } from 'vitest';
 import { createExpressGuard } from '../../src/adapters/express.js';
 import { channels, moreChannels, tracing } from '../../src/events.js';
+import { createWebhookReceiver } from '../../src/webhooks/receiver.js';
 import { manualClock } from '../clock.js';
 import { RESOURCES, useEmulator } from '../fixtures.js';
 
@@ -56,6 +57,12 @@ async function exercise(): Promise<void> {
     expect((await request(app).get('/r').set('authorization', 'Bearer abc')).status).toBe(401);
     guard.invalidateUser('alice');
     guard.invalidateAll();
+    // Webhook deliveries: one mapped to an invalidation, one refused on its secret.
+    const secret = 'zero-cost-webhook-secret-0123456789';
+    const hooks = createWebhookReceiver(guard.core, { secret });
+    const headers = { 'content-type': 'application/json', 'x-authing-webhook-secret': secret };
+    expect((await hooks.receive({ method: 'POST', headers, body: JSON.stringify({ eventName: 'role:updated', data: {} }) })).status).toBe(204);
+    expect(hooks.screen('POST', { ...headers, 'x-authing-webhook-secret': 'wrong' })?.status).toBe(401);
   } finally {
     await guard.close();
   }
@@ -69,7 +76,10 @@ it('publishes nothing and traces nothing while no one subscribes', async () => {
 
 it('publishes on every channel while subscribed, and stops once unsubscribed', async () => {
   const listener = () => {};
-  const names = ['genauth-guard:decision', 'genauth-guard:upstream', 'genauth-guard:cache', 'genauth-guard:retry-refused', 'genauth-guard:token'];
+  const names = [
+    'genauth-guard:decision', 'genauth-guard:upstream', 'genauth-guard:cache', 'genauth-guard:retry-refused', 'genauth-guard:token',
+    'genauth-guard:webhook', 'genauth-guard:webhook:received', 'genauth-guard:webhook:rejected', 'genauth-guard:webhook:invalidation',
+  ];
   const handlers = { start: listener, end: listener, asyncStart: listener, asyncEnd: listener, error: listener };
   names.forEach((name) => diagnostics.subscribe(name, listener));
   tracing.load.subscribe(handlers);
@@ -83,7 +93,7 @@ it('publishes on every channel while subscribed, and stops once unsubscribed', a
     tracing.decision.unsubscribe(handlers);
   }
   const seen = counts();
-  for (const name of ['decision', 'upstream', 'cache', 'retryRefused', 'token', 'load.tracePromise', 'decision.tracePromise', 'load.error']) {
+  for (const name of ['decision', 'upstream', 'cache', 'retryRefused', 'token', 'webhook', 'webhookReceived', 'webhookRejected', 'webhookInvalidation', 'load.tracePromise', 'decision.tracePromise', 'load.error']) {
     expect(seen[name], name).toBeGreaterThan(0);
   }
   vi.restoreAllMocks();

@@ -10,7 +10,7 @@ import type { Guard } from '../../core/types.js';
 import { fail, nonEmptyString, strictObject } from '../../options/checks.js';
 import { readBody, type ReadResult } from '../../webhooks/node.js';
 import type { WebhookOptions } from '../../webhooks/options.js';
-import { createWebhookReceiver, webhookAnswer, type WebhookAnswer, type WebhookReceiver } from '../../webhooks/receiver.js';
+import { createWebhookReceiver, type WebhookAnswer, type WebhookReceiver } from '../../webhooks/receiver.js';
 
 /** The plugin's `webhook` option: the route's path and the receiver's options. */
 export interface FastifyWebhookOptions extends WebhookOptions {
@@ -61,8 +61,8 @@ export function webhookRoute(core: Guard, value: unknown): (fastify: FastifyInst
         },
         async function genauthWebhook(request, reply) {
           const read = request.body as ReadResult | undefined;
-          if (read === 'too_large') return send(reply, webhookAnswer(413, { headers: { connection: 'close' } }));
-          if (read === 'failed') return send(reply, webhookAnswer(400));
+          if (read === 'too_large') return send(reply, receiver.refuse(413, { connection: 'close' }));
+          if (read === 'failed') return send(reply, receiver.refuse(400));
           return send(reply, await receiver.receive({ method: request.method, headers: request.headers, body: read }));
         },
       );
