@@ -5,7 +5,7 @@ export { RedisTierError } from './cache/redis/bounded.js';
 export type { RedisTierStats } from './cache/redis/health.js';
 export { GuardNotReadyError } from './core/readiness.js';
 export type { ReadinessReason } from './core/readiness.js';
-export type { SetupProblemKind } from './core/setup-problems.js';
+export type { SetupProblem, SetupProblemKind } from './core/setup-problems.js';
 export { routeSpec } from './core/enforce/route.js';
 export type { ResourceSource, RouteSpec } from './core/enforce/route.js';
 export { apiModeSpec } from './core/enforce/api.js';
