@@ -1,13 +1,22 @@
 import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 
 type CryptoKey = webcrypto.CryptoKey;
-import { createRemoteJWKSet, importJWK, importSPKI, importX509, type JWK, type JWTHeaderParameters } from 'jose';
+import { createRemoteJWKSet, importJWK, importSPKI, importX509, jwksCache, type ExportedJWKSCache, type JWK, type JWTHeaderParameters } from 'jose';
 import type { JwtOptions } from '../options.js';
 import { optionError } from '../options/checks.js';
 
 /** What jose accepts as a key or key getter. */
 export type VerifyKey = CryptoKey | KeyObject | JWK | Uint8Array;
-export type KeyResolver = (header: JWTHeaderParameters) => Promise<VerifyKey>;
+export type KeyResolver = ((header: JWTHeaderParameters) => Promise<VerifyKey>) & {
+  /**
+   * Which key set the resolver answers from now, as an object that changes whenever the set does,
+   * or undefined when its next call may fetch (no set yet, or a stale one): a key it returned is
+   * its answer for the same `alg` and `kid` for as long as this stays the same object (asymmetric.ts).
+   */
+  readonly keySet?: () => object | undefined;
+  /** True when the answer ignores the header's `kid` (one configured public key). */
+  readonly ignoresKid?: boolean;
+};
 
 /** Raised when keys cannot be obtained (discovery or JWKS down): the guard answers 503. */
 export class KeySourceError extends Error {
@@ -55,7 +64,7 @@ function secretResolver(secret: string | Uint8Array): KeyResolver {
 }
 
 function publicKeyResolver(key: string | JWK | KeyObject | CryptoKey, algorithms: readonly string[]): KeyResolver {
-  if (isCryptoKey(key)) return async () => key;
+  if (isCryptoKey(key)) return withKeySet(async () => key, () => ONE_KEY, true);
   // Parse synchronously so a bad key is a construction-time TypeError, not a per-request failure.
   let keyObject: KeyObject;
   try {
@@ -77,20 +86,33 @@ function publicKeyResolver(key: string | JWK | KeyObject | CryptoKey, algorithms
   }
   const jwk = keyObject.export({ format: 'jwk' }) as JWK;
   const pem = typeof key === 'string' ? key : undefined;
-  return perAlgorithm((alg) => {
+  const resolve = perAlgorithm((alg) => {
     if (pem?.includes('BEGIN CERTIFICATE')) return importX509(pem, alg);
     if (pem !== undefined) return importSPKI(pem, alg);
     return importJWK(jwk, alg) as Promise<VerifyKey>;
   });
+  return withKeySet(resolve, () => ONE_KEY, true);
+}
+
+/** The key set of a configured public key: it never changes. */
+const ONE_KEY = Object.freeze({});
+
+function withKeySet(resolve: (header: JWTHeaderParameters) => Promise<VerifyKey>, keySet: () => object | undefined, ignoresKid = false): KeyResolver {
+  return Object.assign(resolve, { keySet, ignoresKid });
 }
 
 function jwksResolver(url: string, knobs: JwtOptions['jwks'] | undefined): KeyResolver {
+  // jose writes each set it loads here (a fresh parsed object per load): its identity is the set's
+  // version. Starting empty, it changes nothing in how jose fetches, caches or cools down.
+  const loaded: Partial<ExportedJWKSCache> = {};
   const set = createRemoteJWKSet(new URL(url), {
     cooldownDuration: knobs?.cooldownDuration ?? 30_000,
     timeoutDuration: knobs?.timeoutDuration ?? 3_000,
     cacheMaxAge: knobs?.cacheMaxAge ?? 600_000,
+    [jwksCache]: loaded as ExportedJWKSCache,
   });
-  return (header) => set(header) as Promise<VerifyKey>;
+  // A stale set is reloaded by jose's next call, so it is no version to trust.
+  return withKeySet((header) => set(header) as Promise<VerifyKey>, () => (set.fresh ? loaded.jwks : undefined));
 }
 
 /** OIDC discovery: reads `jwks_uri` from the issuer's metadata once, retrying after a failure. */
@@ -111,13 +133,17 @@ function discoveryResolver(issuer: string, knobs: JwtOptions['jwks'] | undefined
     }
     return jwksResolver(metadata.jwks_uri, knobs);
   };
-  return async (header) => {
-    pending ??= discover().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
+  let discovered: KeyResolver | undefined;
+  return withKeySet(async (header) => {
+    pending ??= discover().then(
+      (resolver) => (discovered = resolver),
+      (error: unknown) => {
+        pending = undefined;
+        throw error;
+      },
+    );
     return (await pending)(header);
-  };
+  }, () => discovered?.keySet?.());
 }
 
 /** Builds the key resolver for the configured key source. */
