@@ -22,17 +22,18 @@ const rsa = (bits: number): Scheme => ({ hash: `sha${bits}`, name: 'RSASSA-PKCS1
 const pss = (bits: number): Scheme => ({ hash: `sha${bits}`, name: 'RSA-PSS', saltLength: bits / 8 });
 const ecdsa = (bits: number, curve: string, signatureBytes: number): Scheme => ({ hash: `sha${bits}`, name: 'ECDSA', curve, signatureBytes });
 
-const SCHEMES: Record<string, Scheme> = {
-  RS256: rsa(256),
-  RS384: rsa(384),
-  RS512: rsa(512),
-  PS256: pss(256),
-  PS384: pss(384),
-  PS512: pss(512),
-  ES256: ecdsa(256, 'P-256', 64),
-  ES384: ecdsa(384, 'P-384', 96),
-  ES512: ecdsa(512, 'P-521', 132),
-};
+/** A Map, so that no header `alg` (`constructor`, `__proto__`) finds an inherited member. */
+const SCHEMES = new Map<string, Scheme>([
+  ['RS256', rsa(256)],
+  ['RS384', rsa(384)],
+  ['RS512', rsa(512)],
+  ['PS256', pss(256)],
+  ['PS384', pss(384)],
+  ['PS512', pss(512)],
+  ['ES256', ecdsa(256, 'P-256', 64)],
+  ['ES384', ecdsa(384, 'P-384', 96)],
+  ['ES512', ecdsa(512, 'P-521', 132)],
+]);
 
 /** jose's floor for RSA keys (`checkModulusLength`): a smaller key makes it throw. */
 const MIN_RSA_BITS = 2048;
@@ -81,7 +82,7 @@ export interface AsymmetricVerifier {
  */
 export function createAsymmetricVerifier(resolveKey: KeyResolver, algorithms: readonly string[]): AsymmetricVerifier | undefined {
   const { keySet, ignoresKid = false } = resolveKey;
-  const allowed = new Set(algorithms.filter((alg) => SCHEMES[alg] !== undefined));
+  const allowed = new Set(algorithms.filter((alg) => SCHEMES.has(alg)));
   if (keySet === undefined || allowed.size === 0) return undefined;
   const checkClaims = createClaimsCheck();
   // Keys of one key set only: a new set forgets them all.
@@ -91,7 +92,7 @@ export function createAsymmetricVerifier(resolveKey: KeyResolver, algorithms: re
   const slot = (alg: string, kid: string | undefined) => (ignoresKid || kid === undefined ? alg : `${alg}.${kid}`);
 
   function remember(header: JWTHeaderParameters, key: VerifyKey, set: object): void {
-    const scheme = SCHEMES[header.alg];
+    const scheme = SCHEMES.get(header.alg);
     const kid = header.kid;
     if (scheme === undefined || (kid !== undefined && typeof kid !== 'string')) return;
     const usable = usableKey(key, header.alg, scheme);

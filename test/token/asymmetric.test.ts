@@ -60,6 +60,11 @@ describe('synchronous RS/PS/ES verification against jose jwtVerify', () => {
     expect(cold.verify(CORPUS[0]![1], CLAIMS)).toBeUndefined();
   });
 
+  it('knows only its own algorithms: no inherited member of a lookup table counts as one', () => {
+    const resolver = createKeyResolver({ jwksUri: keyServer.jwksUri, algorithms: ALGORITHMS } as JwtOptions);
+    for (const alg of ['toString', 'constructor', '__proto__', 'EdDSA', 'HS256']) expect(createAsymmetricVerifier(resolver, [alg])).toBeUndefined();
+  });
+
   it.each(CORPUS)('%s', async (_name, compact, fastTakes, expected) => {
     const fromJose = await joseVerdict(compact, reference, options);
     const fromFast = fast.verify(compact, CLAIMS);
