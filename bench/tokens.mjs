@@ -30,8 +30,9 @@ const SIGN = {
 };
 const jwks = Object.entries(KEYS).map(([alg, { publicKey }]) => ({ ...publicKey.export({ format: 'jwk' }), kid: `bench-${alg}`, alg, use: 'sig' }));
 
-// The key set, as an identity provider serves it.
-const keyServer = createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: jwks })));
+// The key set, as an identity provider serves it. Each fetch on its own connection: a kept-alive one
+// can be closed by the server just as the next pass reuses it ("fetch failed").
+const keyServer = createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ keys: jwks })));
 await new Promise((resolve) => keyServer.listen(0, '127.0.0.1', resolve));
 const jwksUri = `http://127.0.0.1:${keyServer.address().port}/jwks.json`;
 const emulator = await startEmulator();
