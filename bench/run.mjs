@@ -502,6 +502,12 @@ async function main() {
     parts.push('', micro.out.trim());
     if (micro.code !== 0) failed.push({ id: 'micro', error: `exit ${micro.code}` });
   }
+  if (process.env.BENCH_JWKS !== '0') {
+    log('never-seen RS256/ES256 tokens under a JWKS, guard against jose alone...');
+    const jwks = await runChild('tokens.mjs');
+    parts.push('', jwks.out.trim());
+    if (jwks.code !== 0) failed.push({ id: 'jwks-tokens', error: `exit ${jwks.code}` });
+  }
   if (process.env.BENCH_REDIS !== '0') {
     log('Redis tier: a local miss from Redis or GenAuth, invalidation across three instances...');
     const redis = await runChild('redis.mjs');

@@ -1,11 +1,8 @@
 import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
-import { UnsecuredJWT, base64url, type JWTClaimVerificationOptions, type JWTPayload } from 'jose';
+import type { JWTClaimVerificationOptions, JWTPayload } from 'jose';
+import { COMPACT, createClaimsCheck, plainHeader } from './compact-claims.js';
 
 const HASHES: Record<string, string> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' };
-/** Three non-empty base64url segments, nothing else: no padding, no whitespace, no fourth part. */
-const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const UNSECURED_HEADER = base64url.encode('{"alg":"none"}');
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Verifies an HS* token synchronously, or returns undefined so that jose's `jwtVerify` decides. */
 export type HmacVerifier = (token: string, claims: JWTClaimVerificationOptions) => JWTPayload | undefined;
@@ -24,10 +21,7 @@ export type HmacVerifier = (token: string, claims: JWTClaimVerificationOptions) 
 export function createHmacVerifier(secret: string | Uint8Array, algorithms: readonly string[]): HmacVerifier {
   const key = createSecretKey(typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret);
   const allowed = new Set(algorithms.filter((alg) => HASHES[alg] !== undefined));
-  // The claim options without `typ` (checked here against the real header), remembered for the last
-  // options object seen: the verifier passes the same one on every call with the real clock.
-  let lastClaims: JWTClaimVerificationOptions | undefined;
-  let lastUntyped: JWTClaimVerificationOptions = {};
+  const checkClaims = createClaimsCheck();
   return (token, claims) => {
     if (!COMPACT.test(token)) return undefined;
     const headerEnd = token.indexOf('.');
@@ -36,51 +30,9 @@ export function createHmacVerifier(secret: string | Uint8Array, algorithms: read
     if (header === undefined) return undefined;
     const hash = typeof header.alg === 'string' && allowed.has(header.alg) ? HASHES[header.alg] : undefined;
     if (hash === undefined) return undefined;
-    // jose's `typ` check reads the header, which the unsecured re-encoding below does not carry.
-    if (claims.typ !== undefined && !sameTyp(header.typ, claims.typ)) return undefined;
     const mac = createHmac(hash, key).update(token.slice(0, signatureStart - 1)).digest('base64url');
     const signature = token.slice(signatureStart);
     if (mac.length !== signature.length || !timingSafeEqual(Buffer.from(mac), Buffer.from(signature))) return undefined;
-    try {
-      return UnsecuredJWT.decode(`${UNSECURED_HEADER}.${token.slice(headerEnd + 1, signatureStart - 1)}.`, untyped(claims)).payload;
-    } catch {
-      return undefined;
-    }
+    return checkClaims(token, headerEnd, signatureStart, header, claims);
   };
-
-  function untyped(claims: JWTClaimVerificationOptions): JWTClaimVerificationOptions {
-    if (claims.typ === undefined) return claims;
-    if (claims !== lastClaims) {
-      const { typ: _checked, ...rest } = claims;
-      lastClaims = claims;
-      lastUntyped = rest;
-    }
-    return lastUntyped;
-  }
-}
-
-/** The header's members when it is a plain JSON object without `crit` or `b64`; undefined otherwise. */
-function plainHeader(segment: string): { alg?: unknown; typ?: unknown } | undefined {
-  let header: unknown;
-  try {
-    header = JSON.parse(strictUtf8.decode(base64url.decode(segment)));
-  } catch {
-    return undefined;
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) return undefined;
-  if (Object.hasOwn(header, 'crit') || Object.hasOwn(header, 'b64')) return undefined;
-  return header as { alg?: unknown; typ?: unknown };
-}
-
-/**
- * jose's `typ` comparison (RFC 8725 section 3.11): case-insensitive, a value without a `/` taken as
- * `application/<value>`, so `at+jwt`, `AT+JWT` and `application/at+jwt` are one type.
- */
-function sameTyp(actual: unknown, expected: string): boolean {
-  return typeof actual === 'string' && mediaType(actual) === mediaType(expected);
-}
-
-function mediaType(value: string): string {
-  const lower = value.toLowerCase();
-  return value.includes('/') ? lower : `application/${lower}`;
 }

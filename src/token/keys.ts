@@ -1,7 +1,7 @@
 import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 
 type CryptoKey = webcrypto.CryptoKey;
-import { createRemoteJWKSet, importJWK, importSPKI, importX509, type JWK, type JWTHeaderParameters } from 'jose';
+import { createRemoteJWKSet, importJWK, importSPKI, importX509, jwksCache, type ExportedJWKSCache, type JWK, type JWTHeaderParameters } from 'jose';
 import type { JwtOptions } from '../options.js';
 import { optionError } from '../options/checks.js';
 
@@ -10,6 +10,14 @@ export type VerifyKey = CryptoKey | KeyObject | JWK | Uint8Array;
 export type KeyResolver = ((header: JWTHeaderParameters) => Promise<VerifyKey>) & {
   /** Remote key sources: fetches the discovery document and the key set now (for `guard.ready()`). */
   load?: () => Promise<void>;
+  /**
+   * Which key set the resolver answers from now, as an object that changes whenever the set does,
+   * or undefined when its next call may fetch (no set yet, or a stale one): a key it returned is
+   * its answer for the same `alg` and `kid` for as long as this stays the same object (asymmetric.ts).
+   */
+  readonly keySet?: () => object | undefined;
+  /** True when the answer ignores the header's `kid` (one configured public key). */
+  readonly ignoresKid?: boolean;
 };
 
 /** Raised when keys cannot be obtained (discovery or JWKS down): the guard answers 503. */
@@ -58,7 +66,7 @@ function secretResolver(secret: string | Uint8Array): KeyResolver {
 }
 
 function publicKeyResolver(key: string | JWK | KeyObject | CryptoKey, algorithms: readonly string[]): KeyResolver {
-  if (isCryptoKey(key)) return async () => key;
+  if (isCryptoKey(key)) return withKeySet(async () => key, () => ONE_KEY, true);
   // Parse synchronously so a bad key is a construction-time TypeError, not a per-request failure.
   let keyObject: KeyObject;
   try {
@@ -80,20 +88,36 @@ function publicKeyResolver(key: string | JWK | KeyObject | CryptoKey, algorithms
   }
   const jwk = keyObject.export({ format: 'jwk' }) as JWK;
   const pem = typeof key === 'string' ? key : undefined;
-  return perAlgorithm((alg) => {
+  const resolve = perAlgorithm((alg) => {
     if (pem?.includes('BEGIN CERTIFICATE')) return importX509(pem, alg);
     if (pem !== undefined) return importSPKI(pem, alg);
     return importJWK(jwk, alg) as Promise<VerifyKey>;
   });
+  return withKeySet(resolve, () => ONE_KEY, true);
+}
+
+/** The key set of a configured public key: it never changes. */
+const ONE_KEY = Object.freeze({});
+
+function withKeySet(resolve: (header: JWTHeaderParameters) => Promise<VerifyKey>, keySet: () => object | undefined, ignoresKid = false): KeyResolver {
+  return Object.assign(resolve, { keySet, ignoresKid });
 }
 
 function jwksResolver(url: string, knobs: JwtOptions['jwks'] | undefined): KeyResolver {
+  // jose writes each set it loads here (a fresh parsed object per load): its identity is the set's
+  // version. Starting empty, it changes nothing in how jose fetches, caches or cools down.
+  const loaded: Partial<ExportedJWKSCache> = {};
   const set = createRemoteJWKSet(new URL(url), {
     cooldownDuration: knobs?.cooldownDuration ?? 30_000,
     timeoutDuration: knobs?.timeoutDuration ?? 3_000,
     cacheMaxAge: knobs?.cacheMaxAge ?? 600_000,
+    [jwksCache]: loaded as ExportedJWKSCache,
   });
-  return Object.assign((header: JWTHeaderParameters) => set(header) as Promise<VerifyKey>, { load: () => set.reload() });
+  // A stale set is reloaded by jose's next call, so it is no version to trust.
+  return Object.assign(
+    withKeySet((header) => set(header) as Promise<VerifyKey>, () => (set.fresh ? loaded.jwks : undefined)),
+    { load: () => set.reload() },
+  );
 }
 
 /** OIDC discovery: reads `jwks_uri` from the issuer's metadata once, retrying after a failure. */
@@ -114,14 +138,19 @@ function discoveryResolver(issuer: string, knobs: JwtOptions['jwks'] | undefined
     }
     return jwksResolver(metadata.jwks_uri, knobs);
   };
-  const discovered = () =>
-    (pending ??= discover().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    }));
-  return Object.assign(async (header: JWTHeaderParameters) => (await discovered())(header), {
-    load: async () => (await discovered()).load?.(),
-  });
+  let discovered: KeyResolver | undefined;
+  const discovering = () =>
+    (pending ??= discover().then(
+      (resolver) => (discovered = resolver),
+      (error: unknown) => {
+        pending = undefined;
+        throw error;
+      },
+    ));
+  return Object.assign(
+    withKeySet(async (header) => (await discovering())(header), () => discovered?.keySet?.()),
+    { load: async () => (await discovering()).load?.() },
+  );
 }
 
 /** Builds the key resolver for the configured key source. */

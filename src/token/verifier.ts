@@ -3,6 +3,7 @@ import { GuardError, InvalidTokenError, KeysUnavailableError, type InvalidTokenR
 import { moreChannels, type TokenFailureEvent } from '../events.js';
 import { LRUCache } from 'lru-cache';
 import type { ResolvedIdentityOptions, ResolvedJwtOptions, ResolvedOptions } from '../options/resolved.js';
+import { createAsymmetricVerifier } from './asymmetric.js';
 import { createHmacVerifier } from './hmac.js';
 import { isFitUserId } from './identity.js';
 import { createDoorkeeper } from './doorkeeper.js';
@@ -114,7 +115,7 @@ export interface TokenVerifier<L = unknown> {
   /** `peek` with the cache's record of the token, whose `link` slot is the caller's. */
   peekRecord(token: string): VerifiedToken<L> | undefined;
   /**
-   * The identity without a promise when the token is cached or passes the synchronous HS* check,
+   * The identity without a promise when the token is cached or passes the synchronous HS* or RS/PS/ES check,
    * else a promise of jose's verdict. Throws (a token the guard's own claim checks refuse) or rejects
    * (jose's verdict) with a GuardError (401/503).
    */
@@ -137,7 +138,7 @@ export function createTokenVerifier<L = unknown>(
   revocations?: RevocationStore,
   setup?: VerifierSetupHooks,
 ): TokenVerifier<L> {
-  const resolveKey = createKeyResolver(jwt);
+  const configuredKeys = createKeyResolver(jwt);
   const { claim, maxLength } = identity;
   const verifyOptions = {
     algorithms: [...jwt.algorithms],
@@ -151,8 +152,11 @@ export function createTokenVerifier<L = unknown>(
   };
   // With the real clock, one options object serves every call; a test clock needs its date each time.
   const fixedOptions = options.now === Date.now ? verifyOptions : undefined;
-  // HS* under a secret: checked synchronously first; what it does not accept goes to jwtVerify.
-  const hmac = jwt.secret === undefined ? undefined : createHmacVerifier(jwt.secret, jwt.algorithms);
+  // HS* under a secret, RS/PS/ES under a key jose resolved before: checked synchronously first; what
+  // the check does not accept goes to jwtVerify (with the resolver that teaches the check its keys).
+  const asymmetric = jwt.secret === undefined ? createAsymmetricVerifier(configuredKeys, jwt.algorithms) : undefined;
+  const resolveKey = asymmetric?.resolveKey ?? configuredKeys;
+  const shortcut = jwt.secret === undefined ? asymmetric?.verify : createHmacVerifier(jwt.secret, jwt.algorithms);
   const { max, maxAge } = jwt.tokenCache;
   // Owned by this verifier, so it only ever holds tokens that passed this configuration's checks (a
   // token verified for one audience never serves another guard); a hit must be the exact token (keyOf).
@@ -182,15 +186,15 @@ export function createTokenVerifier<L = unknown>(
     return peekRecord(token)?.identity;
   }
 
-  /** A cached token, or one the synchronous HS* check accepts; undefined when jose must decide. */
+  /** A cached token, or one the synchronous signature check accepts; undefined when jose must decide. */
   function fromCacheOrShortcut(token: string): Identity | Promise<Identity> | undefined {
     const hit = peek(token);
     if (hit !== undefined) return hit;
     // The bearer syntax allows trailing '=' and jose decodes a padded part leniently: a token is taken
     // only in the exact form it was signed in, so no two spellings of one token pass.
     if (!JWS_COMPACT.test(token)) throw new InvalidTokenError('malformed', options.realm);
-    if (hmac === undefined) return undefined;
-    const payload = hmac(token, claimChecks());
+    if (shortcut === undefined) return undefined;
+    const payload = shortcut(token, claimChecks());
     return payload === undefined ? undefined : acceptFresh(token, payload);
   }
 

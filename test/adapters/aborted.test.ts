@@ -66,8 +66,11 @@ describe.each(ABORT_ROWS)('$name: a request aborted before the decision', (row) 
   });
 
   async function start(options: Partial<Pick<AbortFixture, 'passErrors' | 'api'>> = {}): Promise<AbortApp> {
+    const guardOptions = emulator().guardOptions();
     app = await row.start({
-      options: emulator().guardOptions(),
+      // EdDSA too: a new EdDSA token always waits on jose's verification (a promise), where a new
+      // RS256 token is verified synchronously once its key is known (docs/token-verification.md).
+      options: { ...guardOptions, jwt: { ...guardOptions.jwt, algorithms: ['RS256', 'EdDSA'] } },
       passErrors: options.passErrors ?? false,
       api: options.api ?? false,
       handled: () => void handled++,
@@ -210,13 +213,13 @@ describe.each(ABORT_ROWS)('$name: a request aborted before the decision', (row) 
     expect(statuses(await connect(port, httpRequest('POST', '/api/v1/servers/1/start', first)).answer)).toEqual([200]);
     expect(handled).toBe(1);
 
-    // New tokens, so each decision waits on a promise (the token's verification) and passes the
-    // disconnect check: on a kept-alive connection, then queued behind carol's request, which waits for
-    // her grants (its response has no socket yet when alice's decision settles).
+    // New EdDSA tokens, so each decision waits on a promise (the token's verification by jose) and
+    // passes the disconnect check: on a kept-alive connection, then queued behind carol's request, which
+    // waits for her grants (its response has no socket yet when alice's decision settles).
     emulator().setGrants('carol', [{ resourceCode: 'ecs:1', actions: ['ecs:Stop'] }]);
     const carol = await bearerFor(emulator(), 'carol');
-    const second = await bearerFor(emulator(), 'alice', { claims: { n: 2 } });
-    const third = await bearerFor(emulator(), 'alice', { claims: { n: 3 } });
+    const second = await bearerFor(emulator(), 'alice', { alg: 'EdDSA', claims: { n: 2 } });
+    const third = await bearerFor(emulator(), 'alice', { alg: 'EdDSA', claims: { n: 3 } });
     const kept = connect(port, httpRequest('POST', '/api/v1/servers/1/start', second, false));
     await vi.waitFor(() => expect(handled).toBe(2), { timeout: 5_000, interval: 5 });
     emulator().fault({ kind: 'latency', ms: 200, path: RESOURCES });
