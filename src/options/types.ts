@@ -1,10 +1,10 @@
 /** The public option types of {@link createGuard} and every adapter (documented here, checked by resolveOptions). */
 import type { KeyObject, webcrypto } from 'node:crypto';
-import type { JWK } from 'jose';
 import type { Dispatcher } from 'undici';
 import type { RedisTierClient } from '../cache/redis/client.js';
 import type { ResourceType, UserIdType } from '../genauth/types.js';
 import type { RequestLike } from '../request.js';
+import type { Jwk } from '../token/jwt-types.js';
 
 /** JWS algorithms the guard verifies. Pin the ones your tokens use. */
 export type JwtAlgorithm =
@@ -136,7 +136,7 @@ export type JwtOptions = JwtCommon &
         jwksUri?: never;
         discovery?: never;
       }
-    | { publicKey: string | JWK | KeyObject | webcrypto.CryptoKey; secret?: never; jwksUri?: never; discovery?: never }
+    | { publicKey: string | Jwk | KeyObject | webcrypto.CryptoKey; secret?: never; jwksUri?: never; discovery?: never }
     | { jwksUri: string; secret?: never; publicKey?: never; discovery?: never }
     | { discovery: true; secret?: never; publicKey?: never; jwksUri?: never }
   );
