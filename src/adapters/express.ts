@@ -33,7 +33,7 @@ declare global {
 }
 
 /** Options of {@link createExpressGuard}. */
-export interface ExpressGuardOptions extends GuardOptions {
+export interface ExpressGuardOptions extends GuardOptions<Request> {
   /**
    * Hand errors to Express (`next(err)`) instead of answering with problem+json. The errors carry
    * `status`, `headers` and `expose`, so Express's stock handler gets the status right.

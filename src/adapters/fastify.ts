@@ -52,7 +52,7 @@ declare module 'fastify' {
 }
 
 /** Options of the {@link genauthGuard} plugin. */
-export interface FastifyGuardOptions extends GuardOptions {
+export interface FastifyGuardOptions extends GuardOptions<FastifyRequest> {
   /**
    * Throw errors to Fastify's error handler instead of answering with problem+json. The errors carry
    * `statusCode` and `headers`, so Fastify's default handler gets status and headers right.

@@ -45,19 +45,20 @@ export function createGuard(input: GuardOptions): Guard {
   const revocationOptions = { ...options.revocation, now: options.now };
   const shared = store.shared === undefined ? undefined : createSharedRevocations(revocationOptions, store.shared);
   const revocations = shared?.store ?? createMemoryRevocations(revocationOptions);
-  const verifier = createTokenVerifier<UserGrantsLink>(options.jwt, options.identity, options, revocations);
+  // No verifier when identity.resolve names the caller: no token is read then.
+  const verifier = options.jwt === undefined ? undefined : createTokenVerifier<UserGrantsLink>(options.jwt, options.identity, options, revocations);
   const observer = createDecisionObserver(options);
   const authorizer = createAuthorizer(options, store, observer);
-  const callers = createCallers(verifier, store.cache, realm);
+  const callers = createCallers(verifier, store.cache, options, revocations);
 
   /** This instance's part of an invalidation: the user's grants and verified tokens. */
   function forgetUser(userId: string): void {
     store.cache.invalidateUser(userId);
-    verifier.forgetUser(userId);
+    verifier?.forgetUser(userId);
   }
   function forgetAll(): void {
     store.cache.invalidateAll();
-    verifier.forgetAll();
+    verifier?.forgetAll();
   }
   // With a shared tier: other instances' invalidations, and everything dropped when the subscription
   // comes back after a drop (an invalidation may have been missed meanwhile).
@@ -91,9 +92,9 @@ export function createGuard(input: GuardOptions): Guard {
     realm,
     enforce: createRouteEnforcer(callers, authorizer, realm, observer),
     enforceApi: createApiEnforcer(callers, store, authorizer, realm, observer),
-    authenticate(request) {
+    authenticate(request, native) {
       try {
-        return Promise.resolve(callers.identify(request));
+        return Promise.resolve(callers.identify(request, native));
       } catch (error) {
         return Promise.reject(error);
       }
