@@ -24,8 +24,11 @@ export const PROJECT_KINDS: ProjectKind[] = [
   { name: 'CJS, node10', type: 'commonjs', module: 'commonjs', moduleResolution: 'node10' },
 ];
 
-/** What a TypeScript Express user installs next to genauth-guard (docs/typescript.md says so). */
-export const USER_PACKAGES = ['express', '@types/express', '@types/node', 'typescript'];
+/**
+ * What a TypeScript Express user installs next to genauth-guard (docs/typescript.md says so), and
+ * @types/express-serve-static-core, which npm hoists beside them as a dependency of @types/express.
+ */
+export const USER_PACKAGES = ['express', '@types/express', '@types/express-serve-static-core', '@types/node', 'typescript'];
 
 /** Packs the repository (dist/ must be built) into `dir`; returns the tarball's path. */
 export function pack(dir: string): string {

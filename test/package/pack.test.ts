@@ -18,6 +18,16 @@ const neutral = `import { createGuard } from 'genauth-guard';
 import { startEmulator } from 'genauth-guard/testing';
 export const kit = { createGuard, startEmulator };
 `;
+// Typed routes through the published declarations: req.params comes from the path.
+const typedRoutes = `import express from 'express';
+import type { ExpressGuard } from 'genauth-guard/express';
+export function routes(guard: ExpressGuard): void {
+  const app = express();
+  app.post('/b/:id', guard.requirePermission((req) => \`ecs:\${req.params.id}\`, 'ecs:Start'));
+  // @ts-expect-error the path has no :serverId
+  app.post('/b/:id', guard.requirePermission((req) => \`ecs:\${req.params.serverId}\`, 'ecs:Start'));
+}
+`;
 let workdir = '';
 let tarball = '';
 const children: ChildProcess[] = [];
@@ -82,7 +92,7 @@ describe('the packed tarball in a fresh TypeScript project', () => {
   it.each(PROJECT_KINDS)('$name: compiles README\'s Express quick start and it answers 200 / 401 / 403', async (kind) => {
     seedStandardTenant(emulator());
     const dir = join(workdir, kind.name.replace(/\W+/g, '-'));
-    createProject(dir, kind, tarball, { 'quickstart.ts': quickstart, 'neutral.ts': neutral });
+    createProject(dir, kind, tarball, { 'quickstart.ts': quickstart, 'neutral.ts': neutral, 'typed-routes.ts': typedRoutes });
     compile(dir);
     const base = await start(dir);
     const call = (authorization?: string) =>
@@ -93,5 +103,5 @@ describe('the packed tarball in a fresh TypeScript project', () => {
     expect(await allowed.json()).toEqual({ started: '1', by: 'alice' });
     expect((await call()).status).toBe(401);
     expect((await call(await bearerFor(emulator(), 'bob'))).status).toBe(403);
-  }, 120_000);
+  }, 240_000);
 });
