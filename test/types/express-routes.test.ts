@@ -3,14 +3,35 @@
 // path, as Express's own handlers are: a parameter the path lacks does not compile.
 import express, { type Request, type RequestHandler } from 'express';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
+import { typedRoutes } from '../../examples/express/typed-routes.js';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
+import { bearerFor, seedStandardTenant, useEmulator } from '../fixtures.js';
 
 const guard: ExpressGuard = createExpressGuard({
   genauth: { host: 'http://127.0.0.1:9', userPoolId: 'pool', accessKeySecret: 'sk' },
   jwt: { jwksUri: 'http://127.0.0.1:9/jwks', algorithms: ['RS256'] },
 });
 
+const emulator = useEmulator();
+
 describe('Express: requirePermission is typed by the route path', () => {
+  it("docs/typescript.md's example type-checks (tsc) and serves the typed route", async () => {
+    seedStandardTenant(emulator());
+    const real = createExpressGuard(emulator().guardOptions());
+    const server = typedRoutes(real).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/servers/1/disks/3/attach`;
+      const res = await fetch(url, { method: 'POST', headers: { authorization: await bearerFor(emulator(), 'alice') } });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ server: '1', disk: '3' });
+    } finally {
+      server.close();
+      await real.close();
+    }
+  });
+
   it("types req.params from app.post's path; an unknown parameter does not compile", async () => {
     const app = express();
     app.post(
