@@ -3,6 +3,7 @@
 import { createExpressGuard } from 'genauth-guard/express';
 import { startEmulator } from 'genauth-guard/testing';
 import { printDemo, seedDemoTenant, stopOnSignal } from '../shared/demo-tenant.mjs';
+import { listenOrFallBack } from '../shared/listen.mjs';
 import { buildApp } from './app.mjs';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -10,8 +11,7 @@ const emulator = await startEmulator();
 seedDemoTenant(emulator);
 
 const guard = createExpressGuard(emulator.guardOptions());
-const server = buildApp(guard).listen(port, '127.0.0.1');
-await new Promise((resolve) => server.once('listening', resolve));
+const server = await listenOrFallBack(buildApp(guard), port);
 await printDemo({ framework: 'Express', base: `http://127.0.0.1:${server.address().port}`, emulator });
 
 stopOnSignal(async () => {

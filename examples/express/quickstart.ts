@@ -1,25 +1,28 @@
-// The README's quick start: an Express API protected with a real tenant's values, read from the
-// environment (the names of ENV.md). test/docs/examples.test.ts runs it against the emulator.
+// The README's Express quick start, from a real tenant's values (the environment variable names are the
+// ones every example and doc uses). test/package/pack.test.ts compiles it against the packed tarball
+// under four module resolutions and runs it against the emulator.
 // #region quickstart
 import express from 'express';
 import { createExpressGuard } from 'genauth-guard/express';
 
-export const guard = createExpressGuard({
+const guard = createExpressGuard({
   genauth: {
-    host: process.env.GENAUTH_HOST, // optional: https://api.genauth.ai unless set
+    host: process.env.GENAUTH_HOST, // optional: GenAuth's public API host by default
     userPoolId: process.env.GENAUTH_USER_POOL_ID!,
-    accessKeySecret: process.env.GENAUTH_ACCESS_KEY_SECRET!, // never logged
+    accessKeyId: process.env.GENAUTH_ACCESS_KEY_ID, // optional: the user pool id by default
+    accessKeySecret: process.env.GENAUTH_ACCESS_KEY_SECRET!,
   },
   jwt: {
     issuer: process.env.GENAUTH_ISSUER!, // https://<app-domain>/oidc
     audience: process.env.GENAUTH_AUDIENCE!, // the application's App ID
-    jwksUri: process.env.GENAUTH_JWKS_URI!, // https://<app-domain>/oidc/.well-known/jwks.json
+    jwksUri: process.env.GENAUTH_JWKS_URI!,
     algorithms: ['RS256'],
   },
 });
 
-export const app = express();
+const app = express();
 app.post('/api/v1/servers/:id/start', guard.requirePermission((req) => `ecs:${req.params.id}`, 'ecs:Start'), (req, res) => {
   res.json({ started: req.params.id, by: req.genauth!.identity.userId });
 });
+app.listen(Number(process.env.PORT ?? 3000));
 // #endregion quickstart

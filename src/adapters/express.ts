@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ParamsDictionary } from 'express-serve-static-core';
 import type { ApiModeOptions } from '../core/enforce/api.js';
 import { apiModeSpec } from '../core/enforce/api.js';
 import { routeSpec, type ResourceSource } from '../core/enforce/route.js';
@@ -22,6 +23,22 @@ export * from './exports.js';
 export { unguardedRoutes, warnUnguarded } from './report/express.js';
 export type { UnguardedRoute, WarnLogger } from './report/routes.js';
 
+declare module 'express-serve-static-core' {
+  /**
+   * Typed routes: `app.post(path, ...handlers)` types every handler's `req.params` from `path`, a
+   * genauth-guard middleware's resource function included. Express's own overloads infer the params
+   * from the handlers instead, which a middleware factory's result cannot give them (TypeScript does not
+   * type a nested generic call from an outer one's uninferred parameter), so `req.params` would be a
+   * dictionary where `req.params.serverId` compiles on `/b/:id`. This overload comes first and types
+   * the handlers as Express's defaults do; calls it does not fit (explicit params, other handlers) go
+   * on to Express's own.
+   */
+  interface IRouterMatcher<T, Method> {
+    // An inline import: the declaration bundler drops imports used only inside a module augmentation.
+    <Route extends string>(path: Route, ...handlers: Array<RequestHandler<import('express-serve-static-core').RouteParameters<Route>>>): T;
+  }
+}
+
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
@@ -33,7 +50,7 @@ declare global {
 }
 
 /** Options of {@link createExpressGuard}. */
-export interface ExpressGuardOptions extends GuardOptions {
+export interface ExpressGuardOptions extends GuardOptions<Request> {
   /**
    * Hand errors to Express (`next(err)`) instead of answering with problem+json. The errors carry
    * `status`, `headers` and `expose`, so Express's stock handler gets the status right.
@@ -45,11 +62,14 @@ export interface ExpressGuardOptions extends GuardOptions {
 /** The Express guard. Every method works when taken off the object. */
 export interface ExpressGuard extends AdapterGuard<RequestHandler, Request> {
   /**
-   * Middleware that authenticates the caller and requires `requirement` on `resource`.
+   * Middleware that authenticates the caller and requires `requirement` on `resource`. Generic over the
+   * route's params `P`: inside `app.post(path, ...)` (or a router's, or `route(path)`'s) Express infers
+   * them from the path, so a resource function's `req.params` has exactly the path's parameters.
+   * Elsewhere give them (`requirePermission<{ id: string }>(...)`) or get Express's dictionary.
    * @example app.post('/servers/:id/start', guard.requirePermission(req => `ecs:${req.params.id}`, 'ecs:Start'), handler)
    * @throws TypeError at definition when the resource or requirement is malformed.
    */
-  requirePermission(resource: ResourceSource<Request>, requirement: Requirement, route?: RouteOptions): RequestHandler;
+  requirePermission<P = ParamsDictionary>(resource: ResourceSource<Request<P>>, requirement: Requirement, route?: RouteOptions): RequestHandler<P>;
   /** Middleware that only authenticates (sets `req.genauth.identity`). */
   authenticate(): RequestHandler;
   /**
@@ -112,10 +132,10 @@ export function createExpressGuard(options: ExpressGuardOptions): ExpressGuard {
   const runtime = createRuntime(core, expressBinding(passErrors));
 
   return {
-    requirePermission(resource, requirement, route) {
+    requirePermission<P>(resource: ResourceSource<Request<P>>, requirement: Requirement, route?: RouteOptions): RequestHandler<P> {
       const spec = routeSpec(resource, requirement, route);
-      return markGuard(function genauthRequirePermission(req: Request, res: Response, next: NextFunction) {
-        runtime.route(spec, req, res, next);
+      return markGuard(function genauthRequirePermission(req: Request<P>, res: Response, next: NextFunction) {
+        runtime.route(spec, req as Request<P> & Request, res, next);
       }, { kind: 'permission' });
     },
     authenticate() {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, RouteGenericInterface } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiModeOptions } from '../core/enforce/api.js';
 import type { ResourceSource } from '../core/enforce/route.js';
@@ -24,6 +24,14 @@ export type { FastifyWebhookOptions, WebhookHandler } from './fastify/webhook.js
 
 /** The request a resource function receives: `params` as matched by Fastify's router. */
 export type FastifyResourceRequest = FastifyRequest<{ Params: Record<string, string> }>;
+
+/**
+ * The route generic a resource function sees: the route's own (`app.post<{ Params: ... }>(...)`), or,
+ * where it names no `Params`, the router's string dictionary.
+ */
+export type ResourceRouteGeneric<RG extends RouteGenericInterface> = unknown extends RG['Params']
+  ? Omit<RG, 'Params'> & { Params: Record<string, string> }
+  : RG;
 
 /** Route-level configuration: `config: { genauth: ... }` on a route. */
 export type GenAuthRouteConfig =
@@ -52,7 +60,7 @@ declare module 'fastify' {
 }
 
 /** Options of the {@link genauthGuard} plugin. */
-export interface FastifyGuardOptions extends GuardOptions {
+export interface FastifyGuardOptions extends GuardOptions<FastifyRequest> {
   /**
    * Throw errors to Fastify's error handler instead of answering with problem+json. The errors carry
    * `statusCode` and `headers`, so Fastify's default handler gets status and headers right.
@@ -77,16 +85,25 @@ export interface FastifyGuardOptions extends GuardOptions {
 }
 
 /** A hook usable as `onRequest` or `preHandler`. */
-export type GenAuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
+export type GenAuthHook<RG extends RouteGenericInterface = RouteGenericInterface> = (
+  request: FastifyRequest<RG>,
+  reply: FastifyReply,
+) => Promise<FastifyReply | undefined>;
 
 /** The guard the plugin decorates the instance with (`fastify.genauth`). Methods work when taken off it. */
-export interface FastifyGuard extends AdapterGuard<GenAuthHook, FastifyResourceRequest> {
+export interface FastifyGuard extends Omit<AdapterGuard<GenAuthHook, FastifyResourceRequest>, 'requirePermission'> {
   /**
-   * A hook that authenticates the caller and requires `requirement` on `resource`.
+   * A hook that authenticates the caller and requires `requirement` on `resource`. Generic over the
+   * route generic: on a route typed `app.post<{ Params: { id: string } }>(...)`, a resource function's
+   * `req.params` is `{ id: string }` (else the router's `Record<string, string>`).
    * @example fastify.post('/servers/:id/start', { preHandler: fastify.genauth.requirePermission((req) => `ecs:${req.params.id}`, 'ecs:Start') }, handler)
    * @throws TypeError at definition when the resource or requirement is malformed.
    */
-  requirePermission(resource: ResourceSource<FastifyResourceRequest>, requirement: Requirement, route?: RouteOptions): GenAuthHook;
+  requirePermission<RG extends RouteGenericInterface = RouteGenericInterface>(
+    resource: ResourceSource<FastifyRequest<ResourceRouteGeneric<RG>>>,
+    requirement: Requirement,
+    route?: RouteOptions,
+  ): GenAuthHook<RG>;
   /** A hook that only authenticates (sets `request.genauth.identity`). */
   authenticate(): GenAuthHook;
   /**

@@ -31,7 +31,7 @@ declare module 'koa' {
 export type KoaContext = ParameterizedContext;
 
 /** Options of {@link createKoaGuard}. */
-export interface KoaGuardOptions extends GuardOptions {
+export interface KoaGuardOptions extends GuardOptions<ParameterizedContext> {
   /**
    * Throw errors the Koa way instead of answering with problem+json. The errors carry `status`,
    * `headers` and `expose`, so Koa's stock handler (or yours, upstream) gets status and headers right.

@@ -78,7 +78,7 @@ export function createRuntime<Req, Res, Next, Out>(core: Guard, binding: Framewo
     api(spec, req, res, next) {
       let result: CheckResult;
       try {
-        result = core.enforceApi(binding.apiView(req), spec);
+        result = core.enforceApi(binding.apiView(req), spec, req);
       } catch (error) {
         return binding.refuse(asGuardError(error), req, res, next);
       }
@@ -87,7 +87,7 @@ export function createRuntime<Req, Res, Next, Out>(core: Guard, binding: Framewo
     authenticate(req, res, next) {
       let result: CheckResult;
       try {
-        result = core.enforce(binding.view(req));
+        result = core.enforce(binding.view(req), undefined, req);
       } catch (error) {
         return binding.refuse(asGuardError(error), req, res, next);
       }

@@ -24,6 +24,7 @@ const PROBE_USER = 'genauth-guard-check-config-probe';
 /** The status the key source answers now (jose keeps none for ready() to report), or undefined. */
 async function keySourceStatus(options: GuardOptions, option: string): Promise<number | undefined> {
   const { jwt } = options;
+  if (jwt === undefined) return undefined;
   const url = option === 'jwt.jwksUri' ? jwt.jwksUri : `${(jwt.issuer ?? '').replace(/\/+$/, '')}/.well-known/openid-configuration`;
   try {
     const response = await fetch(url as string, { signal: AbortSignal.timeout(jwt.jwks?.timeoutDuration ?? 3000), redirect: 'manual' });

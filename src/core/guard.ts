@@ -43,7 +43,7 @@ export function createGuard(input: GuardOptions): Guard {
   // Each subsystem gets its own slice of the options and the shared settings it names.
   // Set-up mistakes (wrong host, key source, credentials, issuer, audience) are logged once, naming the option.
   const problems = createSetupProblems(options.logger, options.clock);
-  const keyOption = options.jwt.jwksUri !== undefined ? 'jwt.jwksUri' : 'jwt.issuer';
+  const keyOption = options.jwt?.jwksUri !== undefined ? 'jwt.jwksUri' : 'jwt.issuer';
   const client = createGenAuthClient(options.genauth, {
     ...options,
     failed(error) {
@@ -56,29 +56,34 @@ export function createGuard(input: GuardOptions): Guard {
   const revocationOptions = { ...options.revocation, now: options.now };
   const shared = store.shared === undefined ? undefined : createSharedRevocations(revocationOptions, store.shared);
   const revocations = shared?.store ?? createMemoryRevocations(revocationOptions);
-  const verifier = createTokenVerifier<UserGrantsLink>(options.jwt, options.identity, options, revocations, {
-    keysFailed(error) {
-      const problem = keySourceProblem(error, keyOption);
-      if (isSetupMistake(problem)) problems.report(problem);
-    },
-    claimRefused: (claim) => problems.report(claimProblem(claim, claim === 'iss' ? options.jwt.issuer : options.jwt.audience)),
-    verified: () => problems.verified(),
-    get anyVerified() {
-      return problems.anyVerified;
-    },
-  });
+  // No verifier when identity.resolve names the caller: no token is read then.
+  const jwt = options.jwt;
+  const verifier =
+    jwt === undefined
+      ? undefined
+      : createTokenVerifier<UserGrantsLink>(jwt, options.identity, options, revocations, {
+          keysFailed(error) {
+            const problem = keySourceProblem(error, keyOption);
+            if (isSetupMistake(problem)) problems.report(problem);
+          },
+          claimRefused: (claim) => problems.report(claimProblem(claim, claim === 'iss' ? jwt.issuer : jwt.audience)),
+          verified: () => problems.verified(),
+          get anyVerified() {
+            return problems.anyVerified;
+          },
+        });
   const observer = createDecisionObserver(options);
   const authorizer = createAuthorizer(options, store, observer);
-  const callers = createCallers(verifier, store.cache, realm);
+  const callers = createCallers(verifier, store.cache, options, revocations);
 
   /** This instance's part of an invalidation: the user's grants and verified tokens. */
   function forgetUser(userId: string): void {
     store.cache.invalidateUser(userId);
-    verifier.forgetUser(userId);
+    verifier?.forgetUser(userId);
   }
   function forgetAll(): void {
     store.cache.invalidateAll();
-    verifier.forgetAll();
+    verifier?.forgetAll();
   }
   // With a shared tier: other instances' invalidations, and everything dropped when the subscription
   // comes back after a drop (an invalidation may have been missed meanwhile).
@@ -95,7 +100,7 @@ export function createGuard(input: GuardOptions): Guard {
 
   const ready = createReadiness(
     {
-      loadKeys: () => verifier.loadKeys(),
+      loadKeys: async () => verifier?.loadKeys(),
       keyOption,
       loadManagementToken: () => client.ready(),
       pingRedis: store.shared === undefined ? undefined : () => (store.shared as NonNullable<typeof store.shared>).ping(),
@@ -126,9 +131,9 @@ export function createGuard(input: GuardOptions): Guard {
     realm,
     enforce: createRouteEnforcer(callers, authorizer, realm, observer),
     enforceApi: createApiEnforcer(callers, store, authorizer, realm, observer),
-    authenticate(request) {
+    authenticate(request, native) {
       try {
-        return Promise.resolve(callers.identify(request));
+        return Promise.resolve(callers.identify(request, native));
       } catch (error) {
         return Promise.reject(error);
       }

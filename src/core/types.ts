@@ -52,7 +52,8 @@ export interface Guard {
   /**
    * Authenticates the caller and requires the route's permission; without a spec, authenticates only
    * (the context is `{ identity }`). `native` is what a resource function of the spec receives (the
-   * framework's request); by default the request itself.
+   * framework's request, which the `getToken` and `identity.resolve` hooks receive too); by default the
+   * request itself.
    * @example const spec = routeSpec('reports', 'reports:Read'); const { identity, decision } = await guard.enforce(request, spec);
    * @throws GuardError InvalidRequestError (400), MissingTokenError/InvalidTokenError (401),
    * PermissionDeniedError (403), PermissionsUnavailableError/KeysUnavailableError (503), GuardInternalError (500).
@@ -64,9 +65,12 @@ export interface Guard {
    * cannot be evaluated (400), then the token (401), then the permission (403; 503 on outage).
    * @throws GuardError as {@link Guard.enforce}.
    */
-  enforceApi(request: RequestLike, spec: ApiModeSpec): GenAuthContext | null | Promise<GenAuthContext | null>;
-  /** Reads and verifies the bearer token; always a promise. Rejects with a GuardError (400/401/503). */
-  authenticate(request: RequestLike): Promise<Identity>;
+  enforceApi(request: RequestLike, spec: ApiModeSpec, native?: unknown): GenAuthContext | null | Promise<GenAuthContext | null>;
+  /**
+   * Reads and verifies the bearer token (or `getToken`'s, or takes `identity.resolve`'s identity, either
+   * given `native`, by default the request); always a promise. Rejects with a GuardError (400/401/503).
+   */
+  authenticate(request: RequestLike, native?: unknown): Promise<Identity>;
   /** A decision outside HTTP, with the same semantics as the middleware. Resolves denied decisions too. */
   check(input: CheckInput): Promise<Decision>;
   /**

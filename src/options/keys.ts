@@ -1,6 +1,6 @@
 /** The keys of each options object of the guard; anything else is refused (see refuseUnknownKeys). */
 export const OPTION_KEYS = Object.freeze({
-  guard: ['genauth', 'jwt', 'identity', 'cache', 'conditions', 'revocation', 'realm', 'retryAfter', 'logger', 'onDecision', 'clock', 'now', 'warm'],
+  guard: ['genauth', 'jwt', 'identity', 'getToken', 'cache', 'conditions', 'revocation', 'realm', 'retryAfter', 'logger', 'onDecision', 'clock', 'now', 'warm'],
   genauth: [
     'host', 'userPoolId', 'accessKeyId', 'accessKeySecret', 'namespace', 'resourceType', 'userIdType',
     'headerPrefix', 'tenantId', 'tenantHeader', 'timeout', 'maxResponseBytes', 'authScheme',
@@ -13,7 +13,7 @@ export const OPTION_KEYS = Object.freeze({
   ],
   jwks: ['cooldownDuration', 'timeoutDuration', 'cacheMaxAge'],
   tokenCache: ['max', 'maxAge'],
-  identity: ['claim', 'maxLength'],
+  identity: ['claim', 'maxLength', 'resolve'],
   cache: ['ttl', 'max', 'maxBytes', 'maxEntryBytes', 'maxStale', 'staleWhileRevalidate', 'errorTtl', 'redis', 'redisPrefix', 'redisTimeout'],
   conditions: ['trustProxy', 'context'],
   revocation: ['ttl', 'max'],

@@ -7,7 +7,7 @@ export const REDACTED = '[redacted]';
 /** {@link ResolvedOptions} without its secrets: what `guard.options` shows. */
 export type RedactedOptions = Omit<ResolvedOptions, 'genauth' | 'jwt' | 'cache'> & {
   readonly genauth: Readonly<Omit<ResolvedOptions['genauth'], 'accessKeySecret'> & { accessKeySecret: typeof REDACTED }>;
-  readonly jwt: Readonly<Omit<ResolvedOptions['jwt'], 'secret'> & { secret?: typeof REDACTED }>;
+  readonly jwt: Readonly<Omit<NonNullable<ResolvedOptions['jwt']>, 'secret'> & { secret?: typeof REDACTED }> | undefined;
   /** The Redis client (whose options hold its password) shows as `'[redacted]'`. */
   readonly cache: Readonly<Omit<ResolvedCacheOptions, 'redis'> & { redis: typeof REDACTED | undefined }> | false;
 };
@@ -17,11 +17,15 @@ export type RedactedOptions = Omit<ResolvedOptions, 'genauth' | 'jwt' | 'cache'>
  * `'[redacted]'`. Code that needs a secret gets it from the resolved options, held in a closure.
  */
 export function redactOptions(options: ResolvedOptions): RedactedOptions {
-  const { secret, ...jwt } = options.jwt;
   return Object.freeze({
     ...options,
     genauth: Object.freeze({ ...options.genauth, accessKeySecret: REDACTED }),
-    jwt: Object.freeze(secret === undefined ? jwt : { ...jwt, secret: REDACTED }),
+    jwt: options.jwt === undefined ? undefined : redactJwt(options.jwt),
     cache: options.cache === false ? false : Object.freeze({ ...options.cache, redis: options.cache.redis === undefined ? undefined : REDACTED }),
   }) as RedactedOptions;
+}
+
+function redactJwt(options: NonNullable<ResolvedOptions['jwt']>): RedactedOptions['jwt'] {
+  const { secret, ...jwt } = options;
+  return Object.freeze(secret === undefined ? jwt : { ...jwt, secret: REDACTED });
 }

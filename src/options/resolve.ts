@@ -9,7 +9,7 @@ import { resolveJwt } from './jwt.js';
 import { resolveRevocation } from './revocation.js';
 import { resolveWarm } from './warm.js';
 import { GROUP_KEYS, OPTION_KEYS } from './keys.js';
-import type { ResolvedOptions } from './resolved.js';
+import type { ResolvedIdentityOptions, ResolvedOptions } from './resolved.js';
 import type { GuardOptions } from './types.js';
 
 function resolveLogger(value: unknown): ResolvedOptions['logger'] {
@@ -35,6 +35,18 @@ function resolveRealm(value: unknown): string {
 }
 
 /**
+ * `jwt` and `getToken`, or neither when `identity.resolve` names the caller: a guard authenticates one
+ * way (two guards serve an app that takes both tokens and sessions).
+ */
+function resolveTokenSource(input: Partial<Record<keyof GuardOptions, unknown>>, identity: ResolvedIdentityOptions): ResolvedOptions['jwt'] {
+  if (input.getToken !== undefined && typeof input.getToken !== 'function') fail('getToken', 'must be a function (request) => token');
+  if (identity.resolve === undefined) return resolveJwt(input.jwt);
+  if (input.jwt !== undefined) fail('jwt', 'cannot be combined with identity.resolve (which trusts another layer instead of a token)');
+  if (input.getToken !== undefined) fail('getToken', 'cannot be combined with identity.resolve (no token is read)');
+  return undefined;
+}
+
+/**
  * Fills defaults and validates once; throws a `TypeError` naming the option on any mistake, an unknown
  * key included (with the closest valid one: `did you mean "jwt.audience"?`). The result holds the
  * secrets: keep it in a closure, and show {@link redactOptions}' view instead.
@@ -43,12 +55,13 @@ export function resolveOptions(value: GuardOptions): ResolvedOptions {
   const input = optionObject(value, 'options') as Partial<Record<keyof GuardOptions, unknown>>;
   refuseUnknownKeys(input, OPTION_KEYS.guard, '', GROUP_KEYS);
   const clock = resolveClock(input.clock);
-  const jwt = resolveJwt(input.jwt);
   const identity = resolveIdentity(input.identity);
+  const jwt = resolveTokenSource(input, identity);
   return Object.freeze({
     genauth: resolveGenAuth(input.genauth),
     jwt,
     identity,
+    getToken: input.getToken as ResolvedOptions['getToken'],
     cache: resolveCache(input.cache),
     conditions: resolveConditions(input.conditions),
     revocation: resolveRevocation(input.revocation, jwt),

@@ -24,8 +24,8 @@ export type ResolvedGenAuthOptions = Required<Omit<GenAuthOptions, 'resourceType
 /** `jwt` resolved: the key source as given, `clockTolerance` and `tokenCache` filled. */
 export type ResolvedJwtOptions = JwtOptions & { clockTolerance: number; tokenCache: Required<TokenCacheOptions> };
 
-/** `identity` resolved. */
-export type ResolvedIdentityOptions = Required<IdentityOptions>;
+/** `identity` resolved; `resolve` stays optional. */
+export type ResolvedIdentityOptions = Required<Omit<IdentityOptions, 'resolve'>> & { resolve: ((request: unknown) => unknown) | undefined };
 
 /** `cache` resolved (when it is not `false`); `redis` stays optional. */
 export type ResolvedCacheOptions = Required<Omit<CacheOptions, 'redis'>> & { redis: RedisTierClient | undefined };
@@ -47,8 +47,11 @@ export interface ResolvedWarmOptions {
 /** Every option resolved. Holds the secrets: keep it in a closure (see redactOptions). */
 export interface ResolvedOptions {
   genauth: ResolvedGenAuthOptions;
-  jwt: ResolvedJwtOptions;
+  /** Undefined when `identity.resolve` authorizes another layer's identity (no token is read). */
+  jwt: ResolvedJwtOptions | undefined;
   identity: ResolvedIdentityOptions;
+  /** The user's token reader, when given (else the `Authorization` header). */
+  getToken: ((request: unknown) => unknown) | undefined;
   /** `false`: no permission cache (every request asks GenAuth). */
   cache: ResolvedCacheOptions | false;
   conditions: ResolvedConditionOptions;

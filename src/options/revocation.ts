@@ -7,10 +7,10 @@ import type { ResolvedJwtOptions, ResolvedRevocationOptions } from './resolved.j
 const LONGEST_TOKEN_MS = 14 * 24 * 3600 * 1000;
 
 /** `revocation` with its defaults; throws a TypeError naming the option on a mistake. */
-export function resolveRevocation(value: unknown, jwt: ResolvedJwtOptions): ResolvedRevocationOptions {
+export function resolveRevocation(value: unknown, jwt: ResolvedJwtOptions | undefined): ResolvedRevocationOptions {
   const input = value === undefined ? {} : strictObject(value, OPTION_KEYS.revocation, 'revocation');
   // A record outlives every token it may refuse: the longest token age the guard accepts.
-  const longest = jwt.maxTokenAge === undefined ? LONGEST_TOKEN_MS : jwt.maxTokenAge * 1000;
+  const longest = jwt?.maxTokenAge === undefined ? LONGEST_TOKEN_MS : jwt.maxTokenAge * 1000;
   return Object.freeze({
     ttl: positiveNumber(input.ttl, 'revocation.ttl', longest),
     max: positiveInteger(input.max, 'revocation.max', 100_000),

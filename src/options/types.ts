@@ -1,10 +1,10 @@
 /** The public option types of {@link createGuard} and every adapter (documented here, checked by resolveOptions). */
 import type { KeyObject, webcrypto } from 'node:crypto';
-import type { JWK } from 'jose';
 import type { Dispatcher } from 'undici';
 import type { RedisTierClient } from '../cache/redis/client.js';
 import type { ResourceType, UserIdType } from '../genauth/types.js';
 import type { RequestLike } from '../request.js';
+import type { Jwk } from '../token/jwt-types.js';
 
 /** JWS algorithms the guard verifies. Pin the ones your tokens use. */
 export type JwtAlgorithm =
@@ -136,20 +136,30 @@ export type JwtOptions = JwtCommon &
         jwksUri?: never;
         discovery?: never;
       }
-    | { publicKey: string | JWK | KeyObject | webcrypto.CryptoKey; secret?: never; jwksUri?: never; discovery?: never }
+    | { publicKey: string | Jwk | KeyObject | webcrypto.CryptoKey; secret?: never; jwksUri?: never; discovery?: never }
     | { jwksUri: string; secret?: never; publicKey?: never; discovery?: never }
     | { discovery: true; secret?: never; publicKey?: never; jwksUri?: never }
   );
 
 /** Which claim identifies the user. */
-export interface IdentityOptions {
-  /** Claim holding the user id; must be a non-empty string. @default 'sub' */
+export interface IdentityOptions<Req = unknown> {
+  /** Claim holding the user id; must be a non-empty string. Not with `resolve`. @default 'sub' */
   claim?: string;
   /**
    * Longest user id accepted, in UTF-8 bytes. A longer one is a 401 `invalid_token` and never reaches
    * GenAuth. @default 1024
    */
   maxLength?: number;
+  /**
+   * Authorizes the identity another layer already established (passport's `req.user`, a session)
+   * instead of verifying a token: returns the user id, synchronously, from the framework's request
+   * (Express `req`, Koa `ctx`, Fastify `request`, under Nest the platform's request). The guard TRUSTS
+   * that layer: whatever it returns is the caller. No token is read, so `jwt` and `getToken` are
+   * refused with it. `undefined`, `null` or `''` is a 401 `ERR_MISSING_TOKEN`; anything but a fit user
+   * id (`maxLength`, no control characters, see docs/identity.md) a 401 `identity_claim`; a revoked
+   * user (`revokeUser`) a 401 `revoked`. What it throws is a 500. @default undefined
+   */
+  resolve?(request: Req): string | undefined | null;
 }
 
 /** The permission cache. */
@@ -242,10 +252,19 @@ export interface DecisionRecord {
 }
 
 /** Options of {@link createGuard} and every adapter. */
-export interface GuardOptions {
+export interface GuardOptions<Req = unknown> {
   genauth: GenAuthOptions;
-  jwt: JwtOptions;
-  identity?: IdentityOptions;
+  /** How tokens are verified. Required, unless `identity.resolve` authorizes another layer's identity. */
+  jwt?: JwtOptions;
+  identity?: IdentityOptions<Req>;
+  /**
+   * Reads the token from somewhere else than the `Authorization` header (a cookie, a custom header):
+   * returns it, synchronously, from the framework's request (as `identity.resolve`). It is then the
+   * one source: the `Authorization` header is not read, even when it returns `undefined` (a 401
+   * `ERR_MISSING_TOKEN`). The token goes through every check a header's does (exact JWS compact
+   * form, signature, claims, revocation). What it throws is a 500. @default undefined
+   */
+  getToken?(request: Req): string | undefined | null;
   /**
    * The permission cache, or `false` to ask GenAuth on every request (requests for one user that
    * arrive while its load runs still share it). `false` also drops stale serving and the error memo.

@@ -1,5 +1,6 @@
 import { KeyObject, randomBytes, type webcrypto } from 'node:crypto';
-import { SignJWT, exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
+import type { Jwk } from '../token/jwt-types.js';
 import { checkMintOptions } from './options.js';
 
 // The project's lib has no DOM, so the WebCrypto key type comes from node:crypto.
@@ -41,7 +42,7 @@ export interface SigningKey {
   readonly kid: string;
   readonly privateKey: CryptoKey;
   /** Public JWK with `kid`, `alg` and `use: 'sig'`, as served by the JWKS endpoint. */
-  readonly publicJwk: JWK;
+  readonly publicJwk: Jwk;
 }
 
 /** Keys and defaults used to mint tokens; shared by the emulator and standalone tests. */
@@ -53,7 +54,7 @@ export interface TokenMinter {
   /** The key pair of an asymmetric algorithm. */
   key(alg: AsymmetricAlgorithm): SigningKey;
   /** The public JWK set `{ keys }` of all asymmetric keys. */
-  jwks(): { keys: JWK[] };
+  jwks(): { keys: Jwk[] };
   /** Sign a user access token; defaults: `sub=userId`, `iat=now`, `exp=now+3600`, `iss`, `aud`. */
   mint(userId: string, options?: MintOptions): Promise<string>;
 }
@@ -61,7 +62,7 @@ export interface TokenMinter {
 /** Generate one extractable key pair for `alg`, with its public JWK (`kid`, `alg`, `use`). */
 export async function generateSigningKey(alg: AsymmetricAlgorithm, kid = `emulator-${alg.toLowerCase()}`): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+  const publicJwk: Jwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
   return { alg, kid, privateKey, publicJwk };
 }
 

@@ -9,13 +9,14 @@ import { isFitUserId } from './identity.js';
 import { createDoorkeeper } from './doorkeeper.js';
 import { createKeyResolver } from './keys.js';
 import { isRevoked, type RevocationStore } from './revocations.js';
+import type { JwtClaims } from './jwt-types.js';
 
 /** Who the verified token says the caller is. */
 export interface Identity {
   /** The user id, from the identity claim. */
   userId: string;
   /** All verified claims. */
-  claims: Readonly<JWTPayload>;
+  claims: Readonly<JwtClaims>;
 }
 
 const REASONS: Record<string, InvalidTokenReason> = {
@@ -274,7 +275,7 @@ export function createTokenVerifier<L = unknown>(
     peekRecord,
     verifyNow,
     async loadKeys() {
-      await resolveKey.load?.();
+      await configuredKeys.load?.();
     },
     forgetUser(userId) {
       if (verified === undefined) return;

@@ -20,9 +20,12 @@ const track = closeAfterEach<ExpressGuard>();
 beforeEach(() => resetToAliceReading(emulator()));
 
 /** A guard with a logger that keeps its lines, behind one route requiring reports:Read. */
-function appWith(overrides: (base: ExpressGuardOptions) => Partial<ExpressGuardOptions>) {
+/** The emulator's options, whose `jwt` is always there. */
+type Base = ExpressGuardOptions & { jwt: NonNullable<ExpressGuardOptions['jwt']> };
+
+function appWith(overrides: (base: Base) => Partial<ExpressGuardOptions>) {
   const lines: string[] = [];
-  const base: ExpressGuardOptions = emulator().guardOptions();
+  const base = emulator().guardOptions() as Base;
   const guard = track(createExpressGuard({ ...base, logger: { warn: (line: string) => lines.push(line) }, ...overrides(base) }));
   const app = express();
   app.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => res.send('ok'));
@@ -160,7 +163,7 @@ describe.skipIf(selfSigned() === undefined)('TLS (an https server on a self-sign
 
 describe('issuer and audience mismatches', () => {
   it('an issuer with a trailing slash: 401 and a line naming "iss" and jwt.issuer', async () => {
-    const { app, guard, lines } = appWith((base) => ({ jwt: { ...base.jwt, issuer: `${base.jwt.issuer as string}/` } }));
+    const { app, guard, lines } = appWith((base) => ({ jwt: { ...base.jwt, issuer: `${base.jwt!.issuer as string}/` } }) );
     const auth = await bearerFor(emulator(), 'alice');
     expect((await get(app, auth)).status).toBe(401);
     expect((await get(app, auth)).status).toBe(401);
@@ -171,7 +174,7 @@ describe('issuer and audience mismatches', () => {
   });
 
   it('a wrong audience: 401 and a line naming "aud" and jwt.audience, not the issuer', async () => {
-    const { app, guard, lines } = appWith((base) => ({ jwt: { ...base.jwt, audience: 'another-app' } }));
+    const { app, guard, lines } = appWith((base) => ({ jwt: { ...base.jwt, audience: 'another-app' } }) );
     expect((await get(app, await bearerFor(emulator(), 'alice'))).status).toBe(401);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/"aud" claim.*"jwt\.audience"/);
@@ -181,7 +184,7 @@ describe('issuer and audience mismatches', () => {
 
   it('the 401 passed to the framework names the failed claim in its cause: "iss" and "aud" differ, no value', async () => {
     const causes: string[] = [];
-    const base: ExpressGuardOptions = emulator().guardOptions();
+    const base = emulator().guardOptions() as Base;
     const guard = track(createExpressGuard({ ...base, logger: false, passErrors: true }));
     const app = express();
     app.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => res.send('ok'));

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -6,13 +7,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 // it prints, and sends each request: they must give the statuses the comments promise.
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let child: ChildProcess | undefined;
+let occupier: Server | undefined;
 
 afterAll(() => {
   child?.kill('SIGTERM');
+  occupier?.close();
 });
 
-function startDemo(): Promise<string> {
-  child = spawn(process.execPath, ['examples/express/demo.mjs'], { cwd: root, env: { ...process.env, PORT: '0' } });
+function startDemo(port = '0'): Promise<string> {
+  child?.kill('SIGTERM');
+  child = spawn(process.execPath, ['examples/express/demo.mjs'], { cwd: root, env: { ...process.env, PORT: port } });
   let output = '';
   return new Promise((resolve, reject) => {
     child!.stdout!.on('data', (chunk: Buffer) => {
@@ -20,7 +24,7 @@ function startDemo(): Promise<string> {
       if (output.includes('Press Ctrl+C')) resolve(output);
     });
     child!.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child!.on('exit', (code) => reject(new Error(`demo exited with ${code}: ${output}`)));
+    child!.once('exit', (code) => reject(new Error(`demo exited with ${code}: ${output}`)));
   });
 }
 
@@ -44,10 +48,15 @@ function parse(output: string): CurlLine[] {
   return result;
 }
 
-describe('npm run demo', () => {
-  it('prints curl lines that give 200, 401 and 403 as promised', async () => {
-    const output = await startDemo();
-    const lines = parse(output);
+/** Holds a loopback port, as another program on the developer's machine would. */
+function occupyPort(): Promise<number> {
+  return new Promise((resolve) => {
+    occupier = createServer().listen(0, '127.0.0.1', () => resolve((occupier!.address() as { port: number }).port));
+  });
+}
+
+async function expectWorkingCurlLines(output: string): Promise<void> {
+  const lines = parse(output);
     expect(lines.map((l) => l.expected).sort()).toEqual([200, 401, 403]);
     for (const line of lines) {
       const res = await fetch(line.url, {
@@ -56,5 +65,18 @@ describe('npm run demo', () => {
       });
       expect(res.status, `${line.method} ${line.url}`).toBe(line.expected);
     }
+}
+
+describe('npm run demo', () => {
+  it('prints curl lines that give 200, 401 and 403 as promised', async () => {
+    await expectWorkingCurlLines(await startDemo());
+  });
+
+  it('takes a free port when its port is busy, and says so', async () => {
+    const busy = await occupyPort();
+    const output = await startDemo(String(busy));
+    expect(output).toContain(`Port ${busy} is busy`);
+    expect(output).not.toContain(`127.0.0.1:${busy}/`);
+    await expectWorkingCurlLines(output);
   });
 });

@@ -56,7 +56,7 @@ describe('no public object holds a secret', () => {
     closers.push(guard);
     expectNoSecret(guard);
     expect(guard.options.genauth.accessKeySecret).toBe('[redacted]');
-    expect(guard.options.jwt.secret).toBe('[redacted]');
+    expect(guard.options.jwt?.secret).toBe('[redacted]');
     expect(guard.options.genauth.userPoolId).toBe(emulator().userPoolId);
     expect(guard.options.realm).toBe('api');
     expect(Object.isFrozen(guard.options)).toBe(true);

@@ -77,7 +77,7 @@ describe('defaults', () => {
     const options = resolveOptions(base);
     expect(options.genauth).toMatchObject({ namespace: 'default', userIdType: 'user_id', timeout: 3000, retries: 2, authScheme: 'token' });
     expect(options.cache).toMatchObject({ ttl: 60_000, maxStale: 300_000, errorTtl: 1000, staleWhileRevalidate: true });
-    expect(options.jwt.tokenCache).toEqual({ max: 10_000, maxAge: 300_000 });
+    expect(options.jwt?.tokenCache).toEqual({ max: 10_000, maxAge: 300_000 });
     expect(options.identity).toEqual({ claim: 'sub', maxLength: 1024 });
     expect([options.realm, options.retryAfter]).toEqual(['api', 5]);
     for (const part of [options, options.genauth, options.jwt, options.cache, options.identity, options.conditions]) expect(Object.isFrozen(part)).toBe(true);

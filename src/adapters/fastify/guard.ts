@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { apiModeSpec, type ApiModeOptions, type ApiModeSpec } from '../../core/enforce/api.js';
-import { routeSpec } from '../../core/enforce/route.js';
+import { routeSpec, type ResourceSource } from '../../core/enforce/route.js';
 import { createGuard } from '../../core/guard.js';
 import type { GenAuthContext } from '../../core/types.js';
 import type { GuardError } from '../../errors.js';
@@ -126,7 +126,8 @@ export function createFastifyGuard(
 
   return {
     requirePermission(resource, requirement, route) {
-      const spec = routeSpec(resource, requirement, route);
+      // The route generic is the caller's typing only: at run time every request is a FastifyRequest.
+      const spec = routeSpec(resource as ResourceSource<FastifyResourceRequest>, requirement, route);
       return hook((request, reply) => hooks.route(spec, request as FastifyResourceRequest, reply, undefined), { kind: 'permission' });
     },
     authenticate: () => hook((request, reply) => hooks.authenticate(request, reply, undefined), { kind: 'authenticate' }),

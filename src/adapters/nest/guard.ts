@@ -81,10 +81,10 @@ export class GenAuthGuard implements CanActivate {
   protected async evaluate(policy: RoutePolicy | undefined, request: RequestLike, native: unknown): Promise<GenAuthContext | null> {
     const { core, api } = this.service;
     let apiContext: GenAuthContext | null | undefined;
-    if (api !== undefined) apiContext = await core.enforceApi(request, api);
+    if (api !== undefined) apiContext = await core.enforceApi(request, api, native);
     if (policy?.kind === 'permission') return core.enforce(request, policy.spec, native as never);
     if (apiContext !== undefined && (apiContext !== null || policy === undefined)) return apiContext;
-    const identity = await core.authenticate(request);
+    const identity = await core.authenticate(request, native);
     if (policy?.kind === 'authenticate' || this.service.defaultPolicy === 'authenticate') return { identity };
     // Secure by default: a route nobody described is refused to every authenticated caller.
     throw new PermissionDeniedError('', [], core.realm);

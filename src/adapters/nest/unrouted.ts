@@ -24,7 +24,7 @@ export interface AdapterHostLike {
 async function answerUnrouted(service: GenAuthService, request: unknown, response: unknown): Promise<boolean> {
   if (service.api === undefined || responseStarted(response)) return false;
   try {
-    await service.core.enforceApi(nestRequest(request), service.api);
+    await service.core.enforceApi(nestRequest(request), service.api, request);
     return false;
   } catch (error) {
     await writeAnswer(response, problemResponse(asGuardError(error)));

@@ -86,7 +86,7 @@ function asContextDecision(decision: ApiDecision): Decision {
 }
 
 /** `Guard.enforceApi`: see there. */
-export type ApiEnforcer = (request: RequestLike, spec: ApiModeSpec) => GenAuthContext | null | Promise<GenAuthContext | null>;
+export type ApiEnforcer = (request: RequestLike, spec: ApiModeSpec, native?: unknown) => GenAuthContext | null | Promise<GenAuthContext | null>;
 
 /**
  * Creates the API-mode check of one guard. `request.url` must be the full request target as received
@@ -96,14 +96,14 @@ export type ApiEnforcer = (request: RequestLike, spec: ApiModeSpec) => GenAuthCo
  * user's API grants carry no conditions.
  */
 export function createApiEnforcer(callers: Callers, store: GrantStore, authorizer: Authorizer, realm: string, observer?: DecisionObserver): ApiEnforcer {
-  function enforceApi(request: RequestLike, spec: ApiModeSpec): GenAuthContext | null | Promise<GenAuthContext | null> {
+  function enforceApi(request: RequestLike, spec: ApiModeSpec, native?: unknown): GenAuthContext | null | Promise<GenAuthContext | null> {
     const note = observer === undefined ? undefined : observer.begin();
     const target = normalizeApiTarget(request.url);
     // Never echo the path: the message is a fixed text.
     if (!target.ok) throw new InvalidRequestError('The request path cannot be evaluated', realm);
     const router = request.router;
     if (spec.isPublic(target, router)) return null;
-    const found = callers.present(request);
+    const found = callers.present(request, native);
     if (typeof found !== 'string') return decide(request, spec, target, router, found.identity, found, note);
     const identity = callers.verify(found);
     if (identity instanceof Promise) return identity.then((verified) => decide(request, spec, target, router, verified, undefined, note));

@@ -4,8 +4,12 @@
  * grant cache's lookup, and the whole check stays synchronous.
  */
 import type { PermissionCache } from '../../cache/permission-cache.js';
+import { GuardInternalError } from '../../errors.js';
+import type { ResolvedOptions } from '../../options/resolved.js';
 import type { RequestLike } from '../../request.js';
 import { bearerToken, plainBearerToken, readAuthorization } from '../../token/bearer.js';
+import { hookToken, layerIdentity } from '../../token/hooks.js';
+import type { RevocationStore } from '../../token/revocations.js';
 import type { Identity, TokenVerifier, VerifiedToken } from '../../token/verifier.js';
 import type { CachedUserGrants, UserGrants, UserGrantsLink } from '../grant-store.js';
 
@@ -21,9 +25,11 @@ export interface Callers {
    * The record of the request's token when it was verified before, else the token to verify. A header
    * that is exactly `Bearer <token>` is looked up without the full syntax check (its token passed it
    * when it was verified); every other header goes through it. Throws (400/401) for a missing, repeated
-   * or malformed header.
+   * or malformed header. With `getToken`, its token instead of the header's; with `identity.resolve`,
+   * a record of the identity it returned, never a token. `native` is what the hooks receive (the
+   * framework's request), by default `request`.
    */
-  present(request: RequestLike): KnownToken | string;
+  present(request: RequestLike, native?: unknown): KnownToken | string;
   /** The identity, without a promise when the synchronous HS* check accepts the token; throws or rejects 401/503. */
   verify(token: string): Identity | Promise<Identity>;
   /**
@@ -32,15 +38,45 @@ export interface Callers {
    */
   cachedGrants(userId: string, known: KnownToken | undefined): CachedUserGrants | undefined;
   /** Authentication alone: the identity, without a promise when the token needs no jose. Throws or rejects 400/401/503. */
-  identify(request: RequestLike): Identity | Promise<Identity>;
+  identify(request: RequestLike, native?: unknown): Identity | Promise<Identity>;
 }
 
+/** What the caller lookups read of the options: the realm, and where the caller comes from. */
+export type CallerSettings = Pick<ResolvedOptions, 'realm' | 'getToken' | 'identity'>;
+
 /** Creates the caller lookups of one guard, over its verifier and its grant cache. */
-export function createCallers(verifier: TokenVerifier<UserGrantsLink>, cache: PermissionCache<UserGrants>, realm: string): Callers {
-  function present(request: RequestLike): KnownToken | string {
+export function createCallers(
+  verifier: TokenVerifier<UserGrantsLink> | undefined,
+  cache: PermissionCache<UserGrants>,
+  settings: CallerSettings,
+  revocations: RevocationStore,
+): Callers {
+  const { realm, getToken } = settings;
+  const { resolve, maxLength } = settings.identity;
+
+  function presentHeader(request: RequestLike): KnownToken | string {
     const header = readAuthorization(request);
     const plain = plainBearerToken(header);
-    return (plain === undefined ? undefined : verifier.peekRecord(plain)) ?? bearerToken(header, realm);
+    return (plain === undefined ? undefined : verifier?.peekRecord(plain)) ?? bearerToken(header, realm);
+  }
+
+  /** The hook's token is the one source: the header is not read, even when it returns none. */
+  function presentHookToken(request: RequestLike, native: unknown = request): KnownToken | string {
+    const token = hookToken(getToken!(native), realm);
+    return verifier?.peekRecord(token) ?? token;
+  }
+
+  /** Another layer's identity, checked on every request (it is not a token this guard could cache). */
+  function presentLayerIdentity(request: RequestLike, native: unknown = request): KnownToken {
+    return { token: '', identity: layerIdentity(resolve!(native), maxLength, realm, revocations), link: undefined, linkUses: 0 };
+  }
+
+  const present = resolve !== undefined ? presentLayerIdentity : getToken !== undefined ? presentHookToken : presentHeader;
+
+  function verify(token: string): Identity | Promise<Identity> {
+    // Unreachable: without a verifier (identity.resolve), present never returns a token.
+    if (verifier === undefined) throw new GuardInternalError();
+    return verifier.verifyNow(token);
   }
 
   function cachedGrants(userId: string, known: KnownToken | undefined): CachedUserGrants | undefined {
@@ -55,10 +91,10 @@ export function createCallers(verifier: TokenVerifier<UserGrantsLink>, cache: Pe
     return cached;
   }
 
-  function identify(request: RequestLike): Identity | Promise<Identity> {
-    const found = present(request);
-    return typeof found === 'string' ? verifier.verifyNow(found) : found.identity;
+  function identify(request: RequestLike, native?: unknown): Identity | Promise<Identity> {
+    const found = present(request, native);
+    return typeof found === 'string' ? verify(found) : found.identity;
   }
 
-  return { present, verify: verifier.verifyNow, cachedGrants, identify };
+  return { present, verify: verifier === undefined ? verify : verifier.verifyNow, cachedGrants, identify };
 }

@@ -59,18 +59,18 @@ function withIdentity(identity: Identity): GenAuthContext {
  */
 export function createRouteEnforcer(callers: Callers, authorizer: Authorizer, realm: string, observer?: DecisionObserver): RouteEnforcer {
   function enforce<R>(request: RequestLike, spec?: RouteSpec<R>, native?: R): GenAuthContext | Promise<GenAuthContext> {
-    if (spec === undefined) return authenticateOnly(request);
+    if (spec === undefined) return authenticateOnly(request, native);
     // Without onDecision the observer costs this comparison and one after the decision.
     const note = observer === undefined ? undefined : observer.begin();
-    const found = callers.present(request);
+    const found = callers.present(request, native);
     if (typeof found !== 'string') return decide(request, spec, native, found.identity, found, note);
     const identity = callers.verify(found);
     if (identity instanceof Promise) return identity.then((verified) => decide(request, spec, native, verified, undefined, note));
     return decide(request, spec, native, identity, undefined, note);
   }
 
-  function authenticateOnly(request: RequestLike): GenAuthContext | Promise<GenAuthContext> {
-    const identity = callers.identify(request);
+  function authenticateOnly(request: RequestLike, native: unknown): GenAuthContext | Promise<GenAuthContext> {
+    const identity = callers.identify(request, native);
     return identity instanceof Promise ? identity.then(withIdentity) : { identity };
   }
 

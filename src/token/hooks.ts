@@ -1,0 +1,41 @@
+/**
+ * What the user's hooks return, checked as strictly as a header: `getToken`'s token (verified after,
+ * like a header's) and `identity.resolve`'s user id (trusted, but bounded like a claim).
+ */
+import { GuardInternalError, InvalidTokenError, MissingTokenError } from '../errors.js';
+import { isFitUserId } from './identity.js';
+import { isRevoked, type RevocationStore } from './revocations.js';
+import type { Identity } from './verifier.js';
+
+/** An identity another layer established carries no claims. */
+const NO_CLAIMS = Object.freeze({});
+
+/** None, or a promise: the hooks are synchronous, and one that returns a promise is a bug (500), not a caller to refuse. */
+function isAbsent(value: unknown): boolean {
+  if (typeof (value as { then?: unknown } | null)?.then === 'function') throw new GuardInternalError();
+  return value === undefined || value === null || value === '';
+}
+
+/**
+ * The token a `getToken` hook returned: none is a 401 `ERR_MISSING_TOKEN`, anything but a string a 401
+ * `malformed`, a promise a 500. Its form and signature are the verifier's to check, as a header's are.
+ */
+export function hookToken(value: unknown, realm: string): string {
+  if (isAbsent(value)) throw new MissingTokenError(realm);
+  if (typeof value !== 'string') throw new InvalidTokenError('malformed', realm);
+  return value;
+}
+
+/**
+ * The identity an `identity.resolve` hook returned: none is a 401 `ERR_MISSING_TOKEN`; a value that is
+ * not a fit user id (a string of at most `maxLength` bytes, no control character, no surrounding
+ * space) a 401 `identity_claim`; a promise a 500; a revoked user a 401 `revoked` (no `iat`: every
+ * record applies).
+ */
+export function layerIdentity(value: unknown, maxLength: number, realm: string, revocations: RevocationStore): Identity {
+  if (isAbsent(value)) throw new MissingTokenError(realm);
+  if (!isFitUserId(value, maxLength)) throw new InvalidTokenError('identity_claim', realm);
+  const identity: Identity = Object.freeze({ userId: value, claims: NO_CLAIMS });
+  if (revocations.active && isRevoked(revocations, identity)) throw new InvalidTokenError('revoked', realm);
+  return identity;
+}
