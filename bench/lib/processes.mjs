@@ -9,8 +9,11 @@ const children = [];
 
 /**
  * Starts a bench process and resolves when it prints `READY <port> [<port>...]` (`child.port`,
- * `child.ports`); rejects with the tail of its stderr if it exits first or stays silent for 60 s.
+ * `child.ports`); rejects with the tail of its stderr if it exits first or stays silent for 60 s
+ * (`BENCH_READY_TIMEOUT` seconds: under valgrind on a busy machine, start-up alone can take longer).
  */
+const READY_TIMEOUT = Number(process.env.BENCH_READY_TIMEOUT || 60);
+
 export function startProcess(command, args, env, name) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, {
@@ -21,7 +24,7 @@ export function startProcess(command, args, env, name) {
     children.push(child);
     let stderr = '';
     let stdout = '';
-    const timer = setTimeout(() => fail(new Error(`${name}: no READY line within 60 s`)), 60_000);
+    const timer = setTimeout(() => fail(new Error(`${name}: no READY line within ${READY_TIMEOUT} s`)), READY_TIMEOUT * 1000);
     function fail(err) {
       clearTimeout(timer);
       child.kill('SIGKILL');

@@ -14,6 +14,7 @@ import { receiveNodeRequest } from '../webhooks/node.js';
 import type { WebhookOptions } from '../webhooks/options.js';
 import { createWebhookReceiver } from '../webhooks/receiver.js';
 import { clientGone } from './aborted.js';
+import { attachExpressContext } from './express-context.js';
 import { guardControls, type AdapterGuard } from './guard-controls.js';
 import { markGuard } from './report/marker.js';
 import { expressRouterRules } from './router-rules.js';
@@ -106,9 +107,7 @@ function expressBinding(passErrors: boolean): FrameworkBinding<Request, Response
   return {
     view: expressRequest,
     apiView: expressApiRequest,
-    attach(req, context) {
-      req.genauth = context;
-    },
+    attach: attachExpressContext,
     proceed: (_req, _res, next) => next(),
     refuse(error, _req, res, next) {
       if (passErrors || res.headersSent) return next(error);

@@ -1,4 +1,5 @@
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import Pool from 'undici/lib/dispatcher/pool.js';
 import { GenAuthApiError } from '../errors.js';
 import { channels, tracing, type UpstreamEvent } from '../events.js';
 import type { ResolvedGenAuthOptions, ResolvedOptions } from '../options/resolved.js';

@@ -46,7 +46,8 @@ export function readAuthorization(request: RequestLike): AuthorizationHeader {
   let value: string | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
-    if (name.length === 13 && name.toLowerCase() === 'authorization') {
+    // The two usual spellings compare without toLowerCase, which allocates a string per request.
+    if (name.length === 13 && (name === 'authorization' || name === 'Authorization' || name.toLowerCase() === 'authorization')) {
       if (value !== undefined) return REPEATED;
       value = raw[i + 1] as string;
     }

@@ -1,0 +1,67 @@
+/**
+ * `req.genauth` on Express without a new hidden class per request. Express 5 and 4 move each request
+ * onto the app's prototype (`Object.setPrototypeOf(req, app.request)`); V8 adds no transitions to the
+ * map that leaves, so every property added to the request afterwards copies its map and descriptors,
+ * about 1.4 KB of old-space garbage per request that mark-compacts have to clear (docs/bench.md, "Hot
+ * path"). So `genauth` is an accessor on the Express library's request prototype, shared by its apps
+ * and their mounted sub-apps, and the context is kept in a WeakMap keyed by the request: reading and
+ * assigning `req.genauth` work as before, the entry goes with the request. A prototype that is not
+ * Express's, or that already has a `genauth` of someone else's, gets the plain property as before.
+ */
+import type { GenAuthContext } from '../core/types.js';
+
+/** Whatever was assigned to `req.genauth` of each request (by the guard, or by the app: the setter takes any value). */
+const contexts = new WeakMap<object, unknown>();
+
+const ACCESSOR: PropertyDescriptor = {
+  configurable: true,
+  enumerable: false,
+  get(this: object): unknown {
+    return contexts.get(this);
+  },
+  set(this: object, value: unknown) {
+    contexts.set(this, value);
+  },
+};
+
+/** Prototypes (apps' `app.request`) already checked: true when the accessor serves them. */
+const checked = new WeakMap<object, boolean>();
+/** The last prototype seen: one app is the common case, and a comparison is cheaper than a lookup. */
+let lastServed: object | undefined;
+
+/** Where `name` is defined along `object`'s prototype chain, if anywhere. */
+function descriptorOf(object: object | null, name: string): PropertyDescriptor | undefined {
+  for (let o = object; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+    const found = Object.getOwnPropertyDescriptor(o, name);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Whether the accessor serves requests on `proto`, installing it when `proto` is an Express app's
+ * request prototype (it has its own `app`) and nothing in its chain defines `genauth` yet. It goes on
+ * that prototype's own prototype, Express's request object, so that a request leaving a mounted
+ * sub-app (Express puts it back on the parent's prototype) still reads its context.
+ */
+function served(proto: object): boolean {
+  let ok = checked.get(proto);
+  if (ok === undefined) {
+    const found = descriptorOf(proto, 'genauth');
+    const base = Object.getPrototypeOf(proto) as object | null;
+    if (found !== undefined) ok = found.get === ACCESSOR.get;
+    else if (Object.hasOwn(proto, 'app') && base !== null && Object.isExtensible(base)) {
+      Object.defineProperty(base, 'genauth', ACCESSOR);
+      ok = true;
+    } else ok = false;
+    checked.set(proto, ok);
+  }
+  return ok;
+}
+
+/** Sets `req.genauth` (an ordinary assignment either way: an own `genauth` the app defined still wins). */
+export function attachExpressContext(req: { genauth?: GenAuthContext }, context: GenAuthContext): void {
+  const proto = Object.getPrototypeOf(req) as object | null;
+  if (proto !== null && (proto === lastServed || served(proto))) lastServed = proto;
+  req.genauth = context;
+}

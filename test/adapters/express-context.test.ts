@@ -1,0 +1,117 @@
+/**
+ * `req.genauth` on Express is kept beside the request (an accessor on Express's request prototype and
+ * a WeakMap) instead of as a property added to each request, which costs Express a new hidden class
+ * per request (docs/bench.md, "Hot path"). What an app can observe must not change: each request reads
+ * its own context, mounted sub-apps and later middleware see it, an app may assign or define its own.
+ */
+import express4 from 'express4';
+import express5 from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import request from 'supertest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
+import { bearerFor, closeAfterEach, seedStandardTenant, useEmulator } from '../fixtures.js';
+
+describe.each([
+  ['Express 4', express4 as unknown as typeof express5],
+  ['Express 5', express5],
+])('%s req.genauth', (_name, express) => {
+  const emulator = useEmulator();
+  const track = closeAfterEach<ExpressGuard>();
+  let guard: ExpressGuard;
+
+  beforeEach(() => {
+    seedStandardTenant(emulator());
+    guard = track(createExpressGuard(emulator().guardOptions()));
+  });
+
+  const show = (req: Request, res: Response) => {
+    res.json({ user: req.genauth?.identity.userId ?? null, reason: req.genauth?.decision?.reason ?? null, own: Object.hasOwn(req, 'genauth') });
+  };
+
+  it('adds no property to the request: the handler reads the context of its own request', async () => {
+    const app = express();
+    app.get('/reports', guard.requirePermission('reports', 'reports:Read'), show);
+    const [alice, bob] = await Promise.all([
+      request(app).get('/reports').set('authorization', await bearerFor(emulator(), 'alice')),
+      request(app).get('/reports').set('authorization', await bearerFor(emulator(), 'bob')),
+    ]);
+    expect(alice.body).toEqual({ user: 'alice', reason: 'allowed', own: false });
+    expect(bob.status).toBe(403);
+    const again = await request(app).get('/reports').set('authorization', await bearerFor(emulator(), 'alice'));
+    expect(again.body).toEqual({ user: 'alice', reason: 'allowed', own: false });
+  });
+
+  it('is undefined on a request the guard did not see', async () => {
+    const app = express();
+    app.get('/open', show);
+    app.get('/reports', guard.requirePermission('reports', 'reports:Read'), show);
+    // The accessor is installed by the first guarded request; a request without a guard reads nothing.
+    await request(app).get('/reports').set('authorization', await bearerFor(emulator(), 'alice'));
+    const open = await request(app).get('/open').set('authorization', await bearerFor(emulator(), 'alice'));
+    expect(open.body).toEqual({ user: null, reason: null, own: false });
+  });
+
+  it('reaches middleware after a mounted sub-app, and the sub-app of another app', async () => {
+    const sub = express();
+    sub.get('/reports', guard.requirePermission('reports', 'reports:Read'), (_req: Request, _res: Response, next: NextFunction) => next());
+    const app = express();
+    app.use('/sub', sub);
+    app.use(show);
+    const res = await request(app).get('/sub/reports').set('authorization', await bearerFor(emulator(), 'alice'));
+    expect(res.body).toEqual({ user: 'alice', reason: 'allowed', own: false });
+    const other = express();
+    other.get('/reports', guard.authenticate(), show);
+    const res2 = await request(other).get('/reports').set('authorization', await bearerFor(emulator(), 'bob'));
+    expect(res2.body).toEqual({ user: 'bob', reason: null, own: false });
+  });
+
+  it('lets the app assign req.genauth, before or after the guard, and keeps an own property the app defined', async () => {
+    const app = express();
+    app.get(
+      '/before',
+      (req: Request, _res: Response, next: NextFunction) => {
+        req.genauth = { identity: { userId: 'someone-else', claims: {} } } as unknown as Request['genauth'];
+        next();
+      },
+      guard.requirePermission('reports', 'reports:Read'),
+      show,
+    );
+    app.get('/after', guard.requirePermission('reports', 'reports:Read'), (req: Request, res: Response) => {
+      req.genauth = undefined;
+      res.json({ value: req.genauth ?? null });
+    });
+    app.get(
+      '/defined',
+      (req: Request, _res: Response, next: NextFunction) => {
+        Object.defineProperty(req, 'genauth', { value: undefined, writable: true, enumerable: true, configurable: true });
+        next();
+      },
+      guard.requirePermission('reports', 'reports:Read'),
+      show,
+    );
+    const token = await bearerFor(emulator(), 'alice');
+    expect((await request(app).get('/before').set('authorization', token)).body).toEqual({ user: 'alice', reason: 'allowed', own: false });
+    expect((await request(app).get('/after').set('authorization', token)).body).toEqual({ value: null });
+    expect((await request(app).get('/defined').set('authorization', token)).body).toEqual({ user: 'alice', reason: 'allowed', own: true });
+  });
+
+  it('leaves a genauth the app put on its request prototype alone', async () => {
+    const app = express();
+    const mine = new WeakMap<object, unknown>();
+    Object.defineProperty(app.request, 'genauth', {
+      configurable: true,
+      get(this: object) {
+        return mine.get(this);
+      },
+      set(this: object, value: unknown) {
+        mine.set(this, { wrapped: value });
+      },
+    });
+    app.get('/reports', guard.requirePermission('reports', 'reports:Read'), (req: Request, res: Response) => {
+      res.json(req.genauth);
+    });
+    const res = await request(app).get('/reports').set('authorization', await bearerFor(emulator(), 'alice'));
+    expect(res.body.wrapped.identity.userId).toBe('alice');
+  });
+});
