@@ -1,5 +1,4 @@
-import type { Dispatcher } from 'undici';
-import Pool from 'undici/lib/dispatcher/pool.js';
+import { Pool, type Dispatcher } from 'undici';
 import { GenAuthApiError } from '../errors.js';
 import { channels, tracing, type UpstreamEvent } from '../events.js';
 import type { ResolvedGenAuthOptions, ResolvedOptions } from '../options/resolved.js';
