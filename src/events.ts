@@ -78,7 +78,10 @@ export interface RedisTierEvent {
 export const tracing = Object.freeze({
   /** One GenAuth load attempt: {@link LoadTrace}. */
   load: diagnostics.tracingChannel<unknown, LoadTrace>('genauth-guard:load'),
-  /** One decision that waits (grants loaded, conditions evaluated): {@link DecisionTrace}. */
+  /**
+   * Every decision: {@link DecisionTrace}. One that waits (grants loaded, conditions evaluated) is traced
+   * with `tracePromise`; one made at once from fresh cached grants with `traceSync` (`synchronous: true`).
+   */
   decision: diagnostics.tracingChannel<unknown, DecisionTrace>('genauth-guard:decision'),
 });
 
@@ -147,7 +150,7 @@ export interface LoadTrace {
   error?: unknown;
 }
 
-/** The context of one decision that waits (`genauth-guard:decision` tracing channel). */
+/** The context of one decision (`genauth-guard:decision` tracing channel). */
 export interface DecisionTrace {
   userId: string;
   /** The resource code (route mode) or the canonical path (API mode). */
@@ -158,8 +161,14 @@ export interface DecisionTrace {
   allowed?: boolean;
   /** Set on end: `allowed`, `denied`, `no_grant`, `unmapped_method`. */
   reason?: string;
-  /** Set by Node when the decision failed (a 503 or 500 GuardError). */
+  /** Set by Node when the decision failed (a 503 or 500 GuardError). A refusal (403) is a result, not an error. */
   error?: unknown;
+  /**
+   * True when the decision was made at once from fresh cached grants (traced with `traceSync`: only
+   * `start` and `end`, and `error` if it threw, fire; close a span on `end`). Absent for a decision
+   * that waits (traced with `tracePromise`: close on `asyncEnd`).
+   */
+  synchronous?: true;
 }
 
 /** What the permission cache did (`genauth-guard:cache`). */

@@ -54,6 +54,22 @@ export function createDecisionObserver(options: Pick<ResolvedOptions, 'onDecisio
   };
 }
 
+/**
+ * Runs a decision made at once from fresh cached grants inside the decision tracing channel, with
+ * `traceSync` (start, end; error if it threw), marked `synchronous` so that a subscriber closes it on
+ * `end` (no async phase follows). Call only when the channel has subscribers. A refusal is a result:
+ * the caller throws its 403 after this returns.
+ */
+export function traceDecisionNow<T extends Decision | ApiDecision>(context: DecisionTrace, decide: () => T): T {
+  context.synchronous = true;
+  return tracing.decision.traceSync(() => {
+    const decision = decide();
+    context.allowed = decision.allowed;
+    context.reason = decision.reason;
+    return decision;
+  }, context);
+}
+
 /** Runs a decision that waits inside the decision tracing channel (call only when it has subscribers). */
 export function traceDecision<T extends Decision | ApiDecision>(context: DecisionTrace, decide: () => Promise<T>): Promise<T> {
   return tracing.decision.tracePromise(async () => {

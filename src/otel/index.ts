@@ -20,8 +20,8 @@ export interface GenAuthGuardInstrumentation {
 
 /**
  * Records the guard's spans and metrics through OpenTelemetry: a `genauth-guard.decision` span for
- * each decision that waits, a `genauth-guard.load` span for each GenAuth load attempt, and the
- * `genauth_guard.*` metrics. It covers every guard in the process (the channels are global); `guards`
+ * each decision (from the caches or after a wait), a `genauth-guard.load` span for each GenAuth load
+ * attempt, and the `genauth_guard.*` metrics. It covers every guard in the process (the channels are global); `guards`
  * only names those whose cache size is reported. Call it once, after the SDK is registered when
  * relying on the global meter provider (the API's global meter provider is not a proxy).
  * @example

@@ -14,7 +14,7 @@ export const SCOPE_VERSION = '0.1.0';
 export const SPAN = Object.freeze({
   /** One GenAuth load attempt (`SpanKind.CLIENT`). */
   load: 'genauth-guard.load',
-  /** One decision that waited for grants or conditions (`SpanKind.INTERNAL`). */
+  /** One decision, from the caches or after waiting for grants or conditions (`SpanKind.INTERNAL`). */
   decision: 'genauth-guard.decision',
 });
 

@@ -1,9 +1,11 @@
 /**
- * The bridge's spans, from the guard's tracing channels: `genauth-guard.decision` for each decision
- * that waits, `genauth-guard.load` for each GenAuth load attempt. The decision span is opened as the
- * channel starts, in the caller's async context, so its parent is the active span there (the
- * request's server span when a context manager runs); it is then kept in an AsyncLocalStorage bound
- * to the channel's start, so a load begun inside the decision, and its cache result, find it.
+ * The bridge's spans, from the guard's tracing channels: `genauth-guard.decision` for each decision,
+ * `genauth-guard.load` for each GenAuth load attempt. The decision span is opened as the channel
+ * starts, in the caller's async context, so its parent is the active span there (the request's server
+ * span when a context manager runs); it is then kept in an AsyncLocalStorage bound to the channel's
+ * start, so a load begun inside the decision, and its cache result, find it. A decision that waits
+ * (`tracePromise`) is closed on `asyncEnd`; one made at once from fresh cached grants (`traceSync`,
+ * marked `synchronous`) on `end`, since nothing follows it.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
@@ -46,6 +48,22 @@ export function traceSpans(tracer: Tracer, recordUserId: boolean): Stop {
     }
   }
 
+  /**
+   * `end` closes a synchronous decision (from fresh cached grants, so a cache hit), or one whose
+   * function threw before returning its promise (`tracePromise` then fires no `asyncEnd`). For a
+   * decision that waits, `end` only means its synchronous part is over: `asyncEnd` closes it.
+   */
+  function endDecision(message: unknown): void {
+    const decision = message as DecisionTrace;
+    if (decision.synchronous === true) {
+      scopes.get(decision)?.span.setAttribute(ATTR.cache, 'hit');
+      closeDecision(decision);
+    } else if (decision.error !== undefined) {
+      closeDecision(decision);
+    }
+  }
+
+  /** Ends the decision's span once (the scope is forgotten at the first close). */
   function closeDecision(message: unknown): void {
     const decision = message as DecisionTrace;
     const scope = scopes.get(decision);
@@ -91,6 +109,7 @@ export function traceSpans(tracer: Tracer, recordUserId: boolean): Stop {
 
   decisionStart.bindStore(current, openDecision);
   const unsubscribe = subscribeAll({
+    'tracing:genauth-guard:decision:end': endDecision,
     'tracing:genauth-guard:decision:asyncEnd': closeDecision,
     'genauth-guard:cache': noteCache,
     'tracing:genauth-guard:load:start': openLoad,

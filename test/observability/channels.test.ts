@@ -58,7 +58,7 @@ function appWith(options: Partial<GuardOptions> = {}): express.Express {
 
 const names = (events: Array<[string, unknown]>) => events.map(([name]) => name);
 
-it('miss then hit: a load trace and a decision trace on the miss, plain events only on the hit', async () => {
+it('miss then hit: a load trace and a decision trace on the miss, a synchronous decision trace on the hit', async () => {
   const app = appWith();
   const token = `Bearer ${await emulator().mintToken('alice')}`;
   const seen = record();
@@ -87,9 +87,11 @@ it('miss then hit: a load trace and a decision trace on the miss, plain events o
 
     seen.events.length = 0;
     expect((await request(app).get('/w').set('authorization', token)).status).toBe(403);
-    // The synchronous hot path: no trace, a hit and the decision.
+    // The synchronous hot path: a hit, a traceSync decision (start and end only), the decision.
     expect(seen.events).toEqual([
       ['genauth-guard:cache', { kind: 'hit', userId: 'alice' }],
+      ['tracing:genauth-guard:decision:start', { userId: 'alice', resource: 'reports', synchronous: true }],
+      ['tracing:genauth-guard:decision:end', { userId: 'alice', resource: 'reports', synchronous: true, allowed: false, reason: 'no_grant' }],
       ['genauth-guard:decision', { userId: 'alice', resource: 'reports', actions: ['reports:Write'], allowed: false, reason: 'no_grant' }],
     ]);
   } finally {

@@ -25,16 +25,23 @@ function spyAll(): () => Record<string, number> {
   for (const [name, channel] of Object.entries({ ...channels, ...moreChannels })) spies[name] = vi.spyOn(channel, 'publish');
   for (const [name, trace] of Object.entries(tracing)) {
     spies[`${name}.tracePromise`] = vi.spyOn(trace, 'tracePromise');
+    spies[`${name}.traceSync`] = vi.spyOn(trace, 'traceSync');
     for (const phase of ['start', 'end', 'asyncStart', 'asyncEnd', 'error'] as const) spies[`${name}.${phase}`] = vi.spyOn(trace[phase], 'publish');
   }
   return () => Object.fromEntries(Object.entries(spies).map(([name, spy]) => [name, spy.mock.calls.length]));
 }
 
-/** A run that touches every event: miss, hit, deny, stale after an upstream error, a retry refused, bad tokens, invalidation. */
+/**
+ * A run that touches every event: miss, hit (route and API mode, allowed and denied: the synchronous
+ * decisions), deny, stale after an upstream error, a retry refused, bad tokens, invalidation.
+ */
 async function exercise(): Promise<void> {
   const time = manualClock();
   emulator().clearFaults();
-  emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+  emulator().setGrants('alice', [
+    { resourceCode: 'reports', actions: ['reports:Read'] },
+    { resourceCode: 'users', resourceType: 'API', apiIdentifier: '/api/users', actions: ['read'] },
+  ]);
   const guard = createExpressGuard({
     ...emulator().guardOptions(),
     clock: time.clock,
@@ -44,9 +51,14 @@ async function exercise(): Promise<void> {
   try {
     const app = express();
     app.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
+    app.get('/w', guard.requirePermission('reports', 'reports:Write'), (_req, res) => void res.send('ok'));
+    app.use('/api', guard.api(), (_req, res) => void res.send('ok'));
     const alice = `Bearer ${await emulator().mintToken('alice', { expiresIn: 3600 })}`;
     expect((await request(app).get('/r').set('authorization', alice)).status).toBe(200);
     expect((await request(app).get('/r').set('authorization', alice)).status).toBe(200);
+    expect((await request(app).get('/w').set('authorization', alice)).status).toBe(403);
+    expect((await request(app).get('/api/users').set('authorization', alice)).status).toBe(200);
+    expect((await request(app).delete('/api/users').set('authorization', alice)).status).toBe(403);
     expect(await guard.check({ userId: 'alice', resource: 'reports', action: 'reports:Read' })).toMatchObject({ allowed: true });
     expect((await request(app).get('/r').set('authorization', `Bearer ${await emulator().mintToken('bob')}`)).status).toBe(403); // evicts alice
     expect((await request(app).get('/r').set('authorization', alice)).status).toBe(200);
@@ -93,7 +105,7 @@ it('publishes on every channel while subscribed, and stops once unsubscribed', a
     tracing.decision.unsubscribe(handlers);
   }
   const seen = counts();
-  for (const name of ['decision', 'upstream', 'cache', 'retryRefused', 'token', 'webhook', 'webhookReceived', 'webhookRejected', 'webhookInvalidation', 'load.tracePromise', 'decision.tracePromise', 'load.error']) {
+  for (const name of ['decision', 'upstream', 'cache', 'retryRefused', 'token', 'webhook', 'webhookReceived', 'webhookRejected', 'webhookInvalidation', 'load.tracePromise', 'decision.tracePromise', 'decision.traceSync', 'load.error']) {
     expect(seen[name], name).toBeGreaterThan(0);
   }
   vi.restoreAllMocks();

@@ -1,7 +1,8 @@
 /**
  * The OpenTelemetry bridge over real HTTP (Express + the emulator), recorded by the OpenTelemetry
  * SDK's in-memory span exporter and a metric reader: the spans and metrics docs/otel.md documents on
- * a miss that allows, a cached denial, an upstream error, and that disable() records nothing more.
+ * a miss that allows, a cached denial, an upstream error, and that disable() records nothing more
+ * (decisions from the caches: warm-decisions.test.ts).
  */
 import diagnostics from 'node:diagnostics_channel';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
@@ -66,15 +67,6 @@ describe('spans', () => {
     expect(load?.attributes).toEqual({ 'url.path': RESOURCES, 'genauth_guard.attempt': 0, 'genauth_guard.status_class': '2xx' });
     expect(load?.parentSpanContext?.spanId).toBe(decision?.spanContext().spanId);
     expect(load?.spanContext().traceId).toBe(decision?.spanContext().traceId);
-  });
-
-  it('a decision from the caches opens no span (it is counted, below)', async () => {
-    const { app } = setUp();
-    const token = await bearerFor(emulator(), 'alice');
-    expect((await request(app).get('/r').set('authorization', token)).status).toBe(200);
-    const before = sdk.spans().length;
-    expect((await request(app).get('/w').set('authorization', token)).status).toBe(403);
-    expect(sdk.spans().length).toBe(before);
   });
 
   it('a denial that waited: outcome deny with its reason', async () => {

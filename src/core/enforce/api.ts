@@ -12,7 +12,7 @@ import type { Identity } from '../../token/verifier.js';
 import { publishApiDecision, type Authorizer } from '../authorize.js';
 import { publishCache } from '../../cache/cache-events.js';
 import { tracing } from '../../events.js';
-import { traceDecision, type DecisionNote, type DecisionObserver } from '../observe.js';
+import { traceDecision, traceDecisionNow, type DecisionNote, type DecisionObserver } from '../observe.js';
 import type { GrantStore, UserGrants } from '../grant-store.js';
 import type { GenAuthContext } from '../types.js';
 import type { Callers, KnownToken } from './caller.js';
@@ -122,7 +122,12 @@ export function createApiEnforcer(callers: Callers, store: GrantStore, authorize
     const grants = callers.cachedGrants(identity.userId, known)?.value;
     if (grants === undefined || compile(identity.userId, grants, spec, router).hasConditions) return decideLater(request, spec, target, router, identity, note);
     publishCache('hit', identity.userId);
-    return allowed(identity, observed(identity.userId, spec.matcher.match(grants.index, request.method, target, undefined, router), note));
+    const decision = tracing.decision.hasSubscribers
+      ? traceDecisionNow({ userId: identity.userId, resource: target.path, method: request.method.toUpperCase() }, () =>
+          spec.matcher.match(grants.index, request.method, target, undefined, router),
+        )
+      : spec.matcher.match(grants.index, request.method, target, undefined, router);
+    return allowed(identity, observed(identity.userId, decision, note));
   }
 
   async function decideLater(

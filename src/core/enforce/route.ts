@@ -7,7 +7,8 @@ import type { Identity } from '../../token/verifier.js';
 import type { Authorizer } from '../authorize.js';
 import { publishDecision } from '../authorize.js';
 import { publishCache } from '../../cache/cache-events.js';
-import type { DecisionNote, DecisionObserver } from '../observe.js';
+import { tracing } from '../../events.js';
+import { traceDecisionNow, type DecisionNote, type DecisionObserver } from '../observe.js';
 import type { GenAuthContext, RouteOptions } from '../types.js';
 import type { Callers, KnownToken } from './caller.js';
 
@@ -88,7 +89,9 @@ export function createRouteEnforcer(callers: Callers, authorizer: Authorizer, re
     const cached = callers.cachedGrants(identity.userId, known);
     if (cached === undefined || cached.value.index.hasConditions) return decideLater(request, spec, identity, resource, note);
     publishCache('hit', identity.userId);
-    const decision = decideRemembered(cached.value, resource, spec.requirement, spec.route.resourceType);
+    const decision = tracing.decision.hasSubscribers
+      ? traceDecisionNow({ userId: identity.userId, resource }, () => decideRemembered(cached.value, resource, spec.requirement, spec.route.resourceType))
+      : decideRemembered(cached.value, resource, spec.requirement, spec.route.resourceType);
     publishDecision(identity.userId, resource, decision);
     if (note !== undefined) observer?.report(note, identity.userId, decision);
     return allowed(identity, decision, resource, spec.requirement);
