@@ -3,6 +3,7 @@ import { sealingKey } from '../cache/redis/seal.js';
 import { createSharedTier, type SharedTier } from '../cache/redis/tier.js';
 import type { CacheReadNote } from '../cache/cache-events.js';
 import { createUncachedPermissions } from '../cache/uncached.js';
+import { createGrantSetTable, type GrantSet, type GrantSetTable } from '../cache/grant-sets.js';
 import { GenAuthApiError, PermissionsUnavailableError, isGuardError } from '../errors.js';
 import { readResourceList } from '../genauth/authorized-resources.js';
 import type { GenAuthClient } from '../genauth/client.js';
@@ -18,11 +19,20 @@ const UNKNOWN_USER_TTL = 5_000;
 /** Bytes an entry's remembered decision may hold: the object and a resource of the longest kept. */
 const MEMO_BYTES = 160 + 2 * REMEMBERED_RESOURCE_MAX;
 
-/** What the cache keeps per user: the indexed grants, the last decision made from them, and what API mode compiled. */
+/**
+ * Bytes of a user's own record besides the key and the remembered decision: this object, the cache
+ * entry and link around it, and lru-cache's slots for it (its Map entry, lists, ttl and size arrays).
+ */
+const USER_RECORD_BYTES = 240;
+
+/** A distinct grant list as GenAuth served it, indexed once for every user holding it. */
+export type SharedGrants = GrantSet<readonly AuthorizedResource[], GrantIndex>;
+
+/** What the cache keeps per user: the shared indexed grants, and the last decision made from them. */
 export interface UserGrants extends DecisionMemo {
-  /** Bytes of API mode's tries compiled from `index` that the cache's size of the entry counts. */
-  apiBytes: number;
-  /** The compiled form last charged: a request that uses it again skips the check. */
+  /** The interned set `index` belongs to (users with equal lists share it; API mode's tries hang on it). */
+  readonly set: SharedGrants;
+  /** The compiled form last charged (to the set): a request that uses it again skips the check. */
   apiCharged: CompiledApiGrants | undefined;
 }
 /** A user's cached grants as the cache hands them out. */
@@ -55,7 +65,15 @@ class SharedLoadSupersededError extends Error {
   }
 }
 
-const memo = (list: readonly AuthorizedResource[]): UserGrants => ({ index: indexGrants(list), lastDecision: undefined, lastResourceType: undefined, apiBytes: 0, apiCharged: undefined });
+const userRecord = (set: SharedGrants): UserGrants => ({ index: set.built, set, lastDecision: undefined, lastResourceType: undefined, apiCharged: undefined });
+
+/** API mode's bytes already charged to a set (the tries live as long as its index). */
+const setApiBytes = new WeakMap<SharedGrants, number>();
+
+/** `cache: false`: a set of the request's own, never held, never shared. */
+function uncachedSet(list: readonly AuthorizedResource[]): SharedGrants {
+  return { list, built: indexGrants(list), hash: '', users: 0, bytes: 0 };
+}
 
 const userNotFound = (error: unknown) => error instanceof GenAuthApiError && error.kind === 'user_not_found';
 
@@ -63,6 +81,9 @@ const userNotFound = (error: unknown) => error instanceof GenAuthApiError && err
 export function createGrantStore(options: ResolvedOptions, client: GenAuthClient): GrantStore {
   const { genauth } = options;
   const settings: ResolvedCacheOptions | undefined = options.cache === false ? undefined : options.cache;
+  // Each guard interns its own users' lists: a set is shared only within one guard's scope.
+  const sets: GrantSetTable<readonly AuthorizedResource[], GrantIndex> = createGrantSetTable({ build: indexGrants, sizeOf: (_list, index) => index.bytes });
+  const memo = (list: readonly AuthorizedResource[]): UserGrants => userRecord(settings === undefined ? uncachedSet(list) : sets.intern(list));
   const shared =
     settings?.redis === undefined
       ? undefined
@@ -145,7 +166,14 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
           ...settings,
           clock: options.clock,
           load: shared === undefined ? load : (userId, setTtl) => loadShared(shared, settings.ttl, settings.maxStale, userId, setTtl),
-          sizeOf: (grants) => grants.index.bytes + MEMO_BYTES + grants.apiBytes,
+          sizeOf: () => USER_RECORD_BYTES + MEMO_BYTES,
+          shared: {
+            retain: (grants) => sets.retain(grants.set),
+            release: (grants) => sets.release(grants.set),
+            bytesOf: (grants) => grants.set.bytes,
+            bytes: () => sets.bytes,
+            count: () => sets.size,
+          },
         });
 
   async function userGrants(userId: string, note?: CacheReadNote): Promise<UserGrants> {
@@ -161,17 +189,18 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
     shared,
     grants: async (userId, note) => (await userGrants(userId, note)).index,
     userGrants,
-    compiled(userId, grants, compiled) {
+    compiled(_userId, grants, compiled) {
       if (compiled === grants.apiCharged) return;
+      const set = grants.set;
+      // The tries hang on the shared index: charged to the set, once, whichever of its users compiled them.
+      const charged = setApiBytes.get(set) ?? 0;
       const bytes = compiledApiBytes(grants.index);
-      if (bytes !== grants.apiBytes) {
-        const charged = grants.apiBytes;
-        grants.apiBytes = bytes;
-        // Not measured again (stale, replaced, or no cache): the next request tries again.
-        if (!cache.remeasure(userId, grants)) {
-          grants.apiBytes = charged;
-          return;
-        }
+      if (bytes !== charged) {
+        setApiBytes.set(set, bytes);
+        sets.grew(set, bytes - charged);
+        // Grown past one entry's budget: its users leave (it is used for this request, as a load would be).
+        if (settings !== undefined && set.bytes + USER_RECORD_BYTES + MEMO_BYTES > settings.maxEntryBytes) cache.dropWhere((held) => held.set === set);
+        cache.fit();
       }
       grants.apiCharged = compiled;
     },
