@@ -26,6 +26,11 @@ export interface GrantSetTableOptions<L, B> {
   build: (list: L) => B;
   /** Estimated bytes of a set's list and built form. */
   sizeOf: (list: L, built: B) => number;
+  /**
+   * The hash a list is found by; equal lists must hash alike.
+   * @default sha256 of the list's JSON text
+   */
+  hash?: (list: L) => string;
 }
 
 /** The interning table: `intern` on a load, `retain`/`release` when the cache stores or drops a user. */
@@ -72,17 +77,18 @@ function hashOf(list: unknown): string {
 /** Creates an empty interning table. */
 export function createGrantSetTable<L, B>(options: GrantSetTableOptions<L, B>): GrantSetTable<L, B> {
   const sets = new Map<string, GrantSet<L, B>>();
+  const hash = options.hash ?? hashOf;
   let bytes = 0;
   let held = 0;
 
   return {
     intern(list) {
-      const hash = hashOf(list);
-      const held = sets.get(hash);
+      const key = hash(list);
+      const held = sets.get(key);
       // Equal hashes are not enough: the lists themselves must be equal, or the user gets a set of their own.
       if (held !== undefined && sameJson(held.list, list)) return held;
       const built = options.build(list);
-      return { list, built, hash, users: 0, bytes: options.sizeOf(list, built) };
+      return { list, built, hash: key, users: 0, bytes: options.sizeOf(list, built) };
     },
     retain(set) {
       if (set.users++ > 0) return;
