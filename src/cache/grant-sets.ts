@@ -1,15 +1,16 @@
 /**
  * Grant sets interned by content: thousands of users often receive byte-identical lists from GenAuth,
  * and the cache should hold (and charge) each distinct list once. A set is found by a hash of its
- * list and then compared with it in full, so a hash collision can never hand one user another's
- * grants; it stays in the table while some cached user holds it (a count moved by the cache).
+ * list's JSON text and then compared with that text in full, so a hash collision can never hand one
+ * user another's grants; it stays in the table while some cached user holds it (a count moved by the
+ * cache). The text is all a set keeps of the list: the raw entries go once the index is built.
  */
 import { createHash } from 'node:crypto';
 
 /** One distinct grant list and what was built from it (the index), shared by the users holding it. */
 export interface GrantSet<L, B> {
-  /** The list as GenAuth served it: what a later list is compared with. */
-  readonly list: L;
+  /** The list's JSON text: what a later list is compared with (its raw entries are not kept). */
+  readonly text: string;
   /** What was built from the list, once for every user holding it. */
   readonly built: B;
   /** The hash the table knows it by. */
@@ -24,13 +25,13 @@ export interface GrantSet<L, B> {
 export interface GrantSetTableOptions<L, B> {
   /** Builds the shared form of a list (called once per distinct list held). */
   build: (list: L) => B;
-  /** Estimated bytes of a set's list and built form. */
-  sizeOf: (list: L, built: B) => number;
+  /** Estimated bytes of a set's built form and of its text. */
+  sizeOf: (built: B, text: string) => number;
   /**
-   * The hash a list is found by; equal lists must hash alike.
-   * @default sha256 of the list's JSON text
+   * The hash a list's JSON text is found by.
+   * @default sha256
    */
-  hash?: (list: L) => string;
+  hash?: (text: string) => string;
 }
 
 /** The interning table: `intern` on a load, `retain`/`release` when the cache stores or drops a user. */
@@ -49,46 +50,27 @@ export interface GrantSetTable<L, B> {
   readonly bytes: number;
 }
 
-/** Structural equality of parsed JSON values (objects, arrays, strings, numbers, booleans, null). */
-export function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  for (const key of ka) {
-    if (!Object.prototype.hasOwnProperty.call(b, key)) return false;
-    if (!sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
-  }
-  return true;
-}
-
-/** The hash a list is found by: sha256 of its JSON text. */
-function hashOf(list: unknown): string {
-  return createHash('sha256').update(JSON.stringify(list) ?? '').digest('base64');
+/** The hash a list's JSON text is found by: sha256. */
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
 }
 
 /** Creates an empty interning table. */
 export function createGrantSetTable<L, B>(options: GrantSetTableOptions<L, B>): GrantSetTable<L, B> {
   const sets = new Map<string, GrantSet<L, B>>();
-  const hash = options.hash ?? hashOf;
+  const hash = options.hash ?? sha256;
   let bytes = 0;
   let held = 0;
 
   return {
     intern(list) {
-      const key = hash(list);
+      const text = JSON.stringify(list) ?? '';
+      const key = hash(text);
       const held = sets.get(key);
-      // Equal hashes are not enough: the lists themselves must be equal, or the user gets a set of their own.
-      if (held !== undefined && sameJson(held.list, list)) return held;
+      // Equal hashes are not enough: the texts must be equal, or the user gets a set of their own.
+      if (held !== undefined && held.text === text) return held;
       const built = options.build(list);
-      return { list, built, hash: key, users: 0, bytes: options.sizeOf(list, built) };
+      return { text, built, hash: key, users: 0, bytes: options.sizeOf(built, text) };
     },
     retain(set) {
       if (set.users++ > 0) return;

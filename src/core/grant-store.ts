@@ -10,7 +10,8 @@ import type { GenAuthClient } from '../genauth/client.js';
 import type { ResolvedCacheOptions, ResolvedOptions } from '../options.js';
 import { compiledApiBytes, type CompiledApiGrants } from '../policy/api-compile.js';
 import { REMEMBERED_RESOURCE_MAX, type DecisionMemo } from '../policy/decide.js';
-import { indexGrants, type GrantIndex } from '../policy/grants.js';
+import { stringBytes } from '../policy/grant-bytes.js';
+import { indexGrants, indexGrantsCompact, type GrantIndex } from '../policy/grants.js';
 import type { AuthorizedResource } from '../wire.js';
 
 /** How long "this user does not exist" is remembered, in ms. */
@@ -24,6 +25,9 @@ const MEMO_BYTES = 160 + 2 * REMEMBERED_RESOURCE_MAX;
  * entry and link around it, and lru-cache's slots for it (its Map entry, lists, ttl and size arrays).
  */
 const USER_RECORD_BYTES = 240;
+
+/** A set's record and its hash (the table's Map entry included). */
+const SET_BYTES = 240;
 
 /** A distinct grant list as GenAuth served it, indexed once for every user holding it. */
 export type SharedGrants = GrantSet<readonly AuthorizedResource[], GrantIndex>;
@@ -72,7 +76,7 @@ const setApiBytes = new WeakMap<SharedGrants, number>();
 
 /** `cache: false`: a set of the request's own, never held, never shared. */
 function uncachedSet(list: readonly AuthorizedResource[]): SharedGrants {
-  return { list, built: indexGrants(list), hash: '', users: 0, bytes: 0 };
+  return { text: '', built: indexGrants(list), hash: '', users: 0, bytes: 0 };
 }
 
 const userNotFound = (error: unknown) => error instanceof GenAuthApiError && error.kind === 'user_not_found';
@@ -82,7 +86,7 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
   const { genauth } = options;
   const settings: ResolvedCacheOptions | undefined = options.cache === false ? undefined : options.cache;
   // Each guard interns its own users' lists: a set is shared only within one guard's scope.
-  const sets: GrantSetTable<readonly AuthorizedResource[], GrantIndex> = createGrantSetTable({ build: indexGrants, sizeOf: (_list, index) => index.bytes });
+  const sets: GrantSetTable<readonly AuthorizedResource[], GrantIndex> = createGrantSetTable({ build: indexGrantsCompact, sizeOf: (index, text) => index.bytes + SET_BYTES + stringBytes(text) });
   const memo = (list: readonly AuthorizedResource[]): UserGrants => userRecord(settings === undefined ? uncachedSet(list) : sets.intern(list));
   const shared =
     settings?.redis === undefined
