@@ -7,7 +7,7 @@ import { Generations, type GenerationMark } from './generations.js';
 export interface PermissionCacheOptions<V> {
   /** Freshness, ms. */
   ttl: number;
-  /** Most users. */
+  /** Most users; `Infinity`: no count, `maxBytes` alone bounds the cache. */
   max: number;
   /** Budget of all entries, bytes (estimated with `sizeOf`). */
   maxBytes: number;
@@ -129,6 +129,9 @@ class LoadSupersededError extends Error {
   }
 }
 
+/** Failed loads remembered at most (lru-cache allocates this many slots up front). */
+const MAX_FAILURES = 10_000;
+
 /** Loads of one request: a first one, and fresh ones after invalidations that each made moot (bounded, so an invalidation storm cannot hold a request forever). */
 const MAX_LOADS_PER_REQUEST = 8;
 
@@ -136,12 +139,13 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
   const { load, maxStale, clock, shared } = options;
   const generations = new Generations();
   const failures =
-    options.errorTtl > 0 ? new LRUCache<string, { error: unknown }>({ max: options.max, ttl: options.errorTtl, ttlResolution: 0, perf: clock }) : undefined;
+    options.errorTtl > 0 ? new LRUCache<string, { error: unknown }>({ max: Math.min(options.max, MAX_FAILURES), ttl: options.errorTtl, ttlResolution: 0, perf: clock }) : undefined;
 
   // Keyed by the user id alone: the other query dimensions (id type, namespace, resource type) are
   // fixed for one guard, and each guard owns its cache, so no id can reach another scope's entry.
   const cache = new LRUCache<string, CachedGrants<V>>({
-    max: options.max,
+    // 0: no count (lru-cache then grows its lists as it fills instead of allocating `max` slots up front).
+    max: Number.isFinite(options.max) ? options.max : 0,
     maxSize: options.maxBytes,
     maxEntrySize: options.maxEntryBytes,
     sizeCalculation: (entry, key) => sizeOfEntry(entry.value, key),

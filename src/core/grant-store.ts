@@ -21,21 +21,24 @@ const UNKNOWN_USER_TTL = 5_000;
 const MEMO_BYTES = 160 + 2 * REMEMBERED_RESOURCE_MAX;
 
 /**
- * Bytes of a user's own record besides the key and the remembered decision: this object, the cache
- * entry and link around it, and lru-cache's slots for it (its Map entry, lists, ttl and size arrays).
+ * Bytes of a user's own record besides the key: the cache entry and the link around the shared grants,
+ * and lru-cache's slots for it (its Map entry, lists, ttl and size arrays, grown by half as it fills).
  */
-const USER_RECORD_BYTES = 240;
+const USER_RECORD_BYTES = 360;
 
-/** A set's record and its hash (the table's Map entry included). */
-const SET_BYTES = 240;
+/** A set's record, its hash and the grants object (the table's Map entry included). */
+const SET_BYTES = 320;
 
 /** A distinct grant list as GenAuth served it, indexed once for every user holding it. */
-export type SharedGrants = GrantSet<readonly AuthorizedResource[], GrantIndex>;
+export type SharedGrants = GrantSet<readonly AuthorizedResource[], UserGrants>;
 
-/** What the cache keeps per user: the shared indexed grants, and the last decision made from them. */
+/**
+ * What the cache hands out for a user: indexed grants and the last decision made from them, shared
+ * by every user whose list is the same (a decision depends on the grants alone, and is frozen).
+ */
 export interface UserGrants extends DecisionMemo {
-  /** The interned set `index` belongs to (users with equal lists share it; API mode's tries hang on it). */
-  readonly set: SharedGrants;
+  /** The interned set these grants are (API mode's tries hang on its index). Set once, when interned. */
+  set: SharedGrants;
   /** The compiled form last charged (to the set): a request that uses it again skips the check. */
   apiCharged: CompiledApiGrants | undefined;
 }
@@ -69,14 +72,17 @@ class SharedLoadSupersededError extends Error {
   }
 }
 
-const userRecord = (set: SharedGrants): UserGrants => ({ index: set.built, set, lastDecision: undefined, lastResourceType: undefined, apiCharged: undefined });
+/** Grants over `index`; their `set` is filled in by whoever made the set (see `memo`). */
+const grantsOver = (index: GrantIndex): UserGrants => ({ index, set: undefined as unknown as SharedGrants, lastDecision: undefined, lastResourceType: undefined, apiCharged: undefined });
 
 /** API mode's bytes already charged to a set (the tries live as long as its index). */
 const setApiBytes = new WeakMap<SharedGrants, number>();
 
-/** `cache: false`: a set of the request's own, never held, never shared. */
-function uncachedSet(list: readonly AuthorizedResource[]): SharedGrants {
-  return { text: '', built: indexGrants(list), hash: '', users: 0, bytes: 0 };
+/** `cache: false`: grants of the request's own, lazily indexed, never held, never shared. */
+function uncachedGrants(list: readonly AuthorizedResource[]): UserGrants {
+  const grants = grantsOver(indexGrants(list));
+  grants.set = { text: '', built: grants, hash: '', users: 0, bytes: 0 };
+  return grants;
 }
 
 const userNotFound = (error: unknown) => error instanceof GenAuthApiError && error.kind === 'user_not_found';
@@ -86,8 +92,16 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
   const { genauth } = options;
   const settings: ResolvedCacheOptions | undefined = options.cache === false ? undefined : options.cache;
   // Each guard interns its own users' lists: a set is shared only within one guard's scope.
-  const sets: GrantSetTable<readonly AuthorizedResource[], GrantIndex> = createGrantSetTable({ build: indexGrantsCompact, sizeOf: (index, text) => index.bytes + SET_BYTES + stringBytes(text) });
-  const memo = (list: readonly AuthorizedResource[]): UserGrants => userRecord(settings === undefined ? uncachedSet(list) : sets.intern(list));
+  const sets: GrantSetTable<readonly AuthorizedResource[], UserGrants> = createGrantSetTable({
+    build: (list) => grantsOver(indexGrantsCompact(list)),
+    sizeOf: (grants, text) => grants.index.bytes + SET_BYTES + MEMO_BYTES + stringBytes(text),
+  });
+  function memo(list: readonly AuthorizedResource[]): UserGrants {
+    if (settings === undefined) return uncachedGrants(list);
+    const set = sets.intern(list);
+    set.built.set = set;
+    return set.built;
+  }
   const shared =
     settings?.redis === undefined
       ? undefined
@@ -170,7 +184,7 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
           ...settings,
           clock: options.clock,
           load: shared === undefined ? load : (userId, setTtl) => loadShared(shared, settings.ttl, settings.maxStale, userId, setTtl),
-          sizeOf: () => USER_RECORD_BYTES + MEMO_BYTES,
+          sizeOf: () => USER_RECORD_BYTES,
           shared: {
             retain: (grants) => sets.retain(grants.set),
             release: (grants) => sets.release(grants.set),
