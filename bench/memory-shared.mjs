@@ -21,6 +21,9 @@ const { values: args } = parseArgs({
     grants: { type: 'string', default: '100' },
     budget: { type: 'string', default: String(64 * 2 ** 20) },
     json: { type: 'boolean', default: false },
+    // Exit 3 when a target is missed: shared, every user warm and under 400 B of heap each; distinct,
+    // at least twice the 548 users per 64 MiB of 100 grants the cache kept before sets were shared.
+    targets: { type: 'boolean', default: false },
   },
 });
 const USERS = Number(args.users);
@@ -119,6 +122,10 @@ const result = {
   chargedPerUser: stats.bytes / Math.max(stats.users, 1),
   nextRequestCalls: calls,
 };
+const missed = distinct
+  ? result.cached * (64 * 2 ** 20) / BUDGET < 2 * 548
+  : result.nextRequestCalls > 0 || result.heapPerUser >= 400;
+if (args.targets && missed) process.exitCode = 3;
 if (args.json) {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } else {
