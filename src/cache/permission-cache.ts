@@ -79,10 +79,10 @@ export interface PermissionCache<V> {
   /** Entries, distinct sets and estimated bytes held now. */
   stats(): PermissionCacheStats;
   /**
-   * The shared parts grew (API mode compiled a set): the least recently used users leave until the
-   * cache is within `maxBytes` again.
+   * The shared parts grew (API mode compiled `userId`'s set): the least recently used other users
+   * leave until the cache is within `maxBytes` again.
    */
-  fit(): void;
+  fit(userId: string): void;
   /**
    * Drops every stored user whose value `matches` (a shared part grew above `maxEntryBytes`): said
    * as `oversize`, as lru-cache's own refusal is. A walk over the cache: for rare events only.
@@ -173,10 +173,10 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
     // Called once per stored value ('update' sets the value already stored, which was never disposed).
     onInsert: shared === undefined
       ? undefined
-      : (entry, _userId, reason) => {
+      : (entry, userId, reason) => {
           if (reason === 'update') return;
           shared.retain(entry.value);
-          fitShared();
+          fitShared(userId);
         },
     fetchMethod: async (userId, _stale, { signal, options: fetchOptions }) => {
       const failed = failures?.get(userId);
@@ -228,11 +228,26 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
   /**
    * lru-cache keeps users' own bytes within `maxBytes`; the shared parts come on top, each once:
    * the least recently used users leave (a shared part goes with its last user) until both fit.
-   * The most recent user stays: a part alone is never above `maxEntryBytes`, itself within `maxBytes`.
+   * `keep` (the user just stored or grown) stays: a part alone is never above `maxEntryBytes`, itself
+   * within `maxBytes`. Victims are taken from lru-cache's own order in batches and deleted outside
+   * its iteration (loads in flight are not among them: they hold nothing yet).
    */
-  function fitShared(): void {
+  function fitShared(keep: string | undefined): void {
     if (shared === undefined) return;
-    while (cache.size > 1 && cache.calculatedSize + shared.bytes() > options.maxBytes) cache.pop();
+    const over = () => cache.calculatedSize + shared.bytes() > options.maxBytes;
+    while (over()) {
+      const victims: string[] = [];
+      for (const userId of cache.rkeys()) {
+        if (userId !== keep) victims.push(userId);
+        if (victims.length === 64) break;
+      }
+      if (victims.length === 0) return;
+      for (const userId of victims) {
+        if (!over()) return;
+        cache.delete(userId);
+        publishCache('evict', userId);
+      }
+    }
   }
 
   /**
@@ -339,7 +354,7 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
       const sets = shared === undefined ? cache.size : shared.count();
       return { entries: cache.size, users: cache.size, sets, bytes: cache.calculatedSize + (shared?.bytes() ?? 0) };
     },
-    fit: fitShared,
+    fit: (userId) => fitShared(userId),
     dropWhere(matches) {
       const users: string[] = [];
       for (const [userId, entry] of cache.entries()) if (matches(entry.value)) users.push(userId);

@@ -207,7 +207,7 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
     shared,
     grants: async (userId, note) => (await userGrants(userId, note)).index,
     userGrants,
-    compiled(_userId, grants, compiled) {
+    compiled(userId, grants, compiled) {
       if (compiled === grants.apiCharged) return;
       const set = grants.set;
       // The tries hang on the shared index: charged to the set, once, whichever of its users compiled them.
@@ -218,7 +218,7 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
         sets.grew(set, bytes - charged);
         // Grown past one entry's budget: its users leave (it is used for this request, as a load would be).
         if (settings !== undefined && set.bytes + USER_RECORD_BYTES + MEMO_BYTES > settings.maxEntryBytes) cache.dropWhere((held) => held.set === set);
-        cache.fit();
+        cache.fit(userId);
       }
       grants.apiCharged = compiled;
     },
