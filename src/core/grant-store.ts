@@ -57,9 +57,9 @@ export interface GrantStore {
   /** The same, with what the cache keeps beside them. */
   userGrants(userId: string, note?: CacheReadNote): Promise<UserGrants>;
   /**
-   * API mode compiled the user's grants (`compiled` is what it uses): when that grew them, the cache
-   * measures their entry again, so `cache.maxBytes` counts the tries (lru-cache sizes an entry when it
-   * is stored). A comparison when that form was already charged.
+   * API mode compiled the user's grants (`compiled` is what it uses): when that grew them, their set
+   * is charged the tries (once, whichever of its users compiled them), so `cache.maxBytes` counts
+   * them. A comparison when that form was already charged.
    */
   compiled(userId: string, grants: UserGrants, compiled: CompiledApiGrants): void;
 }
