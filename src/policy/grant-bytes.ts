@@ -57,8 +57,8 @@ const SHAPE_ACTION_BYTES = 64;
 
 /** Heap bytes of a string: its header and one or two bytes per character (V8 stores Latin-1 text in one). */
 export function stringBytes(text: string): number {
-  // eslint-disable-next-line no-control-regex
-  return 24 + (/[^\u0000-\u00ff]/.test(text) ? 2 * text.length : text.length);
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return 24 + 2 * text.length;
+  return 24 + text.length;
 }
 
 /** Estimated heap bytes of one grant in the compact form, its action shape aside (see {@link shapeBytes}). */
