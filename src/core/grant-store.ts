@@ -217,7 +217,7 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
         setApiBytes.set(set, bytes);
         sets.grew(set, bytes - charged);
         // Grown past one entry's budget: its users leave (it is used for this request, as a load would be).
-        if (settings !== undefined && set.bytes + USER_RECORD_BYTES + MEMO_BYTES > settings.maxEntryBytes) cache.dropWhere((held) => held.set === set);
+        if (settings !== undefined && set.bytes + USER_RECORD_BYTES + 2 * userId.length > settings.maxEntryBytes) cache.dropWhere((held) => held.set === set);
         cache.fit(userId);
       }
       grants.apiCharged = compiled;
