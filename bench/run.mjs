@@ -340,8 +340,13 @@ function versions() {
 }
 
 function runChild(script, args = []) {
+  return runChildWith(script, args, []);
+}
+
+/** A child Node process on `script` with `nodeArgs` before it and `scriptArgs` after it. */
+function runChildWith(script, nodeArgs, scriptArgs) {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [...args, join(HERE, script)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...nodeArgs, join(HERE, script), ...scriptArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     child.on('exit', (code) => resolvePromise({ code, out }));
@@ -519,6 +524,17 @@ async function main() {
     const memory = await runChild('memory.mjs', ['--expose-gc']);
     parts.push('', memory.out.trim());
     if (memory.code !== 0) failed.push({ id: 'memory', error: `exit ${memory.code}` });
+    // Users per 64 MiB with grant sets shared (100,000 users, 50 sets) and all distinct (the worst case).
+    log('users per byte budget: mem-shared, mem-distinct...');
+    const rowsOfMemory = [];
+    for (const args of [['--users', process.env.BENCH_MEM_USERS ?? '100000', '--sets', '50'], ['--users', '3000', '--sets', '0']]) {
+      const run = await runChildWith('memory-shared.mjs', ['--expose-gc'], [...args, '--targets']);
+      rowsOfMemory.push(run.out.trim());
+      if (run.code !== 0) failed.push({ id: `memory-shared ${args.join(' ')}`, error: `exit ${run.code}` });
+    }
+    parts.push('', '## Users per byte budget (64 MiB, 100 grants a set)', '',
+      '| row | traffic | users cached | distinct sets | charged | heap growth | heap | GenAuth calls on each user\'s next request |',
+      '|---|---|---:|---:|---:|---:|---|---:|', ...rowsOfMemory);
   }
   for (const { config, child } of running.filter((r) => r.child.profileOut)) {
     const prefix = child.profileOut.split('/').pop();

@@ -7,7 +7,7 @@ import { Generations, type GenerationMark } from './generations.js';
 export interface PermissionCacheOptions<V> {
   /** Freshness, ms. */
   ttl: number;
-  /** Most users. */
+  /** Most users; `Infinity`: no count, `maxBytes` alone bounds the cache. */
   max: number;
   /** Budget of all entries, bytes (estimated with `sizeOf`). */
   maxBytes: number;
@@ -29,6 +29,37 @@ export interface PermissionCacheOptions<V> {
   load: (userId: string, setTtl: (ms: number) => void) => Promise<V>;
   /** Estimated bytes of a value and what the caller keeps beside it (the key's are added). */
   sizeOf: (value: V) => number;
+  /**
+   * What several users' values share (an interned grant set), charged once against `maxBytes`
+   * however many users hold it; `sizeOf` then counts only a user's own part. Absent: nothing shared.
+   */
+  shared?: SharedPart<V>;
+}
+
+/** The part of values that users share: the cache says when a user's value is stored and dropped. */
+export interface SharedPart<V> {
+  /** A user's value was stored: it now holds its shared part. */
+  retain(value: V): void;
+  /** A user's value left the cache (evicted, replaced, invalidated, expired). */
+  release(value: V): void;
+  /** Bytes of the value's shared part, for the `maxEntryBytes` check. */
+  bytesOf(value: V): number;
+  /** Bytes of every shared part held now, each once. */
+  bytes(): number;
+  /** Distinct shared parts held now. */
+  count(): number;
+}
+
+/** What a cache holds now. */
+export interface PermissionCacheStats {
+  /** Users cached. */
+  entries: number;
+  /** Estimated bytes charged against `maxBytes`: every user's own part, and each shared part once. */
+  bytes: number;
+  /** Users cached (the same as `entries`). */
+  users: number;
+  /** Distinct grant sets they hold (each user holds one; users with equal lists share one). */
+  sets: number;
 }
 
 /** The permission cache: lru-cache `fetch()` gives bounds, TTL, single-flight loads and stale rules. */
@@ -45,8 +76,18 @@ export interface PermissionCache<V> {
   get(userId: string, note?: CacheReadNote): Promise<V>;
   invalidateUser(userId: string): void;
   invalidateAll(): void;
-  /** Entries and estimated bytes held now. */
-  stats(): { entries: number; bytes: number };
+  /** Entries, distinct sets and estimated bytes held now. */
+  stats(): PermissionCacheStats;
+  /**
+   * The shared parts grew (API mode compiled `userId`'s set): the least recently used other users
+   * leave until the cache is within `maxBytes` again.
+   */
+  fit(userId: string): void;
+  /**
+   * Drops every stored user whose value `matches` (a shared part grew above `maxEntryBytes`): said
+   * as `oversize`, as lru-cache's own refusal is. A walk over the cache: for rare events only.
+   */
+  dropWhere(matches: (value: V) => boolean): void;
   /**
    * Measures the user's entry again (`sizeOf`) when it is fresh and holds `value`, which grew since it
    * was stored; its ttl is kept. An entry now above `maxEntryBytes` leaves the cache; others may be
@@ -88,22 +129,26 @@ class LoadSupersededError extends Error {
   }
 }
 
+/** Failed loads remembered at most (lru-cache allocates this many slots up front). */
+const MAX_FAILURES = 10_000;
+
 /** Loads of one request: a first one, and fresh ones after invalidations that each made moot (bounded, so an invalidation storm cannot hold a request forever). */
 const MAX_LOADS_PER_REQUEST = 8;
 
 export function createPermissionCache<V>(options: PermissionCacheOptions<V>): PermissionCache<V> {
-  const { load, maxStale, clock } = options;
+  const { load, maxStale, clock, shared } = options;
   const generations = new Generations();
   const failures =
-    options.errorTtl > 0 ? new LRUCache<string, { error: unknown }>({ max: options.max, ttl: options.errorTtl, ttlResolution: 0, perf: clock }) : undefined;
+    options.errorTtl > 0 ? new LRUCache<string, { error: unknown }>({ max: Math.min(options.max, MAX_FAILURES), ttl: options.errorTtl, ttlResolution: 0, perf: clock }) : undefined;
 
   // Keyed by the user id alone: the other query dimensions (id type, namespace, resource type) are
   // fixed for one guard, and each guard owns its cache, so no id can reach another scope's entry.
   const cache = new LRUCache<string, CachedGrants<V>>({
-    max: options.max,
+    // 0: no count (lru-cache then grows its lists as it fills instead of allocating `max` slots up front).
+    max: Number.isFinite(options.max) ? options.max : 0,
     maxSize: options.maxBytes,
     maxEntrySize: options.maxEntryBytes,
-    sizeCalculation: (entry, key) => options.sizeOf(entry.value) + 2 * key.length,
+    sizeCalculation: (entry, key) => sizeOfEntry(entry.value, key),
     ttl: options.ttl,
     // Read the clock on each check instead of caching it behind a 1 ms setTimeout: a timer per
     // millisecond per cache costs more than a clock reading (performance.now()) on the hot path.
@@ -122,8 +167,17 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
     // A link someone kept (see stillFresh) lets go of an entry that is no longer the user's.
     dispose: (entry, userId, reason) => {
       entry.link.grants = undefined;
+      shared?.release(entry.value);
       if (reason === 'evict') publishCache('evict', userId);
     },
+    // Called once per stored value ('update' sets the value already stored, which was never disposed).
+    onInsert: shared === undefined
+      ? undefined
+      : (entry, userId, reason) => {
+          if (reason === 'update') return;
+          shared.retain(entry.value);
+          fitShared(userId);
+        },
     fetchMethod: async (userId, _stale, { signal, options: fetchOptions }) => {
       const failed = failures?.get(userId);
       if (failed !== undefined) throw failed.error;
@@ -139,7 +193,7 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
         // lru-cache takes a ttl of 0 for "never expires": an already stale entry lives 1 ms there.
         fetchOptions.ttl = Math.max(ttl, 1);
         // lru-cache drops it silently: said here (the request still gets it).
-        if (options.sizeOf(value) + 2 * userId.length > options.maxEntryBytes) publishCache('oversize', userId);
+        if (sizeOfEntry(value, userId) > options.maxEntryBytes) publishCache('oversize', userId);
         // Read before lru-cache stores it, so this ends no later than lru-cache's own ttl does.
         const freshUntil = clock.now() + ttl;
         const link: GrantsLink<V> = { grants: undefined };
@@ -159,6 +213,42 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
       }
     },
   });
+
+  /**
+   * A user's own bytes; with a shared part, lru-cache counts only those (the part is charged once, see
+   * fitShared), but an entry whose part alone is too large for `maxEntryBytes` is still refused.
+   */
+  function sizeOfEntry(value: V, userId: string): number {
+    const own = options.sizeOf(value) + 2 * userId.length;
+    if (shared === undefined) return own;
+    const whole = own + shared.bytesOf(value);
+    return whole > options.maxEntryBytes ? whole : own;
+  }
+
+  /**
+   * lru-cache keeps users' own bytes within `maxBytes`; the shared parts come on top, each once:
+   * the least recently used users leave (a shared part goes with its last user) until both fit.
+   * `keep` (the user just stored or grown) stays: a part alone is never above `maxEntryBytes`, itself
+   * within `maxBytes`. Victims are taken from lru-cache's own order in batches and deleted outside
+   * its iteration (loads in flight are not among them: they hold nothing yet).
+   */
+  function fitShared(keep: string | undefined): void {
+    if (shared === undefined) return;
+    const over = () => cache.calculatedSize + shared.bytes() > options.maxBytes;
+    while (over()) {
+      const victims: string[] = [];
+      for (const userId of cache.rkeys()) {
+        if (userId !== keep) victims.push(userId);
+        if (victims.length === 64) break;
+      }
+      if (victims.length === 0) return;
+      for (const userId of victims) {
+        if (!over()) return;
+        cache.delete(userId);
+        publishCache('evict', userId);
+      }
+    }
+  }
 
   /**
    * Rejects when lru-cache aborts the load because its user was invalidated (the generation moved
@@ -260,7 +350,19 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
       failures?.clear();
       publishCache('invalidate', undefined);
     },
-    stats: () => ({ entries: cache.size, bytes: cache.calculatedSize }),
+    stats() {
+      const sets = shared === undefined ? cache.size : shared.count();
+      return { entries: cache.size, users: cache.size, sets, bytes: cache.calculatedSize + (shared?.bytes() ?? 0) };
+    },
+    fit: (userId) => fitShared(userId),
+    dropWhere(matches) {
+      const users: string[] = [];
+      for (const [userId, entry] of cache.entries()) if (matches(entry.value)) users.push(userId);
+      for (const userId of users) {
+        cache.delete(userId);
+        publishCache('oversize', userId);
+      }
+    },
     remeasure(userId, value) {
       // Fresh only: a stale entry may have a load in flight over it, which setting it would replace.
       const entry = cache.peek(userId, { allowStale: false });

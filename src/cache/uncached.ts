@@ -65,7 +65,9 @@ export function createUncachedPermissions<V>(load: (userId: string, setTtl: (ms:
       for (const entry of running.values()) invalidate(entry);
       running.clear();
     },
-    stats: () => ({ entries: 0, bytes: 0 }),
+    stats: () => ({ entries: 0, bytes: 0, users: 0, sets: 0 }),
+    fit: () => {},
+    dropWhere: () => {},
     remeasure: () => false,
   };
 }

@@ -3,13 +3,15 @@ import { sealingKey } from '../cache/redis/seal.js';
 import { createSharedTier, type SharedTier } from '../cache/redis/tier.js';
 import type { CacheReadNote } from '../cache/cache-events.js';
 import { createUncachedPermissions } from '../cache/uncached.js';
+import { createGrantSetTable, type GrantSet, type GrantSetTable } from '../cache/grant-sets.js';
 import { GenAuthApiError, PermissionsUnavailableError, isGuardError } from '../errors.js';
 import { readResourceList } from '../genauth/authorized-resources.js';
 import type { GenAuthClient } from '../genauth/client.js';
 import type { ResolvedCacheOptions, ResolvedOptions } from '../options.js';
 import { compiledApiBytes, type CompiledApiGrants } from '../policy/api-compile.js';
 import { REMEMBERED_RESOURCE_MAX, type DecisionMemo } from '../policy/decide.js';
-import { indexGrants, type GrantIndex } from '../policy/grants.js';
+import { stringBytes } from '../policy/grant-bytes.js';
+import { indexGrants, indexGrantsCompact, type GrantIndex } from '../policy/grants.js';
 import type { AuthorizedResource } from '../wire.js';
 
 /** How long "this user does not exist" is remembered, in ms. */
@@ -18,11 +20,26 @@ const UNKNOWN_USER_TTL = 5_000;
 /** Bytes an entry's remembered decision may hold: the object and a resource of the longest kept. */
 const MEMO_BYTES = 160 + 2 * REMEMBERED_RESOURCE_MAX;
 
-/** What the cache keeps per user: the indexed grants, the last decision made from them, and what API mode compiled. */
+/**
+ * Bytes of a user's own record besides the key: the cache entry and the link around the shared grants,
+ * and lru-cache's slots for it (its Map entry, lists, ttl and size arrays, grown by half as it fills).
+ */
+const USER_RECORD_BYTES = 360;
+
+/** A set's record, its hash and the grants object (the table's Map entry included). */
+const SET_BYTES = 320;
+
+/** A distinct grant list as GenAuth served it, indexed once for every user holding it. */
+export type SharedGrants = GrantSet<readonly AuthorizedResource[], UserGrants>;
+
+/**
+ * What the cache hands out for a user: indexed grants and the last decision made from them, shared
+ * by every user whose list is the same (a decision depends on the grants alone, and is frozen).
+ */
 export interface UserGrants extends DecisionMemo {
-  /** Bytes of API mode's tries compiled from `index` that the cache's size of the entry counts. */
-  apiBytes: number;
-  /** The compiled form last charged: a request that uses it again skips the check. */
+  /** The interned set these grants are (API mode's tries hang on its index). Set once, when interned. */
+  set: SharedGrants;
+  /** The compiled form last charged (to the set): a request that uses it again skips the check. */
   apiCharged: CompiledApiGrants | undefined;
 }
 /** A user's cached grants as the cache hands them out. */
@@ -40,9 +57,9 @@ export interface GrantStore {
   /** The same, with what the cache keeps beside them. */
   userGrants(userId: string, note?: CacheReadNote): Promise<UserGrants>;
   /**
-   * API mode compiled the user's grants (`compiled` is what it uses): when that grew them, the cache
-   * measures their entry again, so `cache.maxBytes` counts the tries (lru-cache sizes an entry when it
-   * is stored). A comparison when that form was already charged.
+   * API mode compiled the user's grants (`compiled` is what it uses): when that grew them, their set
+   * is charged the tries (once, whichever of its users compiled them), so `cache.maxBytes` counts
+   * them. A comparison when that form was already charged.
    */
   compiled(userId: string, grants: UserGrants, compiled: CompiledApiGrants): void;
 }
@@ -55,7 +72,18 @@ class SharedLoadSupersededError extends Error {
   }
 }
 
-const memo = (list: readonly AuthorizedResource[]): UserGrants => ({ index: indexGrants(list), lastDecision: undefined, lastResourceType: undefined, apiBytes: 0, apiCharged: undefined });
+/** Grants over `index`; their `set` is filled in by whoever made the set (see `memo`). */
+const grantsOver = (index: GrantIndex): UserGrants => ({ index, set: undefined as unknown as SharedGrants, lastDecision: undefined, lastResourceType: undefined, apiCharged: undefined });
+
+/** API mode's bytes already charged to a set (the tries live as long as its index). */
+const setApiBytes = new WeakMap<SharedGrants, number>();
+
+/** `cache: false`: grants of the request's own, lazily indexed, never held, never shared. */
+function uncachedGrants(list: readonly AuthorizedResource[]): UserGrants {
+  const grants = grantsOver(indexGrants(list));
+  grants.set = { text: '', built: grants, hash: '', users: 0, bytes: 0 };
+  return grants;
+}
 
 const userNotFound = (error: unknown) => error instanceof GenAuthApiError && error.kind === 'user_not_found';
 
@@ -63,6 +91,17 @@ const userNotFound = (error: unknown) => error instanceof GenAuthApiError && err
 export function createGrantStore(options: ResolvedOptions, client: GenAuthClient): GrantStore {
   const { genauth } = options;
   const settings: ResolvedCacheOptions | undefined = options.cache === false ? undefined : options.cache;
+  // Each guard interns its own users' lists: a set is shared only within one guard's scope.
+  const sets: GrantSetTable<readonly AuthorizedResource[], UserGrants> = createGrantSetTable({
+    build: (list) => grantsOver(indexGrantsCompact(list)),
+    sizeOf: (grants, text) => grants.index.bytes + SET_BYTES + MEMO_BYTES + stringBytes(text),
+  });
+  function memo(list: readonly AuthorizedResource[]): UserGrants {
+    if (settings === undefined) return uncachedGrants(list);
+    const set = sets.intern(list);
+    set.built.set = set;
+    return set.built;
+  }
   const shared =
     settings?.redis === undefined
       ? undefined
@@ -145,7 +184,14 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
           ...settings,
           clock: options.clock,
           load: shared === undefined ? load : (userId, setTtl) => loadShared(shared, settings.ttl, settings.maxStale, userId, setTtl),
-          sizeOf: (grants) => grants.index.bytes + MEMO_BYTES + grants.apiBytes,
+          sizeOf: () => USER_RECORD_BYTES,
+          shared: {
+            retain: (grants) => sets.retain(grants.set),
+            release: (grants) => sets.release(grants.set),
+            bytesOf: (grants) => grants.set.bytes,
+            bytes: () => sets.bytes,
+            count: () => sets.size,
+          },
         });
 
   async function userGrants(userId: string, note?: CacheReadNote): Promise<UserGrants> {
@@ -163,15 +209,16 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
     userGrants,
     compiled(userId, grants, compiled) {
       if (compiled === grants.apiCharged) return;
+      const set = grants.set;
+      // The tries hang on the shared index: charged to the set, once, whichever of its users compiled them.
+      const charged = setApiBytes.get(set) ?? 0;
       const bytes = compiledApiBytes(grants.index);
-      if (bytes !== grants.apiBytes) {
-        const charged = grants.apiBytes;
-        grants.apiBytes = bytes;
-        // Not measured again (stale, replaced, or no cache): the next request tries again.
-        if (!cache.remeasure(userId, grants)) {
-          grants.apiBytes = charged;
-          return;
-        }
+      if (bytes !== charged) {
+        setApiBytes.set(set, bytes);
+        sets.grew(set, bytes - charged);
+        // Grown past one entry's budget: its users leave (it is used for this request, as a load would be).
+        if (settings !== undefined && set.bytes + USER_RECORD_BYTES + 2 * userId.length > settings.maxEntryBytes) cache.dropWhere((held) => held.set === set);
+        cache.fit(userId);
       }
       grants.apiCharged = compiled;
     },

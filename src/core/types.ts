@@ -19,8 +19,12 @@ export interface GenAuthContext {
 export interface CacheStats {
   /** Users cached in this process. */
   entries: number;
-  /** Their estimated bytes. */
+  /** Estimated bytes charged against `cache.maxBytes`: each user's own record, and each distinct grant set once. */
   bytes: number;
+  /** Users cached in this process (the same as `entries`). */
+  users: number;
+  /** Distinct grant sets those users hold: users whose GenAuth lists are identical share one. */
+  sets: number;
   /** The shared Redis tier's counters, when `cache.redis` is set. */
   redis?: RedisTierStats;
 }

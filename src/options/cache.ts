@@ -14,7 +14,8 @@ export function resolveCache(value: unknown): ResolvedCacheOptions | false {
   if (maxEntryBytes > maxBytes) fail('cache.maxEntryBytes', 'must not exceed cache.maxBytes');
   return Object.freeze({
     ttl: positiveNumber(input.ttl, 'cache.ttl', 60_000),
-    max: Math.floor(positiveNumber(input.max, 'cache.max', 10_000)),
+    // No count by default: the byte budget binds (a user sharing a grant set costs a few hundred bytes).
+    max: Math.floor(positiveNumber(input.max, 'cache.max', Number.POSITIVE_INFINITY)),
     maxBytes,
     maxEntryBytes,
     maxStale: positiveNumber(input.maxStale, 'cache.maxStale', 300_000, true),

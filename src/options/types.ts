@@ -166,7 +166,11 @@ export interface IdentityOptions<Req = unknown> {
 export interface CacheOptions {
   /** How long fetched grants are fresh, in ms. @default 60000 */
   ttl?: number;
-  /** Most users kept. @default 10000 */
+  /**
+   * Most users kept. By default no count: `maxBytes` alone bounds the cache (users sharing a grant set
+   * cost a few hundred bytes each, so a count would bind long before the bytes do; docs/memory.md).
+   * @default unbounded (`maxBytes` bounds it)
+   */
   max?: number;
   /** Byte budget of the whole cache (estimated). @default 64 MiB */
   maxBytes?: number;

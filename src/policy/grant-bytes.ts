@@ -44,3 +44,34 @@ export function entryBytes(entry: AuthorizedResource): number {
   else if (condition !== undefined && condition !== null) bytes += conditionItemBytes(condition);
   return bytes;
 }
+
+// The compact form (indexGrantsCompact): no raw entry, action sets shared within a list.
+/** A Grant object, its slot in the code's array and in the list of all grants, and its code's Map entry and array. */
+const COMPACT_GRANT_BYTES = 240;
+/** A wildcard grant's record (`{ prefix, grant }`) and its slot. */
+const WILDCARD_BYTES = 64;
+/** One action shape: its Set, prefix list and actions array (one per distinct effect and actions in a list). */
+const SHAPE_BYTES = 320;
+/** One action name in a shape: its slot in the array and in the Set's table, and the string. */
+const SHAPE_ACTION_BYTES = 64;
+
+/** Heap bytes of a string: its header and one or two bytes per character (V8 stores Latin-1 text in one). */
+export function stringBytes(text: string): number {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return 24 + 2 * text.length;
+  return 24 + text.length;
+}
+
+/** Estimated heap bytes of one grant in the compact form, its action shape aside (see {@link shapeBytes}). */
+export function compactGrantBytes(grant: { code: string; apiIdentifier: string | null; conditions: readonly unknown[] }): number {
+  let bytes = COMPACT_GRANT_BYTES + stringBytes(grant.code) + (grant.apiIdentifier === null ? 0 : stringBytes(grant.apiIdentifier));
+  if (grant.code === '*' || grant.code.endsWith(':*')) bytes += WILDCARD_BYTES + stringBytes(grant.code);
+  for (const item of grant.conditions) bytes += 8 + conditionItemBytes(item);
+  return bytes;
+}
+
+/** Estimated heap bytes of one action shape shared by a list's grants. */
+export function shapeBytes(actions: readonly string[]): number {
+  let bytes = SHAPE_BYTES;
+  for (const action of actions) bytes += SHAPE_ACTION_BYTES + 2 * stringBytes(action);
+  return bytes;
+}

@@ -1,6 +1,6 @@
 import type { AuthorizedResource } from '../wire.js';
-import { entryBytes, INDEX_BYTES } from './grant-bytes.js';
-import { normalizeGrant, readConditions, usableCode, type Grant } from './normalize-grant.js';
+import { compactGrantBytes, entryBytes, INDEX_BYTES, shapeBytes } from './grant-bytes.js';
+import { normalizeGrant, readConditions, usableCode, type ActionShapes, type Grant } from './normalize-grant.js';
 
 /**
  * A user's grants indexed once per fetch: raw entries grouped by resource code in one pass, each
@@ -68,7 +68,7 @@ class LazyGrantIndex implements GrantIndex {
     if (grants === undefined) {
       const entries = this.entriesOf(code);
       if (entries === undefined) return undefined;
-      grants = entries.map(normalizeGrant).filter((g): g is Grant => g !== null);
+      grants = entries.map((entry) => normalizeGrant(entry)).filter((g): g is Grant => g !== null);
       this.normalized.set(code, grants);
     }
     return grants;
@@ -116,7 +116,63 @@ class LazyGrantIndex implements GrantIndex {
   }
 }
 
+/**
+ * A grant list normalized up front into its smallest form, for a cache that keeps it: no raw entry is
+ * kept (their descriptions and unused fields go), grants naming the same actions share one action
+ * set, and each code's grants are one array in one Map. Same grants, same order as {@link LazyGrantIndex}.
+ */
+class CompactGrantIndex implements GrantIndex {
+  readonly grants: readonly Grant[];
+  readonly wildcards: ReadonlyArray<{ readonly prefix: string; readonly grant: Grant }>;
+  readonly hasConditions: boolean;
+  readonly bytes: number;
+  private readonly byCode: Map<string, readonly Grant[]>;
+
+  constructor(entries: readonly AuthorizedResource[]) {
+    const shapes: ActionShapes = new Map();
+    const byCode = new Map<string, Grant[]>();
+    const wildcards: Array<{ prefix: string; grant: Grant }> = [];
+    let hasConditions = false;
+    let bytes = INDEX_BYTES;
+    for (const entry of entries) {
+      const grant = normalizeGrant(entry, shapes);
+      if (grant === null) continue;
+      bytes += compactGrantBytes(grant);
+      if (grant.conditions.length > 0) hasConditions = true;
+      const prefix = wildcardPrefix(grant.code);
+      if (prefix !== null) {
+        wildcards.push({ prefix, grant });
+        continue;
+      }
+      const list = byCode.get(grant.code);
+      if (list === undefined) byCode.set(grant.code, [grant]);
+      else list.push(grant);
+    }
+    for (const shape of shapes.values()) bytes += shapeBytes(shape.actions);
+    const all: Grant[] = [];
+    for (const list of byCode.values()) for (const grant of list) all.push(grant);
+    for (const { grant } of wildcards) all.push(grant);
+    this.byCode = byCode;
+    this.wildcards = wildcards;
+    this.grants = all;
+    this.hasConditions = hasConditions;
+    this.bytes = bytes;
+  }
+
+  lookup(code: string): readonly Grant[] | undefined {
+    return this.byCode.get(code);
+  }
+}
+
 /** Indexes a grant list once per fetch, so each decision is a Map lookup plus the (few) wildcard codes. */
 export function indexGrants(entries: readonly AuthorizedResource[]): GrantIndex {
   return new LazyGrantIndex(entries);
+}
+
+/**
+ * Indexes a grant list that a cache keeps (and users may share): every grant normalized at once into
+ * the smallest form, the raw entries let go. `bytes` is its estimated heap, exact up to rounding.
+ */
+export function indexGrantsCompact(entries: readonly AuthorizedResource[]): GrantIndex {
+  return new CompactGrantIndex(entries);
 }

@@ -95,8 +95,41 @@ export function usableCode(entry: AuthorizedResource): string | null {
 const ANY_ACTION: readonly string[] = Object.freeze(['*']);
 const NO_ACTIONS: readonly string[] = Object.freeze([]);
 
-/** Normalizes one upstream entry; returns null for an entry with no usable resource code. */
-export function normalizeGrant(entry: AuthorizedResource): Grant | null {
+/** The action part of a grant, which grants with the same effect and actions can share. */
+type ActionShape = Pick<Grant, 'actions' | 'anyAction' | 'actionSet' | 'actionPrefixes'>;
+
+/**
+ * Shapes already built for a grant list, by effect and actions: a list where many grants name the same
+ * actions (a role's grants usually do) holds one Set and one prefix list for them, not one per grant.
+ */
+export type ActionShapes = Map<string, ActionShape>;
+
+function actionShape(actions: readonly string[], deny: boolean): ActionShape {
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  let anyAction = false;
+  for (const action of actions) {
+    if (action === '*') anyAction = true;
+    else if (action.endsWith(':*') && action.length > 2) prefixes.push(deny ? foldCase(action.slice(0, -1)) : action.slice(0, -1));
+    else exact.add(deny ? foldCase(action) : action);
+  }
+  return { actions, anyAction, actionSet: exact, actionPrefixes: prefixes };
+}
+
+/** The shape from `shapes` when one with this effect and these actions was built, else a new one (kept there). */
+function sharedShape(actions: readonly string[], deny: boolean, shapes: ActionShapes | undefined): ActionShape {
+  if (shapes === undefined) return actionShape(actions, deny);
+  const key = (deny ? 'D' : 'A') + JSON.stringify(actions);
+  let shape = shapes.get(key);
+  if (shape === undefined) shapes.set(key, (shape = actionShape(actions, deny)));
+  return shape;
+}
+
+/**
+ * Normalizes one upstream entry; returns null for an entry with no usable resource code. `shapes`,
+ * when given, lets grants of one list share their action sets (see {@link ActionShapes}).
+ */
+export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes): Grant | null {
   const code = usableCode(entry);
   if (code === null) return null;
   const effect = readEffect(entry.effect);
@@ -112,25 +145,18 @@ export function normalizeGrant(entry: AuthorizedResource): Grant | null {
   }
   // A DENY that names no readable action denies every action on its code; such an ALLOW grants nothing.
   if (actions === null || actions.length === 0) actions = deny ? ANY_ACTION : NO_ACTIONS;
-  const exact = new Set<string>();
-  const prefixes: string[] = [];
-  let anyAction = false;
-  for (const action of actions) {
-    if (action === '*') anyAction = true;
-    else if (action.endsWith(':*') && action.length > 2) prefixes.push(deny ? foldCase(action.slice(0, -1)) : action.slice(0, -1));
-    else exact.add(deny ? foldCase(action) : action);
-  }
+  const shape = sharedShape(actions, deny, shapes);
   const type = typeof entry.resourceType === 'string' ? entry.resourceType.toUpperCase() : '';
   const grant: Grant = {
     code,
     type: KNOWN_TYPES.has(type) ? (type as ResourceType) : null,
     effect,
-    actions,
+    actions: shape.actions,
     apiIdentifier: typeof entry.apiIdentifier === 'string' && entry.apiIdentifier !== '' ? entry.apiIdentifier : null,
     conditions,
-    anyAction,
-    actionSet: exact,
-    actionPrefixes: prefixes,
+    anyAction: shape.anyAction,
+    actionSet: shape.actionSet,
+    actionPrefixes: shape.actionPrefixes,
   };
   if (!entryNamesEffect(entry.effect) || malformed || unreadable) {
     const note: { -readonly [K in keyof GrantNotes]: GrantNotes[K] } = {};

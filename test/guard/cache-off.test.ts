@@ -70,7 +70,7 @@ describe('cache: false', () => {
     const down = await request(app).get('/r').set('authorization', auth);
     expect(down.status).toBe(503);
     expect(down.headers['retry-after']).toBeDefined();
-    expect(guard.core.cacheStats()).toEqual({ entries: 0, bytes: 0 });
+    expect(guard.core.cacheStats()).toEqual({ entries: 0, bytes: 0, users: 0, sets: 0 });
   });
 
   it('rejects a cache option that is neither an object nor false', () => {

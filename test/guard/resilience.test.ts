@@ -164,7 +164,8 @@ describe('memory bounds', () => {
   it('never exceeds the byte budget with many users', async () => {
     const grants = Array.from({ length: 100 }, (_, i) => ({ resourceCode: `res:${i}`, actions: ['res:Read', 'res:Write'] }));
     const { app, guard } = appWith({ cache: { maxBytes: 200_000, maxEntryBytes: 100_000 } });
-    for (let u = 0; u < 20; u++) emulator().setGrants(`user${u}`, [...grants, { resourceCode: 'reports', actions: ['reports:Read'] }]);
+    // A list of each user's own: equal lists would share one set, charged once (test/cache/grant-sets.test.ts).
+    for (let u = 0; u < 20; u++) emulator().setGrants(`user${u}`, [...grants, { resourceCode: 'reports', actions: ['reports:Read'] }, { resourceCode: `own:${u}`, actions: ['read'] }]);
     for (let u = 0; u < 20; u++) {
       expect((await get(app, `user${u}`)).status).toBe(200);
       const stats = guard.core.cacheStats();

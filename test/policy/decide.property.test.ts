@@ -7,8 +7,8 @@ import { matchApi } from '../../src/policy/api-match.js';
 import { CONDITION_OPERATORS, evaluateConditions, type ConditionContext } from '../../src/policy/conditions.js';
 import { decide, normalizeRequirement, type ConditionCheck, type NormalizedRequirement } from '../../src/policy/decide.js';
 import { foldCase, grantCoversAction } from '../../src/policy/actions.js';
-import { indexGrants } from '../../src/policy/grants.js';
-import { normalizeGrant } from '../../src/policy/normalize-grant.js';
+import { indexGrants, indexGrantsCompact } from '../../src/policy/grants.js';
+import { grantNotes, normalizeGrant } from '../../src/policy/normalize-grant.js';
 
 const RUNS = { numRuns: 300 };
 const POLLUTING_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'];
@@ -188,6 +188,27 @@ describe('decide (properties)', () => {
         expect(foldCase(foldCase(a))).toBe(foldCase(a));
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('the compact index (a cached set) against the lazy one', () => {
+  it('same grants in the same order, same wildcards and flags, same decision on every resource', () => {
+    fc.assert(
+      fc.property(entries, requirement, resource, routeType, (list, req, res, type) => {
+        const input = wire(list);
+        const lazy = indexGrants(input);
+        const compact = indexGrantsCompact(input);
+        // Asked first on the compact index: the lazy one builds its Map on a second lookup.
+        const options = { resourceType: type, conditions: evaluated };
+        expect(decide(compact, res, req, options)).toEqual(decide(lazy, res, req, options));
+        expect(decide(compact, res, req, options)).toEqual(decide(lazy, res, req, options));
+        expect(compact.grants).toEqual(lazy.grants);
+        expect(compact.wildcards).toEqual(lazy.wildcards);
+        expect(compact.hasConditions).toBe(lazy.hasConditions);
+        expect(compact.grants.map(grantNotes)).toEqual(lazy.grants.map(grantNotes));
+      }),
+      RUNS,
     );
   });
 });

@@ -81,6 +81,6 @@ describe('without cache.redis', () => {
     const guard = guardWith({});
     expect(guard.invalidateUser('alice')).toBeUndefined();
     expect(guard.invalidateAll()).toBeUndefined();
-    expect(guard.cacheStats()).toEqual({ entries: 0, bytes: 0 });
+    expect(guard.cacheStats()).toEqual({ entries: 0, bytes: 0, users: 0, sets: 0 });
   });
 });

@@ -1,0 +1,217 @@
+// Shared grant sets: users whose GenAuth lists are identical hold one interned set, indexed once and
+// charged once against cache.maxBytes; a set leaves with its last user, and one user's invalidation
+// or change never alters another user's answers. Over HTTP (Express app, emulator on loopback), with
+// the table's own units (collisions, counts) at the end.
+import express from 'express';
+import request from 'supertest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
+import { createGrantSetTable } from '../../src/cache/grant-sets.js';
+import type { GrantInput } from '../../src/testing/index.js';
+import { closeAfterEach, RESOURCES, useEmulator } from '../fixtures.js';
+
+const emulator = useEmulator();
+const track = closeAfterEach<ExpressGuard>();
+beforeEach(() => {
+  emulator().clearGrants();
+  emulator().clearFaults();
+  emulator().resetCalls();
+});
+
+/** 100 grants on reports:<i>, reading only; `extra` makes a list of its own. */
+function readers(extra?: GrantInput): GrantInput[] {
+  const list: GrantInput[] = Array.from({ length: 100 }, (_, i) => ({ resourceCode: `reports:${i}`, actions: ['reports:Read'] }));
+  if (extra !== undefined) list.push(extra);
+  return list;
+}
+
+/** An app whose one route asks for `reports:Read` (or `reports:Write` on /w) on reports:<id>. */
+function app(options: Pick<ExpressGuardOptions, 'cache'> = {}) {
+  const guard = track(createExpressGuard({ ...emulator().guardOptions(), logger: false, ...options }));
+  const server = express();
+  server.get('/r/:id', guard.requirePermission((req) => `reports:${req.params.id}`, 'reports:Read'), (_req, res) => void res.send('ok'));
+  server.get('/w/:id', guard.requirePermission((req) => `reports:${req.params.id}`, 'reports:Write'), (_req, res) => void res.send('ok'));
+  return { server, guard };
+}
+
+const as = async (user: string) => `Bearer ${await emulator().mintToken(user)}`;
+const read = async (server: express.Express, user: string, id: number | string = 7) => (await request(server).get(`/r/${id}`).set('authorization', await as(user))).status;
+const write = async (server: express.Express, user: string, id: number | string = 7) => (await request(server).get(`/w/${id}`).set('authorization', await as(user))).status;
+
+describe('shared grant sets', () => {
+  it('users with equal lists share one set: charged once plus a small record per user', async () => {
+    const { server, guard } = app();
+    for (let u = 0; u < 10; u++) emulator().setGrants(`user-${u}`, readers());
+    expect(await read(server, 'user-0')).toBe(200);
+    const one = guard.core.cacheStats();
+    expect(one).toMatchObject({ entries: 1, users: 1, sets: 1 });
+    for (let u = 1; u < 10; u++) expect(await read(server, `user-${u}`)).toBe(200);
+    const ten = guard.core.cacheStats();
+    expect(ten).toMatchObject({ entries: 10, users: 10, sets: 1 });
+    // Nine more users cost nine records, each far below a set of 100 grants.
+    const perUser = (ten.bytes - one.bytes) / 9;
+    expect(perUser).toBeGreaterThan(0);
+    expect(perUser).toBeLessThan(1_000);
+    expect(one.bytes).toBeGreaterThan(20 * perUser);
+  });
+
+  it('different lists never share, however close', async () => {
+    const { server, guard } = app();
+    emulator().setGrants('reader', readers());
+    emulator().setGrants('writer', readers({ resourceCode: 'reports:7', actions: ['reports:Write'] }));
+    emulator().setGrants('other-type', readers().map((g, i) => (i === 99 ? { ...g, resourceType: 'API' as const } : g)));
+    expect(await write(server, 'reader')).toBe(403);
+    expect(await write(server, 'writer')).toBe(200);
+    expect(await write(server, 'other-type')).toBe(403);
+    expect(await read(server, 'other-type', 99)).toBe(200);
+    expect(guard.core.cacheStats()).toMatchObject({ users: 3, sets: 3 });
+    // Each answered from its own set, warm.
+    emulator().resetCalls();
+    expect(await write(server, 'reader')).toBe(403);
+    expect(await write(server, 'writer')).toBe(200);
+    expect(emulator().callCount(RESOURCES)).toBe(0);
+  });
+
+  it('a user moving to another set leaves the shared one to the others, who keep their answers', async () => {
+    const { server, guard } = app();
+    for (const user of ['ann', 'ben', 'cid']) emulator().setGrants(user, readers());
+    for (const user of ['ann', 'ben', 'cid']) expect(await write(server, user)).toBe(403);
+    expect(guard.core.cacheStats()).toMatchObject({ users: 3, sets: 1 });
+
+    emulator().setGrants('ann', readers({ resourceCode: 'reports:7', actions: ['reports:Write'] }));
+    guard.invalidateUser('ann');
+    expect(await write(server, 'ann')).toBe(200);
+    expect(guard.core.cacheStats()).toMatchObject({ users: 3, sets: 2 });
+    emulator().resetCalls();
+    expect(await write(server, 'ben')).toBe(403);
+    expect(await write(server, 'cid')).toBe(403);
+    expect(emulator().callCount(RESOURCES)).toBe(0);
+
+    // Back to the shared list: she joins the set the others hold; hers goes with her.
+    emulator().setGrants('ann', readers());
+    guard.invalidateUser('ann');
+    expect(await write(server, 'ann')).toBe(403);
+    expect(guard.core.cacheStats()).toMatchObject({ users: 3, sets: 1 });
+  });
+
+  it('invalidating one user of a shared set leaves the others warm, with the same answers', async () => {
+    const { server, guard } = app();
+    emulator().setGrants('ann', readers());
+    emulator().setGrants('ben', readers());
+    expect(await read(server, 'ann')).toBe(200);
+    expect(await read(server, 'ben')).toBe(200);
+    // Ann's grants are revoked upstream and her cache entry dropped; Ben's list is unchanged.
+    emulator().setGrants('ann', []);
+    guard.invalidateUser('ann');
+    emulator().resetCalls();
+    expect(await read(server, 'ben')).toBe(200);
+    expect(emulator().callCount(RESOURCES)).toBe(0);
+    expect(await read(server, 'ann')).toBe(403);
+    expect(await read(server, 'ben')).toBe(200);
+    expect(guard.core.cacheStats()).toMatchObject({ users: 2, sets: 2 });
+  });
+
+  it('the last user of a set takes it away: invalidation, then eviction', async () => {
+    const { server, guard } = app();
+    emulator().setGrants('ann', readers());
+    emulator().setGrants('ben', readers());
+    expect(await read(server, 'ann')).toBe(200);
+    expect(await read(server, 'ben')).toBe(200);
+    guard.invalidateUser('ann');
+    expect(guard.core.cacheStats()).toMatchObject({ users: 1, sets: 1 });
+    guard.invalidateUser('ben');
+    expect(guard.core.cacheStats()).toMatchObject({ users: 0, sets: 0, bytes: 0 });
+
+    // Eviction: a budget that holds one set and a few users, not two sets.
+    expect(await read(server, 'ann')).toBe(200);
+    const oneSet = guard.core.cacheStats().bytes;
+    guard.invalidateAll();
+    const small = app({ cache: { maxBytes: Math.floor(oneSet * 1.5), maxEntryBytes: oneSet + 1_000 } });
+    emulator().setGrants('cid', readers({ resourceCode: 'reports:7', actions: ['reports:Write'] }));
+    expect(await read(small.server, 'ann')).toBe(200);
+    expect(await read(small.server, 'ben')).toBe(200);
+    expect(small.guard.core.cacheStats()).toMatchObject({ users: 2, sets: 1 });
+    expect(await write(small.server, 'cid')).toBe(200);
+    // Cid's set does not fit beside ann's and ben's: both leave, and their set with them.
+    const stats = small.guard.core.cacheStats();
+    expect(stats).toMatchObject({ users: 1, sets: 1 });
+    expect(stats.bytes).toBeLessThanOrEqual(Math.floor(oneSet * 1.5));
+    emulator().resetCalls();
+    expect(await write(small.server, 'cid')).toBe(200);
+    expect(await read(small.server, 'ann')).toBe(200);
+    expect(emulator().callCount(RESOURCES)).toBe(1);
+  });
+
+  it('the byte budget holds while users join and leave sets', async () => {
+    const { server, guard } = app({ cache: { maxBytes: 250_000, maxEntryBytes: 120_000 } });
+    for (let u = 0; u < 30; u++) emulator().setGrants(`user-${u}`, readers(u % 3 === 0 ? undefined : { resourceCode: `own:${u % 7}`, actions: ['read'] }));
+    for (let round = 0; round < 2; round++) {
+      for (let u = 0; u < 30; u++) {
+        expect(await read(server, `user-${u}`)).toBe(200);
+        const stats = guard.core.cacheStats();
+        expect(stats.bytes).toBeLessThanOrEqual(250_000);
+        expect(stats.sets).toBeLessThanOrEqual(stats.users);
+      }
+    }
+    guard.invalidateAll();
+    expect(guard.core.cacheStats()).toMatchObject({ users: 0, sets: 0, bytes: 0 });
+  });
+});
+
+describe('the interning table', () => {
+  const table = (hash?: (text: string) => string) =>
+    createGrantSetTable<unknown[], { of: unknown[] }>({ build: (list) => ({ of: list }), sizeOf: (built) => 100 * built.of.length, ...(hash === undefined ? {} : { hash }) });
+
+  it('a hash collision never shares: the lists are compared', () => {
+    const sets = table(() => 'same');
+    const a = sets.intern([{ resourceCode: 'a' }]);
+    sets.retain(a);
+    const b = sets.intern([{ resourceCode: 'b' }]);
+    expect(b).not.toBe(a);
+    expect(b.built.of).toEqual([{ resourceCode: 'b' }]);
+    sets.retain(b);
+    expect(sets.size).toBe(2);
+    expect(sets.bytes).toBe(200);
+    // An equal list finds the one in the table.
+    expect(sets.intern([{ resourceCode: 'a' }])).toBe(a);
+    sets.release(b);
+    sets.release(a);
+    expect(sets.size).toBe(0);
+    expect(sets.bytes).toBe(0);
+  });
+
+  it('an equal list is found only while someone holds it', () => {
+    const sets = table();
+    const a = sets.intern([1, 2]);
+    expect(sets.intern([1, 2])).not.toBe(a); // not yet held: not in the table
+    sets.retain(a);
+    expect(sets.intern([1, 2])).toBe(a);
+    sets.retain(a);
+    sets.release(a);
+    expect(sets.intern([1, 2])).toBe(a);
+    sets.release(a);
+    expect(sets.intern([1, 2])).not.toBe(a);
+    sets.release(a); // one release too many changes nothing
+    expect(sets.bytes).toBe(0);
+  });
+
+  it('growth is charged once, while held', () => {
+    const sets = table();
+    const a = sets.intern([1]);
+    sets.grew(a, 50);
+    expect(sets.bytes).toBe(0);
+    sets.retain(a);
+    sets.retain(a);
+    expect(sets.bytes).toBe(150);
+    sets.grew(a, 50);
+    expect(sets.bytes).toBe(200);
+  });
+
+  it('lists with the same entries in another key order are not shared (never a wrong share, just a miss)', () => {
+    const sets = table();
+    const a = sets.intern([{ resourceCode: 'a', actions: ['x'] }]);
+    sets.retain(a);
+    expect(sets.intern([{ actions: ['x'], resourceCode: 'a' }])).not.toBe(a);
+    expect(sets.intern([{ resourceCode: 'a', actions: ['x'] }])).toBe(a);
+  });
+});
