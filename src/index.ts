@@ -6,6 +6,7 @@ export type { RedisTierStats } from './cache/redis/health.js';
 export { GuardNotReadyError } from './core/readiness.js';
 export type { ReadinessReason } from './core/readiness.js';
 export type { SetupProblem, SetupProblemKind } from './core/setup-problems.js';
+export type { Jwk, JwtClaims } from './token/jwt-types.js';
 export { routeSpec } from './core/enforce/route.js';
 export type { ResourceSource, RouteSpec } from './core/enforce/route.js';
 export { apiModeSpec } from './core/enforce/api.js';
