@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RESOURCES, useEmulator } from '../fixtures.js';
 import { runCli } from './run.js';
+import { emulatorEnv } from '../../src/cli/emulator.js';
 
 // `genauth-guard check-config <module>` against the emulator over loopback, as a child process.
 const emulator = useEmulator();
@@ -9,17 +10,7 @@ const JWKS = '/oidc/.well-known/jwks.json';
 
 /** The one list of variable names, pointing at the emulator. */
 function tenantEnv(): Record<string, string> {
-  const e = emulator();
-  return {
-    GENAUTH_HOST: e.url,
-    GENAUTH_USER_POOL_ID: e.userPoolId,
-    GENAUTH_ACCESS_KEY_ID: e.accessKeyId,
-    GENAUTH_ACCESS_KEY_SECRET: e.accessKeySecret,
-    GENAUTH_NAMESPACE: 'default',
-    GENAUTH_ISSUER: e.issuer,
-    GENAUTH_AUDIENCE: e.audience,
-    GENAUTH_JWKS_URI: e.jwksUri,
-  };
+  return emulatorEnv(emulator());
 }
 
 interface Report {

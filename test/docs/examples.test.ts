@@ -9,6 +9,7 @@ import request from 'supertest';
 import { bearerFor, seedStandardTenant, useEmulator } from '../fixtures.js';
 import { redisTestsRun, startRedisServer } from '../redis/server.js';
 import grantsList from '../../examples/api-mode/grants.json' with { type: 'json' };
+import { emulatorEnv } from '../../src/cli/emulator.js';
 
 const emulator = useEmulator();
 const WEBHOOK_SECRET = 'docs-webhook-secret-0123456789';
@@ -19,16 +20,7 @@ afterEach(async () => {
 
 /** The environment variables of ENV.md, pointing at the emulator. */
 function setTenantEnvironment(): void {
-  const { genauth, jwt } = emulator().guardOptions();
-  Object.assign(process.env, {
-    GENAUTH_HOST: genauth.host,
-    GENAUTH_USER_POOL_ID: genauth.userPoolId,
-    GENAUTH_ACCESS_KEY_SECRET: genauth.accessKeySecret,
-    GENAUTH_ISSUER: jwt.issuer,
-    GENAUTH_AUDIENCE: jwt.audience,
-    GENAUTH_JWKS_URI: jwt.jwksUri,
-    GENAUTH_WEBHOOK_SECRET: WEBHOOK_SECRET,
-  });
+  Object.assign(process.env, { ...emulatorEnv(emulator()), GENAUTH_WEBHOOK_SECRET: WEBHOOK_SECRET });
 }
 
 beforeEach(() => {

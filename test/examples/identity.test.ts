@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cookieTokenGuard, issuerOnlyGuard, passportUserGuard, protectedApp } from '../../examples/identity/apps.js';
 import type { ExpressGuard } from '../../src/adapters/express.js';
 import { bearerFor, seedStandardTenant, useEmulator } from '../fixtures.js';
+import { emulatorEnv } from '../../src/cli/emulator.js';
 
 // Runs docs/identity.md's examples (examples/identity/apps.ts) against the emulator, configured through
 // the documented environment variables.
@@ -12,15 +13,7 @@ let server: Server | undefined;
 let guard: ExpressGuard | undefined;
 
 function env(): Record<string, string | undefined> {
-  const { genauth, jwt } = emulator().guardOptions();
-  return {
-    GENAUTH_HOST: genauth.host,
-    GENAUTH_USER_POOL_ID: genauth.userPoolId,
-    GENAUTH_ACCESS_KEY_SECRET: genauth.accessKeySecret,
-    GENAUTH_ISSUER: jwt.issuer,
-    GENAUTH_AUDIENCE: jwt.audience,
-    GENAUTH_JWKS_URI: jwt.jwksUri,
-  };
+  return emulatorEnv(emulator());
 }
 
 async function serve(app: ReturnType<typeof protectedApp>): Promise<(headers?: Record<string, string>) => Promise<Response>> {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearerFor, seedStandardTenant, useEmulator } from '../fixtures.js';
 import { PROJECT_KINDS, compile, createProject, pack, repoRoot } from './fresh-project.js';
+import { emulatorEnv } from '../../src/cli/emulator.js';
 
 // "Done when" of the packaging work: the tarball users get, installed into a fresh TypeScript project
 // per module setup, compiles README's Express quick start with the project's own strict `tsc`
@@ -54,18 +55,7 @@ function freePort(): Promise<number> {
 
 /** The environment a deployment sets (ENV.md's names), pointing at the emulator. */
 function tenantEnvironment(port: number): NodeJS.ProcessEnv {
-  const { genauth, jwt } = emulator().guardOptions();
-  return {
-    PATH: process.env.PATH,
-    PORT: String(port),
-    GENAUTH_HOST: genauth.host,
-    GENAUTH_USER_POOL_ID: genauth.userPoolId,
-    GENAUTH_ACCESS_KEY_ID: genauth.accessKeyId,
-    GENAUTH_ACCESS_KEY_SECRET: genauth.accessKeySecret,
-    GENAUTH_ISSUER: jwt.issuer,
-    GENAUTH_AUDIENCE: jwt.audience,
-    GENAUTH_JWKS_URI: jwt.jwksUri,
-  };
+  return { PATH: process.env.PATH, PORT: String(port), ...emulatorEnv(emulator()) };
 }
 
 /** Starts the compiled app and waits until it accepts connections (or fails if it exits first). */
