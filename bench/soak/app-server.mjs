@@ -20,14 +20,14 @@ const defined = (object) => Object.fromEntries(Object.entries(object).filter(([,
 const guard = createExpressGuard({
   genauth: {
     host: env('GENAUTH_HOST'),
-    userPoolId: env('GENAUTH_USERPOOL_ID'),
+    userPoolId: env('GENAUTH_USER_POOL_ID'),
     accessKeyId: env('GENAUTH_ACCESS_KEY_ID'),
-    accessKeySecret: env('GENAUTH_SECRET'),
+    accessKeySecret: env('GENAUTH_ACCESS_KEY_SECRET'),
     namespace: 'default',
   },
   jwt: {
     issuer: env('GENAUTH_ISSUER'),
-    audience: env('GENAUTH_APP_ID'),
+    audience: env('GENAUTH_AUDIENCE'),
     jwksUri: env('GENAUTH_JWKS_URI'),
     algorithms: ['RS256'],
     tokenCache: defined({ max: optionalNumber('GUARD_TOKEN_CACHE_MAX') }),
