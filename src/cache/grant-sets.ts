@@ -11,8 +11,9 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
 /**
  * zlib's default level. On a hash hit (the common load: a user whose list is already shared) the held
- * text is inflated and compared, so inflation is the cost that recurs; level 6 inflates about twice as
- * fast as level 1 and packs smaller, and deflation happens once per distinct list held.
+ * text is inflated and compared, so inflation is the cost that recurs: level 6's output inflates as
+ * fast as level 1's or faster (17 against 26 µs for a 20 KB list) and is up to a tenth smaller.
+ * Deflating costs 10 to 60 µs more than at level 1, once per distinct list held.
  */
 const LEVEL = 6;
 
