@@ -4,7 +4,7 @@
  * list's JSON text and then compared with that text in full, so a hash collision can never hand one
  * user another's grants; it stays in the table while some cached user holds it (a count moved by the
  * cache). The text is all a set keeps of the list (the raw entries go once the index is built), and it
- * keeps it raw-deflated: about a tenth of the text's bytes for a typical list (docs/memory.md).
+ * keeps it raw-deflated: a fifth to a twentieth of the text's bytes, by how repetitive the list is.
  */
 import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
