@@ -68,7 +68,9 @@ function kindOf(type, name, size) {
     case 'string':
     case 'concatenated string':
     case 'sliced string':
-      return size > 4096 ? 'string > 4 KB (the list\'s JSON text, kept for the equality check)' : 'strings (codes, paths, actions)';
+      // Codes, paths and actions are short; the one long string of a set is its list's JSON text,
+      // kept raw-deflated for the equality check (about 1 KB for these lists, 20 KB as text).
+      return size > 512 ? 'string > 512 B (the list\'s JSON text, deflated, kept for the equality check)' : 'strings (codes, paths, actions)';
     case 'object':
       return `object ${name}`;
     case 'closure':

@@ -1,6 +1,6 @@
 // Micro-benchmarks (tinybench), one process, no HTTP: the decision at 100 and 10k grants, API-mode
-// matching at 10k API grants, and what adapters call per request (cached token, warm grants): the
-// core's enforce() and enforceApi(), and the Express middleware around them.
+// matching at 10k API grants, interning a loaded 100-grant list, and what adapters call per request
+// (cached token, warm grants): the core's enforce() and enforceApi(), and the Express middleware around them.
 // Each task runs its operation BATCH times so sub-microsecond work is above the timer's resolution;
 // the table reports the time of one operation. Every benchmarked call is checked before timing.
 import { existsSync } from 'node:fs';
@@ -47,6 +47,26 @@ if (existsSync(new URL('../src/policy/api-match.ts', import.meta.url))) {
   });
   bench.add('matchApi(), 10,000 API grants, unknown path (deny)', () => {
     for (let i = 0; i < BATCH; i++) sink += matchApi(index, 'GET', '/api/v1/elsewhere/7').allowed ? 1 : 0;
+  });
+}
+
+// Interning a loaded list (once per load, never per request). A hash hit is a user whose list is
+// already shared (the held text inflated and compared); a miss is a new set (its text deflated). The
+// built form is the list itself, so the rows show what the list's text costs.
+{
+  const { createGrantSetTable } = await importSource('cache/grant-sets');
+  const table = createGrantSetTable({ build: (list) => list, sizeOf: () => 0 });
+  const list = dto(100);
+  const held = table.intern(list);
+  table.retain(held);
+  const copy = JSON.parse(JSON.stringify(list)); // equal, not the same objects: as from another load
+  expect('intern hit finds the held set', table.intern(copy) === held);
+  const fresh = createGrantSetTable({ build: (l) => l, sizeOf: () => 0 });
+  bench.add('intern(), 100-grant list, hash hit (an equal list is held)', () => {
+    for (let i = 0; i < BATCH; i++) sink += table.intern(copy) === held ? 1 : 0;
+  });
+  bench.add('intern(), 100-grant list, miss (a new set)', () => {
+    for (let i = 0; i < BATCH; i++) sink += fresh.intern(copy).users + 1;
   });
 }
 

@@ -3,14 +3,30 @@
  * and the cache should hold (and charge) each distinct list once. A set is found by a hash of its
  * list's JSON text and then compared with that text in full, so a hash collision can never hand one
  * user another's grants; it stays in the table while some cached user holds it (a count moved by the
- * cache). The text is all a set keeps of the list: the raw entries go once the index is built.
+ * cache). The text is all a set keeps of the list (the raw entries go once the index is built), and it
+ * keeps it raw-deflated: a fifth to a twentieth of the text's bytes, by how repetitive the list is.
  */
 import { createHash } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+
+/**
+ * zlib's default level. On a hash hit (the common load: a user whose list is already shared) the held
+ * text is inflated and compared, so inflation is the cost that recurs: level 6's output inflates as
+ * fast as level 1's or faster (17 against 26 µs for a 20 KB list) and is up to a tenth smaller.
+ * Deflating costs 10 to 60 µs more than at level 1, once per distinct list held.
+ */
+const LEVEL = 6;
 
 /** One distinct grant list and what was built from it (the index), shared by the users holding it. */
 export interface GrantSet<L, B> {
-  /** The list's JSON text: what a later list is compared with (its raw entries are not kept). */
-  readonly text: string;
+  /**
+   * The list's JSON text, UTF-8 encoded and raw-deflated, one byte per character (latin1): what a later
+   * list is compared with ({@link textOf} inflates it). A string rather than a Buffer: on the heap,
+   * immutable, in an allocation of its own (a small zlib Buffer may be a slice of a shared slab).
+   */
+  readonly packed: string;
+  /** The text's length in UTF-16 units: a list of another length is told apart without inflating. */
+  readonly length: number;
   /** What was built from the list, once for every user holding it. */
   readonly built: B;
   /** The hash the table knows it by. */
@@ -25,8 +41,8 @@ export interface GrantSet<L, B> {
 export interface GrantSetTableOptions<L, B> {
   /** Builds the shared form of a list (called once per distinct list held). */
   build: (list: L) => B;
-  /** Estimated bytes of a set's built form and of its text. */
-  sizeOf: (built: B, text: string) => number;
+  /** Estimated bytes of a set's built form and of its packed text (a latin1 string). */
+  sizeOf: (built: B, packed: string) => number;
   /**
    * The hash a list's JSON text is found by.
    * @default sha256
@@ -55,6 +71,20 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('base64');
 }
 
+/**
+ * A JSON text packed for keeping. UTF-8 is exact here: JSON.stringify escapes lone surrogates (ES2019),
+ * so its output always round-trips, and two different texts never pack alike.
+ */
+export function packText(text: string): string {
+  return deflateRawSync(text, { level: LEVEL }).toString('latin1');
+}
+
+/** A set's JSON text, inflated from what it keeps (a fresh string each call: for rare readers). */
+export function textOf(set: Pick<GrantSet<unknown, unknown>, 'packed'>): string {
+  if (set.packed === '') return '';
+  return inflateRawSync(Buffer.from(set.packed, 'latin1')).toString('utf8');
+}
+
 /** Creates an empty interning table. */
 export function createGrantSetTable<L, B>(options: GrantSetTableOptions<L, B>): GrantSetTable<L, B> {
   const sets = new Map<string, GrantSet<L, B>>();
@@ -68,9 +98,12 @@ export function createGrantSetTable<L, B>(options: GrantSetTableOptions<L, B>): 
       const key = hash(text);
       const held = sets.get(key);
       // Equal hashes are not enough: the texts must be equal, or the user gets a set of their own.
-      if (held !== undefined && held.text === text) return held;
+      // Inflating the held text (rather than deflating this one to compare bytes) is the cheaper check,
+      // and it needs no promise that deflate is deterministic: inflate is a function of its input.
+      if (held !== undefined && held.length === text.length && textOf(held) === text) return held;
       const built = options.build(list);
-      return { text, built, hash: key, users: 0, bytes: options.sizeOf(built, text) };
+      const packed = text === '' ? '' : packText(text);
+      return { packed, length: text.length, built, hash: key, users: 0, bytes: options.sizeOf(built, packed) };
     },
     retain(set) {
       if (set.users++ > 0) return;

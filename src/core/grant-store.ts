@@ -81,7 +81,7 @@ const setApiBytes = new WeakMap<SharedGrants, number>();
 /** `cache: false`: grants of the request's own, lazily indexed, never held, never shared. */
 function uncachedGrants(list: readonly AuthorizedResource[]): UserGrants {
   const grants = grantsOver(indexGrants(list));
-  grants.set = { text: '', built: grants, hash: '', users: 0, bytes: 0 };
+  grants.set = { packed: '', length: 0, built: grants, hash: '', users: 0, bytes: 0 };
   return grants;
 }
 
@@ -94,7 +94,8 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
   // Each guard interns its own users' lists: a set is shared only within one guard's scope.
   const sets: GrantSetTable<readonly AuthorizedResource[], UserGrants> = createGrantSetTable({
     build: (list) => grantsOver(indexGrantsCompact(list)),
-    sizeOf: (grants, text) => grants.index.bytes + SET_BYTES + MEMO_BYTES + stringBytes(text),
+    // The list's text is kept deflated: charged as the latin1 string that holds it.
+    sizeOf: (grants, packed) => grants.index.bytes + SET_BYTES + MEMO_BYTES + stringBytes(packed),
   });
   function memo(list: readonly AuthorizedResource[]): UserGrants {
     if (settings === undefined) return uncachedGrants(list);

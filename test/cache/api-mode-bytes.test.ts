@@ -6,8 +6,10 @@ import express from 'express';
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
+import { packText } from '../../src/cache/grant-sets.js';
 import { compiledApiBytes } from '../../src/policy/api-compile.js';
 import { createApiMatcher } from '../../src/policy/api-match.js';
+import { stringBytes } from '../../src/policy/grant-bytes.js';
 import { indexGrants } from '../../src/policy/grants.js';
 import type { AuthorizedResource } from '../../src/wire.js';
 import { manualClock } from '../clock.js';
@@ -72,19 +74,25 @@ describe('the cache charges what API mode compiles per user', () => {
 
   it('route mode compiles nothing and is charged nothing for API grants', async () => {
     const { server, guard } = app();
-    emulator().setGrants('data-user', serverGrants('DATA'));
-    emulator().setGrants('api-user', serverGrants('API'));
+    // Served as given, so each set's JSON text is that of the list here.
+    emulator().setRawGrants('data-user', serverGrants('DATA'));
+    emulator().setRawGrants('api-user', serverGrants('API'));
     await request(server).get('/r/u-7').set('authorization', await as('data-user')).expect(200);
     const dataUser = guard.cacheStats().bytes;
     await request(server).get('/r/u-7').set('authorization', await as('api-user')).expect(200);
-    // 'API' is one character shorter than 'DATA' (one byte a grant of the set's JSON text; the type
-    // itself is a shared constant once normalized), 'api-user' one shorter than 'data-user'.
-    expect(guard.cacheStats().bytes - dataUser).toBe(dataUser - N - 2);
+    // The sets differ only in their JSON text, kept deflated ('API' against 'DATA'; the type itself is
+    // a shared constant once normalized), and 'api-user' is one character shorter than 'data-user'.
+    const packed = (list: AuthorizedResource[]) => stringBytes(packText(JSON.stringify(list)));
+    expect(guard.cacheStats().bytes - dataUser).toBe(dataUser - 2 + packed(serverGrants('API')) - packed(serverGrants('DATA')));
   });
 
   it('a user whose grants fit maxEntryBytes but not with their tries leaves the cache once compiled', async () => {
     emulator().setGrants('api-user', serverGrants('API'));
-    const { server, guard } = app({ cache: { maxEntryBytes: indexGrants(serverGrants('API')).bytes + 2_000 } });
+    // What the user is charged as loaded (route mode), measured on a guard of its own.
+    const probe = app();
+    await request(probe.server).get('/r/u-7').set('authorization', await as('api-user')).expect(200);
+    const loaded = probe.guard.cacheStats().bytes;
+    const { server, guard } = app({ cache: { maxEntryBytes: loaded + 2_000 } });
     await request(server).get('/r/u-7').set('authorization', await as('api-user')).expect(200);
     expect(guard.cacheStats().entries).toBe(1);
     await request(server).get('/api/v1/servers/u-7').set('authorization', await as('api-user')).expect(200);

@@ -6,7 +6,7 @@ import express from 'express';
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
-import { createGrantSetTable } from '../../src/cache/grant-sets.js';
+import { createGrantSetTable, textOf } from '../../src/cache/grant-sets.js';
 import type { GrantInput } from '../../src/testing/index.js';
 import { closeAfterEach, RESOURCES, useEmulator } from '../fixtures.js';
 
@@ -142,6 +142,20 @@ describe('shared grant sets', () => {
     expect(emulator().callCount(RESOURCES)).toBe(1);
   });
 
+  it("a set is charged its list's text deflated: a long description the index drops costs next to nothing", async () => {
+    const { server, guard } = app();
+    emulator().setGrants('plain', readers());
+    // 200,000 characters GenAuth sends and the index does not keep; only the set's packed text holds them.
+    emulator().setGrants('described', readers().map((g, i) => (i === 0 ? { ...g, description: 'Reports of the year. '.repeat(10_000) } : g)));
+    expect(await read(server, 'plain')).toBe(200);
+    const plain = guard.core.cacheStats().bytes;
+    expect(await read(server, 'described')).toBe(200);
+    const described = guard.core.cacheStats().bytes - plain;
+    expect(guard.core.cacheStats()).toMatchObject({ users: 2, sets: 2 });
+    // Charged as text, the description alone would be 200 KB; deflated, it is a few hundred bytes.
+    expect(described - plain).toBeLessThan(2_000);
+  });
+
   it('the byte budget holds while users join and leave sets', async () => {
     const { server, guard } = app({ cache: { maxBytes: 250_000, maxEntryBytes: 120_000 } });
     for (let u = 0; u < 30; u++) emulator().setGrants(`user-${u}`, readers(u % 3 === 0 ? undefined : { resourceCode: `own:${u % 7}`, actions: ['read'] }));
@@ -178,6 +192,37 @@ describe('the interning table', () => {
     sets.release(a);
     expect(sets.size).toBe(0);
     expect(sets.bytes).toBe(0);
+  });
+
+  it('a hash collision between lists of equal length, one character apart, never shares', () => {
+    const sets = table(() => 'same');
+    const a = sets.intern([{ resourceCode: 'reports:1', actions: ['read'] }]);
+    sets.retain(a);
+    const b = sets.intern([{ resourceCode: 'reports:2', actions: ['read'] }]);
+    expect(b.length).toBe(a.length);
+    expect(b).not.toBe(a);
+    expect(b.built.of).toEqual([{ resourceCode: 'reports:2', actions: ['read'] }]);
+    // Lone surrogates: UTF-8 would turn both into U+FFFD, but JSON.stringify escapes them first.
+    const c = sets.intern([{ resourceCode: '\ud800' }]);
+    sets.release(a);
+    sets.retain(c);
+    expect(sets.intern([{ resourceCode: '\udc00' }])).not.toBe(c);
+    expect(sets.intern([{ resourceCode: '\ud800' }])).toBe(c);
+  });
+
+  it("a set keeps its list's text deflated, and gives back exactly that text", () => {
+    let charged = '';
+    const sets = createGrantSetTable<unknown[], null>({ build: () => null, sizeOf: (_built, packed) => ((charged = packed), 0) });
+    const list = Array.from({ length: 100 }, (_, i) => ({ resourceCode: `reports:${i}`, actions: ['reports:Read'], description: `报表 ${i} 📈` }));
+    const set = sets.intern(list);
+    const text = JSON.stringify(list);
+    expect(set.packed).toBe(charged);
+    expect(set.length).toBe(text.length);
+    expect(textOf(set)).toBe(text);
+    // What is kept (and charged) is a one-byte string far shorter than the text.
+    expect(set.packed.length).toBeLessThan(text.length / 4);
+    expect([...set.packed].every((ch) => ch.charCodeAt(0) <= 0xff)).toBe(true);
+    expect(textOf(sets.intern([]))).toBe('[]');
   });
 
   it('an equal list is found only while someone holds it', () => {
