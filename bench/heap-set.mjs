@@ -12,6 +12,7 @@ import { writeHeapSnapshot } from 'node:v8';
 import { apiModeSpec, createGuard } from '../dist/index.js';
 import { startEmulator } from '../dist/testing.js';
 import { JWT_ALG, JWT_SECRET, mintHs256 } from './lib/common.mjs';
+import { distinctGrants, settledHeap } from './lib/grant-lists.mjs';
 
 if (typeof globalThis.gc !== 'function') {
   process.stderr.write('heap-set.mjs needs node --expose-gc\n');
@@ -20,32 +21,16 @@ if (typeof globalThis.gc !== 'function') {
 const SETS = Number(process.env.BENCH_HEAP_SETS ?? 20);
 const GRANTS = 100;
 
-// The same lists as bench/memory.mjs: distinct codes per user, so no string is shared across sets. Passed
-// through JSON so that the emulator's strings are flat now: V8 would flatten a template's concatenated
-// string when first serialized, and the new flat copy would count as the set's.
-function grantsOf(u) {
-  return JSON.parse(JSON.stringify(Array.from({ length: GRANTS }, (_, i) => ({
-    resourceCode: `ecs:u${u}-server-${i}`,
-    resourceType: 'API',
-    apiIdentifier: `/api/v1/users/${u}/servers/${i}`,
-    actions: ['ecs:Describe', 'ecs:Start', 'ecs:Stop'],
-    effect: 'ALLOW',
-    description: `Server ${i} of user ${u}`,
-  }))));
-}
-
-async function settle() {
-  for (let i = 0; i < 4; i++) {
-    globalThis.gc();
-    await new Promise((r) => setImmediate(r));
-  }
-}
+// The same lists as bench/memory.mjs, passed through JSON so that the emulator's strings are flat now:
+// V8 would flatten a template's concatenated string when first serialized, and the new flat copy would
+// count as the set's.
+const grantsOf = (u) => JSON.parse(JSON.stringify(distinctGrants(u, GRANTS)));
 
 const directory = mkdtempSync(join(tmpdir(), 'genauth-guard-heap-'));
 let taken = 0;
 /** A heap snapshot written to a file, after full GCs. */
 async function snapshot() {
-  await settle();
+  await settledHeap();
   return writeHeapSnapshot(join(directory, `${taken++}.heapsnapshot`));
 }
 

@@ -7,6 +7,7 @@
 import { apiModeSpec, createGuard } from '../dist/index.js';
 import { startEmulator } from '../dist/testing.js';
 import { JWT_ALG, JWT_SECRET, mintHs256 } from './lib/common.mjs';
+import { distinctGrants, settledHeap } from './lib/grant-lists.mjs';
 
 if (typeof globalThis.gc !== 'function') {
   process.stderr.write('memory.mjs needs node --expose-gc\n');
@@ -15,24 +16,8 @@ if (typeof globalThis.gc !== 'function') {
 const USERS = Number(process.env.BENCH_MEMORY_USERS ?? 2000);
 const GRANTS = 100;
 
-function grantsOf(u) {
-  return Array.from({ length: GRANTS }, (_, i) => ({
-    resourceCode: `ecs:u${u}-server-${i}`,
-    resourceType: 'API',
-    apiIdentifier: `/api/v1/users/${u}/servers/${i}`,
-    actions: ['ecs:Describe', 'ecs:Start', 'ecs:Stop'],
-    effect: 'ALLOW',
-    description: `Server ${i} of user ${u}`,
-  }));
-}
-
-async function heap() {
-  for (let i = 0; i < 4; i++) {
-    globalThis.gc();
-    await new Promise((r) => setImmediate(r));
-  }
-  return process.memoryUsage().heapUsed;
-}
+const grantsOf = (u) => distinctGrants(u, GRANTS);
+const heap = settledHeap;
 
 const emulator = await startEmulator();
 for (let u = 0; u < USERS; u++) emulator.setGrants(`user-${u}`, grantsOf(u));
