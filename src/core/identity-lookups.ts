@@ -21,8 +21,9 @@ export interface IdentityLookups {
   /**
    * Undefined when the user's record was read already (the request goes on synchronously); else the
    * read: concurrent first requests for one user share it (single flight). Resolves once the record,
-   * if any, is in the local copy; a read Redis does not answer in time resolves too (the tier's
-   * timeout, fail open, as for tokens).
+   * if any, is in the local copy; a read Redis does not answer in time (the tier's timeout) resolves
+   * too, so that request is decided on the local copy (fail open, as a token's first verification),
+   * but is not remembered: the user's next request reads again.
    */
   read(userId: string): Promise<void> | undefined;
   /** Reads the user's record again on their next request (the user was invalidated). */
@@ -44,8 +45,10 @@ export function createIdentityLookups(revocations: RevocationStore, max = LOOKED
     if (entry === true) return undefined;
     if (entry !== undefined) return entry;
     const pending: Promise<void> = lookUp(userId).then(
-      () => {
-        if (reads.peek(userId) === pending) reads.set(userId, true);
+      (answered) => {
+        if (reads.peek(userId) !== pending) return;
+        if (answered) reads.set(userId, true);
+        else reads.delete(userId);
       },
       (error: unknown) => {
         // lookUp never rejects; if it did, the next request must not inherit the failure.

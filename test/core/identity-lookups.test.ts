@@ -5,11 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { createIdentityLookups } from '../../src/core/identity-lookups.js';
 import { createMemoryRevocations, type RevocationStore } from '../../src/token/revocations.js';
 
-/** An in-process store whose lookUp is answered by the test: the reads asked so far, each with its `finish`. */
+/**
+ * An in-process store whose lookUp is answered by the test: the reads asked so far, each with its
+ * `finish` (`answered` false: the store could not say in time).
+ */
 function sharedStore() {
   const store: RevocationStore = createMemoryRevocations({ ttl: 60_000, max: 100, now: Date.now });
-  const asked: Array<{ userId: string; finish(): void }> = [];
-  store.lookUp = (userId) => new Promise<void>((resolve) => asked.push({ userId, finish: resolve }));
+  const asked: Array<{ userId: string; finish(answered?: boolean): void }> = [];
+  store.lookUp = (userId) => new Promise<boolean>((resolve) => asked.push({ userId, finish: (answered = true) => resolve(answered) }));
   return { store, asked };
 }
 
@@ -59,6 +62,20 @@ describe('createIdentityLookups', () => {
     expect(asked).toHaveLength(2);
   });
 
+  it('a read the store could not answer in time is not remembered: that request goes on, the next reads again', async () => {
+    const { store, asked } = sharedStore();
+    const lookups = createIdentityLookups(store)!;
+    const reading = lookups.read('alice');
+    asked[0]!.finish(false);
+    await expect(reading).resolves.toBeUndefined();
+    const again = lookups.read('alice');
+    expect(again).toBeInstanceOf(Promise);
+    asked[1]!.finish();
+    await again;
+    expect(lookups.read('alice')).toBeUndefined();
+    expect(asked).toHaveLength(2);
+  });
+
   it('remembers at most `max` users: the least recently seen is read again', async () => {
     const { store, asked } = sharedStore();
     const lookups = createIdentityLookups(store, 2)!;
@@ -75,7 +92,7 @@ describe('createIdentityLookups', () => {
   it('a read that rejects (lookUp never should) is not remembered: the next request reads again', async () => {
     const store: RevocationStore = createMemoryRevocations({ ttl: 1000, max: 10, now: Date.now });
     let calls = 0;
-    store.lookUp = () => (++calls === 1 ? Promise.reject(new Error('boom')) : Promise.resolve());
+    store.lookUp = () => (++calls === 1 ? Promise.reject(new Error('boom')) : Promise.resolve(true));
     const lookups = createIdentityLookups(store)!;
     await expect(lookups.read('alice')).rejects.toThrow('boom');
     await lookups.read('alice');

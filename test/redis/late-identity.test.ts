@@ -7,6 +7,7 @@ import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
+import type { RedisTierClient } from '../../src/index.js';
 import { seedStandardTenant, useEmulator } from '../fixtures.js';
 import { HOOK_APPS, type HookApp } from '../hooks/apps.js';
 import { clients, freshPrefix, subscribed, until } from './harness.js';
@@ -61,8 +62,8 @@ describe.skipIf(!run)('identity.resolve on an instance started after the revocat
   });
 
   /** Express in API mode (guard.api()): the session's user from `x-session`. */
-  async function apiInstance(): Promise<HookApp & { guard: ExpressGuard }> {
-    const client = await open.client(redis().url);
+  async function apiInstance(redisClient?: RedisTierClient): Promise<HookApp & { guard: ExpressGuard }> {
+    const client = redisClient ?? (await open.client(redis().url));
     const guard = createExpressGuard({
       genauth: emulator().guardOptions().genauth,
       logger: false,
@@ -142,5 +143,33 @@ describe.skipIf(!run)('identity.resolve on an instance started after the revocat
     // alice, bob, and alice again once the message dropped what the instance knew of her.
     await until(() => reads.length >= 3, 2000, 'the reads in MONITOR');
     expect(reads).toEqual(['=alice', '=bob', '=alice']);
+  });
+
+  /** The same real client, whose GETs (the revocation reads) fail while `broken()`: Redis cannot be read. */
+  function withFailingReads(client: RedisTierClient, broken: () => boolean): RedisTierClient {
+    return {
+      eval: (script, options) => client.eval(script, options),
+      get: (key) => (broken() ? Promise.reject(new Error('unreadable')) : client.get(key)),
+      publish: (channel, message) => client.publish(channel, message),
+      get isReady() {
+        return client.isReady;
+      },
+      duplicate: () => client.duplicate(),
+    };
+  }
+
+  it('express API mode: while Redis cannot be read the request is decided on the local copy, and the user is read again on the next one', async () => {
+    const grant = [{ resourceCode: 'users', resourceType: 'API' as const, apiIdentifier: '/api/users', actions: ['read'] }];
+    emulator().setGrants('bob', grant);
+    const first = await apiInstance();
+    await first.revoke('bob');
+    let broken = true;
+    const late = await apiInstance(withFailingReads(await open.client(redis().url), () => broken));
+    await subscribed(late.guard);
+    // The window (docs/many-instances.md): the read failed, so the local copy (no record) decides.
+    expect((await answer(late, 'GET', '/api/users', 'bob')).status).toBe(200);
+    broken = false;
+    // The failed read was not remembered: bob's next request reads the record and is refused.
+    expect(await answer(late, 'GET', '/api/users', 'bob')).toEqual(REVOKED);
   });
 });
