@@ -10,6 +10,7 @@ import { createRouteEnforcer } from './enforce/route.js';
 import { createExplainer } from './explain.js';
 import { createDecisionObserver } from './observe.js';
 import { createGrantStore, type UserGrantsLink } from './grant-store.js';
+import { createIdentityLookups } from './identity-lookups.js';
 import { createReadiness } from './readiness.js';
 import { claimProblem, createSetupProblems, genauthProblem, isSetupMistake, keySourceProblem } from './setup-problems.js';
 import { createSharedRevocations } from './shared-revocations.js';
@@ -74,16 +75,20 @@ export function createGuard(input: GuardOptions): Guard {
         });
   const observer = createDecisionObserver(options);
   const authorizer = createAuthorizer(options, store, observer);
-  const callers = createCallers(verifier, store.cache, options, revocations);
+  // identity.resolve with a shared store: whose revocation record this instance has read (see identity-lookups.ts).
+  const lookups = options.identity.resolve === undefined ? undefined : createIdentityLookups(revocations);
+  const callers = createCallers(verifier, store.cache, options, revocations, lookups);
 
-  /** This instance's part of an invalidation: the user's grants and verified tokens. */
+  /** This instance's part of an invalidation: the user's grants, verified tokens and read record. */
   function forgetUser(userId: string): void {
     store.cache.invalidateUser(userId);
     verifier?.forgetUser(userId);
+    lookups?.forgetUser(userId);
   }
   function forgetAll(): void {
     store.cache.invalidateAll();
     verifier?.forgetAll();
+    lookups?.forgetAll();
   }
   // With a shared tier: other instances' invalidations, and everything dropped when the subscription
   // comes back after a drop (an invalidation may have been missed meanwhile).

@@ -3,8 +3,9 @@
  * (synchronously, on the cached path too); a revocation is also recorded in Redis and published, so
  * every instance adds it to its copy at once (see guard.ts), and a token verified by jose for the first
  * time on an instance has its user's record read from Redis first, so an instance started after a
- * revocation refuses the token too (the synchronous HS* check and the verified-token cache do not wait
- * on Redis; see README "Running many instances").
+ * revocation refuses the token too (a token in the verified-token cache does not wait on Redis);
+ * with `identity.resolve`, the first request for each user does (identity-lookups.ts). See
+ * docs/many-instances.md.
  */
 import type { SharedTier } from '../cache/redis/tier.js';
 import { createMemoryRevocations, type MemoryRevocationOptions, type RevocationStore } from '../token/revocations.js';
@@ -29,7 +30,8 @@ export function createSharedRevocations(options: MemoryRevocationOptions, tier: 
   };
   store.lookUp = async (userId) => {
     const at = await tier.readRevocation(userId);
-    if (at !== undefined) remember(userId, at);
+    if (typeof at === 'number') remember(userId, at);
+    return at !== null;
   };
   return { store, learn: remember };
 }

@@ -22,9 +22,11 @@ export interface RevocationStore {
   revoke(userId: string, at: number): void | Promise<void>;
   /**
    * A shared store: reads the user's record into the local copy. The verifier awaits it before it
-   * accepts a token it verified asynchronously (not cached, not the synchronous HS* check). Never rejects.
+   * accepts a token it has not cached; with `identity.resolve`, the first request for a user awaits it.
+   * Resolves true when the store answered (record or none), false when it could not say in time (the
+   * caller then decides on the local copy). Never rejects.
    */
-  lookUp?(userId: string): Promise<void>;
+  lookUp?(userId: string): Promise<boolean>;
 }
 
 /** What the in-process store needs: how long and how many records it keeps, and the wall clock. */

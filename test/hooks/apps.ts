@@ -57,19 +57,19 @@ export type HookMode = 'cookie' | 'session';
 
 export interface HookApp {
   url: string;
-  /** The guard's `revokeUser`. */
-  revoke(userId: string): void;
+  /** The guard's `revokeUser`: with a Redis tier, a promise of the record in Redis. */
+  revoke(userId: string): void | Promise<void>;
   close(): Promise<void>;
 }
 
 type UserRequest = { user?: unknown };
 
-function expressApp(emulator: GenAuthEmulator, mode: HookMode): Promise<HookApp> {
+function expressApp(emulator: GenAuthEmulator, mode: HookMode, extra: Partial<ExpressGuardOptions> = {}): Promise<HookApp> {
   const base = emulator.guardOptions();
   const options: ExpressGuardOptions =
     mode === 'cookie'
-      ? { ...base, getToken: (req) => tokenCookie(req.headers.cookie) }
-      : { genauth: base.genauth, identity: { resolve: (req) => sessionUser((req as Request & UserRequest).user) } };
+      ? { ...base, ...extra, getToken: (req) => tokenCookie(req.headers.cookie) }
+      : { ...extra, genauth: base.genauth, identity: { resolve: (req) => sessionUser((req as Request & UserRequest).user) } };
   const guard = createExpressGuard(options);
   const app = express();
   app.use((req: Request & UserRequest, _res, next) => {
@@ -87,7 +87,7 @@ function expressApp(emulator: GenAuthEmulator, mode: HookMode): Promise<HookApp>
     server.once('listening', () =>
       resolve({
         url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        revoke: (userId) => void guard.revokeUser(userId),
+        revoke: (userId) => guard.revokeUser(userId),
         close: async () => {
           server.close();
           await guard.close();
@@ -97,12 +97,12 @@ function expressApp(emulator: GenAuthEmulator, mode: HookMode): Promise<HookApp>
   );
 }
 
-function koaApp(emulator: GenAuthEmulator, mode: HookMode): Promise<HookApp> {
+function koaApp(emulator: GenAuthEmulator, mode: HookMode, extra: Partial<KoaGuardOptions> = {}): Promise<HookApp> {
   const base = emulator.guardOptions();
   const options: KoaGuardOptions =
     mode === 'cookie'
-      ? { ...base, getToken: (ctx) => ctx.cookies.get('token') }
-      : { genauth: base.genauth, identity: { resolve: (ctx) => sessionUser(ctx.state.user) } };
+      ? { ...base, ...extra, getToken: (ctx) => ctx.cookies.get('token') }
+      : { ...extra, genauth: base.genauth, identity: { resolve: (ctx) => sessionUser(ctx.state.user) } };
   const guard = createKoaGuard(options);
   const app = new Koa();
   const router = new Router();
@@ -122,7 +122,7 @@ function koaApp(emulator: GenAuthEmulator, mode: HookMode): Promise<HookApp> {
     server.once('listening', () =>
       resolve({
         url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        revoke: (userId) => void guard.revokeUser(userId),
+        revoke: (userId) => guard.revokeUser(userId),
         close: async () => {
           server.close();
           await guard.close();
@@ -132,12 +132,12 @@ function koaApp(emulator: GenAuthEmulator, mode: HookMode): Promise<HookApp> {
   );
 }
 
-async function fastifyApp(emulator: GenAuthEmulator, mode: HookMode): Promise<HookApp> {
+async function fastifyApp(emulator: GenAuthEmulator, mode: HookMode, extra: Partial<FastifyGuardOptions> = {}): Promise<HookApp> {
   const base = emulator.guardOptions();
   const options: FastifyGuardOptions =
     mode === 'cookie'
-      ? { ...base, getToken: (request) => tokenCookie(request.headers.cookie) }
-      : { genauth: base.genauth, identity: { resolve: (request) => sessionUser((request as FastifyRequest & UserRequest).user) } };
+      ? { ...base, ...extra, getToken: (request) => tokenCookie(request.headers.cookie) }
+      : { ...extra, genauth: base.genauth, identity: { resolve: (request) => sessionUser((request as FastifyRequest & UserRequest).user) } };
   const app = Fastify();
   app.addHook('onRequest', async (request: FastifyRequest & UserRequest) => {
     request.user = SESSIONS[String(request.headers['x-session'] ?? '')];
@@ -148,7 +148,7 @@ async function fastifyApp(emulator: GenAuthEmulator, mode: HookMode): Promise<Ho
   }));
   app.get('/me', { onRequest: app.genauth.authenticate() }, async (req) => ({ user: req.genauth!.identity.userId }));
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  return { url, revoke: (userId) => void app.genauth.revokeUser(userId), close: () => app.close() };
+  return { url, revoke: (userId) => app.genauth.revokeUser(userId), close: () => app.close() };
 }
 
 @Controller('servers')
@@ -188,13 +188,13 @@ function priorLayer(app: INestApplication, platform: Platform): void {
   }
 }
 
-async function nestApp(emulator: GenAuthEmulator, mode: HookMode, platform: Platform): Promise<HookApp> {
+async function nestApp(emulator: GenAuthEmulator, mode: HookMode, platform: Platform, extra: object = {}): Promise<HookApp> {
   const base = emulator.guardOptions();
   type NativeRequest = UserRequest & { headers: Record<string, string | undefined> };
   const genauth = GenAuthGuardModule.forRoot(
     mode === 'cookie'
-      ? { ...base, getToken: (req) => tokenCookie((req as NativeRequest).headers.cookie) }
-      : { genauth: base.genauth, identity: { resolve: (req) => sessionUser((req as NativeRequest).user) } },
+      ? { ...base, ...extra, getToken: (req) => tokenCookie((req as NativeRequest).headers.cookie) }
+      : { ...extra, genauth: base.genauth, identity: { resolve: (req) => sessionUser((req as NativeRequest).user) } },
   );
   const app = await startNestApp({
     platform,
@@ -204,14 +204,14 @@ async function nestApp(emulator: GenAuthEmulator, mode: HookMode, platform: Plat
     prefixed: false,
     beforeListen: (nest) => priorLayer(nest, platform),
   });
-  return { url: app.url, revoke: (userId) => void app.app.get(GenAuthService).revokeUser(userId), close: () => app.close() };
+  return { url: app.url, revoke: (userId) => app.app.get(GenAuthService).revokeUser(userId), close: () => app.close() };
 }
 
-/** Every framework the hooks must work on, by name. */
-export const HOOK_APPS: Record<string, (emulator: GenAuthEmulator, mode: HookMode) => Promise<HookApp>> = {
+/** Every framework the hooks must work on, by name; `extra`: more guard options (e.g. a Redis `cache`). */
+export const HOOK_APPS: Record<string, (emulator: GenAuthEmulator, mode: HookMode, extra?: object) => Promise<HookApp>> = {
   express: expressApp,
   koa: koaApp,
   fastify: fastifyApp,
-  'nest (express)': (emulator, mode) => nestApp(emulator, mode, 'express'),
-  'nest (fastify)': (emulator, mode) => nestApp(emulator, mode, 'fastify'),
+  'nest (express)': (emulator, mode, extra) => nestApp(emulator, mode, 'express', extra),
+  'nest (fastify)': (emulator, mode, extra) => nestApp(emulator, mode, 'fastify', extra),
 };

@@ -66,8 +66,8 @@ export interface SharedTier {
    * the recorded time. Rejects with a RedisTierError when it could not.
    */
   revokeUser(userId: string, at: number, ttl: number): Promise<number>;
-  /** The user's revocation time in Redis; undefined when there is none or Redis could not say in time. Never rejects. */
-  readRevocation(userId: string): Promise<number | undefined>;
+  /** The user's revocation time in Redis; undefined when there is none, null when Redis could not say in time. Never rejects. */
+  readRevocation(userId: string): Promise<number | undefined | null>;
   /** One bounded read (for `guard.ready()`); rejects with a RedisTierError when Redis does not answer. */
   ping(): Promise<void>;
   /** Starts the subscription (once). */
@@ -206,7 +206,7 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
         return Number.isSafeInteger(at) && at > 0 ? at : undefined;
       } catch (error) {
         health.failed(failureOf(error));
-        return undefined;
+        return null;
       }
     },
     async ping() {

@@ -104,7 +104,10 @@ export function createApiEnforcer(callers: Callers, store: GrantStore, authorize
     const router = request.router;
     if (spec.isPublic(target, router)) return null;
     const found = callers.present(request, native);
-    if (typeof found !== 'string') return decide(request, spec, target, router, found.identity, found, note);
+    if (typeof found !== 'string') {
+      if (found instanceof Promise) return found.then((known) => decide(request, spec, target, router, known.identity, known, note));
+      return decide(request, spec, target, router, found.identity, found, note);
+    }
     const identity = callers.verify(found);
     if (identity instanceof Promise) return identity.then((verified) => decide(request, spec, target, router, verified, undefined, note));
     return decide(request, spec, target, router, identity, undefined, note);

@@ -12,6 +12,7 @@ import { hookToken, layerIdentity } from '../../token/hooks.js';
 import type { RevocationStore } from '../../token/revocations.js';
 import type { Identity, TokenVerifier, VerifiedToken } from '../../token/verifier.js';
 import type { CachedUserGrants, UserGrants, UserGrantsLink } from '../grant-store.js';
+import type { IdentityLookups } from '../identity-lookups.js';
 
 /** A token verified before: the verifier's record, whose link slot this module keeps. */
 export type KnownToken = VerifiedToken<UserGrantsLink>;
@@ -26,10 +27,11 @@ export interface Callers {
    * that is exactly `Bearer <token>` is looked up without the full syntax check (its token passed it
    * when it was verified); every other header goes through it. Throws (400/401) for a missing, repeated
    * or malformed header. With `getToken`, its token instead of the header's; with `identity.resolve`,
-   * a record of the identity it returned, never a token. `native` is what the hooks receive (the
+   * a record of the identity it returned, never a token (a promise of it on the user's first request
+   * with a shared revocation store: see identity-lookups.ts). `native` is what the hooks receive (the
    * framework's request), by default `request`.
    */
-  present(request: RequestLike, native?: unknown): KnownToken | string;
+  present(request: RequestLike, native?: unknown): KnownToken | string | Promise<KnownToken>;
   /** The identity, without a promise when the synchronous HS* check accepts the token; throws or rejects 401/503. */
   verify(token: string): Identity | Promise<Identity>;
   /**
@@ -37,19 +39,34 @@ export interface Callers {
    * the cache (and the link is set again). `known` must be the record `present` returned for this user.
    */
   cachedGrants(userId: string, known: KnownToken | undefined): CachedUserGrants | undefined;
-  /** Authentication alone: the identity, without a promise when the token needs no jose. Throws or rejects 400/401/503. */
+  /**
+   * Authentication alone: the identity, without a promise when the token needs no jose (nor, with
+   * `identity.resolve`, a first read of the user's revocation record). Throws or rejects 400/401/503.
+   */
   identify(request: RequestLike, native?: unknown): Identity | Promise<Identity>;
+}
+
+function layerRecord(identity: Identity): KnownToken {
+  return { token: '', identity, link: undefined, linkUses: 0 };
+}
+
+function identityOf(known: KnownToken): Identity {
+  return known.identity;
 }
 
 /** What the caller lookups read of the options: the realm, and where the caller comes from. */
 export type CallerSettings = Pick<ResolvedOptions, 'realm' | 'getToken' | 'identity'>;
 
-/** Creates the caller lookups of one guard, over its verifier and its grant cache. */
+/**
+ * Creates the caller lookups of one guard, over its verifier and its grant cache. `lookups`: with
+ * `identity.resolve` and a shared revocation store, the users whose record this instance has read.
+ */
 export function createCallers(
   verifier: TokenVerifier<UserGrantsLink> | undefined,
   cache: PermissionCache<UserGrants>,
   settings: CallerSettings,
   revocations: RevocationStore,
+  lookups?: IdentityLookups,
 ): Callers {
   const { realm, getToken } = settings;
   const { resolve, maxLength } = settings.identity;
@@ -66,9 +83,17 @@ export function createCallers(
     return verifier?.peekRecord(token) ?? token;
   }
 
-  /** Another layer's identity, checked on every request (it is not a token this guard could cache). */
-  function presentLayerIdentity(request: RequestLike, native: unknown = request): KnownToken {
-    return { token: '', identity: layerIdentity(resolve!(native), maxLength, realm, revocations), link: undefined, linkUses: 0 };
+  /**
+   * Another layer's identity, checked on every request (it is not a token this guard could cache). On
+   * the user's first request with a shared store, checked again once their record is read from Redis:
+   * this instance may have started after the revocation.
+   */
+  function presentLayerIdentity(request: RequestLike, native: unknown = request): KnownToken | Promise<KnownToken> {
+    const value = resolve!(native);
+    const identity = layerIdentity(value, maxLength, realm, revocations);
+    const reading = lookups?.read(identity.userId);
+    if (reading === undefined) return layerRecord(identity);
+    return reading.then(() => layerRecord(layerIdentity(value, maxLength, realm, revocations)));
   }
 
   const present = resolve !== undefined ? presentLayerIdentity : getToken !== undefined ? presentHookToken : presentHeader;
@@ -93,7 +118,8 @@ export function createCallers(
 
   function identify(request: RequestLike, native?: unknown): Identity | Promise<Identity> {
     const found = present(request, native);
-    return typeof found === 'string' ? verify(found) : found.identity;
+    if (typeof found === 'string') return verify(found);
+    return found instanceof Promise ? found.then(identityOf) : found.identity;
   }
 
   return { present, verify: verifier === undefined ? verify : verifier.verifyNow, cachedGrants, identify };

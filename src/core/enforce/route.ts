@@ -64,7 +64,10 @@ export function createRouteEnforcer(callers: Callers, authorizer: Authorizer, re
     // Without onDecision the observer costs this comparison and one after the decision.
     const note = observer === undefined ? undefined : observer.begin();
     const found = callers.present(request, native);
-    if (typeof found !== 'string') return decide(request, spec, native, found.identity, found, note);
+    if (typeof found !== 'string') {
+      if (found instanceof Promise) return found.then((known) => decide(request, spec, native, known.identity, known, note));
+      return decide(request, spec, native, found.identity, found, note);
+    }
     const identity = callers.verify(found);
     if (identity instanceof Promise) return identity.then((verified) => decide(request, spec, native, verified, undefined, note));
     return decide(request, spec, native, identity, undefined, note);
