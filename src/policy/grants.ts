@@ -1,5 +1,5 @@
 import type { AuthorizedResource } from '../wire.js';
-import { compactGrantBytes, entryBytes, INDEX_BYTES, shapeBytes } from './grant-bytes.js';
+import { codeListBytes, compactGrantBytes, entryBytes, INDEX_BYTES, shapeBytes } from './grant-bytes.js';
 import { normalizeGrant, readConditions, usableCode, type ActionShapes, type Grant } from './normalize-grant.js';
 
 /**
@@ -193,6 +193,12 @@ class CompactGrantIndex implements GrantIndex {
       else byCode.set(grant.code, [held, grant]);
     }
     for (const shape of shapes.values()) bytes += shapeBytes(shape.actions);
+    for (const [code, held] of byCode) {
+      if (!Array.isArray(held)) continue;
+      // Copied to its exact size: push() left room for up to 17 more grants.
+      byCode.set(code, held.slice());
+      bytes += codeListBytes(held.length);
+    }
     const all: Grant[] = [];
     for (const held of byCode.values()) for (let i = 0; i < grantCount(held); i++) all.push(grantAt(held, i));
     for (const { grant } of wildcards) all.push(grant);
