@@ -1,6 +1,7 @@
 // Micro-benchmarks (tinybench), one process, no HTTP: the decision at 100 and 10k grants (fresh and
-// cached index), API-mode matching at 10k API grants, interning a loaded 100-grant list, and what adapters call per request
-// (cached token, warm grants): the core's enforce() and enforceApi(), and the Express middleware around them.
+// cached index), API-mode matching at 10k API grants, interning a loaded 100-grant list, and what
+// adapters call per request (cached token, warm grants): the core's enforce() and enforceApi(), and
+// the Express middleware around them.
 // Each task runs its operation BATCH times so sub-microsecond work is above the timer's resolution;
 // the table reports the time of one operation. Every benchmarked call is checked before timing.
 import { existsSync } from 'node:fs';
