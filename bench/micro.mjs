@@ -1,6 +1,7 @@
-// Micro-benchmarks (tinybench), one process, no HTTP: the decision at 100 and 10k grants, API-mode
-// matching at 10k API grants, interning a loaded 100-grant list, and what adapters call per request
-// (cached token, warm grants): the core's enforce() and enforceApi(), and the Express middleware around them.
+// Micro-benchmarks (tinybench), one process, no HTTP: the decision at 100 and 10k grants (fresh and
+// cached index), API-mode matching at 10k API grants, interning a loaded 100-grant list, and what
+// adapters call per request (cached token, warm grants): the core's enforce() and enforceApi(), and
+// the Express middleware around them.
 // Each task runs its operation BATCH times so sub-microsecond work is above the timer's resolution;
 // the table reports the time of one operation. Every benchmarked call is checked before timing.
 import { existsSync } from 'node:fs';
@@ -34,6 +35,23 @@ for (const n of [100, 10_000]) {
   bench.add(`decide(), ${n.toLocaleString('en-US')} grants, no grant (deny)`, () => {
     for (let i = 0; i < BATCH; i++) sink += decide(index, 'ecs:nope', requirement).allowed ? 1 : 0;
   });
+}
+
+// The same decisions from the compact index a cache keeps (indexGrantsCompact, not exported by dist/):
+// what a request decides from on a memo miss.
+{
+  const { indexGrantsCompact } = await importSource('policy/grants');
+  for (const n of [100, 10_000]) {
+    const index = indexGrantsCompact(dto(n));
+    expect(`decide cached ${n} allows`, decide(index, resource, requirement).allowed === true);
+    expect(`decide cached ${n} denies`, decide(index, 'ecs:nope', requirement).allowed === false);
+    bench.add(`decide(), ${n.toLocaleString('en-US')} grants, cached index, allowed (last grant)`, () => {
+      for (let i = 0; i < BATCH; i++) sink += decide(index, resource, requirement).allowed ? 1 : 0;
+    });
+    bench.add(`decide(), ${n.toLocaleString('en-US')} grants, cached index, no grant (deny)`, () => {
+      for (let i = 0; i < BATCH; i++) sink += decide(index, 'ecs:nope', requirement).allowed ? 1 : 0;
+    });
+  }
 }
 
 // API mode, where it exists: 10k API grants whose apiIdentifiers are distinct paths.

@@ -1,6 +1,6 @@
 import type { ResourceType } from '../wire.js';
 import { foldCase, grantCoversAction } from './actions.js';
-import type { GrantIndex } from './grants.js';
+import { grantAt, grantCount, isGrantList, type CodeGrants, type GrantIndex } from './grants.js';
 import type { Grant } from './normalize-grant.js';
 
 /** What a route requires: one action, all of several, or any of several. */
@@ -64,7 +64,7 @@ interface ActionOutcome {
 }
 
 function decideAction(
-  candidates: readonly Grant[],
+  candidates: CodeGrants | undefined,
   action: string,
   resourceType: ResourceType | undefined,
   conditions: ConditionCheck,
@@ -72,7 +72,10 @@ function decideAction(
   let allow: Grant | undefined;
   // Folded once, on the first DENY: DENY actions match case-insensitively.
   let folded: string | undefined;
-  for (const grant of candidates) {
+  if (candidates === undefined) return { allowed: false, grant: undefined };
+  const count = grantCount(candidates);
+  for (let i = 0; i < count; i++) {
+    const grant = grantAt(candidates, i);
     // A grant of an unknown type (null) never matches a route that asks for a type.
     if (resourceType !== undefined && grant.type !== resourceType) continue;
     if (grant.effect === 'DENY') folded ??= foldCase(action);
@@ -88,11 +91,14 @@ function decideAction(
   return { allowed: allow !== undefined, grant: allow };
 }
 
-/** The grants that name `resource`: by exact code, then by wildcard code. */
-export function candidateGrants(index: GrantIndex, resource: string): readonly Grant[] {
-  const exact = index.lookup(resource);
-  if (index.wildcards.length === 0) return exact ?? [];
-  const list = exact === undefined ? [] : [...exact];
+/**
+ * The grants that name `resource`: by exact code, then by wildcard code. Without wildcard grants,
+ * the index's own value (a lone grant is not wrapped): the decision path makes no array per call.
+ */
+export function candidateGrants(index: GrantIndex, resource: string): CodeGrants | undefined {
+  const exact = index.exact(resource);
+  if (index.wildcards.length === 0) return exact;
+  const list: Grant[] = exact === undefined ? [] : isGrantList(exact) ? [...exact] : [exact];
   for (const { prefix, grant } of index.wildcards) if (resource.startsWith(prefix)) list.push(grant);
   return list;
 }

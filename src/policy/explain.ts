@@ -6,7 +6,7 @@
 import type { PolicyCondition, ResourceType } from '../wire.js';
 import { foldCase, grantCoversAction } from './actions.js';
 import { candidateGrants, type ConditionCheck, type Decision, type NormalizedRequirement } from './decide.js';
-import type { GrantIndex } from './grants.js';
+import { grantList, type GrantIndex } from './grants.js';
 import { grantNotes, type Grant } from './normalize-grant.js';
 
 /**
@@ -118,7 +118,8 @@ export function explainDecision(
   requirement: NormalizedRequirement,
   options: { resourceType?: ResourceType | undefined; conditions?: ConditionCheck } = {},
 ): Explanation {
-  const candidates = candidateGrants(index, resource);
+  // As an array: explain walks the candidates more than once, and is off the hot path.
+  const candidates = grantList(candidateGrants(index, resource));
   const check = options.conditions ?? NO_CONDITIONS;
   const { resourceType } = options;
   const { mode, actions } = requirement;

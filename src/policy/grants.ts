@@ -1,5 +1,5 @@
 import type { AuthorizedResource } from '../wire.js';
-import { compactGrantBytes, entryBytes, INDEX_BYTES, shapeBytes } from './grant-bytes.js';
+import { codeListBytes, compactGrantBytes, entryBytes, INDEX_BYTES, shapeBytes } from './grant-bytes.js';
 import { normalizeGrant, readConditions, usableCode, type ActionShapes, type Grant } from './normalize-grant.js';
 
 /**
@@ -10,14 +10,51 @@ import { normalizeGrant, readConditions, usableCode, type ActionShapes, type Gra
 export interface GrantIndex {
   /** Every usable grant, normalized (on first read). */
   readonly grants: readonly Grant[];
-  /** Grants whose code is exactly `code`. */
+  /**
+   * Grants whose code is exactly `code`, as an array. An index that keeps a code's only grant alone
+   * wraps it in a new array per call: the decision path reads {@link GrantIndex.exact} instead.
+   */
   lookup(code: string): readonly Grant[] | undefined;
+  /**
+   * Grants whose code is exactly `code`, as the index keeps them: a code's only grant may come alone,
+   * several come as an array, in order (`Array.isArray` tells them apart). What `decide()` reads: no
+   * array is made per call.
+   */
+  exact(code: string): CodeGrants | undefined;
   /** Grants with a wildcard code (`*` or `prefix:*`), with the prefix they cover (`''` for `*`). */
   readonly wildcards: ReadonlyArray<{ readonly prefix: string; readonly grant: Grant }>;
   /** True when some grant carries conditions, so a decision may need a condition context. */
   readonly hasConditions: boolean;
   /** Estimated heap bytes this index may hold (raw entries plus their normalized form; see README). */
   readonly bytes: number;
+}
+
+/**
+ * A code's grants as an index may keep them: its only grant alone (most codes have one, and a
+ * one-element array per code was about a fifth of a cached set's heap), or several in order.
+ */
+export type CodeGrants = Grant | readonly Grant[];
+
+/** True when the code has several grants (an array), false for a lone grant. */
+export function isGrantList(grants: CodeGrants): grants is readonly Grant[] {
+  return Array.isArray(grants);
+}
+
+/** How many grants a code's set holds (0 for none). */
+export function grantCount(grants: CodeGrants | undefined): number {
+  if (grants === undefined) return 0;
+  return isGrantList(grants) ? grants.length : 1;
+}
+
+/** The grant at `position` (below {@link grantCount}) of a code's set. */
+export function grantAt(grants: CodeGrants, position: number): Grant {
+  return isGrantList(grants) ? (grants[position] as Grant) : grants;
+}
+
+/** A code's set as an array (a new one for a lone grant): for readers off the decision path. */
+export function grantList(grants: CodeGrants | undefined): readonly Grant[] {
+  if (grants === undefined) return [];
+  return isGrantList(grants) ? grants : [grants];
 }
 
 /** Wildcard resource codes GenAuth uses: `*` and `prefix:*`. Returns the covered prefix or null. */
@@ -74,6 +111,10 @@ class LazyGrantIndex implements GrantIndex {
     return grants;
   }
 
+  exact(code: string): readonly Grant[] | undefined {
+    return this.lookup(code);
+  }
+
   /**
    * The entries with exactly this (non-wildcard) code. The first lookup scans the list: an index
    * asked once (every index with `cache: false`) never pays for a Map of every code. A second
@@ -119,18 +160,19 @@ class LazyGrantIndex implements GrantIndex {
 /**
  * A grant list normalized up front into its smallest form, for a cache that keeps it: no raw entry is
  * kept (their descriptions and unused fields go), grants naming the same actions share one action
- * set, and each code's grants are one array in one Map. Same grants, same order as {@link LazyGrantIndex}.
+ * set, and a code's grants are one Map value: its only grant alone, several in an array. Same grants,
+ * same order as {@link LazyGrantIndex}.
  */
 class CompactGrantIndex implements GrantIndex {
   readonly grants: readonly Grant[];
   readonly wildcards: ReadonlyArray<{ readonly prefix: string; readonly grant: Grant }>;
   readonly hasConditions: boolean;
   readonly bytes: number;
-  private readonly byCode: Map<string, readonly Grant[]>;
+  private readonly byCode: ReadonlyMap<string, CodeGrants>;
 
   constructor(entries: readonly AuthorizedResource[]) {
     const shapes: ActionShapes = new Map();
-    const byCode = new Map<string, Grant[]>();
+    const byCode = new Map<string, Grant | Grant[]>();
     const wildcards: Array<{ prefix: string; grant: Grant }> = [];
     let hasConditions = false;
     let bytes = INDEX_BYTES;
@@ -144,13 +186,21 @@ class CompactGrantIndex implements GrantIndex {
         wildcards.push({ prefix, grant });
         continue;
       }
-      const list = byCode.get(grant.code);
-      if (list === undefined) byCode.set(grant.code, [grant]);
-      else list.push(grant);
+      const held = byCode.get(grant.code);
+      // An array only from a code's second grant on: most codes have one.
+      if (held === undefined) byCode.set(grant.code, grant);
+      else if (Array.isArray(held)) held.push(grant);
+      else byCode.set(grant.code, [held, grant]);
     }
     for (const shape of shapes.values()) bytes += shapeBytes(shape.actions);
+    for (const [code, held] of byCode) {
+      if (!Array.isArray(held)) continue;
+      // Copied to its exact size: push() left room for up to 17 more grants.
+      byCode.set(code, held.slice());
+      bytes += codeListBytes(held.length);
+    }
     const all: Grant[] = [];
-    for (const list of byCode.values()) for (const grant of list) all.push(grant);
+    for (const held of byCode.values()) for (let i = 0; i < grantCount(held); i++) all.push(grantAt(held, i));
     for (const { grant } of wildcards) all.push(grant);
     this.byCode = byCode;
     this.wildcards = wildcards;
@@ -160,6 +210,11 @@ class CompactGrantIndex implements GrantIndex {
   }
 
   lookup(code: string): readonly Grant[] | undefined {
+    const held = this.byCode.get(code);
+    return held === undefined ? undefined : grantList(held);
+  }
+
+  exact(code: string): CodeGrants | undefined {
     return this.byCode.get(code);
   }
 }
