@@ -11,6 +11,7 @@ import type { INestApplication } from '@nestjs/common';
 import express, { type Request } from 'express';
 import Fastify, { type FastifyRequest } from 'fastify';
 import Koa, { type ParameterizedContext } from 'koa';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
 import { genauthGuard, type FastifyGuardOptions } from '../../src/adapters/fastify.js';
@@ -64,6 +65,22 @@ export interface HookApp {
 
 type UserRequest = { user?: unknown };
 
+/** The app once its server listens: the Express and Koa apps end alike. */
+function listening(server: Server, guard: { revokeUser(userId: string): void | Promise<void>; close(): Promise<void> }): Promise<HookApp> {
+  return new Promise((resolve) =>
+    server.once('listening', () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        revoke: (userId) => guard.revokeUser(userId),
+        close: async () => {
+          server.close();
+          await guard.close();
+        },
+      }),
+    ),
+  );
+}
+
 function expressApp(emulator: GenAuthEmulator, mode: HookMode, extra: Partial<ExpressGuardOptions> = {}): Promise<HookApp> {
   const base = emulator.guardOptions();
   const options: ExpressGuardOptions =
@@ -83,18 +100,7 @@ function expressApp(emulator: GenAuthEmulator, mode: HookMode, extra: Partial<Ex
     res.json({ user: req.genauth!.identity.userId });
   });
   const server = app.listen(0, '127.0.0.1');
-  return new Promise((resolve) =>
-    server.once('listening', () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        revoke: (userId) => guard.revokeUser(userId),
-        close: async () => {
-          server.close();
-          await guard.close();
-        },
-      }),
-    ),
-  );
+  return listening(server, guard);
 }
 
 function koaApp(emulator: GenAuthEmulator, mode: HookMode, extra: Partial<KoaGuardOptions> = {}): Promise<HookApp> {
@@ -118,18 +124,7 @@ function koaApp(emulator: GenAuthEmulator, mode: HookMode, extra: Partial<KoaGua
   });
   app.use(router.routes());
   const server = app.listen(0, '127.0.0.1');
-  return new Promise((resolve) =>
-    server.once('listening', () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        revoke: (userId) => guard.revokeUser(userId),
-        close: async () => {
-          server.close();
-          await guard.close();
-        },
-      }),
-    ),
-  );
+  return listening(server, guard);
 }
 
 async function fastifyApp(emulator: GenAuthEmulator, mode: HookMode, extra: Partial<FastifyGuardOptions> = {}): Promise<HookApp> {
