@@ -20,4 +20,6 @@ export default defineConfig({
   sourcemap: true,
   splitting: true,
   treeshake: true,
+  // import.meta.url in the CommonJS build (undici-pool.ts resolves undici from the package's own file).
+  shims: true,
 });

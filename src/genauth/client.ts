@@ -1,4 +1,4 @@
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { GenAuthApiError } from '../errors.js';
 import { channels, tracing, type UpstreamEvent } from '../events.js';
 import type { ResolvedGenAuthOptions, ResolvedOptions } from '../options/resolved.js';
@@ -13,6 +13,7 @@ import { createRetryBudget } from './retry-budget.js';
 import { createRetrying } from './retries.js';
 import type { AuthorizedResource } from './types.js';
 import { createOperatorWarnings } from './warnings.js';
+import { loadPool } from './undici-pool.js';
 
 export type { AuthorizedResourcesQuery } from './authorized-resources.js';
 
@@ -45,7 +46,7 @@ export function createGenAuthClient(config: ResolvedGenAuthOptions, settings: Cl
   const ownPool = config.dispatcher === undefined;
   const dispatcher: Dispatcher =
     config.dispatcher ??
-    new Pool(config.host, {
+    new (loadPool())(config.host, {
       connections: config.connections,
       keepAliveTimeout: 30_000,
       headersTimeout: config.timeout,
