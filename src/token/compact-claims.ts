@@ -1,4 +1,6 @@
-import { UnsecuredJWT, base64url, type JWTClaimVerificationOptions, type JWTPayload } from 'jose';
+import type { JWTClaimVerificationOptions, JWTPayload } from 'jose';
+import * as base64url from 'jose/base64url';
+import { UnsecuredJWT } from 'jose/jwt/unsecured';
 
 /**
  * What the synchronous signature checks (hmac.ts, asymmetric.ts) share: reading a compact token's

@@ -1,7 +1,9 @@
 import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 
 type CryptoKey = webcrypto.CryptoKey;
-import { createRemoteJWKSet, importJWK, importSPKI, importX509, jwksCache, type ExportedJWKSCache, type JWK, type JWTHeaderParameters } from 'jose';
+import type { ExportedJWKSCache, JWK, JWTHeaderParameters } from 'jose';
+import { createRemoteJWKSet, jwksCache } from 'jose/jwks/remote';
+import { importJWK, importSPKI, importX509 } from 'jose/key/import';
 import type { JwtOptions } from '../options.js';
 import { optionError } from '../options/checks.js';
 

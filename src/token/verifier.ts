@@ -1,4 +1,6 @@
-import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
+import * as joseErrors from 'jose/errors';
+import { jwtVerify } from 'jose/jwt/verify';
 import { GuardError, InvalidTokenError, KeysUnavailableError, type InvalidTokenReason } from '../errors.js';
 import { moreChannels, type TokenFailureEvent } from '../events.js';
 import { LRUCache } from 'lru-cache';
