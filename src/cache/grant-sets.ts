@@ -7,7 +7,9 @@
  * keeps it raw-deflated: a fifth to a twentieth of the text's bytes, by how repetitive the list is.
  */
 import { createHash } from 'node:crypto';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { deflateRaw, deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib';
 
 /**
  * zlib's default level. On a hash hit (the common load: a user whose list is already shared) the held
@@ -16,6 +18,17 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
  * Deflating costs 10 to 60 µs more than at level 1, once per distinct list held.
  */
 const LEVEL = 6;
+
+/**
+ * Texts at least this long (in UTF-16 units) are deflated and inflated on libuv's thread pool: a
+ * 10,000-grant list (1.7 MB of JSON) takes about 13 ms to deflate and 5 ms to inflate, long enough to
+ * hold up every other request of the process. Shorter ones stay synchronous: a 100-grant list (20 KB)
+ * packs in well under a millisecond, less than a trip through the pool costs.
+ */
+export const LARGE_TEXT = 64 * 1024;
+
+const deflateLater = promisify(deflateRaw);
+const inflateLater = promisify(inflateRaw);
 
 /** One distinct grant list and what was built from it (the index), shared by the users holding it. */
 export interface GrantSet<L, B> {
@@ -52,8 +65,12 @@ export interface GrantSetTableOptions<L, B> {
 
 /** The interning table: `intern` on a load, `retain`/`release` when the cache stores or drops a user. */
 export interface GrantSetTable<L, B> {
-  /** The set equal to `list` that some cached user holds, else a new one (not yet in the table). */
-  intern(list: L): GrantSet<L, B>;
+  /**
+   * The set equal to `list` that some cached user holds, else a new one (not yet in the table). A
+   * promise when the list's text is {@link LARGE_TEXT} or longer: its text is packed or compared off the
+   * event loop.
+   */
+  intern(list: L): GrantSet<L, B> | Promise<GrantSet<L, B>>;
   /** A cached user now holds `set`: the first holder enters it in the table and charges its bytes. */
   retain(set: GrantSet<L, B>): void;
   /** A cached user let go of `set`: the last one removes it and its bytes. */
@@ -85,6 +102,16 @@ export function textOf(set: Pick<GrantSet<unknown, unknown>, 'packed'>): string 
   return inflateRawSync(Buffer.from(set.packed, 'latin1')).toString('utf8');
 }
 
+/** {@link packText} on libuv's thread pool. */
+async function packTextLater(text: string): Promise<string> {
+  return (await deflateLater(text, { level: LEVEL })).toString('latin1');
+}
+
+/** {@link textOf} on libuv's thread pool. */
+async function textOfLater(set: Pick<GrantSet<unknown, unknown>, 'packed'>): Promise<string> {
+  return (await inflateLater(Buffer.from(set.packed, 'latin1'))).toString('utf8');
+}
+
 /** Creates an empty interning table. */
 export function createGrantSetTable<L, B>(options: GrantSetTableOptions<L, B>): GrantSetTable<L, B> {
   const sets = new Map<string, GrantSet<L, B>>();
@@ -92,18 +119,34 @@ export function createGrantSetTable<L, B>(options: GrantSetTableOptions<L, B>): 
   let bytes = 0;
   let held = 0;
 
+  function created(text: string, key: string, built: B, packed: string): GrantSet<L, B> {
+    return { packed, length: text.length, built, hash: key, users: 0, bytes: options.sizeOf(built, packed) };
+  }
+
+  /**
+   * A large text: compared and packed off the event loop, and its index built in a turn of its own
+   * while the pool deflates (not in the same stretch as the caller's parse and this hash). `held` may
+   * leave the table meanwhile; retain puts it back.
+   */
+  async function internLarge(list: L, text: string, key: string, held: GrantSet<L, B> | undefined): Promise<GrantSet<L, B>> {
+    if (held !== undefined && held.length === text.length && (await textOfLater(held)) === text) return held;
+    const packing = packTextLater(text);
+    await nextTurn();
+    const built = options.build(list);
+    return created(text, key, built, await packing);
+  }
+
   return {
     intern(list) {
       const text = JSON.stringify(list) ?? '';
       const key = hash(text);
       const held = sets.get(key);
+      if (text.length >= LARGE_TEXT) return internLarge(list, text, key, held);
       // Equal hashes are not enough: the texts must be equal, or the user gets a set of their own.
       // Inflating the held text (rather than deflating this one to compare bytes) is the cheaper check,
       // and it needs no promise that deflate is deterministic: inflate is a function of its input.
       if (held !== undefined && held.length === text.length && textOf(held) === text) return held;
-      const built = options.build(list);
-      const packed = text === '' ? '' : packText(text);
-      return { packed, length: text.length, built, hash: key, users: 0, bytes: options.sizeOf(built, packed) };
+      return created(text, key, options.build(list), text === '' ? '' : packText(text));
     },
     retain(set) {
       if (set.users++ > 0) return;

@@ -85,6 +85,12 @@ function uncachedGrants(list: readonly AuthorizedResource[]): UserGrants {
   return grants;
 }
 
+/** A set's grants, linked back to it (API mode's tries and the byte accounting hang on the set). */
+function grantsOf(set: GrantSet<readonly AuthorizedResource[], UserGrants>): UserGrants {
+  set.built.set = set;
+  return set.built;
+}
+
 const userNotFound = (error: unknown) => error instanceof GenAuthApiError && error.kind === 'user_not_found';
 
 /** Creates the grant store of one guard. */
@@ -97,11 +103,10 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
     // The list's text is kept deflated: charged as the latin1 string that holds it.
     sizeOf: (grants, packed) => grants.index.bytes + SET_BYTES + MEMO_BYTES + stringBytes(packed),
   });
-  function memo(list: readonly AuthorizedResource[]): UserGrants {
+  function memo(list: readonly AuthorizedResource[]): UserGrants | Promise<UserGrants> {
     if (settings === undefined) return uncachedGrants(list);
-    const set = sets.intern(list);
-    set.built.set = set;
-    return set.built;
+    const interned = sets.intern(list);
+    return interned instanceof Promise ? interned.then(grantsOf) : grantsOf(interned);
   }
   const shared =
     settings?.redis === undefined

@@ -6,7 +6,7 @@ import express from 'express';
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
-import { createGrantSetTable, textOf } from '../../src/cache/grant-sets.js';
+import { createGrantSetTable, LARGE_TEXT, textOf, type GrantSet, type GrantSetTable } from '../../src/cache/grant-sets.js';
 import type { GrantInput } from '../../src/testing/index.js';
 import { closeAfterEach, RESOURCES, useEmulator } from '../fixtures.js';
 
@@ -53,6 +53,21 @@ describe('shared grant sets', () => {
     expect(perUser).toBeGreaterThan(0);
     expect(perUser).toBeLessThan(1_000);
     expect(one.bytes).toBeGreaterThan(20 * perUser);
+  });
+
+  it('users with equal large lists (packed off the event loop) share one set and are decided from it', async () => {
+    const { server, guard } = app();
+    const list: GrantInput[] = Array.from({ length: 3_000 }, (_, i) => ({ resourceCode: `reports:${i}`, actions: ['reports:Read'] }));
+    emulator().setGrants('big-1', list);
+    emulator().setGrants('big-2', list);
+    emulator().setGrants('big-3', [...list, { resourceCode: 'reports:7', actions: ['reports:Write'] }]);
+    expect(await read(server, 'big-1', 2_999)).toBe(200);
+    expect(await write(server, 'big-1', 7)).toBe(403);
+    expect(await read(server, 'big-2', 0)).toBe(200);
+    expect(await read(server, 'big-2', 3_000)).toBe(403);
+    expect(guard.core.cacheStats()).toMatchObject({ users: 2, sets: 1 });
+    expect(await write(server, 'big-3', 7)).toBe(200);
+    expect(guard.core.cacheStats()).toMatchObject({ users: 3, sets: 2 });
   });
 
   it('different lists never share, however close', async () => {
@@ -172,9 +187,29 @@ describe('shared grant sets', () => {
   });
 });
 
+/** The table with `intern` required to answer at once, as it does for lists shorter than LARGE_TEXT. */
+function synchronous<L, B>(table: GrantSetTable<L, B>) {
+  return {
+    intern(list: L): GrantSet<L, B> {
+      const set = table.intern(list);
+      if (set instanceof Promise) throw new Error('intern answered a short list with a promise');
+      return set;
+    },
+    retain: table.retain,
+    release: table.release,
+    grew: table.grew,
+    get size() {
+      return table.size;
+    },
+    get bytes() {
+      return table.bytes;
+    },
+  };
+}
+
 describe('the interning table', () => {
   const table = (hash?: (text: string) => string) =>
-    createGrantSetTable<unknown[], { of: unknown[] }>({ build: (list) => ({ of: list }), sizeOf: (built) => 100 * built.of.length, ...(hash === undefined ? {} : { hash }) });
+    synchronous(createGrantSetTable<unknown[], { of: unknown[] }>({ build: (list) => ({ of: list }), sizeOf: (built) => 100 * built.of.length, ...(hash === undefined ? {} : { hash }) }));
 
   it('a hash collision never shares: the lists are compared', () => {
     const sets = table(() => 'same');
@@ -212,7 +247,7 @@ describe('the interning table', () => {
 
   it("a set keeps its list's text deflated, and gives back exactly that text", () => {
     let charged = '';
-    const sets = createGrantSetTable<unknown[], null>({ build: () => null, sizeOf: (_built, packed) => ((charged = packed), 0) });
+    const sets = synchronous(createGrantSetTable<unknown[], null>({ build: () => null, sizeOf: (_built, packed) => ((charged = packed), 0) }));
     const list = Array.from({ length: 100 }, (_, i) => ({ resourceCode: `reports:${i}`, actions: ['reports:Read'], description: `报表 ${i} 📈` }));
     const set = sets.intern(list);
     const text = JSON.stringify(list);
@@ -258,5 +293,65 @@ describe('the interning table', () => {
     sets.retain(a);
     expect(sets.intern([{ actions: ['x'], resourceCode: 'a' }])).not.toBe(a);
     expect(sets.intern([{ resourceCode: 'a', actions: ['x'] }])).toBe(a);
+  });
+
+  describe('a large list (its text LARGE_TEXT or longer): packed and compared off the event loop', () => {
+    /** `count` grants with a long description each: about 120 characters a grant. */
+    const large = (count: number, code = 'reports') =>
+      Array.from({ length: count }, (_, i) => ({ resourceCode: `${code}:${i}`, actions: ['reports:Read'], description: `report ${i} of the quarterly series, kept for the auditors` }));
+    const raw = (hash?: (text: string) => string) =>
+      createGrantSetTable<unknown[], { of: unknown[] }>({ build: (list) => ({ of: list }), sizeOf: (_built, packed) => packed.length, ...(hash === undefined ? {} : { hash }) });
+
+    it('answers with a promise only at LARGE_TEXT and above', async () => {
+      const sets = raw();
+      let n = 1;
+      while (JSON.stringify(large(n + 1)).length < LARGE_TEXT) n++;
+      expect(sets.intern(large(n))).not.toBeInstanceOf(Promise);
+      const pending = sets.intern(large(n + 1));
+      expect(pending).toBeInstanceOf(Promise);
+      const set = await pending;
+      expect(textOf(set)).toBe(JSON.stringify(large(n + 1)));
+      expect(set.bytes).toBe(set.packed.length);
+      expect(set.packed.length).toBeLessThan(set.length / 4);
+    });
+
+    it('equal large lists share once held; a different one never does', async () => {
+      const sets = raw();
+      const a = await sets.intern(large(1_000));
+      expect(await sets.intern(large(1_000))).not.toBe(a); // not held yet
+      sets.retain(a);
+      expect(await sets.intern(large(1_000))).toBe(a);
+      expect(await sets.intern(large(1_000, 'other'))).not.toBe(a);
+      expect(await sets.intern(large(1_001))).not.toBe(a);
+    });
+
+    it('a forced hash collision between large lists of equal length, one character apart, never shares', async () => {
+      const sets = raw(() => 'same');
+      const list = large(1_000);
+      const a = await sets.intern(list);
+      sets.retain(a);
+      const near = large(1_000);
+      near[500] = { ...near[500]!, resourceCode: 'reports:X00' };
+      expect(JSON.stringify(near).length).toBe(JSON.stringify(list).length);
+      const b = await sets.intern(near);
+      expect(b).not.toBe(a);
+      expect(b.built.of).toBe(near);
+      expect(await sets.intern(large(1_000))).toBe(a);
+    });
+
+    it('a held set released while a large list is compared with it is still returned whole, and retain enters it again', async () => {
+      const sets = raw();
+      const a = await sets.intern(large(1_000));
+      sets.retain(a);
+      const pending = sets.intern(large(1_000));
+      sets.release(a);
+      expect(sets.size).toBe(0);
+      const b = await pending;
+      expect(b).toBe(a);
+      sets.retain(b);
+      expect(sets.size).toBe(1);
+      expect(sets.bytes).toBe(a.bytes);
+      expect(await sets.intern(large(1_000))).toBe(a);
+    });
   });
 });

@@ -31,7 +31,7 @@ describe('shared parts of the permission cache', () => {
           ttl: 60_000, max: Number.POSITIVE_INFINITY, maxBytes, maxEntryBytes: 2_000, maxStale: 0, staleWhileRevalidate: false, errorTtl: 0, clock: performance,
           load: async (userId) => {
             await new Promise((r) => setImmediate(r));
-            return { set: table.intern([setOf.get(userId) ?? 0]) };
+            return { set: await table.intern([setOf.get(userId) ?? 0]) };
           },
           sizeOf: () => USER_BYTES,
           shared: { retain: (v) => table.retain(v.set), release: (v) => table.release(v.set), bytesOf: (v) => v.set.bytes, bytes: () => table.bytes, count: () => table.size },
