@@ -97,6 +97,14 @@ export interface VerifiedToken<L = unknown> {
   linkUses: number;
 }
 
+/**
+ * How long a token accepted while the shared store could not be read (Redis slow or away) stays in the
+ * verified-token cache: its next request after that reads the user's record again, so a revocation
+ * recorded elsewhere refuses it within about this long of Redis answering, not `tokenCache.maxAge`
+ * later. Meanwhile the token costs one bounded read (cache.redisTimeout) a second.
+ */
+export const UNCHECKED_TOKEN_MS = 1_000;
+
 /** How many of a token's last characters key the cache: the tail of its signature. */
 const KEY_CHARS = 32;
 
@@ -209,7 +217,7 @@ export function createTokenVerifier<L = unknown>(
   function acceptFresh(token: string, payload: JWTPayload): Identity | Promise<Identity> {
     const userId = payload[claim];
     if (revocations?.lookUp === undefined || !isFitUserId(userId, maxLength)) return accept(token, payload);
-    return revocations.lookUp(userId).then(() => accept(token, payload));
+    return revocations.lookUp(userId).then((answered) => accept(token, payload, answered ? Infinity : UNCHECKED_TOKEN_MS));
   }
 
   async function verifyWithJose(token: string): Promise<Identity> {
@@ -223,10 +231,11 @@ export function createTokenVerifier<L = unknown>(
   }
 
   /**
-   * The guard's own checks on verified claims, then the cache. jose checks `iat` only against a
-   * maximum age, so a token issued in the future is refused here (both paths come through).
+   * The guard's own checks on verified claims, then the cache (for at most `trustMs`). jose checks
+   * `iat` only against a maximum age, so a token issued in the future is refused here (both paths
+   * come through).
    */
-  function accept(token: string, payload: JWTPayload): Identity {
+  function accept(token: string, payload: JWTPayload, trustMs = Infinity): Identity {
     if (typeof payload.exp !== 'number') throw new InvalidTokenError('claim_invalid', options.realm);
     if (typeof payload.iat === 'number' && payload.iat > Math.floor(options.now() / 1000) + jwt.clockTolerance) {
       throw new InvalidTokenError('claim_invalid', options.realm);
@@ -239,7 +248,7 @@ export function createTokenVerifier<L = unknown>(
     if (setup !== undefined && !setup.anyVerified) setup.verified();
     if (verified !== undefined) {
       // Never outlive the token's own expiry (no clock tolerance granted here), nor maxAge, nor maxTokenAge.
-      const ttl = Math.min(payload.exp * 1000 - options.now(), maxAge, maxAgeLeft(payload));
+      const ttl = Math.min(payload.exp * 1000 - options.now(), maxAge, maxAgeLeft(payload), trustMs);
       // A full cache takes a token only on its second verification (see createDoorkeeper).
       if (ttl > 0 && (verified.size < verified.max || admission?.(token) === true)) verified.set(keyOf(token), { token, identity, link: undefined, linkUses: 0 }, { ttl });
     }
