@@ -43,10 +43,10 @@ function publishUpstream(outcome: string, started: number, attempt: number): voi
  */
 export function createGenAuthClient(config: ResolvedGenAuthOptions, settings: ClientSettings): GenAuthClient {
   const { clock, now } = settings;
-  const ownPool = config.dispatcher === undefined;
-  const dispatcher: Dispatcher =
-    config.dispatcher ??
-    new (loadPool())(config.host, {
+  // The own Pool is made on the first call: loading undici's Pool may take a dynamic import (undici-pool.ts).
+  let ownPool: Promise<Dispatcher> | undefined;
+  const makePool = async (): Promise<Dispatcher> =>
+    new (await loadPool())(config.host, {
       connections: config.connections,
       keepAliveTimeout: 30_000,
       headersTimeout: config.timeout,
@@ -56,6 +56,9 @@ export function createGenAuthClient(config: ResolvedGenAuthOptions, settings: Cl
   let closing: Promise<void> | undefined;
 
   async function send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, deadline: Deadline, body: string | null): Promise<UpstreamAnswer> {
+    if (closed) throw new GenAuthApiError('closed');
+    const dispatcher = config.dispatcher ?? (await (ownPool ??= makePool()));
+    // Closed while the Pool was being made: nothing may be sent on it.
     if (closed) throw new GenAuthApiError('closed');
     // origin + path: no URL parsing per call; works with the own Pool and with an injected Agent.
     const answer = await exchange(dispatcher, { origin: config.host, path, method, headers, body }, config.maxResponseBytes, deadline);
@@ -109,7 +112,7 @@ export function createGenAuthClient(config: ResolvedGenAuthOptions, settings: Cl
     close() {
       closing ??= (async () => {
         closed = true;
-        if (ownPool) await dispatcher.close();
+        if (ownPool !== undefined) await (await ownPool).close();
       })();
       return closing;
     },
