@@ -54,6 +54,11 @@ export interface GrantSet<L, B> {
 export interface GrantSetTableOptions<L, B> {
   /** Builds the shared form of a list (called once per distinct list held). */
   build: (list: L) => B;
+  /**
+   * `build` for a list whose text is {@link LARGE_TEXT} or longer, in slices between event-loop turns.
+   * @default `build` in a turn of its own
+   */
+  buildLater?: (list: L) => Promise<B>;
   /** Estimated bytes of a set's built form and of its packed text (a latin1 string). */
   sizeOf: (built: B, packed: string) => number;
   /**
@@ -123,16 +128,24 @@ export function createGrantSetTable<L, B>(options: GrantSetTableOptions<L, B>): 
     return { packed, length: text.length, built, hash: key, users: 0, bytes: options.sizeOf(built, packed) };
   }
 
+  /** `options.buildLater`, or `build` in a turn of its own. */
+  async function buildLater(list: L): Promise<B> {
+    if (options.buildLater !== undefined) return options.buildLater(list);
+    await nextTurn();
+    return options.build(list);
+  }
+
   /**
-   * A large text: compared and packed off the event loop, and its index built in a turn of its own
+   * A large text: compared and packed off the event loop, and its index built in turns of their own
    * while the pool deflates (not in the same stretch as the caller's parse and this hash). `held` may
    * leave the table meanwhile; retain puts it back.
    */
   async function internLarge(list: L, text: string, key: string, held: GrantSet<L, B> | undefined): Promise<GrantSet<L, B>> {
     if (held !== undefined && held.length === text.length && (await textOfLater(held)) === text) return held;
     const packing = packTextLater(text);
-    await nextTurn();
-    const built = options.build(list);
+    // Awaited below; handled now so that a failure while the index is built is not an unhandled rejection.
+    packing.catch(() => undefined);
+    const built = await buildLater(list);
     return created(text, key, built, await packing);
   }
 

@@ -12,7 +12,7 @@ import type { ResolvedCacheOptions, ResolvedOptions } from '../options.js';
 import { compiledApiBytes, type CompiledApiGrants } from '../policy/api-compile.js';
 import { REMEMBERED_RESOURCE_MAX, type DecisionMemo } from '../policy/decide.js';
 import { stringBytes } from '../policy/grant-bytes.js';
-import { indexGrants, indexGrantsCompact, type GrantIndex } from '../policy/grants.js';
+import { indexGrants, indexGrantsCompact, indexGrantsCompactLater, type GrantIndex } from '../policy/grants.js';
 import type { AuthorizedResource } from '../wire.js';
 
 /** How long "this user does not exist" is remembered, in ms. */
@@ -108,6 +108,7 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
   // Each guard interns its own users' lists: a set is shared only within one guard's scope.
   const sets: GrantSetTable<readonly AuthorizedResource[], UserGrants> = createGrantSetTable({
     build: (list) => grantsOver(indexGrantsCompact(list)),
+    buildLater: async (list) => grantsOver(await indexGrantsCompactLater(list)),
     // The list's text is kept deflated: charged as the latin1 string that holds it.
     sizeOf: (grants, packed) => grants.index.bytes + SET_BYTES + MEMO_BYTES + stringBytes(packed),
   });

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AuthorizedResource } from '../wire.js';
 import { codeListBytes, compactGrantBytes, entryBytes, INDEX_BYTES, shapeBytes } from './grant-bytes.js';
 import { normalizeGrant, readConditions, usableCode, type ActionShapes, type Grant } from './normalize-grant.js';
@@ -161,38 +162,59 @@ class LazyGrantIndex implements GrantIndex {
  * A grant list normalized up front into its smallest form, for a cache that keeps it: no raw entry is
  * kept (their descriptions and unused fields go), grants naming the same actions share one action
  * set, and a code's grants are one Map value: its only grant alone, several in an array. Same grants,
- * same order as {@link LazyGrantIndex}.
+ * same order as {@link LazyGrantIndex}. Made by a {@link CompactIndexBuilder}.
  */
 class CompactGrantIndex implements GrantIndex {
-  readonly grants: readonly Grant[];
-  readonly wildcards: ReadonlyArray<{ readonly prefix: string; readonly grant: Grant }>;
-  readonly hasConditions: boolean;
-  readonly bytes: number;
-  private readonly byCode: ReadonlyMap<string, CodeGrants>;
+  constructor(
+    private readonly byCode: ReadonlyMap<string, CodeGrants>,
+    readonly wildcards: ReadonlyArray<{ readonly prefix: string; readonly grant: Grant }>,
+    readonly grants: readonly Grant[],
+    readonly hasConditions: boolean,
+    readonly bytes: number,
+  ) {}
 
-  constructor(entries: readonly AuthorizedResource[]) {
-    const shapes: ActionShapes = new Map();
-    const byCode = new Map<string, Grant | Grant[]>();
-    const wildcards: Array<{ prefix: string; grant: Grant }> = [];
-    let hasConditions = false;
-    let bytes = INDEX_BYTES;
-    for (const entry of entries) {
-      const grant = normalizeGrant(entry, shapes);
+  lookup(code: string): readonly Grant[] | undefined {
+    const held = this.byCode.get(code);
+    return held === undefined ? undefined : grantList(held);
+  }
+
+  exact(code: string): CodeGrants | undefined {
+    return this.byCode.get(code);
+  }
+}
+
+/** Builds a compact index entry by entry: all at once, or in slices between event-loop turns. */
+class CompactIndexBuilder {
+  private readonly shapes: ActionShapes = new Map();
+  private readonly byCode = new Map<string, Grant | Grant[]>();
+  private readonly wildcards: Array<{ prefix: string; grant: Grant }> = [];
+  private hasConditions = false;
+  private bytes = INDEX_BYTES;
+
+  /** Adds `entries[from, to)`, in order. */
+  add(entries: readonly AuthorizedResource[], from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      const grant = normalizeGrant(entries[i]!, this.shapes);
       if (grant === null) continue;
-      bytes += compactGrantBytes(grant);
-      if (grant.conditions.length > 0) hasConditions = true;
+      this.bytes += compactGrantBytes(grant);
+      if (grant.conditions.length > 0) this.hasConditions = true;
       const prefix = wildcardPrefix(grant.code);
       if (prefix !== null) {
-        wildcards.push({ prefix, grant });
+        this.wildcards.push({ prefix, grant });
         continue;
       }
-      const held = byCode.get(grant.code);
+      const held = this.byCode.get(grant.code);
       // An array only from a code's second grant on: most codes have one.
-      if (held === undefined) byCode.set(grant.code, grant);
+      if (held === undefined) this.byCode.set(grant.code, grant);
       else if (Array.isArray(held)) held.push(grant);
-      else byCode.set(grant.code, [held, grant]);
+      else this.byCode.set(grant.code, [held, grant]);
     }
-    for (const shape of shapes.values()) bytes += shapeBytes(shape.actions);
+  }
+
+  finish(): CompactGrantIndex {
+    const { byCode, wildcards } = this;
+    let bytes = this.bytes;
+    for (const shape of this.shapes.values()) bytes += shapeBytes(shape.actions);
     for (const [code, held] of byCode) {
       if (!Array.isArray(held)) continue;
       // Copied to its exact size: push() left room for up to 17 more grants.
@@ -202,20 +224,7 @@ class CompactGrantIndex implements GrantIndex {
     const all: Grant[] = [];
     for (const held of byCode.values()) for (let i = 0; i < grantCount(held); i++) all.push(grantAt(held, i));
     for (const { grant } of wildcards) all.push(grant);
-    this.byCode = byCode;
-    this.wildcards = wildcards;
-    this.grants = all;
-    this.hasConditions = hasConditions;
-    this.bytes = bytes;
-  }
-
-  lookup(code: string): readonly Grant[] | undefined {
-    const held = this.byCode.get(code);
-    return held === undefined ? undefined : grantList(held);
-  }
-
-  exact(code: string): CodeGrants | undefined {
-    return this.byCode.get(code);
+    return new CompactGrantIndex(byCode, wildcards, all, this.hasConditions, bytes);
   }
 }
 
@@ -229,5 +238,23 @@ export function indexGrants(entries: readonly AuthorizedResource[]): GrantIndex 
  * the smallest form, the raw entries let go. `bytes` is its estimated heap, exact up to rounding.
  */
 export function indexGrantsCompact(entries: readonly AuthorizedResource[]): GrantIndex {
-  return new CompactGrantIndex(entries);
+  const builder = new CompactIndexBuilder();
+  builder.add(entries, 0, entries.length);
+  return builder.finish();
+}
+
+/** Entries indexed per event-loop turn by {@link indexGrantsCompactLater}: about a millisecond's work. */
+export const INDEX_SLICE = 1_000;
+
+/**
+ * {@link indexGrantsCompact} for a long list, `slice` entries per event-loop turn, so that indexing
+ * 10,000 grants (over 10 ms) does not hold up every other request as one stretch. The same index.
+ */
+export async function indexGrantsCompactLater(entries: readonly AuthorizedResource[], slice: number = INDEX_SLICE): Promise<GrantIndex> {
+  const builder = new CompactIndexBuilder();
+  for (let from = 0; from < entries.length; from += slice) {
+    await nextTurn();
+    builder.add(entries, from, Math.min(from + slice, entries.length));
+  }
+  return builder.finish();
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluateConditions } from '../../src/policy/conditions.js';
 import { decide, normalizeRequirement, type ConditionCheck, type NormalizedRequirement } from '../../src/policy/decide.js';
 import { explainDecision } from '../../src/policy/explain.js';
-import { grantList, indexGrants, indexGrantsCompact, type GrantIndex } from '../../src/policy/grants.js';
+import { grantList, indexGrants, indexGrantsCompact, indexGrantsCompactLater, type GrantIndex } from '../../src/policy/grants.js';
 import type { AuthorizedResource, ResourceType } from '../../src/wire.js';
 
 const RUNS = { numRuns: 300 };
@@ -97,5 +97,47 @@ describe('compact index: a code with one grant keeps it alone', () => {
       ),
       RUNS,
     );
+  });
+
+  it('built in slices between event-loop turns, the compact index is the same, whatever the slice', async () => {
+    const grant = fc.record({
+      code: fc.constantFrom('ecs:1', 'ecs:2', 'ecs:3', 'books', 'ecs:*', '*'),
+      effect: fc.constantFrom('ALLOW' as const, 'DENY' as const),
+      actions: fc.subarray(ACTIONS, { minLength: 1 }),
+      conditional: fc.boolean(),
+    });
+    const requirement = fc
+      .tuple(fc.constantFrom('allOf', 'anyOf'), fc.array(fc.constantFrom(...ACTIONS), { minLength: 1, maxLength: 3 }))
+      .map(([mode, list]) => normalizeRequirement(mode === 'allOf' ? { allOf: list } : { anyOf: list }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(grant, { maxLength: 20 }), fc.integer({ min: 1, max: 25 }), fc.constantFrom(...RESOURCES), requirement, async (grants, slice, resource, req) => {
+        const list = grants.map((g) =>
+          entry(g.code, g.effect, g.actions, g.conditional ? ({ condition: [{ param: 'UserId', operator: 'StringEquals', value: ['alice'] }] } as Partial<AuthorizedResource>) : {}),
+        );
+        const whole = indexGrantsCompact(list);
+        const sliced = await indexGrantsCompactLater(list, slice);
+        expect(sliced.grants).toEqual(whole.grants);
+        expect(sliced.bytes).toBe(whole.bytes);
+        expect(sliced.hasConditions).toBe(whole.hasConditions);
+        expect(sliced.wildcards).toEqual(whole.wildcards);
+        for (const type of TYPES) expect(answers(sliced, resource, req, type)).toEqual(answers(whole, resource, req, type));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('yields to the event loop between slices: other work runs while a long list is indexed', async () => {
+    const list = Array.from({ length: 50 }, (_, i) => entry(`ecs:${i}`, 'ALLOW'));
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const index = await indexGrantsCompactLater(list, 10);
+    ticking = false;
+    expect(index.grants).toHaveLength(50);
+    expect(turns).toBeGreaterThanOrEqual(4);
   });
 });
