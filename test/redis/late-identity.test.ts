@@ -88,13 +88,18 @@ describe.skipIf(!run)('identity.resolve on an instance started after the revocat
     return started;
   }
 
-  it('express API mode (guard.api()): the revoked user is a 401 revoked on the late instance, the others pass', async () => {
+  /** alice and bob may read /api/users; bob is revoked on a first API-mode instance, then a late one starts. */
+  async function revokedBeforeLateApiInstance() {
     const grant = [{ resourceCode: 'users', resourceType: 'API' as const, apiIdentifier: '/api/users', actions: ['read'] }];
     emulator().setGrants('alice', grant);
     emulator().setGrants('bob', grant);
     const first = await apiInstance();
     await first.revoke('bob');
-    const late = await apiInstance();
+    return { first, late: await apiInstance() };
+  }
+
+  it('express API mode (guard.api()): the revoked user is a 401 revoked on the late instance, the others pass', async () => {
+    const { late } = await revokedBeforeLateApiInstance();
     expect(await answer(late, 'GET', '/api/users', 'bob')).toEqual(REVOKED);
     expect(await answer(late, 'GET', '/api/users', 'alice')).toEqual({ status: 200, code: undefined, detail: undefined, user: 'alice' });
   });
@@ -121,12 +126,7 @@ describe.skipIf(!run)('identity.resolve on an instance started after the revocat
   }
 
   it('express API mode: one read per user per instance, shared by concurrent first requests; a later revocation still arrives', async () => {
-    const grant = [{ resourceCode: 'users', resourceType: 'API' as const, apiIdentifier: '/api/users', actions: ['read'] }];
-    emulator().setGrants('alice', grant);
-    emulator().setGrants('bob', grant);
-    const first = await apiInstance();
-    await first.revoke('bob');
-    const late = await apiInstance();
+    const { first, late } = await revokedBeforeLateApiInstance();
     // Up first: its first subscription drops every read (a record may have been published before it).
     await subscribed(late.guard);
     const reads = await revocationReads();
