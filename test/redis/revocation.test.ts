@@ -152,11 +152,13 @@ describe.skipIf(!run)('revocation and webhooks across instances', () => {
     const first = await instance(undefined, hs256);
     await first.guard.revokeUser('alice');
     const late = await instance(undefined, hs256);
+    // Keys fetched now: under load a first JWKS fetch could outlast the pause below, and the read with it.
+    await late.guard.ready();
     // Redis slow, not gone (no reconnect, so no resync drops the token): the record cannot be read in time.
-    await ask(redis().port, 'CLIENT PAUSE 1000 ALL');
+    await ask(redis().port, 'CLIENT PAUSE 2000 ALL');
     const pausedAt = performance.now();
     expect(await late.status(token)).toBe(200); // accepted on the local copy, as documented
-    await sleep(Math.max(0, 1_100 - (performance.now() - pausedAt)));
+    await sleep(Math.max(0, 2_100 - (performance.now() - pausedAt)));
     // Before: trusted from the verified-token cache until tokenCache.maxAge (5 minutes).
     await until(async () => (await late.answer(token)).status === 401, UNCHECKED_TOKEN_MS + BOUND_MS, 'the record read once Redis answers');
     expect(await late.answer(token)).toEqual({ status: 401, detail: REVOKED });
