@@ -78,6 +78,9 @@ export interface SharedTier {
 /** Longer than any load lasts: a mark only has to outlive the loads that read it. */
 const MARK_EXTRA_MS = 60_000;
 
+/** Users whose invalidation Redis refused, remembered at most; past it the oldest is folded into the scope's. */
+const MAX_REFUSED_USERS = 10_000;
+
 const textOf = (value: unknown): string | undefined =>
   typeof value === 'string' ? value : value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : undefined;
 
@@ -89,6 +92,34 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
   const lifetime = settings.ttl + settings.maxStale;
   const markTtl = String(Math.ceil(lifetime + MARK_EXTRA_MS));
   const call = <T>(run: () => Promise<T>) => bounded(client, timeout, run);
+
+  /**
+   * Invalidations Redis refused (out of memory, the client reconnecting): this instance applied them,
+   * but the entry they could not delete is still in Redis, and this instance's next miss would read
+   * it back. So an entry fetched at or before such an invalidation began (wall clock, as `fetchedAt`)
+   * is not used here. Kept while such an entry may live in Redis (`lifetime`), bounded: the oldest
+   * user past the bound is folded into the scope's time (refusing more, never less).
+   */
+  const refused = new Map<string, number>();
+  let refusedAll = -Infinity;
+  function distrust(userId: string | undefined, at: number): void {
+    if (userId === undefined) refusedAll = Math.max(refusedAll, at);
+    else {
+      const previous = refused.get(userId);
+      refused.delete(userId);
+      refused.set(userId, Math.max(at, previous ?? at));
+    }
+    const oldest = now() - lifetime;
+    for (const [user, time] of refused) {
+      if (time >= oldest && refused.size <= MAX_REFUSED_USERS) break;
+      refused.delete(user);
+      if (time >= oldest) refusedAll = Math.max(refusedAll, time);
+    }
+  }
+  /** The entry predates an invalidation of its user, or of everyone, that Redis refused. */
+  function distrusted(userId: string, entry: SharedEntry): boolean {
+    return entry.fetchedAt <= refusedAll || entry.fetchedAt <= (refused.get(userId) ?? -Infinity);
+  }
 
   function readGlobal(): Promise<unknown> {
     return call(() => client.eval(READ_GLOBAL, { keys: [names.globalMark], arguments: [randomUUID()] }));
@@ -112,12 +143,17 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
     await call(() => client.publish(names.channel, encodeMessage(message)));
   }
 
-  /** Runs an invalidation's Redis steps; a failure is warned about and rejects (the instance itself is already invalidated). */
-  async function recorded(steps: () => Promise<void>): Promise<void> {
+  /**
+   * Runs an invalidation's Redis steps; a failure is warned about and rejects (the instance itself is
+   * already invalidated, and does not read back the entries it could not delete: see `refused`).
+   */
+  async function recorded(userId: string | undefined, steps: () => Promise<void>): Promise<void> {
+    const began = now();
     try {
       await steps();
       health.succeeded();
     } catch (error) {
+      distrust(userId, began);
       const reason = failureOf(error);
       health.failed(reason);
       health.invalidationFailed(reason);
@@ -138,7 +174,8 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
         const globalMark = textOf(global);
         const mark = Array.isArray(reply) ? textOf(reply[0]) : undefined;
         if (globalMark === undefined || mark === undefined) return undefined;
-        return { keys, mark, globalMark, entry: entryOf(reply as unknown[], keys, globalMark) };
+        const entry = entryOf(reply as unknown[], keys, globalMark);
+        return { keys, mark, globalMark, entry: entry !== undefined && distrusted(userId, entry) ? undefined : entry };
       } catch (error) {
         health.failed(failureOf(error));
         return undefined;
@@ -173,13 +210,13 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
     ignored: (reason) => health.ignored(reason),
     invalidateUser(userId) {
       const keys = names.user(userId);
-      return recorded(async () => {
+      return recorded(userId, async () => {
         await call(() => client.eval(INVALIDATE_USER, { keys: [keys.entry, keys.mark], arguments: [randomUUID(), markTtl] }));
         await publish({ from: instance, user: userId });
       });
     },
     invalidateAll() {
-      return recorded(async () => {
+      return recorded(undefined, async () => {
         await call(() => client.eval(INVALIDATE_ALL, { keys: [names.globalMark], arguments: [randomUUID()] }));
         await publish({ from: instance, all: true });
       });
@@ -189,7 +226,7 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
       // Whole ms (a test clock may give fractions); rounded up, so never a token less is refused.
       at = Math.ceil(at);
       let recordedAt = at;
-      await recorded(async () => {
+      await recorded(userId, async () => {
         const reply = await call(() =>
           client.eval(REVOKE_USER, { keys: [keys.revoked, keys.entry, keys.mark], arguments: [String(at), String(Math.ceil(ttl)), randomUUID(), markTtl] }),
         );
