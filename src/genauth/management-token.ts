@@ -49,7 +49,7 @@ export function createManagementTokens(options: ManagementTokensOptions): Manage
   async function fetchToken(deadline: Deadline): Promise<ManagementToken> {
     const body = JSON.stringify({ accessKeyId: options.accessKeyId, accessKeySecret: options.accessKeySecret });
     const answer = await options.post(TOKEN_PATH, body, deadline);
-    const { data } = readEnvelope<{ access_token?: unknown; expires_in?: unknown }>(answer.status, answer.text, answer.retryAfter);
+    const { data } = readTokenEnvelope(answer);
     if (typeof data.access_token !== 'string' || data.access_token === '') throw new GenAuthApiError('bad_envelope');
     const lifetime = typeof data.expires_in === 'number' && data.expires_in > 0 ? data.expires_in : 7200;
     // Refresh a minute early (or at 90% of a short lifetime) so no call races the expiry.
@@ -80,6 +80,20 @@ export function createManagementTokens(options: ManagementTokensOptions): Manage
       if (token === used) token = undefined;
     },
   };
+}
+
+/**
+ * The token answer's envelope. "User not found" here is about the access key, never about the user a
+ * request is for: it is a refusal of the credentials (an outage, 503), not a user without grants (403).
+ */
+function readTokenEnvelope(answer: UpstreamAnswer): { data: { access_token?: unknown; expires_in?: unknown } } {
+  try {
+    return readEnvelope<{ access_token?: unknown; expires_in?: unknown }>(answer.status, answer.text, answer.retryAfter);
+  } catch (error) {
+    if (!(error instanceof GenAuthApiError) || error.kind !== 'user_not_found') throw error;
+    const { httpStatus, envelopeStatus, apiCode, retryAfter } = error;
+    throw new GenAuthApiError('credentials', { httpStatus, envelopeStatus, apiCode, retryAfter });
+  }
 }
 
 /** Rejects with a timeout error when `deadline` passes before `promise` settles. */

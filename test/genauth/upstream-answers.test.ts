@@ -1,0 +1,51 @@
+// Upstream answers that must be read as an outage (503), never as "no grants" (403) or as grants.
+import express from 'express';
+import request from 'supertest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
+import { RESOURCES, useEmulator, closeAfterEach } from '../fixtures.js';
+
+const TOKEN = '/api/v3/get-management-token';
+const emulator = useEmulator();
+const track = closeAfterEach<ExpressGuard>();
+
+beforeEach(() => {
+  const e = emulator();
+  e.clearGrants();
+  e.clearFaults();
+  e.resetCalls();
+  e.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+});
+
+function app(overrides: Partial<ExpressGuardOptions> = {}) {
+  const lines: string[] = [];
+  const base = emulator().guardOptions();
+  const guard = createExpressGuard({
+    ...base,
+    cache: { errorTtl: 0 },
+    logger: { warn: (line: string) => lines.push(line) },
+    ...overrides,
+    genauth: { ...base.genauth, ...overrides.genauth },
+  });
+  track(guard);
+  const server = express();
+  server.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
+  return { server, lines, guard };
+}
+
+const get = async (server: express.Express, user = 'alice') => request(server).get('/r').set('authorization', `Bearer ${await emulator().mintToken(user)}`);
+
+describe('the management token endpoint', () => {
+  it('answering "user not found" (statusCode 404, apiCode 2004) is an outage, not a user without grants', async () => {
+    emulator().fault({ kind: 'body-error', statusCode: 404, apiCode: 2004, path: TOKEN });
+    const { server } = app();
+    const res = await get(server);
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('ERR_PERMISSIONS_UNAVAILABLE');
+    expect(emulator().callCount(RESOURCES)).toBe(0);
+    // Told as the credentials being refused, as any other refusal of the token request is.
+    const { server: other, lines } = app();
+    expect((await get(other)).status).toBe(503);
+    expect(lines.some((line) => /refused the management credentials/.test(line))).toBe(true);
+  });
+});
