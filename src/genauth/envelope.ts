@@ -10,7 +10,8 @@ export const USER_NOT_FOUND_API_CODE = 2004;
 export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
   const text = Array.isArray(value) ? value[0] : value;
   if (text === undefined || text === '') return undefined;
-  if (/^\d+$/.test(text)) return Number(text);
+  // Digits too many for a number of seconds (Infinity, or past 2^53) are as unreadable as any other text.
+  if (/^\d+$/.test(text)) return Number.isSafeInteger(Number(text)) ? Number(text) : undefined;
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }

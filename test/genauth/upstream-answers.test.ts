@@ -3,6 +3,7 @@ import express from 'express';
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
+import { manualClock } from '../clock.js';
 import { RESOURCES, useEmulator, closeAfterEach } from '../fixtures.js';
 
 const TOKEN = '/api/v3/get-management-token';
@@ -47,5 +48,19 @@ describe('the management token endpoint', () => {
     const { server: other, lines } = app();
     expect((await get(other)).status).toBe(503);
     expect(lines.some((line) => /refused the management credentials/.test(line))).toBe(true);
+  });
+});
+
+describe('Retry-After', () => {
+  it('a value too large to be a number of seconds is unreadable: no "Infinity" to the client, and the client does not back off for ever', async () => {
+    const time = manualClock();
+    emulator().fault({ kind: 'respond', status: 429, body: '{"statusCode":429}', headers: { 'retry-after': '9'.repeat(400) }, path: RESOURCES, times: 1 });
+    const { server } = app({ clock: time.clock, now: () => Date.now(), genauth: { retries: 0 } });
+    const res = await get(server);
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toMatch(/^\d+$/);
+    // GenAuth is back; a day later the guard asks it again.
+    time.advance(86_400_000);
+    expect((await get(server)).status).toBe(200);
   });
 });
