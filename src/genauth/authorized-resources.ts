@@ -70,10 +70,9 @@ function readAuthorizedResources(call: AuthorizedResourcesCall, answer: Upstream
   const { data: body } = readEnvelope<AuthorizedResourceList>(answer.status, answer.text, answer.retryAfter);
   const list = readResourceList(body.list);
   if (list === undefined) throw new GenAuthApiError('bad_envelope');
-  if (!Array.isArray(body.list)) return list;
-  // A list shorter than its `totalCount` left grants out, one of which may be a DENY.
-  const total = missingFromList(body.list.length, body.totalCount);
-  if (total === undefined || call.acceptPartialLists) return body.list;
-  call.partialList(body.list.length, total);
+  // A list shorter than its `totalCount` left grants out, one of which may be a DENY (one object is a list of one).
+  const total = missingFromList(list.length, body.totalCount);
+  if (total === undefined || call.acceptPartialLists) return list;
+  call.partialList(list.length, total);
   throw new GenAuthApiError('partial_list');
 }

@@ -55,12 +55,36 @@ describe('Retry-After', () => {
   it('a value too large to be a number of seconds is unreadable: no "Infinity" to the client, and the client does not back off for ever', async () => {
     const time = manualClock();
     emulator().fault({ kind: 'respond', status: 429, body: '{"statusCode":429}', headers: { 'retry-after': '9'.repeat(400) }, path: RESOURCES, times: 1 });
-    const { server } = app({ clock: time.clock, now: () => Date.now(), genauth: { retries: 0 } });
+    const { server } = app({ clock: time.clock, now: () => Date.now(), genauth: { retries: 0 } as never });
     const res = await get(server);
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toMatch(/^\d+$/);
     // GenAuth is back; a day later the guard asks it again.
     time.advance(86_400_000);
     expect((await get(server)).status).toBe(200);
+  });
+});
+
+describe('a list sent as one object (as GenAuth\'s documented example shows it)', () => {
+  const READ = { resourceCode: 'reports', resourceType: 'DATA', actions: ['reports:Read'], effect: 'ALLOW' };
+  const serve = (data: unknown) => emulator().fault({ kind: 'respond', status: 200, body: { statusCode: 200, message: '', data }, path: RESOURCES });
+
+  it('with a totalCount larger than one is a partial list: 503, like an array of one', async () => {
+    serve({ totalCount: 3, list: READ });
+    const { server, lines } = app();
+    const res = await get(server);
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('ERR_PERMISSIONS_UNAVAILABLE');
+    expect(lines.some((line) => /partial/.test(line))).toBe(true);
+  });
+
+  it.each([1, undefined])('with a totalCount of %s is read as a list of one (control)', async (totalCount) => {
+    serve(totalCount === undefined ? { list: READ } : { totalCount, list: READ });
+    expect((await get(app().server)).status).toBe(200);
+  });
+
+  it('with a totalCount larger than one is used as sent under genauth.acceptPartialLists', async () => {
+    serve({ totalCount: 3, list: READ });
+    expect((await get(app({ genauth: { acceptPartialLists: true } as never }).server)).status).toBe(200);
   });
 });
