@@ -19,7 +19,7 @@ export interface AuthorizedResourcesCall {
   /** GETs `path` (with its query string) with `headers`. */
   get(path: string, headers: Record<string, string>, deadline: Deadline): Promise<UpstreamAnswer>;
   headers: AuthHeaders;
-  /** Present with the `token` scheme: a refused token is dropped and the call made once more. */
+  /** Present with the `token` scheme: a refused token is dropped and the call made once more (see worthReplacing). */
   tokens: ManagementTokens | undefined;
   /** Use a list shorter than its `totalCount` as sent (else it is a `partial_list` failure). */
   acceptPartialLists: boolean;
@@ -29,7 +29,8 @@ export interface AuthorizedResourcesCall {
 
 /**
  * One attempt of the call, with one fresh management token if a cached one was refused (it may have
- * been revoked). Returns the user's grants; throws a GenAuthApiError.
+ * been revoked) and is worth replacing (`ManagementTokens.worthReplacing`). Returns the user's grants;
+ * throws a GenAuthApiError.
  */
 export async function requestAuthorizedResources(
   call: AuthorizedResourcesCall,
@@ -40,13 +41,21 @@ export async function requestAuthorizedResources(
   if (query.resourceType !== undefined) data.resourceType = query.resourceType;
   const path = `${RESOURCES_PATH}?${new URLSearchParams(data).toString()}`;
   for (let refreshed = false; ; refreshed = true) {
+    const headers = await call.headers(deadline, RESOURCES_PATH, data);
+    // The token the headers carry (under the token scheme): the one held right after they were made.
     const usedToken = call.tokens?.current();
-    const answer = await call.get(path, await call.headers(deadline, RESOURCES_PATH, data), deadline);
+    const answer = await call.get(path, headers, deadline);
     try {
-      return readAuthorizedResources(call, answer);
+      const list = readAuthorizedResources(call, answer);
+      if (usedToken !== undefined) call.tokens?.accepted(usedToken);
+      return list;
     } catch (error) {
-      const refused = error instanceof GenAuthApiError && error.kind === 'credentials';
-      if (refused && !refreshed && usedToken !== undefined && call.tokens?.current() === usedToken) {
+      const kind = error instanceof GenAuthApiError ? error.kind : undefined;
+      if (kind !== 'credentials') {
+        if (kind === 'user_not_found' && usedToken !== undefined) call.tokens?.accepted(usedToken);
+        throw error;
+      }
+      if (!refreshed && usedToken !== undefined && call.tokens?.current() === usedToken && call.tokens.worthReplacing(usedToken)) {
         call.tokens.drop(usedToken);
         continue;
       }

@@ -13,6 +13,8 @@ export interface ManagementToken {
   readonly value: string;
   /** When to fetch a new one, on the guard's clock. */
   readonly refreshAt: number;
+  /** When it was fetched, on the guard's clock. */
+  readonly fetchedAt: number;
 }
 
 /** One upstream answer, as the client's `call` gives it. */
@@ -39,12 +41,25 @@ export interface ManagementTokens {
   current(): ManagementToken | undefined;
   /** Forgets `used` if it is still the one held (GenAuth refused it): the next `get` fetches anew. */
   drop(used: ManagementToken): void;
+  /** GenAuth answered a call made with `used`: a later refusal of it is a revocation or an expiry. */
+  accepted(used: ManagementToken): void;
+  /**
+   * Whether `used`, refused by GenAuth, is worth a new token now: it was accepted before (revoked or
+   * expired since), or it was fetched {@link UNPROVEN_TOKEN_HOLD_MS} ago or more. A token refused from
+   * its first call is kept that long: GenAuth refuses the credentials themselves (a wrong user pool,
+   * say), and a new token for every load would only add a token request and a second call to each.
+   */
+  worthReplacing(used: ManagementToken): boolean;
 }
+
+/** How long a token GenAuth has refused from its first call is kept before another is fetched, ms. */
+export const UNPROVEN_TOKEN_HOLD_MS = 5_000;
 
 export function createManagementTokens(options: ManagementTokensOptions): ManagementTokens {
   const { clock } = options;
   let token: ManagementToken | undefined;
   let pending: Promise<ManagementToken> | undefined;
+  const answered = new WeakSet<ManagementToken>();
 
   async function fetchToken(deadline: Deadline): Promise<ManagementToken> {
     const body = JSON.stringify({ accessKeyId: options.accessKeyId, accessKeySecret: options.accessKeySecret });
@@ -54,7 +69,8 @@ export function createManagementTokens(options: ManagementTokensOptions): Manage
     const lifetime = typeof data.expires_in === 'number' && data.expires_in > 0 ? data.expires_in : 7200;
     // Refresh a minute early (or at 90% of a short lifetime) so no call races the expiry.
     const margin = Math.min(60, lifetime * 0.1);
-    return { value: data.access_token, refreshAt: clock.now() + (lifetime - margin) * 1000 };
+    const fetchedAt = clock.now();
+    return { value: data.access_token, refreshAt: fetchedAt + (lifetime - margin) * 1000, fetchedAt };
   }
 
   return {
@@ -79,6 +95,8 @@ export function createManagementTokens(options: ManagementTokensOptions): Manage
     drop(used) {
       if (token === used) token = undefined;
     },
+    accepted: (used) => void answered.add(used),
+    worthReplacing: (used) => answered.has(used) || clock.now() - used.fetchedAt >= UNPROVEN_TOKEN_HOLD_MS,
   };
 }
 

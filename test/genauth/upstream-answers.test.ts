@@ -88,3 +88,33 @@ describe('a list sent as one object (as GenAuth\'s documented example shows it)'
     expect((await get(app({ genauth: { acceptPartialLists: true } as never }).server)).status).toBe(200);
   });
 });
+
+describe('management credentials GenAuth keeps refusing', () => {
+  it('cost one call per load, not a new token and a second call each time (the retry budget never sees those)', async () => {
+    // The token is issued, but every call made with it is refused (here: a user pool id that is not the key's).
+    const time = manualClock();
+    const { server } = app({ clock: time.clock, now: () => Date.now(), genauth: { userPoolId: 'another-pool' } as never });
+    for (let user = 0; user < 5; user++) {
+      emulator().setGrants(`u${user}`, []);
+      expect((await get(server, `u${user}`)).status).toBe(503);
+    }
+    expect(emulator().callCount(RESOURCES)).toBe(5);
+    expect(emulator().callCount(TOKEN)).toBe(1);
+    // A token refused from its first call is still replaced, after a few seconds: one load tries a new one.
+    time.advance(5_000);
+    emulator().resetCalls();
+    expect((await get(server, 'u0')).status).toBe(503);
+    expect(emulator().callCount(TOKEN)).toBe(1);
+    expect(emulator().callCount(RESOURCES)).toBe(2);
+  });
+
+  it('a token GenAuth accepted before and now refuses (revoked) is still replaced at once', async () => {
+    const { server } = app();
+    expect((await get(server)).status).toBe(200);
+    emulator().revokeManagementTokens();
+    emulator().resetCalls();
+    expect((await get(server, 'bob')).status).toBe(403); // bob is no user GenAuth knows: answered, a 403
+    expect(emulator().callCount(TOKEN)).toBe(1);
+    expect(emulator().callCount(RESOURCES)).toBe(2);
+  });
+});
