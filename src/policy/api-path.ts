@@ -60,7 +60,9 @@ for (const c of '"<>[]^`{|}') CLASS[c.charCodeAt(0)] = ENCODE;
 
 const HEX = '0123456789ABCDEF';
 const SIMPLE_PATH = /^[A-Za-z0-9\-._~!$&'()*+,=:@/]*$/;
-const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+// Only http and https: Node's url.parse (Express, Koa) reads `javascript://h/a` without a host, as the
+// path `//h/a` (which express.static serves as `h/a`), and find-my-way strips no other scheme.
+const ABSOLUTE_FORM = /^https?:\/\//i;
 // Only authorities that Node's legacy url.parse (which Express routes with) reads the same way we do:
 // plain host labels of at most 63 characters or an IPv6 literal, an optional numeric port, no userinfo.
 const AUTHORITY = /^(?:[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*\.?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
