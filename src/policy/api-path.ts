@@ -186,7 +186,12 @@ function pathOfTarget(target: string): string | null {
   }
   // The host never influences the decision, but an authority url.parse would split differently must go.
   if (!AUTHORITY.test(rest.slice(0, end))) return null;
-  if (end === rest.length || rest.charCodeAt(end) === 63) return '/';
+  if (end === rest.length) return '/';
+  if (rest.charCodeAt(end) === 63) {
+    // `http://h?x/admin`: the path is `/` to url.parse, but find-my-way before 9.10 (Fastify <= 5.12.7)
+    // stripped `^https?://.*?/` and routes `/admin`. Refused rather than judged as `/`.
+    return rest.includes('/', end) ? null : '/';
+  }
   const query = rest.indexOf('?', end);
   return query === -1 ? rest.slice(end) : rest.slice(end, query);
 }
