@@ -222,7 +222,8 @@ export interface RevocationOptions {
   /**
    * How long a revocation is kept, in ms: a token older than this must be refused on other grounds
    * (its `exp`, `jwt.maxTokenAge`), or it is accepted again once the record is gone.
-   * @default jwt.maxTokenAge when set, else 14 days (GenAuth's longest token lifetime)
+   * @default jwt.maxTokenAge when set, else 14 days (GenAuth's longest token lifetime), plus
+   * jwt.clockTolerance and one second (how long past that age jose still accepts a token)
    */
   ttl?: number;
   /**

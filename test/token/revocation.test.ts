@@ -122,11 +122,12 @@ describe('guard.revokeUser', () => {
     expect(() => guardWith().revokeUser(userId as string)).toThrow(TypeError);
   });
 
-  it('revocation.ttl defaults to jwt.maxTokenAge, else 14 days; maxTokenAge refuses older tokens', async () => {
+  it('revocation.ttl defaults to jwt.maxTokenAge, else 14 days, plus clockTolerance and 1 s; maxTokenAge refuses older tokens', async () => {
     const { jwt } = emulator().guardOptions();
-    expect(guardWith().options.revocation).toEqual({ ttl: 14 * 24 * 3600 * 1000, max: 100_000 });
+    expect(guardWith().options.revocation).toEqual({ ttl: 14 * 24 * 3600 * 1000 + 6_000, max: 100_000 });
     const bounded = guardWith({ jwt: { ...jwt, maxTokenAge: 600 } });
-    expect(bounded.options.revocation.ttl).toBe(600_000);
+    expect(bounded.options.revocation.ttl).toBe(606_000);
+    expect(guardWith({ jwt: { ...jwt, maxTokenAge: 600, clockTolerance: 0 } }).options.revocation.ttl).toBe(601_000);
     const old = await emulator().mintToken('alice', { claims: { iat: seconds() - 700 } });
     expect(await outcome(() => bounded.authenticate(bearer(old)))).toBe('401 expired'); // jose: too old is expired
     const noIat = await emulator().mintToken('alice', { claims: { iat: undefined } });
