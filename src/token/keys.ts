@@ -34,8 +34,32 @@ const ASYMMETRIC_TYPES: Record<string, readonly string[]> = {
   RS: ['rsa'],
   PS: ['rsa', 'rsa-pss'],
   ES: ['ec'],
-  Ed: ['ed25519', 'ed448'],
+  // jose verifies EdDSA and Ed25519 with Ed25519 keys only.
+  Ed: ['ed25519'],
 };
+
+/** The one curve jose takes for each ES algorithm, by its node:crypto name (`asymmetricKeyDetails.namedCurve`) and WebCrypto name. */
+const EC_CURVES: Record<string, { node: string; webcrypto: string }> = {
+  ES256: { node: 'prime256v1', webcrypto: 'P-256' },
+  ES384: { node: 'secp384r1', webcrypto: 'P-384' },
+  ES512: { node: 'secp521r1', webcrypto: 'P-521' },
+};
+
+/**
+ * Whether jose would verify `alg` with this CryptoKey (its `checkCryptoKey`: the algorithm's WebCrypto
+ * name, hash or curve, a public key for verification). A key that does not fit makes jose throw a
+ * TypeError for every token naming `alg`, which is no outage: it is refused at construction instead.
+ */
+function cryptoKeyFits(key: CryptoKey, alg: string): boolean {
+  const algorithm = key.algorithm as { name?: unknown; hash?: { name?: unknown }; namedCurve?: unknown };
+  if (key.type !== 'public' || !key.usages.includes('verify')) return false;
+  const family = alg.slice(0, 2);
+  if (family === 'RS' || family === 'PS') {
+    return algorithm.name === (family === 'RS' ? 'RSASSA-PKCS1-v1_5' : 'RSA-PSS') && algorithm.hash?.name === `SHA-${alg.slice(2)}`;
+  }
+  if (family === 'ES') return algorithm.name === 'ECDSA' && algorithm.namedCurve === EC_CURVES[alg]?.webcrypto;
+  return algorithm.name === 'Ed25519';
+}
 
 function isCryptoKey(key: unknown): key is CryptoKey {
   const CryptoKeyClass = (globalThis as unknown as { CryptoKey?: abstract new () => CryptoKey }).CryptoKey;
@@ -68,7 +92,12 @@ function secretResolver(secret: string | Uint8Array): KeyResolver {
 }
 
 function publicKeyResolver(key: string | JWK | KeyObject | CryptoKey, algorithms: readonly string[]): KeyResolver {
-  if (isCryptoKey(key)) return withKeySet(async () => key, () => ONE_KEY, true);
+  if (isCryptoKey(key)) {
+    for (const alg of algorithms) {
+      if (!cryptoKeyFits(key, alg)) throw optionError('jwt.publicKey', `is a CryptoKey (${(key.algorithm as { name?: string }).name ?? 'unknown'}) that cannot verify ${alg}`);
+    }
+    return withKeySet(async () => key, () => ONE_KEY, true);
+  }
   // Parse synchronously so a bad key is a construction-time TypeError, not a per-request failure.
   let keyObject: KeyObject;
   try {
@@ -86,6 +115,10 @@ function publicKeyResolver(key: string | JWK | KeyObject | CryptoKey, algorithms
     const allowed = ASYMMETRIC_TYPES[alg.slice(0, 2)] ?? [];
     if (!allowed.includes(type)) {
       throw optionError('jwt.publicKey', `is a ${type} key, which cannot verify ${alg}`);
+    }
+    const curve = EC_CURVES[alg]?.node;
+    if (curve !== undefined && keyObject.asymmetricKeyDetails?.namedCurve !== curve) {
+      throw optionError('jwt.publicKey', `is an EC key on ${keyObject.asymmetricKeyDetails?.namedCurve ?? 'an unknown curve'}, which cannot verify ${alg} (${EC_CURVES[alg]?.webcrypto} only)`);
     }
   }
   const jwk = keyObject.export({ format: 'jwk' }) as JWK;
