@@ -7,8 +7,11 @@
 import express4 from 'express4';
 import express5 from 'express';
 import type { NextFunction, Request, Response } from 'express';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { rawExchange } from '../adversarial/raw-http.js';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
 import { bearerFor, closeAfterEach, seedStandardTenant, useEmulator } from '../fixtures.js';
 
@@ -40,6 +43,62 @@ describe.each([
     expect(bob.status).toBe(403);
     const again = await request(app).get('/reports').set('authorization', await bearerFor(emulator(), 'alice'));
     expect(again.body).toEqual({ user: 'alice', reason: 'allowed', own: false });
+  });
+
+  /** Listens on a loopback port for raw pipelined exchanges; closed when `run` is done. */
+  async function onPort<T>(app: express5.Express, run: (port: number) => Promise<T>): Promise<T> {
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      return await run((server.address() as AddressInfo).port);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  it('keeps each pipelined request its own context while an earlier one on the connection still waits', async () => {
+    const app = express();
+    let fastSeen!: () => void;
+    const fastIn = new Promise<void>((resolve) => (fastSeen = resolve));
+    app.get('/who', guard.authenticate(), async (req: Request, res: Response) => {
+      // The first (slow) request reads its context only once a later one on its connection was authenticated.
+      if (req.query.slow === '1') await Promise.race([fastIn, delay(3000)]);
+      else fastSeen();
+      res.json({ user: req.genauth?.identity.userId ?? null });
+    });
+    const [alice, bob] = [await bearerFor(emulator(), 'alice'), await bearerFor(emulator(), 'bob')];
+    const answers = await onPort(app, (port) =>
+      rawExchange(port, [
+        { method: 'GET', target: '/who?slow=1', headers: [['authorization', alice]] },
+        { method: 'GET', target: '/who', headers: [['authorization', bob]] },
+        { method: 'GET', target: '/who', headers: [['authorization', alice]] },
+      ]),
+    );
+    expect(answers.map((a) => JSON.parse(a.body) as unknown)).toEqual([{ user: 'alice' }, { user: 'bob' }, { user: 'alice' }]);
+  });
+
+  it('keeps a finished request its context after the connection serves the next one', async () => {
+    const app = express();
+    let first: Request | undefined;
+    let firstDone!: () => void;
+    const firstAnswered = new Promise<void>((resolve) => (firstDone = resolve));
+    app.get('/first', guard.authenticate(), (req: Request, res: Response) => {
+      first = req;
+      res.json({ user: req.genauth?.identity.userId ?? null });
+      firstDone();
+    });
+    app.get('/second', guard.authenticate(), async (req: Request, res: Response) => {
+      await Promise.race([firstAnswered, delay(3000)]);
+      res.json({ user: req.genauth?.identity.userId ?? null, first: first?.genauth?.identity.userId ?? null });
+    });
+    const answers = await onPort(app, async (port) =>
+      rawExchange(port, [
+        { method: 'GET', target: '/first', headers: [['authorization', await bearerFor(emulator(), 'alice')]] },
+        { method: 'GET', target: '/second', headers: [['authorization', await bearerFor(emulator(), 'bob')]] },
+      ]),
+    );
+    expect(answers.map((a) => JSON.parse(a.body) as unknown)).toEqual([{ user: 'alice' }, { user: 'bob', first: 'alice' }]);
   });
 
   it('is undefined on a request the guard did not see', async () => {
