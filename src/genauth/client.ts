@@ -62,7 +62,10 @@ export function createGenAuthClient(config: ResolvedGenAuthOptions, settings: Cl
     if (closed) throw new GenAuthApiError('closed');
     // origin + path: no URL parsing per call; works with the own Pool and with an injected Agent.
     const answer = await exchange(dispatcher, { origin: config.host, path, method, headers, body }, config.maxResponseBytes, deadline);
-    return { status: answer.status, text: answer.text, retryAfter: parseRetryAfter(answer.headers['retry-after'], now()) };
+    // Capped here, once for every use: the wait before a retry, the client-wide back-off after a 429
+    // (retries.ts) and the Retry-After of the 503 the guard answers with (grant-store.ts).
+    const retryAfter = parseRetryAfter(answer.headers['retry-after'], now());
+    return { status: answer.status, text: answer.text, retryAfter: retryAfter === undefined ? undefined : Math.min(retryAfter, config.maxRetryAfter) };
   }
 
   const tokens = createManagementTokens({

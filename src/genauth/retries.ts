@@ -71,7 +71,8 @@ export type Retrying = <T>(attempt: (deadline: Deadline) => Promise<T>) => Promi
 
 export function createRetrying(policy: RetryPolicy): Retrying {
   const { budget, clock } = policy;
-  // After a 429, no call is made until this time (clock ms): the whole pool backs off.
+  // After a 429, no call is made until this time (clock ms): the whole pool backs off. A Retry-After
+  // arrives here already cut to genauth.maxRetryAfter (client.ts), so this is never more than that away.
   let backoffUntil = 0;
 
   async function loop<T>(attempt: (deadline: Deadline) => Promise<T>, deadline: Deadline): Promise<T> {

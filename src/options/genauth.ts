@@ -47,6 +47,7 @@ export function resolveGenAuth(value: unknown): ResolvedGenAuthOptions {
     dispatcher: input.dispatcher as Dispatcher | undefined,
     acceptPartialLists: optionalBoolean(input.acceptPartialLists, 'genauth.acceptPartialLists', false),
     retryBudget: resolveRetryBudget(input.retryBudget),
+    maxRetryAfter: Math.ceil(positiveNumber(input.maxRetryAfter, 'genauth.maxRetryAfter', 60)),
   });
 }
 

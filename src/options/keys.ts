@@ -4,7 +4,7 @@ export const OPTION_KEYS = Object.freeze({
   genauth: [
     'host', 'userPoolId', 'accessKeyId', 'accessKeySecret', 'namespace', 'resourceType', 'userIdType',
     'headerPrefix', 'tenantId', 'tenantHeader', 'timeout', 'maxResponseBytes', 'authScheme',
-    'signatureScheme', 'retries', 'retryBudget', 'connections', 'dispatcher', 'acceptPartialLists',
+    'signatureScheme', 'retries', 'retryBudget', 'maxRetryAfter', 'connections', 'dispatcher', 'acceptPartialLists',
   ],
   retryBudget: ['ratio', 'minPerSecond'],
   jwt: [

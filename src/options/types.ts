@@ -51,6 +51,13 @@ export interface GenAuthOptions {
   retries?: number;
   /** When retries are made at all, across users: see {@link RetryBudgetOptions}. */
   retryBudget?: RetryBudgetOptions;
+  /**
+   * The longest `Retry-After` believed, in seconds (rounded up, at least 1). A longer one (a proxy or WAF
+   * answering 429 with `Retry-After: 86400`, say) is cut to it: the whole client backs off after a 429 for
+   * at most this long, then asks GenAuth again, and a 503 never tells the guard's own clients to wait
+   * longer. @default 60
+   */
+  maxRetryAfter?: number;
   /** Concurrent connections to GenAuth. @default 16 */
   connections?: number;
   /**

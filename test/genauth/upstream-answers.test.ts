@@ -63,6 +63,38 @@ describe('Retry-After', () => {
     time.advance(86_400_000);
     expect((await get(server)).status).toBe(200);
   });
+
+  it('a day (a proxy or WAF) is cut to a minute: the 503 says at most 60, other users back off without a call, and a minute later GenAuth is asked again', async () => {
+    const time = manualClock();
+    emulator().setGrants('bob', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+    emulator().fault({ kind: 'status', status: 429, retryAfter: 86_400, path: RESOURCES, times: 1 });
+    const { server } = app({ clock: time.clock, now: () => Date.now(), genauth: { retries: 0 } as never });
+    const res = await get(server);
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('60');
+    time.advance(20_000);
+    emulator().resetCalls();
+    const during = await get(server, 'bob');
+    expect(during.status).toBe(503);
+    expect(during.headers['retry-after']).toBe('40');
+    expect(emulator().callCount(RESOURCES)).toBe(0);
+    time.advance(40_000);
+    expect((await get(server, 'bob')).status).toBe(200);
+    expect(emulator().callCount(RESOURCES)).toBe(1);
+  });
+
+  it('the cap is genauth.maxRetryAfter (seconds): a 429 or 503 asking for more is cut to it', async () => {
+    const time = manualClock();
+    emulator().fault({ kind: 'status', status: 503, retryAfter: 600, path: RESOURCES, times: 1 });
+    emulator().fault({ kind: 'status', status: 429, retryAfter: 600, path: RESOURCES, times: 1 });
+    const { server } = app({ clock: time.clock, now: () => Date.now(), genauth: { retries: 0, maxRetryAfter: 10 } as never });
+    expect((await get(server)).headers['retry-after']).toBe('10');
+    const throttled = await get(server);
+    expect(throttled.status).toBe(503);
+    expect(throttled.headers['retry-after']).toBe('10');
+    time.advance(10_000);
+    expect((await get(server)).status).toBe(200);
+  });
 });
 
 describe('a list sent as one object (as GenAuth\'s documented example shows it)', () => {

@@ -86,6 +86,13 @@ describe('the guard options and their groups', () => {
     expect(error.message).not.toContain('SK-do-not-print');
   });
 
+  it('genauth.maxRetryAfter is an option: seconds, rounded up, 60 by default', async () => {
+    const guard = keep(createGuard({ ...base(), genauth: { ...base().genauth, maxRetryAfter: 9.5 } }));
+    expect(guard.options.genauth.maxRetryAfter).toBe(10);
+    expect(keep(createGuard(base())).options.genauth.maxRetryAfter).toBe(60);
+    await expectRefused(() => createGuard({ ...base(), genauth: { ...base().genauth, maxRetryAfter: '60' } } as unknown as GuardOptions), 'genauth.maxRetryAfter');
+  });
+
   it('genauth.acceptPartialLists is an option: a boolean, false by default', async () => {
     const guard = keep(createGuard({ ...base(), genauth: { ...base().genauth, acceptPartialLists: true } }));
     expect(guard.options.genauth.acceptPartialLists).toBe(true);

@@ -35,6 +35,8 @@ describe('a wrong value names its option', () => {
     ['genauth.maxResponseBytes', inGenAuth({ maxResponseBytes: 0 })],
     ['genauth.connections', inGenAuth({ connections: Number.POSITIVE_INFINITY })],
     ['genauth.retries', inGenAuth({ retries: -1 })],
+    ['genauth.maxRetryAfter', inGenAuth({ maxRetryAfter: 0 })],
+    ['genauth.maxRetryAfter', inGenAuth({ maxRetryAfter: Number.POSITIVE_INFINITY })],
     ['genauth.dispatcher', inGenAuth({ dispatcher: 'pool' })],
     ['genauth.signatureScheme', inGenAuth({ signatureScheme: '' })],
     ['jwt.jwksUri', inJwt({ jwksUri: 'not a url' })],
@@ -75,7 +77,7 @@ describe('a wrong value names its option', () => {
 describe('defaults', () => {
   it('fills every group, frozen', () => {
     const options = resolveOptions(base);
-    expect(options.genauth).toMatchObject({ namespace: 'default', userIdType: 'user_id', timeout: 3000, retries: 2, authScheme: 'token' });
+    expect(options.genauth).toMatchObject({ namespace: 'default', userIdType: 'user_id', timeout: 3000, retries: 2, authScheme: 'token', maxRetryAfter: 60 });
     expect(options.cache).toMatchObject({ ttl: 60_000, maxStale: 300_000, errorTtl: 1000, staleWhileRevalidate: true });
     expect(options.jwt?.tokenCache).toEqual({ max: 10_000, maxAge: 300_000 });
     expect(options.identity).toEqual({ claim: 'sub', maxLength: 1024 });
