@@ -71,11 +71,21 @@ export type Retrying = <T>(attempt: (deadline: Deadline) => Promise<T>) => Promi
 
 export function createRetrying(policy: RetryPolicy): Retrying {
   const { budget, clock } = policy;
-  // After a 429, no call is made until this time (clock ms): the whole pool backs off. A Retry-After
-  // arrives here already cut to genauth.maxRetryAfter (client.ts), so this is never more than that away.
-  let backoffUntil = 0;
+  // After a 429, no call is made until `until` (clock ms): the whole pool backs off. A Retry-After
+  // arrives here already cut to genauth.maxRetryAfter (client.ts), so it is never more than that away.
+  // An object, so a call can tell whether the back-off in force is still the one its own 429 set.
+  let backoff: { until: number } | undefined;
+
+  /** The seconds left of the client's back-off, or undefined when there is none. */
+  function backingOff(): number | undefined {
+    if (backoff === undefined) return undefined;
+    const left = backoff.until - clock.now();
+    return left > 0 ? Math.ceil(left / 1000) : undefined;
+  }
 
   async function loop<T>(attempt: (deadline: Deadline) => Promise<T>, deadline: Deadline): Promise<T> {
+    // The back-off this call's own last 429 set, if it is the one in force.
+    let own: { until: number } | undefined;
     for (let retry = 0; ; retry++) {
       const started = performance.now();
       try {
@@ -89,7 +99,11 @@ export function createRetrying(policy: RetryPolicy): Retrying {
         if (outageLike(error)) budget.failed();
         else if (error.kind !== 'closed') budget.answered();
         policy.failed?.(error);
-        if (error.kind === 'rate_limited') backoffUntil = clock.now() + (error.retryAfter ?? 1) * 1000;
+        if (error.kind === 'rate_limited') {
+          // Never shortens a back-off in force: another call's 429 may have asked for longer.
+          const until = clock.now() + (error.retryAfter ?? 1) * 1000;
+          if (backoff === undefined || until > backoff.until) backoff = own = { until };
+        }
         const wait = error.retryAfter !== undefined ? error.retryAfter * 1000 : RETRY_BASE_MS * 2 ** retry * (1 + Math.random());
         // Retries stay inside the overall deadline: a Retry-After beyond it ends the call now.
         if (retry >= policy.retries || !retryable(error) || clock.now() + wait >= deadline.at) throw error;
@@ -100,14 +114,20 @@ export function createRetrying(policy: RetryPolicy): Retrying {
         await pause(wait, deadline).catch(() => {
           throw new GenAuthApiError('timeout', { cause: error });
         });
-        backoffUntil = 0;
+        // Its own back-off is waited out (the pause is real time, the back-off on the guard's clock):
+        // it ends, but only if it is still the one in force, never one another call's 429 set since.
+        if (own !== undefined && backoff === own) backoff = undefined;
+        own = undefined;
+        // Another call's 429 during the pause: the whole client backs off, this retry too.
+        const left = backingOff();
+        if (left !== undefined) throw new GenAuthApiError('rate_limited', { retryAfter: left, cause: error });
       }
     }
   }
 
   return async (attempt) => {
-    const now = clock.now();
-    if (now < backoffUntil) throw new GenAuthApiError('rate_limited', { retryAfter: Math.ceil((backoffUntil - now) / 1000) });
+    const left = backingOff();
+    if (left !== undefined) throw new GenAuthApiError('rate_limited', { retryAfter: left });
     const deadline = new Deadline(policy.timeout, clock);
     try {
       return await loop(attempt, deadline);

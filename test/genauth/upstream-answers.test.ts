@@ -97,6 +97,42 @@ describe('Retry-After', () => {
   });
 });
 
+describe('back-offs after a 429', () => {
+  it("a call that waited out its own pause never ends another call's longer back-off, and its retry keeps to it", async () => {
+    const time = manualClock();
+    for (const user of ['bob', 'carol', 'dave']) emulator().setGrants(user, [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+    const { server } = app({ clock: time.clock, now: () => Date.now() });
+    expect((await get(server, 'dave')).status).toBe(200); // the management token and the keys are fetched
+    emulator().resetCalls();
+    // alice's call is held at GenAuth; bob's, sent meanwhile, is throttled for 30 s; then alice's is a
+    // 500, which the client retries after a short pause (real time, 50-100 ms).
+    emulator().fault({ kind: 'latency', ms: 400, path: RESOURCES, times: 1 });
+    emulator().fault({ kind: 'status', status: 429, retryAfter: 30, path: RESOURCES, times: 1 });
+    emulator().fault({ kind: 'status', status: 500, path: RESOURCES, times: 1 });
+    let aliceDone = false;
+    const alice = get(server, 'alice').then((res) => {
+      aliceDone = true;
+      return res;
+    });
+    while (emulator().callCount(RESOURCES) === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    const bob = await get(server, 'bob');
+    expect(aliceDone).toBe(false); // bob's 429 came while alice's call was held
+    expect(bob.status).toBe(503);
+    expect(bob.headers['retry-after']).toBe('30');
+    const aliceAnswer = await alice;
+    // alice's retry would be a call during the client's back-off: not made.
+    expect(aliceAnswer.status).toBe(503);
+    expect(emulator().calls.filter((call) => call.userId === 'alice')).toHaveLength(1);
+    // The guard's clock has not moved: the 30 s back-off still holds for everyone.
+    const carol = await get(server, 'carol');
+    expect(carol.status).toBe(503);
+    expect(carol.headers['retry-after']).toBe('30');
+    expect(emulator().calls.filter((call) => call.userId === 'carol')).toHaveLength(0);
+    time.advance(30_000);
+    expect((await get(server, 'carol')).status).toBe(200);
+  });
+});
+
 describe('a list sent as one object (as GenAuth\'s documented example shows it)', () => {
   const READ = { resourceCode: 'reports', resourceType: 'DATA', actions: ['reports:Read'], effect: 'ALLOW' };
   const serve = (data: unknown) => emulator().fault({ kind: 'respond', status: 200, body: { statusCode: 200, message: '', data }, path: RESOURCES });
