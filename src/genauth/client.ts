@@ -68,14 +68,22 @@ export function createGenAuthClient(config: ResolvedGenAuthOptions, settings: Cl
     return { status: answer.status, text: answer.text, retryAfter: retryAfter === undefined ? undefined : Math.min(retryAfter, config.maxRetryAfter) };
   }
 
+  const warnings = createOperatorWarnings(settings.logger, clock);
+  function failed(error: GenAuthApiError): void {
+    if (settings.failed !== undefined) settings.failed(error);
+    else if (error.kind === 'credentials') warnings.credentials(error);
+  }
   const tokens = createManagementTokens({
     accessKeyId: config.accessKeyId,
     accessKeySecret: config.accessKeySecret,
     timeout: config.timeout,
     clock,
     post: (path, body, deadline) => send('POST', path, { 'content-type': 'application/json', accept: 'application/json' }, deadline, body),
+    // The old token still serves; a refresh refused for the credentials is still told to the operator.
+    refreshFailed: (error) => {
+      if (error instanceof GenAuthApiError) failed(error);
+    },
   });
-  const warnings = createOperatorWarnings(settings.logger, clock);
   const resources: AuthorizedResourcesCall = {
     get: (path, headers, deadline) => send('GET', path, headers, deadline, null),
     headers: createAuthHeaders(config, tokens, now),
@@ -91,10 +99,7 @@ export function createGenAuthClient(config: ResolvedGenAuthOptions, settings: Cl
     attempted: publishUpstream,
     run: (attempt, call) => (tracing.load.hasSubscribers ? traceLoad(attempt, call, clock) : call()),
     refused: publishRetryRefused,
-    failed(error) {
-      if (settings.failed !== undefined) settings.failed(error);
-      else if (error.kind === 'credentials') warnings.credentials(error);
-    },
+    failed,
   });
 
   return {

@@ -1,6 +1,7 @@
 /**
  * The management token (`POST get-management-token`): fetched once, refreshed early, single-flight,
- * dropped when GenAuth refuses it so the next call fetches a new one.
+ * dropped when GenAuth refuses it so the next call fetches a new one. A token due for refresh but not
+ * expired keeps serving while the refresh runs, and after a failed refresh, until it expires.
  */
 import { GenAuthApiError } from '../errors.js';
 import type { Clock } from '../options/types.js';
@@ -13,6 +14,8 @@ export interface ManagementToken {
   readonly value: string;
   /** When to fetch a new one, on the guard's clock. */
   readonly refreshAt: number;
+  /** When it expires, on the guard's clock (counted from when it was asked for): never used from then on. */
+  readonly expiresAt: number;
   /** When it was fetched, on the guard's clock. */
   readonly fetchedAt: number;
 }
@@ -32,10 +35,15 @@ export interface ManagementTokensOptions {
   clock: Clock;
   /** Sends a JSON POST to `path`. */
   post(path: string, body: string, deadline: Deadline): Promise<UpstreamAnswer>;
+  /** A refresh made in the background (the held token still valid) failed: no call sees its error. */
+  refreshFailed?(error: unknown): void;
 }
 
 export interface ManagementTokens {
-  /** A token that is not due for refresh, fetching one (shared by concurrent callers) when needed. */
+  /**
+   * A token not yet expired. One due for refresh is still given while a refresh (shared by every
+   * caller) runs in the background; without a valid token, callers wait for the fetch.
+   */
   get(deadline: Deadline): Promise<ManagementToken>;
   /** The token held now, if any. */
   current(): ManagementToken | undefined;
@@ -55,14 +63,24 @@ export interface ManagementTokens {
 /** How long a token GenAuth has refused from its first call is kept before another is fetched, ms. */
 export const UNPROVEN_TOKEN_HOLD_MS = 5_000;
 
+/**
+ * After a background refresh fails (the held token still valid), how long before the next is tried,
+ * ms (or the endpoint's Retry-After, when longer): a dozen tries in the last minute, not one per load.
+ */
+export const REFRESH_RETRY_MS = 5_000;
+
 export function createManagementTokens(options: ManagementTokensOptions): ManagementTokens {
   const { clock } = options;
   let token: ManagementToken | undefined;
   let pending: Promise<ManagementToken> | undefined;
+  // No background refresh before this (clock ms): the last one failed.
+  let refreshRetryAt = 0;
   const answered = new WeakSet<ManagementToken>();
 
   async function fetchToken(deadline: Deadline): Promise<ManagementToken> {
     const body = JSON.stringify({ accessKeyId: options.accessKeyId, accessKeySecret: options.accessKeySecret });
+    // Its lifetime counts from the request, not the answer: never later than GenAuth's own count.
+    const requestedAt = clock.now();
     const answer = await options.post(TOKEN_PATH, body, deadline);
     const { data } = readTokenEnvelope(answer);
     if (typeof data.access_token !== 'string' || data.access_token === '') throw new GenAuthApiError('bad_envelope');
@@ -70,26 +88,46 @@ export function createManagementTokens(options: ManagementTokensOptions): Manage
     // Refresh a minute early (or at 90% of a short lifetime) so no call races the expiry.
     const margin = Math.min(60, lifetime * 0.1);
     const fetchedAt = clock.now();
-    return { value: data.access_token, refreshAt: fetchedAt + (lifetime - margin) * 1000, fetchedAt };
+    return { value: data.access_token, refreshAt: fetchedAt + (lifetime - margin) * 1000, expiresAt: requestedAt + lifetime * 1000, fetchedAt };
+  }
+
+  /** Single-flight: concurrent callers share one token request; its own deadline bounds it. */
+  function refresh(): Promise<ManagementToken> {
+    if (pending === undefined) {
+      const own = new Deadline(options.timeout, clock);
+      pending = fetchToken(own)
+        .then(
+          (fresh) => {
+            token = fresh;
+            refreshRetryAt = 0;
+            return fresh;
+          },
+          (error: unknown) => {
+            const retryAfter = error instanceof GenAuthApiError && error.retryAfter !== undefined ? error.retryAfter * 1000 : 0;
+            refreshRetryAt = clock.now() + Math.max(REFRESH_RETRY_MS, retryAfter);
+            throw error;
+          },
+        )
+        .finally(() => {
+          own.clear();
+          pending = undefined;
+        });
+    }
+    return pending;
   }
 
   return {
     get(deadline) {
-      if (token !== undefined && clock.now() < token.refreshAt) return Promise.resolve(token);
-      // Single-flight: concurrent callers share one token request; its own deadline bounds it.
-      if (pending === undefined) {
-        const own = new Deadline(options.timeout, clock);
-        pending = fetchToken(own)
-          .then((fresh) => {
-            token = fresh;
-            return fresh;
-          })
-          .finally(() => {
-            own.clear();
-            pending = undefined;
-          });
+      const now = clock.now();
+      if (token !== undefined && now < token.refreshAt) return Promise.resolve(token);
+      if (token !== undefined && now < token.expiresAt) {
+        // Due for refresh but still valid: it serves while the refresh runs, and if the refresh fails
+        // (the token endpoint blipped in the token's last minute) until it expires, tried again later.
+        if (pending === undefined && now >= refreshRetryAt) refresh().catch((error: unknown) => options.refreshFailed?.(error));
+        return Promise.resolve(token);
       }
-      return withDeadline(pending, deadline);
+      // No valid token: fail closed, the caller waits for one.
+      return withDeadline(refresh(), deadline);
     },
     current: () => token,
     drop(used) {

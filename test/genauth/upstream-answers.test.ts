@@ -51,6 +51,78 @@ describe('the management token endpoint', () => {
   });
 });
 
+describe('a failed refresh of the management token', () => {
+  // The emulator's tokens last 7200 s; the guard refreshes a minute early, from 7140 s on its clock.
+  const DUE = 7_140_000;
+  const EXPIRED = 7_200_000;
+  function timed() {
+    const time = manualClock();
+    return { time, ...app({ clock: time.clock, now: () => Date.now(), cache: false }) };
+  }
+
+  it('while the held token has not expired, loads use it; the refresh is shared and tried again later, not on every load', async () => {
+    const { time, server } = timed();
+    expect((await get(server)).status).toBe(200);
+    expect(emulator().callCount(TOKEN)).toBe(1);
+    emulator().fault({ kind: 'status', status: 503, path: TOKEN });
+    time.advance(DUE);
+    // Due for refresh, the token endpoint down: the old token, still valid, answers.
+    const answers = await Promise.all(Array.from({ length: 5 }, () => get(server)));
+    expect(answers.map((res) => res.status)).toEqual(Array(5).fill(200));
+    await until(() => emulator().callCount(TOKEN) === 2); // one refresh for all five
+    await settle();
+    for (let i = 0; i < 3; i++) expect((await get(server)).status).toBe(200);
+    expect(emulator().callCount(TOKEN)).toBe(2); // not one per load after a failure
+    time.advance(5_000);
+    expect((await get(server)).status).toBe(200);
+    await until(() => emulator().callCount(TOKEN) === 3); // tried again a few seconds later
+    await settle();
+    // The endpoint is back: the next try replaces the token.
+    emulator().clearFaults();
+    time.advance(5_000);
+    expect((await get(server)).status).toBe(200);
+    await until(() => emulator().callCount(TOKEN) === 4);
+    await settle();
+    // Past the old token's expiry, the new one serves without another token request.
+    emulator().fault({ kind: 'status', status: 503, path: TOKEN });
+    time.advance(EXPIRED - DUE);
+    expect((await get(server)).status).toBe(200);
+    expect(emulator().callCount(TOKEN)).toBe(4);
+  });
+
+  it('once the held token has expired, a failed refresh is a 503 (fail closed)', async () => {
+    const { time, server } = timed();
+    expect((await get(server)).status).toBe(200);
+    emulator().fault({ kind: 'status', status: 503, path: TOKEN });
+    time.advance(EXPIRED);
+    emulator().resetCalls();
+    const res = await get(server);
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('ERR_PERMISSIONS_UNAVAILABLE');
+    expect(emulator().callCount(RESOURCES)).toBe(0);
+  });
+
+  it('a refresh refused for the credentials is told to the operator, while the old token serves', async () => {
+    const { time, server, lines } = timed();
+    expect((await get(server)).status).toBe(200);
+    emulator().fault({ kind: 'body-error', statusCode: 403, path: TOKEN });
+    time.advance(DUE);
+    expect((await get(server)).status).toBe(200);
+    await until(() => lines.some((line) => /refused the management credentials/.test(line)));
+  });
+});
+
+/** Waits (real time, a few ms at a time, at most 2 s) until `done()`: a refresh runs in the background. */
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 5) {
+    if (waited > 2000) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A few ms of real time, for an answer the emulator sent to reach the guard. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+
 describe('Retry-After', () => {
   it('a value too large to be a number of seconds is unreadable: no "Infinity" to the client, and the client does not back off for ever', async () => {
     const time = manualClock();
