@@ -172,7 +172,19 @@ export function createTokenVerifier<L = unknown>(
   // Owned by this verifier, so it only ever holds tokens that passed this configuration's checks (a
   // token verified for one audience never serves another guard); a hit must be the exact token (keyOf).
   // Entries age on the guard's clock; the ttl each gets is read on the wall clock (see accept).
-  const verified = max > 0 ? new LRUCache<string, VerifiedToken<L>>({ max, ttlAutopurge: false, ttlResolution: 0, perf: options.clock }) : undefined;
+  // `keysOf`: the cache keys holding each user's tokens, so forgetting a user costs their own tokens,
+  // never a walk over the cache (a webhook or a burst of messages may name thousands of users). Kept
+  // exact by `dispose`, which lru-cache calls synchronously whenever an entry leaves (deleted, evicted,
+  // expired on a read, overwritten, cleared): it holds at most as many keys as the cache.
+  const keysOf = new Map<string, Set<string>>();
+  const unindex = (entry: VerifiedToken<L>, key: string): void => {
+    const keys = keysOf.get(entry.identity.userId);
+    if (keys === undefined) return;
+    keys.delete(key);
+    if (keys.size === 0) keysOf.delete(entry.identity.userId);
+  };
+  const verified =
+    max > 0 ? new LRUCache<string, VerifiedToken<L>>({ max, ttlAutopurge: false, ttlResolution: 0, perf: options.clock, dispose: unindex }) : undefined;
   const admission = verified === undefined ? undefined : createDoorkeeper(max);
 
   function claimChecks() {
@@ -250,7 +262,14 @@ export function createTokenVerifier<L = unknown>(
       // Never outlive the token's own expiry (no clock tolerance granted here), nor maxAge, nor maxTokenAge.
       const ttl = Math.min(payload.exp * 1000 - options.now(), maxAge, maxAgeLeft(payload), trustMs);
       // A full cache takes a token only on its second verification (see createDoorkeeper).
-      if (ttl > 0 && (verified.size < verified.max || admission?.(token) === true)) verified.set(keyOf(token), { token, identity, link: undefined, linkUses: 0 }, { ttl });
+      if (ttl > 0 && (verified.size < verified.max || admission?.(token) === true)) {
+        const key = keyOf(token);
+        // An entry this replaces was unindexed (dispose) before set() returns; then this one is indexed.
+        verified.set(key, { token, identity, link: undefined, linkUses: 0 }, { ttl });
+        const keys = keysOf.get(userId);
+        if (keys === undefined) keysOf.set(userId, new Set([key]));
+        else keys.add(key);
+      }
     }
     return identity;
   }
@@ -289,10 +308,15 @@ export function createTokenVerifier<L = unknown>(
       await configuredKeys.load?.();
     },
     forgetUser(userId) {
-      if (verified === undefined) return;
-      for (const [key, entry] of verified.entries()) if (entry.identity.userId === userId) verified.delete(key);
+      const keys = keysOf.get(userId);
+      if (keys === undefined || verified === undefined) return;
+      // Taken out of the index first: the deletes' dispose calls then find nothing to change, and no
+      // collection is modified while it is iterated.
+      keysOf.delete(userId);
+      for (const key of keys) verified.delete(key);
     },
     forgetAll() {
+      keysOf.clear();
       verified?.clear();
     },
   };

@@ -151,6 +151,35 @@ describe('verified-token cache', () => {
     }
   });
 
+  it('forgetting a user drops every one of their cached tokens, and only theirs, also after evictions', async () => {
+    const guard = createGuard({ ...emulator().guardOptions(), jwt: { ...emulator().guardOptions().jwt, jwks: { cacheMaxAge: 1 }, tokenCache: { max: 8 } } });
+    // Several tokens per user (a jti apiece), interleaved: more than the cache holds, so some are evicted.
+    const users = Array.from({ length: 14 }, (_, i) => (i % 3 === 0 ? 'bob' : 'alice'));
+    const tokens = await Promise.all(users.map((user, i) => emulator().mintToken(user, { claims: { jti: `${user}-${i}` } })));
+    // Served from the cache: a context at once. A miss goes to jose, which cannot answer (no key set): nothing is added.
+    const cached = (token: string) => {
+      const context = guard.enforce(bearer(token));
+      if (!(context instanceof Promise)) return true;
+      context.catch(() => {});
+      return false;
+    };
+    try {
+      // Twice each: a full cache admits a token on its second verification.
+      for (const token of tokens) for (let i = 0; i < 2; i++) expect(await codeOf(guard.authenticate(bearer(token)))).toBe('ok');
+      emulator().setJwksAvailable(false);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const before = tokens.filter(cached);
+      expect(before.length).toBe(8);
+      expect(before.some((token) => users[tokens.indexOf(token)] === 'alice')).toBe(true);
+      expect(before.some((token) => users[tokens.indexOf(token)] === 'bob')).toBe(true);
+      guard.invalidateUser('alice');
+      for (const [i, token] of tokens.entries()) expect(cached(token)).toBe(users[i] === 'bob' && before.includes(token));
+    } finally {
+      emulator().setJwksAvailable(true);
+      await guard.close();
+    }
+  });
+
   it('a token that failed is never cached as verified', async () => {
     const guard = createGuard(emulator().guardOptions());
     const token = await emulator().mintToken('alice', { audience: 'someone-else' });
