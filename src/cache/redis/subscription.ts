@@ -3,7 +3,10 @@
  * can do nothing else). When it drops, messages published meanwhile are lost, so every local grant
  * and verified token may be one that was revoked: once the subscription is provably back, the
  * instance drops them all (`resync`). Provably: the instance publishes a probe and waits to receive
- * it, which holds for a client or a cluster client whichever node the subscription moved to.
+ * it, which holds for a client or a cluster client whichever node the subscription moved to. A probe
+ * that cannot be published (Redis away, or an ACL that forbids PUBLISH), or probes that never come
+ * back, count as lost contact too: the subscription is set up again on a fresh connection, whose
+ * SUBSCRIBE answer proves it live, and the instance resyncs then. So the probes in flight stay few.
  */
 import { randomUUID } from 'node:crypto';
 import { bounded } from './bounded.js';
@@ -37,6 +40,11 @@ export interface SubscriptionSettings {
 
 /** How often a probe is sent while the subscription is not known to be live (ms). */
 const PROBE_INTERVAL_MS = 250;
+/**
+ * Probes left unanswered (about 5 s of them) before the subscription is set up again: however the
+ * subscription is lost, this instance remembers no more probe ids than this.
+ */
+export const MAX_UNANSWERED_PROBES = 20;
 /** Waits between attempts to set the subscription up the first time (ms). */
 const RETRY_MS = [250, 500, 1000, 2000, 5000];
 /** Client (and cluster client) events that mean the subscription may have missed messages. */
@@ -67,17 +75,44 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
 
   function confirmed(): void {
     probes.clear();
-    if (probing !== undefined) clearInterval(probing);
-    probing = undefined;
+    stopProbing();
     live = true;
     handlers.resync();
     health.subscribed(true);
   }
 
+  function stopProbing(): void {
+    if (probing !== undefined) clearInterval(probing);
+    probing = undefined;
+  }
+
   function sendProbe(): void {
+    if (probes.size >= MAX_UNANSWERED_PROBES) return renew();
     const probe = randomUUID();
+    const from = subscriber;
     probes.add(probe);
-    bounded(client, settings.timeout, () => client.publish(channel, encodeMessage({ from: instance, probe }))).catch(() => {});
+    bounded(client, settings.timeout, () => client.publish(channel, encodeMessage({ from: instance, probe }))).catch(() => {
+      // Not published (or not in time): nothing proves the subscription back but a new one.
+      if (subscriber === from && !live) renew();
+    });
+  }
+
+  /**
+   * The subscription cannot be proved back by probes: the subscriber is dropped and the subscription
+   * set up again (start), which resyncs once SUBSCRIBE is answered. Health stays down meanwhile.
+   */
+  function renew(): void {
+    const old = subscriber;
+    if (closed || live || old === undefined) return;
+    subscriber = undefined;
+    probes.clear();
+    stopProbing();
+    try {
+      old.destroy();
+    } catch {
+      // already closed
+    }
+    void start(0, true);
   }
 
   /** A loss seen on the subscriber: probe until the subscription is provably back. */
@@ -92,45 +127,59 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
     }
   }
 
-  async function start(attempt: number): Promise<void> {
+  /** Set-ups started: one that a later one superseded (renew) or close ended leaves every shared state alone. */
+  let setups = 0;
+
+  /** `resync`: set up again after a loss (the health event says `resynced`). */
+  async function start(attempt: number, resync = false): Promise<void> {
     if (closed) return;
+    const setup = ++setups;
+    const superseded = () => closed || setup !== setups;
     let candidate: RedisSubscriberClient | undefined;
     try {
-      candidate = current = client.duplicate();
-      // node-redis requires an error listener; every loss event starts the probes once subscribed.
-      for (const event of LOSS_EVENTS) candidate.on(event, () => lost());
+      const own = (candidate = current = client.duplicate());
+      // node-redis requires an error listener; every loss event starts the probes once subscribed
+      // (a subscriber dropped by renew is no longer the subscriber: its events are ignored).
+      for (const event of LOSS_EVENTS) own.on(event, () => {
+        if (subscriber === own) lost();
+      });
       await candidate.connect();
-      if (closed) throw new Error('closed');
+      if (superseded()) throw new Error('superseded');
       subscriber = candidate;
       await candidate.subscribe(channel, onMessage);
+      if (superseded()) throw new Error('superseded');
     } catch {
+      if (superseded()) {
+        try {
+          candidate?.destroy();
+        } catch {
+          // already closed
+        }
+        return;
+      }
       subscriber = undefined;
-      if (probing !== undefined) clearInterval(probing);
-      probing = undefined;
+      stopProbing();
       try {
         candidate?.destroy();
       } catch {
         // already closed
       }
-      if (closed) return;
       health.failed('subscription');
       const wait = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)] as number;
       await new Promise((resolve) => setTimeout(resolve, wait).unref?.());
-      return start(attempt + 1);
+      return start(attempt + 1, resync);
     }
-    if (closed) return;
     if (probing !== undefined) return; // a loss while SUBSCRIBE was answered: the probes decide
     live = true;
     handlers.resync();
-    health.subscribed(false);
+    health.subscribed(resync);
   }
 
   void start(0);
   return {
     close() {
       closed = true;
-      if (probing !== undefined) clearInterval(probing);
-      probing = undefined;
+      stopProbing();
       try {
         current?.destroy();
       } catch {
