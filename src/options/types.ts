@@ -143,7 +143,16 @@ export type JwtOptions = JwtCommon &
         jwksUri?: never;
         discovery?: never;
       }
-    | { publicKey: string | Jwk | KeyObject | webcrypto.CryptoKey; secret?: never; jwksUri?: never; discovery?: never }
+    | {
+        /**
+         * The verification key (PEM, JWK, KeyObject or CryptoKey). It must be public (a private key is a
+         * TypeError), fit every configured algorithm, and for RSA have 2048 bits or more.
+         */
+        publicKey: string | Jwk | KeyObject | webcrypto.CryptoKey;
+        secret?: never;
+        jwksUri?: never;
+        discovery?: never;
+      }
     | { jwksUri: string; secret?: never; publicKey?: never; discovery?: never }
     | { discovery: true; secret?: never; publicKey?: never; jwksUri?: never }
   );

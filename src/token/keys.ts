@@ -1,9 +1,9 @@
-import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
+import { KeyObject, createPublicKey, webcrypto } from 'node:crypto';
 
 type CryptoKey = webcrypto.CryptoKey;
 import type { ExportedJWKSCache, JWK, JWTHeaderParameters } from 'jose';
 import { createRemoteJWKSet, jwksCache } from 'jose/jwks/remote';
-import { importJWK, importSPKI, importX509 } from 'jose/key/import';
+import { importJWK } from 'jose/key/import';
 import type { JwtOptions } from '../options.js';
 import { optionError } from '../options/checks.js';
 
@@ -91,26 +91,67 @@ function secretResolver(secret: string | Uint8Array): KeyResolver {
   );
 }
 
+/** jose's floor for RSA keys (`checkKeyLength`): it throws for a smaller modulus, on every token. */
+const MIN_RSA_BITS = 2048;
+/** A PEM block of a private key: PKCS#8 (`PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`), PKCS#1 (`RSA PRIVATE KEY`), SEC1 (`EC PRIVATE KEY`). */
+const PRIVATE_PEM = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/;
+/** The JWK members only a private (or secret) key has (RFC 7518 sections 6.2.2, 6.3.2, 6.4; RFC 8037). */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+/** A node:crypto KeyObject (a secret one has no own `asymmetricKeyType`: not told by that). */
+function isKeyObject(key: unknown): key is KeyObject {
+  return key instanceof KeyObject || (typeof key === 'object' && key !== null && typeof (key as KeyObject).export === 'function' && typeof (key as KeyObject).type === 'string');
+}
+
+/**
+ * A private key given as `jwt.publicKey` is refused, not quietly reduced to its public half: a verifier
+ * never needs it, and a signing key in a service's configuration can forge every token it would accept.
+ */
+function refusePrivate(): never {
+  throw optionError('jwt.publicKey', 'is a private key: a verifier needs only the public key (export the public half, e.g. createPublicKey(privateKey)) and the private key must stay with the issuer');
+}
+
+function refuseSmallRsa(bits: number | undefined): void {
+  if (bits !== undefined && bits < MIN_RSA_BITS) {
+    throw optionError('jwt.publicKey', `is a ${bits}-bit RSA key: jose verifies RS* and PS* only with keys of ${MIN_RSA_BITS} bits or more`);
+  }
+}
+
 function publicKeyResolver(key: string | JWK | KeyObject | CryptoKey, algorithms: readonly string[]): KeyResolver {
   if (isCryptoKey(key)) {
+    if (key.type !== 'public') refusePrivate();
     for (const alg of algorithms) {
       if (!cryptoKeyFits(key, alg)) throw optionError('jwt.publicKey', `is a CryptoKey (${(key.algorithm as { name?: string }).name ?? 'unknown'}) that cannot verify ${alg}`);
     }
+    refuseSmallRsa((key.algorithm as { modulusLength?: number }).modulusLength);
     return withKeySet(async () => key, () => ONE_KEY, true);
   }
   // Parse synchronously so a bad key is a construction-time TypeError, not a per-request failure.
+  if (typeof key === 'string' && PRIVATE_PEM.test(key)) refusePrivate();
+  if (isKeyObject(key) && key.type !== 'public') {
+    if (key.type === 'private') refusePrivate();
+    throw optionError('jwt.publicKey', 'is a secret KeyObject: use jwt.secret for HS* algorithms');
+  }
+  if (typeof key === 'object' && key !== null && !isKeyObject(key) && PRIVATE_JWK_MEMBERS.some((member) => member in key)) {
+    if ('k' in key) throw optionError('jwt.publicKey', 'is a symmetric JWK: use jwt.secret for HS* algorithms');
+    refusePrivate();
+  }
   let keyObject: KeyObject;
   try {
     keyObject =
       typeof key === 'string'
         ? createPublicKey(key)
-        : 'asymmetricKeyType' in (key as object) && typeof (key as KeyObject).export === 'function'
-          ? (key as KeyObject)
+        : isKeyObject(key)
+          ? key
           : createPublicKey({ key: key as JWK as import('node:crypto').JsonWebKey, format: 'jwk' });
   } catch (cause) {
     throw optionError('jwt.publicKey', 'is not a valid public key (PEM, JWK or KeyObject)', { cause });
   }
   const type = keyObject.asymmetricKeyType ?? '';
+  if (type === 'rsa-pss') {
+    // Neither JWK export nor WebCrypto's SPKI import takes an id-RSASSA-PSS key: jose would refuse it on every token.
+    throw optionError('jwt.publicKey', 'is an RSA-PSS (id-RSASSA-PSS) key, which jose cannot import: give the same key as a plain RSA (rsaEncryption) key, which PS* algorithms take');
+  }
   for (const alg of algorithms) {
     const allowed = ASYMMETRIC_TYPES[alg.slice(0, 2)] ?? [];
     if (!allowed.includes(type)) {
@@ -121,13 +162,11 @@ function publicKeyResolver(key: string | JWK | KeyObject | CryptoKey, algorithms
       throw optionError('jwt.publicKey', `is an EC key on ${keyObject.asymmetricKeyDetails?.namedCurve ?? 'an unknown curve'}, which cannot verify ${alg} (${EC_CURVES[alg]?.webcrypto} only)`);
     }
   }
+  if (type === 'rsa') refuseSmallRsa(keyObject.asymmetricKeyDetails?.modulusLength);
+  // Every form (SPKI, PKCS#1 "RSA PUBLIC KEY" and X.509 PEM, JWK, KeyObject) is imported through the JWK
+  // of the key parsed above: jose's importSPKI would refuse a PKCS#1 PEM on every token.
   const jwk = keyObject.export({ format: 'jwk' }) as JWK;
-  const pem = typeof key === 'string' ? key : undefined;
-  const resolve = perAlgorithm((alg) => {
-    if (pem?.includes('BEGIN CERTIFICATE')) return importX509(pem, alg);
-    if (pem !== undefined) return importSPKI(pem, alg);
-    return importJWK(jwk, alg) as Promise<VerifyKey>;
-  });
+  const resolve = perAlgorithm((alg) => importJWK(jwk, alg) as Promise<VerifyKey>);
   return withKeySet(resolve, () => ONE_KEY, true);
 }
 

@@ -5,9 +5,9 @@
 // and logged a set-up problem naming the OIDC discovery document. Such a configuration is now a
 // TypeError at construction, as a key of the wrong type already was.
 // Over real HTTP: an Express app, the emulator.
-import { webcrypto } from 'node:crypto';
+import { createPrivateKey, createSecretKey, generateKeyPairSync, webcrypto } from 'node:crypto';
 import express from 'express';
-import { SignJWT, exportJWK, exportSPKI, generateKeyPair } from 'jose';
+import { SignJWT, exportJWK, exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
@@ -15,6 +15,7 @@ import type { JwtAlgorithm } from '../../src/options.js';
 import { useEmulator } from '../fixtures.js';
 
 type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
 const emulator = useEmulator();
 let guards: ExpressGuard[] = [];
 afterEach(async () => {
@@ -71,5 +72,78 @@ describe('jwt.publicKey must fit every configured algorithm', () => {
   ] as Array<[string, () => Promise<unknown>, JwtAlgorithm[], JwtAlgorithm]>)('%s still works: a stranger\'s token is a 401', async (_label, key, algorithms, alg) => {
     const outcome = await answerOf(await key(), algorithms, await tokenUnder(alg));
     expect(outcome).toMatchObject({ status: 401, body: { code: 'ERR_INVALID_TOKEN' } });
+  });
+});
+
+// Keys jose refuses whatever the algorithm, which were accepted at construction and then cost each
+// token a 503 ERR_KEYS_UNAVAILABLE (jose threw while importing or checking the key): an RSA key under
+// 2048 bits, a PKCS#1 "RSA PUBLIC KEY" PEM (jose's importSPKI takes SPKI only), an id-RSASSA-PSS key
+// (neither JWK export nor WebCrypto import takes it), and a private key given as `publicKey`.
+const rsaOf = (modulusLength: number) => generateKeyPairSync('rsa', { modulusLength });
+const rsa1024CryptoKey = async () =>
+  (await webcrypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+
+const SMALL_RSA: Array<[string, () => Promise<unknown>, JwtAlgorithm[], JwtAlgorithm]> = [
+  ['a 1024-bit RSA PEM with RS256', async () => rsaOf(1024).publicKey.export({ format: 'pem', type: 'spki' }), ['RS256'], 'RS256'],
+  ['a 1024-bit RSA JWK with PS256', async () => rsaOf(1024).publicKey.export({ format: 'jwk' }), ['PS256'], 'PS256'],
+  ['a 1024-bit RSA KeyObject with RS256', async () => rsaOf(1024).publicKey, ['RS256'], 'RS256'],
+  ['a 1024-bit RSA CryptoKey with RS256', async () => (await rsa1024CryptoKey()).publicKey, ['RS256'], 'RS256'],
+];
+
+const PRIVATE: Array<[string, () => Promise<unknown>, JwtAlgorithm[], JwtAlgorithm]> = [
+  ['a private RSA KeyObject', async () => rsaOf(2048).privateKey, ['RS256'], 'RS256'],
+  ['a private RSA PEM (PKCS#8)', async () => rsaOf(2048).privateKey.export({ format: 'pem', type: 'pkcs8' }), ['RS256'], 'RS256'],
+  ['a private RSA PEM (PKCS#1)', async () => rsaOf(2048).privateKey.export({ format: 'pem', type: 'pkcs1' }), ['RS256'], 'RS256'],
+  ['a private EC PEM (SEC1)', async () => createPrivateKey(await exportPKCS8((await p256()).privateKey)).export({ format: 'pem', type: 'sec1' }), ['ES256'], 'ES256'],
+  ['a private RSA JWK', async () => rsaOf(2048).privateKey.export({ format: 'jwk' }), ['RS256'], 'RS256'],
+  ['a private P-256 JWK', async () => exportJWK((await p256()).privateKey), ['ES256'], 'ES256'],
+  ['a private P-256 CryptoKey', async () => (await p256()).privateKey, ['ES256'], 'ES256'],
+];
+
+describe('jwt.publicKey that jose refuses whatever the token', () => {
+  it.each(SMALL_RSA)('%s: a TypeError at construction naming jwt.publicKey and 2048 bits', async (_label, key, algorithms, alg) => {
+    const outcome = await answerOf(await key(), algorithms, await tokenUnder(alg));
+    // Before the fix: { status: 503, body: { code: 'ERR_KEYS_UNAVAILABLE' } } for every token.
+    expect(outcome).toMatchObject({ thrown: expect.any(TypeError) });
+    expect((outcome as { thrown: Error }).thrown.message).toMatch(/"jwt\.publicKey".*2048/);
+  });
+
+  it.each(PRIVATE)('%s: a TypeError at construction saying it is private', async (_label, key, algorithms, alg) => {
+    const outcome = await answerOf(await key(), algorithms, await tokenUnder(alg));
+    expect(outcome).toMatchObject({ thrown: expect.any(TypeError) });
+    expect((outcome as { thrown: Error }).thrown.message).toMatch(/"jwt\.publicKey".*private key/);
+  });
+
+  it('an id-RSASSA-PSS key: a TypeError at construction naming jwt.publicKey', async () => {
+    const { publicKey } = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
+    for (const key of [publicKey, publicKey.export({ format: 'pem', type: 'spki' })]) {
+      const outcome = await answerOf(key, ['PS256'], await tokenUnder('PS256'));
+      expect(outcome).toMatchObject({ thrown: expect.any(TypeError) });
+      expect((outcome as { thrown: Error }).thrown.message).toContain('"jwt.publicKey"');
+    }
+  });
+
+  it('a PKCS#1 "RSA PUBLIC KEY" PEM works: a stranger\'s token is a 401, the key\'s own token passes', async () => {
+    const pair = rsaOf(2048);
+    const pem = pair.publicKey.export({ format: 'pem', type: 'pkcs1' });
+    // Before the fix: 503 ERR_KEYS_UNAVAILABLE (jose's importSPKI refused the PEM on every token).
+    expect(await answerOf(pem, ['RS256'], await tokenUnder('RS256'))).toMatchObject({ status: 401, body: { code: 'ERR_INVALID_TOKEN' } });
+    const own = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'RS256' }).setIssuedAt().setExpirationTime('1h').sign(pair.privateKey);
+    expect(await answerOf(pem, ['RS256'], own)).toMatchObject({ status: 200 });
+  });
+
+  it('a 2048-bit RSA KeyObject still works', async () => {
+    expect(await answerOf(rsaOf(2048).publicKey, ['RS256', 'PS256'], await tokenUnder('PS256'))).toMatchObject({ status: 401 });
+  });
+});
+
+describe('jwt.publicKey that is a symmetric key', () => {
+  it.each([
+    ['a secret KeyObject', () => createSecretKey(new Uint8Array(32))],
+    ['an oct JWK', () => ({ kty: 'oct', k: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA' })],
+  ])('%s: a TypeError pointing at jwt.secret', async (_label, key) => {
+    const outcome = await answerOf(key(), ['RS256'], await tokenUnder('RS256'));
+    expect(outcome).toMatchObject({ thrown: expect.any(TypeError) });
+    expect((outcome as { thrown: Error }).thrown.message).toMatch(/"jwt\.publicKey".*jwt\.secret/);
   });
 });
