@@ -12,7 +12,7 @@ import { createDecisionObserver } from './observe.js';
 import { createGrantStore, type UserGrantsLink } from './grant-store.js';
 import { createIdentityLookups } from './identity-lookups.js';
 import { createReadiness } from './readiness.js';
-import { claimProblem, createSetupProblems, genauthProblem, isSetupMistake, keySourceProblem } from './setup-problems.js';
+import { claimProblem, createSetupProblems, genauthProblem, isSetupMistake, keySourceOption, keySourceProblem } from './setup-problems.js';
 import { createSharedRevocations } from './shared-revocations.js';
 import type { CheckInput, Guard } from './types.js';
 
@@ -44,7 +44,8 @@ export function createGuard(input: GuardOptions): Guard {
   // Each subsystem gets its own slice of the options and the shared settings it names.
   // Set-up mistakes (wrong host, key source, credentials, issuer, audience) are logged once, naming the option.
   const problems = createSetupProblems(options.logger, options.clock);
-  const keyOption = options.jwt?.jwksUri !== undefined ? 'jwt.jwksUri' : 'jwt.issuer';
+  // The key source the user configured: the option a key-source problem names.
+  const keyOption = keySourceOption(options.jwt);
   const client = createGenAuthClient(options.genauth, {
     ...options,
     failed(error) {

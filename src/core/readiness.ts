@@ -25,7 +25,7 @@ export class GuardNotReadyError extends Error {
 
 /** The steps of one guard's readiness; each rejects with what failed. */
 export interface ReadinessSteps {
-  /** Fetches a remote key source; `keyOption` names it (`jwt.jwksUri`, or `jwt.issuer` under discovery). */
+  /** Fetches a remote key source; `keyOption` names the configured source (`jwt.jwksUri`, `jwt.issuer` under discovery, `jwt.publicKey`, `jwt.secret`). */
   loadKeys(): Promise<void>;
   keyOption: string;
   /** Fetches the management token under the token scheme. */

@@ -84,8 +84,21 @@ export function transportProblem(error: unknown, option: string, what: string): 
   return undefined;
 }
 
-/** Why a key source (JWKS or discovery) failed; `option` is `jwt.jwksUri` or `jwt.issuer` (discovery). */
+/** The option of the configured key source: `jwt.secret`, `jwt.publicKey`, `jwt.jwksUri`, or `jwt.issuer` (discovery). */
+export function keySourceOption(jwt: { secret?: unknown; publicKey?: unknown; jwksUri?: unknown } | undefined): string {
+  if (jwt?.secret !== undefined) return 'jwt.secret';
+  if (jwt?.publicKey !== undefined) return 'jwt.publicKey';
+  if (jwt?.jwksUri !== undefined) return 'jwt.jwksUri';
+  return 'jwt.issuer';
+}
+
+/** Why a key source failed; `option` is the one {@link keySourceOption} named. */
 export function keySourceProblem(error: unknown, option: string): SetupProblem {
+  if (option === 'jwt.publicKey' || option === 'jwt.secret') {
+    // A local key: nothing was fetched, so no transport or status to tell; jose refused the key itself.
+    const name = error instanceof Error ? error.name : '';
+    return { kind: 'key_source_invalid', option, cause: `the configured key (${option}) could not be used (${name || 'unknown error'}): check its type and size against jwt.algorithms` };
+  }
   const what = option === 'jwt.jwksUri' ? 'the JWKS URL' : 'the OIDC discovery document (jwt.issuer + /.well-known/openid-configuration)';
   const transport = transportProblem(error, option, what);
   if (transport !== undefined) return transport;
