@@ -106,6 +106,9 @@ export function keySourceProblem(error: unknown, option: string): SetupProblem {
   // Read here, never passed on: jose's and our key-source errors carry the status in their words.
   const text = messagesOf(error);
   const status = /HTTP (\d{3})/.exec(text)?.[1];
+  if (name === 'KeySourceError' && /jwks_uri that is not https/.test(text)) {
+    return { kind: 'discovery_mismatch', option: 'jwt.issuer', cause: "the discovery document's jwks_uri is not https (http only with an http jwt.issuer, for local development): the keys are not fetched over an unprotected connection; check the issuer's metadata" };
+  }
   if (name === 'KeySourceError' && /does not match/.test(text)) {
     return { kind: 'discovery_mismatch', option: 'jwt.issuer', cause: "the discovery document's issuer differs from jwt.issuer (compare them exactly, trailing slash included), or it has no jwks_uri" };
   }

@@ -83,9 +83,12 @@ export interface RetryBudgetOptions {
   minPerSecond?: number;
 }
 
-/** JWKS fetching knobs, passed to jose's `createRemoteJWKSet`. */
+/** JWKS fetching knobs, passed to jose's `createRemoteJWKSet` (and used for OIDC discovery). */
 export interface JwksOptions {
-  /** Minimum ms between two refetches on an unknown `kid`. @default 30000 */
+  /**
+   * Minimum ms between two refetches on an unknown `kid`. With `discovery`, also how long after a failed
+   * discovery requests get the 503 without a new fetch (on the guard's `clock`; 0: none). @default 30000
+   */
   cooldownDuration?: number;
   /** JWKS request timeout in ms. @default 3000 */
   timeoutDuration?: number;

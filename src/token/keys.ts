@@ -5,6 +5,7 @@ import type { ExportedJWKSCache, JWK, JWTHeaderParameters } from 'jose';
 import { createRemoteJWKSet, jwksCache } from 'jose/jwks/remote';
 import { importJWK } from 'jose/key/import';
 import type { JwtOptions } from '../options.js';
+import type { Clock } from '../options/types.js';
 import { optionError } from '../options/checks.js';
 
 /** What jose accepts as a key or key getter. */
@@ -194,9 +195,33 @@ function jwksResolver(url: string, knobs: JwtOptions['jwks'] | undefined): KeyRe
   );
 }
 
-/** OIDC discovery: reads `jwks_uri` from the issuer's metadata once, retrying after a failure. */
-function discoveryResolver(issuer: string, knobs: JwtOptions['jwks'] | undefined): KeyResolver {
+/**
+ * Where discovery may take the key set from: https, or http only when the issuer itself is http (local
+ * development). A key set fetched over plain http from an https issuer could be swapped in transit.
+ */
+function discoveredJwksUrl(issuer: string, jwksUri: string): string {
+  let url: URL;
+  try {
+    url = new URL(jwksUri);
+  } catch {
+    throw new KeySourceError('OIDC discovery metadata names a jwks_uri that is not https');
+  }
+  const issuerIsHttp = new URL(issuer).protocol === 'http:';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && issuerIsHttp)) {
+    throw new KeySourceError('OIDC discovery metadata names a jwks_uri that is not https');
+  }
+  return jwksUri;
+}
+
+/**
+ * OIDC discovery: reads `jwks_uri` from the issuer's metadata once. After a failure, requests get that
+ * failure (a 503) without a new fetch until `jwks.cooldownDuration` has passed on `clock`, so an issuer
+ * in an outage is not fetched once per request; `load` (`guard.ready()`) fetches at once.
+ */
+function discoveryResolver(issuer: string, knobs: JwtOptions['jwks'] | undefined, clock: Clock): KeyResolver {
+  const cooldown = knobs?.cooldownDuration ?? 30_000;
   let pending: Promise<KeyResolver> | undefined;
+  let failure: { error: unknown; at: number } | undefined;
   const discover = async (): Promise<KeyResolver> => {
     const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
     let metadata: { issuer?: unknown; jwks_uri?: unknown };
@@ -210,27 +235,35 @@ function discoveryResolver(issuer: string, knobs: JwtOptions['jwks'] | undefined
     if (metadata.issuer !== issuer || typeof metadata.jwks_uri !== 'string') {
       throw new KeySourceError('OIDC discovery metadata does not match the configured issuer');
     }
-    return jwksResolver(metadata.jwks_uri, knobs);
+    return jwksResolver(discoveredJwksUrl(issuer, metadata.jwks_uri), knobs);
   };
   let discovered: KeyResolver | undefined;
-  const discovering = () =>
-    (pending ??= discover().then(
-      (resolver) => (discovered = resolver),
+  const discovering = (now: boolean): Promise<KeyResolver> => {
+    if (pending !== undefined) return pending;
+    if (!now && failure !== undefined && clock.now() - failure.at < cooldown) return Promise.reject(failure.error);
+    pending = discover().then(
+      (resolver) => {
+        failure = undefined;
+        return (discovered = resolver);
+      },
       (error: unknown) => {
         pending = undefined;
+        failure = { error, at: clock.now() };
         throw error;
       },
-    ));
+    );
+    return pending;
+  };
   return Object.assign(
-    withKeySet(async (header) => (await discovering())(header), () => discovered?.keySet?.()),
-    { load: async () => (await discovering()).load?.() },
+    withKeySet(async (header) => (await discovering(false))(header), () => discovered?.keySet?.()),
+    { load: async () => (await discovering(true)).load?.() },
   );
 }
 
 /** Builds the key resolver for the configured key source. */
-export function createKeyResolver(jwt: JwtOptions): KeyResolver {
+export function createKeyResolver(jwt: JwtOptions, clock: Clock = performance): KeyResolver {
   if (jwt.secret !== undefined) return secretResolver(jwt.secret);
   if (jwt.publicKey !== undefined) return publicKeyResolver(jwt.publicKey, jwt.algorithms);
   if (jwt.jwksUri !== undefined) return jwksResolver(jwt.jwksUri, jwt.jwks);
-  return discoveryResolver(jwt.issuer as string, jwt.jwks);
+  return discoveryResolver(jwt.issuer as string, jwt.jwks, clock);
 }

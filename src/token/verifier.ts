@@ -149,7 +149,7 @@ export function createTokenVerifier<L = unknown>(
   revocations?: RevocationStore,
   setup?: VerifierSetupHooks,
 ): TokenVerifier<L> {
-  const configuredKeys = createKeyResolver(jwt);
+  const configuredKeys = createKeyResolver(jwt, options.clock);
   const { claim, maxLength } = identity;
   const verifyOptions = {
     algorithms: [...jwt.algorithms],
