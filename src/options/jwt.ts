@@ -8,6 +8,13 @@ const ALGORITHMS = new Set<string>([
   'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
   'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
 ]);
+/**
+ * Most tokens the verified-token cache may hold. The cache and its admission filter allocate arrays of
+ * `max` slots when the guard is built (about 50 MB at this bound, before any token), so a mistyped huge
+ * value would take gigabytes or crash the process. A million distinct live tokens per instance is far
+ * past what one guard sees within `tokenCache.maxAge`.
+ */
+const MAX_TOKEN_CACHE = 1_000_000;
 /** RFC 7518 section 3.2: an HS* key is at least as long as the hash output. */
 const HMAC_KEY_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
 
@@ -69,13 +76,15 @@ export function resolveJwt(value: unknown): ResolvedJwtOptions {
   }
   const tokenCache = input.tokenCache === undefined ? {} : strictObject(input.tokenCache, OPTION_KEYS.tokenCache, 'jwt.tokenCache');
   const jwks = resolveJwks(input.jwks);
+  const tokenCacheMax = Math.floor(positiveNumber(tokenCache.max, 'jwt.tokenCache.max', 10_000, true));
+  if (tokenCacheMax > MAX_TOKEN_CACHE) fail('jwt.tokenCache.max', `must be at most ${MAX_TOKEN_CACHE} (tokens; 0 turns the cache off)`);
   return Object.freeze({
     ...input,
     ...(jwks === undefined ? {} : { jwks }),
     clockTolerance: positiveNumber(input.clockTolerance, 'jwt.clockTolerance', 5, true),
     ...(input.maxTokenAge === undefined ? {} : { maxTokenAge: positiveNumber(input.maxTokenAge, 'jwt.maxTokenAge', 0) }),
     tokenCache: Object.freeze({
-      max: Math.floor(positiveNumber(tokenCache.max, 'jwt.tokenCache.max', 10_000, true)),
+      max: tokenCacheMax,
       maxAge: positiveNumber(tokenCache.maxAge, 'jwt.tokenCache.maxAge', 300_000),
     }),
   });

@@ -127,7 +127,7 @@ interface JwtCommon {
 
 /** The verified-token cache (per guard, keyed by the exact token, never past the token's `exp`). */
 export interface TokenCacheOptions {
-  /** Most tokens kept; 0 disables the cache. @default 10000 */
+  /** Most tokens kept, at most 1,000,000 (its slots are allocated up front); 0 disables the cache. @default 10000 */
   max?: number;
   /** Longest a verified token is trusted without re-verifying, in ms. @default 300000 */
   maxAge?: number;
