@@ -12,6 +12,7 @@ import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
+import { keySourceOption, keySourceProblem } from '../../src/core/setup-problems.js';
 import { GuardNotReadyError } from '../../src/index.js';
 import { bearerFor, closeAfterEach, resetToAliceReading, useEmulator } from '../fixtures.js';
 
@@ -241,5 +242,24 @@ describe('Redis', () => {
     const { guard, lines } = appWith(() => ({ cache: { redis: client } }));
     expect(await readyReasons(guard)).toEqual([expect.objectContaining({ option: 'cache.redis', kind: 'redis' })]);
     expect(lines.some((line) => /Redis client is not connected.*"cache\.redis"/.test(line))).toBe(true);
+  });
+});
+
+// A configured key that jose refuses on a request is refused at construction (test/token/public-key-fit),
+// so no real key reaches this line over HTTP today; what it names is checked on the functions themselves.
+describe('the option a key-source problem names', () => {
+  it('is the key source the user set, and a local key is never called a discovery document', () => {
+    expect(keySourceOption({ secret: 'x' })).toBe('jwt.secret');
+    expect(keySourceOption({ publicKey: 'x' })).toBe('jwt.publicKey');
+    expect(keySourceOption({ jwksUri: 'x' })).toBe('jwt.jwksUri');
+    expect(keySourceOption({})).toBe('jwt.issuer');
+    expect(keySourceOption(undefined)).toBe('jwt.issuer');
+    for (const option of ['jwt.publicKey', 'jwt.secret']) {
+      const problem = keySourceProblem(new TypeError('refused'), option);
+      expect(problem).toMatchObject({ kind: 'key_source_invalid', option });
+      expect(problem.cause).toContain(`(${option}) could not be used (TypeError)`);
+      expect(problem.cause).not.toMatch(/discovery|jwt\.issuer|refused/);
+    }
+    expect(keySourceProblem(new TypeError('refused'), 'jwt.issuer').cause).toMatch(/discovery document/);
   });
 });
