@@ -1,7 +1,7 @@
 import type { CaseFold } from './api-path.js';
 import type { ResolvedApiMatchOptions } from './api-options.js';
 import { compileApiPattern } from './api-pattern.js';
-import { PatternTrie } from './api-trie.js';
+import { PatternTrie, type CompiledPattern } from './api-trie.js';
 import type { GrantIndex } from './grants.js';
 import type { Grant } from './normalize-grant.js';
 
@@ -47,6 +47,31 @@ const compiledCache = new WeakMap<object, Map<string, Compiled>>();
 const compiledBytes = new WeakMap<object, number>();
 
 /**
+ * How one grant takes part in API mode under `fold` (its ALLOW patterns' case fold) and `apiOrigin`:
+ * its pattern (`widened` for an unreadable DENY, widened to the subtree above its first bad segment),
+ * or why it takes no part: `not_api` (not an `API` grant with an identifier), `other_origin` (an
+ * absolute identifier of another API; a DENY's origin counts only when `apiOrigin` is set, so without it
+ * a DENY applies by its path), `invalid_pattern` (an unreadable ALLOW: ignored). The matcher and
+ * explain both read grants through here, so they never disagree.
+ */
+export type GrantPattern =
+  | { readonly pattern: CompiledPattern; readonly widened: boolean }
+  | { readonly pattern?: undefined; readonly skipped: 'not_api' | 'other_origin' | 'invalid_pattern' };
+
+export function grantPattern(grant: Grant, fold: CaseFold, apiOrigin: string | undefined): GrantPattern {
+  if (grant.type !== 'API' || grant.apiIdentifier === null) return { skipped: 'not_api' };
+  if (grant.effect === 'DENY') {
+    // Folded as widely as any router folds: a DENY must catch every spelling some router dispatches to it.
+    const result = compileApiPattern(grant.apiIdentifier, { fold: 'unicode', apiOrigin, anyOrigin: true });
+    if (result.ok) return { pattern: result.pattern, widened: false };
+    return result.reason === 'invalid' ? { pattern: result.widened, widened: true } : { skipped: 'other_origin' };
+  }
+  const result = compileApiPattern(grant.apiIdentifier, { fold, apiOrigin });
+  if (result.ok) return { pattern: result.pattern, widened: false };
+  return { skipped: result.reason === 'invalid' ? 'invalid_pattern' : 'other_origin' };
+}
+
+/**
  * Compiles a user's API grants under `fold` (the ALLOW patterns' case fold), once per grant set: only
  * `API` grants with an `apiIdentifier` take part; a DENY is folded as widely as any router folds.
  */
@@ -62,19 +87,9 @@ export function compileApiGrants(grants: ApiGrants, options: ResolvedApiMatchOpt
   for (let ordinal = 0; ordinal < list.length; ordinal++) {
     const grant = list[ordinal] as Grant;
     // Only API resources with an identifier take part in API mode.
-    if (grant.type !== 'API' || grant.apiIdentifier === null) continue;
-    const entry: Entry = { grant, ordinal };
-    if (grant.effect === 'DENY') {
-      // Folded as widely as any router folds: a DENY must catch every spelling some router dispatches to it.
-      const result = compileApiPattern(grant.apiIdentifier, { fold: 'unicode', apiOrigin: options.apiOrigin });
-      if (result.ok) deny.insert(result.pattern, entry);
-      else if (result.reason === 'invalid') deny.insert(result.widened, entry);
-      else continue;
-    } else {
-      const result = compileApiPattern(grant.apiIdentifier, { fold, apiOrigin: options.apiOrigin });
-      if (!result.ok) continue;
-      allow.insert(result.pattern, entry);
-    }
+    const { pattern } = grantPattern(grant, fold, options.apiOrigin);
+    if (pattern === undefined) continue;
+    (grant.effect === 'DENY' ? deny : allow).insert(pattern, { grant, ordinal });
     if (grant.conditions.length > 0) hasConditions = true;
   }
   const compiled: Compiled = { allow, deny, hasConditions, size: allow.size + deny.size, bytes: COMPILED_BYTES + allow.bytes + deny.bytes };

@@ -48,7 +48,10 @@ export interface ApiMatchOptions {
    * @default DEFAULT_ROUTER_RULES: `{ caseFold: 'ascii', ignoreTrailingSlash: true }`, as Express
    */
   router?: RouterRules;
-  /** Origin of this API (`https://api.example.com`): absolute `apiIdentifier`s apply only when theirs equals it. */
+  /**
+   * Origin of this API (`https://api.example.com`): absolute `apiIdentifier`s apply only when theirs
+   * equals it. Without it, an absolute ALLOW grants nothing and an absolute DENY applies by its path.
+   */
   apiOrigin?: string;
 }
 

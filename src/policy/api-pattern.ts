@@ -4,7 +4,8 @@ import type { CompiledPattern, PatternSegment } from './api-trie.js';
 /**
  * The outcome of compiling an `apiIdentifier` (or a public path):
  * - `ok`: a usable pattern;
- * - `other_origin`: an absolute identifier for another API (or no `apiOrigin` configured): it does not apply;
+ * - `other_origin`: an absolute identifier for another API (or, unless `anyOrigin`, no `apiOrigin`
+ *   configured): it does not apply;
  * - `invalid`: unreadable. An ALLOW is then ignored; a DENY is widened to `widened`, the subtree above
  *   the first unreadable segment, so a typo in a DENY never opens anything.
  */
@@ -42,15 +43,17 @@ export function originOf(url: string): string | null {
  * valid as a whole last segment, so `/a*` is not a pattern), and single-segment parameters `:id` and
  * `{id}`. Literal segments are canonicalized like request paths and folded by `fold`, the way request
  * segments are for the same trie. An identifier with a scheme and host applies only when its origin
- * equals `apiOrigin`.
+ * equals `apiOrigin`; with no `apiOrigin`, `anyOrigin` (a DENY's) makes it apply by its path whatever
+ * its origin, since the guard cannot tell whether that origin is this API.
  */
-export function compileApiPattern(identifier: string, options: { fold: CaseFold; apiOrigin?: string | undefined }): PatternResult {
+export function compileApiPattern(identifier: string, options: { fold: CaseFold; apiOrigin?: string | undefined; anyOrigin?: boolean }): PatternResult {
   let path = identifier;
   const absolute = ABSOLUTE.exec(identifier);
   if (absolute !== null) {
     const origin = originOf(absolute[1] as string);
     if (origin === null) return invalid([]);
-    if (origin !== options.apiOrigin) return { ok: false, reason: 'other_origin' };
+    const applies = options.apiOrigin === undefined ? options.anyOrigin === true : origin === options.apiOrigin;
+    if (!applies) return { ok: false, reason: 'other_origin' };
     path = absolute[2] === '' ? '/' : (absolute[2] as string);
   }
   if (path.charCodeAt(0) !== 47 /* / */) return invalid([]);

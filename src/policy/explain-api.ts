@@ -4,11 +4,10 @@
  * matchApi()'s (test/policy/explain.test.ts holds the two equal).
  */
 import { grantCoversAction } from './actions.js';
-import type { ApiGrants } from './api-compile.js';
+import { grantPattern, type ApiGrants } from './api-compile.js';
 import type { ApiDecision } from './api-match.js';
 import { allowRules, type ResolvedApiMatchOptions, type RouterRules } from './api-options.js';
 import { foldedSegments, normalizeApiTarget, type ApiPath, type ApiTargetProblem } from './api-path.js';
-import { compileApiPattern } from './api-pattern.js';
 import { PatternTrie } from './api-trie.js';
 import type { ConditionCheck } from './decide.js';
 import { findCondition, withNotes, type ExplainedGrant } from './explain.js';
@@ -89,18 +88,16 @@ export function explainApiDecision(grants: ApiGrants, method: string, target: st
   // Per grant, in list order: how far it got. `held` is set for those that matched path and action.
   const seen = list.map((grant): Mutable<ExplainedGrant> => {
     const explained: Mutable<ExplainedGrant> = { grant, outcome: 'not_api', decisive: false, actions: [] };
-    if (grant.type !== 'API' || grant.apiIdentifier === null) return explained;
     const deny = grant.effect === 'DENY';
-    const result = compileApiPattern(grant.apiIdentifier, { fold: deny ? 'unicode' : rules.fold, apiOrigin: options.apiOrigin });
-    let pattern;
-    if (result.ok) pattern = result.pattern;
-    else if (result.reason === 'other_origin') explained.outcome = 'other_origin';
-    else if (deny) {
-      // A typo in a DENY never opens anything: it covers the subtree above its first bad segment.
-      pattern = result.widened;
-      explained.widened = true;
-    } else explained.outcome = 'invalid_pattern';
-    if (pattern === undefined) return explained;
+    // As the matcher compiles it: a typo in a DENY never opens anything (it covers the subtree above
+    // its first bad segment); an unreadable ALLOW, or one of another origin, takes no part.
+    const compiled = grantPattern(grant, rules.fold, options.apiOrigin);
+    const { pattern } = compiled;
+    if (pattern === undefined) {
+      if ('skipped' in compiled) explained.outcome = compiled.skipped;
+      return explained;
+    }
+    if (compiled.widened) explained.widened = true;
     const matches = deny
       ? patternMatches(pattern, denySegments, path.trailingSlash, false)
       : patternMatches(pattern, allowSegments, path.trailingSlash, rules.strict);

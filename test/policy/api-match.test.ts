@@ -195,10 +195,13 @@ describe('matchApi', () => {
     expect(matchApi(index, 'GET', '/admin/panel').reason).toBe('denied');
   });
 
-  it('an absolute DENY for another origin does not apply; for ours it does', () => {
+  it('an absolute DENY for another origin does not apply; for ours it does; without apiOrigin, by its path', () => {
     const index = indexGrants([api('all', '/*', ['*']), api('deny', 'https://api.example.com/admin/*', ['*'], { effect: 'DENY' })]);
-    expect(matchApi(index, 'GET', '/admin/x').allowed).toBe(true);
+    expect(matchApi(index, 'GET', '/admin/x', { apiOrigin: 'https://other.example.com' }).allowed).toBe(true);
     expect(matchApi(index, 'GET', '/admin/x', { apiOrigin: 'https://api.example.com' }).reason).toBe('denied');
+    // Without apiOrigin the guard cannot tell whether that origin is this API: the DENY applies by its path.
+    expect(matchApi(index, 'GET', '/admin/x').reason).toBe('denied');
+    expect(matchApi(index, 'GET', '/other').allowed).toBe(true);
   });
 
   describe('conditions (the core rules)', () => {

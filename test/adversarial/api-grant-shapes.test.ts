@@ -1,0 +1,95 @@
+/**
+ * Odd grant shapes GenAuth may send, through a real Express app and the emulator (raw entries, served
+ * as given): an odd value must never weaken a DENY (it may widen it) and never widen an ALLOW (it may
+ * be ignored). API mode (`guard.api()`), and route mode where a shape is about codes and actions.
+ */
+import express from 'express';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
+import type { ApiModeOptions } from '../../src/core/enforce/api.js';
+import { useEmulator } from '../fixtures.js';
+
+const emulator = useEmulator();
+const guards: ExpressGuard[] = [];
+afterAll(async () => {
+  await Promise.all(guards.map((guard) => guard.close()));
+});
+
+function newGuard(): ExpressGuard {
+  const guard = createExpressGuard({ ...emulator().guardOptions(), logger: false });
+  guards.push(guard);
+  return guard;
+}
+
+/** API mode on everything; any request it lets through gets 200. */
+function apiApp(options: ApiModeOptions = {}): express.Express {
+  const app = express();
+  app.use(newGuard().api(options));
+  app.use((_req, res) => void res.send('ok'));
+  return app;
+}
+
+/** Route mode: `GET /reports` needs `reports:Read` on `reports`, `GET /reports/read` needs a bare `read`. */
+function routeApp(): express.Express {
+  const guard = newGuard();
+  const app = express();
+  app.get('/reports', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
+  app.get('/reports/read', guard.requirePermission('reports', 'read'), (_req, res) => void res.send('ok'));
+  return app;
+}
+
+let users = 0;
+/** The status `method path` gets from `app` for a new user holding exactly `entries`. */
+async function statusFor(app: express.Express, entries: unknown[], method: string, path: string): Promise<number> {
+  const user = `shape-${++users}`;
+  emulator().setRawGrants(user, entries);
+  const token = await emulator().mintToken(user);
+  const res = await request(app)[method.toLowerCase() as 'get'](path).set('authorization', `Bearer ${token}`);
+  return res.status;
+}
+
+const api = (change: Record<string, unknown>): Record<string, unknown> => ({
+  resourceCode: 'api',
+  resourceType: 'API',
+  apiIdentifier: '/*',
+  actions: ['*'],
+  effect: 'ALLOW',
+  ...change,
+});
+/** An ALLOW of every action on every path. */
+const allowAll = api({ resourceCode: 'everything' });
+const deny = (change: Record<string, unknown>): Record<string, unknown> => api({ resourceCode: 'admin', apiIdentifier: '/admin/*', effect: 'DENY', ...change });
+
+/** [label, entries, method, path, status]. */
+type Case = [string, unknown[], string, string, 200 | 403];
+
+function runCases(app: () => express.Express, cases: Case[]): void {
+  let server: express.Express;
+  beforeAll(() => {
+    server = app();
+  });
+  it.each(cases.map(([label, ...rest]) => [`${label}: ${rest[1]} ${rest[2]}`, ...rest] as Case))('%s', async (_label, entries, method, path, expected) => {
+    expect(await statusFor(server, entries, method, path)).toBe(expected);
+  });
+}
+
+describe('an absolute apiIdentifier', () => {
+  describe('without apiOrigin: a DENY applies by its path, an ALLOW is ignored', () => {
+    runCases(() => apiApp(), [
+      ['DENY https://api.example.com/admin/*', [allowAll, deny({ apiIdentifier: 'https://api.example.com/admin/*' })], 'GET', '/admin/keys', 403],
+      ['DENY https://api.example.com/admin/* (another path)', [allowAll, deny({ apiIdentifier: 'https://api.example.com/admin/*' })], 'GET', '/reports', 200],
+      ['DENY http://localhost:8080/admin/keys', [allowAll, deny({ apiIdentifier: 'http://localhost:8080/admin/keys' })], 'DELETE', '/ADMIN/keys/', 403],
+      ['DENY https://api.example.com (the root)', [allowAll, deny({ apiIdentifier: 'https://api.example.com' })], 'GET', '/', 403],
+      ['ALLOW https://api.example.com/admin/*', [api({ apiIdentifier: 'https://api.example.com/admin/*' })], 'GET', '/admin/keys', 403],
+    ]);
+  });
+  describe('with apiOrigin: only identifiers of that origin apply', () => {
+    runCases(() => apiApp({ apiOrigin: 'https://api.example.com' }), [
+      ['DENY of this origin', [allowAll, deny({ apiIdentifier: 'https://api.example.com/admin/*' })], 'GET', '/admin/keys', 403],
+      ['DENY of another origin', [allowAll, deny({ apiIdentifier: 'https://other.example.com/admin/*' })], 'GET', '/admin/keys', 200],
+      ['ALLOW of this origin', [api({ apiIdentifier: 'https://api.example.com/admin/*' })], 'GET', '/admin/keys', 200],
+      ['ALLOW of another origin', [api({ apiIdentifier: 'https://other.example.com/admin/*' })], 'GET', '/admin/keys', 403],
+    ]);
+  });
+});
