@@ -16,6 +16,7 @@ function notes(entry: ExplainedGrant): string {
   if (entry.effectAssumed === true) list.push('effect missing: read as DENY');
   if (entry.conditionsMalformed === true) list.push('condition malformed');
   if (entry.actionsUnreadable === true) list.push('actions unreadable');
+  if (entry.apiIdentifierUnreadable === true) list.push('apiIdentifier unreadable');
   if (entry.widened === true) list.push('pattern widened');
   return list.join('; ');
 }

@@ -3,7 +3,7 @@ import type { ResolvedApiMatchOptions } from './api-options.js';
 import { compileApiPattern } from './api-pattern.js';
 import { PatternTrie, type CompiledPattern } from './api-trie.js';
 import type { GrantIndex } from './grants.js';
-import type { Grant } from './normalize-grant.js';
+import { grantNotes, type Grant } from './normalize-grant.js';
 
 /** A user's API grants compiled once: one trie for ALLOW patterns, one (case-folded) for DENY. */
 export interface CompiledApiGrants {
@@ -54,12 +54,20 @@ const compiledBytes = new WeakMap<object, number>();
  * a DENY applies by its path), `invalid_pattern` (an unreadable ALLOW: ignored). The matcher and
  * explain both read grants through here, so they never disagree.
  */
+const EVERY_PATH: CompiledPattern = Object.freeze({ segments: Object.freeze([]), wildcard: true, trailingSlash: false });
+
 export type GrantPattern =
   | { readonly pattern: CompiledPattern; readonly widened: boolean }
   | { readonly pattern?: undefined; readonly skipped: 'not_api' | 'other_origin' | 'invalid_pattern' };
 
 export function grantPattern(grant: Grant, fold: CaseFold, apiOrigin: string | undefined): GrantPattern {
-  if (grant.type !== 'API' || grant.apiIdentifier === null) return { skipped: 'not_api' };
+  if (grant.type !== 'API') return { skipped: 'not_api' };
+  if (grant.apiIdentifier === null) {
+    // An identifier that is there but not a string is unreadable, like an unreadable string: a DENY
+    // covers every path, an ALLOW nothing. One that is absent leaves the grant out of API mode.
+    if (grantNotes(grant)?.apiIdentifierUnreadable !== true) return { skipped: 'not_api' };
+    return grant.effect === 'DENY' ? { pattern: EVERY_PATH, widened: true } : { skipped: 'invalid_pattern' };
+  }
   if (grant.effect === 'DENY') {
     // Folded as widely as any router folds: a DENY must catch every spelling some router dispatches to it.
     const result = compileApiPattern(grant.apiIdentifier, { fold: 'unicode', apiOrigin, anyOrigin: true });

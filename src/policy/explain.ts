@@ -63,6 +63,8 @@ export interface ExplainedGrant {
   readonly conditionsMalformed?: true;
   /** The entry's `actions` were unreadable or empty (a DENY then covers every action; an ALLOW none). */
   readonly actionsUnreadable?: true;
+  /** The entry's `apiIdentifier` was present but not a string (API mode: a DENY covers every path, an ALLOW none). */
+  readonly apiIdentifierUnreadable?: true;
   /** API mode: an unreadable DENY pattern, widened to the subtree above its first bad segment. */
   readonly widened?: true;
 }
@@ -98,6 +100,7 @@ export function withNotes(explained: Mutable<ExplainedGrant>): ExplainedGrant {
   if (notes?.effectAssumed) explained.effectAssumed = true;
   if (notes?.conditionsMalformed) explained.conditionsMalformed = true;
   if (notes?.actionsUnreadable) explained.actionsUnreadable = true;
+  if (notes?.apiIdentifierUnreadable) explained.apiIdentifierUnreadable = true;
   return explained;
 }
 

@@ -32,6 +32,11 @@ export interface GrantNotes {
   readonly conditionsMalformed?: true;
   /** `actions` was unreadable or empty: a DENY covers every action, an ALLOW none. */
   readonly actionsUnreadable?: true;
+  /**
+   * `apiIdentifier` was present but not a string (a number, a list, an object): `apiIdentifier` is
+   * null, and in API mode such a DENY covers every path, such an ALLOW none.
+   */
+  readonly apiIdentifierUnreadable?: true;
 }
 
 // Kept aside, and only for odd entries, so the Grant objects of the hot path keep one shape.
@@ -146,6 +151,9 @@ export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes)
   // A DENY that names no readable action denies every action on its code; such an ALLOW grants nothing.
   if (actions === null || actions.length === 0) actions = deny ? ANY_ACTION : NO_ACTIONS;
   const shape = sharedShape(actions, deny, shapes);
+  // Absent (undefined, null) or empty: no identifier. Present but not a string: unreadable (noted).
+  const identifier = entry.apiIdentifier as unknown;
+  const identifierUnreadable = identifier !== undefined && identifier !== null && typeof identifier !== 'string';
   const type = typeof entry.resourceType === 'string' ? entry.resourceType.toUpperCase() : '';
   const grant: Grant = {
     code,
@@ -158,11 +166,12 @@ export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes)
     actionSet: shape.actionSet,
     actionPrefixes: shape.actionPrefixes,
   };
-  if (!entryNamesEffect(entry.effect) || malformed || unreadable) {
+  if (!entryNamesEffect(entry.effect) || malformed || unreadable || identifierUnreadable) {
     const note: { -readonly [K in keyof GrantNotes]: GrantNotes[K] } = {};
     if (!entryNamesEffect(entry.effect)) note.effectAssumed = true;
     if (malformed) note.conditionsMalformed = true;
     if (unreadable) note.actionsUnreadable = true;
+    if (identifierUnreadable) note.apiIdentifierUnreadable = true;
     notes.set(grant, note);
   }
   return grant;

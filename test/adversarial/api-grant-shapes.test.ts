@@ -93,3 +93,19 @@ describe('an absolute apiIdentifier', () => {
     ]);
   });
 });
+
+describe('an apiIdentifier that is not a string', () => {
+  runCases(() => apiApp(), [
+    ['DENY apiIdentifier 42', [allowAll, deny({ apiIdentifier: 42 })], 'GET', '/admin/keys', 403],
+    ['DENY apiIdentifier 42 (widened to every path)', [allowAll, deny({ apiIdentifier: 42 })], 'GET', '/reports', 403],
+    ['DENY apiIdentifier ["/admin/*"]', [allowAll, deny({ apiIdentifier: ['/admin/*'] })], 'GET', '/admin/keys', 403],
+    ['DENY apiIdentifier {}', [allowAll, deny({ apiIdentifier: {} })], 'POST', '/admin/keys', 403],
+    ['DENY apiIdentifier true', [allowAll, deny({ apiIdentifier: true })], 'DELETE', '/x', 403],
+    ['DENY apiIdentifier 42 keeps its actions', [allowAll, deny({ apiIdentifier: 42, actions: ['delete'] })], 'GET', '/admin/keys', 200],
+    // No identifier at all: an API grant without one takes no part (documented).
+    ['DENY apiIdentifier null', [allowAll, deny({ apiIdentifier: null })], 'GET', '/admin/keys', 200],
+    ['DENY apiIdentifier missing', [allowAll, deny({ apiIdentifier: undefined })], 'GET', '/admin/keys', 200],
+    ['ALLOW apiIdentifier ["/admin/*"]', [api({ apiIdentifier: ['/admin/*'] })], 'GET', '/admin/keys', 403],
+    ['ALLOW apiIdentifier 42', [api({ apiIdentifier: 42 })], 'GET', '/admin/keys', 403],
+  ]);
+});

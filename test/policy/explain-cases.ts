@@ -129,6 +129,21 @@ export const API_CASES: ApiCase[] = [
   { name: 'unmapped method', entries: [api('/api/*', ['*'], 'ALLOW')], method: 'PROPFIND', path: '/api/x', allowed: false, outcomes: ['api:/api/*:method_unmapped'] },
   { name: 'public path', entries: [], method: 'GET', path: '/health', publicPaths: ['/health'], allowed: true, outcomes: [] },
   { name: 'invalid ALLOW pattern', entries: [api('/api/x*', ['read'], 'ALLOW')], method: 'GET', path: '/api/xy', allowed: false, outcomes: ['api:/api/x*:invalid_pattern'] },
+  {
+    name: 'a DENY whose apiIdentifier is not a string covers every path',
+    entries: [api('/api/*', ['read'], 'ALLOW'), { ...api('/x', ['read'], 'DENY'), resourceCode: 'odd', apiIdentifier: ['/x'] }],
+    method: 'GET', path: '/api/y', allowed: false, outcomes: ['api:/api/*:overridden_by_deny', 'odd:applies'],
+  },
+  {
+    name: 'an ALLOW whose apiIdentifier is not a string grants nothing',
+    entries: [{ ...api('/api/y', ['read'], 'ALLOW'), resourceCode: 'odd', apiIdentifier: 42 }],
+    method: 'GET', path: '/api/y', allowed: false, outcomes: ['odd:invalid_pattern'],
+  },
+  {
+    name: 'an absolute DENY applies by its path without apiOrigin',
+    entries: [api('/api/*', ['read'], 'ALLOW'), api('https://api.example.com/api/y', ['read'], 'DENY')],
+    method: 'GET', path: '/api/y', allowed: false, outcomes: ['api:/api/*:overridden_by_deny', 'api:https://api.example.com/api/y:applies'],
+  },
 ];
 
 export type { GrantOutcome };
