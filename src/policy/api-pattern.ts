@@ -22,6 +22,8 @@ function foldLiteral(raw: string, canonical: string, fold: CaseFold): string {
 }
 
 const PARAM = /^(?::[A-Za-z0-9_]+|\{[A-Za-z0-9_]+\})$/;
+/** Whitespace (`\s`: ASCII and Unicode spaces, NBSP, U+3000, BOM) at either end of a segment or origin. */
+const EDGE_SPACE = /^\s|\s$/;
 const ABSOLUTE = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*)(.*)$/s;
 
 function invalid(segments: PatternSegment[]): PatternResult {
@@ -41,7 +43,8 @@ export function originOf(url: string): string | null {
 /**
  * Compiles a pattern: exact paths (`/api/v1/users`), `/a/*` (`/a` and everything below; `*` is only
  * valid as a whole last segment, so `/a*` is not a pattern), and single-segment parameters `:id` and
- * `{id}`. Literal segments are canonicalized like request paths and folded by `fold`, the way request
+ * `{id}`. Whitespace at either end of the identifier or of a segment makes it unreadable (a space
+ * inside a segment is part of it, `%20`). Literal segments are canonicalized like request paths and folded by `fold`, the way request
  * segments are for the same trie. An identifier with a scheme and host applies only when its origin
  * equals `apiOrigin`; with no `apiOrigin`, `anyOrigin` (a DENY's) makes it apply by its path whatever
  * its origin, since the guard cannot tell whether that origin is this API.
@@ -50,7 +53,7 @@ export function compileApiPattern(identifier: string, options: { fold: CaseFold;
   let path = identifier;
   const absolute = ABSOLUTE.exec(identifier);
   if (absolute !== null) {
-    const origin = originOf(absolute[1] as string);
+    const origin = EDGE_SPACE.test(absolute[1] as string) ? null : originOf(absolute[1] as string);
     if (origin === null) return invalid([]);
     const applies = options.apiOrigin === undefined ? options.anyOrigin === true : origin === options.apiOrigin;
     if (!applies) return { ok: false, reason: 'other_origin' };
@@ -72,7 +75,10 @@ export function compileApiPattern(identifier: string, options: { fold: CaseFold;
       segments.push({ param: true });
       continue;
     }
-    if (raw === '' || raw.includes('*')) return invalid(segments);
+    // Whitespace around a segment (`/admin/keys `) is a typo, not a path: read literally it would be
+    // `keys%20` and a DENY would miss `/admin/keys`. Unreadable: a DENY is widened above it, an ALLOW
+    // ignored, whichever end the whitespace is at (a leading one, before the first `/`, already is).
+    if (raw === '' || raw.includes('*') || EDGE_SPACE.test(raw)) return invalid(segments);
     const result = canonicalSegment(raw, true);
     if ('problem' in result || result.segment === '.' || result.segment === '..') return invalid(segments);
     segments.push({ literal: foldLiteral(raw, result.segment, options.fold) });

@@ -109,3 +109,30 @@ describe('an apiIdentifier that is not a string', () => {
     ['ALLOW apiIdentifier 42', [api({ apiIdentifier: 42 })], 'GET', '/admin/keys', 403],
   ]);
 });
+
+describe('an apiIdentifier with whitespace around a segment is unreadable: a DENY is widened, an ALLOW ignored', () => {
+  runCases(() => apiApp(), [
+    ['DENY "/admin/keys "', [allowAll, deny({ apiIdentifier: '/admin/keys ' })], 'GET', '/admin/keys', 403],
+    ['DENY "/admin/keys " (widened to /admin/*)', [allowAll, deny({ apiIdentifier: '/admin/keys ' })], 'GET', '/admin/other', 403],
+    ['DENY "/admin/keys " (not beyond /admin/*)', [allowAll, deny({ apiIdentifier: '/admin/keys ' })], 'GET', '/reports', 200],
+    ['DENY "/admin/keys\\u00a0"', [allowAll, deny({ apiIdentifier: '/admin/keys\u00a0' })], 'GET', '/admin/keys', 403],
+    ['DENY "/admin/keys\\u3000"', [allowAll, deny({ apiIdentifier: '/admin/keys\u3000' })], 'GET', '/admin/keys', 403],
+    ['DENY "/admin /keys"', [allowAll, deny({ apiIdentifier: '/admin /keys' })], 'GET', '/admin/keys', 403],
+    ['DENY "/admin/keys/ "', [allowAll, deny({ apiIdentifier: '/admin/keys/ ' })], 'GET', '/admin/keys', 403],
+    ['DENY " /admin/keys"', [allowAll, deny({ apiIdentifier: ' /admin/keys' })], 'GET', '/admin/keys', 403],
+    ['DENY " /admin/keys" (widened to every path)', [allowAll, deny({ apiIdentifier: ' /admin/keys' })], 'GET', '/reports', 403],
+    ['ALLOW "/admin/keys "', [api({ apiIdentifier: '/admin/keys ' })], 'GET', '/admin/keys', 403],
+    ['ALLOW "/admin/keys " (not its encoded spelling either)', [api({ apiIdentifier: '/admin/keys ' })], 'GET', '/admin/keys%20', 403],
+    ['ALLOW " /admin/keys"', [api({ apiIdentifier: ' /admin/keys' })], 'GET', '/admin/keys', 403],
+    // A space inside a segment is a character of the path, written %20 by clients.
+    ['ALLOW "/my docs"', [api({ apiIdentifier: '/my docs' })], 'GET', '/my%20docs', 200],
+    ['DENY "/my docs"', [allowAll, deny({ apiIdentifier: '/my docs' })], 'GET', '/my%20docs', 403],
+    ['DENY "/my docs" (only that path)', [allowAll, deny({ apiIdentifier: '/my docs' })], 'GET', '/my', 200],
+  ]);
+});
+
+describe('a public path with whitespace around a segment is a mistake', () => {
+  it.each(['/health ', '/docs /*', '/health/\u00a0'])('%j throws at construction', (path) => {
+    expect(() => newGuard().api({ publicPaths: [path] })).toThrow(/api\.publicPaths\[0\]/);
+  });
+});
