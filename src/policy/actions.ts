@@ -29,14 +29,36 @@ export function foldCase(text: string): string {
 }
 
 /**
+ * A DENY also covers an action by its bare or qualified name (GenAuth names actions both ways: `read`,
+ * `books:read`): a bare asked action (`read`, API mode's method actions) is covered by a qualified DENY
+ * action ending in `:read` (`books:read`, `book:*:read`) or by any `<resource>:*`; a qualified asked
+ * action (`reports:read`) by the bare DENY action `read`. Never one qualifier for another (`ecs:read`
+ * does not cover `reports:read`). `name` is folded, as the DENY's actions are.
+ */
+function denyCoversOtherSpelling(grant: Grant, name: string): boolean {
+  const colon = name.lastIndexOf(':');
+  if (colon === -1) {
+    if (grant.actionPrefixes.length > 0) return true;
+    const suffix = `:${name}`;
+    for (const own of grant.actionSet) if (own.endsWith(suffix)) return true;
+    return false;
+  }
+  const bare = name.slice(colon + 1);
+  return bare !== '' && grant.actionSet.has(bare);
+}
+
+/**
  * True when the grant covers `action`: exactly, by `*`, or by `<resource>:*` (never by substring). An
- * ALLOW matches case-sensitively; a DENY case-insensitively, so it covers at least what the same ALLOW
- * would. `folded` is `foldCase(action)` when the caller already has it.
+ * ALLOW matches exactly as written. A DENY matches case-insensitively and by the action's bare or
+ * qualified name too (`books:read` covers `read`, `read` covers `books:read`), so it covers at least
+ * what the same ALLOW would, however GenAuth spells the action. `folded` is `foldCase(action)` when the
+ * caller already has it.
  */
 export function grantCoversAction(grant: Grant, action: string, folded?: string): boolean {
   if (grant.anyAction) return true;
-  const name = grant.effect === 'DENY' ? (folded ?? foldCase(action)) : action;
+  const deny = grant.effect === 'DENY';
+  const name = deny ? (folded ?? foldCase(action)) : action;
   if (grant.actionSet.has(name)) return true;
   for (const prefix of grant.actionPrefixes) if (name.startsWith(prefix)) return true;
-  return false;
+  return deny && denyCoversOtherSpelling(grant, name);
 }

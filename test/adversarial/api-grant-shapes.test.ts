@@ -136,3 +136,37 @@ describe('a public path with whitespace around a segment is a mistake', () => {
     expect(() => newGuard().api({ publicPaths: [path] })).toThrow(/api\.publicPaths\[0\]/);
   });
 });
+
+describe('a DENY covers bare and qualified action names alike (GenAuth notes §7.6); an ALLOW stays exact', () => {
+  describe('API mode (methods map to bare names: GET is read)', () => {
+    runCases(() => apiApp(), [
+      ['DENY admin:read', [allowAll, deny({ actions: ['admin:read'] })], 'GET', '/admin/keys', 403],
+      ['DENY admin:read (HEAD follows GET)', [allowAll, deny({ actions: ['admin:read'] })], 'HEAD', '/admin/keys', 403],
+      ['DENY admin:read (not create)', [allowAll, deny({ actions: ['admin:read'] })], 'POST', '/admin/keys', 200],
+      ['DENY Admin:READ', [allowAll, deny({ actions: ['Admin:READ'] })], 'GET', '/admin/keys', 403],
+      ['DENY book:*:read', [allowAll, deny({ actions: ['book:*:read'] })], 'GET', '/admin/keys', 403],
+      ['DENY admin:*', [allowAll, deny({ actions: ['admin:*'] })], 'DELETE', '/admin/keys', 403],
+      ['DENY admin:* (not beyond its path)', [allowAll, deny({ actions: ['admin:*'] })], 'DELETE', '/reports', 200],
+      // What the same ALLOW does: it names no bare action, so it grants nothing here (not widened).
+      ['ALLOW admin:read', [api({ apiIdentifier: '/admin/*', actions: ['admin:read'] })], 'GET', '/admin/keys', 403],
+      ['ALLOW admin:*', [api({ apiIdentifier: '/admin/*', actions: ['admin:*'] })], 'GET', '/admin/keys', 403],
+    ]);
+  });
+  describe('API mode with methods mapped to qualified names', () => {
+    runCases(() => apiApp({ methodActions: { GET: 'admin:read' } }), [
+      ['ALLOW admin:read', [api({ apiIdentifier: '/admin/*', actions: ['admin:read'] })], 'GET', '/admin/keys', 200],
+      ['DENY read', [allowAll, deny({ actions: ['read'] })], 'GET', '/admin/keys', 403],
+      ['DENY keys:read (another qualifier)', [allowAll, deny({ actions: ['keys:read'] })], 'GET', '/admin/keys', 200],
+    ]);
+  });
+  describe('route mode', () => {
+    const reports = (change: Record<string, unknown>) => ({ resourceCode: 'reports', resourceType: 'DATA', actions: ['*'], effect: 'ALLOW', ...change });
+    runCases(routeApp, [
+      ['DENY reports:read, route needs read', [reports({}), reports({ actions: ['reports:read'], effect: 'DENY' })], 'GET', '/reports/read', 403],
+      ['DENY read, route needs reports:Read', [reports({}), reports({ actions: ['read'], effect: 'DENY' })], 'GET', '/reports', 403],
+      ['DENY ecs:Read, route needs reports:Read (another qualifier)', [reports({}), reports({ actions: ['ecs:Read'], effect: 'DENY' })], 'GET', '/reports', 200],
+      ['ALLOW reports:read, route needs read (not widened)', [reports({ actions: ['reports:read'] })], 'GET', '/reports/read', 403],
+      ['ALLOW Read, route needs reports:Read (not widened)', [reports({ actions: ['Read'] })], 'GET', '/reports', 403],
+    ]);
+  });
+});
