@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AuthorizedResource } from '../wire.js';
 import { codeListBytes, compactGrantBytes, entryBytes, INDEX_BYTES, shapeBytes } from './grant-bytes.js';
-import { normalizeGrant, readConditions, usableCode, type ActionShapes, type Grant } from './normalize-grant.js';
+import { isAllStars, normalizeGrant, readConditions, usableCode, type ActionShapes, type Grant } from './normalize-grant.js';
 
 /**
  * A user's grants indexed once per fetch: raw entries grouped by resource code in one pass, each
@@ -65,6 +65,14 @@ function wildcardPrefix(code: string): string | null {
   return null;
 }
 
+/**
+ * The prefix a wildcard grant covers: `prefix` itself, except that a DENY on `*:*` (`*:*:*`, ...), one
+ * of GenAuth's spellings of "all", covers every code. Such an ALLOW keeps the literal prefix `*:`.
+ */
+function coveredPrefix(prefix: string, grant: Grant): string {
+  return grant.effect === 'DENY' && isAllStars(grant.code) ? '' : prefix;
+}
+
 class LazyGrantIndex implements GrantIndex {
   readonly wildcards: Array<{ prefix: string; grant: Grant }> = [];
   readonly hasConditions: boolean;
@@ -85,7 +93,7 @@ class LazyGrantIndex implements GrantIndex {
       const prefix = wildcardPrefix(code);
       if (prefix !== null) {
         const grant = normalizeGrant(entry);
-        if (grant !== null) this.wildcards.push({ prefix, grant });
+        if (grant !== null) this.wildcards.push({ prefix: coveredPrefix(prefix, grant), grant });
       }
     }
     this.hasConditions = hasConditions;
@@ -200,7 +208,7 @@ class CompactIndexBuilder {
       if (grant.conditions.length > 0) this.hasConditions = true;
       const prefix = wildcardPrefix(grant.code);
       if (prefix !== null) {
-        this.wildcards.push({ prefix, grant });
+        this.wildcards.push({ prefix: coveredPrefix(prefix, grant), grant });
         continue;
       }
       const held = this.byCode.get(grant.code);

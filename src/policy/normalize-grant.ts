@@ -109,12 +109,20 @@ type ActionShape = Pick<Grant, 'actions' | 'anyAction' | 'actionSet' | 'actionPr
  */
 export type ActionShapes = Map<string, ActionShape>;
 
+/**
+ * `*:*`, `*:*:*`, ...: GenAuth's documented spellings of "all" (protocol notes §3.9). A DENY written so
+ * covers every code or action; an ALLOW is not widened: it keeps the literal reading (`*:` as a prefix).
+ */
+export function isAllStars(text: string): boolean {
+  return /^\*(?::\*)+$/.test(text);
+}
+
 function actionShape(actions: readonly string[], deny: boolean): ActionShape {
   const exact = new Set<string>();
   const prefixes: string[] = [];
   let anyAction = false;
   for (const action of actions) {
-    if (action === '*') anyAction = true;
+    if (action === '*' || (deny && isAllStars(action))) anyAction = true;
     else if (action.endsWith(':*') && action.length > 2) prefixes.push(deny ? foldCase(action.slice(0, -1)) : action.slice(0, -1));
     else exact.add(deny ? foldCase(action) : action);
   }

@@ -170,3 +170,32 @@ describe('a DENY covers bare and qualified action names alike (GenAuth notes §7
     ]);
   });
 });
+
+describe('`*:*` (GenAuth notes §3.9: all): a DENY covers everything, an ALLOW is not read as all', () => {
+  const reports = (change: Record<string, unknown>) => ({ resourceCode: 'reports', resourceType: 'DATA', actions: ['*'], effect: 'ALLOW', ...change });
+  describe('route mode (GET /reports needs reports:Read on reports)', () => {
+    runCases(routeApp, [
+      ['DENY action *:*', [reports({}), reports({ actions: ['*:*'], effect: 'DENY' })], 'GET', '/reports', 403],
+      ['DENY action *:*:*', [reports({}), reports({ actions: ['*:*:*'], effect: 'DENY' })], 'GET', '/reports', 403],
+      ['DENY code *:*', [reports({}), reports({ resourceCode: '*:*', effect: 'DENY' })], 'GET', '/reports', 403],
+      ['DENY code *:*:*', [reports({}), reports({ resourceCode: '*:*:*', actions: ['reports:Read'], effect: 'DENY' })], 'GET', '/reports', 403],
+      ['DENY code *:* and action *:*', [reports({}), reports({ resourceCode: '*:*', actions: ['*:*'], effect: 'DENY' })], 'GET', '/reports/read', 403],
+      ['ALLOW code *:*', [reports({ resourceCode: '*:*' })], 'GET', '/reports', 403],
+      ['ALLOW code *:*:*', [reports({ resourceCode: '*:*:*' })], 'GET', '/reports', 403],
+      ['ALLOW action *:*', [reports({ actions: ['*:*'] })], 'GET', '/reports', 403],
+      ['ALLOW action *:*, route needs read', [reports({ actions: ['*:*'] })], 'GET', '/reports/read', 403],
+    ]);
+  });
+  describe('API mode with methods mapped to qualified names', () => {
+    runCases(() => apiApp({ methodActions: { GET: 'admin:read' } }), [
+      ['DENY action *:*', [allowAll, deny({ actions: ['*:*'] })], 'GET', '/admin/keys', 403],
+      ['ALLOW action *:*', [api({ actions: ['*:*'] })], 'GET', '/admin/keys', 403],
+    ]);
+  });
+  describe('API mode', () => {
+    runCases(() => apiApp(), [
+      ['DENY action *:*', [allowAll, deny({ actions: ['*:*'] })], 'DELETE', '/admin/keys', 403],
+      ['ALLOW action *:*', [api({ actions: ['*:*'] })], 'GET', '/admin/keys', 403],
+    ]);
+  });
+});
