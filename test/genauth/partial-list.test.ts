@@ -2,12 +2,12 @@
 // left out may hold a DENY: such an answer is a 503 (with one operator warning a minute naming the
 // counts) unless `genauth.acceptPartialLists` says to use it.
 import express from 'express';
-import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
+import type { ExpressGuard, ExpressGuardOptions } from '../../src/adapters/express.js';
 import { createGuard } from '../../src/core/guard.js';
 import { manualClock } from '../clock.js';
 import { RESOURCES, useEmulator, closeAfterEach } from '../fixtures.js';
+import { getReports, reportsApp } from './reports-app.js';
 
 const emulator = useEmulator();
 const track = closeAfterEach<ExpressGuard>();
@@ -19,23 +19,9 @@ beforeEach(() => {
   e.resetCalls();
 });
 
-function app(overrides: Partial<ExpressGuardOptions> = {}) {
-  const lines: string[] = [];
-  const base = emulator().guardOptions();
-  const guard = createExpressGuard({
-    ...base,
-    cache: { errorTtl: 0 },
-    logger: { warn: (line: string) => lines.push(line) },
-    ...overrides,
-    genauth: { ...base.genauth, ...overrides.genauth },
-  });
-  track(guard);
-  const server = express();
-  server.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
-  return { server, lines, guard };
-}
+const app = (overrides: Partial<ExpressGuardOptions> = {}) => reportsApp(emulator(), track, overrides);
 
-const get = async (server: express.Express) => request(server).get('/r').set('authorization', `Bearer ${await emulator().mintToken('alice')}`);
+const get = (server: express.Express, user?: string) => getReports(emulator(), server, user);
 
 const READ = { resourceCode: 'reports', resourceType: 'DATA', actions: ['reports:Read'], effect: 'ALLOW' };
 

@@ -1,10 +1,10 @@
 // Upstream answers that must be read as an outage (503), never as "no grants" (403) or as grants.
 import express from 'express';
-import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
+import type { ExpressGuard, ExpressGuardOptions } from '../../src/adapters/express.js';
 import { manualClock } from '../clock.js';
 import { RESOURCES, useEmulator, closeAfterEach } from '../fixtures.js';
+import { getReports, reportsApp } from './reports-app.js';
 
 const TOKEN = '/api/v3/get-management-token';
 const emulator = useEmulator();
@@ -18,23 +18,9 @@ beforeEach(() => {
   e.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
 });
 
-function app(overrides: Partial<ExpressGuardOptions> = {}) {
-  const lines: string[] = [];
-  const base = emulator().guardOptions();
-  const guard = createExpressGuard({
-    ...base,
-    cache: { errorTtl: 0 },
-    logger: { warn: (line: string) => lines.push(line) },
-    ...overrides,
-    genauth: { ...base.genauth, ...overrides.genauth },
-  });
-  track(guard);
-  const server = express();
-  server.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
-  return { server, lines, guard };
-}
+const app = (overrides: Partial<ExpressGuardOptions> = {}) => reportsApp(emulator(), track, overrides);
 
-const get = async (server: express.Express, user = 'alice') => request(server).get('/r').set('authorization', `Bearer ${await emulator().mintToken(user)}`);
+const get = (server: express.Express, user?: string) => getReports(emulator(), server, user);
 
 describe('the management token endpoint', () => {
   it('answering "user not found" (statusCode 404, apiCode 2004) is an outage, not a user without grants', async () => {
