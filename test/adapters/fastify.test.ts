@@ -79,6 +79,31 @@ describe('Fastify plugin', () => {
     expect(ran).toBe(1);
   });
 
+  it.each([
+    ['route config alone', {}, { resource: 'reports', requirment: 'reports:Read' }],
+    ['instance API mode', { api: {} }, { resource: 'reports', requirment: 'reports:Read' }],
+    ['route config alone, not an object', {}, 'reports:Read'],
+    ['instance API mode, not an object', { api: {} }, 'reports:Read'],
+  ])('a malformed config on a route the onRoute check did not see is a 500 problem, never a crash (%s)', async (_label, extra, genauth) => {
+    emulator().setGrants('alice', [{ resourceCode: 'early', resourceType: 'API', actions: ['*'], apiIdentifier: '/early' }]);
+    const app = Fastify();
+    apps.push(app);
+    app.register(genauthGuard, { ...emulator().guardOptions(), ...extra });
+    let ran = 0;
+    // Declared before the plugin finished loading: its onRoute hook never validated this config.
+    app.get('/early', { config: { genauth: genauth as never } }, async () => {
+      ran++;
+      return 'ok';
+    });
+    const url = await listen(app);
+    const res = await request(url).get('/early').set('authorization', await auth('alice')).timeout(5_000);
+    expect(res.status).toBe(500);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(res.text)).toMatchObject({ status: 500, code: 'ERR_INTERNAL' });
+    expect(res.text).not.toMatch(/requirment|reports:Read|genauth-guard/);
+    expect(ran).toBe(0);
+  });
+
   it('public routes and unprotected routes run without a token; request.genauth is null', async () => {
     const app = appWith();
     await app.after();

@@ -6,7 +6,7 @@ import type { GenAuthContext } from '../../core/types.js';
 import type { GuardError } from '../../errors.js';
 import { splitAdapterOptions } from '../../options.js';
 import { optionalBoolean } from '../../options/checks.js';
-import { problemResponse } from '../../problem.js';
+import { asGuardError, problemResponse } from '../../problem.js';
 import { NodeRequestView, type RequestLike } from '../../request.js';
 import { clientGone } from '../aborted.js';
 import type { UnroutedHandler } from '../framework-errors.js';
@@ -93,14 +93,24 @@ export function createFastifyGuard(
   const hooks = createRuntime(core, hookBinding(passErrors));
   const specOf = routeConfigSpecs();
 
-  /** The matched route's `config.genauth`, after instance-wide API mode when that is on. */
+  /**
+   * The matched route's `config.genauth`, after instance-wide API mode when that is on. A route declared
+   * before the plugin loaded escaped the `onRoute` check: a malformed config of such a route is refused
+   * (500) here, never let through nor thrown (after API mode's wait, a throw would be an unhandled rejection).
+   */
   const routeCheck: RouteHook = (request, reply, done) => {
     const config = request.routeOptions.config?.genauth;
-    const spec = config === undefined ? undefined : specOf(config);
+    let spec: ReturnType<typeof specOf>;
+    try {
+      spec = config === undefined ? undefined : specOf(config);
+    } catch (error) {
+      return routeBinding.refuse(asGuardError(error), request, reply, done);
+    }
     if (spec === undefined) return done();
     routes.route(spec, request as FastifyResourceRequest, reply, done);
   };
-  const routes = createRuntime(core, callbackBinding(passErrors, (_request, _reply, done) => done()));
+  const routeBinding = callbackBinding(passErrors, (_request, _reply, done) => done());
+  const routes = createRuntime(core, routeBinding);
   const apiThenRoute = createRuntime(core, callbackBinding(passErrors, routeCheck));
 
   /**

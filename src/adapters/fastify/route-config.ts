@@ -4,7 +4,8 @@ import type { FastifyResourceRequest, GenAuthRouteConfig } from '../fastify.js';
 
 /** Whether a route's `config.genauth` opens it (no check; API mode skips it too). */
 export function isPublicRoute(config: GenAuthRouteConfig): boolean {
-  return 'public' in config && config.public === true;
+  // Read at request time too, of routes the onRoute check never saw: whatever the value, never throw here.
+  return typeof config === 'object' && config !== null && 'public' in config && config.public === true;
 }
 
 /**
