@@ -20,10 +20,23 @@ export function optionPath(parent: string, key: string): string {
   return parent === '' ? key : `${parent}.${key}`;
 }
 
-/** An object (not null, not an array), or a TypeError naming `path`. */
+/**
+ * A plain object (a literal, or one without a prototype), as a copy of its own enumerable properties
+ * read once; else a TypeError naming `path`. The checks and the code after them read that copy, so
+ * both see the same values: a getter or an inherited property (a class instance, `Object.create`) was
+ * checked through the object and then dropped by a spread (`jwt.audience` passed, then went
+ * unchecked), a Map's entries were ignored, and a polluted `Object.prototype` filled options left out.
+ */
 export function optionObject(value: unknown, path: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'must be an object');
-  return value as Record<string, unknown>;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  // An Object.prototype of any realm (a config module run in a vm context) is the last before null.
+  if (proto !== null && (Object.getPrototypeOf(proto) !== null || !Object.hasOwn(proto, 'isPrototypeOf'))) {
+    fail(path, 'must be a plain object (an object literal), not a class instance, a Map or an object with a prototype');
+  }
+  const own: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(value)) own[key] = (value as Record<string, unknown>)[key];
+  return own;
 }
 
 /**
