@@ -1,6 +1,6 @@
 /** Resolves the `cache` group: the permission cache, or `false` for none. */
 import { isRedisTierClient, type RedisTierClient } from '../cache/redis/client.js';
-import { fail, optionalBoolean, optionalString, positiveNumber, strictObject } from './checks.js';
+import { fail, optionalBoolean, optionalString, positiveNumber, strictObject, timerDuration } from './checks.js';
 import { OPTION_KEYS } from './keys.js';
 import type { ResolvedCacheOptions } from './resolved.js';
 
@@ -23,7 +23,7 @@ export function resolveCache(value: unknown): ResolvedCacheOptions | false {
     errorTtl: positiveNumber(input.errorTtl, 'cache.errorTtl', 1_000, true),
     redis: resolveRedisClient(input.redis),
     redisPrefix: resolveRedisPrefix(input.redisPrefix),
-    redisTimeout: positiveNumber(input.redisTimeout, 'cache.redisTimeout', 100),
+    redisTimeout: timerDuration(input.redisTimeout, 'cache.redisTimeout', 100),
   });
 }
 

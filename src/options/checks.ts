@@ -107,6 +107,19 @@ export function positiveNumber(value: unknown, path: string, fallback: number, a
   return value;
 }
 
+/** The longest delay a Node timer waits: a longer one fires after 1 ms (TimeoutOverflowWarning). */
+export const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A duration a timer waits (`fallback` when undefined): a finite number > 0 of at most
+ * {@link LONGEST_TIMER_MS}, since a longer timeout, meant as "wait long", would time out at once.
+ */
+export function timerDuration(value: unknown, path: string, fallback: number): number {
+  const ms = positiveNumber(value, path, fallback);
+  if (ms > LONGEST_TIMER_MS) fail(path, `must be at most ${LONGEST_TIMER_MS} (ms; a Node timer cannot wait longer and would fire at once)`);
+  return ms;
+}
+
 /** `fallback` when undefined, else a safe integer > 0 (>= 0 with `allowZero`). */
 export function positiveInteger(value: unknown, path: string, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;

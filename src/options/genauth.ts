@@ -1,7 +1,7 @@
 /** Resolves the `genauth` group: the connection to the GenAuth management API. */
 import type { Dispatcher } from 'undici';
 import type { ResourceType, UserIdType } from '../genauth/types.js';
-import { fail, httpUrl, nonEmptyString, oneOf, optionalBoolean, optionalString, positiveNumber, strictObject } from './checks.js';
+import { fail, httpUrl, nonEmptyString, oneOf, optionalBoolean, optionalString, positiveNumber, strictObject, timerDuration } from './checks.js';
 import { OPTION_KEYS } from './keys.js';
 import type { ResolvedGenAuthOptions } from './resolved.js';
 import type { GenAuthOptions, RetryBudgetOptions } from './types.js';
@@ -38,7 +38,7 @@ export function resolveGenAuth(value: unknown): ResolvedGenAuthOptions {
     headerPrefix,
     tenantId,
     tenantHeader,
-    timeout: positiveNumber(input.timeout, 'genauth.timeout', 3000),
+    timeout: timerDuration(input.timeout, 'genauth.timeout', 3000),
     maxResponseBytes: positiveNumber(input.maxResponseBytes, 'genauth.maxResponseBytes', 8 * 1024 * 1024),
     connections: positiveNumber(input.connections, 'genauth.connections', 16),
     authScheme: oneOf(input.authScheme, ['token', 'signature'] as const, 'genauth.authScheme', 'token'),

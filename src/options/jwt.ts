@@ -1,5 +1,5 @@
 /** Resolves the `jwt` group: how tokens are verified (key source, claims, JWKS knobs, token cache). */
-import { fail, httpUrl, nonEmptyString, positiveNumber, strictObject } from './checks.js';
+import { fail, httpUrl, nonEmptyString, positiveNumber, strictObject, timerDuration } from './checks.js';
 import { OPTION_KEYS } from './keys.js';
 import type { ResolvedJwtOptions } from './resolved.js';
 import type { JwksOptions, JwtOptions } from './types.js';
@@ -36,7 +36,7 @@ function resolveJwks(value: unknown): JwksOptions | undefined {
   const input = strictObject(value, OPTION_KEYS.jwks, 'jwt.jwks');
   return Object.freeze({
     cooldownDuration: positiveNumber(input.cooldownDuration, 'jwt.jwks.cooldownDuration', 30_000, true),
-    timeoutDuration: positiveNumber(input.timeoutDuration, 'jwt.jwks.timeoutDuration', 3_000),
+    timeoutDuration: timerDuration(input.timeoutDuration, 'jwt.jwks.timeoutDuration', 3_000),
     cacheMaxAge: positiveNumber(input.cacheMaxAge, 'jwt.jwks.cacheMaxAge', 600_000),
   });
 }
