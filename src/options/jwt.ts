@@ -15,6 +15,11 @@ const ALGORITHMS = new Set<string>([
  * past what one guard sees within `tokenCache.maxAge`.
  */
 const MAX_TOKEN_CACHE = 1_000_000;
+/**
+ * The most clock skew forgiven on `exp`, `nbf` and `iat`, in seconds (5 minutes, the usual largest
+ * allowance). A larger tolerance (ms given where seconds are meant) quietly turned the expiry check off.
+ */
+const MAX_CLOCK_TOLERANCE = 300;
 /** RFC 7518 section 3.2: an HS* key is at least as long as the hash output. */
 const HMAC_KEY_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
 
@@ -76,12 +81,14 @@ export function resolveJwt(value: unknown): ResolvedJwtOptions {
   }
   const tokenCache = input.tokenCache === undefined ? {} : strictObject(input.tokenCache, OPTION_KEYS.tokenCache, 'jwt.tokenCache');
   const jwks = resolveJwks(input.jwks);
+  const clockTolerance = positiveNumber(input.clockTolerance, 'jwt.clockTolerance', 5, true);
+  if (clockTolerance > MAX_CLOCK_TOLERANCE) fail('jwt.clockTolerance', `must be at most ${MAX_CLOCK_TOLERANCE} (seconds of clock skew; more would take expired tokens)`);
   const tokenCacheMax = Math.floor(positiveNumber(tokenCache.max, 'jwt.tokenCache.max', 10_000, true));
   if (tokenCacheMax > MAX_TOKEN_CACHE) fail('jwt.tokenCache.max', `must be at most ${MAX_TOKEN_CACHE} (tokens; 0 turns the cache off)`);
   return Object.freeze({
     ...input,
     ...(jwks === undefined ? {} : { jwks }),
-    clockTolerance: positiveNumber(input.clockTolerance, 'jwt.clockTolerance', 5, true),
+    clockTolerance,
     ...(input.maxTokenAge === undefined ? {} : { maxTokenAge: positiveNumber(input.maxTokenAge, 'jwt.maxTokenAge', 0) }),
     tokenCache: Object.freeze({
       max: tokenCacheMax,

@@ -103,7 +103,7 @@ interface JwtCommon {
   issuer?: string;
   /** Expected `aud` (one of). Recommended: without it a token minted for another app is accepted. */
   audience?: string | readonly string[];
-  /** Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds. An `iat` further in the future is refused. @default 5 */
+  /** Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds, at most 300. An `iat` further in the future is refused. @default 5 */
   clockTolerance?: number;
   /**
    * Expected `typ` header (RFC 8725 section 3.11 explicit typing), e.g. `'at+jwt'` for RFC 9068 access
