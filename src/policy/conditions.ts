@@ -24,26 +24,50 @@ const NUMERIC: Record<string, Compare> = {
   GreaterThanEquals: (a, b) => a >= b,
 };
 
-// Compiled once per condition object (conditions live as long as the cached grant set).
-const likePatterns = new WeakMap<PolicyCondition, RegExp[]>();
+// Read once per condition object (conditions live as long as the cached grant set).
+const likePatterns = new WeakMap<PolicyCondition, string[]>();
 const ipRanges = new WeakMap<PolicyCondition, BlockList | null>();
 
 function expectedValues(condition: PolicyCondition): string[] {
   return Array.isArray(condition.value) ? condition.value.map(String) : [String(condition.value)];
 }
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 's');
+/**
+ * `*` (any run, empty included) and `?` (one character) wildcards; every other character literal.
+ * Greedy with a return to the last `*` only: at most pattern x text steps, whatever the text. (A
+ * regular expression of `.*` runs backtracks polynomially, with one more power per `*`: a client's
+ * long User-Agent against `*a*b*c*d*` stalled the event loop for seconds.)
+ */
+function globMatches(glob: string, text: string): boolean {
+  let g = 0;
+  let t = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < text.length) {
+    if (g < glob.length && (glob[g] === '?' || (glob[g] !== '*' && glob[g] === text[t]))) {
+      g++;
+      t++;
+    } else if (g < glob.length && glob[g] === '*') {
+      star = g++;
+      resume = t;
+    } else if (star !== -1) {
+      g = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (g < glob.length && glob[g] === '*') g++;
+  return g === glob.length;
 }
 
 function like(condition: PolicyCondition, actual: string): boolean {
   let patterns = likePatterns.get(condition);
   if (patterns === undefined) {
-    patterns = expectedValues(condition).map(globToRegExp);
+    patterns = expectedValues(condition);
     likePatterns.set(condition, patterns);
   }
-  return patterns.some((p) => p.test(actual));
+  return patterns.some((p) => globMatches(p, actual));
 }
 
 function unmapV4(ip: string): string {

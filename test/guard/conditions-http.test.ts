@@ -1,0 +1,64 @@
+// Policy conditions over real HTTP: an Express app with the guard, GenAuth served by the emulator. A
+// condition the guard cannot read must never let an ALLOW apply or make a DENY lapse, and nothing the
+// client sends may make a condition slow to evaluate.
+import express from 'express';
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
+import { bearerFor, useEmulator } from '../fixtures.js';
+
+const emulator = useEmulator();
+let guard: ExpressGuard;
+let app: express.Express;
+
+beforeEach(() => {
+  const e = emulator();
+  e.clearGrants();
+  e.clearFaults();
+  e.resetCalls();
+  guard = createExpressGuard({ ...e.guardOptions(), cache: { errorTtl: 0 } });
+  const ok = (_req: express.Request, res: express.Response) => void res.json({ ok: true });
+  app = express();
+  app.get('/reports', guard.requirePermission('reports', 'reports:Read'), ok);
+});
+afterEach(async () => {
+  await guard.close();
+});
+
+const allow = (condition: unknown) => ({ resourceCode: 'reports', resourceType: 'DATA', actions: ['reports:Read'], effect: 'ALLOW', condition });
+const deny = (condition: unknown) => ({ ...allow(condition), effect: 'DENY' });
+
+/** Serves `entries` to a user of their own (grants stay cached per user) and answers GET /reports for them. */
+let users = 0;
+function serve(entries: unknown[]): string {
+  const user = `user-${++users}`;
+  emulator().setRawGrants(user, entries);
+  return user;
+}
+
+async function status(user: string, headers: Record<string, string> = {}): Promise<number> {
+  const call = request(app).get('/reports').set('authorization', await bearerFor(emulator(), user));
+  for (const [name, value] of Object.entries(headers)) call.set(name, value);
+  return (await call).status;
+}
+
+describe('StringLike', () => {
+  const pattern = { param: 'UserAgent', operator: 'StringLike', value: '*Mozilla*Windows*Chrome*Safari*' };
+
+  it('matches wildcards as before', async () => {
+    const user = serve([allow([pattern])]);
+    expect(await status(user, { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0) Chrome/120 Safari/537' })).toBe(200);
+    expect(await status(user, { 'user-agent': 'Mozilla/5.0 (X11; Linux) Chrome/120 Safari/537' })).toBe(403);
+    const literal = serve([allow([{ ...pattern, value: 'a.b?c(d)*[e]' }])]);
+    expect(await status(literal, { 'user-agent': 'a.bXc(d)anything[e]' })).toBe(200);
+    expect(await status(literal, { 'user-agent': 'aXbXc(d)[e]' })).toBe(403);
+    expect(await status(literal, { 'user-agent': 'a.bXc(d)[e]x' })).toBe(403);
+  });
+
+  it('a long User-Agent the client picks does not stall the event loop (no backtracking)', async () => {
+    const user = serve([allow([pattern])]);
+    const started = performance.now();
+    expect(await status(user, { 'user-agent': 'MozillaWindowsChrome'.repeat(300) })).toBe(403);
+    expect(performance.now() - started).toBeLessThan(300);
+  });
+});
