@@ -115,9 +115,13 @@ function toNumber(value: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * A date: a Date or a date string. Not a number: `EpochTime` counts seconds, a Date milliseconds, so a
+ * number's unit is unknown (read as milliseconds, the guard's own `EpochTime` sat in January 1970: an
+ * expired ALLOW applied and a DENY from a date on never did). Compare `EpochTime` with `Numeric*`.
+ */
 function toTime(value: unknown): number | undefined {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.getTime();
-  if (typeof value === 'number') return value;
   if (typeof value === 'string') {
     const t = Date.parse(value);
     return Number.isNaN(t) ? undefined : t;

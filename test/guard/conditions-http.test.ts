@@ -62,3 +62,21 @@ describe('StringLike', () => {
     expect(performance.now() - started).toBeLessThan(300);
   });
 });
+
+describe('Date comparisons', () => {
+  it('an ALLOW that expired in 2020 does not apply, whether it reads CurrentTime or EpochTime', async () => {
+    for (const param of ['CurrentTime', 'EpochTime']) {
+      const expired = serve([allow([{ param, operator: 'DateLessThan', value: '2020-01-01T00:00:00Z' }])]);
+      expect(await status(expired), param).toBe(403);
+    }
+    const current = serve([allow([{ param: 'CurrentTime', operator: 'DateLessThan', value: '2999-01-01T00:00:00Z' }])]);
+    expect(await status(current)).toBe(200);
+  });
+
+  it('a DENY from 2020 on applies, whether it reads CurrentTime or EpochTime', async () => {
+    for (const param of ['CurrentTime', 'EpochTime']) {
+      const denied = serve([allow([]), deny([{ param, operator: 'DateGreaterThan', value: '2020-01-01T00:00:00Z' }])]);
+      expect(await status(denied), param).toBe(403);
+    }
+  });
+});
