@@ -79,19 +79,17 @@ function ranges(condition: PolicyCondition): BlockList | null {
   if (list === undefined) {
     list = new BlockList();
     for (const value of expectedValues(condition)) {
-      const [address = '', bits] = value.trim().split('/');
+      const parts = value.trim().split('/');
+      const [address = '', bits] = parts;
       const family = isIP(address);
-      if (family === 0) {
+      // The prefix is decimal digits only: Number() read '' and ' ' as 0 (a typo'd '10.0.0.1/' matched
+      // every address), '0x8' as 8, and '-0' as a -0 that aborts the process in BlockList.addSubnet.
+      const prefix = bits === undefined ? (family === 4 ? 32 : 128) : /^\d{1,3}$/.test(bits) ? Number(bits) : -1;
+      if (family === 0 || parts.length > 2 || prefix < 0 || prefix > (family === 4 ? 32 : 128)) {
         list = null;
         break;
       }
-      const type = family === 4 ? 'ipv4' : 'ipv6';
-      const prefix = bits === undefined ? (family === 4 ? 32 : 128) : Number(bits);
-      if (!Number.isInteger(prefix) || prefix < 0 || prefix > (family === 4 ? 32 : 128)) {
-        list = null;
-        break;
-      }
-      list.addSubnet(address, prefix, type);
+      list.addSubnet(address, prefix, family === 4 ? 'ipv4' : 'ipv6');
     }
     ipRanges.set(condition, list);
   }

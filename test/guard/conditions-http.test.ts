@@ -80,3 +80,21 @@ describe('Date comparisons', () => {
     }
   });
 });
+
+describe('IpAddress ranges (the client is 127.0.0.1)', () => {
+  it.each(['10.9.9.9/', '10.9.9.9/ ', '10.9.9.9/0x0', '10.9.9.9/-0', '10.9.9.9/0.0', '10.9.9.9/0e1', '10.9.9.9/8/0', '10.9.9.9//0'])(
+    'a malformed range %j is unevaluable: the ALLOW does not apply, the DENY does',
+    async (range) => {
+      expect(await status(serve([allow([{ param: 'SourceIp', operator: 'IpAddress', value: range }])]))).toBe(403);
+      expect(await status(serve([allow([]), deny([{ param: 'SourceIp', operator: 'NotIpAddress', value: range }])]))).toBe(403);
+    },
+  );
+
+  it('well-formed ranges still match', async () => {
+    expect(await status(serve([allow([{ param: 'SourceIp', operator: 'IpAddress', value: '127.0.0.0/8' }])]))).toBe(200);
+    expect(await status(serve([allow([{ param: 'SourceIp', operator: 'IpAddress', value: ' 127.0.0.1 ' }])]))).toBe(200);
+    expect(await status(serve([allow([{ param: 'SourceIp', operator: 'IpAddress', value: '0.0.0.0/0' }])]))).toBe(200);
+    expect(await status(serve([allow([{ param: 'SourceIp', operator: 'IpAddress', value: '10.0.0.0/8' }])]))).toBe(403);
+    expect(await status(serve([allow([]), deny([{ param: 'SourceIp', operator: 'NotIpAddress', value: '127.0.0.0/8' }])]))).toBe(200);
+  });
+});
