@@ -12,6 +12,8 @@ export const CONDITION_OPERATORS = [
   'Bool', 'IpAddress', 'NotIpAddress', 'ListContains',
 ] as const;
 
+const KNOWN_OPERATORS: ReadonlySet<string> = new Set(CONDITION_OPERATORS);
+
 type Tri = boolean | undefined;
 type Compare = (actual: number, expected: number) => boolean;
 
@@ -166,7 +168,10 @@ function readable(condition: unknown): condition is PolicyCondition {
  * condition, an unknown operator, a context key that is missing or inherited rather than set).
  */
 export function evaluateCondition(condition: PolicyCondition, context: ConditionContext): Tri {
-  if (!readable(condition)) return undefined;
+  // Known operators only: the prefix dispatch below looked names up in a plain object, where an
+  // operator like 'Numericconstructor' or 'NumericisPrototypeOf' found Object.prototype's functions
+  // (false: a DENY lapsed) and 'NumerichasOwnProperty' threw (a 500 instead of the DENY).
+  if (!readable(condition) || !KNOWN_OPERATORS.has(condition.operator)) return undefined;
   const op = condition.operator;
   const actual = Object.hasOwn(context, condition.param) ? context[condition.param] : undefined;
   if (actual === undefined || actual === null) return undefined;

@@ -98,3 +98,14 @@ describe('IpAddress ranges (the client is 127.0.0.1)', () => {
     expect(await status(serve([allow([]), deny([{ param: 'SourceIp', operator: 'NotIpAddress', value: '127.0.0.0/8' }])]))).toBe(200);
   });
 });
+
+describe('unknown operators', () => {
+  it.each(['Numericconstructor', 'NumericisPrototypeOf', 'DatetoString', 'NumerichasOwnProperty', 'Date__proto__', 'NumericvalueOf', 'StringFoo', 'Matches'])(
+    '%s: the ALLOW does not apply, the DENY does (403, not a lapse or a 500)',
+    async (operator) => {
+      const condition = { param: 'EpochTime', operator, value: '1' };
+      expect(await status(serve([allow([condition])]))).toBe(403);
+      expect(await status(serve([allow([]), deny([condition])]))).toBe(403);
+    },
+  );
+});
