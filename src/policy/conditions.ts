@@ -116,13 +116,20 @@ function toNumber(value: unknown): number | undefined {
 }
 
 /**
- * A date: a Date or a date string. Not a number: `EpochTime` counts seconds, a Date milliseconds, so a
+ * ISO 8601 as Date.parse reads it host-independently: a date alone (UTC), or a date-time with `Z` or an
+ * offset. Date.parse also reads a date-time without a zone (in the host's time zone, so one policy
+ * decided 8 hours apart on a UTC and a UTC+8 server) and any legacy text ('1' or 'foo 2' as 2001).
+ */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * A date: a Date or an ISO date string. Not a number: `EpochTime` counts seconds, a Date milliseconds, so a
  * number's unit is unknown (read as milliseconds, the guard's own `EpochTime` sat in January 1970: an
  * expired ALLOW applied and a DENY from a date on never did). Compare `EpochTime` with `Numeric*`.
  */
 function toTime(value: unknown): number | undefined {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.getTime();
-  if (typeof value === 'string') {
+  if (typeof value === 'string' && ISO_DATE.test(value)) {
     const t = Date.parse(value);
     return Number.isNaN(t) ? undefined : t;
   }

@@ -64,6 +64,38 @@ describe('StringLike', () => {
 });
 
 describe('Date comparisons', () => {
+  /** `time` as a date-time without a zone ('YYYY-MM-DD HH:mm:ss' or with a 'T'), written in UTC. */
+  const zoneless = (time: number, separator = ' ') => new Date(time).toISOString().slice(0, 19).replace('T', separator);
+
+  it('a date-time without a zone does not decide by the host time zone: unevaluable, whatever TZ says', async () => {
+    const before = process.env.TZ;
+    try {
+      for (const separator of [' ', 'T']) {
+        // Two hours from now on a UTC wall clock, six hours ago on a UTC+8 one.
+        const until = zoneless(Date.now() + 2 * 3600_000, separator);
+        for (const zone of ['UTC', 'Asia/Shanghai']) {
+          process.env.TZ = zone;
+          expect(await status(serve([allow([{ param: 'CurrentTime', operator: 'DateLessThan', value: until }])])), `${zone} ${until}`).toBe(403);
+          expect(await status(serve([allow([]), deny([{ param: 'CurrentTime', operator: 'DateGreaterThan', value: until }])])), `${zone} ${until}`).toBe(403);
+        }
+      }
+    } finally {
+      if (before === undefined) delete process.env.TZ;
+      else process.env.TZ = before;
+    }
+  });
+
+  it.each(['1', 'foo 2', 'Mar 2', '12/31/2999', 'Tue, 01 Jan 2999 00:00:00'])('a date that is not ISO 8601 (%j) is unevaluable', async (value) => {
+    expect(await status(serve([allow([{ param: 'CurrentTime', operator: 'DateGreaterThan', value }])]))).toBe(403);
+    expect(await status(serve([allow([{ param: 'CurrentTime', operator: 'DateLessThan', value }])]))).toBe(403);
+  });
+
+  it('ISO dates with a zone, and dates alone (UTC), are read', async () => {
+    for (const value of ['2020-01-01', '2020-01-01T00:00Z', '2020-01-01T08:00:00+08:00', '2020-01-01T00:00:00.5Z']) {
+      expect(await status(serve([allow([{ param: 'CurrentTime', operator: 'DateGreaterThan', value }])])), value).toBe(200);
+    }
+  });
+
   it('an ALLOW that expired in 2020 does not apply, whether it reads CurrentTime or EpochTime', async () => {
     for (const param of ['CurrentTime', 'EpochTime']) {
       const expired = serve([allow([{ param, operator: 'DateLessThan', value: '2020-01-01T00:00:00Z' }])]);
