@@ -141,3 +141,39 @@ describe('unknown operators', () => {
     },
   );
 });
+
+describe('SourceIp and cached grants', () => {
+  const internal = allow([{ param: 'SourceIp', operator: 'IpAddress', value: '10.0.0.0/8' }]);
+
+  it('X-Forwarded-For is ignored without trustProxy', async () => {
+    const user = serve([internal]);
+    expect(await status(user, { 'x-forwarded-for': '10.0.0.1' })).toBe(403);
+    expect(await status(user, { 'x-forwarded-for': '10.0.0.1, 10.0.0.2' })).toBe(403);
+  });
+
+  it('with trustProxy 1, the right-most entry counts, never one the client put before it', async () => {
+    const trusting = createExpressGuard({ ...emulator().guardOptions(), conditions: { trustProxy: 1 } });
+    try {
+      const proxied = express();
+      proxied.get('/reports', trusting.requirePermission('reports', 'reports:Read'), (_req, res) => void res.json({ ok: true }));
+      const user = serve([internal]);
+      const auth = await bearerFor(emulator(), user);
+      const ask = async (xff: string) => (await request(proxied).get('/reports').set('authorization', auth).set('x-forwarded-for', xff)).status;
+      expect(await ask('10.0.0.1, 203.0.113.5')).toBe(403);
+      expect(await ask('203.0.113.5, 10.0.0.1')).toBe(200);
+      expect(await ask('10.0.0.1, ::ffff:203.0.113.5')).toBe(403);
+      expect(await ask('203.0.113.5, ::ffff:10.0.0.1')).toBe(200);
+      expect(await ask('10.0.0.1, 203.0.113.5:443')).toBe(403);
+    } finally {
+      await trusting.close();
+    }
+  });
+
+  it('a decision made for one request is not reused for the next with other condition inputs', async () => {
+    const user = serve([allow([{ param: 'UserAgent', operator: 'StringLike', value: 'internal-*' }])]);
+    expect(await status(user, { 'user-agent': 'internal-tool' })).toBe(200);
+    expect(await status(user, { 'user-agent': 'curl/8' })).toBe(403);
+    expect(await status(user, { 'user-agent': 'internal-tool' })).toBe(200);
+    expect(emulator().callCount('/api/v3/get-user-authorized-resources')).toBe(1);
+  });
+});
