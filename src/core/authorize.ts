@@ -50,6 +50,8 @@ export function publishApiDecision(userId: string, decision: ApiDecision): void 
 
 /** Creates the full (asynchronous) decision path of one guard. */
 export function createAuthorizer(options: ResolvedOptions, store: GrantStore, observer: DecisionObserver | undefined): Authorizer {
+  const settings = { timeZoneOffset: options.conditions.timeZoneOffset };
+
   /** Built only when the user's grants carry conditions. */
   async function conditions(userId: string, environment: DecisionEnvironment | undefined): Promise<ConditionCheck> {
     const context = baseConditionContext(options, userId, environment?.request);
@@ -63,7 +65,7 @@ export function createAuthorizer(options: ResolvedOptions, store: GrantStore, ob
     }
     if (environment?.context !== undefined) Object.assign(context, environment.context);
     const frozen = context as ConditionContext;
-    return (grant) => evaluateConditions(grant.conditions, frozen);
+    return (grant) => evaluateConditions(grant.conditions, frozen, settings);
   }
 
   async function authorize(

@@ -4,7 +4,9 @@ import type { RequestLike } from '../request.js';
 
 /**
  * The source IP: the socket's peer, or, when `trustProxy` hops are configured, the address that many
- * hops from the right of `X-Forwarded-For` (never a client-chosen left-most entry).
+ * hops from the right of `X-Forwarded-For` (never a client-chosen left-most entry). A chain shorter
+ * than that gives none: the peer is then one of the proxies (often an internal address, which an
+ * "internal network only" condition would admit), or the request did not come through them.
  */
 export function sourceIp(request: RequestLike, trustProxy: number): string | undefined {
   if (trustProxy <= 0) return request.remoteAddress;
@@ -15,7 +17,7 @@ export function sourceIp(request: RequestLike, trustProxy: number): string | und
     .filter((s) => s !== '');
   // The last `trustProxy` entries were added by our proxies; the one before them is the client they saw.
   const index = chain.length - trustProxy;
-  return index >= 0 ? chain[index] : request.remoteAddress;
+  return index >= 0 ? chain[index] : undefined;
 }
 
 /** Context keys the guard fills for policy conditions. */

@@ -33,6 +33,8 @@ export type ResolvedCacheOptions = Required<Omit<CacheOptions, 'redis'>> & { red
 /** `conditions` resolved. */
 export interface ResolvedConditionOptions {
   trustProxy: number;
+  /** `+hh:mm`, `-hh:mm` or `Z`, when set. */
+  timeZoneOffset: string | undefined;
   context: ConditionOptions['context'];
 }
 

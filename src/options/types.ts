@@ -223,6 +223,14 @@ export interface ConditionOptions {
    */
   trustProxy?: number;
   /**
+   * The UTC offset (`'+08:00'`, `'-05:30'`, `'Z'`) in which a date-time written without a zone
+   * (`'2026-12-31 23:59:59'`, the form GenAuth's console uses) is read by `Date*` conditions. Unset,
+   * such a value cannot be evaluated: an ALLOW carrying it grants nothing, a DENY applies (read in the
+   * host's time zone, one policy held 8 hours longer on a UTC server than on a UTC+8 one).
+   * @default undefined
+   */
+  timeZoneOffset?: string;
+  /**
    * Extra context keys (e.g. `Device`, `Country`) for a request; merged over the guard's own
    * (`CurrentTime`, `EpochTime`, `SourceIp`, `UserId`, `UserPoolId`, `Namespace`, `UserAgent`, `Referer`).
    * Called only when the user's grants carry conditions.

@@ -120,6 +120,9 @@ function toNumber(value: unknown): number | undefined {
  * offset. Date.parse also reads a date-time without a zone (in the host's time zone, so one policy
  * decided 8 hours apart on a UTC and a UTC+8 server) and any legacy text ('1' or 'foo 2' as 2001).
  */
+/** A date-time without a zone, `T` or a space between date and time (GenAuth's console writes the space). */
+const ZONELESS = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/;
+
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
 /**
@@ -127,13 +130,15 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-
  * number's unit is unknown (read as milliseconds, the guard's own `EpochTime` sat in January 1970: an
  * expired ALLOW applied and a DENY from a date on never did). Compare `EpochTime` with `Numeric*`.
  */
-function toTime(value: unknown): number | undefined {
+function toTime(value: unknown, offset: string | undefined): number | undefined {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.getTime();
-  if (typeof value === 'string' && ISO_DATE.test(value)) {
-    const t = Date.parse(value);
-    return Number.isNaN(t) ? undefined : t;
-  }
-  return undefined;
+  if (typeof value !== 'string') return undefined;
+  // A date-time without a zone is read in the configured offset (conditions.timeZoneOffset), never the host's.
+  const zoneless = offset === undefined ? null : ZONELESS.exec(value);
+  const text = zoneless === null ? value : `${zoneless[1]}T${zoneless[2]}${offset}`;
+  if (!ISO_DATE.test(text)) return undefined;
+  const t = Date.parse(text);
+  return Number.isNaN(t) ? undefined : t;
 }
 
 function toBool(value: unknown): boolean | undefined {
@@ -170,11 +175,16 @@ function readable(condition: unknown): condition is PolicyCondition {
   return isScalar(value) || (Array.isArray(value) && value.length > 0 && value.every(isScalar));
 }
 
+/** How values are read: `timeZoneOffset` (`'+08:00'`, `'Z'`) for date-times written without a zone. */
+export interface ConditionSettings {
+  readonly timeZoneOffset?: string;
+}
+
 /**
  * Evaluates one condition: true, false, or undefined when it cannot be evaluated (an unreadable
  * condition, an unknown operator, a context key that is missing or inherited rather than set).
  */
-export function evaluateCondition(condition: PolicyCondition, context: ConditionContext): Tri {
+export function evaluateCondition(condition: PolicyCondition, context: ConditionContext, settings?: ConditionSettings): Tri {
   // Known operators only: the prefix dispatch below looked names up in a plain object, where an
   // operator like 'Numericconstructor' or 'NumericisPrototypeOf' found Object.prototype's functions
   // (false: a DENY lapsed) and 'NumerichasOwnProperty' threw (a 500 instead of the DENY).
@@ -201,7 +211,8 @@ export function evaluateCondition(condition: PolicyCondition, context: Condition
   if (op.startsWith('Numeric') || op.startsWith('Date')) {
     const isDate = op.startsWith('Date');
     const compare = NUMERIC[op.slice(isDate ? 4 : 7)];
-    const read = isDate ? toTime : toNumber;
+    const offset = settings?.timeZoneOffset;
+    const read = isDate ? (value: unknown) => toTime(value, offset) : toNumber;
     const a = read(actual);
     if (compare === undefined || a === undefined) return undefined;
     if (op.endsWith('NotEquals')) return negate(anyExpected(condition, (e) => (read(e) === undefined ? undefined : a === read(e))));
@@ -223,10 +234,10 @@ export function evaluateCondition(condition: PolicyCondition, context: Condition
 }
 
 /** All conditions must hold: false if any is false, else undefined if any is unknown, else true. */
-export function evaluateConditions(conditions: readonly PolicyCondition[], context: ConditionContext): Tri {
+export function evaluateConditions(conditions: readonly PolicyCondition[], context: ConditionContext, settings?: ConditionSettings): Tri {
   let unknown = false;
   for (const condition of conditions) {
-    const result = evaluateCondition(condition, context);
+    const result = evaluateCondition(condition, context, settings);
     if (result === false) return false;
     if (result === undefined) unknown = true;
   }
