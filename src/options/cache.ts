@@ -9,22 +9,30 @@ export function resolveCache(value: unknown): ResolvedCacheOptions | false {
   if (value === false) return false;
   if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) fail('cache', 'must be an object or false');
   const input = value === undefined ? {} : strictObject(value, OPTION_KEYS.cache, 'cache');
-  const maxBytes = Math.floor(positiveNumber(input.maxBytes, 'cache.maxBytes', 64 * 1024 * 1024));
-  const maxEntryBytes = Math.floor(positiveNumber(input.maxEntryBytes, 'cache.maxEntryBytes', Math.min(4 * 1024 * 1024, maxBytes)));
+  const maxBytes = wholeCount(input.maxBytes, 'cache.maxBytes', 64 * 1024 * 1024);
+  const maxEntryBytes = wholeCount(input.maxEntryBytes, 'cache.maxEntryBytes', Math.min(4 * 1024 * 1024, maxBytes));
   if (maxEntryBytes > maxBytes) fail('cache.maxEntryBytes', 'must not exceed cache.maxBytes');
   return Object.freeze({
-    ttl: positiveNumber(input.ttl, 'cache.ttl', 60_000),
+    // Whole milliseconds, rounded up (lru-cache takes integer ttls only): never shorter than asked.
+    ttl: Math.ceil(positiveNumber(input.ttl, 'cache.ttl', 60_000)),
     // No count by default: the byte budget binds (a user sharing a grant set costs a few hundred bytes).
-    max: Math.floor(positiveNumber(input.max, 'cache.max', Number.POSITIVE_INFINITY)),
+    max: wholeCount(input.max, 'cache.max', Number.POSITIVE_INFINITY),
     maxBytes,
     maxEntryBytes,
     maxStale: positiveNumber(input.maxStale, 'cache.maxStale', 300_000, true),
     staleWhileRevalidate: optionalBoolean(input.staleWhileRevalidate, 'cache.staleWhileRevalidate', true),
-    errorTtl: positiveNumber(input.errorTtl, 'cache.errorTtl', 1_000, true),
+    errorTtl: Math.ceil(positiveNumber(input.errorTtl, 'cache.errorTtl', 1_000, true)),
     redis: resolveRedisClient(input.redis),
     redisPrefix: resolveRedisPrefix(input.redisPrefix),
     redisTimeout: timerDuration(input.redisTimeout, 'cache.redisTimeout', 100),
   });
+}
+
+/** A count or size (`fallback` when undefined), rounded down: at least 1, since 0 would mean no bound to lru-cache. */
+function wholeCount(value: unknown, path: string, fallback: number): number {
+  const count = Math.floor(positiveNumber(value, path, fallback));
+  if (count < 1) fail(path, 'must be at least 1');
+  return count;
 }
 
 /** The user's own client, taken as is (it is not an options object of ours: its keys are not checked). */

@@ -50,6 +50,9 @@ describe('a wrong value names its option', () => {
     ['identity.maxLength', (o) => ({ ...o, identity: { maxLength: 1.5 } })],
     ['cache', (o) => ({ ...o, cache: [] })],
     ['cache.maxStale', (o) => ({ ...o, cache: { maxStale: -1 } })],
+    ['cache.maxBytes', (o) => ({ ...o, cache: { maxBytes: 0.5 } })],
+    ['cache.maxEntryBytes', (o) => ({ ...o, cache: { maxEntryBytes: 0.5 } })],
+    ['cache.max', (o) => ({ ...o, cache: { max: 0.5 } })],
     ['cache.staleWhileRevalidate', (o) => ({ ...o, cache: { staleWhileRevalidate: 1 } })],
     ['cache.errorTtl', (o) => ({ ...o, cache: { errorTtl: Number.NaN } })],
     ['conditions.trustProxy', (o) => ({ ...o, conditions: { trustProxy: -1 } })],
@@ -87,6 +90,15 @@ describe('defaults', () => {
     expect(options.identity).toEqual({ claim: 'sub', maxLength: 1024 });
     expect([options.realm, options.retryAfter]).toEqual(['api', 5]);
     for (const part of [options, options.genauth, options.jwt, options.cache, options.identity, options.conditions]) expect(Object.isFrozen(part)).toBe(true);
+  });
+});
+
+describe('cache durations and sizes lru-cache takes', () => {
+  it('fractional ttls are rounded up to whole milliseconds, and the guard builds with them', async () => {
+    const options = resolveOptions({ ...base, cache: { ttl: 1500.5, errorTtl: 0.5, maxBytes: 4096.9, max: 10.5 } });
+    expect(options.cache).toMatchObject({ ttl: 1501, errorTtl: 1, maxBytes: 4096, max: 10 });
+    const guard = createGuard({ ...base, cache: { ttl: 1500.5, errorTtl: 0.5 } });
+    await guard.close();
   });
 });
 
