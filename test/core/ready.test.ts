@@ -105,6 +105,11 @@ describe('the warm option is checked like every option', () => {
     [{ users: 'alice' }, 'warm.users'],
     [{ users: ['alice', ''] }, 'warm.users[1]'],
     [{ users: [42] }, 'warm.users[0]'],
+    // eslint-disable-next-line no-sparse-arrays
+    [{ users: ['alice', , 'bob'] }, 'warm.users[1]'],
+    [{ users: ['alice', ' bob'] }, 'warm.users[1]'],
+    [{ users: ['al\u0000ice'] }, 'warm.users[0]'],
+    [{ users: ['\u00e9'.repeat(600)] }, 'warm.users[0]'],
     [{ user: ['alice'] }, 'warm.user'],
     ['alice', 'warm'],
     [{ users: Array.from({ length: 1001 }, (_, i) => `u${i}`) }, 'warm.users'],
