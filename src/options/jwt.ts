@@ -72,12 +72,13 @@ export function resolveJwt(value: unknown): ResolvedJwtOptions {
   if (input.audience !== undefined) {
     const list = typeof input.audience === 'string' ? [input.audience] : input.audience;
     if (!Array.isArray(list) || list.length === 0) fail('jwt.audience', 'must be a string or a non-empty array of strings');
-    list.forEach((a, i) => nonEmptyString(a, `jwt.audience[${i}]`));
+    // Index loops, not forEach: a hole (`[, 'x']`) must be refused, not skipped.
+    for (let i = 0; i < list.length; i++) nonEmptyString(list[i], `jwt.audience[${i}]`);
   }
   if (input.typ !== undefined) nonEmptyString(input.typ, 'jwt.typ');
   if (input.requiredClaims !== undefined) {
     if (!Array.isArray(input.requiredClaims)) fail('jwt.requiredClaims', 'must be an array of claim names');
-    input.requiredClaims.forEach((c, i) => nonEmptyString(c, `jwt.requiredClaims[${i}]`));
+    for (let i = 0; i < input.requiredClaims.length; i++) nonEmptyString(input.requiredClaims[i], `jwt.requiredClaims[${i}]`);
   }
   const tokenCache = input.tokenCache === undefined ? {} : strictObject(input.tokenCache, OPTION_KEYS.tokenCache, 'jwt.tokenCache');
   const jwks = resolveJwks(input.jwks);

@@ -31,11 +31,13 @@ export function resolveWebhookOptions(value: unknown, path = 'webhook', extraKey
   const input = strictObject(value, ['secret', 'maxBytes', ...extraKeys], path);
   const list: unknown[] = Array.isArray(input.secret) ? input.secret : [input.secret];
   if (list.length === 0) fail(`${path}.secret`, 'must be a string or a non-empty array of strings');
-  list.forEach((secret, i) => {
+  // An index loop, not forEach: a hole (`[, 'x']`) must be refused, not skipped into the list.
+  for (let i = 0; i < list.length; i++) {
+    const secret = list[i];
     const where = Array.isArray(input.secret) ? `${path}.secret[${i}]` : `${path}.secret`;
     if (typeof secret !== 'string') fail(where, 'must be a string');
     if (secret.length < MIN_SECRET_LENGTH) fail(where, `must be at least ${MIN_SECRET_LENGTH} characters`);
-  });
+  }
   return Object.freeze({
     secrets: Object.freeze([...(list as string[])]),
     maxBytes: positiveInteger(input.maxBytes, `${path}.maxBytes`, 64 * 1024),

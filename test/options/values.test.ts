@@ -42,6 +42,10 @@ describe('a wrong value names its option', () => {
     ['jwt.jwksUri', inJwt({ jwksUri: 'not a url' })],
     ['jwt.audience', inJwt({ audience: [] })],
     ['jwt.audience[1]', inJwt({ audience: ['a', ''] })],
+    // eslint-disable-next-line no-sparse-arrays
+    ['jwt.audience[0]', inJwt({ audience: [, 'a'] })],
+    // eslint-disable-next-line no-sparse-arrays
+    ['jwt.requiredClaims[1]', inJwt({ requiredClaims: ['tenant', , 'org'] })],
     ['jwt.requiredClaims', inJwt({ requiredClaims: 'tenant' })],
     ['jwt.clockTolerance', inJwt({ clockTolerance: -5 })],
     ['jwt.jwks.timeoutDuration', inJwt({ jwks: { timeoutDuration: 0 } })],

@@ -133,6 +133,8 @@ describe('the receiver', () => {
     [{ secret: 'short' }, 'webhook.secret'],
     [{ secret: [] }, 'webhook.secret'],
     [{ secret: [SECRET, 42] }, 'webhook.secret[1]'],
+    // eslint-disable-next-line no-sparse-arrays
+    [{ secret: [, SECRET] }, 'webhook.secret[0]'],
     [{ secret: SECRET, maxBytes: 0 }, 'webhook.maxBytes'],
     [{ secret: SECRET, maxbytes: 10 }, 'webhook.maxbytes'],
   ])('refuses the options %j naming %s, never quoting the secret', (options, path) => {
