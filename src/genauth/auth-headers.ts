@@ -7,6 +7,14 @@ import { signatureNonce, signRequest } from './signature.js';
 const SDK_VERSION = 'genauth-guard:0.1.0';
 
 /** Headers of one GET of `path` with query `data`. A signature is new for every attempt (nonce, date). */
+/** The management token each headers object carries (token scheme), so a caller knows which one it sent. */
+const carried = new WeakMap<object, ManagementToken>();
+
+/** The management token `headers` (from an {@link AuthHeaders} call) carry; undefined under the signature scheme. */
+export function tokenCarriedBy(headers: object): ManagementToken | undefined {
+  return carried.get(headers);
+}
+
 export type AuthHeaders = (deadline: Deadline, path: string, data: Record<string, string>) => Promise<Record<string, string>>;
 
 type HeaderSettings = Pick<
@@ -43,7 +51,10 @@ export function createAuthHeaders(config: HeaderSettings, tokens: ManagementToke
   }
   return async (deadline) => {
     const current = await tokens.get(deadline);
-    if (tokenHeaders?.token !== current) tokenHeaders = { token: current, headers: { ...baseHeaders, authorization: `Bearer ${current.value}` } };
+    if (tokenHeaders?.token !== current) {
+      tokenHeaders = { token: current, headers: { ...baseHeaders, authorization: `Bearer ${current.value}` } };
+      carried.set(tokenHeaders.headers, current);
+    }
     return tokenHeaders.headers;
   };
 }

@@ -1,6 +1,6 @@
 /** `GET get-user-authorized-resources`: the query, one attempt, and reading its answer. */
 import { GenAuthApiError } from '../errors.js';
-import type { AuthHeaders } from './auth-headers.js';
+import { tokenCarriedBy, type AuthHeaders } from './auth-headers.js';
 import type { Deadline } from './deadline.js';
 import { missingFromList, readEnvelope } from './envelope.js';
 import type { ManagementTokens, UpstreamAnswer } from './management-token.js';
@@ -42,8 +42,9 @@ export async function requestAuthorizedResources(
   const path = `${RESOURCES_PATH}?${new URLSearchParams(data).toString()}`;
   for (let refreshed = false; ; refreshed = true) {
     const headers = await call.headers(deadline, RESOURCES_PATH, data);
-    // The token the headers carry (under the token scheme): the one held right after they were made.
-    const usedToken = call.tokens?.current();
+    // The token these headers carry (token scheme), not the one held now: a refresh in the background
+    // may have replaced it since they were made.
+    const usedToken = call.tokens === undefined ? undefined : tokenCarriedBy(headers);
     const answer = await call.get(path, headers, deadline);
     try {
       const list = readAuthorizedResources(call, answer);
@@ -55,9 +56,13 @@ export async function requestAuthorizedResources(
         if (kind === 'user_not_found' && usedToken !== undefined) call.tokens?.accepted(usedToken);
         throw error;
       }
-      if (!refreshed && usedToken !== undefined && call.tokens?.current() === usedToken && call.tokens.worthReplacing(usedToken)) {
-        call.tokens.drop(usedToken);
-        continue;
+      if (!refreshed && usedToken !== undefined && call.tokens !== undefined) {
+        // Replaced since these headers were made (a refresh, or another call dropped it): try the new one.
+        if (call.tokens.current() !== usedToken) continue;
+        if (call.tokens.worthReplacing(usedToken)) {
+          call.tokens.drop(usedToken);
+          continue;
+        }
       }
       throw error;
     }

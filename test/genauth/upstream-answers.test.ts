@@ -76,6 +76,20 @@ describe('a failed refresh of the management token', () => {
     expect(emulator().callCount(TOKEN)).toBe(4);
   });
 
+  it('a load whose token is refused after a refresh replaced it tries the new token, and never drops it', async () => {
+    const { time, server } = timed();
+    expect((await get(server)).status).toBe(200);
+    time.advance(DUE);
+    // The held token is revoked; the load sends it (still valid on the guard's clock) while the refresh it
+    // starts gets a new one before the held call answers.
+    emulator().revokeManagementTokens();
+    emulator().fault({ kind: 'latency', ms: 300, path: RESOURCES, times: 1 });
+    expect((await get(server)).status).toBe(200);
+    expect(emulator().callCount(TOKEN)).toBe(2);
+    expect((await get(server)).status).toBe(200);
+    expect(emulator().callCount(TOKEN)).toBe(2);
+  });
+
   it('once the held token has expired, a failed refresh is a 503 (fail closed)', async () => {
     const { time, server } = timed();
     expect((await get(server)).status).toBe(200);
