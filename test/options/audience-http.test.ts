@@ -1,31 +1,13 @@
 // The issue's case over real HTTP: `jwt: { audiance: 'my-app' }` was accepted and the audience then
 // went unchecked, so a token minted for another app passed. Now the misspelling throws at
 // construction, and the correct spelling refuses a foreign audience.
-import express from 'express';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
+import { describe, expect, it } from 'vitest';
 import { RESOURCES, useEmulator } from '../fixtures.js';
+import { useReportsApps } from './reports-apps.js';
 
 const emulator = useEmulator();
-let guards: ExpressGuard[] = [];
-beforeEach(() => {
-  emulator().clearGrants();
-  emulator().resetCalls();
-  emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
-});
-afterEach(async () => {
-  await Promise.all(guards.map((guard) => guard.close()));
-  guards = [];
-});
-
-function appWith(options: ExpressGuardOptions) {
-  const guard = createExpressGuard(options);
-  guards.push(guard);
-  const app = express();
-  app.get('/reports', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
-  return app;
-}
+const appWith = useReportsApps(emulator);
 
 describe('a misspelt audience key', () => {
   it('throws at construction, naming the key and the one meant', () => {

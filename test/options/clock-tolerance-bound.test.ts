@@ -4,35 +4,23 @@
 // value above 300 s (5 minutes, the usual largest skew allowed) is refused when the guard is built.
 import express from 'express';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
+import { describe, expect, it } from 'vitest';
 import { RESOURCES, useEmulator } from '../fixtures.js';
+import { useReportsApps } from './reports-apps.js';
 
 const emulator = useEmulator();
-let guards: ExpressGuard[] = [];
-beforeEach(() => {
-  emulator().clearGrants();
-  emulator().resetCalls();
-  emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
-});
-afterEach(async () => {
-  await Promise.all(guards.map((guard) => guard.close()));
-  guards = [];
-});
+const appWith = useReportsApps(emulator);
 
 /** The answer to a token of alice's that expired `ago` seconds ago, or the TypeError the options raised. */
 async function expiredAgo(clockTolerance: number, ago: number): Promise<number | string> {
-  let guard: ExpressGuard;
+  let app: express.Express;
   try {
     const options = emulator().guardOptions();
-    guard = createExpressGuard({ ...options, jwt: { ...options.jwt, clockTolerance } });
+    app = appWith({ ...options, jwt: { ...options.jwt, clockTolerance } });
   } catch (error) {
     expect(error).toBeInstanceOf(TypeError);
     return (error as Error).message;
   }
-  guards.push(guard);
-  const app = express();
-  app.get('/reports', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
   const token = await emulator().mintToken('alice', { expiresIn: -ago });
   return (await request(app).get('/reports').set('authorization', `Bearer ${token}`)).status;
 }

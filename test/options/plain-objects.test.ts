@@ -3,32 +3,14 @@
 // issuer given by a class getter, or inherited, passed the checks and was then dropped, so a token
 // minted for another app passed. A Map's entries were ignored the same way (its keys are not
 // properties), and a polluted Object.prototype could fill any option the user left out.
-import express from 'express';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
+import { describe, expect, it } from 'vitest';
 import { resolveOptions } from '../../src/options.js';
 import { RESOURCES, useEmulator } from '../fixtures.js';
+import { useReportsApps } from './reports-apps.js';
 
 const emulator = useEmulator();
-let guards: ExpressGuard[] = [];
-beforeEach(() => {
-  emulator().clearGrants();
-  emulator().resetCalls();
-  emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
-});
-afterEach(async () => {
-  await Promise.all(guards.map((guard) => guard.close()));
-  guards = [];
-});
-
-function appWith(options: ExpressGuardOptions) {
-  const guard = createExpressGuard(options);
-  guards.push(guard);
-  const app = express();
-  app.get('/reports', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
-  return app;
-}
+const appWith = useReportsApps(emulator);
 
 /** The guard's answer to a token minted for another app, or the TypeError its options raised. */
 async function foreignAudience(jwt: object): Promise<number | string> {

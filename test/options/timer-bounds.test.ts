@@ -4,22 +4,14 @@
 // value is refused when the guard is built, in the one option format.
 import express from 'express';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
+import { describe, expect, it } from 'vitest';
+import type { ExpressGuardOptions } from '../../src/adapters/express.js';
 import { useEmulator } from '../fixtures.js';
+import { useReportsApps } from './reports-apps.js';
 
 const LONGEST_TIMER = 2 ** 31 - 1;
 const emulator = useEmulator();
-let guards: ExpressGuard[] = [];
-beforeEach(() => {
-  emulator().clearGrants();
-  emulator().resetCalls();
-  emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
-});
-afterEach(async () => {
-  await Promise.all(guards.map((guard) => guard.close()));
-  guards = [];
-});
+const appWith = useReportsApps(emulator);
 
 type Change = (o: ExpressGuardOptions) => ExpressGuardOptions;
 const timeout = (ms: number): Change => (o) => ({ ...o, genauth: { ...o.genauth, timeout: ms } });
@@ -28,16 +20,13 @@ const redisTimeout = (ms: number): Change => (o) => ({ ...o, cache: { redisTimeo
 
 /** alice's answer, or the TypeError the options raised. */
 async function answer(change: Change): Promise<number | string> {
-  let guard: ExpressGuard;
+  let app: express.Express;
   try {
-    guard = createExpressGuard(change(emulator().guardOptions()));
+    app = appWith(change(emulator().guardOptions()));
   } catch (error) {
     expect(error).toBeInstanceOf(TypeError);
     return (error as Error).message;
   }
-  guards.push(guard);
-  const app = express();
-  app.get('/reports', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
   return (await request(app).get('/reports').set('authorization', `Bearer ${await emulator().mintToken('alice')}`)).status;
 }
 
