@@ -36,7 +36,25 @@ const SCHEMES = new Map<string, Scheme>([
 ]);
 
 /** jose's floor for RSA keys (`checkModulusLength`): a smaller key makes it throw. */
-const MIN_RSA_BITS = 2048;
+export const MIN_RSA_BITS = 2048;
+
+/** The one WebCrypto curve jose takes for an ES algorithm (`P-256` for ES256), else undefined. */
+export function curveOf(alg: string): string | undefined {
+  return SCHEMES.get(alg)?.curve;
+}
+
+/**
+ * Whether jose's `checkCryptoKey` takes `key` for an RS*, PS* or ES* `alg`: a public key for
+ * verification, under the algorithm's WebCrypto name, with its hash (RSA) or curve (ECDSA). The
+ * modulus length (`checkModulusLength`) is not looked at here.
+ */
+export function cryptoKeyTakes(key: CryptoKey, alg: string): boolean {
+  const scheme = SCHEMES.get(alg);
+  if (scheme === undefined || key.type !== 'public' || !key.usages.includes('verify')) return false;
+  const algorithm = key.algorithm as { name?: unknown; hash?: { name?: unknown }; namedCurve?: unknown };
+  if (algorithm.name !== scheme.name) return false;
+  return scheme.name === 'ECDSA' ? algorithm.namedCurve === scheme.curve : algorithm.hash?.name === `SHA-${alg.slice(2)}`;
+}
 /** More remembered keys than a key set plausibly holds: past it, jose resolves each token (the kid space is the caller's). */
 const MAX_REMEMBERED = 64;
 
@@ -154,17 +172,15 @@ function signatureOptions(key: KeyObject, scheme: Scheme) {
  * `checkModulusLength`); undefined otherwise (jose then decides every token, as before).
  */
 function usableKey(key: VerifyKey, alg: string, scheme: Scheme): RememberedKey | undefined {
-  if (!isCryptoKey(key) || key.type !== 'public' || !key.usages.includes('verify')) return undefined;
-  const algorithm = key.algorithm as { name?: unknown; hash?: { name?: unknown }; namedCurve?: unknown; modulusLength?: unknown };
-  if (algorithm.name !== scheme.name) return undefined;
+  if (!isCryptoKey(key) || !cryptoKeyTakes(key, alg)) return undefined;
   let signatureBytes: number;
   if (scheme.name === 'ECDSA') {
-    if (algorithm.namedCurve !== scheme.curve || scheme.signatureBytes === undefined) return undefined;
+    if (scheme.signatureBytes === undefined) return undefined;
     signatureBytes = scheme.signatureBytes;
   } else {
-    if (algorithm.hash?.name !== `SHA-${alg.slice(2)}`) return undefined;
-    if (typeof algorithm.modulusLength !== 'number' || algorithm.modulusLength < MIN_RSA_BITS) return undefined;
-    signatureBytes = Math.ceil(algorithm.modulusLength / 8);
+    const { modulusLength } = key.algorithm as { modulusLength?: unknown };
+    if (typeof modulusLength !== 'number' || modulusLength < MIN_RSA_BITS) return undefined;
+    signatureBytes = Math.ceil(modulusLength / 8);
   }
   let keyObject: KeyObject;
   try {

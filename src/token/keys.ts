@@ -7,6 +7,7 @@ import { importJWK } from 'jose/key/import';
 import type { JwtOptions } from '../options.js';
 import type { Clock } from '../options/types.js';
 import { optionError } from '../options/checks.js';
+import { MIN_RSA_BITS, cryptoKeyTakes, curveOf } from './asymmetric.js';
 
 /** What jose accepts as a key or key getter. */
 export type VerifyKey = CryptoKey | KeyObject | JWK | Uint8Array;
@@ -39,27 +40,18 @@ const ASYMMETRIC_TYPES: Record<string, readonly string[]> = {
   Ed: ['ed25519'],
 };
 
-/** The one curve jose takes for each ES algorithm, by its node:crypto name (`asymmetricKeyDetails.namedCurve`) and WebCrypto name. */
-const EC_CURVES: Record<string, { node: string; webcrypto: string }> = {
-  ES256: { node: 'prime256v1', webcrypto: 'P-256' },
-  ES384: { node: 'secp384r1', webcrypto: 'P-384' },
-  ES512: { node: 'secp521r1', webcrypto: 'P-521' },
-};
+/** The node:crypto name (`asymmetricKeyDetails.namedCurve`) of the one curve jose takes for each ES algorithm (`curveOf`). */
+const EC_NODE_CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
 
 /**
- * Whether jose would verify `alg` with this CryptoKey (its `checkCryptoKey`: the algorithm's WebCrypto
- * name, hash or curve, a public key for verification). A key that does not fit makes jose throw a
- * TypeError for every token naming `alg`, which is no outage: it is refused at construction instead.
+ * Whether jose would verify `alg` with this CryptoKey (its `checkCryptoKey`, as the synchronous check
+ * reads it for RS*, PS* and ES*; EdDSA takes a public Ed25519 verification key). A key that does not
+ * fit makes jose throw a TypeError for every token naming `alg`, which is no outage: it is refused at
+ * construction instead.
  */
 function cryptoKeyFits(key: CryptoKey, alg: string): boolean {
-  const algorithm = key.algorithm as { name?: unknown; hash?: { name?: unknown }; namedCurve?: unknown };
-  if (key.type !== 'public' || !key.usages.includes('verify')) return false;
-  const family = alg.slice(0, 2);
-  if (family === 'RS' || family === 'PS') {
-    return algorithm.name === (family === 'RS' ? 'RSASSA-PKCS1-v1_5' : 'RSA-PSS') && algorithm.hash?.name === `SHA-${alg.slice(2)}`;
-  }
-  if (family === 'ES') return algorithm.name === 'ECDSA' && algorithm.namedCurve === EC_CURVES[alg]?.webcrypto;
-  return algorithm.name === 'Ed25519';
+  if (!alg.startsWith('Ed')) return cryptoKeyTakes(key, alg);
+  return key.type === 'public' && key.usages.includes('verify') && (key.algorithm as { name?: unknown }).name === 'Ed25519';
 }
 
 function isCryptoKey(key: unknown): key is CryptoKey {
@@ -92,8 +84,6 @@ function secretResolver(secret: string | Uint8Array): KeyResolver {
   );
 }
 
-/** jose's floor for RSA keys (`checkKeyLength`): it throws for a smaller modulus, on every token. */
-const MIN_RSA_BITS = 2048;
 /** A PEM block of a private key: PKCS#8 (`PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`), PKCS#1 (`RSA PRIVATE KEY`), SEC1 (`EC PRIVATE KEY`). */
 const PRIVATE_PEM = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/;
 /** The JWK members only a private (or secret) key has (RFC 7518 sections 6.2.2, 6.3.2, 6.4; RFC 8037). */
@@ -158,9 +148,9 @@ function publicKeyResolver(key: string | JWK | KeyObject | CryptoKey, algorithms
     if (!allowed.includes(type)) {
       throw optionError('jwt.publicKey', `is a ${type} key, which cannot verify ${alg}`);
     }
-    const curve = EC_CURVES[alg]?.node;
+    const curve = EC_NODE_CURVES[alg];
     if (curve !== undefined && keyObject.asymmetricKeyDetails?.namedCurve !== curve) {
-      throw optionError('jwt.publicKey', `is an EC key on ${keyObject.asymmetricKeyDetails?.namedCurve ?? 'an unknown curve'}, which cannot verify ${alg} (${EC_CURVES[alg]?.webcrypto} only)`);
+      throw optionError('jwt.publicKey', `is an EC key on ${keyObject.asymmetricKeyDetails?.namedCurve ?? 'an unknown curve'}, which cannot verify ${alg} (${curveOf(alg)} only)`);
     }
   }
   if (type === 'rsa') refuseSmallRsa(keyObject.asymmetricKeyDetails?.modulusLength);
