@@ -107,11 +107,7 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
     subscriber = undefined;
     probes.clear();
     stopProbing();
-    try {
-      old.destroy();
-    } catch {
-      // already closed
-    }
+    destroyQuietly(old);
     void start(0, true);
   }
 
@@ -149,21 +145,10 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
       await candidate.subscribe(channel, onMessage);
       if (superseded()) throw new Error('superseded');
     } catch {
-      if (superseded()) {
-        try {
-          candidate?.destroy();
-        } catch {
-          // already closed
-        }
-        return;
-      }
+      if (superseded()) return destroyQuietly(candidate);
       subscriber = undefined;
       stopProbing();
-      try {
-        candidate?.destroy();
-      } catch {
-        // already closed
-      }
+      destroyQuietly(candidate);
       health.failed('subscription');
       const wait = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)] as number;
       await new Promise((resolve) => setTimeout(resolve, wait).unref?.());
@@ -180,12 +165,17 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
     close() {
       closed = true;
       stopProbing();
-      try {
-        current?.destroy();
-      } catch {
-        // already closed
-      }
+      destroyQuietly(current);
       current = subscriber = undefined;
     },
   };
+}
+
+/** Closes a subscriber connection, if any; one already closed throws, and that is its state already. */
+function destroyQuietly(connection: RedisSubscriberClient | undefined): void {
+  try {
+    connection?.destroy();
+  } catch {
+    // already closed
+  }
 }
