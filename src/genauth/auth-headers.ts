@@ -6,7 +6,6 @@ import { signatureNonce, signRequest } from './signature.js';
 
 const SDK_VERSION = 'genauth-guard:0.1.0';
 
-/** Headers of one GET of `path` with query `data`. A signature is new for every attempt (nonce, date). */
 /** The management token each headers object carries (token scheme), so a caller knows which one it sent. */
 const carried = new WeakMap<object, ManagementToken>();
 
@@ -15,6 +14,7 @@ export function tokenCarriedBy(headers: object): ManagementToken | undefined {
   return carried.get(headers);
 }
 
+/** Headers of one GET of `path` with query `data`. A signature is new for every attempt (nonce, date). */
 export type AuthHeaders = (deadline: Deadline, path: string, data: Record<string, string>) => Promise<Record<string, string>>;
 
 type HeaderSettings = Pick<

@@ -115,14 +115,14 @@ function toNumber(value: unknown): number | undefined {
   return undefined;
 }
 
+/** A date-time without a zone, `T` or a space between date and time (GenAuth's console writes the space). */
+const ZONELESS = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/;
+
 /**
  * ISO 8601 as Date.parse reads it host-independently: a date alone (UTC), or a date-time with `Z` or an
  * offset. Date.parse also reads a date-time without a zone (in the host's time zone, so one policy
  * decided 8 hours apart on a UTC and a UTC+8 server) and any legacy text ('1' or 'foo 2' as 2001).
  */
-/** A date-time without a zone, `T` or a space between date and time (GenAuth's console writes the space). */
-const ZONELESS = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/;
-
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
 /**
