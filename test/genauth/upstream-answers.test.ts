@@ -3,20 +3,14 @@ import express from 'express';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ExpressGuard, ExpressGuardOptions } from '../../src/adapters/express.js';
 import { manualClock } from '../clock.js';
-import { RESOURCES, useEmulator, closeAfterEach } from '../fixtures.js';
+import { RESOURCES, useEmulator, closeAfterEach, resetToAliceReading } from '../fixtures.js';
 import { getReports, reportsApp } from './reports-app.js';
 
 const TOKEN = '/api/v3/get-management-token';
 const emulator = useEmulator();
 const track = closeAfterEach<ExpressGuard>();
 
-beforeEach(() => {
-  const e = emulator();
-  e.clearGrants();
-  e.clearFaults();
-  e.resetCalls();
-  e.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
-});
+beforeEach(() => resetToAliceReading(emulator()));
 
 const app = (overrides: Partial<ExpressGuardOptions> = {}) => reportsApp(emulator(), track, overrides);
 
