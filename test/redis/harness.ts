@@ -114,14 +114,19 @@ let prefixes = 0;
 export const freshPrefix = () => `t${process.pid}-${++prefixes}-${Date.now()}:`;
 
 /**
- * The same real client, whose subscription hands each message over `delay()` ms late: how a test
- * forces a load to end before its instance hears of the invalidation that made it moot.
+ * The same real client, with `hooks` seeing each PUBLISH it sends (`published`, before it is sent) and
+ * deciding when its subscriptions hand a message over (`deliver` gets the hand-over: call it now, later
+ * or never; by default now).
  */
-export function withLateMessages(client: RedisTierClient, delay: () => number): RedisTierClient {
+export function wrappedClient(client: RedisTierClient, hooks: { published?: () => void; deliver?: (handOver: () => void) => void }): RedisTierClient {
+  const deliver = hooks.deliver ?? ((handOver: () => void) => handOver());
   return {
     eval: (script, options) => client.eval(script, options),
     get: (key) => client.get(key),
-    publish: (channel, message) => client.publish(channel, message),
+    publish(channel, message) {
+      hooks.published?.();
+      return client.publish(channel, message);
+    },
     get isReady() {
       return client.isReady;
     },
@@ -129,10 +134,18 @@ export function withLateMessages(client: RedisTierClient, delay: () => number): 
       const subscriber = client.duplicate();
       return {
         connect: () => subscriber.connect(),
-        subscribe: (channel, listener) => subscriber.subscribe(channel, (message, from) => void setTimeout(() => listener(message, from), delay())),
+        subscribe: (channel, listener) => subscriber.subscribe(channel, (message, from) => deliver(() => listener(message, from))),
         on: (event, listener) => subscriber.on(event, listener),
         destroy: () => subscriber.destroy(),
       };
     },
   };
+}
+
+/**
+ * The same real client, whose subscription hands each message over `delay()` ms late: how a test
+ * forces a load to end before its instance hears of the invalidation that made it moot.
+ */
+export function withLateMessages(client: RedisTierClient, delay: () => number): RedisTierClient {
+  return wrappedClient(client, { deliver: (handOver) => void setTimeout(handOver, delay()) });
 }

@@ -9,7 +9,7 @@ import type { RedisTierEvent } from '../../src/events.js';
 import type { RedisTierClient } from '../../src/index.js';
 import { bearerFor, useEmulator } from '../fixtures.js';
 import { MAX_UNANSWERED_PROBES } from '../../src/cache/redis/subscription.js';
-import { clients, freshPrefix, sharedOptions, sleep, startInstance, subscribed, until, type Instance } from './harness.js';
+import { clients, freshPrefix, wrappedClient, sharedOptions, sleep, startInstance, subscribed, until, type Instance } from './harness.js';
 import { ask, redisTestsRun, useRedisServer } from './server.js';
 
 const run = redisTestsRun('test/redis/unpublishable-probes.test.ts');
@@ -21,26 +21,12 @@ const run = redisTestsRun('test/redis/unpublishable-probes.test.ts');
 function countingPublishes(client: RedisTierClient, deaf = () => false): { client: RedisTierClient; readonly publishes: number } {
   let publishes = 0;
   return {
-    client: {
-      eval: (script, options) => client.eval(script, options),
-      get: (key) => client.get(key),
-      publish(channel, message) {
-        publishes++;
-        return client.publish(channel, message);
+    client: wrappedClient(client, {
+      published: () => void publishes++,
+      deliver: (handOver) => {
+        if (!deaf()) handOver();
       },
-      get isReady() {
-        return client.isReady;
-      },
-      duplicate() {
-        const subscriber = client.duplicate();
-        return {
-          connect: () => subscriber.connect(),
-          subscribe: (channel, listener) => subscriber.subscribe(channel, (message, from) => void (deaf() ? undefined : listener(message, from))),
-          on: (event, listener) => subscriber.on(event, listener),
-          destroy: () => subscriber.destroy(),
-        };
-      },
-    },
+    }),
     get publishes() {
       return publishes;
     },
