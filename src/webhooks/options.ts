@@ -6,7 +6,7 @@ export interface WebhookOptions {
   /**
    * The "Request key" set on the webhook in GenAuth's console (sent in `x-authing-webhook-secret`,
    * or `X-Authing-Token` / `X-GenAuth-Token`). A list accepts any of them, for rotating the secret.
-   * At least 16 characters. Never logged.
+   * At least 16 characters, no whitespace at either end, no control characters. Never logged.
    */
   secret: string | readonly string[];
   /** Largest body accepted, in bytes; a larger one is a 413 and is not read further. @default 65536 */
@@ -23,6 +23,12 @@ export interface ResolvedWebhookOptions {
 const MIN_SECRET_LENGTH = 16;
 
 /**
+ * What no header value arrives with: HTTP trims whitespace at its ends and refuses control characters,
+ * so such a secret (a file's trailing newline, a pasted space) would refuse every delivery with a 401.
+ */
+const UNSENDABLE = /^\s|\s$|[\u0000-\u001f\u007f]/;
+
+/**
  * Checks a webhook's options; `path` names them in errors, `extraKeys` are the adapter's own keys
  * (checked by the adapter).
  * @throws TypeError naming the option (`webhook.secret`, ...); never quoting the secret.
@@ -37,6 +43,7 @@ export function resolveWebhookOptions(value: unknown, path = 'webhook', extraKey
     const where = Array.isArray(input.secret) ? `${path}.secret[${i}]` : `${path}.secret`;
     if (typeof secret !== 'string') fail(where, 'must be a string');
     if (secret.length < MIN_SECRET_LENGTH) fail(where, `must be at least ${MIN_SECRET_LENGTH} characters`);
+    if (UNSENDABLE.test(secret)) fail(where, 'must not start or end with whitespace nor hold control characters (a header cannot carry them)');
   }
   return Object.freeze({
     secrets: Object.freeze([...(list as string[])]),

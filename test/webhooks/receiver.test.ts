@@ -135,6 +135,11 @@ describe('the receiver', () => {
     [{ secret: [SECRET, 42] }, 'webhook.secret[1]'],
     // eslint-disable-next-line no-sparse-arrays
     [{ secret: [, SECRET] }, 'webhook.secret[0]'],
+    // A header value cannot carry these (HTTP trims the ends, refuses control characters): never a match.
+    [{ secret: ' '.repeat(16) }, 'webhook.secret'],
+    [{ secret: `${SECRET}\n` }, 'webhook.secret'],
+    [{ secret: [SECRET, ` ${SECRET}`] }, 'webhook.secret[1]'],
+    [{ secret: `${SECRET}\u0000x` }, 'webhook.secret'],
     [{ secret: SECRET, maxBytes: 0 }, 'webhook.maxBytes'],
     [{ secret: SECRET, maxbytes: 10 }, 'webhook.maxbytes'],
   ])('refuses the options %j naming %s, never quoting the secret', (options, path) => {
