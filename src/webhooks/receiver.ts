@@ -69,6 +69,15 @@ export function webhookAnswer(status: number, extra: Partial<Pick<WebhookAnswer,
   return { status, headers: { ...type, 'cache-control': 'no-store', ...headers }, body, actions, ...(eventName === undefined ? {} : { eventName }) };
 }
 
+/** The byte length of a parsed body's JSON text; undefined when it is nested too deep to serialize. */
+function jsonSize(body: Record<string, unknown>): number | undefined {
+  try {
+    return Buffer.byteLength(JSON.stringify(body));
+  } catch {
+    return undefined;
+  }
+}
+
 function header(headers: WebhookHeaders, name: string): string | undefined {
   const value = headers[name];
   return typeof value === 'string' ? value : undefined;
@@ -106,9 +115,11 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
       // Compressed bytes are never inflated here (a zip bomb is past any body limit).
       const encoding = header(headers, 'content-encoding')?.trim().toLowerCase();
       if (encoding !== undefined && encoding !== '' && encoding !== 'identity') return webhookAnswer(415);
-    } else if (Buffer.byteLength(JSON.stringify(body)) > maxBytes) {
+    } else {
       // A parsed body of a chunked request has no content-length to go by: its JSON text stands in for it.
-      return webhookAnswer(413, { headers: { connection: 'close' } });
+      const size = jsonSize(body);
+      if (size === undefined) return webhookAnswer(400);
+      if (size > maxBytes) return webhookAnswer(413, { headers: { connection: 'close' } });
     }
     const parsed = parseWebhookBody(header(headers, 'content-type'), body);
     if ('status' in parsed) return webhookAnswer(parsed.status);

@@ -105,6 +105,16 @@ describe('Express webhook route: bodies and statuses', () => {
   });
 });
 
+describe('Express webhook route: a body a parser read', () => {
+  it('answers 400, not 500, to one nested too deep to measure against maxBytes', async () => {
+    await start((app) => app.use(express.json({ limit: '1mb' })), 1024 * 1024);
+    const deep = `{"eventName":"role:updated","data":{"x":${'['.repeat(20_000)}${']'.repeat(20_000)}}}`;
+    const answer = await deliver(deep);
+    expect(answer.status).toBe(400);
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+  });
+});
+
 describe('Express webhook route: invalidations', () => {
   it.each([
     ['JSON', (data: Record<string, unknown>) => deliver(eventBody('permission:revoke', data))],
