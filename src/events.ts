@@ -75,14 +75,16 @@ export interface RedisTierEvent {
  * `:asyncStart`, `:asyncEnd` and `:error`, in Node's and OpenTelemetry's convention. Each publishes
  * one context object per operation, filled in as it goes.
  */
+// Both type parameters are the context: @types/node 26 swapped their order (context first, then store),
+// and the same type in both places compiles under either.
 export const tracing = Object.freeze({
   /** One GenAuth load attempt: {@link LoadTrace}. */
-  load: diagnostics.tracingChannel<unknown, LoadTrace>('genauth-guard:load'),
+  load: diagnostics.tracingChannel<LoadTrace, LoadTrace>('genauth-guard:load'),
   /**
    * Every decision: {@link DecisionTrace}. One that waits (grants loaded, conditions evaluated) is traced
    * with `tracePromise`; one made at once from fresh cached grants with `traceSync` (`synchronous: true`).
    */
-  decision: diagnostics.tracingChannel<unknown, DecisionTrace>('genauth-guard:decision'),
+  decision: diagnostics.tracingChannel<DecisionTrace, DecisionTrace>('genauth-guard:decision'),
 });
 
 /** The cache, retry-budget and token channels. */

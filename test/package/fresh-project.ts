@@ -43,13 +43,27 @@ function link(projectDir: string, name: string): void {
   symlinkSync(join(repoRoot, 'node_modules', name), target, 'dir');
 }
 
+/**
+ * Another @types/node than the repository's: the folder in this repository's node_modules that holds
+ * it (an npm alias), and the user packages installed with it (framework types are left out: with
+ * symlinks preserved, their own @types dependencies would have to be linked one by one).
+ */
+export interface OtherNodeTypes {
+  folder: string;
+  packages: string[];
+}
+
 /** Creates the project in `dir`: package.json, a strict tsconfig, the tarball installed, `files` in src/. */
-export function createProject(dir: string, kind: ProjectKind, tarball: string, files: Record<string, string>): void {
+export function createProject(dir: string, kind: ProjectKind, tarball: string, files: Record<string, string>, nodeTypes?: OtherNodeTypes): void {
   const installed = join(dir, 'node_modules', 'genauth-guard');
   mkdirSync(installed, { recursive: true });
   execFileSync('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1']);
   const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-  for (const name of [...Object.keys(manifest.dependencies ?? {}), ...USER_PACKAGES]) link(dir, name);
+  for (const name of [...Object.keys(manifest.dependencies ?? {}), ...(nodeTypes?.packages ?? USER_PACKAGES)]) link(dir, name);
+  if (nodeTypes !== undefined) {
+    mkdirSync(join(dir, 'node_modules', '@types'), { recursive: true });
+    symlinkSync(join(repoRoot, 'node_modules', nodeTypes.folder), join(dir, 'node_modules', '@types', 'node'), 'dir');
+  }
 
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'fresh-app', private: true, type: kind.type }, null, 2));
   const compilerOptions = {
@@ -60,6 +74,9 @@ export function createProject(dir: string, kind: ProjectKind, tarball: string, f
     esModuleInterop: true,
     skipLibCheck: false,
     types: ['node'],
+    // Resolved from where they are linked, the dependencies' `/// <reference types="node" />` find the
+    // project's @types/node, not the repository's (which would load both).
+    ...(nodeTypes === undefined ? {} : { preserveSymlinks: true }),
     rootDir: 'src',
     outDir: 'dist',
   };

@@ -95,3 +95,16 @@ describe('the packed tarball in a fresh TypeScript project', () => {
     expect((await call(await bearerFor(emulator(), 'bob'))).status).toBe(403);
   }, 240_000);
 });
+
+// @types/node moves things between majors (25 took `JsonWebKey` out of `node:crypto`, 26 swapped
+// `tracingChannel`'s type parameters): the declarations must compile under the newest one as under the
+// repository's (20), with skipLibCheck off. `types-node-26` is an npm alias of @types/node 26.
+describe('the packed declarations under the newest @types/node', () => {
+  const nodeTypes = { folder: 'types-node-26', packages: ['typescript'] };
+  it.each(PROJECT_KINDS.filter((kind) => kind.moduleResolution === 'node16'))('$name: the neutral entry and the test kit compile', (kind) => {
+    const dir = join(workdir, `node-types-${kind.name.replace(/\W+/g, '-')}`);
+    createProject(dir, kind, tarball, { 'neutral.ts': neutral }, nodeTypes);
+    expect(readFileSync(join(dir, 'node_modules', '@types', 'node', 'package.json'), 'utf8')).toMatch(/"version": "26\./);
+    compile(dir);
+  }, 240_000);
+});
