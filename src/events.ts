@@ -75,9 +75,9 @@ export interface RedisTierEvent {
  * `:asyncStart`, `:asyncEnd` and `:error`, in Node's and OpenTelemetry's convention. Each publishes
  * one context object per operation, filled in as it goes.
  */
-// Both type parameters are the context: @types/node 26 swapped their order (context first, then store),
-// and the same type in both places compiles under either.
 export const tracing = Object.freeze({
+  // Both type parameters are the context: @types/node 26 swapped their order (context first, then
+  // store), and the same type in both places compiles under either.
   /** One GenAuth load attempt: {@link LoadTrace}. */
   load: diagnostics.tracingChannel<LoadTrace, LoadTrace>('genauth-guard:load'),
   /**
