@@ -218,7 +218,8 @@ export function createTenantStore() {
     targetResources(query: TargetQuery): AuthorizedResource[] {
       const type = query.targetType;
       if (type === undefined || !TARGET_TYPES.has(type)) throw new TenantError(400, 'targetType must be one of USER, ROLE, GROUP, DEPARTMENT');
-      if (!isNonEmptyString(query.targetIdentifier)) throw new TenantError(400, 'targetIdentifier must not be empty');
+      // Missing: a bad request. Empty: looked up like any other identifier, and not found (as GenAuth answers it).
+      if (typeof query.targetIdentifier !== 'string') throw new TenantError(400, 'targetIdentifier must be a string');
       if (query.resourceList !== undefined && (query.resourceList.length === 0 || query.resourceList.length > 50)) {
         throw new TenantError(400, 'resourceList must have 1 to 50 items');
       }

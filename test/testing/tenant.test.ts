@@ -238,6 +238,9 @@ describe('get-authorized-resources', () => {
     ['no targetType', { targetIdentifier: 'x' }, 400, undefined],
     ['a bad targetType', { targetType: 'TEAM', targetIdentifier: 'x' }, 400, undefined],
     ['no targetIdentifier', { targetType: 'USER' }, 400, undefined],
+    // authing-node-sdk test/resource/getAuthorizedResources.spec.ts: an empty identifier is "not found", not invalid.
+    ['an empty group identifier', { targetType: 'GROUP', targetIdentifier: '' }, 404, undefined],
+    ['an empty user identifier', { targetType: 'USER', targetIdentifier: '' }, 404, 2004],
     ['an unknown user', { targetType: 'USER', targetIdentifier: 'ghost' }, 404, 2004],
     ['an unknown group', { targetType: 'GROUP', targetIdentifier: 'ghosts' }, 404, undefined],
     ['an unknown role', { targetType: 'ROLE', targetIdentifier: 'ghost' }, 404, undefined],
@@ -247,6 +250,13 @@ describe('get-authorized-resources', () => {
     expect(status).toBe(200);
     expect(body.statusCode).toBe(statusCode);
     expect(body.apiCode).toBe(apiCode);
+  });
+
+  it('an unknown group is refused with the message GenAuth sends, identifier verbatim', async () => {
+    for (const id of ['', '额！ ']) {
+      const { body } = await get(TARGET, { targetType: 'GROUP', targetIdentifier: id });
+      expect(body).toMatchObject({ statusCode: 404, message: `group not exists with code: ${id}` });
+    }
   });
 
   it('refuses more than 50 resourceList entries', async () => {
