@@ -140,6 +140,31 @@ describe('get-user-authorized-resources', () => {
     expect((await grants({})).body.statusCode).toBe(400);
   });
 
+  // GenAuth's spec enumerates both (GENAUTH-PROTOCOL 3.1): a value outside it is a bad request, not a filter
+  // that matches nothing (resourceType) or a lookup by user id anyway (userIdType).
+  it.each<[string, Record<string, string>]>([
+    ['a lower-case resourceType', { resourceType: 'api' }],
+    ['an unknown resourceType', { resourceType: 'TABLE' }],
+    ['an unknown userIdType', { userIdType: 'uid' }],
+    ['a userIdType in the wrong case', { userIdType: 'USER_ID' }],
+  ])('refuses %s with body 400', async (_name, query) => {
+    emu().setGrants('u1', [{ resourceCode: 'a', actions: ['x'], resourceType: 'API' }]);
+    const { status, body } = await grants({ userId: 'u1', ...query });
+    expect(status).toBe(200);
+    expect(body.statusCode).toBe(400);
+    expect(body.data).toBeUndefined();
+  });
+
+  it('takes every userIdType and resourceType of the spec', async () => {
+    emu().setGrants('u1', [{ resourceCode: 'a', actions: ['x'], resourceType: 'API' }]);
+    for (const userIdType of ['user_id', 'external_id', 'phone', 'email', 'username', 'identity', 'sync_relation', 'custom_field']) {
+      expect((await grants({ userId: 'u1', userIdType })).body.statusCode).toBe(200);
+    }
+    for (const resourceType of ['DATA', 'API', 'MENU', 'BUTTON', 'UI']) {
+      expect((await grants({ userId: 'u1', resourceType })).body.data.totalCount).toBe(resourceType === 'API' ? 1 : 0);
+    }
+  });
+
   it("unknownUser: 'empty' answers an empty list", async () => {
     const other = await startEmulator({ unknownUser: 'empty', userPoolId: 'p2' });
     try {

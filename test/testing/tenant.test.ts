@@ -245,6 +245,7 @@ describe('get-authorized-resources', () => {
     ['an unknown group', { targetType: 'GROUP', targetIdentifier: 'ghosts' }, 404, undefined],
     ['an unknown role', { targetType: 'ROLE', targetIdentifier: 'ghost' }, 404, undefined],
     ['a missing namespace', { targetType: 'USER', targetIdentifier: 'x', namespace: 'nowhere' }, 404, undefined],
+    ['a resourceType outside the spec', { targetType: 'USER', targetIdentifier: 'x', resourceType: 'api' }, 400, undefined],
   ])('refuses %s (body %i)', async (_name, query, statusCode, apiCode) => {
     const { status, body } = await get(TARGET, query);
     expect(status).toBe(200);

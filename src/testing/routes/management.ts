@@ -4,6 +4,7 @@ import type { Authenticator } from '../auth.js';
 import { readJson } from '../http.js';
 import { TenantError, type TenantStore } from '../store.js';
 import type { Body, EmulatorCall, WebhookSubscription } from '../types.js';
+import { RESOURCE_TYPES, type UserIdType } from '../../wire.js';
 
 /** The V3 management API routes of the emulator (`/api/v3/*`), authenticated by token or signature. */
 
@@ -31,6 +32,24 @@ const text = (value: string | string[] | undefined): string | undefined => (type
 const ok = (data: unknown): Body => ({ statusCode: 200, message: '', data });
 const page = <T>(list: T[]): Body => ok({ totalCount: list.length, list });
 
+/** `userIdType` values of the spec (GENAUTH-PROTOCOL 3.1). */
+const USER_ID_TYPES: ReadonlySet<string> = new Set<UserIdType>([
+  'user_id', 'external_id', 'phone', 'email', 'username', 'identity', 'sync_relation', 'custom_field',
+]);
+const RESOURCE_TYPE_SET: ReadonlySet<string> = new Set(RESOURCE_TYPES);
+
+/**
+ * A query enum outside the spec's values: a body 400, as a validating server answers it (an absent or
+ * empty value means "not given"). Without it a bad `resourceType` filtered everything away and a bad
+ * `userIdType` was ignored.
+ */
+function badEnum(query: ApiRequest['query'], name: string, values: ReadonlySet<string>): Body | undefined {
+  const value = query[name];
+  if (value === undefined || value === '') return undefined;
+  if (typeof value === 'string' && values.has(value)) return undefined;
+  return { statusCode: 400, message: `${name} must be one of ${[...values].join(', ')}` };
+}
+
 /** Runs a store operation; a {@link TenantError} becomes its body error. */
 function guarded(run: () => Body): Body {
   try {
@@ -49,12 +68,15 @@ export function createManagementRoutes({ store, auth, unknownUser, addWebhook }:
     'GET /api/v3/get-user-authorized-resources': ({ query }) => {
       const userId = text(query.userId);
       if (!userId) return { statusCode: 400, message: 'userId must not be empty' };
+      const refused = badEnum(query, 'userIdType', USER_ID_TYPES) ?? badEnum(query, 'resourceType', RESOURCE_TYPE_SET);
+      if (refused !== undefined) return refused;
       const list = store.userResources(userId, text(query.namespace) || undefined, text(query.resourceType));
       if (list === undefined) return unknownUser === 'not-found' ? { statusCode: 404, apiCode: 2004, message: '用户不存在' } : page([]);
       return page(list);
     },
 
     'GET /api/v3/get-authorized-resources': ({ query }) =>
+      badEnum(query, 'resourceType', RESOURCE_TYPE_SET) ??
       guarded(() => {
         const raw = query.resourceList;
         return page(
