@@ -201,8 +201,9 @@ export function createTenantStore() {
       }
     },
 
-    /** `get-user-authorized-resources`: direct ∪ role ∪ group ∪ department grants; `undefined` for an unknown user. */
+    /** `get-user-authorized-resources`: direct ∪ role ∪ group ∪ department grants; `undefined` for an unknown user; throws for an unknown namespace. */
     userResources(userId: string, namespace = DEFAULT_NAMESPACE, resourceType?: string): AuthorizedResource[] | undefined {
+      requireNamespace(namespace); // before the user, as get-authorized-resources checks it
       if (!targets.has(targetKey('USER', userId))) return undefined;
       const rows = [...rowsOf(namespace, targetKey('USER', userId))];
       for (const role of roles.get(userId)?.get(namespace) ?? []) rows.push(...rowsOf(namespace, targetKey('ROLE', role)));

@@ -130,6 +130,19 @@ describe('get-user-authorized-resources', () => {
     expect((await grants({ userId: 'u1' })).body.data.list.map((g: any) => g.resourceCode)).toEqual(['a']);
     expect((await grants({ userId: 'u1', namespace: 'default' })).body.data.list.map((g: any) => g.resourceCode)).toEqual(['a']);
     expect((await grants({ userId: 'u1', namespace: 'ns2' })).body.data.list.map((g: any) => g.resourceCode)).toEqual(['other']);
+  });
+
+  // The one documented answer about a missing namespace is authorize-resources' body 404 "权限组不存在"
+  // (authing-node-sdk test); an empty list would tell a guard with a mistyped namespace "no grants".
+  it('an unknown namespace is body 404 "权限组不存在", not an empty list', async () => {
+    emu().setGrants('u1', [{ resourceCode: 'a', actions: ['x'] }]);
+    for (const userId of ['u1', 'ghost']) {
+      const { status, body } = await grants({ userId, namespace: 'ns3' });
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ statusCode: 404, message: '权限组不存在' });
+      expect(body.apiCode).toBeUndefined();
+    }
+    emu().createNamespace('ns3');
     expect((await grants({ userId: 'u1', namespace: 'ns3' })).body.data).toEqual({ totalCount: 0, list: [] });
   });
 

@@ -70,9 +70,11 @@ export function createManagementRoutes({ store, auth, unknownUser, addWebhook }:
       if (!userId) return { statusCode: 400, message: 'userId must not be empty' };
       const refused = badEnum(query, 'userIdType', USER_ID_TYPES) ?? badEnum(query, 'resourceType', RESOURCE_TYPE_SET);
       if (refused !== undefined) return refused;
-      const list = store.userResources(userId, text(query.namespace) || undefined, text(query.resourceType));
-      if (list === undefined) return unknownUser === 'not-found' ? { statusCode: 404, apiCode: 2004, message: '用户不存在' } : page([]);
-      return page(list);
+      return guarded(() => {
+        const list = store.userResources(userId, text(query.namespace) || undefined, text(query.resourceType));
+        if (list === undefined) return unknownUser === 'not-found' ? { statusCode: 404, apiCode: 2004, message: '用户不存在' } : page([]);
+        return page(list);
+      });
     },
 
     'GET /api/v3/get-authorized-resources': ({ query }) =>
