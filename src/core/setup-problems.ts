@@ -23,6 +23,7 @@ export type SetupProblemKind =
   | 'issuer_mismatch'
   | 'audience_mismatch'
   | 'credentials'
+  | 'namespace'
   | 'upstream'
   | 'redis';
 
@@ -136,6 +137,15 @@ export function genauthProblem(error: unknown): SetupProblem | undefined {
   if (error.kind === 'network' || error.kind === 'timeout') {
     return transportProblem(error.cause, 'genauth.host', 'GenAuth (genauth.host)') ??
       (error.kind === 'timeout' ? { kind: 'timeout', option: 'genauth.host', cause: 'GenAuth (genauth.host) did not answer in time: check the host, the network and genauth.timeout' } : undefined);
+  }
+  // A 404 that is not "user not found" (apiCode 2004, a plain 403): what GenAuth answers for a
+  // permission space it does not have (its message is not ours to log).
+  if (error.kind === 'error_envelope' && error.envelopeStatus === 404) {
+    return {
+      kind: 'namespace',
+      option: 'genauth.namespace',
+      cause: `GenAuth answered statusCode 404 (apiCode ${String(error.apiCode)}) to the grants query: check genauth.namespace (the code of a permission space of this user pool) and genauth.userIdType`,
+    };
   }
   if (error.kind === 'http_status' && error.httpStatus === 404) {
     return { kind: 'upstream', option: 'genauth.host', cause: 'GenAuth (genauth.host) answered HTTP 404 for its API: check that the host is the GenAuth API origin, without a path' };

@@ -209,6 +209,18 @@ describe('issuer and audience mismatches', () => {
   });
 });
 
+describe('a namespace GenAuth does not have', () => {
+  it('a mistyped genauth.namespace (body 404 on the grants query): 503, one line naming genauth.namespace', async () => {
+    const { app, lines } = appWith((base) => ({ genauth: { ...base.genauth, namespace: 'reprots' } }));
+    const auth = await bearerFor(emulator(), 'alice');
+    expect((await get(app, auth)).status).toBe(503);
+    expect((await get(app, auth)).status).toBe(503);
+    expect(lines).toEqual([expect.stringMatching(/statusCode 404.*"genauth\.namespace"/)]);
+    // Our words only: nothing of GenAuth's message.
+    expect(lines[0]).not.toMatch(/权限组/);
+  });
+});
+
 describe('expected refusals are never logged', () => {
   it('no token, an expired token, a forged one, an unknown user and a denial: 401s and 403s, no line', async () => {
     const { app, lines } = appWith(() => ({}));
