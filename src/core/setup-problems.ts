@@ -139,12 +139,12 @@ export function genauthProblem(error: unknown): SetupProblem | undefined {
       (error.kind === 'timeout' ? { kind: 'timeout', option: 'genauth.host', cause: 'GenAuth (genauth.host) did not answer in time: check the host, the network and genauth.timeout' } : undefined);
   }
   // A 404 that is not "user not found" (apiCode 2004, a plain 403): what GenAuth answers for a
-  // permission space it does not have (its message is not ours to log).
+  // permission space it does not have (its message is not ours to log, nor matched: it is localized).
   if (error.kind === 'error_envelope' && error.envelopeStatus === 404) {
     return {
       kind: 'namespace',
       option: 'genauth.namespace',
-      cause: `GenAuth answered statusCode 404 (apiCode ${String(error.apiCode)}) to the grants query: check genauth.namespace (the code of a permission space of this user pool) and genauth.userIdType`,
+      cause: `GenAuth answered statusCode 404 (apiCode ${String(error.apiCode)}) to the grants query: check genauth.namespace (the code of a permission space of this user pool) and genauth.userIdType (a user GenAuth does not know, when its answer lacks apiCode 2004, looks the same)`,
     };
   }
   if (error.kind === 'http_status' && error.httpStatus === 404) {
