@@ -12,9 +12,20 @@ const NO_CLAIMS = Object.freeze({});
 
 /** None, or a promise: the hooks are synchronous, and one that returns a promise is a bug (500), not a caller to refuse. */
 function isAbsent(value: unknown): boolean {
-  if (typeof (value as { then?: unknown } | null)?.then === 'function') throw new GuardInternalError();
+  const then = (value as { then?: unknown } | null)?.then;
+  if (typeof then === 'function') {
+    // Refused unread, but handled: an async hook's rejection left unhandled would crash the process.
+    try {
+      then.call(value, undefined, ignore);
+    } catch {
+      // A thenable whose then throws: refused all the same.
+    }
+    throw new GuardInternalError();
+  }
   return value === undefined || value === null || value === '';
 }
+
+function ignore(): void {}
 
 /**
  * The token a `getToken` hook returned: none is a 401 `ERR_MISSING_TOKEN`, anything but a string a 401

@@ -23,6 +23,9 @@ import { startNestApp, type Platform } from '../nest/app.js';
 /** What makes the prior layer's user lookup throw (a broken session store). */
 export const BROKEN = Symbol('broken session store');
 
+/** What makes the prior layer's user lookup an async one that rejects (an async hook, a bug). */
+export const REJECTING = Symbol('rejecting session store');
+
 /** Session id -> what the prior layer puts on the request as its user: fit ids and hostile values. */
 export const SESSIONS: Record<string, unknown> = {
   alice: 'alice',
@@ -36,19 +39,24 @@ export const SESSIONS: Record<string, unknown> = {
   array: ['alice'],
   promise: Promise.resolve('alice'),
   broken: BROKEN,
+  rejecting: REJECTING,
 };
 
 /** The prior layer's user, as `identity.resolve` reads it: passport's `req.user`, Koa's `ctx.state.user`. */
 function sessionUser(value: unknown): string | undefined {
   if (value === BROKEN) throw new Error('session store down: secret-ish detail');
+  // Made on demand: a rejection held at module level would be unhandled before any request.
+  if (value === REJECTING) return Promise.reject(new Error('session store down: secret-ish detail')) as never;
   return value as string | undefined;
 }
 
-/** The `token` cookie, as `getToken` reads it. */
+/** The `token` cookie, as `getToken` reads it; `token=rejecting` makes it an async hook that rejects (a bug). */
 export function tokenCookie(header: string | undefined): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === 'token') return value.join('=');
+    if (name !== 'token') continue;
+    if (value.join('=') === 'rejecting') return Promise.reject(new Error('cookie store down: secret-ish detail')) as never;
+    return value.join('=');
   }
   return undefined;
 }
@@ -107,7 +115,7 @@ function koaApp(emulator: GenAuthEmulator, mode: HookMode, extra: Partial<KoaGua
   const base = emulator.guardOptions();
   const options: KoaGuardOptions =
     mode === 'cookie'
-      ? { ...base, ...extra, getToken: (ctx) => ctx.cookies.get('token') }
+      ? { ...base, ...extra, getToken: (ctx) => tokenCookie(ctx.headers.cookie) }
       : { ...extra, genauth: base.genauth, identity: { resolve: (ctx) => sessionUser(ctx.state.user) } };
   const guard = createKoaGuard(options);
   const app = new Koa();

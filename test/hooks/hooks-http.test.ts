@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bearerFor, RESOURCES, seedStandardTenant, useEmulator } from '../fixtures.js';
 import { HOOK_APPS, type HookApp } from './apps.js';
 
@@ -6,6 +6,16 @@ import { HOOK_APPS, type HookApp } from './apps.js';
 // a cookie (the Authorization header then ignored), and the identity a prior layer established
 // (passport's req.user, a session), bounded like a claim, revocable, with no token read at all.
 const emulator = useEmulator();
+
+// A hook's promise the guard refuses must not be left to reject unhandled: under Node's default
+// (--unhandled-rejections=throw) that crashes the whole server for one request.
+const unhandled: unknown[] = [];
+const recordUnhandled = (reason: unknown): void => void unhandled.push(reason);
+beforeAll(() => void process.on('unhandledRejection', recordUnhandled));
+afterAll(() => void process.off('unhandledRejection', recordUnhandled));
+
+/** Lets Node report a rejection nobody handled (it does so once the microtask queue drains). */
+const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe.each(Object.keys(HOOK_APPS))('%s', (framework) => {
   const start = HOOK_APPS[framework]!;
@@ -57,6 +67,17 @@ describe.each(Object.keys(HOOK_APPS))('%s', (framework) => {
       app!.revoke('alice');
       await expectCode(await post('/servers/1/start', { cookie: `token=${alice}` }), 401, 'ERR_INVALID_TOKEN');
     });
+
+    it('a getToken whose promise rejects is a 500 that tells nothing, and its rejection is handled', async () => {
+      unhandled.length = 0;
+      for (const path of ['/servers/1/start', '/me']) {
+        const res = path === '/me' ? await get(path, { cookie: 'token=rejecting' }) : await post(path, { cookie: 'token=rejecting' });
+        expect(res.status).toBe(500);
+        expect(await res.text()).not.toContain('secret-ish');
+      }
+      await settled();
+      expect(unhandled).toEqual([]);
+    });
   });
 
   describe('identity.resolve: the identity a prior layer established', () => {
@@ -95,6 +116,16 @@ describe.each(Object.keys(HOOK_APPS))('%s', (framework) => {
       }
       const res = await post('/servers/1/start', { 'x-session': 'broken' });
       expect(await res.text()).not.toContain('secret-ish');
+    });
+
+    it('a resolve whose promise rejects is a 500 that tells nothing, and its rejection is handled', async () => {
+      unhandled.length = 0;
+      await expectCode(await post('/servers/1/start', { 'x-session': 'rejecting' }), 500, 'ERR_INTERNAL');
+      const res = await get('/me', { 'x-session': 'rejecting' });
+      expect(res.status).toBe(500);
+      expect(await res.text()).not.toContain('secret-ish');
+      await settled();
+      expect(unhandled).toEqual([]);
     });
 
     it('revokeUser applies: the revoked user is a 401 revoked, the others pass', async () => {
