@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { genauthFrameworkErrors, genauthGuard, isGuardError, type FastifyGuardOptions } from '../../src/adapters/fastify.js';
+import { routeConfigSpec } from '../../src/adapters/fastify/route-config.js';
 import type { GrantInput } from '../../src/testing/index.js';
 import { useEmulator } from '../fixtures.js';
 
@@ -102,6 +103,29 @@ describe('Fastify plugin', () => {
     expect(JSON.parse(res.text)).toMatchObject({ status: 500, code: 'ERR_INTERNAL' });
     expect(res.text).not.toMatch(/requirment|reports:Read|genauth-guard/);
     expect(ran).toBe(0);
+  });
+
+  it.each([
+    ['route config alone', {}],
+    ['instance API mode', { api: {} }],
+  ])('a public config with a requirement beside it, on a route the onRoute check did not see, is a 500, never public (%s)', async (_label, extra) => {
+    const app = Fastify();
+    apps.push(app);
+    app.register(genauthGuard, { ...emulator().guardOptions(), ...extra });
+    let ran = 0;
+    // The onRoute check refuses this config (public: true stands alone); declared before the plugin
+    // finished loading, it escaped that check, and must not open the route it also protects.
+    const genauth = { public: true, resource: 'reports', requirement: 'reports:Read' };
+    app.get('/early', { config: { genauth: genauth as never } }, async () => {
+      ran++;
+      return 'ok';
+    });
+    const url = await listen(app);
+    const res = await request(url).get('/early').timeout(5_000);
+    expect(res.status).toBe(500);
+    expect(JSON.parse(res.text)).toMatchObject({ status: 500, code: 'ERR_INTERNAL' });
+    expect(ran).toBe(0);
+    expect(() => routeConfigSpec(genauth)).toThrow(TypeError);
   });
 
   it('public routes and unprotected routes run without a token; request.genauth is null', async () => {

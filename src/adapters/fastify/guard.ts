@@ -15,7 +15,7 @@ import { markGuard, type GuardMark } from '../report/marker.js';
 import { fastifyRouterRules } from '../router-rules.js';
 import { createRuntime, type FrameworkBinding } from '../runtime.js';
 import type { FastifyGuard, FastifyGuardOptions, FastifyResourceRequest, GenAuthHook } from '../fastify.js';
-import { isPublicRoute, routeConfigSpecs } from './route-config.js';
+import { PUBLIC_ROUTE, routeConfigSpecs } from './route-config.js';
 import { createWebhookReceiver } from '../../webhooks/receiver.js';
 import { webhookHandler, webhookRoute } from './webhook.js';
 
@@ -94,19 +94,27 @@ export function createFastifyGuard(
   const specOf = routeConfigSpecs();
 
   /**
-   * The matched route's `config.genauth`, after instance-wide API mode when that is on. A route declared
-   * before the plugin loaded escaped the `onRoute` check: a malformed config of such a route is refused
-   * (500) here, never let through nor thrown (after API mode's wait, a throw would be an unhandled rejection).
+   * The matched route's `config.genauth` compiled (undefined when it has none). A route declared before
+   * the plugin loaded escaped the `onRoute` check: a malformed config of such a route is refused (500)
+   * here, never let through nor thrown (after API mode's wait, a throw would be an unhandled rejection).
    */
-  const routeCheck: RouteHook = (request, reply, done) => {
+  function routeConfigOf(request: FastifyRequest, reply: FastifyReply, done: HookDone): ReturnType<typeof specOf> | undefined | null {
     const config = request.routeOptions.config?.genauth;
-    let spec: ReturnType<typeof specOf>;
+    if (config === undefined) return undefined;
     try {
-      spec = config === undefined ? undefined : specOf(config);
+      return specOf(config);
     } catch (error) {
-      return routeBinding.refuse(asGuardError(error), request, reply, done);
+      routeBinding.refuse(asGuardError(error), request, reply, done);
+      return null;
     }
-    if (spec === undefined) return done();
+  }
+
+  /** The matched route's `config.genauth`, after instance-wide API mode when that is on. */
+  const routeCheck: RouteHook = (request, reply, done) => {
+    const spec = routeConfigOf(request, reply, done);
+    // null: refused already.
+    if (spec === null) return;
+    if (spec === undefined || spec === PUBLIC_ROUTE) return done();
     routes.route(spec, request as FastifyResourceRequest, reply, done);
   };
   const routeBinding = callbackBinding(passErrors, (_request, _reply, done) => done());
@@ -147,8 +155,9 @@ export function createFastifyGuard(
     /** Instance-wide API mode (unless the route is public), then the matched route's `config.genauth`. */
     routeHook(request, reply, done) {
       if (instanceApi === undefined) return routeCheck(request, reply, done);
-      const config = request.routeOptions.config?.genauth;
-      if (config !== undefined && isPublicRoute(config)) return done();
+      const spec = routeConfigOf(request, reply, done);
+      if (spec === null) return;
+      if (spec === PUBLIC_ROUTE) return done();
       apiThenRoute.api(instanceApi, request, reply, done);
     },
     // The guard answers (400 for a target it cannot evaluate); should it let the target through, there is

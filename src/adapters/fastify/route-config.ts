@@ -2,11 +2,8 @@ import { routeSpec, type RouteSpec } from '../../core/enforce/route.js';
 import { fail, optionObject, refuseUnknownKeys } from '../../options/checks.js';
 import type { FastifyResourceRequest, GenAuthRouteConfig } from '../fastify.js';
 
-/** Whether a route's `config.genauth` opens it (no check; API mode skips it too). */
-export function isPublicRoute(config: GenAuthRouteConfig): boolean {
-  // Read at request time too, of routes the onRoute check never saw: whatever the value, never throw here.
-  return typeof config === 'object' && config !== null && 'public' in config && config.public === true;
-}
+/** What a route's `config.genauth` compiles to when it opens the route (no check; API mode skips it too). */
+export const PUBLIC_ROUTE = Symbol('genauth-guard public route');
 
 /**
  * A route's `config.genauth`, checked like every options object of ours: `{ public: true }` alone, or
@@ -25,15 +22,18 @@ export function routeConfigSpec(value: unknown): RouteSpec<FastifyResourceReques
   return routeSpec(resource, requirement, route);
 }
 
-/** Route configs compiled once per route and remembered by identity (the HEAD twin shares it). */
-export function routeConfigSpecs(): (config: GenAuthRouteConfig) => RouteSpec<FastifyResourceRequest> | undefined {
-  const compiled = new WeakMap<object, RouteSpec<FastifyResourceRequest>>();
+/**
+ * Route configs compiled once per route and remembered by identity (the HEAD twin shares it): the spec,
+ * or {@link PUBLIC_ROUTE}. A public config is checked too, as a route the onRoute check never saw may
+ * carry `{ public: true }` beside a requirement: it throws, never opens the route.
+ */
+export function routeConfigSpecs(): (config: GenAuthRouteConfig) => RouteSpec<FastifyResourceRequest> | typeof PUBLIC_ROUTE {
+  const compiled = new WeakMap<object, RouteSpec<FastifyResourceRequest> | typeof PUBLIC_ROUTE>();
   return (config) => {
-    if (isPublicRoute(config)) return undefined;
     let spec = compiled.get(config);
     if (spec === undefined) {
-      spec = routeConfigSpec(config);
-      if (spec !== undefined) compiled.set(config, spec);
+      spec = routeConfigSpec(config) ?? PUBLIC_ROUTE;
+      compiled.set(config, spec);
     }
     return spec;
   };
