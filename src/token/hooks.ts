@@ -12,14 +12,10 @@ const NO_CLAIMS = Object.freeze({});
 
 /** None, or a promise: the hooks are synchronous, and one that returns a promise is a bug (500), not a caller to refuse. */
 function isAbsent(value: unknown): boolean {
-  const then = (value as { then?: unknown } | null)?.then;
-  if (typeof then === 'function') {
+  if (typeof (value as { then?: unknown } | null)?.then === 'function') {
     // Refused unread, but handled: an async hook's rejection left unhandled would crash the process.
-    try {
-      then.call(value, undefined, ignore);
-    } catch {
-      // A thenable whose then throws: refused all the same.
-    }
+    // Only a promise: calling another thenable's then may start what it stands for (a query builder).
+    if (value instanceof Promise) value.catch(ignore);
     throw new GuardInternalError();
   }
   return value === undefined || value === null || value === '';
