@@ -2,6 +2,7 @@
 // API mode on the app, prefixes and nested routers; the app or one router may be passed.
 import Router from '@koa/router';
 import Koa from 'koa';
+import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createKoaGuard, unguardedRoutes, warnUnguarded } from '../../src/adapters/koa.js';
 import { useEmulator } from '../fixtures.js';
@@ -21,7 +22,8 @@ describe('Koa unguardedRoutes', () => {
     router.post('/reports', ok);
     router.all('/anything', ok);
     const admin = new Router({ prefix: '/admin' });
-    admin.use(guard.authenticate());
+    // With a path: matched ignoring case, as the routes are (a path-less use() is not: see below).
+    admin.use('/users', guard.authenticate());
     admin.get('/users/:id', ok);
     const open = new Router();
     open.delete('/users/:id', ok);
@@ -50,6 +52,46 @@ describe('Koa unguardedRoutes', () => {
     app.use(guard.api({ publicPaths: ['/health'] }));
     app.use(after.routes());
     expect(unguardedRoutes(app)).toEqual([{ method: 'GET', path: '/before' }]);
+  });
+
+  it('a router.use() guard that @koa/router matches narrower than the routes does not cover them', async () => {
+    const guard = createKoaGuard(emulator().guardOptions());
+    const app = new Koa();
+    // @koa/router 15 matches a path-less use() under a prefix case-sensitively, the routes ignore case.
+    const prefixed = new Router({ prefix: '/p' });
+    prefixed.use(guard.authenticate());
+    prefixed.get('/k', ok);
+    const child = new Router();
+    child.use(guard.authenticate());
+    child.get('/k', ok);
+    const parent = new Router();
+    parent.use('/n', child.routes());
+    // use('/') is the root path alone, not a prefix of every path.
+    const root = new Router({ prefix: '/e' });
+    root.use('/', guard.authenticate());
+    root.get('/', ok);
+    root.get('/k', ok);
+    // Covered: a sensitive router (both case-sensitive), an explicit path (both ignore case).
+    const sensitive = new Router({ prefix: '/s', sensitive: true });
+    sensitive.use(guard.authenticate());
+    sensitive.get('/k', ok);
+    const explicit = new Router();
+    explicit.use('/x', guard.authenticate());
+    explicit.get('/x/k', ok);
+    app.use(prefixed.routes()).use(parent.routes()).use(root.routes()).use(sensitive.routes()).use(explicit.routes());
+    const server = app.listen(0, '127.0.0.1');
+    try {
+      // What the report must tell: these reach their handler with no token at all.
+      for (const path of ['/P/k', '/N/k', '/e/k']) expect((await request(server).get(path)).status, path).toBe(200);
+      for (const path of ['/p/k', '/n/k', '/e', '/s/k', '/x/k', '/X/k']) expect((await request(server).get(path)).status, path).toBe(401);
+    } finally {
+      server.close();
+    }
+    expect(unguardedRoutes(app)).toEqual([
+      { method: 'GET', path: '/e/k' },
+      { method: 'GET', path: '/n/k' },
+      { method: 'GET', path: '/p/k' },
+    ]);
   });
 
   it('warnUnguarded logs one line listing them', () => {

@@ -11,6 +11,33 @@ interface RouterLayer {
   path?: unknown;
   methods?: string[];
   stack?: unknown[];
+  regexp?: unknown;
+  opts?: { end?: unknown };
+}
+
+/** Where a `router.use()` guard applies, as @koa/router matches it. */
+interface UsePrefix {
+  /** The path it applies under; '' (not exact): every path. */
+  readonly prefix: string;
+  /** Its path alone (`use('/')` is the root, not every path). */
+  readonly exact: boolean;
+  /** Matched case-sensitively (@koa/router 15: a path-less `use()` under a prefix, whatever the routes do). */
+  readonly caseSensitive: boolean;
+}
+
+/** Whether a layer's compiled pattern ignores case (unknown shape: assume it does, the wider reading). */
+function ignoresCase(layer: RouterLayer): boolean {
+  return !(layer.regexp instanceof RegExp) || layer.regexp.ignoreCase;
+}
+
+/** Whether a guard of `router.use()` runs for every request a route takes. */
+function covers(use: UsePrefix, path: string, route: RouterLayer): boolean {
+  const base = path.replace(/\/$/, '');
+  if (use.exact) return base === use.prefix && (!use.caseSensitive || !ignoresCase(route));
+  if (use.prefix === '') return true;
+  const under = base === use.prefix || path.startsWith(`${use.prefix}/`);
+  // A case-sensitive prefix misses `/ADMIN/x` that a case-insensitive route still takes.
+  return under && (!use.caseSensitive || !ignoresCase(route));
 }
 
 /** A Koa app (`app.middleware`) or an `@koa/router` Router (`router.stack`). */
@@ -29,17 +56,19 @@ function methodsOf(methods: readonly string[]): string[] {
 }
 
 function walkRouter(stack: readonly RouterLayer[], covered: boolean, found: UnguardedRoute[]): void {
-  const prefixes: string[] = [];
+  const uses: UsePrefix[] = [];
   for (const layer of stack) {
     const methods = layer.methods ?? [];
     const handlers = layer.stack ?? [];
     if (methods.length === 0) {
       // router.use(): a middleware layer on its path.
-      if (handlers.some((fn) => guardMarkOf(fn) !== undefined)) prefixes.push(middlewarePrefix(layer.path));
+      if (handlers.some((fn) => guardMarkOf(fn) !== undefined)) {
+        uses.push({ prefix: middlewarePrefix(layer.path), exact: layer.opts?.end === true, caseSensitive: !ignoresCase(layer) });
+      }
       continue;
     }
     const path = String(layer.path);
-    const byUse = prefixes.some((prefix) => prefix === '' || path === prefix || path.startsWith(`${prefix}/`));
+    const byUse = uses.some((use) => covers(use, path, layer));
     if (covered || byUse || handlers.some((fn) => guardMarkOf(fn) !== undefined)) continue;
     for (const method of methodsOf(methods)) found.push({ method, path });
   }
