@@ -383,6 +383,20 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
       expect((await request(app.url).get('/api/v1/guarded').set('authorization', await bearer('alice'))).status).toBe(200);
     });
 
+    it('forRootAsync: a factory globalGuard that disagrees with the registration fails at bootstrap, never ignored', async () => {
+      // Nest builds the providers (APP_GUARD or not) before the factory runs: its value cannot count.
+      const contradicting = GenAuthGuardModule.forRootAsync({
+        globalGuard: false,
+        useFactory: () => ({ ...emulator().guardOptions(), globalGuard: true }),
+      });
+      await expect(start({ genauth: contradicting, controllers: [UnguardedController] })).rejects.toThrow(/globalGuard/);
+      expect(handled).toBe(0);
+      // Agreeing with the registration (or left out) is fine.
+      const agreeing = GenAuthGuardModule.forRootAsync({ useFactory: () => ({ ...emulator().guardOptions(), globalGuard: true }) });
+      const app = await start({ genauth: agreeing, controllers: [UnguardedController] });
+      expect((await request(app.url).get('/api/v1/unguarded').set('authorization', await bearer('alice'))).status).toBe(403);
+    });
+
     it('passErrors hands a GenAuthException (real status) to Nest instead of writing the answer', async () => {
       const app = await start({ genauth: asyncModule({ passErrors: true }) });
       const res = await request(app.url).get('/api/v1/reports');

@@ -73,8 +73,24 @@ function providers(options: Provider, registration: GenAuthRegistration): Provid
 /** `forRootAsync`'s own keys: a `useClass` or `useExisting` given here would be ignored, so it is refused. */
 const ASYNC_KEYS = ['useFactory', 'inject', 'imports', 'globalGuard'];
 
-function checkRegistration(registration: GenAuthRegistration): void {
-  optionalBoolean(registration.globalGuard, 'globalGuard', true);
+function checkRegistration(registration: GenAuthRegistration): boolean {
+  return optionalBoolean(registration.globalGuard, 'globalGuard', true);
+}
+
+/**
+ * `forRootAsync`'s factory, whose options may not contradict the registration: the guard is (or is not)
+ * `APP_GUARD` before the factory runs, so a `globalGuard` it returns could only be ignored, and one
+ * that asks for the global guard the registration left out would leave every route open.
+ */
+function checkedFactory(options: GenAuthModuleAsyncOptions, globalGuard: boolean): GenAuthModuleAsyncOptions['useFactory'] {
+  return async (...args: unknown[]) => {
+    const built = await options.useFactory(...args);
+    const asked = (built as { globalGuard?: unknown } | null | undefined)?.globalGuard;
+    if (asked !== undefined && asked !== globalGuard) {
+      fail('globalGuard', `is ${String(asked)} in the useFactory options but ${String(globalGuard)} for forRootAsync: set it beside useFactory, which is where it is read`);
+    }
+    return built;
+  };
 }
 
 const EXPORTS = [GenAuthService, GENAUTH_SERVICE, GenAuthGuard, GENAUTH_MODULE_OPTIONS];
@@ -109,12 +125,12 @@ export class GenAuthGuardModule {
   static forRootAsync(options: GenAuthModuleAsyncOptions): DynamicModule {
     refuseUnknownKeys(optionObject(options, 'options'), ASYNC_KEYS, '');
     if (typeof options.useFactory !== 'function') fail('useFactory', 'must be a function returning the module options');
-    checkRegistration(options);
+    const globalGuard = checkRegistration(options);
     return {
       module: GenAuthGuardModule,
       global: true,
       imports: options.imports ?? [],
-      providers: providers({ provide: GENAUTH_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }, options),
+      providers: providers({ provide: GENAUTH_MODULE_OPTIONS, useFactory: checkedFactory(options, globalGuard), inject: options.inject ?? [] }, options),
       exports: EXPORTS,
     };
   }
