@@ -32,12 +32,10 @@ function ignoresCase(layer: RouterLayer): boolean {
 
 /** Whether a guard of `router.use()` runs for every request a route takes. */
 function covers(use: UsePrefix, path: string, route: RouterLayer): boolean {
-  const base = path.replace(/\/$/, '');
-  if (use.exact) return base === use.prefix && (!use.caseSensitive || !ignoresCase(route));
-  if (use.prefix === '') return true;
-  const under = base === use.prefix || path.startsWith(`${use.prefix}/`);
+  if (!use.exact && use.prefix === '') return true;
+  const reaches = path.replace(/\/$/, '') === use.prefix || (!use.exact && path.startsWith(`${use.prefix}/`));
   // A case-sensitive prefix misses `/ADMIN/x` that a case-insensitive route still takes.
-  return under && (!use.caseSensitive || !ignoresCase(route));
+  return reaches && (!use.caseSensitive || !ignoresCase(route));
 }
 
 /** A Koa app (`app.middleware`) or an `@koa/router` Router (`router.stack`). */
