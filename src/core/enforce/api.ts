@@ -145,6 +145,8 @@ export function createApiEnforcer(callers: Callers, store: GrantStore, authorize
     const decision = tracing.decision.hasSubscribers
       ? await traceDecision({ userId: identity.userId, resource: target.path, method: request.method.toUpperCase() }, decide)
       : await decide();
+    // Revoked while the decision waited: refused, however the grants reloaded for it decide.
+    callers.stillValid(identity);
     return allowed(identity, observed(identity.userId, decision, note));
   }
 

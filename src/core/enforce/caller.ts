@@ -4,12 +4,12 @@
  * grant cache's lookup, and the whole check stays synchronous.
  */
 import type { PermissionCache } from '../../cache/permission-cache.js';
-import { GuardInternalError } from '../../errors.js';
+import { GuardInternalError, InvalidTokenError } from '../../errors.js';
 import type { ResolvedOptions } from '../../options/resolved.js';
 import type { RequestLike } from '../../request.js';
 import { bearerToken, plainBearerToken, readAuthorization } from '../../token/bearer.js';
 import { hookToken, layerIdentity } from '../../token/hooks.js';
-import type { RevocationStore } from '../../token/revocations.js';
+import { isRevoked, type RevocationStore } from '../../token/revocations.js';
 import type { Identity, TokenVerifier, VerifiedToken } from '../../token/verifier.js';
 import type { CachedUserGrants, UserGrants, UserGrantsLink } from '../grant-store.js';
 import type { IdentityLookups } from '../identity-lookups.js';
@@ -44,6 +44,12 @@ export interface Callers {
    * `identity.resolve`, a first read of the user's revocation record). Throws or rejects 400/401/503.
    */
   identify(request: RequestLike, native?: unknown): Identity | Promise<Identity>;
+  /**
+   * Throws the 401 `revoked` when the identity's user was revoked after it was accepted. For a request
+   * that waited (on GenAuth, on the conditions context): it is decided after the revocation, so it
+   * counts as made after it, as the user's next request does. One property read while none is revoked.
+   */
+  stillValid(identity: Identity): void;
 }
 
 function layerRecord(identity: Identity): KnownToken {
@@ -122,5 +128,9 @@ export function createCallers(
     return found instanceof Promise ? found.then(identityOf) : found.identity;
   }
 
-  return { present, verify: verifier === undefined ? verify : verifier.verifyNow, cachedGrants, identify };
+  function stillValid(identity: Identity): void {
+    if (revocations.active && isRevoked(revocations, identity)) throw new InvalidTokenError('revoked', realm);
+  }
+
+  return { present, verify: verifier === undefined ? verify : verifier.verifyNow, cachedGrants, identify, stillValid };
 }

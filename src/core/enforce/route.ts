@@ -114,6 +114,8 @@ export function createRouteEnforcer(callers: Callers, authorizer: Authorizer, re
       throw new GuardInternalError({ cause });
     }
     const decision = await authorizer.authorize(identity.userId, resource, spec.requirement, spec.route, { request, identity }, note);
+    // Revoked while the decision waited: refused, however the grants reloaded for it decide.
+    callers.stillValid(identity);
     return allowed(identity, decision, resource, spec.requirement);
   }
 
