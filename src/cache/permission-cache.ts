@@ -166,8 +166,7 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
     ignoreFetchAbort: true,
     // A link someone kept (see stillFresh) lets go of an entry that is no longer the user's.
     dispose: (entry, userId, reason) => {
-      entry.link.grants = undefined;
-      shared?.release(entry.value);
+      letGo(entry);
       if (reason === 'evict') publishCache('evict', userId);
     },
     // Called once per stored value ('update' sets the value already stored, which was never disposed).
@@ -178,7 +177,8 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
           shared.retain(entry.value);
           fitShared(userId);
         },
-    fetchMethod: async (userId, _stale, { signal, options: fetchOptions }) => {
+    fetchMethod: async (userId, stale, { signal, options: fetchOptions }) => {
+      if (stale !== undefined) letGoWhenDropped(userId, stale, signal);
       const failed = failures?.get(userId);
       if (failed !== undefined) throw failed.error;
       const mark = generations.begin(userId);
@@ -213,6 +213,27 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
       }
     },
   });
+
+  /** An entry that left the cache: a link someone kept lets go of it, and it of its shared part. */
+  function letGo(entry: CachedGrants<V>): void {
+    entry.link.grants = undefined;
+    shared?.release(entry.value);
+  }
+
+  /**
+   * lru-cache keeps a stale entry behind the load refreshing it, and when it deletes that load (the user
+   * invalidated or pushed out for the shared bytes, the cache cleared, the refresh failed with maxStale
+   * 0) it aborts it without disposing of the entry: let go of here once the delete is done, unless it
+   * was disposed of (replaced, evicted) or is still held. Otherwise its shared part stayed charged and
+   * held for good.
+   */
+  function letGoWhenDropped(userId: string, stale: CachedGrants<V>, signal: AbortSignal): void {
+    signal.addEventListener('abort', () => {
+      queueMicrotask(() => {
+        if (stale.link.grants === stale && cache.peek(userId, { allowStale: true }) !== stale) letGo(stale);
+      });
+    }, { once: true });
+  }
 
   /**
    * A user's own bytes; with a shared part, lru-cache counts only those (the part is charged once, see
