@@ -12,13 +12,27 @@ import { GROUP_KEYS, OPTION_KEYS } from './keys.js';
 import type { ResolvedIdentityOptions, ResolvedOptions } from './resolved.js';
 import type { GuardOptions } from './types.js';
 
+/**
+ * The logger as the guard calls it: warnings are written from inside requests (onDecision's failure, a
+ * token refused on its issuer, Redis down) and from webhook deliveries, so what `warn` throws is
+ * swallowed there: a broken log sink loses the line, never the answer.
+ */
 function resolveLogger(value: unknown): ResolvedOptions['logger'] {
-  if (value === undefined) return console;
   if (value === false) return false;
-  if (typeof value !== 'object' || value === null || typeof (value as { warn?: unknown }).warn !== 'function') {
+  const logger = value === undefined ? console : value;
+  if (typeof logger !== 'object' || logger === null || typeof (logger as { warn?: unknown }).warn !== 'function') {
     fail('logger', 'must be false or an object with a warn(message) method');
   }
-  return value as { warn(message: string): void };
+  const target = logger as { warn(message: string): void };
+  return Object.freeze({
+    warn(message: string): void {
+      try {
+        target.warn(message);
+      } catch {
+        // Nothing to report it to: the logger is where it would go.
+      }
+    },
+  });
 }
 
 function resolveOnDecision(value: unknown): ResolvedOptions['onDecision'] {

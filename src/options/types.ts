@@ -316,7 +316,7 @@ export interface GuardOptions<Req = unknown> {
   realm?: string;
   /** Seconds sent in `Retry-After` on a 503. @default 5 */
   retryAfter?: number;
-  /** Where the operator's warnings go (refused credentials). `false` silences them. @default console */
+  /** Where the operator's warnings go (refused credentials). `false` silences them; what `warn` throws is dropped. @default console */
   logger?: { warn(message: string): void } | false;
   /**
    * Called synchronously after every permission decision (route, API mode and `check()`), allowed or
