@@ -13,6 +13,20 @@ import { CommandError, EXIT, UsageError } from './exit-codes.js';
 import { toJson, type Io } from './io.js';
 import { applySeed, checkSeed, SeedError, type Seed } from './seed.js';
 
+/**
+ * Where JSON.parse stopped, as ` (line L, column C)`, when its message gives a position; else ''.
+ * Never its message: V8 quotes the text around the mistake, and a file given by mistake (a secret, a
+ * .env) would have part of it printed.
+ */
+function whereNotJson(text: string, error: unknown): string {
+  const position = error instanceof SyntaxError ? /\bposition (\d+)/.exec(error.message)?.[1] : undefined;
+  if (position === undefined) return '';
+  const before = text.slice(0, Number(position));
+  const line = before.split('\n').length;
+  const column = Number(position) - before.lastIndexOf('\n');
+  return ` (line ${line}, column ${column})`;
+}
+
 async function readSeed(path: string): Promise<Seed> {
   let text: string;
   try {
@@ -24,7 +38,7 @@ async function readSeed(path: string): Promise<Seed> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new CommandError(`${path}: not JSON (${error instanceof Error ? error.message : String(error)})`, EXIT.FAILED);
+    throw new CommandError(`${path}: not JSON${whereNotJson(text, error)}`, EXIT.FAILED);
   }
   try {
     return checkSeed(parsed);

@@ -111,6 +111,26 @@ describe('genauth-guard emulator --seed', () => {
     expect(stderr).toContain(message);
   });
 
+  it('a file that is not JSON (a secret file given by mistake) is exit 1, and none of its text is echoed', async () => {
+    const file = seedFile('whsec_9f8a7b6c5d4e3f2a1b0c\n');
+    const { code, stdout, stderr } = await runCli(['emulator', '--seed', file]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(`${file}: not JSON`);
+    expect(stderr).not.toContain('whsec');
+    const inside = seedFile('{"emulator": {"accessKeySecret": "s3cr3t-of-the-tenant"}, "users": [oops]}');
+    const bad = await runCli(['emulator', '--seed', inside]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`${inside}: not JSON`);
+    expect(bad.stderr).not.toMatch(/s3cr3t|of-the|oops/);
+    // Where the parser says where, the place is given as a line and a column.
+    const comma = seedFile('{\n  "emulator": {"accessKeySecret": "s3cr3t"}\n  "users": []\n}');
+    const placed = await runCli(['emulator', '--seed', comma]);
+    expect(placed.code).toBe(1);
+    expect(placed.stderr).toContain(`${comma}: not JSON (line 3, column 3)`);
+    expect(placed.stderr).not.toContain('s3cr3t');
+  });
+
   it('a missing seed file is exit 2', async () => {
     const { code, stderr } = await runCli(['emulator', '--seed', 'no/such/tenant.json']);
     expect(code).toBe(2);
