@@ -41,10 +41,34 @@ export function moduleKind(file: string): 'esm' | 'cjs' {
   return nearestPackageType(file) === 'module' ? 'esm' : 'cjs';
 }
 
+/** Errors the engine raises about the file's own text: their messages quote it. */
+const ENGINE_ERRORS = new Set(['SyntaxError', 'ReferenceError', 'TypeError', 'RangeError']);
+
+/**
+ * What a module that failed to load is reported by. An error the module threw (`Error`, its own
+ * classes, the guard's option TypeErrors) by its name and message; an engine error about the file's
+ * text by its name and line only, since its message quotes that text: `check-config .env` printed
+ * `ReferenceError: <the secret> is not defined`, V8's JSON errors quote the file around the mistake.
+ */
+function loadFailure(error: unknown, file: string): string {
+  if (!(error instanceof Error)) return typeof error === 'string' ? error : typeof error;
+  if (!ENGINE_ERRORS.has(error.name) || error.message.startsWith('genauth-guard: ')) return `${error.name}: ${error.message}`;
+  const stack = typeof error.stack === 'string' ? error.stack : '';
+  let line: string | undefined;
+  for (const place of [file, pathToFileURL(file).href]) {
+    const at = stack.indexOf(`${place}:`);
+    if (at !== -1) {
+      line = /^(\d+)/.exec(stack.slice(at + place.length + 1))?.[1];
+      if (line !== undefined) break;
+    }
+  }
+  return line === undefined ? error.name : `${error.name} (line ${line})`;
+}
+
 /**
  * Loads `path` (relative to the working directory) and returns its `name` export, else its default.
  * A missing file or export is a usage error; a module that throws while loading is a failure (exit 1)
- * reported by the error's name and message only.
+ * reported by the error's name and message only (an engine error about its text: name and line).
  */
 export async function loadModuleExport(path: string, name: string, what: string): Promise<LoadedModule> {
   const file = resolve(path);
@@ -59,7 +83,7 @@ export async function loadModuleExport(path: string, name: string, what: string)
       namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     }
   } catch (error) {
-    throw new CommandError(`${path} could not be loaded: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, EXIT.FAILED);
+    throw new CommandError(`${path} could not be loaded: ${loadFailure(error, file)}`, EXIT.FAILED);
   }
   const exportName = namespace[name] !== undefined ? name : 'default';
   let value = namespace[exportName];

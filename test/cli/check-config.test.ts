@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RESOURCES, useEmulator } from '../fixtures.js';
 import { runCli } from './run.js';
@@ -131,5 +134,20 @@ describe('genauth-guard check-config', () => {
     expect(code).toBe(exitCode);
     expect(stdout).toBe('');
     expect(stderr).toContain(message);
+  });
+
+  // A careless `check-config .env`: Node runs it as CommonJS, and the engine's error quotes the file.
+  it.each([
+    ['.env', 'GENAUTH_ACCESS_KEY_SECRET=s3cr3tvalue9f8a7b\n', 'ReferenceError (line 1)'],
+    ['.env', 'GENAUTH_NAMESPACE=prod\nGENAUTH_ACCESS_KEY_SECRET=s3cr3t value9f8a7b\n', 'SyntaxError (line 2)'],
+    ['secret.json', 's3cr3tvalue9f8a7b\n', 'SyntaxError'],
+  ])('a file of secrets given by mistake (%s) is exit 1, naming the error and line, never the text', async (name, text, message) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'genauth-check-')), name);
+    writeFileSync(file, text);
+    const { code, stdout, stderr } = await runCli(['check-config', file, '--offline']);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(`could not be loaded: ${message}`);
+    expect(stderr).not.toMatch(/s3cr3t|value9f8a7b/);
   });
 });
