@@ -4,7 +4,7 @@ import { isGuardError } from '../errors.js';
 /** The semantic conventions' fallback for an error with no known type. */
 export const OTHER = '_OTHER';
 
-/** A failed decision's reason: the GuardError's code (`permissions_unavailable`, ...), else `_OTHER`. */
+/** A failed decision's reason: the GuardError's code (`ERR_PERMISSIONS_UNAVAILABLE`, ...), else `_OTHER`. */
 export function reasonOfFailure(error: unknown): string {
   return isGuardError(error) ? error.code : OTHER;
 }
