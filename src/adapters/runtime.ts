@@ -51,7 +51,16 @@ export interface AdapterRuntime<Req, Res, Next, Out> {
 export function createRuntime<Req, Res, Next, Out>(core: Guard, binding: FrameworkBinding<Req, Res, Next, Out>): AdapterRuntime<Req, Res, Next, Out> {
   function pass(context: GenAuthContext | null, req: Req, res: Res, next: Next): Out {
     // null: a public path, let through without authentication.
-    if (context !== null) binding.attach(req, context);
+    if (context !== null) {
+      // The app may have made the context unassignable (a getter-only or throwing `genauth` of its own):
+      // refused like any failure of the check, not thrown, which after a wait was a rejection nobody
+      // handled (the request never answered, the process crashed) since Express ignores the promise.
+      try {
+        binding.attach(req, context);
+      } catch (error) {
+        return binding.refuse(asGuardError(error), req, res, next);
+      }
+    }
     return binding.proceed(req, res, next);
   }
 

@@ -173,4 +173,23 @@ describe.each([
     const res = await request(app).get('/reports').set('authorization', await bearerFor(emulator(), 'alice'));
     expect(res.body.wrapped.identity.userId).toBe('alice');
   });
+
+  it('a genauth the app cannot assign (getter only) fails closed with a 500, whether the check waited or not', async () => {
+    const app = express();
+    Object.defineProperty(app.request, 'genauth', { configurable: true, get: () => undefined });
+    let handled = 0;
+    app.get('/reports', guard.requirePermission('reports', 'reports:Read'), (_req: Request, res: Response) => {
+      handled++;
+      res.json({ ok: true });
+    });
+    const token = await bearerFor(emulator(), 'alice');
+    // The first request waits for alice's grants (the decision settles later); the second is decided at once.
+    for (const _ of [1, 2]) {
+      const res = await request(app).get('/reports').set('authorization', token).timeout(3000);
+      expect(res.status).toBe(500);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body.code).toBe('ERR_INTERNAL');
+    }
+    expect(handled).toBe(0);
+  });
 });
