@@ -60,6 +60,25 @@ describe.each([
     expect(unguardedRoutes(express())).toEqual([]);
   });
 
+  it("a guard among a route's handlers covers only the methods of its layer", () => {
+    const guard = createExpressGuard(emulator().guardOptions());
+    const app = express();
+    app.route('/items').get(guard.authenticate(), ok).post(ok);
+    app.route('/all').all(guard.authenticate()).get(ok).delete(ok);
+    expect(unguardedRoutes(app)).toEqual([{ method: 'POST', path: '/items' }]);
+  });
+
+  it('a guard mounted on several paths covers those, one mounted on a regular expression no prefix', () => {
+    const guard = createExpressGuard(emulator().guardOptions());
+    const app = express();
+    app.use(['/a', '/b'], guard.authenticate());
+    app.use(/^\/admin/, guard.authenticate());
+    app.get('/a/x', ok);
+    app.get('/b/x', ok);
+    app.get('/open', ok);
+    expect(unguardedRoutes(app)).toEqual([{ method: 'GET', path: '/open' }]);
+  });
+
   it('warnUnguarded logs one line when some route is unguarded, nothing otherwise', () => {
     const guard = createExpressGuard(emulator().guardOptions());
     const app = express();

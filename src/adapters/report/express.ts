@@ -10,6 +10,8 @@ import { joinRoute, sortRoutes, warnRoutes, type UnguardedRoute, type WarnLogger
 
 interface Layer {
   handle?: unknown;
+  /** A route's layer: the method it handles (lower case), none for `route.all()`. */
+  method?: unknown;
   route?: { path?: unknown; methods?: Record<string, boolean>; stack?: Layer[] };
   /** Express 5 (router 2): the path the layer was mounted with. */
   rawPath?: unknown;
@@ -23,19 +25,26 @@ interface Cover {
   readonly mark: GuardMark;
 }
 
-/** Express 4 keeps a mount path only as a regular expression: read the common shapes back. */
-function mountPathOf(layer: Layer): string {
-  if (typeof layer.rawPath === 'string') return layer.rawPath;
+/**
+ * The paths a layer is mounted on: Express 5 keeps them (strings, or regular expressions, which no
+ * prefix stands for); Express 4 keeps only a regular expression, whose common shapes are read back.
+ */
+function mountPathsOf(layer: Layer): unknown[] {
+  const raw = layer.rawPath;
+  if (raw !== undefined) return Array.isArray(raw) ? raw : [raw];
   const source = layer.regexp?.source;
-  if (source === undefined) return '/';
-  let i = 0;
+  if (source === undefined) return ['/'];
+  // An array is its paths' expressions joined by `|`, each from `^`, their parameters numbered on.
   const keys = layer.keys ?? [];
-  const path = source
-    .replace(/^\^/, '')
-    .replace(/\\\/\?\(\?=\\\/\|\$\)$/, '')
-    .replace(/\(\?:\(\[\^\\\/\]\+\?\)\)/g, () => `:${String(keys[i++]?.name ?? i)}`)
-    .replace(/\\(.)/g, '$1');
-  return path === '' ? '/' : path;
+  let i = 0;
+  return source.split(/\|(?=\^)/).map((part) => {
+    const path = part
+      .replace(/^\^/, '')
+      .replace(/\\\/\?\(\?=\\\/\|\$\)$/, '')
+      .replace(/\(\?:\(\[\^\\\/\]\+\?\)\)/g, () => `:${String(keys[i++]?.name ?? i)}`)
+      .replace(/\\(.)/g, '$1');
+    return path === '' ? '/' : path;
+  });
 }
 
 /** The route's methods; `ALL` for `app.all()` (which sets `_all`, or every method Node knows). */
@@ -62,23 +71,25 @@ function walk(stack: Layer[], prefix: string, inherited: readonly Cover[], found
     const route = layer.route;
     if (route !== undefined && route !== null) {
       const paths = Array.isArray(route.path) ? route.path : [route.path];
-      const own = (route.stack ?? []).map((l) => guardMarkOf(l.handle)).filter((m): m is GuardMark => m !== undefined);
+      // A guard among the route's handlers covers the methods its layer answers: `route(p).get(guard, h).post(h)`
+      // leaves POST open. A layer without a method is `route.all()`'s and covers them all.
+      const own = (route.stack ?? []).filter((l) => guardMarkOf(l.handle) !== undefined).map((l) => l.method);
       for (const raw of paths) {
         const path = joinRoute(prefix, String(raw));
-        const guarded = covering.some((c) => covers(c, path)) || own.some((mark) => covers({ prefix: '/', mark }, path));
-        if (guarded) continue;
-        for (const method of methodsOf(route.methods ?? {})) found.push({ method, path });
+        if (covering.some((c) => covers(c, path))) continue;
+        for (const method of methodsOf(route.methods ?? {})) {
+          if (!own.some((m) => m === undefined || m === method.toLowerCase())) found.push({ method, path });
+        }
       }
       continue;
     }
     const nested = stackOf(layer.handle);
-    const mount = joinRoute(prefix, mountPathOf(layer));
-    if (nested !== undefined) {
-      walk(nested, mount, covering, found);
-      continue;
+    const mark = nested === undefined ? guardMarkOf(layer.handle) : undefined;
+    for (const mountPath of mountPathsOf(layer)) {
+      if (nested !== undefined) walk(nested, joinRoute(prefix, String(mountPath)), covering, found);
+      // A guard mounted on a regular expression covers no prefix we could name.
+      else if (mark !== undefined && typeof mountPath === 'string') covering.push({ prefix: joinRoute(prefix, mountPath), mark });
     }
-    const mark = guardMarkOf(layer.handle);
-    if (mark !== undefined) covering.push({ prefix: mount, mark });
   }
 }
 
