@@ -125,7 +125,7 @@ export function decide(
     const outcome = decideAction(candidates, action, options.resourceType, conditions);
     if (!outcome.allowed && outcome.grant !== undefined) {
       // An explicit DENY on a required action decides, for allOf and anyOf alike.
-      if (mode === 'allOf') return { allowed: false, resource, mode, actions, reason: 'denied', grant: outcome.grant };
+      if (mode === 'allOf') return Object.freeze({ allowed: false, resource, mode, actions, reason: 'denied', grant: outcome.grant });
       decidingDeny ??= outcome.grant;
     }
     if (outcome.allowed) {

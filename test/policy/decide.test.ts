@@ -113,6 +113,16 @@ describe('decideRemembered', () => {
   const grants = [allow('ecs:1', ['ecs:Start']), allow('api:1', ['ecs:Start'], { resourceType: 'API' }), deny('ecs:2', ['ecs:Start'])];
   const start = normalizeRequirement('ecs:Start');
 
+  it('hands out only frozen decisions, a DENY under allOf included (the memo may give it to every user of the set)', () => {
+    const memo = memoOf(grants);
+    for (const requirement of [start, normalizeRequirement({ allOf: ['ecs:Start', 'ecs:Stop'] }), normalizeRequirement({ anyOf: ['ecs:Start'] })]) {
+      for (const resource of ['ecs:1', 'ecs:2', 'ecs:9']) {
+        expect(Object.isFrozen(decide(memo.index, resource, requirement))).toBe(true);
+        expect(Object.isFrozen(decideRemembered(memo, resource, requirement, undefined))).toBe(true);
+      }
+    }
+  });
+
   it('answers a repeated question with the same frozen decision', () => {
     const memo = memoOf(grants);
     const first = decideRemembered(memo, 'ecs:1', start, undefined);
