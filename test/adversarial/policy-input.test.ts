@@ -126,6 +126,12 @@ const CASES: Case[] = [
   ['DENY effect in lower case', { entries: [diskAll, deny9({ effect: 'deny' })] }, 'disk9', 403],
   ['DENY with unreadable actions', { entries: [diskAll, deny9({ actions: 'disk:Delete' })] }, 'disk9', 403],
   ['DENY before the ALLOW', { entries: [deny9({}), diskAll] }, 'disk9', 403],
+  // GenAuth's `book:*:read` form (protocol notes §3.9): a `*` segment stands for any qualifier or none
+  ['DENY disk:*:Delete (any disk, Delete)', { entries: [diskAll, deny9({ actions: ['disk:*:Delete'] })] }, 'disk9', 403],
+  ['DENY *:Delete (Delete on anything)', { entries: [diskAll, deny9({ actions: ['*:Delete'] })] }, 'disk9', 403],
+  ['DENY disk:*:* (everything on disks)', { entries: [diskAll, deny9({ actions: ['disk:*:*'] })] }, 'disk9', 403],
+  ['DENY *:delete in another case', { entries: [diskAll, deny9({ actions: ['*:delete'] })] }, 'disk9', 403],
+  ['DENY ecs:*:Delete leaves disk:Delete', { entries: [diskAll, deny9({ actions: ['ecs:*:Delete', 'disk:*:Stop'] })] }, 'disk9', 200],
   ['DENY whose condition cannot be evaluated', { entries: [diskAll, deny9({ condition: [{ param: 'Device', operator: 'StringEquals', value: 'x' }] })] }, 'disk9', 403],
   ['DENY with a condition as one object that holds', { entries: [diskAll, deny9({ condition: userIs('$USER') })] }, 'disk9', 403],
   // the list and the envelope

@@ -44,6 +44,14 @@ describe('decide', () => {
     ['conditional ALLOW does not apply without evaluation', [allow('ecs:1', ['*'], { condition: [{ param: 'SourceIp', operator: 'IpAddress', value: '10.0.0.0/8' }] })], 'ecs:1', 'ecs:Start', false],
     ['conditional DENY applies without evaluation', [allow('ecs:1', ['*']), deny('ecs:1', ['*'], { condition: [{ param: 'X', operator: 'Weird', value: '1' }] })], 'ecs:1', 'ecs:Start', false],
     ['no grants', [], 'ecs:1', 'ecs:Start', false],
+    ['DENY book:*:read denies book:read (GenAuth: book:*:read is read on every book)', [allow('book:1', ['book:read']), deny('book:1', ['book:*:read'])], 'book:1', 'book:read', false],
+    ['DENY book:*:read denies book:1:read', [allow('book:1', ['*']), deny('book:*', ['book:*:read'])], 'book:1', 'book:1:read', false],
+    ['DENY *:read denies books:read', [allow('book:1', ['*']), deny('book:1', ['*:read'])], 'book:1', 'books:read', false],
+    ['DENY *:Read denies books:read (any case)', [allow('book:1', ['*']), deny('book:1', ['*:Read'])], 'book:1', 'books:read', false],
+    ['DENY book:*:* denies book:read', [allow('book:1', ['book:*']), deny('book:1', ['book:*:*'])], 'book:1', 'book:read', false],
+    ['DENY book:*:read leaves book:write', [allow('book:1', ['*']), deny('book:1', ['book:*:read'])], 'book:1', 'book:write', true],
+    ['DENY book:*:read leaves books:read (another qualifier)', [allow('book:1', ['*']), deny('book:1', ['book:*:read'])], 'book:1', 'books:read', true],
+    ['ALLOW book:*:read is literal: it does not grant book:read', [allow('book:1', ['book:*:read'])], 'book:1', 'book:read', false],
   ] as const)('%s', (_name, grants, resource, action, expected) => {
     expect(allowed([...grants], resource, action)).toBe(expected);
   });
