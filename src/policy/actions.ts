@@ -103,15 +103,18 @@ function segmentsCover(pattern: string, name: string, star: boolean): boolean {
     n = starName;
     p = starAt;
   }
-  if (star) return true;
-  for (; p <= patternEnd; p = segmentEnd(pattern, p) + 1) if (!isStarSegment(pattern, p, segmentEnd(pattern, p))) return false;
+  // The name is used up: what is left of the pattern must be stars (the added final one is).
+  for (; p <= patternEnd; p = Math.min(segmentEnd(pattern, p), patternEnd) + 1) {
+    if (!isStarSegment(pattern, p, Math.min(segmentEnd(pattern, p), patternEnd))) return false;
+  }
   return true;
 }
 
 /** True when a DENY action with a `*` segment (`book:*:read`, `*:read`, `book:*:*`) covers `name` (folded). */
 function denyCoversBySegments(grant: Grant, name: string): boolean {
   for (const own of grant.actionSet) if (own.includes('*') && segmentsCover(own, name, false)) return true;
-  for (const prefix of grant.actionPrefixes) if (prefix.includes('*') && segmentsCover(prefix, name, true)) return true;
+  // A `<resource>:*` also covers `<resource>` itself (its `*` standing for no segment), as a `*` segment does.
+  for (const prefix of grant.actionPrefixes) if (segmentsCover(prefix, name, true)) return true;
   return false;
 }
 

@@ -52,6 +52,8 @@ describe('decide', () => {
     ['DENY book:*:read leaves book:write', [allow('book:1', ['*']), deny('book:1', ['book:*:read'])], 'book:1', 'book:write', true],
     ['DENY book:*:read leaves books:read (another qualifier)', [allow('book:1', ['*']), deny('book:1', ['book:*:read'])], 'book:1', 'books:read', true],
     ['ALLOW book:*:read is literal: it does not grant book:read', [allow('book:1', ['book:*:read'])], 'book:1', 'book:read', false],
+    ['DENY *:read:* leaves books:write (every segment of it must be met)', [allow('book:1', ['*']), deny('book:1', ['*:read:*'])], 'book:1', 'books:write', true],
+    ['DENY ecs:disk:* denies ecs:disk itself', [allow('ecs:1', ['*']), deny('ecs:1', ['ecs:disk:*'])], 'ecs:1', 'ecs:disk', false],
   ] as const)('%s', (_name, grants, resource, action, expected) => {
     expect(allowed([...grants], resource, action)).toBe(expected);
   });

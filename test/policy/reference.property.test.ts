@@ -1,0 +1,145 @@
+// decide() against a plain reference written from the documented rules (docs/conditions.md, "How
+// matching works"; README, "How decisions work"), on random grant lists with DENYs, wildcards, odd
+// effects, types and action spellings: the lazy index, the compact one (a cached set), and the
+// remembered decision (one memo asked many questions, as a set shared by users is) must all agree.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decide, decideRemembered, normalizeRequirement, type DecisionMemo, type NormalizedRequirement } from '../../src/policy/decide.js';
+import { grantCoversAction } from '../../src/policy/actions.js';
+import { indexGrants, indexGrantsCompact } from '../../src/policy/grants.js';
+import { normalizeGrant } from '../../src/policy/normalize-grant.js';
+import type { AuthorizedResource, ResourceType } from '../../src/wire.js';
+
+const CODES = ['ecs:1', 'ecs:10', 'ECS:1', 'ecs', 'ecs:*', 'ecs:1:*', '*', '*:*', '*:*:*', 'book', 'book:*', ':*', 'ecs:1 '];
+const ACTIONS = ['ecs:Start', 'ecs:start', 'ECS:START', 'Start', 'start', 'ecs:*', 'Ecs:*', '*', '*:*', 'book:read', 'read', 'Read', 'book:*', '', 'ecs:Stop', 'book:*:read', '*:read', 'book:*:*', 'ecs:*:Start', 'a*b'];
+const ASKED = ['ecs:Start', 'ecs:start', 'Start', 'ecs:Stop', 'book:read', 'book:1:read', 'books:read', 'read', 'x:read', 'ecs:1:Start', 'book', 'other'];
+const RESOURCES = ['ecs:1', 'ecs:10', 'ECS:1', 'ecs', 'ecs:1:x', 'book', 'book:1', '*:x', 'ecs:1 ', 'zzz'];
+const TYPES: Array<ResourceType | undefined> = [undefined, 'DATA', 'API'];
+const KNOWN = new Set(['DATA', 'API', 'MENU', 'BUTTON', 'UI']);
+
+const entry: fc.Arbitrary<AuthorizedResource> = fc.record(
+  {
+    resourceCode: fc.constantFrom(...CODES),
+    resourceType: fc.constantFrom<unknown>('DATA', 'data', 'API', 'MENU', 'STRING', undefined, null),
+    actions: fc.oneof(
+      { weight: 6, arbitrary: fc.array(fc.constantFrom(...ACTIONS), { maxLength: 3 }) },
+      { weight: 1, arbitrary: fc.array(fc.constantFrom(...ACTIONS), { maxLength: 3 }).map((list) => JSON.stringify(list)) },
+      { weight: 1, arbitrary: fc.constantFrom<unknown>('ecs:Start', 7, null, [1, 'ecs:Start'], { 0: 'ecs:Start' }, '[') },
+    ),
+    effect: fc.constantFrom<unknown>('ALLOW', 'ALLOW', 'ALLOW', 'DENY', 'allow', 'Deny', undefined, null, 'MAYBE', 1),
+    condition: fc.constantFrom<unknown>(undefined, undefined, undefined, null, [], 'malformed'),
+  },
+  { requiredKeys: ['resourceCode', 'actions'] },
+) as fc.Arbitrary<AuthorizedResource>;
+
+const requirement: fc.Arbitrary<NormalizedRequirement> = fc
+  .tuple(fc.constantFrom('allOf', 'anyOf'), fc.array(fc.constantFrom(...ASKED), { minLength: 1, maxLength: 3 }))
+  .map(([mode, list]) => normalizeRequirement(mode === 'allOf' ? { allOf: list } : { anyOf: list }));
+
+// ---- The reference: the documented rules, written plainly. Generated names are ASCII. ----
+
+interface RefGrant {
+  code: string;
+  type: string | null;
+  deny: boolean;
+  actions: string[];
+}
+
+function refGrant(raw: AuthorizedResource): RefGrant | null {
+  const e = raw as unknown as Record<string, unknown>;
+  if (typeof e.resourceCode !== 'string' || e.resourceCode === '') return null;
+  const deny = !(typeof e.effect === 'string' && e.effect.toUpperCase() === 'ALLOW');
+  let list: unknown = e.actions;
+  if (typeof list === 'string') {
+    try {
+      list = JSON.parse(list);
+    } catch {
+      list = null;
+    }
+  }
+  let actions = Array.isArray(list) && list.every((a) => typeof a === 'string') ? (list as string[]).filter((a) => a !== '') : [];
+  // Malformed conditions: an ALLOW grants nothing, a DENY applies.
+  if (e.condition === 'malformed' && !deny) actions = [];
+  if (actions.length === 0 && deny) actions = ['*'];
+  const type = typeof e.resourceType === 'string' && KNOWN.has(e.resourceType.toUpperCase()) ? e.resourceType.toUpperCase() : null;
+  return { code: e.resourceCode, type, deny, actions };
+}
+
+const allStars = (text: string) => /^\*(:\*)+$/.test(text);
+
+function codeMatches(grant: RefGrant, resource: string): boolean {
+  if (grant.code === resource || grant.code === '*') return true;
+  if (grant.deny && allStars(grant.code)) return true;
+  return grant.code.length > 2 && grant.code.endsWith(':*') && resource.startsWith(grant.code.slice(0, -1));
+}
+
+function literalCovers(own: string, asked: string): boolean {
+  return own === '*' || own === asked || (own.length > 2 && own.endsWith(':*') && asked.startsWith(own.slice(0, -1)));
+}
+
+/** A DENY action's `*` segments stand for any segments or none (`book:*:read` covers `book:read`, `book:1:read`). */
+function segmentsMatch(pattern: string[], name: string[]): boolean {
+  if (pattern.length === 0) return name.length === 0;
+  const [head, ...rest] = pattern;
+  if (head === '*') return segmentsMatch(rest, name) || (name.length > 0 && segmentsMatch(pattern, name.slice(1)));
+  return name.length > 0 && name[0] === head && segmentsMatch(rest, name.slice(1));
+}
+
+function actionMatches(grant: RefGrant, asked: string): boolean {
+  if (!grant.deny) return grant.actions.some((own) => literalCovers(own, asked));
+  const a = asked.toLowerCase();
+  for (const raw of grant.actions) {
+    const own = raw.toLowerCase();
+    if (literalCovers(own, a) || allStars(own)) return true;
+    // The other spelling: a bare asked name by a qualified DENY (or any `<resource>:*`), a qualified one by the bare DENY.
+    if (!a.includes(':') && (own.endsWith(`:${a}`) || (own.length > 2 && own.endsWith(':*')))) return true;
+    if (a.includes(':') && !own.includes(':') && a.slice(a.lastIndexOf(':') + 1) === own) return true;
+    if (own.split(':').includes('*') && segmentsMatch(own.split(':'), a.split(':'))) return true;
+  }
+  return false;
+}
+
+function reference(list: AuthorizedResource[], resource: string, req: NormalizedRequirement, type: ResourceType | undefined): boolean {
+  const grants = list.map(refGrant).filter((g): g is RefGrant => g !== null && codeMatches(g, resource) && (type === undefined || g.type === type));
+  const verdicts = req.actions.map((asked) => {
+    if (grants.some((g) => g.deny && actionMatches(g, asked))) return 'denied';
+    return grants.some((g) => !g.deny && actionMatches(g, asked)) ? 'allowed' : 'none';
+  });
+  return req.mode === 'allOf' ? verdicts.every((v) => v === 'allowed') : verdicts.some((v) => v === 'allowed');
+}
+
+const question = fc.tuple(fc.constantFrom(...RESOURCES), requirement, fc.constantFrom(...TYPES));
+
+describe('decide against the documented rules (reference)', () => {
+  it('lazy, compact and remembered decisions all equal the reference', () => {
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 8 }), fc.array(question, { minLength: 1, maxLength: 6 }), (list, questions) => {
+        const wire = JSON.parse(JSON.stringify(list)) as AuthorizedResource[];
+        const lazy = indexGrants(wire);
+        const memo: DecisionMemo = { index: indexGrantsCompact(wire), lastDecision: undefined, lastResourceType: undefined };
+        // Each question asked twice in a row: the second is answered from the memo.
+        for (const [resource, req, type] of [...questions, ...questions].flatMap((q) => [q, q])) {
+          const expected = reference(wire, resource, req, type);
+          const context = { list: wire, resource, actions: req.actions, mode: req.mode, type };
+          expect({ ...context, allowed: decide(lazy, resource, req, { resourceType: type }).allowed }).toEqual({ ...context, allowed: expected });
+          expect({ ...context, allowed: decideRemembered(memo, resource, req, type).allowed }).toEqual({ ...context, allowed: expected });
+        }
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});
+
+describe('a DENY action with * segments against the plain segment rule', () => {
+  it('covers exactly what the reference covers (greedy matching never misses a split)', () => {
+    const segments = (units: string[]) => fc.array(fc.constantFrom(...units), { minLength: 1, maxLength: 5 }).map((list) => list.join(':'));
+    fc.assert(
+      fc.property(segments(['a', 'b', '*', '*', '']), segments(['a', 'b', 'A', '']), (own, asked) => {
+        const grant = normalizeGrant({ resourceCode: 'r', resourceType: 'DATA', actions: [own], effect: 'DENY' });
+        if (grant === null) throw new Error('a usable code normalizes');
+        expect({ own, asked, covered: grantCoversAction(grant, asked) }).toEqual({ own, asked, covered: actionMatches(refGrant({ resourceCode: 'r', actions: [own], effect: 'DENY' } as AuthorizedResource)!, asked) });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
