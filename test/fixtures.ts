@@ -62,3 +62,14 @@ export function closeAfterEach<G extends { close(): Promise<void> }>(): (guard: 
     return guard;
   };
 }
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` every 5 ms; fails after `ms`. */
+export async function until(condition: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error(`${what} not reached in ${ms} ms`);
+    await sleep(5);
+  }
+}

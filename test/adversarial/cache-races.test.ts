@@ -5,7 +5,7 @@
  */
 import { connect } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { seedStandardTenant } from '../fixtures.js';
+import { seedStandardTenant, until } from '../fixtures.js';
 import {
   bearer,
   capture,
@@ -53,14 +53,6 @@ const token = (user: string): string => tokens.get(user) as string;
 const reports = (probe: Probe, user: string): Promise<Answer> => send(probe.port, { target: '/api/v1/reports', headers: bearer(token(user)) });
 const disk9 = (probe: Probe, user: string): Promise<Answer> => send(probe.port, { method: 'DELETE', target: '/api/v1/disks/9', headers: bearer(token(user)) });
 
-/** Polls until `condition` holds (or fails the test after `ms`). */
-async function until(condition: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await sleep(5);
-  }
-}
 
 /** Resets what the capture counts, between the steps of one case. */
 function nextStep(): void {

@@ -8,11 +8,10 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
 import { manualClock, type ManualClock } from '../clock.js';
-import { RESOURCES, useEmulator, resetToAliceReading, closeAfterEach } from '../fixtures.js';
+import { RESOURCES, useEmulator, resetToAliceReading, closeAfterEach, sleep, until } from '../fixtures.js';
 
 const emulator = useEmulator();
 const track = closeAfterEach<ExpressGuard>();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Upstream attempts that ended in a timeout: how a test sees the held load give up.
 let timeouts = 0;
@@ -37,12 +36,6 @@ function app(cache: ExpressGuardOptions['cache'], timeout = 3000, time?: ManualC
   return { server, guard };
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  for (let waited = 0; !condition(); waited += 5) {
-    if (waited > 5000) throw new Error('condition not met in 5 s');
-    await sleep(5);
-  }
-}
 
 /** Sends `count` requests for alice at once and resolves their statuses. */
 async function burst(server: express.Express, count: number): Promise<number[]> {

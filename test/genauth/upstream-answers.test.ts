@@ -3,7 +3,7 @@ import express from 'express';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ExpressGuard, ExpressGuardOptions } from '../../src/adapters/express.js';
 import { manualClock } from '../clock.js';
-import { RESOURCES, useEmulator, closeAfterEach, resetToAliceReading } from '../fixtures.js';
+import { RESOURCES, useEmulator, closeAfterEach, resetToAliceReading, until } from '../fixtures.js';
 import { getReports, reportsApp } from './reports-app.js';
 
 const TOKEN = '/api/v3/get-management-token';
@@ -106,13 +106,6 @@ describe('a failed refresh of the management token', () => {
   });
 });
 
-/** Waits (real time, a few ms at a time, at most 2 s) until `done()`: a refresh runs in the background. */
-async function until(done: () => boolean): Promise<void> {
-  for (let waited = 0; !done(); waited += 5) {
-    if (waited > 2000) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** A few ms of real time, for an answer the emulator sent to reach the guard. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 30));

@@ -5,23 +5,14 @@
  */
 import express from 'express';
 import request from 'supertest';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { beforeEach, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
 import type { GuardOptions } from '../../src/options.js';
-import { bearerFor, useEmulator } from '../fixtures.js';
+import { bearerFor, closeAfterEach, resetToAliceReading, useEmulator } from '../fixtures.js';
 
 const emulator = useEmulator();
-
-let guard: ExpressGuard | undefined;
-beforeEach(() => {
-  emulator().clearGrants();
-  emulator().clearFaults();
-  emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
-});
-afterEach(async () => {
-  await guard?.close();
-  guard = undefined;
-});
+const track = closeAfterEach<ExpressGuard>();
+beforeEach(() => resetToAliceReading(emulator()));
 
 let warnCalls = 0;
 const throwingLogger = {
@@ -32,7 +23,7 @@ const throwingLogger = {
 };
 
 function appWith(options: Partial<GuardOptions>): express.Express {
-  guard = createExpressGuard({ ...emulator().guardOptions(), logger: throwingLogger, ...options });
+  const guard = track(createExpressGuard({ ...emulator().guardOptions(), logger: throwingLogger, ...options }));
   const app = express();
   app.get('/r', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
   app.get('/w', guard.requirePermission('reports', 'reports:Write'), (_req, res) => void res.send('ok'));

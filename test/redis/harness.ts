@@ -7,18 +7,10 @@ import { createClient, createCluster } from 'redis';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
 import type { RedisTierClient } from '../../src/index.js';
 import type { GenAuthEmulator } from '../../src/testing/index.js';
+import { sleep, until } from '../fixtures.js';
 
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `condition` every 5 ms; fails after `ms`. */
-export async function until(condition: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > end) throw new Error(`${what} not reached in ${ms} ms`);
-    await sleep(5);
-  }
-}
+export { sleep, until };
 
 /** Connected node-redis clients of one test file, each with the error listener node-redis requires; all closed by `closeAll`. */
 export function clients() {

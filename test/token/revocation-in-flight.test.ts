@@ -6,20 +6,13 @@ import express from 'express';
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
-import { RESOURCES, closeAfterEach, resetToAliceReading, useEmulator } from '../fixtures.js';
+import { RESOURCES, closeAfterEach, resetToAliceReading, useEmulator, sleep, until } from '../fixtures.js';
 
 const emulator = useEmulator();
 const track = closeAfterEach<ExpressGuard>();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeEach(() => resetToAliceReading(emulator()));
 
-async function until(condition: () => boolean): Promise<void> {
-  for (let waited = 0; !condition(); waited += 5) {
-    if (waited > 5000) throw new Error('condition not met in 5 s');
-    await sleep(5);
-  }
-}
 
 function app(extra: Partial<ExpressGuardOptions> = {}) {
   const guard = track(createExpressGuard({ ...emulator().guardOptions(), logger: false, ...extra }));
