@@ -7,7 +7,13 @@
  *
  * Each case has its own user, so the apps (one per row) are shared: no cached grant serves another case.
  */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import Fastify from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createExpressGuard } from '../../src/adapters/express.js';
+import { genauthGuard } from '../../src/adapters/fastify.js';
 import type { ApiModeOptions } from '../../src/core/enforce/api.js';
 import { seedStandardTenant } from '../fixtures.js';
 import {
@@ -221,6 +227,10 @@ const API_CASES: Array<[string, unknown[], 200 | 403, string[]?]> = [
   ['a condition as one object that fails', [servers({ condition: userIs('someone-else') })], 403],
   ['DENY with actions []', [servers(), servers({ resourceCode: 'deny', actions: [], effect: 'DENY' })], 403],
   ['DENY actions in another case', [servers(), servers({ resourceCode: 'deny', actions: ['READ'], effect: 'DENY' })], 403],
+  // A DENY of a type the guard cannot read counts as an API DENY (fail closed); such an ALLOW never counts.
+  ['DENY of an unknown resourceType', [servers(), servers({ resourceCode: 'deny', resourceType: 'FOO', effect: 'DENY' })], 403],
+  ['DENY with no resourceType', [servers(), servers({ resourceCode: 'deny', resourceType: undefined, effect: 'DENY' })], 403],
+  ['DENY of resourceType DATA (a known other type) does not count', [servers(), servers({ resourceCode: 'deny', resourceType: 'DATA', effect: 'DENY' })], 200],
   [
     'identifiers that are prototype names',
     [servers({ apiIdentifier: '/__proto__' }), servers({ apiIdentifier: '/constructor' }), servers({ apiIdentifier: '/api/v1/prototype' })],
@@ -253,5 +263,73 @@ describe.each(ROWS)('$name API mode', (row) => {
     });
     for (const target of others) expect((await send(probe.port, { target, headers: bearer(token) })).status, target).toBe(403);
     expect(capture.handled).toBe(0);
+  });
+});
+
+/**
+ * A route restricted to a type (Express's `requirePermission(..., { resourceType })`, Fastify's
+ * `config.genauth.route`): only grants of that type count, but a DENY whose type the guard cannot read
+ * applies all the same (fail closed); such an ALLOW never counts there.
+ */
+const TYPED_CASES: Array<[string, unknown[], 200 | 403]> = [
+  ['a plain DATA ALLOW', [reports()], 200],
+  ['an ALLOW of an unknown type', [reports({ resourceType: 'FOO' })], 403],
+  ['an ALLOW with no resourceType', [reports({ resourceType: undefined })], 403],
+  ['a DENY of an unknown type beside a DATA ALLOW', [reports(), reports({ resourceType: 'FOO', effect: 'DENY' })], 403],
+  ['a DENY with no resourceType beside a DATA ALLOW', [reports(), reports({ resourceType: undefined, effect: 'DENY' })], 403],
+  ['a DENY whose resourceType is a number, before a DATA ALLOW', [reports({ resourceType: 7, effect: 'DENY' }), reports()], 403],
+  ['a DENY of another known type (MENU) does not count', [reports(), reports({ resourceType: 'MENU', effect: 'DENY' })], 200],
+];
+
+const TYPED_APPS: Array<{ name: string; start(): Promise<{ port: number; close(): Promise<void> }> }> = [
+  {
+    name: 'Express requirePermission(..., { resourceType })',
+    async start() {
+      const guard = createExpressGuard({ ...optionsFor(emulator()), logger: false });
+      const app = express();
+      app.get('/typed', guard.requirePermission('reports', 'reports:Read', { resourceType: 'DATA' }), (_req, res) => {
+        capture.handled++;
+        res.json({ ok: true });
+      });
+      const server = await new Promise<Server>((resolve) => {
+        const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+      });
+      const { port } = server.address() as AddressInfo;
+      return { port, close: async () => void (await new Promise((resolve) => server.close(resolve)), await guard.close()) };
+    },
+  },
+  {
+    name: 'Fastify config.genauth.route',
+    async start() {
+      const app = Fastify();
+      app.register(genauthGuard, { ...optionsFor(emulator()), logger: false });
+      await app.after();
+      app.get('/typed', { config: { genauth: { resource: 'reports', requirement: 'reports:Read', route: { resourceType: 'DATA' } } } }, async () => {
+        capture.handled++;
+        return { ok: true };
+      });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.server.address() as AddressInfo;
+      return { port, close: () => app.close() };
+    },
+  },
+];
+
+describe.each(TYPED_APPS)('$name', (typed) => {
+  let app: { port: number; close(): Promise<void> };
+  beforeAll(async () => {
+    app = await typed.start();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it.each(TYPED_CASES.map(([label, entries, outcome], i) => [label, entries, outcome, i] as const))('%s', async (_label, entries, outcome, index) => {
+    const user = `policy-typed-${typed.name.split(' ')[0]}-${index}`;
+    emulator().setRawGrants(user, entries.map((e) => JSON.parse(JSON.stringify(e))));
+    const token = await emulator().mintToken(user);
+    const answer = await send(app.port, { target: '/typed', headers: bearer(token) });
+    expect(answer.status).toBe(outcome);
+    expect(capture.handled).toBe(outcome === 200 ? 1 : 0);
   });
 });

@@ -282,7 +282,7 @@ describe('reading grant entries as GenAuth may send them', () => {
     ['missing', undefined],
     ['a number', 1],
     ['empty', ''],
-  ])('a resourceType that is %s is unknown: it matches only where no type is asked for', (_name, resourceType) => {
+  ])('a resourceType that is %s is unknown: such an ALLOW counts only where no type is asked for', (_name, resourceType) => {
     const entry = raw({ resourceCode: 'ecs:1', resourceType, actions: ['*'], effect: 'ALLOW' });
     expect(normalizeGrant(entry)?.type).toBeNull();
     expect(ask([entry], 'ecs:Start', { resourceType: 'DATA' })).toBe(false);
@@ -290,6 +290,26 @@ describe('reading grant entries as GenAuth may send them', () => {
     expect(ask([entry])).toBe(true);
     const denied = raw({ resourceCode: 'ecs:1', resourceType, actions: ['*'], effect: 'DENY' });
     expect(ask([allow('ecs:1', ['*']), denied])).toBe(false);
+  });
+
+  it.each([
+    ['FOO', 'FOO'],
+    ['missing', undefined],
+    ['a number', 1],
+    ['empty', ''],
+  ])('a resourceType that is %s is unknown: such a DENY applies on a route that asks for any type (fail closed)', (_name, resourceType) => {
+    const denied = raw({ resourceCode: 'ecs:1', resourceType, actions: ['ecs:Start'], effect: 'DENY' });
+    for (const type of ['DATA', 'API', 'MENU'] as const) {
+      const decision = decide(indexGrants([allow('ecs:1', ['*'], { resourceType: type }), denied]), 'ecs:1', normalizeRequirement('ecs:Start'), { resourceType: type });
+      expect(decision, type).toMatchObject({ allowed: false, reason: 'denied', grant: { code: 'ecs:1', effect: 'DENY', type: null } });
+    }
+    // Remembered decisions too, asked in turn with and without a type.
+    const memo: DecisionMemo = { index: indexGrants([allow('ecs:1', ['*']), denied]), lastDecision: undefined, lastResourceType: undefined };
+    const start = normalizeRequirement('ecs:Start');
+    for (const type of ['DATA', undefined, 'DATA'] as const) expect(decideRemembered(memo, 'ecs:1', start, type).reason, String(type)).toBe('denied');
+    // A DENY of another known type still does not count on a typed route; nor on actions it does not name.
+    expect(ask([allow('ecs:1', ['*']), deny('ecs:1', ['*'], { resourceType: 'MENU' })], 'ecs:Start', { resourceType: 'DATA' })).toBe(true);
+    expect(ask([allow('ecs:1', ['*']), denied], 'ecs:Stop', { resourceType: 'DATA' })).toBe(true);
   });
 
   it('reads a known resourceType whatever its case', () => {
