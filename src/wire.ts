@@ -31,7 +31,10 @@ export interface PolicyCondition {
  */
 export interface AuthorizedResource {
   resourceCode: string;
-  /** A type the guard does not know (or none) matches no route that asks for a type, and never counts in API mode. */
+  /**
+   * A type the guard does not know (or none): such an ALLOW matches no route that asks for a type and never
+   * counts in API mode; such a DENY counts on every route, and in API mode as an `API` grant (fail closed).
+   */
   resourceType: ResourceType;
   actions: string[] | string;
   /** Required, as GenAuth marks it: an entry without a plain `ALLOW` (missing included) counts as DENY. */

@@ -49,7 +49,8 @@ const compiledBytes = new WeakMap<object, number>();
 /**
  * How one grant takes part in API mode under `fold` (its ALLOW patterns' case fold) and `apiOrigin`:
  * its pattern (`widened` for an unreadable DENY, widened to the subtree above its first bad segment),
- * or why it takes no part: `not_api` (not an `API` grant with an identifier), `other_origin` (an
+ * or why it takes no part: `not_api` (not an `API` grant with an identifier; a DENY of an unknown type
+ * counts as an `API` one, fail closed, an ALLOW of one does not), `other_origin` (an
  * absolute identifier of another API; a DENY's origin counts only when `apiOrigin` is set, so without it
  * a DENY applies by its path), `invalid_pattern` (an unreadable ALLOW: ignored). The matcher and
  * explain both read grants through here, so they never disagree.
@@ -61,7 +62,8 @@ export type GrantPattern =
   | { readonly pattern?: undefined; readonly skipped: 'not_api' | 'other_origin' | 'invalid_pattern' };
 
 export function grantPattern(grant: Grant, fold: CaseFold, apiOrigin: string | undefined): GrantPattern {
-  if (grant.type !== 'API') return { skipped: 'not_api' };
+  // A DENY whose type the guard cannot read (null) may be an API DENY: it takes part (fail closed).
+  if (grant.type !== 'API' && (grant.type !== null || grant.effect !== 'DENY')) return { skipped: 'not_api' };
   if (grant.apiIdentifier === null) {
     // An identifier that is there but not a string is unreadable, like an unreadable string: a DENY
     // covers every path, an ALLOW nothing. One that is absent leaves the grant out of API mode.
@@ -81,7 +83,8 @@ export function grantPattern(grant: Grant, fold: CaseFold, apiOrigin: string | u
 
 /**
  * Compiles a user's API grants under `fold` (the ALLOW patterns' case fold), once per grant set: only
- * `API` grants with an `apiIdentifier` take part; a DENY is folded as widely as any router folds.
+ * `API` grants (and DENYs of an unknown type) with an `apiIdentifier` take part; a DENY is folded as
+ * widely as any router folds.
  */
 export function compileApiGrants(grants: ApiGrants, options: ResolvedApiMatchOptions, fold: CaseFold): Compiled {
   const key = `${fold}|${options.apiOrigin ?? ''}`;
@@ -94,7 +97,7 @@ export function compileApiGrants(grants: ApiGrants, options: ResolvedApiMatchOpt
   const list = grantList(grants);
   for (let ordinal = 0; ordinal < list.length; ordinal++) {
     const grant = list[ordinal] as Grant;
-    // Only API resources with an identifier take part in API mode.
+    // Only API resources (and DENYs of an unknown type) with an identifier take part in API mode.
     const { pattern } = grantPattern(grant, fold, options.apiOrigin);
     if (pattern === undefined) continue;
     (grant.effect === 'DENY' ? deny : allow).insert(pattern, { grant, ordinal });

@@ -130,8 +130,8 @@ let defaultMatcher: ApiMatcher | undefined;
 
 /**
  * Decides offline whether a user's grants let `method` reach `target` in API mode, with exactly the
- * rules the middleware uses, and returns the grant that decided. Only `API` grants with an
- * `apiIdentifier` count; DENY overrides ALLOW; a conditional ALLOW applies only when `conditions` says
+ * rules the middleware uses, and returns the grant that decided. Only `API` grants (and DENYs of a type
+ * the guard cannot read, fail closed) with an `apiIdentifier` count; DENY overrides ALLOW; a conditional ALLOW applies only when `conditions` says
  * it holds, a conditional DENY unless `conditions` says it does not.
  * @example
  * const index = indexGrants(await fetchGrantsSomehow());

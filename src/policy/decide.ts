@@ -76,8 +76,9 @@ function decideAction(
   const count = grantCount(candidates);
   for (let i = 0; i < count; i++) {
     const grant = grantAt(candidates, i);
-    // A grant of an unknown type (null) never matches a route that asks for a type.
-    if (resourceType !== undefined && grant.type !== resourceType) continue;
+    // A route that asks for a type counts grants of that type, and DENYs of an unknown type (null: fail
+    // closed); an ALLOW of an unknown type never counts there.
+    if (resourceType !== undefined && grant.type !== resourceType && (grant.type !== null || grant.effect !== 'DENY')) continue;
     if (grant.effect === 'DENY') folded ??= foldCase(action);
     if (!grantCoversAction(grant, action, folded)) continue;
     const holds = grant.conditions.length === 0 ? true : conditions(grant);
@@ -106,7 +107,8 @@ export function candidateGrants(index: GrantIndex, resource: string): CodeGrants
 /**
  * Pure decision: DENY overrides ALLOW; actions match exactly or by `*` / `<resource>:*` (a DENY's
  * case-insensitively); the resource code matches exactly or by `*` / `prefix:*`. With `resourceType`,
- * only grants of that type count (never one of an unknown type); without it, every type does.
+ * only grants of that type count, and DENYs of an unknown type (never an ALLOW of one); without it,
+ * every type does. With `anyOf`, a DENY on one action does not refuse an ALLOW on another that no DENY covers.
  */
 export function decide(
   index: GrantIndex,

@@ -13,8 +13,9 @@ import { grantNotes, type Grant } from './normalize-grant.js';
  * What one grant did:
  * - `applies`: it allows (an ALLOW) or denies (a DENY) at least one asked action;
  * - `code_mismatch` / `pattern_mismatch`: its resource code (API mode: its `apiIdentifier`) does not cover the target;
- * - `type_mismatch`: a resource type was asked for and the grant has another (or one the guard does not know);
- * - `not_api`: API mode counts only `API` grants with an `apiIdentifier`;
+ * - `type_mismatch`: a resource type was asked for and the grant has another (an ALLOW: or one the guard
+ *   does not know; a DENY of an unknown type counts for every type, so it is never a mismatch);
+ * - `not_api`: API mode counts only `API` grants (and DENYs of an unknown type) with an `apiIdentifier`;
  * - `other_origin` / `invalid_pattern`: API mode, an absolute identifier of another API, or an unreadable ALLOW pattern;
  * - `action_mismatch`: it covers none of the asked actions (API mode: the method's action);
  * - `method_unmapped`: API mode, the method has no action, so no grant was looked at;
@@ -132,7 +133,9 @@ export function explainDecision(
     if (!holds.has(grant)) holds.set(grant, check(grant));
     return holds.get(grant);
   };
-  const typeMatches = (grant: Grant): boolean => resourceType === undefined || grant.type === resourceType;
+  // As decideAction(): a DENY of an unknown type counts on a typed route; an ALLOW of one does not.
+  const typeMatches = (grant: Grant): boolean =>
+    resourceType === undefined || grant.type === resourceType || (grant.type === null && grant.effect === 'DENY');
 
   // Each action walked as decideAction() walks it: candidates in order, the first applying DENY decides.
   const walks: ActionWalk[] = actions.map((action) => {

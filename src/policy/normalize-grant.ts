@@ -5,7 +5,10 @@ import { foldCase } from './actions.js';
 /** One grant, normalized and ready to match. */
 export interface Grant {
   readonly code: string;
-  /** Null for a type the guard does not know (or none): such a grant counts only where no type is asked for. */
+  /**
+   * Null for a type the guard does not know (or none): such an ALLOW counts only where no type is asked
+   * for (never in API mode); such a DENY counts wherever a grant of any type would (fail closed).
+   */
   readonly type: ResourceType | null;
   /** `ALLOW` only for a plain `ALLOW`; anything else, a missing effect included, is `DENY`. */
   readonly effect: Effect;

@@ -91,6 +91,26 @@ export const ROUTE_CASES: RouteCase[] = [
     entries: [{ resourceCode: 'r', actions: ['a'], effect: 'ALLOW', resourceType: 'WIDGET' }], resource: 'r', requirement: 'a', resourceType: 'DATA', allowed: false, outcomes: ['r:type_mismatch'],
   },
   {
+    name: 'resource type asked, a DENY of an unknown type applies (fail closed)',
+    entries: [{ resourceCode: 'r', actions: ['a'], effect: 'ALLOW', resourceType: 'DATA' }, { resourceCode: 'r', actions: ['a'], effect: 'DENY', resourceType: 'WIDGET' }],
+    resource: 'r', requirement: 'a', resourceType: 'DATA', allowed: false, outcomes: ['r:applies', 'r:overridden_by_deny'],
+  },
+  {
+    name: 'resource type asked, a DENY with no type on another action',
+    entries: [{ resourceCode: 'r', actions: ['a'], effect: 'ALLOW', resourceType: 'DATA' }, { resourceCode: 'r', actions: ['b'], effect: 'DENY' }],
+    resource: 'r', requirement: 'a', resourceType: 'DATA', allowed: true, outcomes: ['r:applies', 'r:action_mismatch'],
+  },
+  {
+    name: 'anyOf on a typed route: a DENY of an unknown type on one, an ALLOW on the other',
+    entries: [{ resourceCode: 'r', actions: ['b'], effect: 'ALLOW', resourceType: 'DATA' }, { resourceCode: 'r', actions: ['a'], effect: 'DENY', resourceType: 'WIDGET' }],
+    resource: 'r', requirement: { anyOf: ['a', 'b'] }, resourceType: 'DATA', allowed: true, outcomes: ['r:applies', 'r:applies'],
+  },
+  {
+    name: 'anyOf: a DENY on one, an ALLOW on the other that is denied too',
+    entries: [{ resourceCode: 'r', actions: ['b'], effect: 'ALLOW' }, { resourceCode: 'r', actions: ['a', 'b'], effect: 'DENY' }],
+    resource: 'r', requirement: { anyOf: ['a', 'b'] }, allowed: false, outcomes: ['r:applies', 'r:overridden_by_deny'],
+  },
+  {
     name: 'resource type matches',
     entries: [{ resourceCode: 'r', actions: ['a'], effect: 'ALLOW', resourceType: 'DATA' }, { resourceCode: 'r', actions: ['a'], effect: 'DENY', resourceType: 'MENU' }],
     resource: 'r', requirement: 'a', resourceType: 'DATA', allowed: true, outcomes: ['r:applies', 'r:type_mismatch'],
@@ -118,6 +138,21 @@ export const API_CASES: ApiCase[] = [
     method: 'GET', path: '/api/admin/', allowed: false, outcomes: ['api:/API/Admin:applies', 'api:/api/*:overridden_by_deny'],
   },
   { name: 'not an API grant', entries: [{ resourceCode: 'r', actions: ['read'], effect: 'ALLOW', apiIdentifier: '/api/users' }], method: 'GET', path: '/api/users', allowed: false, outcomes: ['r:not_api'] },
+  {
+    name: 'a DENY of an unknown type counts as an API DENY (fail closed)',
+    entries: [api('/api/*', ['read'], 'ALLOW'), { resourceCode: 'r', actions: ['read'], effect: 'DENY', resourceType: 'WIDGET', apiIdentifier: '/api/users' }],
+    method: 'GET', path: '/api/users', allowed: false, outcomes: ['api:/api/*:overridden_by_deny', 'r:applies'],
+  },
+  {
+    name: 'a DENY with no type, on another path',
+    entries: [api('/api/*', ['read'], 'ALLOW'), { resourceCode: 'r', actions: ['read'], effect: 'DENY', apiIdentifier: '/api/users' }],
+    method: 'GET', path: '/api/orders', allowed: true, outcomes: ['api:/api/*:applies', 'r:pattern_mismatch'],
+  },
+  {
+    name: 'a DENY of a known other type does not count',
+    entries: [api('/api/*', ['read'], 'ALLOW'), { resourceCode: 'r', actions: ['read'], effect: 'DENY', resourceType: 'DATA', apiIdentifier: '/api/users' }],
+    method: 'GET', path: '/api/users', allowed: true, outcomes: ['api:/api/*:applies', 'r:not_api'],
+  },
   { name: 'ALLOW condition false', entries: [api('/api/*', ['read'], 'ALLOW', { condition: [ip('10.0.0.0/8')] })], method: 'GET', path: '/api/x', allowed: false, outcomes: ['api:/api/*:condition_false'] },
   { name: 'ALLOW condition true', entries: [api('/api/*', ['read'], 'ALLOW', { condition: [ip('127.0.0.1')] })], method: 'GET', path: '/api/x', allowed: true, outcomes: ['api:/api/*:applies'] },
   {

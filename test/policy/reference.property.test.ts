@@ -14,7 +14,7 @@ const CODES = ['ecs:1', 'ecs:10', 'ECS:1', 'ecs', 'ecs:*', 'ecs:1:*', '*', '*:*'
 const ACTIONS = ['ecs:Start', 'ecs:start', 'ECS:START', 'Start', 'start', 'ecs:*', 'Ecs:*', '*', '*:*', 'book:read', 'read', 'Read', 'book:*', '', 'ecs:Stop', 'book:*:read', '*:read', 'book:*:*', 'ecs:*:Start', 'a*b'];
 const ASKED = ['ecs:Start', 'ecs:start', 'Start', 'ecs:Stop', 'book:read', 'book:1:read', 'books:read', 'read', 'x:read', 'ecs:1:Start', 'book', 'other'];
 const RESOURCES = ['ecs:1', 'ecs:10', 'ECS:1', 'ecs', 'ecs:1:x', 'book', 'book:1', '*:x', 'ecs:1 ', 'zzz'];
-const TYPES: Array<ResourceType | undefined> = [undefined, 'DATA', 'API'];
+const TYPES: Array<ResourceType | undefined> = [undefined, 'DATA', 'API', 'MENU'];
 const KNOWN = new Set(['DATA', 'API', 'MENU', 'BUTTON', 'UI']);
 
 const entry: fc.Arbitrary<AuthorizedResource> = fc.record(
@@ -99,8 +99,11 @@ function actionMatches(grant: RefGrant, asked: string): boolean {
   return false;
 }
 
+/** A route asking for a type counts grants of that type, and DENYs of a type the guard cannot read (fail closed). */
+const typeCounts = (grant: RefGrant, type: ResourceType | undefined) => type === undefined || grant.type === type || (grant.type === null && grant.deny);
+
 function reference(list: AuthorizedResource[], resource: string, req: NormalizedRequirement, type: ResourceType | undefined): boolean {
-  const grants = list.map(refGrant).filter((g): g is RefGrant => g !== null && codeMatches(g, resource) && (type === undefined || g.type === type));
+  const grants = list.map(refGrant).filter((g): g is RefGrant => g !== null && codeMatches(g, resource) && typeCounts(g, type));
   const verdicts = req.actions.map((asked) => {
     if (grants.some((g) => g.deny && actionMatches(g, asked))) return 'denied';
     return grants.some((g) => !g.deny && actionMatches(g, asked)) ? 'allowed' : 'none';
