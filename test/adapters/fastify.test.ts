@@ -270,6 +270,28 @@ describe('Fastify plugin', () => {
       expect((await request(url).get('/api/v1/other').set('authorization', alice)).status).toBe(403);
     });
 
+    it('rewriteUrl: API mode judges the path Fastify routes, not the alias the client sent', async () => {
+      // A legacy prefix aliased onto the current routes: a DENY on the routed path must hold through the alias.
+      emulator().setGrants('alice', [
+        { resourceCode: 'all', resourceType: 'API', actions: ['read'], apiIdentifier: '/*' },
+        { resourceCode: 'admin', resourceType: 'API', actions: ['*'], apiIdentifier: '/v2/admin/*', effect: 'DENY' },
+      ]);
+      const app = Fastify({ rewriteUrl: (req) => (req.url ?? '/').replace(/^\/v1\//, '/v2/') });
+      apps.push(app);
+      app.register(genauthGuard, { ...emulator().guardOptions(), api: { publicPaths: ['/v1/status'] } });
+      await app.after();
+      app.get('/v2/admin/keys', async () => 'secret');
+      app.get('/v2/status', async () => 'ok');
+      app.get('/v2/users', async () => 'users');
+      const url = await listen(app);
+      const alice = await auth('alice');
+      expect((await request(url).get('/v2/admin/keys').set('authorization', alice)).status).toBe(403);
+      expect((await request(url).get('/v1/admin/keys').set('authorization', alice)).status).toBe(403);
+      expect((await request(url).get('/v1/users').set('authorization', alice)).status).toBe(200);
+      // publicPaths are the routed paths too: /v1/status is /v2/status, which is not public.
+      expect((await request(url).get('/v1/status')).status).toBe(401);
+    });
+
     it('malformed api options fail registration or hook creation', async () => {
       const app = Fastify();
       app.register(genauthGuard, { ...emulator().guardOptions(), api: { publicPaths: ['no-slash'] } });
