@@ -26,17 +26,19 @@ type Answer = FastifyReply | undefined;
 export type RouteHook = (request: FastifyRequest, reply: FastifyReply, done: HookDone) => void;
 
 /**
- * The core's view of a Fastify request. `request.raw.url` is the target exactly as received: Fastify
- * routes on a decoded, optionally slash- and case-insensitive path, but the guard must judge the same
- * string as on every other adapter.
+ * The core's view of a Fastify request. `request.raw.url` is the target Fastify routes: as received, or
+ * as the instance's `rewriteUrl` rewrote it (Fastify then keeps the received one in `raw.originalUrl`,
+ * which is never read: an alias the client sent must not be judged in place of the route that runs).
+ * Fastify routes on a decoded, optionally slash- and case-insensitive path, but the guard judges the
+ * same raw string as on every other adapter.
  */
 export function fastifyRequest(request: FastifyRequest): RequestLike {
-  return new NodeRequestView(request.raw);
+  return new NodeRequestView(request.raw, request.raw.url ?? '');
 }
 
 /** With the instance's router options: ALLOW patterns and public paths match no wider than find-my-way. */
 function fastifyApiRequest(request: FastifyRequest): RequestLike {
-  return new NodeRequestView(request.raw, undefined, fastifyRouterRules(request.server));
+  return new NodeRequestView(request.raw, request.raw.url ?? '', fastifyRouterRules(request.server));
 }
 
 /** A Buffer, so Fastify sends the content type as given (it appends a charset to JSON-ish strings). */

@@ -45,11 +45,12 @@ function isFastifyReply(response: unknown): response is FastifyLikeReply {
 
 /**
  * The core's view of the platform request. The url is the full target as received on the wire, global
- * prefix and version segment included: Express `originalUrl`, Fastify `request.raw.url`. The router's
+ * prefix and version segment included: Express `originalUrl`, Fastify `request.raw.url` (as its `rewriteUrl` left it: the path it routes). The router's
  * rules come from the platform instance (Express app settings, Fastify router options).
  */
 export function nestRequest(request: unknown): RequestLike {
-  if (isFastifyRequest(request)) return new NodeRequestView(request.raw, undefined, fastifyRouterRules(request.server));
+  // raw.url: the path Fastify routes (after any rewriteUrl), never raw.originalUrl (the alias received).
+  if (isFastifyRequest(request)) return new NodeRequestView(request.raw, request.raw.url ?? '', fastifyRouterRules(request.server));
   const express = request as ExpressLikeRequest;
   return new NodeRequestView(express, undefined, expressRouterRules(express.app));
 }
