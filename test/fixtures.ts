@@ -42,11 +42,16 @@ export async function bearerFor(emulator: GenAuthEmulator, user: string, options
   return `Bearer ${await emulator.mintToken(user, options)}`;
 }
 
-/** No faults, no calls and no grants but alice's `reports:Read`: the start of each test of one guard option. */
-export function resetToAliceReading(emulator: GenAuthEmulator): void {
+/** No faults, no calls, no grants. */
+export function resetEmulator(emulator: GenAuthEmulator): void {
   emulator.clearGrants();
   emulator.clearFaults();
   emulator.resetCalls();
+}
+
+/** No faults, no calls and no grants but alice's `reports:Read`: the start of each test of one guard option. */
+export function resetToAliceReading(emulator: GenAuthEmulator): void {
+  resetEmulator(emulator);
   emulator.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
 }
 

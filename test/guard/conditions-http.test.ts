@@ -5,7 +5,7 @@ import express from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
-import { bearerFor, useEmulator } from '../fixtures.js';
+import { bearerFor, useEmulator, resetEmulator } from '../fixtures.js';
 
 const emulator = useEmulator();
 let guard: ExpressGuard;
@@ -13,9 +13,7 @@ let app: express.Express;
 
 beforeEach(() => {
   const e = emulator();
-  e.clearGrants();
-  e.clearFaults();
-  e.resetCalls();
+  resetEmulator(e);
   guard = createExpressGuard({ ...e.guardOptions(), cache: { errorTtl: 0 } });
   const ok = (_req: express.Request, res: express.Response) => void res.json({ ok: true });
   app = express();

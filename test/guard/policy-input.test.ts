@@ -6,7 +6,7 @@ import express from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
-import { RESOURCES, bearerFor, useEmulator } from '../fixtures.js';
+import { RESOURCES, bearerFor, useEmulator, resetEmulator } from '../fixtures.js';
 
 const emulator = useEmulator();
 let guard: ExpressGuard;
@@ -15,9 +15,7 @@ let api: express.Express;
 
 beforeEach(() => {
   const e = emulator();
-  e.clearGrants();
-  e.clearFaults();
-  e.resetCalls();
+  resetEmulator(e);
   guard = createExpressGuard({ ...e.guardOptions(), cache: { errorTtl: 0 } });
   const ok = (_req: express.Request, res: express.Response) => void res.json({ ok: true });
   app = express();
