@@ -44,9 +44,10 @@ function isFastifyReply(response: unknown): response is FastifyLikeReply {
 }
 
 /**
- * The core's view of the platform request. The url is the full target as received on the wire, global
- * prefix and version segment included: Express `originalUrl`, Fastify `request.raw.url` (as its `rewriteUrl` left it: the path it routes). The router's
- * rules come from the platform instance (Express app settings, Fastify router options).
+ * The core's view of the platform request. The url is the full target, global prefix and version
+ * segment included: Express `originalUrl`, Fastify `request.raw.url` (as its `rewriteUrl` left it: the
+ * path it routes). The router's rules come from the platform instance (Express app settings, Fastify
+ * router options).
  */
 export function nestRequest(request: unknown): RequestLike {
   // raw.url: the path Fastify routes (after any rewriteUrl), never raw.originalUrl (the alias received).
