@@ -150,10 +150,14 @@ export function createExpressGuard(options: ExpressGuardOptions): ExpressGuard {
     },
     webhook(webhookOptions) {
       const receiver = createWebhookReceiver(core, webhookOptions);
-      return function genauthWebhook(req, res) {
-        void receiveNodeRequest(receiver, req, { parsed: req.body }).then((answer) => {
-          if (!res.headersSent) res.status(answer.status).set(answer.headers).end(answer.body);
-        });
+      return function genauthWebhook(req, res, next) {
+        // Express 4 ignores a returned promise: what writing the answer throws goes to Express's error
+        // handling here, never left to reject unhandled (the receiver itself never rejects).
+        receiveNodeRequest(receiver, req, { parsed: req.body })
+          .then((answer) => {
+            if (!res.headersSent) res.status(answer.status).set(answer.headers).end(answer.body);
+          })
+          .catch(next);
       };
     },
     ...guardControls(core),

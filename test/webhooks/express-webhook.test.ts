@@ -195,3 +195,39 @@ describe('Express webhook route: revocation', () => {
     expect(warnings[0]).not.toContain(SECRET);
   });
 });
+
+describe('Express webhook route: writing the answer fails', () => {
+  // Writing the answer happens after a wait (reading the body, making the invalidations): a throw there
+  // left a rejected promise nobody handled, which Node's default mode turns into a crash of the server.
+  const unhandled: unknown[] = [];
+  const recordUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  beforeEach(() => void process.on('unhandledRejection', recordUnhandled));
+  afterEach(() => void process.off('unhandledRejection', recordUnhandled));
+
+  it('hands the failure to Express (its error handler answers) and the invalidations stand', async () => {
+    let handed: unknown;
+    await start((app) => {
+      app.use('/hooks', (_req: Request, res: Response, next: () => void) => {
+        // An app's own response helper that breaks, as a misconfigured one can.
+        res.set = () => {
+          throw new Error('set is broken');
+        };
+        next();
+      });
+    });
+    const errorHandlerApp = server.listeners('request')[0] as Express;
+    errorHandlerApp.use((error: unknown, _req: Request, res: Response, _next: unknown) => {
+      handed = error;
+      res.statusCode = 500;
+      res.end();
+    });
+    const cached = await bearerFor(emulator(), 'alice');
+    expect(await reports(cached)).toBe(200);
+    const answer = await deliver(eventBody('user:blocked', { user: { id: 'alice' } }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(unhandled).toEqual([]);
+    expect(answer.status).toBe(500);
+    expect((handed as Error).message).toBe('set is broken');
+    expect((await post(port, '/reports', { method: 'GET', headers: { authorization: cached } })).status).toBe(401);
+  });
+});
