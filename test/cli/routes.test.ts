@@ -6,7 +6,7 @@ const fixture = (name: string) => `test/cli/fixtures/${name}`;
 
 interface Report {
   framework: string;
-  unguarded: Array<{ method: string; path: string }>;
+  unguarded: Array<{ method: string; path: string; reason?: string }>;
 }
 
 describe('genauth-guard routes', () => {
@@ -15,10 +15,12 @@ describe('genauth-guard routes', () => {
     ['koa-app.mjs', 'koa', [{ method: 'POST', path: '/reports' }]],
     ['fastify-app.cjs', 'fastify', [{ method: 'PUT', path: '/items/:id' }]],
     ['nest-unguarded.cjs', 'nest', [{ method: 'GET', path: '/reports' }, { method: 'POST', path: '/reports' }]],
+    ['express-late-guard.cjs', 'express', [{ method: 'GET', path: '/billing/invoices' }, { method: 'GET', path: '/reports', reason: 'handler-before-guard' }]],
   ])('%s: lists the unguarded routes, exit 1; --json has the framework and the list', async (file, framework, unguarded) => {
     const text = await runCli(['routes', fixture(file)]);
     expect(text.code).toBe(1);
-    expect(text.stdout).toBe(unguarded.map((r) => `${r.method} ${r.path}\n`).join(''));
+    // A reason, when there is one, follows the route in parentheses.
+    expect(text.stdout).toBe(unguarded.map((r) => `${r.method} ${r.path}${r.reason === undefined ? '' : ` (${r.reason})`}\n`).join(''));
     expect(text.stderr).toContain(`${framework}: ${unguarded.length} unguarded route(s)`);
     const json = await runCli(['routes', fixture(file), '--json']);
     expect(json.code).toBe(1);

@@ -1,7 +1,8 @@
-// unguardedRoutes() on real Express 4 and 5 apps: guarded and unguarded routes, mounted routers,
-// API mode with public paths, guards mounted under a prefix.
+// unguardedRoutes() on real Express 4 and 5 apps: guarded and unguarded routes, mounted routers and
+// sub-apps, API mode with public paths, guards mounted under a prefix, the order of a route's handlers.
 import express4 from 'express4';
 import express5 from 'express';
+import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createExpressGuard, unguardedRoutes, warnUnguarded } from '../../src/adapters/express.js';
 import { useEmulator } from '../fixtures.js';
@@ -77,6 +78,84 @@ describe.each([
     app.get('/b/x', ok);
     app.get('/open', ok);
     expect(unguardedRoutes(app)).toEqual([{ method: 'GET', path: '/open' }]);
+  });
+
+  it("a route with a handler before its guard is unguarded: the handler runs first and may answer", async () => {
+    const guard = createExpressGuard(emulator().guardOptions());
+    const app = express();
+    app.get('/late', ok, guard.requirePermission('reports', 'reports:Read'));
+    // Any other middleware first counts too: the report cannot tell one that calls next() from one that answers.
+    app.post('/late', express.json(), guard.authenticate(), ok);
+    app.all('/any', ok, guard.authenticate());
+    app.all('/every', guard.authenticate(), ok);
+    app.route('/r').get(ok).all(guard.authenticate()).post(ok);
+    app.route('/s').all(guard.authenticate()).get(ok);
+    app.get('/first', guard.authenticate(), ok, guard.requirePermission('reports', 'reports:Read'));
+    // What the report must tell: these answer with no token at all.
+    for (const path of ['/late', '/any', '/r']) expect((await request(app).get(path)).status, path).toBe(200);
+    for (const path of ['/s', '/first', '/every']) expect((await request(app).get(path)).status, path).toBe(401);
+    expect((await request(app).post('/r')).status).toBe(401);
+    expect(unguardedRoutes(app)).toEqual([
+      { method: 'ALL', path: '/any', reason: 'handler-before-guard' },
+      { method: 'GET', path: '/late', reason: 'handler-before-guard' },
+      { method: 'POST', path: '/late', reason: 'handler-before-guard' },
+      { method: 'GET', path: '/r', reason: 'handler-before-guard' },
+    ]);
+  });
+
+  it('the routes of a sub-app mounted with use(path, app) are listed under its mount path', async () => {
+    const guard = createExpressGuard(emulator().guardOptions());
+    const app = express();
+    const open = express();
+    open.get('/items/:id', ok);
+    open.post('/items', guard.authenticate(), ok);
+    const nested = express();
+    nested.get('/n', ok);
+    open.use('/nested', nested);
+    app.use('/open', open);
+    // A guard inside the sub-app covers its routes.
+    const inner = express();
+    inner.use(guard.authenticate());
+    inner.get('/me', ok);
+    app.use('/inner', inner);
+    // A sub-app mounted on a Router (the Router keeps the app itself as the layer's handle).
+    const router = express.Router();
+    const deep = express();
+    deep.delete('/d', ok);
+    router.use('/deep', deep);
+    app.use('/r', router);
+    // A guard on the parent covers a sub-app mounted after it.
+    app.use(guard.api({ publicPaths: ['/health'] }));
+    const after = express();
+    after.get('/x', ok);
+    app.use('/after', after);
+    // What the report must tell: these reach their handler with no token at all.
+    for (const path of ['/open/items/1', '/open/nested/n']) expect((await request(app).get(path)).status, path).toBe(200);
+    expect((await request(app).delete('/r/deep/d')).status).toBe(200);
+    for (const path of ['/inner/me', '/after/x']) expect((await request(app).get(path)).status, path).toBe(401);
+    expect(unguardedRoutes(app)).toEqual([
+      { method: 'GET', path: '/open/items/:id' },
+      { method: 'GET', path: '/open/nested/n' },
+      { method: 'DELETE', path: '/r/deep/d' },
+    ]);
+    expect(unguardedRoutes(open)).toEqual([
+      { method: 'GET', path: '/items/:id' },
+      { method: 'GET', path: '/nested/n' },
+    ]);
+  });
+
+  it("a mounted app the report cannot look into is listed as a whole, unless a guard before it covers it", () => {
+    const guard = createExpressGuard(emulator().guardOptions());
+    const app = express();
+    // Express's name for the wrapper of a mounted app, here holding none: nothing to read, so it is open.
+    app.use('/legacy', function mounted_app(_req: unknown, res: { send(body: string): void }) {
+      res.send('ok');
+    });
+    app.use('/private', guard.authenticate());
+    app.use('/private', function mounted_app(_req: unknown, res: { send(body: string): void }) {
+      res.send('ok');
+    });
+    expect(unguardedRoutes(app)).toEqual([{ method: 'ALL', path: '/legacy', reason: 'sub-app-not-read' }]);
   });
 
   it('warnUnguarded logs one line when some route is unguarded, nothing otherwise', () => {

@@ -1,5 +1,6 @@
 // unguardedRoutes() on real Koa apps with @koa/router: guarded and unguarded routes, router.use(),
-// API mode on the app, prefixes and nested routers; the app or one router may be passed.
+// API mode on the app, prefixes and nested routers, the order of a route's handlers; the app or one
+// router may be passed.
 import Router from '@koa/router';
 import Koa from 'koa';
 import request from 'supertest';
@@ -91,6 +92,37 @@ describe('Koa unguardedRoutes', () => {
       { method: 'GET', path: '/e/k' },
       { method: 'GET', path: '/n/k' },
       { method: 'GET', path: '/p/k' },
+    ]);
+  });
+
+  it('a route with a handler before its guard is unguarded: the handler runs first and may answer', async () => {
+    const guard = createKoaGuard(emulator().guardOptions());
+    const app = new Koa();
+    const router = new Router();
+    router.get('/late', ok, guard.requirePermission('reports', 'reports:Read'));
+    // Any other middleware first counts too: the report cannot tell one that calls next() from one that answers.
+    const passOn = (_ctx: Koa.Context, next: Koa.Next) => next();
+    router.post('/late', passOn, guard.authenticate(), ok);
+    router.all('/any', ok, guard.authenticate());
+    router.get('/first', guard.authenticate(), ok, guard.requirePermission('reports', 'reports:Read'));
+    // A router.use() guard before the route still covers it, whatever the route's own order.
+    const covered = new Router();
+    covered.use('/c', guard.authenticate());
+    covered.get('/c/k', ok, guard.authenticate());
+    app.use(router.routes()).use(covered.routes());
+    const server = app.listen(0, '127.0.0.1');
+    try {
+      // What the report must tell: these answer with no token at all.
+      for (const path of ['/late', '/any']) expect((await request(server).get(path)).status, path).toBe(200);
+      for (const path of ['/first', '/c/k', '/C/k']) expect((await request(server).get(path)).status, path).toBe(401);
+      expect((await request(server).post('/late')).status).toBe(401);
+    } finally {
+      server.close();
+    }
+    expect(unguardedRoutes(app)).toEqual([
+      { method: 'ALL', path: '/any', reason: 'handler-before-guard' },
+      { method: 'GET', path: '/late', reason: 'handler-before-guard' },
+      { method: 'POST', path: '/late', reason: 'handler-before-guard' },
     ]);
   });
 
