@@ -1,4 +1,5 @@
 /** `genauth-guard routes ./app.js`: the routes of an app module that nothing of genauth-guard guards. */
+import { routeLine } from '../adapters/report/routes.js';
 import type { Command } from './command.js';
 import { CommandError, EXIT, UsageError } from './exit-codes.js';
 import { detectFramework, reportFor } from './frameworks.js';
@@ -12,14 +13,15 @@ export const routesCommand: Command = {
   summary: "Lists the routes of an app module that no genauth-guard middleware, hook or decorator guards.",
   usage: 'genauth-guard routes <app-module> [--json]',
   flags: {
-    json: { type: 'boolean', help: '--json               print { framework, unguarded: [{ method, path }] } as JSON' },
+    json: { type: 'boolean', help: '--json               print { framework, unguarded: [{ method, path, reason? }] } as JSON' },
   },
   positionals: { min: 1, max: 1, name: 'the app module (a path)' },
   details: [
     'The module (ESM or CommonJS) exports the app, as default or as `app`, without listening (a promise of it',
     'is awaited). Express 4/5 apps and routers, Koa apps and @koa/router routers, Fastify instances (the',
     'genauth-guard plugin registered before the routes; the CLI awaits ready()) and Nest applications (the',
-    'CLI calls init()) are recognised. Public paths of API mode and @Public() routes are not listed.',
+    'CLI calls init()) are recognised. Public paths of API mode and @Public() routes are not listed. A route',
+    'whose own guard comes after another of its handlers (or hooks) is listed as `GET /p (handler-before-guard)`.',
     '',
     'Exit codes: 0 every route is guarded, 1 unguarded routes found, 2 usage error (no such file, no app export,',
     'not an app of a known framework).',
@@ -51,7 +53,7 @@ export const routesCommand: Command = {
       const report = await reportFor(loaded.file, framework, loaded.kind);
       const unguarded = report(app as never);
       if (values.json === true) io.out(toJson({ framework, unguarded }));
-      else for (const route of unguarded) io.out(`${route.method} ${route.path}`);
+      else for (const route of unguarded) io.out(routeLine(route));
       io.progress(unguarded.length === 0 ? `${framework}: every route is guarded` : `${framework}: ${unguarded.length} unguarded route(s)`);
       return unguarded.length === 0 ? EXIT.OK : EXIT.FAILED;
     } finally {

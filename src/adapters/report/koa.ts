@@ -1,7 +1,8 @@
 /**
  * `unguardedRoutes(appOrRouter)` for Koa with `@koa/router`: takes the Koa app (its middleware, in
  * order, with the routers mounted by `app.use(router.routes())`) or one router. A route is covered by
- * one of our middlewares before it (on the app, or `router.use()` on its path) or in its own handlers.
+ * one of our middlewares before it (on the app, or `router.use()` on its path) or by a guard first
+ * among its own handlers (one after another handler: listed, `reason: 'handler-before-guard'`).
  */
 import { METHODS } from 'node:http';
 import { guardMarkOf } from './marker.js';
@@ -66,9 +67,12 @@ function walkRouter(stack: readonly RouterLayer[], covered: boolean, found: Ungu
       continue;
     }
     const path = String(layer.path);
-    const byUse = uses.some((use) => covers(use, path, layer));
-    if (covered || byUse || handlers.some((fn) => guardMarkOf(fn) !== undefined)) continue;
-    for (const method of methodsOf(methods)) found.push({ method, path });
+    if (covered || uses.some((use) => covers(use, path, layer))) continue;
+    // The route's own guard counts only first: a handler before it runs first and may answer (the report
+    // cannot tell one that calls next() from one that does not).
+    const guardAt = handlers.findIndex((fn) => guardMarkOf(fn) !== undefined);
+    if (guardAt === 0) continue;
+    for (const method of methodsOf(methods)) found.push(guardAt > 0 ? { method, path, reason: 'handler-before-guard' } : { method, path });
   }
 }
 
