@@ -9,7 +9,10 @@ import diagnostics from 'node:diagnostics_channel';
  * diagnostics.subscribe('genauth-guard:decision', (event) => metrics.count(event.allowed ? 'allow' : 'deny'));
  */
 export const channels = Object.freeze({
-  /** `{ userId, resource, actions, allowed, reason }` after every permission decision. */
+  /**
+   * `{ userId, resource, actions, allowed, reason }` after every permission decision; a request whose
+   * user was revoked while its decision waited is told as `allowed: false, reason: 'revoked'`.
+   */
   decision: diagnostics.channel('genauth-guard:decision'),
   /** `{ path, outcome: 'ok' | <failure kind>, durationMs, attempt }` after every GenAuth call attempt. */
   upstream: diagnostics.channel('genauth-guard:upstream'),
@@ -31,6 +34,7 @@ export interface DecisionEvent {
   resource: string;
   actions: readonly string[];
   allowed: boolean;
+  /** `allowed`, `denied`, `no_grant`, `unmapped_method`, or `revoked` (the user revoked while the decision waited: a 401). */
   reason: string;
   /** API mode only: the method, upper-cased. */
   method?: string;
@@ -161,7 +165,10 @@ export interface DecisionTrace {
   method?: string;
   /** Set on end. */
   allowed?: boolean;
-  /** Set on end: `allowed`, `denied`, `no_grant`, `unmapped_method`. */
+  /**
+   * Set on end: `allowed`, `denied`, `no_grant`, `unmapped_method`; `revoked` (with `allowed: false`)
+   * when the user was revoked while the decision waited, the request then answered 401 `revoked`.
+   */
   reason?: string;
   /** Set by Node when the decision failed (a 503 or 500 GuardError). A refusal (403) is a result, not an error. */
   error?: unknown;

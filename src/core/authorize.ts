@@ -9,6 +9,7 @@ import type { RequestLike } from '../request.js';
 import type { Identity } from '../token/verifier.js';
 import type { GrantStore } from './grant-store.js';
 import { traceDecision, type DecisionNote, type DecisionObserver } from './observe.js';
+import type { Revoked } from './outcome.js';
 import type { RouteOptions } from './types.js';
 
 /** What policy conditions are evaluated against. */
@@ -21,21 +22,37 @@ export interface DecisionEnvironment {
 
 /** The decisions that may wait: grants loaded from GenAuth, conditions evaluated. */
 export interface Authorizer {
-  /** Decides for a known user. Resolves a Decision (allowed or not); throws only on outage (503) or a bad resource (500). */
+  /**
+   * Decides for a known user (`check()`), traced and told to the observers. Resolves a Decision
+   * (allowed or not); throws only on outage (503) or a bad resource (500).
+   */
   authorize(userId: string, resource: string, requirement: NormalizedRequirement, route: RouteOptions, environment?: DecisionEnvironment, note?: DecisionNote): Promise<Decision>;
+  /**
+   * The decision alone, neither traced nor told: for the route check, which tells its observers what
+   * the request gets (refused as revoked when its user was revoked meanwhile). `resource` must have
+   * passed {@link checkResource}.
+   */
+  decide(userId: string, resource: string, requirement: NormalizedRequirement, route: RouteOptions, environment: DecisionEnvironment | undefined, note: DecisionNote | undefined): Promise<Decision>;
   /** The condition evaluator for one request (context from the guard, the user's function, `environment`). */
   conditions(userId: string, environment?: DecisionEnvironment): Promise<ConditionCheck>;
 }
 
+/** Throws the 500 for a resource that is not a non-empty string (a resource function's mistake). */
+export function checkResource(resource: unknown): asserts resource is string {
+  if (typeof resource !== 'string' || resource === '') {
+    throw new GuardInternalError({ cause: new TypeError('genauth-guard: the resource must be a non-empty string') });
+  }
+}
+
 /** Tells `genauth-guard:decision` subscribers (nothing is built when there are none). */
-export function publishDecision(userId: string, resource: string, decision: Decision): void {
+export function publishDecision(userId: string, resource: string, decision: Decision | Revoked<Decision>): void {
   if (channels.decision.hasSubscribers) {
     channels.decision.publish({ userId, resource, actions: decision.actions, allowed: decision.allowed, reason: decision.reason } satisfies DecisionEvent);
   }
 }
 
 /** The same for API mode: the canonical path as the resource, and the method. */
-export function publishApiDecision(userId: string, decision: ApiDecision): void {
+export function publishApiDecision(userId: string, decision: ApiDecision | Revoked<ApiDecision>): void {
   if (channels.decision.hasSubscribers) {
     channels.decision.publish({
       userId,
@@ -76,9 +93,7 @@ export function createAuthorizer(options: ResolvedOptions, store: GrantStore, ob
     environment?: DecisionEnvironment,
     note?: DecisionNote,
   ): Promise<Decision> {
-    if (typeof resource !== 'string' || resource === '') {
-      throw new GuardInternalError({ cause: new TypeError('genauth-guard: the resource must be a non-empty string') });
-    }
+    checkResource(resource);
     const decision = tracing.decision.hasSubscribers
       ? await traceDecision({ userId, resource }, () => decideFor(userId, resource, requirement, route, environment, note))
       : await decideFor(userId, resource, requirement, route, environment, note);
@@ -101,5 +116,5 @@ export function createAuthorizer(options: ResolvedOptions, store: GrantStore, ob
       : decide(index, resource, requirement, { resourceType: route.resourceType });
   }
 
-  return { authorize, conditions };
+  return { authorize, decide: decideFor, conditions };
 }

@@ -7,6 +7,7 @@ import { tracing, type DecisionTrace } from '../events.js';
 import type { DecisionRecord, ResolvedOptions } from '../options.js';
 import type { ApiDecision } from '../policy/api-match.js';
 import type { Decision } from '../policy/decide.js';
+import type { Outcome } from './outcome.js';
 
 /** One check in progress, for `onDecision`: when it began and how the grants were found. */
 export interface DecisionNote extends CacheReadNote {
@@ -16,7 +17,7 @@ export interface DecisionNote extends CacheReadNote {
 /** Hands decisions to `onDecision`; absent (undefined) when the option is not set. */
 export interface DecisionObserver {
   begin(): DecisionNote;
-  report(note: DecisionNote, userId: string, decision: Decision | ApiDecision): void;
+  report(note: DecisionNote, userId: string, decision: Outcome): void;
 }
 
 /** Creates the observer of one guard, or undefined without `onDecision` (the hot path then checks one variable). */
@@ -70,8 +71,12 @@ export function traceDecisionNow<T extends Decision | ApiDecision>(context: Deci
   }, context);
 }
 
-/** Runs a decision that waits inside the decision tracing channel (call only when it has subscribers). */
-export function traceDecision<T extends Decision | ApiDecision>(context: DecisionTrace, decide: () => Promise<T>): Promise<T> {
+/**
+ * Runs a decision that waits inside the decision tracing channel (call only when it has subscribers).
+ * `decide` resolves what the request gets (refused as revoked when its user was revoked meanwhile), so
+ * that `asyncEnd` carries the answer's outcome.
+ */
+export function traceDecision<T extends Outcome>(context: DecisionTrace, decide: () => Promise<T>): Promise<T> {
   return tracing.decision.tracePromise(async () => {
     const decision = await decide();
     context.allowed = decision.allowed;

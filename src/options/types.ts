@@ -273,9 +273,12 @@ export interface DecisionRecord {
   /** The actions asked for (API mode: the method's action, or none). */
   actions: readonly string[];
   allowed: boolean;
-  /** `allowed`, `denied` (a DENY matched), `no_grant`, or in API mode `unmapped_method`. */
+  /**
+   * `allowed`, `denied` (a DENY matched), `no_grant`, in API mode `unmapped_method`; `revoked` (not
+   * allowed) when the user was revoked while the decision waited: the answer is then the 401 `revoked`.
+   */
   reason: string;
-  /** The grant that decided (the ALLOW that matched, or the overriding DENY); undefined for `no_grant`. */
+  /** The grant that decided (the ALLOW that matched, or the overriding DENY); undefined for `no_grant` and `revoked`. */
   grant: { code: string; type: string | null; effect: 'ALLOW' | 'DENY'; actions: readonly string[]; apiIdentifier: string | null } | undefined;
   /** How the user's grants were found: `hit` (fresh in cache), `stale` (served stale), `miss` (loaded), `none` (`cache: false`). */
   cache: 'hit' | 'stale' | 'miss' | 'none';

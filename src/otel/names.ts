@@ -38,7 +38,7 @@ export const METRIC = Object.freeze({
 export const ATTR = Object.freeze({
   /** `allow`, `deny` or `error`. */
   outcome: 'genauth_guard.decision.outcome',
-  /** `allowed`, `denied`, `no_grant`, `unmapped_method`, or the error code of a failed decision. */
+  /** `allowed`, `denied`, `no_grant`, `unmapped_method`, `revoked` (outcome `deny`), or the error code of a failed decision. */
   reason: 'genauth_guard.decision.reason',
   /** The resource code, or the canonical path (no query) in API mode. */
   resource: 'genauth_guard.resource',

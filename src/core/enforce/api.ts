@@ -1,4 +1,4 @@
-import { InvalidRequestError, PermissionDeniedError } from '../../errors.js';
+import { InvalidRequestError, InvalidTokenError, PermissionDeniedError } from '../../errors.js';
 import { fail, strictObject } from '../../options/checks.js';
 import type { CompiledApiGrants } from '../../policy/api-compile.js';
 import { createApiMatcher, type ApiDecision, type ApiMatcher } from '../../policy/api-match.js';
@@ -14,6 +14,7 @@ import { publishCache } from '../../cache/cache-events.js';
 import { tracing } from '../../events.js';
 import { traceDecision, traceDecisionNow, type DecisionNote, type DecisionObserver } from '../observe.js';
 import type { GrantStore, UserGrants } from '../grant-store.js';
+import type { Revoked } from '../outcome.js';
 import type { GenAuthContext } from '../types.js';
 import type { Callers, KnownToken } from './caller.js';
 
@@ -141,13 +142,15 @@ export function createApiEnforcer(callers: Callers, store: GrantStore, authorize
     identity: Identity,
     note: DecisionNote | undefined,
   ): Promise<GenAuthContext> {
-    const decide = () => matchLater(request, spec, target, router, identity, note);
+    // Revoked while the decision waited: refused as revoked, however the grants reloaded for it decide,
+    // and that refusal is what the trace, the channel and onDecision are told.
+    const decide = async () => callers.unlessRevoked(identity, await matchLater(request, spec, target, router, identity, note));
     const decision = tracing.decision.hasSubscribers
       ? await traceDecision({ userId: identity.userId, resource: target.path, method: request.method.toUpperCase() }, decide)
       : await decide();
-    // Revoked while the decision waited: refused, however the grants reloaded for it decide.
-    callers.stillValid(identity);
-    return allowed(identity, observed(identity.userId, decision, note));
+    observed(identity.userId, decision, note);
+    if (decision.reason === 'revoked') throw new InvalidTokenError('revoked', realm);
+    return allowed(identity, decision);
   }
 
   async function matchLater(request: RequestLike, spec: ApiModeSpec, target: ApiPath, router: RouterRules | undefined, identity: Identity, note: DecisionNote | undefined): Promise<ApiDecision> {
@@ -157,7 +160,7 @@ export function createApiEnforcer(callers: Callers, store: GrantStore, authorize
   }
 
   /** Tells the decision channel and onDecision; the decision passes through. */
-  function observed(userId: string, decision: ApiDecision, note: DecisionNote | undefined): ApiDecision {
+  function observed<T extends ApiDecision | Revoked<ApiDecision>>(userId: string, decision: T, note: DecisionNote | undefined): T {
     publishApiDecision(userId, decision);
     if (note !== undefined) observer?.report(note, userId, decision);
     return decision;

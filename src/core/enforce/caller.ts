@@ -4,8 +4,10 @@
  * grant cache's lookup, and the whole check stays synchronous.
  */
 import type { PermissionCache } from '../../cache/permission-cache.js';
-import { GuardInternalError, InvalidTokenError } from '../../errors.js';
+import { GuardInternalError } from '../../errors.js';
 import type { ResolvedOptions } from '../../options/resolved.js';
+import type { ApiDecision } from '../../policy/api-match.js';
+import type { Decision } from '../../policy/decide.js';
 import type { RequestLike } from '../../request.js';
 import { bearerToken, plainBearerToken, readAuthorization } from '../../token/bearer.js';
 import { hookToken, layerIdentity } from '../../token/hooks.js';
@@ -13,6 +15,7 @@ import { isRevoked, type RevocationStore } from '../../token/revocations.js';
 import type { Identity, TokenVerifier, VerifiedToken } from '../../token/verifier.js';
 import type { CachedUserGrants, UserGrants, UserGrantsLink } from '../grant-store.js';
 import type { IdentityLookups } from '../identity-lookups.js';
+import { revokedDecision, type Revoked } from '../outcome.js';
 
 /** A token verified before: the verifier's record, whose link slot this module keeps. */
 export type KnownToken = VerifiedToken<UserGrantsLink>;
@@ -45,11 +48,13 @@ export interface Callers {
    */
   identify(request: RequestLike, native?: unknown): Identity | Promise<Identity>;
   /**
-   * Throws the 401 `revoked` when the identity's user was revoked after it was accepted. For a request
-   * that waited (on GenAuth, on the conditions context): it is decided after the revocation, so it
-   * counts as made after it, as the user's next request does. One property read while none is revoked.
+   * The decision, or its refusal as `revoked` when the identity's user was revoked after it was
+   * accepted. For a request that waited (on GenAuth, on the conditions context): it is decided after
+   * the revocation, so it counts as made after it, as the user's next request does; the enforcer
+   * answers that refusal with the 401 `revoked`, and it is what the observers are told. One property
+   * read while none is revoked.
    */
-  stillValid(identity: Identity): void;
+  unlessRevoked<T extends Decision | ApiDecision>(identity: Identity, decision: T): T | Revoked<T>;
 }
 
 function layerRecord(identity: Identity): KnownToken {
@@ -128,9 +133,9 @@ export function createCallers(
     return found instanceof Promise ? found.then(identityOf) : found.identity;
   }
 
-  function stillValid(identity: Identity): void {
-    if (revocations.active && isRevoked(revocations, identity)) throw new InvalidTokenError('revoked', realm);
+  function unlessRevoked<T extends Decision | ApiDecision>(identity: Identity, decision: T): T | Revoked<T> {
+    return revocations.active && isRevoked(revocations, identity) ? revokedDecision(decision) : decision;
   }
 
-  return { present, verify: verifier === undefined ? verify : verifier.verifyNow, cachedGrants, identify, stillValid };
+  return { present, verify: verifier === undefined ? verify : verifier.verifyNow, cachedGrants, identify, unlessRevoked };
 }

@@ -1,14 +1,13 @@
-import { GuardInternalError, PermissionDeniedError } from '../../errors.js';
+import { GuardInternalError, InvalidTokenError, PermissionDeniedError } from '../../errors.js';
 import { RESOURCE_TYPES } from '../../options.js';
 import { oneOf, strictObject } from '../../options/checks.js';
 import { decideRemembered, normalizeRequirement, type Decision, type NormalizedRequirement, type Requirement } from '../../policy/decide.js';
 import type { RequestLike } from '../../request.js';
 import type { Identity } from '../../token/verifier.js';
-import type { Authorizer } from '../authorize.js';
-import { publishDecision } from '../authorize.js';
+import { checkResource, publishDecision, type Authorizer } from '../authorize.js';
 import { publishCache } from '../../cache/cache-events.js';
 import { tracing } from '../../events.js';
-import { traceDecisionNow, type DecisionNote, type DecisionObserver } from '../observe.js';
+import { traceDecision, traceDecisionNow, type DecisionNote, type DecisionObserver } from '../observe.js';
 import type { GenAuthContext, RouteOptions } from '../types.js';
 import type { Callers, KnownToken } from './caller.js';
 
@@ -113,9 +112,15 @@ export function createRouteEnforcer(callers: Callers, authorizer: Authorizer, re
     } catch (cause) {
       throw new GuardInternalError({ cause });
     }
-    const decision = await authorizer.authorize(identity.userId, resource, spec.requirement, spec.route, { request, identity }, note);
-    // Revoked while the decision waited: refused, however the grants reloaded for it decide.
-    callers.stillValid(identity);
+    checkResource(resource);
+    const userId = identity.userId;
+    // Revoked while the decision waited: refused as revoked, however the grants reloaded for it decide,
+    // and that refusal is what the trace, the channel and onDecision are told.
+    const decide = async () => callers.unlessRevoked(identity, await authorizer.decide(userId, resource, spec.requirement, spec.route, { request, identity }, note));
+    const decision = tracing.decision.hasSubscribers ? await traceDecision({ userId, resource }, decide) : await decide();
+    publishDecision(userId, resource, decision);
+    if (note !== undefined) observer?.report(note, userId, decision);
+    if (decision.reason === 'revoked') throw new InvalidTokenError('revoked', realm);
     return allowed(identity, decision, resource, spec.requirement);
   }
 
