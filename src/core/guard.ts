@@ -78,7 +78,7 @@ export function createGuard(input: GuardOptions): Guard {
   const authorizer = createAuthorizer(options, store, observer);
   // identity.resolve with a shared store: whose revocation record this instance has read (see identity-lookups.ts).
   const lookups = options.identity.resolve === undefined ? undefined : createIdentityLookups(revocations);
-  const callers = createCallers(verifier, store.cache, options, revocations, lookups);
+  const callers = createCallers(verifier, store.cache, options, revocations, lookups, shared?.missed);
 
   /** This instance's part of an invalidation: the user's grants, verified tokens and read record. */
   function forgetUser(userId: string): void {
@@ -96,7 +96,12 @@ export function createGuard(input: GuardOptions): Guard {
   const subscription = store.shared?.subscribe({
     user: forgetUser,
     all: forgetAll,
-    resync: forgetAll,
+    // Until resynced, records other instances publish may never arrive: a waiting request reads its user's.
+    lost: () => shared?.lost(),
+    resync() {
+      shared?.resynced();
+      forgetAll();
+    },
     // Another instance's revocation: refused here too, and the user's cached grants and tokens dropped.
     revoked(userId, at) {
       shared?.learn(userId, at);

@@ -4,17 +4,39 @@
  * every instance adds it to its copy at once (see guard.ts), and a token verified by jose for the first
  * time on an instance has its user's record read from Redis first, so an instance started after a
  * revocation refuses the token too (a token in the verified-token cache does not wait on Redis);
- * with `identity.resolve`, the first request for each user does (identity-lookups.ts). See
- * docs/many-instances.md.
+ * with `identity.resolve`, the first request for each user does (identity-lookups.ts). A record
+ * published while the subscription is down never arrives, and a resync learns none: so a request
+ * that waited on its decision while the subscription was down, or across its return, has its user's
+ * record read again (`missed`). See docs/many-instances.md.
  */
 import type { SharedTier } from '../cache/redis/tier.js';
 import { createMemoryRevocations, type MemoryRevocationOptions, type RevocationStore } from '../token/revocations.js';
+
+/** What a request that waited on its decision asks: may a record published meanwhile have been missed? */
+export interface MissedRevocations {
+  /** A mark of the subscription's state now (a number): taken when a request starts to wait. */
+  mark(): number;
+  /**
+   * Undefined when no record published since `since` (a `mark`) can have been missed: the
+   * subscription was live throughout. Else reads the user's record into the local copy; resolves
+   * true once it is there, or when Redis did not answer while the subscription is still down (the
+   * local copy decides, as it does every request then), false when Redis did not answer after the
+   * subscription came back: what was missed is unknown, and the resync vouches none of it is let
+   * through (the caller fails closed).
+   */
+  recheck(userId: string, since: number): Promise<boolean> | undefined;
+}
 
 export interface SharedRevocations {
   /** What the verifier reads: the local copy, whose `revoke` also records in Redis and publishes. */
   readonly store: RevocationStore;
   /** A record another instance published: added to the local copy only. */
   learn(userId: string, at: number): void;
+  /** The subscription dropped (records published from now on may be missed). */
+  lost(): void;
+  /** The subscription is up, or back: records are heard again. */
+  resynced(): void;
+  readonly missed: MissedRevocations;
 }
 
 export function createSharedRevocations(options: MemoryRevocationOptions, tier: SharedTier): SharedRevocations {
@@ -33,5 +55,33 @@ export function createSharedRevocations(options: MemoryRevocationOptions, tier: 
     if (typeof at === 'number') remember(userId, at);
     return at !== null;
   };
-  return { store, learn: remember };
+
+  // Odd while the subscription is down (from the start until it is first up), even while it is live:
+  // a request that starts at one generation and ends at another, or at an odd one, may have missed a record.
+  let generation = 1;
+  const live = () => generation % 2 === 0;
+
+  const missed: MissedRevocations = {
+    mark: () => generation,
+    recheck(userId, since) {
+      if (since === generation && live()) return undefined;
+      return tier.readRevocation(userId).then((at) => {
+        if (typeof at === 'number') remember(userId, at);
+        // Now live at another generation: the request waited across a resync.
+        return at !== null || !live();
+      });
+    },
+  };
+
+  return {
+    store,
+    learn: remember,
+    lost() {
+      if (live()) generation++;
+    },
+    resynced() {
+      if (!live()) generation++;
+    },
+    missed,
+  };
 }

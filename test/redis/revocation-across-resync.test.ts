@@ -24,12 +24,11 @@ const LAPTOP = [{ param: 'Device', operator: 'StringEquals', value: 'laptop' }];
 interface Waiting {
   readonly guard: ExpressGuard;
   /** GET /r (route) or /api/reports (API mode) with `auth`: status, code and WWW-Authenticate. */
-  ask(kind: 'route' | 'api', auth: string): Promise<{ status: number; code: string | undefined; challenge: string | null; retryAfter: string | null }>;
+  request(kind: 'route' | 'api', auth: string): Promise<{ status: number; code: string | undefined; challenge: string | null; retryAfter: string | null }>;
   /** Resolves once a request is waiting on the context. */
   entered(): Promise<void>;
   /** Lets every waiting request go on; from then on the context answers at once. */
   release(): void;
-  close(): Promise<void>;
 }
 
 describe.skipIf(!run)('a revocation published while the subscription was down', () => {
@@ -94,7 +93,7 @@ describe.skipIf(!run)('a revocation published while the subscription was down', 
     await subscribed(guard);
     return {
       guard,
-      async ask(kind, auth) {
+      async request(kind, auth) {
         const response = await fetch(`${url}${kind === 'route' ? '/r' : '/api/reports'}`, { headers: { authorization: auth } });
         const text = await response.text();
         const code = response.headers.get('content-type')?.includes('json') === true ? (JSON.parse(text) as { code?: string }).code : undefined;
@@ -102,7 +101,6 @@ describe.skipIf(!run)('a revocation published while the subscription was down', 
       },
       entered: () => until(() => waiting > 0, 5000, 'a request waiting on the context'),
       release: () => opened(),
-      close,
     };
   }
 
@@ -129,7 +127,7 @@ describe.skipIf(!run)('a revocation published while the subscription was down', 
   it.each(['route', 'api'] as const)('%s: a request waiting across the outage and the resync is refused as revoked (401)', async (kind) => {
     const a = await instanceA();
     const b = await instanceB();
-    const answer = a.ask(kind, alice);
+    const answer = a.request(kind, alice);
     await a.entered();
 
     await deafen(a);
@@ -141,7 +139,7 @@ describe.skipIf(!run)('a revocation published while the subscription was down', 
     expect(response).toMatchObject({ status: 401, code: 'ERR_INVALID_TOKEN' });
     expect(response.challenge).toContain('revoked');
     // The next request is refused too (the resync dropped the verified token; it is read again).
-    expect(await a.ask(kind, alice)).toMatchObject({ status: 401, code: 'ERR_INVALID_TOKEN' });
+    expect(await a.request(kind, alice)).toMatchObject({ status: 401, code: 'ERR_INVALID_TOKEN' });
   });
 
   it.each(['route', 'api'] as const)('%s: a request that starts while the subscription is down, on the asynchronous path, is refused as revoked', async (kind) => {
@@ -149,11 +147,11 @@ describe.skipIf(!run)('a revocation published while the subscription was down', 
     const b = await instanceB();
     a.release();
     // Token verified and grants cached on A before the outage (conditional grants: always the async path).
-    expect(await a.ask(kind, alice)).toMatchObject({ status: 200 });
+    expect(await a.request(kind, alice)).toMatchObject({ status: 200 });
 
     await deafen(a);
     await b.guard.revokeUser('alice');
-    const response = await a.ask(kind, alice);
+    const response = await a.request(kind, alice);
     expect(response).toMatchObject({ status: 401, code: 'ERR_INVALID_TOKEN' });
     expect(response.challenge).toContain('revoked');
   });
@@ -161,7 +159,7 @@ describe.skipIf(!run)('a revocation published while the subscription was down', 
   it('a request waiting across a resync whose record Redis then refuses to read is a 503, never allowed', async () => {
     const a = await instanceA();
     const b = await instanceB();
-    const answer = a.ask('route', alice);
+    const answer = a.request('route', alice);
     await a.entered();
 
     await deafen(a);
@@ -179,11 +177,11 @@ describe.skipIf(!run)('a revocation published while the subscription was down', 
     const a = await instanceA();
     await instanceB();
     a.release();
-    expect(await a.ask('route', alice)).toMatchObject({ status: 200 });
+    expect(await a.request('route', alice)).toMatchObject({ status: 200 });
 
     await deafen(a);
     expect(await ask(redis().port, `ACL SETUSER ${USER} -get`)).toMatch(/^\+OK/);
     // Not revoked: Redis trouble never makes a 503 of its own while the instance is merely deaf.
-    expect(await a.ask('route', alice)).toMatchObject({ status: 200 });
+    expect(await a.request('route', alice)).toMatchObject({ status: 200 });
   });
 });

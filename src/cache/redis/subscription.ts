@@ -20,6 +20,8 @@ export interface InvalidationHandlers {
   all(): void;
   /** Another instance revoked the user's tokens issued at or before `at` (ms since the epoch). */
   revoked(userId: string, at: number): void;
+  /** The subscription dropped: messages published from now until `resync` may never arrive. */
+  lost(): void;
   /** The subscription is up (first time) or back after a drop: drop every local grant and verified token. */
   resync(): void;
 }
@@ -115,7 +117,10 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
   function lost(): void {
     if (closed || subscriber === undefined) return;
     probes.clear();
-    if (live) health.unsubscribed();
+    if (live) {
+      health.unsubscribed();
+      handlers.lost();
+    }
     live = false;
     if (probing === undefined) {
       probing = setInterval(sendProbe, PROBE_INTERVAL_MS);

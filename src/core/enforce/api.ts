@@ -142,9 +142,11 @@ export function createApiEnforcer(callers: Callers, store: GrantStore, authorize
     identity: Identity,
     note: DecisionNote | undefined,
   ): Promise<GenAuthContext> {
+    // Before the first wait: a record published from here on may be missed if the subscription drops.
+    const since = callers.mark();
     // Revoked while the decision waited: refused as revoked, however the grants reloaded for it decide,
     // and that refusal is what the trace, the channel and onDecision are told.
-    const decide = async () => callers.unlessRevoked(identity, await matchLater(request, spec, target, router, identity, note));
+    const decide = async () => callers.unlessRevoked(identity, await matchLater(request, spec, target, router, identity, note), since);
     const decision = tracing.decision.hasSubscribers
       ? await traceDecision({ userId: identity.userId, resource: target.path, method: request.method.toUpperCase() }, decide)
       : await decide();

@@ -4,7 +4,7 @@
  * grant cache's lookup, and the whole check stays synchronous.
  */
 import type { PermissionCache } from '../../cache/permission-cache.js';
-import { GuardInternalError } from '../../errors.js';
+import { GuardInternalError, PermissionsUnavailableError } from '../../errors.js';
 import type { ResolvedOptions } from '../../options/resolved.js';
 import type { ApiDecision } from '../../policy/api-match.js';
 import type { Decision } from '../../policy/decide.js';
@@ -16,6 +16,7 @@ import type { Identity, TokenVerifier, VerifiedToken } from '../../token/verifie
 import type { CachedUserGrants, UserGrants, UserGrantsLink } from '../grant-store.js';
 import type { IdentityLookups } from '../identity-lookups.js';
 import { revokedDecision, type Revoked } from '../outcome.js';
+import type { MissedRevocations } from '../shared-revocations.js';
 
 /** A token verified before: the verifier's record, whose link slot this module keeps. */
 export type KnownToken = VerifiedToken<UserGrantsLink>;
@@ -47,14 +48,19 @@ export interface Callers {
    * `identity.resolve`, a first read of the user's revocation record). Throws or rejects 400/401/503.
    */
   identify(request: RequestLike, native?: unknown): Identity | Promise<Identity>;
+  /** Taken when a request starts to wait on its decision: what `stillValid` is given. */
+  mark(): number;
   /**
    * The decision, or its refusal as `revoked` when the identity's user was revoked after it was
-   * accepted. For a request that waited (on GenAuth, on the conditions context): it is decided after
-   * the revocation, so it counts as made after it, as the user's next request does; the enforcer
-   * answers that refusal with the 401 `revoked`, and it is what the observers are told. One property
-   * read while none is revoked.
+   * accepted. For a request that waited (on GenAuth, on the conditions context) since `since` (a
+   * `mark`): it is decided after the revocation, so it counts as made after it, as the user's next
+   * request does; the enforcer answers that refusal with the 401 `revoked`, and it is what the
+   * observers are told. One property read while none is revoked and, with a shared store, while the
+   * subscription stayed live; else the user's record is read from Redis first (a record published
+   * meanwhile may never have arrived), and a read Redis does not answer after the subscription came
+   * back rejects with the 503 ERR_PERMISSIONS_UNAVAILABLE.
    */
-  unlessRevoked<T extends Decision | ApiDecision>(identity: Identity, decision: T): T | Revoked<T>;
+  unlessRevoked<T extends Decision | ApiDecision>(identity: Identity, decision: T, since: number): T | Revoked<T> | Promise<T | Revoked<T>>;
 }
 
 function layerRecord(identity: Identity): KnownToken {
@@ -66,11 +72,12 @@ function identityOf(known: KnownToken): Identity {
 }
 
 /** What the caller lookups read of the options: the realm, and where the caller comes from. */
-export type CallerSettings = Pick<ResolvedOptions, 'realm' | 'getToken' | 'identity'>;
+export type CallerSettings = Pick<ResolvedOptions, 'realm' | 'getToken' | 'identity' | 'retryAfter'>;
 
 /**
  * Creates the caller lookups of one guard, over its verifier and its grant cache. `lookups`: with
  * `identity.resolve` and a shared revocation store, the users whose record this instance has read.
+ * `missed`: with a shared store, whether a waiting request may have missed a record.
  */
 export function createCallers(
   verifier: TokenVerifier<UserGrantsLink> | undefined,
@@ -78,6 +85,7 @@ export function createCallers(
   settings: CallerSettings,
   revocations: RevocationStore,
   lookups?: IdentityLookups,
+  missed?: MissedRevocations,
 ): Callers {
   const { realm, getToken } = settings;
   const { resolve, maxLength } = settings.identity;
@@ -133,9 +141,22 @@ export function createCallers(
     return found instanceof Promise ? found.then(identityOf) : found.identity;
   }
 
-  function unlessRevoked<T extends Decision | ApiDecision>(identity: Identity, decision: T): T | Revoked<T> {
+  function verdict<T extends Decision | ApiDecision>(identity: Identity, decision: T): T | Revoked<T> {
     return revocations.active && isRevoked(revocations, identity) ? revokedDecision(decision) : decision;
   }
 
-  return { present, verify: verifier === undefined ? verify : verifier.verifyNow, cachedGrants, identify, unlessRevoked };
+  function unlessRevoked<T extends Decision | ApiDecision>(identity: Identity, decision: T, since: number): T | Revoked<T> | Promise<T | Revoked<T>> {
+    const now = verdict(identity, decision);
+    const reading = now === decision ? missed?.recheck(identity.userId, since) : undefined;
+    if (reading === undefined) return now;
+    return reading.then((known) => {
+      // Fail closed: the resync promised no revoked user stays allowed, and this one cannot be told.
+      if (!known) throw new PermissionsUnavailableError(settings.retryAfter);
+      return verdict(identity, decision);
+    });
+  }
+
+  const mark = missed === undefined ? () => 0 : missed.mark;
+
+  return { present, verify: verifier === undefined ? verify : verifier.verifyNow, cachedGrants, identify, mark, unlessRevoked };
 }

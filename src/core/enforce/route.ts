@@ -106,6 +106,8 @@ export function createRouteEnforcer(callers: Callers, authorizer: Authorizer, re
     resolved: string | Promise<string>,
     note: DecisionNote | undefined,
   ): Promise<GenAuthContext> {
+    // Before the first wait: a record published from here on may be missed if the subscription drops.
+    const since = callers.mark();
     let resource: string;
     try {
       resource = typeof resolved === 'string' ? resolved : await resolved;
@@ -116,7 +118,7 @@ export function createRouteEnforcer(callers: Callers, authorizer: Authorizer, re
     const userId = identity.userId;
     // Revoked while the decision waited: refused as revoked, however the grants reloaded for it decide,
     // and that refusal is what the trace, the channel and onDecision are told.
-    const decide = async () => callers.unlessRevoked(identity, await authorizer.decide(userId, resource, spec.requirement, spec.route, { request, identity }, note));
+    const decide = async () => callers.unlessRevoked(identity, await authorizer.decide(userId, resource, spec.requirement, spec.route, { request, identity }, note), since);
     const decision = tracing.decision.hasSubscribers ? await traceDecision({ userId, resource }, decide) : await decide();
     publishDecision(userId, resource, decision);
     if (note !== undefined) observer?.report(note, userId, decision);
