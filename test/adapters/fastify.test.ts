@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { genauthFrameworkErrors, genauthGuard, isGuardError, type FastifyGuardOptions } from '../../src/adapters/fastify.js';
 import { routeConfigSpec } from '../../src/adapters/fastify/route-config.js';
 import type { GrantInput } from '../../src/testing/index.js';
-import { useEmulator } from '../fixtures.js';
+import { useEmulator, resetEmulator } from '../fixtures.js';
 
 const RESOURCES = '/api/v3/get-user-authorized-resources';
 
@@ -14,9 +14,7 @@ const emulator = useEmulator();
 
 const apps: FastifyInstance[] = [];
 beforeEach(() => {
-  emulator().clearGrants();
-  emulator().clearFaults();
-  emulator().resetCalls();
+  resetEmulator(emulator());
   emulator().setGrants('alice', [
     { resourceCode: 'ecs:1', actions: ['ecs:Start'] },
     { resourceCode: 'reports', actions: ['reports:Read'] },

@@ -6,7 +6,7 @@ import Router from '@koa/router';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKoaGuard, isGuardError, type KoaGuard } from '../../src/adapters/koa.js';
-import { useEmulator } from '../fixtures.js';
+import { useEmulator, resetEmulator } from '../fixtures.js';
 
 const RESOURCES = '/api/v3/get-user-authorized-resources';
 
@@ -15,9 +15,7 @@ const emulator = useEmulator();
 const servers: Server[] = [];
 const guards: KoaGuard[] = [];
 beforeEach(() => {
-  emulator().clearGrants();
-  emulator().clearFaults();
-  emulator().resetCalls();
+  resetEmulator(emulator());
   emulator().setGrants('alice', [
     { resourceCode: 'ecs:1', actions: ['ecs:Start'] },
     { resourceCode: 'reports', actions: ['reports:Read'] },

@@ -13,14 +13,12 @@ import { stringBytes } from '../../src/policy/grant-bytes.js';
 import { indexGrants } from '../../src/policy/grants.js';
 import type { AuthorizedResource } from '../../src/wire.js';
 import { manualClock } from '../clock.js';
-import { RESOURCES, useEmulator, closeAfterEach } from '../fixtures.js';
+import { RESOURCES, useEmulator, closeAfterEach, resetEmulator } from '../fixtures.js';
 
 const emulator = useEmulator();
 const track = closeAfterEach<ExpressGuard>();
 beforeEach(() => {
-  emulator().clearGrants();
-  emulator().clearFaults();
-  emulator().resetCalls();
+  resetEmulator(emulator());
 });
 
 const N = 100;

@@ -9,7 +9,7 @@ import express from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
-import { RESOURCES, useEmulator } from '../fixtures.js';
+import { RESOURCES, useEmulator, resetEmulator } from '../fixtures.js';
 
 const emulator = useEmulator();
 const USERS = Array.from({ length: 10 }, (_, i) => `cold-${i}`);
@@ -18,9 +18,7 @@ let servers: Server[] = [];
 
 beforeEach(() => {
   const e = emulator();
-  e.clearGrants();
-  e.clearFaults();
-  e.resetCalls();
+  resetEmulator(e);
   for (const user of USERS) e.setGrants(user, [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
 });
 afterEach(async () => {

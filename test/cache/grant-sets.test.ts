@@ -8,14 +8,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
 import { createGrantSetTable, LARGE_TEXT, textOf, type GrantSet, type GrantSetTable } from '../../src/cache/grant-sets.js';
 import type { GrantInput } from '../../src/testing/index.js';
-import { closeAfterEach, RESOURCES, useEmulator } from '../fixtures.js';
+import { closeAfterEach, RESOURCES, useEmulator, resetEmulator } from '../fixtures.js';
 
 const emulator = useEmulator();
 const track = closeAfterEach<ExpressGuard>();
 beforeEach(() => {
-  emulator().clearGrants();
-  emulator().clearFaults();
-  emulator().resetCalls();
+  resetEmulator(emulator());
 });
 
 /** 100 grants on reports:<i>, reading only; `extra` makes a list of its own. */

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { ExpressGuard, ExpressGuardOptions } from '../../src/adapters/express.js';
 import { createGuard } from '../../src/core/guard.js';
 import { manualClock } from '../clock.js';
-import { RESOURCES, useEmulator, closeAfterEach } from '../fixtures.js';
+import { RESOURCES, useEmulator, closeAfterEach, resetEmulator } from '../fixtures.js';
 import { getReports, reportsApp } from './reports-app.js';
 
 const emulator = useEmulator();
@@ -14,9 +14,7 @@ const track = closeAfterEach<ExpressGuard>();
 
 beforeEach(() => {
   const e = emulator();
-  e.clearGrants();
-  e.clearFaults();
-  e.resetCalls();
+  resetEmulator(e);
 });
 
 const app = (overrides: Partial<ExpressGuardOptions> = {}) => reportsApp(emulator(), track, overrides);

@@ -2,7 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
-import { useEmulator, closeAfterEach } from '../fixtures.js';
+import { useEmulator, closeAfterEach, resetToAliceReading } from '../fixtures.js';
 import { manualClock } from '../clock.js';
 
 const RESOURCES = '/api/v3/get-user-authorized-resources';
@@ -14,10 +14,7 @@ const track = closeAfterEach<ExpressGuard>();
 
 const emulator = useEmulator();
 beforeEach(() => {
-  emulator().clearGrants();
-  emulator().clearFaults();
-  emulator().resetCalls();
-  emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+  resetToAliceReading(emulator());
 });
 
 function appWith(overrides: Partial<ExpressGuardOptions> = {}) {

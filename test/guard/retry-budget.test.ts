@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
 import { createGuard } from '../../src/core/guard.js';
 import { manualClock } from '../clock.js';
-import { RESOURCES, useEmulator } from '../fixtures.js';
+import { RESOURCES, useEmulator, resetEmulator } from '../fixtures.js';
 
 const emulator = useEmulator();
 let guards: ExpressGuard[] = [];
@@ -18,9 +18,7 @@ const agent = new Agent({ connections: 256 });
 
 beforeEach(() => {
   const e = emulator();
-  e.clearGrants();
-  e.clearFaults();
-  e.resetCalls();
+  resetEmulator(e);
 });
 afterEach(async () => {
   await Promise.all(guards.map((g) => g.close()));

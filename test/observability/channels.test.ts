@@ -10,7 +10,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
 import type { GuardOptions } from '../../src/options.js';
 import { manualClock } from '../clock.js';
-import { RESOURCES, useEmulator } from '../fixtures.js';
+import { RESOURCES, useEmulator, resetToAliceReading } from '../fixtures.js';
 
 const emulator = useEmulator();
 const UPSTREAM_TEXT = 'UPSTREAM-TEXT-NEVER-SHOWN';
@@ -39,9 +39,7 @@ function record(): { events: Array<[string, Record<string, unknown>]>; stop(): v
 
 let guard: ExpressGuard | undefined;
 beforeEach(() => {
-  emulator().clearGrants();
-  emulator().clearFaults();
-  emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+  resetToAliceReading(emulator());
 });
 afterEach(async () => {
   await guard?.close();

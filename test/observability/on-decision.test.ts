@@ -9,15 +9,13 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
 import type { DecisionRecord, GuardOptions } from '../../src/options.js';
 import { manualClock } from '../clock.js';
-import { RESOURCES, useEmulator } from '../fixtures.js';
+import { RESOURCES, useEmulator, resetToAliceReading } from '../fixtures.js';
 
 const emulator = useEmulator();
 
 let guard: ExpressGuard | undefined;
 beforeEach(() => {
-  emulator().clearGrants();
-  emulator().clearFaults();
-  emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+  resetToAliceReading(emulator());
   emulator().setGrants('bob', [{ resourceCode: 'users', resourceType: 'API', apiIdentifier: '/api/users', actions: ['read'] }]);
 });
 afterEach(async () => {

@@ -8,7 +8,7 @@ import express from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
-import { bearerFor, closeAfterEach, useEmulator } from '../fixtures.js';
+import { bearerFor, closeAfterEach, useEmulator, resetToAliceReading } from '../fixtures.js';
 
 const emulator = useEmulator();
 const track = closeAfterEach<ExpressGuard>();
@@ -42,9 +42,7 @@ function record(): { events: Seen; stop(): void } {
 
 let seen: { events: Seen; stop(): void } | undefined;
 beforeEach(() => {
-  emulator().clearGrants();
-  emulator().clearFaults();
-  emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+  resetToAliceReading(emulator());
   emulator().setGrants('bob', [{ resourceCode: 'users', resourceType: 'API', apiIdentifier: '/api/users', actions: ['read'] }]);
 });
 afterEach(() => {

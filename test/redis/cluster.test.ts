@@ -4,7 +4,7 @@
 // invalidations reach every instance.
 import diagnostics from 'node:diagnostics_channel';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RESOURCES, bearerFor, useEmulator } from '../fixtures.js';
+import { RESOURCES, bearerFor, useEmulator, resetEmulator } from '../fixtures.js';
 import { clients, freshPrefix, sharedOptions, startInstance, subscribed, until, withLateMessages, type Instance } from './harness.js';
 import { ask, redisTestsRun, startRedisCluster, type RedisCluster } from './server.js';
 import { startSlowAnswers, type SlowAnswers } from './slow-answers.js';
@@ -29,9 +29,7 @@ describe.skipIf(!run)('a three-node Redis Cluster', () => {
   beforeEach(() => {
     prefix = freshPrefix();
     const e = emulator();
-    e.clearGrants();
-    e.clearFaults();
-    e.resetCalls();
+    resetEmulator(e);
     for (const user of users) e.setGrants(user, [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
   });
   afterEach(async () => {

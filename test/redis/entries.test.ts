@@ -10,7 +10,7 @@ import { ENTRY_FORMAT, encodeEntry } from '../../src/cache/redis/entry.js';
 import { tierKeys, type TierKeys } from '../../src/cache/redis/keys.js';
 import { seal, sealingKey } from '../../src/cache/redis/seal.js';
 import type { RedisTierEvent } from '../../src/events.js';
-import { RESOURCES, bearerFor, useEmulator } from '../fixtures.js';
+import { RESOURCES, bearerFor, useEmulator, resetEmulator } from '../fixtures.js';
 import { clients, freshPrefix, sharedOptions, startInstance, subscribed, type Client, type Instance } from './harness.js';
 import { redisTestsRun, useRedisServer } from './server.js';
 
@@ -32,9 +32,7 @@ describe.skipIf(!run)('entries read from Redis', () => {
 
   beforeEach(async () => {
     const prefix = freshPrefix();
-    emulator().clearGrants();
-    emulator().clearFaults();
-    emulator().resetCalls();
+    resetEmulator(emulator());
     client = await open.client(redis().url);
     const { userPoolId, accessKeySecret } = emulator().guardOptions().genauth;
     key = sealingKey(accessKeySecret);

@@ -2,7 +2,7 @@
 // is invalidated anyway (docs/many-instances.md), so its next request for the user must not read the
 // grants back from the shared entry the invalidation could not delete.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RESOURCES, bearerFor, useEmulator } from '../fixtures.js';
+import { RESOURCES, bearerFor, useEmulator, resetEmulator } from '../fixtures.js';
 import { clients, freshPrefix, sharedOptions, startInstance, subscribed, type Instance } from './harness.js';
 import { ask, redisTestsRun, startRedisServer, type RedisServer } from './server.js';
 
@@ -19,9 +19,7 @@ describe.skipIf(!run)('an invalidation Redis could not record', () => {
     prefix = freshPrefix();
     server = await startRedisServer();
     const e = emulator();
-    e.clearGrants();
-    e.clearFaults();
-    e.resetCalls();
+    resetEmulator(e);
     for (const user of ['alice', 'bob']) e.setGrants(user, [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
   });
   afterEach(async () => {

@@ -4,7 +4,7 @@
 // thousands of tokens on each instance): measured by the cache entries visited, never a timing.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countCacheWalks } from '../cache-walks.js';
-import { bearerFor, useEmulator } from '../fixtures.js';
+import { bearerFor, useEmulator, resetToAliceReading } from '../fixtures.js';
 import { eventBody, jsonHeaders } from '../webhooks/http.js';
 import { clients, freshPrefix, sharedOptions, startInstance, subscribed, until, type Instance } from './harness.js';
 import { redisTestsRun, useRedisServer } from './server.js';
@@ -23,9 +23,7 @@ describe.skipIf(!run)('a user event naming thousands of users, across instances'
 
   beforeEach(() => {
     const e = emulator();
-    e.clearGrants();
-    e.clearFaults();
-    e.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+    resetToAliceReading(e);
   });
   afterEach(async () => {
     await Promise.all(instances.map((instance) => instance.close()));

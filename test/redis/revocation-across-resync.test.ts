@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
-import { bearerFor, useEmulator } from '../fixtures.js';
+import { bearerFor, useEmulator, resetEmulator } from '../fixtures.js';
 import { clients, freshPrefix, sharedOptions, startInstance, subscribed, until, type Instance } from './harness.js';
 import { ask, redisTestsRun, useRedisServer } from './server.js';
 
@@ -42,8 +42,7 @@ describe.skipIf(!run)('a revocation published while the subscription was down', 
   beforeEach(async () => {
     prefix = freshPrefix();
     const e = emulator();
-    e.clearGrants();
-    e.clearFaults();
+    resetEmulator(e);
     e.unblockUser('alice');
     e.setGrants('alice', [
       { resourceCode: 'reports', actions: ['reports:Read'], condition: LAPTOP },

@@ -4,7 +4,7 @@
 // revoked grant is a 403 everywhere (the delay is measured), a blocked user's token a 401 `revoked`
 // everywhere, as is a `revokeUser` made on one instance. A newly started instance reads the record.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bearerFor, useEmulator } from '../fixtures.js';
+import { bearerFor, useEmulator, resetEmulator } from '../fixtures.js';
 import { clients, freshPrefix, sharedOptions, sleep, startInstance, subscribed, until, type Client, type Instance } from './harness.js';
 import { UNCHECKED_TOKEN_MS } from '../../src/token/verifier.js';
 import { ask, redisTestsRun, useRedisServer } from './server.js';
@@ -33,8 +33,7 @@ describe.skipIf(!run)('revocation and webhooks across instances', () => {
   beforeEach(async () => {
     prefix = freshPrefix();
     const e = emulator();
-    e.clearGrants();
-    e.clearFaults();
+    resetEmulator(e);
     e.unblockUser('alice');
     e.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
     await e.webhooksSettled();

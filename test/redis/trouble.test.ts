@@ -6,7 +6,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RedisTierEvent } from '../../src/events.js';
-import { RESOURCES, bearerFor, useEmulator } from '../fixtures.js';
+import { RESOURCES, bearerFor, useEmulator, resetEmulator } from '../fixtures.js';
 import { clients, freshPrefix, sharedOptions, sleep, startInstance, subscribed, until, type Instance } from './harness.js';
 import { ask, redisTestsRun, startRedisServer, type RedisServer } from './server.js';
 
@@ -26,9 +26,7 @@ describe.skipIf(!run)('Redis trouble', () => {
     prefix = freshPrefix();
     server = await startRedisServer();
     const e = emulator();
-    e.clearGrants();
-    e.clearFaults();
-    e.resetCalls();
+    resetEmulator(e);
     for (const user of ['alice', 'bob', 'carol', 'dave']) e.setGrants(user, [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
     warnings = [];
     events = [];

@@ -7,7 +7,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RedisTierEvent } from '../../src/events.js';
 import type { RedisTierClient } from '../../src/index.js';
-import { bearerFor, useEmulator } from '../fixtures.js';
+import { bearerFor, useEmulator, resetToAliceReading } from '../fixtures.js';
 import { MAX_UNANSWERED_PROBES } from '../../src/cache/redis/subscription.js';
 import { clients, freshPrefix, wrappedClient, sharedOptions, sleep, startInstance, subscribed, until, type Instance } from './harness.js';
 import { ask, redisTestsRun, useRedisServer } from './server.js';
@@ -43,9 +43,7 @@ describe.skipIf(!run)('probes that cannot be published', () => {
 
   beforeEach(() => {
     const e = emulator();
-    e.clearGrants();
-    e.clearFaults();
-    e.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+    resetToAliceReading(e);
     events = [];
     diagnostics.subscribe('genauth-guard:redis', onEvent);
   });
