@@ -86,8 +86,10 @@ export interface RetryBudgetOptions {
 /** JWKS fetching knobs, passed to jose's `createRemoteJWKSet` (and used for OIDC discovery). */
 export interface JwksOptions {
   /**
-   * Minimum ms between two refetches on an unknown `kid`. With `discovery`, also how long after a failed
-   * discovery requests get the 503 without a new fetch (on the guard's `clock`; 0: none). @default 30000
+   * Minimum ms between two refetches on an unknown `kid`. Also the longest wait after a failed key-set
+   * fetch (1 s, doubling with each failure in a row; requests meanwhile get the 503 without a fetch).
+   * With `discovery`, also how long after a failed discovery requests get the 503 without a new fetch.
+   * Both waits are on the guard's `clock`; 0: none. @default 30000
    */
   cooldownDuration?: number;
   /** JWKS request timeout in ms. @default 3000 */

@@ -2,12 +2,13 @@ import { KeyObject, createPublicKey, webcrypto } from 'node:crypto';
 
 type CryptoKey = webcrypto.CryptoKey;
 import type { ExportedJWKSCache, JWK, JWTHeaderParameters } from 'jose';
-import { createRemoteJWKSet, jwksCache } from 'jose/jwks/remote';
+import { createRemoteJWKSet, customFetch, jwksCache } from 'jose/jwks/remote';
 import { importJWK } from 'jose/key/import';
 import type { JwtOptions } from '../options.js';
 import type { Clock } from '../options/types.js';
 import { optionError } from '../options/checks.js';
 import { MIN_RSA_BITS, cryptoKeyTakes, curveOf } from './asymmetric.js';
+import { createKeySetFetch } from './key-set-fetch.js';
 
 /** What jose accepts as a key or key getter. */
 export type VerifyKey = CryptoKey | KeyObject | JWK | Uint8Array;
@@ -168,20 +169,24 @@ function withKeySet(resolve: (header: JWTHeaderParameters) => Promise<VerifyKey>
   return Object.assign(resolve, { keySet, ignoresKid });
 }
 
-function jwksResolver(url: string, knobs: JwtOptions['jwks'] | undefined): KeyResolver {
+function jwksResolver(url: string, knobs: JwtOptions['jwks'] | undefined, clock: Clock): KeyResolver {
+  const cooldownDuration = knobs?.cooldownDuration ?? 30_000;
   // jose writes each set it loads here (a fresh parsed object per load): its identity is the set's
   // version. Starting empty, it changes nothing in how jose fetches, caches or cools down.
   const loaded: Partial<ExportedJWKSCache> = {};
+  // jose cools down only after a fetch that succeeded: this spaces out the fetches after a failure.
+  const fetcher = createKeySetFetch(cooldownDuration, clock);
   const set = createRemoteJWKSet(new URL(url), {
-    cooldownDuration: knobs?.cooldownDuration ?? 30_000,
+    cooldownDuration,
     timeoutDuration: knobs?.timeoutDuration ?? 3_000,
     cacheMaxAge: knobs?.cacheMaxAge ?? 600_000,
     [jwksCache]: loaded as ExportedJWKSCache,
+    [customFetch]: fetcher.fetch,
   });
   // A stale set is reloaded by jose's next call, so it is no version to trust.
   return Object.assign(
     withKeySet((header) => set(header) as Promise<VerifyKey>, () => (set.fresh ? loaded.jwks : undefined)),
-    { load: () => set.reload() },
+    { load: () => fetcher.now(() => set.reload()) },
   );
 }
 
@@ -225,7 +230,7 @@ function discoveryResolver(issuer: string, knobs: JwtOptions['jwks'] | undefined
     if (metadata.issuer !== issuer || typeof metadata.jwks_uri !== 'string') {
       throw new KeySourceError('OIDC discovery metadata does not match the configured issuer');
     }
-    return jwksResolver(discoveredJwksUrl(issuer, metadata.jwks_uri), knobs);
+    return jwksResolver(discoveredJwksUrl(issuer, metadata.jwks_uri), knobs, clock);
   };
   let discovered: KeyResolver | undefined;
   const discovering = (now: boolean): Promise<KeyResolver> => {
@@ -254,6 +259,6 @@ function discoveryResolver(issuer: string, knobs: JwtOptions['jwks'] | undefined
 export function createKeyResolver(jwt: JwtOptions, clock: Clock = performance): KeyResolver {
   if (jwt.secret !== undefined) return secretResolver(jwt.secret);
   if (jwt.publicKey !== undefined) return publicKeyResolver(jwt.publicKey, jwt.algorithms);
-  if (jwt.jwksUri !== undefined) return jwksResolver(jwt.jwksUri, jwt.jwks);
+  if (jwt.jwksUri !== undefined) return jwksResolver(jwt.jwksUri, jwt.jwks, clock);
   return discoveryResolver(jwt.issuer as string, jwt.jwks, clock);
 }

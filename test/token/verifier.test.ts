@@ -97,7 +97,8 @@ describe('verified-token cache', () => {
   });
 
   it('when full, takes a token on its second verification: tokens used once do not evict the ones that repeat', async () => {
-    const guard = createGuard({ ...emulator().guardOptions(), jwt: { ...emulator().guardOptions().jwt, jwks: { cacheMaxAge: 1 }, tokenCache: { max: 2 } } });
+    // cooldownDuration 0: no wait after the probes' failed fetches, so the next token fetches the key set at once.
+    const guard = createGuard({ ...emulator().guardOptions(), jwt: { ...emulator().guardOptions().jwt, jwks: { cacheMaxAge: 1, cooldownDuration: 0 }, tokenCache: { max: 2 } } });
     const [repeated, other, once, twice] = (await Promise.all(['alice', 'bob', 'carol', 'dave'].map((user) => emulator().mintToken(user)))) as [string, string, string, string];
     const fromCacheOnly = async (token: string) => {
       emulator().setJwksAvailable(false);

@@ -1,0 +1,87 @@
+import type { FetchImplementation } from 'jose/jwks/remote';
+import { createLocalJWKSet } from 'jose/jwks/local';
+import type { Clock } from '../options/types.js';
+
+/** The wait after a first failed fetch; it doubles with each failure in a row, up to the cooldown. */
+export const FIRST_WAIT_MS = 1_000;
+
+/** jose's fetch of a remote key set, spaced out after failures. */
+export interface KeySetFetch {
+  readonly fetch: FetchImplementation;
+  /** Runs `reload` with the wait lifted for the fetch it starts (`guard.ready()` fetches at once). */
+  now<T>(reload: () => T): T;
+}
+
+/**
+ * The fetch handed to jose's `createRemoteJWKSet` (its `customFetch`). jose starts its cooldown only
+ * after a fetch that succeeded, so while the key set cannot be loaded (before the first load, once the
+ * cached set is stale, or on an unknown `kid` after the cooldown) it fetched again for every request:
+ * load on the issuer during its outage, on demand. After a failure this gives jose the same failure
+ * again, without a fetch, for a wait of 1 s that doubles with each failure in a row up to `cooldown`
+ * ms on `clock` (0: no wait). A success ends it. jose's own answer to the replay is the one it gave the
+ * failure (same error, hence the same 503 and set-up problem).
+ *
+ * A failure is what jose would refuse: a rejected fetch (network, timeout), a status other than 200, a
+ * body that is not JSON or not a key set (`createLocalJWKSet` decides, as in jose's reload).
+ */
+export function createKeySetFetch(cooldown: number, clock: Clock): KeySetFetch {
+  let failures = 0;
+  let failedAt = 0;
+  let replay: (() => Promise<Response>) | undefined;
+  let waitLifted = false;
+
+  function failed(again: () => Promise<Response>): void {
+    failures++;
+    failedAt = clock.now();
+    replay = again;
+  }
+
+  async function keySetFetch(url: string, init: Parameters<FetchImplementation>[1]): Promise<Response> {
+    const wait = Math.min(cooldown, FIRST_WAIT_MS * 2 ** Math.min(failures - 1, 30));
+    if (replay !== undefined && !waitLifted && clock.now() - failedAt < wait) return replay();
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, init);
+      if (response.status !== 200) {
+        const status = response.status;
+        failed(async () => new Response(null, { status }));
+        return response;
+      }
+      text = await response.text();
+    } catch (error) {
+      failed(() => Promise.reject(error));
+      throw error;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // jose's response.json() then fails the same way on an empty body.
+      failed(async () => new Response('', { status: 200 }));
+      return new Response(text, { status: 200 });
+    }
+    try {
+      createLocalJWKSet(parsed as Parameters<typeof createLocalJWKSet>[0]);
+      failures = 0;
+      replay = undefined;
+    } catch {
+      // A JSON value that is not a key set: jose refuses `{}` with the same JWKSInvalid.
+      failed(async () => new Response('{}', { status: 200 }));
+    }
+    return new Response(text, { status: 200 });
+  }
+
+  return {
+    fetch: keySetFetch,
+    now(reload) {
+      // jose calls the fetch synchronously from reload(), before its first await.
+      waitLifted = true;
+      try {
+        return reload();
+      } finally {
+        waitLifted = false;
+      }
+    },
+  };
+}
