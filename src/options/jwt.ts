@@ -1,4 +1,5 @@
 /** Resolves the `jwt` group: how tokens are verified (key source, claims, JWKS knobs, token cache). */
+import { createPublicKey } from 'node:crypto';
 import { fail, httpUrl, nonEmptyString, positiveNumber, strictObject, timerDuration } from './checks.js';
 import { OPTION_KEYS } from './keys.js';
 import type { ResolvedJwtOptions } from './resolved.js';
@@ -23,13 +24,43 @@ const MAX_CLOCK_TOLERANCE = 300;
 /** RFC 7518 section 3.2: an HS* key is at least as long as the hash output. */
 const HMAC_KEY_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
 
-/** A secret long enough for every HS algorithm it serves (RFC 7518 section 3.2). */
+/** The armor of a PEM block (a key of any kind, a certificate). */
+const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----/;
+
+/**
+ * Whether a secret's text is a key: a PEM block, the base64 of a public key's DER (SPKI) without its
+ * armor, or the JSON of a JWK. A public key used as an HMAC secret lets anyone who has it sign tokens.
+ */
+function isKeyText(text: string): boolean {
+  if (PEM_BLOCK.test(text)) return true;
+  const trimmed = text.trim();
+  if (/^[A-Za-z0-9+/=\s]+$/.test(trimmed)) {
+    try {
+      createPublicKey({ key: Buffer.from(trimmed, 'base64'), format: 'der', type: 'spki' });
+      return true;
+    } catch {
+      // Not a public key's DER: a secret that happens to be base64.
+    }
+  }
+  if (!trimmed.startsWith('{')) return false;
+  try {
+    const parsed: unknown = JSON.parse(trimmed);
+    return typeof parsed === 'object' && parsed !== null && typeof (parsed as { kty?: unknown }).kty === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/** A secret long enough for every HS algorithm it serves (RFC 7518 section 3.2), and no key. */
 function checkSecret(secret: unknown, algorithms: readonly string[]): void {
   let bytes: number;
   if (typeof secret === 'string') bytes = Buffer.byteLength(secret);
   else if (secret instanceof Uint8Array) bytes = secret.byteLength;
   else fail('jwt.secret', 'must be a string or a Uint8Array');
   if (bytes === 0) fail('jwt.secret', 'must not be empty');
+  if (isKeyText(typeof secret === 'string' ? secret : Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength).toString('latin1'))) {
+    fail('jwt.secret', 'is a key (PEM, base64 DER or JWK), not a shared secret: HS* with a public key lets anyone sign tokens; for RS*, PS* or ES* tokens use jwt.publicKey, jwt.jwksUri or jwt.discovery');
+  }
   // The strongest algorithm sets the bound; the secret's own length is not echoed (a hint about it).
   const strongest = [...algorithms].sort((a, b) => (HMAC_KEY_BYTES[b] ?? 0) - (HMAC_KEY_BYTES[a] ?? 0))[0] ?? '';
   const needed = HMAC_KEY_BYTES[strongest] ?? 0;
