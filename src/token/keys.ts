@@ -79,7 +79,9 @@ function perAlgorithm(importer: (alg: string) => Promise<VerifyKey>): KeyResolve
 }
 
 function secretResolver(secret: string | Uint8Array): KeyResolver {
-  const bytes = typeof secret === 'string' ? new TextEncoder().encode(secret) : secret;
+  // Copied now: jose imports the key on the first token of each algorithm, after the caller may have
+  // wiped or reused its buffer, and the synchronous check (hmac.ts) keeps the bytes it was built with.
+  const bytes = typeof secret === 'string' ? new TextEncoder().encode(secret) : new Uint8Array(secret);
   return perAlgorithm((alg) =>
     webcrypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: hmacHash(alg) }, false, ['verify']),
   );
