@@ -138,6 +138,16 @@ const CASES: Case[] = [
   ['DENY disk:*:* (everything on disks)', { entries: [diskAll, deny9({ actions: ['disk:*:*'] })] }, 'disk9', 403],
   ['DENY *:delete in another case', { entries: [diskAll, deny9({ actions: ['*:delete'] })] }, 'disk9', 403],
   ['DENY ecs:*:Delete leaves disk:Delete', { entries: [diskAll, deny9({ actions: ['ecs:*:Delete', 'disk:*:Stop'] })] }, 'disk9', 200],
+  // A DENY's code is read as widely as it could be meant: a `*` segment stands for any segments or none
+  ['DENY code *:9 (anything numbered 9)', { entries: [diskAll, deny9({ resourceCode: '*:9' })] }, 'disk9', 403],
+  ['DENY code disk:*:9 (its * standing for none)', { entries: [diskAll, deny9({ resourceCode: 'disk:*:9' })] }, 'disk9', 403],
+  ['DENY code disk:9:* (disk 9 and below)', { entries: [diskAll, deny9({ resourceCode: 'disk:9:*' })] }, 'disk9', 403],
+  ['DENY code disk:*:* (every disk)', { entries: [diskAll, deny9({ resourceCode: 'disk:*:*' })] }, 'disk9', 403],
+  ['DENY code d*:9 (a * inside a segment counts as a whole * segment)', { entries: [diskAll, deny9({ resourceCode: 'd*:9' })] }, 'disk9', 403],
+  ['DENY code reports:* covers reports itself', { entries: [reports(), reports({ resourceCode: 'reports:*', effect: 'DENY' })] }, 'reports', 403],
+  ['DENY codes *:8 and ecs:*:9 leave disk:9', { entries: [diskAll, deny9({ resourceCode: '*:8' }), deny9({ resourceCode: 'ecs:*:9' })] }, 'disk9', 200],
+  ['ALLOW code *:9 is literal (grants no disk:9)', { entries: [{ ...diskAll, resourceCode: '*:9' }] }, 'disk9', 403],
+  ['ALLOW code disk:*:9 is literal (grants no disk:9)', { entries: [{ ...diskAll, resourceCode: 'disk:*:9' }] }, 'disk9', 403],
   ['DENY whose condition cannot be evaluated', { entries: [diskAll, deny9({ condition: [{ param: 'Device', operator: 'StringEquals', value: 'x' }] })] }, 'disk9', 403],
   ['DENY with a condition as one object that holds', { entries: [diskAll, deny9({ condition: userIs('$USER') })] }, 'disk9', 403],
   // the list and the envelope

@@ -54,6 +54,29 @@ describe('decide', () => {
     ['ALLOW book:*:read is literal: it does not grant book:read', [allow('book:1', ['book:*:read'])], 'book:1', 'book:read', false],
     ['DENY *:read:* leaves books:write (every segment of it must be met)', [allow('book:1', ['*']), deny('book:1', ['*:read:*'])], 'book:1', 'books:write', true],
     ['DENY ecs:disk:* denies ecs:disk itself', [allow('ecs:1', ['*']), deny('ecs:1', ['ecs:disk:*'])], 'ecs:1', 'ecs:disk', false],
+    // A DENY's code is read as widely as it could be meant: each `*` segment stands for any segments or none.
+    ['DENY code ecs:*:disk denies ecs:1:disk', [allow('ecs:*', ['*']), deny('ecs:*:disk', ['*'])], 'ecs:1:disk', 'ecs:Start', false],
+    ['DENY code ecs:*:disk denies ecs:disk (its * standing for none)', [allow('ecs:*', ['*']), allow('ecs:disk', ['*']), deny('ecs:*:disk', ['*'])], 'ecs:disk', 'ecs:Start', false],
+    ['DENY code ecs:*:disk denies ecs:1:2:disk (or for several)', [allow('ecs:*', ['*']), deny('ecs:*:disk', ['*'])], 'ecs:1:2:disk', 'ecs:Start', false],
+    ['DENY code ecs:*:disk denies the code ecs:*:disk itself', [allow('*', ['*']), deny('ecs:*:disk', ['*'])], 'ecs:*:disk', 'ecs:Start', false],
+    ['DENY code ecs:*:disk leaves ecs:1:net', [allow('ecs:*', ['*']), deny('ecs:*:disk', ['*'])], 'ecs:1:net', 'ecs:Start', true],
+    ['DENY code ecs:*:disk leaves ecs:1:disk:x', [allow('ecs:*', ['*']), deny('ecs:*:disk', ['*'])], 'ecs:1:disk:x', 'ecs:Start', true],
+    ['DENY code ecs:*:disk leaves ecsx:1:disk', [allow('*', ['*']), deny('ecs:*:disk', ['*'])], 'ecsx:1:disk', 'ecs:Start', true],
+    ['DENY code *:disk denies ecs:disk', [allow('*', ['*']), deny('*:disk', ['*'])], 'ecs:disk', 'ecs:Start', false],
+    ['DENY code *:disk denies disk itself', [allow('*', ['*']), deny('*:disk', ['*'])], 'disk', 'ecs:Start', false],
+    ['DENY code ecs:*:* denies ecs:1 (was the literal prefix ecs:*:)', [allow('ecs:*', ['*']), deny('ecs:*:*', ['*'])], 'ecs:1', 'ecs:Start', false],
+    ['DENY code ecs:1:* denies ecs:1 itself', [allow('ecs:1', ['*']), deny('ecs:1:*', ['*'])], 'ecs:1', 'ecs:Start', false],
+    ['DENY code ecs:* denies ecs itself', [allow('ecs', ['*']), deny('ecs:*', ['*'])], 'ecs', 'ecs:Start', false],
+    ['DENY code ecs:* leaves ecsx', [allow('*', ['*']), deny('ecs:*', ['*'])], 'ecsx', 'ecs:Start', true],
+    ['DENY code ec*:1 (a * inside a segment, read as a whole * segment) denies ecs:1', [allow('ecs:*', ['*']), deny('ec*:1', ['*'])], 'ecs:1', 'ecs:Start', false],
+    ['DENY code ecs:1* denies ecs:10', [allow('ecs:*', ['*']), deny('ecs:1*', ['*'])], 'ecs:10', 'ecs:Start', false],
+    ['DENY code ec*:1 leaves ecs:2', [allow('ecs:*', ['*']), deny('ec*:1', ['*'])], 'ecs:2', 'ecs:Start', true],
+    ['DENY code ecs:*:disk for one action leaves another', [allow('ecs:*', ['*']), deny('ecs:*:disk', ['ecs:Stop'])], 'ecs:1:disk', 'ecs:Start', true],
+    // An ALLOW's code is never read wider than documented: `*` and a trailing `:*` only.
+    ['ALLOW code ecs:*:disk is literal: it does not grant ecs:1:disk', [allow('ecs:*:disk', ['*'])], 'ecs:1:disk', 'ecs:Start', false],
+    ['ALLOW code ecs:*:disk grants the code ecs:*:disk', [allow('ecs:*:disk', ['*']), deny('ecs:*:disk', ['ecs:Stop'])], 'ecs:*:disk', 'ecs:Start', true],
+    ['ALLOW code *:disk does not grant ecs:disk', [allow('*:disk', ['*'])], 'ecs:disk', 'ecs:Start', false],
+    ['ALLOW code ecs:*:* does not grant ecs:1', [allow('ecs:*:*', ['*'])], 'ecs:1', 'ecs:Start', false],
   ] as const)('%s', (_name, grants, resource, action, expected) => {
     expect(allowed([...grants], resource, action)).toBe(expected);
   });

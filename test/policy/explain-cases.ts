@@ -54,6 +54,16 @@ export const ROUTE_CASES: RouteCase[] = [
     entries: [{ resourceCode: 'disk:*', actions: ['*'], effect: 'ALLOW' }, { resourceCode: 'disk:9', actions: ['disk:Delete'], effect: 'DENY' }],
     resource: 'disk:9', requirement: 'disk:Read', allowed: true, outcomes: ['disk:*:applies', 'disk:9:action_mismatch'],
   },
+  {
+    name: 'DENY code with a * segment (ecs:*:disk) applies to ecs:1:disk',
+    entries: [{ resourceCode: 'ecs:*', actions: ['*'], effect: 'ALLOW' }, { resourceCode: 'ecs:*:disk', actions: ['*'], effect: 'DENY' }],
+    resource: 'ecs:1:disk', requirement: 'ecs:Start', allowed: false, outcomes: ['ecs:*:overridden_by_deny', 'ecs:*:disk:applies'],
+  },
+  {
+    name: 'ALLOW code with a * segment (ecs:*:disk) is literal',
+    entries: [{ resourceCode: 'ecs:*:disk', actions: ['*'], effect: 'ALLOW' }],
+    resource: 'ecs:1:disk', requirement: 'ecs:Start', allowed: false, outcomes: ['ecs:*:disk:code_mismatch'],
+  },
   { name: 'action prefix ecs:*', entries: [{ resourceCode: 'ecs:1', actions: ['ecs:*'], effect: 'ALLOW' }], resource: 'ecs:1', requirement: 'ecs:Reboot', allowed: true, outcomes: ['ecs:1:applies'] },
   {
     name: 'allOf with one action missing',

@@ -10,10 +10,10 @@ import { indexGrants, indexGrantsCompact } from '../../src/policy/grants.js';
 import { normalizeGrant } from '../../src/policy/normalize-grant.js';
 import type { AuthorizedResource, ResourceType } from '../../src/wire.js';
 
-const CODES = ['ecs:1', 'ecs:10', 'ECS:1', 'ecs', 'ecs:*', 'ecs:1:*', '*', '*:*', '*:*:*', 'book', 'book:*', ':*', 'ecs:1 '];
+const CODES = ['ecs:1', 'ecs:10', 'ECS:1', 'ecs', 'ecs:*', 'ecs:1:*', '*', '*:*', '*:*:*', 'book', 'book:*', ':*', 'ecs:1 ', 'ecs:*:x', '*:1', 'ecs:*:*', 'e*:1', 'ecs:1*', '*:x:*'];
 const ACTIONS = ['ecs:Start', 'ecs:start', 'ECS:START', 'Start', 'start', 'ecs:*', 'Ecs:*', '*', '*:*', 'book:read', 'read', 'Read', 'book:*', '', 'ecs:Stop', 'book:*:read', '*:read', 'book:*:*', 'ecs:*:Start', 'a*b'];
 const ASKED = ['ecs:Start', 'ecs:start', 'Start', 'ecs:Stop', 'book:read', 'book:1:read', 'books:read', 'read', 'x:read', 'ecs:1:Start', 'book', 'other'];
-const RESOURCES = ['ecs:1', 'ecs:10', 'ECS:1', 'ecs', 'ecs:1:x', 'book', 'book:1', '*:x', 'ecs:1 ', 'zzz'];
+const RESOURCES = ['ecs:1', 'ecs:10', 'ECS:1', 'ecs', 'ecs:1:x', 'book', 'book:1', '*:x', 'ecs:1 ', 'zzz', 'ecs:x', 'ecs:1:2:x', 'ecs:*:x', 'x:1', 'ecsx:1'];
 const TYPES: Array<ResourceType | undefined> = [undefined, 'DATA', 'API', 'MENU'];
 const KNOWN = new Set(['DATA', 'API', 'MENU', 'BUTTON', 'UI']);
 
@@ -67,9 +67,16 @@ function refGrant(raw: AuthorizedResource): RefGrant | null {
 
 const allStars = (text: string) => /^\*(:\*)+$/.test(text);
 
+/**
+ * An ALLOW's code covers itself, everything by `*`, or a literal prefix by a trailing `:*`. A DENY's code
+ * is read as widely as it could be meant: every segment holding a `*` stands for any segments or none.
+ */
 function codeMatches(grant: RefGrant, resource: string): boolean {
   if (grant.code === resource || grant.code === '*') return true;
-  if (grant.deny && allStars(grant.code)) return true;
+  if (grant.deny && grant.code.includes('*')) {
+    const pattern = grant.code.split(':').map((segment) => (segment.includes('*') ? '*' : segment));
+    return segmentsMatch(pattern, resource.split(':'));
+  }
   return grant.code.length > 2 && grant.code.endsWith(':*') && resource.startsWith(grant.code.slice(0, -1));
 }
 
@@ -141,6 +148,25 @@ describe('a DENY action with * segments against the plain segment rule', () => {
         const grant = normalizeGrant({ resourceCode: 'r', resourceType: 'DATA', actions: [own], effect: 'DENY' });
         if (grant === null) throw new Error('a usable code normalizes');
         expect({ own, asked, covered: grantCoversAction(grant, asked) }).toEqual({ own, asked, covered: actionMatches(refGrant({ resourceCode: 'r', actions: [own], effect: 'DENY' } as AuthorizedResource)!, asked) });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('a DENY code with * against the plain segment rule', () => {
+  it('covers exactly the codes the reference covers, and an ALLOW beside it allows the rest', () => {
+    const segments = (units: string[]) => fc.array(fc.constantFrom(...units), { minLength: 1, maxLength: 5 }).map((list) => list.join(':'));
+    fc.assert(
+      fc.property(segments(['a', 'b', '*', '*', 'a*', '*b', '']), segments(['a', 'b', 'ab', '*', '']), (code, resource) => {
+        const list: AuthorizedResource[] = [
+          { resourceCode: '*', resourceType: 'DATA', actions: ['*'], effect: 'ALLOW' },
+          { resourceCode: code, resourceType: 'DATA', actions: ['*'], effect: 'DENY' },
+        ];
+        const denied = codeMatches(refGrant(list[1]!)!, resource);
+        for (const index of [indexGrants(list), indexGrantsCompact(list)]) {
+          expect({ code, resource, allowed: decide(index, resource, normalizeRequirement('x')).allowed }).toEqual({ code, resource, allowed: !denied });
+        }
       }),
       { numRuns: 2000 },
     );
