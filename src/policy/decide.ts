@@ -1,5 +1,6 @@
 import type { ResourceType } from '../wire.js';
 import { foldCase, grantCoversAction } from './actions.js';
+import { codeWildcardCovers } from './code-wildcards.js';
 import { grantAt, grantCount, isGrantList, type CodeGrants, type GrantIndex } from './grants.js';
 import type { Grant } from './normalize-grant.js';
 
@@ -93,22 +94,25 @@ function decideAction(
 }
 
 /**
- * The grants that name `resource`: by exact code, then by wildcard code. Without wildcard grants,
- * the index's own value (a lone grant is not wrapped): the decision path makes no array per call.
+ * The grants that name `resource`: by exact code, then by wildcard code (see `codeWildcard`: a DENY's
+ * `*` segments stand for any segments or none, an ALLOW's code is literal but for `*` and a trailing
+ * `:*`). Without wildcard grants, the index's own value (a lone grant is not wrapped): the decision
+ * path makes no array per call.
  */
 export function candidateGrants(index: GrantIndex, resource: string): CodeGrants | undefined {
   const exact = index.exact(resource);
   if (index.wildcards.length === 0) return exact;
   const list: Grant[] = exact === undefined ? [] : isGrantList(exact) ? [...exact] : [exact];
-  for (const { prefix, grant } of index.wildcards) if (resource.startsWith(prefix)) list.push(grant);
+  for (const wildcard of index.wildcards) if (codeWildcardCovers(wildcard, resource)) list.push(wildcard.grant);
   return list;
 }
 
 /**
  * Pure decision: DENY overrides ALLOW; actions match exactly or by `*` / `<resource>:*` (a DENY's
- * case-insensitively); the resource code matches exactly or by `*` / `prefix:*`. With `resourceType`,
- * only grants of that type count, and DENYs of an unknown type (never an ALLOW of one); without it,
- * every type does. With `anyOf`, a DENY on one action does not refuse an ALLOW on another that no DENY covers.
+ * case-insensitively); the resource code matches exactly or by `*` / `prefix:*` (a DENY's by `*`
+ * segments anywhere, each standing for any segments or none). With `resourceType`, only grants of that
+ * type count, and DENYs of an unknown type (never an ALLOW of one); without it, every type does. With
+ * `anyOf`, a DENY on one action does not refuse an ALLOW on another that no DENY covers.
  */
 export function decide(
   index: GrantIndex,

@@ -53,7 +53,7 @@ export function entryBytes(entry: AuthorizedResource): number {
 const COMPACT_GRANT_BYTES = 184;
 /** The array of a code with several grants (trimmed to size) and its element store, slots aside. */
 const CODE_LIST_BYTES = 64;
-/** A wildcard grant's record (`{ prefix, grant }`) and its slot. */
+/** A wildcard grant's record (`{ prefix, pattern, grant }`) and its slot. */
 const WILDCARD_BYTES = 64;
 /** One action shape: its Set, prefix list and actions array (one per distinct effect and actions in a list). */
 const SHAPE_BYTES = 320;
@@ -69,9 +69,14 @@ export function stringBytes(text: string): number {
 /** Estimated heap bytes of one grant in the compact form, its action shape aside (see {@link shapeBytes}). */
 export function compactGrantBytes(grant: { code: string; apiIdentifier: string | null; conditions: readonly unknown[] }): number {
   let bytes = COMPACT_GRANT_BYTES + stringBytes(grant.code) + (grant.apiIdentifier === null ? 0 : stringBytes(grant.apiIdentifier));
-  if (grant.code === '*' || grant.code.endsWith(':*')) bytes += WILDCARD_BYTES + stringBytes(grant.code);
   for (const item of grant.conditions) bytes += 8 + conditionItemBytes(item);
   return bytes;
+}
+
+/** Estimated heap bytes of a wildcard grant's record: its prefix, and its pattern when it is not the code itself. */
+export function wildcardBytes(wildcard: { prefix: string; pattern: string | undefined; grant: { code: string } }): number {
+  const pattern = wildcard.pattern === undefined || wildcard.pattern === wildcard.grant.code ? 0 : stringBytes(wildcard.pattern);
+  return WILDCARD_BYTES + stringBytes(wildcard.prefix) + pattern;
 }
 
 /** Estimated heap bytes of the array holding a code's grants when it has several (`count`). */

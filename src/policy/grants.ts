@@ -1,7 +1,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AuthorizedResource } from '../wire.js';
-import { codeListBytes, compactGrantBytes, entryBytes, INDEX_BYTES, shapeBytes } from './grant-bytes.js';
-import { isAllStars, normalizeGrant, readConditions, usableCode, type ActionShapes, type Grant } from './normalize-grant.js';
+import { codeWildcard, isWildcardCode, type CodeWildcard } from './code-wildcards.js';
+import { codeListBytes, compactGrantBytes, entryBytes, INDEX_BYTES, shapeBytes, wildcardBytes } from './grant-bytes.js';
+import { normalizeGrant, readConditions, readEffect, usableCode, type ActionShapes, type Grant } from './normalize-grant.js';
 
 /**
  * A user's grants indexed once per fetch: raw entries grouped by resource code in one pass, each
@@ -22,8 +23,12 @@ export interface GrantIndex {
    * array is made per call.
    */
   exact(code: string): CodeGrants | undefined;
-  /** Grants with a wildcard code (`*` or `prefix:*`), with the prefix they cover (`''` for `*`). */
-  readonly wildcards: ReadonlyArray<{ readonly prefix: string; readonly grant: Grant }>;
+  /**
+   * Grants with a wildcard code (`*`, an ALLOW's `prefix:*`, a DENY's code with any `*`), with how they
+   * cover codes: the prefix every covered code starts with (`''` for `*`) and, for a DENY, the pattern
+   * its `*` segments are matched by (see `codeWildcard`).
+   */
+  readonly wildcards: ReadonlyArray<WildcardGrant>;
   /** True when some grant carries conditions, so a decision may need a condition context. */
   readonly hasConditions: boolean;
   /** Estimated heap bytes this index may hold (raw entries plus their normalized form; see README). */
@@ -58,23 +63,25 @@ export function grantList(grants: CodeGrants | undefined): readonly Grant[] {
   return isGrantList(grants) ? grants : [grants];
 }
 
-/** Wildcard resource codes GenAuth uses: `*` and `prefix:*`. Returns the covered prefix or null. */
-function wildcardPrefix(code: string): string | null {
-  if (code === '*') return '';
-  if (code.endsWith(':*') && code.length > 2) return code.slice(0, -1);
-  return null;
+/** A grant with a wildcard code, and how its code covers codes. */
+export interface WildcardGrant extends CodeWildcard {
+  readonly grant: Grant;
 }
 
-/**
- * The prefix a wildcard grant covers: `prefix` itself, except that a DENY on `*:*` (`*:*:*`, ...), one
- * of GenAuth's spellings of "all", covers every code. Such an ALLOW keeps the literal prefix `*:`.
- */
-function coveredPrefix(prefix: string, grant: Grant): string {
-  return grant.effect === 'DENY' && isAllStars(grant.code) ? '' : prefix;
+/** The wildcard record of a normalized grant, or null when its code covers exactly itself. */
+function wildcardGrant(grant: Grant): WildcardGrant | null {
+  const wildcard = codeWildcard(grant.code, grant.effect === 'DENY');
+  // One shape for every record: the decision path reads them in a loop.
+  return wildcard === null ? null : { prefix: wildcard.prefix, pattern: wildcard.pattern, grant };
+}
+
+/** True when the entry's grant is a wildcard grant (kept out of the exact codes). */
+function isWildcardEntry(entry: AuthorizedResource, code: string): boolean {
+  return isWildcardCode(code, readEffect(entry.effect) === 'DENY');
 }
 
 class LazyGrantIndex implements GrantIndex {
-  readonly wildcards: Array<{ prefix: string; grant: Grant }> = [];
+  readonly wildcards: WildcardGrant[] = [];
   readonly hasConditions: boolean;
   /** Entries by exact code, built on the second lookup: see `entriesOf`. */
   private raw: Map<string, AuthorizedResource[]> | undefined;
@@ -90,10 +97,10 @@ class LazyGrantIndex implements GrantIndex {
       if (code === null) continue;
       // Read as normalization reads it: a single condition object counts (the fast path skips conditions).
       if (!hasConditions && (readConditions(entry.condition)?.length ?? 0) > 0) hasConditions = true;
-      const prefix = wildcardPrefix(code);
-      if (prefix !== null) {
+      if (isWildcardEntry(entry, code)) {
         const grant = normalizeGrant(entry);
-        if (grant !== null) this.wildcards.push({ prefix: coveredPrefix(prefix, grant), grant });
+        const wildcard = grant === null ? null : wildcardGrant(grant);
+        if (wildcard !== null) this.wildcards.push(wildcard);
       }
     }
     this.hasConditions = hasConditions;
@@ -125,16 +132,16 @@ class LazyGrantIndex implements GrantIndex {
   }
 
   /**
-   * The entries with exactly this (non-wildcard) code. The first lookup scans the list: an index
-   * asked once (every index with `cache: false`) never pays for a Map of every code. A second
-   * lookup means the index is reused, so it builds the Map and later lookups are O(1).
+   * The entries of non-wildcard grants with exactly this code (an ALLOW of `ecs:*:disk` is one, a
+   * DENY of it is a wildcard). The first lookup scans the list: an index asked once (every index
+   * with `cache: false`) never pays for a Map of every code. A second lookup means the index is
+   * reused, so it builds the Map and later lookups are O(1).
    */
   private entriesOf(code: string): AuthorizedResource[] | undefined {
     if (this.raw === undefined && !this.scanned) {
       this.scanned = true;
-      if (wildcardPrefix(code) !== null) return undefined;
       let found: AuthorizedResource[] | undefined;
-      for (const entry of this.entries) if (usableCode(entry) === code) (found ??= []).push(entry);
+      for (const entry of this.entries) if (usableCode(entry) === code && !isWildcardEntry(entry, code)) (found ??= []).push(entry);
       return found;
     }
     return this.codes().get(code);
@@ -145,7 +152,7 @@ class LazyGrantIndex implements GrantIndex {
       const raw = new Map<string, AuthorizedResource[]>();
       for (const entry of this.entries) {
         const code = usableCode(entry);
-        if (code === null || wildcardPrefix(code) !== null) continue;
+        if (code === null || isWildcardEntry(entry, code)) continue;
         const list = raw.get(code);
         if (list === undefined) raw.set(code, [entry]);
         else list.push(entry);
@@ -175,7 +182,7 @@ class LazyGrantIndex implements GrantIndex {
 class CompactGrantIndex implements GrantIndex {
   constructor(
     private readonly byCode: ReadonlyMap<string, CodeGrants>,
-    readonly wildcards: ReadonlyArray<{ readonly prefix: string; readonly grant: Grant }>,
+    readonly wildcards: ReadonlyArray<WildcardGrant>,
     readonly grants: readonly Grant[],
     readonly hasConditions: boolean,
     readonly bytes: number,
@@ -195,7 +202,7 @@ class CompactGrantIndex implements GrantIndex {
 class CompactIndexBuilder {
   private readonly shapes: ActionShapes = new Map();
   private readonly byCode = new Map<string, Grant | Grant[]>();
-  private readonly wildcards: Array<{ prefix: string; grant: Grant }> = [];
+  private readonly wildcards: WildcardGrant[] = [];
   private hasConditions = false;
   private bytes = INDEX_BYTES;
 
@@ -206,9 +213,10 @@ class CompactIndexBuilder {
       if (grant === null) continue;
       this.bytes += compactGrantBytes(grant);
       if (grant.conditions.length > 0) this.hasConditions = true;
-      const prefix = wildcardPrefix(grant.code);
-      if (prefix !== null) {
-        this.wildcards.push({ prefix: coveredPrefix(prefix, grant), grant });
+      const wildcard = wildcardGrant(grant);
+      if (wildcard !== null) {
+        this.bytes += wildcardBytes(wildcard);
+        this.wildcards.push(wildcard);
         continue;
       }
       const held = this.byCode.get(grant.code);

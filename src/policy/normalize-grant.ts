@@ -68,7 +68,8 @@ function readActions(value: unknown): string[] | null {
   return list.includes('') ? list.filter((a) => a !== '') : (list as string[]);
 }
 
-function readEffect(value: unknown): Effect {
+/** The effect an entry's `effect` field counts as. */
+export function readEffect(value: unknown): Effect {
   // Only a plain ALLOW allows. Anything else, a missing effect included (GenAuth marks it required),
   // is treated as DENY: fail closed.
   return typeof value === 'string' && value.toUpperCase() === 'ALLOW' ? 'ALLOW' : 'DENY';
