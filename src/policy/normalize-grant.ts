@@ -1,8 +1,13 @@
 /** One upstream entry read into a {@link Grant}: effect, actions, conditions and type, failing closed. */
 import { RESOURCE_TYPES, type AuthorizedResource, type Effect, type PolicyCondition, type ResourceType } from '../wire.js';
 import { foldCase } from './actions.js';
+import { frozenCopy, frozenList, readOnlySet } from './read-only.js';
 
-/** One grant, normalized and ready to match. */
+/**
+ * One grant, normalized and ready to match. Read-only all the way down (frozen, its Set refusing
+ * writes): a grant is shared by every decision made from its set, and a cached set by every user whose
+ * GenAuth list is the same, so `decision.grant` is never the app's to change. Writing to it throws.
+ */
 export interface Grant {
   readonly code: string;
   /**
@@ -121,16 +126,17 @@ export function isAllStars(text: string): boolean {
   return /^\*(?::\*)+$/.test(text);
 }
 
+/** Built once per shape, read-only (see {@link Grant}): copies, so the entry's own array is never frozen. */
 function actionShape(actions: readonly string[], deny: boolean): ActionShape {
-  const exact = new Set<string>();
+  const exact: string[] = [];
   const prefixes: string[] = [];
   let anyAction = false;
   for (const action of actions) {
     if (action === '*' || (deny && isAllStars(action))) anyAction = true;
     else if (action.endsWith(':*') && action.length > 2) prefixes.push(deny ? foldCase(action.slice(0, -1)) : action.slice(0, -1));
-    else exact.add(deny ? foldCase(action) : action);
+    else exact.push(deny ? foldCase(action) : action);
   }
-  return { actions, anyAction, actionSet: exact, actionPrefixes: prefixes };
+  return { actions: frozenList(actions), anyAction, actionSet: readOnlySet(exact), actionPrefixes: Object.freeze(prefixes) };
 }
 
 /** The shape from `shapes` when one with this effect and these actions was built, else a new one (kept there). */
@@ -167,17 +173,18 @@ export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes)
   const identifier = entry.apiIdentifier as unknown;
   const identifierUnreadable = identifier !== undefined && identifier !== null && typeof identifier !== 'string';
   const type = typeof entry.resourceType === 'string' ? entry.resourceType.toUpperCase() : '';
-  const grant: Grant = {
+  // Frozen with its conditions copied (the entry's own objects are left as they are): see Grant.
+  const grant: Grant = Object.freeze({
     code,
     type: KNOWN_TYPES.has(type) ? (type as ResourceType) : null,
     effect,
     actions: shape.actions,
     apiIdentifier: typeof entry.apiIdentifier === 'string' && entry.apiIdentifier !== '' ? entry.apiIdentifier : null,
-    conditions,
+    conditions: conditions.length === 0 ? NO_CONDITIONS : frozenCopy(conditions),
     anyAction: shape.anyAction,
     actionSet: shape.actionSet,
     actionPrefixes: shape.actionPrefixes,
-  };
+  });
   if (!entryNamesEffect(entry.effect) || malformed || unreadable || identifierUnreadable) {
     const note: { -readonly [K in keyof GrantNotes]: GrantNotes[K] } = {};
     if (!entryNamesEffect(entry.effect)) note.effectAssumed = true;

@@ -13,7 +13,7 @@ const entries = (): AuthorizedResource[] => [
   {
     resourceCode: 'reports',
     resourceType: 'DATA',
-    actions: ['reports:Read', 'reports:*'],
+    actions: ['reports:Read', 'ecs:*'],
     effect: 'ALLOW',
     condition: [{ param: 'UserId', operator: 'StringEquals', value: 'alice', extra: { list: ['a'] } } as never],
   },
