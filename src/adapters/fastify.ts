@@ -121,7 +121,7 @@ export interface FastifyGuard extends Omit<AdapterGuard<GenAuthHook, FastifyReso
    * @throws TypeError naming the option when `options` is malformed.
    */
   webhook(options: WebhookOptions): WebhookHandler;
-  /** Closes connections to GenAuth (the plugin also does so on `onClose`). */
+  /** Closes the guard (see `Guard.close`: from then on it answers 503); the plugin does so on `onClose`. */
   close(): Promise<void>;
 }
 

@@ -7,10 +7,11 @@ import { createAuthorizer } from './authorize.js';
 import { createApiEnforcer } from './enforce/api.js';
 import { createCallers } from './enforce/caller.js';
 import { createRouteEnforcer } from './enforce/route.js';
-import { createExplainer } from './explain.js';
+import { createExplainer, type ExplainInput, type Explainer } from './explain.js';
 import { createDecisionObserver } from './observe.js';
 import { createGrantStore, type UserGrantsLink } from './grant-store.js';
 import { createIdentityLookups } from './identity-lookups.js';
+import { closedError, type Lifecycle } from './lifecycle.js';
 import { createReadiness } from './readiness.js';
 import { claimProblem, createSetupProblems, genauthProblem, isSetupMistake, keySourceOption, keySourceProblem } from './setup-problems.js';
 import { createSharedRevocations } from './shared-revocations.js';
@@ -78,7 +79,9 @@ export function createGuard(input: GuardOptions): Guard {
   const authorizer = createAuthorizer(options, store, observer);
   // identity.resolve with a shared store: whose revocation record this instance has read (see identity-lookups.ts).
   const lookups = options.identity.resolve === undefined ? undefined : createIdentityLookups(revocations);
-  const callers = createCallers(verifier, store.cache, options, revocations, lookups, shared?.missed);
+  // Set by close(): from then on every request, check() and explain() is refused (lifecycle.ts).
+  const lifecycle: Lifecycle = { closed: false };
+  const callers = createCallers(verifier, store.cache, options, revocations, lifecycle, lookups, shared?.missed);
 
   /** This instance's part of an invalidation: the user's grants, verified tokens and read record. */
   function forgetUser(userId: string): void {
@@ -117,6 +120,7 @@ export function createGuard(input: GuardOptions): Guard {
       pingRedis: store.shared === undefined ? undefined : () => (store.shared as NonNullable<typeof store.shared>).ping(),
       warmUsers: options.warm.users,
       loadUser: (userId) => store.grants(userId),
+      closed: () => lifecycle.closed,
     },
     problems,
   );
@@ -124,6 +128,7 @@ export function createGuard(input: GuardOptions): Guard {
   if (options.warm.users.length > 0) ready().catch(() => {});
 
   function check(input: CheckInput): Promise<Decision> {
+    if (lifecycle.closed) return Promise.reject(closedError(options.retryAfter));
     if (typeof input?.userId !== 'string' || input.userId === '') {
       return Promise.reject(new TypeError('genauth-guard: check() needs a non-empty userId'));
     }
@@ -135,6 +140,8 @@ export function createGuard(input: GuardOptions): Guard {
     }
     return authorizer.authorize(input.userId, input.resource, requirement, { resourceType: input.resourceType }, { context: input.context }, observer?.begin());
   }
+
+  const explainer = createExplainer(store, authorizer);
 
   return {
     // Secrets stay in this closure (and the client's and verifier's); the public object shows none.
@@ -150,7 +157,7 @@ export function createGuard(input: GuardOptions): Guard {
       }
     },
     check,
-    explain: createExplainer(store, authorizer),
+    explain: ((input: ExplainInput) => (lifecycle.closed ? Promise.reject(closedError(options.retryAfter)) : explainer(input))) as Explainer,
     // Applied here at once; with a shared tier, also recorded in Redis and published to every instance.
     invalidateUser(userId) {
       forgetUser(userId);
@@ -163,6 +170,7 @@ export function createGuard(input: GuardOptions): Guard {
     ready,
     cacheStats: () => (store.shared === undefined ? store.cache.stats() : { ...store.cache.stats(), redis: { ...store.shared.stats } }),
     close() {
+      lifecycle.closed = true;
       problems.close();
       subscription?.close();
       return client.close();

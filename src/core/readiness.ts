@@ -17,7 +17,7 @@ export class GuardNotReadyError extends Error {
   /** Each failed step, in the order key source, GenAuth, Redis, warm-up. */
   readonly reasons: readonly ReadinessReason[];
   constructor(reasons: readonly ReadinessReason[]) {
-    super(`genauth-guard: not ready: ${reasons.map((reason) => `${reason.cause} (check option "${reason.option}")`).join('; ')}`);
+    super(`genauth-guard: not ready: ${reasons.map((reason) => (reason.option === '' ? reason.cause : `${reason.cause} (check option "${reason.option}")`)).join('; ')}`);
     this.name = 'GuardNotReadyError';
     this.reasons = Object.freeze([...reasons]);
   }
@@ -35,7 +35,12 @@ export interface ReadinessSteps {
   /** Users whose grants are loaded (`warm.users`), and the load. */
   warmUsers: readonly string[];
   loadUser(userId: string): Promise<unknown>;
+  /** True once the guard was closed: it is not ready, whatever was fetched. */
+  closed(): boolean;
 }
+
+/** Why a closed guard is not ready: nothing to configure, so no option. */
+const CLOSED: SetupProblem = Object.freeze({ kind: 'closed', option: '', cause: 'the guard was closed (close()): it answers every request with a 503' });
 
 /** Warm-up loads at most this many users at once (GenAuth rate-limits; the guard's own pool is small). */
 const WARM_CONCURRENCY = 4;
@@ -83,7 +88,8 @@ async function warm(steps: ReadinessSteps): Promise<void> {
  * `ready()` over `steps`: every step runs (in parallel); resolves when all succeed, else rejects with a
  * {@link GuardNotReadyError} of every failure (each also logged once through `problems`). Idempotent:
  * concurrent calls share one run, and after success every call resolves at once; after a failure the
- * next call tries again (the outage may be over).
+ * next call tries again (the outage may be over). Once the guard is closed, every call (and a run it
+ * interrupted) rejects with the one reason `closed`.
  */
 export function createReadiness(steps: ReadinessSteps, problems: SetupProblems): () => Promise<void> {
   let running: Promise<void> | undefined;
@@ -97,6 +103,8 @@ export function createReadiness(steps: ReadinessSteps, problems: SetupProblems):
     if (steps.pingRedis !== undefined) checks.push(steps.pingRedis().then(noProblem, redisProblem));
     if (steps.warmUsers.length > 0) checks.push(warm(steps).then(noProblem, warmProblem));
     const reasons = (await Promise.all(checks)).filter((reason): reason is SetupProblem => reason !== undefined);
+    // Closed while it ran: the steps it cut short are no set-up problem (and a success no readiness).
+    if (steps.closed()) throw new GuardNotReadyError([CLOSED]);
     // Tokens refused on `iss`/`aud` while none has verified: the configured issuer or audience is likely wrong.
     reasons.push(...problems.claimProblems());
     // A wrong host fails the token and the warm-up alike: one reason per option and kind.
@@ -106,6 +114,7 @@ export function createReadiness(steps: ReadinessSteps, problems: SetupProblems):
   }
 
   return () => {
+    if (steps.closed()) return Promise.reject(new GuardNotReadyError([CLOSED]));
     if (done) return Promise.resolve();
     running ??= run().then(
       () => {

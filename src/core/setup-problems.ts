@@ -25,7 +25,9 @@ export type SetupProblemKind =
   | 'credentials'
   | 'namespace'
   | 'upstream'
-  | 'redis';
+  | 'redis'
+  /** `ready()` after `close()` (or while it ran): the guard answers every request with a 503. Its `option` is empty. */
+  | 'closed';
 
 /** One set-up problem: the option to check and why (our words only, safe to log and show). */
 export interface SetupProblem {

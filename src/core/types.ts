@@ -114,6 +114,12 @@ export interface Guard {
   ready(): Promise<void>;
   /** Cached users and their estimated bytes; with `cache.redis`, the shared tier's counters. */
   cacheStats(): CacheStats;
-  /** Closes connections to GenAuth. */
+  /**
+   * Closes the guard's connections (GenAuth's pool; with `cache.redis`, its subscription's duplicate,
+   * never your client). From then on it decides nothing: every protected request is a 503
+   * `ERR_PERMISSIONS_UNAVAILABLE`, `check()` and `explain()` reject with it, `ready()` rejects
+   * (`closed`). Resolves once the GenAuth calls in flight are answered (at most `genauth.timeout`).
+   * Idempotent: a second call resolves with the first.
+   */
   close(): Promise<void>;
 }

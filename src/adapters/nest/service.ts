@@ -112,7 +112,7 @@ export class GenAuthService implements OnApplicationShutdown, GuardControls {
     return this.core.cacheStats();
   }
 
-  /** Closes connections to GenAuth (done for you when the application shuts down). Idempotent. */
+  /** Closes the guard (see `Guard.close`: from then on it answers 503); done for you when the application shuts down. Idempotent. */
   close(): Promise<void> {
     // Closing twice (by hand, then at shutdown) must not fail the shutdown.
     this.closing ??= this.core.close();

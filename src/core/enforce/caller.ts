@@ -17,6 +17,7 @@ import type { CachedUserGrants, UserGrants, UserGrantsLink } from '../grant-stor
 import type { IdentityLookups } from '../identity-lookups.js';
 import { revokedDecision, type Revoked } from '../outcome.js';
 import type { MissedRevocations } from '../shared-revocations.js';
+import { closedError, type Lifecycle } from '../lifecycle.js';
 
 /** A token verified before: the verifier's record, whose link slot this module keeps. */
 export type KnownToken = VerifiedToken<UserGrantsLink>;
@@ -33,7 +34,7 @@ export interface Callers {
    * or malformed header. With `getToken`, its token instead of the header's; with `identity.resolve`,
    * a record of the identity it returned, never a token (a promise of it on the user's first request
    * with a shared revocation store: see identity-lookups.ts). `native` is what the hooks receive (the
-   * framework's request), by default `request`.
+   * framework's request), by default `request`. Once the guard is closed, throws its 503 first.
    */
   present(request: RequestLike, native?: unknown): KnownToken | string | Promise<KnownToken>;
   /** The identity, without a promise when the synchronous HS* check accepts the token; throws or rejects 401/503. */
@@ -84,10 +85,11 @@ export function createCallers(
   cache: PermissionCache<UserGrants>,
   settings: CallerSettings,
   revocations: RevocationStore,
+  lifecycle: Lifecycle,
   lookups?: IdentityLookups,
   missed?: MissedRevocations,
 ): Callers {
-  const { realm, getToken } = settings;
+  const { realm, getToken, retryAfter } = settings;
   const { resolve, maxLength } = settings.identity;
 
   function presentHeader(request: RequestLike): KnownToken | string {
@@ -115,7 +117,13 @@ export function createCallers(
     return reading.then(() => layerRecord(layerIdentity(value, maxLength, realm, revocations)));
   }
 
-  const present = resolve !== undefined ? presentLayerIdentity : getToken !== undefined ? presentHookToken : presentHeader;
+  const presentCaller = resolve !== undefined ? presentLayerIdentity : getToken !== undefined ? presentHookToken : presentHeader;
+
+  /** Every request's first step (API mode's after its public paths): a closed guard judges nothing, not even the token. */
+  function present(request: RequestLike, native?: unknown): KnownToken | string | Promise<KnownToken> {
+    if (lifecycle.closed) throw closedError(retryAfter);
+    return presentCaller(request, native);
+  }
 
   function verify(token: string): Identity | Promise<Identity> {
     // Unreachable: without a verifier (identity.resolve), present never returns a token.
@@ -151,7 +159,7 @@ export function createCallers(
     if (reading === undefined) return now;
     return reading.then((known) => {
       // Fail closed: the resync promised no revoked user stays allowed, and this one cannot be told.
-      if (!known) throw new PermissionsUnavailableError(settings.retryAfter);
+      if (!known) throw new PermissionsUnavailableError(retryAfter);
       return verdict(identity, decision);
     });
   }
