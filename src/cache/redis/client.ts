@@ -28,6 +28,8 @@ export interface RedisSubscriberClient {
   subscribe(channel: string, listener: RedisMessageListener): Promise<unknown>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   destroy(): void;
+  /** node-redis clients: lets the process exit while the connection is open (a cluster client has none). */
+  unref?(): void;
 }
 
 const REQUIRED_METHODS = ['eval', 'get', 'publish', 'duplicate'] as const;

@@ -139,6 +139,9 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
     let candidate: RedisSubscriberClient | undefined;
     try {
       const own = (candidate = current = client.duplicate());
+      // Background work, like the probe and retry timers: it never holds the process, so an app that
+      // closes its own client but forgot guard.close() still exits.
+      own.unref?.();
       // node-redis requires an error listener; every loss event starts the probes once subscribed
       // (a subscriber dropped by renew is no longer the subscriber: its events are ignored).
       for (const event of LOSS_EVENTS) own.on(event, () => {
