@@ -1,0 +1,127 @@
+// close() with requests in flight, and close() itself called twice, at once, early or during warm-up.
+// Each request in flight gets an answer (its decision, or a 503), never a hang and never an unhandled
+// rejection (vitest fails the run on one); close() resolves. Express over real HTTP; the other adapters
+// share the core (after-close.test.ts and exits.test.ts run them all).
+import express from 'express';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
+import { GuardNotReadyError } from '../../src/core/readiness.js';
+import { RESOURCES, bearerFor, closeAfterEach, resetToAliceReading, sleep, until, useEmulator } from '../fixtures.js';
+
+const JWKS = '/oidc/.well-known/jwks.json';
+
+const emulator = useEmulator();
+const track = closeAfterEach<ExpressGuard>();
+
+/** A guard over the emulator and an app with one route; `lines` collects what it logs. */
+function appWith(extra: Partial<ExpressGuardOptions> = {}) {
+  const lines: string[] = [];
+  const guard = track(createExpressGuard({ ...emulator().guardOptions(), logger: { warn: (line) => void lines.push(line) }, ...extra } as ExpressGuardOptions));
+  const app = express();
+  app.get('/reports', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.send('ok'));
+  return { guard, app, lines };
+}
+
+const refusedWith = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+
+describe('requests in flight when the guard closes', () => {
+  it('waiting on the key set (JWKS hanging): a 503 ERR_KEYS_UNAVAILABLE', async () => {
+    resetToAliceReading(emulator());
+    const { guard, app } = appWith();
+    const alice = await bearerFor(emulator(), 'alice');
+    emulator().fault({ kind: 'hang', path: JWKS });
+    const answer = request(app).get('/reports').set('authorization', alice).then((res) => res);
+    await until(() => emulator().callCount(JWKS) === 1, 5000, 'the key set asked for');
+    await guard.close();
+    const res = await answer;
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ code: 'ERR_KEYS_UNAVAILABLE' });
+    emulator().clearFaults();
+  });
+
+  it('waiting on GenAuth for grants: close() waits for the call, the request gets a 503', async () => {
+    resetToAliceReading(emulator());
+    const { guard, app } = appWith({ genauth: { ...emulator().guardOptions().genauth, timeout: 1000 } });
+    const alice = await bearerFor(emulator(), 'alice');
+    await guard.ready();
+    emulator().fault({ kind: 'hang', path: RESOURCES });
+    const answer = request(app).get('/reports').set('authorization', alice).then((res) => res);
+    await until(() => emulator().callCount(RESOURCES) === 1, 5000, 'the grants asked for');
+    await guard.close();
+    const res = await answer;
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ code: 'ERR_PERMISSIONS_UNAVAILABLE' });
+    expect(emulator().callCount(RESOURCES)).toBe(1); // no retry after the close
+    emulator().clearFaults();
+  });
+
+  it('a GenAuth answer on its way when the guard closes is used: the decision stands', async () => {
+    resetToAliceReading(emulator());
+    const { guard, app } = appWith();
+    const alice = await bearerFor(emulator(), 'alice');
+    await guard.ready();
+    emulator().fault({ kind: 'latency', ms: 300, path: RESOURCES, times: 1 });
+    const answer = request(app).get('/reports').set('authorization', alice).then((res) => res);
+    await until(() => emulator().callCount(RESOURCES) === 1, 5000, 'the grants asked for');
+    await guard.close();
+    expect((await answer).status).toBe(200);
+  });
+
+  it('waiting on conditions.context: its decision stands once it answers; its rejection is a 500', async () => {
+    emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'], condition: [{ param: 'Country', operator: 'StringEquals', value: 'NZ' }] }]);
+    let release: (value: Record<string, unknown>) => void = () => {};
+    let fail: (error: Error) => void = () => {};
+    let asked = 0;
+    const context = () =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        asked++;
+        release = resolve;
+        fail = reject;
+      });
+    const alice = await bearerFor(emulator(), 'alice');
+    for (const [settle, status] of [[() => release({ Country: 'NZ' }), 200], [() => fail(new Error('the database was closed')), 500]] as const) {
+      asked = 0;
+      const { guard, app } = appWith({ conditions: { context } });
+      const answer = request(app).get('/reports').set('authorization', alice).then((res) => res);
+      await until(() => asked === 1, 5000, 'the context asked for');
+      await guard.close();
+      settle();
+      expect((await answer).status).toBe(status);
+    }
+  });
+});
+
+describe('close() itself', () => {
+  it('twice, and twice at once: every call resolves', async () => {
+    resetToAliceReading(emulator());
+    const { guard, app } = appWith();
+    await request(app).get('/reports').set('authorization', await bearerFor(emulator(), 'alice'));
+    await Promise.all([guard.close(), guard.close(), guard.core.close()]);
+    await guard.close();
+  });
+
+  it('before the first request: that request is a 503, and nothing is asked of GenAuth', async () => {
+    resetToAliceReading(emulator());
+    const { guard, app } = appWith();
+    await guard.close();
+    const res = await request(app).get('/reports').set('authorization', await bearerFor(emulator(), 'alice'));
+    expect(res.status).toBe(503);
+    expect(emulator().calls).toEqual([]);
+  });
+
+  it('while the warm-up runs (GenAuth hanging): close() resolves, ready() rejects with closed, nothing is logged', async () => {
+    resetToAliceReading(emulator());
+    emulator().fault({ kind: 'hang', path: RESOURCES });
+    const { guard, lines } = appWith({ warm: { users: ['alice'] }, genauth: { ...emulator().guardOptions().genauth, timeout: 1000 } });
+    const ready = refusedWith(guard.ready());
+    await until(() => emulator().callCount(RESOURCES) === 1, 5000, 'the warm-up started');
+    await guard.close();
+    const error = await ready;
+    expect(error).toBeInstanceOf(GuardNotReadyError);
+    expect((error as GuardNotReadyError).reasons).toEqual([expect.objectContaining({ kind: 'closed', option: '' })]);
+    await sleep(50);
+    expect(lines).toEqual([]);
+    emulator().clearFaults();
+  });
+});
