@@ -5,6 +5,7 @@
  */
 import { connect } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { manualClock } from '../clock.js';
 import { seedStandardTenant, until } from '../fixtures.js';
 import {
   bearer,
@@ -130,22 +131,26 @@ describe.each(ROWS)('$name', (row) => {
   });
 
   it('revocation without invalidation: denied once the ttl is over (no stale-while-revalidate)', async () => {
-    const probe = await appFor(row, { cache: { ttl: 100, staleWhileRevalidate: false } });
+    const time = manualClock(Date.now());
+    const probe = await appFor(row, { clock: time.clock, cache: { ttl: 100, staleWhileRevalidate: false } });
     expectAllowed(emulator(), await reports(probe, 'alice'), 1);
     nextStep();
     emulator().setGrants('alice', []);
-    await sleep(150);
+    time.advance(150);
     expectRefused(emulator(), probe, await reports(probe, 'alice'), { ...DENIED, upstream: 1, forbidden: forbiddenStrings(emulator(), token('alice')) });
   });
 
   it('revocation with stale-while-revalidate: stale answers only until the one background refresh lands, then denied', async () => {
-    const probe = await appFor(row, { cache: { ttl: 100 } });
+    // The guard's clock stands still once the ttl is over: the refreshed entry cannot go stale in turn
+    // (and make a second refresh) however slowly a loaded machine answers the requests below.
+    const time = manualClock(Date.now());
+    const probe = await appFor(row, { clock: time.clock, cache: { ttl: 100 } });
     expectAllowed(emulator(), await reports(probe, 'alice'), 1);
     nextStep();
     emulator().setGrants('alice', []);
-    await sleep(150);
+    time.advance(150);
     const statuses: number[] = [];
-    for (let i = 0; i < 40 && statuses.at(-1) !== 403; i++) {
+    for (let i = 0; i < 200 && statuses.at(-1) !== 403; i++) {
       statuses.push((await reports(probe, 'alice')).status);
       await sleep(25);
     }
@@ -177,21 +182,23 @@ describe.each(ROWS)('$name', (row) => {
   });
 
   it('stale grants are not served past maxStale during an outage', async () => {
-    const probe = await appFor(row, { cache: { ttl: 50, maxStale: 100, errorTtl: 0 } });
+    const time = manualClock(Date.now());
+    const probe = await appFor(row, { clock: time.clock, cache: { ttl: 50, maxStale: 100, errorTtl: 0 } });
     expectAllowed(emulator(), await reports(probe, 'alice'), 1);
     nextStep();
     emulator().fault({ kind: 'status', status: 400, path: RESOURCES });
-    await sleep(200);
+    time.advance(200);
     expectRefused(emulator(), probe, await reports(probe, 'alice'), { ...UNAVAILABLE, upstream: { max: 2 }, forbidden: forbiddenStrings(emulator(), token('alice'), ['emulated HTTP']) });
   });
 
   it('a stale DENY during an outage still denies', async () => {
-    const probe = await appFor(row, { cache: { ttl: 100 } });
+    const time = manualClock(Date.now());
+    const probe = await appFor(row, { clock: time.clock, cache: { ttl: 100 } });
     const first = await disk9(probe, 'alice');
     expect(first.status).toBe(403);
     nextStep();
     emulator().fault({ kind: 'status', status: 400, path: RESOURCES });
-    await sleep(150);
+    time.advance(150);
     for (let i = 0; i < 3; i++) {
       expectRefused(emulator(), probe, await disk9(probe, 'alice'), { ...DENIED, upstream: { max: 2 }, forbidden: forbiddenStrings(emulator(), token('alice')) });
     }
