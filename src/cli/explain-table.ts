@@ -17,6 +17,7 @@ function notes(entry: ExplainedGrant): string {
   if (entry.conditionsMalformed === true) list.push('condition malformed');
   if (entry.actionsUnreadable === true) list.push('actions unreadable');
   if (entry.apiIdentifierUnreadable === true) list.push('apiIdentifier unreadable');
+  if (entry.codeUnreadable === true) list.push('resourceCode unreadable: covers every code');
   if (entry.widened === true) list.push('pattern widened');
   return list.join('; ');
 }

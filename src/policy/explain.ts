@@ -66,6 +66,8 @@ export interface ExplainedGrant {
   readonly actionsUnreadable?: true;
   /** The entry's `apiIdentifier` was present but not a string (API mode: a DENY covers every path, an ALLOW none). */
   readonly apiIdentifierUnreadable?: true;
+  /** The entry is a DENY whose `resourceCode` was missing, empty or not a string: it covers every code. */
+  readonly codeUnreadable?: true;
   /** API mode: an unreadable DENY pattern, widened to the subtree above its first bad segment. */
   readonly widened?: true;
 }
@@ -102,6 +104,7 @@ export function withNotes(explained: Mutable<ExplainedGrant>): ExplainedGrant {
   if (notes?.conditionsMalformed) explained.conditionsMalformed = true;
   if (notes?.actionsUnreadable) explained.actionsUnreadable = true;
   if (notes?.apiIdentifierUnreadable) explained.apiIdentifierUnreadable = true;
+  if (notes?.codeUnreadable) explained.codeUnreadable = true;
   return explained;
 }
 

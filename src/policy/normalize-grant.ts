@@ -45,6 +45,8 @@ export interface GrantNotes {
    * null, and in API mode such a DENY covers every path, such an ALLOW none.
    */
   readonly apiIdentifierUnreadable?: true;
+  /** A DENY's `resourceCode` was missing, empty or not a string: it covers every code (`code` is `*`). */
+  readonly codeUnreadable?: true;
 }
 
 // Kept aside, and only for odd entries, so the Grant objects of the hot path keep one shape.
@@ -100,10 +102,21 @@ export function readConditions(value: unknown): readonly PolicyCondition[] | nul
 }
 
 
-/** The entry's resource code, or null when the entry is not an object with a non-empty code (skipped). */
-export function usableCode(entry: AuthorizedResource): string | null {
-  const code = typeof entry === 'object' && entry !== null ? entry.resourceCode : undefined;
+/** An entry object whose `resourceCode` is a non-empty string; no other reads as one. */
+function readableCode(entry: AuthorizedResource): string | null {
+  const code = entry.resourceCode as unknown;
   return typeof code === 'string' && code !== '' ? code : null;
+}
+
+/**
+ * The code an entry is indexed and matched by: its `resourceCode` when that is a non-empty string.
+ * An entry (an object, not a list) that is not a plain ALLOW and whose code cannot be read (missing,
+ * null, empty, not a string) is a DENY of unknown scope: `*`, every code (fail closed; API mode matches
+ * it by its `apiIdentifier` as any DENY). Null, skipped: such an ALLOW, and anything that is no entry.
+ */
+export function usableCode(entry: AuthorizedResource): string | null {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return null;
+  return readableCode(entry) ?? (readEffect(entry.effect) === 'DENY' ? '*' : null);
 }
 
 const ANY_ACTION: readonly string[] = Object.freeze(['*']);
@@ -149,7 +162,8 @@ function sharedShape(actions: readonly string[], deny: boolean, shapes: ActionSh
 }
 
 /**
- * Normalizes one upstream entry; returns null for an entry with no usable resource code. `shapes`,
+ * Normalizes one upstream entry; returns null for an entry with no usable resource code (see
+ * {@link usableCode}: a DENY whose code cannot be read covers every code). `shapes`,
  * when given, lets grants of one list share their action sets (see {@link ActionShapes}).
  */
 export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes): Grant | null {
@@ -185,12 +199,14 @@ export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes)
     actionSet: shape.actionSet,
     actionPrefixes: shape.actionPrefixes,
   });
-  if (!entryNamesEffect(entry.effect) || malformed || unreadable || identifierUnreadable) {
+  const codeUnreadable = readableCode(entry) === null;
+  if (!entryNamesEffect(entry.effect) || malformed || unreadable || identifierUnreadable || codeUnreadable) {
     const note: { -readonly [K in keyof GrantNotes]: GrantNotes[K] } = {};
     if (!entryNamesEffect(entry.effect)) note.effectAssumed = true;
     if (malformed) note.conditionsMalformed = true;
     if (unreadable) note.actionsUnreadable = true;
     if (identifierUnreadable) note.apiIdentifierUnreadable = true;
+    if (codeUnreadable) note.codeUnreadable = true;
     notes.set(grant, note);
   }
   return grant;

@@ -150,6 +150,14 @@ const CASES: Case[] = [
   ['ALLOW code disk:*:9 is literal (grants no disk:9)', { entries: [{ ...diskAll, resourceCode: 'disk:*:9' }] }, 'disk9', 403],
   ['DENY whose condition cannot be evaluated', { entries: [diskAll, deny9({ condition: [{ param: 'Device', operator: 'StringEquals', value: 'x' }] })] }, 'disk9', 403],
   ['DENY with a condition as one object that holds', { entries: [diskAll, deny9({ condition: userIs('$USER') })] }, 'disk9', 403],
+  // A DENY whose resourceCode cannot be read names no code the guard can trust: it covers every code (fail closed)
+  ['DENY with no resourceCode', { entries: [diskAll, deny9({ resourceCode: undefined })] }, 'disk9', 403],
+  ['DENY with resourceCode null', { entries: [diskAll, deny9({ resourceCode: null })] }, 'disk9', 403],
+  ['DENY with resourceCode empty', { entries: [diskAll, deny9({ resourceCode: '' })] }, 'disk9', 403],
+  ['DENY with resourceCode a number', { entries: [diskAll, deny9({ resourceCode: 9 })] }, 'disk9', 403],
+  ['DENY with resourceCode in an array', { entries: [diskAll, deny9({ resourceCode: ['disk:9'] })] }, 'disk9', 403],
+  ['an entry with no resourceCode and no effect', { entries: [diskAll, { resourceType: 'DATA', actions: ['disk:Delete'] }] }, 'disk9', 403],
+  ['DENY with no resourceCode leaves actions it does not name (control)', { entries: [diskAll, deny9({ resourceCode: undefined, actions: ['disk:Stop'] })] }, 'disk9', 200],
   // the list and the envelope
   ['junk entries only', { entries: ['junk', 7, null, [], true, { resourceCode: 'reports' }] }, 'reports', 403],
   ['an empty list', list([]), 'reports', 403],
@@ -241,6 +249,12 @@ const API_CASES: Array<[string, unknown[], 200 | 403, string[]?]> = [
   ['DENY of an unknown resourceType', [servers(), servers({ resourceCode: 'deny', resourceType: 'FOO', effect: 'DENY' })], 403],
   ['DENY with no resourceType', [servers(), servers({ resourceCode: 'deny', resourceType: undefined, effect: 'DENY' })], 403],
   ['DENY of resourceType DATA (a known other type) does not count', [servers(), servers({ resourceCode: 'deny', resourceType: 'DATA', effect: 'DENY' })], 200],
+  // API mode matches by apiIdentifier: a DENY whose resourceCode cannot be read still applies by its path.
+  ['DENY with no resourceCode', [servers(), servers({ resourceCode: undefined, effect: 'DENY' })], 403],
+  ['DENY with resourceCode null', [servers(), servers({ resourceCode: null, effect: 'DENY' })], 403],
+  ['DENY with resourceCode empty', [servers(), servers({ resourceCode: '', effect: 'DENY' })], 403],
+  ['DENY with resourceCode a number', [servers(), servers({ resourceCode: 7, effect: 'DENY' })], 403],
+  ['an ALLOW with no resourceCode still grants nothing', [servers({ resourceCode: undefined })], 403],
   [
     'identifiers that are prototype names',
     [servers({ apiIdentifier: '/__proto__' }), servers({ apiIdentifier: '/constructor' }), servers({ apiIdentifier: '/api/v1/prototype' })],

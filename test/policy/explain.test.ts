@@ -53,6 +53,16 @@ describe('explainDecision agrees with decide()', () => {
     expect(deny).toMatchObject({ outcome: 'applies', decisive: true, effectAssumed: true, conditionsMalformed: true });
     expect(explained).toMatchObject({ allowed: false, reason: 'denied' });
   });
+
+  it('notes a DENY whose resourceCode cannot be read, which covers every code', () => {
+    const index = indexGrants([
+      { resourceCode: 'r', resourceType: 'DATA', actions: ['a'], effect: 'ALLOW' },
+      { resourceCode: null, resourceType: 'DATA', actions: ['a'], effect: 'DENY' } as unknown as AuthorizedResource,
+    ]);
+    const explained = explainDecision(index, 'r', normalizeRequirement('a'), { conditions });
+    expect(explained).toMatchObject({ allowed: false, reason: 'denied', grant: { code: '*', effect: 'DENY' } });
+    expect(explained.grants.find((g) => g.decisive)).toMatchObject({ outcome: 'applies', codeUnreadable: true });
+  });
 });
 
 describe('explainApiDecision agrees with the API middleware', () => {

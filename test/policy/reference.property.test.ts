@@ -19,7 +19,8 @@ const KNOWN = new Set(['DATA', 'API', 'MENU', 'BUTTON', 'UI']);
 
 const entry: fc.Arbitrary<AuthorizedResource> = fc.record(
   {
-    resourceCode: fc.constantFrom(...CODES),
+    // Now and then one that cannot be read (undefined: missing once sent as JSON).
+    resourceCode: fc.oneof({ weight: 12, arbitrary: fc.constantFrom(...CODES) }, { weight: 1, arbitrary: fc.constantFrom<unknown>(undefined, null, '', 7, ['ecs:1']) }),
     resourceType: fc.constantFrom<unknown>('DATA', 'data', 'API', 'MENU', 'STRING', undefined, null),
     actions: fc.oneof(
       { weight: 6, arbitrary: fc.array(fc.constantFrom(...ACTIONS), { maxLength: 3 }) },
@@ -47,8 +48,11 @@ interface RefGrant {
 
 function refGrant(raw: AuthorizedResource): RefGrant | null {
   const e = raw as unknown as Record<string, unknown>;
-  if (typeof e.resourceCode !== 'string' || e.resourceCode === '') return null;
   const deny = !(typeof e.effect === 'string' && e.effect.toUpperCase() === 'ALLOW');
+  // A code that cannot be read: an ALLOW is skipped, a DENY covers every code.
+  const readable = typeof e.resourceCode === 'string' && e.resourceCode !== '';
+  if (!readable && !deny) return null;
+  const code = readable ? (e.resourceCode as string) : '*';
   let list: unknown = e.actions;
   if (typeof list === 'string') {
     try {
@@ -62,7 +66,7 @@ function refGrant(raw: AuthorizedResource): RefGrant | null {
   if (e.condition === 'malformed' && !deny) actions = [];
   if (actions.length === 0 && deny) actions = ['*'];
   const type = typeof e.resourceType === 'string' && KNOWN.has(e.resourceType.toUpperCase()) ? e.resourceType.toUpperCase() : null;
-  return { code: e.resourceCode, type, deny, actions };
+  return { code, type, deny, actions };
 }
 
 const allStars = (text: string) => /^\*(:\*)+$/.test(text);
