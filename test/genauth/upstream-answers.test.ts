@@ -245,3 +245,33 @@ describe('management credentials GenAuth keeps refusing', () => {
     expect(emulator().callCount(RESOURCES)).toBe(2);
   });
 });
+
+describe('an HTTP 401 from GenAuth (a gateway refusing the management token, not a body statusCode 401)', () => {
+  const refuse = (times?: number) =>
+    emulator().fault({ kind: 'respond', status: 401, body: { statusCode: 401, message: 'token expired' }, path: RESOURCES, ...(times === undefined ? {} : { times }) });
+
+  it('mid-flight: the token is replaced once and the call made again, not a 503 until the token expires', async () => {
+    emulator().setGrants('carol', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+    const { server } = app();
+    expect((await get(server)).status).toBe(200);
+    emulator().resetCalls();
+    refuse(1);
+    expect((await get(server, 'carol')).status).toBe(200);
+    expect(emulator().callCount(TOKEN)).toBe(1);
+    expect(emulator().callCount(RESOURCES)).toBe(2);
+  });
+
+  it('every time: one new token and one more call, then a 503 and the operator told (no loop)', async () => {
+    emulator().setGrants('carol', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+    const { server, lines } = app();
+    expect((await get(server)).status).toBe(200);
+    emulator().resetCalls();
+    refuse();
+    const res = await get(server, 'carol');
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('ERR_PERMISSIONS_UNAVAILABLE');
+    expect(emulator().callCount(TOKEN)).toBe(1);
+    expect(emulator().callCount(RESOURCES)).toBe(2);
+    expect(lines.some((line) => /refused the management credentials/.test(line))).toBe(true);
+  });
+});
