@@ -95,7 +95,13 @@ const CASES: Case[] = [
   { label: 'HTTP 502', faults: [{ kind: 'status', status: 502, path: RESOURCES }], upstream: 2, own: {}, answerOnly: true },
   { label: 'HTTP 503 with Retry-After 60', faults: [{ kind: 'status', status: 503, retryAfter: 60, path: RESOURCES }], upstream: 1, retryAfter: '60' },
   { label: 'HTTP 504', faults: [{ kind: 'status', status: 504, path: RESOURCES }], upstream: 2, own: {}, answerOnly: true },
-  { label: 'HTTP 401 from GenAuth (never a 401 to the client)', faults: [respond(401, `{"statusCode":401,"message":"${UPSTREAM_TEXT}"}`)], upstream: 1 },
+  {
+    label: 'HTTP 401 from GenAuth (never a 401 to the client)',
+    faults: [respond(401, `{"statusCode":401,"message":"${UPSTREAM_TEXT}"}`)],
+    upstream: 2, // a refused token: the cached management token is replaced once
+    own: {},
+    warm: true,
+  },
   { label: 'HTTP 403 from GenAuth (never a 403 to the client)', faults: [respond(403, `{"statusCode":403,"message":"${UPSTREAM_TEXT}"}`)], upstream: 1 },
   { label: 'HTTP 404', faults: [respond(404, `{"statusCode":404,"message":"${UPSTREAM_TEXT}"}`)], upstream: 1 },
   { label: 'HTTP 500 with an HTML page of upstream text', faults: [respond(500, `<html><pre>${UPSTREAM_TEXT}</pre></html>`, { 'content-type': 'text/html' })], upstream: 2, own: {} },
