@@ -64,6 +64,11 @@ describe('partial lists (totalCount larger than the list)', () => {
     expect((await get(app().server)).status).toBe(503);
   });
 
+  it.each(['4.0', '4e0', ' 2.5 ', '1E1', '99999999999999999999'])('so does a decimal one: %j', async (totalCount) => {
+    serve([READ], totalCount);
+    expect((await get(app().server)).status).toBe(503);
+  });
+
   it('are used as sent with genauth.acceptPartialLists: true', async () => {
     serve([READ], 3);
     const { server, lines } = app({ genauth: { acceptPartialLists: true } as never });
@@ -75,6 +80,8 @@ describe('partial lists (totalCount larger than the list)', () => {
     ['missing', undefined],
     ['null', null],
     ['a word', 'many'],
+    ['a hexadecimal string', '0x4'],
+    ['a decimal string no larger than the list', '1.0'],
     ['an object', { n: 3 }],
     ['equal', 1],
     ['smaller', 0],
