@@ -49,13 +49,16 @@ export function readEnvelope<T>(httpStatus: number, text: string, retryAfter: nu
   throw new GenAuthApiError('error_envelope', details);
 }
 
+/** A decimal number as text (`4`, `4.0`, `4e0`), spaces around it allowed; never hexadecimal or `Infinity`. */
+const DECIMAL = /^\s*\d+(?:\.\d*)?(?:[eE][+-]?\d+)?\s*$/;
+
 /**
  * The `totalCount` of a list answer when it is larger than the list sent (GenAuth sent part of the
- * grants), else undefined. A number or a string of digits counts; a missing or non-numeric
+ * grants), else undefined. A number or a decimal number as a string counts (a serializer may write
+ * `"4.0"`: read as digits only, such a partial list passed as complete); a missing or non-numeric
  * `totalCount`, or one no larger than the list, is ignored.
  */
 export function missingFromList(listLength: number, totalCount: unknown): number | undefined {
-  const total =
-    typeof totalCount === 'number' ? totalCount : typeof totalCount === 'string' && /^\s*\d+\s*$/.test(totalCount) ? Number(totalCount) : Number.NaN;
+  const total = typeof totalCount === 'number' ? totalCount : typeof totalCount === 'string' && DECIMAL.test(totalCount) ? Number(totalCount) : Number.NaN;
   return total > listLength ? total : undefined;
 }
