@@ -64,6 +64,8 @@ function reports(change: Record<string, unknown> = {}): Record<string, unknown> 
 const diskAll = { resourceCode: 'disk:*', resourceType: 'DATA', actions: ['*'], effect: 'ALLOW' };
 const deny9 = (change: Record<string, unknown>) => ({ resourceCode: 'disk:9', resourceType: 'DATA', actions: ['disk:Delete'], effect: 'DENY', ...change });
 const userIs = (value: unknown) => ({ param: 'UserId', operator: 'StringEquals', value });
+/** A condition that holds for every user (raw bodies are served as written, with no `$USER` in them). */
+const anyUser = { param: 'UserId', operator: 'StringLike', value: '*' };
 
 /** How GenAuth answers: the raw entries of the user's list, or a whole raw answer body (a `respond` fault). */
 type Upstream = { entries: unknown[] } | { body: string | Record<string, unknown> };
@@ -174,6 +176,14 @@ const CASES: Case[] = [
   ['statusCode missing', { body: { data: { totalCount: 1, list: [reports()] } } }, 'reports', 503],
   ['the body a JSON array', { body: JSON.stringify([{ statusCode: 200, data: { list: [reports()] } }]) }, 'reports', 503],
   ['user not found (statusCode 404, apiCode 2004) is a denial, not an outage', { body: { statusCode: 404, apiCode: 2004, message: '用户不存在' } }, 'reports', 403],
+  // a key named twice in one object: JSON.parse keeps the last, a stricter reader the first; no one meaning, so 503
+  ['effect named twice, DENY then ALLOW', { body: `{"statusCode":200,"data":{"totalCount":1,"list":[{"resourceCode":"reports","resourceType":"DATA","actions":["reports:Read"],"effect":"DENY","effect":"ALLOW"}]}}` }, 'reports', 503],
+  ['condition named twice, then null', { body: `{"statusCode":200,"data":{"totalCount":1,"list":[{"resourceCode":"reports","resourceType":"DATA","actions":["reports:Read"],"effect":"ALLOW","condition":[${JSON.stringify(userIs('someone-else'))}],"condition":null}]}}` }, 'reports', 503],
+  ['a condition\'s value named twice', { body: `{"statusCode":200,"data":{"totalCount":1,"list":[{"resourceCode":"reports","resourceType":"DATA","actions":["reports:Read"],"effect":"ALLOW","condition":[{"param":"UserId","operator":"StringLike","value":"nobody","value":"*"}]}]}}` }, 'reports', 503],
+  ['effect named twice, once escaped (\\u0065ffect)', { body: `{"statusCode":200,"data":{"totalCount":1,"list":[{"resourceCode":"reports","resourceType":"DATA","actions":["reports:Read"],"effect":"DENY","\\u0065ffect":"ALLOW"}]}}` }, 'reports', 503],
+  ['totalCount named twice', { body: `{"statusCode":200,"data":{"totalCount":5,"list":[${JSON.stringify(reports())}],"totalCount":1}}` }, 'reports', 503],
+  ['statusCode named twice', { body: `{"statusCode":500,"statusCode":200,"data":{"totalCount":1,"list":[${JSON.stringify(reports())}]}}` }, 'reports', 503],
+  ['the same keys in sibling and nested objects (control)', { body: `{"statusCode":200,"data":{"totalCount":2,"list":[${JSON.stringify(reports({ condition: [anyUser] }))},${JSON.stringify(reports({ condition: [anyUser] }))}]}}` }, 'reports', 200],
   // prototype pollution in the envelope and the entries (raw JSON, so __proto__ is an own key)
   ['an entry made only of __proto__', { body: `{"statusCode":200,"data":{"totalCount":1,"list":[{"__proto__":${JSON.stringify(reports())}}]}}` }, 'reports', 403],
   ['an entry with __proto__ and constructor.prototype', { body: `{"statusCode":200,"data":{"totalCount":1,"list":[{"resourceCode":"x","actions":["x"],"__proto__":{"polluted":1,"effect":"ALLOW"},"constructor":{"prototype":{"polluted":1}}}]}}` }, 'reports', 403],
