@@ -1,4 +1,5 @@
 import { GenAuthApiError } from '../errors.js';
+import { hasDuplicateKey } from './duplicate-keys.js';
 import type { Envelope } from './types.js';
 
 /** apiCodes meaning the management credentials or signature were refused (GenAuth error-code page). */
@@ -28,6 +29,8 @@ export function readEnvelope<T>(httpStatus: number, text: string, retryAfter: nu
   } catch {
     body = undefined;
   }
+  // A key named twice in one object has no one meaning (JSON.parse keeps the last): not JSON to us.
+  if (body !== undefined && hasDuplicateKey(text)) body = undefined;
   const envelope = typeof body === 'object' && body !== null ? (body as Envelope<T>) : undefined;
   const envelopeStatus = typeof envelope?.statusCode === 'number' ? envelope.statusCode : undefined;
   const apiCode = typeof envelope?.apiCode === 'number' ? envelope.apiCode : undefined;
