@@ -56,6 +56,11 @@ const SHORT: OptionOverrides = { genauth: { timeout: 150 } };
 
 const grantsBody = JSON.stringify({ statusCode: 200, message: '', data: { totalCount: 1, list: [{ resourceCode: 'reports', resourceType: 'DATA', actions: ['reports:Read'], effect: 'ALLOW' }] } });
 const respond = (status: number, body: string | Buffer, headers: Record<string, string> = {}): Fault => ({ kind: 'respond', status, body, headers, path: RESOURCES });
+/** `body` with a byte that is never UTF-8 (0xFF) in its `message`: the JSON is whole, its text is not UTF-8. */
+const notUtf8 = (body: string) => {
+  const [before, after] = body.split('"message":""');
+  return Buffer.concat([Buffer.from(`${before}"message":"`), Buffer.from([0xff]), Buffer.from(`"${after}`)]);
+};
 
 interface Case {
   label: string;
@@ -122,6 +127,9 @@ const CASES: Case[] = [
   { label: 'an HTML page under 200', faults: [respond(200, `<html>${UPSTREAM_TEXT}</html>`, { 'content-type': 'text/html' })], upstream: 1 },
   { label: 'truncated JSON', faults: [respond(200, grantsBody.slice(0, 60))], upstream: 1 },
   { label: 'an empty body', faults: [respond(200, '')], upstream: 1 },
+  // Not UTF-8 (RFC 8259 JSON is): a lossy decoding would turn distinct bytes into one U+FFFD in a code.
+  { label: 'a body that is not UTF-8 (0xFF inside a string)', faults: [respond(200, notUtf8(grantsBody))], upstream: 1 },
+  { label: 'a body that starts with a byte order mark', faults: [respond(200, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(grantsBody)]))], upstream: 1 },
   { label: 'a body beyond maxResponseBytes', faults: [respond(200, grantsBody.replace('"message":""', `"message":"${'x'.repeat(8192)}"`))], upstream: 1, own: { genauth: { maxResponseBytes: 4096 } } },
   ...[301, 302, 307, 308].map(
     (status): Case => ({
