@@ -3,6 +3,22 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { GenAuthApiError } from '../errors.js';
 import type { Deadline, DeadlineWaiter } from './deadline.js';
 
+/**
+ * UTF-8, refusing what is not (RFC 8259: JSON text is UTF-8). A lossy decoding would put one U+FFFD
+ * for distinct bytes, so two codes GenAuth tells apart could read as one. A byte order mark is kept,
+ * so such a body stays unparseable as before.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The body's text, or '' (no JSON: unreadable, like an encoded body) when it is not UTF-8. */
+function utf8Text(bytes: Uint8Array): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return '';
+  }
+}
+
 /** A whole upstream answer: status, headers and the body as text. */
 export interface RawAnswer {
   status: number;
@@ -79,9 +95,7 @@ class BodyCollector implements Dispatcher.DispatchHandler, DeadlineWaiter {
   onResponseEnd(): void {
     if (this.settled) return;
     this.settle();
-    const text = this.encoded
-      ? ''
-      : this.chunks.length === 1 ? this.chunks[0]!.toString('utf8') : Buffer.concat(this.chunks, this.size).toString('utf8');
+    const text = this.encoded ? '' : utf8Text(this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size));
     // undici may hold the handler a while after the end: keep no body bytes alive with it.
     this.chunks.length = 0;
     this.resolve({ status: this.status, headers: this.headers, text });
