@@ -31,6 +31,16 @@ describe('the management token endpoint', () => {
   });
 });
 
+describe('a management token that cannot be sent as a Bearer credential', () => {
+  it.each(['a\r\nx-injected: 1', 'a\u0000b', 'two words', 'caf\u00e9'])('(%j) is an unreadable answer: 503, and the next load asks for a new one', async (token) => {
+    emulator().fault({ kind: 'respond', status: 200, body: { statusCode: 200, data: { access_token: token, expires_in: 7200 } }, path: TOKEN, times: 1 });
+    const { server } = app();
+    expect((await get(server)).status).toBe(503);
+    expect((await get(server)).status).toBe(200);
+    expect(emulator().callCount(TOKEN)).toBe(2);
+  });
+});
+
 describe('a failed refresh of the management token', () => {
   // The emulator's tokens last 7200 s; the guard refreshes a minute early, from 7140 s on its clock.
   const DUE = 7_140_000;
