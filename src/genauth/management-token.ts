@@ -60,6 +60,9 @@ export interface ManagementTokens {
   worthReplacing(used: ManagementToken): boolean;
 }
 
+/** RFC 6750's b64token, the form of a Bearer credential. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
 /** How long a token GenAuth has refused from its first call is kept before another is fetched, ms. */
 export const UNPROVEN_TOKEN_HOLD_MS = 5_000;
 
@@ -83,7 +86,9 @@ export function createManagementTokens(options: ManagementTokensOptions): Manage
     const requestedAt = clock.now();
     const answer = await options.post(TOKEN_PATH, body, deadline);
     const { data } = readTokenEnvelope(answer);
-    if (typeof data.access_token !== 'string' || data.access_token === '') throw new GenAuthApiError('bad_envelope');
+    // Sent as `Bearer <token>`: one that is no b64token (a JWT is) could never be sent (undici refuses
+    // CR LF or NUL in a header) or would be refused, and kept it would fail every call until it expired.
+    if (typeof data.access_token !== 'string' || !B64TOKEN.test(data.access_token)) throw new GenAuthApiError('bad_envelope');
     const lifetime = typeof data.expires_in === 'number' && data.expires_in > 0 ? data.expires_in : 7200;
     // Refresh a minute early (or at 90% of a short lifetime) so no call races the expiry.
     const margin = Math.min(60, lifetime * 0.1);
