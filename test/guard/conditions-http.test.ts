@@ -155,6 +155,23 @@ describe('IpAddress ranges (the client is 127.0.0.1)', () => {
   });
 });
 
+describe('a value that is a JSON-encoded list (how GenAuth\'s generated docs write a list: `actions`)', () => {
+  // Read literally, the list names no one: a negated ALLOW would admit the users it lists, a DENY lapse for them.
+  it('cannot be evaluated: a negated ALLOW does not apply, a DENY does', async () => {
+    const user = `user-${users + 1}`;
+    expect(await status(serve([allow([{ param: 'UserId', operator: 'StringNotEquals', value: JSON.stringify([user, 'x']) }])]))).toBe(403);
+    const denied = `user-${users + 1}`;
+    expect(await status(serve([allow([]), deny([{ param: 'UserId', operator: 'StringEquals', value: JSON.stringify([denied]) }])]))).toBe(403);
+    const spaced = `user-${users + 1}`;
+    expect(await status(serve([allow([]), deny([{ param: 'UserId', operator: 'StringLike', value: [` [ "${spaced}" ]`] }])]))).toBe(403);
+  });
+
+  it('a value that only starts with [ is read as written (control)', async () => {
+    expect(await status(serve([allow([{ param: 'UserAgent', operator: 'StringEquals', value: '[prod] agent' }])]), { 'user-agent': '[prod] agent' })).toBe(200);
+    expect(await status(serve([allow([{ param: 'UserAgent', operator: 'StringLike', value: '[*' }])]), { 'user-agent': '[x' })).toBe(200);
+  });
+});
+
 describe('unknown operators', () => {
   it.each(['Numericconstructor', 'NumericisPrototypeOf', 'DatetoString', 'NumerichasOwnProperty', 'Date__proto__', 'NumericvalueOf', 'StringFoo', 'Matches'])(
     '%s: the ALLOW does not apply, the DENY does (403, not a lapse or a 500)',
