@@ -167,12 +167,35 @@ function isScalar(value: unknown): boolean {
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 }
 
-/** A condition as GenAuth documents it: string `param` and `operator`, a scalar or a non-empty list of them as `value`. */
+/** Text that opens like a JSON list: `[` after any spaces. */
+const LIST_OPENING = /^\s*\[/;
+
+/**
+ * A JSON-encoded list (`'["alice","bob"]'`), as GenAuth's generated docs write a list (`actions`). Read
+ * literally it names no one: a negated ALLOW (`StringNotEquals`) would admit the users it lists and a
+ * DENY (`StringEquals`) lapse for them; read as a list, a positive ALLOW would grant more than written.
+ * Neither reading is safe, so such a value cannot be evaluated. `[prod] agent`, not JSON, is a plain value.
+ */
+function isEncodedList(value: unknown): boolean {
+  if (typeof value !== 'string' || !LIST_OPENING.test(value)) return false;
+  try {
+    return Array.isArray(JSON.parse(value));
+  } catch {
+    return false;
+  }
+}
+
+/** A value as GenAuth documents it: a scalar, not a JSON-encoded list. */
+function isPlainValue(value: unknown): boolean {
+  return isScalar(value) && !isEncodedList(value);
+}
+
+/** A condition as GenAuth documents it: string `param` and `operator`, a plain value or a non-empty list of them as `value`. */
 function readable(condition: unknown): condition is PolicyCondition {
   if (typeof condition !== 'object' || condition === null) return false;
   const { param, operator, value } = condition as Record<string, unknown>;
   if (typeof param !== 'string' || typeof operator !== 'string') return false;
-  return isScalar(value) || (Array.isArray(value) && value.length > 0 && value.every(isScalar));
+  return isPlainValue(value) || (Array.isArray(value) && value.length > 0 && value.every(isPlainValue));
 }
 
 /** How values are read: `timeZoneOffset` (`'+08:00'`, `'Z'`) for date-times written without a zone. */
