@@ -249,6 +249,9 @@ const API_CASES: Array<[string, unknown[], 200 | 403, string[]?]> = [
   ['resourceType missing', [servers({ resourceType: undefined })], 403],
   ['resourceType in an array', [servers({ resourceType: ['API'] })], 403],
   ['resourceType DATA', [servers({ resourceType: 'DATA' })], 403],
+  // Upper-casing is wider than a case-insensitive match: dotless ı (U+0131) upper-cases to I, yet 'apı' is no spelling of API.
+  ['resourceType "apı" (dotless i)', [servers({ resourceType: 'ap\u0131' })], 403],
+  ['resourceType "api" in lower case (control)', [servers({ resourceType: 'api' })], 200],
   ['apiIdentifier a number', [servers({ apiIdentifier: 42 })], 403],
   ['apiIdentifier an object', [servers({ apiIdentifier: { path: '/api/v1/servers' } })], 403],
   ['effect missing', [servers({ effect: undefined })], 403],
