@@ -31,6 +31,7 @@ export interface Grant {
 }
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(RESOURCE_TYPES);
+const ASCII_LETTERS = /^[A-Za-z]+$/;
 
 /** What normalization had to assume about an entry, for `explain` (see {@link grantNotes}). */
 export interface GrantNotes {
@@ -186,7 +187,8 @@ export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes)
   // Absent (undefined, null) or empty: no identifier. Present but not a string: unreadable (noted).
   const identifier = entry.apiIdentifier as unknown;
   const identifierUnreadable = identifier !== undefined && identifier !== null && typeof identifier !== 'string';
-  const type = typeof entry.resourceType === 'string' ? entry.resourceType.toUpperCase() : '';
+  // Any case of ASCII letters: upper-casing other text is wider than a case-insensitive match ('apı' is API).
+  const type = typeof entry.resourceType === 'string' && ASCII_LETTERS.test(entry.resourceType) ? entry.resourceType.toUpperCase() : '';
   // Frozen with its conditions copied (the entry's own objects are left as they are): see Grant.
   const grant: Grant = Object.freeze({
     code,
