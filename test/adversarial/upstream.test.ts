@@ -9,7 +9,7 @@
  * app; the others share one per row, each with its own user so no cached state carries over.
  */
 import { gzipSync } from 'node:zlib';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fault } from '../../src/testing/index.js';
@@ -40,6 +40,30 @@ const UPSTREAM_TEXT = 'upstream-internal-detail-7f3a';
 const EMULATOR_TEXTS = ['emulated HTTP', 'emulated error', '您的请求已超过最大数量限制', 'no route'];
 
 let closedPort = 0;
+/**
+ * Peers that answer what is not HTTP, with upstream text in it: undici's parser error keeps the bytes
+ * it could not parse, which must not ride along on the error passed on or logged.
+ */
+const NOT_HTTP: Record<string, string> = {
+  'a status line that is not HTTP': `XTTP/1.1 200 OK ${UPSTREAM_TEXT}\r\n\r\n`,
+  'a chunk size that is not hexadecimal': `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz ${UPSTREAM_TEXT}\r\n`,
+};
+const notHttpPorts: Record<string, number> = {};
+const notHttpServers: Server[] = [];
+beforeAll(async () => {
+  for (const [label, raw] of Object.entries(NOT_HTTP)) {
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.end(raw));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    notHttpPorts[label] = (server.address() as AddressInfo).port;
+    notHttpServers.push(server);
+  }
+});
+afterAll(async () => {
+  await Promise.all(notHttpServers.map((server) => new Promise((resolve) => server.close(resolve))));
+});
 beforeAll(async () => {
   seedStandardTenant(emulator());
   // A port nothing listens on: connections are refused.
@@ -142,6 +166,10 @@ const CASES: Case[] = [
   { label: 'Content-Encoding gzip on a plain body', faults: [respond(200, grantsBody, { 'content-encoding': 'gzip' })], upstream: 1 },
   { label: 'Content-Encoding gzip on a gzipped body', faults: [respond(200, gzipSync(grantsBody), { 'content-encoding': 'gzip' })], upstream: 1 },
   { label: 'Content-Encoding br', faults: [respond(200, grantsBody, { 'content-encoding': 'br' })], upstream: 1 },
+  // The signature scheme: no token request, the grants call goes straight to the peer (`not-http:` hosts, see ownOptions).
+  ...Object.keys(NOT_HTTP).map(
+    (label): Case => ({ label: `a peer answering ${label}`, faults: [], upstream: 0, own: { genauth: { host: `not-http:${label}`, authScheme: 'signature' } } }),
+  ),
   { label: 'the management token endpoint hangs', faults: [{ kind: 'hang', path: TOKEN_PATH }], upstream: 0, own: SHORT, answerOnly: true },
   { label: 'the management token endpoint answers an error', faults: [{ kind: 'body-error', statusCode: 500, message: UPSTREAM_TEXT, path: TOKEN_PATH }], upstream: 0, own: {} },
 ];
@@ -206,5 +234,6 @@ function ownOptions(own: OptionOverrides) {
   const genauth = { ...BASE.genauth, ...own.genauth };
   // The refused-connection case names a port only known once the file started.
   if (genauth.host === 'http://127.0.0.1:0') genauth.host = `http://127.0.0.1:${closedPort}`;
+  if (genauth.host?.startsWith('not-http:')) genauth.host = `http://127.0.0.1:${notHttpPorts[genauth.host.slice('not-http:'.length)]}`;
   return optionsFor(emulator(), { ...own, genauth });
 }
