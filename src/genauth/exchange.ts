@@ -42,6 +42,21 @@ export function isIdentityEncoding(value: string | string[] | undefined): boolea
 }
 
 /**
+ * A transport error as the guard passes it on (the cause of its 503, which frameworks and hooks log):
+ * undici's HTTPParserError keeps the bytes it could not parse, the peer's own text, in `data`. Such an
+ * error is copied without it (same class, name, message, code and stack, all undici's and llhttp's
+ * own words); any other is passed as it is.
+ */
+function withoutPeerBytes(cause: Error): Error {
+  if (typeof cause !== 'object' || cause === null || !Object.hasOwn(cause, 'data')) return cause;
+  const copy = Object.create(Object.getPrototypeOf(cause) as object) as Error;
+  for (const key of Reflect.ownKeys(cause)) {
+    if (key !== 'data') Object.defineProperty(copy, key, Object.getOwnPropertyDescriptor(cause, key) as PropertyDescriptor);
+  }
+  return copy;
+}
+
+/**
  * Collects one response straight from undici's dispatch callbacks: no body stream, no async
  * iterator, one Buffer.concat at the end. Stops reading (and aborts the request) as soon as the
  * declared or received size passes `limit`, so an oversized answer never sits in memory.
@@ -104,7 +119,7 @@ class BodyCollector implements Dispatcher.DispatchHandler, DeadlineWaiter {
   onResponseError(_controller: Dispatcher.DispatchController, cause: Error): void {
     if (this.settled) return;
     this.settle();
-    this.reject(new GenAuthApiError(this.deadline.expired ? 'timeout' : 'network', { cause }));
+    this.reject(new GenAuthApiError(this.deadline.expired ? 'timeout' : 'network', { cause: withoutPeerBytes(cause) }));
   }
 
   /** Ends the exchange with `error`: rejects once and aborts the request (the body read so far is dropped). */
