@@ -234,6 +234,7 @@ function ownOptions(own: OptionOverrides) {
   const genauth = { ...BASE.genauth, ...own.genauth };
   // The refused-connection case names a port only known once the file started.
   if (genauth.host === 'http://127.0.0.1:0') genauth.host = `http://127.0.0.1:${closedPort}`;
-  if (genauth.host?.startsWith('not-http:')) genauth.host = `http://127.0.0.1:${notHttpPorts[genauth.host.slice('not-http:'.length)]}`;
+  const host = genauth.host;
+  if (typeof host === 'string' && host.startsWith('not-http:')) genauth.host = `http://127.0.0.1:${notHttpPorts[host.slice('not-http:'.length)]}`;
   return optionsFor(emulator(), { ...own, genauth });
 }
