@@ -20,9 +20,10 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
 /**
  * Checks a V3 answer: success is HTTP 2xx and body `statusCode` 200. Anything else becomes a
  * {@link GenAuthApiError} whose message never carries the upstream text: `credentials` for HTTP 401,
- * body 401/403 or a signature apiCode (1300-1306).
+ * body 401/403 or a signature apiCode (1300-1306); `bad_envelope` for a 2xx body that is not JSON or
+ * names a key twice in one object (see duplicate-keys.ts).
  */
-export function readEnvelope<T>(httpStatus: number, text: string, retryAfter: number | undefined): Envelope<T> & { data: T } {
+export function readEnvelope<T>(httpStatus: number, text: string, retryAfter: number | undefined, duplicateKeys?: boolean): Envelope<T> & { data: T } {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -30,7 +31,8 @@ export function readEnvelope<T>(httpStatus: number, text: string, retryAfter: nu
     body = undefined;
   }
   // A key named twice in one object has no one meaning (JSON.parse keeps the last): not JSON to us.
-  if (body !== undefined && hasDuplicateKey(text)) body = undefined;
+  // `duplicateKeys`: the caller already scanned the text (a long one, in a turn of its own).
+  if (body !== undefined && (duplicateKeys ?? hasDuplicateKey(text))) body = undefined;
   const envelope = typeof body === 'object' && body !== null ? (body as Envelope<T>) : undefined;
   const envelopeStatus = typeof envelope?.statusCode === 'number' ? envelope.statusCode : undefined;
   const apiCode = typeof envelope?.apiCode === 'number' ? envelope.apiCode : undefined;

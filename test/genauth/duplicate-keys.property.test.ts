@@ -46,6 +46,16 @@ describe('hasDuplicateKey', () => {
     );
   });
 
+  it('never throws on text that is not JSON (a long answer is scanned before it is parsed)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: fc.constantFrom('{', '}', '[', ']', '"', '\\', ',', ':', 'a', 'u') })), (text) => {
+        expect(typeof hasDuplicateKey(text)).toBe('boolean');
+      }),
+      RUNS,
+    );
+    expect(hasDuplicateKey('{"\\x":1,"\\x":2')).toBe(true); // a bad escape, compared as written
+  });
+
   it('finds a key written again in an object of many keys (held in a Set past a few)', () => {
     const many = `{${Array.from({ length: 100 }, (_, i) => `"k${i}":${i}`).join(',')}}`;
     expect(hasDuplicateKey(many)).toBe(false);
