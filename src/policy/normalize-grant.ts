@@ -103,7 +103,7 @@ export function readConditions(value: unknown): readonly PolicyCondition[] | nul
 }
 
 
-/** An entry object whose `resourceCode` is a non-empty string; no other reads as one. */
+/** The entry's `resourceCode` when it is a non-empty string, else null. */
 function readableCode(entry: AuthorizedResource): string | null {
   const code = entry.resourceCode as unknown;
   return typeof code === 'string' && code !== '' ? code : null;
@@ -187,7 +187,7 @@ export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes)
   // Absent (undefined, null) or empty: no identifier. Present but not a string: unreadable (noted).
   const identifier = entry.apiIdentifier as unknown;
   const identifierUnreadable = identifier !== undefined && identifier !== null && typeof identifier !== 'string';
-  // Any case of ASCII letters: upper-casing other text is wider than a case-insensitive match ('apı' is API).
+  // Any case of ASCII letters only: upper-casing other text is wider than a case-insensitive match ('apı' would read as API).
   const type = typeof entry.resourceType === 'string' && ASCII_LETTERS.test(entry.resourceType) ? entry.resourceType.toUpperCase() : '';
   // Frozen with its conditions copied (the entry's own objects are left as they are): see Grant.
   const grant: Grant = Object.freeze({
