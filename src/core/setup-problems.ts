@@ -8,7 +8,7 @@
  */
 import { GenAuthApiError } from '../errors.js';
 import { RedisTierError } from '../cache/redis/bounded.js';
-import { throttle, WARNING_INTERVAL_MS } from '../genauth/warnings.js';
+import { credentialsDetail, throttle, WARNING_INTERVAL_MS } from '../genauth/warnings.js';
 import type { Clock } from '../options/types.js';
 
 /** What went wrong, one kind per log line. */
@@ -133,7 +133,7 @@ export function genauthProblem(error: unknown): SetupProblem | undefined {
     return {
       kind: 'credentials',
       option: 'genauth.accessKeySecret',
-      cause: `GenAuth refused the management credentials (statusCode ${String(error.envelopeStatus)}, apiCode ${String(error.apiCode)}): check genauth.userPoolId, accessKeyId, accessKeySecret, host and headerPrefix`,
+      cause: `GenAuth refused the management credentials (${credentialsDetail(error)}): check genauth.userPoolId, accessKeyId, accessKeySecret, host and headerPrefix`,
     };
   }
   if (error.kind === 'network' || error.kind === 'timeout') {

@@ -16,6 +16,15 @@ export function throttle(clock: Clock, intervalMs: number): () => boolean {
   };
 }
 
+/**
+ * What GenAuth's refusal of the credentials said, for the operator: the envelope's statusCode and
+ * apiCode, or the HTTP status when the body had no envelope (a gateway's own 401 page).
+ */
+export function credentialsDetail(error: GenAuthApiError): string {
+  if (error.envelopeStatus === undefined) return `HTTP ${String(error.httpStatus)}, no GenAuth envelope`;
+  return `statusCode ${String(error.envelopeStatus)}, apiCode ${String(error.apiCode)}`;
+}
+
 export interface OperatorWarnings {
   /** GenAuth sent `listLength` grants of `totalCount`. */
   partialList(listLength: number, totalCount: number): void;
@@ -38,7 +47,7 @@ export function createOperatorWarnings(logger: { warn(message: string): void } |
     credentials(error) {
       if (!credentials() || logger === false) return;
       logger.warn(
-        `genauth-guard: GenAuth refused the management credentials (statusCode ${String(error.envelopeStatus)}, apiCode ${String(error.apiCode)}); ` +
+        `genauth-guard: GenAuth refused the management credentials (${credentialsDetail(error)}); ` +
           'check genauth.userPoolId, accessKeyId, accessKeySecret, host and headerPrefix. Requests are answered 503 until this is fixed.',
       );
     },

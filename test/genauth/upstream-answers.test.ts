@@ -284,4 +284,13 @@ describe('an HTTP 401 from GenAuth (a gateway refusing the management token, not
     expect(emulator().callCount(RESOURCES)).toBe(2);
     expect(lines.some((line) => /refused the management credentials/.test(line))).toBe(true);
   });
+
+  it("a gateway's own page (HTTP 401, no envelope): the operator's line names the HTTP status, not an undefined statusCode", async () => {
+    const { server, lines } = app();
+    emulator().fault({ kind: 'respond', status: 401, headers: { 'content-type': 'text/html' }, body: '<html>401 Authorization Required</html>', path: RESOURCES });
+    expect((await get(server)).status).toBe(503);
+    const line = lines.find((text) => /refused the management credentials/.test(text));
+    expect(line).toContain('HTTP 401');
+    expect(line).not.toContain('undefined');
+  });
 });
