@@ -83,7 +83,7 @@ export interface ExpressGuard extends AdapterGuard<RequestHandler, Request> {
   api(options?: ApiModeOptions): RequestHandler;
   /**
    * The GenAuth webhook route: checks the shared secret, reads the event (JSON or form) and makes the
-   * invalidations it calls for (see README "Webhooks and revocation"); answers 204 once they are made.
+   * invalidations it calls for (see docs/genauth-setup.md, "Webhooks"); answers 204 once they are made.
    * Mount it before any body parser, or after one (it then takes `req.body`; raw bytes are preferred).
    * With `api()` in front, list its path in `publicPaths`.
    * @example app.post('/hooks/genauth', guard.webhook({ secret: process.env.GENAUTH_WEBHOOK_SECRET }))

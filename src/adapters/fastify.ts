@@ -78,7 +78,7 @@ export interface FastifyGuardOptions extends GuardOptions<FastifyRequest> {
   /**
    * The GenAuth webhook route at `path` (POST), public, in its own encapsulated context: its body is
    * read raw (JSON or form, up to `maxBytes`) whatever parsers the app has, and the secret is checked
-   * before the body is read. See README "Webhooks and revocation".
+   * before the body is read. See docs/genauth-setup.md, "Webhooks".
    * @default undefined (no route)
    */
   webhook?: FastifyWebhookOptions;

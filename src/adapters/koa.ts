@@ -59,7 +59,7 @@ export interface KoaGuard extends AdapterGuard<Middleware, KoaContext> {
   api(options?: ApiModeOptions): Middleware;
   /**
    * The GenAuth webhook route: checks the shared secret, reads the event (JSON or form) and makes the
-   * invalidations it calls for (see README "Webhooks and revocation"); answers 204 once they are made.
+   * invalidations it calls for (see docs/genauth-setup.md, "Webhooks"); answers 204 once they are made.
    * Reads the body itself, or takes what a body parser left (`ctx.request.rawBody` first, then
    * `ctx.request.body`). Ends the request: it never calls `next`.
    * @example router.post('/hooks/genauth', guard.webhook({ secret: process.env.GENAUTH_WEBHOOK_SECRET }))

@@ -210,7 +210,7 @@ export interface CacheOptions {
    * client (`createClient()` or `createCluster()`) that you configure, connect and give an `error`
    * listener. A local miss reads Redis before GenAuth, GenAuth's answers are written to it, and
    * `invalidateUser`/`invalidateAll` reach every instance (they then return a promise). The hot path
-   * (grants cached in-process) never touches Redis. See README "Running many instances".
+   * (grants cached in-process) never touches Redis. See docs/many-instances.md.
    */
   redis?: RedisTierClient;
   /** Prefix of the Redis keys and the Pub/Sub channel (the scope follows it). @default 'genauth-guard:' */

@@ -31,7 +31,7 @@ export interface GrantIndex {
   readonly wildcards: ReadonlyArray<WildcardGrant>;
   /** True when some grant carries conditions, so a decision may need a condition context. */
   readonly hasConditions: boolean;
-  /** Estimated heap bytes this index may hold (raw entries plus their normalized form; see README). */
+  /** Estimated heap bytes this index may hold (raw entries plus their normalized form; see docs/memory.md). */
   readonly bytes: number;
 }
 

@@ -105,7 +105,7 @@ export interface EmulatorCall {
 
 /**
  * A webhook subscription (`addWebhook`), as `create-webhook` takes one. Every change made through the
- * seeding helpers or the HTTP API sends its event (see README "Webhooks the emulator sends").
+ * seeding helpers or the HTTP API sends its event (see docs/testing.md, "Webhooks the emulator sends").
  */
 export interface WebhookSubscription {
   /** Where deliveries are POSTed. */
