@@ -9,6 +9,7 @@
 import { GenAuthApiError } from '../errors.js';
 import { RedisTierError } from '../cache/redis/bounded.js';
 import { credentialsDetail, throttle, WARNING_INTERVAL_MS } from '../genauth/warnings.js';
+import { KeySourceTooLargeError } from '../token/bounded-body.js';
 import type { Clock } from '../options/types.js';
 
 /** What went wrong, one kind per log line. */
@@ -19,6 +20,8 @@ export type SetupProblemKind =
   | 'key_source_status'
   | 'key_source_not_json'
   | 'key_source_invalid'
+  /** The key set or discovery document answered more than `jwt.jwks.maxResponseBytes`. */
+  | 'key_source_too_large'
   | 'discovery_mismatch'
   | 'issuer_mismatch'
   | 'audience_mismatch'
@@ -103,6 +106,14 @@ export function keySourceProblem(error: unknown, option: string): SetupProblem {
     return { kind: 'key_source_invalid', option, cause: `the configured key (${option}) could not be used (${name || 'unknown error'}): check its type and size against jwt.algorithms` };
   }
   const what = option === 'jwt.jwksUri' ? 'the JWKS URL' : 'the OIDC discovery document (jwt.issuer + /.well-known/openid-configuration)';
+  if (error instanceof KeySourceTooLargeError) {
+    const which = error.document === 'jwks' && option !== 'jwt.jwksUri' ? "the key set the discovery document names (its jwks_uri)" : what;
+    return {
+      kind: 'key_source_too_large',
+      option,
+      cause: `${which} answered more than ${error.limit} bytes (jwt.jwks.maxResponseBytes), and the read was cut off: check that the URL points at the key set; raise jwt.jwks.maxResponseBytes only if the issuer really publishes that much`,
+    };
+  }
   const transport = transportProblem(error, option, what);
   if (transport !== undefined) return transport;
   const name = error instanceof Error ? error.name : '';

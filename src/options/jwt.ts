@@ -1,9 +1,10 @@
 /** Resolves the `jwt` group: how tokens are verified (key source, claims, JWKS knobs, token cache). */
 import { createPublicKey } from 'node:crypto';
-import { fail, httpUrl, nonEmptyString, positiveNumber, strictObject, timerDuration } from './checks.js';
+import { fail, httpUrl, nonEmptyString, positiveInteger, positiveNumber, strictObject, timerDuration } from './checks.js';
 import { OPTION_KEYS } from './keys.js';
 import type { ResolvedJwtOptions } from './resolved.js';
 import type { JwksOptions, JwtOptions } from './types.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../token/bounded-body.js';
 
 const ALGORITHMS = new Set<string>([
   'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
@@ -21,6 +22,11 @@ const MAX_TOKEN_CACHE = 1_000_000;
  * allowance). A larger tolerance (ms given where seconds are meant) quietly turned the expiry check off.
  */
 const MAX_CLOCK_TOLERANCE = 300;
+/**
+ * The largest `jwt.jwks.maxResponseBytes`: the body is held as text and parsed twice (by the guard and
+ * by jose), so a bound much past this bounds nothing a process can afford. A key set is a few KiB.
+ */
+const MAX_JWKS_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** RFC 7518 section 3.2: an HS* key is at least as long as the hash output. */
 const HMAC_KEY_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
 
@@ -67,6 +73,12 @@ function checkSecret(secret: unknown, algorithms: readonly string[]): void {
   if (bytes < needed) fail('jwt.secret', `must be at least ${needed} bytes to be used with ${strongest} (RFC 7518 section 3.2)`);
 }
 
+function maxResponseBytes(value: unknown): number {
+  const bytes = positiveInteger(value, 'jwt.jwks.maxResponseBytes', DEFAULT_MAX_RESPONSE_BYTES);
+  if (bytes > MAX_JWKS_RESPONSE_BYTES) fail('jwt.jwks.maxResponseBytes', `must be at most ${MAX_JWKS_RESPONSE_BYTES} (64 MiB; a key set is a few KiB)`);
+  return bytes;
+}
+
 function resolveJwks(value: unknown): JwksOptions | undefined {
   if (value === undefined) return undefined;
   const input = strictObject(value, OPTION_KEYS.jwks, 'jwt.jwks');
@@ -74,6 +86,7 @@ function resolveJwks(value: unknown): JwksOptions | undefined {
     cooldownDuration: positiveNumber(input.cooldownDuration, 'jwt.jwks.cooldownDuration', 30_000, true),
     timeoutDuration: timerDuration(input.timeoutDuration, 'jwt.jwks.timeoutDuration', 3_000),
     cacheMaxAge: positiveNumber(input.cacheMaxAge, 'jwt.jwks.cacheMaxAge', 600_000),
+    maxResponseBytes: maxResponseBytes(input.maxResponseBytes),
   });
 }
 

@@ -11,7 +11,7 @@ export const OPTION_KEYS = Object.freeze({
     'algorithms', 'secret', 'publicKey', 'jwksUri', 'discovery', 'issuer', 'audience', 'typ',
     'clockTolerance', 'requiredClaims', 'jwks', 'tokenCache', 'maxTokenAge',
   ],
-  jwks: ['cooldownDuration', 'timeoutDuration', 'cacheMaxAge'],
+  jwks: ['cooldownDuration', 'timeoutDuration', 'cacheMaxAge', 'maxResponseBytes'],
   tokenCache: ['max', 'maxAge'],
   identity: ['claim', 'maxLength', 'resolve'],
   cache: ['ttl', 'max', 'maxBytes', 'maxEntryBytes', 'maxStale', 'staleWhileRevalidate', 'errorTtl', 'redis', 'redisPrefix', 'redisTimeout'],

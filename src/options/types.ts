@@ -92,10 +92,21 @@ export interface JwksOptions {
    * Both waits are on the guard's `clock`; 0: none. @default 30000
    */
   cooldownDuration?: number;
-  /** JWKS request timeout in ms. @default 3000 */
+  /**
+   * JWKS request timeout in ms, from the request to the last byte of the body (a body that trickles in
+   * times out too). With `discovery`, also the discovery document's. @default 3000
+   */
   timeoutDuration?: number;
   /** How long a fetched key set is used before it is refetched, in ms. @default 600000 */
   cacheMaxAge?: number;
+  /**
+   * Most bytes of a key set answer read (after decoding gzip, deflate or br), and with `discovery` of
+   * the discovery document: past it the read is cut off and the fetch fails like any other (503, a
+   * set-up problem `key_source_too_large`). A key set is a few KiB (one RSA key with an `x5c` chain
+   * about 5 KiB); raise it only for an issuer that really publishes more. An integer from 1 to
+   * 67108864 (64 MiB). @default 1048576 (1 MiB)
+   */
+  maxResponseBytes?: number;
 }
 
 interface JwtCommon {

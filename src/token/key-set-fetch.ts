@@ -1,6 +1,7 @@
 import type { FetchImplementation } from 'jose/jwks/remote';
 import { createLocalJWKSet } from 'jose/jwks/local';
 import type { Clock } from '../options/types.js';
+import { readBoundedText } from './bounded-body.js';
 
 /** The wait after a first failed fetch; it doubles with each failure in a row, up to the cooldown. */
 export const FIRST_WAIT_MS = 1_000;
@@ -22,9 +23,11 @@ export interface KeySetFetch {
  * failure (same error, hence the same 503 and set-up problem).
  *
  * A failure is what jose would refuse: a rejected fetch (network, timeout), a status other than 200, a
- * body that is not JSON or not a key set (`createLocalJWKSet` decides, as in jose's reload).
+ * body that is not JSON or not a key set (`createLocalJWKSet` decides, as in jose's reload); and one
+ * jose would take whole: a body of more than `maxBytes` (`jwt.jwks.maxResponseBytes`), whose read is
+ * cut off there (a KeySourceTooLargeError, which jose passes on as it is).
  */
-export function createKeySetFetch(cooldown: number, clock: Clock): KeySetFetch {
+export function createKeySetFetch(cooldown: number, clock: Clock, maxBytes: number): KeySetFetch {
   let failures = 0;
   let failedAt = 0;
   let replay: (() => Promise<Response>) | undefined;
@@ -45,10 +48,12 @@ export function createKeySetFetch(cooldown: number, clock: Clock): KeySetFetch {
       response = await fetch(url, init);
       if (response.status !== 200) {
         const status = response.status;
+        // jose reads only the status: the body is not read, nor left to hold the connection.
+        response.body?.cancel().catch(ignore);
         failed(async () => new Response(null, { status }));
-        return response;
+        return new Response(null, { status });
       }
-      text = await response.text();
+      text = await readBoundedText(response, maxBytes, 'jwks');
     } catch (error) {
       failed(() => Promise.reject(error));
       throw error;
@@ -85,3 +90,5 @@ export function createKeySetFetch(cooldown: number, clock: Clock): KeySetFetch {
     },
   };
 }
+
+function ignore(): void {}

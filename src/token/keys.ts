@@ -8,6 +8,7 @@ import type { JwtOptions } from '../options.js';
 import type { Clock } from '../options/types.js';
 import { optionError } from '../options/checks.js';
 import { MIN_RSA_BITS, cryptoKeyTakes, curveOf } from './asymmetric.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, KeySourceTooLargeError, readBoundedText } from './bounded-body.js';
 import { createKeySetFetch } from './key-set-fetch.js';
 
 /** What jose accepts as a key or key getter. */
@@ -177,7 +178,7 @@ function jwksResolver(url: string, knobs: JwtOptions['jwks'] | undefined, clock:
   // version. Starting empty, it changes nothing in how jose fetches, caches or cools down.
   const loaded: Partial<ExportedJWKSCache> = {};
   // jose cools down only after a fetch that succeeded: this spaces out the fetches after a failure.
-  const fetcher = createKeySetFetch(cooldownDuration, clock);
+  const fetcher = createKeySetFetch(cooldownDuration, clock, knobs?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
   const set = createRemoteJWKSet(new URL(url), {
     cooldownDuration,
     timeoutDuration: knobs?.timeoutDuration ?? 3_000,
@@ -224,9 +225,15 @@ function discoveryResolver(issuer: string, knobs: JwtOptions['jwks'] | undefined
     let metadata: { issuer?: unknown; jwks_uri?: unknown };
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(knobs?.timeoutDuration ?? 3_000), redirect: 'error' });
-      if (!response.ok) throw new Error(`discovery answered HTTP ${response.status}`);
-      metadata = (await response.json()) as typeof metadata;
+      if (!response.ok) {
+        response.body?.cancel().catch(() => undefined);
+        throw new Error(`discovery answered HTTP ${response.status}`);
+      }
+      const text = await readBoundedText(response, knobs?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, 'discovery');
+      metadata = JSON.parse(text) as typeof metadata;
     } catch (cause) {
+      // Passed on as it is: its code tells the set-up problem which bound was passed.
+      if (cause instanceof KeySourceTooLargeError) throw cause;
       throw new KeySourceError('OIDC discovery failed', { cause });
     }
     if (metadata.issuer !== issuer || typeof metadata.jwks_uri !== 'string') {
