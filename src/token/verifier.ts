@@ -85,6 +85,14 @@ function toGuardError(error: unknown, options: VerifierSettings, setup: Verifier
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
+ * The longest token verified, in characters: Node's default header limit (16 KiB, `--max-http-header-size`),
+ * so no token that fits a default header is refused, while one from `getToken` (a body, a store) or from
+ * a header under a raised limit is not decoded and hashed at any size. Real tokens are 1 to 4 KiB, and
+ * most proxies allow 8 to 16 KiB per header. A longer token is a 401 `malformed`.
+ */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
+
+/**
  * A cached verified token: the exact token and who it says the caller is, with a slot its user may keep
  * something in for as long as the token stays cached (the core links the user's cached grants there).
  */
@@ -214,8 +222,9 @@ export function createTokenVerifier<L = unknown>(
     const hit = peek(token);
     if (hit !== undefined) return hit;
     // The bearer syntax allows trailing '=' and jose decodes a padded part leniently: a token is taken
-    // only in the exact form it was signed in, so no two spellings of one token pass.
-    if (!JWS_COMPACT.test(token)) throw new InvalidTokenError('malformed', options.realm);
+    // only in the exact form it was signed in, so no two spellings of one token pass. The length first,
+    // here where a token is first verified (a cached one was checked when it was cached).
+    if (token.length > MAX_TOKEN_LENGTH || !JWS_COMPACT.test(token)) throw new InvalidTokenError('malformed', options.realm);
     if (shortcut === undefined) return undefined;
     const payload = shortcut(token, claimChecks());
     return payload === undefined ? undefined : acceptFresh(token, payload);
