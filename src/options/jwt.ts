@@ -5,6 +5,7 @@ import { OPTION_KEYS } from './keys.js';
 import type { ResolvedJwtOptions } from './resolved.js';
 import type { JwksOptions, JwtOptions } from './types.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../token/bounded-body.js';
+import { keySetTransportAllowed } from '../token/key-set-url.js';
 
 const ALGORITHMS = new Set<string>([
   'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
@@ -113,6 +114,10 @@ export function resolveJwt(value: unknown): ResolvedJwtOptions {
     httpUrl(input.issuer, 'jwt.issuer');
   }
   if (input.issuer !== undefined) nonEmptyString(input.issuer, 'jwt.issuer');
+  if (input.jwksUri !== undefined && !keySetTransportAllowed(new URL(input.jwksUri), input.issuer, true)) {
+    // The URL is not echoed (an option's value never is).
+    fail('jwt.jwksUri', 'is plain http while jwt.issuer is https: whoever can change the key set in transit can sign tokens the guard accepts. Serve it over https (plain http is taken only on a loopback host: 127.0.0.0/8, [::1], localhost), as OIDC discovery requires of the jwks_uri it reads');
+  }
   if (input.audience !== undefined) {
     const list = typeof input.audience === 'string' ? [input.audience] : input.audience;
     if (!Array.isArray(list) || list.length === 0) fail('jwt.audience', 'must be a string or a non-empty array of strings');

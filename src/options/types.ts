@@ -171,7 +171,17 @@ export type JwtOptions = JwtCommon &
         jwksUri?: never;
         discovery?: never;
       }
-    | { jwksUri: string; secret?: never; publicKey?: never; discovery?: never }
+    | {
+        /**
+         * The issuer's JSON Web Key Set URL (jose `createRemoteJWKSet`). https when `issuer` is https,
+         * else a TypeError: plain http only on a loopback host (127.0.0.0/8, [::1], localhost), or with
+         * an http or no `issuer`.
+         */
+        jwksUri: string;
+        secret?: never;
+        publicKey?: never;
+        discovery?: never;
+      }
     | { discovery: true; secret?: never; publicKey?: never; jwksUri?: never }
   );
 

@@ -10,6 +10,7 @@ import { optionError } from '../options/checks.js';
 import { MIN_RSA_BITS, cryptoKeyTakes, curveOf } from './asymmetric.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, KeySourceTooLargeError, readBoundedText } from './bounded-body.js';
 import { createKeySetFetch } from './key-set-fetch.js';
+import { keySetTransportAllowed } from './key-set-url.js';
 
 /** What jose accepts as a key or key getter. */
 export type VerifyKey = CryptoKey | KeyObject | JWK | Uint8Array;
@@ -195,7 +196,8 @@ function jwksResolver(url: string, knobs: JwtOptions['jwks'] | undefined, clock:
 
 /**
  * Where discovery may take the key set from: https, or http only when the issuer itself is http (local
- * development). A key set fetched over plain http from an https issuer could be swapped in transit.
+ * development), as for a configured `jwt.jwksUri` but with no loopback exception (key-set-url.ts). A
+ * key set fetched over plain http for an https issuer could be swapped in transit.
  */
 function discoveredJwksUrl(issuer: string, jwksUri: string): string {
   let url: URL;
@@ -204,8 +206,7 @@ function discoveredJwksUrl(issuer: string, jwksUri: string): string {
   } catch {
     throw new KeySourceError('OIDC discovery metadata names a jwks_uri that is not https');
   }
-  const issuerIsHttp = new URL(issuer).protocol === 'http:';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && issuerIsHttp)) {
+  if (!keySetTransportAllowed(url, issuer, false)) {
     throw new KeySourceError('OIDC discovery metadata names a jwks_uri that is not https');
   }
   return jwksUri;
