@@ -39,8 +39,9 @@ async function appWith(identity?: GuardOptions['identity']): Promise<string> {
 const bearerWithSub = async (sub: string) => `Bearer ${await emulator().mintToken('ignored', { claims: { sub } })}`;
 
 describe('the user id is bounded (identity.maxLength, UTF-8 bytes)', () => {
-  it('a 64 KiB sub is a 401 invalid_token and nothing is asked upstream', async () => {
-    const res = await request(await appWith()).get('/r').set('authorization', await bearerWithSub('a'.repeat(64 * 1024)));
+  it('an 8 KiB sub is a 401 invalid_token and nothing is asked upstream', async () => {
+    // 8 KiB, not the 64 KiB of the report: a token past 16384 characters is refused before its claims are read (token-length-bound.test.ts).
+    const res = await request(await appWith()).get('/r').set('authorization', await bearerWithSub('a'.repeat(8 * 1024)));
     expect(res.status).toBe(401);
     expect(res.body).toMatchObject({ code: 'ERR_INVALID_TOKEN' });
     expect(res.headers['www-authenticate']).toMatch(/error="invalid_token"/);
