@@ -34,15 +34,25 @@ const HMAC_KEY_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48,
 /** The armor of a PEM block (a key of any kind, a certificate). */
 const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----/;
 
+/** A JWK (`kty` a string), or a JWK Set (`keys` a list holding one): what a `jwks_uri` serves. */
+function isJwkOrSet(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (typeof (value as { kty?: unknown }).kty === 'string') return true;
+  const keys = (value as { keys?: unknown }).keys;
+  return Array.isArray(keys) && keys.some((key) => typeof key === 'object' && key !== null && typeof (key as { kty?: unknown }).kty === 'string');
+}
+
 /**
- * Whether a secret's text is a key: a PEM block, the base64 of a public key's DER (SPKI) without its
- * armor, or the JSON of a JWK. A public key used as an HMAC secret lets anyone who has it sign tokens.
+ * Whether a secret's text is a key: a PEM block, the base64 (or base64url) of a public key's DER (SPKI)
+ * without its armor, or the JSON of a JWK or JWK Set (the issuer's `jwks_uri` body, which anyone can
+ * fetch byte for byte). A public key used as an HMAC secret lets anyone who has it sign tokens.
  */
 function isKeyText(text: string): boolean {
   if (PEM_BLOCK.test(text)) return true;
   const trimmed = text.trim();
-  if (/^[A-Za-z0-9+/=\s]+$/.test(trimmed)) {
+  if (/^[A-Za-z0-9+/=_\s-]+$/.test(trimmed)) {
     try {
+      // Buffer reads base64 and base64url alike.
       createPublicKey({ key: Buffer.from(trimmed, 'base64'), format: 'der', type: 'spki' });
       return true;
     } catch {
@@ -51,8 +61,7 @@ function isKeyText(text: string): boolean {
   }
   if (!trimmed.startsWith('{')) return false;
   try {
-    const parsed: unknown = JSON.parse(trimmed);
-    return typeof parsed === 'object' && parsed !== null && typeof (parsed as { kty?: unknown }).kty === 'string';
+    return isJwkOrSet(JSON.parse(trimmed));
   } catch {
     return false;
   }
@@ -66,7 +75,7 @@ function checkSecret(secret: unknown, algorithms: readonly string[]): void {
   else fail('jwt.secret', 'must be a string or a Uint8Array');
   if (bytes === 0) fail('jwt.secret', 'must not be empty');
   if (isKeyText(typeof secret === 'string' ? secret : Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength).toString('latin1'))) {
-    fail('jwt.secret', 'is a key (PEM, base64 DER or JWK), not a shared secret: HS* with a public key lets anyone sign tokens; for RS*, PS* or ES* tokens use jwt.publicKey, jwt.jwksUri or jwt.discovery');
+    fail('jwt.secret', 'is a key (PEM, base64 DER, JWK or JWK Set), not a shared secret: HS* with a public key lets anyone sign tokens; for RS*, PS* or ES* tokens use jwt.publicKey, jwt.jwksUri or jwt.discovery');
   }
   // The strongest algorithm sets the bound; the secret's own length is not echoed (a hint about it).
   const strongest = [...algorithms].sort((a, b) => (HMAC_KEY_BYTES[b] ?? 0) - (HMAC_KEY_BYTES[a] ?? 0))[0] ?? '';

@@ -153,7 +153,7 @@ export type JwtOptions = JwtCommon &
         /**
          * The HS* key. At least as long as RFC 7518 section 3.2 requires for every configured
          * algorithm: 32 bytes for HS256, 48 for HS384, 64 for HS512 (a string counts in UTF-8 bytes).
-         * Never a key (PEM, base64 DER or JWK text): with a public key, anyone could sign tokens.
+         * Never a key (PEM, base64 DER, JWK or JWK Set text): with a public key, anyone could sign tokens.
          * Bytes are copied when the guard is built.
          */
         secret: string | Uint8Array;

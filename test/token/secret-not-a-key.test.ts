@@ -32,6 +32,10 @@ const KEYS: Array<[string, string | Uint8Array]> = [
   ['an EC key as base64 DER', spkiDer(ec.publicKey)],
   ['the text of a public JWK', JSON.stringify(rsa.publicKey.export({ format: 'jwk' }))],
   ['the text of an EC public JWK', JSON.stringify(ec.publicKey.export({ format: 'jwk' }))],
+  // The issuer's jwks_uri answer, copied as it is served: anyone can fetch the same bytes.
+  ['the text of a JWK Set (the jwks_uri body)', JSON.stringify({ keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig' }] })],
+  ['the text of a JWK Set, pretty-printed', JSON.stringify({ keys: [ec.publicKey.export({ format: 'jwk' })] }, null, 2)],
+  ['the base64url of the SPKI DER', Buffer.from(spkiDer(rsa.publicKey), 'base64').toString('base64url')],
   ['a private key (PKCS#8 PEM)', pem(rsa.privateKey, 'pkcs8')],
   ['a certificate', CERTIFICATE],
 ];
@@ -53,6 +57,7 @@ describe('jwt.secret must not be a key', () => {
     ['a random base64 secret', 'q8V0bX2kYc9Jf3Lr6Hn1Zt4Wm7Pd5Sa0Eg2Ui8Oy6Tk='],
     ['a passphrase naming a key', 'the -----BEGIN words of a secret, not a PEM block of any key'],
     ['JSON that is not a JWK', '{"secret":"0123456789abcdef0123456789abcdef"}'],
+    ['JSON with a keys list of no JWK', '{"keys":["0123456789abcdef","0123456789abcdef"]}'],
     ['random bytes', new Uint8Array(Array.from({ length: 64 }, (_, i) => (i * 37 + 11) % 256))],
   ])('%s is still a secret', async (_what, secret) => {
     await build(secret)().close();
@@ -62,8 +67,12 @@ describe('jwt.secret must not be a key', () => {
 describe('the forgery it allowed, over HTTP', () => {
   const emulator = useEmulator();
 
-  it('an HS256 token MACed with the published public key is never accepted', async () => {
-    const publicPem = pem(rsa.publicKey, 'spki');
+  const published = [
+    ['the public key as PEM', pem(rsa.publicKey, 'spki')],
+    ['the jwks_uri body', JSON.stringify({ keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig' }] })],
+  ];
+
+  it.each(published)('an HS256 token MACed with %s is never accepted', async (_what, publicPem) => {
     const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
     const payload = Buffer.from(JSON.stringify({ sub: 'admin', iat: now, exp: now + 600 })).toString('base64url');
