@@ -3,7 +3,10 @@
 // have been revoked since. Every protected request is a 503 (never a 200 from those grants, never a
 // 401 or 403: the request was not judged), public API-mode paths still pass, and check(), explain()
 // and ready() reject.
+import express from 'express';
+import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
 import { isGuardError } from '../../src/errors.js';
 import { GuardNotReadyError } from '../../src/core/readiness.js';
 import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
@@ -94,5 +97,33 @@ describe.each(ROWS)('$name: requests after close()', (row) => {
     const notReady = await refused(core.ready());
     expect(notReady).toBeInstanceOf(GuardNotReadyError);
     expect((notReady as GuardNotReadyError).reasons.map((reason) => reason.kind)).toEqual(['closed']);
+  });
+});
+
+// Each way of naming the caller refuses on its own once closed (the check sits in each, not in a
+// wrapper): a getToken hook's token and an identity.resolve identity, cached before the close.
+describe('a caller named by a hook: requests after close()', () => {
+  type Headers = Record<string, string | undefined>;
+  const hooks: Array<[string, () => Promise<[Record<string, unknown>, Record<string, string>]>]> = [
+    ['getToken', async () => [{ getToken: (req: { headers: Headers }) => req.headers['x-token'] }, { 'x-token': (await bearerFor(emulator, 'alice')).slice('Bearer '.length) }]],
+    ['identity.resolve', async () => [{ jwt: undefined, identity: { resolve: (req: { headers: Headers }) => req.headers['x-user'] } }, { 'x-user': 'alice' }]],
+  ];
+
+  it.each(hooks)('%s: a cached caller is a 503, the handler not run', async (_hook, setUp) => {
+    seedStandardTenant(emulator);
+    const [extra, headers] = await setUp();
+    const guard = createExpressGuard({ ...emulator.guardOptions(), ...extra } as ExpressGuardOptions);
+    let handled = 0;
+    const app = express();
+    app.get('/reports', guard.requirePermission('reports', 'reports:Read'), (_req, res) => {
+      handled++;
+      res.send('ok');
+    });
+    expect((await request(app).get('/reports').set(headers)).status).toBe(200);
+    await guard.close();
+    const res = await request(app).get('/reports').set(headers);
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ code: 'ERR_PERMISSIONS_UNAVAILABLE' });
+    expect(handled).toBe(1);
   });
 });
