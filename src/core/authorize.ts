@@ -28,11 +28,16 @@ export interface Authorizer {
    */
   authorize(userId: string, resource: string, requirement: NormalizedRequirement, route: RouteOptions, environment?: DecisionEnvironment, note?: DecisionNote): Promise<Decision>;
   /**
-   * The decision alone, neither traced nor told: for the route check, which tells its observers what
-   * the request gets (refused as revoked when its user was revoked meanwhile). `resource` must have
-   * passed {@link checkResource}.
+   * The decision alone, neither traced nor told: for the route check, which runs it in {@link observe}
+   * so that its observers are told what the request gets (refused as revoked when its user was revoked
+   * meanwhile). `resource` must have passed {@link checkResource}.
    */
   decide(userId: string, resource: string, requirement: NormalizedRequirement, route: RouteOptions, environment: DecisionEnvironment | undefined, note: DecisionNote | undefined): Promise<Decision>;
+  /**
+   * Runs a decision that waits (`decide`), traced when the decision channel has subscribers, and tells
+   * the decision channel and `onDecision` what it resolved. `resource` must have passed {@link checkResource}.
+   */
+  observe<T extends Decision | Revoked<Decision>>(userId: string, resource: string, note: DecisionNote | undefined, decide: () => Promise<T>): Promise<T>;
   /** The condition evaluator for one request (context from the guard, the user's function, `environment`). */
   conditions(userId: string, environment?: DecisionEnvironment): Promise<ConditionCheck>;
 }
@@ -94,9 +99,11 @@ export function createAuthorizer(options: ResolvedOptions, store: GrantStore, ob
     note?: DecisionNote,
   ): Promise<Decision> {
     checkResource(resource);
-    const decision = tracing.decision.hasSubscribers
-      ? await traceDecision({ userId, resource }, () => decideFor(userId, resource, requirement, route, environment, note))
-      : await decideFor(userId, resource, requirement, route, environment, note);
+    return observe(userId, resource, note, () => decideFor(userId, resource, requirement, route, environment, note));
+  }
+
+  async function observe<T extends Decision | Revoked<Decision>>(userId: string, resource: string, note: DecisionNote | undefined, decide: () => Promise<T>): Promise<T> {
+    const decision = tracing.decision.hasSubscribers ? await traceDecision({ userId, resource }, decide) : await decide();
     publishDecision(userId, resource, decision);
     if (note !== undefined) observer?.report(note, userId, decision);
     return decision;
@@ -116,5 +123,5 @@ export function createAuthorizer(options: ResolvedOptions, store: GrantStore, ob
       : decide(index, resource, requirement, { resourceType: route.resourceType });
   }
 
-  return { authorize, decide: decideFor, conditions };
+  return { authorize, decide: decideFor, observe, conditions };
 }

@@ -7,7 +7,7 @@ import type { Identity } from '../../token/verifier.js';
 import { checkResource, publishDecision, type Authorizer } from '../authorize.js';
 import { publishCache } from '../../cache/cache-events.js';
 import { tracing } from '../../events.js';
-import { traceDecision, traceDecisionNow, type DecisionNote, type DecisionObserver } from '../observe.js';
+import { traceDecisionNow, type DecisionNote, type DecisionObserver } from '../observe.js';
 import type { GenAuthContext, RouteOptions } from '../types.js';
 import type { Callers, KnownToken } from './caller.js';
 
@@ -118,10 +118,9 @@ export function createRouteEnforcer(callers: Callers, authorizer: Authorizer, re
     const userId = identity.userId;
     // Revoked while the decision waited: refused as revoked, however the grants reloaded for it decide,
     // and that refusal is what the trace, the channel and onDecision are told.
-    const decide = async () => callers.unlessRevoked(identity, await authorizer.decide(userId, resource, spec.requirement, spec.route, { request, identity }, note), since);
-    const decision = tracing.decision.hasSubscribers ? await traceDecision({ userId, resource }, decide) : await decide();
-    publishDecision(userId, resource, decision);
-    if (note !== undefined) observer?.report(note, userId, decision);
+    const decision = await authorizer.observe(userId, resource, note, async () =>
+      callers.unlessRevoked(identity, await authorizer.decide(userId, resource, spec.requirement, spec.route, { request, identity }, note), since),
+    );
     if (decision.reason === 'revoked') throw new InvalidTokenError('revoked', realm);
     return allowed(identity, decision, resource, spec.requirement);
   }
