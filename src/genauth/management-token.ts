@@ -7,6 +7,7 @@ import { GenAuthApiError } from '../errors.js';
 import type { Clock } from '../options/types.js';
 import { Deadline } from './deadline.js';
 import { readEnvelope } from './envelope.js';
+import { isB64Token } from '../token/bearer.js';
 
 export const TOKEN_PATH = '/api/v3/get-management-token';
 
@@ -60,9 +61,6 @@ export interface ManagementTokens {
   worthReplacing(used: ManagementToken): boolean;
 }
 
-/** RFC 6750's b64token, the form of a Bearer credential. */
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-
 /** How long a token GenAuth has refused from its first call is kept before another is fetched, ms. */
 export const UNPROVEN_TOKEN_HOLD_MS = 5_000;
 
@@ -88,7 +86,7 @@ export function createManagementTokens(options: ManagementTokensOptions): Manage
     const { data } = readTokenEnvelope(answer);
     // Sent as `Bearer <token>`: one that is no b64token (a JWT is) could never be sent (undici refuses
     // CR LF or NUL in a header) or would be refused, and kept it would fail every call until it expired.
-    if (typeof data.access_token !== 'string' || !B64TOKEN.test(data.access_token)) throw new GenAuthApiError('bad_envelope');
+    if (typeof data.access_token !== 'string' || !isB64Token(data.access_token)) throw new GenAuthApiError('bad_envelope');
     const lifetime = typeof data.expires_in === 'number' && data.expires_in > 0 ? data.expires_in : 7200;
     // Refresh a minute early (or at 90% of a short lifetime) so no call races the expiry.
     const margin = Math.min(60, lifetime * 0.1);

@@ -2,13 +2,20 @@ import { InvalidRequestError, MissingTokenError } from '../errors.js';
 import type { RequestLike } from '../request.js';
 
 // RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const B64TOKEN = '[A-Za-z0-9\\-._~+/]+=*';
+const BEARER = new RegExp(`^Bearer +(${B64TOKEN}) *$`, 'i');
+const WHOLE_B64TOKEN = new RegExp(`^${B64TOKEN}$`);
 const SCHEME = /^Bearer(?: |$)/i;
 /** readAuthorization's answer for a request with more than one `Authorization` header. */
 const REPEATED: unique symbol = Symbol('repeated');
 
 /** The `Authorization` header as {@link readAuthorization} found it. */
 export type AuthorizationHeader = string | undefined | typeof REPEATED;
+
+/** Whether `text` is an RFC 6750 `b64token`: what a Bearer credential may be (a JWT is one). */
+export function isB64Token(text: string): boolean {
+  return WHOLE_B64TOKEN.test(text);
+}
 
 /**
  * The bearer token of an `Authorization` header read by {@link readAuthorization} (query and body
