@@ -7,7 +7,7 @@
  */
 import { METHODS } from 'node:http';
 import { closureVariable } from './closure.js';
-import { guardMarkOf, type GuardMark } from './marker.js';
+import { guardMarkOf, guardOrder, type GuardMark, type GuardOrder } from './marker.js';
 import { joinRoute, sortRoutes, warnRoutes, type UnguardedRoute, type WarnLogger } from './routes.js';
 
 interface Layer {
@@ -58,18 +58,9 @@ function methodsOf(methods: Record<string, boolean>): string[] {
   return on;
 }
 
-/** What guards one method of a route: a guard first among its handlers, a guard after another handler, or none. */
-type Order = 'guard-first' | 'handler-before-guard' | 'no-guard';
-
-/** Walks the handlers `method` runs (its own, and `route.all()`'s with no method), in order. */
-function orderFor(stack: readonly Layer[], method: string): Order {
-  let first = true;
-  for (const layer of stack) {
-    if (layer.method !== undefined && layer.method !== method) continue;
-    if (guardMarkOf(layer.handle) !== undefined) return first ? 'guard-first' : 'handler-before-guard';
-    first = false;
-  }
-  return 'no-guard';
+/** What guards one method of a route: the handlers it runs (its own, and `route.all()`'s with no method), in order. */
+function orderFor(stack: readonly Layer[], method: string): GuardOrder {
+  return guardOrder(stack.filter((layer) => layer.method === undefined || layer.method === method).map((layer) => layer.handle));
 }
 
 /**

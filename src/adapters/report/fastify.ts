@@ -4,7 +4,7 @@
  * (both enforced by the plugin's own `onRequest` hook, before any route hook), or one of our hooks first
  * among the route's own hooks. Register the plugin before the routes.
  */
-import { guardMarkOf } from './marker.js';
+import { guardOrder } from './marker.js';
 import { sortRoutes, warnRoutes, type UnguardedReason, type UnguardedRoute, type WarnLogger } from './routes.js';
 
 interface RecordedRoute {
@@ -40,10 +40,10 @@ export function recordRoute(owner: object, route: RouteSeen, instanceApi: boolea
   // The route's own hooks in the order Fastify runs them: one that replies ends the request there, so
   // a guard of ours counts only first (the report cannot tell a hook that replies from one that does not).
   const chain = [...hooks(route.onRequest), ...hooks(route.preParsing), ...hooks(route.preValidation), ...hooks(route.preHandler)];
-  const guardAt = chain.findIndex((fn) => guardMarkOf(fn) !== undefined);
+  const order = guardOrder(chain);
   // config.genauth: a requirement guards the route; { public: true } marks it public. Either way, not unguarded.
-  const guarded = instanceApi || config !== undefined || guardAt === 0;
-  const reason: UnguardedReason | undefined = !guarded && guardAt > 0 ? 'handler-before-guard' : undefined;
+  const guarded = instanceApi || config !== undefined || order === 'guard-first';
+  const reason: UnguardedReason | undefined = !guarded && order === 'handler-before-guard' ? order : undefined;
   let list = recorded.get(owner);
   if (list === undefined) recorded.set(owner, (list = []));
   for (const method of Array.isArray(route.method) ? route.method : [route.method]) {

@@ -5,7 +5,7 @@
  * among its own handlers (one after another handler: listed, `reason: 'handler-before-guard'`).
  */
 import { METHODS } from 'node:http';
-import { guardMarkOf } from './marker.js';
+import { guardMarkOf, guardOrder } from './marker.js';
 import { sortRoutes, warnRoutes, type UnguardedRoute, type WarnLogger } from './routes.js';
 
 interface RouterLayer {
@@ -68,11 +68,10 @@ function walkRouter(stack: readonly RouterLayer[], covered: boolean, found: Ungu
     }
     const path = String(layer.path);
     if (covered || uses.some((use) => covers(use, path, layer))) continue;
-    // The route's own guard counts only first: a handler before it runs first and may answer (the report
-    // cannot tell one that calls next() from one that does not).
-    const guardAt = handlers.findIndex((fn) => guardMarkOf(fn) !== undefined);
-    if (guardAt === 0) continue;
-    for (const method of methodsOf(methods)) found.push(guardAt > 0 ? { method, path, reason: 'handler-before-guard' } : { method, path });
+    // The route's own guard counts only first: a handler before it runs first and may answer.
+    const order = guardOrder(handlers);
+    if (order === 'guard-first') continue;
+    for (const method of methodsOf(methods)) found.push(order === 'handler-before-guard' ? { method, path, reason: order } : { method, path });
   }
 }
 

@@ -15,6 +15,19 @@ export function markGuard<F extends object>(fn: F, mark: GuardMark): F {
   return fn;
 }
 
+/**
+ * Where a route's first guard of ours stands among its own handlers (or hooks), given in the order
+ * they run: first, or after another, which runs before it and may answer (the report cannot tell one
+ * that passes the request on from one that does not), or nowhere.
+ */
+export type GuardOrder = 'guard-first' | 'handler-before-guard' | 'no-guard';
+
+/** The {@link GuardOrder} of a route's own handlers, in the order they run. */
+export function guardOrder(handlers: readonly unknown[]): GuardOrder {
+  const at = handlers.findIndex((fn) => guardMarkOf(fn) !== undefined);
+  return at === 0 ? 'guard-first' : at > 0 ? 'handler-before-guard' : 'no-guard';
+}
+
 /** The mark of a function, or undefined when it is not one of ours. */
 export function guardMarkOf(fn: unknown): GuardMark | undefined {
   return (typeof fn === 'function' || (typeof fn === 'object' && fn !== null)) ? ((fn as Record<symbol, GuardMark | undefined>)[MARK]) : undefined;
