@@ -57,6 +57,7 @@ const notes = new WeakMap<Grant, GrantNotes>();
 export function grantNotes(grant: Grant): GrantNotes | undefined {
   return notes.get(grant);
 }
+
 const NO_CONDITIONS: readonly PolicyCondition[] = Object.freeze([]);
 
 /**
@@ -101,7 +102,6 @@ export function readConditions(value: unknown): readonly PolicyCondition[] | nul
   }
   return isConditionObject(value) ? [value] : null;
 }
-
 
 /** The entry's `resourceCode` when it is a non-empty string, else null. */
 function readableCode(entry: AuthorizedResource): string | null {
