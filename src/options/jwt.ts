@@ -34,12 +34,15 @@ const HMAC_KEY_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48,
 /** The armor of a PEM block (a key of any kind, a certificate). */
 const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----/;
 
-/** A JWK (`kty` a string), or a JWK Set (`keys` a list holding one): what a `jwks_uri` serves. */
+/** A JWK: an object whose `kty` is a string. */
+function isJwk(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as { kty?: unknown }).kty === 'string';
+}
+
+/** A JWK, or a JWK Set (`keys` a list holding one): what a `jwks_uri` serves. */
 function isJwkOrSet(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (typeof (value as { kty?: unknown }).kty === 'string') return true;
-  const keys = (value as { keys?: unknown }).keys;
-  return Array.isArray(keys) && keys.some((key) => typeof key === 'object' && key !== null && typeof (key as { kty?: unknown }).kty === 'string');
+  const keys = (value as { keys?: unknown } | null)?.keys;
+  return isJwk(value) || (Array.isArray(keys) && keys.some(isJwk));
 }
 
 /**
