@@ -8,7 +8,7 @@
  */
 import { GenAuthApiError } from '../errors.js';
 import { RedisTierError } from '../cache/redis/bounded.js';
-import { credentialsDetail, throttle, WARNING_INTERVAL_MS } from '../genauth/warnings.js';
+import { credentialsRefused, throttle, WARNING_INTERVAL_MS } from '../genauth/warnings.js';
 import { KeySourceTooLargeError } from '../token/bounded-body.js';
 import type { Clock } from '../options/types.js';
 
@@ -144,7 +144,7 @@ export function genauthProblem(error: unknown): SetupProblem | undefined {
     return {
       kind: 'credentials',
       option: 'genauth.accessKeySecret',
-      cause: `GenAuth refused the management credentials (${credentialsDetail(error)}): check genauth.userPoolId, accessKeyId, accessKeySecret, host and headerPrefix`,
+      cause: `${credentialsRefused(error)}: check genauth.userPoolId, accessKeyId, accessKeySecret, host and headerPrefix`,
     };
   }
   if (error.kind === 'network' || error.kind === 'timeout') {

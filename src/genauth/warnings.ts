@@ -17,12 +17,17 @@ export function throttle(clock: Clock, intervalMs: number): () => boolean {
 }
 
 /**
- * What GenAuth's refusal of the credentials said, for the operator: the envelope's statusCode and
- * apiCode, or the HTTP status when the body had no envelope (a gateway's own 401 page).
+ * What GenAuth's refusal of the management credentials showed, in our words: its HTTP status unless a
+ * 2xx, and the body's `statusCode` and `apiCode` when it had them (a gateway's 401 has neither). For
+ * the operator warning and the set-up problem alike.
  */
-export function credentialsDetail(error: GenAuthApiError): string {
-  if (error.envelopeStatus === undefined) return `HTTP ${String(error.httpStatus)}, no GenAuth envelope`;
-  return `statusCode ${String(error.envelopeStatus)}, apiCode ${String(error.apiCode)}`;
+export function credentialsRefused(error: GenAuthApiError): string {
+  const shown = [
+    error.httpStatus === undefined || (error.httpStatus >= 200 && error.httpStatus <= 299) ? undefined : `HTTP ${error.httpStatus}`,
+    error.envelopeStatus === undefined ? undefined : `statusCode ${error.envelopeStatus}`,
+    error.apiCode === undefined ? undefined : `apiCode ${error.apiCode}`,
+  ].filter((part) => part !== undefined);
+  return `GenAuth refused the management credentials${shown.length === 0 ? '' : ` (${shown.join(', ')})`}`;
 }
 
 export interface OperatorWarnings {
@@ -47,7 +52,7 @@ export function createOperatorWarnings(logger: { warn(message: string): void } |
     credentials(error) {
       if (!credentials() || logger === false) return;
       logger.warn(
-        `genauth-guard: GenAuth refused the management credentials (${credentialsDetail(error)}); ` +
+        `genauth-guard: ${credentialsRefused(error)}; ` +
           'check genauth.userPoolId, accessKeyId, accessKeySecret, host and headerPrefix. Requests are answered 503 until this is fixed.',
       );
     },

@@ -292,5 +292,21 @@ describe('an HTTP 401 from GenAuth (a gateway refusing the management token, not
     const line = lines.find((text) => /refused the management credentials/.test(text));
     expect(line).toContain('HTTP 401');
     expect(line).not.toContain('undefined');
+    expect(line).not.toContain('Authorization Required');
+  });
+
+  it('from a gateway whose body is no GenAuth envelope: the lines name HTTP 401, never an undefined statusCode', async () => {
+    emulator().setGrants('carol', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+    const { server, lines } = app();
+    expect((await get(server)).status).toBe(200);
+    emulator().fault({ kind: 'respond', status: 401, body: { message: 'Unauthorized' }, path: RESOURCES });
+    expect((await get(server, 'carol')).status).toBe(503);
+    const told = lines.filter((line) => /refused the management credentials/.test(line));
+    expect(told.length).toBeGreaterThan(0);
+    for (const line of told) {
+      expect(line).toContain('HTTP 401');
+      expect(line).not.toContain('undefined');
+      expect(line).not.toContain('Unauthorized');
+    }
   });
 });
