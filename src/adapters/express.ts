@@ -22,7 +22,7 @@ import { createRuntime, type FrameworkBinding } from './runtime.js';
 
 export * from './exports.js';
 export { unguardedRoutes, warnUnguarded } from './report/express.js';
-export type { UnguardedRoute, WarnLogger } from './report/routes.js';
+export type { UnguardedReason, UnguardedRoute, WarnLogger } from './report/routes.js';
 
 declare module 'express-serve-static-core' {
   /**

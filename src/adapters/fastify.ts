@@ -18,7 +18,7 @@ export * from './exports.js';
 export { createFastifyGuard, fastifyRequest } from './fastify/guard.js';
 export { genauthFrameworkErrors } from './framework-errors.js';
 export { unguardedRoutes, warnUnguarded } from './report/fastify.js';
-export type { UnguardedRoute, WarnLogger } from './report/routes.js';
+export type { UnguardedReason, UnguardedRoute, WarnLogger } from './report/routes.js';
 export type { FrameworkErrorReply, FrameworkErrorRequest } from './framework-errors.js';
 export type { FastifyWebhookOptions, WebhookHandler } from './fastify/webhook.js';
 

@@ -14,7 +14,7 @@ export { nestRequest } from './platform.js';
 export { GenAuthService } from './service.js';
 export { unguardedRoutes, warnUnguarded } from './routes.js';
 export type { NestAppLike } from './routes.js';
-export type { UnguardedRoute, WarnLogger } from '../report/routes.js';
+export type { UnguardedReason, UnguardedRoute, WarnLogger } from '../report/routes.js';
 export { genauthFrameworkErrors } from '../framework-errors.js';
 export type { FrameworkErrorReply, FrameworkErrorRequest } from '../framework-errors.js';
 export type { DefaultPolicy, GenAuthModuleOptions } from './service.js';
