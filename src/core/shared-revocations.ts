@@ -50,11 +50,13 @@ export function createSharedRevocations(options: MemoryRevocationOptions, tier: 
       if (recorded > at) remember(userId, recorded);
     });
   };
-  store.lookUp = async (userId) => {
+  /** Reads the user's record from Redis into the local copy; false when Redis did not answer. */
+  async function lookUp(userId: string): Promise<boolean> {
     const at = await tier.readRevocation(userId);
     if (typeof at === 'number') remember(userId, at);
     return at !== null;
-  };
+  }
+  store.lookUp = lookUp;
 
   // Odd while the subscription is down (from the start until it is first up), even while it is live:
   // a request that starts at one generation and ends at another, or at an odd one, may have missed a record.
@@ -65,11 +67,9 @@ export function createSharedRevocations(options: MemoryRevocationOptions, tier: 
     mark: () => generation,
     recheck(userId, since) {
       if (since === generation && live()) return undefined;
-      return tier.readRevocation(userId).then((at) => {
-        if (typeof at === 'number') remember(userId, at);
-        // Now live at another generation: the request waited across a resync.
-        return at !== null || !live();
-      });
+      // Unanswered while still down: the local copy decides. Unanswered once live again (at another
+      // generation: the request waited across a resync): unknown, the caller fails closed.
+      return lookUp(userId).then((answered) => answered || !live());
     },
   };
 
