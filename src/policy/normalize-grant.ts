@@ -201,7 +201,8 @@ export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes)
     actionSet: shape.actionSet,
     actionPrefixes: shape.actionPrefixes,
   });
-  const codeUnreadable = readableCode(entry) === null;
+  // usableCode stood in `*` for a DENY's code it could not read.
+  const codeUnreadable = code !== entry.resourceCode;
   if (!entryNamesEffect(entry.effect) || malformed || unreadable || identifierUnreadable || codeUnreadable) {
     const note: { -readonly [K in keyof GrantNotes]: GrantNotes[K] } = {};
     if (!entryNamesEffect(entry.effect)) note.effectAssumed = true;
