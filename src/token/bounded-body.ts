@@ -29,6 +29,11 @@ export class KeySourceTooLargeError extends Error {
 
 function ignore(): void {}
 
+/** Drops an answer's unread body (a failed cancel is of no interest): the connection is not left holding it. */
+export function discardBody(response: Response): void {
+  response.body?.cancel().catch(ignore);
+}
+
 /**
  * The body's text, as `response.text()` gives it (UTF-8, a leading BOM dropped), when it holds at most
  * `limit` bytes once decoded; else rejects with a {@link KeySourceTooLargeError} having read no more
@@ -43,7 +48,7 @@ export async function readBoundedText(response: Response, limit: number, documen
   const encoding = response.headers.get('content-encoding');
   // With a coding, content-length counts the encoded bytes: only the decoded count below decides.
   if ((encoding === null || encoding.trim().toLowerCase() === 'identity') && Number(response.headers.get('content-length')) > limit) {
-    body.cancel().catch(ignore);
+    discardBody(response);
     throw new KeySourceTooLargeError(limit, document);
   }
   const reader = body.getReader();

@@ -1,7 +1,7 @@
 import type { FetchImplementation } from 'jose/jwks/remote';
 import { createLocalJWKSet } from 'jose/jwks/local';
 import type { Clock } from '../options/types.js';
-import { readBoundedText } from './bounded-body.js';
+import { discardBody, readBoundedText } from './bounded-body.js';
 
 /** The wait after a first failed fetch; it doubles with each failure in a row, up to the cooldown. */
 export const FIRST_WAIT_MS = 1_000;
@@ -49,7 +49,7 @@ export function createKeySetFetch(cooldown: number, clock: Clock, maxBytes: numb
       if (response.status !== 200) {
         const status = response.status;
         // jose reads only the status: the body is not read, nor left to hold the connection.
-        response.body?.cancel().catch(ignore);
+        discardBody(response);
         failed(async () => new Response(null, { status }));
         return new Response(null, { status });
       }
@@ -91,4 +91,3 @@ export function createKeySetFetch(cooldown: number, clock: Clock, maxBytes: numb
   };
 }
 
-function ignore(): void {}

@@ -8,7 +8,7 @@ import type { JwtOptions } from '../options.js';
 import type { Clock } from '../options/types.js';
 import { optionError } from '../options/checks.js';
 import { MIN_RSA_BITS, cryptoKeyTakes, curveOf } from './asymmetric.js';
-import { DEFAULT_MAX_RESPONSE_BYTES, KeySourceTooLargeError, readBoundedText } from './bounded-body.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, discardBody, KeySourceTooLargeError, readBoundedText } from './bounded-body.js';
 import { createKeySetFetch } from './key-set-fetch.js';
 import { keySetTransportAllowed } from './key-set-url.js';
 
@@ -227,7 +227,7 @@ function discoveryResolver(issuer: string, knobs: JwtOptions['jwks'] | undefined
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(knobs?.timeoutDuration ?? 3_000), redirect: 'error' });
       if (!response.ok) {
-        response.body?.cancel().catch(() => undefined);
+        discardBody(response);
         throw new Error(`discovery answered HTTP ${response.status}`);
       }
       const text = await readBoundedText(response, knobs?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, 'discovery');
