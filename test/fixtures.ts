@@ -70,6 +70,11 @@ export function closeAfterEach<G extends { close(): Promise<void> }>(): (guard: 
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits until the wall clock is in a later second than `ms`: a token's `iat` is in whole seconds. */
+export async function nextSecond(ms: number): Promise<void> {
+  while (Math.floor(Date.now() / 1000) <= Math.floor(ms / 1000)) await sleep(5);
+}
+
 /** Polls `condition` every 5 ms; fails after `ms`. */
 export async function until(condition: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
   const end = Date.now() + ms;

@@ -4,7 +4,7 @@
 // revoked grant is a 403 everywhere (the delay is measured), a blocked user's token a 401 `revoked`
 // everywhere, as is a `revokeUser` made on one instance. A newly started instance reads the record.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bearerFor, useEmulator, resetEmulator } from '../fixtures.js';
+import { bearerFor, nextSecond, useEmulator, resetEmulator } from '../fixtures.js';
 import { clients, freshPrefix, sharedOptions, sleep, startInstance, subscribed, until, type Client, type Instance } from './harness.js';
 import { UNCHECKED_TOKEN_MS } from '../../src/token/verifier.js';
 import { ask, redisTestsRun, useRedisServer } from './server.js';
@@ -15,11 +15,6 @@ const SECRET = 'whsec-revocation-0123456789';
 /** Every instance must answer within this long of the webhook's delivery (README states it). */
 const BOUND_MS = 2000;
 const REVOKED = 'The token has been revoked';
-
-/** Waits until the wall clock is in a later second than `ms`: `iat` is in whole seconds. */
-async function nextSecond(ms: number): Promise<void> {
-  while (Math.floor(Date.now() / 1000) <= Math.floor(ms / 1000)) await sleep(20);
-}
 
 describe.skipIf(!run)('revocation and webhooks across instances', () => {
   const emulator = useEmulator();

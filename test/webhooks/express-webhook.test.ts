@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express, type Request, type Response } from 'express';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
-import { RESOURCES, bearerFor, seedStandardTenant, useEmulator } from '../fixtures.js';
+import { RESOURCES, bearerFor, nextSecond, seedStandardTenant, useEmulator } from '../fixtures.js';
 import { chunked, eventBody, formBody, jsonHeaders, post } from './http.js';
 
 const SECRET = 'whsec-0123456789abcdef';
@@ -173,6 +173,8 @@ describe('Express webhook route: revocation', () => {
     const cached = await bearerFor(emulator(), 'alice');
     expect(await reports(cached)).toBe(200);
     const noIat = await bearerFor(emulator(), 'alice', { claims: { iat: undefined } });
+    // At the start of a second, so the delivery and the token minted after it below share their second.
+    await nextSecond(Date.now());
     expect((await deliver(eventBody(eventName, data))).status).toBe(204);
     const refused = await post(port, '/reports', { method: 'GET', headers: { authorization: cached } });
     expect(refused.status).toBe(401);
