@@ -10,6 +10,7 @@ import { GenAuthApiError } from '../errors.js';
 import { RedisTierError } from '../cache/redis/bounded.js';
 import { credentialsRefused, throttle, WARNING_INTERVAL_MS } from '../genauth/warnings.js';
 import { KeySourceTooLargeError } from '../token/bounded-body.js';
+import { KeySourceError } from '../token/keys.js';
 import type { Clock } from '../options/types.js';
 
 /** What went wrong, one kind per log line. */
@@ -39,6 +40,11 @@ export interface SetupProblem {
   readonly option: string;
   /** What is wrong, in a sentence without any secret, token or upstream text. */
   readonly cause: string;
+  /**
+   * The HTTP status that was answered, when the problem is one and the guard knows it
+   * (`key_source_status` of a discovery document, `upstream`); a 5xx or 429 is an outage.
+   */
+  readonly status?: number;
 }
 
 /** Codes of Node's TLS certificate failures (and undici's wrapping of them). */
@@ -117,18 +123,23 @@ export function keySourceProblem(error: unknown, option: string): SetupProblem {
   const transport = transportProblem(error, option, what);
   if (transport !== undefined) return transport;
   const name = error instanceof Error ? error.name : '';
-  // Read here, never passed on: jose's and our key-source errors carry the status in their words.
+  // Read here, never passed on: jose's errors tell these failures only in their words.
   const text = messagesOf(error);
-  const status = /HTTP (\d{3})/.exec(text)?.[1];
-  if (name === 'KeySourceError' && /jwks_uri that is not https/.test(text)) {
+  if (error instanceof KeySourceError && error.failure === 'jwks_uri_not_https') {
     return { kind: 'discovery_mismatch', option: 'jwt.issuer', cause: "the discovery document's jwks_uri is not https (http only with an http jwt.issuer, for local development): the keys are not fetched over an unprotected connection; check the issuer's metadata" };
   }
-  if (name === 'KeySourceError' && /does not match/.test(text)) {
+  if (error instanceof KeySourceError && error.failure === 'not_object') {
+    return { kind: 'key_source_invalid', option, cause: `${what} answered JSON that is not an object (null, a number, a string, a boolean or an array): check that jwt.issuer is the URL the issuer serves its metadata under` };
+  }
+  if (error instanceof KeySourceError && error.failure === 'issuer_mismatch') {
     return { kind: 'discovery_mismatch', option: 'jwt.issuer', cause: "the discovery document's issuer differs from jwt.issuer (compare them exactly, trailing slash included), or it has no jwks_uri" };
   }
+  if (error instanceof KeySourceError && error.status !== undefined) {
+    return { kind: 'key_source_status', option, status: error.status, cause: `${what} answered HTTP ${error.status}: check the URL's path` };
+  }
   // jose's own wording for these two (it keeps no status): "Expected 200 OK" / "Failed to parse ... as JSON".
-  if (status !== undefined || /Expected 200 OK/.test(text)) {
-    return { kind: 'key_source_status', option, cause: `${what} answered ${status === undefined ? 'an HTTP status other than 200' : `HTTP ${status}`}: check the URL's path` };
+  if (/Expected 200 OK/.test(text)) {
+    return { kind: 'key_source_status', option, cause: `${what} answered an HTTP status other than 200: check the URL's path` };
   }
   if (/as JSON|SyntaxError/.test(text)) {
     return { kind: 'key_source_not_json', option, cause: `${what} did not answer JSON: check that the URL points at the key set, not a web page` };

@@ -27,10 +27,25 @@ export type KeyResolver = ((header: JWTHeaderParameters) => Promise<VerifyKey>) 
   readonly ignoresKid?: boolean;
 };
 
+/**
+ * What went wrong with OIDC discovery: the fetch failed (network, status, not JSON), the answer is not a
+ * JSON object, its `issuer` differs from `jwt.issuer` (or it has no `jwks_uri`), or its `jwks_uri` is
+ * not a URL the keys may be fetched from.
+ */
+export type KeySourceFailure = 'fetch' | 'not_object' | 'issuer_mismatch' | 'jwks_uri_not_https';
+
 /** Raised when keys cannot be obtained (discovery or JWKS down): the guard answers 503. */
 export class KeySourceError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The HTTP status the discovery document was answered with, when it was not a 2xx. */
+  readonly status: number | undefined;
+  constructor(
+    message: string,
+    /** Which failure it is: the set-up problem is told by it, never by the message. */
+    readonly failure: KeySourceFailure,
+    options?: { cause?: unknown; status?: number },
+  ) {
     super(message, options);
+    this.status = options?.status;
     this.name = 'KeySourceError';
   }
 }
@@ -200,14 +215,8 @@ function jwksResolver(url: string, knobs: JwtOptions['jwks'] | undefined, clock:
  * key set fetched over plain http for an https issuer could be swapped in transit.
  */
 function discoveredJwksUrl(issuer: string, jwksUri: string): string {
-  let url: URL;
-  try {
-    url = new URL(jwksUri);
-  } catch {
-    throw new KeySourceError('OIDC discovery metadata names a jwks_uri that is not https');
-  }
-  if (!keySetTransportAllowed(url, issuer, false)) {
-    throw new KeySourceError('OIDC discovery metadata names a jwks_uri that is not https');
+  if (!URL.canParse(jwksUri) || !keySetTransportAllowed(new URL(jwksUri), issuer, false)) {
+    throw new KeySourceError('OIDC discovery metadata names a jwks_uri that is not https', 'jwks_uri_not_https');
   }
   return jwksUri;
 }
@@ -223,24 +232,30 @@ function discoveryResolver(issuer: string, knobs: JwtOptions['jwks'] | undefined
   let failure: { error: unknown; at: number } | undefined;
   const discover = async (): Promise<KeyResolver> => {
     const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-    let metadata: { issuer?: unknown; jwks_uri?: unknown };
+    let metadata: unknown;
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(knobs?.timeoutDuration ?? 3_000), redirect: 'error' });
       if (!response.ok) {
         discardBody(response);
-        throw new Error(`discovery answered HTTP ${response.status}`);
+        throw new KeySourceError(`OIDC discovery answered HTTP ${response.status}`, 'fetch', { status: response.status });
       }
       const text = await readBoundedText(response, knobs?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, 'discovery');
-      metadata = JSON.parse(text) as typeof metadata;
+      metadata = JSON.parse(text);
     } catch (cause) {
       // Passed on as it is: its code tells the set-up problem which bound was passed.
-      if (cause instanceof KeySourceTooLargeError) throw cause;
-      throw new KeySourceError('OIDC discovery failed', { cause });
+      if (cause instanceof KeySourceTooLargeError || cause instanceof KeySourceError) throw cause;
+      throw new KeySourceError('OIDC discovery failed', 'fetch', { cause });
     }
-    if (metadata.issuer !== issuer || typeof metadata.jwks_uri !== 'string') {
-      throw new KeySourceError('OIDC discovery metadata does not match the configured issuer');
+    // OpenID Connect Discovery 1.0 section 4.2: the metadata is a JSON object. `null`, a number, a
+    // string, a boolean or an array is no document (and `null.issuer` would throw a bare TypeError).
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+      throw new KeySourceError('OIDC discovery answered JSON that is not an object', 'not_object');
     }
-    return jwksResolver(discoveredJwksUrl(issuer, metadata.jwks_uri), knobs, clock);
+    const { issuer: named, jwks_uri: jwksUri } = metadata as { issuer?: unknown; jwks_uri?: unknown };
+    if (named !== issuer || typeof jwksUri !== 'string') {
+      throw new KeySourceError('OIDC discovery metadata does not match the configured issuer', 'issuer_mismatch');
+    }
+    return jwksResolver(discoveredJwksUrl(issuer, jwksUri), knobs, clock);
   };
   let discovered: KeyResolver | undefined;
   const discovering = (now: boolean): Promise<KeyResolver> => {

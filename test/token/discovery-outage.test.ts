@@ -150,3 +150,25 @@ describe('the discovered jwks_uri', () => {
     expect(emulator().callCount(JWKS)).toBe(1);
   });
 });
+
+describe('a discovery document that is not a JSON object', () => {
+  // `null` made the guard read `.issuer` of null outside the handled path (a TypeError, told as "could
+  // not be used (TypeError)"); a number, an array or a string were taken as a document of another
+  // issuer (discovery_mismatch). Each is now the same handled failure: no discovery document at all.
+  it.each([['null'], ['42'], ['[]'], ['[{"issuer":"x"}]'], ['"text"'], ['true']])('%s: 503, key_source_invalid naming jwt.issuer, the cooldown applies', async (body) => {
+    emulator().fault({ kind: 'respond', status: 200, body, path: DISCOVERY });
+    const { app, guard, lines, time } = appWith();
+    expect(await statusOf(app)).toBe(503);
+    expect(await statusOf(app)).toBe(503);
+    expect(emulator().callCount(DISCOVERY)).toBe(1);
+    expect(emulator().callCount(JWKS)).toBe(0);
+    expect(lines).toEqual([expect.stringMatching(/discovery document.*not an object.*check option "jwt\.issuer"/)]);
+    const error = await guard.ready().then(() => undefined, (e: unknown) => e);
+    expect((error as { reasons?: unknown }).reasons).toEqual([expect.objectContaining({ option: 'jwt.issuer', kind: 'key_source_invalid' })]);
+    expect(emulator().callCount(DISCOVERY)).toBe(2);
+    // The issuer is fixed: after the cooldown the next request discovers again and verifies.
+    emulator().clearFaults();
+    time.advance(30_000);
+    expect(await statusOf(app)).toBe(200);
+  });
+});
