@@ -128,7 +128,8 @@ export function resolveJwt(value: unknown): ResolvedJwtOptions {
   if (input.issuer !== undefined) nonEmptyString(input.issuer, 'jwt.issuer');
   if (input.jwksUri !== undefined && !keySetTransportAllowed(new URL(input.jwksUri), input.issuer, true)) {
     // The URL is not echoed (an option's value never is).
-    fail('jwt.jwksUri', 'is plain http while jwt.issuer is https: whoever can change the key set in transit can sign tokens the guard accepts. Serve it over https (plain http is taken only on a loopback host: 127.0.0.0/8, [::1], localhost), as OIDC discovery requires of the jwks_uri it reads');
+    const against = input.issuer === undefined ? 'there is no jwt.issuer' : 'jwt.issuer is not an http URL';
+    fail('jwt.jwksUri', `is plain http while ${URL.canParse(input.issuer ?? '') && new URL(input.issuer as string).protocol === 'https:' ? 'jwt.issuer is https' : against}: whoever can change the key set in transit can sign tokens the guard accepts. Serve it over https, as RFC 8414 and OIDC discovery require of a jwks_uri (plain http is taken only on a loopback host: 127.0.0.0/8, [::1], localhost; or with an http jwt.issuer, for local development)`);
   }
   if (input.audience !== undefined) {
     const list = typeof input.audience === 'string' ? [input.audience] : input.audience;

@@ -173,9 +173,9 @@ export type JwtOptions = JwtCommon &
       }
     | {
         /**
-         * The issuer's JSON Web Key Set URL (jose `createRemoteJWKSet`). https when `issuer` is https,
-         * else a TypeError: plain http only on a loopback host (127.0.0.0/8, [::1], localhost), or with
-         * an http or no `issuer`.
+         * The issuer's JSON Web Key Set URL (jose `createRemoteJWKSet`). https (RFC 8414), else a
+         * TypeError: plain http only on a loopback host (127.0.0.0/8, [::1], localhost), or with an
+         * http `issuer` (local development).
          */
         jwksUri: string;
         secret?: never;

@@ -11,23 +11,21 @@ export function isLoopbackHost(url: URL): boolean {
   return LOOPBACK.test(url.hostname);
 }
 
-function isHttps(issuer: string | undefined): boolean {
-  if (issuer === undefined) return false;
-  try {
-    return new URL(issuer).protocol === 'https:';
-  } catch {
-    return false;
-  }
+/** Whether the issuer is an http URL (local development, an emulator). */
+function isHttpIssuer(issuer: string | undefined): boolean {
+  return issuer !== undefined && URL.canParse(issuer) && new URL(issuer).protocol === 'http:';
 }
 
 /**
- * Whether keys may be fetched from `url` for tokens of `issuer`: over https always; over plain http
- * when the issuer is not https itself (local development, an emulator; no issuer configured), or, for a
- * URL the operator wrote (`configured`), on a loopback host. A discovered `jwks_uri` gets no loopback
- * exception: the issuer's metadata, fetched over the network, chose it, not the operator.
+ * Whether keys may be fetched from `url` for tokens of `issuer`: over https always (RFC 8414 and OIDC
+ * Discovery require an https `jwks_uri`); over plain http when the issuer is an http URL itself (local
+ * development, an emulator), or, for a URL the operator wrote (`configured`), on a loopback host. No
+ * issuer, or one that is not an http URL, is no local development: plain http off loopback is refused.
+ * A discovered `jwks_uri` gets no loopback exception: the issuer's metadata, fetched over the network,
+ * chose it, not the operator.
  */
 export function keySetTransportAllowed(url: URL, issuer: string | undefined, configured: boolean): boolean {
   if (url.protocol === 'https:') return true;
   if (url.protocol !== 'http:') return false;
-  return !isHttps(issuer) || (configured && isLoopbackHost(url));
+  return isHttpIssuer(issuer) || (configured && isLoopbackHost(url));
 }

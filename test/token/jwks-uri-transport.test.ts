@@ -3,8 +3,9 @@
 // guard accepts), but a configured jwksUri was taken as it was: an https issuer's key set fetched over
 // plain http from any host. Now that is a TypeError at construction naming jwt.jwksUri. Plain http
 // stays accepted on a loopback host (127.0.0.0/8, [::1], localhost: nothing crosses a network; a
-// sidecar, the emulator, tests), and when the issuer is not https itself (local development, as
-// discovery allows; no issuer: as before). Over HTTP: a key server reached by a host name that is not
+// sidecar, the emulator, tests), and when the issuer is http itself (local development, as discovery
+// allows). With no issuer (or one that is not an http URL) plain http off loopback was taken too; it is
+// now the same TypeError. Over HTTP: a key server reached by a host name that is not
 // loopback (resolved to 127.0.0.1 by the test's dispatcher, as a network's DNS would), and the emulator.
 import { randomUUID } from 'node:crypto';
 import type { LookupFunction } from 'node:net';
@@ -55,12 +56,34 @@ describe('an https jwt.issuer with an http jwt.jwksUri', () => {
   });
 });
 
-describe('an issuer that is not https: plain http as before', () => {
+describe('no jwt.issuer, or one that is not a URL, with an http jwt.jwksUri', () => {
+  // Before: built, the key set fetched over plain http from any host, so whoever could change it in
+  // transit could sign tokens the guard accepted (RFC 8414 and OIDC Discovery: the jwks_uri is https).
   it.each([
-    ['an http issuer (local development, as discovery allows)', { issuer: 'http://issuer.example/oidc', jwksUri: 'http://keys.example/jwks' }],
-    ['no issuer', { issuer: undefined, jwksUri: 'http://keys.example/jwks' }],
-  ])('%s', (_what, jwt) => {
-    expect(build(jwt)).not.toThrow();
+    [undefined, 'http://keys.example/oidc/.well-known/jwks.json'],
+    [undefined, 'http://10.0.0.5/jwks'],
+    [undefined, 'http://localhost.example.com/jwks'],
+    ['issuer-without-scheme', 'http://keys.example/jwks'],
+    ['urn:example:issuer', 'http://keys.example/jwks'],
+  ])('issuer %s, %s: a TypeError at construction naming jwt.jwksUri, the URL not echoed', (issuer, jwksUri) => {
+    expect(build({ issuer, jwksUri })).toThrow(TypeError);
+    expect(build({ issuer, jwksUri })).toThrow(/^genauth-guard: option "jwt\.jwksUri" .*https/);
+    expect(build({ issuer, jwksUri })).not.toThrow(new RegExp(new URL(jwksUri).hostname.replace(/[.[\]]/g, '\\$&'), 'i'));
+  });
+
+  it.each([
+    ['https', 'https://keys.example/jwks'],
+    ['http on 127.0.0.1', 'http://127.0.0.1:9/jwks'],
+    ['http on [::1]', 'http://[::1]:9/jwks'],
+    ['http on localhost', 'http://localhost:9/jwks'],
+  ])('%s: accepted', (_what, jwksUri) => {
+    expect(build({ issuer: undefined, jwksUri })).not.toThrow();
+  });
+});
+
+describe('an http issuer: plain http as before', () => {
+  it('an http issuer (local development, as discovery allows)', () => {
+    expect(build({ issuer: 'http://issuer.example/oidc', jwksUri: 'http://keys.example/jwks' })).not.toThrow();
   });
 
   it('the emulator (an http issuer on loopback) verifies its tokens', async () => {
