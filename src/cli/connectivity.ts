@@ -7,7 +7,7 @@
  */
 import { createGuard } from '../core/guard.js';
 import { GuardNotReadyError, type ReadinessReason } from '../core/readiness.js';
-import { genauthProblem } from '../core/setup-problems.js';
+import { genauthProblem, isOutageStatus, upstreamStatus } from '../core/setup-problems.js';
 import { GenAuthApiError } from '../errors.js';
 import type { GuardOptions } from '../options/types.js';
 import type { Io } from './io.js';
@@ -36,18 +36,27 @@ async function keySourceStatus(options: GuardOptions, option: string): Promise<n
 }
 
 /**
- * Whether a problem is an outage rather than a mistake. ready()'s kinds say so for transport failures;
- * for a status they do not, so the status decides: 5xx and 429 are outages.
+ * Whether a problem is an outage rather than a mistake, by its kind and the status it carries (never
+ * by its cause's words). Transport failures are outages; for a status, 5xx and 429 are. Every other
+ * kind is an answer to fix something by: refused credentials, a wrong path, a key source answering
+ * what is not a usable key set (not JSON, not a key set or discovery document, more than
+ * `jwt.jwks.maxResponseBytes`), a mismatched issuer or audience, Redis.
  */
 async function isTransient(problem: ReadinessReason, options: GuardOptions): Promise<boolean> {
-  if (problem.kind === 'unreachable' || problem.kind === 'timeout') return true;
-  if (problem.kind === 'key_source_status') {
-    const status = /HTTP (\d{3})\b/.exec(problem.cause)?.[1] ?? (await keySourceStatus(options, problem.option));
-    return status !== undefined && (Number(status) >= 500 || Number(status) === 429);
+  switch (problem.kind) {
+    case 'unreachable':
+    case 'timeout':
+      return true;
+    case 'key_source_status': {
+      const status = problem.status ?? (await keySourceStatus(options, problem.option));
+      return status !== undefined && isOutageStatus(status);
+    }
+    case 'upstream':
+      // No status: no answer came (a network failure, a timeout), passing trouble.
+      return problem.status === undefined || isOutageStatus(problem.status);
+    default:
+      return false;
   }
-  // `upstream` is a 404, or an answer that is not the API (mistakes), or passing trouble (5xx, 429).
-  if (problem.kind === 'upstream') return !/HTTP 404|not the GenAuth API/.test(problem.cause);
-  return false;
 }
 
 /** The GenAuthApiError under a guard's refusal. */
@@ -67,7 +76,7 @@ async function signedCall(guard: ReturnType<typeof createGuard>): Promise<Readin
   } catch (error) {
     const upstream = upstreamOf(error);
     if (upstream === undefined) throw error;
-    return genauthProblem(upstream) ?? { kind: 'upstream', option: 'genauth.host', cause: `a signed call to GenAuth failed (${upstream.kind}${upstream.httpStatus === undefined ? '' : `, HTTP ${upstream.httpStatus}`}): check GenAuth's status` };
+    return genauthProblem(upstream) ?? { kind: 'upstream', option: 'genauth.host', ...upstreamStatus(upstream), cause: `a signed call to GenAuth failed (${upstream.kind}${upstream.httpStatus === undefined ? '' : `, HTTP ${upstream.httpStatus}`}): check GenAuth's status` };
   }
 }
 

@@ -3,7 +3,7 @@
  * and the key set, the management token, a Redis answer, the warmed users' grants), so a deployment can
  * hold traffic until the guard can answer, and learn at start, in words, what is misconfigured.
  */
-import { genauthProblem, keySourceProblem, redisProblem, type SetupProblem, type SetupProblems } from './setup-problems.js';
+import { genauthProblem, keySourceProblem, redisProblem, upstreamStatus, type SetupProblem, type SetupProblems } from './setup-problems.js';
 
 /** One reason `ready()` rejected: the option to check and why (never a secret, token or upstream text). */
 export type ReadinessReason = SetupProblem;
@@ -53,6 +53,7 @@ function warmProblem(error: unknown): SetupProblem {
     genauthProblem(upstream) ?? {
       kind: 'upstream',
       option: 'genauth.host',
+      ...upstreamStatus(upstream),
       cause: `warming users' grants failed (GenAuth ${typeof kind === 'string' ? kind : 'error'}): check genauth.host and GenAuth's status`,
     }
   );
@@ -64,6 +65,7 @@ function tokenProblem(error: unknown): SetupProblem {
   return {
     kind: 'upstream',
     option: 'genauth.host',
+    ...upstreamStatus(error),
     cause: `GenAuth gave no management token (${typeof kind === 'string' ? kind : 'error'}): check genauth.host and GenAuth's status`,
   };
 }

@@ -41,8 +41,10 @@ export interface SetupProblem {
   /** What is wrong, in a sentence without any secret, token or upstream text. */
   readonly cause: string;
   /**
-   * The HTTP status that was answered, when the problem is one and the guard knows it
-   * (`key_source_status` of a discovery document, `upstream`); a 5xx or 429 is an outage.
+   * The status that was answered, when the problem is about one and the guard knows it: a discovery
+   * document's `key_source_status` (jose keeps none for a key set), and `upstream` (GenAuth's HTTP
+   * status unless a 2xx, else its envelope's `statusCode`). A 5xx or 429 is an outage; an `upstream`
+   * problem without one (no answer came) is too.
    */
   readonly status?: number;
 }
@@ -148,6 +150,22 @@ export function keySourceProblem(error: unknown, option: string): SetupProblem {
   return { kind: 'key_source_invalid', option, cause: `${what} could not be used (${name || 'unknown error'})` };
 }
 
+/**
+ * The status GenAuth answered a failed call with, as a problem's `status`: the HTTP status unless it
+ * is a 2xx, else its envelope's `statusCode`, else the HTTP status; nothing when no answer came.
+ */
+export function upstreamStatus(error: unknown): { status?: number } {
+  if (!(error instanceof GenAuthApiError)) return {};
+  const { httpStatus, envelopeStatus } = error;
+  const status = httpStatus !== undefined && (httpStatus < 200 || httpStatus > 299) ? httpStatus : (envelopeStatus ?? httpStatus);
+  return status === undefined ? {} : { status };
+}
+
+/** Whether a status is an outage (5xx, 429: worth a retry) rather than an answer to fix something by. */
+export function isOutageStatus(status: number): boolean {
+  return status >= 500 || status === 429;
+}
+
 /** Why a GenAuth call failed, when a set-up mistake explains it; undefined for passing trouble (5xx, 429, a user unknown). */
 export function genauthProblem(error: unknown): SetupProblem | undefined {
   if (!(error instanceof GenAuthApiError)) return undefined;
@@ -172,10 +190,10 @@ export function genauthProblem(error: unknown): SetupProblem | undefined {
     };
   }
   if (error.kind === 'http_status' && error.httpStatus === 404) {
-    return { kind: 'upstream', option: 'genauth.host', cause: 'GenAuth (genauth.host) answered HTTP 404 for its API: check that the host is the GenAuth API origin, without a path' };
+    return { kind: 'upstream', option: 'genauth.host', status: 404, cause: 'GenAuth (genauth.host) answered HTTP 404 for its API: check that the host is the GenAuth API origin, without a path' };
   }
   if (error.kind === 'bad_envelope' || error.kind === 'content_encoding') {
-    return { kind: 'upstream', option: 'genauth.host', cause: 'genauth.host answered something that is not the GenAuth API: check the host' };
+    return { kind: 'upstream', option: 'genauth.host', ...upstreamStatus(error), cause: 'genauth.host answered something that is not the GenAuth API: check the host' };
   }
   return undefined;
 }

@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -20,7 +21,7 @@ interface Report {
   valid: boolean;
   error?: string;
   ready?: boolean;
-  problems?: Array<{ kind: string; option: string; cause: string; transient: boolean }>;
+  problems?: Array<{ kind: string; option: string; cause: string; transient: boolean; status?: number }>;
 }
 const TOKEN = '/api/v3/get-management-token';
 
@@ -115,6 +116,55 @@ describe('genauth-guard check-config', () => {
     const { code, stdout } = await runCli(['check-config', fixture('options-env.mjs')], { ...tenantEnv(), GENAUTH_JWKS_URI: `${emulator().url}/oidc/keys` });
     expect(code).toBe(1);
     expect(stdout).toContain('problem (jwt.jwksUri): ');
+  });
+
+  const DISCOVERY = '/oidc/.well-known/openid-configuration';
+  const TOO_LARGE = JSON.stringify({ keys: [], padding: 'x'.repeat(1024 * 1024 + 1) });
+
+  // Each key-source problem is classified by its kind (and, for a status, the status it carries),
+  // never by the words of its cause: an outage (unreachable, timeout, 5xx, 429) is exit 3; a key
+  // source that answers what is not a usable key set (a 404, not JSON, not a key set, too large, not a
+  // discovery document) is a mistake to fix, exit 1.
+  it.each([
+    ['the JWKS answers more than jwt.jwks.maxResponseBytes', 'options-env.mjs', JWKS, TOO_LARGE, 200, 'key_source_too_large', 'jwt.jwksUri', 1],
+    ['the discovery document answers more than jwt.jwks.maxResponseBytes', 'options-discovery.cjs', DISCOVERY, TOO_LARGE, 200, 'key_source_too_large', 'jwt.issuer', 1],
+    ['the JWKS answers JSON that is no key set', 'options-env.mjs', JWKS, '{"keys":5}', 200, 'key_source_invalid', 'jwt.jwksUri', 1],
+    ['the discovery document is null', 'options-discovery.cjs', DISCOVERY, 'null', 200, 'key_source_invalid', 'jwt.issuer', 1],
+    ['the JWKS answers a web page', 'options-env.mjs', JWKS, '<html></html>', 200, 'key_source_not_json', 'jwt.jwksUri', 1],
+    ['the discovery document answers 404', 'options-discovery.cjs', DISCOVERY, '{}', 404, 'key_source_status', 'jwt.issuer', 1],
+    ['the discovery document answers 503', 'options-discovery.cjs', DISCOVERY, '{}', 503, 'key_source_status', 'jwt.issuer', 3],
+    ['the discovery document answers 429', 'options-discovery.cjs', DISCOVERY, '{}', 429, 'key_source_status', 'jwt.issuer', 3],
+  ] as const)('%s', async (_what, file, path, body, status, kind, option, exitCode) => {
+    emulator().fault({ kind: 'respond', status, body, path });
+    const { code, stdout } = await runCli(['check-config', fixture(file), '--json'], tenantEnv());
+    expect((JSON.parse(stdout) as Report).problems).toEqual([expect.objectContaining({ kind, option, transient: exitCode === 3 })]);
+    expect(code).toBe(exitCode);
+  });
+
+  it('the JWKS unreachable: unreachable, exit 3', async () => {
+    // A port nothing listens on (not 9, which fetch refuses outright as a "bad port").
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    const { code, stdout } = await runCli(['check-config', fixture('options-env.mjs'), '--json'], { ...tenantEnv(), GENAUTH_JWKS_URI: `http://127.0.0.1:${port}/jwks` });
+    expect((JSON.parse(stdout) as Report).problems).toEqual([expect.objectContaining({ kind: 'unreachable', option: 'jwt.jwksUri', transient: true })]);
+    expect(code).toBe(3);
+  });
+
+  // A problem carries the status it is about, and check-config reads that, not its cause's words.
+  it.each([
+    ['GenAuth answers HTTP 503 to the management token', { kind: 'status', status: 503, path: TOKEN }, 503, 3],
+    ['GenAuth answers HTTP 429 to the management token', { kind: 'status', status: 429, path: TOKEN }, 429, 3],
+    ['GenAuth answers statusCode 500 in its envelope', { kind: 'body-error', statusCode: 500, path: TOKEN }, 500, 3],
+    ['GenAuth refuses the token request as a bad request (statusCode 400)', { kind: 'body-error', statusCode: 400, path: TOKEN }, 400, 1],
+    ['genauth.host answers HTTP 404 for the API', { kind: 'status', status: 404, path: TOKEN }, 404, 1],
+    ['genauth.host answers a page that is not the API', { kind: 'respond', status: 200, body: '{"hello":"world"}', path: TOKEN }, 200, 1],
+  ] as const)('%s: upstream with its status', async (_what, fault, status, exitCode) => {
+    emulator().fault(fault);
+    const { code, stdout } = await runCli(['check-config', fixture('options-env.mjs'), '--json'], tenantEnv());
+    expect((JSON.parse(stdout) as Report).problems).toEqual([expect.objectContaining({ kind: 'upstream', option: 'genauth.host', status, transient: exitCode === 3 })]);
+    expect(code).toBe(exitCode);
   });
 
   it('--offline: validates only, nothing contacted', async () => {
