@@ -4,6 +4,7 @@
  * name of what it throws), under the options in CLAIMS and ALGORITHMS.
  */
 import { constants, createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
 import type { JWK, JWTClaimVerificationOptions } from 'jose';
 
 export const NOW = Math.floor(Date.now() / 1000);
@@ -198,6 +199,15 @@ export const CORPUS: CorpusRow[] = [
   ['a duplicated kid (JSON keeps the last)', signedRaw('RS256', KEYS.rs.privateKey, b64('{"alg":"RS256","kid":"nobody","kid":"rs"}'), validPayload), true, 'ok'],
   ['a __proto__ member in the header', signedRaw('RS256', KEYS.rs.privateKey, b64('{"alg":"RS256","kid":"rs","__proto__":{"crit":["zip"]}}'), validPayload), true, 'ok'],
   ['a jku the guard must not follow', token({ alg: 'RS256', kid: 'rs', jku: 'http://127.0.0.1:9/jwks.json' }), true, 'ok'],
+  // Headers that name keys or transforms jose never acts on (RFC 8725 sections 3.1, 3.10): never followed nor applied.
+  ['an attacker key embedded as jwk (CVE-2018-0114)', token({ alg: 'RS256', kid: 'rs', jwk: KEYS.outsider.publicKey.export({ format: 'jwk' }) }, claims(), KEYS.outsider.privateKey), false, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'],
+  ['an x5u and x5c of the attacker', token({ alg: 'RS256', kid: 'rs', x5u: 'http://127.0.0.1:9/cert.pem', x5c: ['MIIB'] }, claims(), KEYS.outsider.privateKey), false, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'],
+  ['a jku with no kid, attacker-signed', token({ alg: 'RS256', jku: 'http://127.0.0.1:9/jwks.json' }, claims(), KEYS.outsider.privateKey), false, 'ERR_JWKS_MULTIPLE_MATCHING_KEYS'],
+  ['zip DEF over a plain payload (JWS has no zip: ignored)', token({ alg: 'RS256', kid: 'rs', zip: 'DEF' }), true, 'ok'],
+  ['zip DEF over a deflated payload (never inflated)', signedRaw('RS256', KEYS.rs.privateKey, json({ alg: 'RS256', kid: 'rs', zip: 'DEF' }), b64(deflateRawSync(JSON.stringify(claims())))), false, 'ERR_JWT_INVALID'],
+  ['a nested JWT (cty JWT): the payload is a token, not claims', token({ alg: 'RS256', kid: 'rs', cty: 'JWT' }, token({ alg: 'RS256', kid: 'rs' })), false, 'ERR_JWT_INVALID'],
+  ['a kid with path traversal', token({ alg: 'RS256', kid: '../../../../dev/null' }), false, 'ERR_JWKS_NO_MATCHING_KEY'],
+  ['a kid with SQL', token({ alg: 'RS256', kid: "rs' OR '1'='1" }), false, 'ERR_JWKS_NO_MATCHING_KEY'],
   // payloads and claims
   ['payload with invalid UTF-8', signedRaw('RS256', KEYS.rs.privateKey, validHeader, b64(Buffer.concat([Buffer.from('{"sub":"'), Buffer.from([0xc3]), Buffer.from('"}')]))), false, 'ERR_JWT_INVALID'],
   ['payload a JSON array', token({ alg: 'RS256', kid: 'rs' }, [1, 2]), false, 'ERR_JWT_INVALID'],
