@@ -68,9 +68,32 @@ export interface KoaGuard extends AdapterGuard<Middleware, KoaContext> {
   webhook(options: WebhookOptions): Middleware;
 }
 
-/** The core's view of a Koa request: the full URL as received (`originalUrl`), never a mount-shortened path. */
+/**
+ * A Koa request's view: its URL is the target as the client sent it, read when asked. Koa copies
+ * `ctx.originalUrl` from `req.url` when it creates the context, so when the Koa app is mounted in
+ * Express or Connect (`app.use('/api', koa.callback())`) it lacks the mount path they stripped; they
+ * keep the whole target in `req.originalUrl`. Mounting only ever strips a prefix, so of the two the
+ * longer one is the target as sent (an Express router run inside a koa-mount sets a shortened
+ * `req.originalUrl`: then Koa's is longer). Never `req.url`, which koa-mount shortens.
+ */
+class KoaRequestView extends NodeRequestView {
+  constructor(private readonly ctx: ParameterizedContext) {
+    super(ctx.req);
+  }
+
+  override get url(): string {
+    const own = this.ctx.originalUrl;
+    const host = (this.ctx.req as { originalUrl?: unknown }).originalUrl;
+    return typeof host === 'string' && host.length > own.length ? host : own;
+  }
+}
+
+/**
+ * The core's view of a Koa request: the full URL as received, never a mount-shortened path (Koa's
+ * `ctx.originalUrl`, or the host's `req.originalUrl` when Express or Connect mounts the Koa app).
+ */
 export function koaRequest(ctx: ParameterizedContext): RequestLike {
-  return new NodeRequestView(ctx.req, ctx.originalUrl);
+  return new KoaRequestView(ctx);
 }
 
 type KoaOut = Promise<unknown> | void;

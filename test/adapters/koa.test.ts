@@ -1,6 +1,7 @@
 // Koa-specific behaviour; the shared cases (allow/deny/tokens/outage, byte-identical answers) live in
 // test/conformance.
 import type { Server } from 'node:http';
+import express from 'express';
 import Koa from 'koa';
 import Router from '@koa/router';
 import request from 'supertest';
@@ -188,6 +189,51 @@ describe('Koa adapter', () => {
       expect(res.body).toEqual({ path: '/v1/servers', user: 'alice' });
       // '/v1/servers' as seen after the mount is not what the grant names.
       expect((await request(server).get('/v1/servers').set('authorization', alice)).status).toBe(403);
+    });
+
+    it('judges the URL the client sent when the Koa app is mounted in Express or Connect (req.originalUrl)', async () => {
+      emulator().setGrants('alice', [
+        { resourceCode: 'api', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/*' },
+        { resourceCode: 'admin', resourceType: 'API', actions: ['*'], apiIdentifier: '/api/admin/*', effect: 'DENY' },
+      ]);
+      const guard = guardFor();
+      const koa = new Koa();
+      koa.use(guard.api());
+      koa.use((ctx) => {
+        ctx.body = { path: ctx.path, user: ctx.state.genauth?.identity.userId };
+      });
+      // Express strips its mount path from req.url before Koa builds ctx.originalUrl from it.
+      const app = express();
+      app.use('/api', koa.callback());
+      const server = app.listen(0, '127.0.0.1');
+      servers.push(server);
+      const alice = await auth('alice');
+      const allowed = await request(server).get('/api/servers').set('authorization', alice);
+      expect(allowed.status).toBe(200);
+      expect(allowed.body).toEqual({ path: '/servers', user: 'alice' });
+      // The DENY names the path the client sent, not the one the mounted app sees ('/admin/keys').
+      const denied = await request(server).get('/api/admin/keys').set('authorization', alice);
+      expect(denied.status).toBe(403);
+      expect(denied.body).toMatchObject({ code: 'ERR_PERMISSION_DENIED' });
+    });
+
+    it('a shortened req.originalUrl set inside a mount (an Express router run in Koa) does not shorten the judged URL', async () => {
+      const guard = guardFor();
+      const app = new Koa();
+      app.use(async (ctx, next) => {
+        if (!ctx.path.startsWith('/api')) return next();
+        ctx.path = ctx.path.slice('/api'.length) || '/';
+        // What Express's router does to the request it is handed: req.originalUrl = req.originalUrl || req.url.
+        (ctx.req as { originalUrl?: string }).originalUrl ??= ctx.req.url;
+        await next();
+      });
+      app.use(guard.api());
+      app.use((ctx) => {
+        ctx.body = { user: ctx.state.genauth?.identity.userId };
+      });
+      const server = serve(app);
+      const alice = await auth('alice');
+      expect((await request(server).get('/api/v1/servers').set('authorization', alice)).status).toBe(200);
     });
 
     it('public paths pass without a token and leave ctx.state.genauth unset', async () => {
