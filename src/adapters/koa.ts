@@ -82,9 +82,10 @@ class KoaRequestView extends NodeRequestView {
   }
 
   override get url(): string {
-    const own = this.ctx.originalUrl;
+    const own = this.ctx.originalUrl as string | undefined;
     const host = (this.ctx.req as { originalUrl?: unknown }).originalUrl;
-    return typeof host === 'string' && host.length > own.length ? host : own;
+    if (typeof host === 'string' && (own === undefined || host.length > own.length)) return host;
+    return own ?? this.ctx.req.url ?? '';
   }
 }
 
