@@ -1,11 +1,12 @@
 import 'reflect-metadata';
-import { Inject, Injectable, Module } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Injectable, Module, Post } from '@nestjs/common';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   GenAuthGuardModule,
   GenAuthService,
   genauthTestKit,
+  RequirePermission,
   useGenAuthEmulator,
   type GenAuthModuleOptions,
 } from '../../src/adapters/nest/index.js';
@@ -18,6 +19,17 @@ const emulator = useEmulator();
 
 const seed = (): void => seedStandardTenant(emulator());
 const bearer = (user: string, options?: MintOptions) => bearerFor(emulator(), user, options);
+
+/** A resource named by the request body. */
+@Controller('orders')
+class OrdersController {
+  @Post()
+  @HttpCode(200)
+  @RequirePermission((req) => `order:${String((req as { body?: { id?: unknown } }).body?.id)}`, 'order:Create')
+  create() {
+    return { ok: true };
+  }
+}
 
 /** A ConfigModule-like provider, as apps feed `forRootAsync` from their configuration. */
 @Injectable()
@@ -117,6 +129,20 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
       const res = await http().get('/api/v1/me').set('authorization', await bearer('nobody'));
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ ok: true, user: 'nobody' }); // no decision: reason absent
+    });
+  });
+
+  describe('request bodies', () => {
+    it('Nest parses the body before any guard: a resource function reads it; a malformed body is the platform 400 before the 401', async () => {
+      emulator().setGrants('carol', [{ resourceCode: 'order:7', actions: ['order:Create'] }]);
+      const app = await start({ genauth: asyncModule(), controllers: [OrdersController] });
+      const carol = await bearer('carol');
+      expect((await request(app.url).post('/api/v1/orders').set('authorization', carol).send({ id: 7 })).status).toBe(200);
+      expectProblem(await request(app.url).post('/api/v1/orders').set('authorization', carol).send({ id: 8 }), 403, 'ERR_PERMISSION_DENIED');
+      // No token, a body the platform cannot parse: refused by the platform, the guard never runs.
+      const malformed = await request(app.url).post('/api/v1/orders').set('content-type', 'application/json').send('{bad');
+      expect(malformed.status).toBe(400);
+      expect(malformed.headers['www-authenticate']).toBeUndefined();
     });
   });
 

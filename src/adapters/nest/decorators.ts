@@ -8,7 +8,8 @@ import { GENAUTH_ROUTE_POLICY } from './constants.js';
 
 /**
  * What a resource function receives: the platform's request (Express `Request` or `FastifyRequest`),
- * both of which carry the route `params` Nest matched. The body is not parsed yet on Fastify.
+ * both of which carry the route `params` Nest matched, and the `body` (Nest guards run after the
+ * platform parsed it, on Fastify too).
  */
 export interface NestResourceRequest {
   params: Record<string, string>;
