@@ -74,7 +74,8 @@ export interface KoaGuard extends AdapterGuard<Middleware, KoaContext> {
  * Express or Connect (`app.use('/api', koa.callback())`) it lacks the mount path they stripped; they
  * keep the whole target in `req.originalUrl`. Mounting only ever strips a prefix, so of the two the
  * longer one is the target as sent (an Express router run inside a koa-mount sets a shortened
- * `req.originalUrl`: then Koa's is longer). Never `req.url`, which koa-mount shortens.
+ * `req.originalUrl`: then Koa's is longer). `req.url`, which koa-mount shortens, only for a hand-made
+ * ctx without `originalUrl`.
  */
 class KoaRequestView extends NodeRequestView {
   constructor(private readonly ctx: ParameterizedContext) {
