@@ -55,7 +55,16 @@ export interface WebhookEvent {
   invalidatedUsers: number;
   revokedUsers: number;
   invalidatedAll: boolean;
+  /** Set when a readable delivery was answered 204 without acting on it for this reason; else absent. */
+  ignored?: WebhookIgnoredReason;
 }
+
+/**
+ * Why a readable webhook delivery was not acted on (`WebhookEvent.ignored`): `other_user_pool`, it
+ * names a user pool (`x-authing-userpool-id`, `x-genauth-userpool-id` or `data.userPoolId`) other than
+ * `genauth.userPoolId`.
+ */
+export type WebhookIgnoredReason = 'other_user_pool';
 
 /** What happened to the shared Redis tier (never a key, a value or Redis's own error text). */
 export interface RedisTierEvent {

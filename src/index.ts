@@ -76,5 +76,5 @@ export type { WebhookAction } from './webhooks/events.js';
 export type { WebhookBody } from './webhooks/body.js';
 export type { WebhookHeaders } from './webhooks/secret.js';
 export type { RevocationStore } from './token/revocations.js';
-export type { WebhookEvent, WebhookInvalidationEvent, WebhookReceivedEvent, WebhookRejectedEvent, WebhookRejectReason } from './events.js';
+export type { WebhookEvent, WebhookIgnoredReason, WebhookInvalidationEvent, WebhookReceivedEvent, WebhookRejectedEvent, WebhookRejectReason } from './events.js';
 export type { RevocationOptions } from './options.js';

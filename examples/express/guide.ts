@@ -58,7 +58,7 @@ export function webhookApp(options: ExpressGuardOptions) {
   const guard = createExpressGuard(options);
   const app = express();
   // #region webhook
-  // Before or after express.json(): the route reads the raw body itself.
+  // Before express.json() (or behind express.raw()): the route reads the raw bytes itself.
   app.post('/hooks/genauth', guard.webhook({ secret: process.env.GENAUTH_WEBHOOK_SECRET! }));
   // #endregion webhook
   app.get('/api/v1/reports', guard.requirePermission('reports', 'reports:Read'), (_req, res) => res.json({ reports: [] }));

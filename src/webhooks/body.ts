@@ -1,8 +1,14 @@
 /**
  * Reading a webhook body: `{ eventName, data }` as JSON, or form-encoded with `eventName` and `data`
  * as a JSON string (GenAuth's `contentType` setting). Raw bytes are preferred; a body a framework
- * already parsed (a JSON object, or the fields of a form) is read the same way.
+ * already parsed (a JSON object, or the fields of a form) is read the same way. A body with no one
+ * reading is refused as GenAuth's answers are (see genauth/duplicate-keys.ts): bytes, or a form
+ * field's percent-escapes, that are not UTF-8 (a lossy decoding gives distinct bytes one U+FFFD), a
+ * JSON text naming a key twice in one object (`JSON.parse` keeps the last), a form field the receiver
+ * reads given twice. What a framework parsed before the receiver saw it is read as it left it.
  */
+import { hasDuplicateKey } from '../genauth/duplicate-keys.js';
+
 
 /** A body as it reaches the receiver. */
 export type WebhookBody = Uint8Array | string | Record<string, unknown>;
@@ -46,24 +52,46 @@ export function parseWebhookBody(contentType: string | undefined, body: WebhookB
   }
   if (type === FORM) return formFields(text);
   if (!isJson(type)) return { status: 415 };
+  const value = parseJson(text);
+  return isObject(value) ? fields(value) : { status: 400 };
+}
+
+/** The value of a JSON text; undefined when it is not JSON or names a key twice in one object. */
+function parseJson(text: string): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return { status: 400 };
+    return undefined;
   }
-  return isObject(value) ? fields(value) : { status: 400 };
+  return hasDuplicateKey(text) ? undefined : value;
 }
 
-/** `eventName` and `data` of a form body; each at most once. */
+/** A form name or value decoded: `+` is a space, percent-escapes must be UTF-8 (else it throws a URIError). */
+const formDecode = (text: string): string => decodeURIComponent(text.replaceAll('+', ' '));
+
+/**
+ * `eventName` and `data` of a form body; each at most once. Split as `URLSearchParams` splits, but
+ * strictly: `URLSearchParams` decodes percent-escapes that are not UTF-8 to U+FFFD and keeps a
+ * malformed one (`%zz`) as written, and either is refused here.
+ */
 function formFields(text: string): ParsedEvent | BodyProblem {
-  const params = new URLSearchParams(text);
-  if (params.getAll('eventName').length > 1 || params.getAll('data').length > 1) return { status: 400 };
   const body: Record<string, unknown> = {};
-  const eventName = params.get('eventName');
-  const data = params.get('data');
-  if (eventName !== null) body.eventName = eventName;
-  if (data !== null) body.data = data;
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const equals = pair.indexOf('=');
+    let name: string;
+    let value: string;
+    try {
+      name = formDecode(equals === -1 ? pair : pair.slice(0, equals));
+      value = equals === -1 ? '' : formDecode(pair.slice(equals + 1));
+    } catch {
+      return { status: 400 };
+    }
+    if (name !== 'eventName' && name !== 'data') continue;
+    if (Object.hasOwn(body, name)) return { status: 400 };
+    body[name] = value;
+  }
   return fields(body);
 }
 
@@ -78,11 +106,8 @@ function fields(body: Record<string, unknown>): ParsedEvent | BodyProblem {
   }
   let data = body.data;
   if (typeof data === 'string') {
-    try {
-      data = JSON.parse(data);
-    } catch {
-      return { status: 400 };
-    }
+    data = parseJson(data);
+    if (data === undefined) return { status: 400 };
   }
   if (data === undefined || data === null) data = {};
   if (!isObject(data)) return { status: 400 };

@@ -4,7 +4,7 @@
  * request and write the answer; everything else is here, once.
  */
 import type { Guard } from '../core/types.js';
-import { channels, moreChannels, type WebhookEvent, type WebhookInvalidationEvent, type WebhookRejectedEvent, type WebhookRejectReason } from '../events.js';
+import { channels, moreChannels, type WebhookEvent, type WebhookIgnoredReason, type WebhookInvalidationEvent, type WebhookRejectedEvent, type WebhookRejectReason } from '../events.js';
 import { parseWebhookBody, type WebhookBody } from './body.js';
 import { planEvent, type WebhookAction } from './events.js';
 import { resolveWebhookOptions, type WebhookOptions } from './options.js';
@@ -34,6 +34,8 @@ export interface WebhookAnswer {
   eventName?: string;
   /** The invalidations made. */
   actions: readonly WebhookAction[];
+  /** Set when a readable delivery was answered 204 without acting on it for this reason (another user pool). */
+  ignored?: WebhookIgnoredReason;
 }
 
 /** The receiver of one guard. */
@@ -62,11 +64,37 @@ const TITLES: Record<number, string> = {
 };
 
 /** An answer with fixed texts only. */
-export function webhookAnswer(status: number, extra: Partial<Pick<WebhookAnswer, 'eventName' | 'actions'>> & { headers?: Record<string, string> } = {}): WebhookAnswer {
-  const { headers = {}, actions = [], eventName } = extra;
+export function webhookAnswer(status: number, extra: Partial<Pick<WebhookAnswer, 'eventName' | 'actions' | 'ignored'>> & { headers?: Record<string, string> } = {}): WebhookAnswer {
+  const { headers = {}, actions = [], eventName, ignored } = extra;
   const body = status === 204 ? '' : JSON.stringify({ type: 'about:blank', title: TITLES[status] ?? 'Error', status });
   const type: Record<string, string> = status === 204 ? {} : { 'content-type': 'application/problem+json' };
-  return { status, headers: { ...type, 'cache-control': 'no-store', ...headers }, body, actions, ...(eventName === undefined ? {} : { eventName }) };
+  return {
+    status,
+    headers: { ...type, 'cache-control': 'no-store', ...headers },
+    body,
+    actions,
+    ...(eventName === undefined ? {} : { eventName }),
+    ...(ignored === undefined ? {} : { ignored }),
+  };
+}
+
+/** The headers a delivery may name its user pool in: GenAuth's documented one, and its `x-genauth-` spelling. */
+const POOL_HEADERS = ['x-authing-userpool-id', 'x-genauth-userpool-id'] as const;
+
+/** A pool id named (absent, null and '' name none): every value of a repeated header counts. */
+function namedPools(value: unknown): unknown[] {
+  if (value === undefined || value === null || value === '') return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/**
+ * True when the delivery names a user pool, in a header or as `data.userPoolId` (the permission
+ * events' payload), that is not `ours`. A delivery naming none is taken (the field is not in every
+ * event's payload, and the header's presence is not documented as guaranteed).
+ */
+function namesOtherPool(headers: WebhookHeaders, data: Record<string, unknown>, ours: string): boolean {
+  const named = [...POOL_HEADERS.flatMap((name) => namedPools(headers[name])), ...namedPools(data.userPoolId)];
+  return named.some((pool) => pool !== ours);
 }
 
 /** The byte length of a parsed body's JSON text; undefined when it is nested too deep to serialize. */
@@ -92,7 +120,9 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
   const { secrets, maxBytes } = resolveWebhookOptions(options, path);
   const secretMatches = createSecretCheck(secrets);
   const scope = { namespace: guard.options.genauth.namespace, userIdType: guard.options.genauth.userIdType };
+  const userPoolId = guard.options.genauth.userPoolId;
   let warned = false;
+  let warnedPool = false;
 
   function check(method: string, given: WebhookHeaders): WebhookAnswer | undefined {
     const headers = lowerCaseHeaders(given);
@@ -125,6 +155,7 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
     if ('status' in parsed) return webhookAnswer(parsed.status);
     const { eventName, data } = parsed;
     if (moreChannels.webhookReceived.hasSubscribers) moreChannels.webhookReceived.publish({ eventName });
+    if (namesOtherPool(headers, data, userPoolId)) return otherPool(eventName);
     const plan = eventName === undefined ? undefined : planEvent(eventName, data, scope);
     if (plan === undefined) return webhookAnswer(204, { eventName });
     if ('unidentified' in plan) return unidentified(eventName as string);
@@ -170,6 +201,20 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
       // The 400 stands either way.
     }
     return webhookAnswer(400, { eventName, actions: [{ kind: 'invalidateAll' }] });
+  }
+
+  /**
+   * A delivery about another user pool (a webhook of another pool pointed here): nothing is done, as
+   * for any event the guard does not act on (204, so GenAuth does not deliver it again), and one
+   * warning goes to `logger`. Acting on it could revoke a user of this pool by another's email or phone.
+   */
+  function otherPool(eventName: string | undefined): WebhookAnswer {
+    const logger = guard.options.logger;
+    if (!warnedPool && logger !== false) {
+      warnedPool = true;
+      logger.warn(`genauth-guard: webhook ${eventName ?? '(no event name)'} names a user pool other than genauth.userPoolId; it was ignored (point the other pool's webhook elsewhere, or give it another secret)`);
+    }
+    return webhookAnswer(204, { eventName, ignored: 'other_user_pool' });
   }
 
   async function receive(input: WebhookInput): Promise<WebhookAnswer> {
@@ -224,5 +269,6 @@ function eventOf(answer: WebhookAnswer): WebhookEvent {
     invalidatedUsers: answer.actions.filter((action) => action.kind === 'invalidateUser').length,
     revokedUsers: answer.actions.filter((action) => action.kind === 'revokeUser').length,
     invalidatedAll: answer.actions.some((action) => action.kind === 'invalidateAll'),
+    ...(answer.ignored === undefined ? {} : { ignored: answer.ignored }),
   };
 }

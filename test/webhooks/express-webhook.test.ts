@@ -113,6 +113,17 @@ describe('Express webhook route: a body a parser read', () => {
     expect(answer.status).toBe(400);
     expect(answer.headers['content-type']).toBe('application/problem+json');
   });
+
+  it('answers 400 to a form (express.urlencoded) whose data is a JSON text naming a key twice, revoking no one', async () => {
+    await start((app) => app.use(express.urlencoded({ extended: false })));
+    const bob = await bearerFor(emulator(), 'bob');
+    expect(await reports(bob)).toBe(200);
+    const data = encodeURIComponent('{"user":{"userId":"alice","userId":"bob"}}');
+    const answer = await deliver(`eventName=user%3Ablocked&data=${data}`, jsonHeaders(SECRET, { 'content-type': 'application/x-www-form-urlencoded' }));
+    expect(answer.status).toBe(400);
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+    expect(await reports(bob)).toBe(200);
+  });
 });
 
 describe('Express webhook route: invalidations', () => {
