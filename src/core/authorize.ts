@@ -4,7 +4,7 @@ import { channels, tracing, type DecisionEvent } from '../events.js';
 import type { ResolvedOptions } from '../options.js';
 import type { ApiDecision } from '../policy/api-match.js';
 import { evaluateConditions, type ConditionContext } from '../policy/conditions.js';
-import { decide, type ConditionCheck, type Decision, type NormalizedRequirement } from '../policy/decide.js';
+import { decideIndexed, type ConditionCheck, type Decision, type NormalizedRequirement } from '../policy/decide.js';
 import type { RequestLike } from '../request.js';
 import type { Identity } from '../token/verifier.js';
 import type { GrantStore } from './grant-store.js';
@@ -117,10 +117,10 @@ export function createAuthorizer(options: ResolvedOptions, store: GrantStore, ob
     environment: DecisionEnvironment | undefined,
     note: DecisionNote | undefined,
   ): Promise<Decision> {
-    const index = await store.grants(userId, note);
+    const { index, held } = await store.userGrants(userId, note);
     return index.hasConditions
-      ? decide(index, resource, requirement, { resourceType: route.resourceType, conditions: await conditions(userId, environment) })
-      : decide(index, resource, requirement, { resourceType: route.resourceType });
+      ? decideIndexed(held, resource, requirement, { resourceType: route.resourceType, conditions: await conditions(userId, environment) })
+      : decideIndexed(held, resource, requirement, { resourceType: route.resourceType });
   }
 
   return { authorize, decide: decideFor, observe, conditions };

@@ -12,7 +12,7 @@ import type { ResolvedCacheOptions, ResolvedOptions } from '../options.js';
 import { compiledApiBytes, type CompiledApiGrants } from '../policy/api-compile.js';
 import { REMEMBERED_RESOURCE_MAX, type DecisionMemo } from '../policy/decide.js';
 import { stringBytes } from '../policy/grant-bytes.js';
-import { indexGrants, indexGrantsCompact, indexGrantsCompactLater, type GrantIndex } from '../policy/grants.js';
+import { heldGrants, indexGrants, indexGrantsCompact, indexGrantsCompactLater, type GrantIndex } from '../policy/grants.js';
 import type { AuthorizedResource } from '../wire.js';
 
 /** How long "this user does not exist" is remembered, in ms. */
@@ -74,7 +74,7 @@ class SharedLoadSupersededError extends Error {
 }
 
 /** Grants over `index`; their `set` is filled in by whoever made the set (see `memo`). */
-const grantsOver = (index: GrantIndex): UserGrants => ({ index, set: undefined as unknown as SharedGrants, lastDecision: undefined, lastResourceType: undefined, apiCharged: undefined });
+const grantsOver = (index: GrantIndex): UserGrants => ({ index, held: heldGrants(index), set: undefined as unknown as SharedGrants, lastDecision: undefined, lastResourceType: undefined, apiCharged: undefined });
 
 /** API mode's bytes already charged to a set (the tries live as long as its index). */
 const setApiBytes = new WeakMap<SharedGrants, number>();

@@ -1,7 +1,7 @@
 import type { ResourceType } from '../wire.js';
 import { foldCase, grantCoversAction } from './actions.js';
 import { codeWildcardCovers } from './code-wildcards.js';
-import { grantAt, grantCount, isGrantList, type CodeGrants, type GrantIndex } from './grants.js';
+import { checkedHeldGrants, grantAt, grantCount, isGrantList, type CodeGrants, type GrantIndex, type HeldGrants } from './grants.js';
 import type { Grant } from './normalize-grant.js';
 
 /** What a route requires: one action, all of several, or any of several. */
@@ -99,7 +99,7 @@ function decideAction(
  * `:*`). Without wildcard grants, the index's own value (a lone grant is not wrapped): the decision
  * path makes no array per call.
  */
-export function candidateGrants(index: GrantIndex, resource: string): CodeGrants | undefined {
+export function candidateGrants(index: HeldGrants, resource: string): CodeGrants | undefined {
   const exact = index.exact(resource);
   if (index.wildcards.length === 0) return exact;
   const list: Grant[] = exact === undefined ? [] : isGrantList(exact) ? [...exact] : [exact];
@@ -113,9 +113,26 @@ export function candidateGrants(index: GrantIndex, resource: string): CodeGrants
  * segments anywhere, each standing for any segments or none). With `resourceType`, only grants of that
  * type count, and DENYs of an unknown type (never an ALLOW of one); without it, every type does. With
  * `anyOf`, a DENY on one action does not refuse an ALLOW on another that no DENY covers.
+ * @throws TypeError for a GrantIndex of the app's own whose wildcard records are not those
+ * `indexGrants()` makes (a record without `pattern`, or with a prefix or pattern its code does not
+ * read as): such an index could read a DENY narrower than its code.
  */
 export function decide(
   index: GrantIndex,
+  resource: string,
+  requirement: NormalizedRequirement,
+  options: { resourceType?: ResourceType | undefined; conditions?: ConditionCheck } = NO_OPTIONS,
+): Decision {
+  return decideIndexed(checkedHeldGrants(index), resource, requirement, options);
+}
+
+/**
+ * {@link decide} over what the decision path reads of an index the guard made itself
+ * (`heldGrants`, taken once per grant set), without the checks of `checkedHeldGrants`: the guard's own
+ * decision path, where no index of an app's own arrives.
+ */
+export function decideIndexed(
+  index: HeldGrants,
   resource: string,
   requirement: NormalizedRequirement,
   options: { resourceType?: ResourceType | undefined; conditions?: ConditionCheck } = NO_OPTIONS,
@@ -153,6 +170,8 @@ export const REMEMBERED_RESOURCE_MAX = 128;
 /** Where {@link decideRemembered} keeps a user's last decision: beside the grants it was made from. */
 export interface DecisionMemo {
   readonly index: GrantIndex;
+  /** What the decision path reads of `index` (`heldGrants(index)`). */
+  readonly held: HeldGrants;
   lastDecision: Decision | undefined;
   lastResourceType: ResourceType | undefined;
 }
@@ -173,7 +192,7 @@ export function decideRemembered(
   if (last !== undefined && last.actions === requirement.actions && last.mode === requirement.mode && last.resource === resource && memo.lastResourceType === resourceType) {
     return last;
   }
-  const decision = decide(memo.index, resource, requirement, resourceType === undefined ? undefined : { resourceType });
+  const decision = decideIndexed(memo.held, resource, requirement, resourceType === undefined ? undefined : { resourceType });
   if (resource.length <= REMEMBERED_RESOURCE_MAX) {
     memo.lastDecision = decision;
     memo.lastResourceType = resourceType;

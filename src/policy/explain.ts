@@ -6,7 +6,7 @@
 import type { PolicyCondition, ResourceType } from '../wire.js';
 import { foldCase, grantCoversAction } from './actions.js';
 import { candidateGrants, type ConditionCheck, type Decision, type NormalizedRequirement } from './decide.js';
-import { grantList, type GrantIndex } from './grants.js';
+import { checkedHeldGrants, grantList, type GrantIndex } from './grants.js';
 import { grantNotes, type Grant } from './normalize-grant.js';
 
 /**
@@ -118,6 +118,7 @@ interface ActionWalk {
  * Explains a per-route decision: the same verdict as `decide(index, resource, requirement, options)`,
  * plus each of the user's grants and what it did.
  * @example explainDecision(indexGrants(entries), 'ecs:1', normalizeRequirement('ecs:Start')).grants
+ * @throws TypeError for a GrantIndex of the app's own whose wildcard records are not those `indexGrants()` makes (as `decide`).
  */
 export function explainDecision(
   index: GrantIndex,
@@ -126,7 +127,7 @@ export function explainDecision(
   options: { resourceType?: ResourceType | undefined; conditions?: ConditionCheck } = {},
 ): Explanation {
   // As an array: explain walks the candidates more than once, and is off the hot path.
-  const candidates = grantList(candidateGrants(index, resource));
+  const candidates = grantList(candidateGrants(checkedHeldGrants(index), resource));
   const check = options.conditions ?? NO_CONDITIONS;
   const { resourceType } = options;
   const { mode, actions } = requirement;

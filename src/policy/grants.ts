@@ -8,6 +8,10 @@ import { normalizeGrant, readConditions, readEffect, usableCode, type ActionShap
  * A user's grants indexed once per fetch: raw entries grouped by resource code in one pass, each
  * code's grants normalized on its first lookup and kept, plus the (few) wildcard codes normalized up
  * front. A decision is a Map lookup; a fetch costs one pass, not a normalization of every grant.
+ * An index {@link indexGrants} makes is read-only all the way down: the index, its lists (`grants`,
+ * `wildcards`, what `lookup` and `exact` return), the wildcard records and the grants themselves are
+ * frozen, and a grant's `actionSet` refuses writes (`Set.prototype.add.call` included): writing to any
+ * of them throws a `TypeError`, since later decisions (and, for a cached set, other users') read them.
  */
 export interface GrantIndex {
   /** Every usable grant, normalized (on first read). */
@@ -71,8 +75,8 @@ export interface WildcardGrant extends CodeWildcard {
 /** The wildcard record of a normalized grant, or null when its code covers exactly itself. */
 function wildcardGrant(grant: Grant): WildcardGrant | null {
   const wildcard = codeWildcard(grant.code, grant.effect === 'DENY');
-  // One shape for every record: the decision path reads them in a loop.
-  return wildcard === null ? null : { prefix: wildcard.prefix, pattern: wildcard.pattern, grant };
+  // One shape for every record: the decision path reads them in a loop. Frozen: see GrantIndex.
+  return wildcard === null ? null : Object.freeze({ prefix: wildcard.prefix, pattern: wildcard.pattern, grant });
 }
 
 /** True when the entry's grant is a wildcard grant (kept out of the exact codes). */
@@ -80,17 +84,33 @@ function isWildcardEntry(entry: AuthorizedResource, code: string): boolean {
   return isWildcardCode(code, readEffect(entry.effect) === 'DENY');
 }
 
-class LazyGrantIndex implements GrantIndex {
+/**
+ * What the decision path reads of an index: `exact()` and `wildcards`, as the index holds them. An
+ * index of ours keeps them apart from what it hands out (see {@link heldGrants}): its public lists are
+ * frozen, and V8 (Node 20) indexes a frozen array several times slower than a plain one, so the
+ * decision path reads the plain ones, which no app can reach. An index of an app's own is its own.
+ */
+export interface HeldGrants {
+  exact(code: string): CodeGrants | undefined;
+  readonly wildcards: ReadonlyArray<WildcardGrant>;
+}
+
+const NO_WILDCARDS: ReadonlyArray<WildcardGrant> = Object.freeze([]);
+
+/** A frozen copy of `list` (the shared frozen empty list for none): what an index hands out. */
+const handedOut = <T>(list: readonly T[]): readonly T[] => (list.length === 0 ? (NO_WILDCARDS as readonly T[]) : Object.freeze(list.slice()));
+
+/** The state of a lazy index, read by the decision path (see {@link HeldGrants}); never handed out. */
+class LazyHeld implements HeldGrants {
   readonly wildcards: WildcardGrant[] = [];
   readonly hasConditions: boolean;
   /** Entries by exact code, built on the second lookup: see `entriesOf`. */
   private raw: Map<string, AuthorizedResource[]> | undefined;
   private scanned = false;
-  private readonly normalized = new Map<string, readonly Grant[]>();
-  private all: readonly Grant[] | undefined;
+  private readonly normalized = new Map<string, Grant[]>();
   private estimate: number | undefined;
 
-  constructor(private readonly entries: readonly AuthorizedResource[]) {
+  constructor(readonly entries: readonly AuthorizedResource[]) {
     let hasConditions = false;
     for (const entry of entries) {
       const code = usableCode(entry);
@@ -116,7 +136,7 @@ class LazyGrantIndex implements GrantIndex {
     return this.estimate;
   }
 
-  lookup(code: string): readonly Grant[] | undefined {
+  exact(code: string): Grant[] | undefined {
     let grants = this.normalized.get(code);
     if (grants === undefined) {
       const entries = this.entriesOf(code);
@@ -125,10 +145,6 @@ class LazyGrantIndex implements GrantIndex {
       this.normalized.set(code, grants);
     }
     return grants;
-  }
-
-  exact(code: string): readonly Grant[] | undefined {
-    return this.lookup(code);
   }
 
   /**
@@ -147,7 +163,7 @@ class LazyGrantIndex implements GrantIndex {
     return this.codes().get(code);
   }
 
-  private codes(): Map<string, AuthorizedResource[]> {
+  codes(): Map<string, AuthorizedResource[]> {
     if (this.raw === undefined) {
       const raw = new Map<string, AuthorizedResource[]>();
       for (const entry of this.entries) {
@@ -161,15 +177,71 @@ class LazyGrantIndex implements GrantIndex {
     }
     return this.raw;
   }
+}
+
+/**
+ * The index {@link indexGrants} returns: frozen, its lists frozen copies of what the decision path
+ * reads (kept in a private field), so nothing an app holding it writes changes a decision.
+ */
+class LazyGrantIndex implements GrantIndex {
+  readonly #held: LazyHeld;
+  /** Frozen copies of the lists handed out, by code (made on the first lookup() of a code). */
+  #lists: Map<string, readonly Grant[]> | undefined;
+  #all: readonly Grant[] | undefined;
+  readonly wildcards: ReadonlyArray<WildcardGrant>;
+  readonly hasConditions: boolean;
+
+  constructor(entries: readonly AuthorizedResource[]) {
+    this.#held = new LazyHeld(entries);
+    this.wildcards = handedOut(this.#held.wildcards);
+    this.hasConditions = this.#held.hasConditions;
+    Object.freeze(this);
+  }
+
+  /** What the decision path reads (see {@link heldGrants}). */
+  static held(index: LazyGrantIndex): HeldGrants {
+    return index.#held;
+  }
+
+  get bytes(): number {
+    return this.#held.bytes;
+  }
+
+  lookup(code: string): readonly Grant[] | undefined {
+    let list = this.#lists?.get(code);
+    if (list === undefined) {
+      const held = this.#held.exact(code);
+      if (held === undefined) return undefined;
+      list = handedOut(held);
+      (this.#lists ??= new Map()).set(code, list);
+    }
+    return list;
+  }
+
+  exact(code: string): readonly Grant[] | undefined {
+    return this.lookup(code);
+  }
 
   get grants(): readonly Grant[] {
-    if (this.all === undefined) {
+    if (this.#all === undefined) {
       const all: Grant[] = [];
-      for (const code of this.codes().keys()) all.push(...(this.lookup(code) ?? []));
-      for (const { grant } of this.wildcards) all.push(grant);
-      this.all = all;
+      for (const code of this.#held.codes().keys()) all.push(...(this.#held.exact(code) ?? []));
+      for (const { grant } of this.#held.wildcards) all.push(grant);
+      this.#all = Object.freeze(all);
     }
-    return this.all;
+    return this.#all;
+  }
+}
+
+/** The state of a compact index, read by the decision path (see {@link HeldGrants}); never handed out. */
+class CompactHeld implements HeldGrants {
+  constructor(
+    private readonly byCode: ReadonlyMap<string, CodeGrants>,
+    readonly wildcards: ReadonlyArray<WildcardGrant>,
+  ) {}
+
+  exact(code: string): CodeGrants | undefined {
+    return this.byCode.get(code);
   }
 }
 
@@ -177,25 +249,57 @@ class LazyGrantIndex implements GrantIndex {
  * A grant list normalized up front into its smallest form, for a cache that keeps it: no raw entry is
  * kept (their descriptions and unused fields go), grants naming the same actions share one action
  * set, and a code's grants are one Map value: its only grant alone, several in an array. Same grants,
- * same order as {@link LazyGrantIndex}. Made by a {@link CompactIndexBuilder}.
+ * same order as {@link LazyGrantIndex}. Made by a {@link CompactIndexBuilder}. Frozen, handing out
+ * frozen copies of its lists, as {@link LazyGrantIndex}.
  */
 class CompactGrantIndex implements GrantIndex {
+  readonly #held: CompactHeld;
+  /** Frozen copies of the lists handed out, by code (made on the first lookup() of a code). */
+  #lists: Map<string, readonly Grant[]> | undefined;
+  readonly wildcards: ReadonlyArray<WildcardGrant>;
+
   constructor(
-    private readonly byCode: ReadonlyMap<string, CodeGrants>,
-    readonly wildcards: ReadonlyArray<WildcardGrant>,
+    held: CompactHeld,
     readonly grants: readonly Grant[],
     readonly hasConditions: boolean,
     readonly bytes: number,
-  ) {}
+  ) {
+    this.#held = held;
+    this.wildcards = handedOut(held.wildcards);
+    Object.freeze(this);
+  }
+
+  /** What the decision path reads (see {@link heldGrants}). */
+  static held(index: CompactGrantIndex): HeldGrants {
+    return index.#held;
+  }
 
   lookup(code: string): readonly Grant[] | undefined {
-    const held = this.byCode.get(code);
-    return held === undefined ? undefined : grantList(held);
+    const held = this.#held.exact(code);
+    if (held === undefined) return undefined;
+    return isGrantList(held) ? this.#list(code, held) : Object.freeze([held]);
   }
 
   exact(code: string): CodeGrants | undefined {
-    return this.byCode.get(code);
+    const held = this.#held.exact(code);
+    return held !== undefined && isGrantList(held) ? this.#list(code, held) : held;
   }
+
+  #list(code: string, held: readonly Grant[]): readonly Grant[] {
+    let list = this.#lists?.get(code);
+    if (list === undefined) (this.#lists ??= new Map()).set(code, (list = handedOut(held)));
+    return list;
+  }
+}
+
+/**
+ * What the decision path reads of `index`: for an index of ours, its plain lists (kept from the app:
+ * only this module reaches them); for an app's own index, the index itself.
+ */
+export function heldGrants(index: GrantIndex): HeldGrants {
+  if (index instanceof CompactGrantIndex) return CompactGrantIndex.held(index);
+  if (index instanceof LazyGrantIndex) return LazyGrantIndex.held(index);
+  return index;
 }
 
 /** Builds a compact index entry by entry: all at once, or in slices between event-loop turns. */
@@ -240,7 +344,7 @@ class CompactIndexBuilder {
     const all: Grant[] = [];
     for (const held of byCode.values()) for (let i = 0; i < grantCount(held); i++) all.push(grantAt(held, i));
     for (const { grant } of wildcards) all.push(grant);
-    return new CompactGrantIndex(byCode, wildcards, all, this.hasConditions, bytes);
+    return new CompactGrantIndex(new CompactHeld(byCode, wildcards), Object.freeze(all), this.hasConditions, bytes);
   }
 }
 
@@ -273,4 +377,48 @@ export async function indexGrantsCompactLater(entries: readonly AuthorizedResour
     builder.add(entries, from, Math.min(from + slice, entries.length));
   }
   return builder.finish();
+}
+
+/** Wildcard records of an app's own index already checked: frozen ones only (a writable one may change). */
+const checkedRecords = new WeakSet<object>();
+
+function refuse(what: string): never {
+  throw new TypeError(`genauth-guard: ${what} (build the index with indexGrants(), or copy its wildcard records as they are)`);
+}
+
+/**
+ * What the decision path reads of a GrantIndex a public function takes (`decide`, `explainDecision`):
+ * an index indexGrants() made passes at once (see {@link heldGrants}). One of the app's own must have
+ * `exact()` and a `wildcards` array whose records each hold a grant and exactly the `prefix` and
+ * `pattern` its code and effect read as (see `codeWildcard`): a record without `pattern` (an index
+ * written before the field) would have a DENY read as a bare prefix, and a prefix of its own may be
+ * narrower than the DENY's code, so that an ALLOW beside it decides. Such an index is refused rather
+ * than read.
+ * @throws TypeError naming the record.
+ */
+export function checkedHeldGrants(index: GrantIndex): HeldGrants {
+  if (index instanceof CompactGrantIndex) return CompactGrantIndex.held(index);
+  if (index instanceof LazyGrantIndex) return LazyGrantIndex.held(index);
+  checkOwnIndex(index);
+  return index;
+}
+
+/** The checks of {@link checkedHeldGrants} on an app's own index. */
+function checkOwnIndex(index: GrantIndex): void {
+  if (typeof index !== 'object' || index === null || typeof index.exact !== 'function') refuse('a GrantIndex must have exact()');
+  const { wildcards } = index;
+  if (!Array.isArray(wildcards)) refuse('a GrantIndex\'s wildcards must be an array');
+  for (let i = 0; i < wildcards.length; i++) {
+    const record: unknown = wildcards[i];
+    if (typeof record === 'object' && record !== null && checkedRecords.has(record)) continue;
+    const where = `a GrantIndex's wildcards[${i}]`;
+    if (typeof record !== 'object' || record === null) refuse(`${where} must be an object`);
+    const { grant, prefix, pattern } = record as Partial<WildcardGrant>;
+    if (typeof grant !== 'object' || grant === null || typeof grant.code !== 'string' || (grant.effect !== 'ALLOW' && grant.effect !== 'DENY')) refuse(`${where}.grant must be a Grant`);
+    if (!('pattern' in record)) refuse(`${where} has no pattern: its code would be read as a bare prefix`);
+    const expected = codeWildcard(grant.code, grant.effect === 'DENY');
+    if (expected === null) refuse(`${where}.grant's code has no wildcard: it belongs to exact()`);
+    if (prefix !== expected.prefix || pattern !== expected.pattern) refuse(`${where}'s prefix and pattern are not those its grant's code reads as`);
+    if (Object.isFrozen(record) && Object.isFrozen(grant)) checkedRecords.add(record);
+  }
 }

@@ -43,11 +43,12 @@ describe('permission cache links', () => {
 });
 
 describe('permission cache remeasure', () => {
+  // A value that can grow after it was cached (an index is frozen: its size stands in, with room to grow).
   const grown = { ...options, sizeOf: (value: { bytes: number; extra?: number }) => value.bytes + (value.extra ?? 0) };
 
   it('charges a value that grew, keeps the link pointing at the entry and keeps the ttl', async () => {
     const { clock, advance } = manualClock();
-    const cache = createPermissionCache({ ...grown, ttl: 1_000, clock, load: async (userId: string) => Object.assign(await load(userId), { extra: 0 }) });
+    const cache = createPermissionCache({ ...grown, ttl: 1_000, clock, load: async (userId: string) => ({ bytes: (await load(userId)).bytes, extra: 0 }) });
     const value = await cache.get('a');
     const before = cache.stats().bytes;
     const link = cache.peek('a')!.link;
@@ -63,7 +64,7 @@ describe('permission cache remeasure', () => {
 
   it('leaves alone a stale entry, another value, and a missing user; drops an entry grown past maxEntryBytes', async () => {
     const { clock, advance } = manualClock();
-    const cache = createPermissionCache({ ...grown, ttl: 1_000, maxStale: 60_000, maxEntryBytes: 5_000, clock, load: async (userId: string) => Object.assign(await load(userId), { extra: 0 }) });
+    const cache = createPermissionCache({ ...grown, ttl: 1_000, maxStale: 60_000, maxEntryBytes: 5_000, clock, load: async (userId: string) => ({ bytes: (await load(userId)).bytes, extra: 0 }) });
     const value = await cache.get('a');
     expect(cache.remeasure('a', { ...value })).toBe(false);
     expect(cache.remeasure('b', value)).toBe(false);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuthorizedResource } from '../../src/wire.js';
 import { REMEMBERED_RESOURCE_MAX, decide, decideRemembered, normalizeRequirement, type DecisionMemo, type Requirement } from '../../src/policy/decide.js';
 import { foldCase } from '../../src/policy/actions.js';
-import { indexGrants } from '../../src/policy/grants.js';
+import { heldGrants, indexGrants, type GrantIndex } from '../../src/policy/grants.js';
 import { normalizeGrant } from '../../src/policy/normalize-grant.js';
 
 const allow = (resourceCode: string, actions: string[] | string, extra: Partial<AuthorizedResource> = {}): AuthorizedResource => ({
@@ -142,7 +142,8 @@ describe('decide', () => {
 });
 
 describe('decideRemembered', () => {
-  const memoOf = (grants: AuthorizedResource[]): DecisionMemo => ({ index: indexGrants(grants), lastDecision: undefined, lastResourceType: undefined });
+  const memoOver = (index: GrantIndex): DecisionMemo => ({ index, held: heldGrants(index), lastDecision: undefined, lastResourceType: undefined });
+  const memoOf = (grants: AuthorizedResource[]): DecisionMemo => memoOver(indexGrants(grants));
   const grants = [allow('ecs:1', ['ecs:Start']), allow('api:1', ['ecs:Start'], { resourceType: 'API' }), deny('ecs:2', ['ecs:Start'])];
   const start = normalizeRequirement('ecs:Start');
 
@@ -327,7 +328,8 @@ describe('reading grant entries as GenAuth may send them', () => {
       expect(decision, type).toMatchObject({ allowed: false, reason: 'denied', grant: { code: 'ecs:1', effect: 'DENY', type: null } });
     }
     // Remembered decisions too, asked in turn with and without a type.
-    const memo: DecisionMemo = { index: indexGrants([allow('ecs:1', ['*']), denied]), lastDecision: undefined, lastResourceType: undefined };
+    const index = indexGrants([allow('ecs:1', ['*']), denied]);
+    const memo: DecisionMemo = { index, held: heldGrants(index), lastDecision: undefined, lastResourceType: undefined };
     const start = normalizeRequirement('ecs:Start');
     for (const type of ['DATA', undefined, 'DATA'] as const) expect(decideRemembered(memo, 'ecs:1', start, type).reason, String(type)).toBe('denied');
     // A DENY of another known type still does not count on a typed route; nor on actions it does not name.

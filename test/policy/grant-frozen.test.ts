@@ -32,6 +32,9 @@ const MUTATIONS: Mutation[] = [
   ['adds an action to the set', (g) => (g.actionSet as Set<string>).add('reports:Write')],
   ['clears the action set', (g) => (g.actionSet as Set<string>).clear()],
   ['deletes from the action set', (g) => (g.actionSet as Set<string>).delete('reports:Read')],
+  ['adds an action through Set.prototype.add', (g) => Set.prototype.add.call(g.actionSet, 'reports:Write')],
+  ['clears the action set through Set.prototype.clear', (g) => Set.prototype.clear.call(g.actionSet)],
+  ['deletes through Set.prototype.delete', (g) => Set.prototype.delete.call(g.actionSet, 'reports:Read')],
   ['adds an action prefix', (g) => (g.actionPrefixes as string[]).push('')],
   ['rewrites the actions', (g) => ((g.actions as string[])[0] = 'reports:Write')],
   ['replaces a field', (g) => ((g as { effect: string }).effect = 'DENY')],
@@ -66,5 +69,44 @@ describe.each(INDEXES)('the grant a decision names (%s)', (_name, index) => {
     expect(Object.isFrozen(first?.actions)).toBe(false);
     expect(Object.isFrozen(first?.condition)).toBe(false);
     expect(Object.isFrozen((first?.condition as unknown[])[0])).toBe(false);
+  });
+});
+
+/** An index's own parts: what indexGrants() returns is read-only all the way down, not only its grants. */
+const indexEntries = (): AuthorizedResource[] => [
+  { resourceCode: 'reports', resourceType: 'DATA', actions: ['reports:Read'], effect: 'ALLOW' },
+  { resourceCode: 'reports', resourceType: 'DATA', actions: ['reports:Export'], effect: 'ALLOW' },
+  { resourceCode: 'rep*', resourceType: 'DATA', actions: ['reports:Purge'], effect: 'DENY' },
+  { resourceCode: 'ecs:1', resourceType: 'DATA', actions: ['ecs:Start'], effect: 'ALLOW' },
+];
+const everything = indexGrants([{ resourceCode: '*', resourceType: 'DATA', actions: ['*'], effect: 'ALLOW' }]).grants[0] as Grant;
+
+type IndexMutation = [string, (index: GrantIndex) => unknown];
+const INDEX_MUTATIONS: IndexMutation[] = [
+  ['pushes a grant onto grants', (i) => (i.grants as Grant[]).push(everything)],
+  ['empties grants', (i) => (i.grants as Grant[]).splice(0)],
+  ['pushes an ALLOW onto a lookup() result', (i) => (i.lookup('reports') as Grant[]).push(everything)],
+  ['pushes an ALLOW onto a lookup() result of a lone grant', (i) => (i.lookup('ecs:1') as Grant[]).push(everything)],
+  ['pushes an ALLOW onto an exact() list', (i) => (i.exact('reports') as Grant[]).push(everything)],
+  ['pushes an allow-everything wildcard', (i) => (i.wildcards as unknown[]).push({ prefix: '', pattern: undefined, grant: everything })],
+  ['removes the DENY wildcard', (i) => (i.wildcards as unknown[]).splice(0)],
+  ['narrows the DENY wildcard’s prefix', (i) => ((i.wildcards[0] as { prefix: string }).prefix = 'zzz')],
+  ['replaces the wildcards', (i) => ((i as { wildcards: unknown }).wildcards = [])],
+  ['drops the DENY wildcard’s pattern', (i) => ((i.wildcards[0] as { pattern: string | undefined }).pattern = 'nothing')],
+];
+
+describe.each(INDEXES)('the index itself (%s)', (_name, index) => {
+  it.each(INDEX_MUTATIONS)('refuses an app that %s, and no later decision changes', (_label, mutate) => {
+    const shared = index(indexEntries());
+    // Read every part first, so the lazy index has built what the app then writes to.
+    expect(decide(shared, 'reports', normalizeRequirement('reports:Purge')).allowed).toBe(false);
+    expect(shared.grants).toHaveLength(4);
+    shared.lookup('ecs:1');
+    expect(() => mutate(shared)).toThrow(TypeError);
+    expect(shared.grants).toHaveLength(4);
+    expect(decide(shared, 'reports', normalizeRequirement('reports:Purge')).reason).toBe('denied');
+    expect(decide(shared, 'reports', normalizeRequirement('reports:Write')).allowed).toBe(false);
+    expect(decide(shared, 'ecs:1', normalizeRequirement('ecs:Stop')).allowed).toBe(false);
+    expect(decide(shared, 'reports', normalizeRequirement('reports:Export')).allowed).toBe(true);
   });
 });

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decide, decideRemembered, normalizeRequirement, type DecisionMemo, type NormalizedRequirement } from '../../src/policy/decide.js';
 import { grantCoversAction } from '../../src/policy/actions.js';
-import { indexGrants, indexGrantsCompact } from '../../src/policy/grants.js';
+import { heldGrants, indexGrants, indexGrantsCompact } from '../../src/policy/grants.js';
 import { normalizeGrant } from '../../src/policy/normalize-grant.js';
 import type { AuthorizedResource, ResourceType } from '../../src/wire.js';
 
@@ -130,7 +130,8 @@ describe('decide against the documented rules (reference)', () => {
       fc.property(fc.array(entry, { maxLength: 8 }), fc.array(question, { minLength: 1, maxLength: 6 }), (list, questions) => {
         const wire = JSON.parse(JSON.stringify(list)) as AuthorizedResource[];
         const lazy = indexGrants(wire);
-        const memo: DecisionMemo = { index: indexGrantsCompact(wire), lastDecision: undefined, lastResourceType: undefined };
+        const compact = indexGrantsCompact(wire);
+        const memo: DecisionMemo = { index: compact, held: heldGrants(compact), lastDecision: undefined, lastResourceType: undefined };
         // Each question asked twice in a row: the second is answered from the memo.
         for (const [resource, req, type] of [...questions, ...questions].flatMap((q) => [q, q])) {
           const expected = reference(wire, resource, req, type);
