@@ -7,75 +7,31 @@
 const REFUSED = 'genauth-guard: a grant is read-only (it is shared by every decision made from its set)';
 
 /**
- * A read-only set: its values are in a private Set that nothing outside can reach, so no write gets
- * through, not `add` on it nor `Set.prototype.add.call(set, ...)` (which throws: it is no Set), where
- * a frozen Set subclass still let the built-in methods write its entries. Reads are the Set's own,
- * one private field away; `add`, `delete` and `clear` throw. JSON gives its values as an array.
+ * A Set that refuses `add`, `delete` and `clear` once frozen (`Object.freeze` alone leaves a Set's
+ * entries writable). Reads are the built-in ones.
  */
-export class ReadOnlySet<T> implements ReadonlySet<T> {
-  readonly #values: Set<T>;
-
-  constructor(values: Iterable<T>) {
-    this.#values = new Set(values);
-    Object.freeze(this);
+export class ReadOnlySet<T> extends Set<T> {
+  override add(value: T): this {
+    if (Object.isFrozen(this)) throw new TypeError(REFUSED);
+    return super.add(value);
   }
 
-  has(value: T): boolean {
-    return this.#values.has(value);
+  override delete(value: T): boolean {
+    if (Object.isFrozen(this)) throw new TypeError(REFUSED);
+    return super.delete(value);
   }
 
-  get size(): number {
-    return this.#values.size;
-  }
-
-  forEach(callback: (value: T, key: T, set: ReadonlySet<T>) => void, thisArg?: unknown): void {
-    for (const value of this.#values) callback.call(thisArg, value, value, this);
-  }
-
-  entries(): SetIterator<[T, T]> {
-    return this.#values.entries();
-  }
-
-  keys(): SetIterator<T> {
-    return this.#values.values();
-  }
-
-  values(): SetIterator<T> {
-    return this.#values.values();
-  }
-
-  [Symbol.iterator](): SetIterator<T> {
-    return this.#values.values();
-  }
-
-  get [Symbol.toStringTag](): string {
-    return 'ReadOnlySet';
-  }
-
-  /** Always throws: the set is read-only. */
-  add(_value: T): never {
-    throw new TypeError(REFUSED);
-  }
-
-  /** Always throws: the set is read-only. */
-  delete(_value: T): never {
-    throw new TypeError(REFUSED);
-  }
-
-  /** Always throws: the set is read-only. */
-  clear(): never {
-    throw new TypeError(REFUSED);
-  }
-
-  /** The values, as an array (what `JSON.stringify` writes). */
-  toJSON(): T[] {
-    return [...this.#values];
+  override clear(): void {
+    if (Object.isFrozen(this)) throw new TypeError(REFUSED);
+    super.clear();
   }
 }
 
-/** The values of `values` in a {@link ReadOnlySet}. */
+/** The values of `values` in a frozen {@link ReadOnlySet}. */
 export function readOnlySet<T>(values: Iterable<T>): ReadonlySet<T> {
-  return new ReadOnlySet(values);
+  const set = new ReadOnlySet<T>();
+  for (const value of values) set.add(value);
+  return Object.freeze(set);
 }
 
 /** `list` itself when already frozen (the shared empty lists), else a frozen copy. */
