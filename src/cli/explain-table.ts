@@ -15,6 +15,7 @@ function notes(entry: ExplainedGrant): string {
   if (entry.condition !== undefined) list.push(`condition #${entry.condition.index} ${entry.condition.result === false ? 'false' : 'unevaluable'}`);
   if (entry.effectAssumed === true) list.push('effect missing: read as DENY');
   if (entry.conditionsMalformed === true) list.push('condition malformed');
+  if (entry.conditionKeyUnknown === true) list.push('conditions under an unknown key');
   if (entry.actionsUnreadable === true) list.push('actions unreadable');
   if (entry.apiIdentifierUnreadable === true) list.push('apiIdentifier unreadable');
   if (entry.codeUnreadable === true) list.push('resourceCode unreadable: covers every code');

@@ -8,11 +8,12 @@ import { createGrantSetTable, type GrantSet, type GrantSetTable } from '../cache
 import { GenAuthApiError, PermissionsUnavailableError, isGuardError } from '../errors.js';
 import { readResourceList } from '../genauth/authorized-resources.js';
 import type { GenAuthClient } from '../genauth/client.js';
+import { createGrantShapeWarnings, type GrantShapeWarnings } from '../genauth/warnings.js';
 import type { ResolvedCacheOptions, ResolvedOptions } from '../options.js';
 import { compiledApiBytes, type CompiledApiGrants } from '../policy/api-compile.js';
 import { REMEMBERED_RESOURCE_MAX, type DecisionMemo } from '../policy/decide.js';
 import { stringBytes } from '../policy/grant-bytes.js';
-import { heldGrants, indexGrants, indexGrantsCompact, indexGrantsCompactLater, type GrantIndex } from '../policy/grants.js';
+import { heldGrants, indexGrants, indexGrantsCompact, indexGrantsCompactLater, strayConditionKeyOf, type GrantIndex } from '../policy/grants.js';
 import type { AuthorizedResource } from '../wire.js';
 
 /** How long "this user does not exist" is remembered, in ms. */
@@ -79,9 +80,16 @@ const grantsOver = (index: GrantIndex): UserGrants => ({ index, held: heldGrants
 /** API mode's bytes already charged to a set (the tries live as long as its index). */
 const setApiBytes = new WeakMap<SharedGrants, number>();
 
+/** `index`, after telling the operator of an entry read fail-closed for its shape (once per grant set, when indexed). */
+function told(index: GrantIndex, warnings: GrantShapeWarnings): GrantIndex {
+  const key = strayConditionKeyOf(index);
+  if (key !== undefined) warnings.conditionKey(key);
+  return index;
+}
+
 /** `cache: false`: grants of the request's own, lazily indexed, never held, never shared. */
-function uncachedGrants(list: readonly AuthorizedResource[]): UserGrants {
-  const grants = grantsOver(indexGrants(list));
+function uncachedGrants(list: readonly AuthorizedResource[], warnings: GrantShapeWarnings): UserGrants {
+  const grants = grantsOver(told(indexGrants(list), warnings));
   grants.set = { packed: '', length: 0, built: grants, hash: '', users: 0, bytes: 0 };
   return grants;
 }
@@ -106,14 +114,15 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
   const { genauth } = options;
   const settings: ResolvedCacheOptions | undefined = options.cache === false ? undefined : options.cache;
   // Each guard interns its own users' lists: a set is shared only within one guard's scope.
+  const warnings = createGrantShapeWarnings(options.logger, options.clock);
   const sets: GrantSetTable<readonly AuthorizedResource[], UserGrants> = createGrantSetTable({
-    build: (list) => grantsOver(indexGrantsCompact(list)),
-    buildLater: async (list) => grantsOver(await indexGrantsCompactLater(list)),
+    build: (list) => grantsOver(told(indexGrantsCompact(list), warnings)),
+    buildLater: async (list) => grantsOver(told(await indexGrantsCompactLater(list), warnings)),
     // The list's text is kept deflated: charged as the latin1 string that holds it.
     sizeOf: (grants, packed) => grants.index.bytes + SET_BYTES + MEMO_BYTES + stringBytes(packed),
   });
   function memo(list: readonly AuthorizedResource[]): UserGrants | Promise<UserGrants> {
-    if (settings === undefined) return uncachedGrants(list);
+    if (settings === undefined) return uncachedGrants(list, warnings);
     if (list.length >= LARGE_LIST) return memoLater(list);
     const interned = sets.intern(list);
     return interned instanceof Promise ? interned.then(grantsOf) : grantsOf(interned);

@@ -1,4 +1,4 @@
-/** The client's operator warnings: each says what to fix, and repeats at most once a minute. */
+/** Operator warnings (the client's, and the shape of the grants it sent): each says what to fix, and repeats at most once a minute. */
 import type { GenAuthApiError } from '../errors.js';
 import type { Clock } from '../options/types.js';
 
@@ -28,6 +28,30 @@ export function credentialsRefused(error: GenAuthApiError): string {
     error.apiCode === undefined ? undefined : `apiCode ${error.apiCode}`,
   ].filter((part) => part !== undefined);
   return `GenAuth refused the management credentials${shown.length === 0 ? '' : ` (${shown.join(', ')})`}`;
+}
+
+/** A key shown as sent when it is plain (letters, digits, `_ . $ -`, at most 64): never control characters or a long text. */
+const PLAIN_KEY = /^[\w.$-]{1,64}$/;
+
+/** Warnings about the shape of the grants GenAuth sent, told when a grant set is indexed. */
+export interface GrantShapeWarnings {
+  /** An entry carried conditions under `key`, not `condition`: it was read fail-closed. */
+  conditionKey(key: string): void;
+}
+
+/** Grant-shape warnings to `logger` (none when it is `false`), throttled. */
+export function createGrantShapeWarnings(logger: { warn(message: string): void } | false, clock: Clock): GrantShapeWarnings {
+  const conditionKey = throttle(clock, WARNING_INTERVAL_MS);
+  return {
+    conditionKey(key) {
+      if (logger === false || !conditionKey()) return;
+      logger.warn(
+        `genauth-guard: GenAuth sent a permission entry with conditions under ${PLAIN_KEY.test(key) ? `"${key}"` : 'a key'} ` +
+          'other than "condition", which the guard does not read: it cannot evaluate them, so such an ALLOW grants nothing ' +
+          'and such a DENY applies unconditionally. Check how the GenAuth deployment sends conditions.',
+      );
+    },
+  };
 }
 
 export interface OperatorWarnings {

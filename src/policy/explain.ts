@@ -62,6 +62,11 @@ export interface ExplainedGrant {
   readonly effectAssumed?: true;
   /** The entry's `condition` was malformed (an ALLOW then grants nothing; a DENY applies). */
   readonly conditionsMalformed?: true;
+  /**
+   * The entry carried conditions under a key other than `condition` (`conditions`, `Condition`, ...),
+   * which the guard does not read: an ALLOW then grants nothing; a DENY applies.
+   */
+  readonly conditionKeyUnknown?: true;
   /** The entry's `actions` were unreadable or empty (a DENY then covers every action; an ALLOW none). */
   readonly actionsUnreadable?: true;
   /** The entry's `apiIdentifier` was present but not a string (API mode: a DENY covers every path, an ALLOW none). */
@@ -102,6 +107,7 @@ export function withNotes(explained: Mutable<ExplainedGrant>): ExplainedGrant {
   const notes = grantNotes(explained.grant);
   if (notes?.effectAssumed) explained.effectAssumed = true;
   if (notes?.conditionsMalformed) explained.conditionsMalformed = true;
+  if (notes?.conditionKeyUnknown) explained.conditionKeyUnknown = true;
   if (notes?.actionsUnreadable) explained.actionsUnreadable = true;
   if (notes?.apiIdentifierUnreadable) explained.apiIdentifierUnreadable = true;
   if (notes?.codeUnreadable) explained.codeUnreadable = true;

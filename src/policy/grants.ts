@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AuthorizedResource } from '../wire.js';
 import { codeWildcard, isWildcardCode, type CodeWildcard } from './code-wildcards.js';
 import { codeListBytes, compactGrantBytes, entryBytes, INDEX_BYTES, shapeBytes, wildcardBytes } from './grant-bytes.js';
-import { normalizeGrant, readConditions, readEffect, usableCode, type ActionShapes, type Grant } from './normalize-grant.js';
+import { normalizeGrant, readConditions, readEffect, strayConditionKey, usableCode, type ActionShapes, type Grant } from './normalize-grant.js';
 
 /**
  * A user's grants indexed once per fetch: raw entries grouped by resource code in one pass, each
@@ -84,6 +84,18 @@ function isWildcardEntry(entry: AuthorizedResource, code: string): boolean {
   return isWildcardCode(code, readEffect(entry.effect) === 'DENY');
 }
 
+/** The first key an index's entries carried conditions under other than `condition`, kept for the few that had one. */
+const strayKeys = new WeakMap<GrantIndex, string>();
+
+/**
+ * The first key, other than `condition`, under which an entry of the index carried conditions (see
+ * `strayConditionKey`: such a grant is read fail-closed), or undefined. Found while the index was
+ * built, so for the operator warning, once per grant set.
+ */
+export function strayConditionKeyOf(index: GrantIndex): string | undefined {
+  return strayKeys.get(index);
+}
+
 /**
  * What the decision path reads of an index: `exact()` and `wildcards`, as the index holds them. An
  * index of ours keeps them apart from what it hands out (see {@link heldGrants}): its public lists are
@@ -109,21 +121,28 @@ class LazyHeld implements HeldGrants {
   private scanned = false;
   private readonly normalized = new Map<string, Grant[]>();
   private estimate: number | undefined;
+  /** The first key other than `condition` an entry carried conditions under (see {@link strayConditionKeyOf}). */
+  readonly strayKey: string | undefined;
 
   constructor(readonly entries: readonly AuthorizedResource[]) {
     let hasConditions = false;
+    let strayKey: string | undefined;
     for (const entry of entries) {
       const code = usableCode(entry);
       if (code === null) continue;
-      // Read as normalization reads it: a single condition object counts (the fast path skips conditions).
-      if (!hasConditions && (readConditions(entry.condition)?.length ?? 0) > 0) hasConditions = true;
+      const stray = strayConditionKey(entry);
+      // Read as normalization reads it: a single condition object counts (the fast path skips conditions);
+      // an entry with a stray condition key keeps none (it is read fail-closed).
+      if (stray !== undefined) strayKey ??= stray;
+      else if (!hasConditions && (readConditions(entry.condition)?.length ?? 0) > 0) hasConditions = true;
       if (isWildcardEntry(entry, code)) {
-        const grant = normalizeGrant(entry);
+        const grant = normalizeGrant(entry, undefined, stray);
         const wildcard = grant === null ? null : wildcardGrant(grant);
         if (wildcard !== null) this.wildcards.push(wildcard);
       }
     }
     this.hasConditions = hasConditions;
+    this.strayKey = strayKey;
   }
 
   /** Estimated on first read: only a cache asks, so an uncached load never pays for it. */
@@ -195,6 +214,7 @@ class LazyGrantIndex implements GrantIndex {
     this.#held = new LazyHeld(entries);
     this.wildcards = handedOut(this.#held.wildcards);
     this.hasConditions = this.#held.hasConditions;
+    if (this.#held.strayKey !== undefined) strayKeys.set(this, this.#held.strayKey);
     Object.freeze(this);
   }
 
@@ -308,13 +328,17 @@ class CompactIndexBuilder {
   private readonly byCode = new Map<string, Grant | Grant[]>();
   private readonly wildcards: WildcardGrant[] = [];
   private hasConditions = false;
+  private strayKey: string | undefined;
   private bytes = INDEX_BYTES;
 
   /** Adds `entries[from, to)`, in order. */
   add(entries: readonly AuthorizedResource[], from: number, to: number): void {
     for (let i = from; i < to; i++) {
-      const grant = normalizeGrant(entries[i]!, this.shapes);
+      const entry = entries[i]!;
+      const stray = strayConditionKey(entry);
+      const grant = normalizeGrant(entry, this.shapes, stray);
       if (grant === null) continue;
+      if (stray !== undefined) this.strayKey ??= stray;
       this.bytes += compactGrantBytes(grant);
       if (grant.conditions.length > 0) this.hasConditions = true;
       const wildcard = wildcardGrant(grant);
@@ -344,7 +368,9 @@ class CompactIndexBuilder {
     const all: Grant[] = [];
     for (const held of byCode.values()) for (let i = 0; i < grantCount(held); i++) all.push(grantAt(held, i));
     for (const { grant } of wildcards) all.push(grant);
-    return new CompactGrantIndex(new CompactHeld(byCode, wildcards), Object.freeze(all), this.hasConditions, bytes);
+    const index = new CompactGrantIndex(new CompactHeld(byCode, wildcards), Object.freeze(all), this.hasConditions, bytes);
+    if (this.strayKey !== undefined) strayKeys.set(index, this.strayKey);
+    return index;
   }
 }
 

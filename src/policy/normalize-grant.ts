@@ -39,6 +39,12 @@ export interface GrantNotes {
   readonly effectAssumed?: true;
   /** `condition` was malformed: an ALLOW grants nothing, a DENY applies unconditionally. */
   readonly conditionsMalformed?: true;
+  /**
+   * The entry had a key other than `condition` naming a condition (`conditions`, `Condition`,
+   * `policyCondition`, ...; see {@link strayConditionKey}): conditions the guard does not read, so an
+   * ALLOW grants nothing and a DENY applies unconditionally, as for a malformed `condition`.
+   */
+  readonly conditionKeyUnknown?: true;
   /** `actions` was unreadable or empty: a DENY covers every action, an ALLOW none. */
   readonly actionsUnreadable?: true;
   /**
@@ -101,6 +107,32 @@ export function readConditions(value: unknown): readonly PolicyCondition[] | nul
     return value.every(isConditionObject) ? value : null;
   }
   return isConditionObject(value) ? [value] : null;
+}
+
+/** Without the `u` flag, `i` folds ASCII letters only: no dotless ı or long ſ stands for `i` or `s`. */
+const CONDITION_WORD = /condition/i;
+
+/** A key GenAuth documents for an entry (compared one by one: cheaper than a Set for JSON.parse's internalized keys). */
+function documentedKey(key: string): boolean {
+  return (
+    key === 'resourceCode' || key === 'actions' || key === 'effect' || key === 'condition' || key === 'resourceType' || key === 'apiIdentifier' || key === 'description'
+  );
+}
+
+/**
+ * The entry's first own key, other than `condition`, whose name holds `condition` in any ASCII case
+ * (`conditions`, `Condition`, `policyCondition`, `conditionList`), whatever its value; else undefined.
+ * GenAuth documents conditions under `condition` only: what such a key holds cannot be evaluated, so
+ * the entry is read as carrying conditions the guard does not understand (protocol notes: deny them).
+ * Run once per entry when a grant set is indexed, never per request (about 15 ns an entry).
+ */
+export function strayConditionKey(entry: unknown): string | undefined {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return undefined;
+  for (const key in entry) {
+    if (documentedKey(key) || !CONDITION_WORD.test(key)) continue;
+    if (Object.hasOwn(entry, key)) return key;
+  }
+  return undefined;
 }
 
 /** The entry's `resourceCode` when it is a non-empty string, else null. */
@@ -166,8 +198,9 @@ function sharedShape(actions: readonly string[], deny: boolean, shapes: ActionSh
  * Normalizes one upstream entry; returns null for an entry with no usable resource code (see
  * {@link usableCode}: a DENY whose code cannot be read covers every code). `shapes`,
  * when given, lets grants of one list share their action sets (see {@link ActionShapes}).
+ * `conditionKey` is the entry's {@link strayConditionKey}, when the caller has read it already.
  */
-export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes): Grant | null {
+export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes, conditionKey: string | undefined = strayConditionKey(entry)): Grant | null {
   const code = usableCode(entry);
   if (code === null) return null;
   const effect = readEffect(entry.effect);
@@ -175,9 +208,12 @@ export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes)
   let conditions = readConditions(entry.condition);
   let actions: readonly string[] | null = readActions(entry.actions);
   const malformed = conditions === null;
+  const keyUnknown = conditionKey !== undefined;
   const unreadable = actions === null || actions.length === 0;
-  if (conditions === null) {
-    // Malformed conditions: an ALLOW grants nothing, a DENY applies whatever they meant.
+  if (conditions === null || keyUnknown) {
+    // Conditions it cannot read (malformed, or under a key it does not know): an ALLOW grants nothing,
+    // a DENY applies whatever they meant (unconditionally, its readable `condition` too: how the two
+    // combine is unknown).
     conditions = NO_CONDITIONS;
     if (!deny) actions = NO_ACTIONS;
   }
@@ -203,10 +239,11 @@ export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes)
   });
   // usableCode stood in `*` for a DENY's code it could not read.
   const codeUnreadable = code !== entry.resourceCode;
-  if (!entryNamesEffect(entry.effect) || malformed || unreadable || identifierUnreadable || codeUnreadable) {
+  if (!entryNamesEffect(entry.effect) || malformed || keyUnknown || unreadable || identifierUnreadable || codeUnreadable) {
     const note: { -readonly [K in keyof GrantNotes]: GrantNotes[K] } = {};
     if (!entryNamesEffect(entry.effect)) note.effectAssumed = true;
     if (malformed) note.conditionsMalformed = true;
+    if (keyUnknown) note.conditionKeyUnknown = true;
     if (unreadable) note.actionsUnreadable = true;
     if (identifierUnreadable) note.apiIdentifierUnreadable = true;
     if (codeUnreadable) note.codeUnreadable = true;
