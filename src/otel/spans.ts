@@ -6,6 +6,11 @@
  * start, so a load begun inside the decision, and its cache result, find it. A decision that waits
  * (`tracePromise`) is closed on `asyncEnd`; one made at once from fresh cached grants (`traceSync`,
  * marked `synchronous`) on `end`, since nothing follows it.
+ *
+ * A span the sampler does not record (`isRecording()` false: an `AlwaysOff` or ratio sampler's drop,
+ * or no SDK registered) gets no attribute or status after it starts: nothing of it is kept, so the
+ * attribute objects are not built. It is still started with its start attributes (a sampler decides
+ * on them) and still ended. Metrics do not depend on spans.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
@@ -23,6 +28,17 @@ interface DecisionScope {
 }
 
 const CACHE_RESULTS: ReadonlySet<string> = new Set(['hit', 'stale', 'miss']);
+
+/** Sets a recording decision span's outcome, reason and, for a failure, its error type and status. */
+function setOutcome(span: Span, decision: DecisionTrace): void {
+  if (decision.error !== undefined) {
+    const reason = reasonOfFailure(decision.error);
+    span.setAttributes({ [ATTR.outcome]: 'error', [ATTR.reason]: reason, [ATTR.errorType]: reason });
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  } else {
+    span.setAttributes({ [ATTR.outcome]: decision.allowed === true ? 'allow' : 'deny', [ATTR.reason]: decision.reason ?? '' });
+  }
+}
 
 /** Subscribes the span handlers; the returned function unsubscribes them. */
 export function traceSpans(tracer: Tracer, recordUserId: boolean): Stop {
@@ -56,7 +72,8 @@ export function traceSpans(tracer: Tracer, recordUserId: boolean): Stop {
   function endDecision(message: unknown): void {
     const decision = message as DecisionTrace;
     if (decision.synchronous === true) {
-      scopes.get(decision)?.span.setAttribute(ATTR.cache, 'hit');
+      const span = scopes.get(decision)?.span;
+      if (span?.isRecording() === true) span.setAttribute(ATTR.cache, 'hit');
       closeDecision(decision);
     } else if (decision.error !== undefined) {
       closeDecision(decision);
@@ -70,21 +87,16 @@ export function traceSpans(tracer: Tracer, recordUserId: boolean): Stop {
     if (scope === undefined) return;
     scopes.delete(decision);
     scope.ended = true;
-    const { span } = scope;
-    if (decision.error !== undefined) {
-      span.setAttributes({ [ATTR.outcome]: 'error', [ATTR.reason]: reasonOfFailure(decision.error), [ATTR.errorType]: reasonOfFailure(decision.error) });
-      span.setStatus({ code: SpanStatusCode.ERROR });
-    } else {
-      span.setAttributes({ [ATTR.outcome]: decision.allowed === true ? 'allow' : 'deny', [ATTR.reason]: decision.reason ?? '' });
-    }
-    span.end();
+    // A span not recorded is not kept: no outcome attributes are built for it (see the file's comment).
+    if (scope.span.isRecording()) setOutcome(scope.span, decision);
+    scope.span.end();
   }
 
   function noteCache(message: unknown): void {
     const { kind } = message as CacheEvent;
     if (!CACHE_RESULTS.has(kind)) return;
     const scope = current.getStore();
-    if (scope !== undefined && !scope.ended) scope.span.setAttribute(ATTR.cache, kind);
+    if (scope !== undefined && !scope.ended && scope.span.isRecording()) scope.span.setAttribute(ATTR.cache, kind);
   }
 
   function openLoad(message: unknown): void {
@@ -99,10 +111,12 @@ export function traceSpans(tracer: Tracer, recordUserId: boolean): Stop {
     const span = loads.get(load);
     if (span === undefined) return;
     loads.delete(load);
-    if (load.statusClass !== undefined) span.setAttribute(ATTR.statusClass, load.statusClass);
-    if (load.error !== undefined) {
-      span.setAttribute(ATTR.errorType, errorTypeOf(load.error));
-      span.setStatus({ code: SpanStatusCode.ERROR });
+    if (span.isRecording()) {
+      if (load.statusClass !== undefined) span.setAttribute(ATTR.statusClass, load.statusClass);
+      if (load.error !== undefined) {
+        span.setAttribute(ATTR.errorType, errorTypeOf(load.error));
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
     }
     span.end();
   }
