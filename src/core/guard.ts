@@ -57,7 +57,7 @@ export function createGuard(input: GuardOptions): Guard {
   const store = createGrantStore(options, client);
   // With a shared tier, revocations are recorded in Redis too and reach every instance.
   const revocationOptions = { ...options.revocation, now: options.now };
-  const shared = store.shared === undefined ? undefined : createSharedRevocations(revocationOptions, store.shared);
+  const shared = store.shared === undefined ? undefined : createSharedRevocations(revocationOptions, store.shared, options.logger, options.clock);
   const revocations = shared?.store ?? createMemoryRevocations(revocationOptions);
   // No verifier when identity.resolve names the caller: no token is read then.
   const jwt = options.jwt;

@@ -10,6 +10,8 @@
  * record read again (`missed`). See docs/many-instances.md.
  */
 import type { SharedTier } from '../cache/redis/tier.js';
+import { throttle, WARNING_INTERVAL_MS } from '../genauth/warnings.js';
+import type { Clock } from '../options/types.js';
 import { createMemoryRevocations, type MemoryRevocationOptions, type RevocationStore } from '../token/revocations.js';
 
 /** What a request that waited on its decision asks: may a record published meanwhile have been missed? */
@@ -39,7 +41,22 @@ export interface SharedRevocations {
   readonly missed: MissedRevocations;
 }
 
-export function createSharedRevocations(options: MemoryRevocationOptions, tier: SharedTier): SharedRevocations {
+/**
+ * The operator's line for the 503 `recheck` leads to (the tier's own warning, sent when Redis first
+ * fails, tells of the outage, not of this): at most once a minute.
+ */
+const UNVERIFIED_WARNING =
+  'genauth-guard: a request was answered 503 ERR_PERMISSIONS_UNAVAILABLE: it waited on its decision while the Redis invalidation ' +
+  "subscription was down or not yet up, and once it was up Redis did not answer the read of the user's revocation record, so a " +
+  'revocation published meanwhile may have been missed. Such requests are answered 503 until Redis answers these reads ' +
+  '(check that Redis is reachable within cache.redisTimeout and that the guard\'s Redis user may GET).';
+
+export function createSharedRevocations(
+  options: MemoryRevocationOptions,
+  tier: SharedTier,
+  logger: { warn(message: string): void } | false,
+  clock: Clock,
+): SharedRevocations {
   // The memory store object itself is handed out, so `active` stays the plain property the verifier reads.
   const store = createMemoryRevocations(options);
   const remember = store.revoke.bind(store);
@@ -62,6 +79,7 @@ export function createSharedRevocations(options: MemoryRevocationOptions, tier: 
   // a request that starts at one generation and ends at another, or at an odd one, may have missed a record.
   let generation = 1;
   const live = () => generation % 2 === 0;
+  const warnDue = throttle(clock, WARNING_INTERVAL_MS);
 
   const missed: MissedRevocations = {
     mark: () => generation,
@@ -69,7 +87,11 @@ export function createSharedRevocations(options: MemoryRevocationOptions, tier: 
       if (since === generation && live()) return undefined;
       // Unanswered while still down: the local copy decides. Unanswered once live again (at another
       // generation: the request waited across a resync): unknown, the caller fails closed.
-      return lookUp(userId).then((answered) => answered || !live());
+      return lookUp(userId).then((answered) => {
+        if (answered || !live()) return true;
+        if (logger !== false && warnDue()) logger.warn(UNVERIFIED_WARNING);
+        return false;
+      });
     },
   };
 

@@ -58,13 +58,14 @@ describe.skipIf(!run)('a revocation published while the subscription was down', 
     await ask(redis().port, `ACL DELUSER ${USER}`);
   });
 
-  async function instanceA(redisTimeout = 1000): Promise<Waiting> {
+  async function instanceA(redisTimeout = 1000, logged: string[] | undefined = undefined): Promise<Waiting> {
     const client = await open.client(`redis://${USER}:${PASSWORD}@127.0.0.1:${redis().port}`);
     let opened: () => void = () => {};
     const gate = new Promise<void>((resolve) => (opened = resolve));
     let waiting = 0;
     const guard = createExpressGuard(
       sharedOptions(emulator(), client, { redisPrefix: prefix, redisTimeout }, {
+        ...(logged === undefined ? {} : { logger: { warn: (line: string) => void logged.push(line) } }),
         conditions: {
           context: async () => {
             waiting++;
@@ -155,8 +156,9 @@ describe.skipIf(!run)('a revocation published while the subscription was down', 
     expect(response.challenge).toContain('revoked');
   });
 
-  it('a request waiting across a resync whose record Redis then refuses to read is a 503, never allowed', async () => {
-    const a = await instanceA();
+  it('a request waiting across a resync whose record Redis then refuses to read is a 503, never allowed, and the operator is told why', async () => {
+    const logged: string[] = [];
+    const a = await instanceA(1000, logged);
     const b = await instanceB();
     const answer = a.request('route', alice);
     await a.entered();
@@ -170,6 +172,11 @@ describe.skipIf(!run)('a revocation published while the subscription was down', 
     const response = await answer;
     expect(response).toMatchObject({ status: 503, code: 'ERR_PERMISSIONS_UNAVAILABLE' });
     expect(response.retryAfter).toMatch(/^\d+$/);
+    // One line names this 503 (the tier's own warning, at the drop, speaks of the outage in general).
+    const told = logged.filter((line) => line.includes('ERR_PERMISSIONS_UNAVAILABLE'));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(/^genauth-guard: /);
+    expect(told[0]).toContain('revocation record');
   });
 
   it('while the subscription is down, a record Redis cannot give is not an outage: the request is decided on the local copy', async () => {

@@ -74,7 +74,8 @@ export function createTierHealth(logger: { warn(message: string): void } | false
       if (logger !== false) {
         logger.warn(
           `genauth-guard: the shared Redis tier is unavailable (${reason}); requests are answered from the in-process cache and GenAuth ` +
-            'until it answers again (the client reconnects by itself).',
+            'until it answers again (the client reconnects by itself), except a request that waited on its decision while the ' +
+            "invalidation subscription was down or not yet up: once it is up, that request is answered 503 if Redis does not give its user's revocation record.",
         );
       }
     },
