@@ -130,6 +130,9 @@ export function keySourceProblem(error: unknown, option: string): SetupProblem {
   if (error instanceof KeySourceError && error.failure === 'jwks_uri_not_https') {
     return { kind: 'discovery_mismatch', option: 'jwt.issuer', cause: "the discovery document's jwks_uri is not https (http only with an http jwt.issuer, for local development): the keys are not fetched over an unprotected connection; check the issuer's metadata" };
   }
+  if (error instanceof KeySourceError && error.failure === 'jwks_uri_bad_port') {
+    return { kind: 'key_source_invalid', option: 'jwt.issuer', cause: "the discovery document's jwks_uri is on a port that fetch refuses (a \"bad port\" of the WHATWG Fetch standard, such as 22, 25, 6000 or 6667): the key set can never be fetched; the issuer's metadata must name it on another port" };
+  }
   if (error instanceof KeySourceError && error.failure === 'not_object') {
     return { kind: 'key_source_invalid', option, cause: `${what} answered JSON that is not an object (null, a number, a string, a boolean or an array): check that jwt.issuer is the URL the issuer serves its metadata under` };
   }

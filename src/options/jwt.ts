@@ -5,7 +5,7 @@ import { OPTION_KEYS } from './keys.js';
 import type { ResolvedJwtOptions } from './resolved.js';
 import type { JwksOptions, JwtOptions } from './types.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../token/bounded-body.js';
-import { keySetTransportAllowed } from '../token/key-set-url.js';
+import { fetchRefusesPort, keySetTransportAllowed } from '../token/key-set-url.js';
 
 const ALGORITHMS = new Set<string>([
   'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
@@ -33,6 +33,17 @@ const HMAC_KEY_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48,
 
 /** The armor of a PEM block (a key of any kind, a certificate). */
 const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----/;
+
+/**
+ * Refuses a URL the guard fetches (`what`, at `path`) on a port fetch refuses: it would be rejected on
+ * every request, a 503 told as "could not be used (TypeError)". The port is not echoed (an option's
+ * value never is).
+ */
+function checkFetchablePort(url: string, path: string, what: string): void {
+  if (fetchRefusesPort(new URL(url))) {
+    fail(path, `is on a port that fetch refuses (a "bad port" of the WHATWG Fetch standard, such as 22, 25, 6000 or 6667): ${what} could never be fetched and every request would be a 503; serve it on another port`);
+  }
+}
 
 /** A JWK: an object whose `kty` is a string. */
 function isJwk(value: unknown): boolean {
@@ -120,10 +131,14 @@ export function resolveJwt(value: unknown): ResolvedJwtOptions {
   } else if (symmetric.length > 0) {
     fail('jwt.algorithms', 'must not hold HS* algorithms unless a secret is configured');
   }
-  if (input.jwksUri !== undefined) httpUrl(input.jwksUri, 'jwt.jwksUri');
+  if (input.jwksUri !== undefined) {
+    httpUrl(input.jwksUri, 'jwt.jwksUri');
+    checkFetchablePort(input.jwksUri, 'jwt.jwksUri', 'the key set');
+  }
   if (input.discovery !== undefined) {
     if (input.discovery !== true) fail('jwt.discovery', 'must be true');
     httpUrl(input.issuer, 'jwt.issuer');
+    checkFetchablePort(input.issuer as string, 'jwt.issuer', 'the discovery document (jwt.issuer + /.well-known/openid-configuration)');
   }
   if (input.issuer !== undefined) nonEmptyString(input.issuer, 'jwt.issuer');
   if (input.jwksUri !== undefined && !keySetTransportAllowed(new URL(input.jwksUri), input.issuer, true)) {

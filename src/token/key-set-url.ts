@@ -29,3 +29,24 @@ export function keySetTransportAllowed(url: URL, issuer: string | undefined, con
   if (url.protocol !== 'http:') return false;
   return isHttpIssuer(issuer) || (configured && isLoopbackHost(url));
 }
+
+/**
+ * The ports fetch refuses to connect to: the WHATWG Fetch standard's "bad port" list
+ * (https://fetch.spec.whatwg.org/#bad-port: SMTP, SSH, IRC, X11, ...), as undici (Node's fetch) has
+ * it in `badPorts` of lib/web/fetch/constants.js, which it does not export. A URL on one of them is
+ * rejected at once, without a connection, so a key set there can never be fetched. A test holds this
+ * list to undici's and to what the global fetch refuses.
+ */
+export const FETCH_BAD_PORTS: ReadonlySet<string> = new Set([
+  '1', '7', '9', '11', '13', '15', '17', '19', '20', '21', '22', '23', '25', '37', '42', '43', '53', '69', '77', '79',
+  '87', '95', '101', '102', '103', '104', '109', '110', '111', '113', '115', '117', '119', '123', '135', '137',
+  '139', '143', '161', '179', '389', '427', '465', '512', '513', '514', '515', '526', '530', '531', '532',
+  '540', '548', '554', '556', '563', '587', '601', '636', '989', '990', '993', '995', '1719', '1720', '1723',
+  '2049', '3659', '4045', '4190', '5060', '5061', '6000', '6566', '6665', '6666', '6667', '6668', '6669', '6679',
+  '6697', '10080',
+]);
+
+/** Whether fetch refuses `url` outright for its port (an http or https URL on a {@link FETCH_BAD_PORTS} port). */
+export function fetchRefusesPort(url: URL): boolean {
+  return (url.protocol === 'https:' || url.protocol === 'http:') && FETCH_BAD_PORTS.has(url.port);
+}

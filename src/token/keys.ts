@@ -10,7 +10,7 @@ import { optionError } from '../options/checks.js';
 import { MIN_RSA_BITS, cryptoKeyTakes, curveOf } from './asymmetric.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, discardBody, KeySourceTooLargeError, readBoundedText } from './bounded-body.js';
 import { createKeySetFetch } from './key-set-fetch.js';
-import { keySetTransportAllowed } from './key-set-url.js';
+import { fetchRefusesPort, keySetTransportAllowed } from './key-set-url.js';
 
 /** What jose accepts as a key or key getter. */
 export type VerifyKey = CryptoKey | KeyObject | JWK | Uint8Array;
@@ -29,10 +29,10 @@ export type KeyResolver = ((header: JWTHeaderParameters) => Promise<VerifyKey>) 
 
 /**
  * What went wrong with OIDC discovery: the fetch failed (network, status, not JSON), the answer is not a
- * JSON object, its `issuer` differs from `jwt.issuer` (or it has no `jwks_uri`), or its `jwks_uri` is
- * not a URL the keys may be fetched from.
+ * JSON object, its `issuer` differs from `jwt.issuer` (or it has no `jwks_uri`), its `jwks_uri` is
+ * not a URL the keys may be fetched from, or it is on a port fetch refuses (key-set-url.ts).
  */
-export type KeySourceFailure = 'fetch' | 'not_object' | 'issuer_mismatch' | 'jwks_uri_not_https';
+export type KeySourceFailure = 'fetch' | 'not_object' | 'issuer_mismatch' | 'jwks_uri_not_https' | 'jwks_uri_bad_port';
 
 /** Raised when keys cannot be obtained (discovery or JWKS down): the guard answers 503. */
 export class KeySourceError extends Error {
@@ -212,11 +212,16 @@ function jwksResolver(url: string, knobs: JwtOptions['jwks'] | undefined, clock:
 /**
  * Where discovery may take the key set from: https, or http only when the issuer itself is http (local
  * development), as for a configured `jwt.jwksUri` but with no loopback exception (key-set-url.ts). A
- * key set fetched over plain http for an https issuer could be swapped in transit.
+ * key set fetched over plain http for an https issuer could be swapped in transit. Not on a port fetch
+ * refuses (a configured URL on one is refused at construction).
  */
 function discoveredJwksUrl(issuer: string, jwksUri: string): string {
   if (!URL.canParse(jwksUri) || !keySetTransportAllowed(new URL(jwksUri), issuer, false)) {
     throw new KeySourceError('OIDC discovery metadata names a jwks_uri that is not https', 'jwks_uri_not_https');
+  }
+  // fetch would reject it at once, on every request (a bare TypeError): told as what it is instead.
+  if (fetchRefusesPort(new URL(jwksUri))) {
+    throw new KeySourceError('OIDC discovery metadata names a jwks_uri on a port fetch refuses', 'jwks_uri_bad_port');
   }
   return jwksUri;
 }

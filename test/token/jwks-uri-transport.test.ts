@@ -47,10 +47,10 @@ describe('an https jwt.issuer with an http jwt.jwksUri', () => {
 
   it.each([
     ['https', 'https://keys.example/jwks'],
-    ['http on 127.0.0.1', 'http://127.0.0.1:9/jwks'],
-    ['http on another 127/8 address', 'http://127.5.6.7:9/jwks'],
-    ['http on [::1]', 'http://[::1]:9/jwks'],
-    ['http on localhost', 'http://LOCALHOST:9/jwks'],
+    ['http on 127.0.0.1', 'http://127.0.0.1:9999/jwks'],
+    ['http on another 127/8 address', 'http://127.5.6.7:9999/jwks'],
+    ['http on [::1]', 'http://[::1]:9999/jwks'],
+    ['http on localhost', 'http://LOCALHOST:9999/jwks'],
   ])('%s: accepted', (_what, jwksUri) => {
     expect(build({ issuer: HTTPS_ISSUER, jwksUri })).not.toThrow();
   });
@@ -73,9 +73,9 @@ describe('no jwt.issuer, or one that is not a URL, with an http jwt.jwksUri', ()
 
   it.each([
     ['https', 'https://keys.example/jwks'],
-    ['http on 127.0.0.1', 'http://127.0.0.1:9/jwks'],
-    ['http on [::1]', 'http://[::1]:9/jwks'],
-    ['http on localhost', 'http://localhost:9/jwks'],
+    ['http on 127.0.0.1', 'http://127.0.0.1:9999/jwks'],
+    ['http on [::1]', 'http://[::1]:9999/jwks'],
+    ['http on localhost', 'http://localhost:9999/jwks'],
   ])('%s: accepted', (_what, jwksUri) => {
     expect(build({ issuer: undefined, jwksUri })).not.toThrow();
   });

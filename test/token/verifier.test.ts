@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { generateKeyPair, exportJWK, exportSPKI, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createGuard, isGuardError, type GuardOptions } from '../../src/index.js';
@@ -43,7 +44,12 @@ describe('key sources', () => {
   });
 
   it('discovery unreachable is a 503', async () => {
-    const guard = createGuard({ genauth: genauth(), jwt: { discovery: true, issuer: 'http://127.0.0.1:9/oidc', algorithms: ['RS256'] } });
+    // A port nothing listens on (not 9, which fetch refuses outright as a "bad port", and is refused at construction).
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    const guard = createGuard({ genauth: genauth(), jwt: { discovery: true, issuer: `http://127.0.0.1:${port}/oidc`, algorithms: ['RS256'] } });
     expect(await codeOf(guard.authenticate(bearer(await emulator().mintToken('alice'))))).toBe('503 ERR_KEYS_UNAVAILABLE');
     await guard.close();
   });

@@ -10,7 +10,7 @@ import { bearerFor, seedStandardTenant, useEmulator } from '../fixtures.js';
 
 const guard: ExpressGuard = createExpressGuard({
   genauth: { host: 'http://127.0.0.1:9', userPoolId: 'pool', accessKeySecret: 'sk' },
-  jwt: { jwksUri: 'http://127.0.0.1:9/jwks', algorithms: ['RS256'] },
+  jwt: { jwksUri: 'http://127.0.0.1:9999/jwks', algorithms: ['RS256'] },
 });
 
 const emulator = useEmulator();
