@@ -8,9 +8,10 @@ import { createGrantSetTable, type GrantSet, type GrantSetTable } from '../cache
 import { GenAuthApiError, PermissionsUnavailableError, isGuardError } from '../errors.js';
 import { readResourceList } from '../genauth/authorized-resources.js';
 import type { GenAuthClient } from '../genauth/client.js';
-import { createGrantShapeWarnings, type GrantShapeWarnings } from '../genauth/warnings.js';
+import { createAskedTypeWarning, createGrantShapeWarnings, type GrantShapeWarnings } from '../genauth/warnings.js';
 import type { ResolvedCacheOptions, ResolvedOptions } from '../options.js';
 import { compiledApiBytes, type CompiledApiGrants } from '../policy/api-compile.js';
+import { heldToAskedType } from '../policy/asked-type.js';
 import { REMEMBERED_RESOURCE_MAX, type DecisionMemo } from '../policy/decide.js';
 import { stringBytes } from '../policy/grant-bytes.js';
 import { heldGrants, indexGrants, indexGrantsCompact, indexGrantsCompactLater, strayConditionKeyOf, type GrantIndex } from '../policy/grants.js';
@@ -149,8 +150,15 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
           now: options.now,
         });
 
-  function fetchList(userId: string): Promise<AuthorizedResource[]> {
-    return client.getUserAuthorizedResources({ userId, userIdType: genauth.userIdType, namespace: genauth.namespace, resourceType: genauth.resourceType });
+  const askedTypeWarning = createAskedTypeWarning(options.logger, options.clock);
+  /** GenAuth's list, held to `genauth.resourceType` when one is asked for (policy/asked-type.ts). */
+  async function fetchList(userId: string): Promise<AuthorizedResource[]> {
+    const asked = genauth.resourceType;
+    const list = await client.getUserAuthorizedResources({ userId, userIdType: genauth.userIdType, namespace: genauth.namespace, resourceType: asked });
+    if (asked === undefined) return list;
+    const held = heldToAskedType(list, asked);
+    if (held.list !== list) askedTypeWarning(asked, held.allowsDropped, held.deniesKept);
+    return held.list;
   }
 
   async function load(userId: string, setTtl: (ms: number) => void): Promise<UserGrants> {
@@ -173,7 +181,9 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
     const read = await tier.read(userId);
     let stale: { list: AuthorizedResource[]; age: number } | undefined;
     if (read?.entry !== undefined) {
-      const list = readResourceList(read.entry.list);
+      // Held to the type as GenAuth's answers are: an entry written before that was done may hold others.
+      const sent = readResourceList(read.entry.list);
+      const list = sent === undefined || genauth.resourceType === undefined ? sent : heldToAskedType(sent, genauth.resourceType).list;
       if (list === undefined) tier.ignored('list');
       else {
         const age = Math.max(0, options.now() - read.entry.fetchedAt);

@@ -82,3 +82,21 @@ export function createOperatorWarnings(logger: { warn(message: string): void } |
     },
   };
 }
+
+/**
+ * The warning for an answer holding entries of another type than `genauth.resourceType` asked for
+ * (policy/asked-type.ts), at most once a minute: what was done with them, in our words (no user, no
+ * upstream value).
+ */
+export function createAskedTypeWarning(logger: { warn(message: string): void } | false, clock: Clock): (asked: string, allowsDropped: number, deniesKept: number) => void {
+  const allowed = throttle(clock, WARNING_INTERVAL_MS);
+  const entries = (count: number) => (count === 1 ? 'entry' : 'entries');
+  return (asked, allowsDropped, deniesKept) => {
+    if (logger === false || !allowed()) return;
+    logger.warn(
+      `genauth-guard: GenAuth answered permission entries of another resourceType than genauth.resourceType "${asked}" asked for: ` +
+        `${allowsDropped} ALLOW ${entries(allowsDropped)} dropped (they grant nothing), ${deniesKept} DENY ${entries(deniesKept)} kept (they deny whatever type a route asks for). ` +
+        'GenAuth, or a proxy before it, did not filter as asked: check genauth.host.',
+    );
+  };
+}

@@ -83,6 +83,13 @@ function readActions(value: unknown): string[] | null {
   return list.includes('') ? list.filter((a) => a !== '') : (list as string[]);
 }
 
+/** The type an entry's `resourceType` field counts as: one the guard knows, in any case, else null. */
+export function readResourceType(value: unknown): ResourceType | null {
+  // Any case of ASCII letters only: upper-casing other text is wider than a case-insensitive match ('apı' would read as API).
+  const type = typeof value === 'string' && ASCII_LETTERS.test(value) ? value.toUpperCase() : '';
+  return KNOWN_TYPES.has(type) ? (type as ResourceType) : null;
+}
+
 /** The effect an entry's `effect` field counts as. */
 export function readEffect(value: unknown): Effect {
   // Only a plain ALLOW allows. Anything else, a missing effect included (GenAuth marks it required),
@@ -223,12 +230,10 @@ export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes,
   // Absent (undefined, null) or empty: no identifier. Present but not a string: unreadable (noted).
   const identifier = entry.apiIdentifier as unknown;
   const identifierUnreadable = identifier !== undefined && identifier !== null && typeof identifier !== 'string';
-  // Any case of ASCII letters only: upper-casing other text is wider than a case-insensitive match ('apı' would read as API).
-  const type = typeof entry.resourceType === 'string' && ASCII_LETTERS.test(entry.resourceType) ? entry.resourceType.toUpperCase() : '';
   // Frozen with its conditions copied (the entry's own objects are left as they are): see Grant.
   const grant: Grant = Object.freeze({
     code,
-    type: KNOWN_TYPES.has(type) ? (type as ResourceType) : null,
+    type: readResourceType(entry.resourceType),
     effect,
     actions: shape.actions,
     apiIdentifier: typeof entry.apiIdentifier === 'string' && entry.apiIdentifier !== '' ? entry.apiIdentifier : null,

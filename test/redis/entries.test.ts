@@ -76,6 +76,25 @@ describe.skipIf(!run)('entries read from Redis', () => {
     expect(emulator().callCount(RESOURCES)).toBe(0);
   });
 
+  it('with genauth.resourceType, an entry is held to that type as GenAuth answers are (one written before that was done)', async () => {
+    // An ALLOW of another type (DATA, for a guard asking GenAuth for API) was granted from Redis as sent.
+    const { userPoolId } = emulator().guardOptions().genauth;
+    const prefix = names.globalMark.slice(0, names.globalMark.indexOf('{'));
+    names = tierKeys(prefix, { userPoolId, tenantId: undefined, namespace: 'default', userIdType: 'user_id', resourceType: 'API' });
+    await client.set(names.globalMark, globalMark);
+    await client.set(names.user('alice').entry, entry('alice'));
+    await client.set(names.user('bob').entry, entry('bob', {}, [{ ...GRANT, resourceType: 'API' }, { ...GRANT, effect: 'DENY' }]));
+    const own = await open.client(redis().url);
+    const base = emulator().guardOptions();
+    const started = await startInstance(sharedOptions(emulator(), own, { redisPrefix: prefix }, { genauth: { ...base.genauth, resourceType: 'API' } }));
+    instances.push(started);
+    await subscribed(started.guard);
+    expect(await started.status(await bearerFor(emulator(), 'alice'))).toBe(403);
+    // The DENY of another type still denies the API grant.
+    expect(await started.status(await bearerFor(emulator(), 'bob'))).toBe(403);
+    expect(emulator().callCount(RESOURCES)).toBe(0);
+  });
+
   const corrupt: Array<[string, (user: string) => string | Buffer, string]> = [
     ['unsealed (the JSON of a valid entry alone)', (user) => entryJson(user), 'unauthenticated'],
     ['sealed with another secret', (user) => seal(sealingKey('another app\'s secret'), entryJson(user)), 'unauthenticated'],
