@@ -27,7 +27,7 @@ const NUMERIC: Record<string, Compare> = {
 };
 
 // Read once per condition object (conditions live as long as the cached grant set).
-const likePatterns = new WeakMap<PolicyCondition, string[]>();
+const valueReadings = new WeakMap<PolicyCondition, ReadonlyArray<readonly string[]>>();
 const ipRanges = new WeakMap<PolicyCondition, BlockList | null>();
 
 function expectedValues(condition: PolicyCondition): string[] {
@@ -63,13 +63,51 @@ function globMatches(glob: string, text: string): boolean {
   return g === glob.length;
 }
 
-function like(condition: PolicyCondition, actual: string): boolean {
-  let patterns = likePatterns.get(condition);
-  if (patterns === undefined) {
-    patterns = expectedValues(condition);
-    likePatterns.set(condition, patterns);
+/**
+ * The ways a condition's values may be meant: as written and, when one holds a comma, split at its
+ * commas, and split and trimmed. GenAuth documents `value` as one string and says nothing of commas:
+ * `'alice,bob'` may name one user or two. Read as written only, a `StringNotEquals` ALLOW of it
+ * admitted alice and bob, and a `StringEquals` DENY of it lapsed for them.
+ */
+function readings(condition: PolicyCondition): ReadonlyArray<readonly string[]> {
+  let found = valueReadings.get(condition);
+  if (found === undefined) {
+    const written = expectedValues(condition);
+    found = written.some((v) => v.includes(','))
+      ? [written, written.flatMap((v) => v.split(',')), written.flatMap((v) => v.split(',').map((part) => part.trim()))]
+      : [written];
+    valueReadings.set(condition, found);
   }
-  return patterns.some((p) => globMatches(p, actual));
+  return found;
+}
+
+/**
+ * `test` under every reading of the condition's values (see {@link readings}): its answer where they all
+ * agree, else unknown (an ALLOW applies only if every reading admits, a DENY lapses only if none denies).
+ */
+function everyReading(condition: PolicyCondition, test: (values: readonly string[]) => Tri): Tri {
+  const all = readings(condition);
+  const first = test(all[0]!);
+  for (let i = 1; i < all.length; i++) if (test(all[i]!) !== first) return undefined;
+  return first;
+}
+
+function anyValue(values: readonly string[], test: (expected: string) => boolean): boolean {
+  for (const expected of values) if (test(expected)) return true;
+  return false;
+}
+
+/** A `String*` operator against one reading of the values. */
+function compareText(op: string, actual: string, values: readonly string[]): Tri {
+  switch (op) {
+    case 'StringEquals': return anyValue(values, (e) => actual === e);
+    case 'StringNotEquals': return !anyValue(values, (e) => actual === e);
+    case 'StringEqualsIgnoreCase': return anyValue(values, (e) => actual.toLowerCase() === e.toLowerCase());
+    case 'StringNotEqualsIgnoreCase': return !anyValue(values, (e) => actual.toLowerCase() === e.toLowerCase());
+    case 'StringLike': return anyValue(values, (p) => globMatches(p, actual));
+    case 'StringNotLike': return !anyValue(values, (p) => globMatches(p, actual));
+    default: return undefined;
+  }
 }
 
 function unmapV4(ip: string): string {
@@ -106,9 +144,17 @@ function inRanges(condition: PolicyCondition, actual: string): Tri {
   return list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
 }
 
+/** A plain decimal as a person writes it: an optional sign, digits, an optional fraction. */
+const DECIMAL = /^[+-]?\d+(?:\.\d+)?$/;
+
+/**
+ * A number, or text that is a plain decimal. Number() also read '0x10' as 16, '1e3' as 1000, ' 12 ' as
+ * 12 and '0b1' as 1: a condition compared a number other than the one its reader sees. Such text cannot
+ * be evaluated.
+ */
 function toNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'string' && value.trim() !== '') {
+  if (typeof value === 'string' && DECIMAL.test(value)) {
     const n = Number(value);
     return Number.isFinite(n) ? n : undefined;
   }
@@ -215,21 +261,15 @@ export function evaluateCondition(condition: PolicyCondition, context: Condition
   const op = condition.operator;
   const actual = Object.hasOwn(context, condition.param) ? context[condition.param] : undefined;
   if (actual === undefined || actual === null) return undefined;
+  // Text is compared under every reading of a value with a comma (see readings()); the other operators
+  // read no comma (a number, date, boolean or address with one cannot be evaluated as written).
   if (op === 'ListContains') {
     if (!Array.isArray(actual)) return undefined;
-    return anyExpected(condition, (e) => actual.includes(e));
+    return everyReading(condition, (values) => anyValue(values, (e) => actual.includes(e)));
   }
   if (op.startsWith('String')) {
     if (typeof actual !== 'string') return undefined;
-    switch (op) {
-      case 'StringEquals': return anyExpected(condition, (e) => actual === e);
-      case 'StringNotEquals': return negate(anyExpected(condition, (e) => actual === e));
-      case 'StringEqualsIgnoreCase': return anyExpected(condition, (e) => actual.toLowerCase() === e.toLowerCase());
-      case 'StringNotEqualsIgnoreCase': return negate(anyExpected(condition, (e) => actual.toLowerCase() === e.toLowerCase()));
-      case 'StringLike': return like(condition, actual);
-      case 'StringNotLike': return !like(condition, actual);
-      default: return undefined;
-    }
+    return everyReading(condition, (values) => compareText(op, actual, values));
   }
   if (op.startsWith('Numeric') || op.startsWith('Date')) {
     const isDate = op.startsWith('Date');

@@ -106,3 +106,87 @@ describe('evaluateCondition', () => {
     expect(evaluateConditions([unknown, no], context)).toBe(false);
   });
 });
+
+describe('numbers are read as plain decimals only', () => {
+  // Number() read '0x10' as 16, '1e3' as 1000, ' 12 ' as 12 and '0b1' as 1: a condition that compares a
+  // number other than the one a human reads. Such text cannot be evaluated (an ALLOW does not apply, a
+  // DENY does), in the condition's value and in the context's alike.
+  it.each([
+    ['NumericEquals', '120', true],
+    ['NumericEquals', '+120', true],
+    ['NumericEquals', '120.0', true],
+    ['NumericEquals', '120.5', false],
+    ['NumericGreaterThan', '-5', true],
+    ['NumericEquals', '0x78', undefined],
+    ['NumericEquals', '1.2e2', undefined],
+    ['NumericEquals', '12e1', undefined],
+    ['NumericEquals', ' 120 ', undefined],
+    ['NumericEquals', '120 ', undefined],
+    ['NumericEquals', '0b1111000', undefined],
+    ['NumericEquals', '0o170', undefined],
+    ['NumericEquals', '1_20', undefined],
+    ['NumericEquals', '120.', undefined],
+    ['NumericEquals', '.5', undefined],
+    ['NumericEquals', 'Infinity', undefined],
+    ['NumericEquals', '', undefined],
+    ['NumericNotEquals', '0x78', undefined],
+    ['NumericLessThan', '1e3', undefined],
+    ['NumericEquals', ['0x78', '120'], true],
+    ['NumericNotEquals', ['1e3', '5'], undefined],
+  ] as const)('%s %j against 120 -> %s', (operator, value, expected) => {
+    expect(evaluateCondition({ operator, param: 'MultiFactorAuthAge', value: value as string | string[] }, context)).toBe(expected);
+  });
+
+  it.each([['0x78'], ['1.2e2'], [' 120'], ['0b1111000'], ['120\n']])('a context value %j cannot be evaluated', (actual) => {
+    for (const operator of ['NumericEquals', 'NumericNotEquals', 'NumericLessThan', 'NumericGreaterThanEquals']) {
+      expect(evaluateCondition({ operator, param: 'Age', value: '120' }, { Age: actual })).toBeUndefined();
+    }
+    expect(evaluateCondition({ operator: 'NumericEquals', param: 'Age', value: '120' }, { Age: '120' })).toBe(true);
+    expect(evaluateCondition({ operator: 'NumericEquals', param: 'Age', value: '120' }, { Age: '-120.00' })).toBe(false);
+  });
+});
+
+describe('a value with a comma is decided only where every reading of it agrees', () => {
+  // GenAuth documents `value` as a string and says nothing of commas: 'alice,bob' may be one name or a
+  // list. Read literally only, a StringNotEquals ALLOW of 'alice,bob' admitted alice and bob, and a
+  // StringEquals DENY of it lapsed for them. The value is read literally, split at commas, and split and
+  // trimmed; where the readings differ the condition cannot be evaluated.
+  const users = { UserId: 'alice', Apps: ['app1', 'app2'], UserAgent: 'Mozilla/5.0 (KHTML, like Gecko)' };
+  it.each([
+    ['StringNotEquals', 'UserId', 'alice,bob', undefined],
+    ['StringNotEquals', 'UserId', 'bob, alice', undefined],
+    ['StringNotEquals', 'UserId', ['carol', 'bob,alice'], undefined],
+    ['StringNotEquals', 'UserId', 'bob,carol', true],
+    ['StringEquals', 'UserId', 'alice,bob', undefined],
+    ['StringEquals', 'UserId', 'bob,carol', false],
+    ['StringEqualsIgnoreCase', 'UserId', 'ALICE,bob', undefined],
+    ['StringNotEqualsIgnoreCase', 'UserId', 'bob , ALICE', undefined],
+    ['StringLike', 'UserId', 'al*,bob', undefined],
+    ['StringNotLike', 'UserId', 'bob,al*', undefined],
+    ['StringLike', 'UserId', '*,*', undefined],
+    ['StringLike', 'UserAgent', '*KHTML, like Gecko*', undefined],
+    ['StringLike', 'UserAgent', '*KHTML? like Gecko*', true],
+    ['StringLike', 'UserId', 'x*,y*', false],
+    ['ListContains', 'Apps', 'app2,app9', undefined],
+    ['ListContains', 'Apps', 'app8,app9', false],
+    ['StringEquals', 'UserId', 'alice', true],
+  ] as const)('%s %s %j -> %s', (operator, param, value, expected) => {
+    expect(evaluateCondition({ operator, param, value: value as string | string[] }, users)).toBe(expected);
+  });
+
+  it.each([
+    ['NumericEquals', 'Age', '120,5'],
+    ['DateLessThan', 'CurrentTime', '2027-01-01,2028-01-01'],
+    ['Bool', 'Present', 'true,false'],
+    ['IpAddress', 'SourceIp', '10.0.0.0/8,192.168.0.0/16'],
+    ['NotIpAddress', 'SourceIp', '192.168.0.0/16, 172.16.0.0/12'],
+  ])('%s %s %j: no reading as written, so it cannot be evaluated', (operator, param, value) => {
+    const facts = { Age: 120, CurrentTime: new Date('2026-06-01T12:00:00Z'), Present: true, SourceIp: '10.1.2.3' };
+    expect(evaluateCondition({ operator, param, value }, facts)).toBeUndefined();
+  });
+
+  it('a literal comma in the context is compared as written', () => {
+    expect(evaluateCondition({ operator: 'StringEquals', param: 'UserId', value: 'alice' }, { UserId: 'alice,bob' })).toBe(false);
+    expect(evaluateCondition({ operator: 'StringNotEquals', param: 'UserId', value: 'alice' }, { UserId: 'alice,bob' })).toBe(true);
+  });
+});
