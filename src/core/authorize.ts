@@ -1,4 +1,4 @@
-import { baseConditionContext } from './condition-context.js';
+import { baseConditionContext, settleWithin } from './condition-context.js';
 import { GuardInternalError } from '../errors.js';
 import { channels, tracing, type DecisionEvent } from '../events.js';
 import type { ResolvedOptions } from '../options.js';
@@ -80,7 +80,8 @@ export function createAuthorizer(options: ResolvedOptions, store: GrantStore, ob
     const provider = options.conditions.context;
     if (provider !== undefined) {
       try {
-        Object.assign(context, await provider({ request: environment?.request, userId, claims: environment?.identity?.claims }));
+        const answer = provider({ request: environment?.request, userId, claims: environment?.identity?.claims });
+        Object.assign(context, await settleWithin(answer, options.conditions.timeoutDuration));
       } catch (cause) {
         throw new GuardInternalError({ cause });
       }

@@ -41,3 +41,33 @@ export function baseConditionContext(options: ResolvedOptions, userId: string, r
 }
 
 export type { ConditionContext };
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/**
+ * What `conditions.context` answered, waiting at most `ms` (real time, like the timer that ends a slow
+ * GenAuth call) for a promise: one timer per such call, cleared when it settles; none for a plain
+ * object. Rejects when the promise rejects or has not settled in time; a late answer is ignored (and a
+ * late rejection handled). A hook that never settled held its request, and its condition context,
+ * forever.
+ */
+export function settleWithin<T>(answer: T | PromiseLike<T>, ms: number): T | Promise<T> {
+  if (!isThenable(answer)) return answer;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`genauth-guard: conditions.context did not settle within ${ms} ms (conditions.timeoutDuration)`)), ms);
+    // The request it bounds holds the process open; the timer alone does not (see docs/readiness.md).
+    timer.unref?.();
+    Promise.resolve(answer).then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

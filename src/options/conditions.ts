@@ -1,5 +1,5 @@
 /** Resolves the `conditions` group: what policy conditions are evaluated against. */
-import { fail, positiveNumber, strictObject } from './checks.js';
+import { fail, positiveNumber, strictObject, timerDuration } from './checks.js';
 import { OPTION_KEYS } from './keys.js';
 import type { ResolvedConditionOptions } from './resolved.js';
 import type { ConditionOptions } from './types.js';
@@ -19,5 +19,6 @@ export function resolveConditions(value: unknown): ResolvedConditionOptions {
     trustProxy: Math.floor(positiveNumber(input.trustProxy, 'conditions.trustProxy', 0, true)),
     timeZoneOffset: offset as string | undefined,
     context: input.context as ConditionOptions['context'],
+    timeoutDuration: timerDuration(input.timeoutDuration, 'conditions.timeoutDuration', 5_000),
   });
 }

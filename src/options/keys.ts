@@ -15,7 +15,7 @@ export const OPTION_KEYS = Object.freeze({
   tokenCache: ['max', 'maxAge'],
   identity: ['claim', 'maxLength', 'resolve'],
   cache: ['ttl', 'max', 'maxBytes', 'maxEntryBytes', 'maxStale', 'staleWhileRevalidate', 'errorTtl', 'redis', 'redisPrefix', 'redisTimeout'],
-  conditions: ['trustProxy', 'timeZoneOffset', 'context'],
+  conditions: ['trustProxy', 'timeZoneOffset', 'context', 'timeoutDuration'],
   revocation: ['ttl', 'max'],
   warm: ['users'],
 } as const satisfies Record<string, readonly string[]>);

@@ -36,6 +36,8 @@ export interface ResolvedConditionOptions {
   /** `+hh:mm`, `-hh:mm` or `Z`, when set. */
   timeZoneOffset: string | undefined;
   context: ConditionOptions['context'];
+  /** Longest wait for a promise `context` returns, in ms. */
+  timeoutDuration: number;
 }
 
 /** `revocation` resolved: `ttl` in ms. */

@@ -263,6 +263,12 @@ export interface ConditionOptions {
   context?: (input: { request?: RequestLike; userId: string; claims?: Readonly<Record<string, unknown>> }) =>
     | Record<string, unknown>
     | Promise<Record<string, unknown>>;
+  /**
+   * Longest wait, in ms, for a promise `context` returns (real time, like `genauth.timeout`). Past it
+   * the request is the `500 ERR_INTERNAL` a rejected `context` gets, and a late answer is ignored. A
+   * `context` that returns a plain object is not timed. At most 2147483647. @default 5000
+   */
+  timeoutDuration?: number;
 }
 
 /**

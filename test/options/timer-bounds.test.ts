@@ -17,6 +17,7 @@ type Change = (o: ExpressGuardOptions) => ExpressGuardOptions;
 const timeout = (ms: number): Change => (o) => ({ ...o, genauth: { ...o.genauth, timeout: ms } });
 const jwksTimeout = (ms: number): Change => (o) => ({ ...o, jwt: { ...o.jwt!, jwks: { timeoutDuration: ms } } });
 const redisTimeout = (ms: number): Change => (o) => ({ ...o, cache: { redisTimeout: ms } });
+const contextTimeout = (ms: number): Change => (o) => ({ ...o, conditions: { timeoutDuration: ms } });
 
 /** alice's answer, or the TypeError the options raised. */
 async function answer(change: Change): Promise<number | string> {
@@ -35,6 +36,7 @@ describe('a timeout longer than a Node timer can wait', () => {
     ['genauth.timeout', timeout],
     ['jwt.jwks.timeoutDuration', jwksTimeout],
     ['cache.redisTimeout', redisTimeout],
+    ['conditions.timeoutDuration', contextTimeout],
   ])('%s: refused above 2^31 - 1 ms, taken up to it', async (path, change) => {
     expect(await answer(change(LONGEST_TIMER + 1))).toEqual(expect.stringMatching(new RegExp(`^genauth-guard: option "${path.replace(/\./g, '\\.')}" must be at most ${LONGEST_TIMER}`)));
     expect(await answer(change(1e12))).toEqual(expect.stringContaining(`option "${path}"`));

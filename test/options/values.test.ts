@@ -65,6 +65,9 @@ describe('a wrong value names its option', () => {
     ['conditions.timeZoneOffset', (o) => ({ ...o, conditions: { timeZoneOffset: '+8' } })],
     ['conditions.timeZoneOffset', (o) => ({ ...o, conditions: { timeZoneOffset: '+24:00' } })],
     ['conditions.timeZoneOffset', (o) => ({ ...o, conditions: { timeZoneOffset: 8 } })],
+    ['conditions.timeoutDuration', (o) => ({ ...o, conditions: { timeoutDuration: 0 } })],
+    ['conditions.timeoutDuration', (o) => ({ ...o, conditions: { timeoutDuration: '5000' } })],
+    ['conditions.timeoutDuration', (o) => ({ ...o, conditions: { timeoutDuration: Number.NaN } })],
     ['realm', (o) => ({ ...o, realm: 'api"\r\nx' })],
     ['retryAfter', (o) => ({ ...o, retryAfter: 0 })],
     ['logger', (o) => ({ ...o, logger: console.warn })],
@@ -92,6 +95,7 @@ describe('defaults', () => {
     expect(options.cache).toMatchObject({ ttl: 60_000, maxStale: 300_000, errorTtl: 1000, staleWhileRevalidate: true });
     expect(options.jwt?.tokenCache).toEqual({ max: 10_000, maxAge: 300_000 });
     expect(options.identity).toEqual({ claim: 'sub', maxLength: 1024 });
+    expect(options.conditions).toMatchObject({ trustProxy: 0, timeoutDuration: 5000 });
     expect([options.realm, options.retryAfter]).toEqual(['api', 5]);
     for (const part of [options, options.genauth, options.jwt, options.cache, options.identity, options.conditions]) expect(Object.isFrozen(part)).toBe(true);
   });
