@@ -2,7 +2,6 @@
 import type { Grant } from './normalize-grant.js';
 import { segmentsCover } from './segments.js';
 
-const ASCII = /^[\x00-\x7f]*$/;
 
 /** One code point folded: upper- then lower-cased until stable (`ẞ` -> `ß` -> `ss`), at most a few rounds. */
 function foldCodePoint(char: string): string {
@@ -23,7 +22,19 @@ function foldCodePoint(char: string): string {
  * is not such a fold: it lower-cases a final sigma by context, and leaves `K` (Kelvin) and `k` apart.
  */
 export function foldCase(text: string): string {
-  if (ASCII.test(text)) return text.toLowerCase();
+  // One pass, no regular expression: text already folded (lower-case ASCII, the usual code or action)
+  // is returned as it is, without a new string (a DENY's match folds the asked code on every decision);
+  // other ASCII text is lower-cased, and the rest folded one code point at a time.
+  let upper = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return foldEach(text);
+    if (c >= 0x41 && c <= 0x5a) upper = true;
+  }
+  return upper ? text.toLowerCase() : text;
+}
+
+function foldEach(text: string): string {
   let folded = '';
   for (const char of text) folded += foldCodePoint(char);
   return folded;

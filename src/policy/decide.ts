@@ -1,7 +1,7 @@
 import type { ResourceType } from '../wire.js';
 import { foldCase, grantCoversAction } from './actions.js';
 import { codeWildcardCovers } from './code-wildcards.js';
-import { checkedHeldGrants, grantAt, grantCount, isGrantList, type CodeGrants, type GrantIndex, type HeldGrants } from './grants.js';
+import { checkedHeldGrants, grantAt, grantCount, isGrantList, otherCaseDenials, type CodeGrants, type GrantIndex, type HeldGrants } from './grants.js';
 import type { Grant } from './normalize-grant.js';
 
 /** What a route requires: one action, all of several, or any of several. */
@@ -96,14 +96,29 @@ function decideAction(
 /**
  * The grants that name `resource`: by exact code, then by wildcard code (see `codeWildcard`: a DENY's
  * `*` segments stand for any segments or none, an ALLOW's code is literal but for `*` and a trailing
- * `:*`). Without wildcard grants, the index's own value (a lone grant is not wrapped): the decision
- * path makes no array per call.
+ * `:*`). A DENY's code, exact or wildcard, names `resource` in any case (see `foldCase`): GenAuth does
+ * not say whether codes are case-sensitive, and a DENY of `Books` that left `books` to an ALLOW would
+ * fail open if they are one resource. A code with grants of its own has those DENYs in its exact
+ * lookup already; only a code without (which nothing but a wildcard grants) is folded here. Without
+ * wildcard grants, the index's own value (a lone grant is not wrapped): the decision path makes no
+ * array per call.
  */
 export function candidateGrants(index: HeldGrants, resource: string): CodeGrants | undefined {
   const exact = index.exact(resource);
-  if (index.wildcards.length === 0) return exact;
-  const list: Grant[] = exact === undefined ? [] : isGrantList(exact) ? [...exact] : [exact];
-  for (const wildcard of index.wildcards) if (codeWildcardCovers(wildcard, resource)) list.push(wildcard.grant);
+  // Kept small, the rest apart: the cached path (a code with grants of its own, no wildcard) does what it did.
+  if (index.wildcards.length === 0 && exact !== undefined) return exact;
+  return moreCandidates(index, exact, resource);
+}
+
+/** {@link candidateGrants} for a code without grants of its own, or with wildcard grants in the index. */
+function moreCandidates(index: HeldGrants, exact: CodeGrants | undefined, resource: string): CodeGrants | undefined {
+  const otherCase = exact === undefined && index.denyCodesByFold !== undefined ? otherCaseDenials(index, resource) : undefined;
+  if (index.wildcards.length === 0) return otherCase;
+  const list: Grant[] = exact === undefined ? (otherCase ?? []) : isGrantList(exact) ? [...exact] : [exact];
+  let folded: string | undefined;
+  for (const wildcard of index.wildcards) {
+    if (codeWildcardCovers(wildcard, wildcard.grant.effect === 'DENY' ? (folded ??= foldCase(resource)) : resource)) list.push(wildcard.grant);
+  }
   return list;
 }
 

@@ -79,6 +79,14 @@ export function wildcardBytes(wildcard: { prefix: string; pattern: string | unde
   return WILDCARD_BYTES + stringBytes(wildcard.prefix) + pattern;
 }
 
+/** One entry of an index's DENY codes by folded code: the Map slot and the array of codes. */
+const FOLDED_DENY_BYTES = 96;
+
+/** Estimated heap bytes of one DENY code in the folded-code Map: its slot, and the folded string when it is not the code. */
+export function foldedDenyBytes(folded: string, code: string): number {
+  return FOLDED_DENY_BYTES + (folded === code ? 0 : stringBytes(folded));
+}
+
 /** Estimated heap bytes of the array holding a code's grants when it has several (`count`). */
 export function codeListBytes(count: number): number {
   return CODE_LIST_BYTES + 8 * count;

@@ -1,7 +1,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AuthorizedResource } from '../wire.js';
+import { foldCase } from './actions.js';
 import { codeWildcard, isWildcardCode, type CodeWildcard } from './code-wildcards.js';
-import { codeListBytes, compactGrantBytes, entryBytes, INDEX_BYTES, shapeBytes, wildcardBytes } from './grant-bytes.js';
+import { codeListBytes, compactGrantBytes, entryBytes, foldedDenyBytes, INDEX_BYTES, shapeBytes, wildcardBytes } from './grant-bytes.js';
 import { normalizeGrant, readConditions, readEffect, strayConditionKey, usableCode, type ActionShapes, type Grant } from './normalize-grant.js';
 
 /**
@@ -17,20 +18,25 @@ export interface GrantIndex {
   /** Every usable grant, normalized (on first read). */
   readonly grants: readonly Grant[];
   /**
-   * Grants whose code is exactly `code`, as an array. An index that keeps a code's only grant alone
-   * wraps it in a new array per call: the decision path reads {@link GrantIndex.exact} instead.
+   * Grants whose code is exactly `code`, then the DENYs whose exact code is `code` in another case
+   * (`Books` for `books`: a DENY's code matches in any case), as an array; `undefined` when no grant
+   * has exactly this code. An index that keeps a code's only grant alone wraps it in a new array per
+   * call: the decision path reads {@link GrantIndex.exact} instead.
    */
   lookup(code: string): readonly Grant[] | undefined;
   /**
-   * Grants whose code is exactly `code`, as the index keeps them: a code's only grant may come alone,
-   * several come as an array, in order (`Array.isArray` tells them apart). What `decide()` reads: no
-   * array is made per call.
+   * The same grants as {@link GrantIndex.lookup}, as the index keeps them: a code's only grant may come
+   * alone, several come as an array, in order (`Array.isArray` tells them apart). What `decide()`
+   * reads: no array is made per call, and no code is folded (the DENYs in another case were added when
+   * the index was built). For an index of the app's own, `decide()` adds those DENYs itself, found by
+   * the DENY codes in its `grants`.
    */
   exact(code: string): CodeGrants | undefined;
   /**
    * Grants with a wildcard code (`*`, an ALLOW's `prefix:*`, a DENY's code with any `*`), with how they
    * cover codes: the prefix every covered code starts with (`''` for `*`) and, for a DENY, the pattern
-   * its `*` segments are matched by (see `codeWildcard`).
+   * its `*` segments are matched by (see `codeWildcard`). A DENY's prefix and pattern are case-folded
+   * (see `foldCase`), and so is the code they are matched against: a DENY's code matches in any case.
    */
   readonly wildcards: ReadonlyArray<WildcardGrant>;
   /** True when some grant carries conditions, so a decision may need a condition context. */
@@ -72,11 +78,64 @@ export interface WildcardGrant extends CodeWildcard {
   readonly grant: Grant;
 }
 
+/**
+ * How a grant's code covers codes as an index records it (see `codeWildcard`), or null when it covers
+ * exactly itself. A DENY's code is matched in any case: its prefix and pattern are folded (see
+ * `foldCase`), and so is the asked code.
+ */
+function recordedWildcard(code: string, deny: boolean): CodeWildcard | null {
+  return codeWildcard(deny ? foldCase(code) : code, deny);
+}
+
 /** The wildcard record of a normalized grant, or null when its code covers exactly itself. */
 function wildcardGrant(grant: Grant): WildcardGrant | null {
-  const wildcard = codeWildcard(grant.code, grant.effect === 'DENY');
+  const wildcard = recordedWildcard(grant.code, grant.effect === 'DENY');
   // One shape for every record: the decision path reads them in a loop. Frozen: see GrantIndex.
   return wildcard === null ? null : Object.freeze({ prefix: wildcard.prefix, pattern: wildcard.pattern, grant });
+}
+
+/** Adds a DENY's exact code to the codes by fold (once per code); returns the bytes it added. */
+function addDenyCode(byFold: Map<string, string[]>, code: string): number {
+  const folded = foldCase(code);
+  const codes = byFold.get(folded);
+  if (codes === undefined) {
+    byFold.set(folded, [code]);
+    return foldedDenyBytes(folded, code);
+  }
+  if (codes.includes(code)) return 0;
+  codes.push(code);
+  return 8;
+}
+
+/** The codes (exact DENY codes) whose fold is that of `code`, or undefined when none is another than `code`. */
+function otherSpellings(byFold: ReadonlyMap<string, readonly string[]> | undefined, code: string): readonly string[] | undefined {
+  if (byFold === undefined) return undefined;
+  const codes = byFold.get(foldCase(code));
+  return codes === undefined || (codes.length === 1 && codes[0] === code) ? undefined : codes;
+}
+
+/**
+ * Adds to `into` the DENY grants among `held` whose code is exactly `code` (not ones added for another
+ * spelling), skipping any `into` holds already.
+ */
+function ownDenials(held: CodeGrants | undefined, code: string, into: Grant[]): void {
+  for (let i = 0; i < grantCount(held); i++) {
+    const grant = grantAt(held!, i);
+    if (grant.effect === 'DENY' && grant.code === code && !into.includes(grant)) into.push(grant);
+  }
+}
+
+/**
+ * The DENYs whose exact code is `code` in another case, for a code with no grants of its own (for one
+ * with grants, {@link HeldGrants.exact} holds them already); undefined when there are none. Off the
+ * path of an allowed request: nothing grants such a code but a wildcard.
+ */
+export function otherCaseDenials(index: HeldGrants, code: string): Grant[] | undefined {
+  const others = otherSpellings(index.denyCodesByFold, code);
+  if (others === undefined) return undefined;
+  const found: Grant[] = [];
+  for (const other of others) if (other !== code) ownDenials(index.exact(other), other, found);
+  return found.length === 0 ? undefined : found;
 }
 
 /** True when the entry's grant is a wildcard grant (kept out of the exact codes). */
@@ -97,14 +156,23 @@ export function strayConditionKeyOf(index: GrantIndex): string | undefined {
 }
 
 /**
- * What the decision path reads of an index: `exact()` and `wildcards`, as the index holds them. An
- * index of ours keeps them apart from what it hands out (see {@link heldGrants}): its public lists are
- * frozen, and V8 (Node 20) indexes a frozen array several times slower than a plain one, so the
- * decision path reads the plain ones, which no app can reach. An index of an app's own is its own.
+ * What the decision path reads of an index: `exact()` and `wildcards`, as the index holds them, and
+ * its DENY codes by fold. An index of ours keeps them apart from what it hands out (see
+ * {@link heldGrants}): its public lists are frozen, and V8 (Node 20) indexes a frozen array several
+ * times slower than a plain one, so the decision path reads the plain ones, which no app can reach.
+ * An index of an app's own is read through {@link OwnIndexHeld}.
  */
 export interface HeldGrants {
+  /** The grants of {@link GrantIndex.exact}: a code's own, then the DENYs of it in another case. */
   exact(code: string): CodeGrants | undefined;
   readonly wildcards: ReadonlyArray<WildcardGrant>;
+  /**
+   * The codes of DENY grants with an exact (not wildcard) code, by their case fold (`foldCase`), or
+   * `undefined` when the index holds no such DENY. A DENY covers its code in any case: {@link exact}
+   * already adds the DENYs of a code in another case to that code's own grants, and for a code with no
+   * grants of its own (which nothing but a wildcard grants) a decision looks here.
+   */
+  readonly denyCodesByFold: ReadonlyMap<string, readonly string[]> | undefined;
 }
 
 const NO_WILDCARDS: ReadonlyArray<WildcardGrant> = Object.freeze([]);
@@ -116,9 +184,13 @@ const handedOut = <T>(list: readonly T[]): readonly T[] => (list.length === 0 ? 
 class LazyHeld implements HeldGrants {
   readonly wildcards: WildcardGrant[] = [];
   readonly hasConditions: boolean;
+  readonly denyCodesByFold: ReadonlyMap<string, readonly string[]> | undefined;
   /** Entries by exact code, built on the second lookup: see `entriesOf`. */
   private raw: Map<string, AuthorizedResource[]> | undefined;
   private scanned = false;
+  /** Each code's own grants, normalized. */
+  private readonly owned = new Map<string, Grant[]>();
+  /** Each code's own grants, then the DENYs of it in another case: what exact() answers. */
   private readonly normalized = new Map<string, Grant[]>();
   private estimate: number | undefined;
   /** The first key other than `condition` an entry carried conditions under (see {@link strayConditionKeyOf}). */
@@ -127,6 +199,7 @@ class LazyHeld implements HeldGrants {
   constructor(readonly entries: readonly AuthorizedResource[]) {
     let hasConditions = false;
     let strayKey: string | undefined;
+    let denyCodes: Map<string, string[]> | undefined;
     for (const entry of entries) {
       const code = usableCode(entry);
       if (code === null) continue;
@@ -139,10 +212,13 @@ class LazyHeld implements HeldGrants {
         const grant = normalizeGrant(entry, undefined, stray);
         const wildcard = grant === null ? null : wildcardGrant(grant);
         if (wildcard !== null) this.wildcards.push(wildcard);
+      } else if (readEffect(entry.effect) === 'DENY') {
+        addDenyCode((denyCodes ??= new Map()), code);
       }
     }
     this.hasConditions = hasConditions;
     this.strayKey = strayKey;
+    this.denyCodesByFold = denyCodes;
   }
 
   /** Estimated on first read: only a cache asks, so an uncached load never pays for it. */
@@ -158,10 +234,28 @@ class LazyHeld implements HeldGrants {
   exact(code: string): Grant[] | undefined {
     let grants = this.normalized.get(code);
     if (grants === undefined) {
+      const own = this.own(code);
+      if (own === undefined) return undefined;
+      const others = otherSpellings(this.denyCodesByFold, code);
+      if (others === undefined) {
+        grants = own;
+      } else {
+        grants = [...own];
+        for (const other of others) if (other !== code) ownDenials(this.own(other), other, grants);
+      }
+      this.normalized.set(code, grants);
+    }
+    return grants;
+  }
+
+  /** The grants whose code is exactly `code` (none added for another spelling), normalized on first read. */
+  own(code: string): Grant[] | undefined {
+    let grants = this.owned.get(code);
+    if (grants === undefined) {
       const entries = this.entriesOf(code);
       if (entries === undefined) return undefined;
       grants = entries.map((entry) => normalizeGrant(entry)).filter((g): g is Grant => g !== null);
-      this.normalized.set(code, grants);
+      this.owned.set(code, grants);
     }
     return grants;
   }
@@ -245,7 +339,8 @@ class LazyGrantIndex implements GrantIndex {
   get grants(): readonly Grant[] {
     if (this.#all === undefined) {
       const all: Grant[] = [];
-      for (const code of this.#held.codes().keys()) all.push(...(this.#held.exact(code) ?? []));
+      // Each grant once: a code's own, not the DENYs of another spelling exact() adds.
+      for (const code of this.#held.codes().keys()) all.push(...(this.#held.own(code) ?? []));
       for (const { grant } of this.#held.wildcards) all.push(grant);
       this.#all = Object.freeze(all);
     }
@@ -258,6 +353,7 @@ class CompactHeld implements HeldGrants {
   constructor(
     private readonly byCode: ReadonlyMap<string, CodeGrants>,
     readonly wildcards: ReadonlyArray<WildcardGrant>,
+    readonly denyCodesByFold: ReadonlyMap<string, readonly string[]> | undefined,
   ) {}
 
   exact(code: string): CodeGrants | undefined {
@@ -313,13 +409,39 @@ class CompactGrantIndex implements GrantIndex {
 }
 
 /**
+ * What the decision path reads of an app's own index: its `exact()` and `wildcards`, plus the DENYs of
+ * a code in another case, which its `exact()` need not add: found by the DENY codes in its `grants`
+ * (one pass over them per decision; the guard's own path never reads such an index).
+ */
+class OwnIndexHeld implements HeldGrants {
+  readonly wildcards: ReadonlyArray<WildcardGrant>;
+  readonly denyCodesByFold: ReadonlyMap<string, readonly string[]> | undefined;
+
+  constructor(private readonly index: GrantIndex) {
+    this.wildcards = index.wildcards;
+    let denyCodes: Map<string, string[]> | undefined;
+    for (const grant of index.grants) if (grant.effect === 'DENY' && !isWildcardCode(grant.code, true)) addDenyCode((denyCodes ??= new Map()), grant.code);
+    this.denyCodesByFold = denyCodes;
+  }
+
+  exact(code: string): CodeGrants | undefined {
+    const own = this.index.exact(code);
+    const others = own === undefined ? undefined : otherSpellings(this.denyCodesByFold, code);
+    if (others === undefined) return own;
+    const list = [...grantList(own)];
+    for (const other of others) if (other !== code) ownDenials(this.index.exact(other), other, list);
+    return list;
+  }
+}
+
+/**
  * What the decision path reads of `index`: for an index of ours, its plain lists (kept from the app:
- * only this module reaches them); for an app's own index, the index itself.
+ * only this module reaches them); for an app's own index, the index read through {@link OwnIndexHeld}.
  */
 export function heldGrants(index: GrantIndex): HeldGrants {
   if (index instanceof CompactGrantIndex) return CompactGrantIndex.held(index);
   if (index instanceof LazyGrantIndex) return LazyGrantIndex.held(index);
-  return index;
+  return new OwnIndexHeld(index);
 }
 
 /** Builds a compact index entry by entry: all at once, or in slices between event-loop turns. */
@@ -327,6 +449,7 @@ class CompactIndexBuilder {
   private readonly shapes: ActionShapes = new Map();
   private readonly byCode = new Map<string, Grant | Grant[]>();
   private readonly wildcards: WildcardGrant[] = [];
+  private denyCodes: Map<string, string[]> | undefined;
   private hasConditions = false;
   private strayKey: string | undefined;
   private bytes = INDEX_BYTES;
@@ -347,6 +470,7 @@ class CompactIndexBuilder {
         this.wildcards.push(wildcard);
         continue;
       }
+      if (grant.effect === 'DENY') this.bytes += addDenyCode((this.denyCodes ??= new Map()), grant.code);
       const held = this.byCode.get(grant.code);
       // An array only from a code's second grant on: most codes have one.
       if (held === undefined) this.byCode.set(grant.code, grant);
@@ -368,9 +492,36 @@ class CompactIndexBuilder {
     const all: Grant[] = [];
     for (const held of byCode.values()) for (let i = 0; i < grantCount(held); i++) all.push(grantAt(held, i));
     for (const { grant } of wildcards) all.push(grant);
-    const index = new CompactGrantIndex(new CompactHeld(byCode, wildcards), Object.freeze(all), this.hasConditions, bytes);
+    bytes += this.addOtherCaseDenials();
+    const index = new CompactGrantIndex(new CompactHeld(byCode, wildcards, this.denyCodes), Object.freeze(all), this.hasConditions, bytes);
     if (this.strayKey !== undefined) strayKeys.set(index, this.strayKey);
     return index;
+  }
+
+  /**
+   * Adds to each code's grants the DENYs of the same code in another case (`Books` to `books`), once,
+   * so that a decision finds them by its exact lookup and folds nothing. Returns the bytes it added.
+   */
+  private addOtherCaseDenials(): number {
+    const { byCode, denyCodes } = this;
+    if (denyCodes === undefined) return 0;
+    const merged: Array<[string, Grant[]]> = [];
+    for (const [code, held] of byCode) {
+      const others = otherSpellings(denyCodes, code);
+      if (others === undefined) continue;
+      const list = [...grantList(held)];
+      const before = list.length;
+      for (const other of others) if (other !== code) ownDenials(byCode.get(other), other, list);
+      if (list.length > before) merged.push([code, list]);
+    }
+    let bytes = 0;
+    for (const [code, list] of merged) {
+      const held = byCode.get(code);
+      if (Array.isArray(held)) bytes -= codeListBytes(held.length);
+      byCode.set(code, list);
+      bytes += codeListBytes(list.length);
+    }
+    return bytes;
   }
 }
 
@@ -415,18 +566,19 @@ function refuse(what: string): never {
 /**
  * What the decision path reads of a GrantIndex a public function takes (`decide`, `explainDecision`):
  * an index indexGrants() made passes at once (see {@link heldGrants}). One of the app's own must have
- * `exact()` and a `wildcards` array whose records each hold a grant and exactly the `prefix` and
- * `pattern` its code and effect read as (see `codeWildcard`): a record without `pattern` (an index
- * written before the field) would have a DENY read as a bare prefix, and a prefix of its own may be
- * narrower than the DENY's code, so that an ALLOW beside it decides. Such an index is refused rather
- * than read.
- * @throws TypeError naming the record.
+ * `exact()`, a `grants` array of grants (its DENY codes are read from it: see {@link OwnIndexHeld}) and
+ * a `wildcards` array whose records each hold a grant and exactly the `prefix` and `pattern` its code
+ * and effect read as (see `codeWildcard`; a DENY's folded, see `recordedWildcard`): a record without
+ * `pattern` (an index written before the field) would have a DENY read as a bare prefix, and a prefix
+ * of its own may be narrower than the DENY's code (or, not folded, miss its code in another case), so
+ * that an ALLOW beside it decides. Such an index is refused rather than read.
+ * @throws TypeError naming the record or grant.
  */
 export function checkedHeldGrants(index: GrantIndex): HeldGrants {
   if (index instanceof CompactGrantIndex) return CompactGrantIndex.held(index);
   if (index instanceof LazyGrantIndex) return LazyGrantIndex.held(index);
   checkOwnIndex(index);
-  return index;
+  return new OwnIndexHeld(index);
 }
 
 /** The checks of {@link checkedHeldGrants} on an app's own index. */
@@ -434,6 +586,12 @@ function checkOwnIndex(index: GrantIndex): void {
   if (typeof index !== 'object' || index === null || typeof index.exact !== 'function') refuse('a GrantIndex must have exact()');
   const { wildcards } = index;
   if (!Array.isArray(wildcards)) refuse('a GrantIndex\'s wildcards must be an array');
+  const { grants } = index;
+  if (!Array.isArray(grants)) refuse('a GrantIndex\'s grants must be an array');
+  for (let i = 0; i < grants.length; i++) {
+    const grant: unknown = grants[i];
+    if (typeof grant !== 'object' || grant === null || typeof (grant as Grant).code !== 'string') refuse(`a GrantIndex's grants[${i}] must be a Grant`);
+  }
   for (let i = 0; i < wildcards.length; i++) {
     const record: unknown = wildcards[i];
     if (typeof record === 'object' && record !== null && checkedRecords.has(record)) continue;
@@ -442,7 +600,7 @@ function checkOwnIndex(index: GrantIndex): void {
     const { grant, prefix, pattern } = record as Partial<WildcardGrant>;
     if (typeof grant !== 'object' || grant === null || typeof grant.code !== 'string' || (grant.effect !== 'ALLOW' && grant.effect !== 'DENY')) refuse(`${where}.grant must be a Grant`);
     if (!('pattern' in record)) refuse(`${where} has no pattern: its code would be read as a bare prefix`);
-    const expected = codeWildcard(grant.code, grant.effect === 'DENY');
+    const expected = recordedWildcard(grant.code, grant.effect === 'DENY');
     if (expected === null) refuse(`${where}.grant's code has no wildcard: it belongs to exact()`);
     if (prefix !== expected.prefix || pattern !== expected.pattern) refuse(`${where}'s prefix and pattern are not those its grant's code reads as`);
     if (Object.isFrozen(record) && Object.isFrozen(grant)) checkedRecords.add(record);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuthorizedResource } from '../../src/wire.js';
 import { REMEMBERED_RESOURCE_MAX, decide, decideRemembered, normalizeRequirement, type DecisionMemo, type Requirement } from '../../src/policy/decide.js';
 import { foldCase } from '../../src/policy/actions.js';
-import { heldGrants, indexGrants, type GrantIndex } from '../../src/policy/grants.js';
+import { heldGrants, indexGrants, indexGrantsCompact, type GrantIndex } from '../../src/policy/grants.js';
 import { normalizeGrant } from '../../src/policy/normalize-grant.js';
 
 const allow = (resourceCode: string, actions: string[] | string, extra: Partial<AuthorizedResource> = {}): AuthorizedResource => ({
@@ -348,5 +348,65 @@ describe('reading grant entries as GenAuth may send them', () => {
       expect(indexGrants([allow('ecs:1', ['*'], { condition: condition as never })]).bytes, JSON.stringify(condition).slice(0, 40)).toBeGreaterThan(base + 4 * 9_900);
     }
     expect(indexGrants([allow('ecs:1', ['*'], { resourceType: big as never })]).bytes).toBeGreaterThan(base + 4 * 9_900);
+  });
+});
+
+describe('a DENY code in another case', () => {
+  // GenAuth does not say whether resource codes are case-sensitive. A DENY of `Books` that leaves `books`
+  // to an ALLOW fails open if they are one resource, so a DENY's code covers every spelling of it (as its
+  // actions already do); an ALLOW's code stays exact.
+  it.each([
+    ['a differently cased exact code', 'Books', 'books'],
+    ['an upper-cased code', 'BOOKS:1', 'books:1'],
+    ['a lower-cased code against a cased resource', 'books:1', 'Books:1'],
+    ['a prefix wildcard', 'Books:*', 'books:1'],
+    ['a prefix wildcard covering the bare code', 'Books:*', 'books'],
+    ['a segment wildcard', '*:DISK', 'ecs:1:disk'],
+    ['a non-ASCII fold', 'STRASSE', 'straße'],
+    ['Kelvin', 'k:1', '\u212a:1'],
+  ])('%s: a DENY of %s denies %s, in both indexes', (_name, denied, resource) => {
+    const grants = [allow(resource, ['*']), deny(denied, ['*'])];
+    for (const index of [indexGrants(grants), indexGrantsCompact(grants)]) {
+      const decision = decide(index, resource, normalizeRequirement('x:read'));
+      expect(decision).toMatchObject({ allowed: false, reason: 'denied' });
+      expect(decision.grant?.code).toBe(denied);
+    }
+  });
+
+  it.each([
+    ['another code', 'Bookshelf', 'books'],
+    ['a prefix wildcard of another code', 'Book:*', 'books:1'],
+  ])('%s: a DENY of %s does not deny %s', (_name, denied, resource) => {
+    const grants = [allow(resource, ['*']), deny(denied, ['*'])];
+    for (const index of [indexGrants(grants), indexGrantsCompact(grants)]) expect(decide(index, resource, normalizeRequirement('x:read')).allowed).toBe(true);
+  });
+
+  it('an ALLOW code stays exact, wildcard or not', () => {
+    for (const index of [indexGrants([allow('Books', ['*']), allow('ECS:*', ['*'])]), indexGrantsCompact([allow('Books', ['*']), allow('ECS:*', ['*'])])]) {
+      expect(decide(index, 'books', normalizeRequirement('x:read')).allowed).toBe(false);
+      expect(decide(index, 'ecs:1', normalizeRequirement('x:read')).allowed).toBe(false);
+      expect(decide(index, 'Books', normalizeRequirement('x:read')).allowed).toBe(true);
+    }
+  });
+
+  it('the same code in one case keeps the exact path (one grant per lookup, no repeat)', () => {
+    const grants = [allow('books', ['*']), deny('books', ['x:write'])];
+    const index = indexGrantsCompact(grants);
+    expect(decide(index, 'books', normalizeRequirement('x:read')).allowed).toBe(true);
+    expect(decide(index, 'books', normalizeRequirement('x:write')).reason).toBe('denied');
+  });
+});
+
+describe('an index with DENYs of one code in several cases', () => {
+  const list = [allow('books', ['*']), deny('Books', ['x:write']), deny('BOOKS', ['x:read']), allow('Books', ['x:list'])];
+  it.each([['lazy', indexGrants], ['compact', indexGrantsCompact]] as const)('%s: lookup adds the other spellings\' DENYs, grants lists each grant once', (_name, make) => {
+    const index = make(list);
+    expect(index.lookup('books')?.map((g) => `${g.effect} ${g.code}`)).toEqual(['ALLOW books', 'DENY Books', 'DENY BOOKS']);
+    expect(index.lookup('Books')?.map((g) => `${g.effect} ${g.code}`)).toEqual(['DENY Books', 'ALLOW Books', 'DENY BOOKS']);
+    expect(index.lookup('bOOks')).toBeUndefined();
+    expect(index.grants).toHaveLength(4);
+    expect(decide(index, 'books', normalizeRequirement('x:read')).grant?.code).toBe('BOOKS');
+    expect(decide(index, 'bOOks', normalizeRequirement('x:write')).reason).toBe('denied');
+    expect(decide(index, 'Books', normalizeRequirement('x:list')).reason).toBe('allowed');
   });
 });

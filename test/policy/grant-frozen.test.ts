@@ -107,3 +107,26 @@ describe.each(INDEXES)('the index itself (%s)', (_name, index) => {
     expect(decide(shared, 'reports', normalizeRequirement('reports:Export')).allowed).toBe(true);
   });
 });
+
+describe.each(INDEXES)('a code’s grants with DENYs of it in another case (%s)', (_name, index) => {
+  const caseEntries = (): AuthorizedResource[] => [
+    { resourceCode: 'reports', resourceType: 'DATA', actions: ['reports:Read'], effect: 'ALLOW' },
+    { resourceCode: 'Reports', resourceType: 'DATA', actions: ['reports:Read'], effect: 'DENY' },
+  ];
+
+  it('are handed out frozen: removing the DENY throws, and no later decision changes', () => {
+    const shared = index(caseEntries());
+    expect(decide(shared, 'reports', read)).toMatchObject({ reason: 'denied', grant: { code: 'Reports' } });
+    const listed = shared.lookup('reports');
+    expect(listed?.map((g) => g.code)).toEqual(['reports', 'Reports']);
+    expect(Object.isFrozen(listed)).toBe(true);
+    expect(() => (listed as Grant[]).splice(1)).toThrow(TypeError);
+    const exact = shared.exact('reports') as Grant[];
+    expect(Object.isFrozen(exact)).toBe(true);
+    expect(() => exact.pop()).toThrow(TypeError);
+    expect(Object.isFrozen(shared.grants)).toBe(true);
+    expect(shared.grants).toHaveLength(2);
+    expect(decide(shared, 'reports', read).reason).toBe('denied');
+    expect(decide(shared, 'REPORTS', read).reason).toBe('denied');
+  });
+});

@@ -73,13 +73,18 @@ const allStars = (text: string) => /^\*(:\*)+$/.test(text);
 
 /**
  * An ALLOW's code covers itself, everything by `*`, or a literal prefix by a trailing `:*`. A DENY's code
- * is read as widely as it could be meant: every segment holding a `*` stands for any segments or none.
+ * is read as widely as it could be meant: in any case, and every segment holding a `*` stands for any
+ * segments or none.
  */
 function codeMatches(grant: RefGrant, resource: string): boolean {
   if (grant.code === resource || grant.code === '*') return true;
-  if (grant.deny && grant.code.includes('*')) {
-    const pattern = grant.code.split(':').map((segment) => (segment.includes('*') ? '*' : segment));
-    return segmentsMatch(pattern, resource.split(':'));
+  if (grant.deny) {
+    const code = grant.code.toLowerCase();
+    const asked = resource.toLowerCase();
+    if (code === asked) return true;
+    if (!code.includes('*')) return false;
+    const pattern = code.split(':').map((segment) => (segment.includes('*') ? '*' : segment));
+    return segmentsMatch(pattern, asked.split(':'));
   }
   return grant.code.length > 2 && grant.code.endsWith(':*') && resource.startsWith(grant.code.slice(0, -1));
 }
