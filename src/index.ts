@@ -47,7 +47,7 @@ export type { ApiMatchOptions, RouterRules } from './policy/api-options.js';
 export { normalizeApiTarget } from './policy/api-path.js';
 export type { ApiPath, ApiTarget, ApiTargetProblem, CaseFold } from './policy/api-path.js';
 export type { CodeGrants, GrantIndex, WildcardGrant } from './policy/grants.js';
-export type { Grant } from './policy/normalize-grant.js';
+export type { Grant, GrantNotes } from './policy/normalize-grant.js';
 export { explainDecision } from './policy/explain.js';
 export type { ConditionFinding, ExplainedGrant, Explanation, GrantOutcome } from './policy/explain.js';
 export { explainApiDecision } from './policy/explain-api.js';

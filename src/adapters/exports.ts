@@ -37,6 +37,7 @@ export type {
   GenAuthFailureKind,
   GenAuthOptions,
   Grant,
+  GrantNotes,
   Guard,
   GuardErrorCode,
   GuardOptions,

@@ -7,7 +7,7 @@ import type { PolicyCondition, ResourceType } from '../wire.js';
 import { foldCase, grantCoversAction } from './actions.js';
 import { candidateGrants, type ConditionCheck, type Decision, type NormalizedRequirement } from './decide.js';
 import { checkedHeldGrants, grantList, type GrantIndex } from './grants.js';
-import { grantNotes, type Grant } from './normalize-grant.js';
+import { grantNotes, type Grant, type GrantNotes } from './normalize-grant.js';
 
 /**
  * What one grant did:
@@ -45,8 +45,8 @@ export interface ConditionFinding {
   readonly result: false | 'unevaluable';
 }
 
-/** One grant as explain saw it. */
-export interface ExplainedGrant {
+/** One grant as explain saw it, with the notes normalization left on its entry ({@link GrantNotes}). */
+export interface ExplainedGrant extends GrantNotes {
   /** The grant, normalized (the user's own policy; no secret). */
   readonly grant: Grant;
   readonly outcome: GrantOutcome;
@@ -58,21 +58,6 @@ export interface ExplainedGrant {
   readonly condition?: ConditionFinding;
   /** For an overridden ALLOW: the DENY that overrode it (the first, for the first such action). */
   readonly overriddenBy?: Grant;
-  /** The entry's effect was missing or unknown, so it counts as a DENY. */
-  readonly effectAssumed?: true;
-  /** The entry's `condition` was malformed (an ALLOW then grants nothing; a DENY applies). */
-  readonly conditionsMalformed?: true;
-  /**
-   * The entry carried conditions under a key other than `condition` (`conditions`, `Condition`, ...),
-   * which the guard does not read: an ALLOW then grants nothing; a DENY applies.
-   */
-  readonly conditionKeyUnknown?: true;
-  /** The entry's `actions` were unreadable or empty (a DENY then covers every action; an ALLOW none). */
-  readonly actionsUnreadable?: true;
-  /** The entry's `apiIdentifier` was present but not a string (API mode: a DENY covers every path, an ALLOW none). */
-  readonly apiIdentifierUnreadable?: true;
-  /** The entry is a DENY whose `resourceCode` was missing, empty or not a string: it covers every code. */
-  readonly codeUnreadable?: true;
   /** API mode: an unreadable DENY pattern, widened to the subtree above its first bad segment. */
   readonly widened?: true;
 }
@@ -102,16 +87,9 @@ export function findCondition(grant: Grant, check: ConditionCheck): ConditionFin
   return unknown;
 }
 
-/** Copies the notes normalization left on the grant's entry. */
+/** Copies the notes normalization left on the grant's entry (each one `true`; none when it assumed nothing). */
 export function withNotes(explained: Mutable<ExplainedGrant>): ExplainedGrant {
-  const notes = grantNotes(explained.grant);
-  if (notes?.effectAssumed) explained.effectAssumed = true;
-  if (notes?.conditionsMalformed) explained.conditionsMalformed = true;
-  if (notes?.conditionKeyUnknown) explained.conditionKeyUnknown = true;
-  if (notes?.actionsUnreadable) explained.actionsUnreadable = true;
-  if (notes?.apiIdentifierUnreadable) explained.apiIdentifierUnreadable = true;
-  if (notes?.codeUnreadable) explained.codeUnreadable = true;
-  return explained;
+  return Object.assign(explained, grantNotes(explained.grant));
 }
 
 interface ActionWalk {

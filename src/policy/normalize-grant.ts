@@ -33,7 +33,7 @@ export interface Grant {
 const KNOWN_TYPES: ReadonlySet<string> = new Set(RESOURCE_TYPES);
 const ASCII_LETTERS = /^[A-Za-z]+$/;
 
-/** What normalization had to assume about an entry, for `explain` (see {@link grantNotes}). */
+/** What normalization had to assume about an entry (fail closed): the notes `explain` shows on a grant. */
 export interface GrantNotes {
   /** The effect was missing or not `ALLOW`/`DENY`: counted as DENY. */
   readonly effectAssumed?: true;
@@ -41,7 +41,7 @@ export interface GrantNotes {
   readonly conditionsMalformed?: true;
   /**
    * The entry had a key other than `condition` naming a condition (`conditions`, `Condition`,
-   * `policyCondition`, ...; see {@link strayConditionKey}): conditions the guard does not read, so an
+   * `policyCondition`, ...; any own key whose name holds `condition` in any ASCII case): conditions the guard does not read, so an
    * ALLOW grants nothing and a DENY applies unconditionally, as for a malformed `condition`.
    */
   readonly conditionKeyUnknown?: true;

@@ -145,7 +145,11 @@ describe('synchronous RS/PS/ES verification against jose jwtVerify', () => {
   });
 });
 
-/** The reason the verifier gives a jose failure (src/token/verifier.ts), or 503 for a key-source failure. */
+/**
+ * The reason the verifier gives a jose failure (src/token/verifier.ts), or 503 for a key-source failure.
+ * Written out again on purpose, not imported: it is the reference the guard's answers are held to, and
+ * the only test of most of the verifier's reasons (a wrong entry there must fail here).
+ */
 function expectedAnswer(error: unknown): { status: number; challenge?: string } {
   const reasons: Record<string, InvalidTokenError['reason']> = {
     ERR_JWT_EXPIRED: 'expired',
