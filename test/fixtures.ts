@@ -1,4 +1,7 @@
 // Shared test fixtures: one emulator per test file, and the standard tenant the adapter suites use.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { startEmulator, type EmulatorOptions, type GenAuthEmulator, type MintOptions } from '../src/testing/index.js';
 
@@ -42,6 +45,21 @@ export async function bearerFor(emulator: GenAuthEmulator, user: string, options
   return `Bearer ${await emulator.mintToken(user, options)}`;
 }
 
+/** A management token from the emulator's token endpoint, over HTTP (its access key and secret). */
+export async function managementToken(emulator: GenAuthEmulator): Promise<string> {
+  const res = await request(`${emulator.url}/api/v3/get-management-token`, {
+    method: 'POST',
+    body: JSON.stringify({ accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret }),
+  });
+  return ((await res.body.json()) as { data: { access_token: string } }).data.access_token;
+}
+
+/** Resolves with the port once `server`, told to listen on 127.0.0.1 port 0 (`app.listen(0, '127.0.0.1')`), listens. */
+export async function listeningPort(server: Server): Promise<number> {
+  await new Promise((resolve) => server.once('listening', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
 /** No faults, no calls, no grants. */
 export function resetEmulator(emulator: GenAuthEmulator): void {
   emulator.clearGrants();
@@ -53,6 +71,15 @@ export function resetEmulator(emulator: GenAuthEmulator): void {
 export function resetToAliceReading(emulator: GenAuthEmulator): void {
   resetEmulator(emulator);
   emulator.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+}
+
+/** No faults, no calls and no grants but alice's `ecs:Start` on `ecs:1` and `reports:Read`: the start of each adapter test. */
+export function resetToAliceStartingAndReading(emulator: GenAuthEmulator): void {
+  resetEmulator(emulator);
+  emulator.setGrants('alice', [
+    { resourceCode: 'ecs:1', actions: ['ecs:Start'] },
+    { resourceCode: 'reports', actions: ['reports:Read'] },
+  ]);
 }
 
 /** Closes after each test the guards a file's tests made: `const track = closeAfterEach<ExpressGuard>(); track(guard)`. */

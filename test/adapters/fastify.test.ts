@@ -6,20 +6,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { genauthFrameworkErrors, genauthGuard, isGuardError, type FastifyGuardOptions } from '../../src/adapters/fastify.js';
 import { routeConfigSpec } from '../../src/adapters/fastify/route-config.js';
 import type { GrantInput } from '../../src/testing/index.js';
-import { useEmulator, resetEmulator } from '../fixtures.js';
+import { useEmulator, resetToAliceStartingAndReading } from '../fixtures.js';
 
 const RESOURCES = '/api/v3/get-user-authorized-resources';
 
 const emulator = useEmulator();
 
 const apps: FastifyInstance[] = [];
-beforeEach(() => {
-  resetEmulator(emulator());
-  emulator().setGrants('alice', [
-    { resourceCode: 'ecs:1', actions: ['ecs:Start'] },
-    { resourceCode: 'reports', actions: ['reports:Read'] },
-  ]);
-});
+beforeEach(() => resetToAliceStartingAndReading(emulator()));
 afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.close()));
 });

@@ -7,7 +7,7 @@ import Router from '@koa/router';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKoaGuard, isGuardError, type KoaGuard } from '../../src/adapters/koa.js';
-import { useEmulator, resetEmulator } from '../fixtures.js';
+import { useEmulator, resetToAliceStartingAndReading } from '../fixtures.js';
 
 const RESOURCES = '/api/v3/get-user-authorized-resources';
 
@@ -15,13 +15,7 @@ const emulator = useEmulator();
 
 const servers: Server[] = [];
 const guards: KoaGuard[] = [];
-beforeEach(() => {
-  resetEmulator(emulator());
-  emulator().setGrants('alice', [
-    { resourceCode: 'ecs:1', actions: ['ecs:Start'] },
-    { resourceCode: 'reports', actions: ['reports:Read'] },
-  ]);
-});
+beforeEach(() => resetToAliceStartingAndReading(emulator()));
 afterEach(async () => {
   for (const server of servers.splice(0)) server.close();
   await Promise.all(guards.splice(0).map((guard) => guard.close()));

@@ -5,8 +5,8 @@
  * path, so a test also sees that a token's `jku`/`x5u` is never followed.
  */
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
+import { listeningPort } from '../fixtures.js';
 
 /** How the JWKS path answers. */
 export type KeyServerAnswer =
@@ -58,9 +58,7 @@ export async function startKeyServer(initial: JWK[] = []): Promise<KeyServer> {
         return;
     }
   });
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `http://127.0.0.1:${await listeningPort(server.listen(0, '127.0.0.1'))}`;
   return {
     url,
     jwksUri: `${url}/jwks.json`,

@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { useEmulator } from '../fixtures.js';
+import { managementToken, useEmulator } from '../fixtures.js';
 
 const GRANTS = '/api/v3/get-user-authorized-resources';
 
@@ -9,11 +9,7 @@ let auth: Record<string, string>;
 const emu = useEmulator();
 
 beforeAll(async () => {
-  const res = await request(`${emu().url}/api/v3/get-management-token`, {
-    method: 'POST',
-    body: JSON.stringify({ accessKeyId: emu().accessKeyId, accessKeySecret: emu().accessKeySecret }),
-  });
-  auth = { authorization: ((await res.body.json()) as any).data.access_token, 'x-authing-userpool-id': emu().userPoolId };
+  auth = { authorization: await managementToken(emu()), 'x-authing-userpool-id': emu().userPoolId };
 });
 afterEach(() => {
   emu().clearFaults();

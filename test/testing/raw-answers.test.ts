@@ -1,17 +1,12 @@
 import { request } from 'undici';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RESOURCES, useEmulator } from '../fixtures.js';
+import { managementToken, RESOURCES, useEmulator } from '../fixtures.js';
 
 const emulator = useEmulator();
 let auth: Record<string, string>;
 
 beforeAll(async () => {
-  const emu = emulator();
-  const res = await request(`${emu.url}/api/v3/get-management-token`, {
-    method: 'POST',
-    body: JSON.stringify({ accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret }),
-  });
-  auth = { authorization: ((await res.body.json()) as any).data.access_token, 'x-authing-userpool-id': emu.userPoolId };
+  auth = { authorization: await managementToken(emulator()), 'x-authing-userpool-id': emulator().userPoolId };
 });
 afterEach(() => {
   emulator().clearFaults();

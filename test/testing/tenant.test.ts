@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthorizeItem } from '../../src/testing/index.js';
-import { useEmulator } from '../fixtures.js';
+import { managementToken, useEmulator } from '../fixtures.js';
 
 const USER_GRANTS = '/api/v3/get-user-authorized-resources';
 const TARGET = '/api/v3/get-authorized-resources';
@@ -15,12 +15,7 @@ let auth: Record<string, string>;
 const emu = useEmulator();
 
 beforeAll(async () => {
-  const res = await request(`${emu().url}/api/v3/get-management-token`, {
-    method: 'POST',
-    body: JSON.stringify({ accessKeyId: emu().accessKeyId, accessKeySecret: emu().accessKeySecret }),
-  });
-  const token = ((await res.body.json()) as any).data.access_token as string;
-  auth = { authorization: `Bearer ${token}`, 'x-authing-userpool-id': emu().userPoolId };
+  auth = { authorization: `Bearer ${await managementToken(emu())}`, 'x-authing-userpool-id': emu().userPoolId };
 });
 afterEach(() => {
   emu().reset();

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGuard } from '../../src/index.js';
-import { useEmulator } from '../fixtures.js';
+import { managementToken, useEmulator } from '../fixtures.js';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -178,10 +178,7 @@ describe('emulator webhooks: subscriptions', () => {
   });
 
   it('POST /api/v3/create-webhook subscribes, as the console does; HTTP writes send events too', async () => {
-    const token = await request(`${emulator().url}/api/v3/get-management-token`, {
-      method: 'POST',
-      body: JSON.stringify({ accessKeyId: emulator().accessKeyId, accessKeySecret: emulator().accessKeySecret }),
-    }).then(async (res) => ((await res.body.json()) as { data: { access_token: string } }).data.access_token);
+    const token = await managementToken(emulator());
     const call = async (path: string, body: unknown) => {
       const res = await request(`${emulator().url}${path}`, {
         method: 'POST',

@@ -6,8 +6,8 @@
  * ended, so a test sees that the reader hung up.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { listeningPort } from '../fixtures.js';
 
 /** How one path answers. */
 export type HostileBody =
@@ -104,9 +104,7 @@ export async function startHostileKeyServer(): Promise<HostileKeyServer> {
         return;
     }
   });
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `http://127.0.0.1:${await listeningPort(server.listen(0, '127.0.0.1'))}`;
   return {
     url,
     serve: (path, body) => void answers.set(path, body),
