@@ -29,6 +29,12 @@ export const RESOURCES = '/api/v3/get-user-authorized-resources';
 /** Every adapter, as in the conformance suite. */
 export const ROWS: AdapterRow[] = [express4Row, express5Row, koaRow, koa2Row, fastifyRow, nestExpressRow, nestFastifyRow];
 
+/** Who answers a refusal, for `describe.each(ANSWER_MODES)('$mode', ...)`: the adapter, or the framework's error layer. */
+export const ANSWER_MODES = [
+  { mode: 'adapter answers', passErrors: false },
+  { mode: 'passErrors', passErrors: true },
+];
+
 /** Rows whose error layer is Nest's (with `passErrors` Nest's stock filter writes no `WWW-Authenticate`). */
 export const isNest = (row: AdapterRow): boolean => row.name.startsWith('Nest');
 

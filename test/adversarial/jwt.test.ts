@@ -11,6 +11,7 @@ import { createTokenMinter, type TokenMinter } from '../../src/testing/index.js'
 import { seedStandardTenant } from '../fixtures.js';
 import { assemble, claimsFor, encrypted, hmacSigned, outsiderKey, signRaw } from './crafted-tokens.js';
 import {
+  ANSWER_MODES,
   bearer,
   capture,
   expectAllowed,
@@ -157,10 +158,7 @@ const VALID: Array<[string, () => Promise<string>]> = [
 
 const INVALID_TOKEN = /^Bearer realm="api", error="invalid_token", error_description="[^"]+"$/;
 
-describe.each([
-  { mode: 'adapter answers', passErrors: false },
-  { mode: 'passErrors', passErrors: true },
-])('$mode', ({ passErrors }) => {
+describe.each(ANSWER_MODES)('$mode', ({ passErrors }) => {
   describe.each(ROWS)('$name', (row) => {
     let probe: Probe;
     beforeAll(async () => {

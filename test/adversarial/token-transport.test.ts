@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedStandardTenant } from '../fixtures.js';
-import { capture, expectAllowed, expectRefused, forbiddenStrings, optionsFor, ROWS, startProbe, useAdversarialEnv, type LeakScope, type Probe } from './harness.js';
+import { ANSWER_MODES, capture, expectAllowed, expectRefused, forbiddenStrings, optionsFor, ROWS, startProbe, useAdversarialEnv, type LeakScope, type Probe } from './harness.js';
 import { rawSend, type RawRequest } from './raw-http.js';
 
 const emulator = useAdversarialEnv();
@@ -78,10 +78,7 @@ const ALLOWED: Array<[string, (t: string) => RawRequest, number]> = [
   ['authenticate() only verifies the token', (t) => get([['authorization', `Bearer ${t}`]], '/api/v1/me'), 0],
 ];
 
-describe.each([
-  { mode: 'adapter answers', passErrors: false },
-  { mode: 'passErrors', passErrors: true },
-])('$mode', ({ passErrors }) => {
+describe.each(ANSWER_MODES)('$mode', ({ passErrors }) => {
   describe.each(ROWS)('$name', (row) => {
     let probe: Probe;
     beforeAll(async () => {

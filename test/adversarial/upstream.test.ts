@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fault } from '../../src/testing/index.js';
 import { seedStandardTenant } from '../fixtures.js';
 import {
+  ANSWER_MODES,
   bearer,
   capture,
   expectAllowed,
@@ -174,10 +175,7 @@ const CASES: Case[] = [
   { label: 'the management token endpoint answers an error', faults: [{ kind: 'body-error', statusCode: 500, message: UPSTREAM_TEXT, path: TOKEN_PATH }], upstream: 0, own: {} },
 ];
 
-describe.each([
-  { mode: 'adapter answers', passErrors: false },
-  { mode: 'passErrors', passErrors: true },
-])('$mode', ({ passErrors }) => {
+describe.each(ANSWER_MODES)('$mode', ({ passErrors }) => {
   describe.each(ROWS)('$name', (row: AdapterRow) => {
     let shared: Probe;
     beforeAll(async () => {

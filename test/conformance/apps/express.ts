@@ -1,27 +1,12 @@
 /** Conformance rows for Express 4 and 5: the reference adapter. */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express5 from 'express';
 import express4 from 'express4';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { createExpressGuard } from '../../../src/adapters/express.js';
-import type { Guard } from '../../../src/core/types.js';
 import type { AdapterRow, ApiAppFixture, AppFixture, RunningApp } from '../row.js';
+import { runningApp } from './running.js';
 
 type ExpressFactory = typeof express5;
-
-async function listen(server: Server, core: Guard, webhookPath?: string): Promise<RunningApp> {
-  await new Promise((resolve) => server.once('listening', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    core,
-    ...(webhookPath === undefined ? {} : { webhookPath }),
-    close: async () => {
-      await new Promise((resolve) => server.close(resolve));
-      await core.close();
-    },
-  };
-}
 
 /** Hands the errors that reach Express's error layer to `fixture.passed`, then to the stock handler. */
 function observeErrors(app: Express, fixture: AppFixture): void {
@@ -47,7 +32,7 @@ function standard(express: ExpressFactory, fixture: AppFixture): Promise<Running
   app.get('/api/v1/me', guard.authenticate(), handler);
   if (fixture.webhook) app.post('/hooks/genauth', guard.webhook(fixture.webhook));
   observeErrors(app, fixture);
-  return listen(app.listen(0, '127.0.0.1'), guard.core, fixture.webhook && '/hooks/genauth');
+  return runningApp(app.listen(0, '127.0.0.1'), guard.core, fixture.webhook && '/hooks/genauth');
 }
 
 function apiMode(express: ExpressFactory, fixture: ApiAppFixture): Promise<RunningApp> {
@@ -59,7 +44,7 @@ function apiMode(express: ExpressFactory, fixture: ApiAppFixture): Promise<Runni
     res.json({ ok: true, user: req.genauth?.identity.userId ?? null });
   });
   observeErrors(app, fixture);
-  return listen(app.listen(0, '127.0.0.1'), guard.core);
+  return runningApp(app.listen(0, '127.0.0.1'), guard.core);
 }
 
 function row(name: string, express: ExpressFactory): AdapterRow {

@@ -1,25 +1,10 @@
 /** Conformance rows for Koa 3 and Koa 2 (installed as `koa2`) with @koa/router. */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Koa, { type Middleware } from 'koa';
 import Koa2 from 'koa2';
 import Router from '@koa/router';
 import { createKoaGuard } from '../../../src/adapters/koa.js';
-import type { Guard } from '../../../src/core/types.js';
 import type { AdapterRow, ApiAppFixture, AppFixture, RunningApp } from '../row.js';
-
-async function listen(server: Server, core: Guard, webhookPath?: string): Promise<RunningApp> {
-  await new Promise((resolve) => server.once('listening', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    core,
-    ...(webhookPath === undefined ? {} : { webhookPath }),
-    close: async () => {
-      await new Promise((resolve) => server.close(resolve));
-      await core.close();
-    },
-  };
-}
+import { runningApp } from './running.js';
 
 /** First middleware: hands the errors thrown downstream to `fixture.passed`, then on to Koa's handler. */
 function observeErrors(app: Koa, fixture: AppFixture): void {
@@ -53,7 +38,7 @@ function standard(KoaApp: KoaClass, fixture: AppFixture): Promise<RunningApp> {
   router.get('/api/v1/me', guard.authenticate(), handler);
   if (fixture.webhook) router.post('/hooks/genauth', guard.webhook(fixture.webhook));
   app.use(router.routes()).use(router.allowedMethods());
-  return listen(app.listen(0, '127.0.0.1'), guard.core, fixture.webhook && '/hooks/genauth');
+  return runningApp(app.listen(0, '127.0.0.1'), guard.core, fixture.webhook && '/hooks/genauth');
 }
 
 function apiMode(KoaApp: KoaClass, fixture: ApiAppFixture): Promise<RunningApp> {
@@ -65,7 +50,7 @@ function apiMode(KoaApp: KoaClass, fixture: ApiAppFixture): Promise<RunningApp> 
     fixture.handled();
     ctx.body = { ok: true, user: ctx.state.genauth?.identity.userId ?? null };
   });
-  return listen(app.listen(0, '127.0.0.1'), guard.core);
+  return runningApp(app.listen(0, '127.0.0.1'), guard.core);
 }
 
 function row(name: string, KoaApp: KoaClass): AdapterRow {

@@ -4,11 +4,11 @@
  * from; it has no routing of its own to disagree with.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { apiModeSpec } from '../../../src/core/enforce/api.js';
 import { createGuard } from '../../../src/core/guard.js';
 import { asGuardError, problemResponse } from '../../../src/problem.js';
 import type { ApiAppFixture, RunningApp } from '../row.js';
+import { runningApp } from './running.js';
 
 export async function startOracle(fixture: ApiAppFixture): Promise<RunningApp> {
   const guard = createGuard(fixture.options);
@@ -36,14 +36,5 @@ export async function startOracle(fixture: ApiAppFixture): Promise<RunningApp> {
       },
     );
   });
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    core: guard,
-    close: async () => {
-      await new Promise((resolve) => server.close(resolve));
-      await guard.close();
-    },
-  };
+  return runningApp(server.listen(0, '127.0.0.1'), guard);
 }
