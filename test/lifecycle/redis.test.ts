@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard } from '../../src/adapters/express.js';
 import { GuardNotReadyError } from '../../src/core/readiness.js';
 import { bearerFor, resetToAliceReading, sleep, useEmulator } from '../fixtures.js';
-import { clients, freshPrefix, sharedOptions, startInstance, subscribed, until, type Instance } from '../redis/harness.js';
+import { clients, closeInstances, freshPrefix, sharedOptions, startInstance, subscribed, until, type Instance } from '../redis/harness.js';
 import { ask, freePort, redisTestsRun, startRedisServer, type RedisServer } from '../redis/server.js';
 
 const run = redisTestsRun('test/lifecycle/redis.test.ts');
@@ -25,12 +25,11 @@ describe.skipIf(!run)('close() and the shared Redis tier', () => {
   const emulator = useEmulator();
   const open = clients();
   let servers: RedisServer[] = [];
-  let instances: Instance[] = [];
+  const instances: Instance[] = [];
 
   beforeEach(() => resetToAliceReading(emulator()));
   afterEach(async () => {
-    await Promise.all(instances.map((instance) => instance.close()));
-    instances = [];
+    await closeInstances(instances);
     open.closeAll();
     await Promise.all(servers.map((server) => server.stop()));
     servers = [];

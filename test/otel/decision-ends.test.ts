@@ -3,23 +3,17 @@
  * driven here as the guard drives it (traceSync for a decision from the caches, tracePromise for one
  * that waits), with functions that throw. Each span is ended exactly once, in error, never leaked.
  */
-import { diag, DiagLogLevel, SpanStatusCode } from '@opentelemetry/api';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { GuardInternalError, PermissionsUnavailableError } from '../../src/errors.js';
 import { tracing, type DecisionTrace } from '../../src/events.js';
 import { instrumentGenAuthGuard, type GenAuthGuardInstrumentation } from '../../src/otel/index.js';
-import { startTestSdk, type TestSdk } from './sdk.js';
+import { startTestSdk, useDiagWarnings, type TestSdk } from './sdk.js';
 
-const warnings: string[] = [];
+const warnings = useDiagWarnings();
 let sdk: TestSdk;
 let otel: GenAuthGuardInstrumentation;
-beforeAll(() => {
-  const keep = (message: string) => void warnings.push(message);
-  diag.setLogger({ error: keep, warn: keep, info: () => {}, debug: () => {}, verbose: () => {} }, DiagLogLevel.WARN);
-});
-afterAll(() => diag.disable());
 beforeEach(() => {
-  warnings.length = 0;
   sdk = startTestSdk();
   otel = instrumentGenAuthGuard({ tracerProvider: sdk.tracerProvider, meterProvider: sdk.meterProvider });
 });

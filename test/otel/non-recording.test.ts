@@ -7,19 +7,19 @@
  * sampler still sees the start attributes (it may sample on them), and a span that records without
  * being sampled (`RECORD`) still gets every attribute.
  */
-import { diag, DiagLogLevel, type Attributes, type Context, type Link, type SpanKind } from '@opentelemetry/api';
+import { type Attributes, type Context, type Link, type SpanKind } from '@opentelemetry/api';
 import { AlwaysOffSampler, BasicTracerProvider, SamplingDecision, type ReadableSpan, type Sampler, type SamplingResult, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import express from 'express';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
 import { instrumentGenAuthGuard, type GenAuthGuardInstrumentation } from '../../src/otel/index.js';
 import { bearerFor, closeAfterEach, RESOURCES, resetToAliceReading, useEmulator } from '../fixtures.js';
-import { startTestSdk, valueOf, type TestSdk } from './sdk.js';
+import { startTestSdk, useDiagWarnings, valueOf, type TestSdk } from './sdk.js';
 
 const emulator = useEmulator();
 const track = closeAfterEach<ExpressGuard>();
-const warnings: string[] = [];
+const warnings = useDiagWarnings();
 
 /** A span processor of the SDK's interface that keeps what it is given. */
 class KeepingProcessor implements SpanProcessor {
@@ -51,13 +51,7 @@ class KeepingSampler implements Sampler {
 let metricsSdk: TestSdk;
 let tracerProvider: BasicTracerProvider | undefined;
 let otel: GenAuthGuardInstrumentation | undefined;
-beforeAll(() => {
-  const keep = (message: string) => void warnings.push(message);
-  diag.setLogger({ error: keep, warn: keep, info: () => {}, debug: () => {}, verbose: () => {} }, DiagLogLevel.WARN);
-});
-afterAll(() => diag.disable());
 beforeEach(() => {
-  warnings.length = 0;
   resetToAliceReading(emulator());
   metricsSdk = startTestSdk();
 });

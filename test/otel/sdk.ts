@@ -4,14 +4,32 @@
  * design of @opentelemetry/context-async-hooks', which is not a dependency here).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ROOT_CONTEXT, type Context, type ContextManager } from '@opentelemetry/api';
+import { diag, DiagLogLevel, ROOT_CONTEXT, type Context, type ContextManager } from '@opentelemetry/api';
 import { DataPointType, MeterProvider, MetricReader, type DataPoint, type MetricData } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 /** A reader that exports nothing by itself: the test calls `collect()`. */
 class OnDemandReader extends MetricReader {
   protected override async onShutdown(): Promise<void> {}
   protected override async onForceFlush(): Promise<void> {}
+}
+
+/**
+ * What OpenTelemetry's diagnostic logger hears at WARN and above (the SDK warns there when a span is
+ * ended twice): set up before the file's tests, emptied before each, the logger removed after them all.
+ */
+export function useDiagWarnings(): string[] {
+  const warnings: string[] = [];
+  beforeAll(() => {
+    const keep = (message: string) => void warnings.push(message);
+    diag.setLogger({ error: keep, warn: keep, info: () => {}, debug: () => {}, verbose: () => {} }, DiagLogLevel.WARN);
+  });
+  afterAll(() => diag.disable());
+  beforeEach(() => {
+    warnings.length = 0;
+  });
+  return warnings;
 }
 
 export interface TestSdk {

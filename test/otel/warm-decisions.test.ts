@@ -3,36 +3,32 @@
  * once from fresh cached grants is one `genauth-guard.decision` span (no load span) with its outcome and
  * `cache.result: hit`, ended once; a decision that waits is still ended when it resolves, not before.
  */
-import { context, diag, DiagLogLevel, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
 import { instrumentGenAuthGuard, type GenAuthGuardInstrumentation } from '../../src/otel/index.js';
 import { bearerFor, closeAfterEach, resetToAliceReading, useEmulator } from '../fixtures.js';
-import { AsyncLocalStorageContextManager, startTestSdk, type TestSdk } from './sdk.js';
+import { AsyncLocalStorageContextManager, startTestSdk, useDiagWarnings, type TestSdk } from './sdk.js';
 
 const emulator = useEmulator();
 const track = closeAfterEach<ExpressGuard>();
 const manager = new AsyncLocalStorageContextManager();
 /** What OpenTelemetry's diagnostic logger hears: the SDK warns there when a span is ended twice. */
-const warnings: string[] = [];
+const warnings = useDiagWarnings();
 
 let sdk: TestSdk;
 let otel: GenAuthGuardInstrumentation;
 beforeAll(() => {
   context.setGlobalContextManager(manager.enable());
-  const keep = (message: string) => void warnings.push(message);
-  diag.setLogger({ error: keep, warn: keep, info: () => {}, debug: () => {}, verbose: () => {} }, DiagLogLevel.WARN);
 });
 afterAll(() => {
   context.disable();
-  diag.disable();
 });
 beforeEach(() => {
   resetToAliceReading(emulator());
   emulator().setGrants('bob', [{ resourceCode: 'users', resourceType: 'API', apiIdentifier: '/api/users', actions: ['read'] }]);
-  warnings.length = 0;
   sdk = startTestSdk();
   otel = instrumentGenAuthGuard({ tracerProvider: sdk.tracerProvider, meterProvider: sdk.meterProvider });
 });

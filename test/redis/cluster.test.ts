@@ -5,7 +5,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RESOURCES, bearerFor, useEmulator, resetEmulator } from '../fixtures.js';
-import { clients, freshPrefix, sharedOptions, startInstance, subscribed, until, withLateMessages, type Instance } from './harness.js';
+import { clients, closeInstances, freshPrefix, keepSubscribed, sharedOptions, startInstance, until, withLateMessages, type Instance } from './harness.js';
 import { ask, redisTestsRun, startRedisCluster, type RedisCluster } from './server.js';
 import { startSlowAnswers, type SlowAnswers } from './slow-answers.js';
 
@@ -15,7 +15,7 @@ describe.skipIf(!run)('a three-node Redis Cluster', () => {
   const emulator = useEmulator();
   const open = clients();
   let cluster: RedisCluster;
-  let instances: Instance[] = [];
+  const instances: Instance[] = [];
   let prefix = '';
   let hop: SlowAnswers | undefined;
   const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
@@ -33,10 +33,9 @@ describe.skipIf(!run)('a three-node Redis Cluster', () => {
     for (const user of users) e.setGrants(user, [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
   });
   afterEach(async () => {
-    await Promise.all(instances.map((instance) => instance.close()));
+    await closeInstances(instances);
     await hop?.close();
     hop = undefined;
-    instances = [];
     open.closeAll();
   });
 
@@ -44,10 +43,7 @@ describe.skipIf(!run)('a three-node Redis Cluster', () => {
     const client = await open.cluster(cluster.nodes.map((node) => node.port));
     const redis = options.lateBy === undefined ? client : withLateMessages(client, options.lateBy);
     const genauth = { ...emulator().guardOptions().genauth, ...(options.genauthHost !== undefined && { host: options.genauthHost }) };
-    const started = await startInstance(sharedOptions(emulator(), redis, { redisPrefix: prefix }, { genauth }));
-    instances.push(started);
-    await subscribed(started.guard);
-    return started;
+    return keepSubscribed(instances, await startInstance(sharedOptions(emulator(), redis, { redisPrefix: prefix }, { genauth })));
   }
 
   it('reads and writes the tier: users spread over the nodes, each loaded from GenAuth once for both instances', async () => {

@@ -11,7 +11,7 @@ import { tierKeys, type TierKeys } from '../../src/cache/redis/keys.js';
 import { seal, sealingKey } from '../../src/cache/redis/seal.js';
 import type { RedisTierEvent } from '../../src/events.js';
 import { RESOURCES, bearerFor, useEmulator, resetEmulator } from '../fixtures.js';
-import { clients, freshPrefix, sharedOptions, startInstance, subscribed, type Client, type Instance } from './harness.js';
+import { clients, closeInstances, freshPrefix, keepSubscribed, sharedOptions, startInstance, subscribed, type Client, type Instance } from './harness.js';
 import { redisTestsRun, useRedisServer } from './server.js';
 
 const run = redisTestsRun('test/redis/entries.test.ts');
@@ -21,7 +21,7 @@ describe.skipIf(!run)('entries read from Redis', () => {
   const emulator = useEmulator();
   const redis = useRedisServer();
   const open = clients();
-  let instances: Instance[] = [];
+  const instances: Instance[] = [];
   let client: Client;
   let names: TierKeys;
   let globalMark = '';
@@ -42,8 +42,7 @@ describe.skipIf(!run)('entries read from Redis', () => {
     warnings = [];
   });
   afterEach(async () => {
-    await Promise.all(instances.map((instance) => instance.close()));
-    instances = [];
+    await closeInstances(instances);
     open.closeAll();
   });
 
@@ -53,10 +52,7 @@ describe.skipIf(!run)('entries read from Redis', () => {
     const genauth = maxResponseBytes === undefined ? base.genauth : { ...base.genauth, maxResponseBytes };
     const prefix = names.globalMark.slice(0, names.globalMark.indexOf('{'));
     const logger = { warn: (message: string) => void warnings.push(message) };
-    const started = await startInstance(sharedOptions(emulator(), own, { redisPrefix: prefix }, { genauth, logger }));
-    instances.push(started);
-    await subscribed(started.guard);
-    return started;
+    return keepSubscribed(instances, await startInstance(sharedOptions(emulator(), own, { redisPrefix: prefix }, { genauth, logger })));
   }
 
   /** The JSON of a well-formed entry of `user` granting reports:Read, fetched now (unsealed). */

@@ -3,7 +3,7 @@
 // grants back from the shared entry the invalidation could not delete.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RESOURCES, bearerFor, useEmulator, resetEmulator } from '../fixtures.js';
-import { clients, freshPrefix, sharedOptions, startInstance, subscribed, type Instance } from './harness.js';
+import { clients, closeInstances, freshPrefix, keepSubscribed, sharedOptions, startInstance, subscribed, type Instance } from './harness.js';
 import { ask, redisTestsRun, startRedisServer, type RedisServer } from './server.js';
 
 const run = redisTestsRun('test/redis/failed-invalidation.test.ts');
@@ -12,7 +12,7 @@ describe.skipIf(!run)('an invalidation Redis could not record', () => {
   const emulator = useEmulator();
   const open = clients();
   let server: RedisServer;
-  let instances: Instance[] = [];
+  const instances: Instance[] = [];
   let prefix = '';
 
   beforeEach(async () => {
@@ -23,18 +23,14 @@ describe.skipIf(!run)('an invalidation Redis could not record', () => {
     for (const user of ['alice', 'bob']) e.setGrants(user, [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
   });
   afterEach(async () => {
-    await Promise.all(instances.map((instance) => instance.close()));
-    instances = [];
+    await closeInstances(instances);
     open.closeAll();
     await server.stop();
   });
 
   async function instance(): Promise<Instance> {
     const client = await open.client(server.url);
-    const started = await startInstance(sharedOptions(emulator(), client, { redisPrefix: prefix }));
-    instances.push(started);
-    await subscribed(started.guard);
-    return started;
+    return keepSubscribed(instances, await startInstance(sharedOptions(emulator(), client, { redisPrefix: prefix })));
   }
 
   it('invalidateUser refused by a Redis out of memory: this instance denies, it does not read the old entry back', async () => {

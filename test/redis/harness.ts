@@ -101,6 +101,18 @@ export function subscribed(guard: { cacheStats(): { redis?: { subscribed: boolea
   return until(() => guard.cacheStats().redis?.subscribed === true, 10_000, 'the subscription');
 }
 
+/** Keeps `started` in `kept` (the instances the test's afterEach closes); resolves with it once its subscription is up. */
+export async function keepSubscribed(kept: Instance[], started: Instance): Promise<Instance> {
+  kept.push(started);
+  await subscribed(started.guard);
+  return started;
+}
+
+/** Closes every instance in `kept` and empties the list. */
+export async function closeInstances(kept: Instance[]): Promise<void> {
+  await Promise.all(kept.splice(0).map((instance) => instance.close()));
+}
+
 /** A prefix of its own per test: no test reads another's keys. */
 let prefixes = 0;
 export const freshPrefix = () => `t${process.pid}-${++prefixes}-${Date.now()}:`;

@@ -9,11 +9,12 @@ import type { ExpressGuardOptions } from '../../src/adapters/express.js';
 import { RESOURCES, bearerFor, useEmulator, resetToAliceReading } from '../fixtures.js';
 import {
   clients,
+  closeInstances,
   freshPrefix,
+  keepSubscribed,
   sharedOptions,
   sleep,
   startInstance,
-  subscribed,
   until,
   withLateMessages,
   type Instance,
@@ -36,7 +37,7 @@ describe.skipIf(!run)('invalidation across instances', () => {
   const emulator = useEmulator();
   const redis = useRedisServer();
   const open = clients();
-  let instances: Instance[] = [];
+  const instances: Instance[] = [];
   let hops: SlowAnswers[] = [];
   let prefix = '';
   let alice = '';
@@ -48,9 +49,8 @@ describe.skipIf(!run)('invalidation across instances', () => {
     alice = await bearerFor(e, 'alice');
   });
   afterEach(async () => {
-    await Promise.all(instances.map((instance) => instance.close()));
+    await closeInstances(instances);
     await Promise.all(hops.map((hop) => hop.close()));
-    instances = [];
     hops = [];
     open.closeAll();
   });
@@ -58,10 +58,7 @@ describe.skipIf(!run)('invalidation across instances', () => {
   async function instance(options: { lateBy?: () => number; cache?: Record<string, unknown>; extra?: Partial<ExpressGuardOptions> } = {}): Promise<Instance> {
     const client = await open.client(redis().url);
     const redisClient = options.lateBy === undefined ? client : withLateMessages(client, options.lateBy);
-    const started = await startInstance(sharedOptions(emulator(), redisClient, { redisPrefix: prefix, ...options.cache }, options.extra));
-    instances.push(started);
-    await subscribed(started.guard);
-    return started;
+    return keepSubscribed(instances, await startInstance(sharedOptions(emulator(), redisClient, { redisPrefix: prefix, ...options.cache }, options.extra)));
   }
 
   /** Polls each instance until it denies; resolves the longest wait, in ms, after `since`. */

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countCacheWalks } from '../cache-walks.js';
 import { bearerFor, useEmulator, resetToAliceReading } from '../fixtures.js';
 import { eventBody, jsonHeaders } from '../webhooks/http.js';
-import { clients, freshPrefix, sharedOptions, startInstance, subscribed, until, type Instance } from './harness.js';
+import { clients, closeInstances, freshPrefix, sharedOptions, startInstance, subscribed, until, type Instance } from './harness.js';
 import { redisTestsRun, useRedisServer } from './server.js';
 
 const run = redisTestsRun('test/redis/many-users.test.ts');
@@ -19,15 +19,14 @@ describe.skipIf(!run)('a user event naming thousands of users, across instances'
   const emulator = useEmulator();
   const redis = useRedisServer();
   const open = clients();
-  let instances: Instance[] = [];
+  const instances: Instance[] = [];
 
   beforeEach(() => {
     const e = emulator();
     resetToAliceReading(e);
   });
   afterEach(async () => {
-    await Promise.all(instances.map((instance) => instance.close()));
-    instances = [];
+    await closeInstances(instances);
     open.closeAll();
   });
 

@@ -5,7 +5,7 @@
 // everywhere, as is a `revokeUser` made on one instance. A newly started instance reads the record.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bearerFor, nextSecond, useEmulator, resetEmulator } from '../fixtures.js';
-import { clients, freshPrefix, sharedOptions, sleep, startInstance, subscribed, until, type Client, type Instance } from './harness.js';
+import { clients, closeInstances, freshPrefix, keepSubscribed, sharedOptions, sleep, startInstance, until, type Client, type Instance } from './harness.js';
 import { UNCHECKED_TOKEN_MS } from '../../src/token/verifier.js';
 import { ask, redisTestsRun, useRedisServer } from './server.js';
 
@@ -20,7 +20,7 @@ describe.skipIf(!run)('revocation and webhooks across instances', () => {
   const emulator = useEmulator();
   const redis = useRedisServer();
   const open = clients();
-  let instances: Instance[] = [];
+  const instances: Instance[] = [];
   let removeWebhook: (() => void) | undefined;
   let prefix = '';
   let alice = '';
@@ -37,8 +37,7 @@ describe.skipIf(!run)('revocation and webhooks across instances', () => {
   afterEach(async () => {
     removeWebhook?.();
     removeWebhook = undefined;
-    await Promise.all(instances.map((instance) => instance.close()));
-    instances = [];
+    await closeInstances(instances);
     open.closeAll();
   });
 
@@ -46,10 +45,7 @@ describe.skipIf(!run)('revocation and webhooks across instances', () => {
     const redisClient = client ?? (await open.client(redis().url));
     const e = emulator();
     const jwt = hs256 ? { jwt: { secret: e.hs256Secret, algorithms: ['HS256'], issuer: e.issuer } } : {};
-    const started = await startInstance(sharedOptions(e, redisClient, { redisPrefix: prefix }, jwt as object), SECRET);
-    instances.push(started);
-    await subscribed(started.guard);
-    return started;
+    return keepSubscribed(instances, await startInstance(sharedOptions(e, redisClient, { redisPrefix: prefix }, jwt as object), SECRET));
   }
 
   /** Three instances, each serving alice once (her grants and token cached on each); the first gets the webhooks. */

@@ -6,7 +6,7 @@ import { RESP_TYPES } from 'redis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../clock.js';
 import { RESOURCES, bearerFor, useEmulator, resetToAliceReading } from '../fixtures.js';
-import { clients, freshPrefix, sharedOptions, startInstance, subscribed, until, type Instance } from './harness.js';
+import { clients, closeInstances, freshPrefix, keepSubscribed, sharedOptions, startInstance, subscribed, until, type Instance } from './harness.js';
 import { redisTestsRun, useRedisServer } from './server.js';
 
 const run = redisTestsRun('test/redis/tier.test.ts');
@@ -15,7 +15,7 @@ describe.skipIf(!run)('the shared tier', () => {
   const emulator = useEmulator();
   const redis = useRedisServer();
   const open = clients();
-  let instances: Instance[] = [];
+  const instances: Instance[] = [];
   let prefix = '';
 
   beforeEach(() => {
@@ -24,17 +24,13 @@ describe.skipIf(!run)('the shared tier', () => {
     resetToAliceReading(e);
   });
   afterEach(async () => {
-    await Promise.all(instances.map((instance) => instance.close()));
-    instances = [];
+    await closeInstances(instances);
     open.closeAll();
   });
 
   async function instance(cache: Record<string, unknown> = {}, extra = {}): Promise<Instance> {
     const client = await open.client(redis().url);
-    const started = await startInstance(sharedOptions(emulator(), client, { redisPrefix: prefix, ...cache }, extra));
-    instances.push(started);
-    await subscribed(started.guard);
-    return started;
+    return keepSubscribed(instances, await startInstance(sharedOptions(emulator(), client, { redisPrefix: prefix, ...cache }, extra)));
   }
 
   it('a second instance answers a user from Redis: one GenAuth call for both', async () => {

@@ -7,7 +7,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RedisTierEvent } from '../../src/events.js';
 import { RESOURCES, bearerFor, useEmulator, resetEmulator } from '../fixtures.js';
-import { clients, freshPrefix, sharedOptions, sleep, startInstance, subscribed, until, type Instance } from './harness.js';
+import { clients, closeInstances, freshPrefix, keepSubscribed, sharedOptions, sleep, startInstance, subscribed, until, type Instance } from './harness.js';
 import { ask, redisTestsRun, startRedisServer, type RedisServer } from './server.js';
 
 const run = redisTestsRun('test/redis/trouble.test.ts');
@@ -16,7 +16,7 @@ describe.skipIf(!run)('Redis trouble', () => {
   const emulator = useEmulator();
   const open = clients();
   let server: RedisServer;
-  let instances: Instance[] = [];
+  const instances: Instance[] = [];
   let warnings: string[][] = [];
   let events: RedisTierEvent[] = [];
   const onEvent = (event: unknown) => void events.push(event as RedisTierEvent);
@@ -34,8 +34,7 @@ describe.skipIf(!run)('Redis trouble', () => {
   });
   afterEach(async () => {
     diagnostics.unsubscribe('genauth-guard:redis', onEvent);
-    await Promise.all(instances.map((instance) => instance.close()));
-    instances = [];
+    await closeInstances(instances);
     open.closeAll();
     await server.stop();
   });
@@ -45,10 +44,7 @@ describe.skipIf(!run)('Redis trouble', () => {
     const own: string[] = [];
     warnings.push(own);
     const logger = { warn: (message: string) => void own.push(message) };
-    const started = await startInstance(sharedOptions(emulator(), client, { redisPrefix: prefix, redisTimeout: 100 }, { logger }));
-    instances.push(started);
-    await subscribed(started.guard);
-    return started;
+    return keepSubscribed(instances, await startInstance(sharedOptions(emulator(), client, { redisPrefix: prefix, redisTimeout: 100 }, { logger })));
   }
 
   const tokens = async () => {

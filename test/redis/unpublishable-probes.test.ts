@@ -9,7 +9,7 @@ import type { RedisTierEvent } from '../../src/events.js';
 import type { RedisTierClient } from '../../src/index.js';
 import { bearerFor, useEmulator, resetToAliceReading } from '../fixtures.js';
 import { MAX_UNANSWERED_PROBES } from '../../src/cache/redis/subscription.js';
-import { clients, freshPrefix, wrappedClient, sharedOptions, sleep, startInstance, subscribed, until, type Instance } from './harness.js';
+import { clients, closeInstances, freshPrefix, sharedOptions, sleep, startInstance, subscribed, until, wrappedClient, type Instance } from './harness.js';
 import { ask, redisTestsRun, useRedisServer } from './server.js';
 
 const run = redisTestsRun('test/redis/unpublishable-probes.test.ts');
@@ -37,7 +37,7 @@ describe.skipIf(!run)('probes that cannot be published', () => {
   const emulator = useEmulator();
   const redis = useRedisServer();
   const open = clients();
-  let instances: Instance[] = [];
+  const instances: Instance[] = [];
   let events: RedisTierEvent[] = [];
   const onEvent = (event: unknown) => void events.push(event as RedisTierEvent);
 
@@ -49,8 +49,7 @@ describe.skipIf(!run)('probes that cannot be published', () => {
   });
   afterEach(async () => {
     diagnostics.unsubscribe('genauth-guard:redis', onEvent);
-    await Promise.all(instances.map((instance) => instance.close()));
-    instances = [];
+    await closeInstances(instances);
     open.closeAll();
   });
 
