@@ -11,8 +11,10 @@ import { normalizeGrant, readConditions, readEffect, strayConditionKey, usableCo
  * front. A decision is a Map lookup; a fetch costs one pass, not a normalization of every grant.
  * An index {@link indexGrants} makes is read-only all the way down: the index, its lists (`grants`,
  * `wildcards`, what `lookup` and `exact` return), the wildcard records and the grants themselves are
- * frozen, and a grant's `actionSet` refuses writes (`Set.prototype.add.call` included): writing to any
- * of them throws a `TypeError`, since later decisions (and, for a cached set, other users') read them.
+ * frozen, and a grant's `actionSet` is a `Set` whose own `add`, `delete` and `clear` throw: writing to
+ * any of them throws a `TypeError`, since later decisions (and, for a cached set, other users') read
+ * them. Only code that calls `Set.prototype.add.call(actionSet, ...)` on purpose gets round that, and
+ * must not.
  */
 export interface GrantIndex {
   /** Every usable grant, normalized (on first read). */
