@@ -29,9 +29,10 @@ export interface GrantIndex {
   /**
    * The same grants as {@link GrantIndex.lookup}, as the index keeps them: a code's only grant may come
    * alone, several come as an array, in order (`Array.isArray` tells them apart). What `decide()`
-   * reads: no array is made per call, and no code is folded (the DENYs in another case were added when
-   * the index was built). For an index of the app's own, `decide()` adds those DENYs itself, found by
-   * the DENY codes in its `grants`.
+   * reads: no array is made per call, and no code is folded (an index of ours adds the DENYs in another
+   * case once: the compact one when it is built, the one {@link indexGrants} returns on the code's
+   * first lookup). For an index of the app's own, `decide()` adds those DENYs itself, found by the DENY
+   * codes in its `grants`.
    */
   exact(code: string): CodeGrants | undefined;
   /**
