@@ -1,6 +1,6 @@
 // decide() against a plain reference written from the documented rules (docs/conditions.md, "How
 // matching works"; README, "How decisions work"), on random grant lists with DENYs, wildcards, odd
-// effects, types and action spellings: the lazy index, the compact one (a cached set), and the
+// effects, types, action spellings and conditions under a key the guard does not read: the lazy index, the compact one (a cached set), and the
 // remembered decision (one memo asked many questions, as a set shared by users is) must all agree.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ const RESOURCES = ['ecs:1', 'ecs:10', 'ECS:1', 'ecs', 'ecs:1:x', 'book', 'book:1
 const TYPES: Array<ResourceType | undefined> = [undefined, 'DATA', 'API', 'MENU'];
 const KNOWN = new Set(['DATA', 'API', 'MENU', 'BUTTON', 'UI']);
 
-const entry: fc.Arbitrary<AuthorizedResource> = fc.record(
+const fields = fc.record(
   {
     // Now and then one that cannot be read (undefined: missing once sent as JSON).
     resourceCode: fc.oneof({ weight: 12, arbitrary: fc.constantFrom(...CODES) }, { weight: 1, arbitrary: fc.constantFrom<unknown>(undefined, null, '', 7, ['ecs:1']) }),
@@ -31,7 +31,11 @@ const entry: fc.Arbitrary<AuthorizedResource> = fc.record(
     condition: fc.constantFrom<unknown>(undefined, undefined, undefined, null, [], 'malformed'),
   },
   { requiredKeys: ['resourceCode', 'actions'] },
-) as fc.Arbitrary<AuthorizedResource>;
+);
+// Now and then conditions under a key the guard does not read (whatever they hold).
+const entry: fc.Arbitrary<AuthorizedResource> = fc
+  .tuple(fields, fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('conditions', 'Condition', 'policyCondition') }), fc.constantFrom<unknown>([], null))
+  .map(([raw, stray, held]) => (stray === undefined ? raw : { ...raw, [stray]: held })) as fc.Arbitrary<AuthorizedResource>;
 
 const requirement: fc.Arbitrary<NormalizedRequirement> = fc
   .tuple(fc.constantFrom('allOf', 'anyOf'), fc.array(fc.constantFrom(...ASKED), { minLength: 1, maxLength: 3 }))
@@ -62,8 +66,9 @@ function refGrant(raw: AuthorizedResource): RefGrant | null {
     }
   }
   let actions = Array.isArray(list) && list.every((a) => typeof a === 'string') ? (list as string[]).filter((a) => a !== '') : [];
-  // Malformed conditions: an ALLOW grants nothing, a DENY applies.
-  if (e.condition === 'malformed' && !deny) actions = [];
+  // Malformed conditions, or conditions under a key other than `condition`: an ALLOW grants nothing, a DENY applies.
+  const strayKey = Object.keys(e).some((key) => key !== 'condition' && /condition/i.test(key));
+  if ((e.condition === 'malformed' || strayKey) && !deny) actions = [];
   if (actions.length === 0 && deny) actions = ['*'];
   const type = typeof e.resourceType === 'string' && KNOWN.has(e.resourceType.toUpperCase()) ? e.resourceType.toUpperCase() : null;
   return { code, type, deny, actions };
