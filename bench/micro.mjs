@@ -38,9 +38,11 @@ for (const n of [100, 10_000]) {
 }
 
 // The same decisions from the compact index a cache keeps (indexGrantsCompact, not exported by dist/):
-// what a request decides from on a memo miss.
+// what a request decides from on a memo miss. decide() comes from the same bundle: dist/'s decide()
+// would take the bundle's index for one of the app's own (another copy of its class) and check and
+// read it as such, a pass over every grant per decision, which is not what the guard does.
 {
-  const { indexGrantsCompact } = await importSource('policy/grants');
+  const { indexGrantsCompact, decide } = await importSource(['policy/grants', 'policy/decide']);
   for (const n of [100, 10_000]) {
     const index = indexGrantsCompact(dto(n));
     expect(`decide cached ${n} allows`, decide(index, resource, requirement).allowed === true);
