@@ -91,3 +91,18 @@ export function hasDuplicateKey(text: string): boolean {
   }
   return false;
 }
+
+/**
+ * The value of a JSON text read as having one meaning: undefined when it is not JSON or names a key
+ * twice in one object. `duplicateKeys`: the caller already scanned the text (a long one, in a turn of
+ * its own). GenAuth's answers and webhook deliveries are read through it.
+ */
+export function parseUnambiguousJson(text: string, duplicateKeys?: boolean): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return (duplicateKeys ?? hasDuplicateKey(text)) ? undefined : value;
+}

@@ -1,5 +1,5 @@
 import { GenAuthApiError } from '../errors.js';
-import { hasDuplicateKey } from './duplicate-keys.js';
+import { parseUnambiguousJson } from './duplicate-keys.js';
 import type { Envelope } from './types.js';
 
 /** apiCodes meaning the management credentials or signature were refused (GenAuth error-code page). */
@@ -24,15 +24,8 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
  * names a key twice in one object (see duplicate-keys.ts).
  */
 export function readEnvelope<T>(httpStatus: number, text: string, retryAfter: number | undefined, duplicateKeys?: boolean): Envelope<T> & { data: T } {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
   // A key named twice in one object has no one meaning (JSON.parse keeps the last): not JSON to us.
-  // `duplicateKeys`: the caller already scanned the text (a long one, in a turn of its own).
-  if (body !== undefined && (duplicateKeys ?? hasDuplicateKey(text))) body = undefined;
+  const body = parseUnambiguousJson(text, duplicateKeys);
   const envelope = typeof body === 'object' && body !== null ? (body as Envelope<T>) : undefined;
   const envelopeStatus = typeof envelope?.statusCode === 'number' ? envelope.statusCode : undefined;
   const apiCode = typeof envelope?.apiCode === 'number' ? envelope.apiCode : undefined;

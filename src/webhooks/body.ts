@@ -7,8 +7,7 @@
  * JSON text naming a key twice in one object (`JSON.parse` keeps the last), a form field the receiver
  * reads given twice. What a framework parsed before the receiver saw it is read as it left it.
  */
-import { hasDuplicateKey } from '../genauth/duplicate-keys.js';
-
+import { parseUnambiguousJson } from '../genauth/duplicate-keys.js';
 
 /** A body as it reaches the receiver. */
 export type WebhookBody = Uint8Array | string | Record<string, unknown>;
@@ -52,19 +51,8 @@ export function parseWebhookBody(contentType: string | undefined, body: WebhookB
   }
   if (type === FORM) return formFields(text);
   if (!isJson(type)) return { status: 415 };
-  const value = parseJson(text);
+  const value = parseUnambiguousJson(text);
   return isObject(value) ? fields(value) : { status: 400 };
-}
-
-/** The value of a JSON text; undefined when it is not JSON or names a key twice in one object. */
-function parseJson(text: string): unknown {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  return hasDuplicateKey(text) ? undefined : value;
 }
 
 /** A form name or value decoded: `+` is a space, percent-escapes must be UTF-8 (else it throws a URIError). */
@@ -106,7 +94,7 @@ function fields(body: Record<string, unknown>): ParsedEvent | BodyProblem {
   }
   let data = body.data;
   if (typeof data === 'string') {
-    data = parseJson(data);
+    data = parseUnambiguousJson(data);
     if (data === undefined) return { status: 400 };
   }
   if (data === undefined || data === null) data = {};
