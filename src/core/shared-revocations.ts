@@ -10,7 +10,7 @@
  * record read again (`missed`). See docs/many-instances.md.
  */
 import type { SharedTier } from '../cache/redis/tier.js';
-import { throttle, WARNING_INTERVAL_MS } from '../genauth/warnings.js';
+import { throttledWarning } from '../genauth/warnings.js';
 import type { Clock } from '../options/types.js';
 import { createMemoryRevocations, type MemoryRevocationOptions, type RevocationStore } from '../token/revocations.js';
 
@@ -79,7 +79,7 @@ export function createSharedRevocations(
   // a request that starts at one generation and ends at another, or at an odd one, may have missed a record.
   let generation = 1;
   const live = () => generation % 2 === 0;
-  const warnDue = throttle(clock, WARNING_INTERVAL_MS);
+  const warnUnverified = throttledWarning(logger, clock);
 
   const missed: MissedRevocations = {
     mark: () => generation,
@@ -89,7 +89,7 @@ export function createSharedRevocations(
       // generation: the request waited across a resync): unknown, the caller fails closed.
       return lookUp(userId).then((answered) => {
         if (answered || !live()) return true;
-        if (logger !== false && warnDue()) logger.warn(UNVERIFIED_WARNING);
+        warnUnverified(() => UNVERIFIED_WARNING);
         return false;
       });
     },

@@ -16,6 +16,14 @@ export function throttle(clock: Clock, intervalMs: number): () => boolean {
   };
 }
 
+/** A warning to `logger` (none when it is `false`) at most once a minute; its text is built only when it is sent. */
+export function throttledWarning(logger: { warn(message: string): void } | false, clock: Clock): (message: () => string) => void {
+  const due = throttle(clock, WARNING_INTERVAL_MS);
+  return (message) => {
+    if (logger !== false && due()) logger.warn(message());
+  };
+}
+
 /**
  * What GenAuth's refusal of the management credentials showed, in our words: its HTTP status unless a
  * 2xx, and the body's `statusCode` and `apiCode` when it had them (a gateway's 401 has neither). For
@@ -41,12 +49,12 @@ export interface GrantShapeWarnings {
 
 /** Grant-shape warnings to `logger` (none when it is `false`), throttled. */
 export function createGrantShapeWarnings(logger: { warn(message: string): void } | false, clock: Clock): GrantShapeWarnings {
-  const conditionKey = throttle(clock, WARNING_INTERVAL_MS);
+  const warn = throttledWarning(logger, clock);
   return {
     conditionKey(key) {
-      if (logger === false || !conditionKey()) return;
-      logger.warn(
-        `genauth-guard: GenAuth sent a permission entry with conditions under ${PLAIN_KEY.test(key) ? `"${key}"` : 'a key'} ` +
+      warn(
+        () =>
+          `genauth-guard: GenAuth sent a permission entry with conditions under ${PLAIN_KEY.test(key) ? `"${key}"` : 'a key'} ` +
           'other than "condition", which the guard does not read: it cannot evaluate them, so such an ALLOW grants nothing ' +
           'and such a DENY applies unconditionally. Check how the GenAuth deployment sends conditions.',
       );
@@ -63,20 +71,20 @@ export interface OperatorWarnings {
 
 /** Warnings to `logger` (none when it is `false`), each throttled on its own. */
 export function createOperatorWarnings(logger: { warn(message: string): void } | false, clock: Clock): OperatorWarnings {
-  const partialList = throttle(clock, WARNING_INTERVAL_MS);
-  const credentials = throttle(clock, WARNING_INTERVAL_MS);
+  const partialList = throttledWarning(logger, clock);
+  const credentials = throttledWarning(logger, clock);
   return {
     partialList(listLength, totalCount) {
-      if (logger === false || !partialList()) return;
-      logger.warn(
-        `genauth-guard: GenAuth sent a partial permission list (${listLength} of totalCount ${totalCount}); a DENY may be missing, ` +
+      partialList(
+        () =>
+          `genauth-guard: GenAuth sent a partial permission list (${listLength} of totalCount ${totalCount}); a DENY may be missing, ` +
           'so such users are answered 503. Set genauth.acceptPartialLists: true to use partial lists as sent.',
       );
     },
     credentials(error) {
-      if (!credentials() || logger === false) return;
-      logger.warn(
-        `genauth-guard: ${credentialsRefused(error)}; ` +
+      credentials(
+        () =>
+          `genauth-guard: ${credentialsRefused(error)}; ` +
           'check genauth.userPoolId, accessKeyId, accessKeySecret, host and headerPrefix. Requests are answered 503 until this is fixed.',
       );
     },
@@ -89,12 +97,12 @@ export function createOperatorWarnings(logger: { warn(message: string): void } |
  * upstream value).
  */
 export function createAskedTypeWarning(logger: { warn(message: string): void } | false, clock: Clock): (asked: string, allowsDropped: number, deniesKept: number) => void {
-  const allowed = throttle(clock, WARNING_INTERVAL_MS);
+  const warn = throttledWarning(logger, clock);
   const entries = (count: number) => (count === 1 ? 'entry' : 'entries');
   return (asked, allowsDropped, deniesKept) => {
-    if (logger === false || !allowed()) return;
-    logger.warn(
-      `genauth-guard: GenAuth answered permission entries of another resourceType than genauth.resourceType "${asked}" asked for: ` +
+    warn(
+      () =>
+        `genauth-guard: GenAuth answered permission entries of another resourceType than genauth.resourceType "${asked}" asked for: ` +
         `${allowsDropped} ALLOW ${entries(allowsDropped)} dropped (they grant nothing), ${deniesKept} DENY ${entries(deniesKept)} kept (they deny whatever type a route asks for). ` +
         'GenAuth, or a proxy before it, did not filter as asked: check genauth.host.',
     );
