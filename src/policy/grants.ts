@@ -128,6 +128,11 @@ function ownDenials(held: CodeGrants | undefined, code: string, into: Grant[]): 
   }
 }
 
+/** Adds to `into` the DENYs of each of `others` (the spellings of `code`'s fold) but `code` itself, read by `grantsOf`. */
+function otherSpellingDenials(others: readonly string[], code: string, grantsOf: (code: string) => CodeGrants | undefined, into: Grant[]): void {
+  for (const other of others) if (other !== code) ownDenials(grantsOf(other), other, into);
+}
+
 /**
  * The DENYs whose exact code is `code` in another case, for a code with no grants of its own (for one
  * with grants, {@link HeldGrants.exact} holds them already); undefined when there are none. Off the
@@ -137,7 +142,7 @@ export function otherCaseDenials(index: HeldGrants, code: string): Grant[] | und
   const others = otherSpellings(index.denyCodesByFold, code);
   if (others === undefined) return undefined;
   const found: Grant[] = [];
-  for (const other of others) if (other !== code) ownDenials(index.exact(other), other, found);
+  otherSpellingDenials(others, code, (other) => index.exact(other), found);
   return found.length === 0 ? undefined : found;
 }
 
@@ -244,7 +249,7 @@ class LazyHeld implements HeldGrants {
         grants = own;
       } else {
         grants = [...own];
-        for (const other of others) if (other !== code) ownDenials(this.own(other), other, grants);
+        otherSpellingDenials(others, code, (other) => this.own(other), grants);
       }
       this.normalized.set(code, grants);
     }
@@ -432,7 +437,7 @@ class OwnIndexHeld implements HeldGrants {
     const others = own === undefined ? undefined : otherSpellings(this.denyCodesByFold, code);
     if (others === undefined) return own;
     const list = [...grantList(own)];
-    for (const other of others) if (other !== code) ownDenials(this.index.exact(other), other, list);
+    otherSpellingDenials(others, code, (other) => this.index.exact(other), list);
     return list;
   }
 }
@@ -442,9 +447,14 @@ class OwnIndexHeld implements HeldGrants {
  * only this module reaches them); for an app's own index, the index read through {@link OwnIndexHeld}.
  */
 export function heldGrants(index: GrantIndex): HeldGrants {
+  return ourHeld(index) ?? new OwnIndexHeld(index);
+}
+
+/** What the decision path reads of an index {@link indexGrants} (or the cache) made; undefined for an app's own. */
+function ourHeld(index: GrantIndex): HeldGrants | undefined {
   if (index instanceof CompactGrantIndex) return CompactGrantIndex.held(index);
   if (index instanceof LazyGrantIndex) return LazyGrantIndex.held(index);
-  return new OwnIndexHeld(index);
+  return undefined;
 }
 
 /** Builds a compact index entry by entry: all at once, or in slices between event-loop turns. */
@@ -514,7 +524,7 @@ class CompactIndexBuilder {
       if (others === undefined) continue;
       const list = [...grantList(held)];
       const before = list.length;
-      for (const other of others) if (other !== code) ownDenials(byCode.get(other), other, list);
+      otherSpellingDenials(others, code, (other) => byCode.get(other), list);
       if (list.length > before) merged.push([code, list]);
     }
     let bytes = 0;
@@ -578,8 +588,8 @@ function refuse(what: string): never {
  * @throws TypeError naming the record or grant.
  */
 export function checkedHeldGrants(index: GrantIndex): HeldGrants {
-  if (index instanceof CompactGrantIndex) return CompactGrantIndex.held(index);
-  if (index instanceof LazyGrantIndex) return LazyGrantIndex.held(index);
+  const ours = ourHeld(index);
+  if (ours !== undefined) return ours;
   checkOwnIndex(index);
   return new OwnIndexHeld(index);
 }
