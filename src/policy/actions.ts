@@ -2,7 +2,6 @@
 import type { Grant } from './normalize-grant.js';
 import { segmentsCover } from './segments.js';
 
-
 /** One code point folded: upper- then lower-cased until stable (`ẞ` -> `ß` -> `ss`), at most a few rounds. */
 function foldCodePoint(char: string): string {
   let folded = char;

@@ -92,20 +92,26 @@ function everyReading(condition: PolicyCondition, test: (values: readonly string
   return first;
 }
 
-function anyValue(values: readonly string[], test: (expected: string) => boolean): boolean {
-  for (const expected of values) if (test(expected)) return true;
-  return false;
+/** Any of `values` satisfies `test`; unknown if one cannot be read (`test` answers undefined) and none does. */
+function anyValue(values: readonly string[], test: (expected: string) => Tri): Tri {
+  let unknown = false;
+  for (const expected of values) {
+    const result = test(expected);
+    if (result === true) return true;
+    if (result === undefined) unknown = true;
+  }
+  return unknown ? undefined : false;
 }
 
 /** A `String*` operator against one reading of the values. */
 function compareText(op: string, actual: string, values: readonly string[]): Tri {
   switch (op) {
     case 'StringEquals': return anyValue(values, (e) => actual === e);
-    case 'StringNotEquals': return !anyValue(values, (e) => actual === e);
+    case 'StringNotEquals': return negate(anyValue(values, (e) => actual === e));
     case 'StringEqualsIgnoreCase': return anyValue(values, (e) => actual.toLowerCase() === e.toLowerCase());
-    case 'StringNotEqualsIgnoreCase': return !anyValue(values, (e) => actual.toLowerCase() === e.toLowerCase());
+    case 'StringNotEqualsIgnoreCase': return negate(anyValue(values, (e) => actual.toLowerCase() === e.toLowerCase()));
     case 'StringLike': return anyValue(values, (p) => globMatches(p, actual));
-    case 'StringNotLike': return !anyValue(values, (p) => globMatches(p, actual));
+    case 'StringNotLike': return negate(anyValue(values, (p) => globMatches(p, actual)));
     default: return undefined;
   }
 }
@@ -196,13 +202,7 @@ function toBool(value: unknown): boolean | undefined {
 
 /** Any expected value satisfies `test`; unknown if a value cannot be read. */
 function anyExpected(condition: PolicyCondition, test: (expected: string) => Tri): Tri {
-  let unknown = false;
-  for (const expected of expectedValues(condition)) {
-    const result = test(expected);
-    if (result === true) return true;
-    if (result === undefined) unknown = true;
-  }
-  return unknown ? undefined : false;
+  return anyValue(expectedValues(condition), test);
 }
 
 function negate(value: Tri): Tri {

@@ -216,11 +216,12 @@ function jwksResolver(url: string, knobs: JwtOptions['jwks'] | undefined, clock:
  * refuses (a configured URL on one is refused at construction).
  */
 function discoveredJwksUrl(issuer: string, jwksUri: string): string {
-  if (!URL.canParse(jwksUri) || !keySetTransportAllowed(new URL(jwksUri), issuer, false)) {
+  const url = URL.canParse(jwksUri) ? new URL(jwksUri) : undefined;
+  if (url === undefined || !keySetTransportAllowed(url, issuer, false)) {
     throw new KeySourceError('OIDC discovery metadata names a jwks_uri that is not https', 'jwks_uri_not_https');
   }
   // fetch would reject it at once, on every request (a bare TypeError): told as what it is instead.
-  if (fetchRefusesPort(new URL(jwksUri))) {
+  if (fetchRefusesPort(url)) {
     throw new KeySourceError('OIDC discovery metadata names a jwks_uri on a port fetch refuses', 'jwks_uri_bad_port');
   }
   return jwksUri;
