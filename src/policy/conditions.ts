@@ -40,7 +40,7 @@ function expectedValues(condition: PolicyCondition): string[] {
  * regular expression of `.*` runs backtracks polynomially, with one more power per `*`: a client's
  * long User-Agent against `*a*b*c*d*` stalled the event loop for seconds.)
  */
-function globMatches(glob: string, text: string): boolean {
+function globMatches(glob: ArrayLike<string>, text: ArrayLike<string>): boolean {
   let g = 0;
   let t = 0;
   let star = -1;
@@ -61,6 +61,21 @@ function globMatches(glob: string, text: string): boolean {
   }
   while (g < glob.length && glob[g] === '*') g++;
   return g === glob.length;
+}
+
+/** A UTF-16 surrogate: half of a character outside the Basic Multilingual Plane (an emoji, a rare CJK ideograph). */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * {@link globMatches} with `?` read both as one UTF-16 unit and as one character: they differ for text
+ * holding a character outside the Basic Multilingual Plane (two units), and GenAuth does not say which
+ * it means, so there the answer is known only where both readings agree. Read as one unit only, a DENY
+ * of `admin?` lapsed for `admin👑`.
+ */
+function likeMatches(pattern: string, text: string): Tri {
+  const byUnit = globMatches(pattern, text);
+  if (!pattern.includes('?') || !SURROGATE.test(text)) return byUnit;
+  return globMatches(Array.from(pattern), Array.from(text)) === byUnit ? byUnit : undefined;
 }
 
 /**
@@ -110,8 +125,8 @@ function compareText(op: string, actual: string, values: readonly string[]): Tri
     case 'StringNotEquals': return negate(anyValue(values, (e) => actual === e));
     case 'StringEqualsIgnoreCase': return anyValue(values, (e) => actual.toLowerCase() === e.toLowerCase());
     case 'StringNotEqualsIgnoreCase': return negate(anyValue(values, (e) => actual.toLowerCase() === e.toLowerCase()));
-    case 'StringLike': return anyValue(values, (p) => globMatches(p, actual));
-    case 'StringNotLike': return negate(anyValue(values, (p) => globMatches(p, actual)));
+    case 'StringLike': return anyValue(values, (p) => likeMatches(p, actual));
+    case 'StringNotLike': return negate(anyValue(values, (p) => likeMatches(p, actual)));
     default: return undefined;
   }
 }
@@ -151,20 +166,44 @@ function inRanges(condition: PolicyCondition, actual: string): Tri {
 }
 
 /** A plain decimal as a person writes it: an optional sign, digits, an optional fraction. */
-const DECIMAL = /^[+-]?\d+(?:\.\d+)?$/;
+const DECIMAL = /^([+-]?)(\d+)(?:\.(\d+))?$/;
+
+/** A decimal written without a `+`, leading zeros, trailing fraction zeros or a `-` on zero. */
+function canonicalDecimal(sign: string, whole: string, fraction: string): string {
+  const digits = whole.replace(/^0+(?=\d)/, '');
+  const rest = fraction.replace(/0+$/, '');
+  const body = rest === '' ? digits : `${digits}.${rest}`;
+  return sign === '-' && body !== '0' ? `-${body}` : body;
+}
+
+/** The decimal a number's shortest text names, written out without an exponent (`1e+21`, `1e-7`). */
+function plainDecimal(n: number): string {
+  const text = String(n);
+  const e = text.indexOf('e');
+  if (e === -1) return text;
+  const mantissa = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text.slice(0, e))!;
+  const digits = mantissa[2]! + (mantissa[3] ?? '');
+  const point = mantissa[2]!.length + Number(text.slice(e + 1));
+  const written = point <= 0 ? `0.${'0'.repeat(-point)}${digits}` : point >= digits.length ? digits + '0'.repeat(point - digits.length) : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  const [whole = '', fraction = ''] = written.split('.');
+  return canonicalDecimal(mantissa[1]!, whole, fraction);
+}
 
 /**
- * A number, or text that is a plain decimal. Number() also read '0x10' as 16, '1e3' as 1000, ' 12 ' as
- * 12 and '0b1' as 1: a condition compared a number other than the one its reader sees. Such text cannot
- * be evaluated.
+ * A number, or text that is a plain decimal a double holds. Number() also read '0x10' as 16, '1e3' as
+ * 1000, ' 12 ' as 12 and '0b1' as 1: a condition compared a number other than the one its reader sees.
+ * And it rounds a decimal with more digits than a double holds ('9007199254740993', '0.10000000000000000001')
+ * to a neighbour, so two different numbers compared equal (a `NumericGreaterThan` DENY lapsed). Text is
+ * read only when the number's own shortest decimal is that text (`0120`, `+1.50` are 120 and 1.5); any
+ * other cannot be evaluated.
  */
 function toNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'string' && DECIMAL.test(value)) {
-    const n = Number(value);
-    return Number.isFinite(n) ? n : undefined;
-  }
-  return undefined;
+  const parts = typeof value === 'string' ? DECIMAL.exec(value) : null;
+  if (parts === null) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || plainDecimal(n) !== canonicalDecimal(parts[1]!, parts[2]!, parts[3] ?? '')) return undefined;
+  return n;
 }
 
 /** A date-time without a zone, `T` or a space between date and time (GenAuth's console writes the space). */
@@ -175,7 +214,12 @@ const ZONELESS = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/;
  * offset. Date.parse also reads a date-time without a zone (in the host's time zone, so one policy
  * decided 8 hours apart on a UTC and a UTC+8 server) and any legacy text ('1' or 'foo 2' as 2001).
  */
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3}0*)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
 
 /**
  * A date: a Date or an ISO date string. Not a number: `EpochTime` counts seconds, a Date milliseconds, so a
@@ -188,7 +232,10 @@ function toTime(value: unknown, offset: string | undefined): number | undefined 
   // A date-time without a zone is read in the configured offset (conditions.timeZoneOffset), never the host's.
   const zoneless = offset === undefined ? null : ZONELESS.exec(value);
   const text = zoneless === null ? value : `${zoneless[1]}T${zoneless[2]}${offset}`;
-  if (!ISO_DATE.test(text)) return undefined;
+  // Date.parse rolls a day the month lacks into the next ('2026-02-30' as March 2) and drops a fraction
+  // finer than a millisecond ('.0009'): a date other than the one written, so neither is read.
+  const date = ISO_DATE.exec(text);
+  if (date === null || Number(date[3]) > daysIn(Number(date[1]), Number(date[2]))) return undefined;
   const t = Date.parse(text);
   return Number.isNaN(t) ? undefined : t;
 }
@@ -203,6 +250,19 @@ function toBool(value: unknown): boolean | undefined {
 /** Any expected value satisfies `test`; unknown if a value cannot be read. */
 function anyExpected(condition: PolicyCondition, test: (expected: string) => Tri): Tri {
   return anyValue(expectedValues(condition), test);
+}
+
+/**
+ * `list` holds the text `expected`; unknown if it does not but holds something other than text (a
+ * context hook's `[7, 8]`): whether `7` is `'7'` is not known, and read as never, a DENY of it lapsed.
+ */
+function listHolds(list: readonly unknown[], expected: string): Tri {
+  let other = false;
+  for (const item of list) {
+    if (item === expected) return true;
+    if (typeof item !== 'string') other = true;
+  }
+  return other ? undefined : false;
 }
 
 function negate(value: Tri): Tri {
@@ -251,7 +311,9 @@ export interface ConditionSettings {
 
 /**
  * Evaluates one condition: true, false, or undefined when it cannot be evaluated (an unreadable
- * condition, an unknown operator, a context key that is missing or inherited rather than set).
+ * condition, an unknown operator, a context key that is missing or inherited rather than set, a value
+ * that cannot be read as written: see docs/conditions.md). Undefined, never a guess, wherever the answer
+ * is not sure: a DENY applies on it and an ALLOW does not.
  */
 export function evaluateCondition(condition: PolicyCondition, context: ConditionContext, settings?: ConditionSettings): Tri {
   // Known operators only: the prefix dispatch below looked names up in a plain object, where an
@@ -265,7 +327,7 @@ export function evaluateCondition(condition: PolicyCondition, context: Condition
   // read no comma (a number, date, boolean or address with one cannot be evaluated as written).
   if (op === 'ListContains') {
     if (!Array.isArray(actual)) return undefined;
-    return everyReading(condition, (values) => anyValue(values, (e) => actual.includes(e)));
+    return everyReading(condition, (values) => anyValue(values, (e) => listHolds(actual, e)));
   }
   if (op.startsWith('String')) {
     if (typeof actual !== 'string') return undefined;

@@ -95,3 +95,71 @@ describe('a condition value with a comma', () => {
     expect((await get(appWith(), '/vault')).status).toBe(403);
   });
 });
+
+describe('a StringLike DENY whose pattern holds a comma', () => {
+  // Read as written ('*curl*,*wget*' names one pattern) or as a list of two: the DENY applies when either
+  // reading denies, and lapses only when none does.
+  const denyAgents = (value: string | string[]) =>
+    grants(
+      { resourceCode: 'vault', actions: ['vault:Open'] },
+      { resourceCode: 'vault', actions: ['*'], effect: 'DENY', condition: [{ param: 'UserAgent', operator: 'StringLike', value }] },
+    );
+
+  it('applies to a client one reading names', async () => {
+    denyAgents('*curl*,*wget*');
+    const app = appWith();
+    expect((await get(app, '/vault', { 'user-agent': 'curl/8.5' })).status).toBe(403);
+    expect((await get(app, '/vault', { 'user-agent': 'Wget/1.21 *wget*' })).status).toBe(403);
+    expect((await get(app, '/vault', { 'user-agent': 'x *curl*,*wget* y' })).status).toBe(403);
+    expect((await get(app, '/vault', { 'user-agent': 'Mozilla/5.0' })).status).toBe(200);
+  });
+
+  it('applies under the trimmed reading and in a list value', async () => {
+    denyAgents(['nothing', 'bot*, *wget*']);
+    const app = appWith();
+    expect((await get(app, '/vault', { 'user-agent': 'Wget/1.21 *wget*' })).status).toBe(403);
+    expect((await get(app, '/vault', { 'user-agent': 'Mozilla/5.0' })).status).toBe(200);
+  });
+
+  it('a StringNotLike DENY applies to a client outside either reading', async () => {
+    grants(
+      { resourceCode: 'vault', actions: ['vault:Open'] },
+      { resourceCode: 'vault', actions: ['*'], effect: 'DENY', condition: [{ param: 'UserAgent', operator: 'StringNotLike', value: 'internal-*,ops-*' }] },
+    );
+    const app = appWith();
+    expect((await get(app, '/vault', { 'user-agent': 'ops-console' })).status).toBe(403);
+    expect((await get(app, '/vault', { 'user-agent': 'curl/8' })).status).toBe(403);
+  });
+});
+
+describe('a DENY lapses only where its condition is surely false (context values from conditions.context)', () => {
+  const denyWhen = (condition: { param: string; operator: string; value: string }) =>
+    grants({ resourceCode: 'vault', actions: ['vault:Open'] }, { resourceCode: 'vault', actions: ['*'], effect: 'DENY', condition: [condition] });
+
+  it('ListContains against a context list that is not all text', async () => {
+    denyWhen({ param: 'Groups', operator: 'ListContains', value: '7' });
+    expect((await get(appWith({ conditions: { context: () => ({ Groups: [7, 8] }) } }), '/vault')).status).toBe(403);
+    expect((await get(appWith({ conditions: { context: () => ({ Groups: ['8'] }) } }), '/vault')).status).toBe(200);
+  });
+
+  it('a number with more digits than a double holds', async () => {
+    denyWhen({ param: 'Account', operator: 'NumericGreaterThan', value: '9007199254740992' });
+    expect((await get(appWith({ conditions: { context: () => ({ Account: '9007199254740993' }) } }), '/vault')).status).toBe(403);
+    expect((await get(appWith({ conditions: { context: () => ({ Account: '9007199254740991' }) } }), '/vault')).status).toBe(200);
+  });
+
+  it('a date the calendar does not have, or finer than a millisecond', async () => {
+    denyWhen({ param: 'Renewal', operator: 'DateGreaterThan', value: '2026-02-30' });
+    expect((await get(appWith({ conditions: { context: () => ({ Renewal: new Date('2026-03-01T12:00:00Z') }) } }), '/vault')).status).toBe(403);
+    denyWhen({ param: 'Renewal', operator: 'DateLessThan', value: '2026-03-01T12:00:00.0005Z' });
+    expect((await get(appWith({ conditions: { context: () => ({ Renewal: new Date('2026-03-01T12:00:00Z') }) } }), '/vault')).status).toBe(403);
+    denyWhen({ param: 'Renewal', operator: 'DateGreaterThan', value: '2026-02-28' });
+    expect((await get(appWith({ conditions: { context: () => ({ Renewal: new Date('2026-02-01T12:00:00Z') }) } }), '/vault')).status).toBe(200);
+  });
+
+  it('a StringLike ? against a character outside the Basic Multilingual Plane', async () => {
+    denyWhen({ param: 'Nickname', operator: 'StringLike', value: 'admin?' });
+    expect((await get(appWith({ conditions: { context: () => ({ Nickname: 'admin\u{1F451}' }) } }), '/vault')).status).toBe(403);
+    expect((await get(appWith({ conditions: { context: () => ({ Nickname: 'guest\u{1F451}' }) } }), '/vault')).status).toBe(200);
+  });
+});

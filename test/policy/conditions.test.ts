@@ -190,3 +190,70 @@ describe('a value with a comma is decided only where every reading of it agrees'
     expect(evaluateCondition({ operator: 'StringNotEquals', param: 'UserId', value: 'alice' }, { UserId: 'alice,bob' })).toBe(true);
   });
 });
+
+describe('a DENY applies wherever its condition is not surely false', () => {
+  // An ALLOW applies only when its condition is surely true, a DENY lapses only when it is surely false:
+  // each case below was once answered true or false where the guard could not be sure, so a DENY of it
+  // lapsed (or an ALLOW of it applied).
+
+  it.each([
+    ['1', [1, 2], undefined],
+    ['3', [1, 2], undefined],
+    ['a', [1, 'a'], true],
+    ['b', ['a', null], undefined],
+    ['true', [true], undefined],
+    ['c', ['a', 'b'], false],
+  ] as const)('ListContains %j in a context list %j that is not all text -> %s', (value, list, expected) => {
+    expect(evaluateCondition({ operator: 'ListContains', param: 'Apps', value }, { Apps: list as never })).toBe(expected);
+  });
+
+  it.each([
+    // More digits than a double holds: Number() made these two one number.
+    ['NumericGreaterThan', '9007199254740992', '9007199254740993', undefined],
+    ['NumericNotEquals', '9007199254740993', 9007199254740992, undefined],
+    ['NumericEquals', '9007199254740993', 9007199254740992, undefined],
+    ['NumericGreaterThan', '0.1', '0.10000000000000000001', undefined],
+    ['NumericLessThan', '0.30000000000000000001', '0.3', undefined],
+    // Plain decimals a double holds are still read, however written.
+    ['NumericEquals', '120.000', 120, true],
+    ['NumericEquals', '0120', '120', true],
+    ['NumericEquals', '-0', 0, true],
+    ['NumericLessThan', '0.3', 0.1 + 0.2, false],
+    ['NumericEquals', '1000000000000000000000', 1e21, true],
+    ['NumericGreaterThan', '0.0000001', 1e-6, true],
+    ['NumericEquals', '9007199254740992', 9007199254740992, true],
+  ] as const)('%s %j against %j -> %s', (operator, value, actual, expected) => {
+    expect(evaluateCondition({ operator, param: 'N', value }, { N: actual })).toBe(expected);
+  });
+
+  const noon = new Date('2026-06-01T12:00:00Z');
+  it.each([
+    // A day the month does not have: Date.parse rolled it into the next month.
+    ['DateGreaterThan', '2026-02-30', new Date('2026-03-01T12:00:00Z'), undefined],
+    ['DateLessThan', '2026-04-31T00:00:00Z', new Date('2026-05-01T00:00:00.5Z'), undefined],
+    ['DateGreaterThan', '2026-02-29', new Date('2026-03-01T12:00:00Z'), undefined],
+    ['DateLessThan', '2028-02-29', new Date('2028-03-01T12:00:00Z'), false],
+    // A fraction finer than a millisecond: Date.parse dropped it.
+    ['DateLessThan', '2026-06-01T12:00:00.0009Z', noon, undefined],
+    ['DateEquals', '2026-06-01T12:00:00.0001Z', noon, undefined],
+    ['DateEquals', '2026-06-01T12:00:00.000000Z', noon, true],
+    ['DateLessThan', '2026-06-01T12:00:00.0010Z', noon, true],
+  ] as const)('%s %j against %s -> %s', (operator, value, actual, expected) => {
+    expect(evaluateCondition({ operator, param: 'T', value }, { T: actual })).toBe(expected);
+    // The same text in the context, against a value that is read.
+    expect(evaluateCondition({ operator: 'DateEquals', param: 'T', value: '2026-01-01' }, { T: value }), value).toBe(value.includes('2028') || value.endsWith('.000000Z') || value.endsWith('.0010Z') ? false : undefined);
+  });
+
+  it.each([
+    // Whether `?` stands for one UTF-16 unit or one character is not known: where the two differ, unknown.
+    ['StringLike', 'a?b', 'a\u{1F600}b', undefined],
+    ['StringLike', 'a??b', 'a\u{1F600}b', undefined],
+    ['StringNotLike', 'a?b', 'a\u{1F600}b', undefined],
+    ['StringLike', 'a*b', 'a\u{1F600}b', true],
+    ['StringLike', 'a?b', 'a\u00e9b', true],
+    ['StringLike', '?\u{1F600}?', 'x\u{1F600}y', true],
+    ['StringLike', 'a?c', 'a\u{1F600}b', false],
+  ] as const)('%s %j against %j -> %s', (operator, value, actual, expected) => {
+    expect(evaluateCondition({ operator, param: 'U', value }, { U: actual })).toBe(expected);
+  });
+});
