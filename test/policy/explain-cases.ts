@@ -43,6 +43,16 @@ export const ROUTE_CASES: RouteCase[] = [
     entries: [{ resourceCode: 'ecs:1', actions: ['ecs:Start'], effect: 'ALLOW' }, { resourceCode: 'ecs:1', actions: ['ECS:START'], effect: 'DENY' }],
     resource: 'ecs:1', requirement: 'ecs:Start', allowed: false, outcomes: ['ecs:1:applies', 'ecs:1:overridden_by_deny'],
   },
+  {
+    name: 'DENY actions in another case or spelling are labelled applies, not action_mismatch',
+    entries: [
+      { resourceCode: 'ecs:1', actions: ['ecs:Start'], effect: 'ALLOW' },
+      { resourceCode: 'ecs:1', actions: ['START'], effect: 'DENY' },
+      { resourceCode: 'ecs:1', actions: ['Ecs:*'], effect: 'DENY' },
+      { resourceCode: 'ecs:1', actions: ['ECS:STOP'], effect: 'DENY' },
+    ],
+    resource: 'ecs:1', requirement: 'ecs:Start', allowed: false, outcomes: ['ecs:1:applies', 'ecs:1:applies', 'ecs:1:action_mismatch', 'ecs:1:overridden_by_deny'],
+  },
   { name: 'wildcard code *', entries: [{ resourceCode: '*', actions: ['*'], effect: 'ALLOW' }], resource: 'anything', requirement: 'x:Read', allowed: true, outcomes: ['*:applies'] },
   {
     name: 'prefix:* code with a DENY on one',
@@ -146,6 +156,13 @@ export const API_CASES: ApiCase[] = [
     name: 'DENY folds case and trailing slash',
     entries: [api('/api/*', ['*'], 'ALLOW'), api('/API/Admin', ['read'], 'DENY')],
     method: 'GET', path: '/api/admin/', allowed: false, outcomes: ['api:/API/Admin:applies', 'api:/api/*:overridden_by_deny'],
+  },
+  {
+    // The DENY's actions in another case, or qualified: it covers the method's action, so 'applies', never 'action_mismatch'.
+    name: 'DENY actions fold case and spelling (explain labels them as the matcher decides)',
+    entries: [api('/api/*', ['*'], 'ALLOW'), api('/api/admin', ['READ'], 'DENY'), api('/api/admin', ['Admin:Read'], 'DENY'), api('/api/admin', ['WRITE'], 'DENY')],
+    method: 'GET', path: '/api/admin', allowed: false,
+    outcomes: ['api:/api/admin:applies', 'api:/api/admin:applies', 'api:/api/admin:action_mismatch', 'api:/api/*:overridden_by_deny'],
   },
   { name: 'not an API grant', entries: [{ resourceCode: 'r', actions: ['read'], effect: 'ALLOW', apiIdentifier: '/api/users' }], method: 'GET', path: '/api/users', allowed: false, outcomes: ['r:not_api'] },
   {

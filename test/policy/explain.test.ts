@@ -1,5 +1,6 @@
 // explain() must never drift from the decision: over a table and random grants, its verdict and
 // deciding grant are decide()'s / the API matcher's, and each grant's outcome is the one expected.
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { apiModeSpec } from '../../src/core/enforce/api.js';
@@ -13,6 +14,16 @@ import type { AuthorizedResource } from '../../src/wire.js';
 import { API_CASES, CONTEXT, ROUTE_CASES } from './explain-cases.js';
 
 const USER = 'alice';
+
+/** The entry of `entries` that normalizes, alone, to a grant equal to `grant`. */
+function entryOf(entries: unknown[], grant: unknown): unknown {
+  const found = entries.find((e) => {
+    const alone = indexGrants([e as AuthorizedResource]).grants;
+    return alone.length === 1 && isDeepStrictEqual(alone[0], grant);
+  });
+  if (found === undefined) throw new Error('no entry normalizes to this grant');
+  return found;
+}
 const conditions: ConditionCheck = (grant) => evaluateConditions(grant.conditions, CONTEXT(USER));
 const outcomes = (grants: readonly ExplainedGrant[]) => grants.map((g) => `${g.grant.code}:${g.outcome}`).sort();
 
@@ -112,6 +123,14 @@ describe('explain never drifts (property)', () => {
           const decided = decide(index, resource, requirement, { resourceType, conditions });
           const explained = explainDecision(index, resource, requirement, { resourceType, conditions });
           expect([explained.allowed, explained.reason, explained.grant]).toEqual([decided.allowed, decided.reason, decided.grant]);
+          // Each DENY's label is what that DENY does alone: 'applies' (action case folded, conditions not
+          // surely false) exactly when it alone refuses one of the asked actions; any other label, never.
+          const anyOf = normalizeRequirement({ anyOf: [...requirement.actions] });
+          for (const seen of explained.grants.filter((g) => g.grant.effect === 'DENY')) {
+            const alone = decide(indexGrants([entryOf(entries, seen.grant) as AuthorizedResource]), resource, anyOf, { resourceType, conditions });
+            expect(seen.outcome === 'applies', `${seen.outcome}: ${JSON.stringify(entryOf(entries, seen.grant))}`).toBe(alone.reason === 'denied');
+          }
+          for (const seen of explained.grants.filter((g) => g.decisive)) expect(seen.outcome).toBe('applies');
         },
       ),
       { numRuns: 400 },
@@ -128,6 +147,12 @@ describe('explain never drifts (property)', () => {
           const decided = middlewareApi(entries, method, path);
           const explained = explainApi(entries, method, path);
           expect([explained.allowed, explained.reason, explained.grant]).toEqual([decided.allowed, decided.reason, decided.grant]);
+          // As for a route: a DENY is labelled 'applies' exactly when it alone refuses the request.
+          for (const seen of explained.grants.filter((g) => g.grant.effect === 'DENY')) {
+            const alone = middlewareApi([entryOf(entries, seen.grant)], method, path);
+            expect(seen.outcome === 'applies', `${seen.outcome}: ${JSON.stringify(entryOf(entries, seen.grant))}`).toBe(alone.reason === 'denied');
+          }
+          for (const seen of explained.grants.filter((g) => g.decisive)) expect(seen.outcome).toBe('applies');
         },
       ),
       { numRuns: 400 },
