@@ -114,22 +114,46 @@ function resolveJwks(value: unknown): JwksOptions | undefined {
   });
 }
 
+/**
+ * What is wrong with an algorithm name: a known one in another case is suggested (`rs256`), otherwise
+ * the supported names are listed.
+ */
+function unsupportedAlgorithm(alg: unknown): string {
+  const said = `has an unsupported algorithm "${String(alg)}"`;
+  const known = typeof alg === 'string' ? [...ALGORITHMS].find((name) => name.toLowerCase() === alg.toLowerCase()) : undefined;
+  return known === undefined ? `${said} (supported: ${[...ALGORITHMS].join(', ')})` : `${said}; did you mean "${known}"?`;
+}
+
+/**
+ * Why the key sources given are not exactly one: none (a key whose value is `undefined` is not set, as
+ * an unset environment variable read into it gives), or the ones set together.
+ */
+function keySourceProblem(sources: readonly string[]): string {
+  if (sources.length === 0) {
+    return "none is set (a key whose value is undefined, as an unset environment variable gives, counts as not set); for GenAuth's access tokens set jwt.jwksUri to https://<app-domain>/oidc/.well-known/jwks.json, or jwt.discovery: true with jwt.issuer";
+  }
+  const named = `${sources.slice(0, -1).join(', ')} and ${sources[sources.length - 1]}`;
+  return `${named} are ${sources.length === 2 ? 'both' : 'all'} set; keep one`;
+}
+
 /** `jwt` with its defaults; throws a TypeError naming the option on a mistake. */
 export function resolveJwt(value: unknown): ResolvedJwtOptions {
   if (value === undefined) fail('jwt', 'is required');
   const input = strictObject(value, OPTION_KEYS.jwt, 'jwt') as unknown as JwtOptions;
   if (!Array.isArray(input.algorithms) || input.algorithms.length === 0) {
-    fail('jwt.algorithms', 'must be a non-empty array of JWS algorithms (there is no default)');
+    fail('jwt.algorithms', "must be a non-empty array of JWS algorithms (there is no default): ['RS256'] for GenAuth's access tokens (with jwt.jwksUri or jwt.discovery), ['HS256'] for ID tokens signed with the application secret (with jwt.secret)");
   }
-  for (const alg of input.algorithms) if (!ALGORITHMS.has(alg)) fail('jwt.algorithms', `has an unsupported algorithm "${String(alg)}"`);
+  for (const alg of input.algorithms) if (!ALGORITHMS.has(alg)) fail('jwt.algorithms', unsupportedAlgorithm(alg));
   const sources = (['secret', 'publicKey', 'jwksUri', 'discovery'] as const).filter((k) => input[k] !== undefined);
-  if (sources.length !== 1) fail('jwt', 'needs exactly one of secret, publicKey, jwksUri, discovery');
+  if (sources.length !== 1) fail('jwt', `needs exactly one of secret, publicKey, jwksUri, discovery: ${keySourceProblem(sources)}`);
   const symmetric = input.algorithms.filter((a) => a.startsWith('HS'));
   if (input.secret !== undefined) {
-    if (symmetric.length !== input.algorithms.length) fail('jwt.algorithms', 'must only hold HS* algorithms with a secret');
+    if (symmetric.length !== input.algorithms.length) {
+      fail('jwt.algorithms', 'must only hold HS* algorithms with a secret (HS256, HS384, HS512); RS*, PS*, ES* and EdDSA tokens, such as GenAuth\'s RS256 access tokens, are verified with jwt.jwksUri, jwt.discovery or jwt.publicKey instead of jwt.secret');
+    }
     checkSecret(input.secret, input.algorithms);
   } else if (symmetric.length > 0) {
-    fail('jwt.algorithms', 'must not hold HS* algorithms unless a secret is configured');
+    fail('jwt.algorithms', `must not hold HS* algorithms unless a secret is configured: HS* tokens are verified with jwt.secret (the application secret); with jwt.${sources[0]}, list the algorithm of the issuer's keys (RS256 for GenAuth's access tokens)`);
   }
   if (input.jwksUri !== undefined) {
     httpUrl(input.jwksUri, 'jwt.jwksUri');
@@ -150,7 +174,9 @@ export function resolveJwt(value: unknown): ResolvedJwtOptions {
     const list = typeof input.audience === 'string' ? [input.audience] : input.audience;
     if (!Array.isArray(list) || list.length === 0) fail('jwt.audience', 'must be a string or a non-empty array of strings');
     // Index loops, not forEach: a hole (`[, 'x']`) must be refused, not skipped.
-    for (let i = 0; i < list.length; i++) nonEmptyString(list[i], `jwt.audience[${i}]`);
+    // A single string is named as the option itself, not as an entry of a list the user never wrote.
+    if (typeof input.audience === 'string') nonEmptyString(input.audience, 'jwt.audience');
+    else for (let i = 0; i < list.length; i++) nonEmptyString(list[i], `jwt.audience[${i}]`);
   }
   if (input.typ !== undefined) nonEmptyString(input.typ, 'jwt.typ');
   if (input.requiredClaims !== undefined) {
