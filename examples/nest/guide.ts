@@ -1,14 +1,16 @@
 // The NestJS snippets of docs/nest.md, run by test/docs/examples.test.ts on the Express platform
 // against the emulator. Constructor parameters name their token with @Inject, so the file needs no
 // emitDecoratorMetadata (vitest's esbuild emits none).
-import { Controller, Get, HttpCode, Inject, Module, Post, Req, Res } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import type { GenAuthEmulator } from 'genauth-guard/testing';
-// #region nest-controller
+// #region nest-imports
+import { Controller, Get, HttpCode, Inject, Module, Post, Req, Res } from '@nestjs/common';
 import { GenAuth, GenAuthGuardModule, GenAuthService, Public, RequirePermission, type GenAuthContext, type NestWebhookHandler } from 'genauth-guard/nest';
+// #endregion nest-imports
 
+// #region nest-controller
 @Controller('servers')
 export class ServersController {
   @Post(':id/start')

@@ -74,7 +74,7 @@ export const emulatorCommand: Command = {
   summary: 'Runs the GenAuth emulator for local development, seeded from a file, until Ctrl+C.',
   usage: 'genauth-guard emulator [--seed tenant.json] [--port N] [--json]',
   flags: {
-    seed: { type: 'string', help: '--seed FILE          the tenant: users, grants, roles, resources (docs/seed.schema.json)' },
+    seed: { type: 'string', help: '--seed FILE          the tenant: users, grants, roles, resources (below)' },
     port: { type: 'string', help: '--port N             port on 127.0.0.1 (default: a free one)' },
     json: { type: 'boolean', help: '--json               print { url, env, tokens } as one JSON line once listening' },
   },
@@ -86,7 +86,12 @@ export const emulatorCommand: Command = {
     '',
     'Exit codes: 0 stopped by a signal, 1 bad seed file (its JSON path is named) or port in use, 2 usage error.',
     '',
-    'Example: genauth-guard emulator --seed examples/seed/tenant.json --port 4000',
+    'A seed file to start from (alice may ecs:Start on ecs:1, bob nothing; without --seed there are no users,',
+    'so no tokens):',
+    '  { "users": [{ "id": "alice", "grants": [{ "resourceCode": "ecs:1", "actions": ["ecs:Start"] }] }, { "id": "bob" }] }',
+    'Every field, and its JSON Schema (docs/seed.schema.json): docs/cli.md in https://github.com/genauth-guard/genauth-guard',
+    '',
+    'Example: genauth-guard emulator --seed tenant.json --port 4000',
   ].join('\n'),
   async run(values, _positionals, io: Io) {
     const port = parsePort(stringFlag(values, 'port'));

@@ -25,7 +25,7 @@ function overview(): string {
     '',
     '`genauth-guard <command> --help` for its flags. Results go to stdout, progress and errors to stderr.',
     'Exit codes: 0 ok, 1 check failed (denied, unguarded routes, invalid options), 2 usage error,',
-    '3 GenAuth or the JWKS unreachable. See docs/cli.md.',
+    '3 GenAuth or the JWKS unreachable. See docs/cli.md in https://github.com/genauth-guard/genauth-guard',
   ].join('\n');
 }
 

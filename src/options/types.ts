@@ -110,11 +110,22 @@ export interface JwksOptions {
 }
 
 interface JwtCommon {
-  /** Accepted algorithms. Required: there is no default, to rule out algorithm confusion. */
+  /**
+   * Accepted algorithms. Required: there is no default, to rule out algorithm confusion. GenAuth's user
+   * access tokens: `['RS256']` with `jwksUri` or `discovery`; its HS256 ID tokens: `['HS256']` with
+   * `secret` (the application secret). HS* and the other families never mix.
+   */
   algorithms: readonly JwtAlgorithm[];
-  /** Expected `iss`. Required when `discovery` is on. */
+  /**
+   * Expected `iss` (`https://<app-domain>/oidc` for GenAuth). Required when `discovery` is on; otherwise
+   * optional, so an unset environment variable turns the check off without an error. @default unchecked
+   */
   issuer?: string;
-  /** Expected `aud` (one of). Recommended: without it a token minted for another app is accepted. */
+  /**
+   * Expected `aud` (one of): the application's App ID. Recommended: without it a token minted for
+   * another application is accepted. Optional, so `audience: process.env.X` with `X` unset turns the
+   * check off without an error: make sure the variable is set. @default unchecked
+   */
   audience?: string | readonly string[];
   /** Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds, at most 300. An `iat` further in the future is refused. @default 5 */
   clockTolerance?: number;

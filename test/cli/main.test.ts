@@ -41,6 +41,20 @@ describe('genauth-guard (the command line)', () => {
     expect(stderr).toBe('');
   });
 
+  // The package ships dist/ and README.md, not docs/ or examples/: a help line that names one of their
+  // files names the repository it is in, and the emulator's help shows a seed file to start from.
+  const REPOSITORY = 'https://github.com/genauth-guard/genauth-guard';
+  it.each([[['--help']], ...COMMANDS.map((name) => [[name, '--help']])])('%j names no file the installed package lacks without the repository', async (args) => {
+    const { stdout } = await runCli(args);
+    const bare = stdout.split('\n').filter((line) => /\b(docs|examples)\/\S/.test(line) && !line.includes(REPOSITORY));
+    expect(bare).toEqual([]);
+  });
+
+  it('emulator --help shows a seed file to start from, not only a path of the repository', async () => {
+    const { stdout } = await runCli(['emulator', '--help']);
+    expect(stdout).toContain('{ "users": [{ "id": "alice", "grants": [{ "resourceCode": "ecs:1", "actions": ["ecs:Start"] }] }, { "id": "bob" }] }');
+  });
+
   it.each([
     [['explain', '--usr', 'alice'], 'did you mean --user?'],
     [['routes', 'app.js', '--jsn'], 'did you mean --json?'],
