@@ -24,7 +24,7 @@ const LAPTOP = [{ param: 'Device', operator: 'StringEquals', value: 'laptop' }];
 interface Waiting {
   readonly guard: ExpressGuard;
   /** GET /r (route) or /api/reports (API mode) with `auth`: status, code and WWW-Authenticate. */
-  request(kind: 'route' | 'api', auth: string): Promise<{ status: number; code: string | undefined; challenge: string | null; retryAfter: string | null }>;
+  request(kind: 'route' | 'api', auth: string, device?: string): Promise<{ status: number; code: string | undefined; challenge: string | null; retryAfter: string | null }>;
   /** Resolves once a request is waiting on the context. */
   entered(): Promise<void>;
   /** Lets every waiting request go on; from then on the context answers at once. */
@@ -67,10 +67,12 @@ describe.skipIf(!run)('a revocation published while the subscription was down', 
       sharedOptions(emulator(), client, { redisPrefix: prefix, redisTimeout }, {
         ...(logged === undefined ? {} : { logger: { warn: (line: string) => void logged.push(line) } }),
         conditions: {
-          context: async () => {
+          // The device is the request's X-Device header (laptop without one): a phone is refused (403).
+          context: async ({ request }) => {
             waiting++;
             await gate;
-            return { Device: 'laptop' };
+            const device = request?.headers['x-device'];
+            return { Device: typeof device === 'string' ? device : 'laptop' };
           },
         },
       }),
@@ -93,8 +95,9 @@ describe.skipIf(!run)('a revocation published while the subscription was down', 
     await subscribed(guard);
     return {
       guard,
-      async request(kind, auth) {
-        const response = await fetch(`${url}${kind === 'route' ? '/r' : '/api/reports'}`, { headers: { authorization: auth } });
+      async request(kind, auth, device) {
+        const headers: Record<string, string> = { authorization: auth, ...(device === undefined ? {} : { 'x-device': device }) };
+        const response = await fetch(`${url}${kind === 'route' ? '/r' : '/api/reports'}`, { headers });
         const text = await response.text();
         const code = response.headers.get('content-type')?.includes('json') === true ? (JSON.parse(text) as { code?: string }).code : undefined;
         return { status: response.status, code, challenge: response.headers.get('www-authenticate'), retryAfter: response.headers.get('retry-after') };
@@ -177,6 +180,23 @@ describe.skipIf(!run)('a revocation published while the subscription was down', 
     expect(told).toHaveLength(1);
     expect(told[0]).toMatch(/^genauth-guard: /);
     expect(told[0]).toContain('revocation record');
+  });
+
+  it.each(['route', 'api'] as const)('%s: a refusal (403) waiting across a resync is not made a 503 by a record Redis then refuses to read', async (kind) => {
+    const a = await instanceA();
+    await instanceB();
+    const refused = a.request(kind, alice, 'phone');
+    const allowed = a.request(kind, alice);
+    await a.entered();
+
+    await deafen(a);
+    await resync(a, '-get');
+
+    a.release();
+    // Refusing is already the safe answer: no revocation record is needed to give it.
+    expect(await refused).toMatchObject({ status: 403, code: 'ERR_PERMISSION_DENIED' });
+    // The allowed path is unchanged: it cannot be told from a revoked one, so it is a 503.
+    expect(await allowed).toMatchObject({ status: 503, code: 'ERR_PERMISSIONS_UNAVAILABLE' });
   });
 
   it('while the subscription is down, a record Redis cannot give is not an outage: the request is decided on the local copy', async () => {

@@ -57,9 +57,10 @@ export interface Callers {
    * `mark`): it is decided after the revocation, so it counts as made after it, as the user's next
    * request does; the enforcer answers that refusal with the 401 `revoked`, and it is what the
    * observers are told. One property read while none is revoked and, with a shared store, while the
-   * subscription stayed live; else the user's record is read from Redis first (a record published
-   * meanwhile may never have arrived), and a read Redis does not answer after the subscription came
-   * back rejects with the 503 ERR_PERMISSIONS_UNAVAILABLE.
+   * subscription stayed live; else an allowed decision has the user's record read from Redis first (a
+   * record published meanwhile may never have arrived), and a read Redis does not answer after the
+   * subscription came back rejects with the 503 ERR_PERMISSIONS_UNAVAILABLE. A refusal reads nothing
+   * (it is answered 403 on the local copy's word: refusing needs no record).
    */
   unlessRevoked<T extends Decision | ApiDecision>(identity: Identity, decision: T, since: number): T | Revoked<T> | Promise<T | Revoked<T>>;
 }
@@ -155,7 +156,9 @@ export function createCallers(
 
   function unlessRevoked<T extends Decision | ApiDecision>(identity: Identity, decision: T, since: number): T | Revoked<T> | Promise<T | Revoked<T>> {
     const now = verdict(identity, decision);
-    const reading = now === decision ? missed?.recheck(identity.userId, since) : undefined;
+    // A refusal needs no record: refusing is already the safe answer, and a read Redis does not answer
+    // must not turn it into a 503. An allowed decision is the one a missed revocation could overturn.
+    const reading = now === decision && decision.allowed ? missed?.recheck(identity.userId, since) : undefined;
     if (reading === undefined) return now;
     return reading.then((known) => {
       // Fail closed: the resync promised no revoked user stays allowed, and this one cannot be told.
