@@ -72,7 +72,9 @@ export interface RedisTierEvent {
    * `unavailable`: a Redis call failed or timed out, or the subscription dropped; requests go on from the
    * in-process cache and GenAuth (published at most once a minute), except a request that waited on its
    * decision while the subscription was down or not yet up, answered 503 when Redis does not give its
-   * user's revocation record once the subscription is up. `available`: a call succeeded again
+   * user's revocation record once the subscription is up, and, once the subscription has been down
+   * longer than `cache.redisMaxUnsubscribed`, a request whose user's record Redis does not give (503
+   * too; the local caches are dropped then). `available`: a call succeeded again
    * after that. `subscribed`: the invalidation subscription is up (first time). `resynced`: it came back
    * after a drop, and local grants and verified tokens were dropped. `ignored-entry`: an entry read from
    * Redis was oversized, foreign or corrupt and was treated as a miss. `invalidation-failed`: an

@@ -57,7 +57,15 @@ export function createGuard(input: GuardOptions): Guard {
   const store = createGrantStore(options, client);
   // With a shared tier, revocations are recorded in Redis too and reach every instance.
   const revocationOptions = { ...options.revocation, now: options.now };
-  const shared = store.shared === undefined ? undefined : createSharedRevocations(revocationOptions, store.shared, options.logger, options.clock);
+  const shared =
+    store.shared === undefined
+      ? undefined
+      : createSharedRevocations(revocationOptions, store.shared, options.logger, options.clock, {
+          maxUnsubscribed: options.cache === false ? false : options.cache.redisMaxUnsubscribed,
+          retryAfter: options.retryAfter,
+          // Down past the bound: nothing cached is trusted any more (forgetAll is hoisted; it runs later).
+          expired: () => forgetAll(),
+        });
   const revocations = shared?.store ?? createMemoryRevocations(revocationOptions);
   // No verifier when identity.resolve names the caller: no token is read then.
   const jwt = options.jwt;
@@ -173,6 +181,7 @@ export function createGuard(input: GuardOptions): Guard {
       lifecycle.closed = true;
       problems.close();
       subscription?.close();
+      shared?.close();
       return client.close();
     },
     revokeUser(userId) {

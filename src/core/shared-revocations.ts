@@ -7,9 +7,13 @@
  * with `identity.resolve`, the first request for each user does (identity-lookups.ts). A record
  * published while the subscription is down never arrives, and a resync learns none: so a request
  * that waited on its decision while the subscription was down, or across its return, has its user's
- * record read again (`missed`). See docs/many-instances.md.
+ * record read again (`missed`). How long the instance keeps deciding on its own copy while it cannot
+ * hear is bounded (`cache.redisMaxUnsubscribed`): past the bound, still down, it drops what it cached
+ * (`expired`) and a read Redis does not answer fails closed (503) everywhere a record is read. See
+ * docs/many-instances.md.
  */
 import type { SharedTier } from '../cache/redis/tier.js';
+import { PermissionsUnavailableError } from '../errors.js';
 import { throttledWarning } from '../genauth/warnings.js';
 import type { Clock } from '../options/types.js';
 import { createMemoryRevocations, type MemoryRevocationOptions, type RevocationStore } from '../token/revocations.js';
@@ -21,10 +25,10 @@ export interface MissedRevocations {
   /**
    * Undefined when no record published since `since` (a `mark`) can have been missed: the
    * subscription was live throughout. Else reads the user's record into the local copy; resolves
-   * true once it is there, or when Redis did not answer while the subscription is still down (the
-   * local copy decides, as it does every request then), false when Redis did not answer after the
-   * subscription came back: what was missed is unknown, and the resync vouches none of it is let
-   * through (the caller fails closed).
+   * true once it is there, or when Redis did not answer while the subscription is still down, within
+   * `cache.redisMaxUnsubscribed` (the local copy decides, as it does every request then), false when
+   * Redis did not answer after the subscription came back, or while it has been down past that bound:
+   * what was missed is unknown (the caller fails closed).
    */
   recheck(userId: string, since: number): Promise<boolean> | undefined;
 }
@@ -39,6 +43,18 @@ export interface SharedRevocations {
   /** The subscription is up, or back: records are heard again. */
   resynced(): void;
   readonly missed: MissedRevocations;
+  /** Stops the bound's timer (the guard is closed). */
+  close(): void;
+}
+
+/** The bound on deciding while the subscription is down (see createSharedRevocations). */
+export interface UnsubscribedBound {
+  /** ms (`cache.redisMaxUnsubscribed`), or false: no bound. */
+  readonly maxUnsubscribed: number | false;
+  /** The 503's Retry-After (s). */
+  readonly retryAfter: number;
+  /** The bound passed, still down: drop every local grant, verified token and read record. */
+  expired(): void;
 }
 
 /**
@@ -51,11 +67,19 @@ const UNVERIFIED_WARNING =
   'revocation published meanwhile may have been missed. Such requests are answered 503 until Redis answers these reads ' +
   '(check that Redis is reachable within cache.redisTimeout and that the guard\'s Redis user may GET).';
 
+/** The line for a 503 of the bound (at most once a minute). */
+const UNHEARD_WARNING =
+  'genauth-guard: a request was answered 503 ERR_PERMISSIONS_UNAVAILABLE: the Redis invalidation subscription has been down ' +
+  "longer than cache.redisMaxUnsubscribed and Redis did not answer the read of the user's revocation record, so a revocation " +
+  'made on another instance meanwhile cannot be ruled out. Such requests are answered 503 until the subscription is back or ' +
+  'Redis answers these reads (check that Redis is reachable, and that the guard\'s Redis user may GET and SUBSCRIBE).';
+
 export function createSharedRevocations(
   options: MemoryRevocationOptions,
   tier: SharedTier,
   logger: { warn(message: string): void } | false,
   clock: Clock,
+  bound: UnsubscribedBound,
 ): SharedRevocations {
   // The memory store object itself is handed out, so `active` stays the plain property the verifier reads.
   const store = createMemoryRevocations(options);
@@ -68,12 +92,23 @@ export function createSharedRevocations(
     });
   };
   /** Reads the user's record from Redis into the local copy; false when Redis did not answer. */
-  async function lookUp(userId: string): Promise<boolean> {
+  async function read(userId: string): Promise<boolean> {
     const at = await tier.readRevocation(userId);
     if (typeof at === 'number') remember(userId, at);
     return at !== null;
   }
-  store.lookUp = lookUp;
+  const warnUnheard = throttledWarning(logger, clock);
+  /**
+   * The store's lookUp (a token verified for the first time, identity.resolve's first request): as
+   * `read`, but past the bound a read Redis does not answer rejects with the 503, so the verifier and
+   * the identity lookups, which take an unanswered read as the local copy's word, fail closed too.
+   */
+  store.lookUp = async (userId) => {
+    if (await read(userId)) return true;
+    if (!unheardTooLong) return false;
+    warnUnheard(() => UNHEARD_WARNING);
+    throw new PermissionsUnavailableError(bound.retryAfter);
+  };
 
   // Odd while the subscription is down (from the start until it is first up), even while it is live:
   // a request that starts at one generation and ends at another, or at an odd one, may have missed a record.
@@ -81,15 +116,37 @@ export function createSharedRevocations(
   const live = () => generation % 2 === 0;
   const warnUnverified = throttledWarning(logger, clock);
 
+  // The bound: set while the subscription has been down (from the start, or since a loss) longer
+  // than `maxUnsubscribed`; cleared when it is back.
+  let unheardTooLong = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+  function startBound(): void {
+    if (bound.maxUnsubscribed === false || closed) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (live() || closed) return;
+      unheardTooLong = true;
+      // What was cached may predate a revocation this instance never heard: every request reads again.
+      bound.expired();
+    }, bound.maxUnsubscribed);
+    timer.unref?.();
+  }
+  startBound();
+
   const missed: MissedRevocations = {
     mark: () => generation,
     recheck(userId, since) {
       if (since === generation && live()) return undefined;
-      // Unanswered while still down: the local copy decides. Unanswered once live again (at another
-      // generation: the request waited across a resync): unknown, the caller fails closed.
-      return lookUp(userId).then((answered) => {
-        if (answered || !live()) return true;
-        warnUnverified(() => UNVERIFIED_WARNING);
+      // Unanswered while still down, within the bound: the local copy decides. Unanswered once live
+      // again (at another generation: the request waited across a resync), or down past the bound:
+      // unknown, the caller fails closed.
+      return read(userId).then((answered) => {
+        if (answered) return true;
+        if (live()) warnUnverified(() => UNVERIFIED_WARNING);
+        else if (unheardTooLong) warnUnheard(() => UNHEARD_WARNING);
+        else return true;
         return false;
       });
     },
@@ -99,11 +156,21 @@ export function createSharedRevocations(
     store,
     learn: remember,
     lost() {
-      if (live()) generation++;
+      if (!live()) return;
+      generation++;
+      startBound();
     },
     resynced() {
       if (!live()) generation++;
+      clearTimeout(timer);
+      timer = undefined;
+      unheardTooLong = false;
     },
     missed,
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      timer = undefined;
+    },
   };
 }

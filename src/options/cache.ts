@@ -1,6 +1,6 @@
 /** Resolves the `cache` group: the permission cache, or `false` for none. */
 import { isRedisTierClient, type RedisTierClient } from '../cache/redis/client.js';
-import { fail, optionalBoolean, optionalString, positiveNumber, strictObject, timerDuration } from './checks.js';
+import { fail, LONGEST_TIMER_MS, optionalBoolean, optionalString, positiveNumber, strictObject, timerDuration } from './checks.js';
 import { OPTION_KEYS } from './keys.js';
 import type { ResolvedCacheOptions } from './resolved.js';
 
@@ -12,9 +12,10 @@ export function resolveCache(value: unknown): ResolvedCacheOptions | false {
   const maxBytes = wholeCount(input.maxBytes, 'cache.maxBytes', 64 * 1024 * 1024);
   const maxEntryBytes = wholeCount(input.maxEntryBytes, 'cache.maxEntryBytes', Math.min(4 * 1024 * 1024, maxBytes));
   if (maxEntryBytes > maxBytes) fail('cache.maxEntryBytes', 'must not exceed cache.maxBytes');
+  // Whole milliseconds, rounded up (lru-cache takes integer ttls only): never shorter than asked.
+  const ttl = Math.ceil(positiveNumber(input.ttl, 'cache.ttl', 60_000));
   return Object.freeze({
-    // Whole milliseconds, rounded up (lru-cache takes integer ttls only): never shorter than asked.
-    ttl: Math.ceil(positiveNumber(input.ttl, 'cache.ttl', 60_000)),
+    ttl,
     // No count by default: the byte budget binds (a user sharing a grant set costs a few hundred bytes).
     max: wholeCount(input.max, 'cache.max', Number.POSITIVE_INFINITY),
     maxBytes,
@@ -25,6 +26,7 @@ export function resolveCache(value: unknown): ResolvedCacheOptions | false {
     redis: resolveRedisClient(input.redis),
     redisPrefix: resolveRedisPrefix(input.redisPrefix),
     redisTimeout: timerDuration(input.redisTimeout, 'cache.redisTimeout', 100),
+    redisMaxUnsubscribed: resolveMaxUnsubscribed(input.redisMaxUnsubscribed, ttl),
   });
 }
 
@@ -33,6 +35,15 @@ function wholeCount(value: unknown, path: string, fallback: number): number {
   const count = Math.floor(positiveNumber(value, path, fallback));
   if (count < 1) fail(path, 'must be at least 1');
   return count;
+}
+
+/** ms, or `false` (no bound); `ttl` by default (a timer waits it: a longer ttl gives the longest a timer waits). */
+function resolveMaxUnsubscribed(value: unknown, ttl: number): number | false {
+  if (value === false) return false;
+  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
+    fail('cache.redisMaxUnsubscribed', 'must be a finite number > 0 (ms) or false');
+  }
+  return timerDuration(value, 'cache.redisMaxUnsubscribed', Math.min(ttl, LONGEST_TIMER_MS));
 }
 
 /** The user's own client, taken as is (it is not an options object of ours: its keys are not checked). */

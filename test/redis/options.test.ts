@@ -1,5 +1,5 @@
 // The shared tier's options: `cache.redis` (the user's own node-redis client, taken as is, never
-// key-checked, shown redacted), `cache.redisPrefix`, `cache.redisTimeout`; a mistake is a TypeError
+// key-checked, shown redacted), `cache.redisPrefix`, `cache.redisTimeout`, `cache.redisMaxUnsubscribed`; a mistake is a TypeError
 // naming the option. These need no redis-server: the client is never connected.
 import { createClient, createCluster } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -73,6 +73,24 @@ describe('cache.redisPrefix and cache.redisTimeout', () => {
 
   it('a misspelt key is pointed to the right one', () => {
     expect(() => guardWith({ redisPrefx: 'app:' })).toThrow('did you mean "cache.redisPrefix"?');
+  });
+});
+
+describe('cache.redisMaxUnsubscribed', () => {
+  it.each([[0], [-1], [Number.NaN], [Number.POSITIVE_INFINITY], ['100'], [true], [null]])('%j is refused', (redisMaxUnsubscribed) => {
+    expect(() => guardWith({ redisMaxUnsubscribed })).toThrow(/^genauth-guard: option "cache\.redisMaxUnsubscribed" must be a finite number > 0 \(ms\) or false$/);
+  });
+
+  it('longer than a timer waits is refused', () => {
+    expect(() => guardWith({ redisMaxUnsubscribed: 2 ** 31 })).toThrow(/^genauth-guard: option "cache\.redisMaxUnsubscribed" must be at most 2147483647/);
+  });
+
+  it('is cache.ttl by default (at most the longest a timer waits); a number or false is taken', () => {
+    expect(guardWith({}).options.cache).toMatchObject({ ttl: 60_000, redisMaxUnsubscribed: 60_000 });
+    expect(guardWith({ ttl: 5000 }).options.cache).toMatchObject({ redisMaxUnsubscribed: 5000 });
+    expect(guardWith({ ttl: 2 ** 32 }).options.cache).toMatchObject({ redisMaxUnsubscribed: 2 ** 31 - 1 });
+    expect(guardWith({ redisMaxUnsubscribed: 250 }).options.cache).toMatchObject({ redisMaxUnsubscribed: 250 });
+    expect(guardWith({ redisMaxUnsubscribed: false }).options.cache).toMatchObject({ redisMaxUnsubscribed: false });
   });
 });
 

@@ -75,7 +75,8 @@ export function createTierHealth(logger: { warn(message: string): void } | false
         logger.warn(
           `genauth-guard: the shared Redis tier is unavailable (${reason}); requests are answered from the in-process cache and GenAuth ` +
             'until it answers again (the client reconnects by itself), except a request that waited on its decision while the ' +
-            "invalidation subscription was down or not yet up: once it is up, that request is answered 503 if Redis does not give its user's revocation record.",
+            "invalidation subscription was down or not yet up: once it is up, that request is answered 503 if Redis does not give its user's revocation record; " +
+            "and once the subscription has been down longer than cache.redisMaxUnsubscribed, every request whose user's revocation record Redis does not give is answered 503.",
         );
       }
     },
