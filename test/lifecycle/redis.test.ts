@@ -1,7 +1,9 @@
 // close() with the shared Redis tier, on a real redis-server: while Redis is down (the subscription
 // lost), when it was never reachable, and while a request waits on a paused Redis. close() resolves,
 // the guard opens no connection afterwards (Redis back or not), a request in flight gets an answer,
-// and a closed instance still records what its webhook route receives, so the others hear it.
+// and a closed instance still records what its webhook route receives, so the others hear it. A
+// revocation whose Redis steps are pending at close() is recorded and published when Redis answers (its
+// promise resolves), or its promise rejects with RedisTierError; one nobody awaits is no unhandled rejection.
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard } from '../../src/adapters/express.js';
@@ -20,6 +22,9 @@ async function connections(port: number): Promise<number> {
 
 /** How long a client that is still trying would take, at most, to be back (node-redis backs off up to 2 s). */
 const RECONNECT_WINDOW_MS = 3000;
+
+/** Closes the instance's guard (its server stays up for afterEach): the guard, not the app, is what is tested. */
+const closeGuard = (instance: Instance): Promise<void> => instance.guard.close();
 
 describe.skipIf(!run)('close() and the shared Redis tier', () => {
   const emulator = useEmulator();
@@ -89,6 +94,44 @@ describe.skipIf(!run)('close() and the shared Redis tier', () => {
     await sleep(100);
     await instance.guard.close();
     expect(await answer).toBe(503);
+  });
+
+  it('a revocation whose Redis steps are pending when the guard closes is still recorded and published: the others refuse the token', async () => {
+    const redis = await server();
+    const prefix = freshPrefix();
+    const closing = await startInstance(sharedOptions(emulator(), await open.client(redis.url), { redisPrefix: prefix, redisTimeout: 5000 }));
+    const other = await startInstance(sharedOptions(emulator(), await open.client(redis.url), { redisPrefix: prefix }));
+    instances.push(closing, other);
+    await Promise.all([subscribed(closing.guard), subscribed(other.guard)]);
+    const alice = await bearerFor(emulator(), 'alice');
+    expect(await other.status(alice)).toBe(200);
+    await ask(redis.port, 'CLIENT PAUSE 500 ALL');
+    const revoked = closing.guard.revokeUser('alice');
+    await closeGuard(closing);
+    // The pause ends: the script and the PUBLISH run, and the promise says so.
+    await expect(revoked).resolves.toBeUndefined();
+    await until(async () => (await other.answer(alice)).status === 401, 5000, 'the other instance refusing the token');
+  });
+
+  it('a revocation Redis cannot take in time after the guard closed rejects with RedisTierError, and one not awaited is no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const recordUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', recordUnhandled);
+    try {
+      const redis = await server();
+      const closing = await startInstance(sharedOptions(emulator(), await open.client(redis.url), { redisPrefix: freshPrefix(), redisTimeout: 200 }));
+      instances.push(closing);
+      await subscribed(closing.guard);
+      await ask(redis.port, 'CLIENT PAUSE 1500 ALL');
+      const awaited = closing.guard.revokeUser('alice');
+      void closing.guard.revokeUser('bob'); // not awaited
+      await closeGuard(closing);
+      await expect(awaited).rejects.toMatchObject({ name: 'RedisTierError' });
+      await sleep(100); // a turn for Node to report an unhandled rejection, if any
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', recordUnhandled);
+    }
   });
 
   it('a closed instance still records the revocation its webhook route receives: the others refuse the token', async () => {
