@@ -51,7 +51,7 @@ export function createIdentityLookups(revocations: RevocationStore, max = LOOKED
         else reads.delete(userId);
       },
       (error: unknown) => {
-        // lookUp never rejects; if it did, the next request must not inherit the failure.
+        // lookUp rejects (a 503) once the local copy may not be trusted: the next request reads again.
         if (reads.peek(userId) === pending) reads.delete(userId);
         throw error;
       },

@@ -24,7 +24,9 @@ export interface RevocationStore {
    * A shared store: reads the user's record into the local copy. The verifier awaits it before it
    * accepts a token it has not cached; with `identity.resolve`, the first request for a user awaits it.
    * Resolves true when the store answered (record or none), false when it could not say in time (the
-   * caller then decides on the local copy). Never rejects.
+   * caller then decides on the local copy). Rejects with a 503 GuardError when it could not say and the
+   * local copy may no longer be trusted (the shared store's `cache.redisMaxUnsubscribed` passed): the
+   * caller fails closed.
    */
   lookUp?(userId: string): Promise<boolean>;
 }
