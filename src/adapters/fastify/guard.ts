@@ -16,6 +16,7 @@ import { fastifyRouterRules } from '../router-rules.js';
 import { createRuntime, type FrameworkBinding } from '../runtime.js';
 import type { FastifyGuard, FastifyGuardOptions, FastifyResourceRequest, GenAuthHook } from '../fastify.js';
 import { PUBLIC_ROUTE, routeConfigSpecs } from './route-config.js';
+import { fastifyTarget } from './target.js';
 import { createWebhookReceiver } from '../../webhooks/receiver.js';
 import { webhookHandler, webhookRoute } from './webhook.js';
 
@@ -26,19 +27,20 @@ type Answer = FastifyReply | undefined;
 export type RouteHook = (request: FastifyRequest, reply: FastifyReply, done: HookDone) => void;
 
 /**
- * The core's view of a Fastify request. `request.raw.url` is the target Fastify routes: as received, or
- * as the instance's `rewriteUrl` rewrote it (Fastify then keeps the received one in `raw.originalUrl`,
- * which is never read: an alias the client sent must not be judged in place of the route that runs).
- * Fastify routes on a decoded, optionally slash- and case-insensitive path, but the guard judges the
- * same raw string as on every other adapter.
+ * The core's view of a Fastify request. Its target is `request.raw.url`, the target Fastify routes: as
+ * received, or as the instance's `rewriteUrl` rewrote it (Fastify then keeps the received one in
+ * `raw.originalUrl`, which is never judged: an alias the client sent must not be judged in place of the
+ * route that runs), with the mount path in front when an Express app mounted the instance
+ * ({@link fastifyTarget}). Fastify routes on a decoded, optionally slash- and case-insensitive path, but
+ * the guard judges the same raw string as on every other adapter.
  */
 export function fastifyRequest(request: FastifyRequest): RequestLike {
-  return new NodeRequestView(request.raw, request.raw.url ?? '');
+  return new NodeRequestView(request.raw, fastifyTarget(request.raw));
 }
 
 /** With the instance's router options: ALLOW patterns and public paths match no wider than find-my-way. */
 function fastifyApiRequest(request: FastifyRequest): RequestLike {
-  return new NodeRequestView(request.raw, request.raw.url ?? '', fastifyRouterRules(request.server));
+  return new NodeRequestView(request.raw, fastifyTarget(request.raw), fastifyRouterRules(request.server));
 }
 
 /** A Buffer, so Fastify sends the content type as given (it appends a charset to JSON-ish strings). */

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProblemResponse } from '../../problem.js';
 import { clientGone } from '../aborted.js';
 import { NodeRequestView, type RequestLike } from '../../request.js';
+import { fastifyTarget } from '../fastify/target.js';
 import { expressRouterRules, fastifyRouterRules } from '../router-rules.js';
 
 interface ExpressLikeRequest extends IncomingMessage {
@@ -46,12 +47,13 @@ function isFastifyReply(response: unknown): response is FastifyLikeReply {
 /**
  * The core's view of the platform request. The url is the full target, global prefix and version
  * segment included: Express `originalUrl`, Fastify `request.raw.url` (as its `rewriteUrl` left it: the
- * path it routes). The router's rules come from the platform instance (Express app settings, Fastify
- * router options).
+ * path it routes), behind the mount path when an Express app mounted the Fastify instance. The router's
+ * rules come from the platform instance (Express app settings, Fastify router options).
  */
 export function nestRequest(request: unknown): RequestLike {
-  // raw.url: the path Fastify routes (after any rewriteUrl), never raw.originalUrl (the alias received).
-  if (isFastifyRequest(request)) return new NodeRequestView(request.raw, request.raw.url ?? '', fastifyRouterRules(request.server));
+  // raw.url: the path Fastify routes (after any rewriteUrl), never raw.originalUrl (the alias received);
+  // under an Express mount, with the mount path in front.
+  if (isFastifyRequest(request)) return new NodeRequestView(request.raw, fastifyTarget(request.raw), fastifyRouterRules(request.server));
   const express = request as ExpressLikeRequest;
   return new NodeRequestView(express, undefined, expressRouterRules(express.app));
 }
