@@ -174,6 +174,52 @@ describe.each([
     expect(res.body.wrapped.identity.userId).toBe('alice');
   });
 
+  it('a genauth accessor the app defines on app.request after requests were served gets the guard\'s context', async () => {
+    const app = express();
+    const other = express();
+    for (const each of [app, other]) {
+      each.get('/reports', guard.requirePermission('reports', 'reports:Read'), (req: Request, res: Response) => {
+        res.json({ genauth: req.genauth ?? null });
+      });
+    }
+    const token = await bearerFor(emulator(), 'alice');
+    // Both prototypes checked and served by the guard's accessor; `app` is not the last one seen.
+    expect((await request(app).get('/reports').set('authorization', token)).body.genauth.identity.userId).toBe('alice');
+    expect((await request(other).get('/reports').set('authorization', token)).body.genauth.identity.userId).toBe('alice');
+    const mine = new WeakMap<object, unknown>();
+    for (const each of [app, other]) {
+      Object.defineProperty(each.request, 'genauth', {
+        configurable: true,
+        get(this: object) {
+          return mine.get(this);
+        },
+        set(this: object, value: unknown) {
+          mine.set(this, { wrapped: (value as { identity: { userId: string } }).identity.userId });
+        },
+      });
+    }
+    // `other` was the last prototype seen, `app` is found in the per-prototype record: both must see the app's accessor.
+    expect((await request(other).get('/reports').set('authorization', token)).body).toEqual({ genauth: { wrapped: 'alice' } });
+    expect((await request(app).get('/reports').set('authorization', token)).body).toEqual({ genauth: { wrapped: 'alice' } });
+    expect((await request(app).get('/reports').set('authorization', token)).body).toEqual({ genauth: { wrapped: 'alice' } });
+  });
+
+  it('a getter-only genauth the app defines after requests were served fails closed with a 500, as one defined before', async () => {
+    const app = express();
+    let handled = 0;
+    app.get('/reports', guard.requirePermission('reports', 'reports:Read'), (_req: Request, res: Response) => {
+      handled++;
+      res.json({ ok: true });
+    });
+    const token = await bearerFor(emulator(), 'alice');
+    expect((await request(app).get('/reports').set('authorization', token)).status).toBe(200);
+    Object.defineProperty(app.request, 'genauth', { configurable: true, get: () => undefined });
+    const res = await request(app).get('/reports').set('authorization', token);
+    expect(res.status).toBe(500);
+    expect(res.body.code).toBe('ERR_INTERNAL');
+    expect(handled).toBe(1);
+  });
+
   it('a genauth the app cannot assign (getter only) fails closed with a 500, whether the check waited or not', async () => {
     const app = express();
     Object.defineProperty(app.request, 'genauth', { configurable: true, get: () => undefined });
