@@ -6,7 +6,8 @@
  * path"). So `genauth` is an accessor on the Express library's request prototype, shared by its apps
  * and their mounted sub-apps, and the context is kept in a WeakMap keyed by the request: reading and
  * assigning `req.genauth` work as before, the entry goes with the request. A prototype that is not
- * Express's, or that already has a `genauth` of someone else's, gets the plain property as before.
+ * Express's, or that has a `genauth` of someone else's (defined before the guard checked it, or on the
+ * app's request prototype since), gets the plain property as before.
  */
 import type { GenAuthContext } from '../core/types.js';
 
@@ -63,15 +64,24 @@ function served(proto: object): boolean {
  * Sets `req.genauth`. Where the accessor serves the request, the context goes straight into the map:
  * the assignment would find the setter on the prototype chain through a lookup V8 cannot cache (each
  * request has a map of its own), about half a microsecond. An own `genauth` the app defined on the
- * request still wins: it gets the ordinary assignment.
+ * request still wins: it gets the ordinary assignment, as does one the app defined on its app's
+ * request prototype (`app.request`) after that prototype was checked (one own-property check per
+ * request; the accessor is never put there). One defined on Express's own request object after the
+ * first request is not seen (docs/express.md).
  */
 export function attachExpressContext(req: { genauth?: GenAuthContext }, context: GenAuthContext): void {
   const proto = Object.getPrototypeOf(req) as object | null;
   if (proto !== null && (proto === lastServed || served(proto))) {
-    lastServed = proto;
-    if (!Object.hasOwn(req, 'genauth')) {
-      contexts.set(req, context);
-      return;
+    if (!Object.hasOwn(proto, 'genauth')) {
+      lastServed = proto;
+      if (!Object.hasOwn(req, 'genauth')) {
+        contexts.set(req, context);
+        return;
+      }
+    } else {
+      // The app's own, defined since the check: from now on every request of the prototype is assigned.
+      checked.set(proto, false);
+      if (lastServed === proto) lastServed = undefined;
     }
   }
   req.genauth = context;
