@@ -17,7 +17,7 @@ import { clientGone } from './aborted.js';
 import { attachExpressContext } from './express-context.js';
 import { guardControls, type AdapterGuard } from './guard-controls.js';
 import { markGuard } from './report/marker.js';
-import { expressRouterRules } from './router-rules.js';
+import { expressRouterRules, expressRoutedTarget } from './router-rules.js';
 import { createRuntime, type FrameworkBinding } from './runtime.js';
 
 export * from './exports.js';
@@ -97,9 +97,14 @@ export function expressRequest(req: Request): RequestLike {
   return new NodeRequestView(req);
 }
 
-/** With the app's routing settings: ALLOW patterns and public paths match no wider than its router. */
+/**
+ * With the app's routing settings: ALLOW patterns and public paths match no wider than its router. The
+ * target is the one the router dispatches: at the app's root (no mount path) `req.url`, as any
+ * middleware in front of the guard left it (Express keeps the target received in `originalUrl`, an
+ * alias a rewrite may have mapped elsewhere); under a mount path, `originalUrl`.
+ */
 function expressApiRequest(req: Request): RequestLike {
-  return new NodeRequestView(req, undefined, expressRouterRules(req.app));
+  return new NodeRequestView(req, expressRoutedTarget(req), expressRouterRules(req.app));
 }
 
 /** Express 4 ignores returned promises: the middleware returns nothing and every failure is handled here. */

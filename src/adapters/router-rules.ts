@@ -65,6 +65,18 @@ export function expressRouterRules(app: unknown): RouterRules | undefined {
   return strict ? EXPRESS.foldingStrict : EXPRESS.folding;
 }
 
+/**
+ * The target an Express router (and Nest's, on Express) dispatches, as far as the guard can tell: at the
+ * app's root (`baseUrl` empty) `req.url`, as any middleware in front of the guard left it, since Express
+ * keeps only the target received in `originalUrl` and routes `req.url` (a rewrite maps an alias onto
+ * another route). Undefined under a mount path, and on a request no Express router handles (no
+ * `baseUrl`): the view then reads `originalUrl`, the full target, never a mount-shortened `req.url`.
+ */
+export function expressRoutedTarget(req: { baseUrl?: unknown; url?: unknown }): string | undefined {
+  const url = req.url;
+  return req.baseUrl === '' && typeof url === 'string' ? url : undefined;
+}
+
 interface FastifyConfigLike {
   caseSensitive?: unknown;
   ignoreTrailingSlash?: unknown;

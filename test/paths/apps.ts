@@ -97,6 +97,16 @@ type ExpressModule = typeof express5;
 export interface ExpressSet {
   settings?: { 'case sensitive routing'?: boolean; 'strict routing'?: boolean };
   router?: { caseSensitive?: boolean; strict?: boolean };
+  /** A middleware in front of the guard that rewrites `req.url` with this function (a legacy alias). */
+  rewrite?: (url: string) => string;
+}
+
+/** The middleware of `ExpressSet.rewrite`: rewrites `req.url`, as URL-rewriting middleware does. */
+function rewriting(rewrite: (url: string) => string) {
+  return (req: { url: string }, _res: unknown, next: () => void): void => {
+    req.url = rewrite(req.url);
+    next();
+  };
 }
 
 const EXPRESS_PATHS: Record<4 | 5, Partial<Record<RouteName, string>>> = {
@@ -110,6 +120,7 @@ export async function startExpress(version: 4 | 5, set: ExpressSet, input: AppIn
   const app = express();
   for (const [name, value] of Object.entries(set.settings ?? {})) app.set(name, value);
   const ran: Ran[] = [];
+  if (set.rewrite !== undefined) app.use(rewriting(set.rewrite));
   app.use(guard.api(input.api));
   const routes = set.router === undefined ? app : express.Router(set.router);
   for (const route of ROUTE_NAMES) {
@@ -179,6 +190,8 @@ export interface NestSet {
   platform: 'express' | 'fastify';
   /** Express app settings, or Fastify server options. */
   express?: ExpressSet['settings'];
+  /** On Express: a middleware on the instance, ahead of Nest's routes, that rewrites `req.url`. */
+  rewrite?: ExpressSet['rewrite'];
   fastify?: FastifySet;
 }
 
@@ -217,6 +230,7 @@ export async function startNest(set: NestSet, input: AppInput): Promise<PathApp>
   if (set.platform === 'express') {
     const instance = express5();
     for (const [name, value] of Object.entries(set.express ?? {})) instance.set(name, value);
+    if (set.rewrite !== undefined) instance.use(rewriting(set.rewrite));
     app = await NestFactory.create(PathsModule, new ExpressAdapter(instance), { logger: false });
   } else {
     app = await NestFactory.create(PathsModule, new FastifyAdapter(set.fastify as never), { logger: false });

@@ -8,10 +8,11 @@ import type { ProblemResponse } from '../../problem.js';
 import { clientGone } from '../aborted.js';
 import { NodeRequestView, type RequestLike } from '../../request.js';
 import { fastifyTarget } from '../fastify/target.js';
-import { expressRouterRules, fastifyRouterRules } from '../router-rules.js';
+import { expressRoutedTarget, expressRouterRules, fastifyRouterRules } from '../router-rules.js';
 
 interface ExpressLikeRequest extends IncomingMessage {
   originalUrl?: string;
+  baseUrl?: string;
   app?: unknown;
 }
 
@@ -46,16 +47,18 @@ function isFastifyReply(response: unknown): response is FastifyLikeReply {
 
 /**
  * The core's view of the platform request. The url is the full target, global prefix and version
- * segment included: Express `originalUrl`, Fastify `request.raw.url` (as its `rewriteUrl` left it: the
- * path it routes), behind the mount path when an Express app mounted the Fastify instance. The router's
- * rules come from the platform instance (Express app settings, Fastify router options).
+ * segment included, as the platform routes it: Express `req.url` (as middleware in front left it;
+ * `originalUrl` under a mount path), Fastify `request.raw.url` (as its `rewriteUrl` left it), behind the
+ * mount path when an Express app mounted the Fastify instance. The router's rules come from the platform
+ * instance (Express app settings, Fastify router options).
  */
 export function nestRequest(request: unknown): RequestLike {
   // raw.url: the path Fastify routes (after any rewriteUrl), never raw.originalUrl (the alias received);
   // under an Express mount, with the mount path in front.
   if (isFastifyRequest(request)) return new NodeRequestView(request.raw, fastifyTarget(request.raw), fastifyRouterRules(request.server));
   const express = request as ExpressLikeRequest;
-  return new NodeRequestView(express, undefined, expressRouterRules(express.app));
+  // req.url as Nest's routes (on the app's root) dispatch it: a middleware in front may have rewritten it.
+  return new NodeRequestView(express, expressRoutedTarget(express), expressRouterRules(express.app));
 }
 
 /**
