@@ -62,7 +62,7 @@ export interface WebhookEvent {
 /**
  * Why a readable webhook delivery was not acted on (`WebhookEvent.ignored`): `other_user_pool`, it
  * names a user pool (`x-authing-userpool-id`, `x-genauth-userpool-id` or `data.userPoolId`) other than
- * `genauth.userPoolId`.
+ * `genauth.userPoolId` (compared trimmed and in any letter case; a value that is not a string names none).
  */
 export type WebhookIgnoredReason = 'other_user_pool';
 

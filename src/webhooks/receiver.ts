@@ -81,20 +81,30 @@ export function webhookAnswer(status: number, extra: Partial<Pick<WebhookAnswer,
 /** The headers a delivery may name its user pool in: GenAuth's documented one, and its `x-genauth-` spelling. */
 const POOL_HEADERS = ['x-authing-userpool-id', 'x-genauth-userpool-id'] as const;
 
-/** A pool id named (absent, null and '' name none): every value of a repeated header counts. */
+/** The values a header or field gives for a pool (absent, null and '' give none): every value of a repeated header counts. */
 function namedPools(value: unknown): unknown[] {
   if (value === undefined || value === null || value === '') return [];
   return Array.isArray(value) ? value : [value];
 }
 
 /**
- * True when the delivery names a user pool, in a header or as `data.userPoolId` (the permission
- * events' payload), that is not `ours`. A delivery naming none is taken (the field is not in every
+ * A pool id as compared: without surrounding whitespace, lower-cased. GenAuth's pool ids are hex object
+ * ids, which have no case: two spellings that differ only so name one pool.
+ */
+const poolKey = (id: string): string => id.trim().toLowerCase();
+
+/**
+ * True when the delivery clearly names a user pool, in a header or as `data.userPoolId` (the permission
+ * events' payload), that is not `ours`. It fails closed: dropping a delivery of this pool would keep a
+ * revoked grant or a blocked user's tokens working, acting on one of another pool only invalidates. So
+ * the same id in another case or with whitespace around it is ours, and a value that is not a string
+ * (or is only whitespace) names no pool. A delivery naming none is taken (the field is not in every
  * event's payload, and the header's presence is not documented as guaranteed).
  */
 function namesOtherPool(headers: WebhookHeaders, data: Record<string, unknown>, ours: string): boolean {
   const named = [...POOL_HEADERS.flatMap((name) => namedPools(headers[name])), ...namedPools(data.userPoolId)];
-  return named.some((pool) => pool !== ours);
+  const key = poolKey(ours);
+  return named.some((pool) => typeof pool === 'string' && poolKey(pool) !== '' && poolKey(pool) !== key);
 }
 
 /** The byte length of a parsed body's JSON text; undefined when it is nested too deep to serialize. */

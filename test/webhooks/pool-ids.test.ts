@@ -1,0 +1,109 @@
+// Which user pool a webhook delivery names, over real HTTP on Express, Koa and Fastify, with GenAuth's
+// kind of pool id (a hex object id). A delivery is ignored only when it clearly names another pool:
+// the same id in another letter case or with whitespace around it is ours (hex ids have no case), and
+// a value that is not a string names no pool. Dropping a revocation of ours is the failure to avoid;
+// acting on one that may be ours is safe.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Router from '@koa/router';
+import express from 'express';
+import Fastify from 'fastify';
+import Koa from 'koa';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createExpressGuard } from '../../src/adapters/express.js';
+import { genauthGuard } from '../../src/adapters/fastify.js';
+import { createKoaGuard } from '../../src/adapters/koa.js';
+import { bearerFor, seedStandardTenant, useEmulator } from '../fixtures.js';
+import { jsonHeaders, post } from './http.js';
+
+const SECRET = 'whsec-pools-0123456789';
+const POOL = '65a1f0c3e4b0a1b2c3d4e5f6';
+const OTHER_POOL = '65a1f0c3e4b0a1b2c3d4e5f7';
+const emulator = useEmulator({ userPoolId: POOL });
+const closers: Array<() => Promise<unknown>> = [];
+let warnings: string[] = [];
+beforeEach(() => {
+  seedStandardTenant(emulator());
+  warnings = [];
+});
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+const options = () => ({ ...emulator().guardOptions(), logger: { warn: (line: string) => void warnings.push(line) } });
+const readers = ['reports:Read', 'reports:Admin'];
+
+async function listen(server: Server): Promise<number> {
+  await new Promise((resolve) => server.once('listening', resolve));
+  closers.push(() => new Promise((resolve) => server.close(resolve)));
+  return (server.address() as AddressInfo).port;
+}
+
+const apps: Array<[string, () => Promise<number>]> = [
+  ['Express', async () => {
+    const guard = createExpressGuard(options());
+    closers.push(() => guard.close());
+    const app = express();
+    app.post('/hooks/genauth', guard.webhook({ secret: SECRET }));
+    app.get('/reports', guard.requirePermission('reports', { anyOf: readers }), (_req, res) => void res.json({ ok: true }));
+    return listen(app.listen(0, '127.0.0.1'));
+  }],
+  ['Koa', async () => {
+    const guard = createKoaGuard(options());
+    closers.push(() => guard.close());
+    const app = new Koa();
+    const router = new Router();
+    router.post('/hooks/genauth', guard.webhook({ secret: SECRET }));
+    router.get('/reports', guard.requirePermission('reports', { anyOf: readers }), (ctx) => {
+      ctx.body = { ok: true };
+    });
+    app.use(router.routes());
+    return listen(app.listen(0, '127.0.0.1'));
+  }],
+  ['Fastify', async () => {
+    const app = Fastify();
+    await app.register(genauthGuard, { ...options(), webhook: { path: '/hooks/genauth', secret: SECRET } });
+    app.get('/reports', { config: { genauth: { resource: 'reports', requirement: { anyOf: readers } } } }, async () => ({ ok: true }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    closers.push(() => app.close());
+    return (app.server.address() as AddressInfo).port;
+  }],
+];
+
+describe.each(apps)('%s webhook route: the user pool a delivery names', (_name, start) => {
+  let port: number;
+  beforeEach(async () => {
+    port = await start();
+  });
+  const reports = async (authorization: string) => (await post(port, '/reports', { method: 'GET', headers: { authorization } })).status;
+  const block = (headers: Record<string, string>, data: Record<string, unknown>) =>
+    post(port, '/hooks/genauth', { headers: jsonHeaders(SECRET, headers), body: JSON.stringify({ eventName: 'user:blocked', data: { user: { userId: 'alice' }, ...data } }) });
+
+  it.each([
+    ['upper case, in x-authing-userpool-id', { 'x-authing-userpool-id': POOL.toUpperCase() }, {}],
+    ['mixed case, in x-genauth-userpool-id', { 'x-genauth-userpool-id': `${POOL.slice(0, 12).toUpperCase()}${POOL.slice(12)}` }, {}],
+    ['upper case, in data.userPoolId', {}, { userPoolId: POOL.toUpperCase() }],
+    ['with whitespace around it, in data.userPoolId', {}, { userPoolId: ` ${POOL}\n` }],
+    ['upper case in data.userPoolId, as is in the header', { 'x-authing-userpool-id': POOL }, { userPoolId: POOL.toUpperCase() }],
+    ['a number in data.userPoolId (no pool id at all)', {}, { userPoolId: 65 }],
+    ['an object in data.userPoolId (no pool id at all)', {}, { userPoolId: { id: OTHER_POOL } }],
+  ])('our pool id %s: the revocation is made (204, the token is refused), nothing warned', async (_case, headers, data) => {
+    const alice = await bearerFor(emulator(), 'alice');
+    expect(await reports(alice)).toBe(200);
+    const answer = await block(headers, data);
+    expect(answer.status).toBe(204);
+    expect(await reports(alice)).toBe(401);
+    expect(warnings).toEqual([]);
+  });
+
+  it.each([
+    ['in x-authing-userpool-id', { 'x-authing-userpool-id': OTHER_POOL.toUpperCase() }, {}],
+    ['in data.userPoolId', {}, { userPoolId: ` ${OTHER_POOL} ` }],
+  ])('another pool\'s id, whatever its case or whitespace, %s: still ignored (204, nothing revoked)', async (_where, headers, data) => {
+    const alice = await bearerFor(emulator(), 'alice');
+    expect(await reports(alice)).toBe(200);
+    expect((await block(headers, data)).status).toBe(204);
+    expect(await reports(alice)).toBe(200);
+    expect(warnings).toHaveLength(1);
+  });
+});
