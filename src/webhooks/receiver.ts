@@ -17,7 +17,9 @@ export interface WebhookInput {
   headers: WebhookHeaders;
   /**
    * The raw body (preferred: bytes or text, checked against `maxBytes` exactly), or the body a
-   * framework already parsed (a JSON object, or a form's fields; then `content-length` is checked).
+   * framework already parsed (a JSON object, or a form's fields; then `content-length` and its JSON
+   * text are checked, and it must be what `JSON.parse` could have made, of a content type and encoding
+   * the raw path reads: a key named twice or bytes that were not UTF-8 can no longer be seen).
    * `undefined` when there was none.
    */
   body: WebhookBody | undefined;
@@ -152,15 +154,18 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
     const raw = typeof body === 'string' || body instanceof Uint8Array;
     if (raw) {
       if ((typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength) > maxBytes) return webhookAnswer(413, { headers: { connection: 'close' } });
-      // Compressed bytes are never inflated here (a zip bomb is past any body limit).
-      const encoding = header(headers, 'content-encoding')?.trim().toLowerCase();
-      if (encoding !== undefined && encoding !== '' && encoding !== 'identity') return webhookAnswer(415);
     } else {
       // A parsed body of a chunked request has no content-length to go by: its JSON text stands in for it.
       const size = jsonSize(body);
       if (size === undefined) return webhookAnswer(400);
       if (size > maxBytes) return webhookAnswer(413, { headers: { connection: 'close' } });
     }
+    // Compressed bytes are never inflated here (a zip bomb is past any body limit); a body a parser
+    // inflated is refused as its bytes would have been.
+    const encoding = header(headers, 'content-encoding')?.trim().toLowerCase();
+    if (encoding !== undefined && encoding !== '' && encoding !== 'identity') return webhookAnswer(415);
+    // An empty request a parser read as `{}`: its bytes are no JSON.
+    if (!raw && header(headers, 'content-length')?.trim() === '0') return webhookAnswer(400);
     const parsed = parseWebhookBody(header(headers, 'content-type'), body);
     if ('status' in parsed) return webhookAnswer(parsed.status);
     const { eventName, data } = parsed;

@@ -98,6 +98,37 @@ describe('the receiver', () => {
     expect((await receiver.receive({ ...json('role:updated', {}), headers: twice })).status).toBe(401);
   });
 
+  // A parsed body is held to what JSON.parse could have made (the adapters' HTTP tests are in parsed-bodies.test.ts).
+  const hidden = Object.create({ data: { user: { userId: 'u1' } } }) as Record<string, unknown>;
+  hidden.eventName = 'user:blocked';
+  const shared = { userId: 'u1' };
+  it.each([
+    ['an array with a hole', { eventName: 'user:blocked', data: { users: [, 'u1'] } }],
+    ['NaN', { eventName: 'user:blocked', data: { user: { userId: 'u1', n: Number.NaN } } }],
+    ['an undefined value', { eventName: 'user:blocked', data: { user: { userId: 'u1', n: undefined } } }],
+    ['a function value', { eventName: 'user:blocked', data: { user: { userId: 'u1', f: () => 1 } } }],
+    ['a symbol key', { eventName: 'user:blocked', data: { user: { userId: 'u1', [Symbol('s')]: 1 } } }],
+    ['a getter', { eventName: 'user:blocked', data: { get user() { return { userId: 'u1' }; } } }],
+    ['a non-enumerable field', Object.defineProperty({ eventName: 'user:blocked' }, 'data', { value: { user: { userId: 'u1' } }, enumerable: false })],
+    ['an object reached twice', { eventName: 'user:blocked', data: { user: shared, users: [shared] } }],
+    ['a Date', { eventName: 'user:blocked', data: { user: { userId: 'u1', at: new Date(0) } } }],
+    ['a Map', new Map([['eventName', 'user:blocked']])],
+    ['fields on its prototype', hidden],
+  ])('refuses a parsed body holding %s: 400, nothing done', async (_case, body) => {
+    const answer = await receiverOf().receive({ method: 'POST', headers: { 'content-type': 'application/json', 'x-authing-webhook-secret': SECRET }, body: body as Record<string, unknown> });
+    expect([answer.status, answer.actions]).toEqual([400, []]);
+  });
+
+  it('takes a parsed body without a prototype, or with empty ones (a fast form parser\'s)', async () => {
+    const receiver = receiverOf();
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { eventName: 'user:blocked', data: JSON.stringify({ user: { userId: 'u1' } }) });
+    const empty = Object.assign(Object.create(Object.create(null) as object) as Record<string, unknown>, { eventName: 'user:blocked', data: JSON.stringify({ user: { userId: 'u2' } }) });
+    for (const [body, userId] of [[bare, 'u1'], [empty, 'u2']] as const) {
+      const answer = await receiver.receive({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-authing-webhook-secret': SECRET }, body });
+      expect(answer).toMatchObject({ status: 204, actions: [{ kind: 'revokeUser', userId }] });
+    }
+  });
+
   it('answers 503 with Retry-After when an invalidation cannot be recorded, and never throws', async () => {
     const guard = createGuard(emulator().guardOptions());
     const failing: Guard = { ...guard, invalidateAll: () => Promise.reject(new Error('store down')), revokeUser: () => { throw new Error('boom'); } };
