@@ -50,7 +50,7 @@ export interface UpstreamEvent {
 export interface WebhookEvent {
   /** The delivery's event, once its secret was right and its body readable. */
   eventName: string | undefined;
-  /** The status answered (204 handled or ignored, 4xx refused, 503 not recorded). */
+  /** The status answered (204 handled or ignored, 4xx refused, 503 not recorded, or made by a closed guard without a shared store). */
   status: number;
   invalidatedUsers: number;
   revokedUsers: number;

@@ -11,7 +11,7 @@ import { createExplainer, type ExplainInput, type Explainer } from './explain.js
 import { createDecisionObserver } from './observe.js';
 import { createGrantStore, type UserGrantsLink } from './grant-store.js';
 import { createIdentityLookups } from './identity-lookups.js';
-import { closedError, type Lifecycle } from './lifecycle.js';
+import { closedError, withLifecycle, type Lifecycle } from './lifecycle.js';
 import { createReadiness } from './readiness.js';
 import { claimProblem, createSetupProblems, genauthProblem, isSetupMistake, keySourceOption, keySourceProblem } from './setup-problems.js';
 import { createSharedRevocations } from './shared-revocations.js';
@@ -151,7 +151,7 @@ export function createGuard(input: GuardOptions): Guard {
 
   const explainer = createExplainer(store, authorizer);
 
-  return {
+  return withLifecycle<Guard>({
     // Secrets stay in this closure (and the client's and verifier's); the public object shows none.
     options: redactOptions(options),
     realm,
@@ -192,5 +192,5 @@ export function createGuard(input: GuardOptions): Guard {
       // With a shared tier: resolves once recorded in Redis and published (the local record stands either way).
       return recorded === undefined ? undefined : observed(recorded);
     },
-  };
+  }, lifecycle);
 }

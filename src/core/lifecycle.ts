@@ -11,6 +11,20 @@ export interface Lifecycle {
   closed: boolean;
 }
 
+/** Each guard's lifecycle, for the parts built on a guard that must know whether it was closed (the webhook receiver). */
+const lifecycles = new WeakMap<object, Lifecycle>();
+
+/** Records `guard`'s lifecycle; returns the guard. */
+export function withLifecycle<G extends object>(guard: G, lifecycle: Lifecycle): G {
+  lifecycles.set(guard, lifecycle);
+  return guard;
+}
+
+/** True once `guard` (one `createGuard()` made) was closed; false for any other object. */
+export function isClosed(guard: object): boolean {
+  return lifecycles.get(guard)?.closed === true;
+}
+
 /** The refusal of a closed guard: a 503 with `Retry-After` (another instance may answer), caused by `closed`. */
 export function closedError(retryAfter: number): PermissionsUnavailableError {
   return new PermissionsUnavailableError(retryAfter, { cause: new GenAuthApiError('closed') });

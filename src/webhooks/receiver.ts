@@ -3,6 +3,7 @@
  * with the guard's invalidations made (and awaited) in between. The adapters' route helpers read the
  * request and write the answer; everything else is here, once.
  */
+import { isClosed } from '../core/lifecycle.js';
 import type { Guard } from '../core/types.js';
 import { channels, moreChannels, type WebhookEvent, type WebhookIgnoredReason, type WebhookInvalidationEvent, type WebhookRejectedEvent, type WebhookRejectReason } from '../events.js';
 import { parseWebhookBody, type WebhookBody } from './body.js';
@@ -27,7 +28,7 @@ export interface WebhookInput {
 
 /** The answer to send, and what the delivery did. */
 export interface WebhookAnswer {
-  /** 204 handled or ignored; 400 malformed; 401 bad secret; 405 not POST; 413 too large; 415 unsupported type; 503 not recorded. */
+  /** 204 handled or ignored; 400 malformed; 401 bad secret; 405 not POST; 413 too large; 415 unsupported type; 503 not recorded (a shared store refused it, or the guard was closed and none holds it). */
   status: number;
   headers: Record<string, string>;
   /** `''` on a 204; a fixed problem+json text otherwise (never the secret, never the body). */
@@ -175,20 +176,27 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
     if (plan === undefined) return webhookAnswer(204, { eventName });
     if ('unidentified' in plan) return unidentified(eventName as string);
     const made = await Promise.allSettled(plan.actions.map((action) => apply(eventName as string, action)));
+    const retry = () => webhookAnswer(503, { eventName, actions: plan.actions, headers: { 'retry-after': String(guard.options.retryAfter) } });
     // A shared store refused a record: GenAuth may deliver again.
-    if (made.some((outcome) => outcome.status === 'rejected')) {
-      return webhookAnswer(503, { eventName, actions: plan.actions, headers: { 'retry-after': String(guard.options.retryAfter) } });
-    }
+    if (made.some((outcome) => outcome.status === 'rejected')) return retry();
+    // A closed guard decides nothing, and what it holds in memory ends with it: an invalidation that no
+    // shared store recorded is applied nowhere that counts, so GenAuth must deliver it again (to the
+    // instance that replaces this one). Recorded in Redis, it holds for every instance: a 204.
+    if (isClosed(guard) && !made.every((outcome) => outcome.status === 'fulfilled' && outcome.value)) return retry();
     return webhookAnswer(204, { eventName, actions: plan.actions });
   }
 
-  /** Makes one invalidation, then tells `genauth-guard:webhook:invalidation` whether it was recorded. */
-  async function apply(eventName: string, action: WebhookAction): Promise<void> {
+  /**
+   * Makes one invalidation, then tells `genauth-guard:webhook:invalidation` whether it was recorded.
+   * Resolves true when a shared store recorded it (the guard's call returned a promise), false when it
+   * was made in this process only.
+   */
+  async function apply(eventName: string, action: WebhookAction): Promise<boolean> {
     let recorded = true;
     try {
-      if (action.kind === 'invalidateAll') await guard.invalidateAll();
-      else if (action.kind === 'invalidateUser') await guard.invalidateUser(action.userId);
-      else await guard.revokeUser(action.userId);
+      const made = action.kind === 'invalidateAll' ? guard.invalidateAll() : action.kind === 'invalidateUser' ? guard.invalidateUser(action.userId) : guard.revokeUser(action.userId);
+      await made;
+      return made !== undefined;
     } catch (error) {
       recorded = false;
       throw error;

@@ -1,0 +1,195 @@
+// Webhook deliveries and guard.close(), over real HTTP. Nothing may be lost silently: a delivery is
+// answered 204 only once its invalidations are made where they outlive this instance, else non-2xx
+// (GenAuth delivers it again, to an instance that can make them).
+// - Without a shared store, a closed guard decides nothing and its memory dies with it: a delivery that
+//   calls for an invalidation and arrives while close() runs, after it, or whose body is still arriving
+//   when it is called, is a 503 with Retry-After (on Express, Koa and Fastify). One that calls for
+//   nothing is still a 204.
+// - With cache.redis (a real redis-server), an invalidation in flight when close() is called is recorded
+//   and published through the app's client: 204, and another instance refuses the token; if the app
+//   destroys its client at once, the record fails and the answer is a 503.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import Router from '@koa/router';
+import express from 'express';
+import Fastify from 'fastify';
+import Koa from 'koa';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createExpressGuard } from '../../src/adapters/express.js';
+import { genauthGuard } from '../../src/adapters/fastify.js';
+import { createKoaGuard } from '../../src/adapters/koa.js';
+import type { RedisTierClient } from '../../src/index.js';
+import { RESOURCES, bearerFor, resetToAliceReading, seedStandardTenant, until, useEmulator } from '../fixtures.js';
+import { clients, closeInstances, freshPrefix, sharedOptions, startInstance, subscribed, wrappedClient, type Instance } from '../redis/harness.js';
+import { redisTestsRun, startRedisServer, type RedisServer } from '../redis/server.js';
+import { eventBody, jsonHeaders, post } from './http.js';
+
+const SECRET = 'whsec-closing-0123456789';
+const emulator = useEmulator();
+const closers: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  emulator().clearFaults();
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+async function listen(server: Server): Promise<number> {
+  await new Promise((resolve) => server.once('listening', resolve));
+  closers.push(() => new Promise((resolve) => server.close(resolve)));
+  return (server.address() as AddressInfo).port;
+}
+
+/** An app with the webhook route at /hooks/genauth and the guard's close(). */
+interface Running {
+  port: number;
+  close(): Promise<void>;
+}
+
+const options = () => ({ ...emulator().guardOptions(), logger: false as const, genauth: { ...emulator().guardOptions().genauth, timeout: 2000 } });
+
+const apps: Array<[string, () => Promise<Running>]> = [
+  ['Express', async () => {
+    const guard = createExpressGuard(options());
+    closers.push(() => guard.close());
+    const app = express();
+    app.post('/hooks/genauth', guard.webhook({ secret: SECRET }));
+    app.get('/reports', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.json({ ok: true }));
+    return { port: await listen(app.listen(0, '127.0.0.1')), close: () => guard.close() };
+  }],
+  ['Koa', async () => {
+    const guard = createKoaGuard(options());
+    closers.push(() => guard.close());
+    const app = new Koa();
+    const router = new Router();
+    router.post('/hooks/genauth', guard.webhook({ secret: SECRET }));
+    router.get('/reports', guard.requirePermission('reports', 'reports:Read'), (ctx) => {
+      ctx.body = { ok: true };
+    });
+    app.use(router.routes());
+    return { port: await listen(app.listen(0, '127.0.0.1')), close: () => guard.close() };
+  }],
+  ['Fastify', async () => {
+    const app = Fastify();
+    await app.register(genauthGuard, { ...options(), webhook: { path: '/hooks/genauth', secret: SECRET } });
+    app.get('/reports', { config: { genauth: { resource: 'reports', requirement: 'reports:Read' } } }, async () => ({ ok: true }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    closers.push(() => app.close());
+    return { port: (app.server.address() as AddressInfo).port, close: () => app.genauth.close() };
+  }],
+];
+
+const BLOCK_ALICE = eventBody('user:blocked', { user: { userId: 'alice' } });
+
+function expectRetry(answer: { status: number; headers: Record<string, unknown> }): void {
+  expect(answer.status).toBe(503);
+  expect(answer.headers['retry-after']).toBe('5');
+  expect(answer.headers['content-type']).toBe('application/problem+json');
+}
+
+describe.each(apps)('%s, without a shared store: deliveries and close()', (_name, start) => {
+  let app: Running;
+  beforeEach(async () => {
+    resetToAliceReading(emulator());
+    app = await start();
+  });
+  const deliver = (body: string | Readable) => post(app.port, '/hooks/genauth', { headers: jsonHeaders(SECRET), body });
+
+  it('a delivery arriving while close() waits on a GenAuth call in flight: 503 with Retry-After, not a 204', async () => {
+    emulator().fault({ kind: 'hang', path: RESOURCES });
+    const waiting = post(app.port, '/reports', { method: 'GET', headers: { authorization: await bearerFor(emulator(), 'alice') } });
+    await until(() => emulator().callCount(RESOURCES) === 1, 5000, 'the grants asked for');
+    let closed = false;
+    const closing = app.close().then(() => {
+      closed = true;
+    });
+    const answer = await deliver(BLOCK_ALICE);
+    expect(closed).toBe(false); // close() was still in progress
+    expectRetry(answer);
+    await closing;
+    expect((await waiting).status).toBe(503);
+  });
+
+  it('a delivery after close(): 503 with Retry-After; one that calls for nothing: 204', async () => {
+    await app.close();
+    expectRetry(await deliver(BLOCK_ALICE));
+    expectRetry(await deliver(eventBody('role:updated', {})));
+    expect((await deliver(eventBody('login', { id: 'alice' }))).status).toBe(204);
+  });
+
+  it('a delivery whose body is still arriving when close() is called: 503 with Retry-After', async () => {
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const half = Math.floor(BLOCK_ALICE.length / 2);
+    const body = Readable.from((async function* () {
+      yield Buffer.from(BLOCK_ALICE.slice(0, half));
+      await released;
+      yield Buffer.from(BLOCK_ALICE.slice(half));
+    })());
+    const answer = deliver(body);
+    const closing = app.close();
+    release();
+    await closing;
+    expectRetry(await answer);
+  });
+});
+
+const runRedis = redisTestsRun('test/webhooks/closing.test.ts');
+
+describe.skipIf(!runRedis)('with cache.redis: an invalidation in flight when close() is called', () => {
+  const open = clients();
+  let redis: RedisServer;
+  const instances: Instance[] = [];
+  beforeEach(async () => {
+    seedStandardTenant(emulator());
+    redis = await startRedisServer();
+  });
+  afterEach(async () => {
+    await closeInstances(instances);
+    open.closeAll();
+    await redis.stop();
+  });
+
+  /** Two instances on one Redis; the first's client calls `onPublish` before the first PUBLISH it sends once armed. */
+  async function pair(onPublish: (closing: Instance, client: RedisTierClient) => void): Promise<{ closing: Instance; other: Instance; arm(): void }> {
+    const prefix = freshPrefix();
+    const client = await open.client(redis.url);
+    let armed = false;
+    let closing: Instance | undefined;
+    const watched = wrappedClient(client as unknown as RedisTierClient, {
+      published() {
+        if (!armed || closing === undefined) return;
+        armed = false;
+        onPublish(closing, client as unknown as RedisTierClient);
+      },
+    });
+    closing = await startInstance(sharedOptions(emulator(), watched, { redisPrefix: prefix }), SECRET);
+    const other = await startInstance(sharedOptions(emulator(), await open.client(redis.url), { redisPrefix: prefix }));
+    instances.push(closing, other);
+    await Promise.all([subscribed(closing.guard), subscribed(other.guard)]);
+    return { closing, other, arm: () => void (armed = true) };
+  }
+
+  const deliverTo = (instance: Instance) => post(Number(new URL(instance.url).port), '/hooks/genauth', { headers: jsonHeaders(SECRET), body: BLOCK_ALICE });
+
+  it('recorded and published through the app\'s client: 204, and the other instance refuses the token', async () => {
+    const { closing, other, arm } = await pair((instance) => void instance.guard.close());
+    const alice = await bearerFor(emulator(), 'alice');
+    expect(await other.status(alice)).toBe(200);
+    arm();
+    const answer = await deliverTo(closing);
+    expect(answer.status).toBe(204);
+    expect(await closing.status(alice)).toBe(503); // closed: not judged
+    await until(async () => (await other.status(alice)) === 401, 5000, 'the other instance refusing the token');
+  });
+
+  it('the app destroys its client as soon as the guard closes: the record fails, 503 with Retry-After', async () => {
+    const { closing, arm } = await pair((instance, client) => {
+      void instance.guard.close();
+      (client as unknown as { destroy(): void }).destroy();
+    });
+    arm();
+    expectRetry(await deliverTo(closing));
+  });
+});
