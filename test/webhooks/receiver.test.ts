@@ -103,6 +103,7 @@ describe('the receiver', () => {
   hidden.eventName = 'user:blocked';
   const shared = { userId: 'u1' };
   it.each([
+    // eslint-disable-next-line no-sparse-arrays
     ['an array with a hole', { eventName: 'user:blocked', data: { users: [, 'u1'] } }],
     ['NaN', { eventName: 'user:blocked', data: { user: { userId: 'u1', n: Number.NaN } } }],
     ['an undefined value', { eventName: 'user:blocked', data: { user: { userId: 'u1', n: undefined } } }],
