@@ -97,17 +97,19 @@ function namedPools(value: unknown): unknown[] {
 const poolKey = (id: string): string => id.trim().toLowerCase();
 
 /**
- * True when the delivery clearly names a user pool, in a header or as `data.userPoolId` (the permission
- * events' payload), that is not `ours`. It fails closed: dropping a delivery of this pool would keep a
- * revoked grant or a blocked user's tokens working, acting on one of another pool only invalidates. So
- * the same id in another case or with whitespace around it is ours, and a value that is not a string
- * (or is only whitespace) names no pool. A delivery naming none is taken (the field is not in every
- * event's payload, and the header's presence is not documented as guaranteed).
+ * True when the delivery clearly names another user pool, in a header or as `data.userPoolId` (the
+ * permission events' payload), and nowhere `ours`. It fails closed: dropping a delivery of this pool
+ * would keep a revoked grant or a blocked user's tokens working, acting on one of another pool only
+ * invalidates. So the same id in another case or with whitespace around it is ours, a value that is not
+ * a string (or is only whitespace) names no pool, and a delivery naming ours anywhere is taken, whatever
+ * else it names. A delivery naming none is taken (the field is not in every event's payload, and the
+ * header's presence is not documented as guaranteed).
  */
 function namesOtherPool(headers: WebhookHeaders, data: Record<string, unknown>, ours: string): boolean {
   const named = [...POOL_HEADERS.flatMap((name) => namedPools(headers[name])), ...namedPools(data.userPoolId)];
+  const keys = named.flatMap((pool) => (typeof pool === 'string' && poolKey(pool) !== '' ? [poolKey(pool)] : []));
   const key = poolKey(ours);
-  return named.some((pool) => typeof pool === 'string' && poolKey(pool) !== '' && poolKey(pool) !== key);
+  return keys.length > 0 && !keys.includes(key);
 }
 
 /** The byte length of a parsed body's JSON text; undefined when it is nested too deep to serialize. */

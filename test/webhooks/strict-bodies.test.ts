@@ -139,7 +139,7 @@ describe.each(apps)('%s webhook route', (_name, start) => {
       ['in x-authing-userpool-id', { 'x-authing-userpool-id': 'another-pool' }, {}],
       ['in x-genauth-userpool-id', { 'x-genauth-userpool-id': 'another-pool' }, {}],
       ['in data.userPoolId', {}, { userPoolId: 'another-pool' }],
-      ['in data.userPoolId, the header naming ours', { 'x-authing-userpool-id': '<ours>' }, { userPoolId: 'another-pool' }],
+      ['in both headers and data.userPoolId', { 'x-authing-userpool-id': 'another-pool', 'x-genauth-userpool-id': 'another-pool' }, { userPoolId: 'another-pool' }],
     ])('%s: 204, nothing revoked nor flushed, one warning, `ignored` on the channel', async (_where, headers, data) => {
       const ours = emulator().guardOptions().genauth.userPoolId;
       const withOurs = (record: Record<string, string>) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k, v === '<ours>' ? ours : v]));
@@ -175,6 +175,22 @@ describe.each(apps)('%s webhook route', (_name, start) => {
       expect(await reports(bob)).toBe(401);
       expect(warnings).toEqual([]);
       expect(events.map((event) => event.ignored)).toEqual([undefined, undefined]);
+    });
+
+    // Fails closed: a delivery that names ours anywhere may be ours, and acting on one of another pool
+    // only invalidates, where dropping one of ours would keep a blocked user's tokens working.
+    it.each([
+      ['the header naming ours, data.userPoolId another', { 'x-authing-userpool-id': '<ours>' }, { userPoolId: 'another-pool' }],
+      ['data.userPoolId naming ours, the header another', { 'x-genauth-userpool-id': 'another-pool' }, { userPoolId: '<ours>' }],
+    ])('acts on a delivery naming ours anywhere: %s', async (_where, headers, data) => {
+      const ours = emulator().guardOptions().genauth.userPoolId;
+      const withOurs = (record: Record<string, string>) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k, v === '<ours>' ? ours : v]));
+      const alice = await bearerFor(emulator(), 'alice');
+      expect(await reports(alice)).toBe(200);
+      const block = JSON.stringify({ eventName: 'user:blocked', data: { user: { userId: 'alice' }, ...withOurs(data) } });
+      expect((await deliver(block, JSON_TYPE, withOurs(headers))).status).toBe(204);
+      expect(await reports(alice)).toBe(401);
+      expect(events.map((event) => [event.eventName, event.ignored, event.revokedUsers])).toEqual([['user:blocked', undefined, 1]]);
     });
   });
 });
