@@ -19,8 +19,8 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
 
 /**
  * Checks a V3 answer: success is HTTP 2xx and body `statusCode` 200. Anything else becomes a
- * {@link GenAuthApiError} whose message never carries the upstream text: `credentials` for HTTP 401,
- * body 401/403 or a signature apiCode (1300-1306); `bad_envelope` for a 2xx body that is not JSON or
+ * {@link GenAuthApiError} whose message never carries the upstream text: `credentials` for HTTP 401 or
+ * 403, body 401/403 or a signature apiCode (1300-1306); `bad_envelope` for a 2xx body that is not JSON or
  * names a key twice in one object (see duplicate-keys.ts).
  */
 export function readEnvelope<T>(httpStatus: number, text: string, retryAfter: number | undefined, duplicateKeys?: boolean): Envelope<T> & { data: T } {
@@ -31,9 +31,11 @@ export function readEnvelope<T>(httpStatus: number, text: string, retryAfter: nu
   const apiCode = typeof envelope?.apiCode === 'number' ? envelope.apiCode : undefined;
   const details = { httpStatus, envelopeStatus, apiCode, retryAfter };
   if (httpStatus === 429 || envelopeStatus === 429) throw new GenAuthApiError('rate_limited', details);
-  // HTTP 401 refuses the request's credentials, whatever the body (a gateway before GenAuth answers so
-  // for an expired or revoked token): like body 401, the management token is replaced once.
-  if (httpStatus === 401) throw new GenAuthApiError('credentials', details);
+  // HTTP 401 and 403 refuse the request's credentials, whatever the body (a gateway before GenAuth
+  // answers so for an expired or revoked token; a 403 names a key of another pool, or one GenAuth no
+  // longer takes): like body 401/403, a set-up problem told to the operator, and a management token
+  // GenAuth accepted before is replaced once (management-token.ts, worthReplacing).
+  if (httpStatus === 401 || httpStatus === 403) throw new GenAuthApiError('credentials', details);
   if (httpStatus < 200 || httpStatus > 299) throw new GenAuthApiError('http_status', details);
   if (envelope === undefined || envelopeStatus === undefined) throw new GenAuthApiError('bad_envelope', details);
   if (envelopeStatus === 200) {

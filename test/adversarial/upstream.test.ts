@@ -132,7 +132,16 @@ const CASES: Case[] = [
     own: {},
     warm: true,
   },
-  { label: 'HTTP 403 from GenAuth (never a 403 to the client)', faults: [respond(403, `{"statusCode":403,"message":"${UPSTREAM_TEXT}"}`)], upstream: 1 },
+  {
+    label: 'HTTP 403 from GenAuth (never a 403 to the client)',
+    faults: [respond(403, `{"statusCode":403,"message":"${UPSTREAM_TEXT}"}`)],
+    upstream: 2, // the credentials refused: the cached management token is replaced once
+    own: {},
+    warm: true,
+    also() {
+      expect(capture.lines.some((line) => line.includes('genauth-guard') && line.includes('refused') && line.includes('HTTP 403'))).toBe(true);
+    },
+  },
   { label: 'HTTP 404', faults: [respond(404, `{"statusCode":404,"message":"${UPSTREAM_TEXT}"}`)], upstream: 1 },
   { label: 'HTTP 500 with an HTML page of upstream text', faults: [respond(500, `<html><pre>${UPSTREAM_TEXT}</pre></html>`, { 'content-type': 'text/html' })], upstream: 2, own: {} },
   { label: 'a body error 500 with upstream text', faults: [{ kind: 'body-error', statusCode: 500, message: UPSTREAM_TEXT, path: RESOURCES }], upstream: 2, own: {} },

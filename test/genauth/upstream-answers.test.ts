@@ -310,3 +310,59 @@ describe('an HTTP 401 from GenAuth (a gateway refusing the management token, not
     }
   });
 });
+
+describe('an HTTP 403 from GenAuth (a refusal of the credentials, like body statusCode 403)', () => {
+  const forbid = (times?: number) => emulator().fault({ kind: 'status', status: 403, path: RESOURCES, ...(times === undefined ? {} : { times }) });
+
+  it('is a 503 and the operator is told, naming HTTP 403 (a set-up problem, not passing trouble)', async () => {
+    const { server, lines } = app();
+    forbid();
+    const res = await get(server);
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('ERR_PERMISSIONS_UNAVAILABLE');
+    const line = lines.find((text) => /refused the management credentials/.test(text));
+    expect(line).toContain('HTTP 403');
+    expect(line).not.toContain('emulated');
+  });
+
+  it('to a token GenAuth accepted before (revoked): the token is replaced once and the call made again', async () => {
+    emulator().setGrants('carol', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+    const { server } = app();
+    expect((await get(server)).status).toBe(200);
+    emulator().resetCalls();
+    forbid(1);
+    expect((await get(server, 'carol')).status).toBe(200);
+    expect(emulator().callCount(TOKEN)).toBe(1);
+    expect(emulator().callCount(RESOURCES)).toBe(2);
+  });
+
+  it('every time: one new token and one more call, then the 503 (no loop)', async () => {
+    emulator().setGrants('carol', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+    const { server } = app();
+    expect((await get(server)).status).toBe(200);
+    emulator().resetCalls();
+    forbid();
+    expect((await get(server, 'carol')).status).toBe(503);
+    expect(emulator().callCount(TOKEN)).toBe(1);
+    expect(emulator().callCount(RESOURCES)).toBe(2);
+  });
+
+  it('to a token refused from its first call (a wrong pool): kept for a while, one call per load, no token per load', async () => {
+    const { server } = app();
+    forbid();
+    for (let user = 0; user < 3; user++) {
+      emulator().setGrants(`u${user}`, []);
+      expect((await get(server, `u${user}`)).status).toBe(503);
+    }
+    expect(emulator().callCount(TOKEN)).toBe(1);
+    expect(emulator().callCount(RESOURCES)).toBe(3);
+  });
+
+  it('from the token endpoint: a 503 and the operator told', async () => {
+    const { server, lines } = app();
+    emulator().fault({ kind: 'status', status: 403, path: TOKEN });
+    expect((await get(server)).status).toBe(503);
+    expect(emulator().callCount(RESOURCES)).toBe(0);
+    expect(lines.some((line) => /refused the management credentials \(HTTP 403/.test(line))).toBe(true);
+  });
+});
