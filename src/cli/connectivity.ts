@@ -21,7 +21,7 @@ export interface ConnectivityProblem extends ReadinessReason {
 /** A user id no tenant holds: GenAuth answers "user not found", which it says only to valid credentials. */
 const PROBE_USER = 'genauth-guard-check-config-probe';
 
-/** The status the key source answers now (jose keeps none for ready() to report), or undefined. */
+/** The status the key source answers now (for a reason that carries none), or undefined. */
 async function keySourceStatus(options: GuardOptions, option: string): Promise<number | undefined> {
   const { jwt } = options;
   if (jwt === undefined) return undefined;

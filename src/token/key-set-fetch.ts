@@ -2,6 +2,7 @@ import type { FetchImplementation } from 'jose/jwks/remote';
 import { createLocalJWKSet } from 'jose/jwks/local';
 import type { Clock } from '../options/types.js';
 import { discardBody, readBoundedText } from './bounded-body.js';
+import { KeySourceError } from './key-source-error.js';
 
 /** The wait after a first failed fetch; it doubles with each failure in a row, up to the cooldown. */
 export const FIRST_WAIT_MS = 1_000;
@@ -25,7 +26,11 @@ export interface KeySetFetch {
  * A failure is what jose would refuse: a rejected fetch (network, timeout), a status other than 200, a
  * body that is not JSON or not a key set (`createLocalJWKSet` decides, as in jose's reload); and one
  * jose would take whole: a body of more than `maxBytes` (`jwt.jwks.maxResponseBytes`), whose read is
- * cut off there (a KeySourceTooLargeError, which jose passes on as it is).
+ * cut off there (a KeySourceTooLargeError). A status other than 200 and a body that is not JSON reject
+ * here with a {@link KeySourceError} (its `status`, or failure `not_json`): jose's own errors for those
+ * two are of one generic class, told apart only by their words. jose passes a rejection of its fetch on
+ * as it is (a `TimeoutError` aside, which it makes a JWKSTimeout); a key set it refuses is its
+ * JWKSInvalid (`ERR_JWKS_INVALID`).
  */
 export function createKeySetFetch(cooldown: number, clock: Clock, maxBytes: number): KeySetFetch {
   let failures = 0;
@@ -48,10 +53,11 @@ export function createKeySetFetch(cooldown: number, clock: Clock, maxBytes: numb
       response = await fetch(url, init);
       if (response.status !== 200) {
         const status = response.status;
-        // jose reads only the status: the body is not read, nor left to hold the connection.
+        // The body is not read, nor left to hold the connection.
         discardBody(response);
-        failed(async () => new Response(null, { status }));
-        return new Response(null, { status });
+        // Told here, with its status: jose would refuse it too, but with an error of its generic class
+        // (ERR_JOSE_GENERIC) told apart from others only by its words, and without the status.
+        throw new KeySourceError(`the key set answered HTTP ${status}`, 'fetch', { status });
       }
       text = await readBoundedText(response, maxBytes, 'jwks');
     } catch (error) {
@@ -62,9 +68,11 @@ export function createKeySetFetch(cooldown: number, clock: Clock, maxBytes: numb
     try {
       parsed = JSON.parse(text);
     } catch {
-      // jose's response.json() then fails the same way on an empty body.
-      failed(async () => new Response('', { status: 200 }));
-      return new Response(text, { status: 200 });
+      // Told here, as for a status: jose's own refusal (its response.json() failing) is of its generic
+      // class too. The parser's words quote the body: not kept.
+      const error = new KeySourceError('the key set answered what is not JSON', 'not_json');
+      failed(() => Promise.reject(error));
+      throw error;
     }
     try {
       createLocalJWKSet(parsed as Parameters<typeof createLocalJWKSet>[0]);

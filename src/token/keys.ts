@@ -9,6 +9,7 @@ import type { Clock } from '../options/types.js';
 import { optionError } from '../options/checks.js';
 import { MIN_RSA_BITS, cryptoKeyTakes, curveOf } from './asymmetric.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, discardBody, KeySourceTooLargeError, readBoundedText } from './bounded-body.js';
+import { KeySourceError } from './key-source-error.js';
 import { createKeySetFetch } from './key-set-fetch.js';
 import { fetchRefusesPort, keySetTransportAllowed } from './key-set-url.js';
 
@@ -27,28 +28,7 @@ export type KeyResolver = ((header: JWTHeaderParameters) => Promise<VerifyKey>) 
   readonly ignoresKid?: boolean;
 };
 
-/**
- * What went wrong with OIDC discovery: the fetch failed (network, status, not JSON), the answer is not a
- * JSON object, its `issuer` differs from `jwt.issuer` (or it has no `jwks_uri`), its `jwks_uri` is
- * not a URL the keys may be fetched from, or it is on a port fetch refuses (key-set-url.ts).
- */
-export type KeySourceFailure = 'fetch' | 'not_object' | 'issuer_mismatch' | 'jwks_uri_not_https' | 'jwks_uri_bad_port';
-
-/** Raised when keys cannot be obtained (discovery or JWKS down): the guard answers 503. */
-export class KeySourceError extends Error {
-  /** The HTTP status the discovery document was answered with, when it was not a 2xx. */
-  readonly status: number | undefined;
-  constructor(
-    message: string,
-    /** Which failure it is: the set-up problem is told by it, never by the message. */
-    readonly failure: KeySourceFailure,
-    options?: { cause?: unknown; status?: number },
-  ) {
-    super(message, options);
-    this.status = options?.status;
-    this.name = 'KeySourceError';
-  }
-}
+export { KeySourceError, type KeySourceFailure } from './key-source-error.js';
 
 const ASYMMETRIC_TYPES: Record<string, readonly string[]> = {
   RS: ['rsa'],
@@ -238,19 +218,25 @@ function discoveryResolver(issuer: string, knobs: JwtOptions['jwks'] | undefined
   let failure: { error: unknown; at: number } | undefined;
   const discover = async (): Promise<KeyResolver> => {
     const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-    let metadata: unknown;
+    let text: string;
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(knobs?.timeoutDuration ?? 3_000), redirect: 'error' });
       if (!response.ok) {
         discardBody(response);
         throw new KeySourceError(`OIDC discovery answered HTTP ${response.status}`, 'fetch', { status: response.status });
       }
-      const text = await readBoundedText(response, knobs?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, 'discovery');
-      metadata = JSON.parse(text);
+      text = await readBoundedText(response, knobs?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, 'discovery');
     } catch (cause) {
       // Passed on as it is: its code tells the set-up problem which bound was passed.
       if (cause instanceof KeySourceTooLargeError || cause instanceof KeySourceError) throw cause;
       throw new KeySourceError('OIDC discovery failed', 'fetch', { cause });
+    }
+    let metadata: unknown;
+    try {
+      metadata = JSON.parse(text);
+    } catch {
+      // The parser's words quote the body: not kept (no cause), the failure says what it was.
+      throw new KeySourceError('OIDC discovery answered what is not JSON', 'not_json');
     }
     // OpenID Connect Discovery 1.0 section 4.2: the metadata is a JSON object. `null`, a number, a
     // string, a boolean or an array is no document (and `null.issuer` would throw a bare TypeError).
