@@ -100,6 +100,87 @@ describe('guard.ready()', () => {
   });
 });
 
+describe('ready() as a readiness probe: not ready until the key source and GenAuth have both answered', () => {
+  /** What one probe says: ready, or the (option, kind) of each reason. */
+  async function probe(guard: Guard): Promise<'ready' | string[]> {
+    return guard.ready().then(
+      () => 'ready' as const,
+      (error: unknown) => {
+        expect(error).toBeInstanceOf(GuardNotReadyError);
+        return (error as GuardNotReadyError).reasons.map((reason) => `${reason.option} ${reason.kind}`);
+      },
+    );
+  }
+
+  it('GenAuth down, then the key set down, then both up: not ready, not ready, ready (and stays so, as documented)', async () => {
+    fresh();
+    const guard = guardWith();
+    emulator().fault({ kind: 'status', status: 503, path: TOKEN });
+    expect(await probe(guard)).toEqual([expect.stringMatching(/^genauth\.host /)]);
+    emulator().clearFaults();
+    // The key set is fetched again by each run, though it answered the last one.
+    emulator().setJwksAvailable(false);
+    expect(await probe(guard)).toEqual(['jwt.jwksUri key_source_status']);
+    emulator().setJwksAvailable(true);
+    expect(await probe(guard)).toBe('ready');
+    emulator().setJwksAvailable(false);
+    emulator().resetCalls();
+    expect(await probe(guard)).toBe('ready');
+    expect(emulator().callCount()).toBe(0);
+    emulator().setJwksAvailable(true);
+  });
+
+  it('with discovery: a discovery document that fails keeps it not ready, though the token came', async () => {
+    fresh();
+    const { issuer, audience } = emulator().guardOptions().jwt;
+    const guard = guardWith({ jwt: { discovery: true, issuer, audience, algorithms: ['RS256'] } as GuardOptions['jwt'] });
+    emulator().fault({ kind: 'status', status: 503, path: DISCOVERY, times: 1 });
+    expect(await probe(guard)).toEqual(['jwt.issuer key_source_status']);
+    expect(emulator().callCount(TOKEN)).toBe(1);
+    expect(await probe(guard)).toBe('ready');
+  });
+
+  it('with nothing answering (discovery, key set, token and grants all hang): it settles, each step a timeout', async () => {
+    fresh();
+    const { issuer, audience } = emulator().guardOptions().jwt;
+    const base = emulator().guardOptions();
+    for (const path of [DISCOVERY, TOKEN, RESOURCES]) emulator().fault({ kind: 'hang', path });
+    const guard = guardWith({
+      jwt: { discovery: true, issuer, audience, algorithms: ['RS256'], jwks: { timeoutDuration: 300 } } as GuardOptions['jwt'],
+      genauth: { ...base.genauth, timeout: 300, retries: 0 },
+      warm: { users: ['alice'] },
+      // A failed load is remembered for errorTtl (1 s on the guard's clock): the last probe must load anew.
+      cache: { errorTtl: 0 },
+    });
+    expect(await probe(guard)).toEqual(['jwt.issuer timeout', 'genauth.host timeout']);
+    // The discovery document answers now, the key set it names hangs: that step times out too.
+    emulator().clearFaults();
+    for (const path of [JWKS, TOKEN]) emulator().fault({ kind: 'hang', path });
+    expect(await probe(guard)).toEqual(['jwt.issuer timeout', 'genauth.host timeout']);
+    // Headers at once, then a byte every 100 ms: the key set's and the token's bodies never end in time
+    // (the discovery document, read once, is not fetched again).
+    emulator().clearFaults();
+    for (const path of [JWKS, TOKEN]) emulator().fault({ kind: 'slow-body', chunkBytes: 1, intervalMs: 100, path });
+    expect(await probe(guard)).toEqual(['jwt.issuer timeout', 'genauth.host timeout']);
+    emulator().clearFaults();
+    expect(await probe(guard)).toBe('ready');
+  });
+
+  it('with no route to GenAuth or the key set (a host that never answers a connection): it settles within the timeouts', async () => {
+    fresh();
+    const base = emulator().guardOptions();
+    // TEST-NET-1 (RFC 5737): never routed; a connection to it is dropped, refused or never answered.
+    const nowhere = 'http://192.0.2.1:9';
+    const guard = guardWith({
+      jwt: { ...base.jwt, jwksUri: `http://192.0.2.1:8080/jwks.json`, jwks: { timeoutDuration: 300 } } as GuardOptions['jwt'],
+      genauth: { ...base.genauth, host: nowhere, timeout: 300, retries: 0 },
+    });
+    const reasons = await probe(guard);
+    expect(reasons).not.toBe('ready');
+    expect((reasons as string[]).map((reason) => reason.split(' ')[0])).toEqual(['jwt.jwksUri', 'genauth.host']);
+  });
+});
+
 describe('the warm option is checked like every option', () => {
   it.each([
     [{ users: 'alice' }, 'warm.users'],
