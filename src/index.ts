@@ -67,7 +67,7 @@ export type {
 export { channels, moreChannels, tracing } from './events.js';
 export type { CacheEvent, DecisionEvent, DecisionTrace, LoadTrace, RedisTierEvent, RetryRefusedEvent, TokenFailureEvent, UpstreamEvent } from './events.js';
 export { CONDITION_OPERATORS, evaluateCondition, evaluateConditions } from './policy/conditions.js';
-export type { ConditionContext, ConditionSettings } from './policy/conditions.js';
+export type { ConditionCombine, ConditionContext, ConditionSettings } from './policy/conditions.js';
 export type { Clock, ConditionOptions, RetryBudgetOptions, TokenCacheOptions } from './options.js';
 export { createWebhookReceiver } from './webhooks/receiver.js';
 export type { WebhookAnswer, WebhookInput, WebhookReceiver } from './webhooks/receiver.js';

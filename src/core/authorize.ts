@@ -72,7 +72,7 @@ export function publishApiDecision(userId: string, decision: ApiDecision | Revok
 
 /** Creates the full (asynchronous) decision path of one guard. */
 export function createAuthorizer(options: ResolvedOptions, store: GrantStore, observer: DecisionObserver | undefined): Authorizer {
-  const settings = { timeZoneOffset: options.conditions.timeZoneOffset };
+  const settings = { timeZoneOffset: options.conditions.timeZoneOffset, combine: options.conditions.combine };
 
   /** Built only when the user's grants carry conditions. */
   async function conditions(userId: string, environment: DecisionEnvironment | undefined): Promise<ConditionCheck> {

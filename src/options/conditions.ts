@@ -1,8 +1,11 @@
 /** Resolves the `conditions` group: what policy conditions are evaluated against. */
-import { fail, positiveNumber, strictObject, timerDuration } from './checks.js';
+import { fail, oneOf, positiveNumber, strictObject, timerDuration } from './checks.js';
 import { OPTION_KEYS } from './keys.js';
 import type { ResolvedConditionOptions } from './resolved.js';
 import type { ConditionOptions } from './types.js';
+
+/** How several conditions may combine: both readings (AND and OR), AND, OR. */
+const COMBINES: readonly NonNullable<ConditionOptions['combine']>[] = ['unknown', 'all', 'any'];
 
 /** A UTC offset as ISO 8601 writes it: hours 00-23, minutes 00-59, or Z. */
 const UTC_OFFSET = /^(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
@@ -20,5 +23,6 @@ export function resolveConditions(value: unknown): ResolvedConditionOptions {
     timeZoneOffset: offset as string | undefined,
     context: input.context as ConditionOptions['context'],
     timeoutDuration: timerDuration(input.timeoutDuration, 'conditions.timeoutDuration', 5_000),
+    combine: oneOf(input.combine, COMBINES, 'conditions.combine', 'unknown'),
   });
 }

@@ -15,7 +15,7 @@ export const OPTION_KEYS = Object.freeze({
   tokenCache: ['max', 'maxAge'],
   identity: ['claim', 'maxLength', 'resolve'],
   cache: ['ttl', 'max', 'maxBytes', 'maxEntryBytes', 'maxStale', 'staleWhileRevalidate', 'errorTtl', 'redis', 'redisPrefix', 'redisTimeout', 'redisMaxUnsubscribed'],
-  conditions: ['trustProxy', 'timeZoneOffset', 'context', 'timeoutDuration'],
+  conditions: ['trustProxy', 'timeZoneOffset', 'context', 'timeoutDuration', 'combine'],
   revocation: ['ttl', 'max'],
   warm: ['users'],
 } as const satisfies Record<string, readonly string[]>);

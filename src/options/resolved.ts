@@ -38,6 +38,8 @@ export interface ResolvedConditionOptions {
   context: ConditionOptions['context'];
   /** Longest wait for a promise `context` returns, in ms. */
   timeoutDuration: number;
+  /** How several conditions of one grant combine. */
+  combine: NonNullable<ConditionOptions['combine']>;
 }
 
 /** `revocation` resolved: `ttl` in ms. */

@@ -292,6 +292,16 @@ export interface ConditionOptions {
    * `context` that returns a plain object is not timed. At most 2147483647. @default 5000
    */
   timeoutDuration?: number;
+  /**
+   * How several conditions of one grant combine. GenAuth does not document whether they are ANDed or
+   * ORed, so by default both readings are taken and a grant's conditions decide only where the two
+   * agree: an ALLOW grants only when every condition is surely true, a DENY lapses only when every one
+   * is surely false (a DENY of `[UserId = alice, Country = KP]` refuses alice anywhere, and anyone in
+   * KP). `'all'`: AND (a DENY lapses when any condition is false); `'any'`: OR (an ALLOW grants when
+   * any is true). Set one only when you know how your GenAuth deployment combines them.
+   * @default 'unknown'
+   */
+  combine?: 'unknown' | 'all' | 'any';
 }
 
 /**

@@ -78,33 +78,75 @@ function likeMatches(pattern: string, text: string): Tri {
   return globMatches(Array.from(pattern), Array.from(text)) === byUnit ? byUnit : undefined;
 }
 
+/** Java's `Character.isWhitespace` (what `String.strip()` removes): no no-break spaces, four separators below U+0020 that JavaScript keeps. */
+const JAVA_WHITESPACE = /^[\t-\r\u001c-\u0020\u1680\u2000-\u2006\u2008-\u200a\u2028\u2029\u205f\u3000]+|[\t-\r\u001c-\u0020\u1680\u2000-\u2006\u2008-\u200a\u2028\u2029\u205f\u3000]+$/g;
+/** What Java's `String.trim()` removes: every unit up to U+0020, control characters included. */
+const JAVA_TRIM = /^[\u0000-\u0020]+|[\u0000-\u0020]+$/g;
+
+/**
+ * The ways surrounding whitespace may be read: kept, or trimmed as JavaScript's `trim()`, Java's
+ * `trim()` or Java's `strip()` trims it (GenAuth's console or server may do either, or neither).
+ */
+const TRIMS: ReadonlyArray<(text: string) => string> = [
+  (text) => text.trim(),
+  (text) => text.replace(JAVA_TRIM, ''),
+  (text) => text.replace(JAVA_WHITESPACE, ''),
+];
+
+function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
+/** `list` and each of its trimmed forms (`trim` applied to its text items) that differs from those before. */
+function trimmedForms<T>(list: readonly T[]): ReadonlyArray<readonly T[]> {
+  const forms: (readonly T[])[] = [list];
+  for (const trim of TRIMS) {
+    const trimmed = list.map((item) => (typeof item === 'string' ? (trim(item) as T) : item));
+    if (!forms.some((form) => sameList(form, trimmed))) forms.push(trimmed);
+  }
+  return forms;
+}
+
 /**
  * The ways a condition's values may be meant: as written and, when one holds a comma, split at its
- * commas, and split and trimmed. GenAuth documents `value` as one string and says nothing of commas:
- * `'alice,bob'` may name one user or two. Read as written only, a `StringNotEquals` ALLOW of it
- * admitted alice and bob, and a `StringEquals` DENY of it lapsed for them.
+ * commas; each of them with surrounding whitespace kept or trimmed (see {@link TRIMS}). GenAuth documents
+ * `value` as one string and says nothing of commas or spaces: `'alice,bob'` may name one user or two,
+ * and `' alice'` may be alice. Read as written only, a `StringNotEquals` ALLOW of `'alice,bob'`
+ * admitted alice and bob, and a `StringEquals` DENY of it (or of `' alice'`) lapsed for alice.
  */
 function readings(condition: PolicyCondition): ReadonlyArray<readonly string[]> {
   let found = valueReadings.get(condition);
   if (found === undefined) {
     const written = expectedValues(condition);
-    found = written.some((v) => v.includes(','))
-      ? [written, written.flatMap((v) => v.split(',')), written.flatMap((v) => v.split(',').map((part) => part.trim()))]
-      : [written];
+    const lists = written.some((v) => v.includes(',')) ? [written, written.flatMap((v) => v.split(','))] : [written];
+    const all: (readonly string[])[] = [];
+    for (const list of lists) for (const form of trimmedForms(list)) if (!all.some((seen) => sameList(seen, form))) all.push(form);
+    found = all;
     valueReadings.set(condition, found);
   }
   return found;
 }
 
 /**
- * `test` under every reading of the condition's values (see {@link readings}): its answer where they all
- * agree, else unknown (an ALLOW applies only if every reading admits, a DENY lapses only if none denies).
+ * `test` under every reading of the condition's values (see {@link readings}) against every reading of
+ * the context's value (as given, and trimmed: see {@link trimmedForms}): its answer where they all agree,
+ * else unknown (an ALLOW applies only if every reading admits, a DENY lapses only if none denies).
  */
-function everyReading(condition: PolicyCondition, test: (values: readonly string[]) => Tri): Tri {
-  const all = readings(condition);
-  const first = test(all[0]!);
-  for (let i = 1; i < all.length; i++) if (test(all[i]!) !== first) return undefined;
-  return first;
+function everyReading<T>(condition: PolicyCondition, actuals: readonly T[], test: (values: readonly string[], actual: T) => Tri): Tri {
+  let first: Tri | null = null;
+  for (const values of readings(condition)) {
+    for (const actual of actuals) {
+      const result = test(values, actual);
+      if (first === null) first = result;
+      else if (result !== first) return undefined;
+    }
+  }
+  return first ?? undefined;
+}
+
+/** The context's text as given and trimmed each way, without repeats. */
+function actualTexts(actual: string): readonly string[] {
+  return trimmedForms([actual]).map((form) => form[0]!);
 }
 
 /** Any of `values` satisfies `test`; unknown if one cannot be read (`test` answers undefined) and none does. */
@@ -118,13 +160,106 @@ function anyValue(values: readonly string[], test: (expected: string) => Tri): T
   return unknown ? undefined : false;
 }
 
+/**
+ * Chars whose full upper case (`toUpperCase()`) is several chars, with the single one Java's
+ * `Character.toUpperCase` gives (UnicodeData.txt's simple mapping): the Greek letters with
+ * ypogegrammeni. The rest of them (ß, ŉ, ǰ, ΐ, the ligatures ﬀ-ﬆ, ...) have no simple upper case.
+ */
+const SIMPLE_UPPER = new Map<number, number>([
+  ...[0x1f80, 0x1f90, 0x1fa0].flatMap((from) => Array.from({ length: 8 }, (_, i): [number, number] => [from + i, from + i + 8])),
+  [0x1fb3, 0x1fbc],
+  [0x1fc3, 0x1fcc],
+  [0x1ff3, 0x1ffc],
+]);
+
+/** The one character whose full mapping is `mapped`, if it is one character. */
+function single(mapped: string): number | undefined {
+  const code = mapped.codePointAt(0)!;
+  return mapped.length === (code > 0xffff ? 2 : 1) ? code : undefined;
+}
+
+/** Java's `Character.toUpperCase(int)`: the simple (one-character) upper case. */
+function javaUpper(code: number): number {
+  if (code < 0x80) return code >= 0x61 && code <= 0x7a ? code - 32 : code;
+  return single(String.fromCodePoint(code).toUpperCase()) ?? SIMPLE_UPPER.get(code) ?? code;
+}
+
+/** Java's `Character.toLowerCase(int)`: the simple lower case (İ, whose full one is i + U+0307, is i). */
+function javaLower(code: number): number {
+  if (code < 0x80) return code >= 0x41 && code <= 0x5a ? code + 32 : code;
+  return single(String.fromCodePoint(code).toLowerCase()) ?? (code === 0x130 ? 0x69 : code);
+}
+
+/** Java's test of two characters ignoring case: equal, or equal upper cases, or equal lower cases of those. */
+function sameIgnoringCase(a: number, b: number): boolean {
+  if (a === b) return true;
+  const upperA = javaUpper(a);
+  const upperB = javaUpper(b);
+  return upperA === upperB || javaLower(upperA) === javaLower(upperB);
+}
+
+/** The code point of the pair the unit at `i` belongs to, negated when `i` is its high half (as Java's codePointIncluding). */
+function pairIncluding(text: string, unit: number, i: number): number {
+  if (unit >= 0xdc00 && unit <= 0xdfff) {
+    const high = i > 0 ? text.charCodeAt(i - 1) : 0;
+    return high >= 0xd800 && high <= 0xdbff ? 0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00) : unit;
+  }
+  if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+    const low = text.charCodeAt(i + 1);
+    if (low >= 0xdc00 && low <= 0xdfff) return -(0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00));
+  }
+  return unit;
+}
+
+/**
+ * Java's `String.equalsIgnoreCase`: the same length in UTF-16 units, and each unit equal ignoring case
+ * ({@link sameIgnoringCase}: `Character.toUpperCase`, then `toLowerCase`). Unlike JavaScript's
+ * `toLowerCase()`, it reads ſ as s and ı as i (both upper-case to S, I), İ as i, σ as ς, and never
+ * ß as SS. `byCodePoint`: as Java 16 and later, where a unit of a surrogate pair that differs is
+ * compared as the whole character (𐐀 equals 𐐨); before, unit by unit (they differ).
+ * Case data is this runtime's: a letter given a case only in a Unicode version newer than the
+ * server's Java knows may compare otherwise there.
+ */
+export function javaEqualsIgnoreCase(a: string, b: string, byCodePoint: boolean): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0, j = 0; i < a.length && j < b.length; i++, j++) {
+    const unitA = a.charCodeAt(i);
+    const unitB = b.charCodeAt(j);
+    if (sameIgnoringCase(unitA, unitB)) continue;
+    if (!byCodePoint) return false;
+    // As StringUTF16.compareToCIImpl: each side's pair as one character, stepping past a high half.
+    let codeA = pairIncluding(a, unitA, i);
+    let codeB = pairIncluding(b, unitB, j);
+    if (codeA < 0) {
+      i++;
+      codeA = -codeA;
+    }
+    if (codeB < 0) {
+      j++;
+      codeB = -codeB;
+    }
+    if (!sameIgnoringCase(codeA, codeB)) return false;
+  }
+  return true;
+}
+
+/**
+ * `a` and `b` equal ignoring case: JavaScript's `toLowerCase()` of each, and Java's `equalsIgnoreCase`
+ * unit by unit and by code point (see {@link javaEqualsIgnoreCase}); unknown where they disagree.
+ */
+function equalsIgnoringCase(a: string, b: string): Tri {
+  if (a === b) return true;
+  const js = a.toLowerCase() === b.toLowerCase();
+  return javaEqualsIgnoreCase(a, b, false) === js && javaEqualsIgnoreCase(a, b, true) === js ? js : undefined;
+}
+
 /** A `String*` operator against one reading of the values. */
 function compareText(op: string, actual: string, values: readonly string[]): Tri {
   switch (op) {
     case 'StringEquals': return anyValue(values, (e) => actual === e);
     case 'StringNotEquals': return negate(anyValue(values, (e) => actual === e));
-    case 'StringEqualsIgnoreCase': return anyValue(values, (e) => actual.toLowerCase() === e.toLowerCase());
-    case 'StringNotEqualsIgnoreCase': return negate(anyValue(values, (e) => actual.toLowerCase() === e.toLowerCase()));
+    case 'StringEqualsIgnoreCase': return anyValue(values, (e) => equalsIgnoringCase(actual, e));
+    case 'StringNotEqualsIgnoreCase': return negate(anyValue(values, (e) => equalsIgnoringCase(actual, e)));
     case 'StringLike': return anyValue(values, (p) => likeMatches(p, actual));
     case 'StringNotLike': return negate(anyValue(values, (p) => likeMatches(p, actual)));
     default: return undefined;
@@ -304,9 +439,20 @@ function readable(condition: unknown): condition is PolicyCondition {
   return isPlainValue(value) || (Array.isArray(value) && value.length > 0 && value.every(isPlainValue));
 }
 
-/** How values are read: `timeZoneOffset` (`'+08:00'`, `'Z'`) for date-times written without a zone. */
+/**
+ * How several conditions of one grant combine: `'all'` (AND), `'any'` (OR), or `'unknown'`, both
+ * readings, answering only where they agree (true when every condition is surely true, false when
+ * every one is surely false). GenAuth does not document which it means.
+ */
+export type ConditionCombine = 'unknown' | 'all' | 'any';
+
+/**
+ * How values are read: `timeZoneOffset` (`'+08:00'`, `'Z'`) for date-times written without a zone;
+ * `combine` for several conditions (default `'unknown'`: see {@link ConditionCombine}).
+ */
 export interface ConditionSettings {
   readonly timeZoneOffset?: string;
+  readonly combine?: ConditionCombine;
 }
 
 /**
@@ -323,15 +469,16 @@ export function evaluateCondition(condition: PolicyCondition, context: Condition
   const op = condition.operator;
   const actual = Object.hasOwn(context, condition.param) ? context[condition.param] : undefined;
   if (actual === undefined || actual === null) return undefined;
-  // Text is compared under every reading of a value with a comma (see readings()); the other operators
-  // read no comma (a number, date, boolean or address with one cannot be evaluated as written).
+  // Text is compared under every reading of its value and of the context's (commas, surrounding
+  // whitespace: see readings()); the other operators read no comma (a number, date, boolean or address
+  // with one cannot be evaluated as written).
   if (op === 'ListContains') {
     if (!Array.isArray(actual)) return undefined;
-    return everyReading(condition, (values) => anyValue(values, (e) => listHolds(actual, e)));
+    return everyReading(condition, trimmedForms(actual as readonly unknown[]), (values, list) => anyValue(values, (e) => listHolds(list, e)));
   }
   if (op.startsWith('String')) {
     if (typeof actual !== 'string') return undefined;
-    return everyReading(condition, (values) => compareText(op, actual, values));
+    return everyReading(condition, actualTexts(actual), (values, text) => compareText(op, text, values));
   }
   if (op.startsWith('Numeric') || op.startsWith('Date')) {
     const isDate = op.startsWith('Date');
@@ -358,13 +505,30 @@ export function evaluateCondition(condition: PolicyCondition, context: Condition
   return undefined;
 }
 
-/** All conditions must hold: false if any is false, else undefined if any is unknown, else true. */
+/**
+ * A grant's conditions together, in three values (true, false, undefined: cannot tell), by
+ * `settings.combine`:
+ * - `'all'` (AND): false if any is false, else undefined if any is unknown, else true;
+ * - `'any'` (OR): true if any is true, else undefined if any is unknown, else false;
+ * - `'unknown'` (the default: GenAuth does not say which it means): the two readings' answer where they
+ *   agree, else undefined. So true only when every condition is surely true, false only when every one
+ *   is surely false: an ALLOW grants only in the first case, a DENY lapses only in the second.
+ * No conditions at all hold (a grant without conditions is unconditional), whatever `combine` says.
+ */
 export function evaluateConditions(conditions: readonly PolicyCondition[], context: ConditionContext, settings?: ConditionSettings): Tri {
-  let unknown = false;
+  const combine = settings?.combine ?? 'unknown';
+  let sawTrue = false;
+  let sawFalse = false;
+  let sawUnknown = false;
   for (const condition of conditions) {
     const result = evaluateCondition(condition, context, settings);
-    if (result === false) return false;
-    if (result === undefined) unknown = true;
+    if (result === true) sawTrue = true;
+    else if (result === false) sawFalse = true;
+    else sawUnknown = true;
+    if (combine === 'all' ? sawFalse : combine === 'any' ? sawTrue : sawUnknown || (sawTrue && sawFalse)) break;
   }
-  return unknown ? undefined : true;
+  if (combine === 'all') return sawFalse ? false : sawUnknown ? undefined : true;
+  if (combine === 'any') return sawTrue || conditions.length === 0 ? true : sawUnknown ? undefined : false;
+  if (sawUnknown || (sawTrue && sawFalse)) return undefined;
+  return !sawFalse;
 }

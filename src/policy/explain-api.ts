@@ -112,7 +112,7 @@ export function explainApiDecision(grants: ApiGrants, method: string, target: st
     explained.actions = [action];
     const held = grant.conditions.length === 0 ? true : check(grant);
     if (held !== true) {
-      const finding = findCondition(grant, check);
+      const finding = findCondition(grant, check, held);
       if (finding !== undefined) explained.condition = finding;
     }
     if (deny) explained.outcome = held === false ? 'condition_false' : 'applies';

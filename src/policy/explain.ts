@@ -19,8 +19,9 @@ import { grantNotes, type Grant, type GrantNotes } from './normalize-grant.js';
  * - `other_origin` / `invalid_pattern`: API mode, an absolute identifier of another API, or an unreadable ALLOW pattern;
  * - `action_mismatch`: it covers none of the asked actions (API mode: the method's action);
  * - `method_unmapped`: API mode, the method has no action, so no grant was looked at;
- * - `condition_false` / `condition_unevaluable`: an ALLOW whose conditions do not hold, or cannot be evaluated;
- *   a DENY whose conditions do not hold (an unevaluable DENY applies: see `condition`);
+ * - `condition_false` / `condition_unevaluable`: an ALLOW whose conditions do not hold, or cannot be evaluated
+ *   (with several, also when they disagree under `conditions.combine` `'unknown'`); a DENY whose conditions
+ *   do not hold (an unevaluable DENY applies: see `condition`);
  * - `overridden_by_deny`: an ALLOW that held, for every action it held for, where a DENY applied.
  */
 export type GrantOutcome =
@@ -54,7 +55,10 @@ export interface ExplainedGrant extends GrantNotes {
   readonly decisive: boolean;
   /** The asked actions the grant covers. */
   readonly actions: readonly string[];
-  /** The first condition that was false, else the first that could not be evaluated. */
+  /**
+   * The first condition that was false, else the first that could not be evaluated; on a DENY that
+   * applies, the first that could not be evaluated (a false one beside it is not why it applies).
+   */
   readonly condition?: ConditionFinding;
   /** For an overridden ALLOW: the DENY that overrode it (the first, for the first such action). */
   readonly overriddenBy?: Grant;
@@ -73,15 +77,19 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const NO_CONDITIONS: ConditionCheck = () => undefined;
 
 /**
- * The first false condition, else the first unevaluable one. Each is asked of `check` alone (a grant
- * holding that one condition), so a context-bound check answers for it exactly as for the whole grant.
+ * The first false condition, else the first unevaluable one; with `held` undefined on a DENY (it
+ * applies), the first unevaluable one only: a false condition is not why it applies (with several,
+ * `conditions.combine` `'unknown'` lets a DENY lapse only when all are false). Each is asked of `check`
+ * alone (a grant holding that one condition), so a context-bound check answers for it exactly as for
+ * the whole grant.
  */
-export function findCondition(grant: Grant, check: ConditionCheck): ConditionFinding | undefined {
+export function findCondition(grant: Grant, check: ConditionCheck, held: boolean | undefined): ConditionFinding | undefined {
+  const denyApplies = grant.effect === 'DENY' && held === undefined;
   let unknown: ConditionFinding | undefined;
   for (let index = 0; index < grant.conditions.length; index++) {
     const condition = grant.conditions[index] as PolicyCondition;
     const result = check({ ...grant, conditions: [condition] });
-    if (result === false) return { index, condition, result: false };
+    if (result === false && !denyApplies) return { index, condition, result: false };
     if (result === undefined) unknown ??= { index, condition, result: 'unevaluable' };
   }
   return unknown;
@@ -180,7 +188,7 @@ export function explainDecision(
     if (covered.length === 0) return withNotes({ ...base, outcome: 'action_mismatch' });
     const held = holdsOf(grant);
     if (held !== true) {
-      const finding = findCondition(grant, check);
+      const finding = findCondition(grant, check, held);
       if (finding !== undefined) base.condition = finding;
     }
     if (grant.effect === 'DENY') {

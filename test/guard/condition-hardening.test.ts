@@ -163,3 +163,95 @@ describe('a DENY lapses only where its condition is surely false (context values
     expect((await get(appWith({ conditions: { context: () => ({ Nickname: 'guest\u{1F451}' }) } }), '/vault')).status).toBe(200);
   });
 });
+
+describe('surrounding whitespace in a condition value', () => {
+  // Trimmed only in a value with a comma: a StringEquals DENY of ' alice' lapsed for alice.
+  it('a StringEquals DENY of " alice" denies alice; one of " bob" does not', async () => {
+    grants(
+      { resourceCode: 'vault', actions: ['vault:Open'] },
+      { resourceCode: 'vault', actions: ['*'], effect: 'DENY', condition: [{ param: 'UserId', operator: 'StringEquals', value: ' alice' }] },
+    );
+    expect((await get(appWith(), '/vault')).status).toBe(403);
+    grants(
+      { resourceCode: 'vault', actions: ['vault:Open'] },
+      { resourceCode: 'vault', actions: ['*'], effect: 'DENY', condition: [{ param: 'UserId', operator: 'StringEquals', value: ' bob' }] },
+    );
+    expect((await get(appWith(), '/vault')).status).toBe(200);
+  });
+
+  it('a StringNotEquals ALLOW of "gold\\t" admits silver, not gold', async () => {
+    grants({ resourceCode: 'vault', actions: ['vault:Open'], condition: [{ param: 'Tier', operator: 'StringNotEquals', value: 'gold\t' }] });
+    const app = appWith({ conditions: { context: fromHeader('Tier') } });
+    expect((await get(app, '/vault', { 'x-tier': 'gold' })).status).toBe(403);
+    expect((await get(app, '/vault', { 'x-tier': 'silver' })).status).toBe(200);
+  });
+
+  it('a context value with spaces around it, from conditions.context', async () => {
+    grants(
+      { resourceCode: 'vault', actions: ['vault:Open'] },
+      { resourceCode: 'vault', actions: ['*'], effect: 'DENY', condition: [{ param: 'Country', operator: 'StringEquals', value: 'KP' }] },
+    );
+    expect((await get(appWith({ conditions: { context: () => ({ Country: 'KP ' }) } }), '/vault')).status).toBe(403);
+    expect((await get(appWith({ conditions: { context: () => ({ Country: 'NZ ' }) } }), '/vault')).status).toBe(200);
+  });
+});
+
+describe('IgnoreCase as Java compares', () => {
+  // GenAuth's server is Java: equalsIgnoreCase reads the long s 'ſ' as 's' and the dotless 'ı' as 'i'
+  // (via 'S' and 'I'); JavaScript's toLowerCase() does not. A DENY lapsed where Java's comparison denies.
+  const denyRole = (operator: string, value: string) =>
+    grants({ resourceCode: 'vault', actions: ['vault:Open'] }, { resourceCode: 'vault', actions: ['*'], effect: 'DENY', condition: [{ param: 'Role', operator, value }] });
+  const app = () => appWith({ conditions: { context: fromHeader('Role') } });
+
+  it('a StringEqualsIgnoreCase DENY of "ſtaff" denies STAFF; of "admın", ADMIN', async () => {
+    denyRole('StringEqualsIgnoreCase', 'ſtaff');
+    expect((await get(app(), '/vault', { 'x-role': 'STAFF' })).status).toBe(403);
+    expect((await get(app(), '/vault', { 'x-role': 'guest' })).status).toBe(200);
+    denyRole('StringEqualsIgnoreCase', 'adm\u0131n');
+    expect((await get(app(), '/vault', { 'x-role': 'ADMIN' })).status).toBe(403);
+  });
+
+  it('where JavaScript and Java agree, the answer stands: Kelvin sign K is k in both', async () => {
+    denyRole('StringNotEqualsIgnoreCase', '\u212aiosk');
+    expect((await get(app(), '/vault', { 'x-role': 'kiosk' })).status).toBe(200);
+    expect((await get(app(), '/vault', { 'x-role': 'desk' })).status).toBe(403);
+  });
+});
+
+describe('several conditions on one grant (conditions.combine)', () => {
+  // GenAuth does not say whether a grant's conditions are ANDed or ORed. Read as AND only, a DENY of
+  // [UserId = alice, Country = KP] lapsed for alice outside KP, where the OR reading denies.
+  const both = [
+    { param: 'UserId', operator: 'StringEquals', value: 'alice' },
+    { param: 'Country', operator: 'StringEquals', value: 'KP' },
+  ];
+  const deny = () => grants({ resourceCode: 'vault', actions: ['vault:Open'] }, { resourceCode: 'vault', actions: ['*'], effect: 'DENY', condition: both });
+  const app = (combine?: 'unknown' | 'all' | 'any') => appWith({ conditions: { context: fromHeader('Country'), ...(combine === undefined ? {} : { combine }) } });
+
+  it('by default a DENY lapses only when every condition is surely false', async () => {
+    deny();
+    expect((await get(app(), '/vault', { 'x-country': 'NZ' })).status).toBe(403);
+    expect((await get(app('unknown'), '/vault', { 'x-country': 'NZ' })).status).toBe(403);
+    expect((await get(app('any'), '/vault', { 'x-country': 'NZ' })).status).toBe(403);
+    expect((await get(app('all'), '/vault', { 'x-country': 'NZ' })).status).toBe(200);
+    grants(
+      { resourceCode: 'vault', actions: ['vault:Open'] },
+      { resourceCode: 'vault', actions: ['*'], effect: 'DENY', condition: [{ ...both[0]!, value: 'mallory' }, both[1]!] },
+    );
+    expect((await get(app(), '/vault', { 'x-country': 'NZ' })).status).toBe(200);
+  });
+
+  it('by default an ALLOW grants only when every condition is surely true', async () => {
+    grants({ resourceCode: 'vault', actions: ['vault:Open'], condition: both });
+    expect((await get(app(), '/vault', { 'x-country': 'NZ' })).status).toBe(403);
+    expect((await get(app('all'), '/vault', { 'x-country': 'NZ' })).status).toBe(403);
+    expect((await get(app('any'), '/vault', { 'x-country': 'NZ' })).status).toBe(200);
+    expect((await get(app(), '/vault', { 'x-country': 'KP' })).status).toBe(200);
+  });
+
+  it('an unknown combine is a TypeError naming the option', async () => {
+    for (const combine of ['unknown', 'all', 'any'] as const) await createExpressGuard({ ...emulator().guardOptions(), conditions: { combine } }).close();
+    expect(() => appWith({ conditions: { combine: 'or' as never } })).toThrow(/option "conditions\.combine"/);
+    expect(() => appWith({ conditions: { combine: 'AND' as never } })).toThrow(TypeError);
+  });
+});

@@ -24,6 +24,8 @@ describe('option types', () => {
     expect(() => createGuard({ genauth, jwt: { ...jwt, typ: ['at+jwt'] } })).toThrow(TypeError);
     // @ts-expect-error genauth.acceptPartialLists is a boolean
     expect(() => createGuard({ genauth: { ...genauth, acceptPartialLists: 'yes' }, jwt })).toThrow(TypeError);
+    // @ts-expect-error conditions.combine is 'unknown', 'all' or 'any'
+    expect(() => createGuard({ genauth, jwt, conditions: { combine: 'or' } })).toThrow(TypeError);
     // @ts-expect-error an adapter's own key, misspelt
     expect(() => createExpressGuard({ genauth, jwt, passErrrors: true })).toThrow(TypeError);
   });

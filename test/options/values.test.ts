@@ -68,6 +68,10 @@ describe('a wrong value names its option', () => {
     ['conditions.timeoutDuration', (o) => ({ ...o, conditions: { timeoutDuration: 0 } })],
     ['conditions.timeoutDuration', (o) => ({ ...o, conditions: { timeoutDuration: '5000' } })],
     ['conditions.timeoutDuration', (o) => ({ ...o, conditions: { timeoutDuration: Number.NaN } })],
+    ['conditions.combine', (o) => ({ ...o, conditions: { combine: 'or' } })],
+    ['conditions.combine', (o) => ({ ...o, conditions: { combine: 'All' } })],
+    ['conditions.combine', (o) => ({ ...o, conditions: { combine: true } })],
+    ['conditions.combine', (o) => ({ ...o, conditions: { combine: null } })],
     ['realm', (o) => ({ ...o, realm: 'api"\r\nx' })],
     ['retryAfter', (o) => ({ ...o, retryAfter: 0 })],
     ['logger', (o) => ({ ...o, logger: console.warn })],
@@ -95,7 +99,7 @@ describe('defaults', () => {
     expect(options.cache).toMatchObject({ ttl: 60_000, maxStale: 300_000, errorTtl: 1000, staleWhileRevalidate: true });
     expect(options.jwt?.tokenCache).toEqual({ max: 10_000, maxAge: 300_000 });
     expect(options.identity).toEqual({ claim: 'sub', maxLength: 1024 });
-    expect(options.conditions).toMatchObject({ trustProxy: 0, timeoutDuration: 5000 });
+    expect(options.conditions).toMatchObject({ trustProxy: 0, timeoutDuration: 5000, combine: 'unknown' });
     expect([options.realm, options.retryAfter]).toEqual(['api', 5]);
     for (const part of [options, options.genauth, options.jwt, options.cache, options.identity, options.conditions]) expect(Object.isFrozen(part)).toBe(true);
   });

@@ -2,12 +2,14 @@
 // is surely true, a DENY lapses only where it is surely false. Whatever shape a condition has, a DENY is
 // never weaker for a condition the guard cannot evaluate, and where the guard does answer true or false,
 // that answer is the one every plausible reading of the condition gives (checked against oracles written
-// apart from src/: exact decimals, a calendar from Date.UTC, regular-expression wildcards).
+// apart from src/: exact decimals, a calendar from Date.UTC, regular-expression wildcards, commas and
+// surrounding whitespace trimmed the JavaScript and Java ways, Java's equalsIgnoreCase from Java 17's own
+// case table, and AND/OR in three values for several conditions).
 // test/policy/decide.property.test.ts holds the decision itself to its rules for any entry.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AuthorizedResource } from '../../src/wire.js';
-import { CONDITION_OPERATORS, evaluateCondition, evaluateConditions, type ConditionContext } from '../../src/policy/conditions.js';
+import { CONDITION_OPERATORS, evaluateCondition, evaluateConditions, type ConditionContext, type ConditionSettings } from '../../src/policy/conditions.js';
 import { decide, normalizeRequirement, type ConditionCheck } from '../../src/policy/decide.js';
 import { indexGrants } from '../../src/policy/grants.js';
 
@@ -50,25 +52,45 @@ const contextValue = fc.oneof(
 );
 const context = fc.dictionary(fc.constantFrom(...PARAMS), contextValue, { maxKeys: 6 }) as fc.Arbitrary<Record<string, unknown>>;
 
+/** Java's Character.isWhitespace, as Java 17 answers it for U+0000 to U+FFFF. */
+const JAVA_WHITESPACE = new Set([0x9, 0xa, 0xb, 0xc, 0xd, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x205f, 0x3000]);
+/** `text` without the leading and trailing units `drop` names. */
+function trimWhere(text: string, drop: (unit: number) => boolean): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && drop(text.charCodeAt(start))) start++;
+  while (end > start && drop(text.charCodeAt(end - 1))) end--;
+  return text.slice(start, end);
+}
+/** A value as written, and trimmed as JavaScript's trim(), Java's trim() (units up to U+0020) and strip() do. */
+const TRIMS: ReadonlyArray<(text: string) => string> = [(t) => t, (t) => t.trim(), (t) => trimWhere(t, (u) => u <= 0x20), (t) => trimWhere(t, (u) => JAVA_WHITESPACE.has(u))];
+/** `*` and `?` wildcards as a regular expression (by UTF-16 unit). */
+const globRegExp = (glob: string) => new RegExp(`^${[...glob].map((c) => (c === '*' ? '[\\s\\S]*' : c === '?' ? '[\\s\\S]' : c.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'))).join('')}$`);
+
 /** Alice's entries: `reports:Read` allowed outright, then `extra` (with `condition` set). */
-function decided(extra: Partial<AuthorizedResource> & { effect: 'ALLOW' | 'DENY' }, conditions: unknown[], ctx: Record<string, unknown>, alone = false) {
+function decided(extra: Partial<AuthorizedResource> & { effect: 'ALLOW' | 'DENY' }, conditions: unknown[], ctx: Record<string, unknown>, alone = false, settings?: ConditionSettings) {
   const base: AuthorizedResource[] = alone ? [] : [{ resourceCode: 'reports', resourceType: 'DATA', actions: ['reports:Read'], effect: 'ALLOW' } as AuthorizedResource];
   const entries = [...base, { resourceCode: 'reports', resourceType: 'DATA', actions: ['reports:Read'], ...extra, condition: conditions } as unknown as AuthorizedResource];
-  const check: ConditionCheck = (grant) => evaluateConditions(grant.conditions, ctx as ConditionContext);
+  const check: ConditionCheck = (grant) => evaluateConditions(grant.conditions, ctx as ConditionContext, settings);
   return decide(indexGrants(entries), 'reports', normalizeRequirement('reports:Read'), { conditions: check });
 }
 
 describe('conditions, DENY direction (properties)', () => {
   it('a DENY applies unless its conditions are surely false; an ALLOW only if they are surely true', () => {
     fc.assert(
-      fc.property(fc.array(condition, { minLength: 1, maxLength: 3 }), context, (conditions, ctx) => {
-        const result = evaluateConditions(conditions as never, ctx as ConditionContext);
+      fc.property(fc.array(condition, { minLength: 1, maxLength: 3 }), context, fc.constantFrom<ConditionSettings>({}, { combine: 'unknown' }, { combine: 'all' }, { combine: 'any' }), (conditions, ctx, settings) => {
+        const result = evaluateConditions(conditions as never, ctx as ConditionContext, settings);
         expect([true, false, undefined]).toContain(result);
         // A list GenAuth sends that normalization cannot read (a non-object item) is applied as a DENY
         // without conditions, and grants nothing as an ALLOW.
         const readable = conditions.every((c) => typeof c === 'object' && c !== null && !Array.isArray(c));
-        expect(decided({ effect: 'DENY' }, conditions, ctx).allowed).toBe(readable && result === false);
-        expect(decided({ effect: 'ALLOW' }, conditions, ctx, true).allowed).toBe(readable && result === true);
+        expect(decided({ effect: 'DENY' }, conditions, ctx, false, settings).allowed).toBe(readable && result === false);
+        expect(decided({ effect: 'ALLOW' }, conditions, ctx, true, settings).allowed).toBe(readable && result === true);
+        // Whatever the setting: an ALLOW only where every condition is surely true (as with 'all'); by
+        // default a DENY lapses only where every condition is surely false.
+        const each = (conditions as never[]).map((c) => evaluateCondition(c, ctx as ConditionContext));
+        if (result === true && settings.combine !== 'any') expect(each.every((r) => r === true)).toBe(true);
+        if (result === false && settings.combine !== 'all') expect(each.every((r) => r === false)).toBe(true);
       }),
       RUNS,
     );
@@ -103,23 +125,86 @@ describe('conditions, DENY direction (properties)', () => {
     );
   });
 
-  it('a String* or ListContains answer with a comma in the value is every reading\'s answer (as written, split, split and trimmed)', () => {
-    const text = fc.stringMatching(/^[ab*?, ]{0,7}$/);
+  it('a String* or ListContains answer is every reading\'s answer where they agree, else unknown (commas and surrounding whitespace, in the value and the context)', () => {
+    // Written apart from src/: each reading of the value (as written or split at commas; each part as
+    // written, JavaScript-trimmed, Java-trimmed or Java-stripped) against each reading of the context
+    // value (as written or trimmed the same ways), compared the plain way.
+    const char = fc.constantFrom('a', 'b', 'A', '*', '?', ',', ' ', '\t', '\u00a0', '\u001c', '\u0001', '\ufeff');
+    const text = fc.array(char, { maxLength: 7 }).map((chars) => chars.join(''));
     fc.assert(
       fc.property(fc.constantFrom(...CONDITION_OPERATORS.filter((o) => o.startsWith('String')), 'ListContains'), text, text, fc.array(text, { maxLength: 3 }), (op, v, actual, list) => {
         const ctx = { S: op === 'ListContains' ? list : actual };
         const result = evaluateCondition({ operator: op, param: 'S', value: v }, ctx);
-        if (result === undefined) return;
-        // (A value without a comma has one reading, as written: spaces around it are not trimmed.)
-        const readings = v.includes(',') ? [[v], v.split(','), v.split(',').map((part) => part.trim())] : [[v]];
-        for (const reading of readings) {
-          // Each reading as a list of values without commas is read one way only.
-          const parts = reading.filter((part) => !part.includes(','));
-          if (parts.length !== reading.length) continue;
-          expect(evaluateCondition({ operator: op, param: 'S', value: parts }, ctx), JSON.stringify(reading)).toBe(result);
+        const lists = v.includes(',') ? [[v], v.split(',')] : [[v]];
+        const valueReadings = lists.flatMap((values) => TRIMS.map((trim) => values.map(trim)));
+        const answers = new Set<boolean>();
+        for (const values of valueReadings) {
+          for (const trim of TRIMS) {
+            if (op === 'ListContains') {
+              answers.add(values.some((e) => list.map(trim).includes(e)));
+              continue;
+            }
+            const a = trim(actual);
+            const hit = (e: string) => (op.includes('Like') ? globRegExp(e).test(a) : op.includes('IgnoreCase') ? e.toLowerCase() === a.toLowerCase() : e === a);
+            const any = values.some(hit);
+            answers.add(op.includes('Not') ? !any : any);
+          }
         }
+        expect(result, JSON.stringify({ op, v, actual, list })).toBe(answers.size === 1 ? [...answers][0] : undefined);
       }),
-      { numRuns: 1000 },
+      { numRuns: 2000 },
+    );
+  });
+
+  it('IgnoreCase answers as JavaScript\'s toLowerCase() and Java\'s equalsIgnoreCase (per unit, per code point) all do', () => {
+    // Java's Character.toUpperCase/toLowerCase for these characters, as Java 17 gives them: [char, upper, lower].
+    const JAVA = new Map<number, readonly [number, number]>(
+      [
+        [0x41, 0x41, 0x61], [0x49, 0x49, 0x69], [0x4b, 0x4b, 0x6b], [0x53, 0x53, 0x73], [0x61, 0x41, 0x61], [0x69, 0x49, 0x69],
+        [0x6b, 0x4b, 0x6b], [0x73, 0x53, 0x73], [0xb5, 0x39c, 0xb5], [0xdf, 0xdf, 0xdf], [0x130, 0x130, 0x69], [0x131, 0x49, 0x131],
+        [0x17f, 0x53, 0x17f], [0x1c4, 0x1c4, 0x1c6], [0x1c5, 0x1c4, 0x1c6], [0x1c6, 0x1c4, 0x1c6], [0x307, 0x307, 0x307],
+        [0x345, 0x399, 0x345], [0x398, 0x398, 0x3b8], [0x399, 0x399, 0x3b9], [0x39c, 0x39c, 0x3bc], [0x3a3, 0x3a3, 0x3c3],
+        [0x3b8, 0x398, 0x3b8], [0x3b9, 0x399, 0x3b9], [0x3bc, 0x39c, 0x3bc], [0x3c2, 0x3a3, 0x3c2], [0x3c3, 0x3a3, 0x3c3],
+        [0x3d1, 0x398, 0x3d1], [0x1e9e, 0x1e9e, 0xdf], [0x1fb3, 0x1fbc, 0x1fb3], [0x1fbc, 0x1fbc, 0x1fb3], [0x1fbe, 0x399, 0x1fbe],
+        [0x212a, 0x212a, 0x6b], [0x10400, 0x10400, 0x10428], [0x10428, 0x10400, 0x10428],
+      ].map(([c, u, l]) => [c!, [u!, l!] as const]),
+    );
+    const upper = (c: number) => JAVA.get(c)?.[0] ?? c;
+    const lower = (c: number) => JAVA.get(c)?.[1] ?? c;
+    const same = (c1: number, c2: number) => c1 === c2 || upper(c1) === upper(c2) || lower(upper(c1)) === lower(upper(c2));
+    const units = (s: string) => Array.from({ length: s.length }, (_, i) => s.charCodeAt(i));
+    const points = (s: string) => Array.from(s, (c) => c.codePointAt(0)!);
+    const java = (a: string, b: string, split: (s: string) => number[]) => {
+      if (a.length !== b.length) return false;
+      const [x, y] = [split(a), split(b)];
+      return x.length === y.length && x.every((c, i) => same(c, y[i]!));
+    };
+    const char = fc.constantFrom(...[...JAVA.keys()].map((c) => String.fromCodePoint(c)), 'i\u0307', 'ff');
+    const text = fc.array(char, { maxLength: 4 }).map((chars) => chars.join(''));
+    fc.assert(
+      fc.property(text, text, fc.boolean(), (v, actual, negated) => {
+        const result = evaluateCondition({ operator: negated ? 'StringNotEqualsIgnoreCase' : 'StringEqualsIgnoreCase', param: 'S', value: v }, { S: actual });
+        const readings = new Set([v.toLowerCase() === actual.toLowerCase(), java(v, actual, units), java(v, actual, points)]);
+        const equal = readings.size === 1 ? [...readings][0] : undefined;
+        expect(result, JSON.stringify([v, actual])).toBe(equal === undefined ? undefined : negated ? !equal : equal);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('several conditions: all (AND, Kleene), any (OR, Kleene), unknown (their answer where they agree)', () => {
+    fc.assert(
+      fc.property(fc.array(condition, { maxLength: 4 }), context, (conditions, ctx) => {
+        const each = conditions.map((c) => evaluateCondition(c as never, ctx as ConditionContext));
+        const and = each.includes(false) ? false : each.includes(undefined) ? undefined : true;
+        const or = conditions.length === 0 ? true : each.includes(true) ? true : each.includes(undefined) ? undefined : false;
+        expect(evaluateConditions(conditions as never, ctx as ConditionContext, { combine: 'all' })).toBe(and);
+        expect(evaluateConditions(conditions as never, ctx as ConditionContext, { combine: 'any' })).toBe(or);
+        const agreed = and === or ? and : undefined;
+        expect(evaluateConditions(conditions as never, ctx as ConditionContext, { combine: 'unknown' })).toBe(agreed);
+        expect(evaluateConditions(conditions as never, ctx as ConditionContext)).toBe(agreed);
+      }),
+      RUNS,
     );
   });
 

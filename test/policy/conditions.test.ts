@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONDITION_OPERATORS, evaluateCondition, evaluateConditions } from '../../src/policy/conditions.js';
+import { CONDITION_OPERATORS, evaluateCondition, evaluateConditions, javaEqualsIgnoreCase } from '../../src/policy/conditions.js';
 
 const context = {
   SourceIp: '10.1.2.3',
@@ -97,13 +97,14 @@ describe('evaluateCondition', () => {
     expect(evaluateCondition({ operator: 'Bool', param: 'MultiFactorAuthPresent', value: true as never }, context)).toBe(true);
   });
 
-  it('combines conditions: false wins, then unknown, then true', () => {
+  it("combine 'all': false wins, then unknown, then true", () => {
     const yes = { operator: 'StringEquals', param: 'Namespace', value: 'default' };
     const no = { operator: 'StringEquals', param: 'Namespace', value: 'x' };
     const unknown = { operator: 'Weird', param: 'Namespace', value: 'x' };
-    expect(evaluateConditions([yes, yes], context)).toBe(true);
-    expect(evaluateConditions([yes, unknown], context)).toBeUndefined();
-    expect(evaluateConditions([unknown, no], context)).toBe(false);
+    const all = { combine: 'all' } as const;
+    expect(evaluateConditions([yes, yes], context, all)).toBe(true);
+    expect(evaluateConditions([yes, unknown], context, all)).toBeUndefined();
+    expect(evaluateConditions([unknown, no], context, all)).toBe(false);
   });
 });
 
@@ -255,5 +256,141 @@ describe('a DENY applies wherever its condition is not surely false', () => {
     ['StringLike', 'a?c', 'a\u{1F600}b', false],
   ] as const)('%s %j against %j -> %s', (operator, value, actual, expected) => {
     expect(evaluateCondition({ operator, param: 'U', value }, { U: actual })).toBe(expected);
+  });
+});
+
+describe('spaces around a value are a reading too', () => {
+  // Surrounding whitespace was trimmed only in a value with a comma ('bob, alice'): a StringEquals DENY
+  // of ' alice' lapsed for alice, though GenAuth may trim it (its console, or a Java trim()/strip()
+  // before comparing). A value, and a context value, are read as written and trimmed (JavaScript's
+  // trim(), Java's trim(): every unit up to U+0020, Java's strip(): Character.isWhitespace), and decided
+  // only where the readings agree.
+  const facts = { UserId: 'alice', Apps: ['app1', 'app2'], Padded: ' alice', PaddedApps: [' app2'] };
+  it.each([
+    ['StringEquals', 'UserId', ' alice', undefined],
+    ['StringEquals', 'UserId', 'alice\t', undefined],
+    ['StringEquals', 'UserId', '\u00a0alice', undefined],
+    ['StringEquals', 'UserId', '\u001calice', undefined],
+    ['StringEquals', 'UserId', '\u0001alice', undefined],
+    ['StringEquals', 'UserId', '\ufeffalice', undefined],
+    ['StringNotEquals', 'UserId', 'alice ', undefined],
+    ['StringEqualsIgnoreCase', 'UserId', ' ALICE', undefined],
+    ['StringNotEqualsIgnoreCase', 'UserId', 'ALICE ', undefined],
+    ['StringLike', 'UserId', ' al*', undefined],
+    ['StringNotLike', 'UserId', 'al* ', undefined],
+    ['ListContains', 'Apps', ' app2', undefined],
+    ['StringEquals', 'UserId', [' alice', 'bob'], undefined],
+    // Where every reading agrees, the answer stands.
+    ['StringEquals', 'UserId', ' bob ', false],
+    ['StringNotEquals', 'UserId', ' bob', true],
+    ['StringEquals', 'UserId', 'al ice', false],
+    ['StringLike', 'UserId', ' x*', false],
+    ['ListContains', 'Apps', ' app9', false],
+    // The context's side: a padded value against a plain one.
+    ['StringEquals', 'Padded', 'alice', undefined],
+    ['StringNotEquals', 'Padded', 'alice', undefined],
+    ['StringEquals', 'Padded', 'bob', false],
+    ['ListContains', 'PaddedApps', 'app2', undefined],
+    ['ListContains', 'PaddedApps', 'app9', false],
+  ] as const)('%s %s %j -> %s', (operator, param, value, expected) => {
+    expect(evaluateCondition({ operator, param, value: value as string | string[] }, facts)).toBe(expected);
+  });
+});
+
+describe('IgnoreCase is decided only where JavaScript and Java agree', () => {
+  // GenAuth's server is Java: equalsIgnoreCase compares unit by unit with Character.toUpperCase, then
+  // toLowerCase (Java 16 and later: a surrogate pair as one code point). JavaScript's toLowerCase() of
+  // the whole text answers otherwise for some letters: a StringEqualsIgnoreCase DENY of 'ſtaff' (long s)
+  // lapsed for STAFF, which Java reads as equal.
+  it.each([
+    // [a, b, Java per UTF-16 unit, Java 16+ per code point]: what Java 17 answers for the second column.
+    ['İ', 'i', true, true],
+    ['İ', 'I', true, true],
+    ['ı', 'I', true, true],
+    ['ı', 'i', true, true],
+    ['ſ', 's', true, true],
+    ['ſ', 'S', true, true],
+    ['\u212a', 'k', true, true],
+    ['\u212a', 'K', true, true],
+    ['ß', 'SS', false, false],
+    ['ß', 'ss', false, false],
+    ['ß', 'ẞ', true, true],
+    ['ﬃ', 'FFI', false, false],
+    ['ﬃ', 'ffi', false, false],
+    ['ﬃ', 'ﬃ', true, true],
+    ['Σ', 'ς', true, true],
+    ['σ', 'ς', true, true],
+    ['ΑΣ', 'ας', true, true],
+    ['ασ', 'ΑΣ', true, true],
+    ['İ', 'i\u0307', false, false],
+    ['ᾳ', 'ᾼ', true, true],
+    ['ᾀ', 'ᾈ', true, true],
+    ['ǅ', 'ǆ', true, true],
+    ['µ', 'Μ', true, true],
+    ['ϑ', 'Θ', true, true],
+    ['\u0345', 'Ι', true, true],
+    ['ÿ', 'Ÿ', true, true],
+    ['ALICE', 'alice', true, true],
+    ['alice', 'alicf', false, false],
+    ['\u{10400}', '\u{10428}', false, true],
+    ['a\u{10400}', 'a\u{10428}', false, true],
+    ['\u{10400}', 'a', false, false],
+  ] as const)('javaEqualsIgnoreCase(%j, %j): per unit %s, per code point %s', (a, b, byUnit, byCodePoint) => {
+    expect(javaEqualsIgnoreCase(a, b, false)).toBe(byUnit);
+    expect(javaEqualsIgnoreCase(b, a, false)).toBe(byUnit);
+    expect(javaEqualsIgnoreCase(a, b, true)).toBe(byCodePoint);
+    expect(javaEqualsIgnoreCase(b, a, true)).toBe(byCodePoint);
+  });
+
+  it.each([
+    // JavaScript says not equal, Java equal: unknown.
+    ['StringEqualsIgnoreCase', 'ſtaff', 'STAFF', undefined],
+    ['StringNotEqualsIgnoreCase', 'ſtaff', 'STAFF', undefined],
+    ['StringEqualsIgnoreCase', 'admİn', 'admin', undefined],
+    ['StringEqualsIgnoreCase', 'admın', 'ADMIN', undefined],
+    ['StringEqualsIgnoreCase', 'Σ', 'ς', undefined],
+    ['StringEqualsIgnoreCase', 'ασ', 'ΑΣ', undefined],
+    // JavaScript equal, Java not (lengths differ; a pair compared per unit): unknown.
+    ['StringEqualsIgnoreCase', 'İ', 'i\u0307', undefined],
+    ['StringEqualsIgnoreCase', '\u{10400}', '\u{10428}', undefined],
+    // Both agree.
+    ['StringEqualsIgnoreCase', '\u212aiosk', 'KIOSK', true],
+    ['StringEqualsIgnoreCase', 'ß', 'SS', false],
+    ['StringNotEqualsIgnoreCase', 'ﬃ', 'FFI', true],
+    ['StringEqualsIgnoreCase', 'ΑΣ', 'ας', true],
+    ['StringEqualsIgnoreCase', 'ß', 'ẞ', true],
+    ['StringEqualsIgnoreCase', 'Alice', 'aLICE', true],
+    ['StringNotEqualsIgnoreCase', 'bob', 'ALICE', true],
+  ] as const)('%s %j against %j -> %s', (operator, value, actual, expected) => {
+    expect(evaluateCondition({ operator, param: 'Role', value }, { Role: actual })).toBe(expected);
+  });
+});
+
+describe('several conditions: AND or OR is not documented (conditions.combine)', () => {
+  // docs/conditions.md said "all must hold", but GenAuth does not say whether a grant's conditions are
+  // ANDed or ORed. Read as AND only, a DENY of [UserId = alice, Country = NZ] lapsed for alice outside
+  // NZ, where an OR reading denies. 'unknown' (the default) decides only where both readings agree.
+  const yes = { operator: 'StringEquals', param: 'Namespace', value: 'default' };
+  const no = { operator: 'StringEquals', param: 'Namespace', value: 'x' };
+  const unknown = { operator: 'Weird', param: 'Namespace', value: 'x' };
+  it.each([
+    // [conditions, unknown (default), all, any]
+    [[yes], true, true, true],
+    [[no], false, false, false],
+    [[unknown], undefined, undefined, undefined],
+    [[yes, yes], true, true, true],
+    [[no, no], false, false, false],
+    [[yes, no], undefined, false, true],
+    [[no, yes], undefined, false, true],
+    [[yes, unknown], undefined, undefined, true],
+    [[unknown, no], undefined, false, undefined],
+    [[no, unknown, yes], undefined, false, true],
+    [[unknown, unknown], undefined, undefined, undefined],
+    [[], true, true, true],
+  ] as const)('%j: unknown %s, all %s, any %s', (conditions, byDefault, all, any) => {
+    expect(evaluateConditions(conditions, context)).toBe(byDefault);
+    expect(evaluateConditions(conditions, context, { combine: 'unknown' })).toBe(byDefault);
+    expect(evaluateConditions(conditions, context, { combine: 'all' })).toBe(all);
+    expect(evaluateConditions(conditions, context, { combine: 'any' })).toBe(any);
   });
 });

@@ -102,6 +102,18 @@ export const ROUTE_CASES: RouteCase[] = [
     resource: 'r', requirement: 'a', allowed: true, outcomes: ['r:applies', 'r:condition_false'],
   },
   {
+    // GenAuth does not say whether several conditions are ANDed or ORed (conditions.combine, 'unknown' by default).
+    name: 'DENY with one condition false and one true applies',
+    entries: [{ resourceCode: 'r', actions: ['a'], effect: 'ALLOW' }, { resourceCode: 'r', actions: ['a'], effect: 'DENY', condition: [user('StringEquals'), ip('127.0.0.0/8')] }],
+    resource: 'r', requirement: 'a', allowed: false, outcomes: ['r:applies', 'r:overridden_by_deny'],
+  },
+  {
+    name: 'DENY with every condition false does not apply',
+    entries: [{ resourceCode: 'r', actions: ['a'], effect: 'ALLOW' }, { resourceCode: 'r', actions: ['a'], effect: 'DENY', condition: [user('StringEquals'), ip('10.0.0.0/8')] }],
+    resource: 'r', requirement: 'a', allowed: true, outcomes: ['r:applies', 'r:condition_false'],
+  },
+  { name: 'ALLOW with one condition true and one false grants nothing', entries: [{ resourceCode: 'r', actions: ['a'], effect: 'ALLOW', condition: [ip('127.0.0.0/8'), ip('10.0.0.0/8')] }], resource: 'r', requirement: 'a', allowed: false, outcomes: ['r:condition_unevaluable'] },
+  {
     name: 'missing effect counts as DENY',
     entries: [{ resourceCode: 'r', actions: ['a'], effect: 'ALLOW' }, { resourceCode: 'r', actions: ['a'] }],
     resource: 'r', requirement: 'a', allowed: false, outcomes: ['r:applies', 'r:overridden_by_deny'],
@@ -186,6 +198,16 @@ export const API_CASES: ApiCase[] = [
     name: 'DENY with an unevaluable condition applies',
     entries: [api('/api/*', ['read'], 'ALLOW'), api('/api/x', ['read'], 'DENY', { condition: [missing] })],
     method: 'GET', path: '/api/x', allowed: false, outcomes: ['api:/api/*:overridden_by_deny', 'api:/api/x:applies'],
+  },
+  {
+    name: 'DENY with one condition false and one true applies',
+    entries: [api('/api/*', ['read'], 'ALLOW'), api('/api/x', ['read'], 'DENY', { condition: [ip('10.0.0.0/8'), ip('127.0.0.0/8')] })],
+    method: 'GET', path: '/api/x', allowed: false, outcomes: ['api:/api/*:overridden_by_deny', 'api:/api/x:applies'],
+  },
+  {
+    name: 'DENY with every condition false does not apply',
+    entries: [api('/api/*', ['read'], 'ALLOW'), api('/api/x', ['read'], 'DENY', { condition: [ip('10.0.0.0/8'), user('StringEquals')] })],
+    method: 'GET', path: '/api/x', allowed: true, outcomes: ['api:/api/*:applies', 'api:/api/x:condition_false'],
   },
   { name: 'unknown effect is a DENY', entries: [api('/api/*', ['read'], 'ALLOW'), api('/api/x', ['read'], 'MAYBE')], method: 'GET', path: '/api/x', allowed: false, outcomes: ['api:/api/*:overridden_by_deny', 'api:/api/x:applies'] },
   { name: 'unmapped method', entries: [api('/api/*', ['*'], 'ALLOW')], method: 'PROPFIND', path: '/api/x', allowed: false, outcomes: ['api:/api/*:method_unmapped'] },

@@ -24,21 +24,23 @@ function entryOf(entries: unknown[], grant: unknown): unknown {
   if (found === undefined) throw new Error('no entry normalizes to this grant');
   return found;
 }
-const conditions: ConditionCheck = (grant) => evaluateConditions(grant.conditions, CONTEXT(USER));
+type Combine = 'unknown' | 'all' | 'any';
+const checkFor = (combine?: Combine): ConditionCheck => (grant) => evaluateConditions(grant.conditions, CONTEXT(USER), combine === undefined ? undefined : { combine });
+const conditions = checkFor();
 const outcomes = (grants: readonly ExplainedGrant[]) => grants.map((g) => `${g.grant.code}:${g.outcome}`).sort();
 
 /** What the API middleware decides: 400, public (null), or the matcher's decision. */
-function middlewareApi(entries: unknown[], method: string, path: string, publicPaths?: string[]) {
+function middlewareApi(entries: unknown[], method: string, path: string, publicPaths?: string[], check = conditions) {
   const spec = apiModeSpec(publicPaths === undefined ? {} : { publicPaths });
   const target = normalizeApiTarget(path);
   if (!target.ok) return { allowed: false, reason: 'invalid_target' as const, grant: undefined };
   if (spec.isPublic(target)) return { allowed: true, reason: 'public' as const, grant: undefined };
-  return spec.matcher.match(indexGrants(entries as AuthorizedResource[]), method, target, conditions);
+  return spec.matcher.match(indexGrants(entries as AuthorizedResource[]), method, target, check);
 }
 
-function explainApi(entries: unknown[], method: string, path: string, publicPaths?: string[]): ApiExplanation {
+function explainApi(entries: unknown[], method: string, path: string, publicPaths?: string[], check = conditions): ApiExplanation {
   const spec = apiModeSpec(publicPaths === undefined ? {} : { publicPaths });
-  return explainApiDecision(indexGrants(entries as AuthorizedResource[]), method, path, { options: spec.matcher.options, conditions, isPublic: spec.isPublic });
+  return explainApiDecision(indexGrants(entries as AuthorizedResource[]), method, path, { options: spec.matcher.options, conditions: check, isPublic: spec.isPublic });
 }
 
 describe('explainDecision agrees with decide()', () => {
@@ -63,6 +65,26 @@ describe('explainDecision agrees with decide()', () => {
     expect(allow).toMatchObject({ outcome: 'condition_unevaluable', condition: { index: 1, result: 'unevaluable', condition: { param: 'Tier' } } });
     expect(deny).toMatchObject({ outcome: 'applies', decisive: true, effectAssumed: true, conditionsMalformed: true });
     expect(explained).toMatchObject({ allowed: false, reason: 'denied' });
+  });
+
+  it('names, for a DENY that applies, the condition that could not be evaluated, never a false one', () => {
+    // With several conditions a DENY applies unless every one is surely false (conditions.combine
+    // 'unknown'): a false condition beside it is not why it applies.
+    const yes = { param: 'UserId', operator: 'StringEquals', value: USER };
+    const no = { param: 'UserId', operator: 'StringEquals', value: 'bob' };
+    const unknown = { param: 'Tier', operator: 'StringEquals', value: 'gold' };
+    const explainOne = (effect: 'ALLOW' | 'DENY', condition: unknown[], check = conditions) =>
+      explainDecision(indexGrants([{ resourceCode: 'r', actions: ['a'], effect, condition } as AuthorizedResource]), 'r', normalizeRequirement('a'), { conditions: check }).grants[0];
+    const deny1 = explainOne('DENY', [no, unknown]);
+    expect(deny1).toMatchObject({ outcome: 'applies', condition: { index: 1, result: 'unevaluable' } });
+    const deny2 = explainOne('DENY', [no, yes]);
+    expect(deny2?.outcome).toBe('applies');
+    expect(deny2?.condition).toBeUndefined();
+    expect(explainOne('DENY', [no, no])).toMatchObject({ outcome: 'condition_false', condition: { index: 0, result: false } });
+    expect(explainOne('DENY', [no, yes], checkFor('all'))).toMatchObject({ outcome: 'condition_false', condition: { index: 0, result: false } });
+    // An ALLOW that does not grant: the first false condition, else the first unevaluable one.
+    expect(explainOne('ALLOW', [yes, unknown, no])).toMatchObject({ outcome: 'condition_unevaluable', condition: { index: 2, result: false } });
+    expect(explainOne('ALLOW', [yes, no], checkFor('any'))).toMatchObject({ outcome: 'applies' });
   });
 
   it('notes a DENY whose resourceCode cannot be read, which covers every code', () => {
@@ -99,8 +121,13 @@ const condition = fc.constantFrom(
   { param: 'UserId', operator: 'StringEquals', value: 'bob' },
   { param: 'Tier', operator: 'StringEquals', value: 'gold' },
   [{ param: 'SourceIp', operator: 'IpAddress', value: '127.0.0.0/8' }],
+  // Several conditions, whose AND and OR readings agree or not (conditions.combine).
+  [{ param: 'UserId', operator: 'StringEquals', value: USER }, { param: 'UserId', operator: 'StringEquals', value: 'bob' }],
+  [{ param: 'UserId', operator: 'StringEquals', value: 'bob' }, { param: 'Tier', operator: 'StringEquals', value: 'gold' }],
+  [{ param: 'UserId', operator: 'StringEquals', value: 'bob' }, { param: 'SourceIp', operator: 'IpAddress', value: '10.0.0.0/8' }],
   'malformed',
 );
+const combine = fc.constantFrom<Combine | undefined>(undefined, 'unknown', 'all', 'any');
 const entry = fc.record({
   resourceCode: scalar,
   resourceType: fc.constantFrom('API', 'DATA', 'WIDGET', undefined),
@@ -118,7 +145,9 @@ describe('explain never drifts (property)', () => {
         fc.constantFrom('ecs:1', 'disk:9', 'other'),
         fc.constantFrom<ReturnType<typeof normalizeRequirement>>(normalizeRequirement('ecs:Start'), normalizeRequirement({ allOf: ['ecs:Start', 'read'] }), normalizeRequirement({ anyOf: ['read', 'delete'] })),
         fc.constantFrom(undefined, 'API' as const, 'DATA' as const),
-        (entries, resource, requirement, resourceType) => {
+        combine,
+        (entries, resource, requirement, resourceType, how) => {
+          const conditions = checkFor(how);
           const index = indexGrants(entries as AuthorizedResource[]);
           const decided = decide(index, resource, requirement, { resourceType, conditions });
           const explained = explainDecision(index, resource, requirement, { resourceType, conditions });
@@ -143,13 +172,15 @@ describe('explain never drifts (property)', () => {
         fc.array(entry, { maxLength: 6 }),
         fc.constantFrom('GET', 'DELETE', 'PROPFIND'),
         fc.constantFrom('/api/users/7', '/API/USERS/7/', '/api/xy', '/other'),
-        (entries, method, path) => {
-          const decided = middlewareApi(entries, method, path);
-          const explained = explainApi(entries, method, path);
+        combine,
+        (entries, method, path, how) => {
+          const check = checkFor(how);
+          const decided = middlewareApi(entries, method, path, undefined, check);
+          const explained = explainApi(entries, method, path, undefined, check);
           expect([explained.allowed, explained.reason, explained.grant]).toEqual([decided.allowed, decided.reason, decided.grant]);
           // As for a route: a DENY is labelled 'applies' exactly when it alone refuses the request.
           for (const seen of explained.grants.filter((g) => g.grant.effect === 'DENY')) {
-            const alone = middlewareApi([entryOf(entries, seen.grant)], method, path);
+            const alone = middlewareApi([entryOf(entries, seen.grant)], method, path, undefined, check);
             expect(seen.outcome === 'applies', `${seen.outcome}: ${JSON.stringify(entryOf(entries, seen.grant))}`).toBe(alone.reason === 'denied');
           }
           for (const seen of explained.grants.filter((g) => g.decisive)) expect(seen.outcome).toBe('applies');
