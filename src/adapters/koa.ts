@@ -14,6 +14,7 @@ import { createWebhookReceiver } from '../webhooks/receiver.js';
 import { clientGone } from './aborted.js';
 import { guardControls, type AdapterGuard } from './guard-controls.js';
 import { markGuard } from './report/marker.js';
+import { routedTarget } from './routed-target.js';
 import { createRuntime, type FrameworkBinding } from './runtime.js';
 
 export * from './exports.js';
@@ -69,24 +70,28 @@ export interface KoaGuard extends AdapterGuard<Middleware, KoaContext> {
 }
 
 /**
- * The target as the client sent it. Koa copies `ctx.originalUrl` from `req.url` when it creates the
- * context, so when the Koa app is mounted in Express or Connect (`app.use('/api', koa.callback())`) it
- * lacks the mount path they stripped; they keep the whole target in `req.originalUrl`. Mounting only
- * ever strips a prefix, so of the two the longer one is the target as sent (an Express router run
- * inside a koa-mount sets a shortened `req.originalUrl`: then Koa's is longer). `req.url`, which
- * koa-mount shortens, only for a hand-made ctx without `originalUrl`.
+ * The target API mode judges ({@link routedTarget}). Koa copies `ctx.originalUrl` from `req.url` when it
+ * creates the context, so when the Koa app is mounted in Express or Connect (`app.use('/api',
+ * koa.callback())`) it lacks the mount path they stripped; they keep the whole target in
+ * `req.originalUrl`, and Express the mount path in `req.baseUrl`. Where `ctx.originalUrl` is the host's
+ * `req.originalUrl` shortened by that mount, the host's is judged (the URL as sent); where it is not
+ * (a host middleware rewrote `req.url` before the mount), the path the Koa app runs, with the host's
+ * `req.baseUrl` in front. An Express router run inside a koa-mount sets a shortened `req.originalUrl`:
+ * then Koa's is judged. `req.url`, which koa-mount shortens, only for a hand-made ctx without
+ * `originalUrl`.
  */
 function koaTarget(ctx: ParameterizedContext): string {
   const own = ctx.originalUrl as string | undefined;
-  const host = (ctx.req as { originalUrl?: unknown }).originalUrl;
-  if (typeof host === 'string' && (own === undefined || host.length > own.length)) return host;
-  return own ?? ctx.req.url ?? '';
+  const req = ctx.req as { originalUrl?: unknown; baseUrl?: unknown; url?: string };
+  const host = req.originalUrl;
+  if (own === undefined) return typeof host === 'string' ? host : (req.url ?? '');
+  return typeof host === 'string' ? routedTarget(host, own, req.baseUrl) : own;
 }
 
 /**
- * The core's view of a Koa request: the full URL as received, never a mount-shortened path (Koa's
- * `ctx.originalUrl`, or the host's `req.originalUrl` when Express or Connect mounts the Koa app). Read
- * at once, like the view the other adapters build: two reads of objects whose shape every request
+ * The core's view of a Koa request: the full URL, never a mount-shortened path (Koa's
+ * `ctx.originalUrl`, or the host's `req.originalUrl` when Express or Connect mounts the Koa app; the
+ * path the Koa app runs under the host's mount path when a host middleware rewrote it). Read at once, like the view the other adapters build: two reads of objects whose shape every request
  * shares, cheaper than a view of its own class the core would read through.
  */
 export function koaRequest(ctx: ParameterizedContext): RequestLike {

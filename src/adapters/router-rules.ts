@@ -7,6 +7,7 @@
  * `express.Router({ caseSensitive, strict })` and of @koa/router (`sensitive`, `strict`).
  */
 import type { RouterRules } from '../policy/api-options.js';
+import { routedTarget } from './routed-target.js';
 
 function rules(caseFold: RouterRules['caseFold'], ignoreTrailingSlash: boolean): RouterRules {
   return Object.freeze({ caseFold, ignoreTrailingSlash });
@@ -66,15 +67,17 @@ export function expressRouterRules(app: unknown): RouterRules | undefined {
 }
 
 /**
- * The target an Express router (and Nest's, on Express) dispatches, as far as the guard can tell: at the
- * app's root (`baseUrl` empty) `req.url`, as any middleware in front of the guard left it, since Express
- * keeps only the target received in `originalUrl` and routes `req.url` (a rewrite maps an alias onto
- * another route). Undefined under a mount path, and on a request no Express router handles (no
- * `baseUrl`): the view then reads `originalUrl`, the full target, never a mount-shortened `req.url`.
+ * The target an Express router (and Nest's, on Express) dispatches, as far as the guard can tell
+ * ({@link routedTarget}): `req.url` as any middleware in front of the guard left it, with the mount
+ * path `req.baseUrl` in front, since Express routes `req.url` and keeps only the target received in
+ * `originalUrl` (a rewrite maps an alias onto another route); but `originalUrl` where `req.url` is that
+ * URL shortened by a mount (an Express sub-app's, or a host's that keeps no `baseUrl`, as Connect's).
+ * Undefined on a request no Express router handles (no `baseUrl`): the view then reads `originalUrl`.
  */
-export function expressRoutedTarget(req: { baseUrl?: unknown; url?: unknown }): string | undefined {
+export function expressRoutedTarget(req: { baseUrl?: unknown; url?: unknown; originalUrl?: unknown }): string | undefined {
   const url = req.url;
-  return req.baseUrl === '' && typeof url === 'string' ? url : undefined;
+  const base = req.baseUrl;
+  return typeof base === 'string' && typeof url === 'string' ? routedTarget(req.originalUrl, url, base) : undefined;
 }
 
 interface FastifyConfigLike {

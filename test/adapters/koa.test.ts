@@ -2,7 +2,9 @@
 // test/conformance.
 import type { Server } from 'node:http';
 import express from 'express';
+import express4 from 'express4';
 import Koa from 'koa';
+import Koa2 from 'koa2';
 import Router from '@koa/router';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -209,6 +211,59 @@ describe('Koa adapter', () => {
       const denied = await request(server).get('/api/admin/keys').set('authorization', alice);
       expect(denied.status).toBe(403);
       expect(denied.body).toMatchObject({ code: 'ERR_PERMISSION_DENIED' });
+    });
+
+    describe.each([
+      ['Koa 3', Koa],
+      ['Koa 2', Koa2 as unknown as typeof Koa],
+    ])('%s mounted in Express behind a host rewrite of req.url', (_label, KoaApp) => {
+      describe.each([
+        ['Express 5', express],
+        ['Express 4', express4 as unknown as typeof express],
+      ])('(%s)', (_host, expressModule) => {
+        /** A host that rewrites `from` to `to` in front of `app.use('/api', koa.callback())`. */
+        function hostWithRewrite(from: string, to: string): Server {
+          const guard = guardFor();
+          const koa = new KoaApp();
+          koa.use(guard.api());
+          koa.use((ctx) => {
+            ctx.body = { path: ctx.path, user: ctx.state.genauth?.identity.userId };
+          });
+          const app = expressModule();
+          app.use((req, _res, next) => {
+            if (req.url.startsWith(from)) req.url = to + req.url.slice(from.length);
+            next();
+          });
+          app.use('/api', koa.callback());
+          const server = app.listen(0, '127.0.0.1');
+          servers.push(server);
+          return server;
+        }
+
+        it('a rewrite that lengthens the URL: the path that runs, mount path included, is judged', async () => {
+          emulator().setGrants('alice', [
+            { resourceCode: 'all', resourceType: 'API', actions: ['read'], apiIdentifier: '/*' },
+            { resourceCode: 'admin', resourceType: 'API', actions: ['*'], apiIdentifier: '/api/admin/*', effect: 'DENY' },
+          ]);
+          emulator().setGrants('bob', [{ resourceCode: 'keys', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/admin/keys' }]);
+          // GET /k runs /admin/keys of the Koa app: /api/admin/keys in the host's terms.
+          const server = hostWithRewrite('/k', '/api/admin/keys');
+          expect((await request(server).get('/k').set('authorization', await auth('alice'))).status).toBe(403);
+          expect((await request(server).get('/k').set('authorization', await auth('bob'))).body).toEqual({ path: '/admin/keys', user: 'bob' });
+          expect((await request(server).get('/api/servers').set('authorization', await auth('alice'))).status).toBe(200);
+        });
+
+        it('a rewrite onto the mount from another prefix is not taken for a mount of the alias', async () => {
+          emulator().setGrants('alice', [
+            { resourceCode: 'all', resourceType: 'API', actions: ['read'], apiIdentifier: '/*' },
+            { resourceCode: 'admin', resourceType: 'API', actions: ['*'], apiIdentifier: '/api/admin/*', effect: 'DENY' },
+          ]);
+          // /pub/admin/keys ends like a mount of /admin/keys, but runs /api/admin/keys.
+          const server = hostWithRewrite('/pub/', '/api/');
+          expect((await request(server).get('/pub/admin/keys').set('authorization', await auth('alice'))).status).toBe(403);
+          expect((await request(server).get('/pub/servers').set('authorization', await auth('alice'))).body).toEqual({ path: '/servers', user: 'alice' });
+        });
+      });
     });
 
     it('a shortened req.originalUrl set inside a mount (an Express router run in Koa) does not shorten the judged URL', async () => {

@@ -3,9 +3,13 @@
  * mount shortened. Express (4 and 5) hosts a Fastify instance (its `routing` handler), a Nest app on
  * Fastify, a Nest app on Express and an Express sub-app, each under `/api`; grants are written for the
  * URLs the client sends. (Koa mounted in Express: test/adapters/koa.test.ts.)
+ *
+ * Also an Express app (and Nest on Express) mounted by a host that is not an Express router (Connect,
+ * simulated below as Connect does it): Express sees `baseUrl` empty at its root and routes the
+ * shortened `req.url`, while the host kept the URL the client sent in `req.originalUrl`.
  */
 import 'reflect-metadata';
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { All, Controller, type INestApplication } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -21,6 +25,7 @@ import { genauthGuard, type FastifyGuardOptions } from '../../src/adapters/fasti
 import { GenAuth, GenAuthGuardModule, type GenAuthContext } from '../../src/adapters/nest/index.js';
 import type { GrantInput } from '../../src/testing/index.js';
 import { useEmulator } from '../fixtures.js';
+import { raw } from '../paths/raw.js';
 
 const emulator = useEmulator();
 
@@ -43,6 +48,43 @@ function listen(app: { listen(port: number, host: string): Server }): Server {
   const server = app.listen(0, '127.0.0.1');
   cleanups.push(() => new Promise((resolve) => server.close(resolve)));
   return server;
+}
+
+/**
+ * What Connect's `app.use(mount, handle)` does (Connect is not installed): `req.originalUrl` set to the
+ * URL received unless already set, the mount path matched case-insensitively where the next character
+ * is `/`, `.` or the end, stripped from `req.url`, and a `/` put in front of what is left when it lacks
+ * one (`/api` -> `/`, `/api?x` -> `/?x`). The handle is called with no Express router around it.
+ */
+function connectHost(mount: string, handle: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  const server = createServer((req, res) => {
+    const message = req as IncomingMessage & { originalUrl?: string };
+    message.originalUrl = message.originalUrl || req.url;
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    // An absolute-form target keeps its origin in front (Connect's getProtohost).
+    const scheme = url.slice(0, query === -1 ? url.length : query).indexOf('://');
+    const protohost = scheme === -1 ? '' : url.slice(0, url.indexOf('/', scheme + 3));
+    const path = (query === -1 ? url : url.slice(0, query)).slice(protohost.length);
+    const next = path[mount.length];
+    if (path.toLowerCase().startsWith(mount.toLowerCase()) && (next === undefined || next === '/' || next === '.')) {
+      req.url = protohost + url.slice(protohost.length + mount.length);
+      if (protohost === '' && req.url[0] !== '/') req.url = `/${req.url}`;
+      handle(req, res);
+      return;
+    }
+    res.statusCode = 404;
+    res.end();
+  });
+  server.listen(0, '127.0.0.1');
+  cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+  return server;
+}
+
+/** The port of a server told to listen, once it does. */
+async function portOf(server: Server): Promise<number> {
+  if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
+  return (server.address() as AddressInfo).port;
 }
 
 const bearer = async (user: string) => `Bearer ${await emulator().mintToken(user)}`;
@@ -197,6 +239,99 @@ describe.each([
     expect((await request(server).get('/api/servers').set('authorization', alice)).body).toEqual(answer('nest', 'alice'));
     expect((await request(server).get('/api/admin/keys').set('authorization', alice)).status).toBe(403);
     expect((await request(server).get('/api/servers').set('authorization', await bearer('bob'))).status).toBe(200);
+  });
+
+  describe('mounted by a host that is not an Express router (Connect) under /api', () => {
+    async function expressInConnect(): Promise<Server> {
+      const guard: ExpressGuard = createExpressGuard(emulator().guardOptions());
+      cleanups.push(() => guard.close());
+      const app = express();
+      app.use(guard.api());
+      app.use((req, res) => {
+        res.json(answer(req.url, req.genauth?.identity.userId));
+      });
+      return connectHost('/api', app as unknown as (req: IncomingMessage, res: ServerResponse) => void);
+    }
+
+    it('Express judges the URL the client sent: a DENY on /api/admin/* holds, an ALLOW of /api/servers grants', async () => {
+      emulator().setGrants('alice', READ_ALL_BUT_ADMIN);
+      emulator().setGrants('bob', SERVERS_ONLY);
+      const server = await expressInConnect();
+      const alice = await bearer('alice');
+      // Express routed the shortened path; the guard judged the whole one.
+      expect((await request(server).get('/api/servers').set('authorization', alice)).body).toEqual(answer('/servers', 'alice'));
+      const denied = await request(server).get('/api/admin/keys?x=1').set('authorization', alice);
+      expect(denied.status).toBe(403);
+      expect(denied.body).toMatchObject({ code: 'ERR_PERMISSION_DENIED' });
+      expect((await request(server).get('/API/Admin/keys').set('authorization', alice)).status).toBe(403);
+      expect((await request(server).get('/api/servers').set('authorization', await bearer('bob'))).status).toBe(200);
+    });
+
+    it('Express: the mount path alone (/api routed as /, /api?x as /?x) is judged as sent', async () => {
+      emulator().setGrants('bob', MOUNT_ONLY);
+      const server = await expressInConnect();
+      const bob = await bearer('bob');
+      expect((await request(server).get('/api').set('authorization', bob)).body).toEqual(answer('/', 'bob'));
+      expect((await request(server).get('/api?x=1').set('authorization', bob)).body).toEqual(answer('/?x=1', 'bob'));
+    });
+
+    it('Express: an absolute-form target is judged as sent', async () => {
+      emulator().setGrants('alice', READ_ALL_BUT_ADMIN);
+      const port = await portOf(await expressInConnect());
+      const alice = await bearer('alice');
+      expect((await raw(port, 'GET', 'http://127.0.0.1/api/admin/keys', { authorization: alice })).status).toBe(403);
+      expect(JSON.parse((await raw(port, 'GET', 'http://127.0.0.1/api/servers', { authorization: alice })).body)).toEqual(answer('http://127.0.0.1/servers', 'alice'));
+    });
+
+    it('Nest on Express judges the URL the client sent', async () => {
+      emulator().setGrants('alice', READ_ALL_BUT_ADMIN);
+      emulator().setGrants('bob', SERVERS_ONLY);
+      const nest = await nestApp('express');
+      const server = connectHost('/api', nest.getHttpAdapter().getInstance());
+      const alice = await bearer('alice');
+      expect((await request(server).get('/api/servers').set('authorization', alice)).body).toEqual(answer('nest', 'alice'));
+      expect((await request(server).get('/api/admin/keys').set('authorization', alice)).status).toBe(403);
+      expect((await request(server).get('/api/servers').set('authorization', await bearer('bob'))).status).toBe(200);
+    });
+  });
+
+  it('an Express sub-app judges an absolute-form target with its mount path', async () => {
+    emulator().setGrants('alice', READ_ALL_BUT_ADMIN);
+    const guard: ExpressGuard = createExpressGuard(emulator().guardOptions());
+    cleanups.push(() => guard.close());
+    const sub = express();
+    sub.use(guard.api());
+    sub.use((req, res) => {
+      res.json(answer(req.url, req.genauth?.identity.userId));
+    });
+    const host = express();
+    host.use('/api', sub);
+    const port = await portOf(listen(host));
+    const alice = await bearer('alice');
+    expect((await raw(port, 'GET', 'http://127.0.0.1/api/admin/keys', { authorization: alice })).status).toBe(403);
+    expect(JSON.parse((await raw(port, 'GET', 'http://127.0.0.1/api/servers', { authorization: alice })).body)).toEqual(answer('http://127.0.0.1/servers', 'alice'));
+  });
+
+  it('an Express sub-app behind a host rewrite that lengthens the URL judges the path it runs, mount path included', async () => {
+    emulator().setGrants('alice', READ_ALL_BUT_ADMIN);
+    emulator().setGrants('bob', [{ resourceCode: 'keys', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/admin/keys' }]);
+    const guard: ExpressGuard = createExpressGuard(emulator().guardOptions());
+    cleanups.push(() => guard.close());
+    const sub = express();
+    sub.use(guard.api());
+    sub.use((req, res) => {
+      res.json(answer(req.url, req.genauth?.identity.userId));
+    });
+    const host = express();
+    // GET /k runs /admin/keys of the sub-app: /api/admin/keys in the host's terms.
+    host.use((req, _res, next) => {
+      if (req.url === '/k') req.url = '/api/admin/keys';
+      next();
+    });
+    host.use('/api', sub);
+    const server = listen(host);
+    expect((await request(server).get('/k').set('authorization', await bearer('alice'))).status).toBe(403);
+    expect((await request(server).get('/k').set('authorization', await bearer('bob'))).body).toEqual(answer('/admin/keys', 'bob'));
   });
 
   it('an Express sub-app with api() inside it judges req.originalUrl, mount path included', async () => {

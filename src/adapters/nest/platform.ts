@@ -48,7 +48,8 @@ function isFastifyReply(response: unknown): response is FastifyLikeReply {
 /**
  * The core's view of the platform request. The url is the full target, global prefix and version
  * segment included, as the platform routes it: Express `req.url` (as middleware in front left it;
- * `originalUrl` under a mount path), Fastify `request.raw.url` (as its `rewriteUrl` left it), behind the
+ * `req.originalUrl` where `req.url` is that URL shortened by a mount, also one a host that keeps no
+ * `baseUrl` made, as Connect's; after a rewrite under a mount path, `req.baseUrl` + `req.url`), Fastify `request.raw.url` (as its `rewriteUrl` left it), behind the
  * mount path when an Express app mounted the Fastify instance. The router's rules come from the platform
  * instance (Express app settings, Fastify router options).
  */
@@ -57,7 +58,8 @@ export function nestRequest(request: unknown): RequestLike {
   // under an Express mount, with the mount path in front.
   if (isFastifyRequest(request)) return new NodeRequestView(request.raw, fastifyTarget(request.raw), fastifyRouterRules(request.server));
   const express = request as ExpressLikeRequest;
-  // req.url as Nest's routes (on the app's root) dispatch it: a middleware in front may have rewritten it.
+  // req.url as Nest's routes dispatch it (a middleware in front may have rewritten it), unless it is
+  // originalUrl shortened by a mount.
   return new NodeRequestView(express, expressRoutedTarget(express), expressRouterRules(express.app));
 }
 
