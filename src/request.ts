@@ -43,8 +43,8 @@ export interface NodeMessage {
  */
 export class NodeRequestView implements RequestLike {
   /**
-   * @param target the request target as received, when the framework keeps it apart from a `url` its
-   * mounting rewrites (Koa's `ctx.originalUrl`); Express's `originalUrl` is read without it.
+   * @param target the request target to judge, where the adapter chose it (the path an Express router
+   * or a Koa app dispatches, or the full URL under a mount: `routedTarget`); without it, `originalUrl`.
    * @param router the rules of the router that dispatches the request, where the adapter can read them.
    */
   constructor(
