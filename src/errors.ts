@@ -223,4 +223,9 @@ export type GenAuthFailureKind =
   | 'content_encoding'
   /** `totalCount` larger than the list sent: a DENY may be missing. */
   | 'partial_list'
+  /**
+   * The management token's `scoped_userpool_id` claim names another user pool than `genauth.userPoolId`
+   * (the pool id is wrong, or the access key is of another pool): the token is not used.
+   */
+  | 'pool_mismatch'
   | 'closed';

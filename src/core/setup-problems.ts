@@ -1,6 +1,7 @@
 /**
  * Set-up mistakes said once, clearly: a wrong host, a TLS failure, a JWKS that is not one, a discovery
- * document of another issuer, tokens of another issuer or audience, refused credentials, Redis down.
+ * document of another issuer, tokens of another issuer or audience, refused credentials, a management
+ * token of another user pool, Redis down.
  * Each failure seen where it happens (key source, GenAuth client, Redis, token claims) is turned into a
  * {@link SetupProblem} naming the option to check; the first of each kind is logged (then at most once a
  * minute), and `guard.ready()` rejects with the same problems. Causes are our own words: never a token,
@@ -27,6 +28,11 @@ export type SetupProblemKind =
   | 'issuer_mismatch'
   | 'audience_mismatch'
   | 'credentials'
+  /**
+   * The management token is scoped to another user pool (its `scoped_userpool_id` claim) than
+   * `genauth.userPoolId`: the pool id is wrong, or the access key is of another pool. The token is not used.
+   */
+  | 'pool_mismatch'
   | 'namespace'
   | 'upstream'
   | 'redis'
@@ -178,6 +184,14 @@ export function genauthProblem(error: unknown): SetupProblem | undefined {
       kind: 'credentials',
       option: 'genauth.accessKeySecret',
       cause: `${credentialsRefused(error)}: check genauth.userPoolId, accessKeyId, accessKeySecret, host and headerPrefix`,
+    };
+  }
+  if (error.kind === 'pool_mismatch') {
+    // Neither pool id is named: the claim is GenAuth's text, and the line is read where the token is not.
+    return {
+      kind: 'pool_mismatch',
+      option: 'genauth.userPoolId',
+      cause: 'GenAuth gave a management token scoped to another user pool (its "scoped_userpool_id" claim) than genauth.userPoolId; the token is not used: check genauth.userPoolId, and that genauth.accessKeyId is that pool\'s id or an access key of that pool',
     };
   }
   if (error.kind === 'network' || error.kind === 'timeout') {

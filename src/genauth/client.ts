@@ -74,6 +74,7 @@ export function createGenAuthClient(config: ResolvedGenAuthOptions, settings: Cl
     else if (error.kind === 'credentials') warnings.credentials(error);
   }
   const tokens = createManagementTokens({
+    userPoolId: config.userPoolId,
     accessKeyId: config.accessKeyId,
     accessKeySecret: config.accessKeySecret,
     timeout: config.timeout,

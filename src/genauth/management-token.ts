@@ -1,7 +1,8 @@
 /**
  * The management token (`POST get-management-token`): fetched once, refreshed early, single-flight,
  * dropped when GenAuth refuses it so the next call fetches a new one. A token due for refresh but not
- * expired keeps serving while the refresh runs, and after a failed refresh, until it expires.
+ * expired keeps serving while the refresh runs, and after a failed refresh, until it expires. A token
+ * scoped to another user pool than the configured one is never used (see {@link scopedPoolId}).
  */
 import { GenAuthApiError } from '../errors.js';
 import type { Clock } from '../options/types.js';
@@ -29,6 +30,8 @@ export interface UpstreamAnswer {
 }
 
 export interface ManagementTokensOptions {
+  /** The configured pool (`genauth.userPoolId`): a token whose `scoped_userpool_id` names another is refused. */
+  userPoolId: string;
   accessKeyId: string;
   accessKeySecret: string;
   /** Deadline of one token request, ms. */
@@ -61,7 +64,10 @@ export interface ManagementTokens {
   worthReplacing(used: ManagementToken): boolean;
 }
 
-/** How long a token GenAuth has refused from its first call is kept before another is fetched, ms. */
+/**
+ * How long a token GenAuth has refused from its first call is kept before another is fetched, ms; and
+ * how long after a token scoped to another user pool none is asked for (every load fails as it did).
+ */
 export const UNPROVEN_TOKEN_HOLD_MS = 5_000;
 
 /**
@@ -76,6 +82,9 @@ export function createManagementTokens(options: ManagementTokensOptions): Manage
   let pending: Promise<ManagementToken> | undefined;
   // No background refresh before this (clock ms): the last one failed.
   let refreshRetryAt = 0;
+  // No token is asked for before this (clock ms): the last one was scoped to another pool. Like a token
+  // refused from its first call, the verdict is kept UNPROVEN_TOKEN_HOLD_MS, not asked again on every load.
+  let mismatchUntil = -Infinity;
   const answered = new WeakSet<ManagementToken>();
 
   async function fetchToken(deadline: Deadline): Promise<ManagementToken> {
@@ -87,6 +96,10 @@ export function createManagementTokens(options: ManagementTokensOptions): Manage
     // Sent as `Bearer <token>`: one that is no b64token (a JWT is) could never be sent (undici refuses
     // CR LF or NUL in a header) or would be refused, and kept it would fail every call until it expired.
     if (typeof data.access_token !== 'string' || !isB64Token(data.access_token)) throw new GenAuthApiError('bad_envelope');
+    // Scoped to another pool (a wrong genauth.userPoolId, a key of another pool): every call made with it
+    // would be refused, or answered for the pool the header names by a token that is not that pool's.
+    const scoped = scopedPoolId(data.access_token);
+    if (scoped !== undefined && !samePool(scoped, options.userPoolId)) throw new GenAuthApiError('pool_mismatch');
     const lifetime = typeof data.expires_in === 'number' && data.expires_in > 0 ? data.expires_in : 7200;
     // Refresh a minute early (or at 90% of a short lifetime) so no call races the expiry.
     const margin = Math.min(60, lifetime * 0.1);
@@ -103,11 +116,13 @@ export function createManagementTokens(options: ManagementTokensOptions): Manage
           (fresh) => {
             token = fresh;
             refreshRetryAt = 0;
+            mismatchUntil = -Infinity;
             return fresh;
           },
           (error: unknown) => {
             const retryAfter = error instanceof GenAuthApiError && error.retryAfter !== undefined ? error.retryAfter * 1000 : 0;
             refreshRetryAt = clock.now() + Math.max(REFRESH_RETRY_MS, retryAfter);
+            if (error instanceof GenAuthApiError && error.kind === 'pool_mismatch') mismatchUntil = clock.now() + UNPROVEN_TOKEN_HOLD_MS;
             throw error;
           },
         )
@@ -129,7 +144,8 @@ export function createManagementTokens(options: ManagementTokensOptions): Manage
         if (pending === undefined && now >= refreshRetryAt) refresh().catch((error: unknown) => options.refreshFailed?.(error));
         return Promise.resolve(token);
       }
-      // No valid token: fail closed, the caller waits for one.
+      // No valid token: fail closed, the caller waits for one (or, just told the pool is another, is told so again).
+      if (now < mismatchUntil) return Promise.reject(new GenAuthApiError('pool_mismatch'));
       return withDeadline(refresh(), deadline);
     },
     current: () => token,
@@ -153,6 +169,31 @@ function readTokenEnvelope(answer: UpstreamAnswer): { data: { access_token?: unk
     const { httpStatus, envelopeStatus, apiCode, retryAfter } = error;
     throw new GenAuthApiError('credentials', { httpStatus, envelopeStatus, apiCode, retryAfter });
   }
+}
+
+/**
+ * The user pool a management token is scoped to: its `scoped_userpool_id` claim, read without
+ * verifying it (as the official Java, Python and Go SDKs read it, to send as the pool header). Undefined
+ * when the token is not a JWT whose payload is a JSON object, or the claim is missing, not a string or
+ * blank: GenAuth's token format is not guaranteed, and such a token is used as before.
+ */
+export function scopedPoolId(token: string): string | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(Buffer.from(parts[1] as string, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
+  const claim = (payload as { scoped_userpool_id?: unknown }).scoped_userpool_id;
+  return typeof claim === 'string' && claim.trim() !== '' ? claim : undefined;
+}
+
+/** Pool ids (hex object ids) compared trimmed and case-insensitively. */
+function samePool(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
 }
 
 /** Rejects with a timeout error when `deadline` passes before `promise` settles. */

@@ -17,6 +17,8 @@ export interface AuthOptions {
   accessKeySecret: string;
   /** Management token lifetime, seconds. */
   tokenTtl: number;
+  /** The tokens' `scoped_userpool_id` (`null`: none); calls are still checked against `userPoolId`. */
+  tokenPoolId: string | null;
   /** Signature clock skew window, ms. */
   maxSkew: number;
   minter: () => TokenMinter;
@@ -70,7 +72,7 @@ export function createAuthenticator(options: AuthOptions) {
       return checkPool(request.headers, true);
     },
 
-    /** `get-management-token`: a JWT carrying `scoped_userpool_id`, like GenAuth's. */
+    /** `get-management-token`: a JWT carrying `scoped_userpool_id` (unless `tokenPoolId` is null), like GenAuth's. */
     async issueToken(body: unknown): Promise<Body> {
       const credentials = body as { accessKeyId?: unknown; accessKeySecret?: unknown };
       if (credentials.accessKeyId !== options.accessKeyId || credentials.accessKeySecret !== options.accessKeySecret) {
@@ -78,7 +80,7 @@ export function createAuthenticator(options: AuthOptions) {
       }
       const now = Math.floor(Date.now() / 1000);
       const key = options.minter().key('RS256');
-      const token = await new SignJWT({ scoped_userpool_id: options.userPoolId, jti: randomUUID() })
+      const token = await new SignJWT({ ...(options.tokenPoolId === null ? {} : { scoped_userpool_id: options.tokenPoolId }), jti: randomUUID() })
         .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
         .setSubject(options.accessKeyId)
         .setIssuedAt(now)

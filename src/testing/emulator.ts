@@ -58,6 +58,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<GenA
     accessKeyId,
     accessKeySecret,
     tokenTtl: settings.managementTokenTtl,
+    tokenPoolId: settings.managementTokenPoolId,
     maxSkew: settings.signatureClockSkew,
     minter: () => minter,
   });

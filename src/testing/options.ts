@@ -10,7 +10,7 @@ import type { EmulatorOptions } from './types.js';
 
 const EMULATOR_KEYS: ReadonlyArray<keyof EmulatorOptions> = [
   'userPoolId', 'accessKeyId', 'accessKeySecret', 'audience', 'hs256Secret', 'managementTokenTtl',
-  'signatureClockSkew', 'unknownUser', 'port',
+  'managementTokenPoolId', 'signatureClockSkew', 'unknownUser', 'port',
 ];
 const MINT_KEYS: ReadonlyArray<keyof MintOptions> = ['alg', 'expiresIn', 'issuer', 'audience', 'claims', 'kid', 'key', 'notBefore'];
 const MINT_ALGORITHMS: readonly MintAlgorithm[] = ['RS256', 'HS256', 'ES256', 'PS256', 'EdDSA'];
@@ -23,6 +23,8 @@ export interface ResolvedEmulatorOptions {
   audience: string;
   hs256Secret: string | undefined;
   managementTokenTtl: number;
+  /** The management tokens' `scoped_userpool_id`; `null`: no such claim. */
+  managementTokenPoolId: string | null;
   signatureClockSkew: number;
   unknownUser: 'not-found' | 'empty';
   port: number;
@@ -41,6 +43,7 @@ export function resolveEmulatorOptions(value: unknown): ResolvedEmulatorOptions 
     audience: optionalString(input.audience, 'startEmulator.audience', 'emulator-app'),
     hs256Secret: optionalString(input.hs256Secret, 'startEmulator.hs256Secret'),
     managementTokenTtl: positiveNumber(input.managementTokenTtl, 'startEmulator.managementTokenTtl', 7200),
+    managementTokenPoolId: input.managementTokenPoolId === null ? null : optionalString(input.managementTokenPoolId, 'startEmulator.managementTokenPoolId', userPoolId),
     signatureClockSkew: positiveNumber(input.signatureClockSkew, 'startEmulator.signatureClockSkew', 15 * 60_000, true),
     unknownUser: oneOf(input.unknownUser, ['not-found', 'empty'] as const, 'startEmulator.unknownUser', 'not-found'),
     port,

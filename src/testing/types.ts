@@ -15,6 +15,14 @@ export interface EmulatorOptions {
   hs256Secret?: string;
   /** Lifetime of management tokens in seconds. @default 7200 */
   managementTokenTtl?: number;
+  /**
+   * The `scoped_userpool_id` claim of the management tokens it issues (GenAuth's names the pool the
+   * access key belongs to): another pool's id emulates an access key of another user pool (the calls
+   * themselves are still checked against `userPoolId`); `null` leaves the claim out. For testing how a
+   * client treats a token scoped to a pool other than the one it is configured for.
+   * @default userPoolId
+   */
+  managementTokenPoolId?: string | null;
   /** Largest distance between a signed request's `date` and the emulator's clock, in ms (apiCode 1305
    *  beyond it). GenAuth's real window is not documented. @default 900000 (15 minutes) */
   signatureClockSkew?: number;

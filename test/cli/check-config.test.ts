@@ -89,6 +89,19 @@ describe('genauth-guard check-config', () => {
     expect(stdout + stderr).not.toContain('wrong-secret-1234');
   });
 
+  it('a genauth.userPoolId other than the pool the management token is scoped to: pool_mismatch, exit 1, no secret, pool or token printed', async () => {
+    const env = { ...tenantEnv(), GENAUTH_USER_POOL_ID: '65a1b2c3d4e5f60718293aff' };
+    const { code, stdout, stderr } = await runCli(['check-config', fixture('options-env.mjs'), '--json'], env);
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as Report;
+    expect(report.ready).toBe(false);
+    expect(report.problems).toEqual([expect.objectContaining({ kind: 'pool_mismatch', option: 'genauth.userPoolId', transient: false })]);
+    for (const word of [env.GENAUTH_USER_POOL_ID, emulator().userPoolId, emulator().accessKeySecret, 'eyJ']) expect(stdout + stderr).not.toContain(word);
+    const text = await runCli(['check-config', fixture('options-env.mjs')], env);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/^ready: no\nproblem \(genauth\.userPoolId\): /m);
+  });
+
   it('the JWKS down (503): exit 3', async () => {
     emulator().setJwksAvailable(false);
     const { code, stdout } = await runCli(['check-config', fixture('options-env.mjs')], tenantEnv());

@@ -228,9 +228,11 @@ describe('a list sent as one object (as GenAuth\'s documented example shows it)'
 
 describe('management credentials GenAuth keeps refusing', () => {
   it('cost one call per load, not a new token and a second call each time (the retry budget never sees those)', async () => {
-    // The token is issued, but every call made with it is refused (here: a user pool id that is not the key's).
+    // The token is issued, but every call made with it is refused (here: GenAuth's answer to a pool header
+    // that is not the key's pool; a token saying it is scoped to another pool is not sent at all, pool-scope.test.ts).
+    emulator().fault({ kind: 'body-error', statusCode: 403, apiCode: 2224, message: '用户池不存在', path: RESOURCES });
     const time = manualClock();
-    const { server } = app({ clock: time.clock, now: () => Date.now(), genauth: { userPoolId: 'another-pool' } as never });
+    const { server } = app({ clock: time.clock, now: () => Date.now() });
     for (let user = 0; user < 5; user++) {
       emulator().setGrants(`u${user}`, []);
       expect((await get(server, `u${user}`)).status).toBe(503);

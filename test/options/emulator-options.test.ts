@@ -26,6 +26,8 @@ describe('startEmulator', () => {
     ['startEmulator.hs256Secret', { hs256Secret: new Uint8Array(32) as never }],
     ['startEmulator.managementTokenTtl', { managementTokenTtl: 0 }],
     ['startEmulator.managementTokenTtl', { managementTokenTtl: '7200' as never }],
+    ['startEmulator.managementTokenPoolId', { managementTokenPoolId: '' }],
+    ['startEmulator.managementTokenPoolId', { managementTokenPoolId: 7 as never }],
     ['startEmulator.signatureClockSkew', { signatureClockSkew: -1 }],
     ['startEmulator.unknownUser', { unknownUser: 'forbidden' as never }],
     ['startEmulator.port', { port: 70_000 }],
@@ -38,6 +40,7 @@ describe('startEmulator', () => {
   it('takes valid values', async () => {
     const started = await startEmulator({ managementTokenTtl: 60, signatureClockSkew: 0, unknownUser: 'empty', port: 0 });
     await started.close();
+    for (const managementTokenPoolId of ['another-pool', null]) await (await startEmulator({ managementTokenPoolId })).close();
   });
 });
 

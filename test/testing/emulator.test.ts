@@ -54,6 +54,25 @@ describe('management token', () => {
     expect(raw.body).toMatchObject({ statusCode: 200, data: { totalCount: 0, list: [] } });
   });
 
+  it('managementTokenPoolId: the claim names that pool (or is left out with null); calls are still checked against userPoolId', async () => {
+    for (const [managementTokenPoolId, claim] of [['65a1b2c3d4e5f60718293aff', '65a1b2c3d4e5f60718293aff'], [null, undefined]] as const) {
+      const other = await startEmulator({ userPoolId: '65a1b2c3d4e5f60718293a4b', managementTokenPoolId });
+      try {
+        const res = await request(`${other.url}${TOKEN}`, { method: 'POST', body: JSON.stringify({ accessKeyId: other.accessKeyId, accessKeySecret: other.accessKeySecret }) });
+        const token = ((await res.body.json()) as { data: { access_token: string } }).data.access_token;
+        expect(decodeJwt(token).scoped_userpool_id).toBe(claim);
+        other.setGrants('u1', []);
+        const query = `${other.url}${GRANTS}?${new URLSearchParams({ userId: 'u1', namespace: 'default' })}`;
+        const ours = await request(query, { headers: { authorization: `Bearer ${token}`, 'x-authing-userpool-id': other.userPoolId } });
+        expect(((await ours.body.json()) as { statusCode: number }).statusCode).toBe(200);
+        const theirs = await request(query, { headers: { authorization: `Bearer ${token}`, 'x-authing-userpool-id': '65a1b2c3d4e5f60718293aff' } });
+        expect(((await theirs.body.json()) as { statusCode: number }).statusCode).toBe(403);
+      } finally {
+        await other.close();
+      }
+    }
+  });
+
   it('wrong secret -> HTTP 200 with body statusCode 401', async () => {
     const { status, body } = await post(TOKEN, { accessKeyId: emu().accessKeyId, accessKeySecret: 'nope' });
     expect(status).toBe(200);
