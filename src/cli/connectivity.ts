@@ -38,7 +38,8 @@ async function keySourceStatus(options: GuardOptions, option: string): Promise<n
 /**
  * Whether a problem is an outage rather than a mistake, by its kind and the status it carries (never
  * by its cause's words). Transport failures are outages; for a status, 5xx and 429 are. Every other
- * kind is an answer to fix something by: refused credentials, a wrong path, a key source answering
+ * kind is an answer to fix something by: refused credentials, a management token of another user pool
+ * than `genauth.userPoolId` (`pool_mismatch`), a wrong path, a key source answering
  * what is not a usable key set (not JSON, not a key set or discovery document, more than
  * `jwt.jwks.maxResponseBytes`), a mismatched issuer or audience, Redis.
  */
