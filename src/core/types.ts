@@ -31,7 +31,10 @@ export interface CacheStats {
 
 /** Per-route options. */
 export interface RouteOptions {
-  /** Only grants of this resource type count. By default the code matches whatever its type. */
+  /**
+   * Only grants of this resource type count. By default (the key left out) the code matches whatever
+   * its type; present with the value `undefined` it is a `TypeError` when the route is defined.
+   */
   resourceType?: ResourceType;
 }
 

@@ -86,6 +86,23 @@ export function strictObject(value: unknown, allowed: readonly string[], path: s
   return object;
 }
 
+/**
+ * What a key present with the value `undefined` means. For most options, "not set": the default, and
+ * the default is the safe one (`genauth.host`, `jwt.clockTolerance`, a second key source beside the one
+ * set). For an option whose absence turns a check off (`jwt.audience`, `jwt.issuer`, `jwt.typ`,
+ * `jwt.requiredClaims`, `jwt.maxTokenAge`, `genauth.resourceType`, a route's `resourceType`), it is
+ * refused here: `audience: process.env.GENAUTH_AUDIENCE` with the variable unset would otherwise turn
+ * the check off without a word, as a misspelt key once did. Leaving the key out stays the way to check
+ * nothing. `input` is an {@link optionObject} copy, which keeps such keys.
+ * @param turnsOff what the check is (`the check of the tokens' aud`)
+ * @param fix what to set instead (`set it to the application's App ID`)
+ * @param optOut what leaving the key out does (`check no audience`); without it, no opt-out is named
+ */
+export function refuseUndefinedKey(input: Record<string, unknown>, key: string, path: string, turnsOff: string, fix: string, optOut?: string): void {
+  if (!Object.hasOwn(input, key) || input[key] !== undefined) return;
+  fail(path, `is set to undefined (an unset environment variable?), which would turn off ${turnsOff}: ${fix}${optOut === undefined ? '' : `; to ${optOut}, leave the key out`}`);
+}
+
 export function nonEmptyString(value: unknown, path: string): string {
   if (typeof value !== 'string' || value.length === 0) fail(path, 'must be a non-empty string');
   return value;

@@ -1,7 +1,7 @@
 /** Resolves the `genauth` group: the connection to the GenAuth management API. */
 import type { Dispatcher } from 'undici';
 import type { ResourceType, UserIdType } from '../genauth/types.js';
-import { fail, httpUrl, nonEmptyString, oneOf, optionalBoolean, optionalString, positiveNumber, strictObject, timerDuration } from './checks.js';
+import { fail, httpUrl, nonEmptyString, oneOf, optionalBoolean, optionalString, positiveNumber, refuseUndefinedKey, strictObject, timerDuration } from './checks.js';
 import { OPTION_KEYS } from './keys.js';
 import type { ResolvedGenAuthOptions } from './resolved.js';
 import type { GenAuthOptions, RetryBudgetOptions } from './types.js';
@@ -12,11 +12,20 @@ const USER_ID_TYPES: readonly UserIdType[] = [
   'user_id', 'external_id', 'phone', 'email', 'username', 'identity', 'sync_relation', 'custom_field',
 ];
 
+/**
+ * A `resourceType` (of `genauth`, or of a route) present with the value `undefined`: refused, as it
+ * would count the grants of every type (see refuseUndefinedKey).
+ */
+export function refuseUndefinedResourceType(input: Record<string, unknown>, path: string): void {
+  refuseUndefinedKey(input, 'resourceType', path, 'the restriction to one resource type (grants of every type would count)', `set it to one of ${RESOURCE_TYPES.map((type) => `"${type}"`).join(', ')}`, 'count grants of every type');
+}
+
 /** `genauth` with its defaults; throws a TypeError naming the option on a mistake. */
 export function resolveGenAuth(value: unknown): ResolvedGenAuthOptions {
   if (value === undefined) fail('genauth', 'is required');
   const input = strictObject(value, OPTION_KEYS.genauth, 'genauth') as Partial<Record<keyof GenAuthOptions, unknown>>;
   const userPoolId = nonEmptyString(input.userPoolId, 'genauth.userPoolId');
+  refuseUndefinedResourceType(input, 'genauth.resourceType');
   const host = httpUrl(input.host ?? 'https://api.genauth.ai', 'genauth.host').replace(/\/+$/, '');
   const headerPrefix = optionalString(input.headerPrefix, 'genauth.headerPrefix', 'x-authing-');
   if (!/^x-[a-z0-9-]+-$/.test(headerPrefix)) fail('genauth.headerPrefix', 'must look like "x-authing-"');

@@ -1,6 +1,6 @@
 /** Resolves the `jwt` group: how tokens are verified (key source, claims, JWKS knobs, token cache). */
 import { createPublicKey } from 'node:crypto';
-import { fail, httpUrl, nonEmptyString, positiveInteger, positiveNumber, strictObject, timerDuration } from './checks.js';
+import { fail, httpUrl, nonEmptyString, positiveInteger, positiveNumber, refuseUndefinedKey, strictObject, timerDuration } from './checks.js';
 import { OPTION_KEYS } from './keys.js';
 import type { ResolvedJwtOptions } from './resolved.js';
 import type { JwksOptions, JwtOptions } from './types.js';
@@ -136,10 +136,28 @@ function keySourceProblem(sources: readonly string[]): string {
   return `${named} are ${sources.length === 2 ? 'both' : 'all'} set; keep one`;
 }
 
+/**
+ * The claim checks whose absence turns them off, refused when present with the value `undefined` (an
+ * unset environment variable read into them): see {@link refuseUndefinedKey}. With `discovery`, the
+ * issuer cannot be left out either.
+ */
+function refuseUndefinedChecks(input: Record<string, unknown>): void {
+  refuseUndefinedKey(input, 'audience', 'jwt.audience', "the check of the tokens' aud (a token minted for another application would pass)", "set it to the application's App ID", 'check no audience');
+  if (input.discovery !== undefined) {
+    refuseUndefinedKey(input, 'issuer', 'jwt.issuer', "the check of the tokens' iss", 'jwt.discovery reads the key set from the issuer, so set it to https://<app-domain>/oidc');
+  } else {
+    refuseUndefinedKey(input, 'issuer', 'jwt.issuer', "the check of the tokens' iss", 'set it to https://<app-domain>/oidc', 'check no issuer');
+  }
+  refuseUndefinedKey(input, 'typ', 'jwt.typ', "the check of the tokens' typ header", "set it to the type expected ('at+jwt' for RFC 9068 access tokens)", 'check no typ');
+  refuseUndefinedKey(input, 'requiredClaims', 'jwt.requiredClaims', 'the claims it requires', 'set it to the claim names', 'require no claim beyond exp');
+  refuseUndefinedKey(input, 'maxTokenAge', 'jwt.maxTokenAge', "the bound on a token's age", 'set it to the longest age, in seconds', 'bound no age');
+}
+
 /** `jwt` with its defaults; throws a TypeError naming the option on a mistake. */
 export function resolveJwt(value: unknown): ResolvedJwtOptions {
   if (value === undefined) fail('jwt', 'is required');
   const input = strictObject(value, OPTION_KEYS.jwt, 'jwt') as unknown as JwtOptions;
+  refuseUndefinedChecks(input as unknown as Record<string, unknown>);
   if (!Array.isArray(input.algorithms) || input.algorithms.length === 0) {
     fail('jwt.algorithms', "must be a non-empty array of JWS algorithms (there is no default): ['RS256'] for GenAuth's access tokens (with jwt.jwksUri or jwt.discovery), ['HS256'] for ID tokens signed with the application secret (with jwt.secret)");
   }

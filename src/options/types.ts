@@ -26,7 +26,11 @@ export interface GenAuthOptions {
   accessKeySecret: string;
   /** Permission space code. @default 'default' */
   namespace?: string;
-  /** Fetch only this resource type; by default all types are fetched and routes pick by code. */
+  /**
+   * Fetch only this resource type; by default all types are fetched and routes pick by code. Left out,
+   * grants of every type count; present with the value `undefined` (an unset environment variable) it
+   * is a `TypeError`, so an unset variable never widens the grants without a word.
+   */
   resourceType?: ResourceType;
   /** How the identity claim identifies the user. @default 'user_id' */
   userIdType?: UserIdType;
@@ -118,13 +122,16 @@ interface JwtCommon {
   algorithms: readonly JwtAlgorithm[];
   /**
    * Expected `iss` (`https://<app-domain>/oidc` for GenAuth). Required when `discovery` is on; otherwise
-   * optional, so an unset environment variable turns the check off without an error. @default unchecked
+   * optional: leave the key out to check no issuer. Present with the value `undefined` (`issuer:
+   * process.env.GENAUTH_ISSUER` with the variable unset) it is a `TypeError`, never a check silently
+   * off. @default unchecked
    */
   issuer?: string;
   /**
    * Expected `aud` (one of): the application's App ID. Recommended: without it a token minted for
-   * another application is accepted. Optional, so `audience: process.env.X` with `X` unset turns the
-   * check off without an error: make sure the variable is set. @default unchecked
+   * another application is accepted. Optional: leave the key out to check no audience. Present with the
+   * value `undefined` (`audience: process.env.GENAUTH_AUDIENCE` with the variable unset) it is a
+   * `TypeError`, never a check silently off. @default unchecked
    */
   audience?: string | readonly string[];
   /** Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds, at most 300. An `iat` further in the future is refused. @default 5 */
@@ -132,10 +139,11 @@ interface JwtCommon {
   /**
    * Expected `typ` header (RFC 8725 section 3.11 explicit typing), e.g. `'at+jwt'` for RFC 9068 access
    * tokens. Compared as jose does: case-insensitively, with the `application/` prefix optional. A token
-   * without that `typ` is refused. @default unchecked
+   * without that `typ` is refused. Leave the key out to check no `typ`; present with the value
+   * `undefined` it is a `TypeError`. @default unchecked
    */
   typ?: string;
-  /** Claims that must be present besides `exp`. */
+  /** Claims that must be present besides `exp`. Present with the value `undefined`: a `TypeError` (leave the key out for none). */
   requiredClaims?: readonly string[];
   /** JWKS fetching knobs, with `jwksUri` or `discovery`. */
   jwks?: JwksOptions;
@@ -144,6 +152,7 @@ interface JwtCommon {
   /**
    * Longest token age accepted, in seconds from its `iat` (jose's `maxTokenAge`): an older token, or one
    * without `iat`, is a 401. It also bounds how long a revocation must be kept (`revocation.ttl`).
+   * Leave the key out for no bound; present with the value `undefined` it is a `TypeError`.
    * @default unchecked
    */
   maxTokenAge?: number;

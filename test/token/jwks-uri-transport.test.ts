@@ -23,9 +23,12 @@ type Jwt = NonNullable<ExpressGuardOptions['jwt']>;
 const HTTPS_ISSUER = 'https://issuer.example/oidc';
 const JWKS = '/oidc/.well-known/jwks.json';
 
+/** The emulator's jwt options with `jwt` over them; a key given as undefined (`issuer: undefined`) is left out (no issuer). */
 function guardWith(jwt: Partial<Jwt>): ExpressGuard {
   const base = emulator().guardOptions().jwt as Jwt;
-  return track(createExpressGuard({ genauth: emulator().guardOptions().genauth, jwt: { ...base, ...jwt } as Jwt }));
+  const merged: Record<string, unknown> = { ...base, ...jwt };
+  for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
+  return track(createExpressGuard({ genauth: emulator().guardOptions().genauth, jwt: merged as unknown as Jwt }));
 }
 const build = (jwt: Partial<Jwt>) => () => guardWith(jwt);
 

@@ -1,6 +1,7 @@
 import { GuardInternalError, InvalidTokenError, PermissionDeniedError } from '../../errors.js';
 import { RESOURCE_TYPES } from '../../options.js';
 import { oneOf, strictObject } from '../../options/checks.js';
+import { refuseUndefinedResourceType } from '../../options/genauth.js';
 import { decideRemembered, normalizeRequirement, type Decision, type NormalizedRequirement, type Requirement } from '../../policy/decide.js';
 import type { RequestLike } from '../../request.js';
 import type { Identity } from '../../token/verifier.js';
@@ -25,6 +26,7 @@ export interface RouteSpec<R> {
 function routeOptions(route: unknown): RouteOptions {
   if (route === undefined) return {};
   const input = strictObject(route, ['resourceType'], 'route');
+  refuseUndefinedResourceType(input, 'route.resourceType');
   const resourceType = oneOf(input.resourceType, RESOURCE_TYPES, 'route.resourceType');
   return resourceType === undefined ? {} : { resourceType };
 }
