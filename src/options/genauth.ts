@@ -5,6 +5,7 @@ import { fail, httpUrl, nonEmptyString, oneOf, optionalBoolean, optionalString, 
 import { OPTION_KEYS } from './keys.js';
 import type { ResolvedGenAuthOptions } from './resolved.js';
 import type { GenAuthOptions, RetryBudgetOptions } from './types.js';
+import { managementTransportAllowed } from '../token/key-set-url.js';
 
 /** GenAuth's resource types (`genauth.resourceType`, a route's `resourceType`). */
 export const RESOURCE_TYPES: readonly ResourceType[] = ['DATA', 'API', 'MENU', 'BUTTON', 'UI'];
@@ -20,13 +21,21 @@ export function refuseUndefinedResourceType(input: Record<string, unknown>, path
   refuseUndefinedKey(input, 'resourceType', path, 'the restriction to one resource type (grants of every type would count)', `set it to one of ${RESOURCE_TYPES.map((type) => `"${type}"`).join(', ')}`, 'count grants of every type');
 }
 
-/** `genauth` with its defaults; throws a TypeError naming the option on a mistake. */
-export function resolveGenAuth(value: unknown): ResolvedGenAuthOptions {
+/**
+ * `genauth` with its defaults; throws a TypeError naming the option on a mistake. `issuer` is the
+ * resolved `jwt.issuer` (undefined without one, or without `jwt`): with an http one, `genauth.host`
+ * may be plain http off loopback, as `jwt.jwksUri` may.
+ */
+export function resolveGenAuth(value: unknown, issuer?: string): ResolvedGenAuthOptions {
   if (value === undefined) fail('genauth', 'is required');
   const input = strictObject(value, OPTION_KEYS.genauth, 'genauth') as Partial<Record<keyof GenAuthOptions, unknown>>;
   const userPoolId = nonEmptyString(input.userPoolId, 'genauth.userPoolId');
   refuseUndefinedResourceType(input, 'genauth.resourceType');
   const host = httpUrl(input.host ?? 'https://api.genauth.ai', 'genauth.host').replace(/\/+$/, '');
+  if (!managementTransportAllowed(new URL(host), issuer)) {
+    // The URL is not echoed (an option's value never is).
+    fail('genauth.host', `is plain http off loopback${issuer === undefined ? '' : ' while jwt.issuer is not an http URL'}: the access key secret and the management token (or every signed call) would cross the network in clear text, readable by whoever sees the traffic. Use https (plain http is taken only on a loopback host: 127.0.0.0/8, [::1], localhost, where the emulator runs; or with an http jwt.issuer, for local development), as jwt.jwksUri`);
+  }
   const headerPrefix = optionalString(input.headerPrefix, 'genauth.headerPrefix', 'x-authing-');
   if (!/^x-[a-z0-9-]+-$/.test(headerPrefix)) fail('genauth.headerPrefix', 'must look like "x-authing-"');
   const tenantHeader = optionalString(input.tenantHeader, 'genauth.tenantHeader', `${headerPrefix}tenant-id`);

@@ -72,7 +72,7 @@ export function resolveOptions(value: GuardOptions): ResolvedOptions {
   const identity = resolveIdentity(input.identity);
   const jwt = resolveTokenSource(input, identity);
   return Object.freeze({
-    genauth: resolveGenAuth(input.genauth),
+    genauth: resolveGenAuth(input.genauth, jwt?.issuer),
     jwt,
     identity,
     getToken: input.getToken as ResolvedOptions['getToken'],

@@ -16,7 +16,12 @@ export type JwtAlgorithm =
 
 /** Connection to the GenAuth management API. */
 export interface GenAuthOptions {
-  /** API origin. @default 'https://api.genauth.ai' */
+  /**
+   * API origin. https: plain http is a `TypeError` unless the host is loopback (`127.0.0.0/8`, `[::1]`,
+   * `localhost`: the emulator) or `jwt.issuer` is an http URL (local development), as for
+   * `jwt.jwksUri`, since the access key secret and the management token travel on it.
+   * @default 'https://api.genauth.ai'
+   */
   host?: string;
   /** User pool id, sent as the user-pool header. */
   userPoolId: string;

@@ -1,6 +1,8 @@
 /**
  * Over which transport the keys may come, for the configured `jwt.jwksUri` and for a discovered
- * `jwks_uri` alike: whoever can change a key set in transit can sign tokens the guard accepts.
+ * `jwks_uri` alike: whoever can change a key set in transit can sign tokens the guard accepts. The
+ * configured `genauth.host` follows the configured `jwt.jwksUri`'s rule: whoever reads its traffic
+ * gets the access key secret.
  */
 
 /** 127.0.0.0/8 (the URL parser writes every IPv4 form as a dotted quad), [::1], localhost. */
@@ -12,7 +14,7 @@ export function isLoopbackHost(url: URL): boolean {
 }
 
 /** Whether the issuer is an http URL (local development, an emulator). */
-function isHttpIssuer(issuer: string | undefined): boolean {
+export function isHttpIssuer(issuer: string | undefined): boolean {
   return issuer !== undefined && URL.canParse(issuer) && new URL(issuer).protocol === 'http:';
 }
 
@@ -28,6 +30,17 @@ export function keySetTransportAllowed(url: URL, issuer: string | undefined, con
   if (url.protocol === 'https:') return true;
   if (url.protocol !== 'http:') return false;
   return isHttpIssuer(issuer) || (configured && isLoopbackHost(url));
+}
+
+/**
+ * Whether the guard may call GenAuth's management API at `url` (`genauth.host`): the same rule as a
+ * configured `jwt.jwksUri`. Over plain http the access key secret (the token scheme's
+ * get-management-token body) and then the management token, or every signed call, cross the network
+ * in clear text; so plain http only on a loopback host (the emulator) or with an http `jwt.issuer`
+ * (local development). `issuer` is undefined without one, and with `identity.resolve` (no `jwt`).
+ */
+export function managementTransportAllowed(url: URL, issuer: string | undefined): boolean {
+  return keySetTransportAllowed(url, issuer, true);
 }
 
 /**
