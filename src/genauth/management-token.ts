@@ -2,7 +2,9 @@
  * The management token (`POST get-management-token`): fetched once, refreshed early, single-flight,
  * dropped when GenAuth refuses it so the next call fetches a new one. A token due for refresh but not
  * expired keeps serving while the refresh runs, and after a failed refresh, until it expires. A token
- * scoped to another user pool than the configured one is never used (see {@link scopedPoolId}).
+ * scoped to another user pool than the configured one is never used (see {@link scopedPoolId}). The
+ * endpoint's refusal of the credentials, like a token of another pool, is kept
+ * {@link UNPROVEN_TOKEN_HOLD_MS} rather than asked again by every load.
  */
 import { GenAuthApiError } from '../errors.js';
 import type { Clock } from '../options/types.js';
@@ -46,7 +48,9 @@ export interface ManagementTokensOptions {
 export interface ManagementTokens {
   /**
    * A token not yet expired. One due for refresh is still given while a refresh (shared by every
-   * caller) runs in the background; without a valid token, callers wait for the fetch.
+   * caller) runs in the background; without a valid token, callers wait for the fetch, or, within
+   * {@link UNPROVEN_TOKEN_HOLD_MS} of the endpoint refusing the credentials or giving a token of another
+   * pool, are rejected with that verdict again (no request).
    */
   get(deadline: Deadline): Promise<ManagementToken>;
   /** The token held now, if any. */
@@ -66,7 +70,9 @@ export interface ManagementTokens {
 
 /**
  * How long a token GenAuth has refused from its first call is kept before another is fetched, ms; and
- * how long after a token scoped to another user pool none is asked for (every load fails as it did).
+ * how long after the token endpoint refused the credentials (HTTP 401/403, body 401/403, a credential
+ * apiCode, "user not found") or gave a token scoped to another user pool none is asked for: every load
+ * fails as it did, told the same verdict. An outage of the token endpoint is not held.
  */
 export const UNPROVEN_TOKEN_HOLD_MS = 5_000;
 
@@ -82,9 +88,12 @@ export function createManagementTokens(options: ManagementTokensOptions): Manage
   let pending: Promise<ManagementToken> | undefined;
   // No background refresh before this (clock ms): the last one failed.
   let refreshRetryAt = 0;
-  // No token is asked for before this (clock ms): the last one was scoped to another pool. Like a token
-  // refused from its first call, the verdict is kept UNPROVEN_TOKEN_HOLD_MS, not asked again on every load.
-  let mismatchUntil = -Infinity;
+  // The token endpoint's last verdict on the credentials, kept until `until` (clock ms): it refused them
+  // (`credentials`), or gave a token scoped to another pool (`pool_mismatch`). Like a token refused from
+  // its first call, it is kept UNPROVEN_TOKEN_HOLD_MS, not asked again on every load (GenAuth
+  // rate-limits the endpoint). An outage of the endpoint (5xx, a timeout, no connection) is no
+  // verdict: the next load asks again, within genauth.retries and the retry budget.
+  let verdict: { error: GenAuthApiError; until: number } | undefined;
   const answered = new WeakSet<ManagementToken>();
 
   async function fetchToken(deadline: Deadline): Promise<ManagementToken> {
@@ -116,13 +125,15 @@ export function createManagementTokens(options: ManagementTokensOptions): Manage
           (fresh) => {
             token = fresh;
             refreshRetryAt = 0;
-            mismatchUntil = -Infinity;
+            verdict = undefined;
             return fresh;
           },
           (error: unknown) => {
             const retryAfter = error instanceof GenAuthApiError && error.retryAfter !== undefined ? error.retryAfter * 1000 : 0;
             refreshRetryAt = clock.now() + Math.max(REFRESH_RETRY_MS, retryAfter);
-            if (error instanceof GenAuthApiError && error.kind === 'pool_mismatch') mismatchUntil = clock.now() + UNPROVEN_TOKEN_HOLD_MS;
+            if (error instanceof GenAuthApiError && (error.kind === 'credentials' || error.kind === 'pool_mismatch')) {
+              verdict = { error, until: clock.now() + UNPROVEN_TOKEN_HOLD_MS };
+            }
             throw error;
           },
         )
@@ -144,8 +155,9 @@ export function createManagementTokens(options: ManagementTokensOptions): Manage
         if (pending === undefined && now >= refreshRetryAt) refresh().catch((error: unknown) => options.refreshFailed?.(error));
         return Promise.resolve(token);
       }
-      // No valid token: fail closed, the caller waits for one (or, just told the pool is another, is told so again).
-      if (now < mismatchUntil) return Promise.reject(new GenAuthApiError('pool_mismatch'));
+      // No valid token: fail closed, the caller waits for one (or, just told the credentials are refused
+      // or the pool is another, is told so again, with the same statuses, and no request is made).
+      if (verdict !== undefined && now < verdict.until) return Promise.reject(heldVerdict(verdict.error));
       return withDeadline(refresh(), deadline);
     },
     current: () => token,
@@ -155,6 +167,12 @@ export function createManagementTokens(options: ManagementTokensOptions): Manage
     accepted: (used) => void answered.add(used),
     worthReplacing: (used) => answered.has(used) || clock.now() - used.fetchedAt >= UNPROVEN_TOKEN_HOLD_MS,
   };
+}
+
+/** A remembered verdict of the token endpoint, told again: same kind and statuses, a new error. */
+function heldVerdict(error: GenAuthApiError): GenAuthApiError {
+  const { httpStatus, envelopeStatus, apiCode, retryAfter } = error;
+  return new GenAuthApiError(error.kind, { httpStatus, envelopeStatus, apiCode, retryAfter });
 }
 
 /**
