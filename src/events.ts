@@ -151,7 +151,14 @@ export interface WebhookInvalidationEvent {
   kind: 'invalidateUser' | 'revokeUser' | 'invalidateAll';
   /** The user concerned; undefined for `invalidateAll`. */
   userId: string | undefined;
-  /** False when the shared store (`cache.redis`) could not record it (this instance made it anyway; the delivery is a 503). */
+  /**
+   * Whether it is held where it counts, as the delivery's answer says: false when the shared store
+   * (`cache.redis`) could not record it (this instance made it anyway), or when the guard was closed
+   * (`close()`) and no shared store recorded it (made only in the closed instance's memory, which ends
+   * with it). The delivery is then a 503 `not_recorded` (GenAuth delivers it again); a user event naming
+   * no user the guard can identify stays a 400. True when recorded in the shared store, or made by an
+   * open guard without one.
+   */
   recorded: boolean;
 }
 

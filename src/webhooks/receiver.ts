@@ -177,37 +177,43 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
     const plan = eventName === undefined ? undefined : planEvent(eventName, data, scope);
     if (plan === undefined) return webhookAnswer(204, { eventName });
     if ('unidentified' in plan) return unidentified(eventName as string);
-    const made = await Promise.allSettled(plan.actions.map((action) => apply(eventName as string, action)));
-    const retry = () => webhookAnswer(503, { eventName, actions: plan.actions, headers: { 'retry-after': String(guard.options.retryAfter) } });
-    // A shared store refused a record: GenAuth may deliver again.
-    if (made.some((outcome) => outcome.status === 'rejected')) return retry();
-    // A closed guard decides nothing, and what it holds in memory ends with it: an invalidation that no
-    // shared store recorded is applied nowhere that counts, so GenAuth must deliver it again (to the
-    // instance that replaces this one). Recorded in Redis, it holds for every instance: a 204.
-    if (isClosed(guard) && !made.every((outcome) => outcome.status === 'fulfilled' && outcome.value)) return retry();
+    const held = await applyAll(eventName as string, plan.actions);
+    // Not held where it counts: a shared store refused a record, or the guard was closed and none
+    // recorded it (a closed guard decides nothing, and what it holds in memory ends with it). GenAuth
+    // must deliver it again (to the instance that replaces this one). Recorded in Redis, an invalidation
+    // made by a closed guard holds for every instance: a 204.
+    if (!held) return webhookAnswer(503, { eventName, actions: plan.actions, headers: { 'retry-after': String(guard.options.retryAfter) } });
     return webhookAnswer(204, { eventName, actions: plan.actions });
   }
 
   /**
-   * Makes one invalidation, then tells `genauth-guard:webhook:invalidation` whether it was recorded.
-   * Resolves true when a shared store recorded it (the guard's call returned a promise), false when it
-   * was made in this process only.
+   * Makes one invalidation. Resolves true when a shared store recorded it (the guard's call returned a
+   * promise), false when it was made in this process only; rejects when the store refused it.
    */
-  async function apply(eventName: string, action: WebhookAction): Promise<boolean> {
-    let recorded = true;
-    try {
-      const made = action.kind === 'invalidateAll' ? guard.invalidateAll() : action.kind === 'invalidateUser' ? guard.invalidateUser(action.userId) : guard.revokeUser(action.userId);
-      await made;
-      return made !== undefined;
-    } catch (error) {
-      recorded = false;
-      throw error;
-    } finally {
-      if (moreChannels.webhookInvalidation.hasSubscribers) {
+  async function apply(action: WebhookAction): Promise<boolean> {
+    const made = action.kind === 'invalidateAll' ? guard.invalidateAll() : action.kind === 'invalidateUser' ? guard.invalidateUser(action.userId) : guard.revokeUser(action.userId);
+    await made;
+    return made !== undefined;
+  }
+
+  /**
+   * Makes a delivery's invalidations, then tells `genauth-guard:webhook:invalidation` of each whether it
+   * is held where it counts (`recorded`), by the rule the answer follows: a shared store recorded it, or
+   * the guard is open and made it in its memory. Resolves true when every one is (the delivery may be a
+   * 204), false when one is not (a 503 not_recorded, GenAuth delivers it again). Never rejects.
+   */
+  async function applyAll(eventName: string, actions: readonly WebhookAction[]): Promise<boolean> {
+    const made = await Promise.allSettled(actions.map((action) => apply(action)));
+    // Judged once, after every invalidation settled: the events and the answer say the same.
+    const closed = isClosed(guard);
+    const recorded = made.map((outcome) => outcome.status === 'fulfilled' && (outcome.value || !closed));
+    if (moreChannels.webhookInvalidation.hasSubscribers) {
+      actions.forEach((action, i) => {
         const userId = action.kind === 'invalidateAll' ? undefined : action.userId;
-        moreChannels.webhookInvalidation.publish({ eventName, kind: action.kind, userId, recorded } satisfies WebhookInvalidationEvent);
-      }
+        moreChannels.webhookInvalidation.publish({ eventName, kind: action.kind, userId, recorded: recorded[i] === true } satisfies WebhookInvalidationEvent);
+      });
     }
+    return recorded.every(Boolean);
   }
 
   /**
@@ -220,11 +226,8 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
       warned = true;
       logger.warn(`genauth-guard: webhook ${eventName} names no user the guard can identify (genauth.userIdType "${scope.userIdType}"); nothing was revoked`);
     }
-    try {
-      await apply(eventName, { kind: 'invalidateAll' });
-    } catch {
-      // The 400 stands either way.
-    }
+    // The 400 stands either way.
+    await applyAll(eventName, [{ kind: 'invalidateAll' }]);
     return webhookAnswer(400, { eventName, actions: [{ kind: 'invalidateAll' }] });
   }
 

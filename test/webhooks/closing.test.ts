@@ -8,6 +8,7 @@
 // - With cache.redis (a real redis-server), an invalidation in flight when close() is called is recorded
 //   and published through the app's client: 204, and another instance refuses the token; if the app
 //   destroys its client at once, the record fails and the answer is a 503.
+import diagnostics from 'node:diagnostics_channel';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -19,6 +20,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard } from '../../src/adapters/express.js';
 import { genauthGuard } from '../../src/adapters/fastify.js';
 import { createKoaGuard } from '../../src/adapters/koa.js';
+import type { WebhookEvent, WebhookInvalidationEvent, WebhookRejectedEvent } from '../../src/events.js';
 import type { RedisTierClient } from '../../src/index.js';
 import { RESOURCES, bearerFor, resetToAliceReading, seedStandardTenant, until, useEmulator } from '../fixtures.js';
 import { clients, closeInstances, freshPrefix, sharedOptions, startInstance, subscribed, wrappedClient, type Instance } from '../redis/harness.js';
@@ -80,6 +82,26 @@ const apps: Array<[string, () => Promise<Running>]> = [
 
 const BLOCK_ALICE = eventBody('user:blocked', { user: { userId: 'alice' } });
 
+/** What the webhook channels publish while it is on: the delivery, its refusal and its invalidations. */
+function watchWebhookChannels() {
+  const seen = { delivery: [] as WebhookEvent[], rejected: [] as WebhookRejectedEvent[], invalidations: [] as WebhookInvalidationEvent[] };
+  const handlers: Array<[string, (message: unknown) => void]> = [
+    ['genauth-guard:webhook', (message) => seen.delivery.push(message as WebhookEvent)],
+    ['genauth-guard:webhook:rejected', (message) => seen.rejected.push(message as WebhookRejectedEvent)],
+    ['genauth-guard:webhook:invalidation', (message) => seen.invalidations.push(message as WebhookInvalidationEvent)],
+  ];
+  for (const [name, handler] of handlers) diagnostics.subscribe(name, handler);
+  closers.push(async () => {
+    for (const [name, handler] of handlers) diagnostics.unsubscribe(name, handler);
+  });
+  return {
+    ...seen,
+    clear: () => {
+      for (const list of Object.values(seen)) list.length = 0;
+    },
+  };
+}
+
 function expectRetry(answer: { status: number; headers: Record<string, unknown> }): void {
   expect(answer.status).toBe(503);
   expect(answer.headers['retry-after']).toBe('5');
@@ -114,6 +136,28 @@ describe.each(apps)('%s, without a shared store: deliveries and close()', (_name
     expectRetry(await deliver(BLOCK_ALICE));
     expectRetry(await deliver(eventBody('role:updated', {})));
     expect((await deliver(eventBody('login', { id: 'alice' }))).status).toBe(204);
+  });
+
+  it('the diagnostics agree with the answer: recorded true and 204 while open; recorded false with the 503 not_recorded once closed', async () => {
+    const seen = watchWebhookChannels();
+    expect((await deliver(BLOCK_ALICE)).status).toBe(204);
+    expect(seen.invalidations.length).toBeGreaterThan(0);
+    expect(seen.invalidations).toEqual(seen.invalidations.map(() => expect.objectContaining({ eventName: 'user:blocked', userId: 'alice', recorded: true })));
+    expect(seen.delivery).toEqual([expect.objectContaining({ eventName: 'user:blocked', status: 204 })]);
+    seen.clear();
+    await app.close();
+    for (const body of [BLOCK_ALICE, eventBody('role:updated', {})]) {
+      expectRetry(await deliver(body));
+      // Made in the closed guard's memory only, which ends with it: held nowhere that counts.
+      expect(seen.invalidations.length).toBeGreaterThan(0);
+      expect(seen.invalidations.every((event) => event.recorded === false)).toBe(true);
+      expect(seen.rejected).toEqual([expect.objectContaining({ status: 503, reason: 'not_recorded' })]);
+      expect(seen.delivery).toEqual([expect.objectContaining({ status: 503 })]);
+      seen.clear();
+    }
+    // A user event naming no user the guard can identify: 400 as when open, its flush held nowhere either.
+    expect((await deliver(eventBody('user:blocked', { user: {} }))).status).toBe(400);
+    expect(seen.invalidations).toEqual([expect.objectContaining({ kind: 'invalidateAll', recorded: false })]);
   });
 
   it('a delivery whose body is still arriving when close() is called: 503 with Retry-After', async () => {
@@ -177,9 +221,13 @@ describe.skipIf(!runRedis)('with cache.redis: an invalidation in flight when clo
     const { closing, other, arm } = await pair((instance) => void instance.guard.close());
     const alice = await bearerFor(emulator(), 'alice');
     expect(await other.status(alice)).toBe(200);
+    const seen = watchWebhookChannels();
     arm();
     const answer = await deliverTo(closing);
     expect(answer.status).toBe(204);
+    // Closed, but held where it counts: recorded, as the 204 says.
+    expect(seen.invalidations.length).toBeGreaterThan(0);
+    expect(seen.invalidations.every((event) => event.recorded)).toBe(true);
     expect(await closing.status(alice)).toBe(503); // closed: not judged
     await until(async () => (await other.status(alice)) === 401, 5000, 'the other instance refusing the token');
   });
@@ -189,7 +237,10 @@ describe.skipIf(!runRedis)('with cache.redis: an invalidation in flight when clo
       void instance.guard.close();
       (client as unknown as { destroy(): void }).destroy();
     });
+    const seen = watchWebhookChannels();
     arm();
     expectRetry(await deliverTo(closing));
+    expect(seen.invalidations.some((event) => !event.recorded)).toBe(true);
+    expect(seen.rejected).toEqual([expect.objectContaining({ status: 503, reason: 'not_recorded' })]);
   });
 });
