@@ -9,7 +9,8 @@
  * that waited on its decision while the subscription was down, or across its return, has its user's
  * record read again (`missed`). How long the instance keeps deciding on its own copy while it cannot
  * hear is bounded (`cache.redisMaxUnsubscribed`): past the bound, still down, it drops what it cached
- * (`expired`) and a read Redis does not answer fails closed (503) everywhere a record is read. See
+ * (`expired`, again at each bound while down) and a read Redis does not answer fails closed (503)
+ * everywhere a record is read. See
  * docs/many-instances.md.
  */
 import type { SharedTier } from '../cache/redis/tier.js';
@@ -53,7 +54,7 @@ export interface UnsubscribedBound {
   readonly maxUnsubscribed: number | false;
   /** The 503's Retry-After (s). */
   readonly retryAfter: number;
-  /** The bound passed, still down: drop every local grant, verified token and read record. */
+  /** The bound passed, still down (and each bound again while it stays down): drop every local grant, verified token and read record. */
   expired(): void;
 }
 
@@ -130,6 +131,9 @@ export function createSharedRevocations(
       unheardTooLong = true;
       // What was cached may predate a revocation this instance never heard: every request reads again.
       bound.expired();
+      // And again every `maxUnsubscribed` while still down: what is cached after this drop (read from
+      // Redis then) would otherwise decide, unheard, until it expires (cache.ttl), whatever the bound.
+      startBound();
     }, bound.maxUnsubscribed);
     timer.unref?.();
   }

@@ -268,7 +268,8 @@ export interface CacheOptions {
    * subscription is down (or not yet up), where revocations and invalidations made on other instances
    * cannot reach it. Within it, a request whose user's revocation record Redis does not give is decided
    * on this instance's own copy. Past it, still down: the instance drops its cached grants and verified
-   * tokens (as when the subscription comes back), and a request whose user's record Redis does not give
+   * tokens (as when the subscription comes back), and again every `redisMaxUnsubscribed` while it stays
+   * down (so a revocation made meanwhile is read within the bound), and a request whose user's record Redis does not give
    * is a `503 ERR_PERMISSIONS_UNAVAILABLE`, never allowed; a record Redis gives is honoured. `false`:
    * no bound (such requests are decided on the local copy for as long as the outage lasts).
    * See docs/many-instances.md.

@@ -150,6 +150,26 @@ describe.skipIf(!run)('the bound on deciding while the subscription is down', ()
     expect(await status('alice')).toBe(503);
   });
 
+  it('the bound holds for as long as the outage: a revocation made after the first drop is seen within it too (Redis still gives records)', async () => {
+    // Grants fresh for a minute, the bound 300 ms: A cannot hear, but can still GET records.
+    const a = await instanceA({ ttl: 60_000, redisMaxUnsubscribed: 300 });
+    const b = await instanceB();
+    expect(await a.status(alice)).toBe(200);
+
+    // A's subscriber killed and kept from coming back; GET left to it.
+    expect(await ask(redis().port, `ACL SETUSER ${USER} off`)).toMatch(/^\+OK/);
+    expect(await ask(redis().port, `CLIENT KILL TYPE pubsub USER ${USER}`)).toMatch(/^:1/);
+    await until(() => a.guard.cacheStats().redis?.subscribed === false, 5000, "A's subscription down");
+    // Past the bound: the caches were dropped, and alice's token and grants are read and cached again.
+    await sleep(600);
+    expect(await a.status(alice)).toBe(200);
+
+    // Revoked on B after that: A never hears it, and its caches are fresh for a minute.
+    await b.guard.revokeUser('alice');
+    await sleep(1200);
+    expect(await a.answer(alice)).toMatchObject({ status: 401, detail: 'The token has been revoked' });
+  });
+
   it('within the bound, Redis trouble is no outage: the request is decided on the local copy', async () => {
     const a = await instanceA({ redisMaxUnsubscribed: 60_000 });
     await instanceB();
