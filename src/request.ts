@@ -57,7 +57,10 @@ export class NodeRequestView implements RequestLike {
     return this.message.method ?? 'GET';
   }
 
-  /** The target as received, mount prefix included (`originalUrl` under Express and Koa). */
+  /**
+   * The target to judge, mount prefix included: the one the adapter chose (under a rewrite, the path
+   * that runs: `routedTarget`), else `originalUrl`, else `url`.
+   */
   get url(): string {
     return this.target ?? this.message.originalUrl ?? this.message.url ?? '';
   }

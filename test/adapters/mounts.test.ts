@@ -191,6 +191,15 @@ describe.each([
       expect((await request(server).get('/api/servers').set('authorization', alice)).status).toBe(200);
     });
 
+    it('an absolute-form target to the mount is refused (400), never judged without its mount path', async () => {
+      // docs/fastify.md: Express keeps the origin in front of what its mount leaves (http://h/admin/keys).
+      emulator().setGrants('alice', READ_ALL_BUT_ADMIN);
+      const port = await portOf(mountFastify(express, await fastifyApp({ api: {} })));
+      const alice = await bearer('alice');
+      expect((await raw(port, 'GET', 'http://127.0.0.1/api/admin/keys', { authorization: alice })).status).toBe(400);
+      expect((await raw(port, 'GET', 'http://127.0.0.1/api/servers', { authorization: alice })).status).toBe(400);
+    });
+
     it('route config: a conditions.context function reads the URL the client sent', async () => {
       // A DENY that holds on /api/admin/* paths, by a context key the app derives from the request.
       emulator().setGrants('alice', [
