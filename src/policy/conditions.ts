@@ -97,9 +97,22 @@ function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
   return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
+/**
+ * Whether no reading in {@link TRIMS} can change `text`: empty, or both ends printable ASCII (U+0021 to
+ * U+007E), which no trim removes. Others (a space, a control character, any non-ASCII end) are trimmed
+ * each way to find out. It spares the common case three trims and their arrays on every evaluation.
+ */
+function untrimmable(text: string): boolean {
+  if (text.length === 0) return true;
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  return first > 0x20 && first < 0x7f && last > 0x20 && last < 0x7f;
+}
+
 /** `list` and each of its trimmed forms (`trim` applied to its text items) that differs from those before. */
 function trimmedForms<T>(list: readonly T[]): ReadonlyArray<readonly T[]> {
   const forms: (readonly T[])[] = [list];
+  if (list.every((item) => typeof item !== 'string' || untrimmable(item))) return forms;
   for (const trim of TRIMS) {
     const trimmed = list.map((item) => (typeof item === 'string' ? (trim(item) as T) : item));
     if (!forms.some((form) => sameList(form, trimmed))) forms.push(trimmed);
@@ -146,6 +159,7 @@ function everyReading<T>(condition: PolicyCondition, actuals: readonly T[], test
 
 /** The context's text as given and trimmed each way, without repeats. */
 function actualTexts(actual: string): readonly string[] {
+  if (untrimmable(actual)) return [actual];
   return trimmedForms([actual]).map((form) => form[0]!);
 }
 
