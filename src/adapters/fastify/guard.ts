@@ -31,7 +31,7 @@ export type RouteHook = (request: FastifyRequest, reply: FastifyReply, done: Hoo
  * received, or as the instance's `rewriteUrl` rewrote it (Fastify then keeps the received one in
  * `raw.originalUrl`, which is never judged: an alias the client sent must not be judged in place of the
  * route that runs), with the mount path in front when an Express app mounted the instance
- * ({@link fastifyTarget}). Fastify routes on a decoded, optionally slash- and case-insensitive path, but
+ * (`fastifyTarget`). Fastify routes on a decoded, optionally slash- and case-insensitive path, but
  * the guard judges the same raw string as on every other adapter.
  */
 export function fastifyRequest(request: FastifyRequest): RequestLike {
