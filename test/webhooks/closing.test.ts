@@ -9,23 +9,14 @@
 //   and published through the app's client: 204, and another instance refuses the token; if the app
 //   destroys its client at once, the record fails and the answer is a 503.
 import diagnostics from 'node:diagnostics_channel';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import Router from '@koa/router';
-import express from 'express';
-import Fastify from 'fastify';
-import Koa from 'koa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createExpressGuard } from '../../src/adapters/express.js';
-import { genauthGuard } from '../../src/adapters/fastify.js';
-import { createKoaGuard } from '../../src/adapters/koa.js';
 import type { WebhookEvent, WebhookInvalidationEvent, WebhookRejectedEvent } from '../../src/events.js';
 import type { RedisTierClient } from '../../src/index.js';
 import { RESOURCES, bearerFor, resetToAliceReading, seedStandardTenant, until, useEmulator } from '../fixtures.js';
 import { clients, closeInstances, freshPrefix, sharedOptions, startInstance, subscribed, wrappedClient, type Instance } from '../redis/harness.js';
 import { redisTestsRun, startRedisServer, type RedisServer } from '../redis/server.js';
-import { eventBody, jsonHeaders, post } from './http.js';
+import { eventBody, jsonHeaders, post, webhookApps, type WebhookApp } from './http.js';
 
 const SECRET = 'whsec-closing-0123456789';
 const emulator = useEmulator();
@@ -35,50 +26,10 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-async function listen(server: Server): Promise<number> {
-  await new Promise((resolve) => server.once('listening', resolve));
-  closers.push(() => new Promise((resolve) => server.close(resolve)));
-  return (server.address() as AddressInfo).port;
-}
-
-/** An app with the webhook route at /hooks/genauth and the guard's close(). */
-interface Running {
-  port: number;
-  close(): Promise<void>;
-}
-
 const options = () => ({ ...emulator().guardOptions(), logger: false as const, genauth: { ...emulator().guardOptions().genauth, timeout: 2000 } });
 
-const apps: Array<[string, () => Promise<Running>]> = [
-  ['Express', async () => {
-    const guard = createExpressGuard(options());
-    closers.push(() => guard.close());
-    const app = express();
-    app.post('/hooks/genauth', guard.webhook({ secret: SECRET }));
-    app.get('/reports', guard.requirePermission('reports', 'reports:Read'), (_req, res) => void res.json({ ok: true }));
-    return { port: await listen(app.listen(0, '127.0.0.1')), close: () => guard.close() };
-  }],
-  ['Koa', async () => {
-    const guard = createKoaGuard(options());
-    closers.push(() => guard.close());
-    const app = new Koa();
-    const router = new Router();
-    router.post('/hooks/genauth', guard.webhook({ secret: SECRET }));
-    router.get('/reports', guard.requirePermission('reports', 'reports:Read'), (ctx) => {
-      ctx.body = { ok: true };
-    });
-    app.use(router.routes());
-    return { port: await listen(app.listen(0, '127.0.0.1')), close: () => guard.close() };
-  }],
-  ['Fastify', async () => {
-    const app = Fastify();
-    await app.register(genauthGuard, { ...options(), webhook: { path: '/hooks/genauth', secret: SECRET } });
-    app.get('/reports', { config: { genauth: { resource: 'reports', requirement: 'reports:Read' } } }, async () => ({ ok: true }));
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    closers.push(() => app.close());
-    return { port: (app.server.address() as AddressInfo).port, close: () => app.genauth.close() };
-  }],
-];
+/** Each adapter's app with the webhook route at /hooks/genauth, and its guard's close(). */
+const apps = webhookApps({ options, secret: SECRET, requirement: 'reports:Read', closers });
 
 const BLOCK_ALICE = eventBody('user:blocked', { user: { userId: 'alice' } });
 
@@ -109,7 +60,7 @@ function expectRetry(answer: { status: number; headers: Record<string, unknown> 
 }
 
 describe.each(apps)('%s, without a shared store: deliveries and close()', (_name, start) => {
-  let app: Running;
+  let app: WebhookApp;
   beforeEach(async () => {
     resetToAliceReading(emulator());
     app = await start();

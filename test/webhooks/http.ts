@@ -1,6 +1,19 @@
-/** A small undici client for the webhook tests: posts a body with chosen headers, returns status, headers and text. */
+/**
+ * For the webhook tests: a small undici client (posts a body with chosen headers, returns status,
+ * headers and text), delivery bodies, and each adapter's app with the webhook route.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
+import Router from '@koa/router';
+import express from 'express';
+import Fastify from 'fastify';
+import Koa from 'koa';
 import { request } from 'undici';
+import { createExpressGuard } from '../../src/adapters/express.js';
+import { genauthGuard } from '../../src/adapters/fastify.js';
+import { createKoaGuard } from '../../src/adapters/koa.js';
+import type { GuardOptions, Requirement } from '../../src/index.js';
 
 export interface Posted {
   status: number;
@@ -49,4 +62,63 @@ export function chunked(bytes: number): Readable {
       yield tail;
     })(),
   );
+}
+
+/** An app {@link webhookApps} started: its port, and its guard's close(). */
+export interface WebhookApp {
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface WebhookAppsSetup {
+  /** The guard's options, called once for each app started. */
+  options: () => GuardOptions;
+  /** The webhook route's secret. */
+  secret: string;
+  /** What GET /reports requires (resource `reports`). */
+  requirement: Requirement;
+  /** Where each app pushes its closing (the guard's, the server's), for the test file's afterEach to run. */
+  closers: Array<() => Promise<unknown>>;
+}
+
+/**
+ * Each adapter's app as `[name, start]` rows for `describe.each`: the webhook route at /hooks/genauth
+ * (no body parser before it), GET /reports guarded, listening on 127.0.0.1.
+ */
+export function webhookApps({ options, secret, requirement, closers }: WebhookAppsSetup): Array<[string, () => Promise<WebhookApp>]> {
+  async function listen(server: Server): Promise<number> {
+    await new Promise((resolve) => server.once('listening', resolve));
+    closers.push(() => new Promise((resolve) => server.close(resolve)));
+    return (server.address() as AddressInfo).port;
+  }
+  return [
+    ['Express', async () => {
+      const guard = createExpressGuard(options());
+      closers.push(() => guard.close());
+      const app = express();
+      app.post('/hooks/genauth', guard.webhook({ secret }));
+      app.get('/reports', guard.requirePermission('reports', requirement), (_req, res) => void res.json({ ok: true }));
+      return { port: await listen(app.listen(0, '127.0.0.1')), close: () => guard.close() };
+    }],
+    ['Koa', async () => {
+      const guard = createKoaGuard(options());
+      closers.push(() => guard.close());
+      const app = new Koa();
+      const router = new Router();
+      router.post('/hooks/genauth', guard.webhook({ secret }));
+      router.get('/reports', guard.requirePermission('reports', requirement), (ctx) => {
+        ctx.body = { ok: true };
+      });
+      app.use(router.routes());
+      return { port: await listen(app.listen(0, '127.0.0.1')), close: () => guard.close() };
+    }],
+    ['Fastify', async () => {
+      const app = Fastify();
+      await app.register(genauthGuard, { ...options(), webhook: { path: '/hooks/genauth', secret } });
+      app.get('/reports', { config: { genauth: { resource: 'reports', requirement } } }, async () => ({ ok: true }));
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      closers.push(() => app.close());
+      return { port: (app.server.address() as AddressInfo).port, close: () => app.genauth.close() };
+    }],
+  ];
 }

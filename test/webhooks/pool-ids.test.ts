@@ -3,18 +3,9 @@
 // the same id in another letter case or with whitespace around it is ours (hex ids have no case), and
 // a value that is not a string names no pool. Dropping a revocation of ours is the failure to avoid;
 // acting on one that may be ours is safe.
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Router from '@koa/router';
-import express from 'express';
-import Fastify from 'fastify';
-import Koa from 'koa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createExpressGuard } from '../../src/adapters/express.js';
-import { genauthGuard } from '../../src/adapters/fastify.js';
-import { createKoaGuard } from '../../src/adapters/koa.js';
 import { bearerFor, seedStandardTenant, useEmulator } from '../fixtures.js';
-import { jsonHeaders, post } from './http.js';
+import { jsonHeaders, post, webhookApps } from './http.js';
 
 const SECRET = 'whsec-pools-0123456789';
 const POOL = '65a1f0c3e4b0a1b2c3d4e5f6';
@@ -33,47 +24,12 @@ afterEach(async () => {
 const options = () => ({ ...emulator().guardOptions(), logger: { warn: (line: string) => void warnings.push(line) } });
 const readers = ['reports:Read', 'reports:Admin'];
 
-async function listen(server: Server): Promise<number> {
-  await new Promise((resolve) => server.once('listening', resolve));
-  closers.push(() => new Promise((resolve) => server.close(resolve)));
-  return (server.address() as AddressInfo).port;
-}
-
-const apps: Array<[string, () => Promise<number>]> = [
-  ['Express', async () => {
-    const guard = createExpressGuard(options());
-    closers.push(() => guard.close());
-    const app = express();
-    app.post('/hooks/genauth', guard.webhook({ secret: SECRET }));
-    app.get('/reports', guard.requirePermission('reports', { anyOf: readers }), (_req, res) => void res.json({ ok: true }));
-    return listen(app.listen(0, '127.0.0.1'));
-  }],
-  ['Koa', async () => {
-    const guard = createKoaGuard(options());
-    closers.push(() => guard.close());
-    const app = new Koa();
-    const router = new Router();
-    router.post('/hooks/genauth', guard.webhook({ secret: SECRET }));
-    router.get('/reports', guard.requirePermission('reports', { anyOf: readers }), (ctx) => {
-      ctx.body = { ok: true };
-    });
-    app.use(router.routes());
-    return listen(app.listen(0, '127.0.0.1'));
-  }],
-  ['Fastify', async () => {
-    const app = Fastify();
-    await app.register(genauthGuard, { ...options(), webhook: { path: '/hooks/genauth', secret: SECRET } });
-    app.get('/reports', { config: { genauth: { resource: 'reports', requirement: { anyOf: readers } } } }, async () => ({ ok: true }));
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    closers.push(() => app.close());
-    return (app.server.address() as AddressInfo).port;
-  }],
-];
+const apps = webhookApps({ options, secret: SECRET, requirement: { anyOf: readers }, closers });
 
 describe.each(apps)('%s webhook route: the user pool a delivery names', (_name, start) => {
   let port: number;
   beforeEach(async () => {
-    port = await start();
+    port = (await start()).port;
   });
   const reports = async (authorization: string) => (await post(port, '/reports', { method: 'GET', headers: { authorization } })).status;
   const block = (headers: Record<string, string>, data: Record<string, unknown>) =>

@@ -4,19 +4,10 @@
 // in a form), is a 400 problem+json and nothing is flushed or revoked; a delivery naming another user
 // pool than genauth.userPoolId is a 204 that does nothing, with one warning and `ignored` on the channel.
 import diagnostics from 'node:diagnostics_channel';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Router from '@koa/router';
-import express from 'express';
-import Fastify from 'fastify';
-import Koa from 'koa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createExpressGuard } from '../../src/adapters/express.js';
-import { genauthGuard } from '../../src/adapters/fastify.js';
-import { createKoaGuard } from '../../src/adapters/koa.js';
 import type { WebhookEvent } from '../../src/index.js';
 import { bearerFor, seedStandardTenant, useEmulator } from '../fixtures.js';
-import { jsonHeaders, post } from './http.js';
+import { jsonHeaders, post, webhookApps } from './http.js';
 
 const SECRET = 'whsec-strict-0123456789';
 const emulator = useEmulator();
@@ -33,43 +24,8 @@ afterEach(async () => {
 const options = () => ({ ...emulator().guardOptions(), logger: { warn: (line: string) => void warnings.push(line) } });
 const readers = ['reports:Read', 'reports:Admin'];
 
-async function listen(server: Server): Promise<number> {
-  await new Promise((resolve) => server.once('listening', resolve));
-  closers.push(() => new Promise((resolve) => server.close(resolve)));
-  return (server.address() as AddressInfo).port;
-}
-
 /** Each adapter's app: the webhook route at /hooks/genauth (no body parser before it), GET /reports guarded. */
-const apps: Array<[string, () => Promise<number>]> = [
-  ['Express', async () => {
-    const guard = createExpressGuard(options());
-    closers.push(() => guard.close());
-    const app = express();
-    app.post('/hooks/genauth', guard.webhook({ secret: SECRET }));
-    app.get('/reports', guard.requirePermission('reports', { anyOf: readers }), (_req, res) => void res.json({ ok: true }));
-    return listen(app.listen(0, '127.0.0.1'));
-  }],
-  ['Koa', async () => {
-    const guard = createKoaGuard(options());
-    closers.push(() => guard.close());
-    const app = new Koa();
-    const router = new Router();
-    router.post('/hooks/genauth', guard.webhook({ secret: SECRET }));
-    router.get('/reports', guard.requirePermission('reports', { anyOf: readers }), (ctx) => {
-      ctx.body = { ok: true };
-    });
-    app.use(router.routes());
-    return listen(app.listen(0, '127.0.0.1'));
-  }],
-  ['Fastify', async () => {
-    const app = Fastify();
-    await app.register(genauthGuard, { ...options(), webhook: { path: '/hooks/genauth', secret: SECRET } });
-    app.get('/reports', { config: { genauth: { resource: 'reports', requirement: { anyOf: readers } } } }, async () => ({ ok: true }));
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    closers.push(() => app.close());
-    return (app.server.address() as AddressInfo).port;
-  }],
-];
+const apps = webhookApps({ options, secret: SECRET, requirement: { anyOf: readers }, closers });
 
 const FORM = 'application/x-www-form-urlencoded';
 const JSON_TYPE = 'application/json';
@@ -94,7 +50,7 @@ const unreadable: Array<[string, string | Buffer, string]> = [
 describe.each(apps)('%s webhook route', (_name, start) => {
   let port: number;
   beforeEach(async () => {
-    port = await start();
+    port = (await start()).port;
   });
   const reports = async (authorization: string) => (await post(port, '/reports', { method: 'GET', headers: { authorization } })).status;
   const deliver = (body: string | Buffer, type: string, extra: Record<string, string> = {}) =>
