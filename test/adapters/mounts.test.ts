@@ -107,6 +107,18 @@ async function fastifyApp(guardOptions: Partial<FastifyGuardOptions>, server: Fa
   return app;
 }
 
+/** An Express app with the guard's api() in front of a handler that answers every path (to be mounted). */
+function expressApiApp(express: ExpressModule): ReturnType<ExpressModule> {
+  const guard: ExpressGuard = createExpressGuard(emulator().guardOptions());
+  cleanups.push(() => guard.close());
+  const app = express();
+  app.use(guard.api());
+  app.use((req, res) => {
+    res.json(answer(req.url, req.genauth?.identity.userId));
+  });
+  return app;
+}
+
 /** `host.use('/api', ...)`: Express strips `/api` from `req.url` and keeps it in `req.baseUrl`. */
 function mountFastify(express: ExpressModule, app: Pick<FastifyInstance, 'routing'>): Server {
   const host = express();
@@ -252,13 +264,7 @@ describe.each([
 
   describe('mounted by a host that is not an Express router (Connect) under /api', () => {
     async function expressInConnect(): Promise<Server> {
-      const guard: ExpressGuard = createExpressGuard(emulator().guardOptions());
-      cleanups.push(() => guard.close());
-      const app = express();
-      app.use(guard.api());
-      app.use((req, res) => {
-        res.json(answer(req.url, req.genauth?.identity.userId));
-      });
+      const app = expressApiApp(express);
       return connectHost('/api', app as unknown as (req: IncomingMessage, res: ServerResponse) => void);
     }
 
@@ -306,13 +312,7 @@ describe.each([
 
   it('an Express sub-app judges an absolute-form target with its mount path', async () => {
     emulator().setGrants('alice', READ_ALL_BUT_ADMIN);
-    const guard: ExpressGuard = createExpressGuard(emulator().guardOptions());
-    cleanups.push(() => guard.close());
-    const sub = express();
-    sub.use(guard.api());
-    sub.use((req, res) => {
-      res.json(answer(req.url, req.genauth?.identity.userId));
-    });
+    const sub = expressApiApp(express);
     const host = express();
     host.use('/api', sub);
     const port = await portOf(listen(host));
@@ -324,13 +324,7 @@ describe.each([
   it('an Express sub-app behind a host rewrite that lengthens the URL judges the path it runs, mount path included', async () => {
     emulator().setGrants('alice', READ_ALL_BUT_ADMIN);
     emulator().setGrants('bob', [{ resourceCode: 'keys', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/admin/keys' }]);
-    const guard: ExpressGuard = createExpressGuard(emulator().guardOptions());
-    cleanups.push(() => guard.close());
-    const sub = express();
-    sub.use(guard.api());
-    sub.use((req, res) => {
-      res.json(answer(req.url, req.genauth?.identity.userId));
-    });
+    const sub = expressApiApp(express);
     const host = express();
     // GET /k runs /admin/keys of the sub-app: /api/admin/keys in the host's terms.
     host.use((req, _res, next) => {
@@ -346,13 +340,7 @@ describe.each([
   it('an Express sub-app with api() inside it judges req.originalUrl, mount path included', async () => {
     emulator().setGrants('alice', READ_ALL_BUT_ADMIN);
     emulator().setGrants('bob', SERVERS_ONLY);
-    const guard: ExpressGuard = createExpressGuard(emulator().guardOptions());
-    cleanups.push(() => guard.close());
-    const sub = express();
-    sub.use(guard.api());
-    sub.use((req, res) => {
-      res.json(answer(req.url, req.genauth?.identity.userId));
-    });
+    const sub = expressApiApp(express);
     const host = express();
     host.use('/api', sub);
     const server = listen(host);
