@@ -10,10 +10,13 @@ import express from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
 import { request } from 'undici';
+import { afterEach, beforeEach } from 'vitest';
 import { createExpressGuard } from '../../src/adapters/express.js';
 import { genauthGuard } from '../../src/adapters/fastify.js';
 import { createKoaGuard } from '../../src/adapters/koa.js';
 import type { GuardOptions, Requirement } from '../../src/index.js';
+import type { GenAuthEmulator } from '../../src/testing/index.js';
+import { seedStandardTenant } from '../fixtures.js';
 
 export interface Posted {
   status: number;
@@ -121,4 +124,26 @@ export function webhookApps({ options, secret, requirement, closers }: WebhookAp
       return { port: (app.server.address() as AddressInfo).port, close: () => app.genauth.close() };
     }],
   ];
+}
+
+/**
+ * A webhook test file's set-up (call at its top level): before each test the standard tenant seeded and
+ * the warnings cleared, after it every app started closed; the guard's warnings are collected in
+ * `warnings`. `apps` as {@link webhookApps} gives them, with the emulator's guard options.
+ */
+export function useWebhookApps(emulator: () => GenAuthEmulator, { secret, requirement }: Pick<WebhookAppsSetup, 'secret' | 'requirement'>): {
+  apps: Array<[string, () => Promise<WebhookApp>]>;
+  warnings: string[];
+} {
+  const closers: Array<() => Promise<unknown>> = [];
+  const warnings: string[] = [];
+  beforeEach(() => {
+    seedStandardTenant(emulator());
+    warnings.length = 0;
+  });
+  afterEach(async () => {
+    await Promise.all(closers.splice(0).map((close) => close()));
+  });
+  const options = () => ({ ...emulator().guardOptions(), logger: { warn: (line: string) => void warnings.push(line) } });
+  return { apps: webhookApps({ options, secret, requirement, closers }), warnings };
 }

@@ -3,28 +3,15 @@
 // the same id in another letter case or with whitespace around it is ours (hex ids have no case), and
 // a value that is not a string names no pool. Dropping a revocation of ours is the failure to avoid;
 // acting on one that may be ours is safe.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bearerFor, seedStandardTenant, useEmulator } from '../fixtures.js';
-import { jsonHeaders, post, webhookApps } from './http.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { bearerFor, useEmulator } from '../fixtures.js';
+import { jsonHeaders, post, useWebhookApps } from './http.js';
 
 const SECRET = 'whsec-pools-0123456789';
 const POOL = '65a1f0c3e4b0a1b2c3d4e5f6';
 const OTHER_POOL = '65a1f0c3e4b0a1b2c3d4e5f7';
 const emulator = useEmulator({ userPoolId: POOL });
-const closers: Array<() => Promise<unknown>> = [];
-let warnings: string[] = [];
-beforeEach(() => {
-  seedStandardTenant(emulator());
-  warnings = [];
-});
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
-
-const options = () => ({ ...emulator().guardOptions(), logger: { warn: (line: string) => void warnings.push(line) } });
-const readers = ['reports:Read', 'reports:Admin'];
-
-const apps = webhookApps({ options, secret: SECRET, requirement: { anyOf: readers }, closers });
+const { apps, warnings } = useWebhookApps(emulator, { secret: SECRET, requirement: { anyOf: ['reports:Read', 'reports:Admin'] } });
 
 describe.each(apps)('%s webhook route: the user pool a delivery names', (_name, start) => {
   let port: number;

@@ -6,26 +6,13 @@
 import diagnostics from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WebhookEvent } from '../../src/index.js';
-import { bearerFor, seedStandardTenant, useEmulator } from '../fixtures.js';
-import { jsonHeaders, post, webhookApps } from './http.js';
+import { bearerFor, useEmulator } from '../fixtures.js';
+import { jsonHeaders, post, useWebhookApps } from './http.js';
 
 const SECRET = 'whsec-strict-0123456789';
 const emulator = useEmulator();
-const closers: Array<() => Promise<unknown>> = [];
-let warnings: string[] = [];
-beforeEach(() => {
-  seedStandardTenant(emulator());
-  warnings = [];
-});
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
-
-const options = () => ({ ...emulator().guardOptions(), logger: { warn: (line: string) => void warnings.push(line) } });
-const readers = ['reports:Read', 'reports:Admin'];
-
 /** Each adapter's app: the webhook route at /hooks/genauth (no body parser before it), GET /reports guarded. */
-const apps = webhookApps({ options, secret: SECRET, requirement: { anyOf: readers }, closers });
+const { apps, warnings } = useWebhookApps(emulator, { secret: SECRET, requirement: { anyOf: ['reports:Read', 'reports:Admin'] } });
 
 const FORM = 'application/x-www-form-urlencoded';
 const JSON_TYPE = 'application/json';
