@@ -10,7 +10,8 @@ import 'reflect-metadata';
 import { ForbiddenException, Injectable, Module, UseGuards, type DynamicModule, type Type } from '@nestjs/common';
 import { ExternalContextCreator } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Authenticated, GenAuthGuard, GenAuthGuardModule, Public, RequirePermission } from '../../src/adapters/nest/index.js';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
+import { Authenticated, GenAuth, GenAuthGuard, GenAuthGuardModule, Public, RequirePermission, type GenAuthContext } from '../../src/adapters/nest/index.js';
 import { seedStandardTenant } from '../fixtures.js';
 import { startNestApp, type Platform, type StartedNestApp } from '../nest/app.js';
 import { capture, describeError, expectNoLeak, forbiddenStrings, optionsFor, useAdversarialEnv } from './harness.js';
@@ -50,6 +51,13 @@ class EventsGateway {
   @Public()
   open(): string {
     return ran();
+  }
+
+  /** What `@GenAuth()` hands a public handler outside HTTP. */
+  @Public()
+  whoami(@GenAuth() auth: GenAuthContext | undefined, @GenAuth('identity') identity: unknown): unknown {
+    ran();
+    return { auth, identity };
   }
 }
 
@@ -119,7 +127,10 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
   function invoke(app: StartedNestApp, gateway: Type, method: string, contextType: string, args: unknown[]): Promise<unknown> {
     const instance = app.app.get(gateway, { strict: false }) as Record<string, (...a: unknown[]) => unknown>;
     const creator = app.app.get(ExternalContextCreator);
-    const run = creator.create(instance, instance[method] as (...a: unknown[]) => unknown, method, undefined, undefined, undefined, undefined, undefined, contextType);
+    // Parameter metadata under Nest's key (as @nestjs/microservices, websockets and graphql read it);
+    // the built-in parameter types answer the payload, as RpcParamsFactory's @Payload() does.
+    const params = { exchangeKeyForValue: (_type: number, _data: unknown, args: unknown[]) => args[0] };
+    const run = creator.create(instance, instance[method] as (...a: unknown[]) => unknown, method, ROUTE_ARGS_METADATA, params, undefined, undefined, undefined, contextType);
     return run(...args);
   }
 
@@ -150,6 +161,15 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
 
     it('refuses with the guard applied per class (globalGuard: false)', async () => {
       await expectRefusedOutsideHttp(invoke(perClass, GuardedEventsGateway, 'permission', contextType, args()));
+    });
+
+    it('@GenAuth() gives a public handler nothing, even when the payload carries a `genauth` field', async () => {
+      // Outside HTTP the first argument is the message payload (rpc), the socket (ws) or the parent
+      // value (graphql): a forged `genauth` in it must not read as a verified identity.
+      const forged = { genauth: { identity: { userId: 'admin', claims: {} }, decision: { allowed: true, reason: 'allowed' } } };
+      const rest = args().slice(1);
+      await expect(invoke(global, EventsGateway, 'whoami', contextType, [forged, ...rest])).resolves.toEqual({ auth: undefined, identity: undefined });
+      expect(capture.handled).toBe(1);
     });
 
     it('runs a @Public() handler', async () => {

@@ -83,11 +83,15 @@ export function genauthContextOf(request: unknown): GenAuthContext | undefined {
 
 /**
  * Parameter decorator: the verified identity and decision the guard attached (`undefined` on a public
- * route). Pass `'identity'` or `'decision'` to get one part.
+ * route, and always outside HTTP, where the guard verifies nothing). Pass `'identity'` or `'decision'`
+ * to get one part.
  * @example start(\@GenAuth() auth: GenAuthContext, \@GenAuth('identity') identity: Identity) {}
  */
 export const GenAuth: (field?: keyof GenAuthContext) => ParameterDecorator = createParamDecorator(
   (field: keyof GenAuthContext | undefined, context: ExecutionContext) => {
+    // Outside HTTP the first argument is the RPC payload, the socket or the GraphQL parent value: a
+    // `genauth` field there is the sender's data, never something the guard verified.
+    if (context.getType() !== 'http') return undefined;
     const attached = genauthContextOf(context.switchToHttp().getRequest());
     return field === undefined ? attached : attached?.[field];
   },
