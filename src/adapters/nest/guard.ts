@@ -47,7 +47,9 @@ export class GenAuthGuard implements CanActivate {
 
   /**
    * Resolves `true` to let the request through, `false` when the client left while the guard waited
-   * (the handler must not run; Nest's exception layer then answers the closed connection).
+   * (the handler must not run; Nest's exception layer then answers the closed connection). Outside HTTP
+   * (`rpc`, `ws`, `graphql`, ...) it verifies nothing: `true` for a `@Public()` handler, else `false`,
+   * which each transport answers with its own "Forbidden resource" exception.
    * @throws GenAuthException on every rejection (after writing the answer unless `passErrors`).
    */
   async canActivate(context: ExecutionContext): Promise<boolean> {

@@ -1,0 +1,203 @@
+/**
+ * How the Nest policy decorators compose, on real apps over both platforms: class and handler policies,
+ * two policies on one target, policies on a base controller's methods, and the guard applied twice
+ * (global and `@UseGuards(GenAuthGuard)`). Every outcome is the documented one and fails closed.
+ */
+import 'reflect-metadata';
+import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
+import diagnostics from 'node:diagnostics_channel';
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Authenticated, GenAuth, GenAuthGuard, GenAuthGuardModule, GenAuthService, Public, RequirePermission, type GenAuthContext } from '../../src/adapters/nest/index.js';
+import { HANDLED, startNestApp, type Platform, type StartedNestApp } from './app.js';
+import { bearerFor, RESOURCES, seedStandardTenant, useEmulator } from '../fixtures.js';
+
+const emulator = useEmulator();
+
+type Handled = () => void;
+
+/** A base class with routes and policies of its own (not itself a controller). */
+class BaseReports {
+  constructor(@Inject(HANDLED) protected readonly handled: Handled) {}
+
+  /** Inherited as is by the subclasses: route and requirement alike. */
+  @Get('admin')
+  @RequirePermission('reports', 'reports:Admin')
+  admin(@GenAuth() auth: GenAuthContext) {
+    this.handled();
+    return { ok: true, user: auth.identity.userId };
+  }
+
+  /** Overridden below without a policy. */
+  @Get('read')
+  @RequirePermission('reports', 'reports:Read')
+  read() {
+    this.handled();
+    return { ok: true };
+  }
+}
+
+/** A public subclass: the base handler's own requirement still wins over the subclass's @Public(). */
+@Controller('inherited-public')
+@Public()
+class PublicSubclass extends BaseReports {}
+
+/** An override re-declares the route but no policy: it has the class's policy, here the default (deny). */
+@Controller('inherited-override')
+class OverridingSubclass extends BaseReports {
+  @Get('read')
+  override read() {
+    this.handled();
+    return { ok: true, overridden: true };
+  }
+}
+
+/** The guard is global and also applied to this controller. */
+@Controller('twice')
+@UseGuards(GenAuthGuard)
+class TwiceGuardedController {
+  constructor(@Inject(HANDLED) private readonly handled: Handled) {}
+
+  @Get()
+  @RequirePermission('reports', 'reports:Read')
+  read(@GenAuth() auth: GenAuthContext) {
+    this.handled();
+    return { ok: true, user: auth.identity.userId };
+  }
+}
+
+const PLATFORMS: Platform[] = ['express', 'fastify'];
+
+describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
+  let app: StartedNestApp;
+  let handled = 0;
+  const decisions: unknown[] = [];
+  const onDecision = (event: unknown) => void decisions.push(event);
+
+  beforeAll(async () => {
+    diagnostics.subscribe('genauth-guard:decision', onDecision);
+    app = await startNestApp({
+      platform,
+      genauth: GenAuthGuardModule.forRoot(emulator().guardOptions()),
+      handled: () => void handled++,
+      controllers: [PublicSubclass, OverridingSubclass, TwiceGuardedController],
+    });
+  });
+  afterAll(async () => {
+    diagnostics.unsubscribe('genauth-guard:decision', onDecision);
+    await app?.close();
+  });
+  beforeEach(async () => {
+    seedStandardTenant(emulator());
+    await app.app.get(GenAuthService).invalidateAll();
+    handled = 0;
+    decisions.length = 0;
+    emulator().resetCalls();
+  });
+
+  const get = async (path: string, user?: string) => {
+    const req = request(app.url).get(`/api/v1${path}`);
+    return user === undefined ? req : req.set('authorization', await bearerFor(emulator(), user));
+  };
+
+  describe('a base controller method', () => {
+    it("keeps its route and requirement in a @Public() subclass (the handler's policy wins)", async () => {
+      expect((await get('/inherited-public/admin')).status).toBe(401);
+      expect((await get('/inherited-public/admin', 'alice')).status).toBe(403);
+      expect(handled).toBe(0);
+      emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Admin'] }]);
+      await app.app.get(GenAuthService).invalidateUser('alice');
+      const ok = await get('/inherited-public/admin', 'alice');
+      expect(ok.status).toBe(200);
+      expect(ok.body).toEqual({ ok: true, user: 'alice' });
+    });
+
+    it("an override without a policy has the class's (here none: the default deny), not the base method's", async () => {
+      expect((await get('/inherited-override/read')).status).toBe(401);
+      // alice holds reports:Read, which the base method asked for: the override is closed regardless.
+      expect((await get('/inherited-override/read', 'alice')).status).toBe(403);
+      expect(handled).toBe(0);
+      // The inherited, not overridden, handler keeps its own requirement.
+      expect((await get('/inherited-override/admin', 'alice')).status).toBe(403);
+    });
+  });
+
+  describe('the guard applied globally and with @UseGuards(GenAuthGuard)', () => {
+    it('a refusal is answered once, by the first run; the handler does not run', async () => {
+      const res = await get('/twice');
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      expect(JSON.parse(res.text)).toMatchObject({ status: 401, code: 'ERR_MISSING_TOKEN' });
+      const denied = await get('/twice', 'bob');
+      expect(denied.status).toBe(403);
+      expect(JSON.parse(denied.text)).toMatchObject({ status: 403 });
+      expect(decisions).toHaveLength(1);
+      expect(handled).toBe(0);
+    });
+
+    it('an allowed request is checked twice (two decisions published), the grants are fetched once', async () => {
+      const res = await get('/twice', 'alice');
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ ok: true, user: 'alice' });
+      expect(handled).toBe(1);
+      expect(decisions).toHaveLength(2);
+      expect(emulator().callCount(RESOURCES)).toBe(1);
+    });
+  });
+});
+
+describe('two policies on one target are refused at definition, in either order', () => {
+  const cases: Array<[string, () => unknown]> = [
+    ['@Authenticated + @RequirePermission on a handler', () => {
+      class C {
+        @Authenticated()
+        @RequirePermission('reports', 'reports:Read')
+        h() {}
+      }
+      return C;
+    }],
+    ['@RequirePermission + @Authenticated on a handler', () => {
+      class C {
+        @RequirePermission('reports', 'reports:Read')
+        @Authenticated()
+        h() {}
+      }
+      return C;
+    }],
+    ['two @RequirePermission on a handler', () => {
+      class C {
+        @RequirePermission('reports', 'reports:Read')
+        @RequirePermission('reports', 'reports:Admin')
+        h() {}
+      }
+      return C;
+    }],
+    ['two @RequirePermission on a class', () => {
+      @RequirePermission('reports', 'reports:Read')
+      @RequirePermission('reports', 'reports:Admin')
+      class C {}
+      return C;
+    }],
+    ['@Public + @Authenticated on a class', () => {
+      @Public()
+      @Authenticated()
+      class C {}
+      return C;
+    }],
+  ];
+  it.each(cases)('%s', (_name, define) => {
+    expect(define).toThrow(TypeError);
+    expect(define).toThrow(/more than one of @RequirePermission\/@Public\/@Authenticated/);
+  });
+
+  it('a subclass may have its own class policy over its base class\'s (it overrides, as on a handler)', () => {
+    @RequirePermission('reports', 'reports:Read')
+    class Base {}
+    expect(() => {
+      @Public()
+      class Sub extends Base {}
+      return Sub;
+    }).not.toThrow();
+  });
+});
