@@ -10,7 +10,7 @@ import { GuardNotReadyError, type ReadinessReason } from '../core/readiness.js';
 import { genauthProblem, isOutageStatus, upstreamStatus } from '../core/setup-problems.js';
 import { GenAuthApiError } from '../errors.js';
 import type { GuardOptions } from '../options/types.js';
-import type { Io } from './io.js';
+import { shownUrl, type Io } from './io.js';
 
 /** One problem found, as `--json` prints it. */
 export interface ConnectivityProblem extends ReadinessReason {
@@ -87,7 +87,7 @@ export async function checkConnectivity(options: GuardOptions, io: Io): Promise<
   const guard = createGuard({ ...options, logger: false, onDecision: undefined });
   const problems: ReadinessReason[] = [];
   try {
-    io.progress(`calling guard.ready(): the key source, GenAuth at ${options.genauth.host ?? 'https://api.genauth.ai'}${options.cache !== false && options.cache?.redis !== undefined ? ', Redis' : ''}`);
+    io.progress(`calling guard.ready(): the key source, GenAuth at ${shownUrl(options.genauth.host ?? 'https://api.genauth.ai')}${options.cache !== false && options.cache?.redis !== undefined ? ', Redis' : ''}`);
     try {
       await guard.ready();
     } catch (error) {

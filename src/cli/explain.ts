@@ -6,7 +6,7 @@ import { stringFlag, stringsFlag } from './args.js';
 import type { Command, Values } from './command.js';
 import { genauthFromEnv, unusedJwt } from './env.js';
 import { EXIT, UsageError } from './exit-codes.js';
-import { toJson, type Io } from './io.js';
+import { shownUrl, toJson, type Io } from './io.js';
 import { explainTable } from './explain-table.js';
 import { upstreamFailure } from './upstream.js';
 
@@ -72,7 +72,7 @@ export const explainCommand: Command = {
       if (error instanceof TypeError) throw new UsageError(error.message);
       throw error;
     }
-    io.progress(`loading ${input.userId}'s grants from ${genauth.host ?? 'GenAuth'}`);
+    io.progress(`loading ${input.userId}'s grants from ${genauth.host === undefined ? 'GenAuth' : shownUrl(genauth.host)}`);
     try {
       const explanation = await guard.explain(input).catch((error: unknown) => {
         throw upstreamFailure(error, `loading ${input.userId}'s grants`);

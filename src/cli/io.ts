@@ -22,3 +22,14 @@ export const processIo: Io = {
 export function toJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (v instanceof Set ? [...v] : v instanceof Map ? Object.fromEntries(v) : v), 2);
 }
+
+/**
+ * A URL as the CLI prints it: without a `user:password@` part, its query or its fragment, which can
+ * hold a credential (a proxy's password, an API key) that must not reach a terminal or a CI log.
+ * A text that is not a URL is shown as `(the configured URL)`.
+ */
+export function shownUrl(url: string): string {
+  if (!URL.canParse(url)) return '(the configured URL)';
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+}
