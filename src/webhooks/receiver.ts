@@ -220,11 +220,12 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
    * A user event naming no user the guard can identify: its cached grants are all flushed (the user's
    * may be among them), nothing is revoked, and the 400 shows as a failed delivery in GenAuth's log.
    */
+  // The event name is the sender's text: quoted and escaped (JSON) in log lines, so no line can be forged.
   async function unidentified(eventName: string): Promise<WebhookAnswer> {
     const logger = guard.options.logger;
     if (!warned && logger !== false) {
       warned = true;
-      logger.warn(`genauth-guard: webhook ${eventName} names no user the guard can identify (genauth.userIdType "${scope.userIdType}"); nothing was revoked`);
+      logger.warn(`genauth-guard: webhook ${JSON.stringify(eventName)} names no user the guard can identify (genauth.userIdType "${scope.userIdType}"); nothing was revoked`);
     }
     // The 400 stands either way.
     await applyAll(eventName, [{ kind: 'invalidateAll' }]);
@@ -240,7 +241,7 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
     const logger = guard.options.logger;
     if (!warnedPool && logger !== false) {
       warnedPool = true;
-      logger.warn(`genauth-guard: webhook ${eventName ?? '(no event name)'} names a user pool other than genauth.userPoolId; it was ignored (point the other pool's webhook elsewhere, or give it another secret)`);
+      logger.warn(`genauth-guard: webhook ${eventName === undefined ? '(no event name)' : JSON.stringify(eventName)} names a user pool other than genauth.userPoolId; it was ignored (point the other pool's webhook elsewhere, or give it another secret)`);
     }
     return webhookAnswer(204, { eventName, ignored: 'other_user_pool' });
   }

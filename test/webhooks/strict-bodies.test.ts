@@ -106,6 +106,15 @@ describe.each(apps)('%s webhook route', (_name, start) => {
       ]);
     });
 
+    it('writes the event name into its warning quoted and escaped: a sender cannot forge log lines', async () => {
+      const forged = 'user:blocked\r\ngenauth-guard: all is well\u001b[2K';
+      const body = JSON.stringify({ eventName: forged, data: { user: { userId: 'alice' }, userPoolId: 'another-pool' } });
+      expect((await deliver(body, JSON_TYPE)).status).toBe(204);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).not.toMatch(/[\u0000-\u001f\u007f]/);
+      expect(warnings[0]).toContain(JSON.stringify(forged));
+    });
+
     it('acts on a delivery naming ours, in the header and in data, and on one naming none', async () => {
       const ours = emulator().guardOptions().genauth.userPoolId;
       const alice = await bearerFor(emulator(), 'alice');
