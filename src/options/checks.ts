@@ -172,5 +172,9 @@ export function httpUrl(value: unknown, path: string): string {
     fail(path, 'must be an absolute URL');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(path, 'must be an http(s) URL');
+  // fetch refuses a URL with credentials outright, and GenAuth never takes them: told now, not echoed.
+  if (url.username !== '' || url.password !== '') {
+    fail(path, 'must not carry a user name or password (user:password@host): fetch refuses such a URL, so every request would be a 503, and GenAuth authenticates with the access key, never URL credentials. Remove them (and rotate the password if it was a real one)');
+  }
   return text;
 }

@@ -394,6 +394,8 @@ describe('the CLI (dist/cli.js): check-config and explain with canary secrets, u
     expectNoCanary();
   });
 
+  // Such a host is refused as an option (a TypeError naming genauth.host); the CLI's progress lines also
+  // show a host without userinfo (shownUrl), should one ever reach them.
   it('check-config and explain never print a credential written into genauth.host (user:password@)', async () => {
     const withCredential = (url: string) => url.replace('http://', `http://user:${CANARY.accessKeySecret}@`);
     const hostModule = join(dir, 'host-credential.mjs');
@@ -404,8 +406,9 @@ describe('the CLI (dist/cli.js): check-config and explain with canary secrets, u
       record(await runCli(['check-config', hostModule, ...suffix], {}));
       record(await runCli(['explain', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read', ...suffix], env({ GENAUTH_HOST: withCredential(emulator.url) })));
     }
-    // The runs did print the host's place (the check is not vacuous).
-    expect(seen.lines.join('\n')).toContain('127.0.0.1:1');
+    // The runs did tell the option (the check is not vacuous).
+    expect(seen.lines.join('\n')).toContain('genauth.host');
+    expect(seen.lines.join('\n')).toContain('user name or password');
     expectNoCanary();
   });
 });
