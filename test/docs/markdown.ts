@@ -83,11 +83,23 @@ export function relativeLinks(text: string): Array<{ path: string; anchor: strin
   return targets;
 }
 
-/** The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces as hyphens. */
+/**
+ * The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces as hyphens. Only
+ * lines outside fenced blocks are headings (a `# comment` in a sh block is none); a heading's inline
+ * code counts as its text.
+ */
 export function headingAnchors(text: string): Set<string> {
   const anchors = new Set<string>();
-  for (const match of prose(text.replace(/`/g, '')).matchAll(/^#{1,6}\s+(.*?)\s*$/gm)) {
-    anchors.add(match[1]!.toLowerCase().replace(/[^\p{L}\p{N}\- _]/gu, '').replace(/ /g, '-'));
+  let ticks: string | undefined;
+  for (const line of text.split('\n')) {
+    const fence = FENCE.exec(line);
+    if (fence) {
+      if (ticks === undefined) ticks = fence[2];
+      else if (fence[2] === ticks && fence[3] === '') ticks = undefined;
+      continue;
+    }
+    const heading = ticks === undefined ? HEADING.exec(line) : null;
+    if (heading) anchors.add(heading[1]!.replace(/`/g, '').toLowerCase().replace(/[^\p{L}\p{N}\- _]/gu, '').replace(/ /g, '-'));
   }
   return anchors;
 }

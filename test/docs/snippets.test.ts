@@ -90,6 +90,11 @@ describe('documentation links', () => {
     expect(broken).toEqual([]);
   });
 
+  it('reads anchors from headings only, never from a # line inside a fenced block', () => {
+    const page = ['# Page', '', '## Shutting down: `close()`', '', '```sh', '# not a heading', '```', ''].join('\n');
+    expect([...headingAnchors(page)].sort()).toEqual(['page', 'shutting-down-close']);
+  });
+
   it('docs/README.md lists every page of docs/', () => {
     const index = new Set(relativeLinks(read(root, 'docs/README.md')).map((link) => normalize(join('docs', link.path))));
     const unlisted = pages.filter((p) => p.startsWith('docs/') && p !== 'docs/README.md' && !p.startsWith('docs/api/'));
