@@ -19,7 +19,8 @@ export interface GenAuthOptions {
   /**
    * API origin. https: plain http is a `TypeError` unless the host is loopback (`127.0.0.0/8`, `[::1]`,
    * `localhost`: the emulator) or `jwt.issuer` is an http URL (local development), as for
-   * `jwt.jwksUri`, since the access key secret and the management token travel on it.
+   * `jwt.jwksUri`, since the access key secret and the management token travel on it. Credentials in it
+   * (`https://user:password@host`) are a `TypeError` (the credential is not echoed).
    * @default 'https://api.genauth.ai'
    */
   host?: string;
@@ -200,7 +201,8 @@ export type JwtOptions = JwtCommon &
         /**
          * The issuer's JSON Web Key Set URL (jose `createRemoteJWKSet`). https (RFC 8414), else a
          * TypeError: plain http only on a loopback host (127.0.0.0/8, [::1], localhost), or with an
-         * http `issuer` (local development).
+         * http `issuer` (local development). Credentials in it (`user:password@`) are a TypeError
+         * (fetch refuses such URLs), as in a discovery `issuer`.
          */
         jwksUri: string;
         secret?: never;
