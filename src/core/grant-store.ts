@@ -140,6 +140,7 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
           client: settings.redis,
           prefix: settings.redisPrefix,
           timeout: settings.redisTimeout,
+          heartbeat: settings.redisHeartbeat,
           scope: { userPoolId: genauth.userPoolId, tenantId: genauth.tenantId, namespace: genauth.namespace, userIdType: genauth.userIdType, resourceType: genauth.resourceType },
           ttl: settings.ttl,
           maxStale: settings.maxStale,

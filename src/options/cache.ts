@@ -14,6 +14,7 @@ export function resolveCache(value: unknown): ResolvedCacheOptions | false {
   if (maxEntryBytes > maxBytes) fail('cache.maxEntryBytes', 'must not exceed cache.maxBytes');
   // Whole milliseconds, rounded up (lru-cache takes integer ttls only): never shorter than asked.
   const ttl = Math.ceil(positiveNumber(input.ttl, 'cache.ttl', 60_000));
+  const redisTimeout = timerDuration(input.redisTimeout, 'cache.redisTimeout', 100);
   return Object.freeze({
     ttl,
     // No count by default: the byte budget binds (a user sharing a grant set costs a few hundred bytes).
@@ -25,8 +26,9 @@ export function resolveCache(value: unknown): ResolvedCacheOptions | false {
     errorTtl: Math.ceil(positiveNumber(input.errorTtl, 'cache.errorTtl', 1_000, true)),
     redis: resolveRedisClient(input.redis),
     redisPrefix: resolveRedisPrefix(input.redisPrefix),
-    redisTimeout: timerDuration(input.redisTimeout, 'cache.redisTimeout', 100),
+    redisTimeout,
     redisMaxUnsubscribed: resolveMaxUnsubscribed(input.redisMaxUnsubscribed, ttl),
+    redisHeartbeat: resolveHeartbeat(input.redisHeartbeat, redisTimeout),
   });
 }
 
@@ -44,6 +46,20 @@ function resolveMaxUnsubscribed(value: unknown, ttl: number): number | false {
     fail('cache.redisMaxUnsubscribed', 'must be a finite number > 0 (ms) or false');
   }
   return timerDuration(value, 'cache.redisMaxUnsubscribed', Math.min(ttl, LONGEST_TIMER_MS));
+}
+
+/**
+ * ms, or `false` (no heartbeat). A heartbeat not heard back by the next one means the subscription is
+ * down, and its PUBLISH alone may take `redisTimeout`: so an interval must be longer than that. By
+ * default 5 s, or twice `redisTimeout` when that is longer (a default never refuses another option).
+ */
+function resolveHeartbeat(value: unknown, redisTimeout: number): number | false {
+  if (value === false) return false;
+  if (value === undefined) return Math.min(Math.max(5000, 2 * redisTimeout), LONGEST_TIMER_MS);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail('cache.redisHeartbeat', 'must be a finite number > 0 (ms) or false');
+  const ms = timerDuration(value, 'cache.redisHeartbeat', value);
+  if (ms <= redisTimeout) fail('cache.redisHeartbeat', 'must be longer than cache.redisTimeout (a heartbeat is published within it and must be heard back before the next)');
+  return ms;
 }
 
 /** The user's own client, taken as is (it is not an options object of ours: its keys are not checked). */

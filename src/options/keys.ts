@@ -14,7 +14,7 @@ export const OPTION_KEYS = Object.freeze({
   jwks: ['cooldownDuration', 'timeoutDuration', 'cacheMaxAge', 'maxResponseBytes'],
   tokenCache: ['max', 'maxAge'],
   identity: ['claim', 'maxLength', 'resolve'],
-  cache: ['ttl', 'max', 'maxBytes', 'maxEntryBytes', 'maxStale', 'staleWhileRevalidate', 'errorTtl', 'redis', 'redisPrefix', 'redisTimeout', 'redisMaxUnsubscribed'],
+  cache: ['ttl', 'max', 'maxBytes', 'maxEntryBytes', 'maxStale', 'staleWhileRevalidate', 'errorTtl', 'redis', 'redisPrefix', 'redisTimeout', 'redisMaxUnsubscribed', 'redisHeartbeat'],
   conditions: ['trustProxy', 'timeZoneOffset', 'context', 'timeoutDuration', 'combine'],
   revocation: ['ttl', 'max'],
   warm: ['users'],

@@ -278,6 +278,20 @@ export interface CacheOptions {
    * @default `ttl`
    */
   redisMaxUnsubscribed?: number | false;
+  /**
+   * With `redis`: how often, in ms, this instance publishes a heartbeat to itself on the invalidation
+   * channel while subscribed. One not heard back through the subscription before the next is due means
+   * the subscription is down, even with no client event (a connection that died silently: a NAT,
+   * firewall or load balancer that dropped the flow): as for any loss, `redisMaxUnsubscribed` starts,
+   * the operator is warned once, and the subscription is set up again on a fresh connection, after
+   * which the instance drops its cached grants and verified tokens (resync). So a silent loss is
+   * noticed within two intervals. Must be longer than `redisTimeout`. Each instance publishes one
+   * small message per interval, heard by every instance of the scope (other instances ignore it).
+   * `false`: no heartbeat (a silent loss goes unnoticed until each grant's `ttl`).
+   * See docs/many-instances.md.
+   * @default 5000 (or twice `redisTimeout`, when longer)
+   */
+  redisHeartbeat?: number | false;
 }
 
 /** Policy conditions (`condition` entries of a grant). */

@@ -1,5 +1,5 @@
 // The shared tier's options: `cache.redis` (the user's own node-redis client, taken as is, never
-// key-checked, shown redacted), `cache.redisPrefix`, `cache.redisTimeout`, `cache.redisMaxUnsubscribed`; a mistake is a TypeError
+// key-checked, shown redacted), `cache.redisPrefix`, `cache.redisTimeout`, `cache.redisMaxUnsubscribed`, `cache.redisHeartbeat`; a mistake is a TypeError
 // naming the option. These need no redis-server: the client is never connected.
 import { createClient, createCluster } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -91,6 +91,34 @@ describe('cache.redisMaxUnsubscribed', () => {
     expect(guardWith({ ttl: 2 ** 32 }).options.cache).toMatchObject({ redisMaxUnsubscribed: 2 ** 31 - 1 });
     expect(guardWith({ redisMaxUnsubscribed: 250 }).options.cache).toMatchObject({ redisMaxUnsubscribed: 250 });
     expect(guardWith({ redisMaxUnsubscribed: false }).options.cache).toMatchObject({ redisMaxUnsubscribed: false });
+  });
+});
+
+describe('cache.redisHeartbeat', () => {
+  it.each([[0], [-1], [Number.NaN], [Number.POSITIVE_INFINITY], ['5000'], [true], [null]])('%j is refused', (redisHeartbeat) => {
+    expect(() => guardWith({ redisHeartbeat })).toThrow(/^genauth-guard: option "cache\.redisHeartbeat" must be a finite number > 0 \(ms\) or false$/);
+  });
+
+  it('longer than a timer waits is refused', () => {
+    expect(() => guardWith({ redisHeartbeat: 2 ** 31 })).toThrow(/^genauth-guard: option "cache\.redisHeartbeat" must be at most 2147483647/);
+  });
+
+  it('no longer than cache.redisTimeout is refused (a heartbeat could not be heard back before the next)', () => {
+    expect(() => guardWith({ redisHeartbeat: 100 })).toThrow(/^genauth-guard: option "cache\.redisHeartbeat" must be longer than cache\.redisTimeout/);
+    expect(() => guardWith({ redisTimeout: 2000, redisHeartbeat: 2000 })).toThrow(/^genauth-guard: option "cache\.redisHeartbeat" must be longer than cache\.redisTimeout/);
+    expect(() => guardWith({ redisTimeout: 2000, redisHeartbeat: 2001 })).not.toThrow();
+  });
+
+  it('is 5000 by default, or twice cache.redisTimeout when longer; a number or false is taken', () => {
+    expect(guardWith({}).options.cache).toMatchObject({ redisHeartbeat: 5000 });
+    expect(guardWith({ redisTimeout: 4000 }).options.cache).toMatchObject({ redisHeartbeat: 8000 });
+    expect(guardWith({ redisTimeout: 2 ** 31 - 1 }).options.cache).toMatchObject({ redisHeartbeat: 2 ** 31 - 1 });
+    expect(guardWith({ redisHeartbeat: 250 }).options.cache).toMatchObject({ redisHeartbeat: 250 });
+    expect(guardWith({ redisHeartbeat: false }).options.cache).toMatchObject({ redisHeartbeat: false });
+  });
+
+  it('a misspelt key is pointed to the right one', () => {
+    expect(() => guardWith({ redisHeartbeet: 1000 })).toThrow('did you mean "cache.redisHeartbeat"?');
   });
 });
 

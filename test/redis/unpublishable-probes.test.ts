@@ -3,6 +3,7 @@
 // four probe ids a second and never resyncing. A probe that cannot be published counts as lost
 // contact: the subscription is set up again on a fresh connection, whose SUBSCRIBE answer proves it
 // live, and the instance drops its local grants (an invalidation may have been missed meanwhile).
+// The heartbeat is off here (these tests count probes; it has test/redis/heartbeat.test.ts).
 import diagnostics from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RedisTierEvent } from '../../src/events.js';
@@ -57,7 +58,7 @@ describe.skipIf(!run)('probes that cannot be published', () => {
     const { port } = redis();
     expect(await ask(port, 'ACL SETUSER nopublish on >nopublish-pw ~* &* +@all -publish')).toMatch(/^\+OK/);
     const counted = countingPublishes(await open.client(`redis://nopublish:nopublish-pw@127.0.0.1:${port}`));
-    const a = await startInstance(sharedOptions(emulator(), counted.client, { redisPrefix: freshPrefix() }));
+    const a = await startInstance(sharedOptions(emulator(), counted.client, { redisPrefix: freshPrefix(), redisHeartbeat: false }));
     instances.push(a);
     await subscribed(a.guard);
     const alice = await bearerFor(emulator(), 'alice');
@@ -78,7 +79,7 @@ describe.skipIf(!run)('probes that cannot be published', () => {
   it('probes published that never come back: at most MAX_UNANSWERED_PROBES, then a fresh subscription and a resync', async () => {
     let deaf = false;
     const counted = countingPublishes(await open.client(redis().url), () => deaf);
-    const a = await startInstance(sharedOptions(emulator(), counted.client, { redisPrefix: freshPrefix() }));
+    const a = await startInstance(sharedOptions(emulator(), counted.client, { redisPrefix: freshPrefix(), redisHeartbeat: false }));
     instances.push(a);
     await subscribed(a.guard);
     const alice = await bearerFor(emulator(), 'alice');

@@ -7,6 +7,12 @@
  * that cannot be published (Redis away, or an ACL that forbids PUBLISH), or probes that never come
  * back, count as lost contact too: the subscription is set up again on a fresh connection, whose
  * SUBSCRIBE answer proves it live, and the instance resyncs then. So the probes in flight stay few.
+ *
+ * A connection can also die with no event at all (a NAT, firewall or load balancer drops the flow, the
+ * peer vanishes without FIN or RST): the client still believes it is subscribed and hears nothing.
+ * So while live the instance sends itself a heartbeat (a probe, as other instances and older versions
+ * already read and ignore) every `heartbeat` ms; one not heard back when the next is due is a loss like
+ * any other: the probes above follow, and then a fresh subscription and a resync.
  */
 import { randomUUID } from 'node:crypto';
 import { bounded } from './bounded.js';
@@ -38,6 +44,8 @@ export interface SubscriptionSettings {
   handlers: InvalidationHandlers;
   health: TierHealth;
   timeout: number;
+  /** How often a heartbeat is sent while live (ms), each to be heard back before the next; false: none. */
+  heartbeat: number | false;
 }
 
 /** How often a probe is sent while the subscription is not known to be live (ms). */
@@ -62,12 +70,17 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
   let probing: ReturnType<typeof setInterval> | undefined;
   /** Probes sent since the last loss: one of them coming back proves the subscription is live. */
   const probes = new Set<string>();
+  /** The heartbeat sent and not heard back yet (while live). */
+  let beat: string | undefined;
+  let beating: ReturnType<typeof setInterval> | undefined;
 
   function onMessage(text: string): void {
     const message = decodeMessage(text);
     if (message === undefined) return;
     if (message.from === instance) {
-      if ('probe' in message && probes.has(message.probe)) confirmed();
+      if (!('probe' in message)) return;
+      if (probes.has(message.probe)) confirmed();
+      else if (message.probe === beat) beat = undefined;
       return;
     }
     if ('user' in message) handlers.user(message.user);
@@ -78,6 +91,7 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
   function confirmed(): void {
     probes.clear();
     stopProbing();
+    beat = undefined;
     live = true;
     handlers.resync();
     health.subscribed(true);
@@ -113,9 +127,23 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
     void start(0, true);
   }
 
-  /** A loss seen on the subscriber: probe until the subscription is provably back. */
+  /**
+   * The heartbeat's tick, while live: the last one not heard back (not published, or published and
+   * never delivered) is a loss; else the next is sent.
+   */
+  function heartbeat(): void {
+    if (closed || !live || subscriber === undefined) return;
+    if (beat !== undefined) return lost();
+    const sent = (beat = randomUUID());
+    bounded(client, settings.timeout, () => client.publish(channel, encodeMessage({ from: instance, probe: sent }))).catch(() => {
+      // Not published: it will not be heard back, and the next tick says so.
+    });
+  }
+
+  /** A loss seen on the subscriber (or a heartbeat unheard): probe until the subscription is provably back. */
   function lost(): void {
     if (closed || subscriber === undefined) return;
+    beat = undefined;
     probes.clear();
     if (live) {
       health.unsubscribed();
@@ -163,16 +191,22 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
       return start(attempt + 1, resync);
     }
     if (probing !== undefined) return; // a loss while SUBSCRIBE was answered: the probes decide
+    beat = undefined;
     live = true;
     handlers.resync();
     health.subscribed(resync);
   }
 
+  if (settings.heartbeat !== false) {
+    beating = setInterval(heartbeat, settings.heartbeat);
+    beating.unref?.();
+  }
   void start(0);
   return {
     close() {
       closed = true;
       stopProbing();
+      clearInterval(beating);
       destroyQuietly(current);
       current = subscriber = undefined;
     },

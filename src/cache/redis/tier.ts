@@ -22,6 +22,8 @@ export interface SharedTierSettings {
   prefix: string;
   /** Deadline of each Redis call (ms). */
   timeout: number;
+  /** How often the subscription's heartbeat is published (ms), or false for none (see subscription.ts). */
+  heartbeat: number | false;
   scope: TierScope;
   /** Freshness of grants (ms): with `maxStale`, how long an entry is kept in Redis. */
   ttl: number;
@@ -250,7 +252,7 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
       await call(() => client.get(names.globalMark));
     },
     subscribe(handlers) {
-      return subscribeToInvalidations({ client, channel: names.channel, instance, handlers, health, timeout });
+      return subscribeToInvalidations({ client, channel: names.channel, instance, handlers, health, timeout, heartbeat: settings.heartbeat });
     },
   };
 }
