@@ -57,7 +57,11 @@ export function fencedBlocks(file: string, text: string): FencedBlock[] {
 
 /** The text outside fenced blocks and inline code, where links are read. */
 function prose(text: string): string {
-  const out: string[] = [];
+  return [...linesOutsideFences(text)].map((line) => line.replace(/`[^`]*`/g, '')).join('\n');
+}
+
+/** The lines of `text` outside fenced blocks (fence lines themselves excluded). */
+function* linesOutsideFences(text: string): Generator<string> {
   let ticks: string | undefined;
   for (const line of text.split('\n')) {
     const fence = FENCE.exec(line);
@@ -66,9 +70,8 @@ function prose(text: string): string {
       else if (fence[2] === ticks && fence[3] === '') ticks = undefined;
       continue;
     }
-    if (ticks === undefined) out.push(line.replace(/`[^`]*`/g, ''));
+    if (ticks === undefined) yield line;
   }
-  return out.join('\n');
 }
 
 /** Link targets that are not absolute URLs, split into a path (empty: this page) and an anchor. */
@@ -90,15 +93,8 @@ export function relativeLinks(text: string): Array<{ path: string; anchor: strin
  */
 export function headingAnchors(text: string): Set<string> {
   const anchors = new Set<string>();
-  let ticks: string | undefined;
-  for (const line of text.split('\n')) {
-    const fence = FENCE.exec(line);
-    if (fence) {
-      if (ticks === undefined) ticks = fence[2];
-      else if (fence[2] === ticks && fence[3] === '') ticks = undefined;
-      continue;
-    }
-    const heading = ticks === undefined ? HEADING.exec(line) : null;
+  for (const line of linesOutsideFences(text)) {
+    const heading = HEADING.exec(line);
     if (heading) anchors.add(heading[1]!.replace(/`/g, '').toLowerCase().replace(/[^\p{L}\p{N}\- _]/gu, '').replace(/ /g, '-'));
   }
   return anchors;

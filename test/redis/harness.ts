@@ -7,7 +7,7 @@ import { createClient, createCluster } from 'redis';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
 import type { RedisTierClient } from '../../src/index.js';
 import type { GenAuthEmulator } from '../../src/testing/index.js';
-import { sleep, until } from '../fixtures.js';
+import { bearerFor, resetEmulator, sleep, until } from '../fixtures.js';
 
 
 export { sleep, until };
@@ -152,4 +152,13 @@ export function wrappedClient(client: RedisTierClient, hooks: { published?: () =
  */
 export function withLateMessages(client: RedisTierClient, delay: () => number): RedisTierClient {
   return wrappedClient(client, { deliver: (handOver) => void setTimeout(handOver, delay()) });
+}
+
+/** The emulator reset with alice (unblocked) and bob both reading reports; their tokens. */
+export async function aliceAndBobReading(e: GenAuthEmulator): Promise<{ alice: string; bob: string }> {
+  resetEmulator(e);
+  e.unblockUser('alice');
+  e.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+  e.setGrants('bob', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+  return { alice: await bearerFor(e, 'alice'), bob: await bearerFor(e, 'bob') };
 }

@@ -11,8 +11,8 @@ import diagnostics from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RedisTierEvent } from '../../src/events.js';
 import type { RedisTierClient } from '../../src/index.js';
-import { bearerFor, resetEmulator, RESOURCES, useEmulator } from '../fixtures.js';
-import { clients, closeInstances, freshPrefix, keepSubscribed, sharedOptions, sleep, startInstance, until, wrappedClient, type Instance } from './harness.js';
+import { RESOURCES, useEmulator } from '../fixtures.js';
+import { aliceAndBobReading, clients, closeInstances, freshPrefix, keepSubscribed, sharedOptions, sleep, startInstance, until, wrappedClient, type Instance } from './harness.js';
 import { redisTestsRun, useRedisServer } from './server.js';
 import { startStallingProxy, type StallingProxy } from './stalling-proxy.js';
 
@@ -34,13 +34,7 @@ describe.skipIf(!run)('the heartbeat: a subscriber connection that goes silent',
 
   beforeEach(async () => {
     prefix = freshPrefix();
-    const e = emulator();
-    resetEmulator(e);
-    e.unblockUser('alice');
-    e.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
-    e.setGrants('bob', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
-    alice = await bearerFor(e, 'alice');
-    bob = await bearerFor(e, 'bob');
+    ({ alice, bob } = await aliceAndBobReading(emulator()));
     events = [];
     diagnostics.subscribe('genauth-guard:redis', onEvent);
   });

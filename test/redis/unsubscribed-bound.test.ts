@@ -12,8 +12,8 @@ import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard } from '../../src/adapters/express.js';
-import { bearerFor, resetEmulator, useEmulator } from '../fixtures.js';
-import { clients, freshPrefix, sharedOptions, sleep, startInstance, subscribed, until, type Instance } from './harness.js';
+import { useEmulator } from '../fixtures.js';
+import { aliceAndBobReading, clients, freshPrefix, sharedOptions, sleep, startInstance, subscribed, until, type Instance } from './harness.js';
 import { ask, redisTestsRun, useRedisServer } from './server.js';
 
 const run = redisTestsRun('test/redis/unsubscribed-bound.test.ts');
@@ -32,13 +32,7 @@ describe.skipIf(!run)('the bound on deciding while the subscription is down', ()
 
   beforeEach(async () => {
     prefix = freshPrefix();
-    const e = emulator();
-    resetEmulator(e);
-    e.unblockUser('alice');
-    e.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
-    e.setGrants('bob', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
-    alice = await bearerFor(e, 'alice');
-    bob = await bearerFor(e, 'bob');
+    ({ alice, bob } = await aliceAndBobReading(emulator()));
     expect(await ask(redis().port, `ACL SETUSER ${USER} reset on >${PASSWORD} ~* &* +@all`)).toMatch(/^\+OK/);
   });
   afterEach(async () => {
