@@ -7,6 +7,7 @@
  * {@link UNPROVEN_TOKEN_HOLD_MS} rather than asked again by every load.
  */
 import { GenAuthApiError } from '../errors.js';
+import { poolIdKey } from './pool-id.js';
 import type { Clock } from '../options/types.js';
 import { Deadline } from './deadline.js';
 import { readEnvelope } from './envelope.js';
@@ -108,7 +109,7 @@ export function createManagementTokens(options: ManagementTokensOptions): Manage
     // Scoped to another pool (a wrong genauth.userPoolId, a key of another pool): every call made with it
     // would be refused, or answered for the pool the header names by a token that is not that pool's.
     const scoped = scopedPoolId(data.access_token);
-    if (scoped !== undefined && !samePool(scoped, options.userPoolId)) throw new GenAuthApiError('pool_mismatch');
+    if (scoped !== undefined && poolIdKey(scoped) !== poolIdKey(options.userPoolId)) throw new GenAuthApiError('pool_mismatch');
     const lifetime = typeof data.expires_in === 'number' && data.expires_in > 0 ? data.expires_in : 7200;
     // Refresh a minute early (or at 90% of a short lifetime) so no call races the expiry.
     const margin = Math.min(60, lifetime * 0.1);
@@ -207,11 +208,6 @@ export function scopedPoolId(token: string): string | undefined {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
   const claim = (payload as { scoped_userpool_id?: unknown }).scoped_userpool_id;
   return typeof claim === 'string' && claim.trim() !== '' ? claim : undefined;
-}
-
-/** Pool ids (hex object ids) compared trimmed and case-insensitively. */
-function samePool(a: string, b: string): boolean {
-  return a.trim().toLowerCase() === b.trim().toLowerCase();
 }
 
 /** Rejects with a timeout error when `deadline` passes before `promise` settles. */

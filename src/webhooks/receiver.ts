@@ -5,6 +5,7 @@
  */
 import { isClosed } from '../core/lifecycle.js';
 import type { Guard } from '../core/types.js';
+import { poolIdKey } from '../genauth/pool-id.js';
 import { channels, moreChannels, type WebhookEvent, type WebhookIgnoredReason, type WebhookInvalidationEvent, type WebhookRejectedEvent, type WebhookRejectReason } from '../events.js';
 import { parseWebhookBody, type WebhookBody } from './body.js';
 import { planEvent, type WebhookAction } from './events.js';
@@ -91,12 +92,6 @@ function namedPools(value: unknown): unknown[] {
 }
 
 /**
- * A pool id as compared: without surrounding whitespace, lower-cased. GenAuth's pool ids are hex object
- * ids, which have no case: two spellings that differ only so name one pool.
- */
-const poolKey = (id: string): string => id.trim().toLowerCase();
-
-/**
  * True when the delivery clearly names another user pool, in a header or as `data.userPoolId` (the
  * permission events' payload), and nowhere `ours`. It fails closed: dropping a delivery of this pool
  * would keep a revoked grant or a blocked user's tokens working, acting on one of another pool only
@@ -107,9 +102,9 @@ const poolKey = (id: string): string => id.trim().toLowerCase();
  */
 function namesOtherPool(headers: WebhookHeaders, data: Record<string, unknown>, ours: string): boolean {
   const named = [...POOL_HEADERS.flatMap((name) => namedPools(headers[name])), ...namedPools(data.userPoolId)];
-  const keys = named.flatMap((pool) => (typeof pool === 'string' && poolKey(pool) !== '' ? [poolKey(pool)] : []));
-  const key = poolKey(ours);
-  return keys.length > 0 && !keys.includes(key);
+  // Compared as poolIdKey writes them (trimmed, lower-cased); a blank one names no pool.
+  const keys = named.flatMap((pool) => (typeof pool === 'string' ? [poolIdKey(pool)] : [])).filter((key) => key !== '');
+  return keys.length > 0 && !keys.includes(poolIdKey(ours));
 }
 
 /** The byte length of a parsed body's JSON text; undefined when it is nested too deep to serialize. */
@@ -220,11 +215,11 @@ export function createWebhookReceiver(guard: Guard, options: WebhookOptions, pat
    * A user event naming no user the guard can identify: its cached grants are all flushed (the user's
    * may be among them), nothing is revoked, and the 400 shows as a failed delivery in GenAuth's log.
    */
-  // The event name is the sender's text: quoted and escaped (JSON) in log lines, so no line can be forged.
   async function unidentified(eventName: string): Promise<WebhookAnswer> {
     const logger = guard.options.logger;
     if (!warned && logger !== false) {
       warned = true;
+      // The event name is the sender's text: quoted and escaped (JSON) in log lines, so no line can be forged.
       logger.warn(`genauth-guard: webhook ${JSON.stringify(eventName)} names no user the guard can identify (genauth.userIdType "${scope.userIdType}"); nothing was revoked`);
     }
     // The 400 stands either way.
