@@ -1,6 +1,6 @@
 /** Resolves the `cache` group: the permission cache, or `false` for none. */
 import { isRedisTierClient, type RedisTierClient } from '../cache/redis/client.js';
-import { fail, LONGEST_TIMER_MS, optionalBoolean, optionalString, positiveNumber, strictObject, timerDuration } from './checks.js';
+import { fail, LONGEST_TIMER_MS, optionalBoolean, optionalString, positiveNumber, strictObject, timerDuration, timerDurationOrFalse } from './checks.js';
 import { OPTION_KEYS } from './keys.js';
 import type { ResolvedCacheOptions } from './resolved.js';
 
@@ -41,11 +41,7 @@ function wholeCount(value: unknown, path: string, fallback: number): number {
 
 /** ms, or `false` (no bound); `ttl` by default (a timer waits it: a longer ttl gives the longest a timer waits). */
 function resolveMaxUnsubscribed(value: unknown, ttl: number): number | false {
-  if (value === false) return false;
-  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
-    fail('cache.redisMaxUnsubscribed', 'must be a finite number > 0 (ms) or false');
-  }
-  return timerDuration(value, 'cache.redisMaxUnsubscribed', Math.min(ttl, LONGEST_TIMER_MS));
+  return timerDurationOrFalse(value, 'cache.redisMaxUnsubscribed', Math.min(ttl, LONGEST_TIMER_MS));
 }
 
 /**
@@ -54,11 +50,9 @@ function resolveMaxUnsubscribed(value: unknown, ttl: number): number | false {
  * default 5 s, or twice `redisTimeout` when that is longer (a default never refuses another option).
  */
 function resolveHeartbeat(value: unknown, redisTimeout: number): number | false {
-  if (value === false) return false;
   if (value === undefined) return Math.min(Math.max(5000, 2 * redisTimeout), LONGEST_TIMER_MS);
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail('cache.redisHeartbeat', 'must be a finite number > 0 (ms) or false');
-  const ms = timerDuration(value, 'cache.redisHeartbeat', value);
-  if (ms <= redisTimeout) fail('cache.redisHeartbeat', 'must be longer than cache.redisTimeout (a heartbeat is published within it and must be heard back before the next)');
+  const ms = timerDurationOrFalse(value, 'cache.redisHeartbeat', 0);
+  if (ms !== false && ms <= redisTimeout) fail('cache.redisHeartbeat', 'must be longer than cache.redisTimeout (a heartbeat is published within it and must be heard back before the next)');
   return ms;
 }
 

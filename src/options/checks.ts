@@ -137,6 +137,13 @@ export function timerDuration(value: unknown, path: string, fallback: number): n
   return ms;
 }
 
+/** `false` (the option turned off), `fallback` when undefined, else a {@link timerDuration}. */
+export function timerDurationOrFalse(value: unknown, path: string, fallback: number): number | false {
+  if (value === false) return false;
+  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) fail(path, 'must be a finite number > 0 (ms) or false');
+  return timerDuration(value, path, fallback);
+}
+
 /** `fallback` when undefined, else a safe integer > 0 (>= 0 with `allowZero`). */
 export function positiveInteger(value: unknown, path: string, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
