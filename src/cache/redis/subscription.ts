@@ -102,12 +102,17 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
     probing = undefined;
   }
 
+  /** Publishes a probe of this instance's (within the Redis deadline): a probe, or a heartbeat. */
+  function publishProbe(probe: string): Promise<unknown> {
+    return bounded(client, settings.timeout, () => client.publish(channel, encodeMessage({ from: instance, probe })));
+  }
+
   function sendProbe(): void {
     if (probes.size >= MAX_UNANSWERED_PROBES) return renew();
     const probe = randomUUID();
     const from = subscriber;
     probes.add(probe);
-    bounded(client, settings.timeout, () => client.publish(channel, encodeMessage({ from: instance, probe }))).catch(() => {
+    publishProbe(probe).catch(() => {
       // Not published (or not in time): nothing proves the subscription back but a new one.
       if (subscriber === from && !live) renew();
     });
@@ -135,7 +140,7 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
     if (closed || !live || subscriber === undefined) return;
     if (beat !== undefined) return lost();
     const sent = (beat = randomUUID());
-    bounded(client, settings.timeout, () => client.publish(channel, encodeMessage({ from: instance, probe: sent }))).catch(() => {
+    publishProbe(sent).catch(() => {
       // Not published: it will not be heard back, and the next tick says so.
     });
   }
