@@ -89,7 +89,8 @@ export function strictObject(value: unknown, allowed: readonly string[], path: s
 /**
  * What a key present with the value `undefined` means. For most options, "not set": the default, and
  * the default is the safe one (`genauth.host`, `jwt.clockTolerance`, a second key source beside the one
- * set). For an option whose absence turns a check off (`jwt.audience`, `jwt.issuer`, `jwt.typ`,
+ * set). For an option whose default chooses whose grants are read, see {@link refuseUndefinedChoice}.
+ * For an option whose absence turns a check off (`jwt.audience`, `jwt.issuer`, `jwt.typ`,
  * `jwt.requiredClaims`, `jwt.maxTokenAge`, `genauth.resourceType`, a route's `resourceType`), it is
  * refused here: `audience: process.env.GENAUTH_AUDIENCE` with the variable unset would otherwise turn
  * the check off without a word, as a misspelt key once did. Leaving the key out stays the way to check
@@ -99,8 +100,24 @@ export function strictObject(value: unknown, allowed: readonly string[], path: s
  * @param optOut what leaving the key out does (`check no audience`); without it, no opt-out is named
  */
 export function refuseUndefinedKey(input: Record<string, unknown>, key: string, path: string, turnsOff: string, fix: string, optOut?: string): void {
+  refuseUndefined(input, key, path, `turn off ${turnsOff}`, fix, optOut);
+}
+
+/**
+ * As {@link refuseUndefinedKey}, for an option whose default is not a check turned off but another
+ * choice of whose grants are read (`genauth.namespace`, `genauth.userIdType`, `genauth.tenantId`,
+ * `identity.claim`, ...): `namespace: process.env.GENAUTH_NAMESPACE` with the variable unset read the
+ * grants of the space `default` instead of the one meant, without a word.
+ * @param instead what the default would silently do (`read the grants of the permission space "default"`)
+ * @param optOut what leaving the key out gives (`use "default"`)
+ */
+export function refuseUndefinedChoice(input: Record<string, unknown>, key: string, path: string, instead: string, fix: string, optOut: string): void {
+  refuseUndefined(input, key, path, `silently ${instead}`, fix, optOut);
+}
+
+function refuseUndefined(input: Record<string, unknown>, key: string, path: string, would: string, fix: string, optOut: string | undefined): void {
   if (!Object.hasOwn(input, key) || input[key] !== undefined) return;
-  fail(path, `is set to undefined (an unset environment variable?), which would turn off ${turnsOff}: ${fix}${optOut === undefined ? '' : `; to ${optOut}, leave the key out`}`);
+  fail(path, `is set to undefined (an unset environment variable?), which would ${would}: ${fix}${optOut === undefined ? '' : `; to ${optOut}, leave the key out`}`);
 }
 
 export function nonEmptyString(value: unknown, path: string): string {

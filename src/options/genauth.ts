@@ -1,7 +1,7 @@
 /** Resolves the `genauth` group: the connection to the GenAuth management API. */
 import type { Dispatcher } from 'undici';
 import type { ResourceType, UserIdType } from '../genauth/types.js';
-import { fail, httpUrl, nonEmptyString, oneOf, optionalBoolean, optionalString, positiveNumber, refuseUndefinedKey, strictObject, timerDuration } from './checks.js';
+import { fail, httpUrl, nonEmptyString, oneOf, optionalBoolean, optionalString, positiveNumber, refuseUndefinedChoice, refuseUndefinedKey, strictObject, timerDuration } from './checks.js';
 import { OPTION_KEYS } from './keys.js';
 import type { ResolvedGenAuthOptions } from './resolved.js';
 import type { GenAuthOptions, RetryBudgetOptions } from './types.js';
@@ -22,6 +22,20 @@ export function refuseUndefinedResourceType(input: Record<string, unknown>, path
 }
 
 /**
+ * The keys whose default chooses whose grants are read, refused when present with the value `undefined`
+ * (an unset environment variable read into them): see {@link refuseUndefinedChoice}. The defaults that
+ * only fail (a call GenAuth refuses is a 503) or are the safe one (`host`, `accessKeyId`, the limits)
+ * still take `undefined` as "not set".
+ */
+function refuseUndefinedChoices(input: Record<string, unknown>): void {
+  refuseUndefinedChoice(input, 'namespace', 'genauth.namespace', 'read the grants of the permission space "default" instead of the one meant', 'set it to the code of the permission space whose grants count', 'use the space "default"');
+  refuseUndefinedChoice(input, 'userIdType', 'genauth.userIdType', "look the caller's id up as a GenAuth user_id (an id of another type could name another user)", 'set it to what the identity claim holds (user_id, external_id, email, username, ...)', 'use "user_id"');
+  refuseUndefinedChoice(input, 'tenantId', 'genauth.tenantId', "read the user pool's grants instead of the tenant's", "set it to the tenant's id", "read the user pool's grants (no tenant)");
+  refuseUndefinedChoice(input, 'tenantHeader', 'genauth.tenantHeader', "send the tenant in <headerPrefix>tenant-id, which a GenAuth reading another header ignores (the user pool's grants would be read instead of the tenant's)", 'set it to the header your GenAuth reads the tenant from', 'send <headerPrefix>tenant-id');
+  refuseUndefinedChoice(input, 'headerPrefix', 'genauth.headerPrefix', "send GenAuth's headers (the user pool's, the tenant's) as x-authing-*, which a GenAuth reading x-genauth-* ignores", 'set it to "x-authing-" or "x-genauth-"', 'use "x-authing-"');
+}
+
+/**
  * `genauth` with its defaults; throws a TypeError naming the option on a mistake. `issuer` is the
  * resolved `jwt.issuer` (undefined without one, or without `jwt`): with an http one, `genauth.host`
  * may be plain http off loopback, as `jwt.jwksUri` may.
@@ -31,6 +45,7 @@ export function resolveGenAuth(value: unknown, issuer?: string): ResolvedGenAuth
   const input = strictObject(value, OPTION_KEYS.genauth, 'genauth') as Partial<Record<keyof GenAuthOptions, unknown>>;
   const userPoolId = nonEmptyString(input.userPoolId, 'genauth.userPoolId');
   refuseUndefinedResourceType(input, 'genauth.resourceType');
+  refuseUndefinedChoices(input);
   const host = httpUrl(input.host ?? 'https://api.genauth.ai', 'genauth.host').replace(/\/+$/, '');
   if (!managementTransportAllowed(new URL(host), issuer)) {
     // The URL is not echoed (an option's value never is).

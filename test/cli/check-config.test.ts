@@ -80,6 +80,14 @@ describe('genauth-guard check-config', () => {
     expect(stdout).toContain('option "genauth.accessKeySecret"');
   });
 
+  it('GENAUTH_NAMESPACE unset: the module says "default" itself, so the options are valid and ready', async () => {
+    const env = tenantEnv();
+    delete (env as Record<string, string | undefined>).GENAUTH_NAMESPACE;
+    const { code, stdout } = await runCli(['check-config', fixture('options-env.mjs')], env);
+    expect(code).toBe(0);
+    expect(stdout).toContain('options: valid');
+  });
+
   it('refused credentials: exit 1, the secret never printed', async () => {
     const { code, stdout, stderr } = await runCli(['check-config', fixture('options-env.mjs'), '--json'], { ...tenantEnv(), GENAUTH_ACCESS_KEY_SECRET: 'wrong-secret-1234' });
     expect(code).toBe(1);

@@ -3,9 +3,12 @@
 // jwt.issuer, jwt.typ, jwt.requiredClaims, jwt.maxTokenAge, genauth.resourceType, a route's
 // resourceType) that silently switched the check off, as a misspelt key once did: a token minted for
 // another application passed. Such a key is now a TypeError naming the option; leaving the key out
-// stays the way to check nothing. Where undefined only means the default and the default is the safe
-// one (genauth.host, genauth.namespace, jwt.clockTolerance, a second key source, ...), undefined is
-// still taken as "not set". Over HTTP: the emulator, and a route requiring reports:Read on `reports`.
+// stays the way to check nothing. The same for the options whose default chooses whose grants are read
+// (genauth.namespace, genauth.userIdType, genauth.tenantId, genauth.tenantHeader, genauth.headerPrefix,
+// identity.claim): `namespace: process.env.GENAUTH_NAMESPACE` unset read the space "default"'s grants.
+// Where undefined only means the default and the default is the safe one (genauth.host,
+// jwt.clockTolerance, a second key source, ...), undefined is still taken as "not set". Over HTTP: the
+// emulator, and a route requiring reports:Read on `reports`.
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -93,10 +96,53 @@ describe('jwt.audience over HTTP', () => {
   });
 });
 
+describe('an option whose default chooses whose grants are read, present with the value undefined: a TypeError naming it', () => {
+  const genauthWith = (extra: Record<string, unknown>) => ({ genauth: { ...genauth, ...extra }, jwt: { issuer, jwksUri, algorithms: ['RS256'] } });
+  it.each([
+    ['genauth.namespace', genauthWith({ namespace: undefined }), 'leave the key out'],
+    ['genauth.userIdType', genauthWith({ userIdType: undefined }), 'leave the key out'],
+    ['genauth.tenantId', genauthWith({ tenantId: undefined }), 'leave the key out'],
+    ['genauth.tenantHeader', genauthWith({ tenantId: 't1', tenantHeader: undefined }), 'leave the key out'],
+    ['genauth.headerPrefix', genauthWith({ headerPrefix: undefined }), 'leave the key out'],
+    ['identity.claim', { ...jwtWith({}), identity: { claim: undefined } }, 'leave the key out'],
+  ])('%s: undefined, an unset environment variable?, and leave the key out for the default', (option, options, optOut) => {
+    const message = messageOf(options);
+    expect(message.startsWith(`genauth-guard: option "${option}" is set to undefined (an unset environment variable?)`)).toBe(true);
+    expect(message).toContain(optOut);
+  });
+});
+
+describe('genauth.namespace over HTTP', () => {
+  it('namespace: undefined (GENAUTH_NAMESPACE unset) throws at construction instead of reading the space "default"', async () => {
+    // alice reads reports in the space "default"; an app meaning another space must not read those.
+    const { genauth: emulated, jwt } = emulator().guardOptions();
+    let app: express.Express | undefined;
+    let refused: unknown;
+    try {
+      app = appWith({ genauth: { ...emulated, namespace: undefined }, jwt } as ExpressGuardOptions);
+    } catch (error) {
+      refused = error;
+    }
+    if (app !== undefined) {
+      // Before: built, reading the grants of "default".
+      const status = (await request(app).get('/reports').set('authorization', `Bearer ${await emulator().mintToken('alice')}`)).status;
+      expect.fail(`built; alice answered ${status} from the space "default"`);
+    }
+    expect(refused).toBeInstanceOf(TypeError);
+    expect((refused as Error).message).toMatch(/^genauth-guard: option "genauth\.namespace" is set to undefined/);
+  });
+
+  it('the key left out is the documented default: the space "default"', async () => {
+    const { genauth: { namespace: _left, ...emulated }, jwt } = emulator().guardOptions();
+    const app = appWith({ genauth: emulated, jwt });
+    expect((await request(app).get('/reports').set('authorization', `Bearer ${await emulator().mintToken('alice')}`)).status).toBe(200);
+  });
+});
+
 describe('undefined where it means the default, and the default is the safe one: still "not set"', () => {
   it.each([
     ['genauth.host (https://api.genauth.ai)', { genauth: { ...genauth, host: undefined }, jwt: { issuer, jwksUri, algorithms: ['RS256'] } }],
-    ['genauth.accessKeyId, namespace, tenantId', { genauth: { ...genauth, accessKeyId: undefined, namespace: undefined, tenantId: undefined }, jwt: { issuer, jwksUri, algorithms: ['RS256'] } }],
+    ['genauth.accessKeyId (the user pool id)', { genauth: { ...genauth, accessKeyId: undefined }, jwt: { issuer, jwksUri, algorithms: ['RS256'] } }],
     ['genauth.acceptPartialLists (false)', { genauth: { ...genauth, acceptPartialLists: undefined }, jwt: { issuer, jwksUri, algorithms: ['RS256'] } }],
     ['jwt.clockTolerance (5 s)', jwtWith({ clockTolerance: undefined })],
     ['a second key source (jwt.secret beside jwt.jwksUri)', jwtWith({ secret: undefined })],
