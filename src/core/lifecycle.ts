@@ -20,6 +20,11 @@ export function withLifecycle<G extends object>(guard: G, lifecycle: Lifecycle):
   return guard;
 }
 
+/** True when `value` is a guard `createGuard()` made (itself, not a copy, a wrapper or an object inheriting from it). */
+export function hasLifecycle(value: object): boolean {
+  return lifecycles.has(value);
+}
+
 /** True once `guard` (one `createGuard()` made) was closed; false for any other object. */
 export function isClosed(guard: object): boolean {
   return lifecycles.get(guard)?.closed === true;

@@ -3,7 +3,8 @@
  * with the guard's invalidations made (and awaited) in between. The adapters' route helpers read the
  * request and write the answer; everything else is here, once.
  */
-import { isClosed } from '../core/lifecycle.js';
+import { hasLifecycle, isClosed } from '../core/lifecycle.js';
+import { fail } from '../options/checks.js';
 import type { Guard } from '../core/types.js';
 import { poolIdKey } from '../genauth/pool-id.js';
 import { channels, moreChannels, type WebhookEvent, type WebhookIgnoredReason, type WebhookInvalidationEvent, type WebhookRejectedEvent, type WebhookRejectReason } from '../events.js';
@@ -122,11 +123,29 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
 }
 
 /**
- * Creates the webhook receiver of a guard.
- * @example const receiver = createWebhookReceiver(guard, { secret: process.env.GENAUTH_WEBHOOK_SECRET });
- * @throws TypeError naming the option when `options` is wrong.
+ * The guard `createGuard()` made: `value` itself, or the `core` of an adapter's guard (the Express and
+ * Koa guards, Fastify's `app.genauth`, the Nest `GenAuthService`). Anything else is refused: a copy or
+ * a wrapper (`{ ...guard }`, an object inheriting from it) cannot say the guard was closed, so a
+ * delivery after `close()` was answered 204, its invalidation held nowhere (and `recorded: true`).
  */
-export function createWebhookReceiver(guard: Guard, options: WebhookOptions, path = 'webhook'): WebhookReceiver {
+function guardOf(value: unknown): Guard {
+  if (typeof value === 'object' && value !== null) {
+    if (hasLifecycle(value)) return value as Guard;
+    const core = (value as { core?: unknown }).core;
+    if (typeof core === 'object' && core !== null && hasLifecycle(core)) return core as Guard;
+  }
+  fail('guard', "must be the guard createGuard() made or an adapter's guard, not a copy or wrapper of one (it could not tell the receiver the guard was closed)");
+}
+
+/**
+ * Creates the webhook receiver of a guard: one `createGuard()` made, or an adapter's guard (its
+ * `core`). Once the guard is closed, a delivery that calls for an invalidation is a 503 `not_recorded`
+ * (unless `cache.redis` recorded it), as on the adapters' webhook routes.
+ * @example const receiver = createWebhookReceiver(guard, { secret: process.env.GENAUTH_WEBHOOK_SECRET });
+ * @throws TypeError naming the option when `options` is wrong, or `guard` when it is not a guard createGuard() made (nor an adapter's).
+ */
+export function createWebhookReceiver(given: Guard | { readonly core: Guard }, options: WebhookOptions, path = 'webhook'): WebhookReceiver {
+  const guard = guardOf(given);
   const { secrets, maxBytes } = resolveWebhookOptions(options, path);
   const secretMatches = createSecretCheck(secrets);
   const scope = { namespace: guard.options.genauth.namespace, userIdType: guard.options.genauth.userIdType };

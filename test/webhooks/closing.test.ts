@@ -9,10 +9,13 @@
 //   and published through the app's client: 204, and another instance refuses the token; if the app
 //   destroys its client at once, the record fails and the answer is a 503.
 import diagnostics from 'node:diagnostics_channel';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WebhookEvent, WebhookInvalidationEvent, WebhookRejectedEvent } from '../../src/events.js';
-import type { RedisTierClient } from '../../src/index.js';
+import { createExpressGuard } from '../../src/adapters/express.js';
+import { createGuard, createWebhookReceiver, type Guard, type RedisTierClient, type WebhookReceiver } from '../../src/index.js';
 import { RESOURCES, bearerFor, resetToAliceReading, seedStandardTenant, until, useEmulator } from '../fixtures.js';
 import { clients, closeInstances, freshPrefix, sharedOptions, startInstance, subscribed, wrappedClient, type Instance } from '../redis/harness.js';
 import { redisTestsRun, startRedisServer, type RedisServer } from '../redis/server.js';
@@ -127,6 +130,80 @@ describe.each(apps)('%s, without a shared store: deliveries and close()', (_name
     release();
     await closing;
     expectRetry(await answer);
+  });
+});
+
+/**
+ * A server of your own with `createWebhookReceiver(guard, ...)` at /hooks/genauth (the body read by
+ * hand, as a framework without an adapter would), over real HTTP.
+ */
+async function ownServer(receiver: WebhookReceiver): Promise<number> {
+  const read = async (req: IncomingMessage): Promise<Buffer> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+  const server = createServer((req, res) => {
+    void read(req).then(async (body) => {
+      const answer = await receiver.receive({ method: req.method ?? '', headers: req.headers, body });
+      res.writeHead(answer.status, answer.headers).end(answer.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(() => new Promise((resolve) => server.close(resolve)));
+  return (server.address() as AddressInfo).port;
+}
+
+describe('createWebhookReceiver on a server of your own, once the guard is closed', () => {
+  beforeEach(() => resetToAliceReading(emulator()));
+  const deliverAt = (port: number) => post(port, '/hooks/genauth', { headers: jsonHeaders(SECRET), body: BLOCK_ALICE });
+
+  it('given the guard createGuard made: 503 not_recorded with Retry-After, the invalidation recorded:false', async () => {
+    const guard = createGuard(options());
+    closers.push(() => guard.close());
+    const port = await ownServer(createWebhookReceiver(guard, { secret: SECRET }));
+    await guard.close();
+    const seen = watchWebhookChannels();
+    expectRetry(await deliverAt(port));
+    expect(seen.invalidations).toEqual([expect.objectContaining({ eventName: 'user:blocked', userId: 'alice', recorded: false })]);
+    expect(seen.rejected).toEqual([expect.objectContaining({ status: 503, reason: 'not_recorded' })]);
+  });
+
+  it("given an adapter's guard (its core is read): the same 503 not_recorded, nothing recorded", async () => {
+    const guard = createExpressGuard(options());
+    closers.push(() => guard.close());
+    // A JavaScript caller, or one handing over the Nest service or Fastify's app.genauth, passes this object.
+    const port = await ownServer(createWebhookReceiver(guard, { secret: SECRET }));
+    await guard.close();
+    const seen = watchWebhookChannels();
+    expectRetry(await deliverAt(port));
+    expect(seen.invalidations.length).toBeGreaterThan(0);
+    expect(seen.invalidations.every((event) => event.recorded === false)).toBe(true);
+    expect(seen.rejected).toEqual([expect.objectContaining({ status: 503, reason: 'not_recorded' })]);
+  });
+
+  it('given a copy or wrapper of the guard, which cannot tell it was closed: a TypeError at construction, never a 204 after close()', async () => {
+    const guard = createGuard(options());
+    closers.push(() => guard.close());
+    for (const copy of [{ ...guard }, Object.create(guard) as Guard]) {
+      let receiver: WebhookReceiver | undefined;
+      let refused: unknown;
+      try {
+        receiver = createWebhookReceiver(copy, { secret: SECRET });
+      } catch (error) {
+        refused = error;
+      }
+      if (receiver !== undefined) {
+        // Before: built; after close() it answered 204 with recorded:true for an invalidation held nowhere.
+        const port = await ownServer(receiver);
+        await guard.close();
+        const seen = watchWebhookChannels();
+        const { status } = await deliverAt(port);
+        expect.fail(`built; after close() a delivery answered ${status}, recorded ${JSON.stringify(seen.invalidations.map((event) => event.recorded))}`);
+      }
+      expect(refused).toBeInstanceOf(TypeError);
+      expect((refused as Error).message).toMatch(/^genauth-guard: option "guard" /);
+    }
   });
 });
 
