@@ -4,11 +4,14 @@
  * (global and `@UseGuards(GenAuthGuard)`). Every outcome is the documented one and fails closed.
  */
 import 'reflect-metadata';
-import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, UseGuards } from '@nestjs/common';
 import diagnostics from 'node:diagnostics_channel';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Authenticated, GenAuth, GenAuthGuard, GenAuthGuardModule, GenAuthService, Public, RequirePermission, type GenAuthContext } from '../../src/adapters/nest/index.js';
+import type { RoutePolicy } from '../../src/adapters/nest/decorators.js';
+import { PermissionDeniedError } from '../../src/errors.js';
+import type { RequestLike } from '../../src/request.js';
 import { HANDLED, startNestApp, type Platform, type StartedNestApp } from './app.js';
 import { bearerFor, RESOURCES, seedStandardTenant, useEmulator } from '../fixtures.js';
 
@@ -66,6 +69,30 @@ class TwiceGuardedController {
   }
 }
 
+/** A subclass that asks more than GenAuthGuard (only bob passes): applied beside the global guard, it must still run. */
+@Injectable()
+class BobOnlyGuard extends GenAuthGuard {
+  protected override async evaluate(policy: RoutePolicy | undefined, request: RequestLike, native: unknown): Promise<GenAuthContext | null> {
+    const context = await super.evaluate(policy, request, native);
+    if (context?.identity.userId !== 'bob') throw new PermissionDeniedError('', [], 'api');
+    return context;
+  }
+}
+
+/** The global guard, then a subclass of it on the handler. */
+@Controller('stricter')
+class StricterGuardedController {
+  constructor(@Inject(HANDLED) private readonly handled: Handled) {}
+
+  @Get()
+  @UseGuards(BobOnlyGuard)
+  @RequirePermission('reports', 'reports:Read')
+  read() {
+    this.handled();
+    return { ok: true };
+  }
+}
+
 const PLATFORMS: Platform[] = ['express', 'fastify'];
 
 describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
@@ -73,14 +100,15 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
   let handled = 0;
   const decisions: unknown[] = [];
   const onDecision = (event: unknown) => void decisions.push(event);
+  const records: unknown[] = [];
 
   beforeAll(async () => {
     diagnostics.subscribe('genauth-guard:decision', onDecision);
     app = await startNestApp({
       platform,
-      genauth: GenAuthGuardModule.forRoot(emulator().guardOptions()),
+      genauth: GenAuthGuardModule.forRoot({ ...emulator().guardOptions(), onDecision: (record) => void records.push(record) }),
       handled: () => void handled++,
-      controllers: [PublicSubclass, OverridingSubclass, TwiceGuardedController],
+      controllers: [PublicSubclass, OverridingSubclass, TwiceGuardedController, StricterGuardedController],
     });
   });
   afterAll(async () => {
@@ -92,6 +120,7 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
     await app.app.get(GenAuthService).invalidateAll();
     handled = 0;
     decisions.length = 0;
+    records.length = 0;
     emulator().resetCalls();
   });
 
@@ -133,16 +162,28 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
       expect(denied.status).toBe(403);
       expect(JSON.parse(denied.text)).toMatchObject({ status: 403 });
       expect(decisions).toHaveLength(1);
+      expect(records).toHaveLength(1);
       expect(handled).toBe(0);
     });
 
-    it('an allowed request is checked twice (two decisions published), the grants are fetched once', async () => {
-      const res = await get('/twice', 'alice');
-      expect(res.status).toBe(200);
-      expect(res.body).toEqual({ ok: true, user: 'alice' });
-      expect(handled).toBe(1);
-      expect(decisions).toHaveLength(2);
+    it('an allowed request is decided once: one onDecision record, one decision event, the grants fetched once', async () => {
+      for (let i = 1; i <= 2; i++) {
+        const res = await get('/twice', 'alice');
+        expect(res.status).toBe(200);
+        expect(res.body).toEqual({ ok: true, user: 'alice' });
+        expect(handled).toBe(i);
+        expect(records).toHaveLength(i);
+        expect(decisions).toHaveLength(i);
+      }
+      expect(records).toEqual([expect.objectContaining({ userId: 'alice', allowed: true }), expect.objectContaining({ userId: 'alice', allowed: true })]);
       expect(emulator().callCount(RESOURCES)).toBe(1);
+    });
+
+    it('a subclass of GenAuthGuard on the handler still runs after the global guard allowed: its own refusal stands', async () => {
+      const res = await get('/stricter', 'alice');
+      expect(res.status).toBe(403);
+      expect(handled).toBe(0);
+      expect(records).toHaveLength(2); // the global guard's, then the subclass's own check
     });
   });
 });

@@ -11,6 +11,16 @@ import { GenAuthException } from './exception.js';
 import { abandonReply, clientLeft, nestRequest, responseStarted, writeAnswer } from './platform.js';
 import { GenAuthService } from './service.js';
 
+/** Where a request carries the check it passed (see {@link GenAuthGuard.canActivate}): module-private, no client can set it. */
+const DECIDED = Symbol('genauth-guard:nest:decided');
+
+/** The check a request passed: the same service, guard class and route policy decide the same way. */
+interface Decided {
+  readonly service: GenAuthService;
+  readonly guard: unknown;
+  readonly policy: RoutePolicy | undefined;
+}
+
 /**
  * The Nest guard: authentication and authorization in one step, driven by the route's
  * `@RequirePermission` / `@Authenticated` / `@Public` metadata (handler over class) and the module's
@@ -50,6 +60,11 @@ export class GenAuthGuard implements CanActivate {
    * (the handler must not run; Nest's exception layer then answers the closed connection). Outside HTTP
    * (`rpc`, `ws`, `graphql`, ...) it verifies nothing: `true` for a `@Public()` handler, else `false`,
    * which each transport answers with its own "Forbidden resource" exception.
+   *
+   * Applied twice to one request (the global guard and `@UseGuards(GenAuthGuard)`), the second run lets
+   * through at once a request the first allowed with the same service, guard class and route policy:
+   * it would decide the same, and deciding again published a second decision and called `onDecision`
+   * twice for one request. A subclass (another class) always runs its own check.
    * @throws GenAuthException on every rejection (after writing the answer unless `passErrors`).
    */
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -60,6 +75,7 @@ export class GenAuthGuard implements CanActivate {
     if (context.getType() !== 'http') return false;
     const http = context.switchToHttp();
     const request: unknown = http.getRequest();
+    if (this.passedBefore(request, policy)) return true;
     const response: unknown = http.getResponse();
     let result: CheckResult;
     try {
@@ -68,7 +84,24 @@ export class GenAuthGuard implements CanActivate {
       result = Promise.reject(error);
     }
     // A client that left while the check waited: its handler must not run, no one is answered.
-    return this.runtime.settle(result, request, response, undefined);
+    const settled = this.runtime.settle(result, request, response, undefined);
+    if (typeof settled === 'boolean') return this.passed(settled, request, policy);
+    // Out is itself boolean | Promise<boolean>: a promise of it settles to the boolean.
+    return (settled as Promise<boolean>).then((allowed) => this.passed(allowed, request, policy));
+  }
+
+  /** True when this request already passed this check (same service, guard class, policy). */
+  private passedBefore(request: unknown, policy: RoutePolicy | undefined): boolean {
+    const decided = (request as { [DECIDED]?: Decided } | null)?.[DECIDED];
+    return decided !== undefined && decided.service === this.service && decided.guard === this.constructor && decided.policy === policy;
+  }
+
+  /** Marks an allowed request as having passed this check; returns `allowed`. */
+  private passed(allowed: boolean, request: unknown, policy: RoutePolicy | undefined): boolean {
+    if (allowed && typeof request === 'object' && request !== null) {
+      (request as { [DECIDED]?: Decided })[DECIDED] = { service: this.service, guard: this.constructor, policy };
+    }
+    return allowed;
   }
 
   /** The route's policy: handler metadata overrides class metadata. */
