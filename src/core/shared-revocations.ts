@@ -75,6 +75,12 @@ const UNHEARD_WARNING =
   'made on another instance meanwhile cannot be ruled out. Such requests are answered 503 until the subscription is back or ' +
   'Redis answers these reads (check that Redis is reachable, and that the guard\'s Redis user may GET and SUBSCRIBE).';
 
+/**
+ * Reads of one lookUp when each is answered across a drop (a resync, the bound); past it the lookUp
+ * counts as unanswered (the caller keeps nothing for long: see RevocationStore.lookUp).
+ */
+const MAX_LOOKUP_READS = 3;
+
 export function createSharedRevocations(
   options: MemoryRevocationOptions,
   tier: SharedTier,
@@ -99,13 +105,26 @@ export function createSharedRevocations(
     return at !== null;
   }
   const warnUnheard = throttledWarning(logger, clock);
+  // Drops of everything the instance knew (a resync, the bound): a lookUp answered across one reads again.
+  let drops = 0;
   /**
    * The store's lookUp (a token verified for the first time, identity.resolve's first request): as
-   * `read`, but past the bound a read Redis does not answer rejects with the 503, so the verifier and
+   * `read`, but a read answered across a drop (a resync, the bound) is made again, after it (else the
+   * verifier kept the token for `tokenCache.maxAge` on an answer older than a record the resync vouches
+   * for), and past the bound a read Redis does not answer rejects with the 503, so the verifier and
    * the identity lookups, which take an unanswered read as the local copy's word, fail closed too.
    */
   store.lookUp = async (userId) => {
-    if (await read(userId)) return true;
+    for (let reads = 1; ; reads++) {
+      const before = drops;
+      const answered = await read(userId);
+      // The instance dropped what it knew while this read was answered (a resync, or the bound): Redis
+      // may have answered before a record this instance never heard, and what the caller keeps from
+      // this answer (a verified token) would outlive the drop. Read again, after it.
+      if (answered && before !== drops && reads < MAX_LOOKUP_READS) continue;
+      if (answered && before === drops) return true;
+      break;
+    }
     if (!unheardTooLong) return false;
     warnUnheard(() => UNHEARD_WARNING);
     throw new PermissionsUnavailableError(bound.retryAfter);
@@ -129,6 +148,7 @@ export function createSharedRevocations(
       timer = undefined;
       if (live() || closed) return;
       unheardTooLong = true;
+      drops++;
       // What was cached may predate a revocation this instance never heard: every request reads again.
       bound.expired();
       // And again every `maxUnsubscribed` while still down: what is cached after this drop (read from
@@ -166,6 +186,7 @@ export function createSharedRevocations(
     },
     resynced() {
       if (!live()) generation++;
+      drops++;
       clearTimeout(timer);
       timer = undefined;
       unheardTooLong = false;
