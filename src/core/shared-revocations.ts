@@ -81,6 +81,11 @@ const UNHEARD_WARNING =
  */
 const MAX_LOOKUP_READS = 3;
 
+/** Records restored at once when Redis lost them (each one EVAL, and a PUBLISH when Redis held none). */
+const RESTORE_BATCH = 32;
+/** Wait before the epoch is read again when Redis did not answer (or a restore failed) while live (ms). */
+const EPOCH_RETRY_MS = 1_000;
+
 export function createSharedRevocations(
   options: MemoryRevocationOptions,
   tier: SharedTier,
@@ -176,12 +181,64 @@ export function createSharedRevocations(
     },
   };
 
+  /**
+   * Redis restarted empty (persistence off) loses the revocation records with every other key: an
+   * instance that never heard a revocation (started after it, or deaf when it was published) would
+   * read none and admit the user. So at each resync (a restart drops every subscription) the instance
+   * reads the scope's epoch, a token Redis keeps until it loses its keys; when it is new, the instance
+   * records again every record it holds (RESTORE_REVOKED, published when Redis had none). Until then,
+   * and when Redis does not answer, it tries again while the subscription stays up.
+   */
+  let epoch: string | undefined;
+  let checking = false;
+  let checkAgain = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  function checkEpoch(): void {
+    clearTimeout(retry);
+    retry = undefined;
+    if (checking) {
+      checkAgain = true;
+      return;
+    }
+    checking = true;
+    void epochChecked().then((done) => {
+      checking = false;
+      if (closed || !live()) return;
+      if (checkAgain || !done) {
+        checkAgain = false;
+        retry = setTimeout(checkEpoch, done ? 0 : EPOCH_RETRY_MS);
+        retry.unref?.();
+      }
+    });
+  }
+  /** True once the epoch was read (and, when new, every held record restored); false to try again. */
+  async function epochChecked(): Promise<boolean> {
+    const now = await tier.epoch();
+    if (now === undefined) return false;
+    if (now === epoch) return true;
+    const before = epoch;
+    epoch = now;
+    // The first read (this instance's first subscription): nothing to compare with.
+    if (before === undefined) return true;
+    const held = store.held();
+    let restored = true;
+    for (let i = 0; i < held.length && !closed; i += RESTORE_BATCH) {
+      const batch = held.slice(i, i + RESTORE_BATCH).map(({ userId, at, left }) => tier.restoreRevocation(userId, at, left));
+      for (const outcome of await Promise.allSettled(batch)) if (outcome.status === 'rejected') restored = false;
+    }
+    // Not all recorded: the next check restores again (a record Redis already holds is left alone).
+    if (!restored) epoch = before;
+    return restored;
+  }
+
   return {
     store,
     learn: remember,
     lost() {
       if (!live()) return;
       generation++;
+      clearTimeout(retry);
+      retry = undefined;
       startBound();
     },
     resynced() {
@@ -190,12 +247,14 @@ export function createSharedRevocations(
       clearTimeout(timer);
       timer = undefined;
       unheardTooLong = false;
+      checkEpoch();
     },
     missed,
     close() {
       closed = true;
       clearTimeout(timer);
-      timer = undefined;
+      clearTimeout(retry);
+      timer = retry = undefined;
     },
   };
 }

@@ -31,6 +31,12 @@ export interface RevocationStore {
   lookUp?(userId: string): Promise<boolean>;
 }
 
+/** The in-process store, which can also list what it holds (a shared store records it again in a Redis that lost it). */
+export interface MemoryRevocationStore extends RevocationStore {
+  /** Each user's record still kept: its time and the ms it has left (the watermark is not listed). */
+  held(): Array<{ userId: string; at: number; left: number }>;
+}
+
 /** What the in-process store needs: how long and how many records it keeps, and the wall clock. */
 export interface MemoryRevocationOptions {
   /** How long a record is kept, in ms. */
@@ -51,7 +57,7 @@ interface RevocationRecord {
  * `max` users are revoked, the oldest record is dropped and its time raises a watermark that applies
  * to every user until that record would have expired: nothing revoked is ever let through early.
  */
-export function createMemoryRevocations({ ttl, max, now }: MemoryRevocationOptions): RevocationStore {
+export function createMemoryRevocations({ ttl, max, now }: MemoryRevocationOptions): MemoryRevocationStore {
   // A Map keeps insertion order: the first entry is the oldest record (re-recording moves it last).
   const records = new Map<string, RevocationRecord>();
   let watermark: RevocationRecord | undefined;
@@ -76,6 +82,12 @@ export function createMemoryRevocations({ ttl, max, now }: MemoryRevocationOptio
       records.set(userId, { at: Math.max(at, previous?.at ?? at), expires: now() + ttl });
       while (records.size > max) fold();
       store.active = true;
+    },
+    held() {
+      const time = now();
+      const kept: Array<{ userId: string; at: number; left: number }> = [];
+      for (const [userId, record] of records) if (record.expires > time) kept.push({ userId, at: record.at, left: record.expires - time });
+      return kept;
     },
   };
 

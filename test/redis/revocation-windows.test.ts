@@ -3,11 +3,13 @@
 // Two real instances (Express apps, each its own guard and node-redis client) on one redis-server, the
 // emulator as GenAuth. Instance A's client logs in as an ACL user of its own: with that user off and
 // A's subscriber killed, A is deaf, and stays so, while B revokes; on again, A resyncs.
+import diagnostics from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RedisTierEvent } from '../../src/events.js';
 import type { RedisTierClient } from '../../src/index.js';
 import { bearerFor, resetEmulator, useEmulator } from '../fixtures.js';
 import { clients, freshPrefix, sharedOptions, startInstance, subscribed, until, wrappedClient, type Instance } from './harness.js';
-import { ask, redisTestsRun, useRedisServer } from './server.js';
+import { ask, redisTestsRun, startRedisServer, useRedisServer, type RedisServer } from './server.js';
 
 const run = redisTestsRun('test/redis/revocation-windows.test.ts');
 
@@ -120,6 +122,61 @@ describe.skipIf(!run)('a revocation an instance could not hear', () => {
     held.release();
     expect(await first).toEqual({ status: 401, detail: 'The token has been revoked' });
     // And the token is not kept as verified on that answer: every later request is refused too.
+    expect(await a.answer(alice)).toEqual({ status: 401, detail: 'The token has been revoked' });
+    expect(await b.answer(alice)).toEqual({ status: 401, detail: 'The token has been revoked' });
+  });
+});
+
+describe.skipIf(!run)('a Redis restarted empty', () => {
+  const emulator = useEmulator();
+  const open = clients();
+  let server: RedisServer;
+  let kept: Instance[] = [];
+  let prefix = '';
+  let alice = '';
+  let events: RedisTierEvent[] = [];
+  const onEvent = (event: unknown) => void events.push(event as RedisTierEvent);
+
+  beforeEach(async () => {
+    prefix = freshPrefix();
+    server = await startRedisServer();
+    const e = emulator();
+    resetEmulator(e);
+    e.unblockUser('alice');
+    e.setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
+    alice = await bearerFor(e, 'alice');
+    events = [];
+    diagnostics.subscribe('genauth-guard:redis', onEvent);
+  });
+  afterEach(async () => {
+    diagnostics.unsubscribe('genauth-guard:redis', onEvent);
+    await Promise.all(kept.splice(0).map((instance) => instance.close()));
+    open.closeAll();
+    await server.stop();
+  });
+
+  async function instance(): Promise<Instance> {
+    const started = await startInstance(sharedOptions(emulator(), await open.client(server.url), { redisPrefix: prefix }));
+    kept.push(started);
+    await subscribed(started.guard);
+    return started;
+  }
+
+  it('the instances that hold a revocation record it again: an instance started after the restart refuses the token too', async () => {
+    const [a, b] = [await instance(), await instance()];
+    expect(await a.answer(alice)).toEqual({ status: 200, detail: undefined });
+    await b.guard.revokeUser('alice');
+    await until(async () => (await a.answer(alice)).status === 401, 5000, 'A refusing alice');
+
+    // Persistence off: the restart loses every key, the revocation record among them.
+    await server.kill();
+    await server.start();
+    await until(() => events.filter((event) => event.event === 'resynced').length === 2, 10_000, 'both instances resynced');
+    await until(async () => (await ask(server.port, `KEYS ${prefix}*:revoked`)).startsWith('*1'), 5000, 'the record restored in Redis');
+
+    // C never heard of the revocation: it reads the record, which the restart would have lost.
+    const c = await instance();
+    expect(await c.answer(alice)).toEqual({ status: 401, detail: 'The token has been revoked' });
     expect(await a.answer(alice)).toEqual({ status: 401, detail: 'The token has been revoked' });
     expect(await b.answer(alice)).toEqual({ status: 401, detail: 'The token has been revoked' });
   });

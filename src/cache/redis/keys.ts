@@ -33,6 +33,11 @@ export interface TierKeys {
   readonly globalMark: string;
   /** The Pub/Sub channel of the scope's invalidations. */
   readonly channel: string;
+  /**
+   * A random token set once (no expiry) and never replaced: a new one means Redis lost its keys (a
+   * restart without persistence), and with them the revocation records (see scripts.ts RESTORE_REVOKED).
+   */
+  readonly epoch: string;
   user(userId: string): UserKeys;
 }
 
@@ -60,6 +65,7 @@ export function tierKeys(prefix: string, scope: TierScope): TierKeys {
     scope: token,
     globalMark: `${prefix}{${token}}:all`,
     channel: `${prefix}${token}:invalidate`,
+    epoch: `${prefix}{${token}}:epoch`,
     user(userId) {
       const user = userToken(userId);
       const slot = `${prefix}{${token}|${user}}`;

@@ -25,7 +25,7 @@ if redis.call('STRLEN', KEYS[1]) > tonumber(ARGV[1]) then return {mark, 'oversiz
 return {mark, 'entry', redis.call('GET', KEYS[1])}
 `;
 
-/** The scope's global mark, created when absent. KEYS: global mark. ARGV: a fresh token. */
+/** The scope's global mark (or its epoch), created when absent. KEYS: global mark. ARGV: a fresh token. */
 export const READ_GLOBAL = `
 local mark = redis.call('GET', KEYS[1])
 if mark then return mark end
@@ -72,4 +72,18 @@ redis.call('SET', KEYS[1], text, 'PX', ARGV[2])
 redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
 redis.call('DEL', KEYS[2])
 return text
+`;
+
+/**
+ * Records a revocation again that this instance holds and Redis lost (a restart): sets the record
+ * only when none is stored or the stored time is earlier, for the instance's remaining `ttl`. Grants
+ * are left alone (a lost Redis holds none of them to invalidate). KEYS: revoked. ARGV: at (ms), ttl ms.
+ * Returns 1 when it set the record, 0 when Redis already held it (or a later time).
+ */
+export const RESTORE_REVOKED = `
+local at = tonumber(ARGV[1])
+local old = tonumber(redis.call('GET', KEYS[1]) or '')
+if old and old >= at then return 0 end
+redis.call('SET', KEYS[1], string.format('%.0f', at), 'PX', ARGV[2])
+return 1
 `;

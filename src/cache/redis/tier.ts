@@ -14,7 +14,7 @@ import { byteLength, decodeEntry, encodeEntry, type IgnoredReason, type SharedEn
 import { createTierHealth, type RedisTierStats } from './health.js';
 import { tierKeys, type TierScope, type UserKeys } from './keys.js';
 import { encodeMessage } from './messages.js';
-import { INVALIDATE_ALL, INVALIDATE_USER, READ_GLOBAL, READ_USER, REVOKE_USER, WRITE_USER } from './scripts.js';
+import { INVALIDATE_ALL, INVALIDATE_USER, READ_GLOBAL, READ_USER, RESTORE_REVOKED, REVOKE_USER, WRITE_USER } from './scripts.js';
 import { subscribeToInvalidations, type InvalidationHandlers, type Subscription } from './subscription.js';
 
 export interface SharedTierSettings {
@@ -70,6 +70,14 @@ export interface SharedTier {
   revokeUser(userId: string, at: number, ttl: number): Promise<number>;
   /** The user's revocation time in Redis; undefined when there is none, null when Redis could not say in time. Never rejects. */
   readRevocation(userId: string): Promise<number | undefined | null>;
+  /** The scope's epoch (created when absent: Redis lost its keys); undefined when Redis could not say in time. Never rejects. */
+  epoch(): Promise<string | undefined>;
+  /**
+   * Records again a revocation this instance holds, for `ttl` ms, when Redis holds none as late (it lost
+   * it), and publishes it then, so an instance that read the user's record in between learns it too.
+   * Rejects with a RedisTierError when it could not.
+   */
+  restoreRevocation(userId: string, at: number, ttl: number): Promise<void>;
   /** One bounded read (for `guard.ready()`); rejects with a RedisTierError when Redis does not answer. */
   ping(): Promise<void>;
   /** Starts the subscription (once). */
@@ -247,6 +255,21 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
         health.failed(failureOf(error));
         return null;
       }
+    },
+    async epoch() {
+      try {
+        const token = textOf(await call(() => client.eval(READ_GLOBAL, { keys: [names.epoch], arguments: [randomUUID()] })));
+        health.succeeded();
+        return token;
+      } catch (error) {
+        health.failed(failureOf(error));
+        return undefined;
+      }
+    },
+    async restoreRevocation(userId, at, ttl) {
+      at = Math.ceil(at);
+      const set = await call(() => client.eval(RESTORE_REVOKED, { keys: [names.user(userId).revoked], arguments: [String(at), String(Math.ceil(ttl))] }));
+      if (Number(set) === 1) await publish({ from: instance, revoked: userId, at });
     },
     async ping() {
       await call(() => client.get(names.globalMark));
