@@ -125,6 +125,22 @@ describe.skipIf(!run)('a revocation an instance could not hear', () => {
     expect(await a.answer(alice)).toEqual({ status: 401, detail: 'The token has been revoked' });
     expect(await b.answer(alice)).toEqual({ status: 401, detail: 'The token has been revoked' });
   });
+
+  it('a token first verified, and its grants cached, while the subscription was down, and revoked meanwhile, is refused once it is back', async () => {
+    const a = await started(sharedOptions(emulator(), await open.client(`redis://${USER}:${PASSWORD}@127.0.0.1:${redis().port}`), { redisPrefix: prefix }));
+    const b = await started(sharedOptions(emulator(), await open.client(redis().url), { redisPrefix: prefix }));
+
+    // Deaf from here on: alice's token is verified (her record read: none yet) and her grants cached.
+    await deafen(a);
+    expect(await a.answer(alice)).toEqual({ status: 200, detail: undefined });
+    await b.guard.revokeUser('alice');
+    // Within the bound (cache.ttl), still deaf: the cached path decides on the local copy (the documented window).
+    expect(await a.answer(alice)).toEqual({ status: 200, detail: undefined });
+
+    // Back: the resync drops the verified token and the grants, so the record is read again.
+    await hearAgain(a);
+    expect(await a.answer(alice)).toEqual({ status: 401, detail: 'The token has been revoked' });
+  });
 });
 
 describe.skipIf(!run)('a Redis restarted empty', () => {
