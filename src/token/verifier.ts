@@ -269,7 +269,7 @@ export function createTokenVerifier<L = unknown>(
     if (setup !== undefined && !setup.anyVerified) setup.verified();
     if (verified !== undefined) {
       // Never outlive the token's own expiry (no clock tolerance granted here), nor maxAge, nor maxTokenAge.
-      const ttl = Math.min(payload.exp * 1000 - options.now(), maxAge, maxAgeLeft(payload), trustMs);
+      const ttl = Math.min(expLeft(payload.exp), maxAge, maxAgeLeft(payload), trustMs);
       // A full cache takes a token only on its second verification (see createDoorkeeper).
       if (ttl > 0 && (verified.size < verified.max || admission?.(token) === true)) {
         const key = keyOf(token);
@@ -281,6 +281,15 @@ export function createTokenVerifier<L = unknown>(
       }
     }
     return identity;
+  }
+
+  /**
+   * Ms the token may stay cached before its `exp`. jose refuses a token from the first millisecond of
+   * the second `exp` (`exp <= now`, in whole seconds), and lru-cache still serves an entry whose age
+   * equals its ttl: one millisecond less, so the cache never serves the token at `exp * 1000` itself.
+   */
+  function expLeft(exp: number): number {
+    return exp * 1000 - options.now() - 1;
   }
 
   /** Ms until the token is older than `jwt.maxTokenAge` (jose checked that it has an `iat` then). */

@@ -24,6 +24,7 @@ import { MAX_TOKEN_LENGTH } from '../../src/token/verifier.js';
 import { send } from '../conformance/http.js';
 import { startKeyServer, type KeyServer } from '../adversarial/key-server.js';
 import { useEmulator } from '../fixtures.js';
+import { manualClock } from '../clock.js';
 
 const NOW = Math.floor(Date.now() / 1000);
 const ISSUER = 'https://issuer.test/oidc';
@@ -541,3 +542,55 @@ describe('the guard against jwtVerify: no token the guard accepts is refused by 
   });
 });
 
+describe('the token cache against jwtVerify as time passes', () => {
+  const emulator = useEmulator();
+  let keyServer: KeyServer;
+  beforeAll(async () => {
+    keyServer = await startKeyServer(JWKS);
+  });
+  afterAll(async () => {
+    await keyServer.close();
+  });
+
+  /** clockTolerance, maxTokenAge, and the token's iat and exp relative to the first request (s). */
+  const CASES: Array<[string, number, number | undefined, number, number]> = [
+    ['no tolerance, exp 2 s on', 0, undefined, 0, 2],
+    ['no tolerance, a fractional exp', 0, undefined, 0, 1.5],
+    ['tolerance 5 s, exp 2 s on', 5, undefined, 0, 2],
+    ['no tolerance, maxTokenAge 2 s', 0, 2, 0, 600],
+    ['tolerance 1 s, maxTokenAge 1 s, iat 0.5 s ago', 1, 1, -0.5, 600],
+  ];
+
+  it.each(CASES)('%s: a cached token is served only while jose accepts it', async (_name, clockTolerance, maxTokenAge, iatIn, expIn) => {
+    const { clock, advance } = manualClock();
+    const start = clock.now();
+    // A wall clock off the whole second, moved by the guard's clock.
+    const wall = (NOW + 1) * 1000 + 250;
+    const now = () => wall + (clock.now() - start);
+    const t0 = wall / 1000;
+    const compact = token({ alg: 'RS256', kid: 'rs' }, claims({ iat: Math.floor(t0) + iatIn, exp: Math.floor(t0) + expIn }));
+    const jwt = { jwksUri: keyServer.jwksUri, algorithms: ['RS256'] as JwtAlgorithm[], issuer: ISSUER, audience: AUDIENCE, clockTolerance, ...(maxTokenAge === undefined ? {} : { maxTokenAge }) };
+    const app = await serve(createExpressGuard({ genauth: emulator().guardOptions().genauth, jwt, clock, now, logger: false }));
+    const reference = createRemoteJWKSet(new URL(keyServer.jwksUri));
+    try {
+      const seen: string[] = [];
+      // Every millisecond edge of every whole second for the next 9 s, and the points just around them.
+      const edges = new Set<number>([wall]);
+      for (let second = Math.floor(t0); second < t0 + 9; second++) for (const ms of [-1, 0, 1]) if (second * 1000 + ms >= wall) edges.add(second * 1000 + ms);
+      for (const at of [...edges].sort((a, b) => a - b)) {
+        advance(at - now());
+        const answer = await send(app.port, { target: '/me', headers: { authorization: `Bearer ${compact}` } });
+        const fromJose = await jwtVerify(compact, reference, { algorithms: ['RS256'], issuer: ISSUER, audience: AUDIENCE, clockTolerance, maxTokenAge, currentDate: new Date(at) }).then(
+          () => 'ok',
+          (error: { code?: string }) => error.code ?? 'error',
+        );
+        seen.push(`${at - wall} ms: guard ${answer.status}, jose ${fromJose}`);
+        if (answer.status === 200) expect(seen.at(-1)).toBe(`${at - wall} ms: guard 200, jose ok`);
+      }
+      // The first request was accepted, so the cache had something to serve.
+      expect(seen[0]).toBe('0 ms: guard 200, jose ok');
+    } finally {
+      await app.close();
+    }
+  });
+});
