@@ -108,6 +108,29 @@ function refuseSmallRsa(bits: number | undefined): void {
   }
 }
 
+/**
+ * What jose's `jwtVerify` requires of a JWK it is given to verify `alg` (its `prepareKey`): `use`, when
+ * present, `sig`; `key_ops`, when present, a list of distinct strings holding `verify`; `alg`, when
+ * present, the token's; `ext`, when present, a boolean. The guard imports the key through a KeyObject,
+ * which drops these members, so without this check it verified tokens jose refuses with the same JWK
+ * (a key published for RS256 only took PS256 tokens, an encryption key took any). A JWK jose would
+ * refuse for one configured algorithm is refused here, at construction, as a key of the wrong type is.
+ */
+function checkJwkUse(jwk: JWK, algorithms: readonly string[]): void {
+  const { use, key_ops: keyOps, alg, ext } = jwk as Record<string, unknown>;
+  if (ext !== undefined && typeof ext !== 'boolean') throw optionError('jwt.publicKey', 'is a JWK whose "ext" is not a boolean, which jose refuses');
+  if (use !== undefined && use !== 'sig') throw optionError('jwt.publicKey', 'is a JWK whose "use" is not "sig": it is not a key for verifying signatures, and jose refuses it');
+  if (keyOps !== undefined) {
+    const distinct = Array.isArray(keyOps) && keyOps.every((op, i) => typeof op === 'string' && keyOps.indexOf(op) === i);
+    if (!distinct) throw optionError('jwt.publicKey', 'is a JWK whose "key_ops" is not a list of distinct strings, which jose refuses');
+    if (!keyOps.includes('verify')) throw optionError('jwt.publicKey', 'is a JWK whose "key_ops" does not hold "verify": it is not a key for verifying signatures, and jose refuses it');
+  }
+  if (alg !== undefined) {
+    const other = algorithms.find((configured) => configured !== alg);
+    if (other !== undefined) throw optionError('jwt.publicKey', `is a JWK whose "alg" is not ${other}: jose refuses to verify ${other} with it (list only the key's own algorithm in jwt.algorithms)`);
+  }
+}
+
 function publicKeyResolver(key: string | JWK | KeyObject | CryptoKey, algorithms: readonly string[]): KeyResolver {
   if (isCryptoKey(key)) {
     if (key.type !== 'public') refusePrivate();
@@ -127,6 +150,7 @@ function publicKeyResolver(key: string | JWK | KeyObject | CryptoKey, algorithms
     if ('k' in key) throw optionError('jwt.publicKey', 'is a symmetric JWK: use jwt.secret for HS* algorithms');
     refusePrivate();
   }
+  if (typeof key === 'object' && key !== null && !isKeyObject(key)) checkJwkUse(key as JWK, algorithms);
   let keyObject: KeyObject;
   try {
     keyObject =

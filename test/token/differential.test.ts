@@ -250,7 +250,7 @@ describe('the guard against jwtVerify: no token the guard accepts is refused by 
 
   async function joseVerdict(compact: string, app: (typeof apps)[number]): Promise<Verdict> {
     const { algorithms, issuer, audience, typ, clockTolerance, maxTokenAge, requiredClaims } = app.setup.jwt;
-    const options = { algorithms, issuer, audience, typ, clockTolerance: clockTolerance ?? 5, maxTokenAge, requiredClaims, currentDate: new Date(NOW * 1000) };
+    const options = { algorithms, issuer, audience: audience as string | string[] | undefined, typ, clockTolerance: clockTolerance ?? 5, maxTokenAge, requiredClaims: requiredClaims as string[] | undefined, currentDate: new Date(NOW * 1000) };
     try {
       const { payload } = await jwtVerify(compact, app.reference as JWTVerifyGetKey, options);
       return { ok: true, claims: payload };
@@ -589,6 +589,58 @@ describe('the token cache against jwtVerify as time passes', () => {
       }
       // The first request was accepted, so the cache had something to serve.
       expect(seen[0]).toBe('0 ms: guard 200, jose ok');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('a configured public key given as a JWK, against jwtVerify with that JWK', () => {
+  const emulator = useEmulator();
+  const rsJwk = KEYS.rs.publicKey.export({ format: 'jwk' }) as JWK;
+  const edJwk = KEYS.ed.publicKey.export({ format: 'jwk' }) as JWK;
+
+  /** name, the JWK, the configured algorithms, the token's alg (signed with the JWK's private key). */
+  const CASES: Array<[string, JWK, JwtAlgorithm[], JwtAlgorithm]> = [
+    ['alg RS256 with RS256 and PS256, a PS256 token', { ...rsJwk, alg: 'RS256' }, ['RS256', 'PS256'], 'PS256'],
+    ['alg PS256 with RS256 and PS256, an RS256 token', { ...rsJwk, alg: 'PS256' }, ['RS256', 'PS256'], 'RS256'],
+    ['alg RS512 with RS256, an RS256 token', { ...rsJwk, alg: 'RS512' }, ['RS256'], 'RS256'],
+    ['use enc', { ...rsJwk, use: 'enc' }, ['RS256'], 'RS256'],
+    ['use a list', { ...rsJwk, use: ['sig'] as unknown as string }, ['RS256'], 'RS256'],
+    ['key_ops without verify', { ...rsJwk, key_ops: ['encrypt'] }, ['RS256'], 'RS256'],
+    ['key_ops with verify twice', { ...rsJwk, key_ops: ['verify', 'verify'] }, ['RS256'], 'RS256'],
+    ['key_ops a string', { ...rsJwk, key_ops: 'verify' as unknown as string[] }, ['RS256'], 'RS256'],
+    ['ext a string', { ...rsJwk, ext: 'true' as unknown as boolean }, ['RS256'], 'RS256'],
+    ['Ed25519 alg EdDSA with EdDSA and Ed25519, an Ed25519 token', { ...edJwk, alg: 'EdDSA' }, ['EdDSA', 'Ed25519'], 'Ed25519'],
+    // What jose takes: the same answer from both.
+    ['alg RS256, use sig, key_ops verify, ext true', { ...rsJwk, alg: 'RS256', use: 'sig', key_ops: ['verify'], ext: true }, ['RS256'], 'RS256'],
+    ['no alg, RS256 and PS256, a PS256 token', rsJwk, ['RS256', 'PS256'], 'PS256'],
+    ['Ed25519 alg Ed25519, an Ed25519 token', { ...edJwk, alg: 'Ed25519' }, ['Ed25519'], 'Ed25519'],
+  ];
+
+  it.each(CASES)('%s: the guard accepts a token only when jwtVerify does, else the key is refused when the guard is built', async (_name, key, algorithms, alg) => {
+    const signer: KeyName = key.kty === 'OKP' ? 'ed' : 'rs';
+    const compact = token({ alg }, claims(), signer, natural(alg));
+    // jose freezes a JWK it is given: each side gets its own copy.
+    const fromJose = await jwtVerify(compact, structuredClone(key), { algorithms, currentDate: new Date(NOW * 1000) }).then(
+      () => 'ok',
+      (error: Error & { code?: string }) => error.code ?? error.name,
+    );
+    let guard: ExpressGuard;
+    try {
+      guard = createExpressGuard({ genauth: emulator().guardOptions().genauth, jwt: { publicKey: structuredClone(key), algorithms }, now: () => NOW * 1000, logger: false });
+    } catch (error) {
+      // Refused at construction: only for a key jose refuses for one of the algorithms.
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toContain('option "jwt.publicKey"');
+      expect(fromJose).not.toBe('ok');
+      return;
+    }
+    const app = await serve(guard);
+    try {
+      const answer = await send(app.port, { target: '/me', headers: { authorization: `Bearer ${compact}` } });
+      expect({ guard: answer.status, jose: fromJose }).toEqual({ guard: fromJose === 'ok' ? 200 : expect.any(Number), jose: fromJose });
+      if (fromJose !== 'ok') expect(answer.status).not.toBe(200);
     } finally {
       await app.close();
     }
