@@ -235,20 +235,44 @@ export function createTokenVerifier<L = unknown>(
    * as this instance may have started after the revocation (one bounded Redis read per first
    * verification; the cached path never waits on it).
    */
-  function acceptFresh(token: string, payload: JWTPayload): Identity | Promise<Identity> {
+  function acceptFresh(token: string, payload: JWTPayload, trustMs = Infinity): Identity | Promise<Identity> {
     const userId = payload[claim];
-    if (revocations?.lookUp === undefined || !isFitUserId(userId, maxLength)) return accept(token, payload);
-    return revocations.lookUp(userId).then((answered) => accept(token, payload, answered ? Infinity : UNCHECKED_TOKEN_MS));
+    if (revocations?.lookUp === undefined || !isFitUserId(userId, maxLength)) return accept(token, payload, trustMs);
+    return revocations.lookUp(userId).then((answered) => accept(token, payload, Math.min(trustMs, answered ? Infinity : UNCHECKED_TOKEN_MS)));
+  }
+
+  // The key set the cached tokens were verified under (a remote source; a secret or a configured key
+  // never changes). jose loads a new set only inside its own calls (verifyWithJose, loadKeys): when one
+  // no longer holds a key the last one held (removed, or replaced under its kid), jwtVerify refuses the
+  // tokens of that key from then on, so every cached token is forgotten and verified again. A set
+  // that only adds keys forgets nothing. Nothing on the cached path reads this.
+  let cachedUnder = configuredKeys.keySet?.();
+  function followKeySet(): void {
+    const current = configuredKeys.keySet?.();
+    if (current === undefined || current === cachedUnder) return;
+    const before = cachedUnder;
+    cachedUnder = current;
+    if (before !== undefined && dropsKey(before, current)) forgetAll();
   }
 
   async function verifyWithJose(token: string): Promise<Identity> {
+    const setBefore = configuredKeys.keySet?.();
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, resolveKey, claimChecks()));
     } catch (error) {
+      followKeySet();
       throw toGuardError(error, options, setup);
     }
-    return acceptFresh(token, payload);
+    followKeySet();
+    // A token verified while jose replaced a set it had (its key may be one the new set dropped) is
+    // accepted, as jose accepted it, but not cached.
+    return acceptFresh(token, payload, setBefore !== undefined && configuredKeys.keySet?.() !== setBefore ? 0 : Infinity);
+  }
+
+  function forgetAll(): void {
+    keysOf.clear();
+    verified?.clear();
   }
 
   /**
@@ -323,7 +347,11 @@ export function createTokenVerifier<L = unknown>(
     peekRecord,
     verifyNow,
     async loadKeys() {
-      await configuredKeys.load?.();
+      try {
+        await configuredKeys.load?.();
+      } finally {
+        followKeySet();
+      }
     },
     forgetUser(userId) {
       const keys = keysOf.get(userId);
@@ -333,10 +361,7 @@ export function createTokenVerifier<L = unknown>(
       keysOf.delete(userId);
       for (const key of keys) verified.delete(key);
     },
-    forgetAll() {
-      keysOf.clear();
-      verified?.clear();
-    },
+    forgetAll,
   };
 }
 
@@ -344,4 +369,16 @@ export function createTokenVerifier<L = unknown>(
 function publishTokenFailure(error: unknown): void {
   const reason = error instanceof InvalidTokenError ? error.reason : error instanceof KeysUnavailableError ? 'keys_unavailable' : undefined;
   if (reason !== undefined) moreChannels.token.publish({ reason } satisfies TokenFailureEvent);
+}
+
+/** The members of a JWK Set as jose loaded it (its response body), each as its JSON text. */
+function jwkTexts(set: object): string[] {
+  const keys = (set as { keys?: unknown }).keys;
+  return Array.isArray(keys) ? keys.map((key) => JSON.stringify(key)) : [];
+}
+
+/** Whether `after` lacks a key of `before`, member for member (a key re-ordered inside counts as dropped). */
+function dropsKey(before: object, after: object): boolean {
+  const kept = new Set(jwkTexts(after));
+  return jwkTexts(before).some((key) => !kept.has(key));
 }

@@ -646,3 +646,41 @@ describe('a configured public key given as a JWK, against jwtVerify with that JW
     }
   });
 });
+
+describe('the token cache against jwtVerify when jose loads a key set without the token key', () => {
+  const emulator = useEmulator();
+  const live = (header: Record<string, unknown>, key: KeyName) => {
+    const at = Math.floor(Date.now() / 1000);
+    return token(header, claims({ iat: at, exp: at + 600, jti: randomUUID() }), key);
+  };
+
+  it.each([
+    ['the key removed', [jwk('rs', { kid: 'rs', alg: 'RS256' }), jwk('ps', { kid: 'ps', alg: 'PS256' })], [jwk('ps', { kid: 'ps', alg: 'PS256' })]],
+    ['another key under the same kid', [jwk('rs', { kid: 'rs', alg: 'RS256' }), jwk('ps', { kid: 'ps', alg: 'PS256' })], [jwk('outsider', { kid: 'rs', alg: 'RS256' }), jwk('ps', { kid: 'ps', alg: 'PS256' })]],
+  ] as Array<[string, JWK[], JWK[]]>)('%s: a cached token is refused as jose refuses it', async (_name, before, after) => {
+    const keyServer = await startKeyServer(before);
+    // cooldownDuration 0: an unknown kid makes jose reload the set at once.
+    const jwt = { jwksUri: keyServer.jwksUri, algorithms: ['RS256', 'PS256'] as JwtAlgorithm[], issuer: ISSUER, audience: AUDIENCE, jwks: { cooldownDuration: 0 } };
+    const app = await serve(createExpressGuard({ genauth: emulator().guardOptions().genauth, jwt, logger: false }));
+    const get = async (compact: string) => (await send(app.port, { target: '/me', headers: { authorization: `Bearer ${compact}` } })).status;
+    try {
+      const cached = live({ alg: 'RS256', kid: 'rs' }, 'rs');
+      expect(await get(cached)).toBe(200);
+      expect(await get(cached)).toBe(200);
+      // The issuer publishes a new set; a token under a kid the guard has not resolved makes jose load it.
+      keyServer.keys(after);
+      expect(await get(live({ alg: 'PS256', kid: 'unknown' }, 'ps'))).toBe(401);
+      const fromJose = await jwtVerify(cached, createRemoteJWKSet(new URL(keyServer.jwksUri)), { algorithms: jwt.algorithms, issuer: ISSUER, audience: AUDIENCE }).then(
+        () => 'ok',
+        (error: { code?: string }) => error.code,
+      );
+      expect(fromJose).not.toBe('ok');
+      expect(await get(cached)).toBe(401);
+      // A key the new set still holds keeps verifying.
+      expect(await get(live({ alg: 'PS256', kid: 'ps' }, 'ps'))).toBe(200);
+    } finally {
+      await app.close();
+      await keyServer.close();
+    }
+  });
+});
