@@ -221,8 +221,9 @@ export function createTokenVerifier<L = unknown>(
   function fromCacheOrShortcut(token: string): Identity | Promise<Identity> | undefined {
     const hit = peek(token);
     if (hit !== undefined) return hit;
-    // The bearer syntax allows trailing '=' and jose decodes a padded part leniently: a token is taken
-    // only in the exact form it was signed in, so no two spellings of one token pass. The length first,
+    // The bearer syntax allows trailing '=' and jose decodes a padded part leniently: a padded spelling
+    // of a token is refused. (A last character whose unused bits are set is another spelling jose
+    // accepts, so the guard does too, through jose: docs/token-verification.md.) The length first,
     // here where a token is first verified (a cached one was checked when it was cached).
     if (token.length > MAX_TOKEN_LENGTH || !JWS_COMPACT.test(token)) throw new InvalidTokenError('malformed', options.realm);
     if (shortcut === undefined) return undefined;
