@@ -190,7 +190,9 @@ export type JwtOptions = JwtCommon &
     | {
         /**
          * The verification key (PEM, JWK, KeyObject or CryptoKey). It must be public (a private key is a
-         * TypeError), fit every configured algorithm, and for RSA have 2048 bits or more.
+         * TypeError), fit every configured algorithm, and for RSA have 2048 bits or more. A JWK's `use`,
+         * `key_ops`, `alg` and `ext`, when present, must allow every configured algorithm as jose
+         * requires (`sig`, holding `verify`, that algorithm, a boolean), else a TypeError.
          */
         publicKey: string | Jwk | KeyObject | webcrypto.CryptoKey;
         secret?: never;
