@@ -266,9 +266,12 @@ export function createTokenVerifier<L = unknown>(
       throw toGuardError(error, options, setup);
     }
     followKeySet();
-    // A token verified while jose replaced a set it had (its key may be one the new set dropped) is
-    // accepted, as jose accepted it, but not cached.
-    return acceptFresh(token, payload, setBefore !== undefined && configuredKeys.keySet?.() !== setBefore ? 0 : Infinity);
+    // A token verified while jose replaced a set it had by one that dropped a key (its key may be the
+    // one dropped) is accepted, as jose accepted it, but not cached. A reload of the same keys (every
+    // jwks.cacheMaxAge) changes nothing.
+    const setAfter = configuredKeys.keySet?.();
+    const dropped = setBefore !== undefined && setAfter !== undefined && setAfter !== setBefore && dropsKey(setBefore, setAfter);
+    return acceptFresh(token, payload, dropped ? 0 : Infinity);
   }
 
   function forgetAll(): void {
