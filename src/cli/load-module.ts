@@ -66,6 +66,21 @@ function loadFailure(error: unknown, file: string): string {
 }
 
 /**
+ * A CommonJS module's exports as the namespace an import would give, with two readings of what
+ * compilers write: TypeScript's (and Babel's) `export default x` is `exports.default` beside an
+ * `__esModule` marker, so that is the default; and a module that exports nothing (`module.exports`
+ * left `{}`, an app that only listens) has no default, so it is told to export one.
+ */
+function commonJsNamespace(exported: unknown, name: string): Record<string, unknown> {
+  if (typeof exported !== 'object' && typeof exported !== 'function') return { default: exported };
+  if (exported === null) return { default: null };
+  const object = exported as Record<string, unknown>;
+  if (object.__esModule === true) return { default: object.default, [name]: object[name] };
+  if (typeof exported === 'object' && Object.getPrototypeOf(exported) === Object.prototype && Object.keys(object).length === 0) return {};
+  return { default: exported, [name]: object[name] };
+}
+
+/**
  * Loads `path` (relative to the working directory) and returns its `name` export, else its default.
  * A missing file or export is a usage error; a module that throws while loading is a failure (exit 1)
  * reported by the error's name and message only (an engine error about its text: name and line).
@@ -77,8 +92,7 @@ export async function loadModuleExport(path: string, name: string, what: string)
   let namespace: Record<string, unknown>;
   try {
     if (kind === 'cjs') {
-      const exported: unknown = createRequire(file)(file);
-      namespace = { default: exported, ...(typeof exported === 'object' || typeof exported === 'function' ? { [name]: (exported as Record<string, unknown> | null)?.[name] } : {}) };
+      namespace = commonJsNamespace(createRequire(file)(file), name);
     } else {
       namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     }

@@ -196,9 +196,16 @@ describe('genauth-guard check-config', () => {
     expect(emulator().callCount()).toBe(0);
   });
 
+  it('TypeScript\'s CommonJS output of `export default options` (exports.default) is read as the default export', async () => {
+    const { code, stdout } = await runCli(['check-config', fixture('options-ts-default.cjs'), '--offline', '--json']);
+    expect(JSON.parse(stdout)).toEqual({ valid: true });
+    expect(code).toBe(0);
+  });
+
   it.each([
     ['no-such-options.js', 2, 'no such file'],
     ['no-export.mjs', 2, 'exports no options: export it as default or as "options"'],
+    ['no-export.cjs', 2, 'exports no options: export it as default or as "options"'],
     ['throws.mjs', 1, 'could not be loaded'],
   ])('%s: exit %i', async (file, exitCode, message) => {
     const { code, stdout, stderr } = await runCli(['check-config', fixture(file)]);

@@ -16,6 +16,8 @@ describe('genauth-guard routes', () => {
     ['fastify-app.cjs', 'fastify', [{ method: 'PUT', path: '/items/:id' }]],
     ['nest-unguarded.cjs', 'nest', [{ method: 'GET', path: '/reports' }, { method: 'POST', path: '/reports' }]],
     ['express-late-guard.cjs', 'express', [{ method: 'GET', path: '/billing/invoices' }, { method: 'GET', path: '/reports', reason: 'handler-before-guard' }]],
+    // TypeScript's CommonJS output of `export default app`: the app is exports.default.
+    ['express-ts-default.cjs', 'express', [{ method: 'GET', path: '/health' }]],
   ])('%s: lists the unguarded routes, exit 1; --json has the framework and the list', async (file, framework, unguarded) => {
     const text = await runCli(['routes', fixture(file)]);
     expect(text.code).toBe(1);
@@ -49,6 +51,7 @@ describe('genauth-guard routes', () => {
     ['not-an-app.mjs', 2, 'is not an Express, Koa, Fastify or Nest app'],
     ['no-such-app.js', 2, 'no such file'],
     ['no-export.mjs', 2, 'exports no app: export it as default or as "app"'],
+    ['no-export.cjs', 2, 'exports no app: export it as default or as "app"'],
     ['throws.mjs', 1, 'could not be loaded: Error: cannot start: the database is down'],
   ])('%s: exit %i', async (file, exitCode, message) => {
     const { code, stdout, stderr } = await runCli(['routes', fixture(file)]);
