@@ -120,8 +120,13 @@ function refuseUndefined(input: Record<string, unknown>, key: string, path: stri
   fail(path, `is set to undefined (an unset environment variable?), which would ${would}: ${fix}${optOut === undefined ? '' : `; to ${optOut}, leave the key out`}`);
 }
 
+/** What a required option's message adds when its value is `undefined`, as an unset variable gives. */
+export function unsetHint(value: unknown): string {
+  return value === undefined ? '; it is undefined (an unset environment variable?)' : '';
+}
+
 export function nonEmptyString(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value.length === 0) fail(path, 'must be a non-empty string');
+  if (typeof value !== 'string' || value.length === 0) fail(path, `must be a non-empty string${unsetHint(value)}`);
   return value;
 }
 

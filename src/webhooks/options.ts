@@ -1,5 +1,5 @@
 /** The webhook receiver's options, checked like every options object of ours. */
-import { fail, positiveInteger, strictObject } from '../options/checks.js';
+import { fail, positiveInteger, strictObject, unsetHint } from '../options/checks.js';
 
 /** Options of a webhook route (`guard.webhook(options)` and its counterparts). */
 export interface WebhookOptions {
@@ -41,7 +41,7 @@ export function resolveWebhookOptions(value: unknown, path = 'webhook', extraKey
   for (let i = 0; i < list.length; i++) {
     const secret = list[i];
     const where = Array.isArray(input.secret) ? `${path}.secret[${i}]` : `${path}.secret`;
-    if (typeof secret !== 'string') fail(where, 'must be a string');
+    if (typeof secret !== 'string') fail(where, `must be a string: the secret set on the webhook in GenAuth, ${MIN_SECRET_LENGTH} characters or more${unsetHint(secret)}`);
     if (secret.length < MIN_SECRET_LENGTH) fail(where, `must be at least ${MIN_SECRET_LENGTH} characters`);
     if (UNSENDABLE.test(secret)) fail(where, 'must not start or end with whitespace nor hold control characters (a header cannot carry them)');
   }

@@ -153,18 +153,27 @@ describe('undefined where it means the default, and the default is the safe one:
   });
 });
 
-describe('required options were already refused when undefined', () => {
+describe('required options are refused when undefined, saying a variable may be unset', () => {
   it('genauth.userPoolId and genauth.accessKeySecret', () => {
     expect(messageOf({ genauth: { ...genauth, userPoolId: undefined }, jwt: { issuer, jwksUri, algorithms: ['RS256'] } })).toBe(
-      'genauth-guard: option "genauth.userPoolId" must be a non-empty string',
+      'genauth-guard: option "genauth.userPoolId" must be a non-empty string; it is undefined (an unset environment variable?)',
     );
     expect(messageOf({ genauth: { ...genauth, accessKeySecret: undefined }, jwt: { issuer, jwksUri, algorithms: ['RS256'] } })).toBe(
+      'genauth-guard: option "genauth.accessKeySecret" must be a non-empty string; it is undefined (an unset environment variable?)',
+    );
+    // An empty string is not undefined: no such guess.
+    expect(messageOf({ genauth: { ...genauth, accessKeySecret: '' }, jwt: { issuer, jwksUri, algorithms: ['RS256'] } })).toBe(
       'genauth-guard: option "genauth.accessKeySecret" must be a non-empty string',
     );
   });
 
-  it("a webhook's secret", () => {
+  it("a webhook's secret, saying what it is", () => {
     const guard = track(createExpressGuard(emulator().guardOptions()));
-    expect(() => guard.webhook({ secret: undefined as unknown as string })).toThrow(/^genauth-guard: option "webhook\.secret" must be a string$/);
+    expect(() => guard.webhook({ secret: undefined as unknown as string })).toThrow(
+      /^genauth-guard: option "webhook\.secret" must be a string: the secret set on the webhook in GenAuth, 16 characters or more; it is undefined \(an unset environment variable\?\)$/,
+    );
+    expect(() => guard.webhook({ secret: 42 as unknown as string })).toThrow(
+      /^genauth-guard: option "webhook\.secret" must be a string: the secret set on the webhook in GenAuth, 16 characters or more$/,
+    );
   });
 });
