@@ -1,6 +1,8 @@
 // The Fastify snippets of docs/fastify.md, run by test/docs/examples.test.ts against the emulator.
+// #region fastify-imports
 import Fastify from 'fastify';
 import { genauthGuard, genauthFrameworkErrors, type FastifyGuardOptions } from 'genauth-guard/fastify';
+// #endregion fastify-imports
 
 export async function fastifyApp(options: FastifyGuardOptions) {
   // #region fastify

@@ -1,7 +1,9 @@
 // The Koa snippets of docs/koa.md, run by test/docs/examples.test.ts against the emulator.
+// #region koa-imports
 import Koa from 'koa';
 import Router from '@koa/router';
 import { createKoaGuard, type KoaGuardOptions } from 'genauth-guard/koa';
+// #endregion koa-imports
 
 export function koaApp(options: KoaGuardOptions) {
   // #region koa
