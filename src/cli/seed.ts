@@ -83,7 +83,11 @@ function grant(value: unknown, path: string): void {
   actions(g.actions, `${path}.actions`);
   oneOf(g.resourceType, RESOURCE_TYPES, `${path}.resourceType`);
   oneOf(g.effect, EFFECTS, `${path}.effect`);
-  if (g.apiIdentifier !== undefined && g.apiIdentifier !== null) string(g.apiIdentifier, `${path}.apiIdentifier`);
+  if (g.apiIdentifier !== undefined && g.apiIdentifier !== null) {
+    string(g.apiIdentifier, `${path}.apiIdentifier`);
+    // resourceType defaults to DATA, and API mode reads API grants only: such a grant would allow nothing.
+    if (g.resourceType !== 'API') throw new SeedError(`${path}.apiIdentifier`, 'is read on API grants only (resourceType defaults to DATA): add "resourceType": "API"');
+  }
   if (g.description !== undefined && typeof g.description !== 'string') throw new SeedError(`${path}.description`, 'must be a string');
   list(g.condition, `${path}.condition`, (c, p) => {
     const condition = object(c, p, ['param', 'operator', 'value'], ['param', 'operator', 'value']);

@@ -53,6 +53,15 @@ describe('the seed file: docs/seed.schema.json and the CLI agree', () => {
     expect(errors.some((e) => e.startsWith(`${path}:`))).toBe(true);
   });
 
+  it('an apiIdentifier on a grant that is not of type API is refused, saying to add the type (beyond what the schema can say)', () => {
+    // resourceType defaults to DATA, and API mode reads API grants only: such a grant would allow nothing.
+    const seed = { users: [{ id: 'erin', grants: [{ resourceCode: 'servers', apiIdentifier: '/api/v1/servers/*', actions: ['read'] }] }] };
+    expect(() => checkSeed(seed)).toThrow('$.users[0].grants[0].apiIdentifier is read on API grants only (resourceType defaults to DATA): add "resourceType": "API"');
+    expect(cliPath({ users: [{ id: 'erin', grants: [{ resourceCode: 's', resourceType: 'DATA', apiIdentifier: '/s', actions: ['read'] }] }] })).toBe('$.users[0].grants[0].apiIdentifier');
+    expect(cliPath({ users: [{ id: 'erin', grants: [{ resourceCode: 's', resourceType: 'API', apiIdentifier: '/s', actions: ['read'] }] }] })).toBeUndefined();
+    expect(cliPath({ users: [{ id: 'erin', grants: [{ resourceCode: 's', apiIdentifier: null, actions: ['read'] }] }] })).toBeUndefined();
+  });
+
   it('repeated user ids are refused (beyond what the schema can say)', () => {
     expect(cliPath({ users: [{ id: 'a' }, { id: 'a' }] })).toBe('$.users[1].id');
   });
