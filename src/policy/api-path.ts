@@ -61,8 +61,10 @@ for (const c of '"<>[]^`{|}') CLASS[c.charCodeAt(0)] = ENCODE;
 const HEX = '0123456789ABCDEF';
 const SIMPLE_PATH = /^[A-Za-z0-9\-._~!$&'()*+,=:@/]*$/;
 // Only http and https: Node's url.parse (Express, Koa) reads `javascript://h/a` without a host, as the
-// path `//h/a` (which express.static serves as `h/a`), and find-my-way strips no other scheme.
-const ABSOLUTE_FORM = /^https?:\/\//i;
+// path `//h/a` (which express.static serves as `h/a`), and find-my-way strips no other scheme. Only in
+// lower case: find-my-way before 9.10 (`^https?:\/\/.*?\/`) does not strip `HTTP://`, and walks the
+// whole target as a path that only a wildcard route matches.
+const ABSOLUTE_FORM = /^https?:\/\//;
 // Only authorities that Node's legacy url.parse (which Express routes with) reads the same way we do:
 // plain host labels of at most 63 characters or an IPv6 literal, an optional numeric port, no userinfo.
 const AUTHORITY = /^(?:[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*\.?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
@@ -167,6 +169,10 @@ export function foldSegment(segment: string, fold: CaseFold): string {
 /**
  * The path part of a request target: origin-form (`/a?b`) as is; absolute-form (`http://h/a?b`) reduced
  * to its path, as Express does; anything else is rejected. Returns null when the target is unusable.
+ * Absolute-form is read only where every router reads the same path from it: a lower-case scheme, an
+ * authority url.parse splits as we do, then a `/`. Without that `/` (`http://h`, `http://h?x`) Node's
+ * url.parse and find-my-way 9.10 route `/`, but find-my-way before 9.10 (Fastify <= 5.12.7, the 9.7.0
+ * `@nestjs/platform-fastify` pins) strips nothing and dispatches it to a wildcard route.
  */
 function pathOfTarget(target: string): string | null {
   if (target.charCodeAt(0) === 47 /* / */) {
@@ -186,12 +192,9 @@ function pathOfTarget(target: string): string | null {
   }
   // The host never influences the decision, but an authority url.parse would split differently must go.
   if (!AUTHORITY.test(rest.slice(0, end))) return null;
-  if (end === rest.length) return '/';
-  if (rest.charCodeAt(end) === 63) {
-    // `http://h?x/admin`: the path is `/` to url.parse, but find-my-way before 9.10 (Fastify <= 5.12.7)
-    // stripped `^https?://.*?/` and routes `/admin`. Refused rather than judged as `/`.
-    return rest.includes('/', end) ? null : '/';
-  }
+  // No path: `http://h` and `http://h?x` are `/` to url.parse, but find-my-way before 9.10 strips only
+  // up to a `/` (`http://h?x/admin` routes `/admin`) and routes what it cannot strip as a path.
+  if (end === rest.length || rest.charCodeAt(end) === 63) return null;
   const query = rest.indexOf('?', end);
   return query === -1 ? rest.slice(end) : rest.slice(end, query);
 }

@@ -201,7 +201,8 @@ describe.each([
     ['GET', '/api/v1/admin#/users', 'alice', 400, 'ERR_INVALID_REQUEST'],
     // absolute-form targets: the host never matters, the path does
     ['GET', 'http://evil.example/api/v1/admin', 'alice', 403, 'ERR_PERMISSION_DENIED'],
-    ['GET', 'HTTP://127.0.0.1:1/API/V1/ADMIN/', 'alice', 403, 'ERR_PERMISSION_DENIED'],
+    ['GET', 'http://127.0.0.1:1/API/V1/ADMIN/', 'alice', 403, 'ERR_PERMISSION_DENIED'],
+    ['GET', 'HTTP://127.0.0.1:1/API/V1/ADMIN/', 'alice', 400, 'ERR_INVALID_REQUEST'],
     ['GET', 'http://evil.example/health/../api/v1/admin', 'none', 400, 'ERR_INVALID_REQUEST'],
     ['GET', 'http://ev!l/api/v1/admin', 'alice', 400, 'ERR_INVALID_REQUEST'],
     ['GET', 'http://user@evil.example/api/v1/admin', 'alice', 400, 'ERR_INVALID_REQUEST'],

@@ -81,8 +81,8 @@ describe('absolute-form with a query before the path, routed by find-my-way < 9.
     expect(answer.status).toBe(400);
   });
 
-  it('an authority followed by a query without a slash is still the root', () => {
-    expect(normalizeApiTarget('http://h?x=1')).toMatchObject({ ok: true, path: '/' });
+  it('an authority followed by a query without a slash is refused too: find-my-way < 9.10 strips nothing there', () => {
+    expect(normalizeApiTarget('http://h?x=1')).toEqual({ ok: false, problem: 'not_a_path' });
     expect(normalizeApiTarget('http://h/a?x=/b')).toMatchObject({ ok: true, path: '/a' });
   });
 });

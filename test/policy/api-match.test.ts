@@ -44,7 +44,7 @@ describe('normalizeApiTarget', () => {
     ['/api/a%7cb', '/api/a%7Cb'],
     ['/api/:x/@y', '/api/:x/@y'],
     ['http://evil.example/api/admin?x', '/api/admin'],
-    ['HTTPS://evil.example:8443', '/'],
+    ['https://evil.example:8443/', '/'],
     ['http://[::1]:80/a', '/a'],
   ])('%s -> %s', (target, path) => {
     expect(normalizeApiTarget(target)).toMatchObject({ ok: true, path });
@@ -58,6 +58,10 @@ describe('normalizeApiTarget', () => {
     ['http://ev!l/api', 'not_a_path'],
     [`http://${'a'.repeat(64)}/api`, 'not_a_path'],
     ['http://evil.example\\@good/api', 'not_a_path'],
+    // find-my-way < 9.10 strips neither an upper-case scheme nor an authority without a `/` after it
+    ['HTTPS://evil.example:8443/api', 'not_a_path'],
+    ['https://evil.example:8443', 'not_a_path'],
+    ['http://h?x=1', 'not_a_path'],
     ['/api/../admin', 'dot_segment'],
     ['/api/./admin', 'dot_segment'],
     ['/api/%2e%2e/admin', 'dot_segment'],
