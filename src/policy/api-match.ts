@@ -8,7 +8,7 @@ import {
   type ResolvedApiMatchOptions,
   type RouterRules,
 } from './api-options.js';
-import { foldedSegments, normalizeApiTarget, type ApiPath, type ApiTargetProblem } from './api-path.js';
+import { allowSegments, foldedSegments, normalizeApiTarget, type ApiPath, type ApiTargetProblem } from './api-path.js';
 import type { ConditionCheck, Decision } from './decide.js';
 import type { Grant } from './normalize-grant.js';
 
@@ -86,7 +86,7 @@ function matchCompiled(
   }
 
   const allows: Entry[] = [];
-  compiled.allow.collect(foldedSegments(target, rules.fold), target.trailingSlash, rules.strict, (entry) => {
+  compiled.allow.collect(allowSegments(target, rules.fold), target.trailingSlash, rules.strict, (entry) => {
     if (grantCoversAction(entry.grant, action)) allows.push(entry);
   });
   if (allows.length > 1) allows.sort(byOrdinal);

@@ -45,6 +45,13 @@ export interface ApiPath {
   readonly folded?: readonly string[];
   /** True when the path ends with `/` (and is not the root). */
   readonly trailingSlash: boolean;
+  /**
+   * Indexes of the segments in which a percent-escape was decoded (`%61` -> `a`); undefined when none.
+   * Express and @koa/router match the raw target, so `/%68ealth` is not their route `/health` (and
+   * find-my-way keeps `%24 %26 %2B %2C %3A %3D %40` encoded): an ALLOW pattern or a public path matches
+   * such a segment only by a parameter or a wildcard ({@link allowSegments}). A DENY matches it decoded.
+   */
+  readonly escaped?: readonly number[] | undefined;
 }
 
 /** The outcome of {@link normalizeApiTarget}. */
@@ -83,10 +90,11 @@ function encodeByte(byte: number): string {
 /**
  * Canonicalizes one raw segment. `pattern` relaxes the rules for grant patterns, which are Unicode
  * strings rather than wire bytes: non-ASCII is UTF-8 encoded and a space is encoded.
- * Returns the segment, or the problem.
+ * Returns the segment (`escaped`: a percent-escape was decoded in it), or the problem.
  */
-export function canonicalSegment(raw: string, pattern = false): { segment: string } | { problem: ApiTargetProblem } {
+export function canonicalSegment(raw: string, pattern = false): { segment: string; escaped: boolean } | { problem: ApiTargetProblem } {
   let out = '';
+  let escaped = false;
   // Built a character at a time, `out` is a rope of one node per character (about 30 bytes each) until
   // something flattens it, and a compiled pattern keeps it: hand back `raw` itself when nothing changed.
   let changed = false;
@@ -100,7 +108,10 @@ export function canonicalSegment(raw: string, pattern = false): { segment: strin
       i += 2;
       if (byte === 0x2f || byte === 0x5c) return { problem: 'encoded_separator' };
       if (byte < 0x20 || byte === 0x7f) return { problem: 'control_character' };
-      out += byte < 128 && CLASS[byte] === KEEP ? String.fromCharCode(byte) : encodeByte(byte);
+      if (byte < 128 && CLASS[byte] === KEEP) {
+        out += String.fromCharCode(byte);
+        escaped = true;
+      } else out += encodeByte(byte);
       changed = true;
       continue;
     }
@@ -132,7 +143,7 @@ export function canonicalSegment(raw: string, pattern = false): { segment: strin
       changed = true;
     } else return { problem: code < 0x20 || code === 0x7f ? 'control_character' : 'bad_character' };
   }
-  return { segment: changed ? out : raw };
+  return { segment: changed ? out : raw, escaped };
 }
 
 // What find-my-way's decodeURI leaves encoded: the reserved set, and `%25` it protects as `%2525`.
@@ -203,14 +214,15 @@ function pathOfTarget(target: string): string | null {
 export function splitPath(
   path: string,
   pattern = false,
-): { segments: string[]; folded: string[]; trailingSlash: boolean } | { problem: ApiTargetProblem; at: number } {
-  if (path === '/') return { segments: [], folded: [], trailingSlash: false };
+): { segments: string[]; folded: string[]; trailingSlash: boolean; escaped: number[] | undefined } | { problem: ApiTargetProblem; at: number } {
+  if (path === '/') return { segments: [], folded: [], trailingSlash: false, escaped: undefined };
   const parts = path.split('/');
   // parts[0] is the empty string before the leading slash.
   const trailingSlash = parts[parts.length - 1] === '';
   const last = trailingSlash ? parts.length - 1 : parts.length;
   const segments: string[] = [];
   const folded: string[] = [];
+  let escaped: number[] | undefined;
   const simple = SIMPLE_PATH.test(path);
   for (let i = 1; i < last; i++) {
     const raw = parts[i] as string;
@@ -220,13 +232,14 @@ export function splitPath(
       const result = canonicalSegment(raw, pattern);
       if ('problem' in result) return { problem: result.problem, at: i - 1 };
       segment = result.segment;
+      if (result.escaped) (escaped ??= []).push(i - 1);
     }
     if (segment === '.' || segment === '..') return { problem: 'dot_segment', at: i - 1 };
     segments.push(segment);
     // Folded from the raw spelling: find-my-way folds before the reserved characters are decoded.
     folded.push(simple ? raw.toLowerCase() : (unicodeFoldSegment(raw) ?? segment.toLowerCase()));
   }
-  return { segments, folded, trailingSlash };
+  return { segments, folded, trailingSlash, escaped };
 }
 
 /** Joins canonical segments back into a path. */
@@ -253,6 +266,7 @@ export function normalizeApiTarget(target: string): ApiTarget {
     segments: split.segments,
     folded: split.folded,
     trailingSlash: split.trailingSlash,
+    escaped: split.escaped,
   };
 }
 
@@ -262,4 +276,21 @@ export function foldedSegments(path: ApiPath, fold: CaseFold): readonly string[]
   // Without an escape left, every segment is plain ASCII and both folds are the same lower-casing.
   if (path.folded !== undefined && (fold === 'unicode' || !path.path.includes('%'))) return path.folded;
   return path.segments.map((segment) => foldSegment(segment, fold));
+}
+
+/** What no pattern literal equals (a segment never holds a `/`): the key of an escaped segment. */
+const ESCAPED_KEY = '/';
+
+/**
+ * The keys ALLOW patterns and public paths are matched on: {@link foldedSegments}, with each segment
+ * in which an escape was decoded (`path.escaped`) replaced by a key no literal equals, so only a
+ * parameter or a wildcard matches it. Express and @koa/router match the raw target: `%68ealth` is not
+ * their route `health`, and the request goes to a parameter or wildcard route instead.
+ */
+export function allowSegments(path: ApiPath, fold: CaseFold): readonly string[] {
+  const keys = foldedSegments(path, fold);
+  if (path.escaped === undefined) return keys;
+  const marked = keys.slice();
+  for (const index of path.escaped) marked[index] = ESCAPED_KEY;
+  return marked;
 }

@@ -7,7 +7,7 @@ import { grantCoversAction } from './actions.js';
 import { grantPattern, type ApiGrants } from './api-compile.js';
 import type { ApiDecision } from './api-match.js';
 import { allowRules, type ResolvedApiMatchOptions, type RouterRules } from './api-options.js';
-import { foldedSegments, normalizeApiTarget, type ApiPath, type ApiTargetProblem } from './api-path.js';
+import { allowSegments as allowKeys, foldedSegments, normalizeApiTarget, type ApiPath, type ApiTargetProblem } from './api-path.js';
 import { PatternTrie } from './api-trie.js';
 import type { ConditionCheck } from './decide.js';
 import { findCondition, withNotes, type ExplainedGrant } from './explain.js';
@@ -84,7 +84,7 @@ export function explainApiDecision(grants: ApiGrants, method: string, target: st
   const rules = allowRules(options, router);
   const check = input.conditions ?? NO_CONDITIONS;
   const denySegments = foldedSegments(path, 'unicode');
-  const allowSegments = foldedSegments(path, rules.fold);
+  const allowSegments = allowKeys(path, rules.fold);
   // Per grant, in list order: how far it got. `held` is set for those that matched path and action.
   const seen = list.map((grant): Mutable<ExplainedGrant> => {
     const explained: Mutable<ExplainedGrant> = { grant, outcome: 'not_api', decisive: false, actions: [] };

@@ -169,6 +169,7 @@ export async function startKoaDiff(version: 2 | 3, input: DiffInput): Promise<Di
   const KoaApp = (version === 2 ? Koa2 : Koa) as unknown as typeof Koa;
   const guard = input.guarded ? createKoaGuard(input.options) : undefined;
   const app = new KoaApp();
+  app.silent = true;
   const router = new Router();
   const mounted = new Router();
   const ran: DiffRan[] = [];

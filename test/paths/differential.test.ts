@@ -34,6 +34,7 @@ import {
   type DiffApp,
   type DiffInput,
   type DiffRan,
+  type DiffRoute,
 } from './differential-apps.js';
 import { raw } from './raw.js';
 
@@ -72,6 +73,13 @@ const GRANTS: Record<'alice' | 'bob', AuthorizedResource[]> = {
     api('files', '/files/public/*', 'ALLOW'),
   ],
 };
+/**
+ * Route-level oracle: the routes every path of which is public, and those alice's DENYs cover whole.
+ * A request the guard lets through without a token runs only a public route; alice never runs a denied one.
+ */
+const PUBLIC_ROUTES: ReadonlySet<DiffRoute> = new Set<DiffRoute>(['health', 'docs', 'mntPub']);
+const DENIED_ROUTES: ReadonlySet<DiffRoute> = new Set<DiffRoute>(['root', 'keys', 'admin', 'reports', 'slash', 'mntSecret']);
+
 const INDEX: Record<'alice' | 'bob', GrantIndex> = { alice: indexGrants(GRANTS.alice), bob: indexGrants(GRANTS.bob) };
 
 /** Concrete paths of the routes, the seeds of the mutations. */
@@ -337,7 +345,9 @@ afterAll(async () => {
 describe.each(CASES)('$label', (c) => {
   let guarded: DiffApp;
   let bare: DiffApp;
-  const options: ApiMatchOptions = { router: c.router };
+  const exact = process.env['DIFF_EXACT'] === '1';
+  const options: ApiMatchOptions = exact ? { caseSensitive: true, strict: true } : { router: c.router };
+  const rules: RouterRules = exact ? STRICT : c.router;
   beforeAll(async () => {
     guarded = await c.start({ options: emulator.guardOptions(), api: { publicPaths: PUBLIC_PATHS }, guarded: true });
     bare = await c.start({ options: emulator.guardOptions(), api: {}, guarded: false });
@@ -370,15 +380,17 @@ describe.each(CASES)('$label', (c) => {
         const res = await raw(guarded.port, sample.method, target, tokens[who]);
         for (const ran of guarded.ran) {
           const path = dispatchedPath(ran);
-          const reach = reachOf(who, sample.method, path, c.router, options);
+          const reach = reachOf(who, sample.method, path, rules, options);
           if (reach !== 'yes') found.push(`${who} ${sample.method} ${JSON.stringify(target)} -> ${res.status}, ran '${ran.route}' for ${path} (${reach})`);
+          if (who === 'none' && !PUBLIC_ROUTES.has(ran.route)) found.push(`none ${sample.method} ${JSON.stringify(target)} -> ${res.status}, ran the non-public route '${ran.route}' for ${path}`);
+          if (who === 'alice' && DENIED_ROUTES.has(ran.route)) found.push(`alice ${sample.method} ${JSON.stringify(target)} -> ${res.status}, ran the denied route '${ran.route}'`);
         }
         if (guarded.ran.length === 0 && res.status >= 200 && res.status < 300) {
           found.push(`${who} ${sample.method} ${JSON.stringify(target)} -> ${res.status} without a handler`);
         }
         if (guarded.ran.length === 0 && routed !== undefined && res.status >= 400) {
           const path = dispatchedPath(routed);
-          if (reachOf(who, sample.method, path, c.router, options) === 'yes') {
+          if (reachOf(who, sample.method, path, rules, options) === 'yes') {
             closedHere = true;
             const list = failClosed.get(label) ?? [];
             list.push(`${who} ${sample.method} ${JSON.stringify(target)} -> ${res.status}; the router runs '${routed.route}' for ${path}`);

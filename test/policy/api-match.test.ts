@@ -101,7 +101,9 @@ describe('matchApi', () => {
     ['GET', '/api/v1/slash', undefined, 'allowed', 'slash'],
     ['GET', '/api/v1/slash', { strict: true }, 'no_grant', undefined],
     ['GET', '/api/v1/slash/', { strict: true }, 'allowed', 'slash'],
-    ['GET', '/api/v1/%75sers', undefined, 'allowed', 'users'],
+    // an escape is matched only by a parameter or a wildcard: Express routes `%75sers` elsewhere
+    ['GET', '/api/v1/%75sers', undefined, 'no_grant', undefined],
+    ['GET', '/api/v1/users/%34%32', undefined, 'allowed', 'user'],
     ['GET', '/api/v1/users/42', undefined, 'allowed', 'user'],
     ['PUT', '/api/v1/users/42', undefined, 'allowed', 'user'],
     ['PATCH', '/api/v1/users/42', undefined, 'allowed', 'user'],
@@ -149,7 +151,7 @@ describe('matchApi', () => {
   });
 
   it('reports the canonical path, the method and its action', () => {
-    expect(matchApi(GRANTS, 'put', '/api/v1/%75sers/42?x')).toMatchObject({
+    expect(matchApi(GRANTS, 'put', '/api/v1/users/%34%32?x')).toMatchObject({
       allowed: true,
       method: 'PUT',
       action: 'update',
@@ -376,13 +378,14 @@ describe('property: spellings of one path decide alike', () => {
     }
   });
 
-  it('an exact ALLOW matches every spelling of its path (defaults), and nothing one segment longer', () => {
+  it('an exact ALLOW matches every case of its path (defaults) and a trailing slash, no escaped spelling, and nothing one segment longer', () => {
     for (let run = 0; run < 300; run++) {
       const segments = Array.from({ length: 1 + Math.floor(random() * 4) }, () => pick(WORDS));
       const path = `/${segments.join('/')}`;
       const index = indexGrants([api('exact', path, ['read'])]);
       const variant = `/${segments.map(respell).join('/')}${random() < 0.5 ? '/' : ''}`;
-      expect(matchApi(index, 'GET', variant).allowed, `${variant} vs ${path}`).toBe(true);
+      // Express and @koa/router route `%61pi` elsewhere than `api`: an ALLOW literal never matches it.
+      expect(matchApi(index, 'GET', variant).allowed, `${variant} vs ${path}`).toBe(!variant.includes('%'));
       expect(matchApi(index, 'GET', `${variant.replace(/\/$/, '')}/${pick(WORDS)}`).allowed).toBe(false);
     }
   });

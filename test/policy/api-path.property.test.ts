@@ -159,7 +159,7 @@ describe('no spelling a router dispatches to a denied path escapes the DENY', ()
   });
 });
 
-describe('an ALLOW matches no wider than the router folds', () => {
+describe('an ALLOW matches no wider than the router folds, and no escaped spelling', () => {
   const spelled = fc.constantFrom(...WORDS).chain((word) => fc.record({ word: fc.constant(word), variant: variantOf(word) }));
 
   it('case-sensitive routers: only the exact characters; ASCII-folding ones: only ASCII case changes', () => {
@@ -168,11 +168,14 @@ describe('an ALLOW matches no wider than the router folds', () => {
         const grants = indexGrants([api('exact', `/api/${word}`)]);
         const wire = `/api/${variant.wire}`;
         const allowedUnder = (caseFold: RouterRules['caseFold']) => matchApi(grants, 'GET', wire, { router: { caseFold, ignoreTrailingSlash: true } }).allowed;
-        expect(allowedUnder('none')).toBe(variant.text === word);
+        // An ASCII character sent as an escape (`%61`): Express and @koa/router match the raw target and
+        // route it elsewhere, find-my-way keeps some (`%3A`) encoded: no ALLOW literal matches it.
+        const escaped = /%[0-7]/.test(variant.wire);
+        expect(allowedUnder('none')).toBe(!escaped && variant.text === word);
         const asciiOnly = variant.text.length === word.length && [...variant.text].every((c, i) => c === word[i] || (c.charCodeAt(0) < 128 && c.toLowerCase() === (word[i] as string).toLowerCase()));
-        expect(allowedUnder('ascii')).toBe(asciiOnly);
+        expect(allowedUnder('ascii')).toBe(!escaped && asciiOnly);
         // find-my-way lower-cases the whole path: the variant is the same route, and the ALLOW says so.
-        expect(allowedUnder('unicode')).toBe(variant.text.toLowerCase() === word.toLowerCase());
+        expect(allowedUnder('unicode')).toBe(!escaped && variant.text.toLowerCase() === word.toLowerCase());
       }),
       { seed: SEED, numRuns: 1000 },
     );

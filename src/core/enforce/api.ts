@@ -3,7 +3,7 @@ import { fail, strictObject } from '../../options/checks.js';
 import type { CompiledApiGrants } from '../../policy/api-compile.js';
 import { createApiMatcher, type ApiDecision, type ApiMatcher } from '../../policy/api-match.js';
 import { allowRules, type ApiMatchOptions, type RouterRules } from '../../policy/api-options.js';
-import { foldedSegments, normalizeApiTarget, type ApiPath, type CaseFold } from '../../policy/api-path.js';
+import { allowSegments, normalizeApiTarget, type ApiPath, type CaseFold } from '../../policy/api-path.js';
 import { compileApiPattern } from '../../policy/api-pattern.js';
 import { PatternTrie, type CompiledPattern } from '../../policy/api-trie.js';
 import type { Decision } from '../../policy/decide.js';
@@ -73,7 +73,7 @@ export function apiModeSpec(options: ApiModeOptions = {}): ApiModeSpec {
       if (patterns.length === 0) return false;
       const rules = allowRules(matcher.options, router);
       let found = false;
-      trieFor(rules.fold).collect(foldedSegments(path, rules.fold), path.trailingSlash, rules.strict, () => {
+      trieFor(rules.fold).collect(allowSegments(path, rules.fold), path.trailingSlash, rules.strict, () => {
         found = true;
       });
       return found;
