@@ -46,10 +46,11 @@ export interface ApiPath {
   /** True when the path ends with `/` (and is not the root). */
   readonly trailingSlash: boolean;
   /**
-   * Indexes of the segments in which a percent-escape was decoded (`%61` -> `a`); undefined when none.
-   * Express and @koa/router match the raw target, so `/%68ealth` is not their route `/health` (and
-   * find-my-way keeps `%24 %26 %2B %2C %3A %3D %40` encoded): an ALLOW pattern or a public path matches
-   * such a segment only by a parameter or a wildcard ({@link allowSegments}). A DENY matches it decoded.
+   * Indexes of the segments whose spelling is not their canonical one: a percent-escape was decoded
+   * (`%61` -> `a`) or written in lower-case hex (`%c3`); undefined when none. Express and @koa/router
+   * match the raw target, so `/%68ealth` is not their route `/health` (and find-my-way keeps
+   * `%24 %26 %2B %2C %3A %3D %40` encoded): an ALLOW pattern or a public path matches such a segment
+   * only by a parameter or a wildcard ({@link allowSegments}). A DENY matches it canonicalized.
    */
   readonly escaped?: readonly number[] | undefined;
 }
@@ -90,7 +91,7 @@ function encodeByte(byte: number): string {
 /**
  * Canonicalizes one raw segment. `pattern` relaxes the rules for grant patterns, which are Unicode
  * strings rather than wire bytes: non-ASCII is UTF-8 encoded and a space is encoded.
- * Returns the segment (`escaped`: a percent-escape was decoded in it), or the problem.
+ * Returns the segment (`escaped`: a percent-escape was decoded in it, or one was in lower-case hex), or the problem.
  */
 export function canonicalSegment(raw: string, pattern = false): { segment: string; escaped: boolean } | { problem: ApiTargetProblem } {
   let out = '';
@@ -111,7 +112,11 @@ export function canonicalSegment(raw: string, pattern = false): { segment: strin
       if (byte < 128 && CLASS[byte] === KEEP) {
         out += String.fromCharCode(byte);
         escaped = true;
-      } else out += encodeByte(byte);
+      } else {
+        out += encodeByte(byte);
+        // Lower-case hex (`%c3`) is not the `%C3` a case-sensitive Express or @koa/router route holds.
+        if (raw.charCodeAt(i - 1) >= 97 || raw.charCodeAt(i) >= 97) escaped = true;
+      }
       changed = true;
       continue;
     }

@@ -38,7 +38,7 @@ import {
 } from './differential-apps.js';
 import { raw } from './raw.js';
 
-const PUBLIC_PATHS = ['/health', '/docs/*', '/mnt/pub'];
+const PUBLIC_PATHS = ['/health', '/docs/:page', '/mnt/pub'];
 
 const api = (code: string, apiIdentifier: string, effect: 'ALLOW' | 'DENY', actions = effect === 'DENY' ? ['*'] : ['read']): AuthorizedResource => ({
   resourceCode: code,

@@ -79,6 +79,24 @@ describe.each(RAW_ROUTERS)('%s (routes the raw target)', (_label, start) => {
   });
 });
 
+describe('Express 5 with case sensitive routing: an escape in lower-case hex', () => {
+  it('an ALLOW on /api/v1/café does not run /api/v1/:name for /api/v1/caf%c3%a9 (the route is caf%C3%A9)', async () => {
+    emulator.setGrants('carol', [{ resourceCode: 'cafe', resourceType: 'API', apiIdentifier: '/api/v1/café', actions: ['read'], effect: 'ALLOW' }]);
+    const carol = `Bearer ${await emulator.mintToken('carol')}`;
+    const app = await startExpress(5, { settings: { 'case sensitive routing': true } }, { options: emulator.guardOptions(), api: {} });
+    try {
+      expect((await raw(app.port, 'GET', '/api/v1/caf%C3%A9', { authorization: carol })).status).toBe(200);
+      expect(app.ran.map((r) => r.route)).toEqual(['cafe']);
+      app.ran.length = 0;
+      // Express compares the raw target case-sensitively: `%c3%a9` is not the route, `/api/v1/:name` runs.
+      expect((await raw(app.port, 'GET', '/api/v1/caf%c3%a9', { authorization: carol })).status).toBe(403);
+      expect(app.ran).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('Fastify (decodes most escapes before routing)', () => {
   it('a public path spelled with %3A, which find-my-way leaves encoded, does not open the parameter route', async () => {
     const app = Fastify();

@@ -170,7 +170,8 @@ describe('an ALLOW matches no wider than the router folds, and no escaped spelli
         const allowedUnder = (caseFold: RouterRules['caseFold']) => matchApi(grants, 'GET', wire, { router: { caseFold, ignoreTrailingSlash: true } }).allowed;
         // An ASCII character sent as an escape (`%61`): Express and @koa/router match the raw target and
         // route it elsewhere, find-my-way keeps some (`%3A`) encoded: no ALLOW literal matches it.
-        const escaped = /%[0-7]/.test(variant.wire);
+        // So is an escape in lower-case hex, which a case-sensitive Express route (`%C3%A9`) is not.
+        const escaped = /%[0-7]|%[0-9A-F]?[a-f]/.test(variant.wire);
         expect(allowedUnder('none')).toBe(!escaped && variant.text === word);
         const asciiOnly = variant.text.length === word.length && [...variant.text].every((c, i) => c === word[i] || (c.charCodeAt(0) < 128 && c.toLowerCase() === (word[i] as string).toLowerCase()));
         expect(allowedUnder('ascii')).toBe(!escaped && asciiOnly);
