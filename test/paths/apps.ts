@@ -65,15 +65,15 @@ export interface AppInput {
   api: ApiModeOptions;
 }
 
-function portOf(server: Server): number {
+export function portOf(server: Server): number {
   return (server.address() as AddressInfo).port;
 }
 
-function listening(server: Server): Promise<void> {
+export function listening(server: Server): Promise<void> {
   return new Promise((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
 }
 
-function closing(server: Server): Promise<void> {
+export function closing(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 

@@ -8,7 +8,6 @@
  */
 import 'reflect-metadata';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Controller, Get, Inject, Module, Req, Res, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -25,6 +24,7 @@ import { createKoaGuard } from '../../src/adapters/koa.js';
 import { GenAuthGuardModule } from '../../src/adapters/nest/index.js';
 import type { ApiModeOptions } from '../../src/core/enforce/api.js';
 import type { GuardOptions } from '../../src/options.js';
+import { closing, listening, portOf } from './apps.js';
 
 /** Route names in registration order (the first match wins on Express and Koa). */
 export const DIFF_ROUTES = [
@@ -92,18 +92,6 @@ export interface DiffInput {
   api: ApiModeOptions;
   /** False: the same routes without the guard. */
   guarded: boolean;
-}
-
-function portOf(server: Server): number {
-  return (server.address() as AddressInfo).port;
-}
-
-function listening(server: Server): Promise<void> {
-  return new Promise((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
-}
-
-function closing(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 function record(ran: DiffRan[], route: DiffRoute, params: Record<string, unknown> | undefined): void {
