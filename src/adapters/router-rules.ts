@@ -1,10 +1,13 @@
 /**
  * How each framework's router compares paths, read from the app itself, so API mode never lets an
  * ALLOW pattern or a public path match more than the router routes (a DENY does not depend on it: it
- * always folds and ignores slashes as widely as any router). Read by shape: no framework import.
+ * always folds and ignores slashes as widely as any router). The case fold read here counts only
+ * under `api.caseSensitive: false`; by default ALLOW patterns and public paths match case-sensitively.
+ * Read by shape: no framework import.
  *
- * Not readable, hence the user's to pass as `api.caseSensitive` / `api.strict`: the options of an
- * `express.Router({ caseSensitive, strict })` and of @koa/router (`sensitive`, `strict`).
+ * Not readable, hence the user's to pass as `api.strict` (and to leave `api.caseSensitive` at its
+ * default): the options of an `express.Router({ caseSensitive, strict })` and of @koa/router
+ * (`sensitive`, `strict`).
  */
 import type { RouterRules } from '../policy/api-options.js';
 import { routedTarget } from './routed-target.js';

@@ -4,8 +4,9 @@ import { originOf } from './api-pattern.js';
 /**
  * How the router that dispatches requests compares paths. Adapters learn it from the app (Express's
  * settings, Fastify's router options); ALLOW patterns and public paths then never match more than the
- * router does. A DENY ignores it: it always folds case as widely as any router (`unicode`) and ignores a
- * trailing slash, and `//` and `;` are refused (400) whatever the router would do with them.
+ * router does (its trailing-slash rule always; its case folding only with `caseSensitive: false`). A
+ * DENY ignores it: it always folds case as widely as any router (`unicode`) and ignores a trailing
+ * slash, and `//` and `;` are refused (400) whatever the router would do with them.
  */
 export interface RouterRules {
   /** How the router folds letter case. */
@@ -17,7 +18,7 @@ export interface RouterRules {
 /** What an unknown router is taken to do: Express's and @koa/router's defaults. */
 export const DEFAULT_ROUTER_RULES: RouterRules = Object.freeze({ caseFold: 'ascii', ignoreTrailingSlash: true });
 
-/** How ALLOW patterns and public paths match: the stricter of the options and the router. */
+/** How ALLOW patterns and public paths match: case-sensitively unless opted out, and the stricter slash rule of the options and the router. */
 export interface AllowRules {
   readonly fold: CaseFold;
   readonly strict: boolean;
@@ -32,9 +33,13 @@ export interface ApiMatchOptions {
    */
   methodActions?: Record<string, string>;
   /**
-   * Match ALLOW patterns case-sensitively (a DENY always matches case-insensitively). Without it, they
-   * fold case as the router does, and not at all when the router is case-sensitive.
-   * @default false
+   * ALLOW patterns and public paths match case-sensitively (a DENY always matches case-insensitively).
+   * `false` makes them fold case as the router does (not at all when the router is case-sensitive).
+   * A router folds only its routes' literal segments, never the value a parameter or a wildcard
+   * captures: with `false`, an ALLOW `/files/public/*` and a route `/files/*` let `/FILES/PUBLIC/a`
+   * run that route with `PUBLIC/a`. Set `false` only when the resources behind such routes are
+   * looked up case-insensitively.
+   * @default true
    */
   caseSensitive?: boolean;
   /**
@@ -102,9 +107,11 @@ for (const fold of CASE_FOLDS as ReadonlySet<CaseFold>) {
 }
 
 /**
- * How ALLOW patterns and public paths match under `router`: case-sensitive when the options or the
- * router say so, else folded as the router folds; strict when the options say so or the router tells
- * `/a` from `/a/`. Never wider than the router, so an ALLOW or a public path cannot open another route.
+ * How ALLOW patterns and public paths match under `router`: case-sensitive unless the options say
+ * `caseSensitive: false`, then folded as the router folds; strict when the options say so or the
+ * router tells `/a` from `/a/`. Never wider than the router, so an ALLOW or a public path cannot open
+ * another route; and by default not wider than the exact path either, since a router's folding never
+ * reaches the value a parameter or a wildcard captures.
  */
 export function allowRules(options: ResolvedApiMatchOptions, router: RouterRules = options.router): AllowRules {
   const fold = options.caseSensitive ? 'none' : router.caseFold;
@@ -147,7 +154,8 @@ export function resolveApiMatchOptions(options: ApiMatchOptions = {}, prefix = '
   const router = options.router === undefined ? DEFAULT_ROUTER_RULES : resolveRouterRules(options.router, `${prefix}router`);
   return Object.freeze({
     methodActions: actions,
-    caseSensitive: options.caseSensitive === true,
+    // Fail closed: only an explicit `false` folds (see ApiMatchOptions.caseSensitive).
+    caseSensitive: options.caseSensitive !== false,
     strict: options.strict === true,
     apiOrigin,
     router,

@@ -32,14 +32,16 @@ interface Ran {
   params: Record<string, string>;
 }
 
-function buildApp(express: ExpressModule, guard: ExpressGuard, ran: Ran[], withCors: boolean): Express {
+const PUBLIC_PATHS = ['/health', '/docs/*'];
+
+function buildApp(express: ExpressModule, guard: ExpressGuard, ran: Ran[], withCors: boolean, caseSensitive?: false): Express {
   const app = express();
   const h = (route: string) => (req: Request, res: Response) => {
     ran.push({ route, url: req.originalUrl, params: { ...req.params } as Record<string, string> });
     res.json({ route, user: req.genauth?.identity.userId ?? null, grant: req.genauth?.decision?.grant?.code ?? null });
   };
   if (withCors) app.use(cors());
-  app.use(guard.api({ publicPaths: ['/health', '/docs/*'] }));
+  app.use(guard.api(caseSensitive === false ? { publicPaths: PUBLIC_PATHS, caseSensitive } : { publicPaths: PUBLIC_PATHS }));
 
   const v1 = express.Router();
   v1.get('/users', h('users'));
@@ -72,6 +74,8 @@ describe.each([
   let port: number;
   let corsServer: Server;
   let corsPort: number;
+  let foldingServer: Server;
+  let foldingPort: number;
   const ran: Ran[] = [];
   let alice: string;
   let bob: string;
@@ -99,10 +103,12 @@ describe.each([
     carol = `Bearer ${await emulator().mintToken('carol')}`;
     ({ server, port } = await listen(buildApp(express, guard, ran, false)));
     ({ server: corsServer, port: corsPort } = await listen(buildApp(express, guard, ran, true)));
+    ({ server: foldingServer, port: foldingPort } = await listen(buildApp(express, guard, ran, false, false)));
   });
   afterAll(async () => {
     await close(server);
     await close(corsServer);
+    await close(foldingServer);
     await guard.close();
   });
   beforeEach(() => {
@@ -116,16 +122,27 @@ describe.each([
     it.each<[string, string, Who, string, string | null]>([
       ['GET', '/api/v1/users', 'alice', 'users', 'v1'],
       ['GET', '/api/v1/users', 'bob', 'users', 'users'],
-      ['GET', '/API/V1/USERS/', 'bob', 'users', 'users'],
+      ['GET', '/api/v1/users/', 'bob', 'users', 'users'],
       ['GET', '/api/v1/users/7', 'alice', 'user', 'v1'],
       ['GET', '/api/v2/items/3', 'alice', 'item', 'item'],
       ['GET', '/api/v1/users?x=/../admin', 'alice', 'users', 'v1'],
       ['GET', 'http://evil.example/api/v1/users', 'alice', 'users', 'v1'],
       ['GET', '/health', 'none', 'health', null],
-      ['GET', '/HEALTH/', 'none', 'health', null],
+      ['GET', '/health/', 'none', 'health', null],
       ['GET', '/docs/intro', 'none', 'docs', null],
     ])('%s %s as %s -> 200 from %s', async (method, target, who, route, grant) => {
       const res = await raw(port, method, target, token(who));
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body)).toEqual({ route, user: who === 'none' ? null : who, grant });
+      expect(ran.map((r) => r.route)).toEqual([route]);
+    });
+
+    it.each<[string, string, Who, string, string | null]>([
+      ['GET', '/API/V1/USERS/', 'bob', 'users', 'users'],
+      ['GET', '/HEALTH/', 'none', 'health', null],
+      ['GET', '/DOCS/Intro', 'none', 'docs', null],
+    ])('with caseSensitive: false, ALLOW patterns and public paths fold as Express does: %s %s as %s -> 200 from %s', async (method, target, who, route, grant) => {
+      const res = await raw(foldingPort, method, target, token(who));
       expect(res.status).toBe(200);
       expect(JSON.parse(res.body)).toEqual({ route, user: who === 'none' ? null : who, grant });
       expect(ran.map((r) => r.route)).toEqual([route]);
@@ -220,6 +237,10 @@ describe.each([
     ['GET', '/api/v1/users/1', 'bob', 403, 'ERR_PERMISSION_DENIED'],
     ['GET', '/api/v1/%75sers/1', 'bob', 403, 'ERR_PERMISSION_DENIED'],
     ['POST', '/api/v1/users', 'bob', 403, 'ERR_PERMISSION_DENIED'],
+    // ALLOW patterns and public paths match case-sensitively by default, though Express folds case
+    ['GET', '/API/V1/USERS/', 'bob', 403, 'ERR_PERMISSION_DENIED'],
+    ['GET', '/HEALTH/', 'none', 401, 'ERR_MISSING_TOKEN'],
+    ['GET', '/DOCS/Intro', 'none', 401, 'ERR_MISSING_TOKEN'],
     // grants of other resource types never count
     ['GET', '/api/v2/other', 'alice', 403, 'ERR_PERMISSION_DENIED'],
     // very long paths

@@ -216,7 +216,8 @@ describe.each(ROWS)('$name', (row) => {
  * (apps/oracle.ts: node:http handing the raw target to `enforceApi`), since frameworks route the same
  * target differently (case, trailing slash, encoding) and the guard's answer must not follow them.
  * Every app's router folds case and ignores a trailing slash, as the oracle assumes: ALLOW patterns and
- * public paths never match wider than the router (test/paths/router-options.test.ts covers the rest).
+ * public paths never match wider than the router, and by default match case-sensitively whatever it
+ * folds (test/paths/router-options.test.ts and allow-case.test.ts cover the rest).
  */
 const API_GRANTS = [
   { resourceCode: 'servers', resourceType: 'API', actions: ['read'], apiIdentifier: '/api/v1/servers' },
@@ -230,7 +231,7 @@ type ApiCase = [string, string, string, 'alice' | 'none' | 'bad', number | undef
 
 const API_SUITES: Array<{ label: string; api: ApiModeOptions; cases: ApiCase[] }> = [
   {
-    label: 'defaults (case-insensitive, trailing slash ignored)',
+    label: 'defaults (ALLOW case-sensitive, trailing slash ignored)',
     api: { publicPaths: ['/health'] },
     cases: [
       ['GET allowed', 'GET', '/api/v1/servers', 'alice', 200],
@@ -243,13 +244,14 @@ const API_SUITES: Array<{ label: string; api: ApiModeOptions; cases: ApiCase[] }
       ['DENY overrides', 'POST', '/api/v1/servers/9/start', 'alice', 403],
       ['DENY ignores case', 'POST', '/API/V1/SERVERS/9/START', 'alice', 403],
       ['DENY ignores a trailing slash', 'POST', '/api/v1/servers/9/start/', 'alice', 403],
-      ['upper case', 'GET', '/API/V1/Servers', 'alice', 200],
+      ['upper case', 'GET', '/API/V1/Servers', 'alice', 403],
       ['trailing slash', 'GET', '/api/v1/servers/', 'alice', 200],
       ['query string', 'GET', '/api/v1/servers?page=2&x=%2F', 'alice', 200],
       ['unmatched path', 'GET', '/nope', 'alice', 403],
       ['unmapped method', 'OPTIONS', '/api/v1/servers', 'alice', 403],
       ['public path', 'GET', '/health', 'none', 200],
-      ['public path, other case and slash', 'GET', '/HEALTH/', 'none', 200],
+      ['public path with a slash', 'GET', '/health/', 'none', 200],
+      ['public path, other case and slash', 'GET', '/HEALTH/', 'none', 401],
       ['percent-encoded letter', 'GET', '/api/v1/%73ervers', 'alice', undefined],
       ['encoded slash', 'POST', '/api/v1/servers/9%2Fstart', 'alice', undefined],
       ['encoded DENY path', 'POST', '/api/v1/servers/%39/start', 'alice', 403],
@@ -260,11 +262,22 @@ const API_SUITES: Array<{ label: string; api: ApiModeOptions; cases: ApiCase[] }
     ],
   },
   {
-    label: 'caseSensitive',
+    label: 'caseSensitive: true',
     api: { caseSensitive: true },
     cases: [
       ['exact case', 'GET', '/api/v1/servers', 'alice', 200],
       ['other case', 'GET', '/API/V1/SERVERS', 'alice', 403],
+      ['DENY still ignores case', 'POST', '/API/V1/SERVERS/9/START', 'alice', 403],
+    ],
+  },
+  {
+    label: 'caseSensitive: false (fold as the router does)',
+    api: { caseSensitive: false, publicPaths: ['/health'] },
+    cases: [
+      ['exact case', 'GET', '/api/v1/servers', 'alice', 200],
+      ['upper case', 'GET', '/API/V1/Servers', 'alice', 200],
+      ['parameter value in other case', 'POST', '/API/V1/SERVERS/1/START', 'alice', 200],
+      ['public path, other case and slash', 'GET', '/HEALTH/', 'none', 200],
       ['DENY still ignores case', 'POST', '/API/V1/SERVERS/9/START', 'alice', 403],
     ],
   },

@@ -16,12 +16,14 @@
  * refuses while the router would dispatch it to a path the caller may reach is a fail-closed mismatch,
  * counted per mutation family (and printed with DIFF_REPORT=1).
  *
- * The reachable path is judged under the router's own case and slash rules (a route literal folds as
- * the router folds it), and per route: a request without a token runs only a public route, alice never
- * a route her DENYs cover. DIFF_EXACT=1 judges it exactly instead (no folding), which also shows an
- * ALLOW literal folded onto a parameter's value (`/FILES/PUBLIC/A` runs `/files/*` with `PUBLIC/A` for
- * an ALLOW on `/files/public/*`): documented, `caseSensitive: true` is the remedy. DIFF_RUNS,
- * DIFF_SEED and DIFF_COLLECT=1 (collect every counterexample) help exploring.
+ * The reachable path is judged as the guard's defaults judge it: case-sensitively for ALLOW patterns
+ * and public paths (a router never folds the value a parameter or wildcard captures, so `/FILES/PUBLIC/A`
+ * running `/files/*` with `PUBLIC/A` is not reachable through an ALLOW on `/files/public/*`), under the
+ * router's trailing-slash rule; and per route: a request without a token runs only a public route,
+ * alice never a route her DENYs cover. DIFF_EXACT=1 also judges the trailing slash exactly (`strict`).
+ * DIFF_RUNS, DIFF_SEED and DIFF_COLLECT=1 (collect every counterexample) help exploring;
+ * `DIFF_SEED=1 DIFF_RUNS=1500` reaches the `/FILES/PUBLIC/A` case (test/paths/allow-case.test.ts
+ * pins it on every folding router).
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

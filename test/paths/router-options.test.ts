@@ -115,6 +115,11 @@ interface Case {
   api?: ApiModeOptions;
   /** The router folds case: `/API/V1/USERS/7` reaches the `user` route. */
   folds: boolean;
+  /**
+   * ALLOW patterns and public paths fold too: the router folds and the api options opt in with
+   * `caseSensitive: false` (by default they match case-sensitively, whatever the router folds).
+   */
+  allowFolds?: boolean;
   /** The router ignores a trailing slash: `/api/v1/users/` reaches the `users` route. */
   slashIgnored: boolean;
 }
@@ -142,12 +147,13 @@ const CASES: Case[] = [
   ]),
   ...([2, 3] as const).flatMap((v): Case[] => [
     { label: `Koa ${v} @koa/router defaults`, start: (i) => startKoa(v, {}, i), folds: true, slashIgnored: true },
-    { label: `Koa ${v} @koa/router sensitive`, start: (i) => startKoa(v, { router: { sensitive: true } }, i), api: { caseSensitive: true }, folds: false, slashIgnored: true },
+    // A sensitive @koa/router needs nothing: ALLOW patterns and public paths are case-sensitive by default.
+    { label: `Koa ${v} @koa/router sensitive`, start: (i) => startKoa(v, { router: { sensitive: true } }, i), folds: false, slashIgnored: true },
     { label: `Koa ${v} @koa/router strict`, start: (i) => startKoa(v, { router: { strict: true } }, i), api: { strict: true }, folds: true, slashIgnored: false },
     {
       label: `Koa ${v} @koa/router sensitive and strict`,
       start: (i) => startKoa(v, { router: { sensitive: true, strict: true } }, i),
-      api: { caseSensitive: true, strict: true },
+      api: { strict: true },
       folds: false,
       slashIgnored: false,
     },
@@ -177,6 +183,13 @@ const CASES: Case[] = [
   { label: 'Nest (fastify) defaults', start: (i) => startNest({ platform: 'fastify' }, i), folds: false, slashIgnored: false },
   { label: 'Nest (fastify) all four under routerOptions', start: (i) => startNest({ platform: 'fastify', fastify: { routerOptions: ALL_FASTIFY } }, i), folds: true, slashIgnored: true },
 ];
+// Every folding router again with the opt-in `caseSensitive: false`: ALLOW patterns and public paths
+// then fold as that router does, never wider.
+CASES.push(
+  ...CASES.filter((c) => c.folds).map(
+    (c): Case => ({ ...c, label: `${c.label}, api caseSensitive: false`, api: { ...c.api, caseSensitive: false }, allowFolds: true }),
+  ),
+);
 
 /** The concrete path a handler was dispatched for: its template with the decoded parameters put back. */
 function dispatchedPath(ran: Ran): string {
@@ -210,14 +223,14 @@ const EXPECTED: Array<[Who, string, (c: Case) => number | number[]]> = [
   ['alice', '/api/v1/./keys', () => 400],
   ['alice', '/api/v1/users/7', () => 200],
   // On a strict router this reaches the `/api/v1/*` route, which alice's wildcard covers.
-  ['alice', '/API/V1/USERS/7/', (c) => (c.folds ? 200 : 403)],
+  ['alice', '/API/V1/USERS/7/', (c) => (c.allowFolds === true ? 200 : 403)],
   ['bob', '/api/v1/users', () => 200],
-  ['bob', '/API/V1/USERS', (c) => (c.folds ? 200 : 403)],
+  ['bob', '/API/V1/USERS', (c) => (c.allowFolds === true ? 200 : 403)],
   ['bob', '/api/v1/users/', (c) => (c.slashIgnored ? 200 : [403, 404])],
   ['none', '/health', () => 200],
-  ['none', '/HEALTH', (c) => (c.folds ? 200 : 401)],
+  ['none', '/HEALTH', (c) => (c.allowFolds === true ? 200 : 401)],
   ['none', '/health/', (c) => (c.slashIgnored ? 200 : [401, 404])],
-  ['none', '/DOCS/intro', (c) => (c.folds ? 200 : 401)],
+  ['none', '/DOCS/intro', (c) => (c.allowFolds === true ? 200 : 401)],
 ];
 
 let emulator: GenAuthEmulator;
@@ -291,17 +304,25 @@ describe('defect 16 as reported: Fastify with caseSensitive: false', () => {
     await app.register(genauthGuard, emulator.guardOptions());
     const ran: string[] = [];
     await app.register(async (scope) => {
-      scope.addHook('onRequest', scope.genauth.api({ publicPaths: ['/api/v1/health'] }));
+      scope.addHook('onRequest', scope.genauth.api({ publicPaths: ['/api/v1/health'], caseSensitive: false }));
       scope.get('/api/v1/keys', async () => (ran.push('keys'), { ok: true }));
       scope.get('/api/v1/health', async () => (ran.push('health'), { ok: true }));
+    });
+    await app.register(async (scope) => {
+      scope.addHook('onRequest', scope.genauth.api({ publicPaths: ['/api/v2/health'] }));
+      scope.get('/api/v2/health', async () => (ran.push('health v2'), { ok: true }));
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     try {
       const port = (app.server.address() as { port: number }).port;
       expect((await raw(port, 'GET', `/API/V1/${K}EYS`, tokens.alice)).status).toBe(403);
-      // The router folds case, and so does the public path: no token needed for any spelling it routes.
+      // The router folds case, and so does the public path under caseSensitive: false: no token
+      // needed for any spelling it routes.
       expect((await raw(port, 'GET', '/API/V1/HEALTH')).status).toBe(200);
-      expect(ran).toEqual(['health']);
+      // By default a public path matches only its own case, whatever the router folds.
+      expect((await raw(port, 'GET', '/API/V2/HEALTH')).status).toBe(401);
+      expect((await raw(port, 'GET', '/api/v2/health')).status).toBe(200);
+      expect(ran).toEqual(['health', 'health v2']);
     } finally {
       await app.close();
     }

@@ -94,8 +94,10 @@ describe('matchApi', () => {
     ['get', '/api/v1/users', undefined, 'allowed', 'users'],
     ['POST', '/api/v1/users', undefined, 'no_grant', undefined],
     ['GET', '/api/v1/users?admin=1', undefined, 'allowed', 'users'],
-    ['GET', '/API/V1/USERS', undefined, 'allowed', 'users'],
+    // ALLOW patterns match case-sensitively unless `caseSensitive: false` opts in to the router's folding
+    ['GET', '/API/V1/USERS', undefined, 'no_grant', undefined],
     ['GET', '/API/V1/USERS', { caseSensitive: true }, 'no_grant', undefined],
+    ['GET', '/API/V1/USERS', { caseSensitive: false }, 'allowed', 'users'],
     ['GET', '/api/v1/users/', undefined, 'allowed', 'users'],
     ['GET', '/api/v1/users/', { strict: true }, 'no_grant', undefined],
     ['GET', '/api/v1/slash', undefined, 'allowed', 'slash'],
@@ -132,9 +134,11 @@ describe('matchApi', () => {
     ['GET', '/api/v1/pre', undefined, 'no_grant', undefined],
     ['GET', '/api/v1/secret/x', undefined, 'denied', 'secret-typo'],
     ['GET', '/api/v1/caf%C3%A9', undefined, 'allowed', 'cafe'],
-    ['GET', '/api/v1/CAF%C3%A9', undefined, 'allowed', 'cafe'],
+    ['GET', '/api/v1/CAF%C3%A9', undefined, 'no_grant', undefined],
+    ['GET', '/api/v1/CAF%C3%A9', { caseSensitive: false }, 'allowed', 'cafe'],
     // lower-case hex is not the route's `%C3%A9` to a case-sensitive Express: no ALLOW literal matches it
     ['GET', '/api/v1/CAF%c3%a9', undefined, 'no_grant', undefined],
+    ['GET', '/api/v1/CAF%c3%a9', { caseSensitive: false }, 'no_grant', undefined],
     ['GET', '/', undefined, 'allowed', 'root'],
     ['GET', '/?x', undefined, 'allowed', 'root'],
     ['OPTIONS', '/api/v1/users', undefined, 'unmapped_method', undefined],
@@ -239,7 +243,9 @@ describe('matchApi', () => {
     const matcher = createApiMatcher();
     const compiled = matcher.compile(index);
     expect(matcher.compile(index)).toBe(compiled);
-    expect(createApiMatcher({ caseSensitive: true }).compile(index)).not.toBe(compiled);
+    // The default is case-sensitive: `caseSensitive: true` compiles alike, `false` folds (another trie).
+    expect(createApiMatcher({ caseSensitive: true }).compile(index)).toBe(compiled);
+    expect(createApiMatcher({ caseSensitive: false }).compile(index)).not.toBe(compiled);
     expect(compiled.size).toBe(10_000);
     expect(matcher.match(index, 'GET', '/api/v1/res9998/x')).toMatchObject({ allowed: true, grant: { code: 'r9998' } });
     expect(matcher.match(index, 'GET', '/api/v1/res9999/x/y')).toMatchObject({ allowed: true, grant: { code: 'r9999' } });
@@ -283,11 +289,25 @@ describe('case folding follows the router that dispatches (defect 16)', () => {
     expect(matchApi(grants, 'GET', '/api/v1/keys%C4%B0').reason).toBe('allowed');
   });
 
-  it('an ALLOW folds as the router does: Unicode for find-my-way, ASCII for Express, none when case-sensitive', () => {
+  it('by default an ALLOW matches case-sensitively whatever the router folds (a router never folds a parameter value)', () => {
+    const exact = indexGrants([api('keys', '/api/v1/keys', ['read']), api('files', '/files/public/*', ['read'])]);
+    for (const caseFold of ['unicode', 'ascii', 'none'] as const) {
+      const options = { router: { caseFold, ignoreTrailingSlash: true } };
+      expect(matchApi(exact, 'GET', '/api/v1/keys', options).reason).toBe('allowed');
+      expect(matchApi(exact, 'GET', '/API/V1/KEYS', options).reason).toBe('no_grant');
+      expect(matchApi(exact, 'GET', `/api/v1/${KELVIN}eys`, options).reason).toBe('no_grant');
+      expect(matchApi(exact, 'GET', '/files/public/a', options).reason).toBe('allowed');
+      // A route `/files/*` runs with `PUBLIC/a` here: not the value the ALLOW names.
+      expect(matchApi(exact, 'GET', '/FILES/PUBLIC/a', options).reason).toBe('no_grant');
+      expect(matchApi(exact, 'GET', '/FILES/PUBLIC/a', { ...options, caseSensitive: true }).reason).toBe('no_grant');
+    }
+  });
+
+  it('with caseSensitive: false an ALLOW folds as the router does: Unicode for find-my-way, ASCII for Express, none when case-sensitive', () => {
     const exact = indexGrants([api('keys', '/api/v1/keys', ['read']), api('cafe', '/api/v1/café', ['read'])]);
-    const fastify = { router: { caseFold: 'unicode', ignoreTrailingSlash: false } } as const;
-    const express = { router: { caseFold: 'ascii', ignoreTrailingSlash: true } } as const;
-    const sensitive = { router: { caseFold: 'none', ignoreTrailingSlash: true } } as const;
+    const fastify = { router: { caseFold: 'unicode', ignoreTrailingSlash: false }, caseSensitive: false } as const;
+    const express = { router: { caseFold: 'ascii', ignoreTrailingSlash: true }, caseSensitive: false } as const;
+    const sensitive = { router: { caseFold: 'none', ignoreTrailingSlash: true }, caseSensitive: false } as const;
     expect(matchApi(exact, 'GET', `/api/v1/${KELVIN}eys`, fastify).reason).toBe('allowed');
     expect(matchApi(exact, 'GET', '/API/V1/CAF%C3%89', fastify).reason).toBe('allowed');
     expect(matchApi(exact, 'GET', `/api/v1/${KELVIN}eys`, express).reason).toBe('no_grant');
@@ -380,15 +400,28 @@ describe('property: spellings of one path decide alike', () => {
     }
   });
 
-  it('an exact ALLOW matches every case of its path (defaults) and a trailing slash, no escaped spelling, and nothing one segment longer', () => {
+  it('an exact ALLOW matches its own case and a trailing slash (defaults), no escaped spelling, and nothing one segment longer', () => {
     for (let run = 0; run < 300; run++) {
       const segments = Array.from({ length: 1 + Math.floor(random() * 4) }, () => pick(WORDS));
       const path = `/${segments.join('/')}`;
       const index = indexGrants([api('exact', path, ['read'])]);
       const variant = `/${segments.map(respell).join('/')}${random() < 0.5 ? '/' : ''}`;
       // Express and @koa/router route `%61pi` elsewhere than `api`: an ALLOW literal never matches it.
-      expect(matchApi(index, 'GET', variant).allowed, `${variant} vs ${path}`).toBe(!variant.includes('%'));
+      const same = !variant.includes('%') && variant.replace(/\/$/, '') === path;
+      expect(matchApi(index, 'GET', variant).allowed, `${variant} vs ${path}`).toBe(same);
       expect(matchApi(index, 'GET', `${variant.replace(/\/$/, '')}/${pick(WORDS)}`).allowed).toBe(false);
+    }
+  });
+
+  it('with caseSensitive: false an exact ALLOW matches every case of its path and a trailing slash, no escaped spelling, and nothing one segment longer', () => {
+    const folding = { caseSensitive: false };
+    for (let run = 0; run < 300; run++) {
+      const segments = Array.from({ length: 1 + Math.floor(random() * 4) }, () => pick(WORDS));
+      const path = `/${segments.join('/')}`;
+      const index = indexGrants([api('exact', path, ['read'])]);
+      const variant = `/${segments.map(respell).join('/')}${random() < 0.5 ? '/' : ''}`;
+      expect(matchApi(index, 'GET', variant, folding).allowed, `${variant} vs ${path}`).toBe(!variant.includes('%'));
+      expect(matchApi(index, 'GET', `${variant.replace(/\/$/, '')}/${pick(WORDS)}`, folding).allowed).toBe(false);
     }
   });
 });
@@ -416,20 +449,37 @@ describe('options are validated once, naming the option', () => {
 
   it('public paths use the pattern syntax, caseSensitive and strict', () => {
     const spec = apiModeSpec({ publicPaths: ['/health', '/docs/*', '/files/:id'] });
-    const check = (target: string) => {
+    const folding = apiModeSpec({ publicPaths: ['/health', '/docs/public/*'], caseSensitive: false });
+    const check = (target: string, which = spec) => {
       const path = normalizeApiTarget(target);
       if (!path.ok) throw new Error('bad target');
-      return spec.isPublic(path);
+      return which.isPublic(path);
     };
-    expect([check('/health'), check('/HEALTH/'), check('/docs'), check('/docs/a/b'), check('/files/1')]).toEqual([true, true, true, true, true]);
+    expect([check('/health'), check('/health/'), check('/docs'), check('/docs/a/b'), check('/files/1')]).toEqual([true, true, true, true, true]);
     expect([check('/healthz'), check('/health/x'), check('/files/1/2'), check('/')]).toEqual([false, false, false, false]);
+    // Case-sensitive by default, whatever the router folds; `caseSensitive: false` folds as it does.
+    expect([check('/HEALTH/'), check('/Docs/a')]).toEqual([false, false]);
+    expect([check('/HEALTH/', folding), check('/DOCS/PUBLIC/x', folding)]).toEqual([true, true]);
     const strict = apiModeSpec({ publicPaths: ['/health'], caseSensitive: true, strict: true });
     const path = normalizeApiTarget('/Health');
     expect(path.ok && strict.isPublic(path)).toBe(false);
   });
 
-  it('public paths match no wider than the router: its case folding and trailing-slash rule', () => {
+  it('public paths match no wider than the router: its trailing-slash rule, and by default no case folding', () => {
     const spec = apiModeSpec({ publicPaths: ['/health', '/keys/*'] });
+    const check = (target: string, router?: RouterRules) => {
+      const path = normalizeApiTarget(target);
+      if (!path.ok) throw new Error('bad target');
+      return spec.isPublic(path, router);
+    };
+    const fastifyDefaults: RouterRules = { caseFold: 'none', ignoreTrailingSlash: false };
+    const fastifyFolding: RouterRules = { caseFold: 'unicode', ignoreTrailingSlash: true };
+    expect([check('/health', fastifyDefaults), check('/HEALTH', fastifyDefaults), check('/health/', fastifyDefaults)]).toEqual([true, false, false]);
+    expect([check('/health/', fastifyFolding), check('/HEALTH/', fastifyFolding), check('/%E2%84%AAeys/x', fastifyFolding)]).toEqual([true, false, false]);
+  });
+
+  it('with caseSensitive: false, public paths fold as the router folds, no wider', () => {
+    const spec = apiModeSpec({ publicPaths: ['/health', '/keys/*'], caseSensitive: false });
     const check = (target: string, router?: RouterRules) => {
       const path = normalizeApiTarget(target);
       if (!path.ok) throw new Error('bad target');

@@ -162,12 +162,27 @@ describe('no spelling a router dispatches to a denied path escapes the DENY', ()
 describe('an ALLOW matches no wider than the router folds, and no escaped spelling', () => {
   const spelled = fc.constantFrom(...WORDS).chain((word) => fc.record({ word: fc.constant(word), variant: variantOf(word) }));
 
-  it('case-sensitive routers: only the exact characters; ASCII-folding ones: only ASCII case changes', () => {
+  it('by default, on every router: only the exact characters', () => {
     fc.assert(
       fc.property(spelled, ({ word, variant }) => {
         const grants = indexGrants([api('exact', `/api/${word}`)]);
         const wire = `/api/${variant.wire}`;
-        const allowedUnder = (caseFold: RouterRules['caseFold']) => matchApi(grants, 'GET', wire, { router: { caseFold, ignoreTrailingSlash: true } }).allowed;
+        const escaped = /%[0-7]|%[0-9A-F]?[a-f]/.test(variant.wire);
+        for (const caseFold of ['none', 'ascii', 'unicode'] as const) {
+          expect(matchApi(grants, 'GET', wire, { router: { caseFold, ignoreTrailingSlash: true } }).allowed).toBe(!escaped && variant.text === word);
+        }
+      }),
+      { seed: SEED, numRuns: 1000 },
+    );
+  });
+
+  it('with caseSensitive: false, case-sensitive routers: only the exact characters; ASCII-folding ones: only ASCII case changes', () => {
+    fc.assert(
+      fc.property(spelled, ({ word, variant }) => {
+        const grants = indexGrants([api('exact', `/api/${word}`)]);
+        const wire = `/api/${variant.wire}`;
+        const allowedUnder = (caseFold: RouterRules['caseFold']) =>
+          matchApi(grants, 'GET', wire, { router: { caseFold, ignoreTrailingSlash: true }, caseSensitive: false }).allowed;
         // An ASCII character sent as an escape (`%61`): Express and @koa/router match the raw target and
         // route it elsewhere, find-my-way keeps some (`%3A`) encoded: no ALLOW literal matches it.
         // So is an escape in lower-case hex, which a case-sensitive Express route (`%C3%A9`) is not.

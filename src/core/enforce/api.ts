@@ -22,8 +22,8 @@ import type { Callers, KnownToken } from './caller.js';
 export interface ApiModeOptions extends Omit<ApiMatchOptions, 'router'> {
   /**
    * Paths that need no token at all, in the grant pattern syntax (`/health`, `/docs/*`, `/files/:id`).
-   * Matched on the same canonical path as ALLOW patterns: with `caseSensitive` and `strict`, and never
-   * more widely than the router routes. Everything else fails closed.
+   * Matched on the same canonical path as ALLOW patterns: case-sensitively unless `caseSensitive` is
+   * `false`, with `strict`, and never more widely than the router routes. Everything else fails closed.
    * @default []
    */
   publicPaths?: string[];
