@@ -12,8 +12,12 @@ export function offlineExample() {
   // { allowed: false, reason: 'denied', action: 'delete', path: '/api/v1/admin/users/1', grant: { code: 'admin', ... } }
   const refused = matchApi(grants, 'GET', '/api/v1/../admin');
   // { allowed: false, reason: 'invalid_target', problem: 'dot_segment' }
-  const onFastify = matchApi(grants, 'GET', '/API/v1/users', { router: { caseFold: 'none', ignoreTrailingSlash: false } });
+  const otherCase = matchApi(grants, 'GET', '/API/v1/users');
+  // { allowed: false, reason: 'no_grant', ... }: ALLOW patterns match case-sensitively by default
+  const folded = matchApi(grants, 'GET', '/API/v1/users', { caseSensitive: false });
+  // { allowed: true, reason: 'allowed', ... }: folded as the router folds (by default Express's)
+  const onFastify = matchApi(grants, 'GET', '/API/v1/users', { caseSensitive: false, router: { caseFold: 'none', ignoreTrailingSlash: false } });
   // { allowed: false, reason: 'no_grant', ... }: Fastify's router is case-sensitive
   // #endregion match-api
-  return { denied, refused, onFastify };
+  return { denied, refused, otherCase, folded, onFastify };
 }

@@ -83,9 +83,11 @@ describe('docs/api-mode.md (examples/express/guide.ts, examples/api-mode/offline
 
   it('matchApi(): the same decisions offline', async () => {
     const { offlineExample } = await import('../../examples/api-mode/offline.js');
-    const { denied, refused, onFastify } = offlineExample();
+    const { denied, refused, otherCase, folded, onFastify } = offlineExample();
     expect(denied).toMatchObject({ allowed: false, reason: 'denied', action: 'delete', grant: { code: 'admin' } });
     expect(refused).toMatchObject({ allowed: false, reason: 'invalid_target', problem: 'dot_segment' });
+    expect(otherCase).toMatchObject({ allowed: false, reason: 'no_grant' });
+    expect(folded).toMatchObject({ allowed: true, reason: 'allowed', grant: { code: 'api-v1' } });
     expect(onFastify).toMatchObject({ allowed: false, reason: 'no_grant' });
   });
 });
