@@ -57,6 +57,13 @@ describe('genauth-guard explain', () => {
     const open = await runCli(['explain', '--user', 'carol', '--method', 'GET', '--path', '/health', '--public-path', '/health', '--json'], tenantEnv());
     expect(open.code).toBe(0);
     expect(JSON.parse(open.stdout)).toMatchObject({ allowed: true, reason: 'public' });
+    // As the middleware by default: ALLOW patterns and public paths match case-sensitively.
+    const otherCase = await runCli(['explain', '--user', 'carol', '--method', 'GET', '--path', '/API/V1/USERS/7', '--json'], tenantEnv());
+    expect(otherCase.code).toBe(1);
+    expect(JSON.parse(otherCase.stdout)).toMatchObject({ allowed: false, reason: 'no_grant' });
+    const notPublic = await runCli(['explain', '--user', 'carol', '--method', 'GET', '--path', '/HEALTH', '--public-path', '/health', '--json'], tenantEnv());
+    expect(notPublic.code).toBe(1);
+    expect(JSON.parse(notPublic.stdout)).toMatchObject({ allowed: false, reason: 'no_grant' });
   });
 
   it('--emulator URL: the emulator\'s default credentials, no GENAUTH_* needed', async () => {

@@ -212,6 +212,9 @@ export const API_CASES: ApiCase[] = [
   { name: 'unknown effect is a DENY', entries: [api('/api/*', ['read'], 'ALLOW'), api('/api/x', ['read'], 'MAYBE')], method: 'GET', path: '/api/x', allowed: false, outcomes: ['api:/api/*:overridden_by_deny', 'api:/api/x:applies'] },
   { name: 'unmapped method', entries: [api('/api/*', ['*'], 'ALLOW')], method: 'PROPFIND', path: '/api/x', allowed: false, outcomes: ['api:/api/*:method_unmapped'] },
   { name: 'public path', entries: [], method: 'GET', path: '/health', publicPaths: ['/health'], allowed: true, outcomes: [] },
+  // ALLOW patterns and public paths match case-sensitively by default, whatever the router folds.
+  { name: 'ALLOW in another case does not match', entries: [api('/api/users/*', ['read'], 'ALLOW')], method: 'GET', path: '/API/USERS/x', allowed: false, outcomes: ['api:/api/users/*:pattern_mismatch'] },
+  { name: 'public path in another case is not public', entries: [], method: 'GET', path: '/HEALTH', publicPaths: ['/health'], allowed: false, outcomes: [] },
   { name: 'invalid ALLOW pattern', entries: [api('/api/x*', ['read'], 'ALLOW')], method: 'GET', path: '/api/xy', allowed: false, outcomes: ['api:/api/x*:invalid_pattern'] },
   {
     name: 'a DENY whose apiIdentifier is not a string covers every path',
