@@ -178,4 +178,41 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
       expect(emulator().callCount()).toBe(0);
     });
   });
+
+  /**
+   * `ExternalContextCreator.create` labels a handler 'http' unless told otherwise, so a library that
+   * runs its message or job handlers through it without a context type hands the guard an 'http'
+   * context whose arguments are a payload, not a platform request and response.
+   */
+  describe("a third-party handler labelled 'http' whose arguments are not an HTTP request", () => {
+    const NOT_REQUESTS: Array<[string, () => unknown[]]> = [
+      ['a message and its channel', () => [{ pattern: 'reports', data: {} }, { ack() {} }]],
+      ['a string payload', () => ['reports']],
+      ['no arguments', () => []],
+      // Shaped like a request, with a valid token: a payload is the sender's, never a verified request.
+      ['a payload shaped like a request, with a valid token', () => [
+        { method: 'GET', url: '/reports', params: {}, query: {}, headers: bearerHeaders(), rawHeaders: ['authorization', `Bearer ${token}`] },
+        { statusCode: 200, headersSent: false, setHeader() {}, end() {} },
+      ]],
+    ];
+    const CASES = NOT_REQUESTS.flatMap(([label, args]) => ['permission', 'authenticated', 'undecorated'].map((method) => [label, method, args] as const));
+
+    it.each(CASES)('%s, %s handler: refused (403 Forbidden resource), never a TypeError, never run', async (_label, method, args) => {
+      await expectRefusedOutsideHttp(invoke(global, EventsGateway, method, 'http', args()));
+    });
+
+    it.each(NOT_REQUESTS)('%s, with the guard applied per class: refused the same', async (_label, args) => {
+      await expectRefusedOutsideHttp(invoke(perClass, GuardedEventsGateway, 'permission', 'http', args()));
+    });
+
+    it('a @Public() handler still runs', async () => {
+      await expect(invoke(global, EventsGateway, 'open', 'http', ['reports'])).resolves.toBe('ran');
+      expect(capture.handled).toBe(1);
+    });
+
+    it('@GenAuth() gives a @Public() handler nothing from a payload that carries a `genauth` field', async () => {
+      const forged = { genauth: { identity: { userId: 'admin', claims: {} }, decision: { allowed: true, reason: 'allowed' } } };
+      await expect(invoke(global, EventsGateway, 'whoami', 'http', [forged, {}])).resolves.toEqual({ auth: undefined, identity: undefined });
+    });
+  });
 });

@@ -5,6 +5,7 @@ import { routeSpec, type ResourceSource, type RouteSpec } from '../../core/enfor
 import type { GenAuthContext, RouteOptions } from '../../core/types.js';
 import type { Requirement } from '../../policy/decide.js';
 import { GENAUTH_ROUTE_POLICY } from './constants.js';
+import { isPlatformExchange } from './platform.js';
 
 /**
  * What a resource function receives: the platform's request (Express `Request` or `FastifyRequest`),
@@ -92,7 +93,10 @@ export const GenAuth: (field?: keyof GenAuthContext) => ParameterDecorator = cre
     // Outside HTTP the first argument is the RPC payload, the socket or the GraphQL parent value: a
     // `genauth` field there is the sender's data, never something the guard verified.
     if (context.getType() !== 'http') return undefined;
-    const attached = genauthContextOf(context.switchToHttp().getRequest());
+    const http = context.switchToHttp();
+    // Nor in an 'http' context whose arguments are a library's payload (see isPlatformExchange).
+    if (!isPlatformExchange(http.getRequest(), http.getResponse())) return undefined;
+    const attached = genauthContextOf(http.getRequest());
     return field === undefined ? attached : attached?.[field];
   },
 );

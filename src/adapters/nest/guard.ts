@@ -8,7 +8,7 @@ import { createRuntime, type AdapterRuntime, type CheckResult } from '../runtime
 import { GENAUTH_ROUTE_POLICY } from './constants.js';
 import type { RoutePolicy } from './decorators.js';
 import { GenAuthException } from './exception.js';
-import { abandonReply, clientLeft, nestRequest, responseStarted, writeAnswer } from './platform.js';
+import { abandonReply, clientLeft, isPlatformExchange, nestRequest, responseStarted, writeAnswer } from './platform.js';
 import { GenAuthService } from './service.js';
 
 /** Where a request carries the check it passed (see {@link GenAuthGuard.canActivate}): module-private, no client can set it. */
@@ -58,8 +58,10 @@ export class GenAuthGuard implements CanActivate {
   /**
    * Resolves `true` to let the request through, `false` when the client left while the guard waited
    * (the handler must not run; Nest's exception layer then answers the closed connection). Outside HTTP
-   * (`rpc`, `ws`, `graphql`, ...) it verifies nothing: `true` for a `@Public()` handler, else `false`,
-   * which each transport answers with its own "Forbidden resource" exception.
+   * (`rpc`, `ws`, `graphql`, ...), and in an 'http' context whose arguments are not a platform request
+   * and response (a library's handler, labelled 'http' by default), it verifies nothing: `true` for a
+   * `@Public()` handler, else `false`, which each transport answers with its own "Forbidden resource"
+   * exception.
    *
    * Applied twice to one request (the global guard and `@UseGuards(GenAuthGuard)`), the second run lets
    * through at once a request the first allowed with the same service, guard class and route policy:
@@ -75,8 +77,10 @@ export class GenAuthGuard implements CanActivate {
     if (context.getType() !== 'http') return false;
     const http = context.switchToHttp();
     const request: unknown = http.getRequest();
-    if (this.passedBefore(request, policy)) return true;
     const response: unknown = http.getResponse();
+    // A handler labelled 'http' by a library, whose arguments are a payload: refused as outside HTTP.
+    if (!isPlatformExchange(request, response)) return false;
+    if (this.passedBefore(request, policy)) return true;
     let result: CheckResult;
     try {
       result = this.evaluate(policy, nestRequest(request), request);

@@ -3,7 +3,8 @@
  * read the request the guard judges, and how to write the answer. Detected by shape, so the guard works
  * with either platform (and a custom one built on Node's `http`) without importing it.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { ProblemResponse } from '../../problem.js';
 import { clientGone } from '../aborted.js';
 import { NodeRequestView, type RequestLike } from '../../request.js';
@@ -43,6 +44,24 @@ function isFastifyRequest(request: unknown): request is FastifyLikeRequest {
 function isFastifyReply(response: unknown): response is FastifyLikeReply {
   const candidate = response as Partial<FastifyLikeReply>;
   return typeof candidate.code === 'function' && typeof candidate.send === 'function' && typeof candidate.raw === 'object';
+}
+
+const isNodeRequest = (value: unknown): boolean => value instanceof IncomingMessage || value instanceof Http2ServerRequest;
+const isNodeResponse = (value: unknown): boolean => value instanceof ServerResponse || value instanceof Http2ServerResponse;
+
+/**
+ * Whether an 'http' context's arguments are a platform's request and response: Node's own objects
+ * (Express's), or objects over them (Fastify's `raw`). `ExternalContextCreator` labels a handler 'http'
+ * unless told otherwise, so a library that runs its message or job handlers through it hands the guard
+ * a payload instead; a payload is the sender's data, never a request to verify (and the guard could
+ * not answer on it). Checked by class, as no payload can be one.
+ */
+export function isPlatformExchange(request: unknown, response: unknown): boolean {
+  if (typeof request !== 'object' || request === null || typeof response !== 'object' || response === null) return false;
+  return (
+    (isNodeRequest(request) || isNodeRequest((request as { raw?: unknown }).raw)) &&
+    (isNodeResponse(response) || isNodeResponse((response as { raw?: unknown }).raw))
+  );
 }
 
 /**
