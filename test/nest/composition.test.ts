@@ -4,11 +4,11 @@
  * (global and `@UseGuards(GenAuthGuard)`). Every outcome is the documented one and fails closed.
  */
 import 'reflect-metadata';
-import { Controller, Get, Inject, Injectable, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
 import diagnostics from 'node:diagnostics_channel';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Authenticated, GenAuth, GenAuthGuard, GenAuthGuardModule, GenAuthService, Public, RequirePermission, type GenAuthContext } from '../../src/adapters/nest/index.js';
+import { Authenticated, GENAUTH_ROUTE_POLICY, GenAuth, GenAuthGuard, GenAuthGuardModule, GenAuthService, Public, RequirePermission, type GenAuthContext } from '../../src/adapters/nest/index.js';
 import type { RoutePolicy } from '../../src/adapters/nest/decorators.js';
 import { PermissionDeniedError } from '../../src/errors.js';
 import type { RequestLike } from '../../src/request.js';
@@ -93,6 +93,35 @@ class StricterGuardedController {
   }
 }
 
+/**
+ * Policies written under the decorators' key by app code (Nest's `SetMetadata`, a hand-made decorator),
+ * not by `@RequirePermission`/`@Public`/`@Authenticated`: each malformed one, on a `@Public()` class.
+ */
+const MALFORMED_POLICIES: Array<[string, unknown]> = [
+  ['a permission without a spec', { kind: 'permission' }],
+  ['a permission whose spec asks for no action', { kind: 'permission', spec: { resolve: () => 'reports', requirement: { mode: 'allOf', actions: [] }, route: {} } }],
+  ['a permission whose spec has no resource function', { kind: 'permission', spec: { resolve: 'reports', requirement: { mode: 'allOf', actions: ['reports:Admin'] }, route: {} } }],
+  ['an unknown kind', { kind: 'Permission' }],
+  ['a bare string', 'public'],
+  ['null', null],
+];
+
+@Controller('malformed')
+@Public()
+class MalformedPolicyController {
+  constructor(@Inject(HANDLED) private readonly handled: Handled) {}
+}
+MALFORMED_POLICIES.forEach(([, policy], i) => {
+  const handler = function (this: MalformedPolicyController) {
+    (this as unknown as { handled: Handled }).handled();
+    return { ok: true };
+  };
+  Object.defineProperty(MalformedPolicyController.prototype, `h${i}`, { value: handler, configurable: true, writable: true });
+  const descriptor = Object.getOwnPropertyDescriptor(MalformedPolicyController.prototype, `h${i}`)!;
+  Get(String(i))(MalformedPolicyController.prototype, `h${i}`, descriptor);
+  SetMetadata(GENAUTH_ROUTE_POLICY, policy)(MalformedPolicyController.prototype, `h${i}`, descriptor);
+});
+
 const PLATFORMS: Platform[] = ['express', 'fastify'];
 
 describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
@@ -108,7 +137,7 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
       platform,
       genauth: GenAuthGuardModule.forRoot({ ...emulator().guardOptions(), onDecision: (record) => void records.push(record) }),
       handled: () => void handled++,
-      controllers: [PublicSubclass, OverridingSubclass, TwiceGuardedController, StricterGuardedController],
+      controllers: [PublicSubclass, OverridingSubclass, TwiceGuardedController, StricterGuardedController, MalformedPolicyController],
     });
   });
   afterAll(async () => {
@@ -148,6 +177,17 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
       expect(handled).toBe(0);
       // The inherited, not overridden, handler keeps its own requirement.
       expect((await get('/inherited-override/admin', 'alice')).status).toBe(403);
+    });
+  });
+
+  describe('a policy under the decorators\' key that none of them wrote (SetMetadata by app code)', () => {
+    it.each(MALFORMED_POLICIES.map(([label], i) => [label, i] as const))('%s: refused with 500, with or without a token, never let through', async (_label, i) => {
+      const answers = [];
+      for (const user of [undefined, 'alice', 'bob']) {
+        const res = await get(`/malformed/${i}`, user);
+        answers.push([res.status, res.headers['content-type'], res.status === 500 ? JSON.parse(res.text).code : undefined]);
+      }
+      expect({ answers, handled }).toEqual({ answers: Array(3).fill([500, 'application/problem+json', 'ERR_INTERNAL']), handled: 0 });
     });
   });
 

@@ -37,9 +37,47 @@ function policyDecorator(policy: RoutePolicy, name: string): ClassOrMethodDecora
       const where = key === undefined ? (target as { name?: string }).name : String(key);
       throw new TypeError(`genauth-guard: ${where} has more than one of @RequirePermission/@Public/@Authenticated (@${name}); combine actions with allOf/anyOf`);
     }
-    Reflect.defineMetadata(GENAUTH_ROUTE_POLICY, Object.freeze(policy), holder);
+    const frozen = Object.freeze(policy);
+    CHECKED.set(frozen, frozen);
+    Reflect.defineMetadata(GENAUTH_ROUTE_POLICY, frozen, holder);
   };
   return decorator as ClassOrMethodDecorator;
+}
+
+/** Each policy value the guard has read, as the policy it stands for (the decorators' map to themselves). */
+const CHECKED = new WeakMap<object, RoutePolicy>();
+
+/** A policy another copy of this package wrote, or app code with `SetMetadata`, checked as the decorators check theirs. */
+function rebuilt(value: unknown): RoutePolicy {
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  if (typeof value === 'object' && value !== null && (kind === 'public' || kind === 'authenticate')) return Object.freeze({ kind });
+  const spec = (value as { spec?: unknown } | null)?.spec as Partial<RouteSpec<never>> | null | undefined;
+  if (kind === 'permission' && typeof spec === 'object' && spec !== null && typeof spec.resolve === 'function') {
+    const mode = spec.requirement?.mode;
+    if (mode === 'allOf' || mode === 'anyOf') {
+      const requirement = { [mode]: spec.requirement?.actions } as unknown as Requirement;
+      return Object.freeze({ kind, spec: routeSpec(spec.resolve, requirement, spec.route) as unknown as RouteSpec<never> });
+    }
+  }
+  throw new TypeError(
+    `genauth-guard: the metadata under "${GENAUTH_ROUTE_POLICY}" is not a policy @RequirePermission, @Public or @Authenticated wrote; use the decorators, not SetMetadata`,
+  );
+}
+
+/**
+ * The route policy a metadata value holds: `undefined` for none, else the policy. A value none of the
+ * decorators could have written (a `SetMetadata` under their key: `{ kind: 'permission' }` without a
+ * spec, a requirement with no action, a bare string, `null`) is a `TypeError`, which the guard answers
+ * as a `500`: read as no policy or as a bare permission, it let the caller through on a token alone.
+ * @throws TypeError for a malformed policy.
+ */
+export function checkedPolicy(value: unknown): RoutePolicy | undefined {
+  if (value === undefined) return undefined;
+  const known = typeof value === 'object' && value !== null ? CHECKED.get(value) : undefined;
+  if (known !== undefined) return known;
+  const policy = rebuilt(value);
+  if (typeof value === 'object' && value !== null) CHECKED.set(value, policy);
+  return policy;
 }
 
 /**

@@ -6,7 +6,7 @@ import { asGuardError, problemResponse } from '../../problem.js';
 import type { RequestLike } from '../../request.js';
 import { createRuntime, type AdapterRuntime, type CheckResult } from '../runtime.js';
 import { GENAUTH_ROUTE_POLICY } from './constants.js';
-import type { RoutePolicy } from './decorators.js';
+import { checkedPolicy, type RoutePolicy } from './decorators.js';
 import { GenAuthException } from './exception.js';
 import { abandonReply, clientLeft, isPlatformExchange, nestRequest, responseStarted, writeAnswer } from './platform.js';
 import { GenAuthService } from './service.js';
@@ -70,8 +70,15 @@ export class GenAuthGuard implements CanActivate {
    * @throws GenAuthException on every rejection (after writing the answer unless `passErrors`).
    */
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const policy = this.policyOf(context);
-    if (policy?.kind === 'public') return true;
+    let policy: RoutePolicy | undefined;
+    let malformed: unknown = null;
+    try {
+      policy = checkedPolicy(this.policyOf(context));
+    } catch (error) {
+      // Metadata under the decorators' key that none of them wrote: refused (500), never read as none.
+      malformed = error;
+    }
+    if (malformed === null && policy?.kind === 'public') return true;
     // A global guard also sees RPC and WebSocket handlers: without an HTTP request there is nothing to
     // verify, so anything not public is refused.
     if (context.getType() !== 'http') return false;
@@ -83,6 +90,7 @@ export class GenAuthGuard implements CanActivate {
     if (this.passedBefore(request, policy)) return true;
     let result: CheckResult;
     try {
+      if (malformed !== null) throw malformed;
       result = this.evaluate(policy, nestRequest(request), request);
     } catch (error) {
       result = Promise.reject(error);
