@@ -4,7 +4,7 @@
  * (global and `@UseGuards(GenAuthGuard)`). Every outcome is the documented one and fails closed.
  */
 import 'reflect-metadata';
-import { Controller, Get, Inject, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Next, Req, SetMetadata, UseGuards } from '@nestjs/common';
 import diagnostics from 'node:diagnostics_channel';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -225,6 +225,54 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
       expect(handled).toBe(0);
       expect(records).toHaveLength(2); // the global guard's, then the subclass's own check
     });
+  });
+});
+
+/**
+ * Express only: a handler that calls `next()` (`@Next()`) hands the request to the next matching route,
+ * another Nest route with its own params, which Nest guards again. One class policy covers both.
+ */
+@Controller('chain')
+@RequirePermission((req) => `disk:${req.params.id}`, 'disk:Delete')
+class ChainController {
+  constructor(@Inject(HANDLED) private readonly handled: Handled) {}
+
+  /** Matches /chain/8/9 with id 8, and passes on. */
+  @Get(':id/:other')
+  first(@Next() next: () => void) {
+    next();
+  }
+
+  /** Matches /chain/8/9 with id 9. */
+  @Get(':other/:id')
+  second(@Req() req: { params: Record<string, string> }) {
+    this.handled();
+    return { ok: true, id: req.params.id };
+  }
+}
+
+describe('Nest on platform-express: a route reached through next() from another', () => {
+  let app: StartedNestApp;
+  let handled = 0;
+  beforeAll(async () => {
+    app = await startNestApp({ platform: 'express', genauth: GenAuthGuardModule.forRoot(emulator().guardOptions()), handled: () => void handled++, controllers: [ChainController] });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('is checked with its own params: the first route\'s allowed resource does not carry over', async () => {
+    seedStandardTenant(emulator()); // alice: disk:* but DENY disk:9
+    const token = await bearerFor(emulator(), 'alice');
+    const denied = await request(app.url).get('/api/v1/chain/8/9').set('authorization', token);
+    expect(denied.status).toBe(403);
+    expect(handled).toBe(0);
+    const allowed = await request(app.url).get('/api/v1/chain/9/8').set('authorization', token);
+    expect(allowed.status).toBe(403); // the first route (disk:9) refuses already
+    const both = await request(app.url).get('/api/v1/chain/7/8').set('authorization', token);
+    expect(both.status).toBe(200);
+    expect(both.body).toEqual({ ok: true, id: '8' });
+    expect(handled).toBe(1);
   });
 });
 

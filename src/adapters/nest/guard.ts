@@ -14,8 +14,13 @@ import { GenAuthService } from './service.js';
 /** Where a request carries the check it passed (see {@link GenAuthGuard.canActivate}): module-private, no client can set it. */
 const DECIDED = Symbol('genauth-guard:nest:decided');
 
-/** The check a request passed: the same service, guard class and route policy decide the same way. */
+/**
+ * The check a request passed: the same service, guard class and route policy decide the same way, in
+ * the same route invocation (Nest runs all of a route's guards with one ExecutionContext). Another
+ * route the request reaches (an Express handler calling `next()`) has its own params: checked again.
+ */
 interface Decided {
+  readonly context: ExecutionContext;
   readonly service: GenAuthService;
   readonly guard: unknown;
   readonly policy: RoutePolicy | undefined;
@@ -63,8 +68,9 @@ export class GenAuthGuard implements CanActivate {
    * `@Public()` handler, else `false`, which each transport answers with its own "Forbidden resource"
    * exception.
    *
-   * Applied twice to one request (the global guard and `@UseGuards(GenAuthGuard)`), the second run lets
-   * through at once a request the first allowed with the same service, guard class and route policy:
+   * Applied twice to one route (the global guard and `@UseGuards(GenAuthGuard)`), the second run lets
+   * through at once a request the first allowed with the same service, guard class and route policy, in
+   * the same route invocation (not another route reached by Express's `next()`):
    * it would decide the same, and deciding again published a second decision and called `onDecision`
    * twice for one request. A subclass (another class) always runs its own check.
    * @throws GenAuthException on every rejection (after writing the answer unless `passErrors`).
@@ -87,7 +93,7 @@ export class GenAuthGuard implements CanActivate {
     const response: unknown = http.getResponse();
     // A handler labelled 'http' by a library, whose arguments are a payload: refused as outside HTTP.
     if (!isPlatformExchange(request, response)) return false;
-    if (this.passedBefore(request, policy)) return true;
+    if (malformed === null && this.passedBefore(context, request, policy)) return true;
     let result: CheckResult;
     try {
       if (malformed !== null) throw malformed;
@@ -97,21 +103,21 @@ export class GenAuthGuard implements CanActivate {
     }
     // A client that left while the check waited: its handler must not run, no one is answered.
     const settled = this.runtime.settle(result, request, response, undefined);
-    if (typeof settled === 'boolean') return this.passed(settled, request, policy);
+    if (typeof settled === 'boolean') return this.passed(settled, context, request, policy);
     // Out is itself boolean | Promise<boolean>: a promise of it settles to the boolean.
-    return (settled as Promise<boolean>).then((allowed) => this.passed(allowed, request, policy));
+    return (settled as Promise<boolean>).then((allowed) => this.passed(allowed, context, request, policy));
   }
 
-  /** True when this request already passed this check (same service, guard class, policy). */
-  private passedBefore(request: unknown, policy: RoutePolicy | undefined): boolean {
+  /** True when this request already passed this check in this route invocation (same service, guard class, policy). */
+  private passedBefore(context: ExecutionContext, request: unknown, policy: RoutePolicy | undefined): boolean {
     const decided = (request as { [DECIDED]?: Decided } | null)?.[DECIDED];
-    return decided !== undefined && decided.service === this.service && decided.guard === this.constructor && decided.policy === policy;
+    return decided !== undefined && decided.context === context && decided.service === this.service && decided.guard === this.constructor && decided.policy === policy;
   }
 
   /** Marks an allowed request as having passed this check; returns `allowed`. */
-  private passed(allowed: boolean, request: unknown, policy: RoutePolicy | undefined): boolean {
+  private passed(allowed: boolean, context: ExecutionContext, request: unknown, policy: RoutePolicy | undefined): boolean {
     if (allowed && typeof request === 'object' && request !== null) {
-      (request as { [DECIDED]?: Decided })[DECIDED] = { service: this.service, guard: this.constructor, policy };
+      (request as { [DECIDED]?: Decided })[DECIDED] = { context, service: this.service, guard: this.constructor, policy };
     }
     return allowed;
   }
