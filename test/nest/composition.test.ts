@@ -276,6 +276,66 @@ describe('Nest on platform-express: a route reached through next() from another'
   });
 });
 
+/** What `@GenAuth()` hands a public handler and a protected one. */
+@Controller('whoami')
+class WhoamiController {
+  @Get('public')
+  @Public()
+  open(@GenAuth() auth: GenAuthContext | undefined, @GenAuth('identity') identity: unknown) {
+    return { auth: auth ?? null, identity: identity ?? null };
+  }
+
+  @Get('protected')
+  @RequirePermission('reports', 'reports:Read')
+  guarded(@GenAuth('identity') identity: { userId: string }) {
+    return { user: identity.userId };
+  }
+}
+
+describe.each(PLATFORMS)('Nest on platform-%s: a `genauth` set on the request before the guard', (platform) => {
+  let app: StartedNestApp;
+  const forged = { identity: { userId: 'admin', claims: {} }, decision: { allowed: true, reason: 'allowed' } };
+  beforeAll(async () => {
+    app = await startNestApp({
+      platform,
+      genauth: GenAuthGuardModule.forRoot(emulator().guardOptions()),
+      handled: () => undefined,
+      controllers: [WhoamiController],
+      // App code ahead of the guard (an Express middleware, a Fastify hook) writing `genauth` on the
+      // request Nest hands the handler, e.g. copied from client input.
+      beforeListen: (nest) => {
+        if (platform === 'express') {
+          nest.use((req: { genauth?: unknown }, _res: unknown, next: () => void) => {
+            req.genauth = forged;
+            next();
+          });
+        } else {
+          const fastify = nest.getHttpAdapter().getInstance() as import('fastify').FastifyInstance;
+          fastify.addHook('onRequest', async (req) => {
+            (req as { genauth?: unknown }).genauth = forged;
+          });
+        }
+      },
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('is not what @GenAuth() gives a @Public() handler: only what the guard attached counts', async () => {
+    const res = await request(app.url).get('/api/v1/whoami/public');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ auth: null, identity: null });
+  });
+
+  it('is replaced by the verified identity on a protected route', async () => {
+    seedStandardTenant(emulator());
+    const res = await request(app.url).get('/api/v1/whoami/protected').set('authorization', await bearerFor(emulator(), 'alice'));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ user: 'alice' });
+  });
+});
+
 describe('two policies on one target are refused at definition, in either order', () => {
   const cases: Array<[string, () => unknown]> = [
     ['@Authenticated + @RequirePermission on a handler', () => {

@@ -17,3 +17,12 @@ export const GENAUTH_SERVICE = 'GENAUTH_GUARD_SERVICE';
 
 /** Metadata key of the route policy written by `@RequirePermission`, `@Public` and `@Authenticated`. */
 export const GENAUTH_ROUTE_POLICY = 'genauth-guard:route-policy';
+
+/**
+ * Where the guard keeps the context it attached, beside `request.genauth`, for `@GenAuth()` to read: a
+ * `genauth` property can also be written by app code ahead of the guard (a middleware, a Fastify hook,
+ * input copied onto the request), and on a `@Public()` route, which the guard does not touch, that value
+ * stood as the verified identity. A symbol key comes from no client input. `Symbol.for`, so two copies
+ * of the package (ESM and CJS) agree on it.
+ */
+export const GENAUTH_ATTACHED = Symbol.for('genauth-guard.nest.attached');

@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { routeSpec, type ResourceSource, type RouteSpec } from '../../core/enforce/route.js';
 import type { GenAuthContext, RouteOptions } from '../../core/types.js';
 import type { Requirement } from '../../policy/decide.js';
-import { GENAUTH_ROUTE_POLICY } from './constants.js';
+import { GENAUTH_ATTACHED, GENAUTH_ROUTE_POLICY } from './constants.js';
 import { isPlatformExchange } from './platform.js';
 
 /**
@@ -122,7 +122,8 @@ export function genauthContextOf(request: unknown): GenAuthContext | undefined {
 
 /**
  * Parameter decorator: the verified identity and decision the guard attached (`undefined` on a public
- * route, and always outside HTTP, where the guard verifies nothing). Pass `'identity'` or `'decision'`
+ * route, and always outside HTTP, where the guard verifies nothing). It reads only what the guard
+ * attached: a `genauth` property set on the request by anything else does not count. Pass `'identity'` or `'decision'`
  * to get one part.
  * @example start(\@GenAuth() auth: GenAuthContext, \@GenAuth('identity') identity: Identity) {}
  */
@@ -134,7 +135,8 @@ export const GenAuth: (field?: keyof GenAuthContext) => ParameterDecorator = cre
     const http = context.switchToHttp();
     // Nor in an 'http' context whose arguments are a library's payload (see isPlatformExchange).
     if (!isPlatformExchange(http.getRequest(), http.getResponse())) return undefined;
-    const attached = genauthContextOf(http.getRequest());
+    // What the guard attached, never a `genauth` app code or input put on the request before it ran.
+    const attached = (http.getRequest() as { [GENAUTH_ATTACHED]?: GenAuthContext })[GENAUTH_ATTACHED];
     return field === undefined ? attached : attached?.[field];
   },
 );

@@ -5,7 +5,7 @@ import { PermissionDeniedError } from '../../errors.js';
 import { asGuardError, problemResponse } from '../../problem.js';
 import type { RequestLike } from '../../request.js';
 import { createRuntime, type AdapterRuntime, type CheckResult } from '../runtime.js';
-import { GENAUTH_ROUTE_POLICY } from './constants.js';
+import { GENAUTH_ATTACHED, GENAUTH_ROUTE_POLICY } from './constants.js';
 import { checkedPolicy, type RoutePolicy } from './decorators.js';
 import { GenAuthException } from './exception.js';
 import { abandonReply, clientLeft, isPlatformExchange, nestRequest, responseStarted, writeAnswer } from './platform.js';
@@ -44,6 +44,7 @@ export class GenAuthGuard implements CanActivate {
       apiView: nestRequest,
       attach(request, context) {
         (request as { genauth?: GenAuthContext }).genauth = context;
+        (request as { [GENAUTH_ATTACHED]?: GenAuthContext })[GENAUTH_ATTACHED] = context;
       },
       proceed: () => true,
       refuse: async (error, _request, response) => {
