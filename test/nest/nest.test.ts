@@ -431,6 +431,12 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
       expect(res.body).toMatchObject({ status: 401, code: 'ERR_MISSING_TOKEN' });
     });
 
+    it('api: undefined (an unset variable) fails at bootstrap naming api, never runs without API mode', async () => {
+      // Without API mode an @Authenticated route, or any route under defaultPolicy 'authenticate', needs a token only.
+      await expect(start({ genauth: asyncModule({ api: undefined, defaultPolicy: 'authenticate' }) })).rejects.toThrow(/option "api" is set to undefined/);
+      await expect(start({ genauth: GenAuthGuardModule.forRoot({ ...emulator().guardOptions(), api: undefined }) })).rejects.toThrow(TypeError);
+    });
+
     it('a configuration mistake fails at bootstrap with a TypeError naming the option', async () => {
       await expect(start({ genauth: asyncModule({ defaultPolicy: 'allow' as never }) })).rejects.toThrow(/defaultPolicy/);
       await expect(start({ genauth: asyncModule({ jwt: { algorithms: [] } as never }) })).rejects.toThrow(TypeError);
