@@ -4,11 +4,11 @@
  * (global and `@UseGuards(GenAuthGuard)`). Every outcome is the documented one and fails closed.
  */
 import 'reflect-metadata';
-import { Controller, Get, Inject, Injectable, Next, Req, SetMetadata, UseGuards } from '@nestjs/common';
+import { Catch, Controller, Get, Inject, Injectable, Next, Param, ParseIntPipe, Req, SetMetadata, UseGuards, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import diagnostics from 'node:diagnostics_channel';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Authenticated, GENAUTH_ROUTE_POLICY, GenAuth, GenAuthGuard, GenAuthGuardModule, GenAuthService, Public, RequirePermission, type GenAuthContext } from '../../src/adapters/nest/index.js';
+import { Authenticated, GENAUTH_ROUTE_POLICY, GenAuth, GenAuthException, GenAuthGuard, GenAuthGuardModule, GenAuthService, Public, RequirePermission, type GenAuthContext } from '../../src/adapters/nest/index.js';
 import type { RoutePolicy } from '../../src/adapters/nest/decorators.js';
 import { PermissionDeniedError } from '../../src/errors.js';
 import type { RequestLike } from '../../src/request.js';
@@ -333,6 +333,83 @@ describe.each(PLATFORMS)('Nest on platform-%s: a `genauth` set on the request be
     const res = await request(app.url).get('/api/v1/whoami/protected').set('authorization', await bearerFor(emulator(), 'alice'));
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ user: 'alice' });
+  });
+});
+
+/** Guards run before pipes: a resource function reads the raw params, the handler the piped ones. */
+@Controller('disks')
+class PipedDisksController {
+  constructor(@Inject(HANDLED) private readonly handled: Handled) {}
+
+  /** The resource from the raw param: `09` names `disk:09`, while ParseIntPipe hands the handler 9. */
+  @Get('raw/:id')
+  @RequirePermission((req) => `disk:${req.params.id}`, 'disk:Delete')
+  raw(@Param('id', ParseIntPipe) id: number) {
+    this.handled();
+    return { id };
+  }
+
+  /** As docs/nest.md advises: the resource function reads the param as the pipe does. */
+  @Get('parsed/:id')
+  @RequirePermission((req) => `disk:${/^-?\d+$/.test(req.params.id ?? '') ? Number.parseInt(req.params.id!, 10) : req.params.id}`, 'disk:Delete')
+  parsed(@Param('id', ParseIntPipe) id: number) {
+    this.handled();
+    return { id };
+  }
+}
+
+/** A filter that answers 200 to every GenAuthException. */
+@Catch(GenAuthException)
+class SwallowingFilter implements ExceptionFilter {
+  catch(_exception: GenAuthException, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<{ code?: (s: number) => { send(b: unknown): void }; status?: (s: number) => { json(b: unknown): void } }>();
+    if (typeof response.code === 'function') response.code(200).send({ swallowed: true });
+    else response.status!(200).json({ swallowed: true });
+  }
+}
+
+describe.each(PLATFORMS)('Nest on platform-%s: pipes and exception filters around the guard', (platform) => {
+  let handled = 0;
+  const apps: StartedNestApp[] = [];
+  const start = async (passErrors: boolean) => {
+    const app = await startNestApp({
+      platform,
+      genauth: GenAuthGuardModule.forRoot({ ...emulator().guardOptions(), passErrors }),
+      handled: () => void handled++,
+      controllers: [PipedDisksController],
+      beforeListen: (nest) => nest.useGlobalFilters(new SwallowingFilter()),
+    });
+    apps.push(app);
+    return app;
+  };
+  beforeEach(() => {
+    seedStandardTenant(emulator()); // alice: disk:* but DENY disk:9
+    handled = 0;
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+  });
+
+  it('a resource function reads the raw params: normalise as the pipe does, or `09` escapes a DENY on disk:9', async () => {
+    const app = await start(false);
+    const token = await bearerFor(emulator(), 'alice');
+    expect((await request(app.url).get('/api/v1/disks/raw/9').set('authorization', token)).status).toBe(403);
+    // The documented pitfall: disk:09 is not disk:9, and the handler gets 9.
+    expect((await request(app.url).get('/api/v1/disks/raw/09').set('authorization', token)).body).toEqual({ id: 9 });
+    for (const id of ['9', '09', '009']) expect((await request(app.url).get(`/api/v1/disks/parsed/${id}`).set('authorization', token)).status).toBe(403);
+    expect((await request(app.url).get('/api/v1/disks/parsed/08').set('authorization', token)).body).toEqual({ id: 8 });
+  });
+
+  it("a filter cannot turn the guard's written refusal into a 200; with passErrors it answers, and the handler never runs", async () => {
+    const written = await start(false);
+    const res = await request(written.url).get('/api/v1/disks/raw/9').set('authorization', await bearerFor(emulator(), 'alice'));
+    expect(res.status).toBe(403);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    const passed = await start(true);
+    const swallowed = await request(passed.url).get('/api/v1/disks/raw/9');
+    expect(swallowed.status).toBe(200);
+    expect(swallowed.body).toEqual({ swallowed: true });
+    expect(handled).toBe(0);
   });
 });
 
