@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Controller, HttpCode, Inject, Injectable, Module, Post } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Injectable, Module, Post, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -92,6 +92,18 @@ describe.each(PLATFORMS)('Nest on platform-%s', (platform) => {
       const res = await http().post('/api/v1/servers/1/start').set('authorization', await bearer('alice'));
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ ok: true, user: 'alice', reason: 'allowed' });
+      expect(handled).toBe(1);
+    });
+
+    it.runIf(platform === 'fastify')('app.inject() (light-my-request, whose request is no IncomingMessage) is checked like a request over the network', async () => {
+      const app = started.app as INestApplication & { inject(options: object): Promise<{ statusCode: number; json(): unknown }> };
+      const allowed = await app.inject({ method: 'POST', url: '/api/v1/servers/1/start', headers: { authorization: await bearer('alice') } });
+      expect(allowed.statusCode).toBe(200);
+      expect(allowed.json()).toEqual({ ok: true, user: 'alice', reason: 'allowed' });
+      const denied = await app.inject({ method: 'POST', url: '/api/v1/servers/2/start', headers: { authorization: await bearer('alice') } });
+      expect(denied.statusCode).toBe(403);
+      const anonymous = await app.inject({ method: 'POST', url: '/api/v1/servers/1/start' });
+      expect(anonymous.statusCode).toBe(401);
       expect(handled).toBe(1);
     });
 

@@ -3,8 +3,9 @@
  * read the request the guard judges, and how to write the answer. Detected by shape, so the guard works
  * with either platform (and a custom one built on Node's `http`) without importing it.
  */
-import { IncomingMessage, ServerResponse } from 'node:http';
-import { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import { Http2ServerResponse } from 'node:http2';
+import { Readable } from 'node:stream';
 import type { ProblemResponse } from '../../problem.js';
 import { clientGone } from '../aborted.js';
 import { NodeRequestView, type RequestLike } from '../../request.js';
@@ -46,7 +47,9 @@ function isFastifyReply(response: unknown): response is FastifyLikeReply {
   return typeof candidate.code === 'function' && typeof candidate.send === 'function' && typeof candidate.raw === 'object';
 }
 
-const isNodeRequest = (value: unknown): boolean => value instanceof IncomingMessage || value instanceof Http2ServerRequest;
+// A request is a readable stream: Node's IncomingMessage and Http2ServerRequest, and the request of
+// light-my-request (Fastify's and Nest's `app.inject()`), which is a Readable but no IncomingMessage.
+const isNodeRequest = (value: unknown): boolean => value instanceof Readable;
 const isNodeResponse = (value: unknown): boolean => value instanceof ServerResponse || value instanceof Http2ServerResponse;
 
 /**
@@ -54,7 +57,7 @@ const isNodeResponse = (value: unknown): boolean => value instanceof ServerRespo
  * (Express's), or objects over them (Fastify's `raw`). `ExternalContextCreator` labels a handler 'http'
  * unless told otherwise, so a library that runs its message or job handlers through it hands the guard
  * a payload instead; a payload is the sender's data, never a request to verify (and the guard could
- * not answer on it). Checked by class, as no payload can be one.
+ * not answer on it). Checked by class (a stream, a Node response), as no payload can be one.
  */
 export function isPlatformExchange(request: unknown, response: unknown): boolean {
   if (typeof request !== 'object' || request === null || typeof response !== 'object' || response === null) return false;
