@@ -293,6 +293,12 @@ describe('Fastify plugin', () => {
       expect(() => ok.genauth.api({ caseSensitve: true } as never)).toThrow(TypeError);
     });
 
+    it('api: undefined (an unset variable) fails registration naming api, never runs without API mode', async () => {
+      const app = Fastify();
+      app.register(genauthGuard, { ...emulator().guardOptions(), api: undefined });
+      await expect(app.ready()).rejects.toThrow(/option "api" is set to undefined/);
+    });
+
     it('genauthFrameworkErrors: without API mode, Fastify answers its own router errors', async () => {
       const app = Fastify({ frameworkErrors: genauthFrameworkErrors });
       apps.push(app);

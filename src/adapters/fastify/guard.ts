@@ -5,7 +5,7 @@ import { createGuard } from '../../core/guard.js';
 import type { GenAuthContext } from '../../core/types.js';
 import type { GuardError } from '../../errors.js';
 import { splitAdapterOptions } from '../../options.js';
-import { optionalBoolean } from '../../options/checks.js';
+import { optionalBoolean, refuseUndefinedKey } from '../../options/checks.js';
 import { asGuardError, problemResponse } from '../../problem.js';
 import { NodeRequestView, type RequestLike } from '../../request.js';
 import { clientGone } from '../aborted.js';
@@ -93,6 +93,8 @@ export function createFastifyGuard(
 ): FastifyGuard & { routeHook: RouteHook; unrouted: UnroutedHandler | undefined; registerWebhook: ReturnType<typeof webhookRoute> | undefined } {
   const { guard: guardOptions, own } = splitAdapterOptions(options, ['passErrors', 'api', 'webhook']);
   const passErrors = optionalBoolean(own.passErrors, 'passErrors', false);
+  // `api: process.env.X ? {...} : undefined` gone wrong would run without API mode, unrouted requests unchecked.
+  refuseUndefinedKey(own, 'api', 'api', "API mode (every request but public paths decided by the caller's API grants)", 'set it to the API mode options ({} for the defaults)', 'run without API mode');
   const core = createGuard(guardOptions);
   const hooks = createRuntime(core, hookBinding(passErrors));
   const specOf = routeConfigSpecs();
