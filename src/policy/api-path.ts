@@ -50,7 +50,7 @@ export interface ApiPath {
    * (`%61` -> `a`) or written in lower-case hex (`%c3`); undefined when none. Express and @koa/router
    * match the raw target, so `/%68ealth` is not their route `/health` (and find-my-way keeps
    * `%24 %26 %2B %2C %3A %3D %40` encoded): an ALLOW pattern or a public path matches such a segment
-   * only by a parameter or a wildcard ({@link allowSegments}). A DENY matches it canonicalized.
+   * only by a parameter or a wildcard (`allowSegments`). A DENY matches it canonicalized.
    */
   readonly escaped?: readonly number[] | undefined;
 }
