@@ -128,7 +128,25 @@ export interface FastifyGuard extends Omit<AdapterGuard<GenAuthHook, FastifyReso
 /** Fastify's own register options (`RegisterOptions`), which Fastify hands the plugin with ours. */
 const FASTIFY_REGISTER_KEYS = ['prefix', 'logLevel', 'logSerializers'];
 
+/**
+ * Whether `fastify` is the root instance. Fastify makes each encapsulated context with
+ * `Object.create(parent)`, and the root is a plain object; a `fastify-plugin` wrapper shares its parent's.
+ */
+function isRoot(fastify: FastifyInstance): boolean {
+  const proto = Object.getPrototypeOf(fastify) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
 const plugin: FastifyPluginAsync<FastifyGuardOptions> = async (fastify: FastifyInstance, options) => {
+  // Inside an encapsulated plugin, our onRoute and onRequest hooks reach that plugin's routes alone: a
+  // `config.genauth` on a route of a sibling or of the parent would be neither checked nor enforced.
+  if (!isRoot(fastify)) {
+    throw new TypeError(
+      'genauth-guard: register genauthGuard on the root instance (or in a fastify-plugin wrapper of it), not inside an encapsulated plugin: ' +
+        'routes outside that plugin would run with their config.genauth unchecked. To guard one scope only, add a hook there: ' +
+        "scope.addHook('onRequest', fastify.genauth.api()) or fastify.genauth.requirePermission(...)",
+    );
+  }
   // Fastify's register options are Fastify's: leave them out, check all the rest.
   const ours: Record<string, unknown> = { ...optionObject(options, 'options') };
   for (const key of FASTIFY_REGISTER_KEYS) delete ours[key];
@@ -155,6 +173,7 @@ const plugin: FastifyPluginAsync<FastifyGuardOptions> = async (fastify: FastifyI
  * @example
  * await fastify.register(genauthGuard, { genauth: { userPoolId, accessKeySecret }, jwt: { jwksUri, issuer, audience, algorithms: ['RS256'] } });
  * fastify.get('/reports', { config: { genauth: { resource: 'reports', requirement: 'reports:Read' } } }, handler);
- * @throws TypeError naming the option when the configuration is wrong (registration fails).
+ * @throws TypeError naming the option when the configuration is wrong, or when registered anywhere but on
+ * the root instance (inside an encapsulated plugin): registration fails.
  */
 export const genauthGuard = fp(plugin, { fastify: '5.x', name: 'genauth-guard' });

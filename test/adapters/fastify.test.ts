@@ -1,6 +1,7 @@
 // Fastify-specific behaviour (plugin, decorators, route config, hooks, passErrors, onClose); the shared
 // cases (allow/deny/tokens/outage, byte-identical answers) live in test/conformance.
 import Fastify, { type FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { genauthFrameworkErrors, genauthGuard, isGuardError, type FastifyGuardOptions } from '../../src/adapters/fastify.js';
@@ -118,6 +119,44 @@ describe('Fastify plugin', () => {
     expect(JSON.parse(res.text)).toMatchObject({ status: 500, code: 'ERR_INTERNAL' });
     expect(ran).toBe(0);
     expect(() => routeConfigSpec(genauth)).toThrow(TypeError);
+  });
+
+  it('registered inside an encapsulated plugin, it fails ready(): a route config outside that plugin would run unchecked', async () => {
+    const app = Fastify();
+    apps.push(app);
+    let ran = 0;
+    const handler = async () => {
+      ran++;
+      return 'ok';
+    };
+    const config = { config: { genauth: { resource: 'reports', requirement: 'reports:Admin' } } };
+    app.register(async (scope) => {
+      await scope.register(genauthGuard, emulator().guardOptions());
+      scope.get('/inside', config, handler);
+    });
+    // Neither the plugin's onRoute check nor its onRequest hook reaches these: they ran for anyone.
+    app.register(async (sibling) => {
+      sibling.get('/sibling', config, handler);
+    });
+    app.get('/parent', config, handler);
+    await expect(listen(app)).rejects.toThrow(/genauthGuard.*root instance/);
+    expect(ran).toBe(0);
+  });
+
+  it('registered through fastify-plugin wrappers of the app, it is still on the root instance and guards every context', async () => {
+    const app = Fastify();
+    apps.push(app);
+    app.register(fp(async (wrapper) => {
+      await wrapper.register(genauthGuard, emulator().guardOptions());
+    }));
+    let ran = 0;
+    app.register(async (sibling) => {
+      sibling.get('/sibling', { config: { genauth: { resource: 'reports', requirement: 'reports:Read' } } }, async () => (ran++, 'ok'));
+    });
+    const url = await listen(app);
+    expect((await request(url).get('/sibling')).status).toBe(401);
+    expect((await request(url).get('/sibling').set('authorization', await auth('alice'))).status).toBe(200);
+    expect(ran).toBe(1);
   });
 
   it('public routes and unprotected routes run without a token; request.genauth is null', async () => {
