@@ -95,6 +95,51 @@ describe('Koa unguardedRoutes', () => {
     ]);
   });
 
+  it.each([true, 'specificity'] as const)('an exclusive router (%s) runs one layer per request: its router.use() guards cover no route', async (exclusive) => {
+    const guard = createKoaGuard(emulator().guardOptions());
+    const app = new Koa();
+    const router = new Router({ exclusive });
+    router.use(guard.authenticate());
+    router.use('/p', guard.authenticate());
+    router.get('/k', ok);
+    router.get('/p/k', ok);
+    // The route's own guard runs with it, exclusive or not.
+    router.get('/own', guard.authenticate(), ok);
+    // Nested routers are dispatched by the router they are mounted on: its exclusive, not theirs.
+    const child = new Router();
+    child.use('/k', guard.authenticate());
+    child.get('/k', ok);
+    router.use('/n', child.routes());
+    const plain = new Router();
+    const exclusiveChild = new Router({ exclusive });
+    exclusiveChild.use('/k', guard.authenticate());
+    exclusiveChild.get('/k', ok);
+    plain.use('/x', exclusiveChild.routes());
+    app.use(router.routes()).use(plain.routes());
+    const server = app.listen(0, '127.0.0.1');
+    try {
+      const token = `Bearer ${await emulator().mintToken('alice')}`;
+      for (const path of ['/k', '/p/k', '/n/k']) {
+        // `true`: the last layer matched, the route, runs alone (no token needed). 'specificity': the one
+        // with the fewest parameters, here the guard, runs alone, and the route never does. No request
+        // meets both: the report cannot count such a guard.
+        if (exclusive === true) expect((await request(server).get(path)).status, path).toBe(200);
+        else expect((await request(server).get(path).set('authorization', token)).status, path).toBe(404);
+      }
+      for (const path of ['/own', '/x/k']) expect((await request(server).get(path)).status, path).toBe(401);
+    } finally {
+      server.close();
+    }
+    const listed = [
+      { method: 'GET', path: '/k' },
+      { method: 'GET', path: '/n/k' },
+      { method: 'GET', path: '/p/k' },
+    ];
+    expect(unguardedRoutes(app)).toEqual(listed);
+    expect(unguardedRoutes(router)).toEqual(listed);
+    expect(unguardedRoutes(plain)).toEqual([]);
+  });
+
   it('a route with a handler before its guard is unguarded: the handler runs first and may answer', async () => {
     const guard = createKoaGuard(emulator().guardOptions());
     const app = new Koa();

@@ -1,8 +1,9 @@
 /**
  * `unguardedRoutes(appOrRouter)` for Koa with `@koa/router`: takes the Koa app (its middleware, in
  * order, with the routers mounted by `app.use(router.routes())`) or one router. A route is covered by
- * one of our middlewares before it (on the app, or `router.use()` on its path) or by a guard first
- * among its own handlers (one after another handler: listed, `reason: 'handler-before-guard'`).
+ * one of our middlewares before it (on the app, or `router.use()` on its path, unless the router is
+ * `exclusive`) or by a guard first among its own handlers (one after another handler: listed,
+ * `reason: 'handler-before-guard'`).
  */
 import { METHODS } from 'node:http';
 import { guardMarkOf, guardOrder } from './marker.js';
@@ -54,14 +55,31 @@ function methodsOf(methods: readonly string[]): string[] {
   return [...new Set(methods)].filter((m) => m !== 'HEAD' || !methods.includes('GET'));
 }
 
-function walkRouter(stack: readonly RouterLayer[], covered: boolean, found: UnguardedRoute[]): void {
+/** The router part of `unguardedRoutes`' input: its layers, and whether it runs one layer per request. */
+interface RouterLike {
+  stack: RouterLayer[];
+  exclusive?: unknown;
+  opts?: { exclusive?: unknown };
+}
+
+/**
+ * An `exclusive` router (`true`, `'specificity'`) runs one matched layer per request, a route or a
+ * `router.use()` middleware: its `use()` guards never run before a route. Routers mounted in it are
+ * copied into its stack and dispatched by it, so its setting is theirs.
+ */
+function isExclusive(router: RouterLike): boolean {
+  return Boolean(router.exclusive) || Boolean(router.opts?.exclusive);
+}
+
+function walkRouter(router: RouterLike, covered: boolean, found: UnguardedRoute[]): void {
   const uses: UsePrefix[] = [];
-  for (const layer of stack) {
+  const exclusive = isExclusive(router);
+  for (const layer of router.stack) {
     const methods = layer.methods ?? [];
     const handlers = layer.stack ?? [];
     if (methods.length === 0) {
-      // router.use(): a middleware layer on its path.
-      if (handlers.some((fn) => guardMarkOf(fn) !== undefined)) {
+      // router.use(): a middleware layer on its path (none runs before a route of an exclusive router).
+      if (!exclusive && handlers.some((fn) => guardMarkOf(fn) !== undefined)) {
         uses.push({ prefix: middlewarePrefix(layer.path), exact: layer.opts?.end === true, caseSensitive: !ignoresCase(layer) });
       }
       continue;
@@ -85,14 +103,14 @@ export function unguardedRoutes(appOrRouter: KoaAppOrRouter): UnguardedRoute[] {
   const found: UnguardedRoute[] = [];
   const source = appOrRouter as { middleware?: unknown; stack?: unknown };
   if (Array.isArray(source.stack)) {
-    walkRouter(source.stack as RouterLayer[], false, found);
+    walkRouter(source as RouterLike, false, found);
   } else if (Array.isArray(source.middleware)) {
     let covered = false;
     for (const fn of source.middleware as unknown[]) {
       // Any of ours on the app covers what follows (API mode: its public paths are public).
       if (guardMarkOf(fn) !== undefined) covered = true;
       const router = (fn as { router?: { stack?: unknown } } | undefined)?.router;
-      if (router !== undefined && Array.isArray(router.stack)) walkRouter(router.stack as RouterLayer[], covered, found);
+      if (router !== undefined && Array.isArray(router.stack)) walkRouter(router as RouterLike, covered, found);
     }
   }
   return sortRoutes(found);
