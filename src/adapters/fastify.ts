@@ -36,7 +36,10 @@ export type ResourceRouteGeneric<RG extends RouteGenericInterface> = unknown ext
 /** Route-level configuration: `config: { genauth: ... }` on a route. */
 export type GenAuthRouteConfig =
   | {
-      /** A resource code, or a function of the request (params are there; the body is not parsed yet). */
+      /**
+       * A resource code, or a function of the request: its `params` as the route's `params` schema gives
+       * them to the handler (a validated copy); the body is not parsed yet.
+       */
       resource: ResourceSource<FastifyResourceRequest>;
       requirement: Requirement;
       route?: RouteOptions;

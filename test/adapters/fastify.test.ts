@@ -159,6 +159,58 @@ describe('Fastify plugin', () => {
     expect(ran).toBe(1);
   });
 
+  it('route config: the resource function sees params as the route schema makes them for the handler (a DENY on ecs:9 holds for /servers/09)', async () => {
+    emulator().setGrants('alice', [
+      { resourceCode: 'ecs:*', actions: ['ecs:Start'] },
+      { resourceCode: 'ecs:9', actions: ['ecs:Start'], effect: 'DENY' },
+    ]);
+    const app = appWith();
+    await app.after();
+    const ran: unknown[] = [];
+    const handler = async (req: { params: unknown }) => {
+      ran.push((req.params as { id: unknown }).id);
+      return 'started';
+    };
+    const config = { genauth: { resource: (req: { params: Record<string, string> }) => `ecs:${req.params.id}`, requirement: 'ecs:Start' } };
+    // Fastify's default validator coerces "09", "9.0", "+9" to the integer 9 after onRequest, where route config is checked.
+    app.get('/servers/:id', { schema: { params: { type: 'object', properties: { id: { type: 'integer' } } } }, config }, handler);
+    // A validator compiler of the app's own that returns the value (as type providers do).
+    app.get(
+      '/disks/:id',
+      {
+        schema: { params: { type: 'object' } },
+        validatorCompiler: () => (data: unknown) => ({ value: { id: Number((data as { id: string }).id) } }),
+        config,
+      },
+      handler,
+    );
+    // An asynchronous one, coercing in place as Ajv's $async validators do.
+    app.get(
+      '/volumes/:id',
+      {
+        schema: { params: { type: 'object' } },
+        validatorCompiler: () => async (data: unknown) => {
+          (data as { id: unknown }).id = Number((data as { id: string }).id);
+          return true;
+        },
+        config,
+      },
+      handler,
+    );
+    const url = await listen(app);
+    const alice = await auth('alice');
+    for (const id of ['9', '09', '9.0', '+9', '9e0']) {
+      for (const path of ['servers', 'disks', 'volumes']) {
+        expect((await request(url).get(`/${path}/${id}`).set('authorization', alice)).status, `/${path}/${id}`).toBe(403);
+      }
+    }
+    expect(ran).toEqual([]);
+    for (const path of ['servers', 'disks', 'volumes']) expect((await request(url).get(`/${path}/01`).set('authorization', alice)).status).toBe(200);
+    expect(ran).toEqual([1, 1, 1]);
+    // The handler's request is Fastify's own, its params validated once by Fastify.
+    expect((await request(url).get('/servers/x').set('authorization', alice)).status).toBe(400);
+  });
+
   it('public routes and unprotected routes run without a token; request.genauth is null', async () => {
     const app = appWith();
     await app.after();

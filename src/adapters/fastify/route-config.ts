@@ -1,6 +1,7 @@
 import { routeSpec, type RouteSpec } from '../../core/enforce/route.js';
 import { fail, optionObject, refuseUnknownKeys } from '../../options/checks.js';
 import type { FastifyResourceRequest, GenAuthRouteConfig } from '../fastify.js';
+import { withSchemaParams } from './schema-params.js';
 
 /** What a route's `config.genauth` compiles to when it opens the route (no check; API mode skips it too). */
 export const PUBLIC_ROUTE = Symbol('genauth-guard public route');
@@ -23,8 +24,9 @@ export function routeConfigSpec(value: unknown): RouteSpec<FastifyResourceReques
 }
 
 /**
- * Route configs compiled once per route and remembered by identity (the HEAD twin shares it): the spec,
- * or {@link PUBLIC_ROUTE}. A public config is checked too, as a route the onRoute check never saw may
+ * Route configs compiled once per route and remembered by identity (the HEAD twin shares it): the spec
+ * (a resource function reading the route parameters as the route's schema validates them), or
+ * {@link PUBLIC_ROUTE}. A public config is checked too, as a route the onRoute check never saw may
  * carry `{ public: true }` beside a requirement: it throws, never opens the route.
  */
 export function routeConfigSpecs(): (config: GenAuthRouteConfig) => RouteSpec<FastifyResourceRequest> | typeof PUBLIC_ROUTE {
@@ -32,7 +34,9 @@ export function routeConfigSpecs(): (config: GenAuthRouteConfig) => RouteSpec<Fa
   return (config) => {
     let spec = compiled.get(config);
     if (spec === undefined) {
-      spec = routeConfigSpec(config) ?? PUBLIC_ROUTE;
+      const checked = routeConfigSpec(config);
+      // A resource function reads the parameters as the route's schema gives them to the handler.
+      spec = checked === undefined ? PUBLIC_ROUTE : typeof (config as { resource?: unknown }).resource === 'function' ? withSchemaParams(checked) : checked;
       compiled.set(config, spec);
     }
     return spec;
