@@ -37,8 +37,8 @@ export type ResourceRouteGeneric<RG extends RouteGenericInterface> = unknown ext
 export type GenAuthRouteConfig =
   | {
       /**
-       * A resource code, or a function of the request: its `params` as the route's `params` schema gives
-       * them to the handler (a validated copy); the body is not parsed yet.
+       * A resource code, or a function of the request: its `params` and `query` as the route's schema
+       * gives them to the handler (validated copies); the body is not parsed yet.
        */
       resource: ResourceSource<FastifyResourceRequest>;
       requirement: Requirement;

@@ -25,7 +25,7 @@ export function routeConfigSpec(value: unknown): RouteSpec<FastifyResourceReques
 
 /**
  * Route configs compiled once per route and remembered by identity (the HEAD twin shares it): the spec
- * (a resource function reading the route parameters as the route's schema validates them), or
+ * (a resource function reading params and query as the route's schema validates them), or
  * {@link PUBLIC_ROUTE}. A public config is checked too, as a route the onRoute check never saw may
  * carry `{ public: true }` beside a requirement: it throws, never opens the route.
  */
@@ -35,7 +35,7 @@ export function routeConfigSpecs(): (config: GenAuthRouteConfig) => RouteSpec<Fa
     let spec = compiled.get(config);
     if (spec === undefined) {
       const checked = routeConfigSpec(config);
-      // A resource function reads the parameters as the route's schema gives them to the handler.
+      // A resource function reads params and query as the route's schema gives them to the handler.
       spec = checked === undefined ? PUBLIC_ROUTE : typeof (config as { resource?: unknown }).resource === 'function' ? withSchemaParams(checked) : checked;
       compiled.set(config, spec);
     }
