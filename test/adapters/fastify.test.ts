@@ -238,6 +238,24 @@ describe('Fastify plugin', () => {
     expect(ran).toEqual([1]);
   });
 
+  it("SourceIp is the socket's peer whatever Fastify's trustProxy says: a client's X-Forwarded-For does not meet an internal-network condition", async () => {
+    emulator().setGrants('alice', [
+      { resourceCode: 'reports', actions: ['reports:Read'], condition: [{ param: 'SourceIp', operator: 'IpAddress', value: '10.0.0.0/8' }] },
+    ]);
+    const app = Fastify({ trustProxy: true });
+    apps.push(app);
+    app.register(genauthGuard, emulator().guardOptions());
+    await app.after();
+    let ran = 0;
+    app.get('/r', { config: { genauth: { resource: 'reports', requirement: 'reports:Read' } } }, async () => (ran++, 'ok'));
+    app.get('/ip', async (req) => req.ip);
+    const url = await listen(app);
+    // Fastify itself believes the header (trustProxy); the guard reads the peer, 127.0.0.1.
+    expect((await request(url).get('/ip').set('x-forwarded-for', '10.1.2.3')).text).toBe('10.1.2.3');
+    expect((await request(url).get('/r').set('authorization', await auth('alice')).set('x-forwarded-for', '10.1.2.3')).status).toBe(403);
+    expect(ran).toBe(0);
+  });
+
   it('public routes and unprotected routes run without a token; request.genauth is null', async () => {
     const app = appWith();
     await app.after();

@@ -60,6 +60,34 @@ describe('Koa adapter', () => {
     expect(seen).toBe('1');
   });
 
+  it.each([
+    ['Koa 3', Koa],
+    ['Koa 2', Koa2],
+  ] as const)("SourceIp is the socket's peer whatever app.proxy says: a client's X-Forwarded-For does not meet an internal-network condition (%s)", async (_label, App) => {
+    emulator().setGrants('alice', [
+      { resourceCode: 'reports', actions: ['reports:Read'], condition: [{ param: 'SourceIp', operator: 'IpAddress', value: '10.0.0.0/8' }] },
+    ]);
+    const guard = guardFor();
+    const app = new App();
+    app.proxy = true;
+    let ran = 0;
+    let ip = '';
+    app.use(async (ctx, next) => {
+      ip = ctx.ip;
+      await next();
+    });
+    app.use(guard.requirePermission('reports', 'reports:Read'));
+    app.use((ctx) => {
+      ran++;
+      ctx.body = 'ok';
+    });
+    const res = await request(serve(app as Koa)).get('/').set('authorization', await auth('alice')).set('x-forwarded-for', '10.1.2.3');
+    // Koa itself believes the header (app.proxy); the guard reads the peer, 127.0.0.1.
+    expect(ip).toBe('10.1.2.3');
+    expect(res.status).toBe(403);
+    expect(ran).toBe(0);
+  });
+
   it('works as plain app middleware without a router', async () => {
     const guard = guardFor();
     const app = new Koa();
