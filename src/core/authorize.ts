@@ -4,6 +4,7 @@ import { channels, tracing, type DecisionEvent } from '../events.js';
 import type { ResolvedOptions } from '../options.js';
 import type { ApiDecision } from '../policy/api-match.js';
 import { evaluateConditions, type ConditionContext } from '../policy/conditions.js';
+import { refuseMissingValue } from '../policy/resource-code.js';
 import { decideIndexed, type ConditionCheck, type Decision, type NormalizedRequirement } from '../policy/decide.js';
 import type { RequestLike } from '../request.js';
 import type { Identity } from '../token/verifier.js';
@@ -42,10 +43,15 @@ export interface Authorizer {
   conditions(userId: string, environment?: DecisionEnvironment): Promise<ConditionCheck>;
 }
 
-/** Throws the 500 for a resource that is not a non-empty string (a resource function's mistake). */
+/** Throws the 500 for a resource that is not a non-empty string, or holds a missing value (`ecs:undefined`): a resource function's mistake. */
 export function checkResource(resource: unknown): asserts resource is string {
   if (typeof resource !== 'string' || resource === '') {
     throw new GuardInternalError({ cause: new TypeError('genauth-guard: the resource must be a non-empty string') });
+  }
+  try {
+    refuseMissingValue(resource);
+  } catch (cause) {
+    throw new GuardInternalError({ cause });
   }
 }
 

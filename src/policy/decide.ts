@@ -3,6 +3,7 @@ import { foldCase, grantCoversAction } from './actions.js';
 import { codeWildcardCovers } from './code-wildcards.js';
 import { checkedHeldGrants, grantAt, grantCount, isGrantList, otherCaseDenials, type CodeGrants, type GrantIndex, type HeldGrants } from './grants.js';
 import type { Grant } from './normalize-grant.js';
+import { refuseMissingValue } from './resource-code.js';
 
 /** What a route requires: one action, all of several, or any of several. */
 export type Requirement = string | { allOf: readonly string[] } | { anyOf: readonly string[] };
@@ -207,6 +208,8 @@ export function decideRemembered(
   if (last !== undefined && last.actions === requirement.actions && last.mode === requirement.mode && last.resource === resource && memo.lastResourceType === resourceType) {
     return last;
   }
+  // Here, where a decision is made (a remembered one passed this when it was made).
+  refuseMissingValue(resource);
   const decision = decideIndexed(memo.held, resource, requirement, resourceType === undefined ? undefined : { resourceType });
   if (resource.length <= REMEMBERED_RESOURCE_MAX) {
     memo.lastDecision = decision;
