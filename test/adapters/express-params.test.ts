@@ -4,8 +4,9 @@
 import express4 from 'express4';
 import express5 from 'express';
 import type { NextFunction, Request, Response } from 'express';
+import net from 'node:net';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
 import { bearerFor, useEmulator } from '../fixtures.js';
 
@@ -131,6 +132,51 @@ describe.each([
       expect(seen).toEqual([]);
     } finally {
       await passing.close();
+    }
+  });
+
+  it('an async resource function that resolves after the client left: the handler does not run, nothing is written', async () => {
+    const app = express();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let gone!: () => void;
+    const left = new Promise<void>((resolve) => (gone = resolve));
+    let asked = 0;
+    let decided = 0;
+    const watched = createExpressGuard({ ...emulator().guardOptions(), onDecision: () => void decided++ });
+    app.get(
+      '/servers/:id',
+      watched.requirePermission(async (req: Request) => {
+        asked++;
+        if (req.query.wait !== undefined) {
+          req.socket.once('close', gone);
+          await gate;
+        }
+        return `ecs:${req.params.id}`;
+      }, 'ecs:Describe'),
+      handler,
+    );
+    const server = app.listen(0, '127.0.0.1');
+    try {
+      await new Promise<void>((resolve) => server.once('listening', resolve));
+      const { port } = server.address() as net.AddressInfo;
+      const authorization = await bearerFor(emulator(), 'alice');
+      // Grants cached: the resource function is the only wait.
+      expect((await request(server).get('/servers/1').set('authorization', authorization)).status).toBe(200);
+      let answer = '';
+      const socket = net.connect(port, '127.0.0.1', () => socket.write(`GET /servers/1?wait HTTP/1.1\r\nhost: x\r\nauthorization: ${authorization}\r\n\r\n`));
+      socket.on('data', (chunk) => (answer += String(chunk)));
+      await vi.waitFor(() => expect(asked).toBe(2), { timeout: 5_000, interval: 5 });
+      socket.destroy();
+      await left;
+      release();
+      await vi.waitFor(() => expect(decided).toBe(2), { timeout: 5_000, interval: 5 });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(seen).toEqual([{ id: '1' }]);
+      expect(answer).toBe('');
+    } finally {
+      server.close();
+      await watched.close();
     }
   });
 });
