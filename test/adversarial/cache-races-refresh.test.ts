@@ -2,7 +2,9 @@
  * The permission cache's background refresh (stale-while-revalidate) against invalidation: a refresh
  * begun before `invalidateUser`/`invalidateAll` that GenAuth answers after it, with the old grants, is
  * never stored, neither for its user nor for another user holding the same interned grant set; and a
- * remembered outage (errorTtl) never serves an old ALLOW once the user was invalidated. Real guards
+ * remembered outage (errorTtl) never serves an old ALLOW once the user was invalidated (nor after the
+ * clock jumps back); a token whose grants were evicted (max, maxBytes) does not reach them through the
+ * link its cached record keeps. Real guards
  * over loopback HTTP against the emulator, whose latency fault holds the refresh in flight.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +19,7 @@ const READ = [{ resourceCode: 'reports', actions: ['reports:Read'] }];
 
 beforeAll(async () => {
   seedStandardTenant(emulator());
-  for (const user of ['alice', ...USERS]) tokens.set(user, await emulator().mintToken(user));
+  for (const user of ['alice', 'bob', ...USERS]) tokens.set(user, await emulator().mintToken(user));
 });
 
 let open: Probe[] = [];
@@ -88,5 +90,36 @@ describe.each(ROWS)('$name', (row) => {
     for (let i = 0; i < 3; i++) expect((await reports(probe, 'alice')).status).toBe(503);
     time.advance(-10_000); // the clock jumps back: nothing comes back from before the invalidation
     expect((await reports(probe, 'alice')).status).toBe(503);
+  });
+
+  it('a token whose grants were evicted (max) is not answered from its kept link: the next request loads again', async () => {
+    const probe = await appFor(row, { cache: { max: 1 } });
+    for (let i = 0; i < 3; i++) expect((await reports(probe, 'alice')).status).toBe(200);
+    expect((await reports(probe, 'bob')).status).toBe(200);
+    expect(probe.core.cacheStats()).toMatchObject({ users: 1 });
+    emulator().resetCalls();
+    emulator().setGrants('alice', []);
+    expect((await reports(probe, 'alice')).status).toBe(403);
+    expect(emulator().callCount(RESOURCES)).toBe(1);
+  });
+
+  it('a token whose grants were evicted for the byte budget (maxBytes) is not answered from its kept link', async () => {
+    // Measured on a guard of its own: a budget that holds either user's set, not both.
+    const measure = await appFor(row);
+    expect((await reports(measure, 'alice')).status).toBe(200);
+    const one = measure.core.cacheStats().bytes;
+    expect((await reports(measure, 'bob')).status).toBe(200);
+    const both = measure.core.cacheStats().bytes;
+    expect(measure.core.cacheStats()).toMatchObject({ users: 2, sets: 2 });
+    const budget = Math.max(one, both - one) + 16;
+    expect(budget).toBeLessThan(both);
+    const probe = await appFor(row, { cache: { maxBytes: budget, maxEntryBytes: budget } });
+    for (let i = 0; i < 3; i++) expect((await reports(probe, 'alice')).status).toBe(200);
+    expect((await reports(probe, 'bob')).status).toBe(200);
+    expect(probe.core.cacheStats()).toMatchObject({ users: 1, sets: 1 });
+    emulator().resetCalls();
+    emulator().setGrants('alice', []);
+    expect((await reports(probe, 'alice')).status).toBe(403);
+    expect(emulator().callCount(RESOURCES)).toBe(1);
   });
 });
