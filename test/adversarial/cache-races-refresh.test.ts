@@ -4,8 +4,9 @@
  * never stored, neither for its user nor for another user holding the same interned grant set; and a
  * remembered outage (errorTtl) never serves an old ALLOW once the user was invalidated (nor after the
  * clock jumps back); a token whose grants were evicted (max, maxBytes) does not reach them through the
- * link its cached record keeps. Real guards
- * over loopback HTTP against the emulator, whose latency fault holds the refresh in flight.
+ * link its cached record keeps. Real guards over loopback HTTP against the emulator, whose latency
+ * fault holds the refresh in flight (it reads the grants after the delay: they are set to the revoked
+ * ones only once the refresh has answered with the old ones).
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../clock.js';
