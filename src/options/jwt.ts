@@ -114,14 +114,20 @@ function resolveJwks(value: unknown): JwksOptions | undefined {
   });
 }
 
+/** Names quoted back in a message: the supported ones in any case, and `none`. Nothing else is quoted. */
+const QUOTABLE = new Set([...ALGORITHMS].map((name) => name.toLowerCase()).concat('none'));
+
 /**
- * What is wrong with an algorithm name: a known one in another case is suggested (`rs256`), otherwise
- * the supported names are listed.
+ * Throws for an unsupported algorithm at `index`: a known one in another case is suggested (`rs256`),
+ * otherwise the supported names are listed. The value is quoted only when it is an algorithm name (or
+ * `none`): anything else may be a secret read into the wrong key, so only its place is named.
  */
-function unsupportedAlgorithm(alg: unknown): string {
-  const said = `has an unsupported algorithm "${String(alg)}"`;
-  const known = typeof alg === 'string' ? [...ALGORITHMS].find((name) => name.toLowerCase() === alg.toLowerCase()) : undefined;
-  return known === undefined ? `${said} (supported: ${[...ALGORITHMS].join(', ')})` : `${said}; did you mean "${known}"?`;
+function unsupportedAlgorithm(alg: unknown, index: number): never {
+  const quotable = typeof alg === 'string' && QUOTABLE.has(alg.toLowerCase());
+  if (!quotable) fail(`jwt.algorithms[${index}]`, `is not a supported algorithm (supported: ${[...ALGORITHMS].join(', ')})`);
+  const said = `has an unsupported algorithm "${alg}"`;
+  const known = [...ALGORITHMS].find((name) => name.toLowerCase() === alg.toLowerCase());
+  fail('jwt.algorithms', known === undefined ? `${said} (supported: ${[...ALGORITHMS].join(', ')})` : `${said}; did you mean "${known}"?`);
 }
 
 /**
@@ -161,7 +167,9 @@ export function resolveJwt(value: unknown): ResolvedJwtOptions {
   if (!Array.isArray(input.algorithms) || input.algorithms.length === 0) {
     fail('jwt.algorithms', "must be a non-empty array of JWS algorithms (there is no default): ['RS256'] for GenAuth's access tokens (with jwt.jwksUri or jwt.discovery), ['HS256'] for ID tokens signed with the application secret (with jwt.secret)");
   }
-  for (const alg of input.algorithms) if (!ALGORITHMS.has(alg)) fail('jwt.algorithms', unsupportedAlgorithm(alg));
+  input.algorithms.forEach((alg, i) => {
+    if (!ALGORITHMS.has(alg)) unsupportedAlgorithm(alg, i);
+  });
   const sources = (['secret', 'publicKey', 'jwksUri', 'discovery'] as const).filter((k) => input[k] !== undefined);
   if (sources.length !== 1) fail('jwt', `needs exactly one of secret, publicKey, jwksUri, discovery: ${keySourceProblem(sources)}`);
   const symmetric = input.algorithms.filter((a) => a.startsWith('HS'));

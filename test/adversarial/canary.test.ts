@@ -348,6 +348,8 @@ describe('the CLI (dist/cli.js): check-config and explain with canary secrets, u
   const badModules = {
     'short-secret.mjs': { jwt: { issuer: 'https://issuer.example', audience: 'a', secret: CANARY.jwtSecret.slice(0, 24), algorithms: ['HS256'] } },
     'misspelt.mjs': { genauth: { host: 'http://127.0.0.1:1', userPoolId: 'p', accessKeyId: 'k', acessKeySecret: CANARY.accessKeySecret }, jwt: { issuer: 'https://issuer.example', audience: 'a', secret: CANARY.jwtSecret, algorithms: ['HS256'] } },
+    // A secret read into the wrong key (jwt.algorithms): the error names the place, never the value.
+    'secret-as-algorithm.mjs': { jwt: { issuer: 'https://issuer.example', audience: 'a', jwksUri: 'https://issuer.example/jwks', algorithms: [CANARY.jwtSecret] } },
     'secret-type.mjs': { genauth: { host: 'http://127.0.0.1:1', userPoolId: 'p', accessKeyId: CANARY.accessKeySecret, accessKeySecret: [CANARY.accessKeySecret] }, jwt: { issuer: 'https://issuer.example', audience: 'a', secret: CANARY.jwtSecret, algorithms: ['HS256'] } },
   };
   for (const [name, options] of Object.entries(badModules)) writeFileSync(join(dir, name), `export default ${JSON.stringify(options)};\n`);

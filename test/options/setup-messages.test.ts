@@ -58,6 +58,13 @@ describe('jwt.algorithms', () => {
     expect(message).toContain('EdDSA');
   });
 
+  it('a value that is no algorithm name (a secret put in the wrong key) is not quoted, only its place', () => {
+    const secret = 'a-jwt-secret-put-in-algorithms-by-mistake-0123456789';
+    const message = messageOf({ issuer, jwksUri, algorithms: ['RS256', secret] });
+    expect(message).toMatch(/^genauth-guard: option "jwt.algorithms\[1\]" is not a supported algorithm \(supported: HS256, /);
+    expect(message).not.toContain(secret.slice(0, 12));
+  });
+
   it('RS256 with a secret: names the options that verify RS256', () => {
     const message = messageOf({ issuer, secret, algorithms: ['RS256'] });
     expect(message).toMatch(/^genauth-guard: option "jwt.algorithms" must only hold HS\* algorithms with a secret/);
