@@ -6,7 +6,8 @@ export const REDACTED = '[redacted]';
 
 /** {@link ResolvedOptions} without its secrets: what `guard.options` shows. */
 export type RedactedOptions = Omit<ResolvedOptions, 'genauth' | 'jwt' | 'cache'> & {
-  readonly genauth: Readonly<Omit<ResolvedOptions['genauth'], 'accessKeySecret'> & { accessKeySecret: typeof REDACTED }>;
+  /** The dispatcher (a ProxyAgent holds the proxy's credentials) shows as `'[redacted]'` when set. */
+  readonly genauth: Readonly<Omit<ResolvedOptions['genauth'], 'accessKeySecret' | 'dispatcher'> & { accessKeySecret: typeof REDACTED; dispatcher?: typeof REDACTED }>;
   readonly jwt: Readonly<Omit<NonNullable<ResolvedOptions['jwt']>, 'secret'> & { secret?: typeof REDACTED }> | undefined;
   /** The Redis client (whose options hold its password) shows as `'[redacted]'`. */
   readonly cache: Readonly<Omit<ResolvedCacheOptions, 'redis'> & { redis: typeof REDACTED | undefined }> | false;
@@ -19,10 +20,15 @@ export type RedactedOptions = Omit<ResolvedOptions, 'genauth' | 'jwt' | 'cache'>
 export function redactOptions(options: ResolvedOptions): RedactedOptions {
   return Object.freeze({
     ...options,
-    genauth: Object.freeze({ ...options.genauth, accessKeySecret: REDACTED }),
+    genauth: redactGenAuth(options.genauth),
     jwt: options.jwt === undefined ? undefined : redactJwt(options.jwt),
     cache: options.cache === false ? false : Object.freeze({ ...options.cache, redis: options.cache.redis === undefined ? undefined : REDACTED }),
   }) as RedactedOptions;
+}
+
+function redactGenAuth(options: ResolvedOptions['genauth']): RedactedOptions['genauth'] {
+  const { dispatcher, ...genauth } = options;
+  return Object.freeze({ ...genauth, accessKeySecret: REDACTED, ...(dispatcher === undefined ? {} : { dispatcher: REDACTED }) });
 }
 
 function redactJwt(options: NonNullable<ResolvedOptions['jwt']>): RedactedOptions['jwt'] {

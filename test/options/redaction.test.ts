@@ -5,6 +5,7 @@
 import 'reflect-metadata';
 import { inspect } from 'node:util';
 import Fastify from 'fastify';
+import { ProxyAgent } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createExpressGuard } from '../../src/adapters/express.js';
 import { createFastifyGuard, genauthGuard } from '../../src/adapters/fastify.js';
@@ -60,6 +61,17 @@ describe('no public object holds a secret', () => {
     expect(guard.options.genauth.userPoolId).toBe(emulator().userPoolId);
     expect(guard.options.realm).toBe('api');
     expect(Object.isFrozen(guard.options)).toBe(true);
+  });
+
+  // A proxy's credentials live in the dispatcher (undici's ProxyAgent keeps its Proxy-Authorization
+  // header), as a Redis password lives in its client: guard.options shows neither.
+  it('genauth.dispatcher (a ProxyAgent holding the proxy credentials) shows as redacted', async () => {
+    const proxySecret = 'proxy-credential-redaction-test-7c1e';
+    const dispatcher = new ProxyAgent({ uri: 'http://127.0.0.1:9', token: `Basic ${proxySecret}` });
+    const guard = createGuard({ ...withSecrets(), genauth: { ...emulator().guardOptions().genauth, dispatcher } });
+    closers.push(guard, { close: () => dispatcher.close() });
+    for (const text of renderings(guard)) expect(text).not.toContain(proxySecret);
+    expect(guard.options.genauth.dispatcher).toBe('[redacted]');
   });
 
   it('a byte secret too', () => {
