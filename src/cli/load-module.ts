@@ -104,6 +104,13 @@ export async function loadModuleExport(path: string, name: string, what: string)
   if (value === undefined) throw new UsageError(`${path} exports no ${what}: export it as default or as "${name}"`);
   // A promise of it (e.g. `export default NestFactory.create(AppModule)`); not any thenable: a Fastify
   // instance is one, and awaiting it would boot the app.
-  if (value instanceof Promise) value = await (value as Promise<unknown>);
+  // Its rejection is a load failure too, told the same way (a JSON.parse of a secrets file quotes it).
+  if (value instanceof Promise) {
+    try {
+      value = await (value as Promise<unknown>);
+    } catch (error) {
+      throw new CommandError(`${path} could not be loaded: ${loadFailure(error, file)}`, EXIT.FAILED);
+    }
+  }
   return { file, kind, value, exportName };
 }

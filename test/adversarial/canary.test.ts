@@ -396,6 +396,27 @@ describe('the CLI (dist/cli.js): check-config and explain with canary secrets, u
     expectNoCanary();
   });
 
+  // A module whose export is a promise that rejects: a secrets file parsed as JSON (V8 quotes the text
+  // around the mistake), or an engine error quoting the file, is told by its name and line only.
+  it('check-config of a module exporting a promise that rejects with text of a secrets file', async () => {
+    const modules = {
+      'rejects-json.mjs': `const text = ${JSON.stringify(`GENAUTH_ACCESS_KEY_SECRET=${CANARY.accessKeySecret}`)};\nexport default Promise.resolve().then(() => JSON.parse(text));\n`,
+      'rejects-reference.mjs': `export default Promise.resolve().then(() => ${CANARY.accessKeySecret.replaceAll('-', '_')});\n`,
+    };
+    for (const [name, text] of Object.entries(modules)) {
+      writeFileSync(join(dir, name), text);
+      for (const json of [false, true]) {
+        const result = await runCli(['check-config', join(dir, name), ...(json ? ['--json'] : [])], {});
+        expect(result.code, name).toBe(1);
+        expect(result.stderr, name).toContain('could not be loaded');
+        // V8 quotes only the first characters of a long text: those must not show either.
+        expect(`${result.stdout}${result.stderr}`, name).not.toContain('GENAUTH_AC');
+        record({ ...result, stdout: result.stdout.replaceAll('_', '-'), stderr: result.stderr.replaceAll('_', '-') });
+      }
+    }
+    expectNoCanary();
+  });
+
   // Such a host is refused as an option (a TypeError naming genauth.host); the CLI's progress lines also
   // show a host without userinfo (shownUrl), should one ever reach them.
   it('check-config and explain never print a credential written into genauth.host (user:password@)', async () => {
