@@ -50,7 +50,7 @@ const ENGINE_ERRORS = new Set(['SyntaxError', 'ReferenceError', 'TypeError', 'Ra
  * text by its name and line only, since its message quotes that text: `check-config .env` printed
  * `ReferenceError: <the secret> is not defined`, V8's JSON errors quote the file around the mistake.
  */
-function loadFailure(error: unknown, file: string): string {
+export function loadFailure(error: unknown, file: string): string {
   if (!(error instanceof Error)) return typeof error === 'string' ? error : typeof error;
   if (!ENGINE_ERRORS.has(error.name) || error.message.startsWith('genauth-guard: ')) return `${error.name}: ${error.message}`;
   const stack = typeof error.stack === 'string' ? error.stack : '';

@@ -4,9 +4,21 @@ import type { Command } from './command.js';
 import { CommandError, EXIT, UsageError } from './exit-codes.js';
 import { detectFramework, reportFor } from './frameworks.js';
 import { toJson, type Io } from './io.js';
-import { loadModuleExport } from './load-module.js';
+import { loadFailure, loadModuleExport } from './load-module.js';
 
 type Loose = Record<string, (...args: unknown[]) => unknown>;
+
+/**
+ * Runs the app's start-up (`ready()`, `init()`); its failure is told as a load failure is (an engine
+ * error by its name and line only: a plugin's JSON.parse of a secrets file quotes the file).
+ */
+async function startApp(start: () => unknown, path: string, file: string, what: string): Promise<void> {
+  try {
+    await start();
+  } catch (error) {
+    throw new CommandError(`${path}: ${what} failed: ${loadFailure(error, file)}`, EXIT.FAILED);
+  }
+}
 
 export const routesCommand: Command = {
   name: 'routes',
@@ -39,7 +51,7 @@ export const routesCommand: Command = {
     const loose = app as Loose;
     if (framework === 'fastify') {
       io.progress('waiting for fastify.ready()');
-      await loose.ready?.();
+      await startApp(() => loose.ready?.(), path as string, loaded.file, 'fastify.ready()');
       // Without the plugin nothing recorded the routes: every one of them is unguarded, fail closed.
       if ((app as { genauth?: unknown }).genauth === undefined) {
         throw new CommandError(`${path}: the genauth-guard plugin is not registered on this Fastify instance, so no route is guarded (register it before the routes)`, EXIT.FAILED);
@@ -47,7 +59,7 @@ export const routesCommand: Command = {
     }
     if (framework === 'nest') {
       io.progress('initialising the Nest application');
-      await loose.init?.();
+      await startApp(() => loose.init?.(), path as string, loaded.file, 'init()');
     }
     try {
       const report = await reportFor(loaded.file, framework, loaded.kind);

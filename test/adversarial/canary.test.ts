@@ -417,6 +417,31 @@ describe('the CLI (dist/cli.js): check-config and explain with canary secrets, u
     expectNoCanary();
   });
 
+  // The app's own start-up (Fastify's ready(), run by `routes`) failing on a secrets file it parses.
+  it('routes of a Fastify app whose plugin fails in ready() with text of a secrets file', async () => {
+    const file = join(dir, 'fastify-rejects.mjs');
+    const text = `GENAUTH_ACCESS_KEY_SECRET=${CANARY.accessKeySecret}`;
+    writeFileSync(
+      file,
+      [
+        `import Fastify from ${JSON.stringify(import.meta.resolve('fastify'))};`,
+        'const app = Fastify();',
+        `app.register(async () => { JSON.parse(${JSON.stringify(text)}); });`,
+        "app.get('/x', async () => 'ok');",
+        'export default app;',
+        '',
+      ].join('\n'),
+    );
+    for (const json of [false, true]) {
+      const result = await runCli(['routes', file, ...(json ? ['--json'] : [])], {});
+      expect(result.code).toBe(1);
+      expect(`${result.stdout}${result.stderr}`).not.toContain('GENAUTH_AC');
+      expect(result.stderr).toContain('SyntaxError');
+      record(result);
+    }
+    expectNoCanary();
+  });
+
   // Such a host is refused as an option (a TypeError naming genauth.host); the CLI's progress lines also
   // show a host without userinfo (shownUrl), should one ever reach them.
   it('check-config and explain never print a credential written into genauth.host (user:password@)', async () => {
