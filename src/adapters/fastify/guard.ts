@@ -1,11 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { apiModeSpec, type ApiModeOptions, type ApiModeSpec } from '../../core/enforce/api.js';
+import { apiModeSpec, instanceApiMode, type ApiModeSpec } from '../../core/enforce/api.js';
 import { routeSpec, type ResourceSource } from '../../core/enforce/route.js';
 import { createGuard } from '../../core/guard.js';
 import type { GenAuthContext } from '../../core/types.js';
 import type { GuardError } from '../../errors.js';
 import { splitAdapterOptions } from '../../options.js';
-import { optionalBoolean, refuseUndefinedKey } from '../../options/checks.js';
+import { optionalBoolean } from '../../options/checks.js';
 import { asGuardError, problemResponse } from '../../problem.js';
 import { NodeRequestView, type RequestLike } from '../../request.js';
 import { clientGone } from '../aborted.js';
@@ -93,8 +93,8 @@ export function createFastifyGuard(
 ): FastifyGuard & { routeHook: RouteHook; unrouted: UnroutedHandler | undefined; registerWebhook: ReturnType<typeof webhookRoute> | undefined } {
   const { guard: guardOptions, own } = splitAdapterOptions(options, ['passErrors', 'api', 'webhook']);
   const passErrors = optionalBoolean(own.passErrors, 'passErrors', false);
-  // `api: process.env.X ? {...} : undefined` gone wrong would run without API mode, unrouted requests unchecked.
-  refuseUndefinedKey(own, 'api', 'api', "API mode (every request but public paths decided by the caller's API grants)", 'set it to the API mode options ({} for the defaults)', 'run without API mode');
+  // Validated now, before a guard exists to be left open: a mistake fails registration, not a request.
+  const instanceApi = instanceApiMode(own);
   const core = createGuard(guardOptions);
   const hooks = createRuntime(core, hookBinding(passErrors));
   const specOf = routeConfigSpecs();
@@ -143,8 +143,6 @@ export function createFastifyGuard(
   }
   const apiHook = (spec: ApiModeSpec): GenAuthHook => hook((request, reply) => hooks.api(spec, request, reply, undefined), { kind: 'api', spec });
 
-  // Validated now: a mistake fails registration, not a request.
-  const instanceApi = own.api === undefined ? undefined : apiModeSpec(own.api as ApiModeOptions);
   const unroutedHook = instanceApi === undefined ? undefined : apiHook(instanceApi);
   const registerWebhook = own.webhook === undefined ? undefined : webhookRoute(core, own.webhook);
 

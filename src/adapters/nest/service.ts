@@ -1,10 +1,10 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { apiModeSpec, type ApiModeOptions, type ApiModeSpec } from '../../core/enforce/api.js';
+import { instanceApiMode, type ApiModeOptions, type ApiModeSpec } from '../../core/enforce/api.js';
 import { createGuard } from '../../core/guard.js';
 import type { Explainer } from '../../core/explain.js';
 import type { CacheStats, CheckInput, Guard } from '../../core/types.js';
 import { splitAdapterOptions, type GuardOptions } from '../../options.js';
-import { oneOf, optionalBoolean, refuseUndefinedKey } from '../../options/checks.js';
+import { oneOf, optionalBoolean } from '../../options/checks.js';
 import type { Decision } from '../../policy/decide.js';
 import type { GuardControls } from '../guard-controls.js';
 import type { WebhookOptions } from '../../webhooks/options.js';
@@ -58,9 +58,7 @@ export class GenAuthService implements OnApplicationShutdown, GuardControls {
     const { guard, own } = splitAdapterOptions(options, NEST_KEYS);
     this.defaultPolicy = oneOf(own.defaultPolicy, ['deny', 'authenticate'] as const, 'defaultPolicy', 'deny');
     this.passErrors = optionalBoolean(own.passErrors, 'passErrors', false);
-    // `api: config.api` with nothing configured would turn the API grants check off without a word.
-    refuseUndefinedKey(own, 'api', 'api', "API mode (every route but @Public() ones decided by the caller's API grants)", 'set it to the API mode options ({} for the defaults)', 'run without API mode');
-    this.api = own.api === undefined ? undefined : apiModeSpec(own.api as ApiModeOptions);
+    this.api = instanceApiMode(own);
     this.core = createGuard(guard);
   }
 

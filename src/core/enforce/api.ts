@@ -1,5 +1,5 @@
 import { InvalidRequestError, InvalidTokenError, PermissionDeniedError } from '../../errors.js';
-import { fail, strictObject } from '../../options/checks.js';
+import { fail, refuseUndefinedKey, strictObject } from '../../options/checks.js';
 import type { CompiledApiGrants } from '../../policy/api-compile.js';
 import { createApiMatcher, type ApiDecision, type ApiMatcher } from '../../policy/api-match.js';
 import { allowRules, type ApiMatchOptions, type RouterRules } from '../../policy/api-options.js';
@@ -79,6 +79,17 @@ export function apiModeSpec(options: ApiModeOptions = {}): ApiModeSpec {
       return found;
     },
   });
+}
+
+/**
+ * An adapter's instance-wide `api` option (the Nest module's, the Fastify plugin's) as a spec, or
+ * undefined when the key is left out. Present with the value `undefined` (an unset variable read into
+ * it) it is refused: the adapter would run without API mode, without a word.
+ * @throws TypeError naming `api` when it is undefined or malformed.
+ */
+export function instanceApiMode(own: Record<string, unknown>): ApiModeSpec | undefined {
+  refuseUndefinedKey(own, 'api', 'api', "API mode (every request but public ones decided by the caller's API grants)", 'set it to the API mode options ({} for the defaults)', 'run without API mode');
+  return own.api === undefined ? undefined : apiModeSpec(own.api as ApiModeOptions);
 }
 
 function asContextDecision(decision: ApiDecision): Decision {
