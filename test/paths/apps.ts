@@ -22,6 +22,9 @@ import { createKoaGuard } from '../../src/adapters/koa.js';
 import { GenAuthGuardModule } from '../../src/adapters/nest/index.js';
 import type { ApiModeOptions } from '../../src/core/enforce/api.js';
 import type { GuardOptions } from '../../src/options.js';
+import type { AuthorizedResource } from '../../src/genauth/types.js';
+import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
+import { afterAll, beforeAll } from 'vitest';
 
 /** The route names, in registration order (first match wins on Express and Koa). */
 export const ROUTE_NAMES = ['health', 'docs', 'keys', 'admin', 'cafe', 'users', 'user', 'name', 'v1rest', 'section', 'rest'] as const;
@@ -237,4 +240,27 @@ export async function startNest(set: NestSet, input: AppInput): Promise<PathApp>
   }
   await app.listen(0, '127.0.0.1');
   return { port: portOf(app.getHttpServer() as Server), ran, close: () => app.close() };
+}
+
+/** Who sends a request in the path suites: alice, bob, or no one (no token). */
+export type Who = 'alice' | 'bob' | 'none';
+
+/**
+ * The emulator of a path suite, started once with alice's and bob's grants, and each caller's headers
+ * (`none`: no Authorization header), filled in before the suite's tests run.
+ */
+export function useAliceAndBob(grants: Record<'alice' | 'bob', AuthorizedResource[]>): { emulator: () => GenAuthEmulator; tokens: Record<Who, Record<string, string>> } {
+  let emulator: GenAuthEmulator | undefined;
+  const tokens: Record<Who, Record<string, string>> = { alice: {}, bob: {}, none: {} };
+  beforeAll(async () => {
+    emulator = await startEmulator();
+    emulator.setGrants('alice', grants.alice);
+    emulator.setGrants('bob', grants.bob);
+    tokens.alice = { authorization: `Bearer ${await emulator.mintToken('alice')}` };
+    tokens.bob = { authorization: `Bearer ${await emulator.mintToken('bob')}` };
+  });
+  afterAll(async () => {
+    await emulator?.close();
+  });
+  return { emulator: () => emulator as GenAuthEmulator, tokens };
 }

@@ -33,7 +33,6 @@ import { matchApi } from '../../src/policy/api-match.js';
 import type { ApiMatchOptions, RouterRules } from '../../src/policy/api-options.js';
 import { normalizeApiTarget } from '../../src/policy/api-path.js';
 import { indexGrants, type GrantIndex } from '../../src/policy/grants.js';
-import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
 import {
   DIFF_TEMPLATES,
   startExpressDiff,
@@ -45,6 +44,7 @@ import {
   type DiffRan,
   type DiffRoute,
 } from './differential-apps.js';
+import { useAliceAndBob, type Who } from './apps.js';
 import { raw } from './raw.js';
 
 const PUBLIC_PATHS = ['/health', '/docs/:page', '/mnt/pub'];
@@ -57,7 +57,6 @@ const api = (code: string, apiIdentifier: string, effect: 'ALLOW' | 'DENY', acti
   effect,
 });
 
-type Who = 'alice' | 'bob' | 'none';
 const WHO: Who[] = ['alice', 'bob', 'none'];
 
 /** alice: everything but a DENY on some routes' patterns; bob: an ALLOW on a few routes only. */
@@ -339,19 +338,7 @@ const REPORT = process.env['DIFF_REPORT'] === '1' || process.env['DIFF_REPORT'] 
 /** DIFF_COLLECT=1: explore, collect every fail-open instead of stopping at the first. */
 const COLLECT = process.env['DIFF_COLLECT'] === '1';
 
-let emulator: GenAuthEmulator;
-const tokens: Record<Who, Record<string, string>> = { alice: {}, bob: {}, none: {} };
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-  emulator.setGrants('alice', GRANTS.alice);
-  emulator.setGrants('bob', GRANTS.bob);
-  tokens.alice = { authorization: `Bearer ${await emulator.mintToken('alice')}` };
-  tokens.bob = { authorization: `Bearer ${await emulator.mintToken('bob')}` };
-});
-afterAll(async () => {
-  await emulator?.close();
-});
+const { emulator, tokens } = useAliceAndBob(GRANTS);
 
 describe.each(CASES)('$label', (c) => {
   let guarded: DiffApp;
@@ -360,8 +347,8 @@ describe.each(CASES)('$label', (c) => {
   const options: ApiMatchOptions = exact ? { caseSensitive: true, strict: true } : { router: c.router };
   const rules: RouterRules = exact ? STRICT : c.router;
   beforeAll(async () => {
-    guarded = await c.start({ options: emulator.guardOptions(), api: { publicPaths: PUBLIC_PATHS }, guarded: true });
-    bare = await c.start({ options: emulator.guardOptions(), api: {}, guarded: false });
+    guarded = await c.start({ options: emulator().guardOptions(), api: { publicPaths: PUBLIC_PATHS }, guarded: true });
+    bare = await c.start({ options: emulator().guardOptions(), api: {}, guarded: false });
   });
   afterAll(async () => {
     await guarded?.close();

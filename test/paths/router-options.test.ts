@@ -10,14 +10,13 @@
  * honoured (its handler never runs), an ALLOW on `/api/v1/*` never lets a request out into a route
  * outside it, and a public path never opens another route, whatever the spelling.
  */
-import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { apiModeSpec, type ApiModeOptions } from '../../src/core/enforce/api.js';
 import type { AuthorizedResource } from '../../src/genauth/types.js';
 import { matchApi } from '../../src/policy/api-match.js';
 import { normalizeApiTarget } from '../../src/policy/api-path.js';
 import { indexGrants, type GrantIndex } from '../../src/policy/grants.js';
-import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
-import { startExpress, startFastify, startKoa, startNest, TEMPLATES, type AppInput, type PathApp, type Ran } from './apps.js';
+import { startExpress, startFastify, startKoa, startNest, TEMPLATES, useAliceAndBob, type AppInput, type PathApp, type Ran, type Who } from './apps.js';
 import { raw } from './raw.js';
 
 const PUBLIC_PATHS = ['/health', '/docs/*'];
@@ -31,7 +30,6 @@ const GRANTS: Record<'alice' | 'bob', AuthorizedResource[]> = {
   ],
   bob: [{ resourceCode: 'users', resourceType: 'API', apiIdentifier: '/api/v1/users', actions: ['read'], effect: 'ALLOW' }],
 };
-type Who = 'alice' | 'bob' | 'none';
 const WHO: Who[] = ['alice', 'bob', 'none'];
 
 /** U+212A KELVIN SIGN, percent-encoded: `String#toLowerCase()` turns it into ASCII `k`. */
@@ -233,24 +231,12 @@ const EXPECTED: Array<[Who, string, (c: Case) => number | number[]]> = [
   ['none', '/DOCS/intro', (c) => (c.allowFolds === true ? 200 : 401)],
 ];
 
-let emulator: GenAuthEmulator;
-const tokens: Record<Who, Record<string, string>> = { alice: {}, bob: {}, none: {} };
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-  emulator.setGrants('alice', GRANTS.alice);
-  emulator.setGrants('bob', GRANTS.bob);
-  tokens.alice = { authorization: `Bearer ${await emulator.mintToken('alice')}` };
-  tokens.bob = { authorization: `Bearer ${await emulator.mintToken('bob')}` };
-});
-afterAll(async () => {
-  await emulator?.close();
-});
+const { emulator, tokens } = useAliceAndBob(GRANTS);
 
 describe.each(CASES)('$label', (c) => {
   let app: PathApp;
   beforeEach(async () => {
-    app = await c.start({ options: emulator.guardOptions(), api: { publicPaths: PUBLIC_PATHS, ...c.api } });
+    app = await c.start({ options: emulator().guardOptions(), api: { publicPaths: PUBLIC_PATHS, ...c.api } });
   });
   afterEach(async () => {
     await app.close();
@@ -281,15 +267,15 @@ describe.each(CASES)('$label', (c) => {
 
 describe('defect 16 as reported: Fastify with caseSensitive: false', () => {
   it('GET /api/v1/%E2%84%AAeys is routed to the keys handler: the DENY on /api/v1/keys holds (403, no handler)', async () => {
-    const app = await startFastify({ caseSensitive: false }, { options: emulator.guardOptions(), api: {} });
+    const app = await startFastify({ caseSensitive: false }, { options: emulator().guardOptions(), api: {} });
     try {
       const res = await raw(app.port, 'GET', `/api/v1/${K}eys`, tokens.alice);
       expect(res.status).toBe(403);
       expect(JSON.parse(res.body)).toMatchObject({ code: 'ERR_PERMISSION_DENIED' });
       expect(app.ran).toEqual([]);
       // Without the DENY, the same request reaches the keys handler: the router does fold it.
-      emulator.setGrants('carol', [GRANTS.alice[0] as AuthorizedResource]);
-      const carol = await raw(app.port, 'GET', `/api/v1/${K}eys`, { authorization: `Bearer ${await emulator.mintToken('carol')}` });
+      emulator().setGrants('carol', [GRANTS.alice[0] as AuthorizedResource]);
+      const carol = await raw(app.port, 'GET', `/api/v1/${K}eys`, { authorization: `Bearer ${await emulator().mintToken('carol')}` });
       expect(carol.status).toBe(200);
       expect(app.ran.map((r) => r.route)).toEqual(['keys']);
     } finally {
@@ -301,7 +287,7 @@ describe('defect 16 as reported: Fastify with caseSensitive: false', () => {
     const { default: Fastify } = await import('fastify');
     const { genauthGuard } = await import('../../src/adapters/fastify.js');
     const app = Fastify({ routerOptions: { caseSensitive: false } });
-    await app.register(genauthGuard, emulator.guardOptions());
+    await app.register(genauthGuard, emulator().guardOptions());
     const ran: string[] = [];
     await app.register(async (scope) => {
       scope.addHook('onRequest', scope.genauth.api({ publicPaths: ['/api/v1/health'], caseSensitive: false }));
