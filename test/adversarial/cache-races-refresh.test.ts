@@ -8,10 +8,10 @@
  * fault holds the refresh in flight (it reads the grants after the delay: they are set to the revoked
  * ones only once the refresh has answered with the old ones).
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../clock.js';
 import { seedStandardTenant, until } from '../fixtures.js';
-import { bearer, optionsFor, RESOURCES, ROWS, send, sleep, startProbe, useAdversarialEnv, type AdapterRow, type Answer, type OptionOverrides, type Probe } from './harness.js';
+import { bearer, RESOURCES, ROWS, send, sleep, useAdversarialEnv, useProbes, type Answer, type Probe } from './harness.js';
 
 const emulator = useAdversarialEnv();
 const tokens = new Map<string, string>();
@@ -23,18 +23,7 @@ beforeAll(async () => {
   for (const user of ['alice', 'bob', ...USERS]) tokens.set(user, await emulator().mintToken(user));
 });
 
-let open: Probe[] = [];
-afterEach(async () => {
-  await Promise.all(open.map((p) => p.close()));
-  open = [];
-  seedStandardTenant(emulator());
-});
-
-async function appFor(row: AdapterRow, overrides: OptionOverrides = {}): Promise<Probe> {
-  const probe = await startProbe(row, { options: optionsFor(emulator(), overrides) });
-  open.push(probe);
-  return probe;
-}
+const appFor = useProbes(emulator);
 
 const reports = (probe: Probe, user: string): Promise<Answer> => send(probe.port, { target: '/api/v1/reports', headers: bearer(tokens.get(user) as string) });
 

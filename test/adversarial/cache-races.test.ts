@@ -4,7 +4,7 @@
  * a client that leaves while its request waits. Each case starts a fresh app (a fresh guard and cache).
  */
 import { connect } from 'node:net';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../clock.js';
 import { seedStandardTenant, until } from '../fixtures.js';
 import {
@@ -15,16 +15,13 @@ import {
   expectRefused,
   expectUpstream,
   forbiddenStrings,
-  optionsFor,
   RESOURCES,
   ROWS,
   send,
   sleep,
-  startProbe,
   useAdversarialEnv,
-  type AdapterRow,
+  useProbes,
   type Answer,
-  type OptionOverrides,
   type Probe,
 } from './harness.js';
 import { encodeRequest } from './raw-http.js';
@@ -37,18 +34,7 @@ beforeAll(async () => {
   for (const user of ['alice', 'bob', 'carol', ...Array.from({ length: 20 }, (_, i) => `burst-${i}`)]) tokens.set(user, await emulator().mintToken(user));
 });
 
-let open: Probe[] = [];
-afterEach(async () => {
-  await Promise.all(open.map((p) => p.close()));
-  open = [];
-  seedStandardTenant(emulator());
-});
-
-async function appFor(row: AdapterRow, overrides: OptionOverrides = {}): Promise<Probe> {
-  const probe = await startProbe(row, { options: optionsFor(emulator(), overrides) });
-  open.push(probe);
-  return probe;
-}
+const appFor = useProbes(emulator);
 
 const token = (user: string): string => tokens.get(user) as string;
 const reports = (probe: Probe, user: string): Promise<Answer> => send(probe.port, { target: '/api/v1/reports', headers: bearer(token(user)) });

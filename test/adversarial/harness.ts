@@ -20,6 +20,7 @@ import { nestExpressRow } from '../conformance/apps/nest-express.js';
 import { nestFastifyRow } from '../conformance/apps/nest-fastify.js';
 import type { Answer } from '../conformance/http.js';
 import type { AdapterRow } from '../conformance/row.js';
+import { seedStandardTenant } from '../fixtures.js';
 
 export { send, type Answer, type Send } from '../conformance/http.js';
 export type { AdapterRow } from '../conformance/row.js';
@@ -136,6 +137,24 @@ export async function startProbe(row: AdapterRow, { options, passErrors = false,
   else if (row.startApi) app = await row.startApi({ ...fixture, api });
   else throw new Error(`${row.name} has no API mode`);
   return { row, port: app.port, core: app.core, passErrors, close: () => app.close() };
+}
+
+/**
+ * The probes of a suite over the standard tenant: each started with `optionsFor(emulator(), overrides)`,
+ * all closed after each test, and the tenant seeded again, so a test's grant changes stay its own.
+ */
+export function useProbes(emulator: () => GenAuthEmulator): (row: AdapterRow, overrides?: OptionOverrides) => Promise<Probe> {
+  let open: Probe[] = [];
+  afterEach(async () => {
+    await Promise.all(open.map((p) => p.close()));
+    open = [];
+    seedStandardTenant(emulator());
+  });
+  return async (row, overrides = {}) => {
+    const probe = await startProbe(row, { options: optionsFor(emulator(), overrides) });
+    open.push(probe);
+    return probe;
+  };
 }
 
 /**
