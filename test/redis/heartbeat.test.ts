@@ -93,6 +93,22 @@ describe.skipIf(!run)('the heartbeat: a subscriber connection that goes silent',
     await until(async () => (await a.status(bob)) === 403, 5_000, "B's invalidation heard on A");
   });
 
+  it('a fresh subscription whose SUBSCRIBE is never answered is set up again (the instance stayed unsubscribed for good)', { timeout: 40_000 }, async () => {
+    const a = await instanceA({ redisTimeout: 200, redisHeartbeat: 400 });
+    const b = await instanceB();
+    expect(await a.status(bob)).toBe(200);
+
+    // The subscriber goes silent, and so does the first fresh connection, just after its handshake.
+    proxy?.stallNextSubscribe();
+    expect(proxy?.stallSubscribers()).toBe(1);
+    await until(() => events.some((event) => event.event === 'resynced'), 30_000, "A's resync on a second fresh subscription");
+    expect(a.guard.cacheStats().redis?.subscribed).toBe(true);
+
+    emulator().setGrants('bob', []);
+    await b.guard.invalidateUser('bob');
+    await until(async () => (await a.status(bob)) === 403, 5_000, "B's invalidation heard on A");
+  });
+
   it("other instances' heartbeats are no invalidation: cached grants stay cached", async () => {
     const a = await keepSubscribed(instances, await startInstance(sharedOptions(emulator(), await open.client(redis().url), { redisPrefix: prefix, ttl: 60_000, redisTimeout: 200, redisHeartbeat: 250 })));
     await keepSubscribed(instances, await startInstance(sharedOptions(emulator(), await open.client(redis().url), { redisPrefix: prefix, redisTimeout: 200, redisHeartbeat: 250 })));

@@ -68,6 +68,12 @@ export function ask(port: number, command: string, ms = 1000): Promise<string> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+class PortTaken extends Error {
+  constructor(port: number) {
+    super(`port ${port} is another redis-server's`);
+  }
+}
+
 /** One redis-server process on its own port; `kill` and `start` again keep the port (a restart). */
 export interface RedisServer {
   readonly port: number;
@@ -83,7 +89,7 @@ export interface RedisServer {
 /** A redis-server on a free loopback port, persistence off, its files in a folder of its own. */
 export async function startRedisServer(extra: readonly string[] = []): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'genauth-guard-redis-'));
-  const port = await freePort();
+  let port = await freePort();
   let child: ChildProcess | undefined;
   let output = '';
 
@@ -99,11 +105,21 @@ export async function startRedisServer(extra: readonly string[] = []): Promise<R
       if (child === started) child = undefined;
     });
     for (let waited = 0; ; waited += 20) {
-      if (child !== started) throw new Error(`redis-server on port ${port} exited: ${output}`);
+      if (child !== started) {
+        if (/already in use/i.test(output)) throw new PortTaken(port);
+        throw new Error(`redis-server on port ${port} exited: ${output}`);
+      }
+      let answered = false;
       try {
-        if ((await ask(port, 'PING', 200)).startsWith('+PONG')) return;
+        answered = (await ask(port, 'PING', 200)).startsWith('+PONG');
       } catch {
         // not listening yet
+      }
+      // Another test file's server may hold the port (it was free a moment ago): ours then fails to
+      // bind and exits, and the PING above was answered by the other one. Only our process will do.
+      if (answered) {
+        if ((await ask(port, 'INFO server')).includes(`process_id:${started.pid}\r\n`)) return;
+        throw new PortTaken(port);
       }
       if (waited > 10_000) throw new Error(`redis-server on port ${port} did not answer: ${output}`);
       await sleep(20);
@@ -118,7 +134,16 @@ export async function startRedisServer(extra: readonly string[] = []): Promise<R
     await exited;
   }
 
-  await start();
+  for (let tries = 1; ; tries++) {
+    try {
+      await start();
+      break;
+    } catch (error) {
+      if (!(error instanceof PortTaken) || tries === 5) throw error;
+      await kill();
+      port = await freePort();
+    }
+  }
   return {
     port,
     url: `redis://127.0.0.1:${port}`,

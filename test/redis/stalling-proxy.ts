@@ -2,7 +2,9 @@
 // firewall or load balancer forgets it; the peer vanishes without FIN or RST): `stallSubscribers()`
 // stops forwarding bytes, both ways, on every open connection that has sent SUBSCRIBE, and keeps both
 // of its sockets open. The client sees no error, no close, no event: only silence. New connections
-// are forwarded as usual (a reconnect gets through, as a fresh flow would).
+// are forwarded as usual (a reconnect gets through, as a fresh flow would), except that
+// `stallNextSubscribe()` silences the next connection to send SUBSCRIBE before that SUBSCRIBE is
+// forwarded (a fresh flow dropped just after its handshake: its SUBSCRIBE is never answered).
 import { connect, createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -10,6 +12,8 @@ export interface StallingProxy {
   readonly port: number;
   /** Connections that sent SUBSCRIBE and are open now: stalled from now on; returns how many. */
   stallSubscribers(): number;
+  /** The next connection to send SUBSCRIBE is stalled before it is forwarded (once). */
+  stallNextSubscribe(): void;
   close(): Promise<void>;
 }
 
@@ -22,12 +26,19 @@ interface Hop {
 
 export async function startStallingProxy(targetPort: number): Promise<StallingProxy> {
   const hops = new Set<Hop>();
+  let stallNext = false;
   const proxy = createServer((client) => {
     const server = connect(targetPort, '127.0.0.1');
     const hop: Hop = { client, server, subscriber: false, stalled: false };
     hops.add(hop);
     client.on('data', (chunk: Buffer) => {
-      if (/subscribe/i.test(chunk.toString('latin1'))) hop.subscriber = true;
+      if (/subscribe/i.test(chunk.toString('latin1'))) {
+        hop.subscriber = true;
+        if (stallNext) {
+          stallNext = false;
+          hop.stalled = true;
+        }
+      }
       if (!hop.stalled) server.write(chunk);
     });
     server.on('data', (chunk: Buffer) => {
@@ -55,6 +66,9 @@ export async function startStallingProxy(targetPort: number): Promise<StallingPr
         }
       }
       return stalled;
+    },
+    stallNextSubscribe() {
+      stallNext = true;
     },
     close: () =>
       new Promise<void>((resolve) => {

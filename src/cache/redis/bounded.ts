@@ -19,6 +19,11 @@ export class RedisTierError extends Error {
  */
 export function bounded<T>(client: { readonly isReady?: boolean }, ms: number, call: () => Promise<T>): Promise<T> {
   if (client.isReady === false) return Promise.reject(new RedisTierError('not-ready'));
+  return withinDeadline(ms, call);
+}
+
+/** `call`, rejected with a RedisTierError when it fails or takes longer than `ms` (real time). */
+export function withinDeadline<T>(ms: number, call: () => Promise<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new RedisTierError('timeout')), ms);
     let started: Promise<T>;

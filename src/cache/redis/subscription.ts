@@ -15,7 +15,7 @@
  * any other: the probes above follow, and then a fresh subscription and a resync.
  */
 import { randomUUID } from 'node:crypto';
-import { bounded } from './bounded.js';
+import { bounded, withinDeadline } from './bounded.js';
 import type { RedisSubscriberClient, RedisTierClient } from './client.js';
 import type { TierHealth } from './health.js';
 import { decodeMessage, encodeMessage } from './messages.js';
@@ -55,13 +55,20 @@ const PROBE_INTERVAL_MS = 250;
  * subscription is lost, this instance remembers no more probe ids than this.
  */
 export const MAX_UNANSWERED_PROBES = 20;
-/** Waits between attempts to set the subscription up the first time (ms). */
+/**
+ * The longest a set-up (connecting the fresh connection, then SUBSCRIBE answered) may take before it
+ * is given up and tried again (ms): at least this, or the heartbeat interval or twice `timeout` when
+ * longer. A flow dropped silently during the set-up raises no event, and nothing else would end it.
+ */
+const MIN_SETUP_MS = 5000;
+/** Waits between attempts to set the subscription up (ms). */
 const RETRY_MS = [250, 500, 1000, 2000, 5000];
 /** Client (and cluster client) events that mean the subscription may have missed messages. */
 const LOSS_EVENTS = ['error', 'reconnecting', 'end', 'node-error', 'node-reconnecting', 'node-disconnect'];
 
 export function subscribeToInvalidations(settings: SubscriptionSettings): Subscription {
   const { client, channel, instance, handlers, health } = settings;
+  const setupMs = Math.max(MIN_SETUP_MS, 2 * settings.timeout, settings.heartbeat === false ? 0 : settings.heartbeat);
   let closed = false;
   /** The duplicate being connected or holding the subscription (closed with the guard). */
   let current: RedisSubscriberClient | undefined;
@@ -180,10 +187,10 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
       for (const event of LOSS_EVENTS) own.on(event, () => {
         if (subscriber === own) lost();
       });
-      await candidate.connect();
+      await withinDeadline(setupMs, () => own.connect());
       if (superseded()) throw new Error('superseded');
       subscriber = candidate;
-      await candidate.subscribe(channel, onMessage);
+      await withinDeadline(setupMs, () => own.subscribe(channel, onMessage));
       if (superseded()) throw new Error('superseded');
     } catch {
       if (superseded()) return destroyQuietly(candidate);
