@@ -8,7 +8,7 @@ import { Catch, Controller, Get, Inject, Injectable, Next, Param, ParseIntPipe, 
 import diagnostics from 'node:diagnostics_channel';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Authenticated, GENAUTH_ROUTE_POLICY, GenAuth, GenAuthException, GenAuthGuard, GenAuthGuardModule, GenAuthService, Public, RequirePermission, type GenAuthContext } from '../../src/adapters/nest/index.js';
+import { Authenticated, GENAUTH_ROUTE_POLICY, GenAuth, GenAuthException, GenAuthGuard, GenAuthGuardModule, GenAuthService, Public, genauthContextOf, RequirePermission, type GenAuthContext } from '../../src/adapters/nest/index.js';
 import type { RoutePolicy } from '../../src/adapters/nest/decorators.js';
 import { PermissionDeniedError } from '../../src/errors.js';
 import type { RequestLike } from '../../src/request.js';
@@ -285,6 +285,12 @@ class WhoamiController {
     return { auth: auth ?? null, identity: identity ?? null };
   }
 
+  @Get('public-by-function')
+  @Public()
+  openByFunction(@Req() req: unknown) {
+    return { auth: genauthContextOf(req) ?? null };
+  }
+
   @Get('protected')
   @RequirePermission('reports', 'reports:Read')
   guarded(@GenAuth('identity') identity: { userId: string }) {
@@ -326,6 +332,12 @@ describe.each(PLATFORMS)('Nest on platform-%s: a `genauth` set on the request be
     const res = await request(app.url).get('/api/v1/whoami/public');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ auth: null, identity: null });
+  });
+
+  it('is not what genauthContextOf(request) returns on a @Public() route either', async () => {
+    const res = await request(app.url).get('/api/v1/whoami/public-by-function');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ auth: null });
   });
 
   it('is replaced by the verified identity on a protected route', async () => {

@@ -114,10 +114,13 @@ export function Authenticated(): ClassOrMethodDecorator {
   return policyDecorator({ kind: 'authenticate' }, 'Authenticated');
 }
 
-/** The context the guard attached to a request, or `undefined` (a `@Public()` route). */
+/**
+ * The context the guard attached to a request, or `undefined` (a `@Public()` route). Like `@GenAuth()`,
+ * it reads only what the guard attached: a `genauth` property set on the request by anything else does not count.
+ */
 export function genauthContextOf(request: unknown): GenAuthContext | undefined {
-  const value = (request as { genauth?: unknown } | undefined)?.genauth;
-  return value === null || value === undefined ? undefined : (value as GenAuthContext);
+  if (typeof request !== 'object' || request === null) return undefined;
+  return (request as { [GENAUTH_ATTACHED]?: GenAuthContext })[GENAUTH_ATTACHED];
 }
 
 /**
