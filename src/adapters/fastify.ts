@@ -154,20 +154,27 @@ const plugin: FastifyPluginAsync<FastifyGuardOptions> = async (fastify: FastifyI
   const ours: Record<string, unknown> = { ...optionObject(options, 'options') };
   for (const key of FASTIFY_REGISTER_KEYS) delete ours[key];
   const { routeHook, unrouted, registerWebhook, ...guard } = createFastifyGuard(ours as unknown as FastifyGuardOptions);
-  // For genauthFrameworkErrors: requests Fastify's router refuses report the root instance as `server`.
-  if (unrouted !== undefined) handleUnrouted(fastify, unrouted);
-  fastify.decorateRequest('genauth', null);
-  fastify.decorate('genauth', guard);
-  // Route configs are checked when the route is added (a mistake fails `ready()`, not a request).
-  fastify.addHook('onRoute', (route) => {
-    const config = route.config?.genauth;
-    if (config !== undefined) routeConfigSpec(config);
-    recordRoute(guard, route, ours.api !== undefined);
-  });
-  // One global hook (it also covers routes added before the plugin loaded): route config, before body parsing.
-  fastify.addHook('onRequest', routeHook);
-  fastify.addHook('onClose', async () => guard.close());
-  if (registerWebhook !== undefined) await registerWebhook(fastify);
+  try {
+    // For genauthFrameworkErrors: requests Fastify's router refuses report the root instance as `server`.
+    if (unrouted !== undefined) handleUnrouted(fastify, unrouted);
+    fastify.decorateRequest('genauth', null);
+    fastify.decorate('genauth', guard);
+    // Route configs are checked when the route is added (a mistake fails `ready()`, not a request).
+    fastify.addHook('onRoute', (route) => {
+      const config = route.config?.genauth;
+      if (config !== undefined) routeConfigSpec(config);
+      recordRoute(guard, route, ours.api !== undefined);
+    });
+    // One global hook (it also covers routes added before the plugin loaded): route config, before body parsing.
+    fastify.addHook('onRequest', routeHook);
+    fastify.addHook('onClose', async () => guard.close());
+    if (registerWebhook !== undefined) await registerWebhook(fastify);
+  } catch (error) {
+    // Refused after the guard was made (`genauth` decorated already, the plugin registered twice, the
+    // webhook route taken): no onClose may close it, and its Redis subscription and warm-up would outlive the app.
+    await guard.close();
+    throw error;
+  }
 };
 
 /**

@@ -18,7 +18,7 @@ import type { FastifyGuard, FastifyGuardOptions, FastifyResourceRequest, GenAuth
 import { PUBLIC_ROUTE, routeConfigSpecs } from './route-config.js';
 import { fastifyTarget } from './target.js';
 import { createWebhookReceiver } from '../../webhooks/receiver.js';
-import { webhookHandler, webhookRoute } from './webhook.js';
+import { webhookHandler, webhookRoute, type WebhookRegistrar } from './webhook.js';
 
 type HookDone = (error?: Error) => void;
 /** What an async hook resolves: the sent or hijacked reply stops the lifecycle, undefined continues. */
@@ -90,11 +90,12 @@ function callbackBinding(passErrors: boolean, then: RouteHook): FrameworkBinding
 /** Builds the decorator object and the hooks the plugin installs. Exported for tests and custom wiring. */
 export function createFastifyGuard(
   options: FastifyGuardOptions,
-): FastifyGuard & { routeHook: RouteHook; unrouted: UnroutedHandler | undefined; registerWebhook: ReturnType<typeof webhookRoute> | undefined } {
+): FastifyGuard & { routeHook: RouteHook; unrouted: UnroutedHandler | undefined; registerWebhook: WebhookRegistrar | undefined } {
   const { guard: guardOptions, own } = splitAdapterOptions(options, ['passErrors', 'api', 'webhook']);
   const passErrors = optionalBoolean(own.passErrors, 'passErrors', false);
   // Validated now, before a guard exists to be left open: a mistake fails registration, not a request.
   const instanceApi = instanceApiMode(own);
+  const webhookOn = own.webhook === undefined ? undefined : webhookRoute(own.webhook);
   const core = createGuard(guardOptions);
   const hooks = createRuntime(core, hookBinding(passErrors));
   const specOf = routeConfigSpecs();
@@ -144,7 +145,7 @@ export function createFastifyGuard(
   const apiHook = (spec: ApiModeSpec): GenAuthHook => hook((request, reply) => hooks.api(spec, request, reply, undefined), { kind: 'api', spec });
 
   const unroutedHook = instanceApi === undefined ? undefined : apiHook(instanceApi);
-  const registerWebhook = own.webhook === undefined ? undefined : webhookRoute(core, own.webhook);
+  const registerWebhook = webhookOn?.(core);
 
   return {
     requirePermission(resource, requirement, route) {

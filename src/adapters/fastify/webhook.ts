@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Guard } from '../../core/types.js';
 import { fail, nonEmptyString, strictObject } from '../../options/checks.js';
 import { readBody, type ReadResult } from '../../webhooks/node.js';
-import type { WebhookOptions } from '../../webhooks/options.js';
+import { resolveWebhookOptions, type WebhookOptions } from '../../webhooks/options.js';
 import { createWebhookReceiver, type WebhookAnswer, type WebhookReceiver } from '../../webhooks/receiver.js';
 
 /** The plugin's `webhook` option: the route's path and the receiver's options. */
@@ -38,11 +38,21 @@ export function webhookHandler(receiver: WebhookReceiver): WebhookHandler {
   };
 }
 
-/** Checks the plugin's `webhook` option; returns what registers the route. */
-export function webhookRoute(core: Guard, value: unknown): (fastify: FastifyInstance) => Promise<void> {
+/** What registers the webhook route of a guard on an instance. */
+export type WebhookRegistrar = (fastify: FastifyInstance) => Promise<void>;
+
+/**
+ * Checks the plugin's `webhook` option now, before a guard exists to be left open by a mistake in it;
+ * returns what makes the route's registrar once the guard is made.
+ */
+export function webhookRoute(value: unknown): (core: Guard) => WebhookRegistrar {
   const { path, ...options } = strictObject(value, ['path', 'secret', 'maxBytes'], 'webhook');
   if (!nonEmptyString(path, 'webhook.path').startsWith('/')) fail('webhook.path', 'must start with "/"');
-  const receiver = createWebhookReceiver(core, options as unknown as WebhookOptions);
+  resolveWebhookOptions(options, 'webhook');
+  return (core) => webhookRegistrar(path as string, createWebhookReceiver(core, options as unknown as WebhookOptions));
+}
+
+function webhookRegistrar(path: string, receiver: WebhookReceiver): WebhookRegistrar {
   return async (fastify) => {
     await fastify.register(async (child) => {
       child.removeAllContentTypeParsers();
@@ -50,7 +60,7 @@ export function webhookRoute(core: Guard, value: unknown): (fastify: FastifyInst
         readBody(payload, receiver.maxBytes).then((read) => done(null, read), done);
       });
       child.post(
-        path as string,
+        path,
         {
           config: { genauth: { public: true } },
           onRequest(request, reply, done) {
