@@ -4,6 +4,7 @@ import { routeSpec, type ResourceSource } from '../core/enforce/route.js';
 import { createGuard } from '../core/guard.js';
 import type { GenAuthContext, RouteOptions } from '../core/types.js';
 import { splitAdapterOptions, type GuardOptions } from '../options.js';
+import { InvalidRequestError } from '../errors.js';
 import { optionalBoolean } from '../options/checks.js';
 import type { Requirement } from '../policy/decide.js';
 import { problemResponse } from '../problem.js';
@@ -98,12 +99,33 @@ export function koaRequest(ctx: ParameterizedContext): RequestLike {
   return new NodeRequestView(ctx.req, koaTarget(ctx));
 }
 
+/**
+ * Whether Koa cannot read the request's path: its `ctx.path` goes through Node's url.parse, which throws
+ * on some absolute-form targets (`GET http://[::1/`), so the router or handler behind the guard would
+ * throw a TypeError without a status, which Koa answers 500. Only a target that is not origin-form is
+ * parsed here (the hot path reads one character); url.parse keeps its result on the request.
+ */
+function unreadablePath(ctx: ParameterizedContext): boolean {
+  const url = ctx.req.url;
+  if (url === undefined || url.charCodeAt(0) === 47) return false;
+  try {
+    void ctx.path;
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 type KoaOut = Promise<unknown> | void;
 
 /** The context is both request and response; a check decided from the caches adds no promise of its own. */
-function koaBinding(passErrors: boolean): FrameworkBinding<ParameterizedContext, ParameterizedContext, Next, KoaOut> {
+function koaBinding(passErrors: boolean, realm: string): FrameworkBinding<ParameterizedContext, ParameterizedContext, Next, KoaOut> {
   return {
-    view: koaRequest,
+    /** A path Koa cannot read is bad input (400, as API mode answers it), not the 500 of whatever reads it next. */
+    view(ctx) {
+      if (unreadablePath(ctx)) throw new InvalidRequestError('The request path cannot be evaluated', realm);
+      return koaRequest(ctx);
+    },
     apiView: koaRequest,
     attach(ctx, context) {
       ctx.state.genauth = context;
@@ -134,7 +156,7 @@ export function createKoaGuard(options: KoaGuardOptions): KoaGuard {
   const { guard: guardOptions, own } = splitAdapterOptions(options, ['passErrors']);
   const passErrors = optionalBoolean(own.passErrors, 'passErrors', false);
   const core = createGuard(guardOptions);
-  const runtime = createRuntime(core, koaBinding(passErrors));
+  const runtime = createRuntime(core, koaBinding(passErrors, core.realm));
 
   return {
     requirePermission(resource, requirement, route) {
