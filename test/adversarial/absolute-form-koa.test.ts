@@ -16,7 +16,7 @@ import { bearerFor, listeningPort, resetToAliceReading, useEmulator } from '../f
 import { rawSend } from './raw-http.js';
 
 const emulator = useEmulator();
-const BAD = ['http://[::1/', 'http://[::1/reports', 'http://[/', 'HTTP://[::1/reports?x=1'];
+const BAD = ['http://[::1/', 'http://[::1/reports', 'http://[/', 'HTTP://[::1/reports?x=1', 'http://[::1]x/reports', 'ftp://[::1/'];
 
 describe.each([
   ['Koa 3', Koa],
