@@ -126,6 +126,16 @@ describe.each([
     expect(seen).toEqual([{ id: '1' }]);
   });
 
+  it("a guard in router.use() of a router with a prefix reads the prefix's param, which the route's replaces (trap)", async () => {
+    const router = new Router({ prefix: '/servers/:id' });
+    router.use(describeBy(byId));
+    router.get('/files/:id', handler);
+    const server = appOf(router);
+    expect((await get(server, '/servers/1/files/9')).status).toBe(200);
+    expect((await get(server, '/servers/9/files/1')).status).toBe(403);
+    expect(seen).toEqual([{ id: '9' }]);
+  });
+
   it('a repeated query key is a list: the code joins it with commas, which no DENY on ecs:9 names (trap); a check that it is one string refuses it', async () => {
     const router = new Router();
     router.get('/servers', describeBy((ctx) => `ecs:${ctx.query.id as string}`), handler);
