@@ -77,16 +77,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<GenA
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const parsed = new URL(req.url ?? '/', url);
+    const parsed = URL.parse(req.url ?? '/', url);
     const call: EmulatorCall = {
       method: req.method ?? 'GET',
-      path: parsed.pathname,
-      query: Object.fromEntries(parsed.searchParams),
+      path: parsed?.pathname ?? req.url ?? '',
+      query: parsed === null ? {} : Object.fromEntries(parsed.searchParams),
       status: 0,
       at: Date.now(),
     };
     if (call.query.userId !== undefined) call.userId = call.query.userId;
     calls.push(call);
+    if (parsed === null) {
+      // A request target that is no URL (`//`, `http://[`): a bad request, not an emulator error.
+      req.resume();
+      return send(res, call, 400, { statusCode: 400, message: 'invalid request target' }, undefined);
+    }
     const headers = headerRecord(req);
     // Before any fault: a faulted first try still consumes its nonce, so an unsigned retry would be refused.
     const replayed = auth.observe(call, headers);

@@ -20,15 +20,22 @@ export function headerRecord(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
-/** Read a JSON body; `undefined` signals a body that is not JSON or too large (answered 400, never thrown). */
+/** {@link readJson}'s answer for a body past the limit (read to its end and dropped). */
+export const TOO_LARGE: unique symbol = Symbol('body too large');
+
+/**
+ * Read a JSON body; `undefined` signals a body that is not JSON, {@link TOO_LARGE} one past 1 MiB
+ * (answered 400 / 413, never thrown). A body past the limit is still read to its end, unkept: stopping
+ * midway reset the connection, so the client lost the answer or its next request on that connection.
+ */
 export async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk);
+    if (size <= MAX_BODY) chunks.push(chunk);
   }
+  if (size > MAX_BODY) return TOO_LARGE;
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
   } catch {

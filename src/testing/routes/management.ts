@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Authenticator } from '../auth.js';
-import { readJson } from '../http.js';
+import { TOO_LARGE, readJson } from '../http.js';
 import { TenantError, type TenantStore } from '../store.js';
 import type { Body, EmulatorCall, WebhookSubscription } from '../types.js';
 import { RESOURCE_TYPES, type UserIdType } from '../../wire.js';
@@ -48,6 +48,12 @@ function badEnum(query: ApiRequest['query'], name: string, values: ReadonlySet<s
   if (value === undefined || value === '') return undefined;
   if (typeof value === 'string' && values.has(value)) return undefined;
   return { statusCode: 400, message: `${name} must be one of ${[...values].join(', ')}` };
+}
+
+/** The answer to a body {@link readJson} could not take: past the limit (GenAuth's 413 class) or not a JSON object. */
+function refusedBody(parsed: unknown): { status: number; body: Body } {
+  if (parsed === TOO_LARGE) return { status: 413, body: { statusCode: 413, message: 'request body too large' } };
+  return { status: 400, body: { statusCode: 400, message: 'invalid JSON body' } };
 }
 
 /** Runs a store operation; a {@link TenantError} becomes its body error. */
@@ -135,7 +141,7 @@ export function createManagementRoutes({ store, auth, unknownUser, addWebhook }:
       const { call } = request;
       if (call.method === 'POST' && call.path === '/api/v3/get-management-token') {
         const body = await readJson(request.req);
-        if (typeof body !== 'object' || body === null) return { status: 400, body: { statusCode: 400, message: 'invalid JSON body' } };
+        if (typeof body !== 'object' || body === null) return refusedBody(body);
         return { status: 200, body: await auth.issueToken(body) };
       }
       const handler = routes[`${call.method} ${call.path}`];
@@ -143,9 +149,7 @@ export function createManagementRoutes({ store, auth, unknownUser, addWebhook }:
       let body: Record<string, unknown> = {};
       if (call.method === 'POST') {
         const parsed = await readJson(request.req);
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-          return { status: 400, body: { statusCode: 400, message: 'invalid JSON body' } };
-        }
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return refusedBody(parsed);
         body = parsed as Record<string, unknown>;
       } else {
         request.req.resume(); // drain bodies we ignore so keep-alive connections stay usable
