@@ -45,9 +45,17 @@ export function signatureNonce(headers: Readonly<Record<string, string>>): strin
   return headers['x-authing-signature-nonce'] ?? headers['x-genauth-signature-nonce'];
 }
 
-/** `date` as ms: RFC 1123 (Node SDK) or epoch milliseconds (old Java SDK); NaN when neither. */
+/** An HTTP date as `toUTCString()` writes it (RFC 7231's IMF-fixdate), the Node SDK's form. */
+const HTTP_DATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/**
+ * `date` as ms: an HTTP date (Node SDK) or epoch milliseconds (old Java SDK); NaN when neither. Only
+ * the forms SDKs are known to send pass: Date.parse alone also read ISO 8601 and other forms no SDK
+ * sends, which GenAuth may refuse (1303).
+ */
 function parseDate(value: string): number {
-  return /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (/^\d+$/.test(value)) return Number(value);
+  return HTTP_DATE.test(value) ? Date.parse(value) : Number.NaN;
 }
 
 function sameText(a: string, b: string): boolean {

@@ -164,6 +164,11 @@ describe('signature refused (HTTP 200, body statusCode 401)', () => {
     ['another method', { edit: (h) => void (h['x-authing-signature-method'] = 'HMAC-SHA256') }, 1301],
     ['another version', { edit: (h) => void (h['x-authing-signature-version'] = '2.0') }, 1302],
     ['date not a date', { date: 'yesterday' }, 1303],
+    // Neither format an SDK sends (RFC 1123, epoch ms), though Date.parse reads them: taken before.
+    ['date in ISO 8601', { date: new Date().toISOString() }, 1303],
+    ["date in JavaScript's Date#toString form", { date: new Date().toString() }, 1303],
+    ['date as a day only', { date: new Date().toISOString().slice(0, 10) }, 1303],
+    ['date in RFC 1123 with a numeric zone', { date: new Date().toUTCString().replace('GMT', '+0000') }, 1303],
     ['date missing', { edit: (h) => void delete h.date }, 1304],
     ['date 16 minutes old', { date: new Date(Date.now() - 16 * 60_000).toUTCString() }, 1305],
     ['date 16 minutes ahead', { date: new Date(Date.now() + 16 * 60_000).toUTCString() }, 1305],
