@@ -187,6 +187,24 @@ describe('get-user-authorized-resources', () => {
     expect(body.data).toBeUndefined();
   });
 
+  // Before: a namespace given twice (or as namespace[]) was no string, so the default space's grants were
+  // served: a client that sent its namespace twice was answered from another space.
+  it.each([
+    'userId=u1&namespace=ns2&namespace=ns2',
+    'userId=u1&namespace[]=ns2',
+    'userId=u1&namespace=ns2&userIdType=user_id&userIdType=user_id',
+    'userId=u1&userId=u1&namespace=ns2',
+  ])('a key given as a list (%s) is body 400, never another namespace', async (query) => {
+    emu().setGrants('u1', [{ resourceCode: 'in-default', actions: ['x'] }]);
+    emu().setGrants('u1', [{ resourceCode: 'in-ns2', actions: ['x'] }], { namespace: 'ns2' });
+    const res = await request(`${emu().url}${GRANTS}?${query}`, {
+      headers: { authorization: `Bearer ${await managementToken()}`, 'x-authing-userpool-id': emu().userPoolId },
+    });
+    const body = (await res.body.json()) as any;
+    expect(body.statusCode).toBe(400);
+    expect(body.data).toBeUndefined();
+  });
+
   it('takes every userIdType and resourceType of the spec', async () => {
     emu().setGrants('u1', [{ resourceCode: 'a', actions: ['x'], resourceType: 'API' }]);
     for (const userIdType of ['user_id', 'external_id', 'phone', 'email', 'username', 'identity', 'sync_relation', 'custom_field']) {

@@ -255,6 +255,17 @@ describe('get-authorized-resources', () => {
     }
   });
 
+  // Before: a namespace given twice was no string, so the default space's grants were served.
+  it('a namespace given as a list is body 400, never the default namespace', async () => {
+    emu().addUser('u1');
+    emu().authorizeResources([grant('USER', ['u1'], ['in-default', ['x']])]);
+    for (const query of ['targetType=USER&targetIdentifier=u1&namespace=ns2&namespace=ns2', 'targetType=USER&targetIdentifier=u1&namespace[]=ns2']) {
+      const { body } = await get(TARGET, query);
+      expect(body.statusCode).toBe(400);
+      expect(body.data).toBeUndefined();
+    }
+  });
+
   it('refuses more than 50 resourceList entries', async () => {
     emu().addUser('x');
     const list = Array.from({ length: 51 }, (_, i) => `resourceList[]=r${i}`).join('&');

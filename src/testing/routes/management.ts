@@ -50,6 +50,15 @@ function badEnum(query: ApiRequest['query'], name: string, values: ReadonlySet<s
   return { statusCode: 400, message: `${name} must be one of ${[...values].join(', ')}` };
 }
 
+/**
+ * A key that takes one string given as a list (repeated, or `key[]=`): a body 400. Read as "not given",
+ * a listed `namespace` served the default space's grants to a client that meant another.
+ */
+function listed(query: ApiRequest['query'], names: readonly string[]): Body | undefined {
+  const name = names.find((key) => Array.isArray(query[key]));
+  return name === undefined ? undefined : { statusCode: 400, message: `${name} must be a string` };
+}
+
 /** The answer to a body {@link readJson} could not take: past the limit (GenAuth's 413 class) or not a JSON object. */
 function refusedBody(parsed: unknown): { status: number; body: Body } {
   if (parsed === TOO_LARGE) return { status: 413, body: { statusCode: 413, message: 'request body too large' } };
@@ -72,6 +81,8 @@ function guarded(run: () => Body): Body {
 export function createManagementRoutes({ store, auth, unknownUser, addWebhook }: ManagementDeps) {
   const routes: Record<string, Handler> = {
     'GET /api/v3/get-user-authorized-resources': ({ query }) => {
+      const list = listed(query, ['userId', 'userIdType', 'namespace', 'resourceType']);
+      if (list !== undefined) return list;
       const userId = text(query.userId);
       if (!userId) return { statusCode: 400, message: 'userId must not be empty' };
       const refused = badEnum(query, 'userIdType', USER_ID_TYPES) ?? badEnum(query, 'resourceType', RESOURCE_TYPE_SET);
@@ -84,6 +95,7 @@ export function createManagementRoutes({ store, auth, unknownUser, addWebhook }:
     },
 
     'GET /api/v3/get-authorized-resources': ({ query }) =>
+      listed(query, ['targetType', 'targetIdentifier', 'namespace', 'resourceType', 'withDenied']) ??
       badEnum(query, 'resourceType', RESOURCE_TYPE_SET) ??
       guarded(() => {
         const raw = query.resourceList;
@@ -100,6 +112,7 @@ export function createManagementRoutes({ store, auth, unknownUser, addWebhook }:
       }),
 
     'GET /api/v3/list-resources': ({ query }) =>
+      listed(query, ['namespace', 'type', 'page', 'limit']) ??
       guarded(() => {
         const all = store.listResources(text(query.namespace) || undefined, text(query.type));
         const limit = Math.min(50, Math.max(1, Number(text(query.limit) ?? 10) || 10));
