@@ -62,7 +62,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<GenA
     maxSkew: settings.signatureClockSkew,
     minter: () => minter,
   });
-  const api = createManagementRoutes({ store, auth, unknownUser: settings.unknownUser, addWebhook: (subscription) => void webhooks.add(subscription) });
+  const api = createManagementRoutes({ store, auth, unknownUser: settings.unknownUser, deniedRows: settings.deniedRows, addWebhook: (subscription) => void webhooks.add(subscription) });
 
   const sendJson = (res: ServerResponse, call: EmulatorCall, status: number, json: unknown, delivery: Delivery, headers: Record<string, string> = {}) => {
     call.status = status;

@@ -10,7 +10,7 @@ import type { EmulatorOptions } from './types.js';
 
 const EMULATOR_KEYS: ReadonlyArray<keyof EmulatorOptions> = [
   'userPoolId', 'accessKeyId', 'accessKeySecret', 'audience', 'hs256Secret', 'managementTokenTtl',
-  'managementTokenPoolId', 'signatureClockSkew', 'unknownUser', 'port',
+  'managementTokenPoolId', 'signatureClockSkew', 'unknownUser', 'deniedRows', 'port',
 ];
 const MINT_KEYS: ReadonlyArray<keyof MintOptions> = ['alg', 'expiresIn', 'issuer', 'audience', 'claims', 'kid', 'key', 'notBefore'];
 const MINT_ALGORITHMS: readonly MintAlgorithm[] = ['RS256', 'HS256', 'ES256', 'PS256', 'EdDSA'];
@@ -27,6 +27,7 @@ export interface ResolvedEmulatorOptions {
   managementTokenPoolId: string | null;
   signatureClockSkew: number;
   unknownUser: 'not-found' | 'empty';
+  deniedRows: 'served' | 'omitted';
   port: number;
 }
 
@@ -46,6 +47,7 @@ export function resolveEmulatorOptions(value: unknown): ResolvedEmulatorOptions 
     managementTokenPoolId: input.managementTokenPoolId === null ? null : optionalString(input.managementTokenPoolId, 'startEmulator.managementTokenPoolId', userPoolId),
     signatureClockSkew: positiveNumber(input.signatureClockSkew, 'startEmulator.signatureClockSkew', 15 * 60_000, true),
     unknownUser: oneOf(input.unknownUser, ['not-found', 'empty'] as const, 'startEmulator.unknownUser', 'not-found'),
+    deniedRows: oneOf(input.deniedRows, ['served', 'omitted'] as const, 'startEmulator.deniedRows', 'served'),
     port,
   };
 }

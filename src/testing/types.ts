@@ -28,6 +28,13 @@ export interface EmulatorOptions {
   signatureClockSkew?: number;
   /** Users never seeded: body 404 "用户不存在" apiCode 2004 (GenAuth's answer), or an empty list. @default 'not-found' */
   unknownUser?: 'not-found' | 'empty';
+  /**
+   * Whether `get-user-authorized-resources` lists DENY rows. GenAuth does not document it (the endpoint
+   * has no `withDenied` switch; `get-authorized-resources` leaves them out by default), so test a
+   * policy that relies on a DENY under both. `get-authorized-resources` follows its `withDenied` either way.
+   * @default 'served'
+   */
+  deniedRows?: 'served' | 'omitted';
   /** @default 0 (any free port); the host is always 127.0.0.1 */
   port?: number;
 }

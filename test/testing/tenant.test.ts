@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AuthorizeItem } from '../../src/testing/index.js';
+import { startEmulator, type AuthorizeItem } from '../../src/testing/index.js';
 import { managementToken, useEmulator } from '../fixtures.js';
 
 const USER_GRANTS = '/api/v3/get-user-authorized-resources';
@@ -227,6 +227,24 @@ describe('get-authorized-resources', () => {
     expect(codes((await get(TARGET, { ...query, withDenied: 'true', resourceType: 'API' })).body)).toEqual(['secret']);
     // get-user-authorized-resources has no switch: DENY rows are always there.
     expect(codes((await get(USER_GRANTS, { userId: 'u1' })).body)).toEqual(['open', 'secret']);
+  });
+
+  // Whether get-user-authorized-resources includes DENY rows is not documented (GENAUTH-PROTOCOL 3.1):
+  // the emulator serves them unless told otherwise, so a policy can be tested under both answers.
+  it("deniedRows: 'omitted' leaves DENY rows out of get-user-authorized-resources (get-authorized-resources keeps withDenied)", async () => {
+    const other = await startEmulator({ deniedRows: 'omitted' });
+    try {
+      other.setGrants('u1', [{ resourceCode: 'ecs:*', actions: ['ecs:Start'] }, { resourceCode: 'ecs:9', actions: ['*'], effect: 'DENY' }]);
+      other.setRawGrants('u1', [{ resourceCode: 'raw', actions: ['x'], resourceType: 'DATA', effect: 'DENY' }]);
+      const token = await managementToken(other);
+      const headers = { authorization: token, 'x-authing-userpool-id': other.userPoolId };
+      const user = await request(`${other.url}${USER_GRANTS}?userId=u1`, { headers });
+      expect(((await user.body.json()) as any).data).toEqual({ totalCount: 1, list: [expect.objectContaining({ resourceCode: 'ecs:*', effect: 'ALLOW' })] });
+      const target = await request(`${other.url}${TARGET}?targetType=USER&targetIdentifier=u1&withDenied=true`, { headers });
+      expect(codes(await target.body.json())).toEqual(['ecs:*', 'ecs:9']);
+    } finally {
+      await other.close();
+    }
   });
 
   it.each<[string, Record<string, string>, number, number | undefined]>([

@@ -22,6 +22,8 @@ export interface ManagementDeps {
   store: TenantStore;
   auth: Authenticator;
   unknownUser: 'not-found' | 'empty';
+  /** Whether `get-user-authorized-resources` lists DENY rows (undocumented, so an option). */
+  deniedRows: 'served' | 'omitted';
   /** `create-webhook`: subscribes, or throws a TypeError for a bad subscription. */
   addWebhook: (subscription: WebhookSubscription) => void;
 }
@@ -78,7 +80,10 @@ function guarded(run: () => Body): Body {
 }
 
 /** Builds the route table; `handle` answers a body for a known route, or `undefined` for an unknown one. */
-export function createManagementRoutes({ store, auth, unknownUser, addWebhook }: ManagementDeps) {
+/** A row (seeded, or a raw entry) with effect DENY. */
+const denies = (grant: unknown): boolean => typeof grant === 'object' && grant !== null && (grant as { effect?: unknown }).effect === 'DENY';
+
+export function createManagementRoutes({ store, auth, unknownUser, deniedRows, addWebhook }: ManagementDeps) {
   const routes: Record<string, Handler> = {
     'GET /api/v3/get-user-authorized-resources': ({ query }) => {
       const list = listed(query, ['userId', 'userIdType', 'namespace', 'resourceType']);
@@ -90,7 +95,7 @@ export function createManagementRoutes({ store, auth, unknownUser, addWebhook }:
       return guarded(() => {
         const list = store.userResources(userId, text(query.namespace) || undefined, text(query.resourceType));
         if (list === undefined) return unknownUser === 'not-found' ? { statusCode: 404, apiCode: 2004, message: '用户不存在' } : page([]);
-        return page(list);
+        return page(deniedRows === 'served' ? list : list.filter((grant) => !denies(grant)));
       });
     },
 
