@@ -125,8 +125,15 @@ export interface EmulatorCall {
 export interface WebhookSubscription {
   /** Where deliveries are POSTed. */
   url: string;
-  /** Sent as `x-authing-webhook-secret` when set. */
+  /** Sent in `secretHeader` when set. */
   secret?: string;
+  /**
+   * The header the secret goes in. GenAuth's webhook page names it two ways (`x-authing-webhook-secret`
+   * in its headers table, `X-Authing-Token` / `X-GenAuth-Token` in its parameter table), so which one it
+   * sends is not settled: test a receiver with each.
+   * @default 'x-authing-webhook-secret'
+   */
+  secretHeader?: 'x-authing-webhook-secret' | 'x-genauth-webhook-secret' | 'x-authing-token' | 'x-genauth-token';
   /** Event names to send, or `'*'` for all. @default '*' */
   events?: readonly string[] | '*';
   /** @default 'application/json' */

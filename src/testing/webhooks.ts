@@ -1,11 +1,13 @@
 /**
  * The emulator's webhooks: deliveries over real HTTP (undici) as GenAuth sends them (GENAUTH-PROTOCOL
  * 5.1): a POST of `{ eventName, data }` as JSON or form-encoded (`data` as a JSON string), with
- * `user-agent: authing-webhook@2.0`, `x-authing-webhook-secret` and `x-authing-userpool-id`. One
+ * `user-agent: authing-webhook@2.0`, the secret (in `x-authing-webhook-secret` unless `secretHeader`
+ * names another of the headers GenAuth's docs name) and `x-authing-userpool-id`. One
  * subscription's deliveries go out one after another, in the order of the changes; no retries.
  */
 import { Agent, request } from 'undici';
 import { fail, httpUrl, oneOf, strictObject } from '../options/checks.js';
+import { SECRET_HEADERS } from '../webhooks/secret.js';
 import type { WebhookDelivery, WebhookSubscription } from './types.js';
 
 const CONTENT_TYPES = ['application/json', 'application/x-www-form-urlencoded'] as const;
@@ -15,13 +17,15 @@ interface Subscription {
   secret: string | undefined;
   events: ReadonlySet<string> | undefined;
   contentType: (typeof CONTENT_TYPES)[number];
+  /** The header the secret goes in (GenAuth's docs name several; which one it sends is not settled). */
+  secretHeader: (typeof SECRET_HEADERS)[number];
   /** The last delivery of this subscription: the next one goes after it. */
   queue: Promise<void>;
 }
 
 /** Checks `addWebhook`'s options, in the one message format. */
 function subscription(value: unknown): Subscription {
-  const input = strictObject(value, ['url', 'secret', 'events', 'contentType'], 'addWebhook');
+  const input = strictObject(value, ['url', 'secret', 'events', 'contentType', 'secretHeader'], 'addWebhook');
   const url = httpUrl(input.url, 'addWebhook.url');
   if (input.secret !== undefined && typeof input.secret !== 'string') fail('addWebhook.secret', 'must be a string');
   let events: Set<string> | undefined;
@@ -36,6 +40,7 @@ function subscription(value: unknown): Subscription {
     secret: input.secret as string | undefined,
     events,
     contentType: oneOf(input.contentType, CONTENT_TYPES, 'addWebhook.contentType', 'application/json'),
+    secretHeader: oneOf(input.secretHeader, SECRET_HEADERS, 'addWebhook.secretHeader', 'x-authing-webhook-secret'),
     queue: Promise.resolve(),
   };
 }
@@ -68,7 +73,7 @@ export function createWebhookSender(userPoolId: string): WebhookSender {
       'content-type': target.contentType,
       'user-agent': 'authing-webhook@2.0',
       'x-authing-userpool-id': userPoolId,
-      ...(target.secret === undefined ? {} : { 'x-authing-webhook-secret': target.secret }),
+      ...(target.secret === undefined ? {} : { [target.secretHeader]: target.secret }),
     };
     try {
       const res = await request(target.url, { method: 'POST', headers, body, dispatcher: agent });

@@ -87,6 +87,16 @@ describe.each(ROWS)('$name webhook route', (row) => {
     expect((await reports(later)).status).toBe(200);
   });
 
+  it('the secret is taken in each header GenAuth documents for it (emulator secretHeader)', async () => {
+    for (const secretHeader of ['x-authing-webhook-secret', 'x-genauth-webhook-secret', 'x-authing-token', 'x-genauth-token'] as const) {
+      const remove = emulator.addWebhook({ url: `http://127.0.0.1:${app.port}${path()}`, secret: SECRET, secretHeader });
+      emulator.blockUser('carol');
+      await emulator.webhooksSettled();
+      remove();
+    }
+    expect(deliveredStatuses()).toEqual([204, 204, 204, 204]);
+  });
+
   it('a deleted user is a 401 revoked', async () => {
     subscribe('application/x-www-form-urlencoded');
     const bob = await bearerFor(emulator, 'bob');

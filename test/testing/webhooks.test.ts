@@ -152,6 +152,25 @@ describe('emulator webhooks: subscriptions', () => {
     expect(received[0]?.headers['content-type']).toBe('application/x-www-form-urlencoded');
   });
 
+  // GenAuth's webhook page names the secret's header two ways (x-authing-webhook-secret in its headers
+  // table, X-Authing-Token / X-GenAuth-Token in its parameter table): which one is sent is not settled.
+  it.each(['x-authing-webhook-secret', 'x-genauth-webhook-secret', 'x-authing-token', 'x-genauth-token'])(
+    'secretHeader %s carries the secret, and no other secret header is sent',
+    async (secretHeader) => {
+      remove = emulator().addWebhook({ url, secret: SECRET, secretHeader: secretHeader as never });
+      emulator().addUser('gina');
+      await emulator().webhooksSettled();
+      const headers = received[0]?.headers ?? {};
+      expect(headers[secretHeader]).toBe(SECRET);
+      const others = ['x-authing-webhook-secret', 'x-genauth-webhook-secret', 'x-authing-token', 'x-genauth-token'].filter((name) => name !== secretHeader);
+      for (const name of others) expect(headers[name]).toBeUndefined();
+    },
+  );
+
+  it('refuses a secretHeader that is not one of the names GenAuth documents', () => {
+    expect(() => emulator().addWebhook({ url, secret: SECRET, secretHeader: 'x-secret' } as never)).toThrow(/addWebhook\.secretHeader/);
+  });
+
   it('stops sending once removed; records the answer and failures', async () => {
     status = 401;
     const stop = emulator().addWebhook({ url });
