@@ -79,10 +79,10 @@ function guarded(run: () => Body): Body {
   }
 }
 
-/** Builds the route table; `handle` answers a body for a known route, or `undefined` for an unknown one. */
 /** A row (seeded, or a raw entry) with effect DENY. */
 const denies = (grant: unknown): boolean => typeof grant === 'object' && grant !== null && (grant as { effect?: unknown }).effect === 'DENY';
 
+/** Builds the route table; `handle` answers a body for a known route, or `undefined` for an unknown one. */
 export function createManagementRoutes({ store, auth, unknownUser, deniedRows, addWebhook }: ManagementDeps) {
   const routes: Record<string, Handler> = {
     'GET /api/v3/get-user-authorized-resources': ({ query }) => {
