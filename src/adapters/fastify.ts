@@ -1,4 +1,13 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, RouteGenericInterface } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerBase,
+  RouteGenericInterface,
+} from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiModeOptions } from '../core/enforce/api.js';
 import type { ResourceSource } from '../core/enforce/route.js';
@@ -87,10 +96,13 @@ export interface FastifyGuardOptions extends GuardOptions<FastifyRequest> {
   webhook?: FastifyWebhookOptions;
 }
 
-/** A hook usable as `onRequest` or `preHandler`. */
+/**
+ * A hook usable as `onRequest` or `preHandler`, on an instance over HTTP/1.1 or HTTP/2 (`http2: true`):
+ * its request and reply are typed for any server Fastify runs on.
+ */
 export type GenAuthHook<RG extends RouteGenericInterface = RouteGenericInterface> = (
-  request: FastifyRequest<RG>,
-  reply: FastifyReply,
+  request: FastifyRequest<RG, RawServerBase, RawRequestDefaultExpression<RawServerBase>>,
+  reply: FastifyReply<RG, RawServerBase, RawRequestDefaultExpression<RawServerBase>, RawReplyDefaultExpression<RawServerBase>>,
 ) => Promise<FastifyReply | undefined>;
 
 /** The guard the plugin decorates the instance with (`fastify.genauth`). Methods work when taken off it. */

@@ -5,14 +5,18 @@
  * other adapter gives. Read by shape: no Fastify import.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 
-/** The Fastify request and reply as `frameworkErrors` receives them (structural, no Fastify import). */
+/**
+ * The Fastify request and reply as `frameworkErrors` receives them (structural, no Fastify import), on
+ * an instance over HTTP/1.1 or HTTP/2 (`http2: true`).
+ */
 export interface FrameworkErrorRequest {
   server?: unknown;
-  raw: IncomingMessage;
+  raw: IncomingMessage | Http2ServerRequest;
 }
 export interface FrameworkErrorReply {
-  raw: ServerResponse;
+  raw: ServerResponse | Http2ServerResponse;
   sent: boolean;
   send(payload?: unknown): unknown;
 }

@@ -134,13 +134,14 @@ export function createFastifyGuard(
    * function returning it would.
    */
   function hook(run: (request: FastifyRequest, reply: FastifyReply) => Answer | Promise<Answer>, mark: GuardMark): GenAuthHook {
+    // Typed for any server (HTTP/2 too); what is read of the request and reply is the same on each.
     return markGuard(function genauthHook(request: FastifyRequest, reply: FastifyReply) {
       try {
         return Promise.resolve(run(request, reply)) as Promise<Answer>;
       } catch (error) {
         return Promise.reject(error);
       }
-    }, mark);
+    }, mark) as unknown as GenAuthHook;
   }
   const apiHook = (spec: ApiModeSpec): GenAuthHook => hook((request, reply) => hooks.api(spec, request, reply, undefined), { kind: 'api', spec });
 
