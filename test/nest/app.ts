@@ -215,6 +215,8 @@ export interface StartOptions {
   routerOptions?: Record<string, unknown>;
   /** Nest's logger. @default false */
   logger?: LoggerService | false;
+  /** On Fastify, serve cleartext HTTP/2 (`http2: true`). @default false */
+  http2?: boolean;
 }
 
 export interface StartedNestApp {
@@ -235,7 +237,13 @@ export async function startNestApp(options: StartOptions): Promise<StartedNestAp
   if (options.configure) builder = options.configure(builder);
   const moduleRef = await builder.compile();
   const adapter =
-    options.platform === 'express' ? new ExpressAdapter() : new FastifyAdapter({ routerOptions: options.routerOptions ?? { ignoreTrailingSlash: true }, frameworkErrors: genauthFrameworkErrors });
+    options.platform === 'express'
+      ? new ExpressAdapter()
+      : new FastifyAdapter({
+          routerOptions: options.routerOptions ?? { ignoreTrailingSlash: true },
+          frameworkErrors: genauthFrameworkErrors,
+          ...(options.http2 ? { http2: true } : {}),
+        } as ConstructorParameters<typeof FastifyAdapter>[0]);
   const app = moduleRef.createNestApplication(adapter, { logger: options.logger ?? false });
   if (options.prefixed !== false) {
     app.setGlobalPrefix('api');
@@ -253,6 +261,8 @@ export interface Observers {
   passed?(error: unknown): void;
   /** Also mount the webhook route with these options. */
   webhook?: WebhookOptions;
+  /** Serve cleartext HTTP/2 (Fastify platform). */
+  http2?: boolean;
 }
 
 /** A Nest logger that writes every message, whatever its level, to one function. */
@@ -280,9 +290,10 @@ export async function conformanceApp(
   api: boolean,
   observers: Observers = {},
 ): Promise<{ port: number; core: GenAuthService['core']; close(): Promise<void>; webhookPath?: string }> {
-  const { log, passed, webhook } = observers;
+  const { log, passed, webhook, http2 } = observers;
   const started = await startNestApp({
     platform,
+    ...(http2 ? { http2 } : {}),
     genauth,
     ...(webhook ? { webhook } : {}),
     handled,

@@ -2,7 +2,8 @@
  * Conformance row for Fastify 5. The routes use each way of protecting a route: `config.genauth`, a
  * `preHandler`, an `onRequest` hook, and `authenticate()`.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { Http2Server } from 'node:http2';
+import Fastify, { type FastifyHttp2Options, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { genauthFrameworkErrors, genauthGuard } from '../../../src/adapters/fastify.js';
 import type { AdapterRow, ApiAppFixture, AppFixture, RunningApp } from '../row.js';
 
@@ -18,8 +19,9 @@ function observeErrors(app: FastifyInstance, fixture: AppFixture): void {
   if (passed) app.addHook('onError', async (_request, _reply, error) => passed(error));
 }
 
-async function standard(fixture: AppFixture): Promise<RunningApp> {
-  const app = Fastify({ logger: logger(fixture) });
+/** The standard app; `http2` serves it over cleartext HTTP/2 (the HTTP/2 suite). */
+export async function standard(fixture: AppFixture, http2 = false): Promise<RunningApp> {
+  const app = (http2 ? Fastify({ http2: true, logger: logger(fixture) } as FastifyHttp2Options<Http2Server>) : Fastify({ logger: logger(fixture) })) as unknown as FastifyInstance;
   observeErrors(app, fixture);
   await app.register(genauthGuard, fixture.webhook ? { ...fixture.options, webhook: { path: '/hooks/genauth', ...fixture.webhook } } : fixture.options);
   const handler = async (request: FastifyRequest, _reply: FastifyReply) => {
@@ -54,8 +56,9 @@ async function listen(app: FastifyInstance, webhookPath?: string): Promise<Runni
  * ignores a trailing slash, as Express's does and the oracle assumes: ALLOW patterns and public paths
  * follow the router's rules (test/paths/router-options.test.ts replays Fastify's own defaults).
  */
-async function apiMode(fixture: ApiAppFixture): Promise<RunningApp> {
-  const app = Fastify({ frameworkErrors: genauthFrameworkErrors, routerOptions: { caseSensitive: false, ignoreTrailingSlash: true }, logger: logger(fixture) });
+export async function apiMode(fixture: ApiAppFixture, http2 = false): Promise<RunningApp> {
+  const options = { frameworkErrors: genauthFrameworkErrors, routerOptions: { caseSensitive: false, ignoreTrailingSlash: true }, logger: logger(fixture) };
+  const app = (http2 ? Fastify({ ...options, http2: true } as unknown as FastifyHttp2Options<Http2Server>) : Fastify(options)) as unknown as FastifyInstance;
   observeErrors(app, fixture);
   await app.register(genauthGuard, { ...fixture.options, api: fixture.api });
   app.route({
@@ -69,4 +72,4 @@ async function apiMode(fixture: ApiAppFixture): Promise<RunningApp> {
   return listen(app);
 }
 
-export const fastifyRow: AdapterRow = { name: 'Fastify 5', start: standard, startApi: apiMode };
+export const fastifyRow: AdapterRow = { name: 'Fastify 5', start: (fixture) => standard(fixture), startApi: (fixture) => apiMode(fixture) };

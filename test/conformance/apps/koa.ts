@@ -2,7 +2,7 @@
 import Koa, { type Middleware } from 'koa';
 import Koa2 from 'koa2';
 import Router from '@koa/router';
-import { createKoaGuard } from '../../../src/adapters/koa.js';
+import { createKoaGuard, type KoaGuard } from '../../../src/adapters/koa.js';
 import type { AdapterRow, ApiAppFixture, AppFixture, RunningApp } from '../row.js';
 import { runningApp } from './running.js';
 
@@ -21,9 +21,10 @@ function observeErrors(app: Koa, fixture: AppFixture): void {
   }
 }
 
-type KoaClass = typeof Koa;
+export type KoaClass = typeof Koa;
 
-function standard(KoaApp: KoaClass, fixture: AppFixture): Promise<RunningApp> {
+/** The standard app and its guard, not yet listening (the HTTP/2 suite serves its callback over `node:http2`). */
+export function koaStandardApp(KoaApp: KoaClass, fixture: AppFixture): { app: Koa; guard: KoaGuard } {
   const guard = createKoaGuard(fixture.options);
   const app = new KoaApp();
   observeErrors(app, fixture);
@@ -38,10 +39,16 @@ function standard(KoaApp: KoaClass, fixture: AppFixture): Promise<RunningApp> {
   router.get('/api/v1/me', guard.authenticate(), handler);
   if (fixture.webhook) router.post('/hooks/genauth', guard.webhook(fixture.webhook));
   app.use(router.routes()).use(router.allowedMethods());
+  return { app, guard };
+}
+
+function standard(KoaApp: KoaClass, fixture: AppFixture): Promise<RunningApp> {
+  const { app, guard } = koaStandardApp(KoaApp, fixture);
   return runningApp(app.listen(0, '127.0.0.1'), guard.core, fixture.webhook && '/hooks/genauth');
 }
 
-function apiMode(KoaApp: KoaClass, fixture: ApiAppFixture): Promise<RunningApp> {
+/** The API-mode app and its guard, not yet listening. */
+export function koaApiApp(KoaApp: KoaClass, fixture: ApiAppFixture): { app: Koa; guard: KoaGuard } {
   const guard = createKoaGuard(fixture.options);
   const app = new KoaApp();
   observeErrors(app, fixture);
@@ -50,6 +57,11 @@ function apiMode(KoaApp: KoaClass, fixture: ApiAppFixture): Promise<RunningApp> 
     fixture.handled();
     ctx.body = { ok: true, user: ctx.state.genauth?.identity.userId ?? null };
   });
+  return { app, guard };
+}
+
+function apiMode(KoaApp: KoaClass, fixture: ApiAppFixture): Promise<RunningApp> {
+  const { app, guard } = koaApiApp(KoaApp, fixture);
   return runningApp(app.listen(0, '127.0.0.1'), guard.core);
 }
 
