@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiModeSpec, instanceApiMode, type ApiModeSpec } from '../../core/enforce/api.js';
 import { routeSpec, type ResourceSource } from '../../core/enforce/route.js';
 import { createGuard } from '../../core/guard.js';
@@ -18,7 +18,7 @@ import type { FastifyGuard, FastifyGuardOptions, FastifyResourceRequest, GenAuth
 import { PUBLIC_ROUTE, routeConfigSpecs } from './route-config.js';
 import { fastifyTarget } from './target.js';
 import { createWebhookReceiver } from '../../webhooks/receiver.js';
-import { webhookHandler, webhookRoute, type WebhookRegistrar } from './webhook.js';
+import { webhookHandler, webhookRoute } from './webhook.js';
 
 type HookDone = (error?: Error) => void;
 /** What an async hook resolves: the sent or hijacked reply stops the lifecycle, undefined continues. */
@@ -90,7 +90,7 @@ function callbackBinding(passErrors: boolean, then: RouteHook): FrameworkBinding
 /** Builds the decorator object and the hooks the plugin installs. Exported for tests and custom wiring. */
 export function createFastifyGuard(
   options: FastifyGuardOptions,
-): FastifyGuard & { routeHook: RouteHook; unrouted: UnroutedHandler | undefined; registerWebhook: WebhookRegistrar | undefined } {
+): FastifyGuard & { routeHook: RouteHook; unrouted: UnroutedHandler | undefined; registerWebhook: ((fastify: FastifyInstance) => Promise<void>) | undefined } {
   const { guard: guardOptions, own } = splitAdapterOptions(options, ['passErrors', 'api', 'webhook']);
   const passErrors = optionalBoolean(own.passErrors, 'passErrors', false);
   // Validated now, before a guard exists to be left open: a mistake fails registration, not a request.
