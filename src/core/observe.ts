@@ -8,6 +8,7 @@ import type { DecisionRecord, ResolvedOptions } from '../options.js';
 import type { ApiDecision } from '../policy/api-match.js';
 import type { Decision } from '../policy/decide.js';
 import type { Outcome } from './outcome.js';
+import { catchReturned, thrownName } from '../options/thrown.js';
 
 /** One check in progress, for `onDecision`: when it began and how the grants were found. */
 export interface DecisionNote extends CacheReadNote {
@@ -26,6 +27,13 @@ export function createDecisionObserver(options: Pick<ResolvedOptions, 'onDecisio
   if (onDecision === undefined) return undefined;
   const initial = options.cache === false ? 'none' : 'hit';
   let reported = false;
+  /** The answer stands; the operator hears of it once (the error's name only: no user data). */
+  function failed(error: unknown): void {
+    if (!reported && logger !== false) {
+      reported = true;
+      logger.warn(`genauth-guard: onDecision threw (${thrownName(error)}); later errors are not reported`);
+    }
+  }
   return {
     begin: () => ({ started: clock.now(), cache: initial }),
     report(note, userId, decision) {
@@ -43,13 +51,10 @@ export function createDecisionObserver(options: Pick<ResolvedOptions, 'onDecisio
         durationMs: clock.now() - note.started,
       };
       try {
-        onDecision(record);
+        // An async callback's rejection too: left unhandled, it would end the process.
+        catchReturned(onDecision(record), failed);
       } catch (error) {
-        // The answer stands; the operator hears of it once (the error's name only: no user data).
-        if (!reported && logger !== false) {
-          reported = true;
-          logger.warn(`genauth-guard: onDecision threw (${error instanceof Error ? error.name : typeof error}); later errors are not reported`);
-        }
+        failed(error);
       }
     },
   };

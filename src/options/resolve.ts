@@ -7,15 +7,19 @@ import { resolveGenAuth } from './genauth.js';
 import { resolveIdentity } from './identity.js';
 import { resolveJwt } from './jwt.js';
 import { resolveRevocation } from './revocation.js';
+import { catchReturned } from './thrown.js';
 import { resolveWarm } from './warm.js';
 import { GROUP_KEYS, OPTION_KEYS } from './keys.js';
 import type { ResolvedIdentityOptions, ResolvedOptions } from './resolved.js';
 import type { GuardOptions } from './types.js';
 
+const ignore = (): void => undefined;
+
 /**
  * The logger as the guard calls it: warnings are written from inside requests (onDecision's failure, a
- * token refused on its issuer, Redis down) and from webhook deliveries, so what `warn` throws is
- * swallowed there: a broken log sink loses the line, never the answer.
+ * token refused on its issuer, Redis down) and from webhook deliveries, so what `warn` throws, or the
+ * promise an async `warn` returns rejects with, is swallowed there: a broken log sink loses the line,
+ * never the answer nor the process.
  */
 function resolveLogger(value: unknown): ResolvedOptions['logger'] {
   if (value === false) return false;
@@ -27,7 +31,8 @@ function resolveLogger(value: unknown): ResolvedOptions['logger'] {
   return Object.freeze({
     warn(message: string): void {
       try {
-        target.warn(message);
+        // An async warn's rejection too: left unhandled, it would end the process.
+        catchReturned(target.warn(message), ignore);
       } catch {
         // Nothing to report it to: the logger is where it would go.
       }

@@ -416,12 +416,16 @@ export interface GuardOptions<Req = unknown> {
   realm?: string;
   /** Seconds sent in `Retry-After` on a 503. @default 5 */
   retryAfter?: number;
-  /** Where the operator's warnings go (refused credentials). `false` silences them; what `warn` throws is dropped. @default console */
+  /**
+   * Where the operator's warnings go (refused credentials). `false` silences them; what `warn` throws,
+   * or an async `warn`'s rejection, is dropped. @default console
+   */
   logger?: { warn(message: string): void } | false;
   /**
    * Called synchronously after every permission decision (route, API mode and `check()`), allowed or
    * denied, with a {@link DecisionRecord}. A denial is an expected answer, not an error. What it throws
-   * is caught and reported once through `logger`; it never changes the answer. Not called when no
+   * (or, for an async function, what its promise rejects with; the request does not wait for it) is
+   * caught and reported once through `logger`; it never changes the answer. Not called when no
    * decision was made (401, 400, 503). @default undefined
    */
   onDecision?: (record: DecisionRecord) => void;

@@ -52,3 +52,33 @@ it('a token of another issuer, logged as a set-up problem by a logger that throw
   expect(warnCalls).toBe(1);
   expect((await request(app).get('/r').set('authorization', await bearerFor(emulator(), 'alice'))).status).toBe(200);
 });
+
+it('an async logger whose warn rejects (a remote log sink that is down): the answers stand, no unhandled rejection', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  let calls = 0;
+  try {
+    const app = appWith({
+      logger: {
+        warn: async () => {
+          calls++;
+          throw new Error('the log sink is down');
+        },
+      },
+      onDecision: () => {
+        throw new Error('the callback broke');
+      },
+    });
+    const foreign = await bearerFor(emulator(), 'alice', { issuer: 'https://other.example/oidc' });
+    expect((await request(app).get('/r').set('authorization', foreign)).status).toBe(401);
+    const alice = await bearerFor(emulator(), 'alice');
+    expect((await request(app).get('/r').set('authorization', alice)).status).toBe(200);
+    // Unhandled rejections are told after a macrotask: wait one so a rejection left unhandled is seen.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+  expect(calls).toBe(2);
+  expect(unhandled).toEqual([]);
+});

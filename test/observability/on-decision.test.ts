@@ -86,6 +86,56 @@ it('an exception thrown by onDecision never changes the answer and is reported o
   expect(warnings).toEqual(['genauth-guard: onDecision threw (Error); later errors are not reported']);
 });
 
+it('an async onDecision that rejects (a record written to a store that is down) is reported once, never an unhandled rejection', async () => {
+  const warnings: string[] = [];
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  let calls = 0;
+  try {
+    const app = appWith({
+      logger: { warn: (message) => warnings.push(message) },
+      onDecision: async () => {
+        calls++;
+        throw new Error('the audit store is down');
+      },
+    });
+    const alice = `Bearer ${await emulator().mintToken('alice')}`;
+    expect((await request(app).get('/r').set('authorization', alice)).status).toBe(200);
+    expect((await request(app).get('/r').set('authorization', alice)).status).toBe(200);
+    expect((await request(app).get('/w').set('authorization', alice)).status).toBe(403);
+    // Unhandled rejections are told after a macrotask: wait one so a rejection left unhandled is seen.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+  expect(calls).toBe(3);
+  expect(unhandled).toEqual([]);
+  expect(warnings).toEqual(['genauth-guard: onDecision threw (Error); later errors are not reported']);
+});
+
+it('onDecision throwing something whose name cannot be read still leaves the answer as it was', async () => {
+  const warnings: string[] = [];
+  const hostile = new Error('odd');
+  Object.defineProperty(hostile, 'name', {
+    get() {
+      throw new Error('no name');
+    },
+  });
+  const app = appWith({
+    logger: { warn: (message) => warnings.push(message) },
+    onDecision: () => {
+      throw hostile;
+    },
+  });
+  const alice = `Bearer ${await emulator().mintToken('alice')}`;
+  expect((await request(app).get('/r').set('authorization', alice)).status).toBe(200);
+  expect((await request(app).get('/r').set('authorization', alice)).status).toBe(200);
+  expect((await request(app).get('/w').set('authorization', alice)).status).toBe(403);
+  // Named by its type: its name could not be read.
+  expect(warnings).toEqual(['genauth-guard: onDecision threw (object); later errors are not reported']);
+});
+
 it('denials are not logged; no decision (401, 503) means no record', async () => {
   const warnings: string[] = [];
   const records: DecisionRecord[] = [];
