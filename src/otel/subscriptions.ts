@@ -4,16 +4,24 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import { diag } from '@opentelemetry/api';
+import { thrownName } from '../options/thrown.js';
 
 export type Stop = () => void;
 
-/** Calls `handler`, reporting what it throws to OpenTelemetry's diagnostic logger (its name only). */
+/**
+ * Calls `handler`, reporting what it throws (a span processor's or exporter's error, as a span ends) to
+ * OpenTelemetry's diagnostic logger, by name only; what reading that name or the logger throws is dropped.
+ */
 function safely(handler: (message: unknown) => void): (message: unknown) => void {
   return (message) => {
     try {
       handler(message);
     } catch (error) {
-      diag.error(`genauth-guard/otel: a handler threw (${error instanceof Error ? error.name : typeof error}); the request goes on`);
+      try {
+        diag.error(`genauth-guard/otel: a handler threw (${thrownName(error)}); the request goes on`);
+      } catch {
+        // Nothing to report it to: the diagnostic logger is where it would go.
+      }
     }
   };
 }
