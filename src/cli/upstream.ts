@@ -1,4 +1,9 @@
-/** How a failed call to GenAuth ends the CLI: refused credentials are the user's to fix (1), the rest is an outage (3). */
+/**
+ * How a failed call to GenAuth ends the CLI: refused credentials and set-up mistakes GenAuth's answer
+ * shows (a wrong namespace, a host that is not its API) are the user's to fix (1), an outage is worth a
+ * retry (3), as check-config decides.
+ */
+import { genauthProblem, isOutageStatus } from '../core/setup-problems.js';
 import { GenAuthApiError, isGuardError } from '../errors.js';
 import { CommandError, EXIT } from './exit-codes.js';
 
@@ -20,6 +25,12 @@ export function upstreamFailure(error: unknown, what: string): CommandError {
   const cause = upstreamCause(error);
   if (cause?.kind === 'credentials') {
     return new CommandError(`${what}: GenAuth refused the credentials (check GENAUTH_USER_POOL_ID, GENAUTH_ACCESS_KEY_ID, GENAUTH_ACCESS_KEY_SECRET)`, EXIT.FAILED);
+  }
+  const problem = genauthProblem(cause);
+  // A mistake GenAuth's answer shows, told in our words naming the option (never its text). Transport
+  // trouble (refused connection, timeout) and a 5xx or 429 stay outages.
+  if (problem !== undefined && problem.kind !== 'unreachable' && problem.kind !== 'timeout' && !(problem.status !== undefined && isOutageStatus(problem.status))) {
+    return new CommandError(`${what}: ${problem.cause}`, EXIT.FAILED);
   }
   if (cause !== undefined) {
     const detail = [cause.httpStatus === undefined ? undefined : `HTTP ${cause.httpStatus}`, cause.envelopeStatus === undefined ? undefined : `statusCode ${cause.envelopeStatus}`, cause.apiCode === undefined ? undefined : `apiCode ${cause.apiCode}`]

@@ -95,6 +95,23 @@ describe('genauth-guard explain', () => {
     expect(stderr).not.toContain('emulated HTTP 503');
   });
 
+  it.each([
+    ['a permission space the pool does not have (GENAUTH_NAMESPACE)', { GENAUTH_NAMESPACE: 'no-such-space' }, undefined, 'genauth.namespace'],
+    ['a host that is not the GenAuth API (an HTML page)', {}, { kind: 'respond', status: 200, headers: { 'content-type': 'text/html' }, body: '<html>a portal</html>' }, 'genauth.host'],
+    ['a host with a path (HTTP 404)', {}, { kind: 'status', status: 404 }, 'genauth.host'],
+  ] as const)('%s: exit 1 (a mistake to fix, not an outage to retry), the option named, no upstream text', async (_label, env, fault, option) => {
+    if (fault !== undefined) emulator().fault({ ...fault, path: RESOURCES } as never);
+    const { code, stdout, stderr } = await runCli(['explain', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read'], { ...tenantEnv(), ...env });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    const last = stderr.trim().split('\n').at(-1) ?? '';
+    expect(last).toContain("loading alice's grants: ");
+    expect(last).toContain(option);
+    expect(last).not.toContain('could not be reached');
+    expect(stderr).not.toContain('a portal');
+    expect(stderr).not.toContain(emulator().accessKeySecret);
+  });
+
   it('nothing listening: exit 3', async () => {
     const { code, stderr } = await runCli(['explain', '--emulator', 'http://127.0.0.1:9', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read']);
     expect(code).toBe(3);
