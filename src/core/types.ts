@@ -83,7 +83,8 @@ export interface Guard {
   /**
    * The decision for a route's question (`{ userId, resource, action }`) or an API-mode request
    * (`{ userId, method, path, api? }`), with every grant of the user and why each applied or not. Same
-   * grants (cache, loader) and rules as the middleware; nothing is published or logged.
+   * grants (cache, loader) and rules as the middleware; the decision is not reported (no decision
+   * event, trace or `onDecision` record), while loading the grants is observed as any load is.
    * @example const { allowed, reason, grants } = await guard.explain({ userId: 'alice', resource: 'ecs:1', action: 'ecs:Start' });
    */
   readonly explain: Explainer;
