@@ -3,7 +3,7 @@
  * shows (a wrong namespace, a host that is not its API) are the user's to fix (1), an outage is worth a
  * retry (3), as check-config decides.
  */
-import { genauthProblem, isOutageStatus } from '../core/setup-problems.js';
+import { genauthProblem, isOutageStatus, upstreamStatus } from '../core/setup-problems.js';
 import { GenAuthApiError, isGuardError } from '../errors.js';
 import { CommandError, EXIT } from './exit-codes.js';
 
@@ -36,6 +36,9 @@ export function upstreamFailure(error: unknown, what: string): CommandError {
     const detail = [cause.httpStatus === undefined ? undefined : `HTTP ${cause.httpStatus}`, cause.envelopeStatus === undefined ? undefined : `statusCode ${cause.envelopeStatus}`, cause.apiCode === undefined ? undefined : `apiCode ${cause.apiCode}`]
       .filter((part) => part !== undefined)
       .join(', ');
+    const { status } = upstreamStatus(cause);
+    // A 4xx but 429 would be answered again: not worth a retry.
+    if (status !== undefined && status >= 400 && status <= 499 && !isOutageStatus(status)) return new CommandError(`${what}: GenAuth refused the call (${cause.kind}, ${detail})`, EXIT.FAILED);
     return new CommandError(`${what}: GenAuth could not be reached (${cause.kind}${detail === '' ? '' : `, ${detail}`})`, EXIT.UNREACHABLE);
   }
   if (isGuardError(error)) return new CommandError(`${what}: ${error.code}`, error.status === 503 ? EXIT.UNREACHABLE : EXIT.FAILED);

@@ -112,6 +112,16 @@ describe('genauth-guard explain', () => {
     expect(stderr).not.toContain(emulator().accessKeySecret);
   });
 
+  it('GenAuth answering statusCode 400 (a request it will refuse again): exit 1, its statuses, not "could not be reached", no upstream text', async () => {
+    emulator().fault({ kind: 'body-error', statusCode: 400, apiCode: 1234, message: 'upstream-detail-4e1b', path: RESOURCES });
+    const { code, stdout, stderr } = await runCli(['explain', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read'], tenantEnv());
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('statusCode 400, apiCode 1234');
+    expect(stderr).not.toContain('could not be reached');
+    expect(stderr).not.toContain('upstream-detail-4e1b');
+  });
+
   it('nothing listening: exit 3', async () => {
     const { code, stderr } = await runCli(['explain', '--emulator', 'http://127.0.0.1:9', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read']);
     expect(code).toBe(3);
