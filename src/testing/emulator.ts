@@ -11,14 +11,23 @@ import { TenantError, createTenantStore } from './store.js';
 import { announcingStore } from './store-events.js';
 import { createWebhookSender } from './webhooks.js';
 import { createTokenMinter, type TokenMinter } from './tokens.js';
-import type { Body, EmulatorCall, EmulatorOptions, Fault, GenAuthEmulator, NamespaceOption } from './types.js';
-import { strictObject } from '../options/checks.js';
+import type { Body, EmulatorCall, EmulatorOptions, Fault, GenAuthEmulator, GrantScopeOption, NamespaceOption } from './types.js';
+import { nonEmptyString, strictObject } from '../options/checks.js';
 import { resolveEmulatorOptions } from './options.js';
 
 /** The namespace of a seeding helper's options (`{ namespace }`), checked like every option of ours. */
 function namespaceOf(options: NamespaceOption | undefined, method: string): string | undefined {
   if (options === undefined) return undefined;
   return strictObject(options, ['namespace'], method).namespace as string | undefined;
+}
+
+/** The namespace and tenant of a helper seeding a user's own grants (`{ namespace, tenant }`); `keys` limits them. */
+function scopeOf(options: GrantScopeOption | undefined, method: string, keys: ReadonlyArray<keyof GrantScopeOption> = ['namespace', 'tenant']) {
+  if (options === undefined) return { namespace: undefined, tenant: undefined };
+  const input = strictObject(options, keys, method);
+  // An empty or non-string tenant would seed grants no call can name: refused, not read as "the pool".
+  const tenant = input.tenant === undefined ? undefined : nonEmptyString(input.tenant, `${method}.tenant`);
+  return { namespace: input.namespace as string | undefined, tenant };
 }
 
 /** Seeding helpers throw a TypeError carrying the emulator's answer, so a bad seed fails the test loudly. */
@@ -62,7 +71,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<GenA
     maxSkew: settings.signatureClockSkew,
     minter: () => minter,
   });
-  const api = createManagementRoutes({ store, auth, unknownUser: settings.unknownUser, deniedRows: settings.deniedRows, addWebhook: (subscription) => void webhooks.add(subscription) });
+  const api = createManagementRoutes({ store, auth, unknownUser: settings.unknownUser, deniedRows: settings.deniedRows,
+    tenantHeaders: settings.tenantHeaders, nonMemberStatusCode: settings.nonMemberStatusCode, addWebhook: (subscription) => void webhooks.add(subscription) });
 
   const sendJson = (res: ServerResponse, call: EmulatorCall, status: number, json: unknown, delivery: Delivery, headers: Record<string, string> = {}) => {
     call.status = status;
@@ -173,12 +183,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<GenA
   return {
     url, issuer, jwksUri, userPoolId, accessKeyId, accessKeySecret, audience,
     hs256Secret: minter.hs256Secret,
-    setGrants: (userId, input, opts) => store.putUserGrants(userId, input, namespaceOf(opts, 'setGrants'), true),
-    addGrants: (userId, input, opts) => store.putUserGrants(userId, input, namespaceOf(opts, 'addGrants'), false),
-    setRawGrants: (userId, entries, opts) => store.putRawUserGrants(userId, entries, namespaceOf(opts, 'setRawGrants')),
+    setGrants(userId, input, opts) {
+      const { namespace, tenant } = scopeOf(opts, 'setGrants');
+      store.putUserGrants(userId, input, namespace, true, tenant);
+    },
+    addGrants(userId, input, opts) {
+      const { namespace, tenant } = scopeOf(opts, 'addGrants');
+      store.putUserGrants(userId, input, namespace, false, tenant);
+    },
+    setRawGrants(userId, entries, opts) {
+      const { namespace, tenant } = scopeOf(opts, 'setRawGrants');
+      store.putRawUserGrants(userId, entries, namespace, tenant);
+    },
     clearGrants: () => store.clearGrants(),
     reset: () => store.reset(),
-    addUser: (userId) => store.addUser(userId),
+    addUser: (userId, opts) => store.addUser(userId, scopeOf(opts, 'addUser', ['tenant']).tenant),
     assignRole: (userId, roleCode, opts) => store.assignRole(userId, roleCode, namespaceOf(opts, 'assignRole')),
     addToGroup: (userId, groupCode) => store.addToGroup(userId, groupCode),
     addToDepartment: (userId, departmentId) => store.addToDepartment(userId, departmentId),

@@ -11,10 +11,12 @@ export type {
   Fault,
   GenAuthEmulator,
   GrantInput,
+  GrantScopeOption,
   NamespaceOption,
   ResourceDefinition,
   ResourceItem,
   TargetType,
+  TenantOption,
   WebhookDelivery,
   WebhookSubscription,
 } from './types.js';

@@ -10,8 +10,11 @@ import type { EmulatorOptions } from './types.js';
 
 const EMULATOR_KEYS: ReadonlyArray<keyof EmulatorOptions> = [
   'userPoolId', 'accessKeyId', 'accessKeySecret', 'audience', 'hs256Secret', 'managementTokenTtl',
-  'managementTokenPoolId', 'signatureClockSkew', 'unknownUser', 'deniedRows', 'port',
+  'managementTokenPoolId', 'signatureClockSkew', 'unknownUser', 'deniedRows', 'tenantHeaders', 'nonMemberStatusCode', 'port',
 ];
+/** The tenant headers GenAuth's SDKs send (GENAUTH-PROTOCOL 1.3); which one GenAuth reads is not documented. */
+export const DEFAULT_TENANT_HEADERS: readonly string[] = ['x-authing-tenant-id', 'x-authing-app-tenant-id', 'x-genauth-tenant-id', 'x-genauth-app-tenant-id'];
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const MINT_KEYS: ReadonlyArray<keyof MintOptions> = ['alg', 'expiresIn', 'issuer', 'audience', 'claims', 'kid', 'key', 'notBefore'];
 const MINT_ALGORITHMS: readonly MintAlgorithm[] = ['RS256', 'HS256', 'ES256', 'PS256', 'EdDSA'];
 
@@ -28,6 +31,9 @@ export interface ResolvedEmulatorOptions {
   signatureClockSkew: number;
   unknownUser: 'not-found' | 'empty';
   deniedRows: 'served' | 'omitted';
+  /** Lower case. */
+  tenantHeaders: readonly string[];
+  nonMemberStatusCode: number;
   port: number;
 }
 
@@ -48,8 +54,27 @@ export function resolveEmulatorOptions(value: unknown): ResolvedEmulatorOptions 
     signatureClockSkew: positiveNumber(input.signatureClockSkew, 'startEmulator.signatureClockSkew', 15 * 60_000, true),
     unknownUser: oneOf(input.unknownUser, ['not-found', 'empty'] as const, 'startEmulator.unknownUser', 'not-found'),
     deniedRows: oneOf(input.deniedRows, ['served', 'omitted'] as const, 'startEmulator.deniedRows', 'served'),
+    tenantHeaders: tenantHeaders(input.tenantHeaders),
+    nonMemberStatusCode: nonMemberStatusCode(input.nonMemberStatusCode),
     port,
   };
+}
+
+/** `tenantHeaders`: a non-empty array of header names, lower-cased (Node lower-cases the names it receives). */
+function tenantHeaders(value: unknown): readonly string[] {
+  if (value === undefined) return DEFAULT_TENANT_HEADERS;
+  if (!Array.isArray(value) || value.length === 0) fail('startEmulator.tenantHeaders', 'must be a non-empty array of header names');
+  return value.map((name: unknown, index) => {
+    if (typeof name !== 'string' || !HEADER_NAME.test(name)) fail(`startEmulator.tenantHeaders[${index}]`, 'must be an HTTP header name');
+    return name.toLowerCase();
+  });
+}
+
+/** `nonMemberStatusCode`: a failure class of GenAuth's envelope (400 to 699), never 200. */
+function nonMemberStatusCode(value: unknown): number {
+  if (value === undefined) return 403;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 400 || value > 699) fail('startEmulator.nonMemberStatusCode', 'must be an integer from 400 to 699');
+  return value;
 }
 
 /** A finite number, or `null` where the option allows leaving the claim out. */

@@ -40,15 +40,16 @@ export function announcingStore(store: TenantStore, emit: Emit, userPoolId: stri
 
   return {
     ...store,
-    putUserGrants(userId: string, input: GrantInput[], namespace = DEFAULT_NAMESPACE, replace = true): void {
-      const before = replace ? store.directCodes(userId, namespace) : [];
-      store.putUserGrants(userId, input, namespace, replace);
+    // A tenant's grants announce the same events as the pool's (whether GenAuth's name the tenant is not documented).
+    putUserGrants(userId: string, input: GrantInput[], namespace = DEFAULT_NAMESPACE, replace = true, tenant?: string): void {
+      const before = replace ? store.directCodes(userId, namespace, tenant) : [];
+      store.putUserGrants(userId, input, namespace, replace, tenant);
       replaced(userId, namespace, before, codesOf(input));
     },
-    putRawUserGrants(userId: string, entries: readonly unknown[], namespace = DEFAULT_NAMESPACE): void {
-      const before = store.directCodes(userId, namespace);
-      store.putRawUserGrants(userId, entries, namespace);
-      replaced(userId, namespace, before, store.directCodes(userId, namespace));
+    putRawUserGrants(userId: string, entries: readonly unknown[], namespace = DEFAULT_NAMESPACE, tenant?: string): void {
+      const before = store.directCodes(userId, namespace, tenant);
+      store.putRawUserGrants(userId, entries, namespace, tenant);
+      replaced(userId, namespace, before, store.directCodes(userId, namespace, tenant));
     },
     authorizeResources(list: unknown, namespace = DEFAULT_NAMESPACE): void {
       store.authorizeResources(list, namespace);
@@ -56,9 +57,9 @@ export function announcingStore(store: TenantStore, emit: Emit, userPoolId: stri
         grantEvent('permission:add', [...new Set(item.resources.map((resource) => resource.code))], item.targetType, [...item.targetIdentifiers], namespace);
       }
     },
-    addUser(userId: string): void {
+    addUser(userId: string, tenant?: string): void {
       const known = store.hasUser(userId);
-      store.addUser(userId);
+      store.addUser(userId, tenant);
       if (!known) emit('user:created', user(userId, 'Activated'));
     },
     assignRole(userId: string, roleCode: string, namespace = DEFAULT_NAMESPACE): void {

@@ -1,8 +1,12 @@
 import type { AuthorizedResource } from '../wire.js';
 import { DEFAULT_NAMESPACE, TARGET_TYPES, TenantError, fill, isNonEmptyString, resourceDefinition, validateItems, type Row } from './store-input.js';
+import { createTenantGrants } from './store-tenants.js';
 import type { GrantInput, ResourceDefinition, TargetType } from './types.js';
 
 export { TenantError } from './store-input.js';
+
+/** `userResources`' answer for a user of the pool who is not a member of the tenant asked for. */
+export const NOT_A_MEMBER: unique symbol = Symbol('not a member of the tenant');
 
 /**
  * The emulated tenant: namespaces, resource definitions, grants per principal (user, role, group,
@@ -32,8 +36,10 @@ export function createTenantStore() {
   const groups = new Map<string, Set<string>>(); // userId -> group codes
   const departments = new Map<string, Set<string>>(); // userId -> department ids
   const rawGrants = new Map<string, Map<string, unknown[]>>(); // namespace -> userId -> entries served verbatim
+  const tenants = createTenantGrants();
 
   function clearGrants(): void {
+    tenants.clear();
     grants.clear();
     rawGrants.clear();
     targets.clear();
@@ -85,34 +91,40 @@ export function createTenantStore() {
   }
 
   return {
-    /** Replace (or with `replace` false, extend) a user's direct grants in a namespace. */
-    putUserGrants(userId: string, input: GrantInput[], namespace = DEFAULT_NAMESPACE, replace = true): void {
+    /** Replace (or with `replace` false, extend) a user's direct grants in a namespace (inside `tenant`, when given: a member then). */
+    putUserGrants(userId: string, input: GrantInput[], namespace = DEFAULT_NAMESPACE, replace = true, tenant?: string): void {
       namespaces.add(namespace);
       know('USER', userId);
+      if (tenant !== undefined) return tenants.put(tenant, userId, input.map(fill), namespace, replace);
       const key = targetKey('USER', userId);
       setRows(namespace, key, [...(replace ? [] : rowsOf(namespace, key)), ...input.map(fill)]);
     },
 
     /** Entries served verbatim after the user's filled grants (no defaults, no dedupe): hostile-input tests. */
-    putRawUserGrants(userId: string, entries: readonly unknown[], namespace = DEFAULT_NAMESPACE): void {
+    putRawUserGrants(userId: string, entries: readonly unknown[], namespace = DEFAULT_NAMESPACE, tenant?: string): void {
       namespaces.add(namespace);
       know('USER', userId);
+      if (tenant !== undefined) return tenants.putRaw(tenant, userId, entries, namespace);
       let byUser = rawGrants.get(namespace);
       if (!byUser) rawGrants.set(namespace, (byUser = new Map()));
       byUser.set(userId, [...entries]);
     },
 
-    addUser(userId: string): void {
+    /** Makes a user known to the pool (and a member of `tenant`, when given). */
+    addUser(userId: string, tenant?: string): void {
       know('USER', userId);
+      if (tenant !== undefined) tenants.join(tenant, userId);
     },
 
     /** Whether GenAuth knows the user (seeded, and not deleted). */
     hasUser: (userId: string) => targets.has(targetKey('USER', userId)),
 
     /** The codes of a user's direct grants in a namespace (raw entries included where they name one). */
-    directCodes(userId: string, namespace = DEFAULT_NAMESPACE): string[] {
-      const raw = (rawGrants.get(namespace)?.get(userId) ?? []).map((entry) => (entry as { resourceCode?: unknown } | null)?.resourceCode);
-      return [...new Set([...rowsOf(namespace, targetKey('USER', userId)).map((row) => row.resourceCode), ...raw.filter(isNonEmptyString)])];
+    directCodes(userId: string, namespace = DEFAULT_NAMESPACE, tenant?: string): string[] {
+      const rawEntries = tenant === undefined ? rawGrants.get(namespace)?.get(userId) ?? [] : tenants.raw(tenant, userId, namespace);
+      const rows = tenant === undefined ? rowsOf(namespace, targetKey('USER', userId)) : tenants.rows(tenant, userId, namespace);
+      const raw = rawEntries.map((entry) => (entry as { resourceCode?: unknown } | null)?.resourceCode);
+      return [...new Set([...rows.map((row) => row.resourceCode), ...raw.filter(isNonEmptyString)])];
     },
 
     /** Forgets a user: direct grants, raw entries, memberships; the user is unknown again. */
@@ -121,6 +133,7 @@ export function createTenantStore() {
       targets.delete(key);
       for (const byTarget of grants.values()) byTarget.delete(key);
       for (const byUser of rawGrants.values()) byUser.delete(userId);
+      tenants.forgetUser(userId);
       roles.delete(userId);
       groups.delete(userId);
       departments.delete(userId);
@@ -201,16 +214,25 @@ export function createTenantStore() {
       }
     },
 
-    /** `get-user-authorized-resources`: direct ∪ role ∪ group ∪ department grants; `undefined` for an unknown user; throws for an unknown namespace. */
-    userResources(userId: string, namespace = DEFAULT_NAMESPACE, resourceType?: string): AuthorizedResource[] | undefined {
+    /**
+     * `get-user-authorized-resources`: direct ∪ role ∪ group ∪ department grants, or within `tenant` the
+     * grants seeded into it; `undefined` for a user unknown to the pool, {@link NOT_A_MEMBER} for one
+     * outside the tenant; throws for an unknown namespace.
+     */
+    userResources(userId: string, namespace = DEFAULT_NAMESPACE, resourceType?: string, tenant?: string): AuthorizedResource[] | typeof NOT_A_MEMBER | undefined {
       requireNamespace(namespace); // before the user, as get-authorized-resources checks it
       if (!targets.has(targetKey('USER', userId))) return undefined;
-      const rows = [...rowsOf(namespace, targetKey('USER', userId))];
-      for (const role of roles.get(userId)?.get(namespace) ?? []) rows.push(...rowsOf(namespace, targetKey('ROLE', role)));
-      for (const group of groups.get(userId) ?? []) rows.push(...rowsOf(namespace, targetKey('GROUP', group)));
-      for (const department of departments.get(userId) ?? []) rows.push(...rowsOf(namespace, targetKey('DEPARTMENT', department)));
-      const list: unknown[] = union(namespace, rows);
-      list.push(...(rawGrants.get(namespace)?.get(userId) ?? []));
+      let list: unknown[];
+      if (tenant !== undefined) {
+        if (!tenants.isMember(tenant, userId)) return NOT_A_MEMBER;
+        list = [...union(namespace, tenants.rows(tenant, userId, namespace)), ...tenants.raw(tenant, userId, namespace)];
+      } else {
+        const rows = [...rowsOf(namespace, targetKey('USER', userId))];
+        for (const role of roles.get(userId)?.get(namespace) ?? []) rows.push(...rowsOf(namespace, targetKey('ROLE', role)));
+        for (const group of groups.get(userId) ?? []) rows.push(...rowsOf(namespace, targetKey('GROUP', group)));
+        for (const department of departments.get(userId) ?? []) rows.push(...rowsOf(namespace, targetKey('DEPARTMENT', department)));
+        list = [...union(namespace, rows), ...(rawGrants.get(namespace)?.get(userId) ?? [])];
+      }
       const typed = (grant: unknown) => typeof grant === 'object' && grant !== null && (grant as { resourceType?: unknown }).resourceType === resourceType;
       return (resourceType ? list.filter(typed) : list) as AuthorizedResource[];
     },

@@ -35,6 +35,21 @@ export interface EmulatorOptions {
    * @default 'served'
    */
   deniedRows?: 'served' | 'omitted';
+  /**
+   * The request headers read as the tenant of a call (names in any case). GenAuth does not document which
+   * one it reads: its SDKs send `x-authing-tenant-id` (Java), `x-authing-app-tenant-id` (Go), and their
+   * `x-genauth-` twins. A header not listed is ignored, as a server that does not read it would: the
+   * user pool's grants are answered. Two listed headers (or one sent twice) naming two tenants are
+   * refused (body 400), never one of them picked. Narrow it to the one your GenAuth reads.
+   * @default ['x-authing-tenant-id', 'x-authing-app-tenant-id', 'x-genauth-tenant-id', 'x-genauth-app-tenant-id']
+   */
+  tenantHeaders?: readonly string[];
+  /**
+   * The body `statusCode` of apiCode 2120008 ("user disabled or not a member of this tenant"), answered to
+   * `get-user-authorized-resources` for a user of the pool outside the tenant named. GenAuth's error-code
+   * page lists the apiCode without its statusCode. @default 403
+   */
+  nonMemberStatusCode?: number;
   /** @default 0 (any free port); the host is always 127.0.0.1 */
   port?: number;
 }
@@ -114,6 +129,8 @@ export interface EmulatorCall {
   fault?: Fault['kind'];
   /** Scheme the request authenticated with (set when the API checked it). */
   auth?: 'token' | 'signature';
+  /** The tenant the request named in a header of `tenantHeaders` (set when the API checked it). */
+  tenant?: string;
   /** `x-authing-signature-nonce` / `x-genauth-signature-nonce`, when sent (recorded on arrival). */
   nonce?: string;
 }
@@ -165,6 +182,21 @@ export interface NamespaceOption {
   namespace?: string;
 }
 
+/** Options of the helpers that seed a user's own grants: the namespace, and the tenant they are seeded in. */
+export interface GrantScopeOption extends NamespaceOption {
+  /**
+   * Seed inside this tenant of the pool: the user becomes its member, and a call naming the tenant in a
+   * tenant header (see `tenantHeaders`) is answered these grants, never the pool's. @default none (the pool's own grants)
+   */
+  tenant?: string;
+}
+
+/** Option of `addUser`. */
+export interface TenantOption {
+  /** Make the user a member of this tenant too (an empty list there rather than apiCode 2120008). */
+  tenant?: string;
+}
+
 /** A running GenAuth emulator: management API + OIDC keys on 127.0.0.1, with scripted grants and faults. */
 export interface GenAuthEmulator {
   /** `http://127.0.0.1:PORT`, the management API host. */
@@ -182,20 +214,21 @@ export interface GenAuthEmulator {
    *  resourceType 'DATA', effect 'ALLOW' (a convenience of the test kit: GenAuth marks `effect` required,
    *  and the guard denies a grant without one), apiIdentifier null, description '', condition []. A string
    *  `actions` is served verbatim (to exercise the JSON-string form). `[]` seeds a user with no grants.
-   *  Role, group and department grants of the user are kept. */
-  setGrants(userId: string, grants: GrantInput[], options?: NamespaceOption): void;
+   *  Role, group and department grants of the user are kept. With `{ tenant }`, the user's grants inside
+   *  that tenant (the user becomes its member); the pool's own grants are kept. */
+  setGrants(userId: string, grants: GrantInput[], options?: GrantScopeOption): void;
   /** Serve these entries verbatim in the user's `get-user-authorized-resources` list (after the filled
    *  grants; nothing defaulted, checked or deduplicated), replacing earlier raw entries of the user. For
    *  testing hostile or unusual shapes: a missing `effect`, `condition` as one object, an unknown type. */
-  setRawGrants(userId: string, entries: readonly unknown[], options?: NamespaceOption): void;
+  setRawGrants(userId: string, entries: readonly unknown[], options?: GrantScopeOption): void;
   /** Append direct grants of a user in a namespace (default 'default'), filled like {@link setGrants}. */
-  addGrants(userId: string, grants: GrantInput[], options?: NamespaceOption): void;
+  addGrants(userId: string, grants: GrantInput[], options?: GrantScopeOption): void;
   /** Forget all grants and memberships; every user becomes unknown again. Resources and namespaces stay. */
   clearGrants(): void;
   /** Forget everything seeded: grants, memberships, resources, namespaces (back to 'default' only). */
   reset(): void;
-  /** Make a user known (an empty grant list rather than "user not found"). */
-  addUser(userId: string): void;
+  /** Make a user known (an empty grant list rather than "user not found"); with `{ tenant }` a member of it too. */
+  addUser(userId: string, options?: TenantOption): void;
   /** Give a user a role (role codes live in a namespace, default 'default'). */
   assignRole(userId: string, roleCode: string, options?: NamespaceOption): void;
   /** Put a user in a group (group codes are pool-wide). */

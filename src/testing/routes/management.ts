@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Authenticator } from '../auth.js';
 import { TOO_LARGE, readJson } from '../http.js';
-import { TenantError, type TenantStore } from '../store.js';
+import { NOT_A_MEMBER, TenantError, type TenantStore } from '../store.js';
+import { requestTenant } from '../tenant-header.js';
 import type { Body, EmulatorCall, WebhookSubscription } from '../types.js';
 import { RESOURCE_TYPES, type UserIdType } from '../../wire.js';
 
@@ -24,11 +25,15 @@ export interface ManagementDeps {
   unknownUser: 'not-found' | 'empty';
   /** Whether `get-user-authorized-resources` lists DENY rows (undocumented, so an option). */
   deniedRows: 'served' | 'omitted';
+  /** Headers read as the call's tenant (lower case). */
+  tenantHeaders: readonly string[];
+  /** Body statusCode of apiCode 2120008 (not a member of the tenant). */
+  nonMemberStatusCode: number;
   /** `create-webhook`: subscribes, or throws a TypeError for a bad subscription. */
   addWebhook: (subscription: WebhookSubscription) => void;
 }
 
-type Handler = (input: { query: ApiRequest['query']; body: Record<string, unknown> }) => Body | Promise<Body>;
+type Handler = (input: { query: ApiRequest['query']; body: Record<string, unknown>; tenant: string | undefined }) => Body | Promise<Body>;
 
 const text = (value: string | string[] | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
 const ok = (data: unknown): Body => ({ statusCode: 200, message: '', data });
@@ -83,9 +88,12 @@ function guarded(run: () => Body): Body {
 const denies = (grant: unknown): boolean => typeof grant === 'object' && grant !== null && (grant as { effect?: unknown }).effect === 'DENY';
 
 /** Builds the route table; `handle` answers a body for a known route, or `undefined` for an unknown one. */
-export function createManagementRoutes({ store, auth, unknownUser, deniedRows, addWebhook }: ManagementDeps) {
+export function createManagementRoutes({ store, auth, unknownUser, deniedRows, tenantHeaders, nonMemberStatusCode, addWebhook }: ManagementDeps) {
+  // apiCode 2120008 of GenAuth's error-code page: "用户已停用或不是此租户成员" (user disabled or not a member of this tenant).
+  const notAMember: Body = { statusCode: nonMemberStatusCode, apiCode: 2120008, message: '用户已停用或不是此租户成员' };
   const routes: Record<string, Handler> = {
-    'GET /api/v3/get-user-authorized-resources': ({ query }) => {
+    // Within a tenant: the grants seeded into it; the other routes read the pool whatever the tenant.
+    'GET /api/v3/get-user-authorized-resources': ({ query, tenant }) => {
       const list = listed(query, ['userId', 'userIdType', 'namespace', 'resourceType']);
       if (list !== undefined) return list;
       const userId = text(query.userId);
@@ -93,8 +101,9 @@ export function createManagementRoutes({ store, auth, unknownUser, deniedRows, a
       const refused = badEnum(query, 'userIdType', USER_ID_TYPES) ?? badEnum(query, 'resourceType', RESOURCE_TYPE_SET);
       if (refused !== undefined) return refused;
       return guarded(() => {
-        const list = store.userResources(userId, text(query.namespace) || undefined, text(query.resourceType));
+        const list = store.userResources(userId, text(query.namespace) || undefined, text(query.resourceType), tenant);
         if (list === undefined) return unknownUser === 'not-found' ? { statusCode: 404, apiCode: 2004, message: '用户不存在' } : page([]);
+        if (list === NOT_A_MEMBER) return notAMember;
         return page(deniedRows === 'served' ? list : list.filter((grant) => !denies(grant)));
       });
     },
@@ -178,7 +187,10 @@ export function createManagementRoutes({ store, auth, unknownUser, deniedRows, a
       const path = (request.req.url ?? '/').split('?')[0] ?? '/';
       const refused = auth.check({ method: call.method, path, headers: request.headers, data }, call, request.replayed);
       if (refused !== undefined) return { status: 200, body: refused };
-      return { status: 200, body: await handler({ query: request.query, body }) };
+      const named = requestTenant(request.req, tenantHeaders);
+      if ('refused' in named) return { status: 200, body: named.refused };
+      if (named.tenant !== undefined) call.tenant = named.tenant;
+      return { status: 200, body: await handler({ query: request.query, body, tenant: named.tenant }) };
     },
   };
 }
