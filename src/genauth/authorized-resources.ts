@@ -4,7 +4,7 @@ import { GenAuthApiError } from '../errors.js';
 import { tokenCarriedBy, type AuthHeaders } from './auth-headers.js';
 import type { Deadline } from './deadline.js';
 import { hasDuplicateKey } from './duplicate-keys.js';
-import { missingFromList, readEnvelope } from './envelope.js';
+import { NOT_A_TENANT_MEMBER_API_CODE, missingFromList, readEnvelope } from './envelope.js';
 import type { ManagementTokens, UpstreamAnswer } from './management-token.js';
 import type { AuthorizedResource, AuthorizedResourceList, ResourceType, UserIdType } from './types.js';
 
@@ -99,7 +99,7 @@ async function scannedApart(text: string): Promise<boolean> {
 
 /** The grants of an answer, or a GenAuthApiError (never carrying the upstream text). */
 function readAuthorizedResources(call: AuthorizedResourcesCall, answer: UpstreamAnswer, duplicateKeys: boolean | undefined): AuthorizedResource[] {
-  const { data: body } = readEnvelope<AuthorizedResourceList>(answer.status, answer.text, answer.retryAfter, duplicateKeys);
+  const { data: body } = readGrantsEnvelope(answer, duplicateKeys);
   const list = readResourceList(body.list);
   if (list === undefined) throw new GenAuthApiError('bad_envelope');
   // A list shorter than its `totalCount` left grants out, one of which may be a DENY (one object is a list of one).
@@ -107,4 +107,22 @@ function readAuthorizedResources(call: AuthorizedResourcesCall, answer: Upstream
   if (total === undefined || call.acceptPartialLists) return list;
   call.partialList(list.length, total);
   throw new GenAuthApiError('partial_list');
+}
+
+/**
+ * The envelope of a grants answer. A body 401/403 with apiCode 2120008 (the user is disabled or not a
+ * member of genauth.tenantId's tenant) refuses the user, not the credentials: read as one, every such
+ * user's request after a member's replaced the management token (one token request each, and a
+ * credentials warning). It fails closed all the same (a 503, never the pool's grants).
+ */
+function readGrantsEnvelope(answer: UpstreamAnswer, duplicateKeys: boolean | undefined) {
+  try {
+    return readEnvelope<AuthorizedResourceList>(answer.status, answer.text, answer.retryAfter, duplicateKeys);
+  } catch (error) {
+    const refusesUser = error instanceof GenAuthApiError && error.kind === 'credentials' && error.apiCode === NOT_A_TENANT_MEMBER_API_CODE;
+    // An HTTP 401 or 403 is a gateway's refusal of the credentials, whatever the body says.
+    if (!refusesUser || error.httpStatus === 401 || error.httpStatus === 403) throw error;
+    const { httpStatus, envelopeStatus, apiCode, retryAfter } = error;
+    throw new GenAuthApiError('error_envelope', { httpStatus, envelopeStatus, apiCode, retryAfter });
+  }
 }

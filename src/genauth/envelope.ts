@@ -6,6 +6,8 @@ import type { Envelope } from './types.js';
 const CREDENTIAL_API_CODES = new Set([1300, 1301, 1302, 1303, 1304, 1305, 1306]);
 /** apiCode for "user not found". */
 export const USER_NOT_FOUND_API_CODE = 2004;
+/** apiCode for "user disabled or not a member of this tenant" (its statusCode is not documented). */
+export const NOT_A_TENANT_MEMBER_API_CODE = 2120008;
 
 /** Parses `Retry-After` (seconds or HTTP date) into seconds, or undefined. */
 export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
