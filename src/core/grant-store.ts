@@ -141,7 +141,7 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
           prefix: settings.redisPrefix,
           timeout: settings.redisTimeout,
           heartbeat: settings.redisHeartbeat,
-          scope: { userPoolId: genauth.userPoolId, tenantId: genauth.tenantId, namespace: genauth.namespace, userIdType: genauth.userIdType, resourceType: genauth.resourceType },
+          scope: { userPoolId: genauth.userPoolId, tenantId: genauth.tenantId, tenantHeader: genauth.tenantHeader, namespace: genauth.namespace, userIdType: genauth.userIdType, resourceType: genauth.resourceType },
           ttl: settings.ttl,
           maxStale: settings.maxStale,
           maxBytes: genauth.maxResponseBytes,

@@ -1,6 +1,6 @@
 /**
  * The names of the shared tier's keys and channel. Every name carries the prefix and the scope (user
- * pool, tenant, namespace, id type, resource type): two guards whose GenAuth answers may differ
+ * pool, tenant and its header, namespace, id type, resource type): two guards whose GenAuth answers may differ
  * never read each other's entries. A user's keys share one Redis Cluster hash slot (the `{...}` tag),
  * so one script reads or writes both atomically.
  */
@@ -10,6 +10,12 @@ import { createHash } from 'node:crypto';
 export interface TierScope {
   userPoolId: string;
   tenantId: string | undefined;
+  /**
+   * The header `tenantId` is sent in (part of the scope only with a tenant): GenAuth answers the tenant's
+   * grants only if it reads that header, the pool's if it ignores it, so two guards of one tenant id
+   * sending it in two headers may be answered two lists.
+   */
+  tenantHeader?: string | undefined;
   namespace: string;
   userIdType: string;
   resourceType: string | undefined;
@@ -50,7 +56,10 @@ const hash = (text: string) => createHash('sha256').update(text).digest('base64u
 /** The scope as text: readable when short and plain, else `#` and a SHA-256 (no readable scope starts with `#`). */
 export function scopeToken(scope: TierScope): string {
   const parts = [scope.userPoolId, scope.tenantId ?? '', scope.namespace, scope.userIdType, scope.resourceType ?? '*'];
-  const readable = parts.slice(0, 4).every((part) => READABLE_PART.test(part)) ? parts.join(':') : undefined;
+  // A sixth part only with a tenant: the scopes of guards without one (and so their keys) are as they were.
+  if (scope.tenantId !== undefined) parts.push((scope.tenantHeader ?? '').toLowerCase());
+  const named = [...parts.slice(0, 4), ...parts.slice(5)];
+  const readable = named.every((part) => READABLE_PART.test(part)) ? parts.join(':') : undefined;
   return readable !== undefined && readable.length <= READABLE_SCOPE_MAX ? readable : `#${hash(JSON.stringify(parts))}`;
 }
 
