@@ -7,7 +7,7 @@ import type { GuardOptions } from '../options/types.js';
 import type { Command } from './command.js';
 import { checkConnectivity, type ConnectivityProblem } from './connectivity.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
-import { toJson, type Io } from './io.js';
+import { printable, toJson, type Io } from './io.js';
 import { loadModuleExport } from './load-module.js';
 
 /** What `--json` prints. */
@@ -68,9 +68,10 @@ export const checkConfigCommand: Command = {
     }
     if (values.json === true) io.out(toJson(report));
     else {
-      io.out(report.valid ? 'options: valid' : `options: INVALID: ${report.error}`);
+      // The resolver's message quotes the module's own keys.
+      io.out(report.valid ? 'options: valid' : `options: INVALID: ${printable(report.error ?? '')}`);
       if (report.ready !== undefined) io.out(`ready: ${report.ready ? 'yes' : 'no'}`);
-      for (const problem of report.problems ?? []) io.out(`problem (${problem.option}): ${problem.cause}`);
+      for (const problem of report.problems ?? []) io.out(printable(`problem (${problem.option}): ${problem.cause}`));
     }
     return exitCodeOf(report);
   },

@@ -10,7 +10,7 @@ import { stringFlag } from './args.js';
 import type { Command } from './command.js';
 import { ENV } from './env.js';
 import { CommandError, EXIT, UsageError } from './exit-codes.js';
-import { toJson, type Io } from './io.js';
+import { printable, toJson, type Io } from './io.js';
 import { applySeed, checkSeed, SeedError, type Seed } from './seed.js';
 
 /**
@@ -122,7 +122,7 @@ export const emulatorCommand: Command = {
     for (const user of users) tokens[user] = await emulator.mintToken(user);
     const env = emulatorEnv(emulator);
     if (values.json === true) {
-      io.out(JSON.stringify({ url: emulator.url, env, tokens }));
+      io.out(toJson({ url: emulator.url, env, tokens }, 0));
     } else {
       io.out(`GenAuth emulator listening on ${emulator.url}`);
       io.out('');
@@ -131,7 +131,7 @@ export const emulatorCommand: Command = {
       if (users.length > 0) {
         io.out('');
         io.out('# Access tokens (RS256, valid one hour): Authorization: Bearer <token>');
-        for (const user of users) io.out(`${user} ${tokens[user]}`);
+        for (const user of users) io.out(`${printable(user)} ${tokens[user]}`);
       }
     }
     io.progress('serving; press Ctrl+C to stop');

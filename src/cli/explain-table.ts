@@ -1,6 +1,7 @@
 /** The text form of `explain`: the verdict, then one row per grant of the user and what it did. */
 import type { ApiExplanation } from '../policy/explain-api.js';
 import type { Explanation, ExplainedGrant } from '../policy/explain.js';
+import { printable } from './io.js';
 
 function pad(rows: string[][]): string[] {
   const widths: number[] = [];
@@ -23,21 +24,21 @@ function notes(entry: ExplainedGrant): string {
   return list.join('; ');
 }
 
-/** Lines of the explain table. */
+/** Lines of the explain table; GenAuth's values (codes, actions, apiIdentifiers) escaped by {@link printable}. */
 export function explainTable(explanation: Explanation | ApiExplanation): string[] {
   const verdict = explanation.allowed ? 'ALLOWED' : 'DENIED';
   const head =
     'method' in explanation
       ? `${verdict} (${explanation.reason}): ${explanation.method} ${explanation.path || '(invalid target)'}${explanation.action === null ? '' : ` needs ${explanation.action}`}`
       : `${verdict} (${explanation.reason}): ${explanation.resource} needs ${explanation.mode === 'anyOf' ? 'any of' : 'all of'} ${explanation.actions.join(', ')}`;
-  const lines = [head];
-  if (explanation.grant !== undefined) lines.push(`decided by: ${explanation.grant.effect} ${explanation.grant.code}`);
+  const lines = [printable(head)];
+  if (explanation.grant !== undefined) lines.push(printable(`decided by: ${explanation.grant.effect} ${explanation.grant.code}`));
   if (explanation.grants.length === 0) return [...lines, 'the user has no grants'];
   const rows = [['EFFECT', 'CODE', 'TYPE', 'ACTIONS', 'OUTCOME', 'NOTES']];
   for (const entry of explanation.grants) {
     const { grant } = entry;
     const code = grant.apiIdentifier === null ? grant.code : `${grant.code} (${grant.apiIdentifier})`;
-    rows.push([grant.effect, code, grant.type ?? '-', grant.actions.join(',') || '-', entry.outcome, notes(entry)]);
+    rows.push([grant.effect, code, grant.type ?? '-', grant.actions.join(',') || '-', entry.outcome, notes(entry)].map(printable));
   }
   return [...lines, '', ...pad(rows)];
 }

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CommandError, EXIT, UsageError } from './exit-codes.js';
+import { printable } from './io.js';
 
 export interface LoadedModule {
   /** Absolute path. */
@@ -49,10 +50,11 @@ const ENGINE_ERRORS = new Set(['SyntaxError', 'ReferenceError', 'TypeError', 'Ra
  * classes, the guard's option TypeErrors) by its name and message; an engine error about the file's
  * text by its name and line only, since its message quotes that text: `check-config .env` printed
  * `ReferenceError: <the secret> is not defined`, V8's JSON errors quote the file around the mistake.
+ * A message is shown on one line, its control and bidi characters escaped ({@link printable}).
  */
 export function loadFailure(error: unknown, file: string): string {
-  if (!(error instanceof Error)) return typeof error === 'string' ? error : typeof error;
-  if (!ENGINE_ERRORS.has(error.name) || error.message.startsWith('genauth-guard: ')) return `${error.name}: ${error.message}`;
+  if (!(error instanceof Error)) return typeof error === 'string' ? printable(error) : typeof error;
+  if (!ENGINE_ERRORS.has(error.name) || error.message.startsWith('genauth-guard: ')) return printable(`${error.name}: ${error.message}`);
   const stack = typeof error.stack === 'string' ? error.stack : '';
   let line: string | undefined;
   for (const place of [file, pathToFileURL(file).href]) {
@@ -62,7 +64,7 @@ export function loadFailure(error: unknown, file: string): string {
       if (line !== undefined) break;
     }
   }
-  return line === undefined ? error.name : `${error.name} (line ${line})`;
+  return printable(line === undefined ? error.name : `${error.name} (line ${line})`);
 }
 
 /**

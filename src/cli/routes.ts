@@ -3,7 +3,7 @@ import { routeLine } from '../adapters/report/routes.js';
 import type { Command } from './command.js';
 import { CommandError, EXIT, UsageError } from './exit-codes.js';
 import { detectFramework, reportFor } from './frameworks.js';
-import { toJson, type Io } from './io.js';
+import { printable, toJson, type Io } from './io.js';
 import { loadFailure, loadModuleExport } from './load-module.js';
 
 type Loose = Record<string, (...args: unknown[]) => unknown>;
@@ -65,7 +65,7 @@ export const routesCommand: Command = {
       const report = await reportFor(loaded.file, framework, loaded.kind);
       const unguarded = report(app as never);
       if (values.json === true) io.out(toJson({ framework, unguarded }));
-      else for (const route of unguarded) io.out(routeLine(route));
+      else for (const route of unguarded) io.out(printable(routeLine(route)));
       io.progress(unguarded.length === 0 ? `${framework}: every route is guarded` : `${framework}: ${unguarded.length} unguarded route(s)`);
       return unguarded.length === 0 ? EXIT.OK : EXIT.FAILED;
     } finally {
