@@ -49,6 +49,7 @@ export const explainCommand: Command = {
     path: { type: 'string', help: '--path PATH          API mode: the request target (/path?query)' },
     'public-path': { type: 'string', multiple: true, help: "--public-path PATH   API mode: a path of api({ publicPaths }); repeatable" },
     emulator: { type: 'string', help: '--emulator URL       ask a running emulator instead of the tenant in GENAUTH_*' },
+    'max-response-bytes': { type: 'string', help: "--max-response-bytes N  genauth.maxResponseBytes: the most of GenAuth's answer read (default 8 MiB)" },
     json: { type: 'boolean', help: '--json               print the explanation object as JSON' },
   },
   positionals: { min: 0, max: 0 },
@@ -57,14 +58,17 @@ export const explainCommand: Command = {
     'and GENAUTH_NAMESPACE; with --emulator, the emulator\'s defaults fill what is unset. No token is read.',
     '',
     'Exit codes: 0 allowed, 1 denied (or credentials refused, or a set-up mistake such as a namespace the pool',
-    'does not have), 2 usage error, 3 GenAuth unreachable (no connection, a timeout, a 5xx or 429).',
+    'does not have, or an answer past --max-response-bytes), 2 usage error, 3 GenAuth unreachable (no',
+    'connection, a timeout, a 5xx or 429).',
     '',
     'Example: genauth-guard explain --user alice --resource ecs:1 --action ecs:Start',
   ].join('\n'),
   async run(values, _positionals, io: Io) {
     const input = explainInput(values);
     const emulator = stringFlag(values, 'emulator');
-    const genauth = genauthFromEnv(process.env, emulator);
+    const maxResponseBytes = stringFlag(values, 'max-response-bytes');
+    if (maxResponseBytes !== undefined && !/^[1-9]\d*$/.test(maxResponseBytes)) throw new UsageError('--max-response-bytes must be a positive integer (bytes)');
+    const genauth = { ...genauthFromEnv(process.env, emulator), ...(maxResponseBytes === undefined ? {} : { maxResponseBytes: Number(maxResponseBytes) }) };
     let guard: ReturnType<typeof createGuard>;
     try {
       guard = createGuard({ genauth, jwt: unusedJwt(), cache: false, retryAfter: 1, logger: { warn: (message) => io.error(message) } });
@@ -76,7 +80,8 @@ export const explainCommand: Command = {
     io.progress(`loading ${input.userId}'s grants from ${genauth.host === undefined ? 'GenAuth' : shownUrl(genauth.host)}`);
     try {
       const explanation = await guard.explain(input).catch((error: unknown) => {
-        throw upstreamFailure(error, `loading ${input.userId}'s grants`);
+        const limit = { bytes: guard.options.genauth.maxResponseBytes, raise: 'raise it with --max-response-bytes N' };
+        throw upstreamFailure(error, `loading ${input.userId}'s grants`, limit);
       });
       if (values.json === true) io.out(toJson(explanation));
       else for (const line of explainTable(explanation)) io.out(line);

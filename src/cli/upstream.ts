@@ -1,7 +1,7 @@
 /**
- * How a failed call to GenAuth ends the CLI: refused credentials and set-up mistakes GenAuth's answer
- * shows (a wrong namespace, a host that is not its API) are the user's to fix (1), an outage is worth a
- * retry (3), as check-config decides.
+ * How a failed call to GenAuth ends the CLI: refused credentials, set-up mistakes GenAuth's answer
+ * shows (a wrong namespace, a host that is not its API) and an answer past genauth.maxResponseBytes are
+ * the user's to fix (1), an outage is worth a retry (3), as check-config decides.
  */
 import { genauthProblem, isOutageStatus, upstreamStatus } from '../core/setup-problems.js';
 import { GenAuthApiError, isGuardError } from '../errors.js';
@@ -17,14 +17,28 @@ function upstreamCause(error: unknown): GenAuthApiError | undefined {
   return undefined;
 }
 
+/** The command's `genauth.maxResponseBytes`, and how its user raises it (a flag). */
+export interface ResponseLimit {
+  bytes: number;
+  raise: string;
+}
+
 /**
  * A CommandError for a failed GenAuth call, naming only the failure's kind and statuses (never an
  * upstream message, which could echo a credential).
  */
-export function upstreamFailure(error: unknown, what: string): CommandError {
+export function upstreamFailure(error: unknown, what: string, limit: ResponseLimit): CommandError {
   const cause = upstreamCause(error);
   if (cause?.kind === 'credentials') {
     return new CommandError(`${what}: GenAuth refused the credentials (check GENAUTH_USER_POOL_ID, GENAUTH_ACCESS_KEY_ID, GENAUTH_ACCESS_KEY_SECRET)`, EXIT.FAILED);
+  }
+  // A 2xx past the limit is a setting, not an outage: a retry is cut off the same way. (A 5xx or 429
+  // with a long page is still an outage, below.)
+  if (cause?.kind === 'too_large' && (cause.httpStatus === undefined || (cause.httpStatus >= 200 && cause.httpStatus <= 299))) {
+    return new CommandError(
+      `${what}: GenAuth answered more than genauth.maxResponseBytes (${limit.bytes} bytes), and the read was cut off: ${limit.raise} if the user really has that many grants; otherwise check that GENAUTH_HOST is the GenAuth API`,
+      EXIT.FAILED,
+    );
   }
   const problem = genauthProblem(cause);
   // A mistake GenAuth's answer shows, told in our words naming the option (never its text). Transport

@@ -122,6 +122,43 @@ describe('genauth-guard explain', () => {
     expect(stderr).not.toContain('upstream-detail-4e1b');
   });
 
+  it('an answer larger than genauth.maxResponseBytes (an HTTP 200): exit 1 naming the limit and how to raise it, not "could not be reached"', async () => {
+    // A limit setting, not an outage: a retry would be cut off the same way.
+    emulator().fault({ kind: 'respond', status: 200, body: `{"statusCode":200,"data":{"list":[],"pad":"${'x'.repeat(8 * 1024 * 1024)}"}}`, path: RESOURCES });
+    const { code, stdout, stderr } = await runCli(['explain', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read'], tenantEnv());
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    const last = stderr.trim().split('\n').at(-1) ?? '';
+    expect(last).toContain("loading alice's grants: ");
+    expect(last).toContain('genauth.maxResponseBytes (8388608 bytes)');
+    expect(last).toContain('--max-response-bytes');
+    expect(last).not.toContain('could not be reached');
+  });
+
+  it('--max-response-bytes sets the limit: the real answer past it is exit 1 with that limit named; under it, the verdict', async () => {
+    const args = ['explain', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read'];
+    const cut = await runCli([...args, '--max-response-bytes', '256'], tenantEnv());
+    expect(cut.code).toBe(1);
+    expect(cut.stdout).toBe('');
+    expect(cut.stderr).toContain('genauth.maxResponseBytes (256 bytes)');
+    const enough = await runCli([...args, '--max-response-bytes', '65536'], tenantEnv());
+    expect(enough.code).toBe(0);
+    expect(enough.stdout).toMatch(/^ALLOWED/m);
+    for (const bad of ['0', '-1', '1.5', 'lots']) {
+      const usage = await runCli([...args, `--max-response-bytes=${bad}`], tenantEnv());
+      expect(usage.code).toBe(2);
+      expect(usage.stderr).toContain('--max-response-bytes must be a positive integer');
+    }
+  });
+
+  it('a 503 with a body past the limit is still an outage: exit 3', async () => {
+    emulator().fault({ kind: 'respond', status: 503, body: 'x'.repeat(8 * 1024 * 1024 + 1), path: RESOURCES });
+    const { code, stderr } = await runCli(['explain', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read'], tenantEnv());
+    expect(code).toBe(3);
+    expect(stderr).toContain('could not be reached (too_large, HTTP 503)');
+    expect(stderr).not.toContain('maxResponseBytes');
+  });
+
   it('nothing listening: exit 3', async () => {
     const { code, stderr } = await runCli(['explain', '--emulator', 'http://127.0.0.1:9', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read']);
     expect(code).toBe(3);
