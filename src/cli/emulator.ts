@@ -11,7 +11,7 @@ import type { Command } from './command.js';
 import { ENV } from './env.js';
 import { CommandError, EXIT, UsageError } from './exit-codes.js';
 import { printable, toJson, type Io } from './io.js';
-import { applySeed, checkSeed, SeedError, type Seed } from './seed.js';
+import { applySeed, checkSeed, SeedError, seedUserIds, type Seed } from './seed.js';
 
 /**
  * Where JSON.parse stopped, as ` (line L, column C)`, when its message gives a position; else ''.
@@ -117,7 +117,7 @@ export const emulatorCommand: Command = {
       if (error instanceof SeedError) throw new CommandError(`${seedPath}: ${error.message}`, EXIT.FAILED);
       throw error;
     }
-    const users = (seed.users ?? []).map((u) => u.id);
+    const users = seedUserIds(seed);
     const tokens: Record<string, string> = {};
     for (const user of users) tokens[user] = await emulator.mintToken(user);
     const env = emulatorEnv(emulator);

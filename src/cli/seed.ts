@@ -10,6 +10,12 @@ export interface SeedUser {
   id: string;
   /** Namespace of `grants` and `roles`. @default 'default' */
   namespace?: string;
+  /**
+   * A tenant of the pool: the user is made its member and `grants` are seeded inside it (no roles,
+   * groups or departments: a tenant answers its own grants only). The same id may have an entry
+   * without a tenant (the pool's grants) and one per tenant. @default none (the pool)
+   */
+  tenant?: string;
   grants?: GrantInput[];
   roles?: string[];
   groups?: string[];
@@ -99,11 +105,18 @@ function grant(value: unknown, path: string): void {
 }
 
 function user(value: unknown, path: string): void {
-  const u = object(value, path, ['id', 'namespace', 'grants', 'roles', 'groups', 'departments'], ['id']);
+  const u = object(value, path, ['id', 'namespace', 'tenant', 'grants', 'roles', 'groups', 'departments'], ['id']);
   string(u.id, `${path}.id`);
   optionalString(u.namespace, `${path}.namespace`);
+  optionalString(u.tenant, `${path}.tenant`);
   list(u.grants, `${path}.grants`, grant);
-  for (const key of ['roles', 'groups', 'departments']) list(u[key], `${path}.${key}`, string);
+  for (const key of ['roles', 'groups', 'departments']) {
+    list(u[key], `${path}.${key}`, string);
+    // The emulator answers a tenant's own grants only, as GenAuth does: memberships there would grant nothing.
+    if (u.tenant !== undefined && u[key] !== undefined) {
+      throw new SeedError(`${path}.${key}`, `is not read inside a tenant (a tenant answers its own grants only): put ${key} on the user's entry without "tenant"`);
+    }
+  }
 }
 
 function resource(value: unknown, path: string): void {
@@ -143,10 +156,12 @@ export function checkSeed(value: unknown): Seed {
   list(seed.resources, '$.resources', resource);
   list(seed.users, '$.users', user);
   list(seed.authorizations, '$.authorizations', authorization);
-  const ids = new Set<string>();
+  // One entry per user in the pool and per tenant: a second would replace the first's grants.
+  const entries = new Set<string>();
   (seed.users as SeedUser[] | undefined)?.forEach((u, i) => {
-    if (ids.has(u.id)) throw new SeedError(`$.users[${i}].id`, `repeats "${u.id}"`);
-    ids.add(u.id);
+    const key = JSON.stringify([u.id, u.tenant ?? null]);
+    if (entries.has(key)) throw new SeedError(`$.users[${i}].id`, `repeats "${u.id}"${u.tenant === undefined ? '' : ` in tenant "${u.tenant}"`}`);
+    entries.add(key);
   });
   const { $schema: _schema, ...rest } = seed;
   return rest as Seed;
@@ -162,16 +177,22 @@ function at(path: string, apply: () => void): void {
   }
 }
 
+/** The seeded users' ids, each once, in the order of the file (a user may have an entry per tenant). */
+export function seedUserIds(seed: Seed): string[] {
+  return [...new Set((seed.users ?? []).map((u) => u.id))];
+}
+
 /** Seeds the emulator: namespaces, resources, users (grants and memberships), then authorizations. */
 export function applySeed(emulator: GenAuthEmulator, seed: Seed): void {
   seed.namespaces?.forEach((code, i) => at(`$.namespaces[${i}]`, () => emulator.createNamespace(code)));
   seed.resources?.forEach((definition, i) => at(`$.resources[${i}]`, () => emulator.createResource(definition)));
   seed.users?.forEach((u, i) => {
-    const options = u.namespace === undefined ? undefined : { namespace: u.namespace };
+    const namespace = u.namespace === undefined ? {} : { namespace: u.namespace };
+    const tenant = u.tenant === undefined ? {} : { tenant: u.tenant };
     at(`$.users[${i}]`, () => {
-      emulator.addUser(u.id);
-      if (u.grants !== undefined) emulator.setGrants(u.id, u.grants, options);
-      for (const role of u.roles ?? []) emulator.assignRole(u.id, role, options);
+      emulator.addUser(u.id, tenant);
+      if (u.grants !== undefined) emulator.setGrants(u.id, u.grants, { ...namespace, ...tenant });
+      for (const role of u.roles ?? []) emulator.assignRole(u.id, role, namespace);
       for (const group of u.groups ?? []) emulator.addToGroup(u.id, group);
       for (const department of u.departments ?? []) emulator.addToDepartment(u.id, department);
     });

@@ -68,6 +68,41 @@ describe('genauth-guard emulator --seed', () => {
     await expect(fetch(`${ready.url}/oidc/.well-known/jwks.json`)).rejects.toThrow();
   });
 
+  it('tenant entries: a guard with genauth.tenantId reads the tenant\'s grants, one without the pool\'s; a token per user once', async () => {
+    const file = seedFile({
+      users: [
+        { id: 'alice', grants: [{ resourceCode: 'reports', actions: ['reports:Read'] }] },
+        { id: 'alice', tenant: 'acme', grants: [{ resourceCode: 'invoices', actions: ['invoices:Read'] }] },
+        { id: 'dave', tenant: 'acme' },
+      ],
+    });
+    running = await startCli(['emulator', '--seed', file, '--json']);
+    const ready = JSON.parse(running.firstLine) as Ready;
+    expect(Object.keys(ready.tokens)).toEqual(['alice', 'dave']);
+    const { env } = ready;
+    const guardOf = (tenantId?: string) =>
+      createGuard({
+        genauth: { host: env.GENAUTH_HOST, userPoolId: env.GENAUTH_USER_POOL_ID!, accessKeySecret: env.GENAUTH_ACCESS_KEY_SECRET!, ...(tenantId === undefined ? {} : { tenantId }) },
+        jwt: { jwksUri: env.GENAUTH_JWKS_URI!, issuer: env.GENAUTH_ISSUER, audience: env.GENAUTH_AUDIENCE, algorithms: ['RS256'] },
+        cache: false,
+      });
+    const pool = guardOf();
+    const acme = guardOf('acme');
+    try {
+      expect((await pool.check({ userId: 'alice', resource: 'reports', action: 'reports:Read' })).allowed).toBe(true);
+      expect((await pool.check({ userId: 'alice', resource: 'invoices', action: 'invoices:Read' })).allowed).toBe(false);
+      expect((await acme.check({ userId: 'alice', resource: 'invoices', action: 'invoices:Read' })).allowed).toBe(true);
+      expect((await acme.check({ userId: 'alice', resource: 'reports', action: 'reports:Read' })).allowed).toBe(false);
+      // A member with no grants: denied (an empty list), not GenAuth's "not a member" (a 503).
+      expect((await acme.check({ userId: 'dave', resource: 'invoices', action: 'invoices:Read' })).allowed).toBe(false);
+    } finally {
+      await pool.close();
+      await acme.close();
+    }
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+  });
+
   it('text: the URL, the env lines and the tokens; SIGINT stops it with exit 0', async () => {
     running = await startCli(['emulator', '--seed', EXAMPLE]);
     expect(running.firstLine).toMatch(/^GenAuth emulator listening on http:\/\/127\.0\.0\.1:\d+$/);

@@ -32,6 +32,9 @@ const BAD: Array<[string, unknown, string]> = [
   ['a misspelt grant field', { users: [{ id: 'a', grants: [{ resourceCode: 'r', actions: ['x'], efect: 'DENY' }] }] }, '$.users[0].grants[0].efect'],
   ['a condition without value', { users: [{ id: 'a', grants: [{ resourceCode: 'r', actions: ['x'], condition: [{ param: 'SourceIp', operator: 'IpAddress' }] }] }] }, '$.users[0].grants[0].condition[0].value'],
   ['a role that is not a string', { users: [{ id: 'a', roles: [1] }] }, '$.users[0].roles[0]'],
+  ['an empty tenant', { users: [{ id: 'a', tenant: '' }] }, '$.users[0].tenant'],
+  ['a tenant that is not a string', { users: [{ id: 'a', tenant: ['acme'] }] }, '$.users[0].tenant'],
+  ['a misspelt tenant field', { users: [{ id: 'a', tenantId: 'acme' }] }, '$.users[0].tenantId'],
   ['a resource without type', { resources: [{ code: 'ecs' }] }, '$.resources[0].type'],
   ['an action without name', { resources: [{ code: 'ecs', type: 'API', actions: [{ description: 'x' }] }] }, '$.resources[0].actions[0].name'],
   ['an unknown target type', { authorizations: [{ targetType: 'TEAM', targetIdentifiers: ['t'], resources: [{ code: 'c', actions: [], resourceType: 'DATA' }] }] }, '$.authorizations[0].targetType'],
@@ -64,5 +67,23 @@ describe('the seed file: docs/seed.schema.json and the CLI agree', () => {
 
   it('repeated user ids are refused (beyond what the schema can say)', () => {
     expect(cliPath({ users: [{ id: 'a' }, { id: 'a' }] })).toBe('$.users[1].id');
+    expect(cliPath({ users: [{ id: 'a', tenant: 'acme' }, { id: 'a', tenant: 'acme' }] })).toBe('$.users[1].id');
+  });
+
+  it('tenants: a user\'s entry in a tenant (grants there, or membership alone) beside the pool\'s, accepted by both', () => {
+    const seed = {
+      users: [
+        { id: 'alice', grants: [{ resourceCode: 'reports', actions: ['reports:Read'] }] },
+        { id: 'alice', tenant: 'acme', namespace: 'default', grants: [{ resourceCode: 'invoices', actions: ['invoices:Read'] }] },
+        { id: 'alice', tenant: 'globex' },
+        { id: 'dave', tenant: 'acme' },
+      ],
+    };
+    expect(schemaErrors(schema, seed)).toEqual([]);
+    expect(cliPath(seed)).toBeUndefined();
+  });
+
+  it.each(['roles', 'groups', 'departments'])('%s in a tenant\'s entry are refused: a tenant answers its own grants only (beyond what the schema can say)', (key) => {
+    expect(() => checkSeed({ users: [{ id: 'a', tenant: 'acme', [key]: ['x'] }] })).toThrow(`$.users[0].${key} is not read inside a tenant`);
   });
 });
