@@ -7,7 +7,7 @@
  */
 import { createGuard } from '../core/guard.js';
 import { GuardNotReadyError, type ReadinessReason } from '../core/readiness.js';
-import { genauthProblem, isOutageStatus, upstreamStatus } from '../core/setup-problems.js';
+import { genauthProblem, isOutage, isOutageStatus, upstreamStatus } from '../core/setup-problems.js';
 import { GenAuthApiError } from '../errors.js';
 import type { GuardOptions } from '../options/types.js';
 import { shownUrl, type Io } from './io.js';
@@ -36,28 +36,15 @@ async function keySourceStatus(options: GuardOptions, option: string): Promise<n
 }
 
 /**
- * Whether a problem is an outage rather than a mistake, by its kind and the status it carries (never
- * by its cause's words). Transport failures are outages; for a status, 5xx and 429 are. Every other
- * kind is an answer to fix something by: refused credentials, a management token of another user pool
- * than `genauth.userPoolId` (`pool_mismatch`), a wrong path, a key source answering
- * what is not a usable key set (not JSON, not a key set or discovery document, more than
- * `jwt.jwks.maxResponseBytes`), a mismatched issuer or audience, Redis.
+ * Whether a problem is an outage rather than a mistake: {@link isOutage}, explain's rule too. A key
+ * source's status problem without its status is asked again here (the key source answers it now).
  */
 async function isTransient(problem: ReadinessReason, options: GuardOptions): Promise<boolean> {
-  switch (problem.kind) {
-    case 'unreachable':
-    case 'timeout':
-      return true;
-    case 'key_source_status': {
-      const status = problem.status ?? (await keySourceStatus(options, problem.option));
-      return status !== undefined && isOutageStatus(status);
-    }
-    case 'upstream':
-      // No status: no answer came (a network failure, a timeout), passing trouble.
-      return problem.status === undefined || isOutageStatus(problem.status);
-    default:
-      return false;
+  if (problem.kind === 'key_source_status' && problem.status === undefined) {
+    const status = await keySourceStatus(options, problem.option);
+    return status !== undefined && isOutageStatus(status);
   }
+  return isOutage(problem);
 }
 
 /** The GenAuthApiError under a guard's refusal. */

@@ -3,7 +3,7 @@
  * shows (a wrong namespace, a host that is not its API) and an answer past genauth.maxResponseBytes are
  * the user's to fix (1), an outage is worth a retry (3), as check-config decides.
  */
-import { genauthProblem, isOutageStatus, upstreamStatus } from '../core/setup-problems.js';
+import { genauthProblem, isOutage, isOutageStatus, upstreamStatus } from '../core/setup-problems.js';
 import { GenAuthApiError, isGuardError } from '../errors.js';
 import { CommandError, EXIT } from './exit-codes.js';
 
@@ -41,9 +41,9 @@ export function upstreamFailure(error: unknown, what: string, limit: ResponseLim
     );
   }
   const problem = genauthProblem(cause);
-  // A mistake GenAuth's answer shows, told in our words naming the option (never its text). Transport
-  // trouble (refused connection, timeout) and a 5xx or 429 stay outages.
-  if (problem !== undefined && problem.kind !== 'unreachable' && problem.kind !== 'timeout' && !(problem.status !== undefined && isOutageStatus(problem.status))) {
+  // A mistake GenAuth's answer shows, told in our words naming the option (never its text). Outages
+  // (transport trouble, a 5xx or 429, no answer at all) are check-config's too: isOutage.
+  if (problem !== undefined && !isOutage(problem)) {
     return new CommandError(`${what}: ${problem.cause}`, EXIT.FAILED);
   }
   if (cause !== undefined) {

@@ -176,6 +176,30 @@ export function isOutageStatus(status: number): boolean {
   return status >= 500 || status === 429;
 }
 
+/**
+ * Whether a problem is an outage (worth a retry: the CLI's exit 3) rather than a mistake to fix (1), by
+ * its kind and the status it carries, never by its cause's words. Transport failures are outages; so
+ * are a 5xx and a 429, and an `upstream` problem without a status (no answer came: a dropped
+ * connection). Every other kind is an answer to fix something by: refused credentials, a management
+ * token of another user pool than `genauth.userPoolId` (`pool_mismatch`), a wrong namespace, host or
+ * path, TLS, a key source answering what is not a usable key set (not JSON, not a key set or discovery
+ * document, more than `jwt.jwks.maxResponseBytes`), a mismatched issuer or audience, Redis. A
+ * `key_source_status` without its status is no known outage here (check-config asks the key source again).
+ */
+export function isOutage(problem: SetupProblem): boolean {
+  switch (problem.kind) {
+    case 'unreachable':
+    case 'timeout':
+      return true;
+    case 'upstream':
+      return problem.status === undefined || isOutageStatus(problem.status);
+    case 'key_source_status':
+      return problem.status !== undefined && isOutageStatus(problem.status);
+    default:
+      return false;
+  }
+}
+
 /** Why a GenAuth call failed, when a set-up mistake explains it; undefined for passing trouble (5xx, 429, a user unknown). */
 export function genauthProblem(error: unknown): SetupProblem | undefined {
   if (!(error instanceof GenAuthApiError)) return undefined;

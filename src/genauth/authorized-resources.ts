@@ -101,7 +101,8 @@ async function scannedApart(text: string): Promise<boolean> {
 function readAuthorizedResources(call: AuthorizedResourcesCall, answer: UpstreamAnswer, duplicateKeys: boolean | undefined): AuthorizedResource[] {
   const { data: body } = readGrantsEnvelope(answer, duplicateKeys);
   const list = readResourceList(body.list);
-  if (list === undefined) throw new GenAuthApiError('bad_envelope');
+  // With the answer's statuses: a problem without one means no answer came (an outage), and this is an answer.
+  if (list === undefined) throw new GenAuthApiError('bad_envelope', { httpStatus: answer.status, envelopeStatus: 200 });
   // A list shorter than its `totalCount` left grants out, one of which may be a DENY (one object is a list of one).
   const total = missingFromList(list.length, body.totalCount);
   if (total === undefined || call.acceptPartialLists) return list;

@@ -105,7 +105,8 @@ export function createManagementTokens(options: ManagementTokensOptions): Manage
     const { data } = readTokenEnvelope(answer);
     // Sent as `Bearer <token>`: one that is no b64token (a JWT is) could never be sent (undici refuses
     // CR LF or NUL in a header) or would be refused, and kept it would fail every call until it expired.
-    if (typeof data.access_token !== 'string' || !isB64Token(data.access_token)) throw new GenAuthApiError('bad_envelope');
+    // With the answer's statuses: a problem without one means no answer came (an outage), and this is an answer.
+    if (typeof data.access_token !== 'string' || !isB64Token(data.access_token)) throw new GenAuthApiError('bad_envelope', { httpStatus: answer.status, envelopeStatus: 200 });
     // Scoped to another pool (a wrong genauth.userPoolId, a key of another pool): every call made with it
     // would be refused, or answered for the pool the header names by a token that is not that pool's.
     const scoped = scopedPoolId(data.access_token);

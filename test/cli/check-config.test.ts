@@ -181,11 +181,20 @@ describe('genauth-guard check-config', () => {
     ['GenAuth refuses the token request as a bad request (statusCode 400)', { kind: 'body-error', statusCode: 400, path: TOKEN }, 400, 1],
     ['genauth.host answers HTTP 404 for the API', { kind: 'status', status: 404, path: TOKEN }, 404, 1],
     ['genauth.host answers a page that is not the API', { kind: 'respond', status: 200, body: '{"hello":"world"}', path: TOKEN }, 200, 1],
+    // An answer came, so it has a status: only a problem without one (no answer) is an outage.
+    ['GenAuth answers an envelope whose token is no string', { kind: 'respond', status: 200, body: '{"statusCode":200,"data":{"access_token":5}}', path: TOKEN }, 200, 1],
   ] as const)('%s: upstream with its status', async (_what, fault, status, exitCode) => {
     emulator().fault(fault);
     const { code, stdout } = await runCli(['check-config', fixture('options-env.mjs'), '--json'], tenantEnv());
     expect((JSON.parse(stdout) as Report).problems).toEqual([expect.objectContaining({ kind: 'upstream', option: 'genauth.host', status, transient: exitCode === 3 })]);
     expect(code).toBe(exitCode);
+  });
+
+  it('the signature scheme: an envelope without its grants list is a host to check (status 200), exit 1', async () => {
+    emulator().fault({ kind: 'respond', status: 200, body: '{"statusCode":200,"data":{"portal":true}}', path: RESOURCES });
+    const { code, stdout } = await runCli(['check-config', fixture('options-discovery.cjs'), '--json'], tenantEnv());
+    expect((JSON.parse(stdout) as Report).problems).toEqual([expect.objectContaining({ kind: 'upstream', option: 'genauth.host', status: 200, transient: false })]);
+    expect(code).toBe(1);
   });
 
   it('--offline: validates only, nothing contacted', async () => {

@@ -99,6 +99,8 @@ describe('genauth-guard explain', () => {
     ['a permission space the pool does not have (GENAUTH_NAMESPACE)', { GENAUTH_NAMESPACE: 'no-such-space' }, undefined, 'genauth.namespace'],
     ['a host that is not the GenAuth API (an HTML page)', {}, { kind: 'respond', status: 200, headers: { 'content-type': 'text/html' }, body: '<html>a portal</html>' }, 'genauth.host'],
     ['a host with a path (HTTP 404)', {}, { kind: 'status', status: 404 }, 'genauth.host'],
+    // An answer came (an HTTP 200 envelope), only without the grants list: a host to check, not an outage.
+    ['an envelope without its grants list', {}, { kind: 'respond', status: 200, body: { statusCode: 200, data: { portal: 'a portal' } } }, 'genauth.host'],
   ] as const)('%s: exit 1 (a mistake to fix, not an outage to retry), the option named, no upstream text', async (_label, env, fault, option) => {
     if (fault !== undefined) emulator().fault({ ...fault, path: RESOURCES } as never);
     const { code, stdout, stderr } = await runCli(['explain', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read'], { ...tenantEnv(), ...env });
@@ -157,6 +159,14 @@ describe('genauth-guard explain', () => {
     expect(code).toBe(3);
     expect(stderr).toContain('could not be reached (too_large, HTTP 503)');
     expect(stderr).not.toContain('maxResponseBytes');
+  });
+
+  it('the connection dropped before any answer (no status): an outage, exit 3', async () => {
+    emulator().fault({ kind: 'drop', path: RESOURCES });
+    const { code, stdout, stderr } = await runCli(['explain', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read'], tenantEnv());
+    expect(code).toBe(3);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('could not be reached (network');
   });
 
   it('nothing listening: exit 3', async () => {
