@@ -32,15 +32,15 @@ export function upstreamFailure(error: unknown, what: string, limit: ResponseLim
   if (cause?.kind === 'credentials') {
     return new CommandError(`${what}: GenAuth refused the credentials (check GENAUTH_USER_POOL_ID, GENAUTH_ACCESS_KEY_ID, GENAUTH_ACCESS_KEY_SECRET)`, EXIT.FAILED);
   }
+  const problem = genauthProblem(cause);
   // A 2xx past the limit is a setting, not an outage: a retry is cut off the same way. (A 5xx or 429
-  // with a long page is still an outage, below.)
-  if (cause?.kind === 'too_large' && (cause.httpStatus === undefined || (cause.httpStatus >= 200 && cause.httpStatus <= 299))) {
+  // with a long page is still an outage, below.) Told with the command's limit and how to raise it.
+  if (problem?.kind === 'too_large') {
     return new CommandError(
       `${what}: GenAuth answered more than genauth.maxResponseBytes (${limit.bytes} bytes), and the read was cut off: ${limit.raise} if the user really has that many grants; otherwise check that GENAUTH_HOST is the GenAuth API`,
       EXIT.FAILED,
     );
   }
-  const problem = genauthProblem(cause);
   // A mistake GenAuth's answer shows, told in our words naming the option (never its text). Outages
   // (transport trouble, a 5xx or 429, no answer at all) are check-config's too: isOutage.
   if (problem !== undefined && !isOutage(problem)) {

@@ -1,7 +1,7 @@
 /**
  * Set-up mistakes said once, clearly: a wrong host, a TLS failure, a JWKS that is not one, a discovery
  * document of another issuer, tokens of another issuer or audience, refused credentials, a management
- * token of another user pool, Redis down.
+ * token of another user pool, an answer past genauth.maxResponseBytes, Redis down.
  * Each failure seen where it happens (key source, GenAuth client, Redis, token claims) is turned into a
  * {@link SetupProblem} naming the option to check; the first of each kind is logged (then at most once a
  * minute), and `guard.ready()` rejects with the same problems. Causes are our own words: never a token,
@@ -34,6 +34,11 @@ export type SetupProblemKind =
    */
   | 'pool_mismatch'
   | 'namespace'
+  /**
+   * GenAuth answered (a 2xx) more than `genauth.maxResponseBytes`, and the read was cut off: a limit a
+   * retry meets again. (A 5xx or 429 with a long page is `upstream`, an outage.)
+   */
+  | 'too_large'
   | 'upstream'
   | 'redis'
   /** `ready()` after `close()` (or while it ran): the guard answers every request with a 503. Its `option` is empty. */
@@ -216,6 +221,15 @@ export function genauthProblem(error: unknown): SetupProblem | undefined {
       kind: 'pool_mismatch',
       option: 'genauth.userPoolId',
       cause: 'GenAuth gave a management token scoped to another user pool (its "scoped_userpool_id" claim) than genauth.userPoolId; the token is not used: check genauth.userPoolId, and that genauth.accessKeyId is that pool\'s id or an access key of that pool',
+    };
+  }
+  // Cut off at the limit: too many grants for it, or a host that is not the API. Only a 2xx: a 5xx or
+  // 429 with a long page is passing trouble like any other.
+  if (error.kind === 'too_large' && (error.httpStatus === undefined || (error.httpStatus >= 200 && error.httpStatus <= 299))) {
+    return {
+      kind: 'too_large',
+      option: 'genauth.maxResponseBytes',
+      cause: 'GenAuth answered more than genauth.maxResponseBytes, and the read was cut off: raise genauth.maxResponseBytes if a user really has that many grants; otherwise check that genauth.host is the GenAuth API',
     };
   }
   if (error.kind === 'network' || error.kind === 'timeout') {

@@ -197,6 +197,23 @@ describe('genauth-guard check-config', () => {
     expect(code).toBe(1);
   });
 
+  // A 2xx past genauth.maxResponseBytes is a limit a retry meets again: the option named, exit 1. A
+  // 5xx with a long page is still an outage.
+  const PAST_LIMIT = `{"statusCode":200,"data":{"list":[],"pad":"${'x'.repeat(65536)}"}}`;
+  it.each([
+    ['the warm-up grants answer (HTTP 200)', RESOURCES, 200, 'too_large', 'genauth.maxResponseBytes', 1],
+    ['the management token answer (HTTP 200)', TOKEN, 200, 'too_large', 'genauth.maxResponseBytes', 1],
+    ['a 503 page', RESOURCES, 503, 'upstream', 'genauth.host', 3],
+  ] as const)('GenAuth answers more than genauth.maxResponseBytes: %s', async (_what, path, status, kind, option, exitCode) => {
+    emulator().fault({ kind: 'respond', status, body: PAST_LIMIT, path });
+    const { code, stdout } = await runCli(['check-config', fixture('options-warm.mjs'), '--json'], tenantEnv());
+    const problems = (JSON.parse(stdout) as Report).problems;
+    expect(problems).toEqual([expect.objectContaining({ kind, option, transient: exitCode === 3 })]);
+    if (exitCode === 1) expect(problems?.[0]?.cause).toContain('genauth.maxResponseBytes');
+    expect(stdout).not.toContain('xxxx');
+    expect(code).toBe(exitCode);
+  });
+
   it('--offline: validates only, nothing contacted', async () => {
     const { code, stdout } = await runCli(['check-config', fixture('options-env.mjs'), '--offline', '--json'], tenantEnv());
     expect(code).toBe(0);

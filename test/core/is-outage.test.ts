@@ -27,6 +27,7 @@ describe('isOutage', () => {
     ['pool_mismatch', undefined, false],
     ['namespace', undefined, false],
     ['key_source_too_large', undefined, false],
+    ['too_large', undefined, false],
     ['redis', undefined, false],
   ] as const)('%s with status %s: %s', (kind, status, outage) => {
     expect(isOutage(problem(kind, status))).toBe(outage);

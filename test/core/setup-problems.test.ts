@@ -14,7 +14,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
 import { keySourceOption, keySourceProblem } from '../../src/core/setup-problems.js';
 import { GuardNotReadyError } from '../../src/index.js';
-import { bearerFor, closeAfterEach, resetToAliceReading, useEmulator } from '../fixtures.js';
+import { bearerFor, closeAfterEach, RESOURCES, resetToAliceReading, useEmulator } from '../fixtures.js';
 
 const emulator = useEmulator();
 const track = closeAfterEach<ExpressGuard>();
@@ -218,6 +218,25 @@ describe('a namespace GenAuth does not have', () => {
     expect(lines).toEqual([expect.stringMatching(/statusCode 404.*"genauth\.namespace"/)]);
     // Our words only: nothing of GenAuth's message.
     expect(lines[0]).not.toMatch(/权限组/);
+  });
+});
+
+describe('an answer past genauth.maxResponseBytes', () => {
+  it('a user whose grants answer (HTTP 200) is cut off: 503, one line naming genauth.maxResponseBytes; ready() names it too', async () => {
+    const grants = Array.from({ length: 200 }, (_, i) => ({ resourceCode: `res:${i}`, actions: ['res:Read'] }));
+    emulator().setGrants('alice', [...grants, { resourceCode: 'reports', actions: ['reports:Read'] }]);
+    const { app, lines } = appWith((base) => ({ genauth: { ...base.genauth, maxResponseBytes: 4096 } }));
+    expect((await get(app, await bearerFor(emulator(), 'alice'))).status).toBe(503);
+    expect(lines).toEqual([expect.stringMatching(/genauth\.maxResponseBytes.*"genauth\.maxResponseBytes"/)]);
+    const warmed = appWith((base) => ({ genauth: { ...base.genauth, maxResponseBytes: 4096 }, warm: { users: ['alice'] } }));
+    expect(await readyReasons(warmed.guard)).toEqual([expect.objectContaining({ kind: 'too_large', option: 'genauth.maxResponseBytes' })]);
+  });
+
+  it('a 503 with a long page is passing trouble: 503, nothing logged', async () => {
+    emulator().fault({ kind: 'respond', status: 503, body: 'x'.repeat(8192), path: RESOURCES });
+    const { app, lines } = appWith((base) => ({ genauth: { ...base.genauth, maxResponseBytes: 4096, retries: 0 } }));
+    expect((await get(app, await bearerFor(emulator(), 'alice'))).status).toBe(503);
+    expect(lines).toEqual([]);
   });
 });
 
