@@ -11,17 +11,14 @@ import { TenantError, createTenantStore } from './store.js';
 import { announcingStore } from './store-events.js';
 import { createWebhookSender } from './webhooks.js';
 import { createTokenMinter, type TokenMinter } from './tokens.js';
-import type { Body, EmulatorCall, EmulatorOptions, Fault, GenAuthEmulator, GrantScopeOption, NamespaceOption } from './types.js';
+import type { Body, EmulatorCall, EmulatorOptions, Fault, GenAuthEmulator, GrantScopeOption } from './types.js';
 import { nonEmptyString, strictObject } from '../options/checks.js';
 import { resolveEmulatorOptions } from './options.js';
 
-/** The namespace of a seeding helper's options (`{ namespace }`), checked like every option of ours. */
-function namespaceOf(options: NamespaceOption | undefined, method: string): string | undefined {
-  if (options === undefined) return undefined;
-  return strictObject(options, ['namespace'], method).namespace as string | undefined;
-}
-
-/** The namespace and tenant of a helper seeding a user's own grants (`{ namespace, tenant }`); `keys` limits them. */
+/**
+ * The namespace and tenant of a seeding helper's options (`{ namespace, tenant }`), checked like every
+ * option of ours; `keys` limits them (`['namespace']` for a helper that takes no tenant).
+ */
 function scopeOf(options: GrantScopeOption | undefined, method: string, keys: ReadonlyArray<keyof GrantScopeOption> = ['namespace', 'tenant']) {
   if (options === undefined) return { namespace: undefined, tenant: undefined };
   const input = strictObject(options, keys, method);
@@ -198,12 +195,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<GenA
     clearGrants: () => store.clearGrants(),
     reset: () => store.reset(),
     addUser: (userId, opts) => store.addUser(userId, scopeOf(opts, 'addUser', ['tenant']).tenant),
-    assignRole: (userId, roleCode, opts) => store.assignRole(userId, roleCode, namespaceOf(opts, 'assignRole')),
+    assignRole: (userId, roleCode, opts) => store.assignRole(userId, roleCode, scopeOf(opts, 'assignRole', ['namespace']).namespace),
     addToGroup: (userId, groupCode) => store.addToGroup(userId, groupCode),
     addToDepartment: (userId, departmentId) => store.addToDepartment(userId, departmentId),
     createNamespace: (code) => void seed(() => store.createNamespace(code)),
     createResource: (resource) => void seed(() => store.createResource(resource)),
-    authorizeResources: (list, opts) => seed(() => store.authorizeResources(list, namespaceOf(opts, 'authorizeResources'))),
+    authorizeResources: (list, opts) => seed(() => store.authorizeResources(list, scopeOf(opts, 'authorizeResources', ['namespace']).namespace)),
     fault: (fault) => void faults.push({ fault, remaining: fault.times ?? Infinity }),
     clearFaults: () => void (faults.length = 0),
     get calls() {
