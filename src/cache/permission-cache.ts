@@ -24,9 +24,11 @@ export interface PermissionCacheOptions<V> {
   /**
    * Loads a user's grants. Throwing means "not cached". `setTtl` shortens this entry's life; 0 or less
    * means it is already that many ms past its freshness (a stale copy from the shared tier, served while
-   * GenAuth fails): it is then only served within `maxStale` of when it stopped being fresh.
+   * GenAuth fails): it is then only served within `maxStale` of when it stopped being fresh. `current()`
+   * turns false once the load is moot (its user invalidated, the cache closed): its answer will be
+   * neither stored nor used, so nothing of it should be written elsewhere either.
    */
-  load: (userId: string, setTtl: (ms: number) => void) => Promise<V>;
+  load: (userId: string, setTtl: (ms: number) => void, current: () => boolean) => Promise<V>;
   /** Estimated bytes of a value and what the caller keeps beside it (the key's are added). */
   sizeOf: (value: V) => number;
   /**
@@ -79,6 +81,11 @@ export interface PermissionCache<V> {
   /** Entries, distinct sets and estimated bytes held now. */
   stats(): PermissionCacheStats;
   /**
+   * Empties the cache for good (the guard was closed): loads in flight are made moot, so their answers
+   * are neither stored nor used, and no load starts again; `get` rejects with {@link CacheClosedError}.
+   */
+  close(): void;
+  /**
    * The shared parts grew (API mode compiled `userId`'s set): the least recently used other users
    * leave until the cache is within `maxBytes` again.
    */
@@ -126,6 +133,14 @@ class LoadSupersededError extends Error {
   constructor() {
     super('the user was invalidated while their permissions were loading');
     this.name = 'LoadSupersededError';
+  }
+}
+
+/** What `get` rejects with once the cache was closed (the guard answers it with its 503). */
+export class CacheClosedError extends Error {
+  constructor() {
+    super('the permission cache was closed');
+    this.name = 'CacheClosedError';
   }
 }
 
@@ -184,9 +199,13 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
       const mark = generations.begin(userId);
       let ttl = options.ttl;
       try {
-        const loading = load(userId, (ms) => {
-          ttl = Math.min(ms, options.ttl); // only ever shortens
-        });
+        const loading = load(
+          userId,
+          (ms) => {
+            ttl = Math.min(ms, options.ttl); // only ever shortens
+          },
+          () => generations.current(mark),
+        );
         const value = await Promise.race([loading, supersededOn(signal, mark)]);
         // Begun before an invalidation: never stored, whatever lru-cache does with an aborted fetch.
         if (!generations.current(mark)) throw new LoadSupersededError();
@@ -284,6 +303,9 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
     });
   }
 
+  /** Set by close(): read once per load a request would start, never on a hit. */
+  let closed = false;
+
   const tooOld = (entry: CachedGrants<V>) => clock.now() > entry.freshUntil + maxStale;
 
   /**
@@ -329,6 +351,8 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
    */
   async function fetchValue(userId: string, note: CacheReadNote | undefined): Promise<V> {
     for (let loads = 0; loads < MAX_LOADS_PER_REQUEST; loads++) {
+      // Closed: a request whose load close() made moot loads nothing again (the miss path only).
+      if (closed) throw new CacheClosedError();
       const mark = generations.begin(userId);
       try {
         const entry = await usableEntry(userId, note);
@@ -370,6 +394,14 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
       cache.clear();
       failures?.clear();
       publishCache('invalidate', undefined);
+    },
+    close() {
+      closed = true;
+      // The generations first: the aborts below settle the loads in flight as moot (see supersededOn).
+      // lru-cache's clear() disposes of every entry (their shared parts with them) and aborts the loads.
+      generations.invalidateAll();
+      cache.clear();
+      failures?.clear();
     },
     stats() {
       const sets = shared === undefined ? cache.size : shared.count();

@@ -1,4 +1,4 @@
-import type { PermissionCache } from './permission-cache.js';
+import { CacheClosedError, type PermissionCache } from './permission-cache.js';
 
 /** Loads of one request: a first one, and fresh ones after invalidations (bounded against an invalidation storm). */
 const MAX_LOADS_PER_REQUEST = 8;
@@ -18,12 +18,15 @@ const IGNORE_TTL = () => {};
  * and an invalidation during that load makes them load again (whether it succeeds or fails), as the
  * cache does; a request that arrives after the invalidation never joins it.
  */
-export function createUncachedPermissions<V>(load: (userId: string, setTtl: (ms: number) => void) => Promise<V>): PermissionCache<V> {
+export function createUncachedPermissions<V>(load: (userId: string, setTtl: (ms: number) => void, current: () => boolean) => Promise<V>): PermissionCache<V> {
   const running = new Map<string, Load<V>>();
+  // Set by close(): requests that waited on a load it made moot start none again.
+  let closed = false;
 
   function start(userId: string): Load<V> {
-    const promise = load(userId, IGNORE_TTL);
-    const entry: Load<V> = { promise, invalidated: false };
+    const entry: Load<V> = { promise: undefined, invalidated: false };
+    const promise = load(userId, IGNORE_TTL, () => !entry.invalidated);
+    entry.promise = promise;
     running.set(userId, entry);
     const done = () => {
       // A deleted Map slot may keep its value until the table is rehashed: drop the settled promise
@@ -37,6 +40,7 @@ export function createUncachedPermissions<V>(load: (userId: string, setTtl: (ms:
 
   async function get(userId: string): Promise<V> {
     for (let attempt = 0; attempt < MAX_LOADS_PER_REQUEST; attempt++) {
+      if (closed) throw new CacheClosedError();
       const entry = running.get(userId) ?? start(userId);
       try {
         const value = await (entry.promise as Promise<V>);
@@ -53,6 +57,11 @@ export function createUncachedPermissions<V>(load: (userId: string, setTtl: (ms:
     if (entry !== undefined) entry.invalidated = true;
   }
 
+  function invalidateAll(): void {
+    for (const entry of running.values()) invalidate(entry);
+    running.clear();
+  }
+
   return {
     peek: () => undefined,
     stillFresh: () => undefined,
@@ -61,9 +70,10 @@ export function createUncachedPermissions<V>(load: (userId: string, setTtl: (ms:
       invalidate(running.get(userId));
       running.delete(userId);
     },
-    invalidateAll() {
-      for (const entry of running.values()) invalidate(entry);
-      running.clear();
+    invalidateAll,
+    close() {
+      closed = true;
+      invalidateAll();
     },
     stats: () => ({ entries: 0, bytes: 0, users: 0, sets: 0 }),
     fit: () => {},

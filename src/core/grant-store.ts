@@ -67,10 +67,10 @@ export interface GrantStore {
   compiled(userId: string, grants: UserGrants, compiled: CompiledApiGrants): void;
 }
 
-/** A load that learnt from Redis that an invalidation came while it ran: its waiters load again. */
+/** A load that learnt that an invalidation (or the guard's close) came while it ran: its waiters load again, or get the 503. */
 class SharedLoadSupersededError extends Error {
   constructor() {
-    super('the user was invalidated on another instance while their permissions were loading');
+    super('the user was invalidated while their permissions were loading');
     this.name = 'SharedLoadSupersededError';
   }
 }
@@ -178,7 +178,7 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
    * every instance), then GenAuth, whose answer is written back unless an invalidation came since the
    * read. Redis trouble makes it the plain load. A stale entry is served only while GenAuth fails, within maxStale.
    */
-  async function loadShared(tier: SharedTier, ttl: number, maxStale: number, userId: string, setTtl: (ms: number) => void): Promise<UserGrants> {
+  async function loadShared(tier: SharedTier, ttl: number, maxStale: number, userId: string, setTtl: (ms: number) => void, current: () => boolean): Promise<UserGrants> {
     const read = await tier.read(userId);
     let stale: { list: AuthorizedResource[]; age: number } | undefined;
     if (read?.entry !== undefined) {
@@ -210,6 +210,9 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
       setTtl(ttl - stale.age); // already stale: served within maxStale of its fetch time + ttl
       return memo(stale.list);
     }
+    // Moot since (the user invalidated here, the guard closed): its answer is used by no one, so it is
+    // not shared either. A closed guard writes nothing to Redis.
+    if (!current()) throw new SharedLoadSupersededError();
     const outcome = read === undefined ? 'unknown' : await tier.write(read, list, fetchedAt);
     // An invalidation came since the read (its message may not be here yet): never keep this answer.
     if (outcome === 'user-invalidated') cache.invalidateUser(userId);
@@ -224,7 +227,7 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
       : createPermissionCache({
           ...settings,
           clock: options.clock,
-          load: shared === undefined ? load : (userId, setTtl) => loadShared(shared, settings.ttl, settings.maxStale, userId, setTtl),
+          load: shared === undefined ? load : (userId, setTtl, current) => loadShared(shared, settings.ttl, settings.maxStale, userId, setTtl, current),
           sizeOf: () => USER_RECORD_BYTES,
           shared: {
             retain: (grants) => sets.retain(grants.set),

@@ -182,6 +182,11 @@ export function createGuard(input: GuardOptions): Guard {
       problems.close();
       subscription?.close();
       shared?.close();
+      // A closed guard holds nothing: its caches are emptied, and what was loading when it closed (grants,
+      // a token's verification) is kept nowhere, here or in Redis; its requests get the 503.
+      store.cache.close();
+      verifier?.close();
+      lookups?.forgetAll();
       return client.close();
     },
     revokeUser(userId) {

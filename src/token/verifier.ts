@@ -144,6 +144,8 @@ export interface TokenVerifier<L = unknown> {
   /** Drops every cached token of a user (called when the user is invalidated). */
   forgetUser(userId: string): void;
   forgetAll(): void;
+  /** Drops every cached token for good (the guard was closed): a verification still under way caches nothing. */
+  close(): void;
 }
 
 /**
@@ -278,6 +280,8 @@ export function createTokenVerifier<L = unknown>(
     keysOf.clear();
     verified?.clear();
   }
+  // Set by close(): read when a token is verified anew, never for a cached one.
+  let closed = false;
 
   /**
    * The guard's own checks on verified claims, then the cache (for at most `trustMs`). jose checks
@@ -295,7 +299,7 @@ export function createTokenVerifier<L = unknown>(
     const identity = Object.freeze({ userId, claims: Object.freeze(payload) });
     if (revocations?.active === true && isRevoked(revocations, identity)) throw new InvalidTokenError('revoked', options.realm);
     if (setup !== undefined && !setup.anyVerified) setup.verified();
-    if (verified !== undefined) {
+    if (verified !== undefined && !closed) {
       // Never outlive the token's own expiry (no clock tolerance granted here), nor maxAge, nor maxTokenAge.
       const ttl = Math.min(expLeft(payload.exp), maxAge, maxAgeLeft(payload), trustMs);
       // A full cache takes a token only on its second verification (see createDoorkeeper).
@@ -366,6 +370,10 @@ export function createTokenVerifier<L = unknown>(
       for (const key of keys) verified.delete(key);
     },
     forgetAll,
+    close() {
+      closed = true;
+      forgetAll();
+    },
   };
 }
 

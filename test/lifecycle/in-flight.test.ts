@@ -1,6 +1,7 @@
 // close() with requests in flight, and close() itself called twice, at once, early or during warm-up.
-// Each request in flight gets an answer (its decision, or a 503), never a hang and never an unhandled
-// rejection (vitest fails the run on one); close() resolves. Express over real HTTP; the other adapters
+// Each request in flight gets an answer (a 503: a closed guard decides nothing, not even a request it
+// was deciding when it closed), never a hang and never an unhandled rejection (vitest fails the run on
+// one); close() resolves. What a late answer leaves behind (nothing): late-answers.test.ts. Express over real HTTP; the other adapters
 // share the core (after-close.test.ts and exits.test.ts run them all).
 import express from 'express';
 import request from 'supertest';
@@ -40,6 +41,20 @@ describe('requests in flight when the guard closes', () => {
     emulator().clearFaults();
   });
 
+  it('authentication only, the key set arriving after the close: a 503, not the identity', async () => {
+    resetToAliceReading(emulator());
+    const { guard, app } = appWith();
+    app.get('/me', guard.authenticate(), (req, res) => void res.json({ user: req.genauth?.identity.userId }));
+    const alice = await bearerFor(emulator(), 'alice');
+    emulator().fault({ kind: 'latency', ms: 300, path: JWKS, times: 1 });
+    const answer = request(app).get('/me').set('authorization', alice).then((res) => res);
+    await until(() => emulator().callCount(JWKS) === 1, 5000, 'the key set asked for');
+    await guard.close();
+    const res = await answer;
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ code: 'ERR_PERMISSIONS_UNAVAILABLE' });
+  });
+
   it('waiting on GenAuth for grants: close() waits for the call, the request gets a 503', async () => {
     resetToAliceReading(emulator());
     const { guard, app } = appWith({ genauth: { ...emulator().guardOptions().genauth, timeout: 1000 } });
@@ -56,7 +71,7 @@ describe('requests in flight when the guard closes', () => {
     emulator().clearFaults();
   });
 
-  it('a GenAuth answer on its way when the guard closes is used: the decision stands', async () => {
+  it('a GenAuth answer on its way when the guard closes is not used: a 503', async () => {
     resetToAliceReading(emulator());
     const { guard, app } = appWith();
     const alice = await bearerFor(emulator(), 'alice');
@@ -65,10 +80,12 @@ describe('requests in flight when the guard closes', () => {
     const answer = request(app).get('/reports').set('authorization', alice).then((res) => res);
     await until(() => emulator().callCount(RESOURCES) === 1, 5000, 'the grants asked for');
     await guard.close();
-    expect((await answer).status).toBe(200);
+    const res = await answer;
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ code: 'ERR_PERMISSIONS_UNAVAILABLE' });
   });
 
-  it('waiting on conditions.context: its decision stands once it answers; its rejection is a 500', async () => {
+  it('waiting on conditions.context: once it answers, a 503 (not its decision); its rejection is a 500', async () => {
     emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'], condition: [{ param: 'Country', operator: 'StringEquals', value: 'NZ' }] }]);
     let release: (value: Record<string, unknown>) => void = () => {};
     let fail: (error: Error) => void = () => {};
@@ -80,7 +97,7 @@ describe('requests in flight when the guard closes', () => {
         fail = reject;
       });
     const alice = await bearerFor(emulator(), 'alice');
-    for (const [settle, status] of [[() => release({ Country: 'NZ' }), 200], [() => fail(new Error('the database was closed')), 500]] as const) {
+    for (const [settle, status] of [[() => release({ Country: 'NZ' }), 503], [() => fail(new Error('the database was closed')), 500]] as const) {
       asked = 0;
       const { guard, app } = appWith({ conditions: { context } });
       const answer = request(app).get('/reports').set('authorization', alice).then((res) => res);

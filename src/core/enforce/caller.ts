@@ -60,7 +60,8 @@ export interface Callers {
    * subscription stayed live; else an allowed decision has the user's record read from Redis first (a
    * record published meanwhile may never have arrived), and a read Redis does not answer after the
    * subscription came back rejects with the 503 ERR_PERMISSIONS_UNAVAILABLE. A refusal reads nothing
-   * (it is answered 403 on the local copy's word: refusing needs no record).
+   * (it is answered 403 on the local copy's word: refusing needs no record). Once the guard is closed,
+   * throws its 503 instead: a request still being decided when it closed is not judged either.
    */
   unlessRevoked<T extends Decision | ApiDecision>(identity: Identity, decision: T, since: number): T | Revoked<T> | Promise<T | Revoked<T>>;
 }
@@ -144,10 +145,17 @@ export function createCallers(
     return cached;
   }
 
+  /** A caller identified after a wait (jose, a revocation read): refused when the guard closed meanwhile. */
+  function stillOpen(identity: Identity): Identity {
+    if (lifecycle.closed) throw closedError(retryAfter);
+    return identity;
+  }
+
   function identify(request: RequestLike, native?: unknown): Identity | Promise<Identity> {
     const found = present(request, native);
-    if (typeof found === 'string') return verify(found);
-    return found instanceof Promise ? found.then(identityOf) : found.identity;
+    if (typeof found !== 'string') return found instanceof Promise ? found.then(identityOf).then(stillOpen) : found.identity;
+    const identity = verify(found);
+    return identity instanceof Promise ? identity.then(stillOpen) : identity;
   }
 
   function verdict<T extends Decision | ApiDecision>(identity: Identity, decision: T): T | Revoked<T> {
@@ -155,6 +163,8 @@ export function createCallers(
   }
 
   function unlessRevoked<T extends Decision | ApiDecision>(identity: Identity, decision: T, since: number): T | Revoked<T> | Promise<T | Revoked<T>> {
+    // Closed while the decision waited (on GenAuth, on conditions.context): a closed guard decides nothing.
+    if (lifecycle.closed) throw closedError(retryAfter);
     const now = verdict(identity, decision);
     // A refusal needs no record: refusing is already the safe answer, and a read Redis does not answer
     // must not turn it into a 503. An allowed decision is the one a missed revocation could overturn.
