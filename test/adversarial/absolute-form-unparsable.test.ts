@@ -6,7 +6,8 @@
  * - Express 4 and 5 (and Nest on Express): the router's getPathname catches url.parse's throw and ends
  *   the request before its first layer: finalhandler's 404, no middleware, no error handler.
  * - Fastify 5: FST_ERR_BAD_URL (400) before any hook for the `http(s)://` ones; `ftp://[::1/` matches no
- *   route (404, route-level hooks do not run), and the instance's API-mode hook refuses it 400.
+ *   route here (404, route-level hooks do not run), and the instance's API-mode hook refuses it 400; on a
+ *   wildcard route a route-mode check refuses it 400 (non-path-fastify.test.ts).
  * - Nest on Fastify: Nest's 404 for every one.
  * Never a 500, never a handler, and the app keeps serving.
  */

@@ -3,7 +3,7 @@ import { apiModeSpec, instanceApiMode, type ApiModeSpec } from '../../core/enfor
 import { routeSpec, type ResourceSource } from '../../core/enforce/route.js';
 import { createGuard } from '../../core/guard.js';
 import type { GenAuthContext } from '../../core/types.js';
-import type { GuardError } from '../../errors.js';
+import { InvalidRequestError, type GuardError } from '../../errors.js';
 import { splitAdapterOptions } from '../../options.js';
 import { optionalBoolean } from '../../options/checks.js';
 import { asGuardError, problemResponse } from '../../problem.js';
@@ -16,7 +16,7 @@ import { fastifyRouterRules } from '../router-rules.js';
 import { createRuntime, type FrameworkBinding } from '../runtime.js';
 import type { FastifyGuard, FastifyGuardOptions, FastifyResourceRequest, GenAuthHook } from '../fastify.js';
 import { PUBLIC_ROUTE, routeConfigSpecs } from './route-config.js';
-import { fastifyTarget } from './target.js';
+import { fastifyTarget, notRoutedAsPath } from './target.js';
 import { createWebhookReceiver } from '../../webhooks/receiver.js';
 import { webhookHandler, webhookRoute } from './webhook.js';
 
@@ -49,20 +49,29 @@ function answer(error: GuardError, reply: FastifyReply): FastifyReply {
   return reply.code(problem.status).headers(problem.headers).send(Buffer.from(problem.body));
 }
 
-/** The parts every Fastify binding shares: a client that left has its reply hijacked, which stops Fastify without writing. */
-const common = {
-  view: fastifyRequest,
-  apiView: fastifyApiRequest,
-  attach(request: FastifyRequest, context: GenAuthContext): void {
-    request.genauth = context;
-  },
-  gone: (request: FastifyRequest, reply: FastifyReply): boolean => clientGone(request.raw, reply.raw),
-};
+/**
+ * The parts every Fastify binding shares: a client that left has its reply hijacked, which stops Fastify
+ * without writing. A route or authentication check refuses a target the router did not read as a path
+ * (`notRoutedAsPath`) as bad input, before the token, as API mode does in the core.
+ */
+function common(realm: string) {
+  return {
+    view(request: FastifyRequest): RequestLike {
+      if (notRoutedAsPath(request.raw.url)) throw new InvalidRequestError('The request path cannot be evaluated', realm);
+      return fastifyRequest(request);
+    },
+    apiView: fastifyApiRequest,
+    attach(request: FastifyRequest, context: GenAuthContext): void {
+      request.genauth = context;
+    },
+    gone: (request: FastifyRequest, reply: FastifyReply): boolean => clientGone(request.raw, reply.raw),
+  };
+}
 
 /** Async hooks (`preHandler: guard.requirePermission(...)`): returning the sent or hijacked reply stops the lifecycle. */
-function hookBinding(passErrors: boolean): FrameworkBinding<FastifyRequest, FastifyReply, undefined, Answer> {
+function hookBinding(passErrors: boolean, realm: string): FrameworkBinding<FastifyRequest, FastifyReply, undefined, Answer> {
   return {
-    ...common,
+    ...common(realm),
     proceed: () => undefined,
     refuse(error, _request, reply) {
       if (passErrors || reply.sent) throw error;
@@ -73,9 +82,9 @@ function hookBinding(passErrors: boolean): FrameworkBinding<FastifyRequest, Fast
 }
 
 /** Callback hooks (the plugin's `onRequest`): `then` is what runs once the check passed (`done`, or the next check). */
-function callbackBinding(passErrors: boolean, then: RouteHook): FrameworkBinding<FastifyRequest, FastifyReply, HookDone, void> {
+function callbackBinding(passErrors: boolean, realm: string, then: RouteHook): FrameworkBinding<FastifyRequest, FastifyReply, HookDone, void> {
   return {
-    ...common,
+    ...common(realm),
     proceed: then,
     refuse(error, _request, reply, done) {
       if (passErrors || reply.sent) return done(error);
@@ -97,7 +106,7 @@ export function createFastifyGuard(
   const instanceApi = instanceApiMode(own);
   const webhookOn = own.webhook === undefined ? undefined : webhookRoute(own.webhook);
   const core = createGuard(guardOptions);
-  const hooks = createRuntime(core, hookBinding(passErrors));
+  const hooks = createRuntime(core, hookBinding(passErrors, core.realm));
   const specOf = routeConfigSpecs();
 
   /**
@@ -124,9 +133,9 @@ export function createFastifyGuard(
     if (spec === undefined || spec === PUBLIC_ROUTE) return done();
     routes.route(spec, request as FastifyResourceRequest, reply, done);
   };
-  const routeBinding = callbackBinding(passErrors, (_request, _reply, done) => done());
+  const routeBinding = callbackBinding(passErrors, core.realm, (_request, _reply, done) => done());
   const routes = createRuntime(core, routeBinding);
-  const apiThenRoute = createRuntime(core, callbackBinding(passErrors, routeCheck));
+  const apiThenRoute = createRuntime(core, callbackBinding(passErrors, core.realm, routeCheck));
 
   /**
    * An async hook running one check of the runtime; a synchronous throw (passErrors) becomes a

@@ -31,3 +31,22 @@ export function fastifyTarget(raw: MountedMessage): string {
   }
   return base + url;
 }
+
+/**
+ * An absolute-form target every find-my-way this package meets reduces to a path: an `http` or `https`
+ * scheme in lower case and a `/` after the authority (what find-my-way before 9.10 strips, as
+ * `^https?:\/\/.*?\/`; 9.10 reads these as paths too, or refuses them itself with `FST_ERR_BAD_URL`).
+ */
+const PATH_ABSOLUTE_FORM = /^https?:\/\/[^/]*\//;
+
+/**
+ * Whether Fastify's router may not read `url` as a path: it walks `ftp://h/x`, `*` (and, before
+ * find-my-way 9.10, `HTTP://h/x` or `http://h`) from the second character, so only a wildcard route
+ * matches, with a parameter cut from the scheme. The guard refuses such a target (400) rather than
+ * judge that route for it, as the Koa adapter refuses a target Koa cannot read. An origin-form target,
+ * every request but a proxy's, costs one character read.
+ */
+export function notRoutedAsPath(url: string | undefined): boolean {
+  if (url === undefined || url.charCodeAt(0) === 47 /* / */) return false;
+  return !PATH_ABSOLUTE_FORM.test(url);
+}
