@@ -2,12 +2,12 @@
  * check-config's connectivity: `guard.ready()` on a guard built from the options (the key source, the
  * management token under the token scheme, Redis with `cache.redis`, `warm.users`), and under the
  * signature scheme, which fetches no token, one signed call for an unknown user (GenAuth answers it
- * only to valid credentials). Problems are ready()'s own: the option to check and why, never a secret
+ * only to valid credentials: "user not found", or with a tenant maybe "not a member"). Problems are ready()'s own: the option to check and why, never a secret
  * or upstream text.
  */
 import { createGuard } from '../core/guard.js';
 import { GuardNotReadyError, type ReadinessReason } from '../core/readiness.js';
-import { genauthProblem, isOutage, isOutageStatus, upstreamStatus } from '../core/setup-problems.js';
+import { genauthProblem, isOutage, isOutageStatus, refusedAsNonMember, upstreamStatus } from '../core/setup-problems.js';
 import { GenAuthApiError } from '../errors.js';
 import type { GuardOptions } from '../options/types.js';
 import { shownUrl, type Io } from './io.js';
@@ -64,6 +64,9 @@ async function signedCall(guard: ReturnType<typeof createGuard>): Promise<Readin
   } catch (error) {
     const upstream = upstreamOf(error);
     if (upstream === undefined) throw error;
+    // The made-up user refused as outside the tenant (apiCode 2120008): an answer about the user, given
+    // once the signature passed. It says nothing of genauth.tenantId (no member was asked about): warm.users does.
+    if (refusedAsNonMember(upstream)) return undefined;
     return genauthProblem(upstream) ?? { kind: 'upstream', option: 'genauth.host', ...upstreamStatus(upstream), cause: `a signed call to GenAuth failed (${upstream.kind}${upstream.httpStatus === undefined ? '' : `, HTTP ${upstream.httpStatus}`}): check GenAuth's status` };
   }
 }

@@ -15,6 +15,7 @@ import { closedError, withLifecycle, type Lifecycle } from './lifecycle.js';
 import { createReadiness } from './readiness.js';
 import { claimProblem, createSetupProblems, genauthProblem, isSetupMistake, keySourceOption, keySourceProblem } from './setup-problems.js';
 import { createSharedRevocations } from './shared-revocations.js';
+import { watchTenantMembers } from './tenant-watch.js';
 import type { CheckInput, Guard } from './types.js';
 
 /**
@@ -54,7 +55,8 @@ export function createGuard(input: GuardOptions): Guard {
       if (isSetupMistake(problem)) problems.report(problem);
     },
   });
-  const store = createGrantStore(options, client);
+  // With a tenant: a run of users GenAuth refuses as outside it is told as a set-up problem.
+  const store = createGrantStore(options, options.genauth.tenantId === undefined ? client : watchTenantMembers(client, (problem) => problems.report(problem)));
   // With a shared tier, revocations are recorded in Redis too and reach every instance.
   const revocationOptions = { ...options.revocation, now: options.now };
   const shared =
@@ -127,6 +129,7 @@ export function createGuard(input: GuardOptions): Guard {
       loadManagementToken: () => client.ready(),
       pingRedis: store.shared === undefined ? undefined : () => (store.shared as NonNullable<typeof store.shared>).ping(),
       warmUsers: options.warm.users,
+      tenant: options.genauth.tenantId !== undefined,
       loadUser: (userId) => store.grants(userId),
       closed: () => lifecycle.closed,
     },

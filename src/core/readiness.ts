@@ -3,7 +3,7 @@
  * and the key set, the management token, a Redis answer, the warmed users' grants), so a deployment can
  * hold traffic until the guard can answer, and learn at start, in words, what is misconfigured.
  */
-import { genauthProblem, keySourceProblem, redisProblem, upstreamStatus, type SetupProblem, type SetupProblems } from './setup-problems.js';
+import { genauthProblem, keySourceProblem, redisProblem, refusedAsNonMember, tenantProblem, upstreamStatus, type SetupProblem, type SetupProblems } from './setup-problems.js';
 
 /** One reason `ready()` rejected: the option to check and why (never a secret, token or upstream text). */
 export type ReadinessReason = SetupProblem;
@@ -35,6 +35,8 @@ export interface ReadinessSteps {
   /** Users whose grants are loaded (`warm.users`), and the load. */
   warmUsers: readonly string[];
   loadUser(userId: string): Promise<unknown>;
+  /** `genauth.tenantId` is set: a warmed user GenAuth refuses as outside the tenant names it. */
+  tenant: boolean;
   /** True once the guard was closed: it is not ready, whatever was fetched. */
   closed(): boolean;
 }
@@ -45,10 +47,14 @@ const CLOSED: SetupProblem = Object.freeze({ kind: 'closed', option: '', cause: 
 /** Warm-up loads at most this many users at once (GenAuth rate-limits; the guard's own pool is small). */
 const WARM_CONCURRENCY = 4;
 
-/** Why a user's grants could not be loaded: the GenAuth failure under the guard's 503. */
-function warmProblem(error: unknown): SetupProblem {
+/**
+ * Why a user's grants could not be loaded: the GenAuth failure under the guard's 503. A warmed user is
+ * one the operator expects to work, so one refused as outside the tenant points at the tenant.
+ */
+function warmProblem(error: unknown, tenant: boolean): SetupProblem {
   const upstream = (error as { cause?: unknown } | null)?.cause ?? error;
   const kind = (upstream as { kind?: unknown } | null)?.kind;
+  if (tenant && refusedAsNonMember(upstream)) return tenantProblem('a warm.users user', ', and that the user is an enabled member of that tenant');
   return (
     genauthProblem(upstream) ?? {
       kind: 'upstream',
@@ -103,7 +109,7 @@ export function createReadiness(steps: ReadinessSteps, problems: SetupProblems):
       steps.loadManagementToken().then(noProblem, (error: unknown) => genauthProblem(error) ?? tokenProblem(error)),
     ];
     if (steps.pingRedis !== undefined) checks.push(steps.pingRedis().then(noProblem, redisProblem));
-    if (steps.warmUsers.length > 0) checks.push(warm(steps).then(noProblem, warmProblem));
+    if (steps.warmUsers.length > 0) checks.push(warm(steps).then(noProblem, (error: unknown) => warmProblem(error, steps.tenant)));
     const reasons = (await Promise.all(checks)).filter((reason): reason is SetupProblem => reason !== undefined);
     // Closed while it ran: the steps it cut short are no set-up problem (and a success no readiness).
     if (steps.closed()) throw new GuardNotReadyError([CLOSED]);

@@ -8,6 +8,7 @@
  * a secret or an upstream body.
  */
 import { GenAuthApiError } from '../errors.js';
+import { NOT_A_TENANT_MEMBER_API_CODE } from '../genauth/envelope.js';
 import { RedisTierError } from '../cache/redis/bounded.js';
 import { credentialsRefused, throttle, WARNING_INTERVAL_MS } from '../genauth/warnings.js';
 import { KeySourceTooLargeError } from '../token/bounded-body.js';
@@ -39,6 +40,12 @@ export type SetupProblemKind =
    * retry meets again. (A 5xx or 429 with a long page is `upstream`, an outage.)
    */
   | 'too_large'
+  /**
+   * GenAuth answered apiCode 2120008 ("user disabled or not a member of this tenant") to a warm.users
+   * user, or to several distinct users in a row: `genauth.tenantId` (or the header it is sent in) is
+   * likely wrong. One user so answered is that user's business, never this problem.
+   */
+  | 'tenant'
   | 'upstream'
   | 'redis'
   /** `ready()` after `close()` (or while it ran): the guard answers every request with a 503. Its `option` is empty. */
@@ -186,7 +193,8 @@ export function isOutageStatus(status: number): boolean {
  * its kind and the status it carries, never by its cause's words. Transport failures are outages; so
  * are a 5xx and a 429, and an `upstream` problem without a status (no answer came: a dropped
  * connection). Every other kind is an answer to fix something by: refused credentials, a management
- * token of another user pool than `genauth.userPoolId` (`pool_mismatch`), a wrong namespace, host or
+ * token of another user pool than `genauth.userPoolId` (`pool_mismatch`), a warmed user outside
+ * `genauth.tenantId` (`tenant`), a wrong namespace, host or
  * path, TLS, a key source answering what is not a usable key set (not JSON, not a key set or discovery
  * document, more than `jwt.jwks.maxResponseBytes`), a mismatched issuer or audience, Redis. A
  * `key_source_status` without its status is no known outage here (check-config asks the key source again).
@@ -252,6 +260,26 @@ export function genauthProblem(error: unknown): SetupProblem | undefined {
     return { kind: 'upstream', option: 'genauth.host', ...upstreamStatus(error), cause: 'genauth.host answered something that is not the GenAuth API: check the host' };
   }
   return undefined;
+}
+
+/**
+ * Whether GenAuth refused the user as disabled or outside the tenant (apiCode 2120008): an answer about
+ * one user (the credentials were taken), which the client reads as an `error_envelope`.
+ */
+export function refusedAsNonMember(error: unknown): boolean {
+  return error instanceof GenAuthApiError && error.kind === 'error_envelope' && error.apiCode === NOT_A_TENANT_MEMBER_API_CODE;
+}
+
+/**
+ * The tenant is likely wrong: apiCode 2120008 came for `who`; `also` is what else to check, if anything
+ * (our words: never a user id or GenAuth's text).
+ */
+export function tenantProblem(who: string, also = ''): SetupProblem {
+  return {
+    kind: 'tenant',
+    option: 'genauth.tenantId',
+    cause: `GenAuth answered apiCode 2120008 (user disabled or not a member of this tenant) for ${who}: check genauth.tenantId (the id of a tenant of this user pool) and genauth.tenantHeader (the header your GenAuth reads it from)${also}`,
+  };
 }
 
 /** Why Redis failed the readiness check. */

@@ -110,6 +110,40 @@ describe('genauth-guard check-config', () => {
     expect(text.stdout).toMatch(/^ready: no\nproblem \(genauth\.userPoolId\): /m);
   });
 
+  describe('genauth.tenantId (the emulator\'s tenants)', () => {
+    const PROBE_USER = 'genauth-guard-check-config-probe';
+    beforeEach(() => {
+      emulator().clearGrants();
+      emulator().addUser('warmed-7', { tenant: 't1' });
+    });
+
+    it('a warm.users member of the tenant: ready, exit 0', async () => {
+      const { code, stdout } = await runCli(['check-config', fixture('options-tenant.mjs')], { ...tenantEnv(), GENAUTH_TENANT_ID: 't1', WARM_USER: 'warmed-7' });
+      expect(stdout).toBe('options: valid\nready: yes\n');
+      expect(code).toBe(0);
+    });
+
+    it('a tenant the warm.users user is not a member of (apiCode 2120008): "check genauth.tenantId / tenantHeader", exit 1, no user id or upstream text', async () => {
+      const env = { ...tenantEnv(), GENAUTH_TENANT_ID: 'no-such-tenant', WARM_USER: 'warmed-7' };
+      const text = await runCli(['check-config', fixture('options-tenant.mjs')], env);
+      expect(text.code).toBe(1);
+      expect(text.stdout).toMatch(/^ready: no\nproblem \(genauth\.tenantId\): .*genauth\.tenantId.*genauth\.tenantHeader/m);
+      const json = await runCli(['check-config', fixture('options-tenant.mjs'), '--json'], env);
+      expect(json.code).toBe(1);
+      expect((JSON.parse(json.stdout) as Report).problems).toEqual([expect.objectContaining({ kind: 'tenant', option: 'genauth.tenantId', transient: false })]);
+      for (const word of ['warmed-7', '租户', 'eyJ']) expect(text.stdout + text.stderr + json.stdout).not.toContain(word);
+    });
+
+    it('the signature scheme\'s made-up probe user answered apiCode 2120008: GenAuth took the credentials, so ready, exit 0', async () => {
+      // A probe user GenAuth knows outside the tenant: the answer is about that user, after the signature passed.
+      emulator().addUser(PROBE_USER);
+      const { code, stdout } = await runCli(['check-config', fixture('options-tenant.mjs'), '--json'], { ...tenantEnv(), GENAUTH_TENANT_ID: 't1', AUTH_SCHEME: 'signature' });
+      expect(emulator().calls.find((call) => call.path === RESOURCES)).toMatchObject({ auth: 'signature', tenant: 't1', apiCode: 2120008 });
+      expect(JSON.parse(stdout)).toEqual({ valid: true, ready: true, problems: [] });
+      expect(code).toBe(0);
+    });
+  });
+
   it('the JWKS down (503): exit 3', async () => {
     emulator().setJwksAvailable(false);
     const { code, stdout } = await runCli(['check-config', fixture('options-env.mjs')], tenantEnv());
