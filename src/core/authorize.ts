@@ -9,7 +9,7 @@ import { decideIndexed, type ConditionCheck, type Decision, type NormalizedRequi
 import type { RequestLike } from '../request.js';
 import type { Identity } from '../token/verifier.js';
 import type { GrantStore } from './grant-store.js';
-import { traceDecision, type DecisionNote, type DecisionObserver } from './observe.js';
+import { traceDecision, traceFailedDecision, type DecisionNote, type DecisionObserver } from './observe.js';
 import type { Revoked } from './outcome.js';
 import type { RouteOptions } from './types.js';
 
@@ -52,6 +52,18 @@ export function checkResource(resource: unknown): asserts resource is string {
     refuseMissingValue(resource);
   } catch (cause) {
     throw new GuardInternalError({ cause });
+  }
+}
+
+/**
+ * {@link checkResource} for `userId`'s decision: its refusal is told to the decision trace as a failed
+ * decision (its span and error count), then thrown.
+ */
+export function checkResourceFor(userId: string, resource: unknown): asserts resource is string {
+  try {
+    checkResource(resource);
+  } catch (error) {
+    throw traceFailedDecision(userId, resource, error);
   }
 }
 
@@ -105,7 +117,7 @@ export function createAuthorizer(options: ResolvedOptions, store: GrantStore, ob
     environment?: DecisionEnvironment,
     note?: DecisionNote,
   ): Promise<Decision> {
-    checkResource(resource);
+    checkResourceFor(userId, resource);
     return observe(userId, resource, note, () => decideFor(userId, resource, requirement, route, environment, note));
   }
 

@@ -3,6 +3,7 @@
  * one) and the decision tracing channel (only while someone subscribes).
  */
 import type { CacheReadNote } from '../cache/cache-events.js';
+import { GuardInternalError, isGuardError } from '../errors.js';
 import { tracing, type DecisionTrace } from '../events.js';
 import type { DecisionRecord, ResolvedOptions } from '../options.js';
 import type { ApiDecision } from '../policy/api-match.js';
@@ -64,12 +65,18 @@ export function createDecisionObserver(options: Pick<ResolvedOptions, 'onDecisio
  * Runs a decision made at once from fresh cached grants inside the decision tracing channel, with
  * `traceSync` (start, end; error if it threw), marked `synchronous` so that a subscriber closes it on
  * `end` (no async phase follows). Call only when the channel has subscribers. A refusal is a result:
- * the caller throws its 403 after this returns.
+ * the caller throws its 403 after this returns. What `decide` throws that is not a GuardError (a code
+ * with a missing value refused by the policy) is the 500 the adapters answer, and is traced as one.
  */
 export function traceDecisionNow<T extends Decision | ApiDecision>(context: DecisionTrace, decide: () => T): T {
   context.synchronous = true;
   return tracing.decision.traceSync(() => {
-    const decision = decide();
+    let decision: T;
+    try {
+      decision = decide();
+    } catch (cause) {
+      throw isGuardError(cause) ? cause : new GuardInternalError({ cause });
+    }
     context.allowed = decision.allowed;
     context.reason = decision.reason;
     return decision;
@@ -88,4 +95,25 @@ export function traceDecision<T extends Outcome>(context: DecisionTrace, decide:
     context.reason = decision.reason;
     return decision;
   }, context);
+}
+
+/**
+ * Tells the decision trace of a decision that failed before it was made: the resource function threw
+ * or rejected, or gave a resource the guard refuses (the 500). Traced as a decision that throws at once
+ * (start, error, end; not `synchronous`, since no cache was read), which a subscriber closes on `end`
+ * as any decision whose function threw, so that the request still has its span and its error count.
+ * `resource` is recorded when it is a string (else `''`: there is none). Returns `error` to be thrown.
+ * Only the error path calls it.
+ */
+export function traceFailedDecision(userId: string, resource: unknown, error: unknown): unknown {
+  if (!tracing.decision.hasSubscribers) return error;
+  const context: DecisionTrace = { userId, resource: typeof resource === 'string' ? resource : '' };
+  try {
+    tracing.decision.traceSync(() => {
+      throw error;
+    }, context);
+  } catch {
+    // `error` itself, thrown back once told: the caller throws it.
+  }
+  return error;
 }

@@ -51,7 +51,8 @@ export function traceSpans(tracer: Tracer, recordUserId: boolean): Stop {
   function openDecision(message: unknown): DecisionScope | undefined {
     try {
       const decision = message as DecisionTrace;
-      const attributes: Attributes = { [ATTR.resource]: decision.resource };
+      // '' is no resource: the resource function threw or gave none (a failed decision).
+      const attributes: Attributes = decision.resource === '' ? {} : { [ATTR.resource]: decision.resource };
       if (decision.method !== undefined) attributes[ATTR.method] = decision.method;
       if (recordUserId) attributes[ATTR.userId] = decision.userId;
       const parent = context.active();

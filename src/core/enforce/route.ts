@@ -5,10 +5,10 @@ import { refuseUndefinedResourceType } from '../../options/genauth.js';
 import { decideRemembered, normalizeRequirement, type Decision, type NormalizedRequirement, type Requirement } from '../../policy/decide.js';
 import type { RequestLike } from '../../request.js';
 import type { Identity } from '../../token/verifier.js';
-import { checkResource, publishDecision, type Authorizer } from '../authorize.js';
+import { checkResourceFor, publishDecision, type Authorizer } from '../authorize.js';
 import { publishCache } from '../../cache/cache-events.js';
 import { tracing } from '../../events.js';
-import { traceDecisionNow, type DecisionNote, type DecisionObserver } from '../observe.js';
+import { traceDecisionNow, traceFailedDecision, type DecisionNote, type DecisionObserver } from '../observe.js';
 import type { GenAuthContext, RouteOptions } from '../types.js';
 import type { Callers, KnownToken } from './caller.js';
 
@@ -88,7 +88,7 @@ export function createRouteEnforcer(callers: Callers, authorizer: Authorizer, re
     known: KnownToken | undefined,
     note: DecisionNote | undefined,
   ): GenAuthContext | Promise<GenAuthContext> {
-    const resource = resolveResource(spec, native === undefined ? (request as R) : native);
+    const resource = resolveResource(spec, native === undefined ? (request as R) : native, identity.userId);
     if (typeof resource !== 'string' || resource === '') return decideLater(request, spec, identity, resource, note);
     const cached = callers.cachedGrants(identity.userId, known);
     if (cached === undefined || cached.value.index.hasConditions) return decideLater(request, spec, identity, resource, note);
@@ -114,9 +114,9 @@ export function createRouteEnforcer(callers: Callers, authorizer: Authorizer, re
     try {
       resource = typeof resolved === 'string' ? resolved : await resolved;
     } catch (cause) {
-      throw new GuardInternalError({ cause });
+      throw traceFailedDecision(identity.userId, undefined, new GuardInternalError({ cause }));
     }
-    checkResource(resource);
+    checkResourceFor(identity.userId, resource);
     const userId = identity.userId;
     // Revoked while the decision waited: refused as revoked, however the grants reloaded for it decide,
     // and that refusal is what the trace, the channel and onDecision are told.
@@ -135,10 +135,11 @@ export function createRouteEnforcer(callers: Callers, authorizer: Authorizer, re
   return enforce;
 }
 
-function resolveResource<R>(spec: RouteSpec<R>, native: R): string | Promise<string> {
+/** The resource function's answer; what it throws is the 500, told to the decision trace as a failed decision. */
+function resolveResource<R>(spec: RouteSpec<R>, native: R, userId: string): string | Promise<string> {
   try {
     return spec.resolve(native);
   } catch (cause) {
-    throw new GuardInternalError({ cause });
+    throw traceFailedDecision(userId, undefined, new GuardInternalError({ cause }));
   }
 }
