@@ -1,10 +1,11 @@
 /**
  * The bridge's metrics, from the guard's channels: decisions by outcome and reason (every decision,
- * from `genauth-guard:decision`, and failed ones from the decision trace), GenAuth load latency,
+ * from `genauth-guard:decision`, and failed ones from the decision trace), tokens refused before a
+ * decision (`genauth-guard:token`: the 401s and the 503 of keys that cannot be fetched), GenAuth load latency,
  * cache lookups and evictions, and the cache's size from the `cacheStats()` of the guards given.
  */
 import type { Attributes, Meter } from '@opentelemetry/api';
-import type { CacheEvent, DecisionEvent, LoadTrace } from '../events.js';
+import type { CacheEvent, DecisionEvent, LoadTrace, TokenFailureEvent } from '../events.js';
 import { ATTR, METRIC } from './names.js';
 import type { CacheStatsSource } from './options.js';
 import { errorTypeOf, reasonOfFailure } from './outcome.js';
@@ -29,6 +30,7 @@ export function recordMetrics(meter: Meter, guards: readonly CacheStatsSource[])
     description: 'Duration of each GenAuth load attempt (get-user-authorized-resources)',
     advice: { explicitBucketBoundaries: DURATION_BOUNDARIES },
   });
+  const refusals = meter.createCounter(METRIC.tokenRefusals, { unit: '{refusal}', description: 'Bearer tokens refused before a decision, by reason (keys_unavailable: the 503 of keys that cannot be fetched)' });
   const lookups = meter.createCounter(METRIC.cacheLookups, { unit: '{lookup}', description: 'Permission-cache reads, by result (hit, stale, miss)' });
   const evictions = meter.createCounter(METRIC.cacheEvictions, { unit: '{entry}', description: 'Entries pushed out of the permission cache by its max or maxBytes' });
 
@@ -44,6 +46,15 @@ export function recordMetrics(meter: Meter, guards: readonly CacheStatsSource[])
     }
     return attributes;
   }
+  const refusalReasons = new Map<string, Attributes>();
+  function refusalAttributes(reason: string): Attributes {
+    let attributes = refusalReasons.get(reason);
+    if (attributes === undefined) {
+      attributes = { [ATTR.tokenReason]: reason };
+      if (refusalReasons.size < MAX_REMEMBERED) refusalReasons.set(reason, attributes);
+    }
+    return attributes;
+  }
 
   const unsubscribe = subscribeAll({
     'genauth-guard:decision': (message) => {
@@ -52,6 +63,9 @@ export function recordMetrics(meter: Meter, guards: readonly CacheStatsSource[])
     },
     'tracing:genauth-guard:decision:error': (message) => {
       decisions.add(1, decisionAttributes('error', reasonOfFailure((message as { error?: unknown }).error)));
+    },
+    'genauth-guard:token': (message) => {
+      refusals.add(1, refusalAttributes((message as TokenFailureEvent).reason));
     },
     'tracing:genauth-guard:load:asyncEnd': (message) => {
       const load = message as LoadTrace;

@@ -5,8 +5,9 @@
  * 500 of a resource the guard refuses, cached grants or not) is told as a trace error only, and every
  * span the OpenTelemetry bridge opens is ended, a request whose client left while its decision waited
  * included. The bridge sees each decision once: one decision span and one count in
- * `genauth_guard.decisions` (`error` with its code for a failure). No payload carries the token, its
- * query string or GenAuth's error text.
+ * `genauth_guard.decisions` (`error` with its code for a failure); a token refused (the JWKS unreachable:
+ * 503) is counted in `genauth_guard.token.refusals`. No payload carries the token, its query string or
+ * GenAuth's error text.
  */
 import diagnostics from 'node:diagnostics_channel';
 import { request as httpRequest } from 'node:http';
@@ -62,7 +63,7 @@ async function counter(name: string): Promise<Map<string, number>> {
   return new Map(points((await meters.metrics()).get(name)).map((point) => [Object.values(point.attributes).map(String).join('/'), point.value]));
 }
 /** The counters as the last request began. */
-let before = { decisions: new Map<string, number>() };
+let before = { decisions: new Map<string, number>(), refusals: new Map<string, number>() };
 /** The points of a counter that moved since the last request began, each as often as it moved. */
 function moved(now: Map<string, number>, then: Map<string, number>): string[] {
   return [...now].flatMap(([key, value]) => Array<string>(value - (then.get(key) ?? 0)).fill(key));
@@ -83,12 +84,12 @@ async function forget(): Promise<void> {
   events = [];
   records.length = 0;
   decisionSpans = [];
-  before = { decisions: await counter('genauth_guard.decisions') };
+  before = { decisions: await counter('genauth_guard.decisions'), refusals: await counter('genauth_guard.token.refusals') };
 }
 
 /**
  * What one request was told: the decision channel, onDecision, the decision trace's phases, and of the
- * bridge the decision spans ended and the counts in `genauth_guard.decisions`.
+ * bridge the decision spans ended and the counts in `genauth_guard.decisions` and `genauth_guard.token.refusals`.
  */
 async function told() {
   return {
@@ -100,6 +101,7 @@ async function told() {
     error: count('tracing:genauth-guard:decision:error'),
     spans: decisionSpans.length,
     counted: moved(await counter('genauth_guard.decisions'), before.decisions).length,
+    refused: moved(await counter('genauth_guard.token.refusals'), before.refusals),
   };
 }
 
@@ -124,12 +126,12 @@ async function leave(port: number, target: string, headers: Record<string, strin
   req.destroy();
 }
 
-const WAITED = { decision: 1, records: 1, start: 1, end: 1, asyncEnd: 1, error: 0, spans: 1, counted: 1 };
-const AT_ONCE = { decision: 1, records: 1, start: 1, end: 1, asyncEnd: 0, error: 0, spans: 1, counted: 1 };
-const NONE = { decision: 0, records: 0, start: 0, end: 0, asyncEnd: 0, error: 0, spans: 0, counted: 0 };
-const FAILED = { decision: 0, records: 0, start: 1, end: 1, asyncEnd: 1, error: 1, spans: 1, counted: 1 };
+const WAITED = { decision: 1, records: 1, start: 1, end: 1, asyncEnd: 1, error: 0, spans: 1, counted: 1, refused: [] };
+const AT_ONCE = { decision: 1, records: 1, start: 1, end: 1, asyncEnd: 0, error: 0, spans: 1, counted: 1, refused: [] };
+const NONE = { decision: 0, records: 0, start: 0, end: 0, asyncEnd: 0, error: 0, spans: 0, counted: 0, refused: [] };
+const FAILED = { decision: 0, records: 0, start: 1, end: 1, asyncEnd: 1, error: 1, spans: 1, counted: 1, refused: [] };
 /** A resource the guard refuses (500): a decision that fails at once, before its grants are read or from the cached ones. */
-const REFUSED = { decision: 0, records: 0, start: 1, end: 1, asyncEnd: 0, error: 1, spans: 1, counted: 1 };
+const REFUSED = { decision: 0, records: 0, start: 1, end: 1, asyncEnd: 0, error: 1, spans: 1, counted: 1, refused: [] };
 const AS_INTERNAL = { span: ['error/ERR_INTERNAL'], count: ['error/ERR_INTERNAL'] };
 
 describe.each(ROWS)('$name', (row) => {
@@ -169,6 +171,14 @@ describe.each(ROWS)('$name', (row) => {
     expect(spans.ended).toBe(spans.started);
     const published = events.map(([name, payload]) => `${name} ${payload}`).join('\n');
     for (const secret of [UPSTREAM_TEXT, QUERY_SECRET, (alice.authorization ?? '').slice(7)]) expect(published).not.toContain(secret);
+  });
+
+  it('the JWKS unreachable: a 503 told as no decision, counted as a token refused', async () => {
+    probe = await startProbe(row, { options: optionsFor(emulator(), { onDecision: (record: DecisionRecord) => void records.push(record) }) });
+    emulator().setJwksAvailable(false);
+    const alice = bearer(await emulator().mintToken('alice'));
+    expect(await ask('/api/v1/reports', 'GET', alice)).toEqual({ status: 503, told: { ...NONE, refused: ['keys_unavailable'] } });
+    expect(await ask('/api/v1/reports', 'GET', bearer('not.a.jwt'))).toMatchObject({ status: 401, told: { ...NONE, refused: ['malformed'] } });
   });
 
   it('API mode: each decision told once (method and canonical path, never the query), none for a public path or before a decision', async () => {
