@@ -14,7 +14,11 @@ export type { CacheStatsSource, GenAuthGuardInstrumentationOptions } from './opt
 
 /** What {@link instrumentGenAuthGuard} returns. */
 export interface GenAuthGuardInstrumentation {
-  /** Unsubscribes every handler and removes the cache observers; later events are not recorded. Idempotent. */
+  /**
+   * Stops recording: no span is started and nothing is counted from then on, and the cache observers are
+   * removed. A span already open still ends when its decision or load ends (the handlers that end spans
+   * stay subscribed until then, and no longer). Idempotent.
+   */
   disable(): void;
 }
 

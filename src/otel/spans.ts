@@ -7,6 +7,10 @@
  * (`tracePromise`) is closed on `asyncEnd`; one made at once from fresh cached grants (`traceSync`,
  * marked `synchronous`) on `end`, since nothing follows it.
  *
+ * `disable()` stops opening spans at once; a span already open is still ended when its decision or
+ * load ends (every span started must be ended), so the handlers that end spans stay subscribed until
+ * the last open one has ended, and no longer.
+ *
  * A span the sampler does not record (`isRecording()` false: an `AlwaysOff` or ratio sampler's drop,
  * or no SDK registered) gets no attribute or status after it starts: nothing of it is kept, so the
  * attribute objects are not built. It is still started with its start attributes (a sampler decides
@@ -46,6 +50,10 @@ export function traceSpans(tracer: Tracer, recordUserId: boolean): Stop {
   const loads = new WeakMap<object, Span>();
   const current = new AsyncLocalStorage<DecisionScope>();
   const decisionStart = diagnostics.channel('tracing:genauth-guard:decision:start');
+  /** Spans started and not yet ended: after disable(), the closing handlers wait for them. */
+  let open = 0;
+  let disabled = false;
+  let stopClosing: Stop = () => {};
 
   /** Runs in the guard's call as the decision starts; what it returns is the store while the decision runs. */
   function openDecision(message: unknown): DecisionScope | undefined {
@@ -59,6 +67,7 @@ export function traceSpans(tracer: Tracer, recordUserId: boolean): Stop {
       const span = tracer.startSpan(SPAN.decision, { kind: SpanKind.INTERNAL, attributes }, parent);
       const scope: DecisionScope = { span, context: trace.setSpan(parent, span), ended: false };
       scopes.set(decision, scope);
+      open++;
       return scope;
     } catch {
       return undefined; // a store transform that throws would fail the request
@@ -88,9 +97,17 @@ export function traceSpans(tracer: Tracer, recordUserId: boolean): Stop {
     if (scope === undefined) return;
     scopes.delete(decision);
     scope.ended = true;
+    closing();
     // A span not recorded is not kept: no outcome attributes are built for it (see the file's comment).
     if (scope.span.isRecording()) setOutcome(scope.span, decision);
     scope.span.end();
+  }
+
+  /** Counts a span about to end (before: its processor may throw); after disable(), the last one unsubscribes the rest. */
+  function closing(): void {
+    open--;
+    // After this publication: unsubscribing inside it would make Node skip the channel's next subscriber.
+    if (disabled && open === 0) queueMicrotask(stopClosing);
   }
 
   function noteCache(message: unknown): void {
@@ -105,6 +122,7 @@ export function traceSpans(tracer: Tracer, recordUserId: boolean): Stop {
     const parent = current.getStore()?.context ?? context.active();
     const span = tracer.startSpan(SPAN.load, { kind: SpanKind.CLIENT, attributes: { [ATTR.urlPath]: load.endpoint, [ATTR.attempt]: load.attempt } }, parent);
     loads.set(load, span);
+    open++;
   }
 
   function closeLoad(message: unknown): void {
@@ -112,6 +130,7 @@ export function traceSpans(tracer: Tracer, recordUserId: boolean): Stop {
     const span = loads.get(load);
     if (span === undefined) return;
     loads.delete(load);
+    closing();
     if (span.isRecording()) {
       if (load.statusClass !== undefined) span.setAttribute(ATTR.statusClass, load.statusClass);
       if (load.error !== undefined) {
@@ -123,15 +142,18 @@ export function traceSpans(tracer: Tracer, recordUserId: boolean): Stop {
   }
 
   decisionStart.bindStore(current, openDecision);
-  const unsubscribe = subscribeAll({
+  const stopOpening = subscribeAll({ 'tracing:genauth-guard:load:start': openLoad });
+  // The cache result too: an open decision's span gets it after disable(), new ones have no scope.
+  stopClosing = subscribeAll({
     'tracing:genauth-guard:decision:end': endDecision,
     'tracing:genauth-guard:decision:asyncEnd': closeDecision,
     'genauth-guard:cache': noteCache,
-    'tracing:genauth-guard:load:start': openLoad,
     'tracing:genauth-guard:load:asyncEnd': closeLoad,
   });
   return () => {
     decisionStart.unbindStore(current);
-    unsubscribe();
+    stopOpening();
+    disabled = true;
+    if (open === 0) stopClosing();
   };
 }

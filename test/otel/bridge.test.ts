@@ -236,7 +236,7 @@ it('nothing recorded carries the token, the secret, the user id or upstream text
 });
 
 describe('disable()', () => {
-  const channelNames = ['genauth-guard:decision', 'genauth-guard:cache'];
+  const channelNames = ['genauth-guard:decision', 'genauth-guard:cache', 'genauth-guard:token'];
   const tracingNames = ['genauth-guard:decision', 'genauth-guard:load'];
 
   it('unsubscribes: the channels have no subscriber left, and later requests record nothing', async () => {
