@@ -179,7 +179,11 @@ export interface LoadTrace {
 /** The context of one decision (`genauth-guard:decision` tracing channel). */
 export interface DecisionTrace {
   userId: string;
-  /** The resource code (route mode) or the canonical path (API mode). */
+  /**
+   * The resource code (route mode) or the canonical path (API mode). For a decision that failed before
+   * it was made (the resource function threw or returned no string: a 500), what it returned when a
+   * string (a code the guard refused), else `''`.
+   */
   resource: string;
   /** API mode: the method, upper-cased. */
   method?: string;
@@ -190,7 +194,10 @@ export interface DecisionTrace {
    * when the user was revoked while the decision waited, the request then answered 401 `revoked`.
    */
   reason?: string;
-  /** Set by Node when the decision failed (a 503 or 500 GuardError). A refusal (403) is a result, not an error. */
+  /**
+   * Set by Node when the decision failed (a 503 or 500 GuardError), a resource the guard could not decide
+   * on included (traced as a decision that throws at once: start, error, end). A refusal (403) is a result, not an error.
+   */
   error?: unknown;
   /**
    * True when the decision was made at once from fresh cached grants (traced with `traceSync`: only
