@@ -5,8 +5,9 @@
  * scheme's tail (`'*': 'tp://[::1/'`). A route-mode guard on such a route (route config, a
  * requirePermission or authenticate hook) refuses them as bad input, 400 `invalid_request` before the
  * token is read, as the Koa adapter refuses a target it cannot read (absolute-form-koa.test.ts) and API
- * mode one it cannot evaluate; the answer is the Koa guard's, byte for byte. Express and Nest never let
- * such a target reach a guard (absolute-form-unparsable.test.ts).
+ * mode one it cannot evaluate; the answer is the Koa guard's, byte for byte. Express never lets such a
+ * target reach a guard unread (absolute-form-unparsable.test.ts); Nest on Fastify lets `HTTP://h/x` and
+ * `http://h` reach one, and its guard refuses them the same way (non-path-nest.test.ts).
  */
 import type { Server } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';

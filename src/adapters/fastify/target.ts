@@ -43,8 +43,9 @@ const PATH_ABSOLUTE_FORM = /^https?:\/\/[^/]*\//;
  * Whether Fastify's router may not read `url` as a path: it walks `ftp://h/x`, `*` (and, before
  * find-my-way 9.10, `HTTP://h/x` or `http://h`) from the second character, so only a wildcard route
  * matches, with a parameter cut from the scheme. The guard refuses such a target (400) rather than
- * judge that route for it, as the Koa adapter refuses a target Koa cannot read. An origin-form target,
- * every request but a proxy's, costs one character read.
+ * judge that route for it, as the Koa adapter refuses a target Koa cannot read. The Nest guard on
+ * Fastify refuses the same (`guardRequest`): the find-my-way `@nestjs/platform-fastify` bundles is 9.7.
+ * An origin-form target, every request but a proxy's, costs one character read.
  */
 export function notRoutedAsPath(url: string | undefined): boolean {
   if (url === undefined || url.charCodeAt(0) === 47 /* / */) return false;

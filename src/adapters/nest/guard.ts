@@ -8,7 +8,7 @@ import { createRuntime, type AdapterRuntime, type CheckResult } from '../runtime
 import { GENAUTH_ATTACHED, GENAUTH_ROUTE_POLICY } from './constants.js';
 import { checkedPolicy, type RoutePolicy } from './decorators.js';
 import { GenAuthException } from './exception.js';
-import { abandonReply, clientLeft, isPlatformExchange, nestRequest, responseStarted, writeAnswer } from './platform.js';
+import { abandonReply, clientLeft, guardRequest, isPlatformExchange, nestRequest, responseStarted, writeAnswer } from './platform.js';
 import { GenAuthService } from './service.js';
 
 /** Where a request carries the check it passed (see {@link GenAuthGuard.canActivate}): module-private, no client can set it. */
@@ -98,7 +98,8 @@ export class GenAuthGuard implements CanActivate {
     let result: CheckResult;
     try {
       if (malformed !== null) throw malformed;
-      result = this.evaluate(policy, nestRequest(request), request);
+      // A target the router did not read as a path is refused (400) before the token, as on Fastify.
+      result = this.evaluate(policy, guardRequest(request, this.service.core.realm), request);
     } catch (error) {
       result = Promise.reject(error);
     }

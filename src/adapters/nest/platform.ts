@@ -6,10 +6,11 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import { Http2ServerResponse } from 'node:http2';
 import { Readable } from 'node:stream';
+import { InvalidRequestError } from '../../errors.js';
 import type { ProblemResponse } from '../../problem.js';
 import { clientGone } from '../aborted.js';
 import { NodeRequestView, type RequestLike } from '../../request.js';
-import { fastifyTarget } from '../fastify/target.js';
+import { fastifyTarget, notRoutedAsPath } from '../fastify/target.js';
 import { expressRoutedTarget, expressRouterRules, fastifyRouterRules } from '../router-rules.js';
 
 interface ExpressLikeRequest extends IncomingMessage {
@@ -76,13 +77,35 @@ export function isPlatformExchange(request: unknown, response: unknown): boolean
  * instance (Express app settings, Fastify router options).
  */
 export function nestRequest(request: unknown): RequestLike {
-  // raw.url: the path Fastify routes (after any rewriteUrl), never raw.originalUrl (the alias received);
-  // under an Express mount, with the mount path in front.
-  if (isFastifyRequest(request)) return new NodeRequestView(request.raw, fastifyTarget(request.raw), fastifyRouterRules(request.server));
-  const express = request as ExpressLikeRequest;
-  // req.url as Nest's routes dispatch it (a middleware in front may have rewritten it), unless it is
-  // originalUrl shortened by a mount.
-  return new NodeRequestView(express, expressRoutedTarget(express), expressRouterRules(express.app));
+  return isFastifyRequest(request) ? fastifyView(request) : expressView(request as ExpressLikeRequest);
+}
+
+/**
+ * {@link nestRequest} for the guard's check, refusing (400 `invalid_request`) a target Nest on Fastify
+ * routed without reading it as a path (`notRoutedAsPath`). Nest's FastifyAdapter answers its 404 for a
+ * target that is not a path or an `http(s)://` URL, but the find-my-way `@nestjs/platform-fastify`
+ * bundles (9.7) walks `HTTP://h/x` and `http://h` from their second character, so a wildcard route
+ * (`@Get('*')`) matches them. Express's router reads every target it routes as a path (url.parse), as
+ * the Express adapter judges it. An origin-form target costs one character read.
+ * @throws InvalidRequestError for such a target.
+ */
+export function guardRequest(request: unknown, realm: string): RequestLike {
+  if (!isFastifyRequest(request)) return expressView(request as ExpressLikeRequest);
+  if (notRoutedAsPath(request.raw.url)) throw new InvalidRequestError('The request path cannot be evaluated', realm);
+  return fastifyView(request);
+}
+
+/**
+ * raw.url: the path Fastify routes (after any rewriteUrl), never raw.originalUrl (the alias received);
+ * under an Express mount, with the mount path in front.
+ */
+function fastifyView(request: FastifyLikeRequest): RequestLike {
+  return new NodeRequestView(request.raw, fastifyTarget(request.raw), fastifyRouterRules(request.server));
+}
+
+/** req.url as Nest's routes dispatch it (a middleware in front may have rewritten it), unless it is originalUrl shortened by a mount. */
+function expressView(request: ExpressLikeRequest): RequestLike {
+  return new NodeRequestView(request, expressRoutedTarget(request), expressRouterRules(request.app));
 }
 
 /**
