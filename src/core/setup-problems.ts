@@ -46,6 +46,12 @@ export type SetupProblemKind =
    * likely wrong. One user so answered is that user's business, never this problem.
    */
   | 'tenant'
+  /**
+   * GenAuth answered fewer grants than its `totalCount` (the call has no paging: a fault on GenAuth's
+   * side, or the answer cut), and a DENY may be among those left out: refused unless
+   * `genauth.acceptPartialLists`. An answer, which a retry is likely to get again: not an outage.
+   */
+  | 'partial_list'
   | 'upstream'
   | 'redis'
   /** `ready()` after `close()` (or while it ran): the guard answers every request with a 503. Its `option` is empty. */
@@ -194,7 +200,7 @@ export function isOutageStatus(status: number): boolean {
  * are a 5xx and a 429, and an `upstream` problem without a status (no answer came: a dropped
  * connection). Every other kind is an answer to fix something by: refused credentials, a management
  * token of another user pool than `genauth.userPoolId` (`pool_mismatch`), a warmed user outside
- * `genauth.tenantId` (`tenant`), a wrong namespace, host or
+ * `genauth.tenantId` (`tenant`), a partial list (`partial_list`: an answer), a wrong namespace, host or
  * path, TLS, a key source answering what is not a usable key set (not JSON, not a key set or discovery
  * document, more than `jwt.jwks.maxResponseBytes`), a mismatched issuer or audience, Redis. A
  * `key_source_status` without its status is no known outage here (check-config asks the key source again).
@@ -238,6 +244,14 @@ export function genauthProblem(error: unknown): SetupProblem | undefined {
       kind: 'too_large',
       option: 'genauth.maxResponseBytes',
       cause: 'GenAuth answered more than genauth.maxResponseBytes, and the read was cut off: raise genauth.maxResponseBytes if a user really has that many grants; otherwise check that genauth.host is the GenAuth API',
+    };
+  }
+  // No count is named: the client's own warning names both (call.partialList).
+  if (error.kind === 'partial_list') {
+    return {
+      kind: 'partial_list',
+      option: 'genauth.acceptPartialLists',
+      cause: "GenAuth answered a partial list of a user's grants (fewer than its totalCount: a paging fault on GenAuth's side, or the answer cut), and a DENY may be among those left out, so the user is refused (a 503); the call has no paging, so a retry is likely to get the same answer: ask GenAuth about it (genauth.acceptPartialLists: true uses such lists as sent, any DENY left out unapplied)",
     };
   }
   if (error.kind === 'network' || error.kind === 'timeout') {
@@ -300,10 +314,10 @@ export function claimProblem(claim: 'iss' | 'aud', configured: string | readonly
 
 /**
  * True for a problem worth a line when seen on a request: a timeout there is passing trouble (it has
- * its channel); `ready()` still reports it.
+ * its channel), a partial list has its own warning naming the counts; `ready()` still reports both.
  */
 export function isSetupMistake(problem: SetupProblem | undefined): problem is SetupProblem {
-  return problem !== undefined && problem.kind !== 'timeout';
+  return problem !== undefined && problem.kind !== 'timeout' && problem.kind !== 'partial_list';
 }
 
 /** The guard's record of set-up problems: logs them and keeps what `ready()` reports. */

@@ -107,7 +107,8 @@ function readAuthorizedResources(call: AuthorizedResourcesCall, answer: Upstream
   const total = missingFromList(list.length, body.totalCount);
   if (total === undefined || call.acceptPartialLists) return list;
   call.partialList(list.length, total);
-  throw new GenAuthApiError('partial_list');
+  // An answer too (its statuses, as above): GenAuth's own list, not an outage.
+  throw new GenAuthApiError('partial_list', { httpStatus: answer.status, envelopeStatus: 200 });
 }
 
 /**

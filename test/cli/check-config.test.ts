@@ -248,6 +248,18 @@ describe('genauth-guard check-config', () => {
     expect(code).toBe(exitCode);
   });
 
+  it('a warm.users user answered a partial list (fewer grants than its totalCount): partial_list, a problem to fix, exit 1', async () => {
+    // An answer (an HTTP 200 envelope), not an outage: the call has no paging, so a retry likely meets it again.
+    emulator().fault({ kind: 'respond', status: 200, body: { statusCode: 200, data: { totalCount: 3, list: [] } }, path: RESOURCES });
+    const json = await runCli(['check-config', fixture('options-warm.mjs'), '--json'], tenantEnv());
+    expect((JSON.parse(json.stdout) as Report).problems).toEqual([expect.objectContaining({ kind: 'partial_list', option: 'genauth.acceptPartialLists', transient: false })]);
+    expect(json.code).toBe(1);
+    const text = await runCli(['check-config', fixture('options-warm.mjs')], tenantEnv());
+    expect(text.stdout).toMatch(/^problem \(genauth\.acceptPartialLists\): .*partial list/m);
+    expect(text.stdout).not.toContain('could not be reached');
+    expect(text.code).toBe(1);
+  });
+
   it('--offline: validates only, nothing contacted', async () => {
     const { code, stdout } = await runCli(['check-config', fixture('options-env.mjs'), '--offline', '--json'], tenantEnv());
     expect(code).toBe(0);

@@ -161,6 +161,20 @@ describe('genauth-guard explain', () => {
     expect(stderr).not.toContain('maxResponseBytes');
   });
 
+  it('GenAuth answering a partial list (fewer grants than its totalCount): exit 1, told as that answer, not "could not be reached"', async () => {
+    // An answer came (an HTTP 200 envelope): GenAuth left grants out, a DENY perhaps; the call has no
+    // paging to fetch the rest by, so a retry is likely to meet the same answer.
+    emulator().fault({ kind: 'respond', status: 200, body: { statusCode: 200, data: { totalCount: 3, list: [{ resourceCode: 'reports', resourceType: 'DATA', actions: ['reports:Read'], effect: 'ALLOW' }] } }, path: RESOURCES });
+    const { code, stdout, stderr } = await runCli(['explain', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read'], tenantEnv());
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    const last = stderr.trim().split('\n').at(-1) ?? '';
+    expect(last).toContain("loading alice's grants: ");
+    expect(last).toContain('partial list');
+    expect(last).toContain('genauth.acceptPartialLists');
+    expect(stderr).not.toContain('could not be reached');
+  });
+
   it('the connection dropped before any answer (no status): an outage, exit 3', async () => {
     emulator().fault({ kind: 'drop', path: RESOURCES });
     const { code, stdout, stderr } = await runCli(['explain', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read'], tenantEnv());

@@ -28,6 +28,8 @@ describe('isOutage', () => {
     ['namespace', undefined, false],
     ['key_source_too_large', undefined, false],
     ['too_large', undefined, false],
+    // GenAuth's answer left grants out: the call has no paging, a retry likely gets it again.
+    ['partial_list', undefined, false],
     ['redis', undefined, false],
   ] as const)('%s with status %s: %s', (kind, status, outage) => {
     expect(isOutage(problem(kind, status))).toBe(outage);
