@@ -12,6 +12,8 @@ export const ENV = Object.freeze({
   accessKeyId: 'GENAUTH_ACCESS_KEY_ID',
   accessKeySecret: 'GENAUTH_ACCESS_KEY_SECRET',
   namespace: 'GENAUTH_NAMESPACE',
+  tenantId: 'GENAUTH_TENANT_ID',
+  tenantHeader: 'GENAUTH_TENANT_HEADER',
   issuer: 'GENAUTH_ISSUER',
   audience: 'GENAUTH_AUDIENCE',
   jwksUri: 'GENAUTH_JWKS_URI',
@@ -45,12 +47,16 @@ export function genauthFromEnv(env: Env, emulator?: string): GuardOptions['genau
   const accessKeySecret = emulator === undefined ? required(env, ENV.accessKeySecret) : (value(env, ENV.accessKeySecret) ?? EMULATOR_DEFAULTS.accessKeySecret);
   const accessKeyId = value(env, ENV.accessKeyId);
   const namespace = value(env, ENV.namespace);
+  const tenantId = value(env, ENV.tenantId);
+  const tenantHeader = value(env, ENV.tenantHeader);
   return {
     userPoolId,
     accessKeySecret,
     ...(host === undefined ? {} : { host }),
     ...(accessKeyId === undefined ? {} : { accessKeyId }),
     ...(namespace === undefined ? {} : { namespace }),
+    ...(tenantId === undefined ? {} : { tenantId }),
+    ...(tenantHeader === undefined ? {} : { tenantHeader }),
   };
 }
 

@@ -55,11 +55,12 @@ export const explainCommand: Command = {
   positionals: { min: 0, max: 0 },
   details: [
     'Credentials come from GENAUTH_HOST, GENAUTH_USER_POOL_ID, GENAUTH_ACCESS_KEY_ID, GENAUTH_ACCESS_KEY_SECRET',
-    'and GENAUTH_NAMESPACE; with --emulator, the emulator\'s defaults fill what is unset. No token is read.',
+    'and GENAUTH_NAMESPACE, a tenant from GENAUTH_TENANT_ID (and GENAUTH_TENANT_HEADER); with --emulator, the',
+    'emulator\'s defaults fill what is unset. No token is read.',
     '',
     'Exit codes: 0 allowed, 1 denied (or credentials refused, or a set-up mistake such as a namespace the pool',
-    'does not have, or an answer past --max-response-bytes), 2 usage error, 3 GenAuth unreachable (no',
-    'connection, a timeout, a 5xx or 429).',
+    'does not have, a user disabled or outside the tenant, an answer past --max-response-bytes, a partial',
+    'list), 2 usage error, 3 GenAuth unreachable (no connection, a timeout, a 5xx or 429).',
     '',
     'Example: genauth-guard explain --user alice --resource ecs:1 --action ecs:Start',
   ].join('\n'),
@@ -81,7 +82,7 @@ export const explainCommand: Command = {
     try {
       const explanation = await guard.explain(input).catch((error: unknown) => {
         const limit = { bytes: guard.options.genauth.maxResponseBytes, raise: 'raise it with --max-response-bytes N' };
-        throw upstreamFailure(error, `loading ${input.userId}'s grants`, limit);
+        throw upstreamFailure(error, `loading ${input.userId}'s grants`, { limit, tenant: genauth.tenantId !== undefined });
       });
       if (values.json === true) io.out(toJson(explanation));
       else for (const line of explainTable(explanation)) io.out(line);

@@ -1,9 +1,10 @@
 /**
  * How a failed call to GenAuth ends the CLI: refused credentials, set-up mistakes GenAuth's answer
- * shows (a wrong namespace, a host that is not its API) and an answer past genauth.maxResponseBytes are
- * the user's to fix (1), an outage is worth a retry (3), as check-config decides.
+ * shows (a wrong namespace, a host that is not its API, a user outside genauth.tenantId's tenant) and an
+ * answer past genauth.maxResponseBytes are the user's to fix (1), an outage is worth a retry (3), as
+ * check-config decides.
  */
-import { genauthProblem, isOutage, isOutageStatus, upstreamStatus } from '../core/setup-problems.js';
+import { genauthProblem, isOutage, isOutageStatus, refusedAsNonMember, tenantProblem, upstreamStatus } from '../core/setup-problems.js';
 import { GenAuthApiError, isGuardError } from '../errors.js';
 import { CommandError, EXIT } from './exit-codes.js';
 
@@ -23,14 +24,26 @@ export interface ResponseLimit {
   raise: string;
 }
 
+/** What the command asked GenAuth with, as far as its failures are told by it. */
+export interface UpstreamSettings {
+  limit: ResponseLimit;
+  /** `genauth.tenantId` is set: apiCode 2120008 then points at the tenant or the user's membership. */
+  tenant: boolean;
+}
+
 /**
  * A CommandError for a failed GenAuth call, naming only the failure's kind and statuses (never an
  * upstream message, which could echo a credential).
  */
-export function upstreamFailure(error: unknown, what: string, limit: ResponseLimit): CommandError {
+export function upstreamFailure(error: unknown, what: string, { limit, tenant }: UpstreamSettings): CommandError {
   const cause = upstreamCause(error);
   if (cause?.kind === 'credentials') {
     return new CommandError(`${what}: GenAuth refused the credentials (check GENAUTH_USER_POOL_ID, GENAUTH_ACCESS_KEY_ID, GENAUTH_ACCESS_KEY_SECRET)`, EXIT.FAILED);
+  }
+  // An answer about the asked user in the tenant, whatever statusCode it came under: asked again, it is
+  // answered again. In our words (GenAuth's text is not shown).
+  if (tenant && refusedAsNonMember(cause)) {
+    return new CommandError(`${what}: ${tenantProblem('this user', ', and that the user is an enabled member of that tenant').cause}`, EXIT.FAILED);
   }
   const problem = genauthProblem(cause);
   // A 2xx past the limit is a setting, not an outage: a retry is cut off the same way. (A 5xx or 429

@@ -183,6 +183,49 @@ describe('genauth-guard explain', () => {
     expect(stderr).toContain('could not be reached (network');
   });
 
+  describe('a tenant (GENAUTH_TENANT_ID, GENAUTH_TENANT_HEADER: genauth.tenantId and tenantHeader; the emulator\'s tenants)', () => {
+    const args = ['explain', '--user', 'dave', '--resource', 'invoices', '--action', 'invoices:Read'];
+    beforeEach(() => {
+      // dave holds invoices:Read inside tenant acme only; the pool gives him nothing.
+      emulator().setGrants('dave', [{ resourceCode: 'invoices', actions: ['invoices:Read'] }], { tenant: 'acme' });
+    });
+
+    it("a member of the tenant: that tenant's grants decide, the tenant sent in genauth.tenantHeader", async () => {
+      const { code, stdout } = await runCli(args, { ...tenantEnv(), GENAUTH_TENANT_ID: 'acme' });
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^ALLOWED/m);
+      expect(emulator().calls.find((call) => call.path === RESOURCES)).toMatchObject({ tenant: 'acme' });
+      // Another header GenAuth reads (here: one of the emulator's) carries it just the same.
+      emulator().resetCalls();
+      expect((await runCli(args, { ...tenantEnv(), GENAUTH_TENANT_ID: 'acme', GENAUTH_TENANT_HEADER: 'x-genauth-tenant-id' })).code).toBe(0);
+      expect(emulator().calls.find((call) => call.path === RESOURCES)).toMatchObject({ tenant: 'acme' });
+    });
+
+    it('a user GenAuth answers apiCode 2120008 (disabled or not a member of the tenant): exit 1 naming genauth.tenantId and genauth.tenantHeader, not "refused the call", no upstream text', async () => {
+      const { code, stdout, stderr } = await runCli(args, { ...tenantEnv(), GENAUTH_TENANT_ID: 'no-such-tenant' });
+      expect(emulator().calls.find((call) => call.path === RESOURCES)).toMatchObject({ tenant: 'no-such-tenant', apiCode: 2120008 });
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      const last = stderr.trim().split('\n').at(-1) ?? '';
+      expect(last).toContain("loading dave's grants: ");
+      expect(last).toContain('disabled or not a member of this tenant) for this user');
+      expect(last).toContain('genauth.tenantId');
+      expect(last).toContain('genauth.tenantHeader');
+      expect(last).not.toContain('refused the call');
+      expect(stderr).not.toContain('could not be reached');
+      expect(stderr).not.toContain('租户');
+    });
+
+    it('apiCode 2120008 under a statusCode 5xx (GenAuth documents none for it) is still that answer: exit 1, not "could not be reached"', async () => {
+      emulator().fault({ kind: 'body-error', statusCode: 503, apiCode: 2120008, message: 'upstream-detail-77c2', path: RESOURCES });
+      const { code, stderr } = await runCli(args, { ...tenantEnv(), GENAUTH_TENANT_ID: 'acme' });
+      expect(code).toBe(1);
+      expect(stderr).toContain('genauth.tenantHeader');
+      expect(stderr).not.toContain('could not be reached');
+      expect(stderr).not.toContain('upstream-detail-77c2');
+    });
+  });
+
   it('nothing listening: exit 3', async () => {
     const { code, stderr } = await runCli(['explain', '--emulator', 'http://127.0.0.1:9', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read']);
     expect(code).toBe(3);
