@@ -9,6 +9,7 @@ import { decideIndexed, type ConditionCheck, type Decision, type NormalizedRequi
 import type { RequestLike } from '../request.js';
 import type { Identity } from '../token/verifier.js';
 import type { GrantStore } from './grant-store.js';
+import { closedError, type Lifecycle } from './lifecycle.js';
 import { traceDecision, traceFailedDecision, type DecisionNote, type DecisionObserver } from './observe.js';
 import type { Revoked } from './outcome.js';
 import type { RouteOptions } from './types.js';
@@ -25,7 +26,8 @@ export interface DecisionEnvironment {
 export interface Authorizer {
   /**
    * Decides for a known user (`check()`), traced and told to the observers. Resolves a Decision
-   * (allowed or not); throws only on outage (503) or a bad resource (500).
+   * (allowed or not); throws only on outage (503), a bad resource (500), or the guard closed while the
+   * decision waited (the closed guard's 503, as a request gets; no decision told).
    */
   authorize(userId: string, resource: string, requirement: NormalizedRequirement, route: RouteOptions, environment?: DecisionEnvironment, note?: DecisionNote): Promise<Decision>;
   /**
@@ -88,8 +90,8 @@ export function publishApiDecision(userId: string, decision: ApiDecision | Revok
   }
 }
 
-/** Creates the full (asynchronous) decision path of one guard. */
-export function createAuthorizer(options: ResolvedOptions, store: GrantStore, observer: DecisionObserver | undefined): Authorizer {
+/** Creates the full (asynchronous) decision path of one guard; `lifecycle` says whether it was closed. */
+export function createAuthorizer(options: ResolvedOptions, store: GrantStore, observer: DecisionObserver | undefined, lifecycle: Lifecycle): Authorizer {
   const settings = { timeZoneOffset: options.conditions.timeZoneOffset, combine: options.conditions.combine };
 
   /** Built only when the user's grants carry conditions. */
@@ -118,7 +120,13 @@ export function createAuthorizer(options: ResolvedOptions, store: GrantStore, ob
     note?: DecisionNote,
   ): Promise<Decision> {
     checkResourceFor(userId, resource);
-    return observe(userId, resource, note, () => decideFor(userId, resource, requirement, route, environment, note));
+    return observe(userId, resource, note, async () => {
+      const decision = await decideFor(userId, resource, requirement, route, environment, note);
+      // Closed while it waited (on GenAuth, on conditions.context): a closed guard decides nothing, as
+      // the enforcers' unlessRevoked refuses a request then.
+      if (lifecycle.closed) throw closedError(options.retryAfter);
+      return decision;
+    });
   }
 
   async function observe<T extends Decision | Revoked<Decision>>(userId: string, resource: string, note: DecisionNote | undefined, decide: () => Promise<T>): Promise<T> {

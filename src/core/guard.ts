@@ -86,11 +86,11 @@ export function createGuard(input: GuardOptions): Guard {
           },
         });
   const observer = createDecisionObserver(options);
-  const authorizer = createAuthorizer(options, store, observer);
-  // identity.resolve with a shared store: whose revocation record this instance has read (see identity-lookups.ts).
-  const lookups = options.identity.resolve === undefined ? undefined : createIdentityLookups(revocations);
   // Set by close(): from then on every request, check() and explain() is refused (lifecycle.ts).
   const lifecycle: Lifecycle = { closed: false };
+  const authorizer = createAuthorizer(options, store, observer, lifecycle);
+  // identity.resolve with a shared store: whose revocation record this instance has read (see identity-lookups.ts).
+  const lookups = options.identity.resolve === undefined ? undefined : createIdentityLookups(revocations);
   const callers = createCallers(verifier, store.cache, options, revocations, lifecycle, lookups, shared?.missed);
 
   /** This instance's part of an invalidation: the user's grants, verified tokens and read record. */
@@ -153,6 +153,11 @@ export function createGuard(input: GuardOptions): Guard {
   }
 
   const explainer = createExplainer(store, authorizer);
+  /** An explanation made while the guard closed (it waited on GenAuth or conditions.context) is not given either. */
+  function openStill<T>(explanation: T): T {
+    if (lifecycle.closed) throw closedError(options.retryAfter);
+    return explanation;
+  }
 
   return withLifecycle<Guard>({
     // Secrets stay in this closure (and the client's and verifier's); the public object shows none.
@@ -168,7 +173,7 @@ export function createGuard(input: GuardOptions): Guard {
       }
     },
     check,
-    explain: ((input: ExplainInput) => (lifecycle.closed ? Promise.reject(closedError(options.retryAfter)) : explainer(input))) as Explainer,
+    explain: ((input: ExplainInput) => (lifecycle.closed ? Promise.reject(closedError(options.retryAfter)) : explainer(input).then(openStill))) as Explainer,
     // Applied here at once; with a shared tier, also recorded in Redis and published to every instance.
     invalidateUser(userId) {
       forgetUser(userId);

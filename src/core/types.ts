@@ -121,8 +121,8 @@ export interface Guard {
   /**
    * Closes the guard's connections (GenAuth's pool; with `cache.redis`, its subscription's duplicate,
    * never your client). From then on it decides nothing: every protected request is a 503
-   * `ERR_PERMISSIONS_UNAVAILABLE`, `check()` and `explain()` reject with it, `ready()` rejects
-   * (`closed`). Resolves once the GenAuth calls in flight are answered (at most `genauth.timeout`).
+   * `ERR_PERMISSIONS_UNAVAILABLE`, `check()` and `explain()` reject with it (those still waiting on
+   * GenAuth or `conditions.context` when it is called too), `ready()` rejects (`closed`). Resolves once the GenAuth calls in flight are answered (at most `genauth.timeout`).
    * Idempotent: a second call resolves with the first.
    */
   close(): Promise<void>;

@@ -8,6 +8,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
 import { GuardNotReadyError } from '../../src/core/readiness.js';
+import { isGuardError } from '../../src/errors.js';
 import { RESOURCES, bearerFor, closeAfterEach, resetToAliceReading, sleep, until, useEmulator } from '../fixtures.js';
 
 const JWKS = '/oidc/.well-known/jwks.json';
@@ -106,6 +107,49 @@ describe('requests in flight when the guard closes', () => {
       settle();
       expect((await answer).status).toBe(status);
     }
+  });
+});
+
+describe('check() and explain() in flight when the guard closes', () => {
+  /** A conditions.context that answers when told: the wait a decision on conditional grants makes. */
+  function heldContext() {
+    const held = { asked: 0, release: (_value: Record<string, unknown>) => {} };
+    const context = () =>
+      new Promise<Record<string, unknown>>((resolve) => {
+        held.asked++;
+        held.release = resolve;
+      });
+    return { held, context };
+  }
+  const ASKED = { userId: 'alice', resource: 'reports', action: 'reports:Read' };
+
+  it.each(['check', 'explain'] as const)('%s() waiting on conditions.context: once it answers, the closed guard\'s 503 error, not its decision', async (method) => {
+    emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'], condition: [{ param: 'Country', operator: 'StringEquals', value: 'NZ' }] }]);
+    const records: unknown[] = [];
+    const ask = (guard: ExpressGuard) => (method === 'check' ? guard.check(ASKED) : guard.explain(ASKED));
+
+    // Open, the same question is allowed once the context answers: what a closed guard must not hand out.
+    const open = heldContext();
+    const openGuard = appWith({ conditions: { context: open.context } }).guard;
+    const allowed = ask(openGuard);
+    await until(() => open.held.asked === 1, 5000, 'the context asked for');
+    open.held.release({ Country: 'NZ' });
+    expect(await allowed).toMatchObject({ allowed: true });
+
+    const closing = heldContext();
+    const { guard } = appWith({ conditions: { context: closing.context }, onDecision: (record) => void records.push(record) });
+    const answer = refusedWith(ask(guard));
+    await until(() => closing.held.asked === 1, 5000, 'the context asked for');
+    await guard.close();
+    closing.held.release({ Country: 'NZ' });
+    const error = await answer;
+    // The same refusal as a call made after close(), and as the closed guard's 503 to a request.
+    const after = await refusedWith(ask(guard));
+    expect(isGuardError(error)).toBe(true);
+    expect(error).toMatchObject({ status: 503, code: 'ERR_PERMISSIONS_UNAVAILABLE', cause: { kind: 'closed' } });
+    expect(after).toMatchObject({ status: 503, code: 'ERR_PERMISSIONS_UNAVAILABLE', cause: { kind: 'closed' } });
+    // No decision was made, so none is told.
+    expect(records).toEqual([]);
   });
 });
 
