@@ -118,15 +118,21 @@ let prefixes = 0;
 export const freshPrefix = () => `t${process.pid}-${++prefixes}-${Date.now()}:`;
 
 /**
- * The same real client, with `hooks` seeing each PUBLISH it sends (`published`, before it is sent) and
- * deciding when its subscriptions hand a message over (`deliver` gets the hand-over: call it now, later
- * or never; by default now).
+ * The same real client, with `hooks` seeing each PUBLISH it sends (`published`, before it is sent), each
+ * GET (`read`, with its key, before it is sent) and deciding when its subscriptions hand a message over
+ * (`deliver` gets the hand-over: call it now, later or never; by default now).
  */
-export function wrappedClient(client: RedisTierClient, hooks: { published?: () => void; deliver?: (handOver: () => void) => void }): RedisTierClient {
+export function wrappedClient(
+  client: RedisTierClient,
+  hooks: { published?: () => void; read?: (key: string) => void; deliver?: (handOver: () => void) => void },
+): RedisTierClient {
   const deliver = hooks.deliver ?? ((handOver: () => void) => handOver());
   return {
     eval: (script, options) => client.eval(script, options),
-    get: (key) => client.get(key),
+    get(key) {
+      hooks.read?.(key);
+      return client.get(key);
+    },
     publish(channel, message) {
       hooks.published?.();
       return client.publish(channel, message);

@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
 import { bearerFor, useEmulator, resetEmulator } from '../fixtures.js';
-import { clients, freshPrefix, sharedOptions, startInstance, subscribed, until, type Instance } from './harness.js';
+import { clients, freshPrefix, sharedOptions, startInstance, subscribed, until, wrappedClient, type Instance } from './harness.js';
 import { ask, redisTestsRun, useRedisServer } from './server.js';
 
 const run = redisTestsRun('test/redis/revocation-across-resync.test.ts');
@@ -58,8 +58,10 @@ describe.skipIf(!run)('a revocation published while the subscription was down', 
     await ask(redis().port, `ACL DELUSER ${USER}`);
   });
 
-  async function instanceA(redisTimeout = 1000, logged: string[] | undefined = undefined): Promise<Waiting> {
-    const client = await open.client(`redis://${USER}:${PASSWORD}@127.0.0.1:${redis().port}`);
+  /** `read`: sees each GET of A's client (its key) before it is sent, with A's guard. */
+  async function instanceA(redisTimeout = 1000, logged: string[] | undefined = undefined, read?: (key: string, guard: ExpressGuard) => void): Promise<Waiting> {
+    const connected = await open.client(`redis://${USER}:${PASSWORD}@127.0.0.1:${redis().port}`);
+    const client = read === undefined ? connected : wrappedClient(connected, { read: (key) => read(key, guard) });
     let opened: () => void = () => {};
     const gate = new Promise<void>((resolve) => (opened = resolve));
     let waiting = 0;
@@ -197,6 +199,27 @@ describe.skipIf(!run)('a revocation published while the subscription was down', 
     expect(await refused).toMatchObject({ status: 403, code: 'ERR_PERMISSION_DENIED' });
     // The allowed path is unchanged: it cannot be told from a revoked one, so it is a 503.
     expect(await allowed).toMatchObject({ status: 503, code: 'ERR_PERMISSIONS_UNAVAILABLE' });
+  });
+
+  // close() while the request reads its user's record: the read is answered, but a closed guard judges
+  // nothing, so the allowed decision it waited on is not given (the 503 every request of a closed guard gets).
+  it.each(['route', 'api'] as const)('%s: a request reading its revocation record when close() is called gets the 503, not its decision', async (kind) => {
+    let closeOnRead = false;
+    const a = await instanceA(1000, undefined, (key, guard) => {
+      if (!closeOnRead || !key.endsWith(':revoked')) return;
+      closeOnRead = false;
+      void guard.close();
+    });
+    await instanceB();
+    a.release();
+    // Token verified and grants cached on A before the outage (conditional grants: always the asynchronous path).
+    expect(await a.request(kind, alice)).toMatchObject({ status: 200 });
+
+    await deafen(a);
+    closeOnRead = true;
+    const response = await a.request(kind, alice);
+    expect(closeOnRead).toBe(false); // the record was read, and the guard closed meanwhile
+    expect(response).toMatchObject({ status: 503, code: 'ERR_PERMISSIONS_UNAVAILABLE' });
   });
 
   it('while the subscription is down, a record Redis cannot give is not an outage: the request is decided on the local copy', async () => {

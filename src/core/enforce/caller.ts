@@ -61,7 +61,8 @@ export interface Callers {
    * record published meanwhile may never have arrived), and a read Redis does not answer after the
    * subscription came back rejects with the 503 ERR_PERMISSIONS_UNAVAILABLE. A refusal reads nothing
    * (it is answered 403 on the local copy's word: refusing needs no record). Once the guard is closed,
-   * throws its 503 instead: a request still being decided when it closed is not judged either.
+   * throws its 503 instead (rejects with it when it closed while the record was read): a request still
+   * being decided when it closed is not judged either.
    */
   unlessRevoked<T extends Decision | ApiDecision>(identity: Identity, decision: T, since: number): T | Revoked<T> | Promise<T | Revoked<T>>;
 }
@@ -171,6 +172,8 @@ export function createCallers(
     const reading = now === decision && decision.allowed ? missed?.recheck(identity.userId, since) : undefined;
     if (reading === undefined) return now;
     return reading.then((known) => {
+      // Closed while the record was read: a closed guard decides nothing, whatever Redis answered.
+      if (lifecycle.closed) throw closedError(retryAfter);
       // Fail closed: the resync promised no revoked user stays allowed, and this one cannot be told.
       if (!known) throw new PermissionsUnavailableError(retryAfter);
       return verdict(identity, decision);
