@@ -89,6 +89,14 @@ export class InvalidRequestError extends GuardError {
   }
 }
 
+/**
+ * The 400 for a request target the guard cannot judge as a path (API mode's unreadable target, a path
+ * Koa cannot parse, a target Fastify's router did not read as a path): one fixed text, never the target.
+ */
+export function unevaluablePathError(realm: string): InvalidRequestError {
+  return new InvalidRequestError('The request path cannot be evaluated', realm);
+}
+
 /** 401 without an error code: the request carried no bearer token (RFC 6750 section 3.1). */
 export class MissingTokenError extends GuardError {
   constructor(realm = 'api') {

@@ -4,7 +4,7 @@ import { routeSpec, type ResourceSource } from '../core/enforce/route.js';
 import { createGuard } from '../core/guard.js';
 import type { GenAuthContext, RouteOptions } from '../core/types.js';
 import { splitAdapterOptions, type GuardOptions } from '../options.js';
-import { InvalidRequestError } from '../errors.js';
+import { unevaluablePathError } from '../errors.js';
 import { optionalBoolean } from '../options/checks.js';
 import type { Requirement } from '../policy/decide.js';
 import { problemResponse } from '../problem.js';
@@ -123,7 +123,7 @@ function koaBinding(passErrors: boolean, realm: string): FrameworkBinding<Parame
   return {
     /** A path Koa cannot read is bad input (400, as API mode answers it), not the 500 of whatever reads it next. */
     view(ctx) {
-      if (unreadablePath(ctx)) throw new InvalidRequestError('The request path cannot be evaluated', realm);
+      if (unreadablePath(ctx)) throw unevaluablePathError(realm);
       return koaRequest(ctx);
     },
     apiView: koaRequest,

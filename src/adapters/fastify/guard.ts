@@ -3,7 +3,7 @@ import { apiModeSpec, instanceApiMode, type ApiModeSpec } from '../../core/enfor
 import { routeSpec, type ResourceSource } from '../../core/enforce/route.js';
 import { createGuard } from '../../core/guard.js';
 import type { GenAuthContext } from '../../core/types.js';
-import { InvalidRequestError, type GuardError } from '../../errors.js';
+import { unevaluablePathError, type GuardError } from '../../errors.js';
 import { splitAdapterOptions } from '../../options.js';
 import { optionalBoolean } from '../../options/checks.js';
 import { asGuardError, problemResponse } from '../../problem.js';
@@ -57,7 +57,7 @@ function answer(error: GuardError, reply: FastifyReply): FastifyReply {
 function common(realm: string) {
   return {
     view(request: FastifyRequest): RequestLike {
-      if (notRoutedAsPath(request.raw.url)) throw new InvalidRequestError('The request path cannot be evaluated', realm);
+      if (notRoutedAsPath(request.raw.url)) throw unevaluablePathError(realm);
       return fastifyRequest(request);
     },
     apiView: fastifyApiRequest,

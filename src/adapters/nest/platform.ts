@@ -6,7 +6,7 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import { Http2ServerResponse } from 'node:http2';
 import { Readable } from 'node:stream';
-import { InvalidRequestError } from '../../errors.js';
+import { unevaluablePathError } from '../../errors.js';
 import type { ProblemResponse } from '../../problem.js';
 import { clientGone } from '../aborted.js';
 import { NodeRequestView, type RequestLike } from '../../request.js';
@@ -91,7 +91,7 @@ export function nestRequest(request: unknown): RequestLike {
  */
 export function guardRequest(request: unknown, realm: string): RequestLike {
   if (!isFastifyRequest(request)) return expressView(request as ExpressLikeRequest);
-  if (notRoutedAsPath(request.raw.url)) throw new InvalidRequestError('The request path cannot be evaluated', realm);
+  if (notRoutedAsPath(request.raw.url)) throw unevaluablePathError(realm);
   return fastifyView(request);
 }
 

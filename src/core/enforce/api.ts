@@ -1,4 +1,4 @@
-import { InvalidRequestError, InvalidTokenError, PermissionDeniedError } from '../../errors.js';
+import { InvalidTokenError, PermissionDeniedError, unevaluablePathError } from '../../errors.js';
 import { fail, refuseUndefinedKey, strictObject } from '../../options/checks.js';
 import type { CompiledApiGrants } from '../../policy/api-compile.js';
 import { createApiMatcher, type ApiDecision, type ApiMatcher } from '../../policy/api-match.js';
@@ -112,7 +112,7 @@ export function createApiEnforcer(callers: Callers, store: GrantStore, authorize
     const note = observer === undefined ? undefined : observer.begin();
     const target = normalizeApiTarget(request.url);
     // Never echo the path: the message is a fixed text.
-    if (!target.ok) throw new InvalidRequestError('The request path cannot be evaluated', realm);
+    if (!target.ok) throw unevaluablePathError(realm);
     const router = request.router;
     if (spec.isPublic(target, router)) return null;
     const found = callers.present(request, native);
