@@ -1,5 +1,5 @@
 /** Resolves the `jwt` group: how tokens are verified (key source, claims, JWKS knobs, token cache). */
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, X509Certificate } from 'node:crypto';
 import { fail, httpUrl, nonEmptyString, positiveInteger, positiveNumber, refuseUndefinedKey, strictObject, timerDuration } from './checks.js';
 import { OPTION_KEYS } from './keys.js';
 import type { ResolvedJwtOptions } from './resolved.js';
@@ -33,6 +33,29 @@ const HMAC_KEY_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48,
 
 /** The armor of a PEM block (a key of any kind, a certificate). */
 const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----/;
+/**
+ * An OpenSSH public key line (RFC 4253 section 6.6, authorized_keys): a key type, then its base64 blob,
+ * which starts with the type name's uint32 length (AAAA). PyJWT refuses these as HMAC keys (CVE-2022-29217).
+ */
+const OPENSSH_KEY = /^(?:ssh-(?:rsa|dss|ed25519|ed448)|ecdsa-sha2-nistp(?:256|384|521)|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)(?:-cert-v01@openssh\.com)?\s+AAAA[A-Za-z0-9+/]+=*(?:\s|$)/;
+
+/** Whether `der` is a public key (SPKI or PKCS#1) or an X.509 certificate, which carries one. */
+function isPublicDer(der: Buffer): boolean {
+  for (const type of ['spki', 'pkcs1'] as const) {
+    try {
+      createPublicKey({ key: der, format: 'der', type });
+      return true;
+    } catch {
+      // Not a public key of this form.
+    }
+  }
+  try {
+    new X509Certificate(der);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Refuses a URL the guard fetches (`what`, at `path`) on a port fetch refuses: it would be rejected on
@@ -57,22 +80,17 @@ function isJwkOrSet(value: unknown): boolean {
 }
 
 /**
- * Whether a secret's text is a key: a PEM block, the base64 (or base64url) of a public key's DER (SPKI)
- * without its armor, or the JSON of a JWK or JWK Set (the issuer's `jwks_uri` body, which anyone can
- * fetch byte for byte). A public key used as an HMAC secret lets anyone who has it sign tokens.
+ * Whether a secret's text is a key: a PEM block, an OpenSSH public key line, the base64 (or base64url)
+ * of a public key's DER (SPKI or PKCS#1) or of a certificate's (a JWK's `x5c` member) without the
+ * armor, or the JSON of a JWK or JWK Set (the issuer's `jwks_uri` body, which anyone can fetch byte for
+ * byte). A public key used as an HMAC secret lets anyone who has it sign tokens.
  */
 function isKeyText(text: string): boolean {
   if (PEM_BLOCK.test(text)) return true;
   const trimmed = text.trim();
-  if (/^[A-Za-z0-9+/=_\s-]+$/.test(trimmed)) {
-    try {
-      // Buffer reads base64 and base64url alike.
-      createPublicKey({ key: Buffer.from(trimmed, 'base64'), format: 'der', type: 'spki' });
-      return true;
-    } catch {
-      // Not a public key's DER: a secret that happens to be base64.
-    }
-  }
+  if (OPENSSH_KEY.test(trimmed)) return true;
+  // Buffer reads base64 and base64url alike. Anything else is a secret that happens to be base64.
+  if (/^[A-Za-z0-9+/=_\s-]+$/.test(trimmed) && isPublicDer(Buffer.from(trimmed, 'base64'))) return true;
   if (!trimmed.startsWith('{')) return false;
   try {
     return isJwkOrSet(JSON.parse(trimmed));
