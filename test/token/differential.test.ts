@@ -59,6 +59,8 @@ const KEYS = {
   emptykid: rsa(),
   outsider: rsa(),
   outsiderEc: ec('P-256'),
+  /** Published with its private members: jose refuses to verify with a set member that is not public. */
+  published: rsa(),
 } satisfies Record<string, Pair>;
 type KeyName = keyof typeof KEYS;
 
@@ -85,6 +87,11 @@ const JWKS: JWK[] = [
   jwk('dup2', { kid: 'dup', alg: 'RS256' }),
   jwk('traversal', { kid: '../rs', alg: 'RS256' }),
   jwk('emptykid', { kid: '', alg: 'RS256' }),
+  // A signing key leaked into the set, and a symmetric key (its bytes the HS setup's secret): neither
+  // may verify anything, on any path.
+  { ...(KEYS.published.privateKey.export({ format: 'jwk' }) as JWK), kid: 'private', alg: 'RS256', use: 'sig' },
+  { kty: 'oct', k: b64(SECRET), kid: 'oct', alg: 'HS256', use: 'sig' },
+  { kty: 'oct', k: b64(SECRET), kid: 'oct-noalg' },
 ];
 
 /** How a token is signed, whatever its header says. */
@@ -392,6 +399,9 @@ describe('the guard against jwtVerify: no token the guard accepts is refused by 
     ['a tab inside the payload', `${validHeader}.${validPayload.slice(0, 4)}\t${validPayload.slice(4)}.${validSignature}`],
     ['a token of 20 KiB', token({ alg: 'RS256', kid: 'rs', pad: 'x'.repeat(15_000) })],
     ['a token just under 16 KiB', token({ alg: 'RS256', kid: 'rs', pad: 'x'.repeat(11_000) })],
+    ['a Latin-1 letter inside the payload segment', `${validHeader}.${validPayload.slice(0, 4)}\u00e9${validPayload.slice(4)}.${validSignature}`],
+    ['a Latin-1 letter at the end of the signature', `${valid}\u00ff`],
+    ['the payload in the standard base64 alphabet', `${validHeader}.${Buffer.from(validPayload, 'base64url').toString('base64').replace(/=+$/, '')}.${validSignature}`],
     // header JSON
     ['duplicate alg none then RS256', rawToken('{"alg":"none","alg":"RS256","kid":"rs"}', json(claims()))],
     ['duplicate alg RS256 then none', rawToken('{"alg":"RS256","alg":"none","kid":"rs"}', json(claims()))],
@@ -407,6 +417,11 @@ describe('the guard against jwtVerify: no token the guard accepts is refused by 
     ['header a string', rawToken('"RS256"', json(claims()))],
     ['header with a zip', token({ alg: 'RS256', kid: 'rs', zip: 'DEF' })],
     ['header with cty JWT', token({ alg: 'RS256', kid: 'rs', cty: 'JWT' })],
+    // members of the key set that are no verification keys
+    ['RS256 under a private key published in the set', token({ alg: 'RS256', kid: 'private' }, claims(), 'published')],
+    ['HS256 under an oct key of the set (its bytes the secret)', token({ alg: 'HS256', kid: 'oct' })],
+    ['HS256 under an oct key of the set without alg', token({ alg: 'HS256', kid: 'oct-noalg' })],
+    ['RS256 naming an oct key of the set', token({ alg: 'RS256', kid: 'oct' })],
     ['header with jku and x5u', token({ alg: 'RS256', kid: 'rs', jku: 'http://127.0.0.1:9/j', x5u: 'http://127.0.0.1:9/c' })],
     // typ
     ['typ JWT', token({ alg: 'RS256', kid: 'rs', typ: 'JWT' }, claims({ jti: 'x' }))],
