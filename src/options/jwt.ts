@@ -80,12 +80,15 @@ function isJwkOrSet(value: unknown): boolean {
 }
 
 /**
- * Whether a secret's text is a key: a PEM block, an OpenSSH public key line, the base64 (or base64url)
- * of a public key's DER (SPKI or PKCS#1) or of a certificate's (a JWK's `x5c` member) without the
- * armor, or the JSON of a JWK or JWK Set (the issuer's `jwks_uri` body, which anyone can fetch byte for
- * byte). A public key used as an HMAC secret lets anyone who has it sign tokens.
+ * Whether a secret's text is a key: a public key's or a certificate's DER bytes (a key file read whole),
+ * a PEM block, an OpenSSH public key line, the base64 (or base64url) of a public key's DER (SPKI or
+ * PKCS#1) or of a certificate's (a JWK's `x5c` member) without the armor, or the JSON of a JWK or JWK
+ * Set (the issuer's `jwks_uri` body, which anyone can fetch byte for byte). A public key used as an
+ * HMAC secret lets anyone who has it sign tokens.
  */
 function isKeyText(text: string): boolean {
+  // A key file read whole: its bytes (a Uint8Array secret is read here as Latin-1, one char per byte).
+  if (isPublicDer(Buffer.from(text, 'latin1'))) return true;
   if (PEM_BLOCK.test(text)) return true;
   const trimmed = text.trim();
   if (OPENSSH_KEY.test(trimmed)) return true;

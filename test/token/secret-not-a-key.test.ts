@@ -5,8 +5,8 @@
 // token. It is now a TypeError at construction naming jwt.secret; so is a private key or a certificate.
 // A secret that merely contains such words is still a secret. The forgery is shown over HTTP.
 // The other public forms of the same keys too (PyJWT's CVE-2022-29217 class): an OpenSSH public key
-// line (`ssh-rsa AAAA...`), the base64 of a PKCS#1 DER, and a certificate as the base64 of its DER,
-// which is what a JWK Set's `x5c` member publishes.
+// line (`ssh-rsa AAAA...`), the base64 of a PKCS#1 DER, a certificate as the base64 of its DER,
+// which is what a JWK Set's `x5c` member publishes, and the DER bytes themselves (a key file read whole).
 import { generateKeyPairSync, createHmac, X509Certificate, type KeyObject } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
@@ -83,6 +83,10 @@ const KEYS: Array<[string, string | Uint8Array]> = [
   ['the base64 of the PKCS#1 DER', (rsa.publicKey.export({ format: 'der', type: 'pkcs1' }) as Buffer).toString('base64')],
   ['a certificate as the base64 of its DER (a JWK x5c member)', X5C],
   ['the same, base64 wrapped at 64 characters', X5C.replace(/.{64}/g, '$&\n')],
+  // A key file read as it is (readFileSync of a .der or .cer): the DER bytes themselves.
+  ['the SPKI DER as bytes', new Uint8Array(rsa.publicKey.export({ format: 'der', type: 'spki' }) as Buffer)],
+  ['the PKCS#1 DER as bytes', new Uint8Array(rsa.publicKey.export({ format: 'der', type: 'pkcs1' }) as Buffer)],
+  ['a certificate DER as bytes', new Uint8Array(Buffer.from(X5C, 'base64'))],
 ];
 
 describe('jwt.secret must not be a key', () => {
@@ -113,11 +117,12 @@ describe('jwt.secret must not be a key', () => {
 describe('the forgery it allowed, over HTTP', () => {
   const emulator = useEmulator();
 
-  const published = [
+  const published: Array<[string, string | Uint8Array]> = [
     ['the public key as PEM', pem(rsa.publicKey, 'spki')],
     ['the jwks_uri body', JSON.stringify({ keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig' }] })],
     ['the x5c member of the jwks_uri body', X5C],
     ['the public key as an OpenSSH line', openSsh(rsa.publicKey)],
+    ['the public key file read whole (DER bytes)', new Uint8Array(rsa.publicKey.export({ format: 'der', type: 'spki' }) as Buffer)],
   ];
 
   it('the x5c fixture is a certificate whose public key is published with it', () => {
