@@ -110,7 +110,7 @@ export const moreChannels = Object.freeze({
   cache: diagnostics.channel('genauth-guard:cache'),
   /** {@link RetryRefusedEvent}: a failed GenAuth call the retry budget did not let retry. */
   retryRefused: diagnostics.channel('genauth-guard:retry-refused'),
-  /** {@link TokenFailureEvent}: a bearer token refused, by reason. */
+  /** {@link TokenFailureEvent}: a bearer token refused, or none presented, by reason. */
   token: diagnostics.channel('genauth-guard:token'),
   /** {@link WebhookReceivedEvent}: a delivery whose secret was right and whose body was read. */
   webhookReceived: diagnostics.channel('genauth-guard:webhook:received'),
@@ -223,7 +223,12 @@ export interface RetryRefusedEvent {
   outcome: string;
 }
 
-/** A token refused (`genauth-guard:token`): the `invalid_token` reason, or `keys_unavailable` (503). */
+/** A token refused (`genauth-guard:token`), by its reason only: never the token. */
 export interface TokenFailureEvent {
+  /**
+   * The `invalid_token` reason (401), `keys_unavailable` (503: the key set cannot be fetched), or
+   * `missing` (401 `ERR_MISSING_TOKEN`: no token presented, in the header or by a `getToken` or
+   * `identity.resolve` hook).
+   */
   reason: string;
 }

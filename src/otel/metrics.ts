@@ -1,7 +1,7 @@
 /**
  * The bridge's metrics, from the guard's channels: decisions by outcome and reason (every decision,
  * from `genauth-guard:decision`, and failed ones from the decision trace), tokens refused before a
- * decision (`genauth-guard:token`: the 401s and the 503 of keys that cannot be fetched), GenAuth load latency,
+ * decision (`genauth-guard:token`: the 401s, a missing token's included, and the 503 of keys that cannot be fetched), GenAuth load latency,
  * cache lookups and evictions, and the cache's size from the `cacheStats()` of the guards given.
  */
 import type { Attributes, Meter } from '@opentelemetry/api';
@@ -30,7 +30,7 @@ export function recordMetrics(meter: Meter, guards: readonly CacheStatsSource[])
     description: 'Duration of each GenAuth load attempt (get-user-authorized-resources)',
     advice: { explicitBucketBoundaries: DURATION_BOUNDARIES },
   });
-  const refusals = meter.createCounter(METRIC.tokenRefusals, { unit: '{refusal}', description: 'Bearer tokens refused before a decision, by reason (keys_unavailable: the 503 of keys that cannot be fetched)' });
+  const refusals = meter.createCounter(METRIC.tokenRefusals, { unit: '{refusal}', description: 'Bearer tokens refused before a decision, by reason (missing: none presented; keys_unavailable: the 503 of keys that cannot be fetched)' });
   const lookups = meter.createCounter(METRIC.cacheLookups, { unit: '{lookup}', description: 'Permission-cache reads, by result (hit, stale, miss)' });
   const evictions = meter.createCounter(METRIC.cacheEvictions, { unit: '{entry}', description: 'Entries pushed out of the permission cache by its max or maxBytes' });
 

@@ -24,7 +24,7 @@ export const METRIC = Object.freeze({
   decisions: 'genauth_guard.decisions',
   /** Histogram, seconds: each GenAuth load attempt. */
   genauthDuration: 'genauth_guard.genauth.duration',
-  /** Counter, `{refusal}`: bearer tokens refused before a decision, by reason (`keys_unavailable` is the 503). */
+  /** Counter, `{refusal}`: bearer tokens refused before a decision, by reason (`missing`: none presented; `keys_unavailable` is the 503). */
   tokenRefusals: 'genauth_guard.token.refusals',
   /** Counter, `{lookup}`: permission-cache reads, by result (hit, stale, miss). */
   cacheLookups: 'genauth_guard.cache.lookups',
@@ -42,7 +42,7 @@ export const ATTR = Object.freeze({
   outcome: 'genauth_guard.decision.outcome',
   /** `allowed`, `denied`, `no_grant`, `unmapped_method`, `revoked` (outcome `deny`), or the error code of a failed decision. */
   reason: 'genauth_guard.decision.reason',
-  /** Why a token was refused: an `invalid_token` reason (`expired`, `bad_signature`, ...) or `keys_unavailable`. */
+  /** Why a token was refused: an `invalid_token` reason (`expired`, `bad_signature`, ...), `missing` (none presented) or `keys_unavailable`. */
   tokenReason: 'genauth_guard.token.reason',
   /** The resource code, or the canonical path (no query) in API mode. */
   resource: 'genauth_guard.resource',

@@ -1,5 +1,6 @@
-import { InvalidRequestError, MissingTokenError } from '../errors.js';
+import { InvalidRequestError } from '../errors.js';
 import type { RequestLike } from '../request.js';
+import { missingTokenError } from './refusal-events.js';
 
 // RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 const B64TOKEN = '[A-Za-z0-9\\-._~+/]+=*';
@@ -20,15 +21,15 @@ export function isB64Token(text: string): boolean {
 /**
  * The bearer token of an `Authorization` header read by {@link readAuthorization} (query and body
  * tokens are not accepted). Two `Authorization` headers are a 400 `invalid_request`; another scheme
- * counts as no token.
+ * counts as no token (told on `genauth-guard:token` as `missing`, as no header is).
  */
 export function bearerToken(header: AuthorizationHeader, realm: string): string {
   if (header === REPEATED) throw new InvalidRequestError('More than one Authorization header', realm);
-  if (header === undefined || header === '') throw new MissingTokenError(realm);
+  if (header === undefined || header === '') throw missingTokenError(realm);
   const match = BEARER.exec(header);
   if (match !== null) return match[1] as string;
   if (SCHEME.test(header)) throw new InvalidRequestError('Malformed Bearer authorization header', realm);
-  throw new MissingTokenError(realm);
+  throw missingTokenError(realm);
 }
 
 /**

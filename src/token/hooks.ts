@@ -2,7 +2,8 @@
  * What the user's hooks return, checked as strictly as a header: `getToken`'s token (verified after,
  * like a header's) and `identity.resolve`'s user id (trusted, but bounded like a claim).
  */
-import { GuardInternalError, InvalidTokenError, MissingTokenError } from '../errors.js';
+import { GuardInternalError, InvalidTokenError } from '../errors.js';
+import { missingTokenError } from './refusal-events.js';
 import { isFitUserId } from './identity.js';
 import { isRevoked, type RevocationStore } from './revocations.js';
 import type { Identity } from './verifier.js';
@@ -28,7 +29,7 @@ function ignore(): void {}
  * `malformed`, a promise a 500. Its form and signature are the verifier's to check, as a header's are.
  */
 export function hookToken(value: unknown, realm: string): string {
-  if (isAbsent(value)) throw new MissingTokenError(realm);
+  if (isAbsent(value)) throw missingTokenError(realm);
   if (typeof value !== 'string') throw new InvalidTokenError('malformed', realm);
   return value;
 }
@@ -40,7 +41,7 @@ export function hookToken(value: unknown, realm: string): string {
  * record applies).
  */
 export function layerIdentity(value: unknown, maxLength: number, realm: string, revocations: RevocationStore): Identity {
-  if (isAbsent(value)) throw new MissingTokenError(realm);
+  if (isAbsent(value)) throw missingTokenError(realm);
   if (!isFitUserId(value, maxLength)) throw new InvalidTokenError('identity_claim', realm);
   const identity: Identity = Object.freeze({ userId: value, claims: NO_CLAIMS });
   if (revocations.active && isRevoked(revocations, identity)) throw new InvalidTokenError('revoked', realm);

@@ -6,7 +6,7 @@
  * span the OpenTelemetry bridge opens is ended, a request whose client left while its decision waited
  * included. The bridge sees each decision once: one decision span and one count in
  * `genauth_guard.decisions` (`error` with its code for a failure); a token refused (the JWKS unreachable:
- * 503) is counted in `genauth_guard.token.refusals`. No payload carries the token, its query string or
+ * 503; none presented: 401 `missing`) is counted in `genauth_guard.token.refusals`. No payload carries the token, its query string or
  * GenAuth's error text.
  */
 import diagnostics from 'node:diagnostics_channel';
@@ -102,6 +102,7 @@ async function told() {
     spans: decisionSpans.length,
     counted: moved(await counter('genauth_guard.decisions'), before.decisions).length,
     refused: moved(await counter('genauth_guard.token.refusals'), before.refusals),
+    token: events.filter(([name]) => name === 'genauth-guard:token').map(([, payload]) => payload),
   };
 }
 
@@ -126,16 +127,18 @@ async function leave(port: number, target: string, headers: Record<string, strin
   req.destroy();
 }
 
-const WAITED = { decision: 1, records: 1, start: 1, end: 1, asyncEnd: 1, error: 0, spans: 1, counted: 1, refused: [] };
-const AT_ONCE = { decision: 1, records: 1, start: 1, end: 1, asyncEnd: 0, error: 0, spans: 1, counted: 1, refused: [] };
-const NONE = { decision: 0, records: 0, start: 0, end: 0, asyncEnd: 0, error: 0, spans: 0, counted: 0, refused: [] };
-const FAILED = { decision: 0, records: 0, start: 1, end: 1, asyncEnd: 1, error: 1, spans: 1, counted: 1, refused: [] };
+const WAITED = { decision: 1, records: 1, start: 1, end: 1, asyncEnd: 1, error: 0, spans: 1, counted: 1, refused: [], token: [] };
+const AT_ONCE = { decision: 1, records: 1, start: 1, end: 1, asyncEnd: 0, error: 0, spans: 1, counted: 1, refused: [], token: [] };
+const NONE = { decision: 0, records: 0, start: 0, end: 0, asyncEnd: 0, error: 0, spans: 0, counted: 0, refused: [], token: [] };
+/** No token presented (401): no decision, a token refused for reason `missing`, on the channel and in the bridge's count. */
+const MISSING = { ...NONE, refused: ['missing'], token: ['{"reason":"missing"}'] };
+const FAILED = { decision: 0, records: 0, start: 1, end: 1, asyncEnd: 1, error: 1, spans: 1, counted: 1, refused: [], token: [] };
 /** A resource the guard refuses (500): a decision that fails at once, before its grants are read or from the cached ones. */
-const REFUSED = { decision: 0, records: 0, start: 1, end: 1, asyncEnd: 0, error: 1, spans: 1, counted: 1, refused: [] };
+const REFUSED = { decision: 0, records: 0, start: 1, end: 1, asyncEnd: 0, error: 1, spans: 1, counted: 1, refused: [], token: [] };
 const AS_INTERNAL = { span: ['error/ERR_INTERNAL'], count: ['error/ERR_INTERNAL'] };
 
 describe.each(ROWS)('$name', (row) => {
-  it('route mode: each decision told once, none before a decision, a failure as a trace error; every span ended', async () => {
+  it('route mode: each decision told once, none before a decision (a missing token told as a token refused), a failure as a trace error; every span ended', async () => {
     spans.started = 0;
     spans.ended = 0;
     probe = await startProbe(row, { options: optionsFor(emulator(), { onDecision: (record: DecisionRecord) => void records.push(record) }) });
@@ -143,7 +146,7 @@ describe.each(ROWS)('$name', (row) => {
     expect(await ask(`/api/v1/reports?access_token=${QUERY_SECRET}`, 'GET', alice)).toEqual({ status: 200, told: WAITED });
     expect(await ask('/api/v1/reports', 'GET', alice)).toEqual({ status: 200, told: AT_ONCE });
     expect(await ask('/api/v1/servers/2/start', 'POST', alice)).toEqual({ status: 403, told: AT_ONCE });
-    expect(await ask('/api/v1/reports', 'GET', {})).toEqual({ status: 401, told: NONE });
+    expect(await ask('/api/v1/reports', 'GET', {})).toEqual({ status: 401, told: MISSING });
     // A resource the guard refuses (a missing value in the code): from the cached grants, from a resource
     // function that resolves it later, and with nothing cached. Each a failed decision, told as one.
     expect(await ask('/api/v1/servers/undefined/start', 'POST', alice)).toEqual({ status: 500, told: REFUSED });
@@ -177,8 +180,8 @@ describe.each(ROWS)('$name', (row) => {
     probe = await startProbe(row, { options: optionsFor(emulator(), { onDecision: (record: DecisionRecord) => void records.push(record) }) });
     emulator().setJwksAvailable(false);
     const alice = bearer(await emulator().mintToken('alice'));
-    expect(await ask('/api/v1/reports', 'GET', alice)).toEqual({ status: 503, told: { ...NONE, refused: ['keys_unavailable'] } });
-    expect(await ask('/api/v1/reports', 'GET', bearer('not.a.jwt'))).toMatchObject({ status: 401, told: { ...NONE, refused: ['malformed'] } });
+    expect(await ask('/api/v1/reports', 'GET', alice)).toEqual({ status: 503, told: { ...NONE, refused: ['keys_unavailable'], token: ['{"reason":"keys_unavailable"}'] } });
+    expect(await ask('/api/v1/reports', 'GET', bearer('not.a.jwt'))).toEqual({ status: 401, told: { ...NONE, refused: ['malformed'], token: ['{"reason":"malformed"}'] } });
   });
 
   it('API mode: each decision told once (method and canonical path, never the query), none for a public path or before a decision', async () => {
@@ -192,7 +195,7 @@ describe.each(ROWS)('$name', (row) => {
     expect(records[0]).toMatchObject({ method: 'GET', path: '/api/v1/servers/1', allowed: true });
     expect(await ask('/api/v1/servers/1', 'DELETE', alice)).toEqual({ status: 403, told: AT_ONCE });
     expect(await ask('/health', 'GET', {})).toEqual({ status: 200, told: NONE });
-    expect(await ask('/api/v1/servers/1', 'GET', {})).toEqual({ status: 401, told: NONE });
+    expect(await ask('/api/v1/servers/1', 'GET', {})).toEqual({ status: 401, told: MISSING });
     probe.core.invalidateAll();
     emulator().fault({ kind: 'body-error', statusCode: 500, message: UPSTREAM_TEXT, path: RESOURCES });
     expect(await ask('/api/v1/servers/1', 'GET', alice)).toEqual({ status: 503, told: FAILED });

@@ -33,7 +33,7 @@ function spyAll(): () => Record<string, number> {
 
 /**
  * A run that touches every event: miss, hit (route and API mode, allowed and denied: the synchronous
- * decisions), deny, stale after an upstream error, a retry refused, bad tokens, invalidation.
+ * decisions), deny, stale after an upstream error, a retry refused, bad tokens and none, invalidation.
  */
 async function exercise(): Promise<void> {
   const time = manualClock();
@@ -67,6 +67,7 @@ async function exercise(): Promise<void> {
     expect((await request(app).get('/r').set('authorization', alice)).status).toBe(200); // stale
     for (const user of ['u1', 'u2']) expect((await request(app).get('/r').set('authorization', `Bearer ${await emulator().mintToken(user)}`)).status).toBe(503);
     expect((await request(app).get('/r').set('authorization', 'Bearer abc')).status).toBe(401);
+    expect((await request(app).get('/r')).status).toBe(401); // no token at all
     guard.invalidateUser('alice');
     guard.invalidateAll();
     // Webhook deliveries: one mapped to an invalidation, one refused on its secret.
