@@ -3,7 +3,7 @@
  * one) and the decision tracing channel (only while someone subscribes).
  */
 import type { CacheReadNote } from '../cache/cache-events.js';
-import { GuardInternalError, isGuardError } from '../errors.js';
+import { asGuardError } from '../problem.js';
 import { tracing, type DecisionTrace } from '../events.js';
 import type { DecisionRecord, ResolvedOptions } from '../options.js';
 import type { ApiDecision } from '../policy/api-match.js';
@@ -75,7 +75,8 @@ export function traceDecisionNow<T extends Decision | ApiDecision>(context: Deci
     try {
       decision = decide();
     } catch (cause) {
-      throw isGuardError(cause) ? cause : new GuardInternalError({ cause });
+      // The same typed 500 as the untraced path gives (route.ts): asGuardError in both.
+      throw asGuardError(cause);
     }
     context.allowed = decision.allowed;
     context.reason = decision.reason;

@@ -3,6 +3,7 @@ import { RESOURCE_TYPES } from '../../options.js';
 import { oneOf, strictObject } from '../../options/checks.js';
 import { refuseUndefinedResourceType } from '../../options/genauth.js';
 import { decideRemembered, normalizeRequirement, type Decision, type NormalizedRequirement, type Requirement } from '../../policy/decide.js';
+import { asGuardError } from '../../problem.js';
 import type { RequestLike } from '../../request.js';
 import type { Identity } from '../../token/verifier.js';
 import { checkResourceFor, publishDecision, type Authorizer } from '../authorize.js';
@@ -93,9 +94,16 @@ export function createRouteEnforcer(callers: Callers, authorizer: Authorizer, re
     const cached = callers.cachedGrants(identity.userId, known);
     if (cached === undefined || cached.value.index.hasConditions) return decideLater(request, spec, identity, resource, note);
     publishCache('hit', identity.userId);
-    const decision = tracing.decision.hasSubscribers
-      ? traceDecisionNow({ userId: identity.userId, resource }, () => decideRemembered(cached.value, resource, spec.requirement, spec.route.resourceType))
-      : decideRemembered(cached.value, resource, spec.requirement, spec.route.resourceType);
+    let decision: Decision;
+    // What the policy throws (a code it refuses: `ecs:undefined`) is the typed 500 with or without a
+    // trace subscriber (traceDecisionNow types it the same way). A try costs nothing until it catches.
+    try {
+      decision = tracing.decision.hasSubscribers
+        ? traceDecisionNow({ userId: identity.userId, resource }, () => decideRemembered(cached.value, resource, spec.requirement, spec.route.resourceType))
+        : decideRemembered(cached.value, resource, spec.requirement, spec.route.resourceType);
+    } catch (error) {
+      throw asGuardError(error);
+    }
     publishDecision(identity.userId, resource, decision);
     if (note !== undefined) observer?.report(note, identity.userId, decision);
     return allowed(identity, decision, resource, spec.requirement);
