@@ -2,8 +2,8 @@
  * What the user's hooks return, checked as strictly as a header: `getToken`'s token (verified after,
  * like a header's) and `identity.resolve`'s user id (trusted, but bounded like a claim).
  */
-import { GuardInternalError, InvalidTokenError } from '../errors.js';
-import { missingTokenError } from './refusal-events.js';
+import { GuardInternalError } from '../errors.js';
+import { hookRefusalError, missingTokenError } from './refusal-events.js';
 import { isFitUserId } from './identity.js';
 import { isRevoked, type RevocationStore } from './revocations.js';
 import type { Identity } from './verifier.js';
@@ -30,7 +30,7 @@ function ignore(): void {}
  */
 export function hookToken(value: unknown, realm: string): string {
   if (isAbsent(value)) throw missingTokenError(realm);
-  if (typeof value !== 'string') throw new InvalidTokenError('malformed', realm);
+  if (typeof value !== 'string') throw hookRefusalError('malformed', realm);
   return value;
 }
 
@@ -42,8 +42,8 @@ export function hookToken(value: unknown, realm: string): string {
  */
 export function layerIdentity(value: unknown, maxLength: number, realm: string, revocations: RevocationStore): Identity {
   if (isAbsent(value)) throw missingTokenError(realm);
-  if (!isFitUserId(value, maxLength)) throw new InvalidTokenError('identity_claim', realm);
+  if (!isFitUserId(value, maxLength)) throw hookRefusalError('identity_claim', realm);
   const identity: Identity = Object.freeze({ userId: value, claims: NO_CLAIMS });
-  if (revocations.active && isRevoked(revocations, identity)) throw new InvalidTokenError('revoked', realm);
+  if (revocations.active && isRevoked(revocations, identity)) throw hookRefusalError('revoked', realm);
   return identity;
 }

@@ -1,17 +1,24 @@
 /**
- * Tells `genauth-guard:token` of a refusal made before any token is verified: a request that presents
- * none. Only the refusal path calls it, and it builds nothing unless someone subscribes (the verifier
- * tells its own refusals: verifier.ts).
+ * Tells `genauth-guard:token` of the refusals made without the verifier: a request that presents no
+ * token, and what a `getToken` or `identity.resolve` hook returned that cannot stand (the verifier
+ * tells its own: verifier.ts). Only the refusal paths call these, and nothing is built unless someone
+ * subscribes. The reason only: never the token, the hook's value or anything of the request.
  */
-import { MissingTokenError } from '../errors.js';
+import { InvalidTokenError, MissingTokenError, type InvalidTokenReason } from '../errors.js';
 import { moreChannels, type TokenFailureEvent } from '../events.js';
 
-/**
- * The 401 `ERR_MISSING_TOKEN`, told first as reason `missing` so that a request without a token is
- * counted like every other token refused (the reason only: there is no token, and nothing of the
- * request is in it).
- */
+function publishRefusal(reason: string): void {
+  if (moreChannels.token.hasSubscribers) moreChannels.token.publish({ reason } satisfies TokenFailureEvent);
+}
+
+/** The 401 `ERR_MISSING_TOKEN`, told first as reason `missing`: counted like every other token refused. */
 export function missingTokenError(realm: string): MissingTokenError {
-  if (moreChannels.token.hasSubscribers) moreChannels.token.publish({ reason: 'missing' } satisfies TokenFailureEvent);
+  publishRefusal('missing');
   return new MissingTokenError(realm);
+}
+
+/** The 401 `invalid_token` of a hook's value, told first by its reason, as the verifier tells a header's. */
+export function hookRefusalError(reason: InvalidTokenReason, realm: string): InvalidTokenError {
+  publishRefusal(reason);
+  return new InvalidTokenError(reason, realm);
 }
