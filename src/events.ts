@@ -81,7 +81,10 @@ export interface RedisTierEvent {
    * `invalidateUser`/`invalidateAll` could not be recorded or published.
    */
   event: 'unavailable' | 'available' | 'subscribed' | 'resynced' | 'ignored-entry' | 'invalidation-failed';
-  /** `timeout`, `error`, `not-ready`, `subscription` for failures; `oversized`, `unauthenticated`, `foreign`, `corrupt`, `list` for ignored entries. */
+  /**
+   * `timeout`, `error`, `not-ready`, `denied` (Redis's ACL refused the command: NOPERM), `subscription` for failures;
+   * `oversized`, `unauthenticated`, `foreign`, `corrupt`, `list` for ignored entries.
+   */
   reason?: string;
 }
 

@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createPermissionCache, StaleBeyondLimitError, type CachedGrants, type GrantsLink, type PermissionCache } from '../cache/permission-cache.js';
 import { sealingKey } from '../cache/redis/seal.js';
+import type { TierCommand } from '../cache/redis/bounded.js';
 import { createSharedTier, type SharedTier } from '../cache/redis/tier.js';
 import type { CacheReadNote } from '../cache/cache-events.js';
 import { createUncachedPermissions } from '../cache/uncached.js';
@@ -111,7 +112,8 @@ function grantsOf(set: GrantSet<readonly AuthorizedResource[], UserGrants>): Use
 const userNotFound = (error: unknown) => error instanceof GenAuthApiError && error.kind === 'user_not_found';
 
 /** Creates the grant store of one guard. */
-export function createGrantStore(options: ResolvedOptions, client: GenAuthClient): GrantStore {
+/** `redisRefused`: told each command Redis's ACL refuses the shared tier (a set-up problem). */
+export function createGrantStore(options: ResolvedOptions, client: GenAuthClient, redisRefused?: (command: TierCommand) => void): GrantStore {
   const { genauth } = options;
   const settings: ResolvedCacheOptions | undefined = options.cache === false ? undefined : options.cache;
   // Each guard interns its own users' lists: a set is shared only within one guard's scope.
@@ -149,6 +151,7 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
           logger: options.logger,
           clock: options.clock,
           now: options.now,
+          refused: redisRefused,
         });
 
   const askedTypeWarning = createAskedTypeWarning(options.logger, options.clock);

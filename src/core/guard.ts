@@ -13,7 +13,7 @@ import { createGrantStore, type UserGrantsLink } from './grant-store.js';
 import { createIdentityLookups } from './identity-lookups.js';
 import { closedError, withLifecycle, type Lifecycle } from './lifecycle.js';
 import { createReadiness } from './readiness.js';
-import { claimProblem, createSetupProblems, genauthProblem, isSetupMistake, keySourceOption, keySourceProblem } from './setup-problems.js';
+import { claimProblem, createSetupProblems, genauthProblem, isSetupMistake, keySourceOption, keySourceProblem, redisPermissionProblem } from './setup-problems.js';
 import { createSharedRevocations } from './shared-revocations.js';
 import { watchTenantMembers } from './tenant-watch.js';
 import type { CheckInput, Guard } from './types.js';
@@ -56,7 +56,12 @@ export function createGuard(input: GuardOptions): Guard {
     },
   });
   // With a tenant: a run of users GenAuth refuses as outside it is told as a set-up problem.
-  const store = createGrantStore(options, options.genauth.tenantId === undefined ? client : watchTenantMembers(client, (problem) => problems.report(problem)));
+  const store = createGrantStore(
+    options,
+    options.genauth.tenantId === undefined ? client : watchTenantMembers(client, (problem) => problems.report(problem)),
+    // A command Redis's ACL refuses the shared tier: a set-up problem, said once (not an outage).
+    (command) => problems.report(redisPermissionProblem([command])),
+  );
   // With a shared tier, revocations are recorded in Redis too and reach every instance.
   const revocationOptions = { ...options.revocation, now: options.now };
   const shared =

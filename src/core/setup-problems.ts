@@ -9,7 +9,7 @@
  */
 import { GenAuthApiError } from '../errors.js';
 import { NOT_A_TENANT_MEMBER_API_CODE } from '../genauth/envelope.js';
-import { RedisTierError } from '../cache/redis/bounded.js';
+import { RedisTierError, type TierCommand } from '../cache/redis/bounded.js';
 import { credentialsRefused, throttle, WARNING_INTERVAL_MS } from '../genauth/warnings.js';
 import { KeySourceTooLargeError } from '../token/bounded-body.js';
 import { KeySourceError } from '../token/keys.js';
@@ -54,6 +54,12 @@ export type SetupProblemKind =
   | 'partial_list'
   | 'upstream'
   | 'redis'
+  /**
+   * Redis's ACL refuses the guard's Redis user (`cache.redis`) a command the shared tier needs (Redis
+   * answered NOPERM): GET, EVAL (and the commands its scripts run on the tier's keys), PUBLISH or
+   * SUBSCRIBE on its channel. Not an outage: a retry meets it again. The cause names the commands.
+   */
+  | 'redis_permission'
   /** `ready()` after `close()` (or while it ran): the guard answers every request with a 503. Its `option` is empty. */
   | 'closed';
 
@@ -296,9 +302,26 @@ export function tenantProblem(who: string, also = ''): SetupProblem {
   };
 }
 
+/**
+ * Redis's ACL refuses the guard's user `commands` (NOPERM). Named from the commands the tier ran, never
+ * from Redis's text (which names the ACL user).
+ */
+export function redisPermissionProblem(commands: readonly TierCommand[]): SetupProblem {
+  const named = commands.length > 0 ? [...new Set(commands)].join(', ') : 'a command the shared tier needs';
+  return {
+    kind: 'redis_permission',
+    option: 'cache.redis',
+    cause:
+      `Redis's ACL refuses the Redis client's user ${named} (NOPERM): the shared tier needs GET, EVAL (its scripts run GET, SET, DEL, ` +
+      'PEXPIRE, TYPE and STRLEN) on the keys under cache.redisPrefix, and PUBLISH and SUBSCRIBE on its channel (which starts with cache.redisPrefix); ' +
+      'until then this instance cannot prove its invalidation subscription, which counts as down (cache.redisMaxUnsubscribed)',
+  };
+}
+
 /** Why Redis failed the readiness check. */
 export function redisProblem(error: unknown): SetupProblem {
   const reason = error instanceof RedisTierError ? error.reason : 'error';
+  if (reason === 'denied') return redisPermissionProblem((error as RedisTierError).commands);
   const how = reason === 'not-ready' ? 'is not connected (call connect() on it first)' : reason === 'timeout' ? 'did not answer within cache.redisTimeout' : 'failed a command';
   return { kind: 'redis', option: 'cache.redis', cause: `the Redis client ${how}` };
 }

@@ -31,6 +31,8 @@ describe('isOutage', () => {
     // GenAuth's answer left grants out: the call has no paging, a retry likely gets it again.
     ['partial_list', undefined, false],
     ['redis', undefined, false],
+    // Redis's ACL refuses a command (NOPERM): a retry meets it again.
+    ['redis_permission', undefined, false],
   ] as const)('%s with status %s: %s', (kind, status, outage) => {
     expect(isOutage(problem(kind, status))).toBe(outage);
   });

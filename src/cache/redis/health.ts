@@ -5,7 +5,7 @@
  */
 import { channels, type RedisTierEvent } from '../../events.js';
 import type { Clock } from '../../options/types.js';
-import type { RedisFailure } from './bounded.js';
+import type { RedisFailure, TierCommand } from './bounded.js';
 import type { IgnoredReason } from './entry.js';
 
 /** Operator messages repeat at most this often (ms). */
@@ -40,15 +40,25 @@ export interface TierHealth {
   subscribed(resync: boolean): void;
   /** The subscription dropped: invalidations from other instances may be missed until it is back. */
   unsubscribed(): void;
+  /** Redis's ACL refused the user `command` (NOPERM): a set-up problem, handed to the guard's record. */
+  refused(command: TierCommand): void;
+  /** The last set-up of the subscription was refused SUBSCRIBE (until one succeeds): for `ready()`. */
+  readonly subscribeRefused: boolean;
 }
 
 function publish(event: RedisTierEvent): void {
   if (channels.redis.hasSubscribers) channels.redis.publish(event);
 }
 
-export function createTierHealth(logger: { warn(message: string): void } | false, clock: Clock): TierHealth {
+/** `refused`: told each command the ACL refuses (the guard's set-up problems log it once, and again at most once a minute). */
+export function createTierHealth(
+  logger: { warn(message: string): void } | false,
+  clock: Clock,
+  refused: (command: TierCommand) => void = () => {},
+): TierHealth {
   const stats: RedisTierStats = { hits: 0, misses: 0, writes: 0, ignored: 0, failures: 0, subscribed: false };
   let down = false;
+  let subscribeRefused = false;
   let lastWarning = -Infinity;
   let lastInvalidationWarning = -Infinity;
   const lastIgnored = new Map<IgnoredReason, number>();
@@ -97,11 +107,19 @@ export function createTierHealth(logger: { warn(message: string): void } | false
     },
     subscribed(resync) {
       stats.subscribed = true;
+      subscribeRefused = false;
       publish({ event: resync ? 'resynced' : 'subscribed' });
     },
     unsubscribed() {
       stats.subscribed = false;
       this.failed('subscription');
+    },
+    refused(command) {
+      if (command === 'SUBSCRIBE') subscribeRefused = true;
+      refused(command);
+    },
+    get subscribeRefused() {
+      return subscribeRefused;
     },
   };
 }

@@ -4,9 +4,18 @@
  * and verified token may be one that was revoked: once the subscription is provably back, the
  * instance drops them all (`resync`). Provably: the instance publishes a probe and waits to receive
  * it, which holds for a client or a cluster client whichever node the subscription moved to. A probe
- * that cannot be published (Redis away, or an ACL that forbids PUBLISH), or probes that never come
- * back, count as lost contact too: the subscription is set up again on a fresh connection, whose
- * SUBSCRIBE answer proves it live, and the instance resyncs then. So the probes in flight stay few.
+ * that cannot be published (Redis away), or probes that never come back, count as lost contact too:
+ * the subscription is set up again on a fresh connection, whose SUBSCRIBE answer proves it live, and
+ * the instance resyncs then. So the probes in flight stay few.
+ *
+ * A probe or heartbeat Redis's ACL refuses (NOPERM: the user may not PUBLISH on the channel) is a
+ * set-up problem, not lost contact: a fresh connection would be refused alike, and with the heartbeat
+ * on, each one would be dropped again at the next beat and every local grant dropped with it. So it is
+ * told once (health.refused), the subscription, which nothing can prove, stays down (the rules of a
+ * lost one apply: `redisMaxUnsubscribed`, and the reads of revocation records), and the probes resume
+ * on a slow backoff: once the ACL allows PUBLISH, one is heard and the instance resyncs, once. Without
+ * the heartbeat, a SUBSCRIBE answer is the only proof asked for: the fresh subscription, once per loss.
+ * A SUBSCRIBE the ACL refuses is told likewise, and tried again on that slow backoff.
  *
  * A connection can also die with no event at all (a NAT, firewall or load balancer drops the flow, the
  * peer vanishes without FIN or RST): the client still believes it is subscribed and hears nothing.
@@ -15,7 +24,7 @@
  * any other: the probes above follow, and then a fresh subscription and a resync.
  */
 import { randomUUID } from 'node:crypto';
-import { bounded, withinDeadline } from './bounded.js';
+import { bounded, failureOf, withinDeadline } from './bounded.js';
 import type { RedisSubscriberClient, RedisTierClient } from './client.js';
 import type { TierHealth } from './health.js';
 import { decodeMessage, encodeMessage } from './messages.js';
@@ -63,6 +72,8 @@ export const MAX_UNANSWERED_PROBES = 20;
 const MIN_SETUP_MS = 5000;
 /** Waits between attempts to set the subscription up (ms). */
 const RETRY_MS = [250, 500, 1000, 2000, 5000];
+/** Waits before probing again (or setting up again) after Redis's ACL refused PUBLISH (or SUBSCRIBE) (ms). */
+const REFUSED_RETRY_MS = [1000, 2000, 5000, 10_000, 30_000];
 /** Client (and cluster client) events that mean the subscription may have missed messages. */
 const LOSS_EVENTS = ['error', 'reconnecting', 'end', 'node-error', 'node-reconnecting', 'node-disconnect'];
 
@@ -80,6 +91,9 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
   /** The heartbeat sent and not heard back yet (while live). */
   let beat: string | undefined;
   let beating: ReturnType<typeof setInterval> | undefined;
+  /** While PUBLISH is refused: the wait before probing again, and how many such waits in a row. */
+  let retrying: ReturnType<typeof setTimeout> | undefined;
+  let refusals = 0;
 
   function onMessage(text: string): void {
     const message = decodeMessage(text);
@@ -98,10 +112,17 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
   function confirmed(): void {
     probes.clear();
     stopProbing();
+    refusals = 0;
     beat = undefined;
     live = true;
     handlers.resync();
     health.subscribed(true);
+  }
+
+  function startProbing(): void {
+    if (probing !== undefined) return;
+    probing = setInterval(sendProbe, PROBE_INTERVAL_MS);
+    probing.unref?.();
   }
 
   function stopProbing(): void {
@@ -111,7 +132,14 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
 
   /** Publishes a probe of this instance's (within the Redis deadline): a probe, or a heartbeat. */
   function publishProbe(probe: string): Promise<unknown> {
-    return bounded(client, settings.timeout, () => client.publish(channel, encodeMessage({ from: instance, probe })));
+    return bounded(client, settings.timeout, () => client.publish(channel, encodeMessage({ from: instance, probe })), 'PUBLISH');
+  }
+
+  /** Whether a publish failed on the ACL (told once more as a set-up problem) rather than on Redis. */
+  function refusedBy(error: unknown): boolean {
+    if (failureOf(error) !== 'denied') return false;
+    health.refused('PUBLISH');
+    return true;
   }
 
   function sendProbe(): void {
@@ -119,10 +147,30 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
     const probe = randomUUID();
     const from = subscriber;
     probes.add(probe);
-    publishProbe(probe).catch(() => {
+    publishProbe(probe).catch((error: unknown) => {
+      const denied = refusedBy(error);
+      if (subscriber !== from || live) return;
+      // Refused by the ACL, with the heartbeat on: a fresh subscription would be dropped at the next beat.
+      if (denied && settings.heartbeat !== false) return refused();
       // Not published (or not in time): nothing proves the subscription back but a new one.
-      if (subscriber === from && !live) renew();
+      renew();
     });
+  }
+
+  /**
+   * PUBLISH refused while the subscription is down: it stays down (nothing can prove it), and probing
+   * resumes after a wait that grows, so a fixed ACL is noticed and nothing is dropped meanwhile.
+   */
+  function refused(): void {
+    stopProbing();
+    probes.clear();
+    if (closed || retrying !== undefined) return;
+    const wait = REFUSED_RETRY_MS[Math.min(refusals++, REFUSED_RETRY_MS.length - 1)] as number;
+    retrying = setTimeout(() => {
+      retrying = undefined;
+      if (!closed && !live && subscriber !== undefined) startProbing();
+    }, wait);
+    retrying.unref?.();
   }
 
   /**
@@ -147,8 +195,14 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
     if (closed || !live || subscriber === undefined) return;
     if (beat !== undefined) return lost();
     const sent = (beat = randomUUID());
-    publishProbe(sent).catch(() => {
-      // Not published: it will not be heard back, and the next tick says so.
+    const from = subscriber;
+    publishProbe(sent).catch((error: unknown) => {
+      // Refused by the ACL: the subscription cannot be proved from now on (a set-up problem, said once).
+      if (refusedBy(error) && subscriber === from && live && beat === sent) {
+        lost();
+        refused();
+      }
+      // Otherwise not published: it will not be heard back, and the next tick says so.
     });
   }
 
@@ -162,10 +216,8 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
       handlers.lost();
     }
     live = false;
-    if (probing === undefined) {
-      probing = setInterval(sendProbe, PROBE_INTERVAL_MS);
-      probing.unref?.();
-    }
+    // While PUBLISH is refused, the backoff resumes the probes.
+    if (retrying === undefined) startProbing();
   }
 
   /** Set-ups started: one that a later one superseded (renew) or close ended leaves every shared state alone. */
@@ -190,15 +242,19 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
       await withinDeadline(setupMs, () => own.connect());
       if (superseded()) throw new Error('superseded');
       subscriber = candidate;
-      await withinDeadline(setupMs, () => own.subscribe(channel, onMessage));
+      await withinDeadline(setupMs, () => own.subscribe(channel, onMessage), 'SUBSCRIBE');
       if (superseded()) throw new Error('superseded');
-    } catch {
+    } catch (error) {
       if (superseded()) return destroyQuietly(candidate);
       subscriber = undefined;
       stopProbing();
       destroyQuietly(candidate);
       health.failed('subscription');
-      const wait = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)] as number;
+      // Refused by the ACL: told as a set-up problem, and tried again on the slow backoff.
+      const denied = failureOf(error) === 'denied';
+      if (denied) health.refused('SUBSCRIBE');
+      const ladder = denied ? REFUSED_RETRY_MS : RETRY_MS;
+      const wait = ladder[Math.min(attempt, ladder.length - 1)] as number;
       await new Promise((resolve) => setTimeout(resolve, wait).unref?.());
       return start(attempt + 1, resync);
     }
@@ -218,6 +274,7 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
     close() {
       closed = true;
       stopProbing();
+      clearTimeout(retrying);
       clearInterval(beating);
       destroyQuietly(current);
       current = subscriber = undefined;

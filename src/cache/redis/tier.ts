@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../options/types.js';
-import { bounded, failureOf, RedisTierError } from './bounded.js';
+import { bounded, failureOf, RedisTierError, type TierCommand } from './bounded.js';
 import type { RedisTierClient } from './client.js';
 import { byteLength, decodeEntry, encodeEntry, type IgnoredReason, type SharedEntry } from './entry.js';
 import { createTierHealth, type RedisTierStats } from './health.js';
@@ -36,6 +36,8 @@ export interface SharedTierSettings {
   clock: Clock;
   /** Wall-clock ms: entries carry their fetch time, which every instance reads. */
   now: () => number;
+  /** Told each command Redis's ACL refuses (NOPERM): a set-up problem, not an outage. */
+  refused?: (command: TierCommand) => void;
 }
 
 /** What a load read from Redis: the marks a later write is checked against, and the entry if usable. */
@@ -78,7 +80,11 @@ export interface SharedTier {
    * Rejects with a RedisTierError when it could not.
    */
   restoreRevocation(userId: string, at: number, ttl: number): Promise<void>;
-  /** One bounded read (for `guard.ready()`); rejects with a RedisTierError when Redis does not answer. */
+  /**
+   * For `guard.ready()`: one bounded call of each command the tier runs on the client (GET, EVAL and
+   * PUBLISH of a probe, which other instances ignore), and the subscription's last SUBSCRIBE. Rejects
+   * with a RedisTierError: `denied` naming every command the ACL refused, else the first failure.
+   */
   ping(): Promise<void>;
   /** Starts the subscription (once). */
   subscribe(handlers: InvalidationHandlers): Subscription;
@@ -97,11 +103,16 @@ const textOf = (value: unknown): string | undefined =>
 export function createSharedTier(settings: SharedTierSettings): SharedTier {
   const { client, timeout, maxBytes, now } = settings;
   const names = tierKeys(settings.prefix, settings.scope);
-  const health = createTierHealth(settings.logger, settings.clock);
+  const health = createTierHealth(settings.logger, settings.clock, settings.refused);
   const instance = randomUUID();
   const lifetime = settings.ttl + settings.maxStale;
   const markTtl = String(Math.ceil(lifetime + MARK_EXTRA_MS));
-  const call = <T>(run: () => Promise<T>) => bounded(client, timeout, run);
+  /** A bounded call of `command`; a refusal by the ACL is also told as a set-up problem. */
+  const call = <T>(command: TierCommand, run: () => Promise<T>) =>
+    bounded(client, timeout, run, command).catch((error: unknown) => {
+      if (failureOf(error) === 'denied') health.refused(command);
+      throw error;
+    });
 
   /**
    * Invalidations Redis refused (out of memory, the client reconnecting): this instance applied them,
@@ -132,7 +143,7 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
   }
 
   function readGlobal(): Promise<unknown> {
-    return call(() => client.eval(READ_GLOBAL, { keys: [names.globalMark], arguments: [randomUUID()] }));
+    return call('EVAL', () => client.eval(READ_GLOBAL, { keys: [names.globalMark], arguments: [randomUUID()] }));
   }
 
   /** The entry of a READ_USER reply when usable; an ignored one is counted and said once. */
@@ -150,7 +161,7 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
   }
 
   async function publish(message: Parameters<typeof encodeMessage>[0]): Promise<void> {
-    await call(() => client.publish(names.channel, encodeMessage(message)));
+    await call('PUBLISH', () => client.publish(names.channel, encodeMessage(message)));
   }
 
   /**
@@ -178,7 +189,7 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
       try {
         const [global, reply] = await Promise.all([
           readGlobal(),
-          call(() => client.eval(READ_USER, { keys: [keys.entry, keys.mark], arguments: [String(maxBytes), randomUUID(), markTtl] })),
+          call('EVAL', () => client.eval(READ_USER, { keys: [keys.entry, keys.mark], arguments: [String(maxBytes), randomUUID(), markTtl] })),
         ]);
         health.succeeded();
         const globalMark = textOf(global);
@@ -197,9 +208,9 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
       const life = Math.ceil(fetchedAt + lifetime - now());
       const store = byteLength(value) <= maxBytes && life > 0;
       const [written, global] = await Promise.allSettled([
-        store ? call(() => client.eval(WRITE_USER, { keys: [read.keys.entry, read.keys.mark], arguments: [read.mark, value, String(life)] })) : Promise.resolve(undefined),
+        store ? call('EVAL', () => client.eval(WRITE_USER, { keys: [read.keys.entry, read.keys.mark], arguments: [read.mark, value, String(life)] })) : Promise.resolve(undefined),
         // Read after GenAuth answered: an invalidateAll since the read makes this answer moot.
-        call(() => client.get(names.globalMark)),
+        call('GET', () => client.get(names.globalMark)),
       ]);
       if (global.status === 'fulfilled' && textOf(global.value) !== read.globalMark) return 'all-invalidated';
       if (written.status === 'fulfilled' && store && Number(written.value) === 0) return 'user-invalidated';
@@ -221,13 +232,13 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
     invalidateUser(userId) {
       const keys = names.user(userId);
       return recorded(userId, async () => {
-        await call(() => client.eval(INVALIDATE_USER, { keys: [keys.entry, keys.mark], arguments: [randomUUID(), markTtl] }));
+        await call('EVAL', () => client.eval(INVALIDATE_USER, { keys: [keys.entry, keys.mark], arguments: [randomUUID(), markTtl] }));
         await publish({ from: instance, user: userId });
       });
     },
     invalidateAll() {
       return recorded(undefined, async () => {
-        await call(() => client.eval(INVALIDATE_ALL, { keys: [names.globalMark], arguments: [randomUUID()] }));
+        await call('EVAL', () => client.eval(INVALIDATE_ALL, { keys: [names.globalMark], arguments: [randomUUID()] }));
         await publish({ from: instance, all: true });
       });
     },
@@ -237,7 +248,7 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
       at = Math.ceil(at);
       let recordedAt = at;
       await recorded(userId, async () => {
-        const reply = await call(() =>
+        const reply = await call('EVAL', () =>
           client.eval(REVOKE_USER, { keys: [keys.revoked, keys.entry, keys.mark], arguments: [String(at), String(Math.ceil(ttl)), randomUUID(), markTtl] }),
         );
         const stored = Number(textOf(reply));
@@ -248,7 +259,7 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
     },
     async readRevocation(userId) {
       try {
-        const at = Number(textOf(await call(() => client.get(names.user(userId).revoked))));
+        const at = Number(textOf(await call('GET', () => client.get(names.user(userId).revoked))));
         health.succeeded();
         return Number.isSafeInteger(at) && at > 0 ? at : undefined;
       } catch (error) {
@@ -258,7 +269,7 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
     },
     async epoch() {
       try {
-        const token = textOf(await call(() => client.eval(READ_GLOBAL, { keys: [names.epoch], arguments: [randomUUID()] })));
+        const token = textOf(await call('EVAL', () => client.eval(READ_GLOBAL, { keys: [names.epoch], arguments: [randomUUID()] })));
         health.succeeded();
         return token;
       } catch (error) {
@@ -268,11 +279,20 @@ export function createSharedTier(settings: SharedTierSettings): SharedTier {
     },
     async restoreRevocation(userId, at, ttl) {
       at = Math.ceil(at);
-      const set = await call(() => client.eval(RESTORE_REVOKED, { keys: [names.user(userId).revoked], arguments: [String(at), String(Math.ceil(ttl))] }));
+      const set = await call('EVAL', () => client.eval(RESTORE_REVOKED, { keys: [names.user(userId).revoked], arguments: [String(at), String(Math.ceil(ttl))] }));
       if (Number(set) === 1) await publish({ from: instance, revoked: userId, at });
     },
     async ping() {
-      await call(() => client.get(names.globalMark));
+      const checks = await Promise.allSettled([
+        call('GET', () => client.get(names.globalMark)),
+        call('EVAL', () => client.eval(READ_GLOBAL, { keys: [names.globalMark], arguments: [randomUUID()] })),
+        call('PUBLISH', () => client.publish(names.channel, encodeMessage({ from: instance, probe: randomUUID() }))),
+      ]);
+      const failures = checks.flatMap((check) => (check.status === 'rejected' ? [check.reason as unknown] : []));
+      const refused = failures.flatMap((error) => (error instanceof RedisTierError && error.reason === 'denied' ? error.commands : []));
+      if (health.subscribeRefused) refused.push('SUBSCRIBE');
+      if (refused.length > 0) throw new RedisTierError('denied', refused);
+      if (failures.length > 0) throw failures[0];
     },
     subscribe(handlers) {
       return subscribeToInvalidations({ client, channel: names.channel, instance, handlers, health, timeout, heartbeat: settings.heartbeat });
