@@ -6,12 +6,17 @@
 import { GenAuthApiError } from '../errors.js';
 import type { Clock } from '../options/types.js';
 import { Deadline } from './deadline.js';
+import { NOT_A_TENANT_MEMBER_API_CODE } from './envelope.js';
 import type { RetryBudget } from './retry-budget.js';
 
 /** First back-off, ms; it doubles with each retry, plus up to as much again of jitter. */
 const RETRY_BASE_MS = 50;
 
-/** 5xx (HTTP or body), 429 and connection errors are retried; everything else is final. */
+/**
+ * 5xx (HTTP or body), 429 and connection errors are retried; everything else is final. A body 5xx
+ * with apiCode 2120008 is final too: the apiCode is GenAuth's answer about the user (disabled or not a
+ * member of the tenant; its statusCode is not documented), which a retry would only get again.
+ */
 export function retryable(error: GenAuthApiError): boolean {
   switch (error.kind) {
     case 'network':
@@ -20,7 +25,7 @@ export function retryable(error: GenAuthApiError): boolean {
     case 'http_status':
       return (error.httpStatus ?? 0) >= 500;
     case 'error_envelope':
-      return (error.envelopeStatus ?? 0) >= 500;
+      return (error.envelopeStatus ?? 0) >= 500 && error.apiCode !== NOT_A_TENANT_MEMBER_API_CODE;
     default:
       return false;
   }

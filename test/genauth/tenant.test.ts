@@ -107,6 +107,27 @@ describe('apiCode 2120008 (a user outside the tenant) is about the user, not the
     }
     expect(emulator.callCount(TOKEN)).toBe(1);
   });
+
+  it('under a 5xx statusCode: a definite answer, asked once (never retried as an outage)', async () => {
+    await emulator.close();
+    await start({ nonMemberStatusCode: 503 });
+    const server = app({ tenantId: 't1' });
+    expect((await get(server, '/pool', 'bob')).status).toBe(503);
+    expect(emulator.calls.filter((call) => call.path === USER_GRANTS).map((call) => [call.statusCode, call.apiCode])).toEqual([[503, 2120008]]);
+    // The same statusCode without the apiCode is an outage, retried (genauth.retries, 2 by default).
+    emulator.fault({ kind: 'body-error', statusCode: 503, path: USER_GRANTS });
+    expect((await get(server, '/t1', 'm0')).status).toBe(503);
+    expect(emulator.callCount(USER_GRANTS)).toBe(1 + 3);
+  });
+
+  it('without genauth.tenantId too (a disabled user), under any 5xx statusCode', async () => {
+    const server = app({});
+    for (const [i, statusCode] of [500, 502, 503].entries()) {
+      emulator.fault({ kind: 'body-error', statusCode, apiCode: 2120008, path: USER_GRANTS, times: 1 });
+      expect((await get(server, '/pool', `disabled-${i}`)).status).toBe(503);
+      expect(emulator.callCount(USER_GRANTS)).toBe(i + 1);
+    }
+  });
 });
 
 describe('an emulator that reads one tenant header', () => {
