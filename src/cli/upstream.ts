@@ -1,10 +1,10 @@
 /**
  * How a failed call to GenAuth ends the CLI: refused credentials, set-up mistakes GenAuth's answer
- * shows (a wrong namespace, a host that is not its API, a user outside genauth.tenantId's tenant) and an
+ * shows (a wrong namespace, a host that is not its API, a user disabled or outside genauth.tenantId's tenant) and an
  * answer past genauth.maxResponseBytes are the user's to fix (1), an outage is worth a retry (3), as
  * check-config decides.
  */
-import { genauthProblem, isOutage, isOutageStatus, refusedAsNonMember, tenantProblem, upstreamStatus } from '../core/setup-problems.js';
+import { genauthProblem, isOutage, isOutageStatus, refusedAsNonMember, refusedUserProblem, upstreamStatus } from '../core/setup-problems.js';
 import { GenAuthApiError, isGuardError } from '../errors.js';
 import { CommandError, EXIT } from './exit-codes.js';
 
@@ -27,7 +27,7 @@ export interface ResponseLimit {
 /** What the command asked GenAuth with, as far as its failures are told by it. */
 export interface UpstreamSettings {
   limit: ResponseLimit;
-  /** `genauth.tenantId` is set: apiCode 2120008 then points at the tenant or the user's membership. */
+  /** `genauth.tenantId` is set: apiCode 2120008 then points at the tenant or the user's membership (else at the user). */
   tenant: boolean;
 }
 
@@ -40,11 +40,9 @@ export function upstreamFailure(error: unknown, what: string, { limit, tenant }:
   if (cause?.kind === 'credentials') {
     return new CommandError(`${what}: GenAuth refused the credentials (check GENAUTH_USER_POOL_ID, GENAUTH_ACCESS_KEY_ID, GENAUTH_ACCESS_KEY_SECRET)`, EXIT.FAILED);
   }
-  // An answer about the asked user in the tenant, whatever statusCode it came under: asked again, it is
-  // answered again. In our words (GenAuth's text is not shown).
-  if (tenant && refusedAsNonMember(cause)) {
-    return new CommandError(`${what}: ${tenantProblem('this user', ', and that the user is an enabled member of that tenant').cause}`, EXIT.FAILED);
-  }
+  // An answer about the asked user (disabled, or outside the tenant), whatever statusCode it came under:
+  // asked again, it is answered again. In our words (GenAuth's text is not shown).
+  if (refusedAsNonMember(cause)) return new CommandError(`${what}: ${refusedUserProblem('this user', tenant).cause}`, EXIT.FAILED);
   const problem = genauthProblem(cause);
   // A 2xx past the limit is a setting, not an outage: a retry is cut off the same way. (A 5xx or 429
   // with a long page is still an outage, below.) Told with the command's limit and how to raise it.

@@ -3,7 +3,7 @@
  * and the key set, the management token, a Redis answer, the warmed users' grants), so a deployment can
  * hold traffic until the guard can answer, and learn at start, in words, what is misconfigured.
  */
-import { genauthProblem, keySourceProblem, redisProblem, refusedAsNonMember, tenantProblem, upstreamStatus, type SetupProblem, type SetupProblems } from './setup-problems.js';
+import { genauthProblem, keySourceProblem, redisProblem, refusedAsNonMember, refusedUserProblem, upstreamStatus, type SetupProblem, type SetupProblems } from './setup-problems.js';
 
 /** One reason `ready()` rejected: the option to check and why (never a secret, token or upstream text). */
 export type ReadinessReason = SetupProblem;
@@ -35,7 +35,7 @@ export interface ReadinessSteps {
   /** Users whose grants are loaded (`warm.users`), and the load. */
   warmUsers: readonly string[];
   loadUser(userId: string): Promise<unknown>;
-  /** `genauth.tenantId` is set: a warmed user GenAuth refuses as outside the tenant names it. */
+  /** `genauth.tenantId` is set: a warmed user GenAuth refuses as outside the tenant names it (else the user is named). */
   tenant: boolean;
   /** True once the guard was closed: it is not ready, whatever was fetched. */
   closed(): boolean;
@@ -49,12 +49,13 @@ const WARM_CONCURRENCY = 4;
 
 /**
  * Why a user's grants could not be loaded: the GenAuth failure under the guard's 503. A warmed user is
- * one the operator expects to work, so one refused as outside the tenant points at the tenant.
+ * one the operator expects to work, so one refused as disabled or outside the tenant points at the
+ * tenant when one is set, else at that user (never at genauth.host: GenAuth answered).
  */
 function warmProblem(error: unknown, tenant: boolean): SetupProblem {
   const upstream = (error as { cause?: unknown } | null)?.cause ?? error;
   const kind = (upstream as { kind?: unknown } | null)?.kind;
-  if (tenant && refusedAsNonMember(upstream)) return tenantProblem('a warm.users user', ', and that the user is an enabled member of that tenant');
+  if (refusedAsNonMember(upstream)) return refusedUserProblem('a warm.users user', tenant);
   return (
     genauthProblem(upstream) ?? {
       kind: 'upstream',

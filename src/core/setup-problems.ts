@@ -47,6 +47,12 @@ export type SetupProblemKind =
    */
   | 'tenant'
   /**
+   * Without `genauth.tenantId`, GenAuth answered apiCode 2120008 to a warm.users user: that user is
+   * disabled (or not a member of a tenant GenAuth applies on its own); no tenant option is to blame.
+   * Its `option` is `warm.users`, where the user comes from.
+   */
+  | 'user_refused'
+  /**
    * GenAuth answered fewer grants than its `totalCount` (the call has no paging: a fault on GenAuth's
    * side, or the answer cut), and a DENY may be among those left out: refused unless
    * `genauth.acceptPartialLists`. An answer, which a retry is likely to get again: not an outage.
@@ -315,6 +321,20 @@ export function redisPermissionProblem(commands: readonly TierCommand[]): SetupP
       `Redis's ACL refuses the Redis client's user ${named} (NOPERM): the shared tier needs GET, EVAL (its scripts run GET, SET, DEL, ` +
       'PEXPIRE, TYPE and STRLEN) on the keys under cache.redisPrefix, and PUBLISH and SUBSCRIBE on its channel (which starts with cache.redisPrefix); ' +
       'until then this instance cannot prove its invalidation subscription, which counts as down (cache.redisMaxUnsubscribed)',
+  };
+}
+
+/**
+ * apiCode 2120008 for a user the operator expects to work (`who`: a warm.users user, the user a CLI
+ * command asked about). With `genauth.tenantId` set, the tenant (or its header) is likely wrong, or the
+ * user no enabled member of it; without, no tenant option applies: the user is likely disabled.
+ */
+export function refusedUserProblem(who: string, tenant: boolean): SetupProblem {
+  if (tenant) return tenantProblem(who, ', and that the user is an enabled member of that tenant');
+  return {
+    kind: 'user_refused',
+    option: 'warm.users',
+    cause: `GenAuth answered apiCode 2120008 (user disabled or not a member of this tenant) for ${who}, with no tenant named: the user is likely disabled; check in GenAuth that it is enabled`,
   };
 }
 

@@ -248,6 +248,18 @@ describe('genauth-guard check-config', () => {
     expect(code).toBe(exitCode);
   });
 
+  it.each([403, 503])('no genauth.tenantId, a warm.users user answered apiCode 2120008 under statusCode %i (disabled): "problem (warm.users)", exit 1, not genauth.host', async (statusCode) => {
+    emulator().fault({ kind: 'body-error', statusCode, apiCode: 2120008, path: RESOURCES });
+    // The user is in the warm-up list, and GenAuth says it is disabled: the fix is the user or the list.
+    const text = await runCli(['check-config', fixture('options-warm.mjs')], tenantEnv());
+    expect(text.stdout).toMatch(/^ready: no\nproblem \(warm\.users\): GenAuth answered apiCode 2120008 \(user disabled or not a member of this tenant\) for a warm\.users user/m);
+    expect(text.code).toBe(1);
+    const json = await runCli(['check-config', fixture('options-warm.mjs'), '--json'], tenantEnv());
+    expect((JSON.parse(json.stdout) as Report).problems).toEqual([expect.objectContaining({ kind: 'user_refused', option: 'warm.users', transient: false })]);
+    expect(json.code).toBe(1);
+    for (const word of ['genauth.host', 'genauth.tenantId', 'genauth.tenantHeader', '租户']) expect(text.stdout + json.stdout).not.toContain(word);
+  });
+
   it('a warm.users user answered a partial list (fewer grants than its totalCount): partial_list, a problem to fix, exit 1', async () => {
     // An answer (an HTTP 200 envelope), not an outage: the call has no paging, so a retry likely meets it again.
     emulator().fault({ kind: 'respond', status: 200, body: { statusCode: 200, data: { totalCount: 3, list: [] } }, path: RESOURCES });

@@ -226,6 +226,17 @@ describe('genauth-guard explain', () => {
     });
   });
 
+  it.each([403, 503])('no tenant, a user GenAuth answers apiCode 2120008 under statusCode %i (disabled): exit 1 saying so, no tenant option, not "could not be reached"', async (statusCode) => {
+    emulator().fault({ kind: 'body-error', statusCode, apiCode: 2120008, message: 'upstream-detail-77c2', path: RESOURCES });
+    const { code, stdout, stderr } = await runCli(['explain', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read'], tenantEnv());
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    const last = stderr.trim().split('\n').at(-1) ?? '';
+    expect(last).toContain("loading alice's grants: GenAuth answered apiCode 2120008 (user disabled or not a member of this tenant) for this user");
+    expect(last).toContain('enabled');
+    for (const word of ['genauth.tenant', 'could not be reached', 'refused the call', 'upstream-detail-77c2']) expect(stderr).not.toContain(word);
+  });
+
   it('nothing listening: exit 3', async () => {
     const { code, stderr } = await runCli(['explain', '--emulator', 'http://127.0.0.1:9', '--user', 'alice', '--resource', 'reports', '--action', 'reports:Read']);
     expect(code).toBe(3);

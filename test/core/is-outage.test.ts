@@ -30,6 +30,8 @@ describe('isOutage', () => {
     ['too_large', undefined, false],
     // GenAuth's answer left grants out: the call has no paging, a retry likely gets it again.
     ['partial_list', undefined, false],
+    // GenAuth's answer about a warm.users user (disabled): asked again, answered again.
+    ['user_refused', undefined, false],
     ['redis', undefined, false],
     // Redis's ACL refuses a command (NOPERM): a retry meets it again.
     ['redis_permission', undefined, false],

@@ -95,6 +95,20 @@ describe('the readiness probe: warm.users', () => {
     expect(lines.filter((line) => TENANT_LINE.test(line))).toHaveLength(1);
   });
 
+  it.each([403, 503])('without genauth.tenantId, a warm.users user answered apiCode 2120008 under statusCode %i (a disabled user): ready() names the user in warm.users, not genauth.host nor the tenant options', async (statusCode) => {
+    emulator().fault({ kind: 'body-error', statusCode, apiCode: 2120008, message: 'upstream-detail-5e1', path: RESOURCES });
+    const { guard, lines } = appWith({}, { warm: { users: ['m0'] } });
+    const error = await guard.ready().then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(GuardNotReadyError);
+    const reasons = (error as GuardNotReadyError).reasons;
+    expect(reasons).toEqual([expect.objectContaining({ kind: 'user_refused', option: 'warm.users' })]);
+    const cause = reasons[0]?.cause ?? '';
+    expect(cause).toMatch(/apiCode 2120008 \(user disabled or not a member of this tenant\) for a warm\.users user/);
+    expect(cause).toMatch(/enabled/);
+    for (const word of ['genauth.host', 'genauth.tenantId', 'genauth.tenantHeader', 'm0', 'upstream-detail-5e1']) expect(cause).not.toContain(word);
+    expect(lines.join('\n')).not.toMatch(/genauth\.host|genauth\.tenant/);
+  });
+
   it('a warm.users member of the tenant: ready', async () => {
     const { guard, lines } = appWith({ tenantId: 't1' }, { warm: { users: ['m0', 'm1'] } });
     await expect(guard.ready()).resolves.toBeUndefined();
