@@ -15,7 +15,7 @@ export interface CheckConfigReport {
   valid: boolean;
   /** The resolver's message when invalid. */
   error?: string;
-  /** Whether guard.ready() (and, under the signature scheme, a signed call) succeeded; absent with --offline or when invalid. */
+  /** Whether guard.ready() (and, under the signature scheme without warm.users, a signed call) succeeded; absent with --offline or when invalid. */
   ready?: boolean;
   /** What failed, each naming the option to check (absent with --offline or when invalid). */
   problems?: ConnectivityProblem[];
@@ -42,9 +42,9 @@ export const checkConfigCommand: Command = {
     'The module (ESM or CommonJS) exports the guard options (what createGuard and every adapter take), as',
     'default or as `options`; it reads its secrets from the environment as your app does. Then guard.ready()',
     'runs: the keys are fetched (jwt.jwksUri, or the issuer\'s discovery document), a management token is asked',
-    'for (with authScheme "signature", one signed call is made instead), Redis is asked GET, EVAL and PUBLISH',
-    'once each (cache.redis: a command its ACL refuses is a problem to fix) and warm.users are loaded. Each',
-    'problem names the option to check. No secret is printed.',
+    'for (with authScheme "signature", the warm.users loads are signed calls, or else one for a made-up user),',
+    'Redis is asked GET, EVAL and PUBLISH once each (cache.redis: a command its ACL refuses is a problem to',
+    'fix) and warm.users are loaded. Each problem names the option to check. No secret is printed.',
     '',
     'Exit codes: 0 valid and reachable, 1 invalid options, refused credentials or a user pool id the access',
     'key is not of, 2 usage error (no such file, no export), 3 GenAuth or the JWKS unreachable.',

@@ -1,9 +1,10 @@
 /**
  * check-config's connectivity: `guard.ready()` on a guard built from the options (the key source, the
  * management token under the token scheme, Redis with `cache.redis`, `warm.users`), and under the
- * signature scheme, which fetches no token, one signed call for an unknown user (GenAuth answers it
- * only to valid credentials: "user not found", or with a tenant maybe "not a member"). Problems are ready()'s own: the option to check and why, never a secret
- * or upstream text.
+ * signature scheme, which fetches no token, the signed loads of `warm.users` or else one signed call
+ * for an unknown user ("user not found" is taken as the credentials accepted). Its apiCode 2120008 is
+ * not: GenAuth does not document whether it checks the signature before it looks up the user. Problems
+ * are ready()'s own: the option to check and why, never a secret or upstream text.
  */
 import { createGuard } from '../core/guard.js';
 import { GuardNotReadyError, type ReadinessReason } from '../core/readiness.js';
@@ -56,17 +57,29 @@ function upstreamOf(error: unknown): GenAuthApiError | undefined {
   return undefined;
 }
 
+/**
+ * The probe user answered apiCode 2120008: an answer about that user, which GenAuth's docs do not say
+ * comes only after the signature passed. So no claim that the credentials were accepted: a real user's
+ * load (warm.users) checks them.
+ */
+function unverifiedCredentials(tenant: boolean): ReadinessReason {
+  const whom = tenant ? 'a member of the tenant (genauth.tenantId)' : 'an enabled user';
+  return {
+    kind: 'credentials_unverified',
+    option: 'warm.users',
+    cause: `the signed call for a made-up user was answered apiCode 2120008 (user disabled or not a member of this tenant), an answer about that user; GenAuth does not document whether it checks the signature before it looks up the user, so this does not show that GenAuth accepted the credentials: list ${whom} in warm.users to check them with that user's signed load`,
+  };
+}
+
 /** The signature scheme's check: one signed call. */
-async function signedCall(guard: ReturnType<typeof createGuard>): Promise<ReadinessReason | undefined> {
+async function signedCall(guard: ReturnType<typeof createGuard>, tenant: boolean): Promise<ReadinessReason | undefined> {
   try {
     await guard.check({ userId: PROBE_USER, resource: 'genauth-guard:check-config', action: 'genauth-guard:Probe' });
     return undefined;
   } catch (error) {
     const upstream = upstreamOf(error);
     if (upstream === undefined) throw error;
-    // The made-up user refused as outside the tenant (apiCode 2120008): an answer about the user, given
-    // once the signature passed. It says nothing of genauth.tenantId (no member was asked about): warm.users does.
-    if (refusedAsNonMember(upstream)) return undefined;
+    if (refusedAsNonMember(upstream)) return unverifiedCredentials(tenant);
     return genauthProblem(upstream) ?? { kind: 'upstream', option: 'genauth.host', ...upstreamStatus(upstream), cause: `a signed call to GenAuth failed (${upstream.kind}${upstream.httpStatus === undefined ? '' : `, HTTP ${upstream.httpStatus}`}): check GenAuth's status` };
   }
 }
@@ -84,9 +97,11 @@ export async function checkConnectivity(options: GuardOptions, io: Io): Promise<
       if (!(error instanceof GuardNotReadyError)) throw error;
       problems.push(...error.reasons);
     }
-    if (options.genauth.authScheme === 'signature' && !problems.some((p) => p.option.startsWith('genauth.'))) {
+    // warm.users loads are signed calls for real users (ready() reported any failure): no made-up user is needed.
+    const warmed = (options.warm?.users.length ?? 0) > 0;
+    if (options.genauth.authScheme === 'signature' && !warmed && !problems.some((p) => p.option.startsWith('genauth.'))) {
       io.progress('making one signed call to GenAuth (the signature scheme fetches no token)');
-      const problem = await signedCall(guard);
+      const problem = await signedCall(guard, options.genauth.tenantId !== undefined);
       if (problem !== undefined) problems.push(problem);
     }
   } finally {

@@ -58,6 +58,12 @@ export type SetupProblemKind =
    * `genauth.acceptPartialLists`. An answer, which a retry is likely to get again: not an outage.
    */
   | 'partial_list'
+  /**
+   * `check-config` only, under the signature scheme without `warm.users`: its signed call for a made-up
+   * user was answered apiCode 2120008, which does not show the credentials were accepted (GenAuth does
+   * not document whether the signature is checked before the user). Its `option` is `warm.users`.
+   */
+  | 'credentials_unverified'
   | 'upstream'
   | 'redis'
   /**

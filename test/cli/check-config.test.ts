@@ -134,11 +134,32 @@ describe('genauth-guard check-config', () => {
       for (const word of ['warmed-7', '租户', 'eyJ']) expect(text.stdout + text.stderr + json.stdout).not.toContain(word);
     });
 
-    it('the signature scheme\'s made-up probe user answered apiCode 2120008: GenAuth took the credentials, so ready, exit 0', async () => {
-      // A probe user GenAuth knows outside the tenant: the answer is about that user, after the signature passed.
+    it('the signature scheme\'s made-up probe user answered apiCode 2120008: not taken as the credentials accepted (GenAuth does not document that it checks the signature first): ready no, exit 1, naming warm.users', async () => {
+      // A probe user GenAuth knows outside the tenant: an answer about that user, which says nothing
+      // documented of the signature.
       emulator().addUser(PROBE_USER);
-      const { code, stdout } = await runCli(['check-config', fixture('options-tenant.mjs'), '--json'], { ...tenantEnv(), GENAUTH_TENANT_ID: 't1', AUTH_SCHEME: 'signature' });
+      const env = { ...tenantEnv(), GENAUTH_TENANT_ID: 't1', AUTH_SCHEME: 'signature' };
+      const json = await runCli(['check-config', fixture('options-tenant.mjs'), '--json'], env);
       expect(emulator().calls.find((call) => call.path === RESOURCES)).toMatchObject({ auth: 'signature', tenant: 't1', apiCode: 2120008 });
+      const report = JSON.parse(json.stdout) as Report;
+      expect(report).toMatchObject({ valid: true, ready: false });
+      expect(report.problems).toEqual([expect.objectContaining({ kind: 'credentials_unverified', option: 'warm.users', transient: false })]);
+      expect(json.code).toBe(1);
+      const text = await runCli(['check-config', fixture('options-tenant.mjs')], env);
+      const line = text.stdout.split('\n').find((l) => l.startsWith('problem (warm.users): ')) ?? '';
+      expect(line).toContain('apiCode 2120008 (user disabled or not a member of this tenant)');
+      expect(line).toContain('GenAuth does not document whether it checks the signature before it looks up the user');
+      expect(line).toContain('does not show that GenAuth accepted the credentials');
+      expect(line).toContain('list a member of the tenant (genauth.tenantId) in warm.users');
+      expect(line).not.toMatch(/credentials (were |are )?(accepted|taken)\b/);
+      expect(text.code).toBe(1);
+      for (const word of [PROBE_USER, '租户']) expect(text.stdout + json.stdout).not.toContain(word);
+    });
+
+    it('the signature scheme with a warm.users member: its signed load checked the credentials, so no made-up probe user; ready, exit 0', async () => {
+      emulator().addUser(PROBE_USER);
+      const { code, stdout } = await runCli(['check-config', fixture('options-tenant.mjs'), '--json'], { ...tenantEnv(), GENAUTH_TENANT_ID: 't1', AUTH_SCHEME: 'signature', WARM_USER: 'warmed-7' });
+      expect(emulator().calls.filter((call) => call.path === RESOURCES).map((call) => [call.userId, call.auth, call.apiCode])).toEqual([['warmed-7', 'signature', undefined]]);
       expect(JSON.parse(stdout)).toEqual({ valid: true, ready: true, problems: [] });
       expect(code).toBe(0);
     });

@@ -32,6 +32,8 @@ describe('isOutage', () => {
     ['partial_list', undefined, false],
     // GenAuth's answer about a warm.users user (disabled): asked again, answered again.
     ['user_refused', undefined, false],
+    // check-config's probe answered about its made-up user: nothing known of the credentials, a warm.users user to list.
+    ['credentials_unverified', undefined, false],
     ['redis', undefined, false],
     // Redis's ACL refuses a command (NOPERM): a retry meets it again.
     ['redis_permission', undefined, false],
