@@ -25,6 +25,7 @@ import type { GuardOptions } from '../../src/options.js';
 import type { AuthorizedResource } from '../../src/genauth/types.js';
 import { startEmulator, type GenAuthEmulator } from '../../src/testing/index.js';
 import { afterAll, beforeAll } from 'vitest';
+import { koaRest } from '../koa-router.js';
 
 /** The route names, in registration order (first match wins on Express and Koa). */
 export const ROUTE_NAMES = ['health', 'docs', 'keys', 'admin', 'cafe', 'users', 'user', 'name', 'v1rest', 'section', 'rest'] as const;
@@ -152,7 +153,7 @@ export async function startKoa(version: 2 | 3, set: KoaSet, input: AppInput): Pr
   const router = new Router(set.router);
   const ran: Ran[] = [];
   app.use(guard.api(input.api));
-  const paths: Partial<Record<RouteName, string>> = { v1rest: '/api/v1/{*rest}', rest: '/{*rest}' };
+  const paths: Partial<Record<RouteName, string>> = { v1rest: koaRest('/api/v1/'), rest: koaRest('/') };
   for (const route of ROUTE_NAMES) {
     router.get(paths[route] ?? TEMPLATES[route], (ctx: Context) => {
       record(ran, route, ctx.params as Record<string, unknown>);

@@ -25,6 +25,7 @@ import { GenAuthGuardModule } from '../../src/adapters/nest/index.js';
 import type { ApiModeOptions } from '../../src/core/enforce/api.js';
 import type { GuardOptions } from '../../src/options.js';
 import { closing, listening, portOf } from './apps.js';
+import { koaRest } from '../koa-router.js';
 
 /** Route names in registration order (the first match wins on Express and Koa). */
 export const DIFF_ROUTES = [
@@ -107,13 +108,14 @@ function record(ran: DiffRan[], route: DiffRoute, params: Record<string, unknown
 }
 
 /** Path of a route inside its router: mounted ones without `/mnt`, in the router's own syntax. */
-function localPath(route: DiffRoute, syntax: 'express4' | 'v8' | 'fastify'): string {
+function localPath(route: DiffRoute, syntax: 'express4' | 'v8' | 'koa' | 'fastify'): string {
   let path = DIFF_TEMPLATES[route];
   if (isMounted(route)) path = path.slice('/mnt'.length) || '/';
   if (path.endsWith('/*')) {
     const base = path.slice(0, -1);
     if (syntax === 'express4') return `${base}*`;
     if (syntax === 'v8') return `${base}{*rest}`;
+    if (syntax === 'koa') return koaRest(base);
   }
   return path;
 }
@@ -164,7 +166,7 @@ export async function startKoaDiff(version: 2 | 3, input: DiffInput): Promise<Di
   if (guard !== undefined) app.use(guard.api(input.api));
   for (const route of DIFF_ROUTES) {
     const target = isMounted(route) ? mounted : router;
-    target.get(localPath(route, 'v8'), (ctx: Context) => {
+    target.get(localPath(route, 'koa'), (ctx: Context) => {
       record(ran, route, ctx.params as Record<string, unknown>);
       ctx.set('x-route', route);
       ctx.body = { route };
