@@ -10,6 +10,7 @@ const KOA_ROUTER_FILES = [
   'test/paths/differential.test.ts',
   'test/paths/allow-case.test.ts',
   'test/paths/encoded-literal.test.ts',
+  'test/report/koa.test.ts',
   'test/adapters/koa-params.test.ts',
   'test/adapters/koa.test.ts',
   'test/adapters/koa-api-method.test.ts',

@@ -14,7 +14,7 @@ interface RouterLayer {
   methods?: string[];
   stack?: unknown[];
   regexp?: unknown;
-  opts?: { end?: unknown };
+  opts?: { end?: unknown; pathAsRegExp?: unknown };
 }
 
 /** Where a `router.use()` guard applies, as @koa/router matches it. */
@@ -43,10 +43,26 @@ function covers(use: UsePrefix, path: string, route: RouterLayer): boolean {
 /** A Koa app (`app.middleware`) or an `@koa/router` Router (`router.stack`). */
 export type KoaAppOrRouter = object;
 
-/** The prefix a `router.use()` layer applies under (`/p(?:\/|$)` -> `/p`; none -> everything). */
-function middlewarePrefix(path: unknown): string {
-  if (typeof path !== 'string') return '';
-  return path.replace(/\(\?:\\\/\|\$\)$/, '').replace(/\(\.\*\)$/, '').replace(/\/$/, '');
+/**
+ * What a path-less `router.use()` appends to the router's prefix to match every path under it:
+ * `(?:\/|$)` or `{/*rest}` (15), `([^/]*)` (12 to 14), `(.*)`.
+ */
+const EVERY_PATH_SUFFIX = /(?:\(\?:\\\/\|\$\)|\{\/\*rest\}|\(\[\^\/\]\*\)|\(\.\*\))$/;
+
+/** Regular-expression syntax (a `.` only widens a match): such a prefix is no literal text. */
+const NOT_LITERAL = /[\\^$*+?()[\]{}|:]/;
+
+/**
+ * The prefix a `router.use()` layer applies under (`/p(?:\/|$)` -> `/p`; none -> everything), or
+ * undefined when it applies under no route's path. @koa/router 14 compiles a `use()` path as a bare
+ * regular expression (`pathAsRegExp`): `/servers/:id` there is the text `:id`, which no request of a
+ * route `/servers/:id/files` holds, so only a literal prefix covers.
+ */
+function middlewarePrefix(layer: RouterLayer): string | undefined {
+  if (typeof layer.path !== 'string') return '';
+  const prefix = layer.path.replace(EVERY_PATH_SUFFIX, '').replace(/\/$/, '');
+  if (layer.opts?.pathAsRegExp === true && NOT_LITERAL.test(prefix)) return undefined;
+  return prefix;
 }
 
 function methodsOf(methods: readonly string[]): string[] {
@@ -79,8 +95,9 @@ function walkRouter(router: RouterLike, covered: boolean, found: UnguardedRoute[
     const handlers = layer.stack ?? [];
     if (methods.length === 0) {
       // router.use(): a middleware layer on its path (none runs before a route of an exclusive router).
-      if (!exclusive && handlers.some((fn) => guardMarkOf(fn) !== undefined)) {
-        uses.push({ prefix: middlewarePrefix(layer.path), exact: layer.opts?.end === true, caseSensitive: !ignoresCase(layer) });
+      const prefix = middlewarePrefix(layer);
+      if (!exclusive && prefix !== undefined && handlers.some((fn) => guardMarkOf(fn) !== undefined)) {
+        uses.push({ prefix, exact: layer.opts?.end === true, caseSensitive: !ignoresCase(layer) });
       }
       continue;
     }
