@@ -3,7 +3,8 @@
  * order, with the routers mounted by `app.use(router.routes())`) or one router. A route is covered by
  * one of our middlewares before it (on the app, or `router.use()` on its path, unless the router is
  * `exclusive`) or by a guard first among its own handlers (one after another handler: listed,
- * `reason: 'handler-before-guard'`).
+ * `reason: 'handler-before-guard'`). @koa/router 12 to 15 each compile `router.use()` differently; the
+ * layers are read by shape (no framework import), as the installed one matches them.
  */
 import { METHODS } from 'node:http';
 import { guardMarkOf, guardOrder } from './marker.js';
@@ -21,9 +22,9 @@ interface RouterLayer {
 interface UsePrefix {
   /** The path it applies under; '' (not exact): every path. */
   readonly prefix: string;
-  /** Its path alone (`use('/')` is the root, not every path). */
+  /** Its path alone (`use('/')` on 15 is the root, not every path). */
   readonly exact: boolean;
-  /** Matched case-sensitively (@koa/router 15: a path-less `use()` under a prefix, whatever the routes do). */
+  /** Matched case-sensitively, whatever the routes do (15: a path-less `use()` under a prefix; 14: every `use()`). */
   readonly caseSensitive: boolean;
 }
 
