@@ -32,6 +32,9 @@ export interface AuthRequest {
   data: SignedData;
 }
 
+/** The user pool id headers of both spellings (GENAUTH-PROTOCOL 1.3). */
+const POOL_HEADERS = ['x-authing-userpool-id', 'x-genauth-userpool-id'] as const;
+
 export function createAuthenticator(options: AuthOptions) {
   const tokens = new Map<string, number>(); // token -> expiry (ms)
   const signatures = createSignatureVerifier({
@@ -40,11 +43,17 @@ export function createAuthenticator(options: AuthOptions) {
     maxSkew: options.maxSkew,
   });
 
+  /**
+   * Every pool header sent must name the pool: reading only the first spelling let a request naming two
+   * pools (`x-authing-` one, `x-genauth-` another) through. A header sent twice arrives joined
+   * (`a, b`), as a Node server reads it, so it names no pool and is refused too.
+   */
   function checkPool(headers: Readonly<Record<string, string>>, required: boolean): Body | undefined {
-    const pool = headers['x-authing-userpool-id'] ?? headers['x-genauth-userpool-id'];
+    const pools = POOL_HEADERS.map((name) => headers[name]).filter((pool) => pool !== undefined);
     // With a signature the access key names the pool; the header is optional but must not contradict it.
-    if (pool === undefined && !required) return undefined;
-    return pool === options.userPoolId ? undefined : { statusCode: 403, apiCode: 2224, message: '用户池不存在' };
+    if (pools.length === 0 && !required) return undefined;
+    const named = pools.length > 0 && pools.every((pool) => pool === options.userPoolId);
+    return named ? undefined : { statusCode: 403, apiCode: 2224, message: '用户池不存在' };
   }
 
   return {
