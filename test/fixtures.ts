@@ -49,6 +49,7 @@ export async function bearerFor(emulator: GenAuthEmulator, user: string, options
 export async function managementToken(emulator: GenAuthEmulator): Promise<string> {
   const res = await request(`${emulator.url}/api/v3/get-management-token`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret }),
   });
   return ((await res.body.json()) as { data: { access_token: string } }).data.access_token;

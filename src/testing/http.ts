@@ -20,6 +20,15 @@ export function headerRecord(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
+/**
+ * Whether a request declares a JSON body: its media type (before any `;` parameter, in any case) is
+ * `application/json`. GenAuth's SDKs send it on every POST; a body without it is not read as JSON.
+ */
+export function declaresJson(req: IncomingMessage): boolean {
+  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  return type === 'application/json';
+}
+
 /** {@link readJson}'s answer for a body past the limit (read to its end and dropped). */
 export const TOO_LARGE: unique symbol = Symbol('body too large');
 

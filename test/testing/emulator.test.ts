@@ -58,7 +58,7 @@ describe('management token', () => {
     for (const [managementTokenPoolId, claim] of [['65a1b2c3d4e5f60718293aff', '65a1b2c3d4e5f60718293aff'], [null, undefined]] as const) {
       const other = await startEmulator({ userPoolId: '65a1b2c3d4e5f60718293a4b', managementTokenPoolId });
       try {
-        const res = await request(`${other.url}${TOKEN}`, { method: 'POST', body: JSON.stringify({ accessKeyId: other.accessKeyId, accessKeySecret: other.accessKeySecret }) });
+        const res = await request(`${other.url}${TOKEN}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accessKeyId: other.accessKeyId, accessKeySecret: other.accessKeySecret }) });
         const token = ((await res.body.json()) as { data: { access_token: string } }).data.access_token;
         expect(decodeJwt(token).scoped_userpool_id).toBe(claim);
         other.setGrants('u1', []);
@@ -104,6 +104,7 @@ describe('management token', () => {
     try {
       const res = await request(`${short.url}${TOKEN}`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ accessKeyId: short.accessKeyId, accessKeySecret: short.accessKeySecret }),
       });
       const token = ((await res.body.json()) as any).data.access_token;
@@ -219,7 +220,7 @@ describe('get-user-authorized-resources', () => {
     const other = await startEmulator({ unknownUser: 'empty', userPoolId: 'p2' });
     try {
       const tokenRes = await request(`${other.url}${TOKEN}`, {
-        method: 'POST', body: JSON.stringify({ accessKeyId: 'p2', accessKeySecret: other.accessKeySecret }),
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accessKeyId: 'p2', accessKeySecret: other.accessKeySecret }),
       });
       const token = ((await tokenRes.body.json()) as any).data.access_token;
       const res = await request(`${other.url}${GRANTS}?userId=ghost`, { headers: { authorization: `Bearer ${token}`, 'x-authing-userpool-id': 'p2' } });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Authenticator } from '../auth.js';
-import { TOO_LARGE, readJson } from '../http.js';
+import { TOO_LARGE, declaresJson, readJson } from '../http.js';
 import { NOT_A_MEMBER, TenantError, type TenantStore } from '../store.js';
 import { requestTenant } from '../tenant-header.js';
 import type { Body, EmulatorCall, WebhookSubscription } from '../types.js';
@@ -64,6 +64,22 @@ function badEnum(query: ApiRequest['query'], name: string, values: ReadonlySet<s
 function listed(query: ApiRequest['query'], names: readonly string[]): Body | undefined {
   const name = names.find((key) => Array.isArray(query[key]));
   return name === undefined ? undefined : { statusCode: 400, message: `${name} must be a string` };
+}
+
+/**
+ * A POST body read as a JSON object, or the answer refusing it: one not declared `application/json`
+ * (drained unread, so the connection stays usable), past the limit, or not a JSON object. GenAuth's
+ * answer to another content type is not documented: the strict reading, a 400, never a body parsed
+ * regardless of what the request declares.
+ */
+async function jsonBody(req: IncomingMessage): Promise<{ json: Record<string, unknown> } | { refused: { status: number; body: Body } }> {
+  if (!declaresJson(req)) {
+    req.resume();
+    return { refused: { status: 400, body: { statusCode: 400, message: 'content-type must be application/json' } } };
+  }
+  const parsed = await readJson(req);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { refused: refusedBody(parsed) };
+  return { json: parsed as Record<string, unknown> };
 }
 
 /** The answer to a body {@link readJson} could not take: past the limit (GenAuth's 413 class) or not a JSON object. */
@@ -167,17 +183,17 @@ export function createManagementRoutes({ store, auth, unknownUser, deniedRows, t
     async handle(request: ApiRequest): Promise<{ status: number; body: Body } | undefined> {
       const { call } = request;
       if (call.method === 'POST' && call.path === '/api/v3/get-management-token') {
-        const body = await readJson(request.req);
-        if (typeof body !== 'object' || body === null) return refusedBody(body);
-        return { status: 200, body: await auth.issueToken(body) };
+        const body = await jsonBody(request.req);
+        if ('refused' in body) return body.refused;
+        return { status: 200, body: await auth.issueToken(body.json) };
       }
       const handler = routes[`${call.method} ${call.path}`];
       if (handler === undefined) return undefined;
       let body: Record<string, unknown> = {};
       if (call.method === 'POST') {
-        const parsed = await readJson(request.req);
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return refusedBody(parsed);
-        body = parsed as Record<string, unknown>;
+        const parsed = await jsonBody(request.req);
+        if ('refused' in parsed) return parsed.refused;
+        body = parsed.json;
       } else {
         request.req.resume(); // drain bodies we ignore so keep-alive connections stay usable
       }
