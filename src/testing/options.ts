@@ -15,7 +15,7 @@ const EMULATOR_KEYS: ReadonlyArray<keyof EmulatorOptions> = [
 /** The tenant headers GenAuth's SDKs send (GENAUTH-PROTOCOL 1.3); which one GenAuth reads is not documented. */
 export const DEFAULT_TENANT_HEADERS: readonly string[] = ['x-authing-tenant-id', 'x-authing-app-tenant-id', 'x-genauth-tenant-id', 'x-genauth-app-tenant-id'];
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const MINT_KEYS: ReadonlyArray<keyof MintOptions> = ['alg', 'expiresIn', 'issuer', 'audience', 'claims', 'kid', 'key', 'notBefore'];
+const MINT_KEYS: ReadonlyArray<keyof MintOptions> = ['alg', 'expiresIn', 'issuer', 'audience', 'claims', 'kid', 'key', 'notBefore', 'jti', 'scope'];
 const MINT_ALGORITHMS: readonly MintAlgorithm[] = ['RS256', 'HS256', 'ES256', 'PS256', 'EdDSA'];
 
 /** `startEmulator`'s options with their defaults. */
@@ -97,6 +97,10 @@ export function checkMintOptions(value: unknown): MintOptions {
     fail('mintToken.claims', 'must be an object');
   }
   if (input.kid !== undefined) nonEmptyString(input.kid, 'mintToken.kid');
+  for (const name of ['jti', 'scope'] as const) {
+    const claim = input[name];
+    if (claim !== undefined && claim !== null && (typeof claim !== 'string' || claim === '')) fail(`mintToken.${name}`, 'must be a non-empty string or null');
+  }
   if (input.notBefore !== undefined && (typeof input.notBefore !== 'number' || !Number.isFinite(input.notBefore))) {
     fail('mintToken.notBefore', 'must be a finite number (seconds since the epoch)');
   }

@@ -1,4 +1,4 @@
-import { KeyObject, randomBytes, type webcrypto } from 'node:crypto';
+import { KeyObject, randomBytes, randomUUID, type webcrypto } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
 import type { Jwk } from '../token/jwt-types.js';
 import { checkMintOptions } from './options.js';
@@ -34,7 +34,16 @@ export interface MintOptions {
   key?: CryptoKey | KeyObject | Uint8Array;
   /** `nbf` as seconds since the epoch. */
   notBefore?: number;
+  /** `jti`; `null` omits it. @default a random UUID per token (RS256 and the other asymmetric algs;
+   *  none on HS256, GenAuth's id_token algorithm, whose id tokens carry none) */
+  jti?: string | null;
+  /** `scope`, space-separated; `null` omits it. @default 'openid profile email phone' (asymmetric
+   *  algs; none on HS256, as GenAuth's id tokens carry none) */
+  scope?: string | null;
 }
+
+/** The `scope` of a minted access token: GenAuth's documented example of a login's scopes. */
+const DEFAULT_SCOPE = 'openid profile email phone';
 
 /** One emulator signing key pair. */
 export interface SigningKey {
@@ -55,7 +64,8 @@ export interface TokenMinter {
   key(alg: AsymmetricAlgorithm): SigningKey;
   /** The public JWK set `{ keys }` of all asymmetric keys. */
   jwks(): { keys: Jwk[] };
-  /** Sign a user access token; defaults: `sub=userId`, `iat=now`, `exp=now+3600`, `iss`, `aud`. */
+  /** Sign a user access token; defaults: `sub=userId`, `iat=now`, `exp=now+3600`, `iss`, `aud`, and
+   *  (asymmetric algs) a fresh `jti` and `scope`. */
   mint(userId: string, options?: MintOptions): Promise<string>;
 }
 
@@ -113,6 +123,12 @@ export async function createTokenMinter(config: {
     const audience = options.audience === undefined ? config.audience : options.audience;
     if (audience !== null) payload.aud = audience;
     if (options.notBefore !== undefined) payload.nbf = options.notBefore;
+    // GenAuth's access tokens (RS256) carry jti and scope; its HS256 tokens are id tokens, which do not.
+    const accessToken = alg !== 'HS256';
+    const jti = options.jti === undefined ? (accessToken ? randomUUID() : null) : options.jti;
+    if (jti !== null) payload.jti = jti;
+    const scope = options.scope === undefined ? (accessToken ? DEFAULT_SCOPE : null) : options.scope;
+    if (scope !== null) payload.scope = scope;
     Object.assign(payload, options.claims);
 
     const signingKey = options.key ?? (alg === 'HS256' ? secretBytes : key(alg).privateKey);
