@@ -170,7 +170,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<GenA
   const jwksUri = `${issuer}/.well-known/jwks.json`;
   // Keys are made after listen() because the issuer embeds the port; a failure must not leak the server.
   try {
-    minter = await createTokenMinter({ issuer, audience, hs256Secret: settings.hs256Secret });
+    minter = await createTokenMinter({ issuer, audience, hs256Secret: settings.hs256Secret, algorithms: settings.jwksAlgorithms });
   } catch (error) {
     server.close();
     throw error;

@@ -5,12 +5,12 @@
  */
 import { KeyObject } from 'node:crypto';
 import { fail, nonEmptyString, oneOf, optionalString, positiveInteger, positiveNumber, strictObject } from '../options/checks.js';
-import type { MintAlgorithm, MintOptions } from './tokens.js';
+import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm, type MintAlgorithm, type MintOptions } from './tokens.js';
 import type { EmulatorOptions } from './types.js';
 
 const EMULATOR_KEYS: ReadonlyArray<keyof EmulatorOptions> = [
   'userPoolId', 'accessKeyId', 'accessKeySecret', 'audience', 'hs256Secret', 'managementTokenTtl',
-  'managementTokenPoolId', 'signatureClockSkew', 'unknownUser', 'deniedRows', 'tenantHeaders', 'nonMemberStatusCode', 'port',
+  'managementTokenPoolId', 'signatureClockSkew', 'unknownUser', 'deniedRows', 'tenantHeaders', 'nonMemberStatusCode', 'jwksAlgorithms', 'port',
 ];
 /** The tenant headers GenAuth's SDKs send (GENAUTH-PROTOCOL 1.3); which one GenAuth reads is not documented. */
 export const DEFAULT_TENANT_HEADERS: readonly string[] = ['x-authing-tenant-id', 'x-authing-app-tenant-id', 'x-genauth-tenant-id', 'x-genauth-app-tenant-id'];
@@ -34,6 +34,7 @@ export interface ResolvedEmulatorOptions {
   /** Lower case. */
   tenantHeaders: readonly string[];
   nonMemberStatusCode: number;
+  jwksAlgorithms: readonly AsymmetricAlgorithm[];
   port: number;
 }
 
@@ -56,6 +57,7 @@ export function resolveEmulatorOptions(value: unknown): ResolvedEmulatorOptions 
     deniedRows: oneOf(input.deniedRows, ['served', 'omitted'] as const, 'startEmulator.deniedRows', 'served'),
     tenantHeaders: tenantHeaders(input.tenantHeaders),
     nonMemberStatusCode: nonMemberStatusCode(input.nonMemberStatusCode),
+    jwksAlgorithms: jwksAlgorithms(input.jwksAlgorithms),
     port,
   };
 }
@@ -68,6 +70,21 @@ function tenantHeaders(value: unknown): readonly string[] {
     if (typeof name !== 'string' || !HEADER_NAME.test(name)) fail(`startEmulator.tenantHeaders[${index}]`, 'must be an HTTP header name');
     return name.toLowerCase();
   });
+}
+
+/**
+ * `jwksAlgorithms`: distinct asymmetric algorithms, RS256 among them (GenAuth's access tokens and the
+ * emulator's management tokens are RS256).
+ */
+function jwksAlgorithms(value: unknown): readonly AsymmetricAlgorithm[] {
+  if (value === undefined) return ['RS256'];
+  const path = 'startEmulator.jwksAlgorithms';
+  const names = ASYMMETRIC_ALGORITHMS.map((alg) => `"${alg}"`).join(', ');
+  if (!Array.isArray(value) || value.length === 0) fail(path, `must be a non-empty array of ${names}`);
+  value.forEach((alg: unknown, index) => oneOf(alg, ASYMMETRIC_ALGORITHMS, `${path}[${index}]`));
+  if (new Set(value).size !== value.length) fail(path, 'must not name an algorithm twice');
+  if (!value.includes('RS256')) fail(path, 'must include "RS256" (GenAuth\'s access tokens, and the management tokens, are RS256)');
+  return [...value] as AsymmetricAlgorithm[];
 }
 
 /** `nonMemberStatusCode`: a failure class of GenAuth's envelope (400 to 699), never 200. */

@@ -1,6 +1,7 @@
 import { KeyObject, randomBytes, randomUUID, type webcrypto } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
 import type { Jwk } from '../token/jwt-types.js';
+import { fail } from '../options/checks.js';
 import { checkMintOptions } from './options.js';
 
 // The project's lib has no DOM, so the WebCrypto key type comes from node:crypto.
@@ -91,16 +92,18 @@ function inferAlg(key: CryptoKey | KeyObject | Uint8Array): MintAlgorithm {
 }
 
 /**
- * Create a token minter with fresh key pairs for every asymmetric alg.
+ * Create a token minter with fresh key pairs for `algorithms` (default: every asymmetric alg; the
+ * emulator passes its `jwksAlgorithms`, RS256 alone by default, as GenAuth's JWKS).
  * Keys are generated once here because RSA generation is slow (~50 ms) and tests mint many tokens.
  */
 export async function createTokenMinter(config: {
   issuer: string;
   audience: string;
   hs256Secret?: string;
+  algorithms?: readonly AsymmetricAlgorithm[];
 }): Promise<TokenMinter> {
   const keys = new Map<AsymmetricAlgorithm, SigningKey>();
-  for (const key of await Promise.all(ASYMMETRIC_ALGORITHMS.map((alg) => generateSigningKey(alg)))) {
+  for (const key of await Promise.all((config.algorithms ?? ASYMMETRIC_ALGORITHMS).map((alg) => generateSigningKey(alg)))) {
     keys.set(key.alg, key);
   }
   const hs256Secret = config.hs256Secret ?? randomBytes(32).toString('hex');
@@ -131,8 +134,14 @@ export async function createTokenMinter(config: {
     if (scope !== null) payload.scope = scope;
     Object.assign(payload, options.claims);
 
-    const signingKey = options.key ?? (alg === 'HS256' ? secretBytes : key(alg).privateKey);
-    const kid = options.kid ?? (alg === 'HS256' ? undefined : key(alg).kid);
+    // Signing with a key the JWKS does not publish would make a token no verifier of it can check: refused
+    // loudly (a foreign `key` is the way to sign with an unpublished key).
+    const own = alg === 'HS256' ? undefined : keys.get(alg);
+    if (options.key === undefined && alg !== 'HS256' && own === undefined) {
+      fail('mintToken.alg', `"${alg}" has no published key; start the emulator with jwksAlgorithms including it`);
+    }
+    const signingKey = options.key ?? (own === undefined ? secretBytes : own.privateKey);
+    const kid = options.kid ?? own?.kid;
     return new SignJWT(payload as JWTPayload)
       .setProtectedHeader(kid === undefined ? { alg, typ: 'JWT' } : { alg, typ: 'JWT', kid })
       .sign(signingKey);

@@ -1,5 +1,5 @@
 import type { AuthorizedResource, ResourceType } from '../wire.js';
-import type { MintOptions } from './tokens.js';
+import type { AsymmetricAlgorithm, MintOptions } from './tokens.js';
 
 /** Options of `startEmulator`. Every field has a default so `startEmulator()` just works. */
 export interface EmulatorOptions {
@@ -50,6 +50,13 @@ export interface EmulatorOptions {
    * page lists the apiCode without its statusCode. @default 403
    */
   nonMemberStatusCode?: number;
+  /**
+   * The algorithms whose keys the JWKS publishes (and `mintToken` can sign with; HS256 always can).
+   * GenAuth's JWKS holds RSA keys for RS256, the algorithm of its access tokens, so that is the
+   * default; add `ES256`, `PS256` or `EdDSA` to test a verifier that takes them. Must include RS256.
+   * @default ['RS256']
+   */
+  jwksAlgorithms?: readonly AsymmetricAlgorithm[];
   /** @default 0 (any free port); the host is always 127.0.0.1 */
   port?: number;
 }

@@ -336,18 +336,22 @@ describe('user tokens and JWKS', () => {
     expect(payload.exp! - payload.iat!).toBe(3600);
   });
 
-  it.each(['ES256', 'PS256', 'EdDSA'] as const)('%s token verifies against the published key', async (alg) => {
-    const token = await emu().mintToken('u', { alg });
-    const { protectedHeader } = await jwtVerify(token, createRemoteJWKSet(new URL(emu().jwksUri)), { algorithms: [alg] });
-    expect(protectedHeader.alg).toBe(alg);
-  });
-
-  it('JWKS publishes public keys only, with kid/alg/use', async () => {
-    const { keys } = (await (await request(emu().jwksUri)).body.json()) as { keys: Array<Record<string, unknown>> };
-    expect(keys.map((k) => k.alg).sort()).toEqual(['ES256', 'EdDSA', 'PS256', 'RS256']);
-    for (const key of keys) {
-      expect(key).toMatchObject({ use: 'sig', kid: expect.any(String) });
-      expect(key.d).toBeUndefined();
+  it('with jwksAlgorithms, ES256, PS256 and EdDSA tokens verify against the published keys (public only, with kid/alg/use)', async () => {
+    const all = await startEmulator({ jwksAlgorithms: ['RS256', 'ES256', 'PS256', 'EdDSA'] });
+    try {
+      for (const alg of ['ES256', 'PS256', 'EdDSA'] as const) {
+        const token = await all.mintToken('u', { alg });
+        const { protectedHeader } = await jwtVerify(token, createRemoteJWKSet(new URL(all.jwksUri)), { algorithms: [alg] });
+        expect(protectedHeader.alg).toBe(alg);
+      }
+      const { keys } = (await (await request(all.jwksUri)).body.json()) as { keys: Array<Record<string, unknown>> };
+      expect(keys.map((k) => k.alg).sort()).toEqual(['ES256', 'EdDSA', 'PS256', 'RS256']);
+      for (const key of keys) {
+        expect(key).toMatchObject({ use: 'sig', kid: expect.any(String) });
+        expect(key.d).toBeUndefined();
+      }
+    } finally {
+      await all.close();
     }
   });
 

@@ -219,7 +219,7 @@ describe('the guard over HTTP, a JWKS and never-seen tokens', () => {
 });
 
 describe('the guard with a key source other than a secret', () => {
-  const emulator = useEmulator();
+  const emulator = useEmulator({ jwksAlgorithms: ['RS256', 'ES256', 'PS256'] });
   const request = (compact: string) => ({ method: 'GET', url: '/', headers: { authorization: `Bearer ${compact}` } });
   afterEach(() => {
     vi.restoreAllMocks();

@@ -5,7 +5,8 @@ import { createGuard, isGuardError, type GuardOptions } from '../../src/index.js
 import { useEmulator } from '../fixtures.js';
 import { manualClock } from '../clock.js';
 
-const emulator = useEmulator();
+// ES256, PS256 and EdDSA keys beside GenAuth's RS256 one: the guard verifies those algorithms too.
+const emulator = useEmulator({ jwksAlgorithms: ['RS256', 'ES256', 'PS256', 'EdDSA'] });
 
 const bearer = (token: string) => ({ method: 'GET', url: '/', headers: { authorization: `Bearer ${token}` } });
 const genauth = () => emulator().guardOptions().genauth;
