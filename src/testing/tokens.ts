@@ -138,7 +138,7 @@ export async function createTokenMinter(config: {
     // loudly (a foreign `key` is the way to sign with an unpublished key).
     const own = alg === 'HS256' ? undefined : keys.get(alg);
     if (options.key === undefined && alg !== 'HS256' && own === undefined) {
-      fail('mintToken.alg', `"${alg}" has no published key; start the emulator with jwksAlgorithms including it`);
+      fail('mintToken.alg', `"${alg}" has no key to sign with; list it in startEmulator's jwksAlgorithms (createTokenMinter's algorithms)`);
     }
     const signingKey = options.key ?? (own === undefined ? secretBytes : own.privateKey);
     const kid = options.kid ?? own?.kid;
