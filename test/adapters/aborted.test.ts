@@ -12,7 +12,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bearerFor, RESOURCES, seedStandardTenant, useEmulator } from '../fixtures.js';
 import { ABORT_ROWS, H2_ROWS, type AbortApp, type AbortFixture } from './aborted-apps.js';
 
-const emulator = useEmulator();
+// EdDSA keys published too: some cases mint EdDSA tokens (verified by jose, so each decision waits on a promise).
+const emulator = useEmulator({ jwksAlgorithms: ['RS256', 'EdDSA'] });
 const KEYS = '/oidc/.well-known/jwks.json';
 /** Long enough for the server to see the client leave before the decision. */
 const LATENCY_MS = 300;
