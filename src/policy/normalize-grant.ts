@@ -1,6 +1,7 @@
 /** One upstream entry read into a {@link Grant}: effect, actions, conditions and type, failing closed. */
 import { RESOURCE_TYPES, type AuthorizedResource, type Effect, type PolicyCondition, type ResourceType } from '../wire.js';
 import { foldCase } from './actions.js';
+import { denyReadings, namesNoAction, widenedStars } from './deny-readings.js';
 import { frozenCopy, frozenList, readOnlySet } from './read-only.js';
 
 /**
@@ -24,7 +25,7 @@ export interface Grant {
   readonly conditions: readonly PolicyCondition[];
   /** True when the grant holds `*`. */
   readonly anyAction: boolean;
-  /** Exact action names; case-folded (with `foldCase`) for a DENY. */
+  /** Exact action names; for a DENY, every reading of its actions (see deny-readings.ts), case-folded (with `foldCase`). */
   readonly actionSet: ReadonlySet<string>;
   /** Prefixes of `<resource>:*` actions, e.g. `ecs:`; case-folded for a DENY. */
   readonly actionPrefixes: readonly string[];
@@ -179,12 +180,23 @@ export function isAllStars(text: string): boolean {
   return /^\*(?::\*)+$/.test(text);
 }
 
+/**
+ * The names a grant's actions are matched by: an ALLOW's as written; a DENY's every way each may be
+ * meant (trimmed, split at commas, a `*` inside a segment widened: see deny-readings.ts).
+ */
+function matchedActions(actions: readonly string[], deny: boolean): readonly string[] {
+  if (!deny) return actions;
+  const names: string[] = [];
+  for (const action of actions) for (const reading of denyReadings(action)) names.push(widenedStars(reading));
+  return names;
+}
+
 /** Built once per shape, read-only (see {@link Grant}): copies, so the entry's own array is never frozen. */
 function actionShape(actions: readonly string[], deny: boolean): ActionShape {
   const exact: string[] = [];
   const prefixes: string[] = [];
   let anyAction = false;
-  for (const action of actions) {
+  for (const action of matchedActions(actions, deny)) {
     if (action === '*' || (deny && isAllStars(action))) anyAction = true;
     else if (action.endsWith(':*') && action.length > 2) prefixes.push(deny ? foldCase(action.slice(0, -1)) : action.slice(0, -1));
     else exact.push(deny ? foldCase(action) : action);
@@ -216,6 +228,8 @@ export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes,
   let actions: readonly string[] | null = readActions(entry.actions);
   const malformed = conditions === null;
   const keyUnknown = conditionKey !== undefined;
+  // A DENY whose every action may be read as blank names no action (as an empty list).
+  if (deny && actions !== null && namesNoAction(actions)) actions = [];
   const unreadable = actions === null || actions.length === 0;
   if (conditions === null || keyUnknown) {
     // Conditions it cannot read (malformed, or under a key it does not know): an ALLOW grants nothing,

@@ -10,8 +10,8 @@ import { heldGrants, indexGrants, indexGrantsCompact } from '../../src/policy/gr
 import { normalizeGrant } from '../../src/policy/normalize-grant.js';
 import type { AuthorizedResource, ResourceType } from '../../src/wire.js';
 
-const CODES = ['ecs:1', 'ecs:10', 'ECS:1', 'ecs', 'ecs:*', 'ecs:1:*', '*', '*:*', '*:*:*', 'book', 'book:*', ':*', 'ecs:1 ', 'ecs:*:x', '*:1', 'ecs:*:*', 'e*:1', 'ecs:1*', '*:x:*'];
-const ACTIONS = ['ecs:Start', 'ecs:start', 'ECS:START', 'Start', 'start', 'ecs:*', 'Ecs:*', '*', '*:*', 'book:read', 'read', 'Read', 'book:*', '', 'ecs:Stop', 'book:*:read', '*:read', 'book:*:*', 'ecs:*:Start', 'a*b'];
+const CODES = ['ecs:1', 'ecs:10', 'ECS:1', 'ecs', 'ecs:*', 'ecs:1:*', '*', '*:*', '*:*:*', 'book', 'book:*', ':*', 'ecs:1 ', 'ecs:*:x', '*:1', 'ecs:*:*', 'e*:1', 'ecs:1*', '*:x:*', ' ecs:1', 'ecs:10,ecs:1', 'book, ecs:*'];
+const ACTIONS = ['ecs:Start', 'ecs:start', 'ECS:START', 'Start', 'start', 'ecs:*', 'Ecs:*', '*', '*:*', 'book:read', 'read', 'Read', 'book:*', '', 'ecs:Stop', 'book:*:read', '*:read', 'book:*:*', 'ecs:*:Start', 'a*b', ' ecs:Start', 'ecs:Stop,read', 'ecs:St*', ' ', 'e*:*'];
 const ASKED = ['ecs:Start', 'ecs:start', 'Start', 'ecs:Stop', 'book:read', 'book:1:read', 'books:read', 'read', 'x:read', 'ecs:1:Start', 'book', 'other'];
 const RESOURCES = ['ecs:1', 'ecs:10', 'ECS:1', 'ecs', 'ecs:1:x', 'book', 'book:1', '*:x', 'ecs:1 ', 'zzz', 'ecs:x', 'ecs:1:2:x', 'ecs:*:x', 'x:1', 'ecsx:1'];
 const TYPES: Array<ResourceType | undefined> = [undefined, 'DATA', 'API', 'MENU'];
@@ -69,7 +69,8 @@ function refGrant(raw: AuthorizedResource): RefGrant | null {
   // Malformed conditions, or conditions under a key other than `condition`: an ALLOW grants nothing, a DENY applies.
   const strayKey = Object.keys(e).some((key) => key !== 'condition' && /condition/i.test(key));
   if ((e.condition === 'malformed' || strayKey) && !deny) actions = [];
-  if (actions.length === 0 && deny) actions = ['*'];
+  // A DENY whose every action is blank once trimmed names no action: it covers every one.
+  if (deny && actions.every((a) => a.trim() === '')) actions = ['*'];
   const type = typeof e.resourceType === 'string' && KNOWN.has(e.resourceType.toUpperCase()) ? e.resourceType.toUpperCase() : null;
   return { code, type, deny, actions };
 }
@@ -83,15 +84,25 @@ const allStars = (text: string) => /^\*(:\*)+$/.test(text);
  */
 function codeMatches(grant: RefGrant, resource: string): boolean {
   if (grant.code === resource || grant.code === '*') return true;
-  if (grant.deny) {
-    const code = grant.code.toLowerCase();
+  if (grant.deny) return denyTexts(grant.code).some((code) => denyCodeMatches(code, resource));
+  return grant.code.length > 2 && grant.code.endsWith(':*') && resource.startsWith(grant.code.slice(0, -1));
+}
+
+/** The texts a DENY's code or action may stand for: as written, split at commas, each trimmed or not. */
+const denyTexts = (text: string) => [text, ...text.split(',')].flatMap((t) => [t, t.trim()]).filter((t) => t !== '');
+/** A DENY action's segment holding a `*` among other characters is read as a whole `*` segment, as its code's is. */
+const widened = (action: string) => action.split(':').map((segment) => (segment.includes('*') ? '*' : segment)).join(':');
+
+function denyCodeMatches(own: string, resource: string): boolean {
+  if (own === resource || own === '*') return true;
+  {
+    const code = own.toLowerCase();
     const asked = resource.toLowerCase();
     if (code === asked) return true;
     if (!code.includes('*')) return false;
     const pattern = code.split(':').map((segment) => (segment.includes('*') ? '*' : segment));
     return segmentsMatch(pattern, asked.split(':'));
   }
-  return grant.code.length > 2 && grant.code.endsWith(':*') && resource.startsWith(grant.code.slice(0, -1));
 }
 
 function literalCovers(own: string, asked: string): boolean {
@@ -109,7 +120,7 @@ function segmentsMatch(pattern: string[], name: string[]): boolean {
 function actionMatches(grant: RefGrant, asked: string): boolean {
   if (!grant.deny) return grant.actions.some((own) => literalCovers(own, asked));
   const a = asked.toLowerCase();
-  for (const raw of grant.actions) {
+  for (const raw of grant.actions.flatMap(denyTexts).map(widened)) {
     const own = raw.toLowerCase();
     if (literalCovers(own, a) || allStars(own)) return true;
     // The other spelling: a bare asked name by a qualified DENY (or any `<resource>:*`), a qualified one by the bare DENY.
