@@ -38,7 +38,7 @@ const ASCII_LETTERS = /^[A-Za-z]+$/;
 export interface GrantNotes {
   /** The effect was missing or not `ALLOW`/`DENY`: counted as DENY. */
   readonly effectAssumed?: true;
-  /** `condition` was malformed: an ALLOW grants nothing, a DENY applies unconditionally. */
+  /** `condition` was malformed (a condition with a key but param, operator, value included): an ALLOW grants nothing, a DENY applies unconditionally. */
   readonly conditionsMalformed?: true;
   /**
    * The entry had a key other than `condition` naming a condition (`conditions`, `Condition`,
@@ -98,14 +98,21 @@ export function readEffect(value: unknown): Effect {
   return typeof value === 'string' && value.toUpperCase() === 'ALLOW' ? 'ALLOW' : 'DENY';
 }
 
+/**
+ * An object with no key but `param`, `operator` and `value` (GenAuth's PolicyCondition). Any other key
+ * (`negate`, `ifExists`, `Value` beside `value`) may change what the condition means: such a condition
+ * cannot be read, so the grant's conditions are malformed (an ALLOW grants nothing, a DENY applies).
+ */
 function isConditionObject(value: unknown): value is PolicyCondition {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  for (const key in value) if (Object.hasOwn(value, key) && key !== 'param' && key !== 'operator' && key !== 'value') return false;
+  return true;
 }
 
 /**
  * `condition` is documented as an array; GenAuth's own example shows one object. Absent, null or `[]`:
  * no conditions; one object: a list of one; a list of objects: itself. Anything else (a string, a
- * number, a list holding a non-object) is malformed: null. The grant index and normalization both read
+ * number, a list holding a non-object, a condition with another key) is malformed: null. The grant index and normalization both read
  * conditions through here, so the index's `hasConditions` never disagrees with a grant's conditions.
  */
 export function readConditions(value: unknown): readonly PolicyCondition[] | null {

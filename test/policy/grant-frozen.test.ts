@@ -15,7 +15,8 @@ const entries = (): AuthorizedResource[] => [
     resourceType: 'DATA',
     actions: ['reports:Read', 'ecs:*'],
     effect: 'ALLOW',
-    condition: [{ param: 'UserId', operator: 'StringEquals', value: 'alice', extra: { list: ['a'] } } as never],
+    // A list value: a value nested in a condition (a condition has no key but param, operator and value).
+    condition: [{ param: 'UserId', operator: 'StringEquals', value: ['alice'] } as never],
   },
   { resourceCode: 'reports', resourceType: 'DATA', actions: ['reports:Delete'], effect: 'DENY' },
 ];
@@ -28,7 +29,7 @@ type Mutation = [string, (grant: Grant) => unknown];
 const MUTATIONS: Mutation[] = [
   ['empties the conditions', (g) => (g.conditions as unknown[]).splice(0)],
   ['rewrites a condition', (g) => Object.assign(g.conditions[0] as object, { operator: 'StringNotEquals' })],
-  ['rewrites a value nested in a condition', (g) => ((g.conditions[0] as unknown as { extra: { list: string[] } }).extra.list[0] = 'b')],
+  ['rewrites a value nested in a condition', (g) => ((g.conditions[0] as unknown as { value: string[] }).value[0] = 'bob')],
   ['adds an action to the set', (g) => (g.actionSet as Set<string>).add('reports:Write')],
   ['clears the action set', (g) => (g.actionSet as Set<string>).clear()],
   ['deletes from the action set', (g) => (g.actionSet as Set<string>).delete('reports:Read')],
