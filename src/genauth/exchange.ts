@@ -41,6 +41,25 @@ export function isIdentityEncoding(value: string | string[] | undefined): boolea
   return true;
 }
 
+/** A `charset` parameter of a media type: its name in any case, its value quoted or not (empty included). */
+const CHARSET_PARAM = /;\s*charset\s*=\s*("[^"]*"|[^;\s]*)/gi;
+
+/**
+ * Whether a Content-Type names a charset other than UTF-8 (`utf-8` or `utf8`, any case, quoted or not):
+ * JSON is UTF-8 (RFC 8259), and a sender naming another (latin1, GBK, UTF-16) encoded its text
+ * otherwise, so its bytes read as UTF-8 may spell other codes than it meant. No charset, or only UTF-8
+ * ones: false. Every `charset` parameter counts (two that disagree: true).
+ */
+export function declaresOtherCharset(value: string | string[] | undefined): boolean {
+  if (value === undefined) return false;
+  const text = Array.isArray(value) ? value.join(';') : value;
+  for (const [, raw = ''] of text.matchAll(CHARSET_PARAM)) {
+    const name = raw.replace(/^"|"$/g, '').trim().toLowerCase();
+    if (name !== 'utf-8' && name !== 'utf8') return true;
+  }
+  return false;
+}
+
 /**
  * A transport error as the guard passes it on (the cause of its 503, which frameworks and hooks log):
  * undici's HTTPParserError keeps the bytes it could not parse, the peer's own text, in `data`. Such an
@@ -68,7 +87,7 @@ class BodyCollector implements Dispatcher.DispatchHandler, DeadlineWaiter {
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private settled = false;
-  /** The body is in a coding we do not read: its bytes are counted and dropped. */
+  /** The body is in a coding or a charset we do not read: its bytes are counted and dropped. */
   private encoded = false;
 
   constructor(
@@ -93,6 +112,8 @@ class BodyCollector implements Dispatcher.DispatchHandler, DeadlineWaiter {
     this.status = statusCode;
     this.headers = headers;
     if (Number(headers['content-length']) > this.limit) return this.abortWith(new GenAuthApiError('too_large', { httpStatus: statusCode }));
+    // A 2xx in another charset is no text we can read: its envelope is unreadable (a 503, not retried).
+    if (statusCode <= 299 && declaresOtherCharset(headers['content-type'])) this.encoded = true;
     if (isIdentityEncoding(headers['content-encoding'])) return;
     // Never parse an encoded body as if it were plain, even when its bytes happen to be JSON. A 2xx
     // stops here; an error status keeps its meaning (5xx retried, 429 backed off) with no body read.

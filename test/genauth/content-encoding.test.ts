@@ -91,3 +91,39 @@ describe('isIdentityEncoding', () => {
     expect(isIdentityEncoding(value)).toBe(expected);
   });
 });
+
+describe('the charset an upstream body declares', () => {
+  // JSON is UTF-8 (RFC 8259); a sender naming another charset encoded its text otherwise, so bytes read as
+  // UTF-8 may name other codes than it meant (a DENY's code in latin1 read as UTF-8 is another code).
+  it.each([
+    'application/json; charset=iso-8859-1',
+    'application/json; charset=latin1',
+    'application/json; charset=utf-16',
+    'application/json; charset="GBK"',
+    'application/json;charset=windows-1252',
+    'application/json; charset=utf-8; charset=latin1',
+    'application/json; charset=',
+  ])('a 200 answer with "%s" is a 503, though its bytes parse as UTF-8 JSON', async (type) => {
+    emulator().fault({ kind: 'respond', status: 200, headers: { 'content-type': type }, body: GRANTED, path: RESOURCES });
+    const res = await get(app());
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('ERR_PERMISSIONS_UNAVAILABLE');
+    expect(emulator().callCount(RESOURCES)).toBe(1);
+  });
+
+  it.each(['application/json', 'application/json; charset=utf-8', 'application/json; charset=UTF-8', 'application/json;charset="utf-8"', 'application/json; charset=utf8', 'text/plain'])(
+    'a 200 answer with "%s" is read',
+    async (type) => {
+      emulator().fault({ kind: 'respond', status: 200, headers: { 'content-type': type }, body: GRANTED, path: RESOURCES, times: 1 });
+      expect((await get(app())).status).toBe(200);
+      expect(emulator().calls.find((call) => call.path === RESOURCES)?.fault).toBe('respond');
+    },
+  );
+
+  it('a management token answer in another charset is a 503 too', async () => {
+    const token = JSON.stringify({ statusCode: 200, message: '', data: { access_token: 'stolen', expires_in: 7200 } });
+    emulator().fault({ kind: 'respond', status: 200, headers: { 'content-type': 'application/json; charset=utf-16' }, body: token, path: TOKEN });
+    expect((await get(app())).status).toBe(503);
+    expect(emulator().callCount(RESOURCES)).toBe(0);
+  });
+});
