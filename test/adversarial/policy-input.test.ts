@@ -175,6 +175,11 @@ const CASES: Case[] = [
   ['statusCode a string', { body: { statusCode: '200', data: { totalCount: 1, list: [reports()] } } }, 'reports', 503],
   ['statusCode missing', { body: { data: { totalCount: 1, list: [reports()] } } }, 'reports', 503],
   ['the body a JSON array', { body: JSON.stringify([{ statusCode: 200, data: { list: [reports()] } }]) }, 'reports', 503],
+  // valid JSON that is no envelope, and an HTTP 200 whose body statusCode is not 200
+  ...['200', 'null', '"ok"', 'true', '{}'].map((body): Case => [`the body ${body}`, { body }, 'reports', 503]),
+  ['data an array holding the list', { body: { statusCode: 200, data: [{ totalCount: 1, list: [reports()] }] } }, 'reports', 503],
+  ...[0, 201, 299, 200.5, -200].map((statusCode): Case => [`statusCode ${statusCode} under HTTP 200, with a list`, { body: { statusCode, data: { totalCount: 1, list: [reports()] } } }, 'reports', 503]),
+  ['statusCode 2e2 is the number 200 (control)', { body: `{"statusCode":2e2,"data":{"totalCount":1,"list":[${JSON.stringify(reports())}]}}` }, 'reports', 200],
   ['user not found (statusCode 404, apiCode 2004) is a denial, not an outage', { body: { statusCode: 404, apiCode: 2004, message: '用户不存在' } }, 'reports', 403],
   // a key named twice in one object: JSON.parse keeps the last, a stricter reader the first; no one meaning, so 503
   ['effect named twice, DENY then ALLOW', { body: `{"statusCode":200,"data":{"totalCount":1,"list":[{"resourceCode":"reports","resourceType":"DATA","actions":["reports:Read"],"effect":"DENY","effect":"ALLOW"}]}}` }, 'reports', 503],

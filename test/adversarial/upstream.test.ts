@@ -40,6 +40,9 @@ const UPSTREAM_TEXT = 'upstream-internal-detail-7f3a';
 /** The emulator's own upstream messages. */
 const EMULATOR_TEXTS = ['emulated HTTP', 'emulated error', '您的请求已超过最大数量限制', 'no route'];
 
+/** An answer granting `reports:Read` on `reports`, as the raw peers below send it. */
+const GRANTS_BODY = JSON.stringify({ statusCode: 200, message: '', data: { totalCount: 1, list: [{ resourceCode: 'reports', resourceType: 'DATA', actions: ['reports:Read'], effect: 'ALLOW' }] } });
+
 let closedPort = 0;
 /**
  * Peers that answer what is not HTTP, with upstream text in it: undici's parser error keeps the bytes
@@ -48,6 +51,9 @@ let closedPort = 0;
 const NOT_HTTP: Record<string, string> = {
   'a status line that is not HTTP': `XTTP/1.1 200 OK ${UPSTREAM_TEXT}\r\n\r\n`,
   'a chunk size that is not hexadecimal': `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz ${UPSTREAM_TEXT}\r\n`,
+  // Cut short after a whole JSON answer granting the user: what came parses, but the answer never ended.
+  'a chunked body cut short before its last chunk': `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${GRANTS_BODY.length.toString(16)}\r\n${GRANTS_BODY}\r\n`,
+  'a body shorter than its Content-Length': `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${GRANTS_BODY.length + 10}\r\n\r\n${GRANTS_BODY}`,
 };
 const notHttpPorts: Record<string, number> = {};
 const notHttpServers: Server[] = [];
