@@ -32,6 +32,12 @@ export interface PermissionCacheOptions<V> {
   /** Estimated bytes of a value and what the caller keeps beside it (the key's are added). */
   sizeOf: (value: V) => number;
   /**
+   * Whether a load's failure is GenAuth's answer about the user (refused as disabled or outside the
+   * tenant), not an outage: their stale entry is then dropped, never served, however much of
+   * `maxStale` is left. Absent: every failure may be answered from a stale entry.
+   */
+  refusesUser?: (error: unknown) => boolean;
+  /**
    * What several users' values share (an interned grant set), charged once against `maxBytes`
    * however many users hold it; `sizeOf` then counts only a user's own part. Absent: nothing shared.
    */
@@ -195,7 +201,7 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
     fetchMethod: async (userId, stale, { signal, options: fetchOptions }) => {
       if (stale !== undefined) letGoWhenDropped(userId, stale, signal);
       const failed = failures?.get(userId);
-      if (failed !== undefined) throw failed.error;
+      if (failed !== undefined) throw dropStaleOn(failed.error, fetchOptions);
       const mark = generations.begin(userId);
       let ttl = options.ttl;
       try {
@@ -226,12 +232,25 @@ export function createPermissionCache<V>(options: PermissionCacheOptions<V>): Pe
           failures?.set(userId, { error });
           generations.settled(mark, { error });
         }
-        throw error;
+        throw dropStaleOn(error, fetchOptions);
       } finally {
         generations.end(mark);
       }
     },
   });
+
+  /**
+   * `error`, after telling lru-cache, when it refuses the user, to delete their stale entry rather than
+   * keep and serve it (the fetch's own options, which a fetchMethod may change): the entry's shared part
+   * is let go of as for any delete of a load (letGoWhenDropped).
+   */
+  function dropStaleOn(error: unknown, fetchOptions: { allowStaleOnFetchRejection?: boolean; noDeleteOnFetchRejection?: boolean }): unknown {
+    if (options.refusesUser?.(error) === true) {
+      fetchOptions.allowStaleOnFetchRejection = false;
+      fetchOptions.noDeleteOnFetchRejection = false;
+    }
+    return error;
+  }
 
   /** An entry that left the cache: a link someone kept lets go of it, and it of its shared part. */
   function letGo(entry: CachedGrants<V>): void {

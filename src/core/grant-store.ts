@@ -17,6 +17,7 @@ import { REMEMBERED_RESOURCE_MAX, type DecisionMemo } from '../policy/decide.js'
 import { stringBytes } from '../policy/grant-bytes.js';
 import { heldGrants, indexGrants, indexGrantsCompact, indexGrantsCompactLater, strayConditionKeyOf, type GrantIndex } from '../policy/grants.js';
 import type { AuthorizedResource } from '../wire.js';
+import { refusedAsNonMember } from './setup-problems.js';
 
 /** How long "this user does not exist" is remembered, in ms. */
 const UNKNOWN_USER_TTL = 5_000;
@@ -232,6 +233,8 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
           clock: options.clock,
           load: shared === undefined ? load : (userId, setTtl, current) => loadShared(shared, settings.ttl, settings.maxStale, userId, setTtl, current),
           sizeOf: () => USER_RECORD_BYTES,
+          // A disabled user, or one outside the tenant, keeps no stale grants (a 503, as on a cold load).
+          refusesUser: refusedAsNonMember,
           shared: {
             retain: (grants) => sets.retain(grants.set),
             release: (grants) => sets.release(grants.set),
