@@ -180,7 +180,9 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
   /**
    * A local miss with the shared tier: Redis first (an entry is fresh until its fetch time + ttl, on
    * every instance), then GenAuth, whose answer is written back unless an invalidation came since the
-   * read. Redis trouble makes it the plain load. A stale entry is served only while GenAuth fails, within maxStale.
+   * read. Redis trouble makes it the plain load. A stale entry is served only while GenAuth fails, within
+   * maxStale; never once GenAuth refused the user (apiCode 2120008), which leaves the entry in Redis, as a
+   * "user not found" does: each instance learns of the refusal from its own refresh.
    */
   async function loadShared(tier: SharedTier, ttl: number, maxStale: number, userId: string, setTtl: (ms: number) => void, current: () => boolean): Promise<UserGrants> {
     const read = await tier.read(userId);
@@ -210,6 +212,8 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
         setTtl(UNKNOWN_USER_TTL);
         return memo([]);
       }
+      // GenAuth refused the user (disabled, outside the tenant): an answer, not an outage; nothing stale.
+      if (refusedAsNonMember(error)) throw error;
       if (stale === undefined || maxStale === 0 || stale.age >= ttl + maxStale) throw error;
       setTtl(ttl - stale.age); // already stale: served within maxStale of its fetch time + ttl
       return memo(stale.list);
