@@ -1,7 +1,7 @@
 export { createGuard } from './core/guard.js';
 export type { CacheStats, CheckInput, GenAuthContext, Guard, RouteOptions } from './core/types.js';
 export type { RedisMessageListener, RedisSubscriberClient, RedisTierClient } from './cache/redis/client.js';
-export { RedisTierError } from './cache/redis/bounded.js';
+export { RedisTierError, type TierCommand } from './cache/redis/bounded.js';
 export type { RedisTierStats } from './cache/redis/health.js';
 export { GuardNotReadyError } from './core/readiness.js';
 export type { ReadinessReason } from './core/readiness.js';
