@@ -9,17 +9,28 @@
 import { TRIMS, untrimmable } from './trims.js';
 
 /**
+ * Past this many readings (thousands of names joined by commas: a garbled or hostile answer), a DENY
+ * is read as `*`, every action or code: it fails closed, and the work stays bounded however long the
+ * text (it was quadratic in the number of names: seconds for a few thousand).
+ */
+export const MAX_DENY_READINGS = 256;
+const EVERYTHING: readonly string[] = Object.freeze(['*']);
+
+/**
  * `text` as written, each comma-separated part of it, and each of those trimmed every way (see
- * `TRIMS`), without repeats or empty texts; `[text]` at once for the usual plain name. Index time only.
+ * `TRIMS`), without repeats or empty texts; `[text]` at once for the usual plain name; `['*']` past
+ * {@link MAX_DENY_READINGS}. Index time only.
  */
 export function denyReadings(text: string): readonly string[] {
   const comma = text.includes(',');
   if (!comma && untrimmable(text)) return [text];
-  const readings: string[] = [];
-  for (const part of comma ? [text, ...text.split(',')] : [text]) {
-    for (const form of [part, ...TRIMS.map((trim) => trim(part))]) if (form !== '' && !readings.includes(form)) readings.push(form);
+  const parts = comma ? text.split(',', MAX_DENY_READINGS + 1) : [];
+  if (parts.length > MAX_DENY_READINGS) return EVERYTHING;
+  const readings = new Set<string>();
+  for (const part of [text, ...parts]) {
+    for (const form of [part, ...TRIMS.map((trim) => trim(part))]) if (form !== '') readings.add(form);
   }
-  return readings;
+  return readings.size > MAX_DENY_READINGS ? EVERYTHING : [...readings];
 }
 
 /** True when every one of `actions` may be read as no text at all (blank, trimmed): such a DENY names no action. */

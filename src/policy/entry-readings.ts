@@ -70,7 +70,7 @@ function codeReadings(entry: Entry): Entry[] {
   const code = entry.resourceCode;
   if (typeof code !== 'string' || readEffect(entry.effect) !== 'DENY') return [entry];
   const readings = denyReadings(code);
-  return readings.length === 1 ? [entry] : readings.map((reading) => (reading === code ? entry : { ...entry, resourceCode: reading }));
+  return readings.length === 1 && readings[0] === code ? [entry] : readings.map((reading) => (reading === code ? entry : { ...entry, resourceCode: reading }));
 }
 
 /** The entries `entry` is read as, or undefined when it is read only as itself. */
@@ -79,7 +79,7 @@ function readingsOf(entry: unknown): AuthorizedResource[] | undefined {
   const spellings = otherSpellings(entry);
   const base = spellings === undefined ? [entry] : combinations(entry, spellings).filter((reading) => readEffect(reading.effect) === 'DENY');
   const read = base.flatMap(codeReadings);
-  return spellings === undefined && read.length === 1 ? undefined : (read as unknown as AuthorizedResource[]);
+  return spellings === undefined && read.length === 1 && read[0] === entry ? undefined : (read as unknown as AuthorizedResource[]);
 }
 
 /**

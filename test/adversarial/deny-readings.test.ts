@@ -19,6 +19,11 @@ const DISK_9 = { method: 'DELETE', target: '/api/v1/disks/9' };
 const diskAll = { resourceCode: 'disk:*', resourceType: 'DATA', actions: ['*'], effect: 'ALLOW' };
 const deny9 = (change: Record<string, unknown>) => ({ resourceCode: 'disk:9', resourceType: 'DATA', actions: ['disk:Delete'], effect: 'DENY', ...change });
 
+const names = (count: number, of: (i: number) => string) => Array.from({ length: count }, (_, i) => of(i)).join(',');
+const MANY_ACTIONS = names(5_000, (i) => `disk:Other${i}`);
+const MANY_CODES = names(5_000, (i) => `disk:${1000 + i}`);
+const FEW_ACTIONS = names(200, (i) => `disk:Other${i}`);
+
 /** [label, raw entries beside the ALLOW of every action on disk:*, status of DELETE /api/v1/disks/9]. */
 const CASES: Array<[string, Record<string, unknown>[], 200 | 403]> = [
   // controls: the plain DENY applies, a DENY of another action or code does not
@@ -50,6 +55,11 @@ const CASES: Array<[string, Record<string, unknown>[], 200 | 403]> = [
   ['code "disk:8, disk:9"', [deny9({ resourceCode: 'disk:8, disk:9' })], 403],
   ['code " disk:*" (a wildcard, with a space)', [deny9({ resourceCode: ' disk:*' })], 403],
   ['code "disk:8, disk:10" (control)', [deny9({ resourceCode: 'disk:8, disk:10' })], 200],
+  // Past 256 readings (thousands of names joined by commas: a garbled or hostile answer), a DENY is
+  // read as `*`, every action or code: fail closed, and indexing stays bounded (it was quadratic).
+  ['an action of 5,000 comma-joined names, none disk:Delete: every action', [deny9({ actions: [MANY_ACTIONS] })], 403],
+  ['a code of 5,000 comma-joined codes, none disk:9: every code', [deny9({ resourceCode: MANY_CODES })], 403],
+  ['an action of 200 comma-joined names, none disk:Delete (control: under the bound)', [deny9({ actions: [FEW_ACTIONS] })], 200],
 ];
 
 /** The same texts on an ALLOW are literal: they grant nothing they do not name exactly. */
