@@ -20,7 +20,7 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
 }
 
 /**
- * Checks a V3 answer: success is HTTP 2xx and body `statusCode` 200. Anything else becomes a
+ * Checks a V3 answer: success is HTTP 200 and body `statusCode` 200. Anything else becomes a
  * {@link GenAuthApiError} whose message never carries the upstream text: `credentials` for HTTP 401 or
  * 403, body 401/403 or a signature apiCode (1300-1306); `bad_envelope` for a 2xx body that is not JSON or
  * names a key twice in one object (see duplicate-keys.ts).
@@ -38,7 +38,9 @@ export function readEnvelope<T>(httpStatus: number, text: string, retryAfter: nu
   // longer takes): like body 401/403, a set-up problem told to the operator, and a management token
   // GenAuth accepted before is replaced once (management-token.ts, worthReplacing).
   if (httpStatus === 401 || httpStatus === 403) throw new GenAuthApiError('credentials', details);
-  if (httpStatus < 200 || httpStatus > 299) throw new GenAuthApiError('http_status', details);
+  // GenAuth answers HTTP 200, errors included; another 2xx is no answer of its own (a 206 holds part of
+  // a body, a 203 a proxy's rewrite of it): its body is not used.
+  if (httpStatus !== 200) throw new GenAuthApiError('http_status', details);
   if (envelope === undefined || envelopeStatus === undefined) throw new GenAuthApiError('bad_envelope', details);
   if (envelopeStatus === 200) {
     if (envelope.data === undefined || envelope.data === null) throw new GenAuthApiError('bad_envelope', details);
