@@ -4,7 +4,7 @@ import { GenAuthApiError } from '../errors.js';
 import { tokenCarriedBy, type AuthHeaders } from './auth-headers.js';
 import type { Deadline } from './deadline.js';
 import { hasDuplicateKey } from './duplicate-keys.js';
-import { NOT_A_TENANT_MEMBER_API_CODE, missingFromList, readEnvelope } from './envelope.js';
+import { NOT_A_TENANT_MEMBER_API_CODE, missingFromList, readEnvelope, unreadableCount } from './envelope.js';
 import type { ManagementTokens, UpstreamAnswer } from './management-token.js';
 import type { AuthorizedResource, AuthorizedResourceList, ResourceType, UserIdType } from './types.js';
 
@@ -103,6 +103,9 @@ function readAuthorizedResources(call: AuthorizedResourcesCall, answer: Upstream
   const list = readResourceList(body.list);
   // With the answer's statuses: a problem without one means no answer came (an outage), and this is an answer.
   if (list === undefined) throw new GenAuthApiError('bad_envelope', { httpStatus: answer.status, envelopeStatus: 200 });
+  // A count that is no count leaves unknown whether the list is whole: not one to use, even where a
+  // short list would be (genauth.acceptPartialLists takes a list known to be short).
+  if (unreadableCount(body.totalCount)) throw new GenAuthApiError('bad_envelope', { httpStatus: answer.status, envelopeStatus: 200 });
   // A list shorter than its `totalCount` left grants out, one of which may be a DENY (one object is a list of one).
   const total = missingFromList(list.length, body.totalCount);
   if (total === undefined || call.acceptPartialLists) return list;

@@ -53,16 +53,31 @@ export function readEnvelope<T>(httpStatus: number, text: string, retryAfter: nu
   throw new GenAuthApiError('error_envelope', details);
 }
 
-/** A decimal number as text (`4`, `4.0`, `4e0`), spaces around it allowed; never hexadecimal or `Infinity`. */
-const DECIMAL = /^\s*\d+(?:\.\d*)?(?:[eE][+-]?\d+)?\s*$/;
+/** A count as digits in a string (a serializer may write numbers as strings): no sign, point, exponent or space. */
+const DIGITS = /^\d+$/;
 
 /**
- * The `totalCount` of a list answer when it is larger than the list sent (GenAuth sent part of the
- * grants), else undefined. A number or a decimal number as a string counts (a serializer may write
- * `"4.0"`: read as digits only, such a partial list passed as complete); a missing or non-numeric
- * `totalCount`, or one no larger than the list, is ignored.
+ * `totalCount` as the spec types it (a number of entries): a non-negative safe integer, or its digits
+ * as a string; NaN for anything else.
+ */
+function countOf(totalCount: unknown): number {
+  if (typeof totalCount === 'number') return Number.isSafeInteger(totalCount) && totalCount >= 0 ? totalCount : Number.NaN;
+  return typeof totalCount === 'string' && DIGITS.test(totalCount) && Number.isSafeInteger(Number(totalCount)) ? Number(totalCount) : Number.NaN;
+}
+
+/**
+ * True when a list answer's `totalCount` is present (neither missing nor null) but no count (`'+2'`,
+ * `'4.0'`, `2.5`, `-1`, `true`): whether the list is whole is then unknown, and the answer unusable.
+ */
+export function unreadableCount(totalCount: unknown): boolean {
+  return totalCount !== undefined && totalCount !== null && Number.isNaN(countOf(totalCount));
+}
+
+/**
+ * The `totalCount` of a list answer when it is a count larger than the list sent (GenAuth sent part of
+ * the grants), else undefined (see {@link unreadableCount} for one that is no count).
  */
 export function missingFromList(listLength: number, totalCount: unknown): number | undefined {
-  const total = typeof totalCount === 'number' ? totalCount : typeof totalCount === 'string' && DECIMAL.test(totalCount) ? Number(totalCount) : Number.NaN;
+  const total = countOf(totalCount);
   return total > listLength ? total : undefined;
 }
