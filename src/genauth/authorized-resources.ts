@@ -5,6 +5,7 @@ import { tokenCarriedBy, type AuthHeaders } from './auth-headers.js';
 import type { Deadline } from './deadline.js';
 import { hasDuplicateKey } from './duplicate-keys.js';
 import { NOT_A_TENANT_MEMBER_API_CODE, missingFromList, readEnvelope, unreadableCount } from './envelope.js';
+import { LIST_KEYS, hasOtherSpelling } from './key-spellings.js';
 import type { ManagementTokens, UpstreamAnswer } from './management-token.js';
 import type { AuthorizedResource, AuthorizedResourceList, ResourceType, UserIdType } from './types.js';
 
@@ -102,7 +103,8 @@ function readAuthorizedResources(call: AuthorizedResourcesCall, answer: Upstream
   const { data: body } = readGrantsEnvelope(answer, duplicateKeys);
   const list = readResourceList(body.list);
   // With the answer's statuses: a problem without one means no answer came (an outage), and this is an answer.
-  if (list === undefined) throw new GenAuthApiError('bad_envelope', { httpStatus: answer.status, envelopeStatus: 200 });
+  // `List` or `TotalCount` beside `list` or `totalCount`: no one meaning (see key-spellings.ts).
+  if (list === undefined || hasOtherSpelling(body, LIST_KEYS)) throw new GenAuthApiError('bad_envelope', { httpStatus: answer.status, envelopeStatus: 200 });
   // A count that is no count leaves unknown whether the list is whole: not one to use, even where a
   // short list would be (genauth.acceptPartialLists takes a list known to be short).
   if (unreadableCount(body.totalCount)) throw new GenAuthApiError('bad_envelope', { httpStatus: answer.status, envelopeStatus: 200 });

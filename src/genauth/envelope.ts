@@ -1,5 +1,6 @@
 import { GenAuthApiError } from '../errors.js';
 import { parseUnambiguousJson } from './duplicate-keys.js';
+import { ENVELOPE_KEYS, hasOtherSpelling } from './key-spellings.js';
 import type { Envelope } from './types.js';
 
 /** apiCodes meaning the management credentials or signature were refused (GenAuth error-code page). */
@@ -22,8 +23,9 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
 /**
  * Checks a V3 answer: success is HTTP 200 and body `statusCode` 200. Anything else becomes a
  * {@link GenAuthApiError} whose message never carries the upstream text: `credentials` for HTTP 401 or
- * 403, body 401/403 or a signature apiCode (1300-1306); `bad_envelope` for a 2xx body that is not JSON or
- * names a key twice in one object (see duplicate-keys.ts).
+ * 403, body 401/403 or a signature apiCode (1300-1306); `bad_envelope` for a 200 body that is not JSON,
+ * names a key twice in one object (see duplicate-keys.ts) or spells an envelope key a second way in
+ * another case (see key-spellings.ts).
  */
 export function readEnvelope<T>(httpStatus: number, text: string, retryAfter: number | undefined, duplicateKeys?: boolean): Envelope<T> & { data: T } {
   // A key named twice in one object has no one meaning (JSON.parse keeps the last): not JSON to us.
@@ -41,6 +43,8 @@ export function readEnvelope<T>(httpStatus: number, text: string, retryAfter: nu
   // GenAuth answers HTTP 200, errors included; another 2xx is no answer of its own (a 206 holds part of
   // a body, a 203 a proxy's rewrite of it): its body is not used.
   if (httpStatus !== 200) throw new GenAuthApiError('http_status', details);
+  // `StatusCode` or `Data` beside `statusCode` or `data`: no one meaning (see key-spellings.ts).
+  if (hasOtherSpelling(envelope, ENVELOPE_KEYS)) throw new GenAuthApiError('bad_envelope', details);
   if (envelope === undefined || envelopeStatus === undefined) throw new GenAuthApiError('bad_envelope', details);
   if (envelopeStatus === 200) {
     if (envelope.data === undefined || envelope.data === null) throw new GenAuthApiError('bad_envelope', details);
