@@ -1,6 +1,7 @@
 /**
  * A DENY GenAuth sends as text the guard could read more than one way: an action or a code with a `*`
- * inside a segment, surrounding whitespace, or several names joined by commas. GenAuth documents none
+ * or `?` inside a segment, an empty segment (`disk:9:`), whitespace around the text or a segment, or
+ * several names joined by commas. GenAuth documents none
  * of these (its wildcard is a whole `*` segment, its actions an array of names), so a DENY is read as
  * widely as it could be meant: each reading denies, and an ALLOW beside it (`disk:*`, every action)
  * never decides what a reading names. An ALLOW of such text stays literal (it grants nothing odd).
@@ -60,6 +61,30 @@ const CASES: Array<[string, Record<string, unknown>[], 200 | 403]> = [
   ['an action of 5,000 comma-joined names, none disk:Delete: every action', [deny9({ actions: [MANY_ACTIONS] })], 403],
   ['a code of 5,000 comma-joined codes, none disk:9: every code', [deny9({ resourceCode: MANY_CODES })], 403],
   ['an action of 200 comma-joined names, none disk:Delete (control: under the bound)', [deny9({ actions: [FEW_ACTIONS] })], 200],
+  // a `?` (a one-character glob to some readers) inside a segment: read as a whole `*` segment, as a `*` is
+  ['action disk:De?ete', [deny9({ actions: ['disk:De?ete'] })], 403],
+  ['action d?sk:Delete', [deny9({ actions: ['d?sk:Delete'] })], 403],
+  ['action ecs:De?ete leaves disk:Delete (control)', [deny9({ actions: ['ecs:De?ete'] })], 200],
+  ['code disk:?', [deny9({ resourceCode: 'disk:?' })], 403],
+  ['code d?sk:9', [deny9({ resourceCode: 'd?sk:9' })], 403],
+  ['code ecs:? leaves disk:9 (control)', [deny9({ resourceCode: 'ecs:?' })], 200],
+  // an empty segment (a colon at an end, or two together): read as nothing there, and as a `*` segment
+  ['action "disk:Delete:" (trailing colon)', [deny9({ actions: ['disk:Delete:'] })], 403],
+  ['action "disk:" (every disk action, or the action disk)', [deny9({ actions: ['disk:'] })], 403],
+  ['action "disk::Delete"', [deny9({ actions: ['disk::Delete'] })], 403],
+  ['action "disk:Stop:" (control)', [deny9({ actions: ['disk:Stop:'] })], 200],
+  ['code "disk:9:" (trailing colon)', [deny9({ resourceCode: 'disk:9:' })], 403],
+  ['code "disk:" (every disk)', [deny9({ resourceCode: 'disk:' })], 403],
+  ['code ":disk:9" (leading colon)', [deny9({ resourceCode: ':disk:9' })], 403],
+  ['code "disk:8:" (control)', [deny9({ resourceCode: 'disk:8:' })], 200],
+  // whitespace around a segment, inside the text
+  ['action "disk: Delete"', [deny9({ actions: ['disk: Delete'] })], 403],
+  ['action "disk :Delete"', [deny9({ actions: ['disk :Delete'] })], 403],
+  ['action "disk:\tDelete"', [deny9({ actions: ['disk:\tDelete'] })], 403],
+  ['action "disk: Stop" (control)', [deny9({ actions: ['disk: Stop'] })], 200],
+  ['code "disk: 9"', [deny9({ resourceCode: 'disk: 9' })], 403],
+  ['code "disk : 9"', [deny9({ resourceCode: 'disk : 9' })], 403],
+  ['code "disk: 8" (control)', [deny9({ resourceCode: 'disk: 8' })], 200],
 ];
 
 /** The same texts on an ALLOW are literal: they grant nothing they do not name exactly. */
@@ -70,6 +95,12 @@ const ALLOW_CASES: Array<[string, Record<string, unknown>, 200 | 403]> = [
   ['an ALLOW of action "disk:Stop,disk:Delete"', { ...diskAll, actions: ['disk:Stop,disk:Delete'] }, 403],
   ['an ALLOW of code "disk:9 "', { ...diskAll, resourceCode: 'disk:9 ' }, 403],
   ['an ALLOW of code "disk:8,disk:9"', { ...diskAll, resourceCode: 'disk:8,disk:9' }, 403],
+  ['an ALLOW of action disk:De?ete', { ...diskAll, resourceCode: 'disk:9', actions: ['disk:De?ete'] }, 403],
+  ['an ALLOW of action "disk: Delete"', { ...diskAll, resourceCode: 'disk:9', actions: ['disk: Delete'] }, 403],
+  ['an ALLOW of action "disk:"', { ...diskAll, resourceCode: 'disk:9', actions: ['disk:'] }, 403],
+  ['an ALLOW of code "disk:?"', { ...diskAll, resourceCode: 'disk:?' }, 403],
+  ['an ALLOW of code "disk:9:"', { ...diskAll, resourceCode: 'disk:9:' }, 403],
+  ['an ALLOW of code "disk: 9"', { ...diskAll, resourceCode: 'disk: 9' }, 403],
 ];
 
 describe.each(ROWS)('$name', (row) => {
@@ -107,6 +138,9 @@ const API_CASES: Array<[string, Record<string, unknown>, 200 | 403]> = [
   ['a DENY of action " read"', servers({ resourceCode: 'deny', actions: [' read'], effect: 'DENY' }), 403],
   ['a DENY of action "write,read"', servers({ resourceCode: 'deny', actions: ['write,read'], effect: 'DENY' }), 403],
   ['a DENY of action "re*"', servers({ resourceCode: 'deny', actions: ['re*'], effect: 'DENY' }), 403],
+  ['a DENY of action "re?d"', servers({ resourceCode: 'deny', actions: ['re?d'], effect: 'DENY' }), 403],
+  ['a DENY of action "read:"', servers({ resourceCode: 'deny', actions: ['read:'], effect: 'DENY' }), 403],
+  ['a DENY of action "wr?te" (control: one segment, read as every action)', servers({ resourceCode: 'deny', actions: ['wr?te'], effect: 'DENY' }), 403],
 ];
 
 describe.each(ROWS.filter((row) => row.startApi !== undefined))('$name API mode', (row) => {

@@ -88,8 +88,22 @@ function codeMatches(grant: RefGrant, resource: string): boolean {
   return grant.code.length > 2 && grant.code.endsWith(':*') && resource.startsWith(grant.code.slice(0, -1));
 }
 
-/** The texts a DENY's code or action may stand for: as written, split at commas, each trimmed or not. */
-const denyTexts = (text: string) => [text, ...text.split(',')].flatMap((t) => [t, t.trim()]).filter((t) => t !== '');
+/**
+ * The texts a DENY's code or action may stand for: as written, split at commas, each trimmed or not,
+ * each with its segments trimmed or not, a segment holding `?` as `*` or not, an empty segment as
+ * nothing, as `*` or as written.
+ */
+const denyTexts = (text: string) =>
+  [text, ...text.split(',')]
+    .flatMap((t) => [t, t.trim()])
+    .flatMap((t) => [t, t.split(':').map((s) => s.trim()).join(':')])
+    .flatMap((t) => [t, t.split(':').map((s) => (s.includes('?') ? '*' : s)).join(':')])
+    .flatMap((t) => {
+      const segments = t.split(':');
+      if (!segments.includes('')) return [t];
+      return [t, segments.filter((s) => s !== '').join(':'), segments.map((s) => (s === '' ? '*' : s)).join(':')];
+    })
+    .filter((t) => t !== '');
 /** A DENY action's segment holding a `*` among other characters is read as a whole `*` segment, as its code's is. */
 const widened = (action: string) => action.split(':').map((segment) => (segment.includes('*') ? '*' : segment)).join(':');
 
@@ -166,11 +180,11 @@ describe('decide against the documented rules (reference)', () => {
   });
 });
 
-describe('a DENY action with * segments against the plain segment rule', () => {
+describe('a DENY action with * segments (and ?, blank and padded ones) against the plain segment rule', () => {
   it('covers exactly what the reference covers (greedy matching never misses a split)', () => {
     const segments = (units: string[]) => fc.array(fc.constantFrom(...units), { minLength: 1, maxLength: 5 }).map((list) => list.join(':'));
     fc.assert(
-      fc.property(segments(['a', 'b', '*', '*', '']), segments(['a', 'b', 'A', '']), (own, asked) => {
+      fc.property(segments(['a', 'b', '*', '*', '', 'a?', ' b', '?']), segments(['a', 'b', 'A', '']), (own, asked) => {
         const grant = normalizeGrant({ resourceCode: 'r', resourceType: 'DATA', actions: [own], effect: 'DENY' });
         if (grant === null) throw new Error('a usable code normalizes');
         expect({ own, asked, covered: grantCoversAction(grant, asked) }).toEqual({ own, asked, covered: actionMatches(refGrant({ resourceCode: 'r', actions: [own], effect: 'DENY' } as AuthorizedResource)!, asked) });
@@ -180,11 +194,11 @@ describe('a DENY action with * segments against the plain segment rule', () => {
   });
 });
 
-describe('a DENY code with * against the plain segment rule', () => {
+describe('a DENY code with * (and ?, blank and padded segments) against the plain segment rule', () => {
   it('covers exactly the codes the reference covers, and an ALLOW beside it allows the rest', () => {
     const segments = (units: string[]) => fc.array(fc.constantFrom(...units), { minLength: 1, maxLength: 5 }).map((list) => list.join(':'));
     fc.assert(
-      fc.property(segments(['a', 'b', '*', '*', 'a*', '*b', '']), segments(['a', 'b', 'ab', '*', '']), (code, resource) => {
+      fc.property(segments(['a', 'b', '*', '*', 'a*', '*b', '', 'a?', 'b ', '?']), segments(['a', 'b', 'ab', '*', '']), (code, resource) => {
         const list: AuthorizedResource[] = [
           { resourceCode: '*', resourceType: 'DATA', actions: ['*'], effect: 'ALLOW' },
           { resourceCode: code, resourceType: 'DATA', actions: ['*'], effect: 'DENY' },
