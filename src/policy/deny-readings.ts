@@ -15,6 +15,12 @@ import { TRIMS, untrimmable } from './trims.js';
  * text (it was quadratic in the number of names: seconds for a few thousand).
  */
 export const MAX_DENY_READINGS = 256;
+/**
+ * Past this many characters, a DENY that could be read another way is read as `*` too: each step of
+ * {@link denyReadings} costs time in the text's length (a tenth of a second for a few hundred KB of
+ * padded segments), and no name GenAuth documents is that long. A plain name is read as written.
+ */
+export const MAX_DENY_TEXT_LENGTH = 8192;
 const EVERYTHING: readonly string[] = Object.freeze(['*']);
 
 /**
@@ -22,11 +28,12 @@ const EVERYTHING: readonly string[] = Object.freeze(['*']);
  * each of those with every segment trimmed the same ways, each of those with its `?` segments made `*`
  * (see {@link globReading}), and each of those with its empty segments read both ways (see
  * {@link emptySegmentReadings}); without repeats or empty texts; `[text]` at once for the usual plain
- * name; `['*']` past {@link MAX_DENY_READINGS}. Index time only.
+ * name; `['*']` past {@link MAX_DENY_READINGS} or {@link MAX_DENY_TEXT_LENGTH}. Index time only.
  */
 export function denyReadings(text: string): readonly string[] {
   const comma = text.includes(',');
   if (!comma && plain(text)) return [text];
+  if (text.length > MAX_DENY_TEXT_LENGTH) return EVERYTHING;
   const parts = comma ? text.split(',', MAX_DENY_READINGS + 1) : [];
   if (parts.length > MAX_DENY_READINGS) return EVERYTHING;
   // Sets, each step adding to the readings before it: a hostile text of many commas or segments makes
