@@ -1,13 +1,14 @@
 /**
  * The entries an upstream entry is read as, before indexing. Index time only, never per request.
- * - A documented field spelt a second time in another ASCII case (`Effect` beside `effect`,
- *   `ResourceCode`, `Actions`): the entry has no one meaning (JSON.parse keeps both keys; a
+ * - A documented field spelt a second time in another case (`Effect` beside `effect`,
+ *   `ResourceCode`, `Actions`, `reſourceCode`: see key-fold.ts): the entry has no one meaning (JSON.parse keeps both keys; a
  *   case-insensitive reader, the last). It is read once per combination of its spellings, and only its
  *   DENY readings are kept: an ALLOW of it grants nothing, and whatever a reading denies is denied.
  * - A DENY whose resource code may be meant more than one way (surrounding whitespace, several codes
  *   joined by commas: see deny-readings.ts): one DENY per reading, each indexed under its own code.
  * Anything else is read as it is.
  */
+import { foldKey } from '../key-fold.js';
 import type { AuthorizedResource } from '../wire.js';
 import { denyReadings } from './deny-readings.js';
 import { readEffect } from './normalize-grant.js';
@@ -17,7 +18,6 @@ type Entry = Record<string, unknown>;
 /** The fields whose second spelling changes what an entry grants (`condition`'s: see strayConditionKey). */
 const FIELDS = ['effect', 'actions', 'resourceCode', 'resourceType', 'apiIdentifier'] as const;
 const FIELD_BY_FOLD: ReadonlyMap<string, string> = new Map(FIELDS.map((field) => [field.toLowerCase(), field]));
-const ASCII_LETTERS = /^[A-Za-z]+$/;
 
 /**
  * Past this many combinations of spellings (a hostile answer: 64 spellings of each of five fields),
@@ -33,8 +33,8 @@ function isEntryObject(entry: unknown): entry is Entry {
 function otherSpellings(entry: Entry): Map<string, string[]> | undefined {
   let found: Map<string, string[]> | undefined;
   for (const key in entry) {
-    if (!Object.hasOwn(entry, key) || !ASCII_LETTERS.test(key)) continue;
-    const field = FIELD_BY_FOLD.get(key.toLowerCase());
+    if (!Object.hasOwn(entry, key)) continue;
+    const field = FIELD_BY_FOLD.get(foldKey(key));
     if (field === undefined || field === key) continue;
     found ??= new Map();
     const keys = found.get(field);

@@ -1,4 +1,5 @@
 /** One upstream entry read into a {@link Grant}: effect, actions, conditions and type, failing closed. */
+import { beyondAscii, foldKey } from '../key-fold.js';
 import { RESOURCE_TYPES, type AuthorizedResource, type Effect, type PolicyCondition, type ResourceType } from '../wire.js';
 import { foldCase } from './actions.js';
 import { denyReadings, namesNoAction, widenedStars } from './deny-readings.js';
@@ -135,8 +136,9 @@ function documentedKey(key: string): boolean {
 }
 
 /**
- * The entry's first own key, other than `condition`, whose name holds `condition` in any ASCII case
- * (`conditions`, `Condition`, `policyCondition`, `conditionList`), whatever its value; else undefined.
+ * The entry's first own key, other than `condition`, whose name holds `condition` in any case
+ * (`conditions`, `Condition`, `policyCondition`, `conditionList`, `condıtion`: see key-fold.ts),
+ * whatever its value; else undefined.
  * GenAuth documents conditions under `condition` only: what such a key holds cannot be evaluated, so
  * the entry is read as carrying conditions the guard does not understand (protocol notes: deny them).
  * Run once per entry when a grant set is indexed, never per request (about 15 ns an entry).
@@ -144,7 +146,7 @@ function documentedKey(key: string): boolean {
 export function strayConditionKey(entry: unknown): string | undefined {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return undefined;
   for (const key in entry) {
-    if (documentedKey(key) || !CONDITION_WORD.test(key)) continue;
+    if (documentedKey(key) || !(CONDITION_WORD.test(key) || (beyondAscii(key) && CONDITION_WORD.test(foldKey(key))))) continue;
     if (Object.hasOwn(entry, key)) return key;
   }
   return undefined;

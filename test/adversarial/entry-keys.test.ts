@@ -41,6 +41,11 @@ const CASES: Array<[string, Record<string, unknown>[], Route, 200 | 403]> = [
   ['an entry "effect": "ALLOW", "Effect": "DENY" beside an ALLOW of disk:*', [diskAll, deny9({ effect: 'ALLOW', Effect: 'DENY' })], 'disk9', 403],
   ['a DENY whose "ResourceCode" names disk:9, "resourceCode" disk:8', [diskAll, deny9({ resourceCode: 'disk:8', ResourceCode: 'disk:9' })], 'disk9', 403],
   ['a DENY whose "Actions" name disk:Delete, "actions" disk:Stop', [diskAll, deny9({ actions: ['disk:Stop'], Actions: ['disk:Delete'] })], 'disk9', 403],
+  // a second spelling by a Unicode case fold (Go's encoding/json and Java's equalsIgnoreCase match
+  // U+017F LONG S to s and U+0131 DOTLESS I to i)
+  ['a DENY whose "reſourceCode" (long s) names disk:9, "resourceCode" disk:8', [diskAll, deny9({ resourceCode: 'disk:8', 'reſourceCode': 'disk:9' })], 'disk9', 403],
+  ['a DENY whose "actionſ" (long s) name disk:Delete, "actions" disk:Stop', [diskAll, deny9({ actions: ['disk:Stop'], 'actionſ': ['disk:Delete'] })], 'disk9', 403],
+  ['an ALLOW with "actıons" (dotless i): [] beside it', [reports({ 'actıons': [] })], 'reports', 403],
   ['a DENY of disk:8 with "EFFECT" ALLOW (control: disk:9 is not named)', [diskAll, deny9({ resourceCode: 'disk:8', EFFECT: 'ALLOW' })], 'disk9', 200],
   // a condition with keys beyond param, operator and value
   ['an ALLOW whose condition carries "negate": true', [reports({ condition: [{ ...anyUser, negate: true }] })], 'reports', 403],

@@ -37,6 +37,10 @@ describe('a key spelt twice in different cases', () => {
     ['TotalCount (larger) beside totalCount', { statusCode: 200, data: { totalCount: 1, TotalCount: 3, list: [READ] } }],
     ['Data (a DENY) beside data', { statusCode: 200, data: { totalCount: 1, list: [READ] }, Data: { totalCount: 1, list: [DENY] } }],
     ['StatusCode (500) beside statusCode', { statusCode: 200, StatusCode: 500, data: { totalCount: 1, list: [READ] } }],
+    // a Unicode case fold (Go's encoding/json, Java's equalsIgnoreCase): U+017F LONG S is s, U+0131 DOTLESS I is i
+    ['liſt (long s, a DENY) beside list', { statusCode: 200, data: { totalCount: 1, list: [READ], 'liſt': [DENY] } }],
+    ['lıst (dotless i, a DENY) beside list', { statusCode: 200, data: { totalCount: 1, list: [READ], 'lıst': [DENY] } }],
+    ['ſtatusCode (500) beside statusCode', { statusCode: 200, 'ſtatusCode': 500, data: { totalCount: 1, list: [READ] } }],
     ['ApiCode beside apiCode', { statusCode: 200, apiCode: 0, APICODE: 1300, data: { totalCount: 1, list: [READ] } }],
   ])('%s: 503', async (_label, body) => {
     serve(body);
