@@ -17,6 +17,7 @@ import { REMEMBERED_RESOURCE_MAX, type DecisionMemo } from '../policy/decide.js'
 import { stringBytes } from '../policy/grant-bytes.js';
 import { heldGrants, indexGrants, indexGrantsCompact, indexGrantsCompactLater, strayConditionKeyOf, type GrantIndex } from '../policy/grants.js';
 import type { AuthorizedResource } from '../wire.js';
+import { createRefusalInvalidations } from './refusal-invalidations.js';
 import { refusedAsNonMember } from './setup-problems.js';
 
 /** How long "this user does not exist" is remembered, in ms. */
@@ -155,6 +156,9 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
           refused: redisRefused,
         });
 
+  // With the shared tier: a user GenAuth refuses is forgotten on every instance, not only this one.
+  const refusalsPassedOn = shared === undefined ? undefined : createRefusalInvalidations(shared, options.clock);
+
   const askedTypeWarning = createAskedTypeWarning(options.logger, options.clock);
   /** GenAuth's list, held to `genauth.resourceType` when one is asked for (policy/asked-type.ts). */
   async function fetchList(userId: string): Promise<AuthorizedResource[]> {
@@ -181,8 +185,9 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
    * A local miss with the shared tier: Redis first (an entry is fresh until its fetch time + ttl, on
    * every instance), then GenAuth, whose answer is written back unless an invalidation came since the
    * read. Redis trouble makes it the plain load. A stale entry is served only while GenAuth fails, within
-   * maxStale; never once GenAuth refused the user (apiCode 2120008), which leaves the entry in Redis, as a
-   * "user not found" does: each instance learns of the refusal from its own refresh.
+   * maxStale; never once GenAuth refused the user (apiCode 2120008): that refusal is passed on as the
+   * user's invalidation (Redis's entry deleted, every instance forgets the user), at most once per user per
+   * window (refusal-invalidations.ts), before the load rejects.
    */
   async function loadShared(tier: SharedTier, ttl: number, maxStale: number, userId: string, setTtl: (ms: number) => void, current: () => boolean): Promise<UserGrants> {
     const read = await tier.read(userId);
@@ -212,8 +217,12 @@ export function createGrantStore(options: ResolvedOptions, client: GenAuthClient
         setTtl(UNKNOWN_USER_TTL);
         return memo([]);
       }
-      // GenAuth refused the user (disabled, outside the tenant): an answer, not an outage; nothing stale.
-      if (refusedAsNonMember(error)) throw error;
+      // GenAuth refused the user (disabled, outside the tenant): an answer, not an outage; nothing stale,
+      // here or on another instance whose own copy is still fresh (a closed guard writes nothing to Redis).
+      if (refusedAsNonMember(error)) {
+        if (current()) await refusalsPassedOn?.(userId);
+        throw error;
+      }
       if (stale === undefined || maxStale === 0 || stale.age >= ttl + maxStale) throw error;
       setTtl(ttl - stale.age); // already stale: served within maxStale of its fetch time + ttl
       return memo(stale.list);

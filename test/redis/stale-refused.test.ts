@@ -1,8 +1,8 @@
 // With cache.redis: GenAuth's apiCode 2120008 ("user disabled or not a member of this tenant") on a
 // refresh is not an outage, so neither the instance's own stale copy nor the shared one in Redis is
-// served: every instance that refreshes the user answers the 503 a cold load gets. (The entry stays in
-// Redis, as after a "user not found": each instance learns of the refusal from its own refresh.) Real
-// redis-server, real Express instances, the emulator; TTLs pass on the guards' shared test clock.
+// served: every instance that refreshes the user answers the 503 a cold load gets. (The refusal is also
+// passed on as the user's invalidation: test/redis/refusal-invalidates.test.ts.) Real redis-server, real
+// Express instances, the emulator; TTLs pass on the guards' shared test clock.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { manualClock, type ManualClock } from '../clock.js';
 import { RESOURCES, bearerFor, resetEmulator, useEmulator } from '../fixtures.js';
@@ -59,10 +59,10 @@ describe.skipIf(!run)('apiCode 2120008 on the refresh of stale grants, with cach
     expect(refusals()).toBe(1);
     expect(refused.status).not.toBe(200);
     expect(a.guard.cacheStats()).toMatchObject({ users: 0 });
-    // b asks GenAuth itself (a wrote nothing), and is refused too.
+    // b asks GenAuth itself (a wrote nothing, and invalidated alice), and is refused too.
     expect(await b.status(alice)).toBe(503);
     expect(refusals()).toBe(2);
-    // A new instance finds only the stale shared entry: not served either.
+    // A new instance finds no shared entry (a stale one would not be served either).
     const c = await instance();
     expect(await c.answer(alice)).toEqual(refused);
     expect(refusals()).toBe(3);

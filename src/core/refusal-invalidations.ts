@@ -1,0 +1,39 @@
+/**
+ * With a shared Redis tier: GenAuth refusing a user (apiCode 2120008, disabled or not a member of the
+ * tenant) is learnt by the one instance that asked; every other instance would keep serving its own
+ * fresh copy of the user's grants for up to `cache.ttl`. So the refusal is passed on as the user's
+ * invalidation (the message `guard.invalidateUser` publishes: Redis's entry deleted, every instance
+ * forgets the user), at most once per user per window, so a burst of refused loads (or instances
+ * passing one refusal back and forth as each is refused in turn) does not flood Redis.
+ */
+import type { SharedTier } from '../cache/redis/tier.js';
+import type { Clock } from '../options/types.js';
+
+/** How long after passing on a user's refusal another one of theirs is not (ms, on the monotonic clock). */
+export const REFUSAL_WINDOW_MS = 1_000;
+
+/** Users remembered at most; past it the oldest is forgotten (its next refusal is passed on again: more, never fewer). */
+const MAX_REMEMBERED = 10_000;
+
+/**
+ * Passes on a user's refusal; resolves once Redis has it, or once it failed (the tier warns of a
+ * failure; the instance's own answer, the 503, does not depend on it). Never rejects.
+ */
+export type RefusalInvalidations = (userId: string) => Promise<void>;
+
+export function createRefusalInvalidations(tier: Pick<SharedTier, 'invalidateUser'>, clock: Clock): RefusalInvalidations {
+  /** When each user's refusal was last passed on, oldest first. */
+  const passed = new Map<string, number>();
+  return async (userId) => {
+    const now = clock.now();
+    const last = passed.get(userId);
+    if (last !== undefined && now - last < REFUSAL_WINDOW_MS) return;
+    passed.delete(userId);
+    passed.set(userId, now);
+    for (const [user, at] of passed) {
+      if (now - at < REFUSAL_WINDOW_MS && passed.size <= MAX_REMEMBERED) break;
+      passed.delete(user);
+    }
+    await tier.invalidateUser(userId).catch(() => {});
+  };
+}
