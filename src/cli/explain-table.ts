@@ -17,6 +17,7 @@ function notes(entry: ExplainedGrant): string {
   if (entry.effectAssumed === true) list.push('effect missing: read as DENY');
   if (entry.conditionsMalformed === true) list.push('condition malformed');
   if (entry.conditionKeyUnknown === true) list.push('conditions under an unknown key');
+  if (entry.fieldSpeltTwice === true) list.push('a field spelt twice: ALLOW dropped');
   if (entry.actionsUnreadable === true) list.push('actions unreadable');
   if (entry.apiIdentifierUnreadable === true) list.push('apiIdentifier unreadable');
   if (entry.codeUnreadable === true) list.push('resourceCode unreadable: covers every code');

@@ -15,7 +15,7 @@ import { compiledApiBytes, type CompiledApiGrants } from '../policy/api-compile.
 import { heldToAskedType } from '../policy/asked-type.js';
 import { REMEMBERED_RESOURCE_MAX, type DecisionMemo } from '../policy/decide.js';
 import { stringBytes } from '../policy/grant-bytes.js';
-import { heldGrants, indexGrants, indexGrantsCompact, indexGrantsCompactLater, strayConditionKeyOf, type GrantIndex } from '../policy/grants.js';
+import { heldGrants, indexGrants, indexGrantsCompact, indexGrantsCompactLater, speltTwiceFieldOf, strayConditionKeyOf, type GrantIndex } from '../policy/grants.js';
 import type { AuthorizedResource } from '../wire.js';
 import { createRefusalInvalidations } from './refusal-invalidations.js';
 import { refusedAsNonMember } from './setup-problems.js';
@@ -88,6 +88,8 @@ const setApiBytes = new WeakMap<SharedGrants, number>();
 function told(index: GrantIndex, warnings: GrantShapeWarnings): GrantIndex {
   const key = strayConditionKeyOf(index);
   if (key !== undefined) warnings.conditionKey(key);
+  const field = speltTwiceFieldOf(index);
+  if (field !== undefined) warnings.fieldSpeltTwice(field);
   return index;
 }
 

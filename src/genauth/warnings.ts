@@ -45,11 +45,14 @@ const PLAIN_KEY = /^[\w.$-]{1,64}$/;
 export interface GrantShapeWarnings {
   /** An entry carried conditions under `key`, not `condition`: it was read fail-closed. */
   conditionKey(key: string): void;
+  /** An entry spelt the documented `field` twice, in two cases: its ALLOW was dropped (only its DENY readings count). */
+  fieldSpeltTwice(field: string): void;
 }
 
 /** Grant-shape warnings to `logger` (none when it is `false`), throttled. */
 export function createGrantShapeWarnings(logger: { warn(message: string): void } | false, clock: Clock): GrantShapeWarnings {
   const warn = throttledWarning(logger, clock);
+  const warnSpelt = throttledWarning(logger, clock);
   return {
     conditionKey(key) {
       warn(
@@ -57,6 +60,15 @@ export function createGrantShapeWarnings(logger: { warn(message: string): void }
           `genauth-guard: GenAuth sent a permission entry with conditions under ${PLAIN_KEY.test(key) ? `"${key}"` : 'a key'} ` +
           'other than "condition", which the guard does not read: it cannot evaluate them, so such an ALLOW grants nothing ' +
           'and such a DENY applies unconditionally. Check how the GenAuth deployment sends conditions.',
+      );
+    },
+    fieldSpeltTwice(field) {
+      // `field` is one of ours (the documented name), never the spelling GenAuth sent.
+      warnSpelt(
+        () =>
+          `genauth-guard: GenAuth sent a permission entry spelling the field "${field}" twice, in two cases (such an entry has no one ` +
+          'meaning): only its DENY readings count, so its ALLOW was dropped and grants nothing. Check how the GenAuth deployment, ' +
+          'or a proxy before it, writes permission entries.',
       );
     },
   };

@@ -5,6 +5,7 @@ import { codeWildcard, isWildcardCode, type CodeWildcard } from './code-wildcard
 import { withReadings } from './entry-readings.js';
 import { codeListBytes, compactGrantBytes, entryBytes, foldedDenyBytes, INDEX_BYTES, shapeBytes, wildcardBytes } from './grant-bytes.js';
 import { normalizeGrant, readConditions, readEffect, strayConditionKey, usableCode, type ActionShapes, type Grant } from './normalize-grant.js';
+import { speltTwiceField, type SpeltField } from './spelt-twice.js';
 
 /**
  * A user's grants indexed once per fetch: raw entries grouped by resource code in one pass, each
@@ -154,6 +155,17 @@ function isWildcardEntry(entry: AuthorizedResource, code: string): boolean {
 
 /** The first key an index's entries carried conditions under other than `condition`, kept for the few that had one. */
 const strayKeys = new WeakMap<GrantIndex, string>();
+/** The first field an index's upstream entries spelt twice, dropping an ALLOW (see spelt-twice.ts), kept for the few that did. */
+const speltFields = new WeakMap<GrantIndex, SpeltField>();
+
+/**
+ * The first documented field an upstream entry of the index spelt twice, in two ASCII cases, so that an
+ * ALLOW of it was dropped (only its DENY readings count: entry-readings.ts), or undefined. Found while
+ * the index was built, so for the operator warning, once per grant set.
+ */
+export function speltTwiceFieldOf(index: GrantIndex): SpeltField | undefined {
+  return speltFields.get(index);
+}
 
 /**
  * The first key, other than `condition`, under which an entry of the index carried conditions (see
@@ -204,12 +216,16 @@ class LazyHeld implements HeldGrants {
   private estimate: number | undefined;
   /** The first key other than `condition` an entry carried conditions under (see {@link strayConditionKeyOf}). */
   readonly strayKey: string | undefined;
+  /** The first field spelt twice in an entry whose ALLOW was dropped (see {@link speltTwiceFieldOf}). */
+  readonly speltField: SpeltField | undefined;
 
   constructor(readonly entries: readonly AuthorizedResource[]) {
     let hasConditions = false;
     let strayKey: string | undefined;
+    let speltField: SpeltField | undefined;
     let denyCodes: Map<string, string[]> | undefined;
     for (const entry of entries) {
+      speltField ??= speltTwiceField(entry);
       const code = usableCode(entry);
       if (code === null) continue;
       const stray = strayConditionKey(entry);
@@ -227,6 +243,7 @@ class LazyHeld implements HeldGrants {
     }
     this.hasConditions = hasConditions;
     this.strayKey = strayKey;
+    this.speltField = speltField;
     this.denyCodesByFold = denyCodes;
   }
 
@@ -318,6 +335,7 @@ class LazyGrantIndex implements GrantIndex {
     this.wildcards = handedOut(this.#held.wildcards);
     this.hasConditions = this.#held.hasConditions;
     if (this.#held.strayKey !== undefined) strayKeys.set(this, this.#held.strayKey);
+    if (this.#held.speltField !== undefined) speltFields.set(this, this.#held.speltField);
     Object.freeze(this);
   }
 
@@ -466,6 +484,7 @@ class CompactIndexBuilder {
   private denyCodes: Map<string, string[]> | undefined;
   private hasConditions = false;
   private strayKey: string | undefined;
+  private speltField: SpeltField | undefined;
   private bytes = INDEX_BYTES;
 
   /** Adds `entries[from, to)`, in order. */
@@ -473,7 +492,9 @@ class CompactIndexBuilder {
     for (let i = from; i < to; i++) {
       const entry = entries[i]!;
       const stray = strayConditionKey(entry);
-      const grant = normalizeGrant(entry, this.shapes, stray);
+      const spelt = speltTwiceField(entry);
+      this.speltField ??= spelt;
+      const grant = normalizeGrant(entry, this.shapes, stray, spelt);
       if (grant === null) continue;
       if (stray !== undefined) this.strayKey ??= stray;
       this.bytes += compactGrantBytes(grant);
@@ -509,6 +530,7 @@ class CompactIndexBuilder {
     bytes += this.addOtherCaseDenials();
     const index = new CompactGrantIndex(new CompactHeld(byCode, wildcards, this.denyCodes), Object.freeze(all), this.hasConditions, bytes);
     if (this.strayKey !== undefined) strayKeys.set(index, this.strayKey);
+    if (this.speltField !== undefined) speltFields.set(index, this.speltField);
     return index;
   }
 

@@ -4,6 +4,7 @@ import { RESOURCE_TYPES, type AuthorizedResource, type Effect, type PolicyCondit
 import { foldCase } from './actions.js';
 import { denyReadings, namesNoAction, widenedStars } from './deny-readings.js';
 import { frozenCopy, frozenList, readOnlySet } from './read-only.js';
+import { speltTwiceField, type SpeltField } from './spelt-twice.js';
 
 /**
  * One grant, normalized and ready to match. Read-only all the way down (frozen, its Set refusing
@@ -47,6 +48,12 @@ export interface GrantNotes {
    * ALLOW grants nothing and a DENY applies unconditionally, as for a malformed `condition`.
    */
   readonly conditionKeyUnknown?: true;
+  /**
+   * The upstream entry spelt a documented field twice, in two ASCII cases (`Actions` beside `actions`,
+   * `Effect` beside `effect`): it has no one meaning, so only its DENY readings count and this ALLOW,
+   * one of its readings, grants nothing (its actions are `[]`). See entry-readings.ts.
+   */
+  readonly fieldSpeltTwice?: true;
   /** `actions` was unreadable or empty: a DENY covers every action, an ALLOW none. */
   readonly actionsUnreadable?: true;
   /**
@@ -226,9 +233,15 @@ function sharedShape(actions: readonly string[], deny: boolean, shapes: ActionSh
  * Normalizes one upstream entry; returns null for an entry with no usable resource code (see
  * {@link usableCode}: a DENY whose code cannot be read covers every code). `shapes`,
  * when given, lets grants of one list share their action sets (see {@link ActionShapes}).
- * `conditionKey` is the entry's {@link strayConditionKey}, when the caller has read it already.
+ * `conditionKey` is the entry's {@link strayConditionKey}, and `speltTwice` its {@link speltTwiceField},
+ * when the caller has read them already.
  */
-export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes, conditionKey: string | undefined = strayConditionKey(entry)): Grant | null {
+export function normalizeGrant(
+  entry: AuthorizedResource,
+  shapes?: ActionShapes,
+  conditionKey: string | undefined = strayConditionKey(entry),
+  speltTwice: SpeltField | undefined = speltTwiceField(entry),
+): Grant | null {
   const code = usableCode(entry);
   if (code === null) return null;
   const effect = readEffect(entry.effect);
@@ -237,11 +250,14 @@ export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes,
   let actions: readonly string[] | null = readActions(entry.actions);
   const malformed = conditions === null;
   const keyUnknown = conditionKey !== undefined;
+  // The stand-in of an ALLOW dropped for a field spelt twice (entry-readings.ts): it grants nothing.
+  const spelt = speltTwice !== undefined && !deny;
   // A DENY whose every action may be read as blank names no action (as an empty list).
   if (deny && actions !== null && namesNoAction(actions)) actions = [];
   const unreadable = actions === null || actions.length === 0;
-  if (conditions === null || keyUnknown) {
-    // Conditions it cannot read (malformed, or under a key it does not know): an ALLOW grants nothing,
+  if (conditions === null || keyUnknown || spelt) {
+    // Conditions it cannot read (malformed, or under a key it does not know), or an entry with no one
+    // meaning (a field spelt twice): an ALLOW grants nothing,
     // a DENY applies whatever they meant (unconditionally, its readable `condition` too: how the two
     // combine is unknown).
     conditions = NO_CONDITIONS;
@@ -267,11 +283,12 @@ export function normalizeGrant(entry: AuthorizedResource, shapes?: ActionShapes,
   });
   // usableCode stood in `*` for a DENY's code it could not read.
   const codeUnreadable = code !== entry.resourceCode;
-  if (!entryNamesEffect(entry.effect) || malformed || keyUnknown || unreadable || identifierUnreadable || codeUnreadable) {
+  if (!entryNamesEffect(entry.effect) || malformed || keyUnknown || spelt || unreadable || identifierUnreadable || codeUnreadable) {
     const note: { -readonly [K in keyof GrantNotes]: GrantNotes[K] } = {};
     if (!entryNamesEffect(entry.effect)) note.effectAssumed = true;
     if (malformed) note.conditionsMalformed = true;
     if (keyUnknown) note.conditionKeyUnknown = true;
+    if (spelt) note.fieldSpeltTwice = true;
     if (unreadable) note.actionsUnreadable = true;
     if (identifierUnreadable) note.apiIdentifierUnreadable = true;
     if (codeUnreadable) note.codeUnreadable = true;

@@ -31,6 +31,13 @@ describe('genauth-guard explain', () => {
     expect(stdout).toMatch(/^ALLOW +disk:\* .* overridden_by_deny +overridden by DENY disk:9$/m);
   });
 
+  it('an ALLOW dropped for a field spelt twice: its row says so', async () => {
+    emulator().setRawGrants('carol', [{ resourceCode: 'reports', actions: ['reports:Read'], Actions: ['reports:Read'], effect: 'ALLOW' }]);
+    const { code, stdout } = await runCli(['explain', '--user', 'carol', '--resource', 'reports', '--action', 'reports:Read'], tenantEnv());
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^ALLOW +reports +.*action_mismatch +a field spelt twice: ALLOW dropped$/m);
+  });
+
   it('--json prints the explanation object (exit code still says the verdict)', async () => {
     const { code, stdout } = await runCli(['explain', '--user', 'alice', '--resource', 'disk:9', '--action', 'disk:Delete', '--json'], tenantEnv());
     expect(code).toBe(1);
