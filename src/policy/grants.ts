@@ -159,7 +159,7 @@ const strayKeys = new WeakMap<GrantIndex, string>();
 const speltFields = new WeakMap<GrantIndex, SpeltField>();
 
 /**
- * The first documented field an upstream entry of the index spelt twice, in two ASCII cases, so that an
+ * The first documented field an upstream entry of the index spelt twice, in two cases, so that an
  * ALLOW of it was dropped (only its DENY readings count: entry-readings.ts), or undefined. Found while
  * the index was built, so for the operator warning, once per grant set.
  */
