@@ -8,7 +8,7 @@
  */
 import { createGuard } from '../core/guard.js';
 import { GuardNotReadyError, type ReadinessReason } from '../core/readiness.js';
-import { genauthProblem, isOutage, isOutageStatus, refusedAsNonMember, upstreamStatus } from '../core/setup-problems.js';
+import { genauthProblem, isOutage, isOutageStatus, refusedAsNonMember, unverifiedCredentialsProblem, upstreamStatus } from '../core/setup-problems.js';
 import { GenAuthApiError } from '../errors.js';
 import type { GuardOptions } from '../options/types.js';
 import { shownUrl, type Io } from './io.js';
@@ -57,20 +57,6 @@ function upstreamOf(error: unknown): GenAuthApiError | undefined {
   return undefined;
 }
 
-/**
- * The probe user answered apiCode 2120008: an answer about that user, which GenAuth's docs do not say
- * comes only after the signature passed. So no claim that the credentials were accepted: a real user's
- * load (warm.users) checks them.
- */
-function unverifiedCredentials(tenant: boolean): ReadinessReason {
-  const whom = tenant ? 'a member of the tenant (genauth.tenantId)' : 'an enabled user';
-  return {
-    kind: 'credentials_unverified',
-    option: 'warm.users',
-    cause: `the signed call for a made-up user was answered apiCode 2120008 (user disabled or not a member of this tenant), an answer about that user; GenAuth does not document whether it checks the signature before it looks up the user, so this does not show that GenAuth accepted the credentials: list ${whom} in warm.users to check them with that user's signed load`,
-  };
-}
-
 /** The signature scheme's check: one signed call. */
 async function signedCall(guard: ReturnType<typeof createGuard>, tenant: boolean): Promise<ReadinessReason | undefined> {
   try {
@@ -79,7 +65,7 @@ async function signedCall(guard: ReturnType<typeof createGuard>, tenant: boolean
   } catch (error) {
     const upstream = upstreamOf(error);
     if (upstream === undefined) throw error;
-    if (refusedAsNonMember(upstream)) return unverifiedCredentials(tenant);
+    if (refusedAsNonMember(upstream)) return unverifiedCredentialsProblem(tenant);
     return genauthProblem(upstream) ?? { kind: 'upstream', option: 'genauth.host', ...upstreamStatus(upstream), cause: `a signed call to GenAuth failed (${upstream.kind}${upstream.httpStatus === undefined ? '' : `, HTTP ${upstream.httpStatus}`}): check GenAuth's status` };
   }
 }

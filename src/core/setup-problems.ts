@@ -344,6 +344,21 @@ export function refusedUserProblem(who: string, tenant: boolean): SetupProblem {
   };
 }
 
+/**
+ * check-config's signed call for a made-up user (the signature scheme without `warm.users`) was answered
+ * apiCode 2120008: an answer about that user, which GenAuth's docs do not say comes only after the
+ * signature passed. So no claim that the credentials were accepted: a real user's load (warm.users)
+ * checks them. `tenant`: whether `genauth.tenantId` is set (names whom to list).
+ */
+export function unverifiedCredentialsProblem(tenant: boolean): SetupProblem {
+  const whom = tenant ? 'a member of the tenant (genauth.tenantId)' : 'an enabled user';
+  return {
+    kind: 'credentials_unverified',
+    option: 'warm.users',
+    cause: `the signed call for a made-up user was answered apiCode 2120008 (user disabled or not a member of this tenant), an answer about that user; GenAuth does not document whether it checks the signature before it looks up the user, so this does not show that GenAuth accepted the credentials: list ${whom} in warm.users to check them with that user's signed load`,
+  };
+}
+
 /** Why Redis failed the readiness check. */
 export function redisProblem(error: unknown): SetupProblem {
   const reason = error instanceof RedisTierError ? error.reason : 'error';
