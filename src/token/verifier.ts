@@ -2,7 +2,7 @@ import type { JWTPayload } from 'jose';
 import * as joseErrors from 'jose/errors';
 import { jwtVerify } from 'jose/jwt/verify';
 import { GuardError, InvalidTokenError, KeysUnavailableError, type InvalidTokenReason } from '../errors.js';
-import { moreChannels, type TokenFailureEvent } from '../events.js';
+import { moreChannels } from '../events.js';
 import { LRUCache } from 'lru-cache';
 import type { ResolvedIdentityOptions, ResolvedJwtOptions, ResolvedOptions } from '../options/resolved.js';
 import { createAsymmetricVerifier } from './asymmetric.js';
@@ -10,6 +10,7 @@ import { createHmacVerifier } from './hmac.js';
 import { isFitUserId } from './identity.js';
 import { createDoorkeeper } from './doorkeeper.js';
 import { createKeyResolver } from './keys.js';
+import { publishTokenRefusal } from './refusal-events.js';
 import { isRevoked, type RevocationStore } from './revocations.js';
 import type { JwtClaims } from './jwt-types.js';
 
@@ -380,7 +381,7 @@ export function createTokenVerifier<L = unknown>(
 /** The reason only: never the token or a key server's text. */
 function publishTokenFailure(error: unknown): void {
   const reason = error instanceof InvalidTokenError ? error.reason : error instanceof KeysUnavailableError ? 'keys_unavailable' : undefined;
-  if (reason !== undefined) moreChannels.token.publish({ reason } satisfies TokenFailureEvent);
+  if (reason !== undefined) publishTokenRefusal(reason);
 }
 
 /** The members of a JWK Set as jose loaded it (its response body), each as its JSON text. */
