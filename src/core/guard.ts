@@ -11,7 +11,7 @@ import { createExplainer, type ExplainInput, type Explainer } from './explain.js
 import { createDecisionObserver } from './observe.js';
 import { createGrantStore, type UserGrantsLink } from './grant-store.js';
 import { createIdentityLookups } from './identity-lookups.js';
-import { closedError, withLifecycle, type Lifecycle } from './lifecycle.js';
+import { closedError, stillOpenStep, withLifecycle, type Lifecycle } from './lifecycle.js';
 import { createReadiness } from './readiness.js';
 import { claimProblem, createSetupProblems, genauthProblem, isSetupMistake, keySourceOption, keySourceProblem, redisPermissionProblem } from './setup-problems.js';
 import { createSharedRevocations } from './shared-revocations.js';
@@ -159,10 +159,7 @@ export function createGuard(input: GuardOptions): Guard {
 
   const explainer = createExplainer(store, authorizer);
   /** An explanation made while the guard closed (it waited on GenAuth or conditions.context) is not given either. */
-  function openStill<T>(explanation: T): T {
-    if (lifecycle.closed) throw closedError(options.retryAfter);
-    return explanation;
-  }
+  const stillOpen = stillOpenStep(lifecycle, options.retryAfter);
 
   return withLifecycle<Guard>({
     // Secrets stay in this closure (and the client's and verifier's); the public object shows none.
@@ -178,7 +175,7 @@ export function createGuard(input: GuardOptions): Guard {
       }
     },
     check,
-    explain: ((input: ExplainInput) => (lifecycle.closed ? Promise.reject(closedError(options.retryAfter)) : explainer(input).then(openStill))) as Explainer,
+    explain: ((input: ExplainInput) => (lifecycle.closed ? Promise.reject(closedError(options.retryAfter)) : explainer(input).then(stillOpen))) as Explainer,
     // Applied here at once; with a shared tier, also recorded in Redis and published to every instance.
     invalidateUser(userId) {
       forgetUser(userId);

@@ -17,7 +17,7 @@ import type { CachedUserGrants, UserGrants, UserGrantsLink } from '../grant-stor
 import type { IdentityLookups } from '../identity-lookups.js';
 import { revokedDecision, type Revoked } from '../outcome.js';
 import type { MissedRevocations } from '../shared-revocations.js';
-import { closedError, type Lifecycle } from '../lifecycle.js';
+import { closedError, stillOpenStep, type Lifecycle } from '../lifecycle.js';
 
 /** A token verified before: the verifier's record, whose link slot this module keeps. */
 export type KnownToken = VerifiedToken<UserGrantsLink>;
@@ -147,10 +147,7 @@ export function createCallers(
   }
 
   /** A caller identified after a wait (jose, a revocation read): refused when the guard closed meanwhile. */
-  function stillOpen(identity: Identity): Identity {
-    if (lifecycle.closed) throw closedError(retryAfter);
-    return identity;
-  }
+  const stillOpen = stillOpenStep(lifecycle, retryAfter);
 
   function identify(request: RequestLike, native?: unknown): Identity | Promise<Identity> {
     const found = present(request, native);
