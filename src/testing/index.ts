@@ -20,5 +20,7 @@ export type {
   WebhookDelivery,
   WebhookSubscription,
 } from './types.js';
-export { ASYMMETRIC_ALGORITHMS, createTokenMinter, generateSigningKey } from './tokens.js';
-export type { AsymmetricAlgorithm, MintAlgorithm, MintOptions, SigningKey, TokenMinter } from './tokens.js';
+export { createTokenMinter, generateSigningKey } from './tokens.js';
+export type { SigningKey, TokenMinter } from './tokens.js';
+export { ASYMMETRIC_ALGORITHMS } from './mint-types.js';
+export type { AsymmetricAlgorithm, MintAlgorithm, MintOptions } from './mint-types.js';

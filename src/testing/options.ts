@@ -5,7 +5,7 @@
  */
 import { KeyObject } from 'node:crypto';
 import { fail, nonEmptyString, oneOf, optionalString, positiveInteger, positiveNumber, strictObject } from '../options/checks.js';
-import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm, type MintAlgorithm, type MintOptions } from './tokens.js';
+import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm, type MintAlgorithm, type MintOptions } from './mint-types.js';
 import type { EmulatorOptions } from './types.js';
 
 const EMULATOR_KEYS: ReadonlyArray<keyof EmulatorOptions> = [

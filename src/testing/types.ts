@@ -1,5 +1,5 @@
 import type { AuthorizedResource, ResourceType } from '../wire.js';
-import type { AsymmetricAlgorithm, MintOptions } from './tokens.js';
+import type { AsymmetricAlgorithm, MintOptions } from './mint-types.js';
 
 /** Options of `startEmulator`. Every field has a default so `startEmulator()` just works. */
 export interface EmulatorOptions {
