@@ -5,12 +5,6 @@ import type { Fault } from './types.js';
 
 const MAX_BODY = 1 << 20;
 
-/** First value of a request header. */
-export function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 /** Request headers as one string each (repeated headers joined the way Node joins them). */
 export function headerRecord(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
