@@ -3,6 +3,7 @@
  * JSON path of every mistake (`$.users[0].grants[1].actions must be ...`), then applied through the
  * emulator's own seeding helpers, whose refusals are reported at the path of the entry they refused.
  */
+import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm } from '../testing/mint-types.js';
 import type { AuthorizeItem, GenAuthEmulator, GrantInput, ResourceDefinition } from '../testing/types.js';
 import { RESOURCE_TYPES } from '../wire.js';
 
@@ -26,7 +27,7 @@ export type SeedAuthorization = AuthorizeItem & { namespace?: string };
 
 /** A checked seed file. */
 export interface Seed {
-  emulator?: { userPoolId?: string; accessKeyId?: string; accessKeySecret?: string; audience?: string };
+  emulator?: { userPoolId?: string; accessKeyId?: string; accessKeySecret?: string; audience?: string; jwksAlgorithms?: AsymmetricAlgorithm[] };
   namespaces?: string[];
   resources?: ResourceDefinition[];
   users?: SeedUser[];
@@ -145,12 +146,28 @@ function authorization(value: unknown, path: string): void {
   }, { min: 1 });
 }
 
+/**
+ * `emulator.jwksAlgorithms`, by startEmulator's rules: distinct asymmetric algorithms, RS256 among them
+ * (GenAuth's access tokens, the printed tokens and the management tokens are RS256).
+ */
+function jwksAlgorithms(value: unknown, path: string): void {
+  if (!Array.isArray(value) || value.length === 0) throw new SeedError(path, `must be a non-empty array of ${ASYMMETRIC_ALGORITHMS.join(', ')}`);
+  value.forEach((alg: unknown, i) => {
+    if (!ASYMMETRIC_ALGORITHMS.includes(alg as AsymmetricAlgorithm)) throw new SeedError(`${path}[${i}]`, `must be one of ${ASYMMETRIC_ALGORITHMS.join(', ')}`);
+  });
+  if (new Set(value).size !== value.length) throw new SeedError(path, 'must not name an algorithm twice');
+  if (!value.includes('RS256')) throw new SeedError(path, "must include RS256 (GenAuth's access tokens, the printed tokens and the management tokens are RS256)");
+}
+
 /** Checks a parsed seed file; throws a {@link SeedError} at the first mistake. */
 export function checkSeed(value: unknown): Seed {
   const seed = object(value, '$', ['$schema', 'emulator', 'namespaces', 'resources', 'users', 'authorizations']);
   if (seed.emulator !== undefined) {
-    const emulator = object(seed.emulator, '$.emulator', ['userPoolId', 'accessKeyId', 'accessKeySecret', 'audience']);
-    for (const key of Object.keys(emulator)) string(emulator[key], `$.emulator.${key}`);
+    const emulator = object(seed.emulator, '$.emulator', ['userPoolId', 'accessKeyId', 'accessKeySecret', 'audience', 'jwksAlgorithms']);
+    for (const key of Object.keys(emulator)) {
+      if (key === 'jwksAlgorithms') jwksAlgorithms(emulator[key], `$.emulator.${key}`);
+      else string(emulator[key], `$.emulator.${key}`);
+    }
   }
   list(seed.namespaces, '$.namespaces', string);
   list(seed.resources, '$.resources', resource);

@@ -103,6 +103,16 @@ describe('genauth-guard emulator --seed', () => {
     expect(await running.exited).toBe(0);
   });
 
+  it('emulator.jwksAlgorithms: the JWKS publishes a key for each algorithm listed', async () => {
+    const file = seedFile({ emulator: { jwksAlgorithms: ['RS256', 'ES256'] }, users: [{ id: 'alice' }] });
+    running = await startCli(['emulator', '--seed', file, '--json']);
+    const ready = JSON.parse(running.firstLine) as Ready;
+    const { keys } = (await (await fetch(ready.env.GENAUTH_JWKS_URI!)).json()) as { keys: Array<{ alg: string }> };
+    expect(keys.map((key) => key.alg).sort()).toEqual(['ES256', 'RS256']);
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+  });
+
   it('text: the URL, the env lines and the tokens; SIGINT stops it with exit 0', async () => {
     running = await startCli(['emulator', '--seed', EXAMPLE]);
     expect(running.firstLine).toMatch(/^GenAuth emulator listening on http:\/\/127\.0\.0\.1:\d+$/);

@@ -3,7 +3,7 @@
 // that uses any other keyword, so the schema cannot grow past what is checked here.
 type Schema = Record<string, unknown>;
 
-const KNOWN = new Set(['$schema', '$id', '$defs', '$ref', 'title', 'description', 'default', 'type', 'enum', 'properties', 'required', 'additionalProperties', 'items', 'minItems', 'maxItems', 'minLength', 'oneOf']);
+const KNOWN = new Set(['$schema', '$id', '$defs', '$ref', 'title', 'description', 'default', 'type', 'enum', 'properties', 'required', 'additionalProperties', 'items', 'minItems', 'maxItems', 'uniqueItems', 'contains', 'const', 'minLength', 'oneOf']);
 
 function typeOf(value: unknown): string {
   if (value === null) return 'null';
@@ -21,6 +21,7 @@ export function schemaErrors(root: Schema, value: unknown): string[] {
     }
     if (schema.type !== undefined && typeOf(v) !== schema.type) return void errors.push(`${path}: must be ${String(schema.type)}`);
     if (Array.isArray(schema.enum) && !schema.enum.includes(v)) errors.push(`${path}: must be one of ${schema.enum.join(', ')}`);
+    if ('const' in schema && v !== schema.const) errors.push(`${path}: must be ${JSON.stringify(schema.const)}`);
     if (Array.isArray(schema.oneOf)) {
       const matching = (schema.oneOf as Schema[]).filter((option) => {
         const own: string[] = [];
@@ -33,6 +34,12 @@ export function schemaErrors(root: Schema, value: unknown): string[] {
     if (Array.isArray(v)) {
       if (typeof schema.minItems === 'number' && v.length < schema.minItems) errors.push(`${path}: too few items`);
       if (typeof schema.maxItems === 'number' && v.length > schema.maxItems) errors.push(`${path}: too many items`);
+      if (schema.uniqueItems === true && new Set(v.map((item) => JSON.stringify(item))).size !== v.length) errors.push(`${path}: items not unique`);
+      if (schema.contains !== undefined && !v.some((item) => {
+        const own: string[] = [];
+        check(schema.contains as Schema, item, path, own);
+        return own.length === 0;
+      })) errors.push(`${path}: contains no matching item`);
       if (schema.items !== undefined) v.forEach((item, i) => check(schema.items as Schema, item, `${path}[${i}]`, errors));
     }
     if (typeOf(v) === 'object') {

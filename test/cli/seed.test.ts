@@ -23,6 +23,11 @@ const BAD: Array<[string, unknown, string]> = [
   ['an unknown top-level field', { user: [] }, '$.user'],
   ['an unknown emulator field', { emulator: { port: 80 } }, '$.emulator.port'],
   ['an empty pool id', { emulator: { userPoolId: '' } }, '$.emulator.userPoolId'],
+  ['jwksAlgorithms not a list', { emulator: { jwksAlgorithms: 'RS256' } }, '$.emulator.jwksAlgorithms'],
+  ['jwksAlgorithms empty', { emulator: { jwksAlgorithms: [] } }, '$.emulator.jwksAlgorithms'],
+  ['jwksAlgorithms naming a symmetric algorithm', { emulator: { jwksAlgorithms: ['RS256', 'HS256'] } }, '$.emulator.jwksAlgorithms[1]'],
+  ['jwksAlgorithms naming an algorithm twice', { emulator: { jwksAlgorithms: ['RS256', 'ES256', 'ES256'] } }, '$.emulator.jwksAlgorithms'],
+  ['jwksAlgorithms without RS256', { emulator: { jwksAlgorithms: ['ES256'] } }, '$.emulator.jwksAlgorithms'],
   ['users not a list', { users: { alice: {} } }, '$.users'],
   ['a user without id', { users: [{ grants: [] }] }, '$.users[0].id'],
   ['a grant without actions', { users: [{ id: 'a', grants: [{ resourceCode: 'r' }] }] }, '$.users[0].grants[0].actions'],
@@ -63,6 +68,15 @@ describe('the seed file: docs/seed.schema.json and the CLI agree', () => {
     expect(cliPath({ users: [{ id: 'erin', grants: [{ resourceCode: 's', resourceType: 'DATA', apiIdentifier: '/s', actions: ['read'] }] }] })).toBe('$.users[0].grants[0].apiIdentifier');
     expect(cliPath({ users: [{ id: 'erin', grants: [{ resourceCode: 's', resourceType: 'API', apiIdentifier: '/s', actions: ['read'] }] }] })).toBeUndefined();
     expect(cliPath({ users: [{ id: 'erin', grants: [{ resourceCode: 's', apiIdentifier: null, actions: ['read'] }] }] })).toBeUndefined();
+  });
+
+  it('emulator.jwksAlgorithms (startEmulator\'s option): distinct asymmetric algorithms with RS256, accepted by both', () => {
+    for (const jwksAlgorithms of [['RS256'], ['RS256', 'ES256'], ['EdDSA', 'PS256', 'ES256', 'RS256']]) {
+      const seed = { emulator: { userPoolId: 'demo-pool', jwksAlgorithms } };
+      expect(schemaErrors(schema, seed)).toEqual([]);
+      expect(cliPath(seed)).toBeUndefined();
+      expect(checkSeed(seed).emulator?.jwksAlgorithms).toEqual(jwksAlgorithms);
+    }
   });
 
   it('repeated user ids are refused (beyond what the schema can say)', () => {
