@@ -56,6 +56,11 @@ describe.skipIf(!run)('a Redis user the ACL refuses a command the tier needs', (
 
   const permissionProblems = (reasons: ReadonlyArray<{ kind: string; option: string; cause: string }>) => reasons.filter((r) => r.kind === 'redis_permission');
   const setupLines = () => warnings.filter((line) => line.includes('set-up problem'));
+  /**
+   * Every other warning: none is due for a refusal by the ACL. The "tier unavailable ... (the client
+   * reconnects by itself)" line would send the operator waiting on a reconnect that cures nothing.
+   */
+  const otherLines = () => warnings.filter((line) => !line.includes('set-up problem'));
 
   beforeEach(() => {
     resetToAliceReading(emulator());
@@ -86,6 +91,7 @@ describe.skipIf(!run)('a Redis user the ACL refuses a command the tier needs', (
     // Fail closed: a subscription it cannot prove is down (its bound and 503s apply).
     expect(a.guard.cacheStats().redis?.subscribed).toBe(false);
     expect(setupLines()).toHaveLength(1);
+    expect(otherLines()).toEqual([]);
     const problems = permissionProblems(await readinessReasons(a.guard));
     expect(problems).toHaveLength(1);
     expect(problems[0]?.option).toBe('cache.redis');
@@ -126,17 +132,23 @@ describe.skipIf(!run)('a Redis user the ACL refuses a command the tier needs', (
     // A set-up the ACL refuses is retried on a backoff of its own, not every few hundred ms.
     expect(await connectionsSince(redis().port, before)).toBeLessThanOrEqual(3);
     expect(a.guard.cacheStats().redis?.subscribed).toBe(false);
+    expect(otherLines()).toEqual([]);
     const problems = permissionProblems(await readinessReasons(a.guard));
     expect(problems).toHaveLength(1);
     expect(problems[0]?.cause).toContain('PUBLISH');
     expect(problems[0]?.cause).toContain('SUBSCRIBE');
   });
 
-  it('no EVAL: ready() names it', async () => {
+  it('no EVAL: ready() names it; a request is answered from GenAuth, and the refusal is told as the set-up problem only', async () => {
     const { client } = await userClient('~* &* +@all -eval');
     const a = await startInstance(sharedOptions(emulator(), client, { redisPrefix: freshPrefix() }, { logger }));
     instances.push(a);
     await subscribed(a.guard);
+    // The tier's read (EVAL) refused: the request goes on to GenAuth, and observers still see the tier unusable.
+    expect(await a.status(await bearerFor(emulator(), 'alice'))).toBe(200);
+    expect(events).toContainEqual({ event: 'unavailable', reason: 'denied' });
+    expect(setupLines()).toHaveLength(1);
+    expect(otherLines()).toEqual([]);
     const problems = permissionProblems(await readinessReasons(a.guard));
     expect(problems).toHaveLength(1);
     expect(problems[0]?.option).toBe('cache.redis');

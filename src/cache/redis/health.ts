@@ -31,15 +31,22 @@ export interface TierHealth {
   readonly stats: RedisTierStats;
   /** A Redis call answered. */
   succeeded(): void;
-  /** A Redis call did not (or the subscription dropped: reason `subscription`). */
-  failed(reason: RedisFailure | 'subscription'): void;
+  /**
+   * A Redis call did not (or the subscription dropped: reason `subscription`). `refusedByAcl`: Redis's
+   * ACL refused it (NOPERM; by default for reason `denied`), told by `refused` as a set-up problem, so
+   * the outage warning, whose cure is a reconnect, is not logged for it (its event still is).
+   */
+  failed(reason: RedisFailure | 'subscription', refusedByAcl?: boolean): void;
   /** An entry from Redis was not used. */
   ignored(reason: IgnoredReason): void;
   /** An invalidation could not be recorded or published. */
   invalidationFailed(reason: RedisFailure): void;
   subscribed(resync: boolean): void;
-  /** The subscription dropped: invalidations from other instances may be missed until it is back. */
-  unsubscribed(): void;
+  /**
+   * The subscription dropped: invalidations from other instances may be missed until it is back.
+   * `refusedByAcl`: it cannot be proved because the ACL refuses a command (see `failed`).
+   */
+  unsubscribed(refusedByAcl?: boolean): void;
   /** Redis's ACL refused the user `command` (NOPERM): a set-up problem, handed to the guard's record. */
   refused(command: TierCommand): void;
   /** The last set-up of the subscription was refused SUBSCRIBE (until one succeeds): for `ready()`. */
@@ -75,13 +82,15 @@ export function createTierHealth(
       down = false;
       publish({ event: 'available' });
     },
-    failed(reason) {
+    failed(reason, refusedByAcl = reason === 'denied') {
       if (reason !== 'subscription') stats.failures++;
       if (down || !due(lastWarning)) return;
       down = true;
       lastWarning = clock.now();
       publish({ event: 'unavailable', reason });
-      if (logger !== false) {
+      // A refusal by the ACL is the set-up problem redis_permission (logged through `refused`): no
+      // reconnect cures it, so this line would send the operator waiting for one.
+      if (logger !== false && !refusedByAcl) {
         logger.warn(
           `genauth-guard: the shared Redis tier is unavailable (${reason}); requests are answered from the in-process cache and GenAuth ` +
             'until it answers again (the client reconnects by itself), except a request that waited on its decision while the ' +
@@ -110,9 +119,9 @@ export function createTierHealth(
       subscribeRefused = false;
       publish({ event: resync ? 'resynced' : 'subscribed' });
     },
-    unsubscribed() {
+    unsubscribed(refusedByAcl = false) {
       stats.subscribed = false;
-      this.failed('subscription');
+      this.failed('subscription', refusedByAcl);
     },
     refused(command) {
       if (command === 'SUBSCRIBE') subscribeRefused = true;

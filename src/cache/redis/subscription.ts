@@ -199,20 +199,23 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
     publishProbe(sent).catch((error: unknown) => {
       // Refused by the ACL: the subscription cannot be proved from now on (a set-up problem, said once).
       if (refusedBy(error) && subscriber === from && live && beat === sent) {
-        lost();
+        lost(true);
         refused();
       }
       // Otherwise not published: it will not be heard back, and the next tick says so.
     });
   }
 
-  /** A loss seen on the subscriber (or a heartbeat unheard): probe until the subscription is provably back. */
-  function lost(): void {
+  /**
+   * A loss seen on the subscriber (or a heartbeat unheard): probe until the subscription is provably
+   * back. `refusedByAcl`: the heartbeat's PUBLISH was refused by the ACL (a set-up problem, not an outage).
+   */
+  function lost(refusedByAcl = false): void {
     if (closed || subscriber === undefined) return;
     beat = undefined;
     probes.clear();
     if (live) {
-      health.unsubscribed();
+      health.unsubscribed(refusedByAcl);
       handlers.lost();
     }
     live = false;
@@ -249,9 +252,9 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
       subscriber = undefined;
       stopProbing();
       destroyQuietly(candidate);
-      health.failed('subscription');
-      // Refused by the ACL: told as a set-up problem, and tried again on the slow backoff.
+      // Refused by the ACL: told as a set-up problem (not as an outage), and tried again on the slow backoff.
       const denied = failureOf(error) === 'denied';
+      health.failed('subscription', denied);
       if (denied) health.refused('SUBSCRIBE');
       const ladder = denied ? REFUSED_RETRY_MS : RETRY_MS;
       const wait = ladder[Math.min(attempt, ladder.length - 1)] as number;
