@@ -118,13 +118,14 @@ let prefixes = 0;
 export const freshPrefix = () => `t${process.pid}-${++prefixes}-${Date.now()}:`;
 
 /**
- * The same real client, with `hooks` seeing each PUBLISH it sends (`published`, before it is sent), each
- * GET (`read`, with its key, before it is sent) and deciding when its subscriptions hand a message over
- * (`deliver` gets the hand-over: call it now, later or never; by default now).
+ * The same real client, with `hooks` seeing each PUBLISH it sends (`published`, with its message, before
+ * it is sent), each GET (`read`, with its key, before it is sent) and deciding when its subscriptions
+ * hand a message over (`deliver` gets the hand-over and the message: call it now, later or never; by
+ * default now).
  */
 export function wrappedClient(
   client: RedisTierClient,
-  hooks: { published?: () => void; read?: (key: string) => void; deliver?: (handOver: () => void) => void },
+  hooks: { published?: (message: string) => void; read?: (key: string) => void; deliver?: (handOver: () => void, message: string) => void },
 ): RedisTierClient {
   const deliver = hooks.deliver ?? ((handOver: () => void) => handOver());
   return {
@@ -134,7 +135,7 @@ export function wrappedClient(
       return client.get(key);
     },
     publish(channel, message) {
-      hooks.published?.();
+      hooks.published?.(message);
       return client.publish(channel, message);
     },
     get isReady() {
@@ -144,7 +145,7 @@ export function wrappedClient(
       const subscriber = client.duplicate();
       return {
         connect: () => subscriber.connect(),
-        subscribe: (channel, listener) => subscriber.subscribe(channel, (message, from) => deliver(() => listener(message, from))),
+        subscribe: (channel, listener) => subscriber.subscribe(channel, (message, from) => deliver(() => listener(message, from), message)),
         on: (event, listener) => subscriber.on(event, listener),
         destroy: () => subscriber.destroy(),
       };

@@ -193,7 +193,20 @@ export function subscribeToInvalidations(settings: SubscriptionSettings): Subscr
    */
   function heartbeat(): void {
     if (closed || !live || subscriber === undefined) return;
-    if (beat !== undefined) return lost();
+    if (beat === undefined) return sendBeat();
+    // Not heard yet, or heard and not read: after the loop was held past the interval (a GC pause, a
+    // long synchronous task), Node runs the overdue tick before it reads the sockets, where the echo
+    // may wait. So the verdict waits one turn: a setImmediate runs once they are read.
+    const unheard = beat;
+    setImmediate(() => {
+      if (closed || !live || subscriber === undefined) return;
+      if (beat === unheard) return lost();
+      if (beat === undefined) sendBeat();
+    }).unref?.();
+  }
+
+  /** Sends the next heartbeat, to be heard back before the tick after. */
+  function sendBeat(): void {
     const sent = (beat = randomUUID());
     const from = subscriber;
     publishProbe(sent).catch((error: unknown) => {
