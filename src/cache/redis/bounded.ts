@@ -50,7 +50,10 @@ export function bounded<T>(client: { readonly isReady?: boolean }, ms: number, c
 /** `call` (running `command`), rejected with a RedisTierError when it fails or takes longer than `ms` (real time). */
 export function withinDeadline<T>(ms: number, call: () => Promise<T>, command?: TierCommand): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new RedisTierError('timeout')), ms);
+    // After the event loop was held past `ms` (a GC pause, a long synchronous task), Node runs this
+    // overdue timer before it reads the socket where the answer may wait: the verdict waits one turn
+    // (a setImmediate runs once sockets are read), and an answer read by then settles the call first.
+    const timer = setTimeout(() => void setImmediate(() => reject(new RedisTierError('timeout'))), ms);
     let started: Promise<T>;
     try {
       started = call();
