@@ -7,6 +7,7 @@ import { routeSpec } from '../../src/core/enforce/route.js';
 import { createGuard } from '../../src/core/guard.js';
 import type { GenAuthContext, Guard } from '../../src/core/types.js';
 import { InvalidRequestError, MissingTokenError, PermissionDeniedError } from '../../src/errors.js';
+import { manualClock } from '../clock.js';
 import { RESOURCES, seedStandardTenant, useEmulator } from '../fixtures.js';
 
 const emulator = useEmulator();
@@ -57,14 +58,17 @@ describe('core.enforce()', () => {
 
   it("a known token's link to its user's grants ends with their freshness", async () => {
     seedStandardTenant(emulator());
-    const core = createGuard({ ...emulator().guardOptions(), cache: { ttl: 50, staleWhileRevalidate: false } });
+    // A clock moved by hand: on the wall clock, a loaded machine could let the 50 ms pass before the
+    // reads below that expect the grants still fresh.
+    const time = manualClock(Date.now());
+    const core = createGuard({ ...emulator().guardOptions(), clock: time.clock, cache: { ttl: 50, staleWhileRevalidate: false } });
     closing.push(core);
     const request = requestOf(`Bearer ${await emulator().mintToken('alice')}`);
     await core.enforce(request, readReports);
     // The first answer from the caches links the token to the grants, the next ones go through the link.
     for (let i = 0; i < 3; i++) expect(core.enforce(request, readReports)).not.toBeInstanceOf(Promise);
     emulator().setGrants('alice', []);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    time.advance(80);
     // The token is still cached; the grants are not fresh: loaded again, and the change applies.
     const later = core.enforce(request, readReports);
     expect(later).toBeInstanceOf(Promise);
