@@ -5,7 +5,7 @@ import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard } from '../../src/adapters/express.js';
 import { createGuard } from '../../src/core/guard.js';
-import { RESOURCES, useEmulator, resetToAliceReading, closeAfterEach } from '../fixtures.js';
+import { RESOURCES, useEmulator, resetToAliceReading, closeAfterEach, until } from '../fixtures.js';
 
 const emulator = useEmulator();
 const track = closeAfterEach<ExpressGuard>();
@@ -51,7 +51,8 @@ describe('cache: false', () => {
     const guard = createGuard({ ...emulator().guardOptions(), cache: false });
     try {
       const pending = guard.check({ userId: 'alice', resource: 'reports', action: 'reports:Read' });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The call is under way (not merely 50 ms of wall time, which a loaded machine can outlast).
+      await until(() => emulator().callCount(RESOURCES) === 1, 5000, 'the grants call');
       emulator().setGrants('alice', []);
       guard.invalidateUser('alice');
       // Decided from the grants loaded after the invalidation: none.

@@ -2,13 +2,12 @@ import express from 'express';
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createExpressGuard, type ExpressGuard, type ExpressGuardOptions } from '../../src/adapters/express.js';
-import { useEmulator, closeAfterEach, resetToAliceReading } from '../fixtures.js';
+import { useEmulator, closeAfterEach, resetToAliceReading, until } from '../fixtures.js';
 import { manualClock } from '../clock.js';
 
 const RESOURCES = '/api/v3/get-user-authorized-resources';
 // TTLs pass on this clock, moved by hand (each test's guard gets a new one from appWith).
 let advance: (ms: number) => void;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const track = closeAfterEach<ExpressGuard>();
 
@@ -120,7 +119,9 @@ describe('stale rules', () => {
     emulator().setGrants('alice', []);
     advance(200);
     expect((await get(app)).status).toBe(200); // stale, refresh started
-    await sleep(100); // real time: the background refresh is a real upstream call
+    // The background refresh is a real upstream call: wait until GenAuth has answered it (not for a
+    // fixed time a loaded machine can outlast); the request below reaches the guard after that answer.
+    await until(() => emulator().calls.filter((call) => call.path === RESOURCES && call.status !== 0).length === 2, 5000, 'the refresh answered');
     expect((await get(app)).status).toBe(403); // refreshed
     expect(emulator().callCount(RESOURCES)).toBe(2);
   });
