@@ -117,8 +117,16 @@ describe('a failed refresh of the management token', () => {
 });
 
 
-/** A few ms of real time, for an answer the emulator sent to reach the guard. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+/**
+ * Until the emulator has answered every token call, then a few turns of the event loop for the guard to
+ * read the answer (a setImmediate runs after the loop has read its sockets). Not a fixed time: on a
+ * loaded machine 30 ms could pass before the guard read a failed refresh, and the clock moved on
+ * before it dated its next try.
+ */
+async function settle(): Promise<void> {
+  await until(() => emulator().calls.every((call) => call.path !== TOKEN || call.status !== 0), 5000, 'the token calls answered');
+  for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
 
 describe('Retry-After', () => {
   it('a value too large to be a number of seconds is unreadable: no "Infinity" to the client, and the client does not back off for ever', async () => {
