@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RedisTierEvent } from '../../src/events.js';
 import { GuardNotReadyError } from '../../src/index.js';
 import { bearerFor, resetToAliceReading, useEmulator } from '../fixtures.js';
-import { clients, closeInstances, freshPrefix, sharedOptions, sleep, startInstance, subscribed, until, type Instance } from './harness.js';
+import { clients, closeInstances, freshPrefix, sharedOptions, sleep, startInstance, subscribed, until, wrappedClient, type Instance } from './harness.js';
 import { ask, redisTestsRun, useRedisServer } from './server.js';
 
 const run = redisTestsRun('test/redis/acl-refusals.test.ts');
@@ -158,7 +158,19 @@ describe.skipIf(!run)('a Redis user the ACL refuses a command the tier needs', (
   it('the least the docs grant (docs/many-instances.md): ready() resolves, grants are shared, the heartbeat is heard', { timeout: 30_000 }, async () => {
     const prefix = freshPrefix();
     const { client } = await userClient(`resetkeys ~${prefix}* resetchannels &${prefix}* -@all +get +eval +publish +subscribe +set +del +pexpire +type +strlen`);
-    const a = await startInstance(sharedOptions(emulator(), client, { redisPrefix: prefix, redisTimeout: 200, redisHeartbeat: 300 }, { logger }));
+    // The instance's own messages as sent, and how many of them it heard back: the test waits for
+    // heartbeats heard, not for a time. Deadlines fit for a loaded machine (a beat unheard within the
+    // interval is a drop, which is the heartbeat's job, not what this test is about).
+    const sent = new Set<string>();
+    let heard = 0;
+    const counting = wrappedClient(client, {
+      published: (message) => void sent.add(message),
+      deliver: (handOver, message) => {
+        if (sent.has(message)) heard++;
+        handOver();
+      },
+    });
+    const a = await startInstance(sharedOptions(emulator(), counting, { redisPrefix: prefix, redisTimeout: 1000, redisHeartbeat: 1200 }, { logger }));
     instances.push(a);
     await subscribed(a.guard);
     expect(await readinessReasons(a.guard)).toEqual([]);
@@ -166,7 +178,8 @@ describe.skipIf(!run)('a Redis user the ACL refuses a command the tier needs', (
     expect(await a.status(alice)).toBe(200);
     expect(a.guard.cacheStats().redis?.writes).toBe(1);
     // Several heartbeats, each heard: no drop, no resync, no problem.
-    await sleep(1_500);
+    const before = heard;
+    await until(() => heard >= before + 3, 15_000, 'three heartbeats heard');
     expect(events.filter((e) => e.event === 'resynced' || e.event === 'unavailable')).toEqual([]);
     expect(a.guard.cacheStats().redis?.subscribed).toBe(true);
     expect(setupLines()).toEqual([]);

@@ -115,13 +115,13 @@ describe.skipIf(!run)('the heartbeat: a subscriber connection that goes silent',
     // Each instance's heartbeats as sent (`sent`), and those of the other it heard (`heard`): the test
     // waits for heartbeats heard, not for a time. Deadlines generous for a loaded machine: a beat not
     // heard within the interval is a loss (and a resync), which is the heartbeat's job, not this test's.
-    const sent = [new Set<string>(), new Set<string>()];
-    const heard = [0, 0];
+    const sent: [Set<string>, Set<string>] = [new Set(), new Set()];
+    const heard: [number, number] = [0, 0];
     const counting = (client: RedisTierClient, own: 0 | 1) =>
       wrappedClient(client, {
-        published: (message) => void sent[own]?.add(message),
+        published: (message) => void sent[own].add(message),
         deliver: (handOver, message) => {
-          if (sent[1 - own]?.has(message)) heard[own]++;
+          if (sent[own === 0 ? 1 : 0].has(message)) heard[own]++;
           handOver();
         },
       });
@@ -130,9 +130,9 @@ describe.skipIf(!run)('the heartbeat: a subscriber connection that goes silent',
     await keepSubscribed(instances, await startInstance(sharedOptions(emulator(), counting(await open.client(redis().url), 1), cache)));
     expect(await a.status(alice)).toBe(200);
     const asked = emulator().callCount(GRANTS_PATH);
-    const before = [...heard];
+    const before: [number, number] = [...heard];
     // Three heartbeats of each instance heard by the other.
-    await until(() => heard[0]! >= before[0]! + 3 && heard[1]! >= before[1]! + 3, 15_000, "three of each other's heartbeats");
+    await until(() => heard[0] >= before[0] + 3 && heard[1] >= before[1] + 3, 15_000, "three of each other's heartbeats");
     expect(await a.status(alice)).toBe(200);
     expect(emulator().callCount(GRANTS_PATH)).toBe(asked);
     expect(a.guard.cacheStats().entries).toBe(1);
