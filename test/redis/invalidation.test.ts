@@ -16,7 +16,7 @@ import {
   sleep,
   startInstance,
   until,
-  withLateMessages,
+  wrappedClient,
   type Instance,
 } from './harness.js';
 import { redisTestsRun, useRedisServer } from './server.js';
@@ -55,9 +55,34 @@ describe.skipIf(!run)('invalidation across instances', () => {
     open.closeAll();
   });
 
+  /**
+   * Every message the instances sent, and each instance's count of those it heard (handed over, late
+   * or not), by text: `allHeard()` says each instance has heard all sent so far.
+   */
+  const sent = new Map<string, number>();
+  let heardBy: Array<Map<string, number>> = [];
+  const allHeard = () => heardBy.every((heard) => [...sent].every(([text, count]) => (heard.get(text) ?? 0) >= count));
+  beforeEach(() => {
+    sent.clear();
+    heardBy = [];
+  });
+
   async function instance(options: { lateBy?: () => number; cache?: Record<string, unknown>; extra?: Partial<ExpressGuardOptions> } = {}): Promise<Instance> {
     const client = await open.client(redis().url);
-    const redisClient = options.lateBy === undefined ? client : withLateMessages(client, options.lateBy);
+    const heard = new Map<string, number>();
+    heardBy.push(heard);
+    const late = options.lateBy;
+    const redisClient = wrappedClient(client, {
+      published: (text) => void sent.set(text, (sent.get(text) ?? 0) + 1),
+      deliver: (handOver, text) => {
+        const hand = () => {
+          handOver();
+          heard.set(text, (heard.get(text) ?? 0) + 1);
+        };
+        if (late === undefined) hand();
+        else setTimeout(hand, late());
+      },
+    });
     return keepSubscribed(instances, await startInstance(sharedOptions(emulator(), redisClient, { redisPrefix: prefix, ...options.cache }, options.extra)));
   }
 
@@ -167,10 +192,13 @@ describe.skipIf(!run)('invalidation across instances', () => {
       await slowInstance(() => random(200), () => random(150)),
       await slowInstance(() => random(200), () => random(150)),
     ];
+    // Counted from here, once all three hear: a heartbeat sent before the last subscribed is not heard by it.
+    sent.clear();
+    for (const heard of heardBy) heard.clear();
     for (let round = 0; round < 8; round++) {
       emulator().setGrants('alice', [{ resourceCode: 'reports', actions: ['reports:Read'] }]);
       await Promise.all(group.map(({ one }) => one.guard.invalidateUser('alice')));
-      await sleep(200); // the late messages of the re-grant are in
+      await until(allHeard, 10_000, 'the late messages of the re-grant'); // every instance heard them
       for (const slow of group) slow.slowNext(random(3));
       const loads = group.map(({ one }) => sleep(random(100)).then(() => one.status(alice)));
       await sleep(random(150));
@@ -179,7 +207,8 @@ describe.skipIf(!run)('invalidation across instances', () => {
       await (round % 2 === 0 ? invalidator.guard.invalidateUser('alice') : invalidator.guard.invalidateAll());
       for (const status of await Promise.all(loads)) expect([200, 403]).toContain(status); // began before the revocation: either, never 503
       await until(() => group.every(({ hop }) => hop.pending === 0));
-      await sleep(200); // every late message delivered
+      // Every message heard by every instance, however late (not a fixed time a loaded machine can outlast).
+      await until(allHeard, 10_000, 'every late message');
       for (const { one } of group) expect(await one.status(alice)).toBe(403);
       for (const key of await client.keys(`${prefix}*:grants`)) {
         const entry = storedEntry(await client.get(key)) as { list: unknown[]; globalMark: string };
