@@ -74,18 +74,23 @@ describe.skipIf(!run)('a Redis user the ACL refuses a command the tier needs', (
     open.closeAll();
   });
 
-  it('no PUBLISH: the heartbeat refused is one set-up problem, the subscription stays down without churn, and it comes back once the ACL allows it', { timeout: 30_000 }, async () => {
+  it('no PUBLISH: the heartbeat refused is one set-up problem, the subscription stays down without churn, and it comes back once the ACL allows it', { timeout: 60_000 }, async () => {
     const { name, client } = await userClient('~* &* +@all -publish');
-    const a = await startInstance(sharedOptions(emulator(), client, { redisPrefix: freshPrefix(), redisTimeout: 200, redisHeartbeat: 300 }, { logger }));
+    let publishes = 0;
+    const counting = wrappedClient(client, { published: () => void publishes++ });
+    // A Redis deadline fit for a loaded machine: a PUBLISH refusal answered late would read as a
+    // timeout, which rightly sets the subscription up again (a new connection this test forbids).
+    const a = await startInstance(sharedOptions(emulator(), counting, { redisPrefix: freshPrefix(), redisTimeout: 1000, redisHeartbeat: 1200 }, { logger }));
     instances.push(a);
     await subscribed(a.guard);
     const alice = await bearerFor(emulator(), 'alice');
     expect(await a.status(alice)).toBe(200);
 
     const connections = await connectionsReceived(redis().port);
-    // About seven heartbeat intervals: before the fix, each second or third one dropped the
-    // subscription, set it up again on a fresh connection and resynced.
-    await sleep(2_000);
+    // Three PUBLISHes refused (the heartbeat's, then the probes' on their backoff): before the fix, each
+    // second or third heartbeat dropped the subscription, set it up again on a fresh connection and resynced.
+    const published = publishes;
+    await until(() => publishes >= published + 3, 20_000, 'three refused PUBLISHes');
     expect(events.filter((e) => e.event === 'resynced')).toEqual([]);
     expect(await connectionsSince(redis().port, connections)).toBe(0);
     // Fail closed: a subscription it cannot prove is down (its bound and 503s apply).
