@@ -342,7 +342,10 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
   });
 });
 
-describe('the CLI (dist/cli.js): check-config and explain with canary secrets, upstream text and bad options', () => {
+// Each test starts the CLI up to 18 times, one Node process after another: about 0.3 s of CPU each,
+// 1.5 s or more of wall time on a loaded 2-core machine (Node 20 has no compile cache), which passed the
+// default 20 s. The time is the processes' start-up, not a condition waited for.
+describe('the CLI (dist/cli.js): check-config and explain with canary secrets, upstream text and bad options', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'genauth-canary-'));
   /** A module of options that are wrong, each holding a canary. */
   const badModules = {
