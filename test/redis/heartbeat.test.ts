@@ -79,13 +79,14 @@ describe.skipIf(!run)('the heartbeat: a subscriber connection that goes silent',
     expect(warnings.filter((line) => line.includes('shared Redis tier is unavailable (subscription)'))).toHaveLength(1);
   });
 
-  it('heard again: the silent connection is replaced, the instance resyncs and hears invalidations again', async () => {
+  // About 7 s unloaded: the loss noticed, then 5 s of probes (MAX_UNANSWERED_PROBES), then a set-up.
+  it('heard again: the silent connection is replaced, the instance resyncs and hears invalidations again', { timeout: 40_000 }, async () => {
     const a = await instanceA({ redisTimeout: 200, redisHeartbeat: 400 });
     const b = await instanceB();
     expect(await a.status(bob)).toBe(200);
 
     expect(proxy?.stallSubscribers()).toBe(1);
-    await until(() => events.some((event) => event.event === 'resynced'), 15_000, "A's resync on a fresh subscription");
+    await until(() => events.some((event) => event.event === 'resynced'), 30_000, "A's resync on a fresh subscription");
     expect(a.guard.cacheStats().redis?.subscribed).toBe(true);
     expect(await a.status(bob)).toBe(200);
 
