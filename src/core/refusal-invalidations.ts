@@ -6,13 +6,14 @@
  * forgets the user), at most once per user per window, so a burst of refused loads (or instances
  * passing one refusal back and forth as each is refused in turn) does not flood Redis.
  */
+import { LRUCache } from 'lru-cache';
 import type { SharedTier } from '../cache/redis/tier.js';
 import type { Clock } from '../options/types.js';
 
 /** How long after passing on a user's refusal another one of theirs is not (ms, on the monotonic clock). */
 export const REFUSAL_WINDOW_MS = 1_000;
 
-/** Users remembered at most; past it the oldest is forgotten (its next refusal is passed on again: more, never fewer). */
+/** Users remembered at most; past it the least recent is forgotten (its next refusal is passed on again: more, never fewer). */
 const MAX_REMEMBERED = 10_000;
 
 /**
@@ -22,18 +23,12 @@ const MAX_REMEMBERED = 10_000;
 export type RefusalInvalidations = (userId: string) => Promise<void>;
 
 export function createRefusalInvalidations(tier: Pick<SharedTier, 'invalidateUser'>, clock: Clock): RefusalInvalidations {
-  /** When each user's refusal was last passed on, oldest first. */
-  const passed = new Map<string, number>();
+  // The users whose refusal was passed on within the window: lru-cache's ttl and max, on the guard's
+  // clock (as the failure memory of errorTtl: permission-cache.ts).
+  const passed = new LRUCache<string, true>({ max: MAX_REMEMBERED, ttl: REFUSAL_WINDOW_MS, ttlResolution: 0, ttlAutopurge: false, perf: clock });
   return async (userId) => {
-    const now = clock.now();
-    const last = passed.get(userId);
-    if (last !== undefined && now - last < REFUSAL_WINDOW_MS) return;
-    passed.delete(userId);
-    passed.set(userId, now);
-    for (const [user, at] of passed) {
-      if (now - at < REFUSAL_WINDOW_MS && passed.size <= MAX_REMEMBERED) break;
-      passed.delete(user);
-    }
+    if (passed.has(userId)) return;
+    passed.set(userId, true);
     await tier.invalidateUser(userId).catch(() => {});
   };
 }
