@@ -3,7 +3,8 @@
  * JSON path of every mistake (`$.users[0].grants[1].actions must be ...`), then applied through the
  * emulator's own seeding helpers, whose refusals are reported at the path of the entry they refused.
  */
-import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm } from '../testing/mint-types.js';
+import type { AsymmetricAlgorithm } from '../testing/mint-types.js';
+import { jwksAlgorithmsProblem } from '../testing/options.js';
 import type { AuthorizeItem, GenAuthEmulator, GrantInput, ResourceDefinition } from '../testing/types.js';
 import { RESOURCE_TYPES } from '../wire.js';
 
@@ -146,17 +147,10 @@ function authorization(value: unknown, path: string): void {
   }, { min: 1 });
 }
 
-/**
- * `emulator.jwksAlgorithms`, by startEmulator's rules: distinct asymmetric algorithms, RS256 among them
- * (GenAuth's access tokens, the printed tokens and the management tokens are RS256).
- */
+/** `emulator.jwksAlgorithms`, by startEmulator's own rule (testing/options.ts). */
 function jwksAlgorithms(value: unknown, path: string): void {
-  if (!Array.isArray(value) || value.length === 0) throw new SeedError(path, `must be a non-empty array of ${ASYMMETRIC_ALGORITHMS.join(', ')}`);
-  value.forEach((alg: unknown, i) => {
-    if (!ASYMMETRIC_ALGORITHMS.includes(alg as AsymmetricAlgorithm)) throw new SeedError(`${path}[${i}]`, `must be one of ${ASYMMETRIC_ALGORITHMS.join(', ')}`);
-  });
-  if (new Set(value).size !== value.length) throw new SeedError(path, 'must not name an algorithm twice');
-  if (!value.includes('RS256')) throw new SeedError(path, "must include RS256 (GenAuth's access tokens, the printed tokens and the management tokens are RS256)");
+  const problem = jwksAlgorithmsProblem(value);
+  if (problem !== undefined) throw new SeedError(`${path}${problem.at}`, problem.problem);
 }
 
 /** Checks a parsed seed file; throws a {@link SeedError} at the first mistake. */

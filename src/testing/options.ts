@@ -78,13 +78,24 @@ function tenantHeaders(value: unknown): readonly string[] {
  */
 function jwksAlgorithms(value: unknown): readonly AsymmetricAlgorithm[] {
   if (value === undefined) return ['RS256'];
-  const path = 'startEmulator.jwksAlgorithms';
+  const problem = jwksAlgorithmsProblem(value);
+  if (problem !== undefined) fail(`startEmulator.jwksAlgorithms${problem.at}`, problem.problem);
+  return [...(value as AsymmetricAlgorithm[])];
+}
+
+/**
+ * What is wrong with a `jwksAlgorithms` list, if anything: `at` is '' or the index (`[1]`) of the
+ * item at fault. The one rule for `startEmulator.jwksAlgorithms` and the seed file's
+ * `emulator.jwksAlgorithms`, each of which throws its own error.
+ */
+export function jwksAlgorithmsProblem(value: unknown): { at: string; problem: string } | undefined {
   const names = ASYMMETRIC_ALGORITHMS.map((alg) => `"${alg}"`).join(', ');
-  if (!Array.isArray(value) || value.length === 0) fail(path, `must be a non-empty array of ${names}`);
-  value.forEach((alg: unknown, index) => oneOf(alg, ASYMMETRIC_ALGORITHMS, `${path}[${index}]`));
-  if (new Set(value).size !== value.length) fail(path, 'must not name an algorithm twice');
-  if (!value.includes('RS256')) fail(path, 'must include "RS256" (GenAuth\'s access tokens, and the management tokens, are RS256)');
-  return [...value] as AsymmetricAlgorithm[];
+  if (!Array.isArray(value) || value.length === 0) return { at: '', problem: `must be a non-empty array of ${names}` };
+  const wrong = value.findIndex((alg: unknown) => !ASYMMETRIC_ALGORITHMS.includes(alg as AsymmetricAlgorithm));
+  if (wrong !== -1) return { at: `[${wrong}]`, problem: `must be one of ${names}` };
+  if (new Set(value).size !== value.length) return { at: '', problem: 'must not name an algorithm twice' };
+  if (!value.includes('RS256')) return { at: '', problem: 'must include "RS256" (GenAuth\'s access tokens and the management tokens are RS256)' };
+  return undefined;
 }
 
 /** `nonMemberStatusCode`: a failure class of GenAuth's envelope (400 to 699), never 200. */
