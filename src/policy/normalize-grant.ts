@@ -44,12 +44,12 @@ export interface GrantNotes {
   readonly conditionsMalformed?: true;
   /**
    * The entry had a key other than `condition` naming a condition (`conditions`, `Condition`,
-   * `policyCondition`, ...; any own key whose name holds `condition` in any ASCII case): conditions the guard does not read, so an
+   * `policyCondition`, ...; any own key whose name holds `condition` in any case, key-fold.ts): conditions the guard does not read, so an
    * ALLOW grants nothing and a DENY applies unconditionally, as for a malformed `condition`.
    */
   readonly conditionKeyUnknown?: true;
   /**
-   * The upstream entry spelt a documented field twice, in two ASCII cases (`Actions` beside `actions`,
+   * The upstream entry spelt a documented field twice, in two cases (`Actions` beside `actions`,
    * `Effect` beside `effect`): it has no one meaning, so only its DENY readings count and this ALLOW,
    * one of its readings, grants nothing (its actions are `[]`). See entry-readings.ts.
    */
